@@ -1,0 +1,5 @@
+//! Preprocessing transformers (stub: being written).
+
+mod scaler;
+
+pub use scaler::StandardScaler;

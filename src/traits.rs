@@ -1,0 +1,340 @@
+//! The core traits: [`Dataset`], [`Trainer`], [`Model`], [`Predictor`],
+//! [`ProbabilisticPredictor`], [`Transformer`], [`FittedTransformer`] and [`Metric`], plus the
+//! [`FitContext`] every fit receives.
+//!
+//! The life of a model in these terms: a [`Trainer`] (hyperparameters) fits on a [`Dataset`]
+//! under a [`FitContext`] (seed, threads, callback) and returns a [`Model`], which is immutable,
+//! `Send + Sync` and serde-serializable, and which predicts through [`Predictor`]. A
+//! [`Transformer`] fits on a table and returns a [`FittedTransformer`] that transforms later
+//! tables the same way. A [`Metric`] scores predictions.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
+
+use crate::data::{FeatureKind, Table, Task};
+use crate::error::{Error, Result};
+
+/// A set of samples: a feature matrix, optional targets and weights, and their description.
+///
+/// A dataset either owns its rows ([`crate::data::DenseDataset`]) or is an index view into
+/// another dataset ([`crate::data::DatasetView`]), so that splits and cross-validation folds do
+/// not copy data. Algorithms that walk sample indices use [`Dataset::sample_indices`]
+/// together with [`Dataset::base_features`]; algorithms that need a contiguous matrix call
+/// [`Dataset::features`], which borrows when it can and gathers otherwise.
+pub trait Dataset: Sync {
+    /// Number of samples (rows) in this dataset.
+    fn n_samples(&self) -> usize;
+
+    /// Number of features (columns).
+    fn n_features(&self) -> usize;
+
+    /// The full feature matrix that this dataset's rows are taken from.
+    fn base_features(&self) -> ArrayView2<'_, f64>;
+
+    /// The full target vector that this dataset's targets are taken from, if any.
+    ///
+    /// For classification the targets are class indices `0..n_classes` stored as `f64`; a
+    /// missing label (semi-supervised training) is `NaN`.
+    fn base_targets(&self) -> Option<ArrayView1<'_, f64>>;
+
+    /// The full sample-weight vector, if any.
+    fn base_weights(&self) -> Option<ArrayView1<'_, f64>>;
+
+    /// The rows of the base arrays that make up this dataset, in order; `None` means all rows.
+    fn sample_indices(&self) -> Option<&[usize]>;
+
+    /// Feature names, one per column.
+    fn feature_names(&self) -> &[String];
+
+    /// What each feature column holds (numeric, or categorical codes).
+    fn feature_kinds(&self) -> &[FeatureKind];
+
+    /// The learning task: classification with its class labels, regression, or none.
+    fn task(&self) -> &Task;
+
+    /// The feature matrix of this dataset's rows (borrowed when no gather is needed).
+    fn features(&self) -> CowArray<'_, f64, Ix2> {
+        match self.sample_indices() {
+            None => CowArray::from(self.base_features()),
+            Some(idx) => CowArray::from(self.base_features().select(Axis(0), idx)),
+        }
+    }
+
+    /// The targets of this dataset's rows, if any.
+    fn targets(&self) -> Option<Array1<f64>> {
+        let base = self.base_targets()?;
+        Some(match self.sample_indices() {
+            None => base.to_owned(),
+            Some(idx) => base.select(Axis(0), idx),
+        })
+    }
+
+    /// The sample weights of this dataset's rows, if any.
+    fn weights(&self) -> Option<Array1<f64>> {
+        let base = self.base_weights()?;
+        Some(match self.sample_indices() {
+            None => base.to_owned(),
+            Some(idx) => base.select(Axis(0), idx),
+        })
+    }
+
+    /// The index into the base arrays of this dataset's `i`-th row.
+    fn base_index(&self, i: usize) -> usize {
+        match self.sample_indices() {
+            None => i,
+            Some(idx) => idx.get(i).copied().unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The number of classes for a classification task, 0 otherwise.
+    fn n_classes(&self) -> usize {
+        match self.task() {
+            Task::Classification { classes } => classes.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// What the fit callback can tell the trainer to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Go on training.
+    Continue,
+    /// Stop now and return the model as it is (early stopping by the caller).
+    Stop,
+    /// Abandon the fit: it returns [`Error::Cancelled`].
+    Cancel,
+}
+
+/// A progress report sent to the fit callback.
+#[derive(Debug, Clone)]
+pub struct FitEvent<'a> {
+    /// Which algorithm or phase reports (e.g. `"logistic_regression"`, `"cross_validate"`).
+    pub stage: &'a str,
+    /// The iteration (or step, or tree) just finished, counting from 1.
+    pub iteration: usize,
+    /// The planned number of iterations, when known.
+    pub total: Option<usize>,
+    /// Named values of this iteration (e.g. `("train_loss", 0.31)`).
+    pub values: &'a [(&'a str, f64)],
+}
+
+/// The type of the fit callback.
+pub type FitCallback<'a> = dyn Fn(&FitEvent<'_>) -> Control + Send + Sync + 'a;
+
+/// What every fit receives besides the data: the seed, the thread bound and a callback.
+///
+/// The same `random_state` gives the same model bit for bit whatever `n_threads` is.
+///
+/// ```
+/// use amlis::traits::{Control, FitContext};
+///
+/// let ctx = FitContext::new().random_state(7).n_threads(2);
+/// let counted = std::sync::atomic::AtomicUsize::new(0);
+/// let ctx = ctx.callback(&|_event| {
+///     counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///     Control::Continue
+/// });
+/// assert_eq!(ctx.seed(), 7);
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct FitContext<'a> {
+    random_state: u64,
+    n_threads: Option<usize>,
+    callback: Option<&'a FitCallback<'a>>,
+}
+
+impl std::fmt::Debug for FitContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FitContext")
+            .field("random_state", &self.random_state)
+            .field("n_threads", &self.n_threads)
+            .field("callback", &self.callback.is_some())
+            .finish()
+    }
+}
+
+impl<'a> FitContext<'a> {
+    /// The default context: seed 0, rayon's current pool, no callback.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the seed from which every random choice of the fit is derived.
+    pub fn random_state(mut self, seed: u64) -> Self {
+        self.random_state = seed;
+        self
+    }
+
+    /// Bounds the number of threads (`None` or 0: use the current rayon pool).
+    pub fn n_threads(mut self, n: usize) -> Self {
+        self.n_threads = if n == 0 { None } else { Some(n) };
+        self
+    }
+
+    /// Sets the progress / early-stopping / cancellation callback.
+    pub fn callback(mut self, cb: &'a FitCallback<'a>) -> Self {
+        self.callback = Some(cb);
+        self
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.random_state
+    }
+
+    /// The thread bound, if any.
+    pub fn threads(&self) -> Option<usize> {
+        self.n_threads
+    }
+
+    /// Sends an event to the callback; returns what it answered ([`Control::Continue`] when
+    /// there is no callback).
+    pub fn report(&self, event: &FitEvent<'_>) -> Control {
+        match self.callback {
+            Some(cb) => cb(event),
+            None => Control::Continue,
+        }
+    }
+
+    /// Runs `f` inside a rayon pool bounded by [`threads`](Self::threads), or in the current
+    /// pool when there is no bound.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> Result<R> {
+        match self.n_threads {
+            None => Ok(f()),
+            Some(n) => {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| {
+                        Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}"))
+                    })?;
+                Ok(pool.install(f))
+            }
+        }
+    }
+}
+
+/// A fitted model: immutable, shareable between threads, serializable.
+pub trait Model: Send + Sync {
+    /// The number of feature columns the model expects.
+    fn n_features(&self) -> usize;
+}
+
+/// A model that predicts one value per row: a class index (as `f64`) for classifiers, a real
+/// value for regressors, a cluster label for clusterers.
+pub trait Predictor: Model {
+    /// Writes one prediction per row of `x` into `out`.
+    ///
+    /// A wrong column count, an `out` of the wrong length, or a value the model cannot take
+    /// is an `Err`, never a panic; `out` is left untouched on error where practical.
+    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()>;
+
+    /// Predicts one value per row.
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        let mut out = vec![0.0; x.nrows()];
+        self.predict_into(x, &mut out)?;
+        Ok(Array1::from(out))
+    }
+}
+
+/// A classifier that also gives class probabilities.
+pub trait ProbabilisticPredictor: Predictor {
+    /// The number of classes.
+    fn n_classes(&self) -> usize;
+
+    /// The class labels, sorted as scikit-learn sorts `classes_`; index `i` is class `i`.
+    fn classes(&self) -> &[String];
+
+    /// Writes `n_classes` probabilities per row, row-major, into `out`
+    /// (`out.len() == x.nrows() * n_classes`). Each row sums to 1.
+    fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()>;
+
+    /// Class probabilities, one row per sample.
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        let k = self.n_classes();
+        let n = x.nrows();
+        let len = n
+            .checked_mul(k)
+            .ok_or_else(|| Error::shape("predict_proba", "a representable size", "overflow"))?;
+        let mut out = vec![0.0; len];
+        self.predict_proba_into(x, &mut out)?;
+        Array2::from_shape_vec((n, k), out)
+            .map_err(|e| Error::shape("predict_proba", format!("{n}x{k}"), e))
+    }
+}
+
+/// Hyperparameters of one algorithm; `fit` validates them, learns, and returns a model.
+pub trait Trainer {
+    /// The fitted model type.
+    type Model: Model;
+
+    /// Fits on `data` under `ctx`. Invalid hyperparameters are reported first, naming the
+    /// parameter and its allowed range.
+    fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model>;
+
+    /// Fits with the default context (seed 0, current thread pool, no callback).
+    fn fit(&self, data: &dyn Dataset) -> Result<Self::Model> {
+        self.fit_with(data, &FitContext::new())
+    }
+}
+
+/// A preprocessing step's settings: fits on a training table and returns the fitted step.
+pub trait Transformer {
+    /// The fitted step.
+    type Fitted: FittedTransformer;
+
+    /// Learns what the step needs (means, categories, ...) from `table`.
+    fn fit(&self, table: &Table) -> Result<Self::Fitted>;
+
+    /// Fits and transforms the same table.
+    fn fit_transform(&self, table: &Table) -> Result<(Self::Fitted, Table)> {
+        let fitted = self.fit(table)?;
+        let out = fitted.transform(table)?;
+        Ok((fitted, out))
+    }
+}
+
+/// A fitted preprocessing step: transforms any table with the training table's columns.
+pub trait FittedTransformer: Send + Sync {
+    /// Transforms `table`. A table missing a fitted column, or with a column of another kind,
+    /// is an error naming the column.
+    fn transform(&self, table: &Table) -> Result<Table>;
+}
+
+/// What a metric scores: predicted values, or per-class scores / probabilities.
+#[derive(Debug, Clone, Copy)]
+pub enum Prediction<'a> {
+    /// One predicted value per sample (class index or regression value).
+    Values(ArrayView1<'a, f64>),
+    /// One row of per-class scores or probabilities per sample.
+    Scores(ArrayView2<'a, f64>),
+}
+
+/// The input a metric needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricInput {
+    /// Predicted values (labels, regression values).
+    Values,
+    /// Per-class probabilities or decision scores.
+    Scores,
+}
+
+/// A score of predictions against true targets.
+pub trait Metric: Send + Sync {
+    /// The scikit-learn scorer-style name, e.g. `"accuracy"`, `"roc_auc"`, `"r2"`.
+    fn name(&self) -> &str;
+
+    /// Whether a larger value is better (true for accuracy, false for an error).
+    fn greater_is_better(&self) -> bool;
+
+    /// The kind of prediction this metric reads.
+    fn input(&self) -> MetricInput;
+
+    /// Scores `y_pred` against `y_true`, optionally weighted per sample.
+    fn score(
+        &self,
+        y_true: ArrayView1<'_, f64>,
+        y_pred: Prediction<'_>,
+        weights: Option<ArrayView1<'_, f64>>,
+    ) -> Result<f64>;
+}
