@@ -1,1 +1,4 @@
-//! (being written)
+//! Ensembles of trees: random forests, extra trees, and histogram gradient boosting.
+
+pub mod forest;
+pub mod gbm;

@@ -1,0 +1,1 @@
+//! Histogram gradient boosting (being written).
