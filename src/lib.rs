@@ -36,6 +36,7 @@ pub mod ffi;
 pub mod linalg;
 pub mod linear;
 pub mod metrics;
+pub mod persist;
 pub mod preprocess;
 pub mod rng;
 pub mod selection;
