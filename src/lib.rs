@@ -30,6 +30,7 @@
 
 pub mod data;
 pub mod datasets;
+pub mod dummy;
 pub mod ensemble;
 pub mod error;
 pub mod ffi;
@@ -40,7 +41,9 @@ pub mod persist;
 pub mod preprocess;
 pub mod rng;
 pub mod selection;
+pub mod stats;
 pub mod traits;
+pub mod validate;
 pub mod tree;
 
 pub use error::{Error, Result};
