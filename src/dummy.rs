@@ -128,24 +128,30 @@ impl Trainer for DummyClassifier {
         let constant = match self.strategy {
             DummyStrategy::Constant => {
                 let label = self.constant.as_deref().ok_or_else(|| {
-                    Error::param("constant", "null", "a class label when strategy is constant")
+                    Error::param(
+                        "constant",
+                        "null",
+                        "a class label when strategy is constant",
+                    )
                 })?;
                 classes.iter().position(|c| c == label).ok_or_else(|| {
                     Error::param("constant", label, &format!("one of {classes:?}"))
                 })?
             }
             // argmax with the first maximum, as numpy's argmax.
-            _ => prior
-                .iter()
-                .enumerate()
-                .fold((0, f64::NEG_INFINITY), |best, (i, &p)| {
-                    if p > best.1 {
-                        (i, p)
-                    } else {
-                        best
-                    }
-                })
-                .0,
+            _ => {
+                prior
+                    .iter()
+                    .enumerate()
+                    .fold((0, f64::NEG_INFINITY), |best, (i, &p)| {
+                        if p > best.1 {
+                            (i, p)
+                        } else {
+                            best
+                        }
+                    })
+                    .0
+            }
         };
         Ok(DummyClassifierModel {
             strategy: self.strategy,
@@ -164,8 +170,7 @@ impl DummyClassifierModel {
         &self.prior
     }
 
-    /// Checks the fitted state (used after loading a model file).
-    pub fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         let k = self.classes.len();
         if k == 0 || self.prior.len() != k || self.constant >= k {
             return Err(Error::ModelCorrupt(format!(
@@ -202,6 +207,10 @@ impl Model for DummyClassifierModel {
     fn n_features(&self) -> usize {
         self.n_features
     }
+
+    fn validate(&self) -> Result<()> {
+        self.check()
+    }
 }
 
 impl Predictor for DummyClassifierModel {
@@ -228,7 +237,13 @@ impl ProbabilisticPredictor for DummyClassifierModel {
 
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.classes.len();
-        check_predict_shapes("dummy_classifier predict_proba", x, self.n_features, out.len(), k)?;
+        check_predict_shapes(
+            "dummy_classifier predict_proba",
+            x,
+            self.n_features,
+            out.len(),
+            k,
+        )?;
         for (i, row) in out.chunks_mut(k.max(1)).enumerate() {
             row.fill(0.0);
             match self.strategy {
@@ -346,20 +361,19 @@ impl Trainer for DummyRegressor {
     }
 }
 
-impl DummyRegressorModel {
-    /// Checks the fitted state (used after loading a model file).
-    pub fn validate(&self) -> Result<()> {
-        if self.constant.is_finite() {
-            Ok(())
-        } else {
-            Err(Error::ModelCorrupt("dummy regressor: non-finite constant".into()))
-        }
-    }
-}
-
 impl Model for DummyRegressorModel {
     fn n_features(&self) -> usize {
         self.n_features
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.constant.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::ModelCorrupt(
+                "dummy regressor: non-finite constant".into(),
+            ))
+        }
     }
 }
 
@@ -380,8 +394,8 @@ mod tests {
     #[test]
     fn regressor_strategies_match_sklearn() {
         // DummyRegressor(strategy=...).fit(X, [1, 2, 3, 10]).constant_
-        let d = DenseDataset::regression(Array2::zeros((4, 1)), array![1.0, 2.0, 3.0, 10.0])
-            .unwrap();
+        let d =
+            DenseDataset::regression(Array2::zeros((4, 1)), array![1.0, 2.0, 3.0, 10.0]).unwrap();
         let fit = |s, q| {
             DummyRegressor {
                 strategy: s,

@@ -37,14 +37,15 @@ pub mod ffi;
 pub mod linalg;
 pub mod linear;
 pub mod metrics;
+pub mod model;
 pub mod persist;
 pub mod preprocess;
 pub mod rng;
 pub mod selection;
 pub mod stats;
 pub mod traits;
-pub mod validate;
 pub mod tree;
+pub mod validate;
 
 pub use error::{Error, Result};
 

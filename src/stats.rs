@@ -85,7 +85,10 @@ mod tests {
     fn weighted_matches_sklearn() {
         // sklearn.utils.stats._weighted_percentile(np.array([1,2,3,4,5.]), np.array([1,1,1,1,4.]), 50) == 4
         let v = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(weighted_percentile(&v, &[1.0, 1.0, 1.0, 1.0, 4.0], 50.0), Some(4.0));
+        assert_eq!(
+            weighted_percentile(&v, &[1.0, 1.0, 1.0, 1.0, 4.0], 50.0),
+            Some(4.0)
+        );
         assert_eq!(weighted_percentile(&v, &[1.0; 5], 50.0), Some(3.0));
         assert_eq!(weighted_percentile(&v, &[0.0; 5], 50.0), None);
     }

@@ -218,6 +218,13 @@ impl<'a> FitContext<'a> {
 pub trait Model: Send + Sync {
     /// The number of feature columns the model expects.
     fn n_features(&self) -> usize;
+
+    /// Checks the internal consistency of the fitted state: every index (tree node links,
+    /// feature ids, class ids) in range, every array of the right length. Called on every
+    /// model read from a file, so that a corrupt or hostile file is an error, never a panic.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A model that predicts one value per row: a class index (as `f64`) for classifiers, a real

@@ -26,7 +26,10 @@ pub fn check_predict_shapes(
     if out_len != needed {
         return Err(Error::shape(
             context,
-            format!("an output of {needed} values ({} rows x {per_row})", x.nrows()),
+            format!(
+                "an output of {needed} values ({} rows x {per_row})",
+                x.nrows()
+            ),
             format!("{out_len} values"),
         ));
     }
