@@ -86,7 +86,10 @@ fn missing_keys_never_match() {
     let right = table(vec![
         ("k", num(&[NAN, 0.0, 1.0])),
         ("c", cat(&[None, Some("y"), None])),
-        ("w", cat(&[Some("nan-row"), Some("zero-row"), Some("one-row")])),
+        (
+            "w",
+            cat(&[Some("nan-row"), Some("zero-row"), Some("one-row")]),
+        ),
     ]);
     // Single numeric key: NaN does not match NaN; -0.0 matches 0.0.
     let out = join(&left, &right, &JoinOptions::on(["k"]).left()).unwrap();
@@ -157,20 +160,40 @@ fn left_on_right_on_and_suffixes() {
     let out = join(&left, &right, &opts).unwrap();
     // The right key `id` is dropped; the right `customer` clashes with the left key (kept as
     // is) and the right `name` clashes with the left `name`.
-    assert_eq!(out.names(), &["customer", "name_x", "id", "name_y", "customer_y"]);
-    assert_eq!(
-        rows(&out),
-        strs(&[&["7", "ann", "100", "A", "2"], &["8", "ben", "200", "B", "1"]])
-    );
-    // Default suffixes.
-    let out = join(&left, &right, &JoinOptions::left_on(["customer"]).right_on(["id"])).unwrap();
     assert_eq!(
         out.names(),
-        &["customer", "name_left", "id", "name_right", "customer_right"]
+        &["customer", "name_x", "id", "name_y", "customer_y"]
+    );
+    assert_eq!(
+        rows(&out),
+        strs(&[
+            &["7", "ann", "100", "A", "2"],
+            &["8", "ben", "200", "B", "1"]
+        ])
+    );
+    // Default suffixes.
+    let out = join(
+        &left,
+        &right,
+        &JoinOptions::left_on(["customer"]).right_on(["id"]),
+    )
+    .unwrap();
+    assert_eq!(
+        out.names(),
+        &[
+            "customer",
+            "name_left",
+            "id",
+            "name_right",
+            "customer_right"
+        ]
     );
     // Both suffixes empty: the output would repeat a name.
     let bad = JoinOptions::on(["id"]).suffixes("", "");
-    assert!(matches!(join(&left, &right, &bad), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        join(&left, &right, &bad),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]
@@ -206,7 +229,10 @@ fn errors_name_the_problem() {
     match join(&left, &right, &JoinOptions::on(["id"])) {
         Err(e @ Error::ColumnKind { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains("numeric") && msg.contains("categorical"), "{msg}");
+            assert!(
+                msg.contains("numeric") && msg.contains("categorical"),
+                "{msg}"
+            );
         }
         other => panic!("expected ColumnKind, got {other:?}"),
     }

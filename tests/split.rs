@@ -1,8 +1,8 @@
 //! Splits: scikit-learn fixtures (tests/fixtures/split_generate.py) and property tests.
 
 use amlis::data::{
-    stratified_train_test_split, train_test_split, DenseDataset, KFold, Split, SplitSize,
-    Splitter, StratifiedKFold, TrainTestSplit,
+    stratified_train_test_split, train_test_split, DenseDataset, KFold, Split, SplitSize, Splitter,
+    StratifiedKFold, TrainTestSplit,
 };
 use amlis::traits::Dataset;
 use amlis::Error;
@@ -63,16 +63,27 @@ fn class_counts(y: &[f64], idx: &[usize], n_classes: usize) -> Vec<usize> {
 fn assert_partition(split: &Split, n: usize) {
     let mut all: Vec<usize> = split.train.iter().chain(&split.test).copied().collect();
     all.sort_unstable();
-    assert_eq!(all, (0..n).collect::<Vec<_>>(), "train + test must be 0..{n}");
+    assert_eq!(
+        all,
+        (0..n).collect::<Vec<_>>(),
+        "train + test must be 0..{n}"
+    );
 }
 
 fn assert_folds_partition(splits: &[Split], n: usize) {
     let mut tests: Vec<usize> = splits.iter().flat_map(|s| s.test.clone()).collect();
     tests.sort_unstable();
-    assert_eq!(tests, (0..n).collect::<Vec<_>>(), "test folds must partition 0..{n}");
+    assert_eq!(
+        tests,
+        (0..n).collect::<Vec<_>>(),
+        "test folds must partition 0..{n}"
+    );
     for s in splits {
         assert_partition(s, n);
-        assert!(s.train.windows(2).all(|w| w[0] < w[1]), "train rows ascending");
+        assert!(
+            s.train.windows(2).all(|w| w[0] < w[1]),
+            "train rows ascending"
+        );
     }
 }
 
@@ -83,7 +94,12 @@ fn kfold_matches_sklearn() {
         let n = case["n"].as_u64().unwrap() as usize;
         let k = case["n_splits"].as_u64().unwrap() as usize;
         let splits = KFold::new(k).split_indices(n, None).unwrap();
-        let expected: Vec<Vec<usize>> = case["test"].as_array().unwrap().iter().map(usizes).collect();
+        let expected: Vec<Vec<usize>> = case["test"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(usizes)
+            .collect();
         let got: Vec<Vec<usize>> = splits.iter().map(|s| s.test.clone()).collect();
         assert_eq!(got, expected, "KFold({k}) on {n} rows");
         assert_folds_partition(&splits, n);
@@ -102,7 +118,9 @@ fn stratified_kfold_matches_sklearn() {
             let expected = usizes(folds);
             let got = StratifiedKFold::new(k).test_folds(&y).unwrap();
             assert_eq!(got, expected, "StratifiedKFold({k}) on {name}");
-            let splits = StratifiedKFold::new(k).split_indices(y.len(), Some(&y)).unwrap();
+            let splits = StratifiedKFold::new(k)
+                .split_indices(y.len(), Some(&y))
+                .unwrap();
             for (f, s) in splits.iter().enumerate() {
                 let want: Vec<usize> = (0..y.len()).filter(|&i| expected[i] == f).collect();
                 assert_eq!(s.test, want, "fold {f} of StratifiedKFold({k}) on {name}");
@@ -111,7 +129,10 @@ fn stratified_kfold_matches_sklearn() {
             checked += 1;
         }
     }
-    assert!(checked >= 20, "only {checked} stratified k-fold cases checked");
+    assert!(
+        checked >= 20,
+        "only {checked} stratified k-fold cases checked"
+    );
 }
 
 #[test]
@@ -121,9 +142,16 @@ fn stratified_kfold_errors_as_sklearn() {
         let y = floats(&case["y"]);
         let k = case["n_splits"].as_u64().unwrap() as usize;
         let res = StratifiedKFold::new(k).split_indices(y.len(), Some(&y));
-        assert_eq!(res.is_ok(), case["ok"].as_bool().unwrap(), "y = {y:?}, k = {k}");
+        assert_eq!(
+            res.is_ok(),
+            case["ok"].as_bool().unwrap(),
+            "y = {y:?}, k = {k}"
+        );
         if let Err(e) = res {
-            assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "n_splits"), "{e}");
+            assert!(
+                matches!(e, Error::InvalidParameter { ref name, .. } if name == "n_splits"),
+                "{e}"
+            );
         }
     }
 }
@@ -140,7 +168,10 @@ fn train_test_sizes_match_sklearn() {
             tts = tts.train_size(tr);
         }
         let expected = case["result"].as_array().map(|r| {
-            (r[0].as_u64().unwrap() as usize, r[1].as_u64().unwrap() as usize)
+            (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+            )
         });
         let got = tts.sizes(n).ok();
         assert_eq!(got, expected, "n = {n}, {tts:?}");
@@ -175,7 +206,10 @@ fn stratified_split_class_counts_match_sklearn() {
         let n_classes = y.iter().fold(0.0f64, |a, &b| a.max(b)) as usize + 1;
         let tts = TrainTestSplit::new(size(&case["test_size"]).unwrap()).stratify(true);
         if case["error"].as_bool().unwrap() {
-            assert!(tts.indices(y.len(), Some(&y)).is_err(), "{name}: sklearn raises");
+            assert!(
+                tts.indices(y.len(), Some(&y)).is_err(),
+                "{name}: sklearn raises"
+            );
             continue;
         }
         let observed: Vec<(Vec<usize>, Vec<usize>)> = case["observed"]
@@ -185,7 +219,11 @@ fn stratified_split_class_counts_match_sklearn() {
             .map(|p| (usizes(&p[0]), usizes(&p[1])))
             .collect();
         for seed in 0..10 {
-            let s = tts.clone().random_state(seed).indices(y.len(), Some(&y)).unwrap();
+            let s = tts
+                .clone()
+                .random_state(seed)
+                .indices(y.len(), Some(&y))
+                .unwrap();
             assert_partition(&s, y.len());
             let got = (
                 class_counts(&y, &s.train, n_classes),
@@ -198,17 +236,16 @@ fn stratified_split_class_counts_match_sklearn() {
                 // Ties broken at random: each class count lies within the range scikit-learn
                 // produced, and classes on which every sklearn draw agrees match exactly.
                 for (part, got_part) in [(0, &got.0), (1, &got.1)] {
-                    for c in 0..n_classes {
+                    for (c, &g) in got_part.iter().enumerate() {
                         let vals: Vec<usize> = observed
                             .iter()
                             .map(|o| if part == 0 { o.0[c] } else { o.1[c] })
                             .collect();
                         let (lo, hi) = (*vals.iter().min().unwrap(), *vals.iter().max().unwrap());
                         assert!(
-                            (lo..=hi).contains(&got_part[c]),
-                            "{name} {:?} seed {seed} class {c}: {} not in {lo}..={hi}",
+                            (lo..=hi).contains(&g),
+                            "{name} {:?} seed {seed} class {c}: {g} not in {lo}..={hi}",
                             tts.test_size,
-                            got_part[c]
                         );
                     }
                 }
@@ -226,7 +263,10 @@ fn single_member_class_message() {
         .indices(6, Some(&y))
         .unwrap_err();
     assert!(e.to_string().contains("only 1 member"), "{e}");
-    assert!(e.to_string().contains("classes with too few members: 1"), "{e}");
+    assert!(
+        e.to_string().contains("classes with too few members: 1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -249,7 +289,12 @@ fn parameter_errors() {
         Err(Error::InvalidValue { row: 1, .. })
     ));
     for bad in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
-        assert!(TrainTestSplit::new(SplitSize::Fraction(bad)).sizes(10).is_err(), "{bad}");
+        assert!(
+            TrainTestSplit::new(SplitSize::Fraction(bad))
+                .sizes(10)
+                .is_err(),
+            "{bad}"
+        );
     }
     assert!(TrainTestSplit::new(SplitSize::Count(10)).sizes(10).is_err());
     assert!(TrainTestSplit::new(SplitSize::Count(0)).sizes(10).is_err());

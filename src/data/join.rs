@@ -306,11 +306,7 @@ fn fill(buf: &mut [u64], nk: usize, k: usize, words: impl Iterator<Item = u64>) 
 }
 
 /// The matching (left row, right row) pairs, in output order.
-fn match_rows(
-    keys: &EncodedKeys,
-    nk: usize,
-    kind: JoinKind,
-) -> (Vec<usize>, Vec<Option<usize>>) {
+fn match_rows(keys: &EncodedKeys, nk: usize, kind: JoinKind) -> (Vec<usize>, Vec<Option<usize>>) {
     const END: usize = usize::MAX;
     // Chained hash table: `head[key]` is the first right row with that key, `next[r]` the
     // following one. Building from the last row backwards keeps each chain in row order.
@@ -415,7 +411,10 @@ mod tests {
         both.left_on = vec!["a".into()];
         assert!(both.key_pairs().is_err());
         assert_eq!(
-            JoinOptions::left_on(["a"]).right_on(["b"]).key_pairs().unwrap(),
+            JoinOptions::left_on(["a"])
+                .right_on(["b"])
+                .key_pairs()
+                .unwrap(),
             vec![("a", "b")]
         );
     }

@@ -360,9 +360,11 @@ impl SplitSize {
     /// Checks the size against `n_samples`; `name` is the parameter name for the error.
     fn check(self, name: &str, n_samples: usize) -> Result<()> {
         match self {
-            SplitSize::Fraction(f) if !(f > 0.0 && f < 1.0) => {
-                Err(Error::param(name, f, "a fraction in the open interval (0, 1)"))
-            }
+            SplitSize::Fraction(f) if !(f > 0.0 && f < 1.0) => Err(Error::param(
+                name,
+                f,
+                "a fraction in the open interval (0, 1)",
+            )),
             SplitSize::Count(c) if c == 0 || c >= n_samples => Err(Error::param(
                 name,
                 c,
@@ -438,7 +440,9 @@ impl TrainTestSplit {
     /// `_validate_shuffle_split`.
     pub fn sizes(&self, n_samples: usize) -> Result<(usize, usize)> {
         if n_samples == 0 {
-            return Err(Error::Empty("train/test split: the data has no rows".into()));
+            return Err(Error::Empty(
+                "train/test split: the data has no rows".into(),
+            ));
         }
         self.test_size.check("test_size", n_samples)?;
         if let Some(train) = self.train_size {
@@ -451,7 +455,11 @@ impl TrainTestSplit {
                 return Err(Error::param(
                     "train_size",
                     tr,
-                    &format!("at most 1 - test_size = {} (the two fractions sum to {})", 1.0 - te, te + tr),
+                    &format!(
+                        "at most 1 - test_size = {} (the two fractions sum to {})",
+                        1.0 - te,
+                        te + tr
+                    ),
                 ));
             }
         }
@@ -584,7 +592,11 @@ fn stratified_indices(
     let lonely: Vec<String> = members
         .iter()
         .filter(|m| m.len() < 2)
-        .filter_map(|m| m.first().and_then(|&row| y.get(row)).map(|&v| format_label(v)))
+        .filter_map(|m| {
+            m.first()
+                .and_then(|&row| y.get(row))
+                .map(|&v| format_label(v))
+        })
         .collect();
     if !lonely.is_empty() {
         return Err(Error::InvalidArgument(format!(
