@@ -339,3 +339,49 @@ proptest! {
         prop_assert_eq!(rows(&out), expected);
     }
 }
+
+#[test]
+fn large_join_gathers_in_parallel_correctly() {
+    // 30,000 rows × 4 output columns: above the parallel threshold.
+    let n = 30_000usize;
+    let ids: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let names: Vec<Option<String>> = (0..n).map(|i| Some(format!("n{}", i % 97))).collect();
+    let left = Table::new(vec![
+        ("id".into(), Column::numeric(ids.clone())),
+        ("name".into(), Column::categorical_from(&names)),
+    ])
+    .unwrap();
+    // The right side holds every even id once, in reverse order.
+    let right_ids: Vec<f64> = (0..n)
+        .rev()
+        .filter(|i| i % 2 == 0)
+        .map(|i| i as f64)
+        .collect();
+    let doubled: Vec<f64> = right_ids.iter().map(|v| v * 2.0).collect();
+    let tags: Vec<Option<String>> = right_ids.iter().map(|v| Some(format!("t{v}"))).collect();
+    let right = Table::new(vec![
+        ("double".into(), Column::numeric(doubled)),
+        ("id".into(), Column::numeric(right_ids)),
+        ("tag".into(), Column::categorical_from(&tags)),
+    ])
+    .unwrap();
+    let out = join(&left, &right, &JoinOptions::on(["id"]).left()).unwrap();
+    assert_eq!(out.n_rows(), n);
+    let double = out.column("double").unwrap().as_numeric().unwrap();
+    let tag = out.column("tag").unwrap().as_categorical().unwrap();
+    let name = out.column("name").unwrap().as_categorical().unwrap();
+    for i in 0..n {
+        if i % 2 == 0 {
+            assert_eq!(double[i], 2.0 * i as f64);
+            assert_eq!(tag.get(i), Some(format!("t{i}").as_str()));
+        } else {
+            assert!(double[i].is_nan());
+            assert_eq!(tag.get(i), None);
+        }
+        assert_eq!(name.get(i), Some(format!("n{}", i % 97).as_str()));
+    }
+    let inner = join(&left, &right, &JoinOptions::on(["id"])).unwrap();
+    assert_eq!(inner.n_rows(), n / 2);
+    let ids = inner.column("id").unwrap().as_numeric().unwrap();
+    assert!(ids.iter().enumerate().all(|(k, &v)| v == (2 * k) as f64));
+}

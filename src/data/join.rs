@@ -41,6 +41,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::data::table::{Column, Table, MISSING_CODE};
 use crate::error::{Error, Result};
 
@@ -197,6 +199,9 @@ impl JoinOptions {
             .collect())
     }
 }
+
+/// Output size (rows × columns) from which output columns are gathered in parallel.
+const PARALLEL_CELLS: usize = 1 << 16;
 
 /// Marks a row whose key cannot match (a missing key part).
 const NO_KEY: u64 = u64::MAX;
@@ -369,14 +374,15 @@ pub fn join(left: &Table, right: &Table, options: &JoinOptions) -> Result<Table>
     let clashes = |name: &str| right_payload.iter().any(|(n, _)| *n == name);
     let (lsuf, rsuf) = (&options.suffixes.0, &options.suffixes.1);
 
-    let mut out = Table::default();
+    // Output columns: (name, source column, taken from the left side?).
+    let mut plan: Vec<(String, &Column, bool)> = Vec::new();
     for (name, col) in left.iter() {
         let out_name = if !left_keys.contains(&name) && clashes(name) {
             format!("{name}{lsuf}")
         } else {
             name.to_string()
         };
-        out.push_column(out_name, col.take(&left_rows)?)?;
+        plan.push((out_name, col, true));
     }
     for (name, col) in right_payload {
         let out_name = if left.names().iter().any(|n| n == name) {
@@ -384,7 +390,27 @@ pub fn join(left: &Table, right: &Table, options: &JoinOptions) -> Result<Table>
         } else {
             name.to_string()
         };
-        out.push_column(out_name, col.take_optional(&right_rows)?)?;
+        plan.push((out_name, col, false));
+    }
+    // Gathering the rows of each output column is independent work: run it in parallel when
+    // the output is large.
+    let gather = |(name, col, from_left): (String, &Column, bool)| -> Result<(String, Column)> {
+        let taken = if from_left {
+            col.take(&left_rows)?
+        } else {
+            col.take_optional(&right_rows)?
+        };
+        Ok((name, taken))
+    };
+    let columns: Vec<Result<(String, Column)>> = if left_rows.len() * plan.len() >= PARALLEL_CELLS {
+        plan.into_par_iter().map(gather).collect()
+    } else {
+        plan.into_iter().map(gather).collect()
+    };
+    let mut out = Table::default();
+    for column in columns {
+        let (name, col) = column?;
+        out.push_column(name, col)?;
     }
     Ok(out)
 }

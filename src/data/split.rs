@@ -334,14 +334,15 @@ impl Splitter for StratifiedKFold {
 
     fn split_indices(&self, n_samples: usize, y: Option<&[f64]>) -> Result<Vec<Split>> {
         let y = stratify_targets(y, n_samples, "StratifiedKFold")?;
-        let folds = self.test_folds(y)?;
-        Ok((0..self.n_splits)
-            .map(|f| {
-                let test = (0..n_samples)
-                    .filter(|&i| folds.get(i) == Some(&f))
-                    .collect();
-                Split::from_test(n_samples, test)
-            })
+        let mut tests = vec![Vec::new(); self.n_splits];
+        for (row, fold) in self.test_folds(y)?.into_iter().enumerate() {
+            if let Some(t) = tests.get_mut(fold) {
+                t.push(row);
+            }
+        }
+        Ok(tests
+            .into_iter()
+            .map(|test| Split::from_test(n_samples, test))
             .collect())
     }
 }
