@@ -370,12 +370,12 @@ fn large_join_gathers_in_parallel_correctly() {
     let double = out.column("double").unwrap().as_numeric().unwrap();
     let tag = out.column("tag").unwrap().as_categorical().unwrap();
     let name = out.column("name").unwrap().as_categorical().unwrap();
-    for i in 0..n {
+    for (i, &d) in double.iter().enumerate() {
         if i % 2 == 0 {
-            assert_eq!(double[i], 2.0 * i as f64);
+            assert_eq!(d, 2.0 * i as f64);
             assert_eq!(tag.get(i), Some(format!("t{i}").as_str()));
         } else {
-            assert!(double[i].is_nan());
+            assert!(d.is_nan());
             assert_eq!(tag.get(i), None);
         }
         assert_eq!(name.get(i), Some(format!("n{}", i % 97).as_str()));
