@@ -361,6 +361,10 @@ fn match_rows(keys: &EncodedKeys, nk: usize, kind: JoinKind) -> (Vec<usize>, Vec
 pub fn join(left: &Table, right: &Table, options: &JoinOptions) -> Result<Table> {
     let pairs = options.key_pairs()?;
     let nk = pairs.len();
+    if nk == 0 {
+        // key_pairs never returns an empty list; the row chunking below relies on nk > 0.
+        return Err(Error::InvalidArgument("join: no key columns".into()));
+    }
     let (keys, right_key_idx) = encode_keys(left, right, &pairs)?;
     let (left_rows, right_rows) = match_rows(&keys, nk, options.kind);
 
