@@ -11,8 +11,8 @@ pub use self::csv::{read_csv, read_csv_bytes, CsvOptions};
 pub use dataset::{format_label, DatasetView, DenseDataset, FeatureKind, Task, TaskKind};
 pub use join::{join, JoinKind, JoinOptions};
 pub use split::{
-    stratified_train_test_split, train_test_split, KFold, Split, SplitSize, StratifiedKFold,
-    TrainTestSplit,
+    stratified_train_test_split, train_test_split, KFold, Split, SplitSize, Splitter,
+    StratifiedKFold, TrainTestSplit,
 };
 pub use summary::{describe, ColumnSummary};
 pub use table::{CategoricalColumn, Column, ColumnKind, Table, MISSING_CODE};
