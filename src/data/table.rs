@@ -2,7 +2,7 @@
 //!
 //! A [`Table`] is column-major: each [`Column`] is either numeric (`f64`, missing = `NaN`) or
 //! categorical (dictionary-encoded strings, missing = `None`). Tables come from CSV files
-//! ([`crate::data::csv`]), from joins ([`crate::data::join`]) or from code, and become
+//! ([`crate::data::csv`]), from joins ([`mod@crate::data::join`]) or from code, and become
 //! [`crate::data::DenseDataset`]s once a target is chosen.
 //!
 //! ```
