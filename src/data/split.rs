@@ -308,7 +308,7 @@ impl StratifiedKFold {
             let mut folds: Vec<usize> = (0..k)
                 .flat_map(|f| {
                     let n = allocation.get(f).and_then(|row| row.get(c)).copied();
-                    std::iter::repeat(f).take(n.unwrap_or(0))
+                    std::iter::repeat_n(f, n.unwrap_or(0))
                 })
                 .collect();
             if self.shuffle {
