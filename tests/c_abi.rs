@@ -32,9 +32,16 @@ fn setup() -> &'static Setup {
             let lib = lib_dir.join(name);
             assert!(lib.exists(), "{} was not built", lib.display());
             let lib_time = lib.metadata().unwrap().modified().unwrap();
-            let rlib_time = lib_dir.join("libamlis.rlib").metadata().unwrap().modified().unwrap();
+            let rlib_time = lib_dir
+                .join("libamlis.rlib")
+                .metadata()
+                .unwrap()
+                .modified()
+                .unwrap();
             // All crate types come from the same rustc invocation, written seconds apart.
-            let gap = lib_time.duration_since(rlib_time).unwrap_or_else(|e| e.duration());
+            let gap = lib_time
+                .duration_since(rlib_time)
+                .unwrap_or_else(|e| e.duration());
             assert!(
                 gap.as_secs() < 60,
                 "{} and libamlis.rlib are from different builds",
@@ -60,13 +67,24 @@ fn native_static_libs(out_dir: &Path) -> Vec<String> {
     std::fs::write(&src, "").unwrap();
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let out = Command::new(rustc)
-        .args(["--crate-type", "staticlib", "--print", "native-static-libs", "-o"])
+        .args([
+            "--crate-type",
+            "staticlib",
+            "--print",
+            "native-static-libs",
+            "-o",
+        ])
         .arg(out_dir.join("libempty_staticlib.a"))
         .arg(&src)
         .output()
         .expect("rustc runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
         .find_map(|l| l.split("native-static-libs:").nth(1))
@@ -116,7 +134,9 @@ fn compile(source: &str, link: Link, tag: &str) -> PathBuf {
             cmd.args(&s.native_static_libs);
         }
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
     assert!(
         out.status.success(),
         "compiling {source} failed: {cmd:?}\n{}{}",
@@ -146,7 +166,9 @@ fn run(exe: &Path, args: &[&str], valgrind: bool) -> String {
     cmd.args(args)
         .current_dir(&s.root)
         .env("LD_LIBRARY_PATH", &s.lib_dir);
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -162,34 +184,83 @@ fn run(exe: &Path, args: &[&str], valgrind: bool) -> String {
     text
 }
 
-/// The C programs and their arguments (paths relative to the crate root).
-const PROGRAMS: &[(&str, &[&str])] = &[
-    ("tests/c/version.c", &[]),
-    ("tests/c/null_args.c", &["data/iris.csv"]),
-    ("tests/c/dense.c", &[]),
-    ("tests/c/csv.c", &["data"]),
-    ("tests/c/threads.c", &[]),
-    ("tests/c/header_cpp.cpp", &[]),
-    ("examples/c/quickstart.c", &["data/iris.csv", "species"]),
+/// A C or C++ program to compile and run from the crate root.
+struct Program {
+    source: &'static str,
+    args: &'static [&'static str],
+    /// Arguments under valgrind, when they differ (less work: valgrind is ~50x slower).
+    valgrind_args: Option<&'static [&'static str]>,
+}
+
+const PROGRAMS: &[Program] = &[
+    Program {
+        source: "tests/c/version.c",
+        args: &[],
+        valgrind_args: None,
+    },
+    Program {
+        source: "tests/c/null_args.c",
+        args: &["data/iris.csv"],
+        valgrind_args: None,
+    },
+    Program {
+        source: "tests/c/dense.c",
+        args: &[],
+        valgrind_args: None,
+    },
+    Program {
+        source: "tests/c/csv.c",
+        args: &["data"],
+        valgrind_args: None,
+    },
+    Program {
+        source: "tests/c/threads.c",
+        args: &["300"],
+        valgrind_args: Some(&["40"]),
+    },
+    Program {
+        source: "tests/c/header_cpp.cpp",
+        args: &[],
+        valgrind_args: None,
+    },
+    Program {
+        source: "examples/c/quickstart.c",
+        args: &["data/iris.csv", "species"],
+        valgrind_args: None,
+    },
 ];
 
+/// Compiles and runs every program, in parallel, and reports all failures together.
 fn run_all(link: Link, tag: &str, valgrind: bool) {
-    // Run every program even when one fails, then report all failures together.
-    let mut failures = Vec::new();
-    for (source, args) in PROGRAMS {
-        let result = std::panic::catch_unwind(|| {
-            let exe = compile(source, link, tag);
-            run(&exe, args, valgrind)
-        });
-        if let Err(e) = result {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(format!("{source}: {msg}"));
-        }
-    }
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = PROGRAMS
+            .iter()
+            .map(|p| {
+                scope.spawn(move || {
+                    let exe = compile(p.source, link, tag);
+                    let args = match (valgrind, p.valgrind_args) {
+                        (true, Some(a)) => a,
+                        _ => p.args,
+                    };
+                    run(&exe, args, valgrind)
+                })
+            })
+            .collect();
+        PROGRAMS
+            .iter()
+            .zip(handles)
+            .filter_map(|(p, h)| {
+                h.join().err().map(|e| {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    format!("{}: {msg}", p.source)
+                })
+            })
+            .collect()
+    });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -165,10 +165,7 @@ pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> FfiResult<&'
 /// # Safety
 ///
 /// As for [`arg_str`].
-pub(crate) unsafe fn arg_opt_str<'a>(
-    ptr: *const c_char,
-    name: &str,
-) -> FfiResult<Option<&'a str>> {
+pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> FfiResult<Option<&'a str>> {
     if ptr.is_null() {
         return Ok(None);
     }
@@ -347,7 +344,10 @@ impl OutBuffer<'_, c_char> {
     pub fn fill_str(self, text: &str) -> FfiResult<()> {
         let bytes = text.as_bytes();
         self.fill_with(bytes.len() + 1, |dst| {
-            for (d, &b) in dst.iter_mut().zip(bytes.iter().chain(std::iter::once(&0u8))) {
+            for (d, &b) in dst
+                .iter_mut()
+                .zip(bytes.iter().chain(std::iter::once(&0u8)))
+            {
                 *d = b as c_char;
             }
         })
@@ -414,7 +414,11 @@ mod tests {
         // SAFETY: a NUL-terminated local array.
         let e = unsafe { arg_str(bad.as_ptr().cast(), "path") }.unwrap_err();
         assert_eq!(e.status, AmlisStatus::AMLIS_INVALID_ARGUMENT);
-        assert!(e.message.contains("`path` is not valid UTF-8"), "{}", e.message);
+        assert!(
+            e.message.contains("`path` is not valid UTF-8"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("offset 1"), "{}", e.message);
         // SAFETY: NULL is allowed.
         assert_eq!(unsafe { arg_opt_str(std::ptr::null(), "o") }.unwrap(), None);
@@ -435,14 +439,17 @@ mod tests {
         let mut out_len = 99usize;
         // Size query.
         // SAFETY: NULL buffer of length 0, valid out_len.
-        let b = unsafe { OutBuffer::<c_char>::new(std::ptr::null_mut(), 0, "buf", &mut out_len, "out_len") }
-            .unwrap();
+        let b = unsafe {
+            OutBuffer::<c_char>::new(std::ptr::null_mut(), 0, "buf", &mut out_len, "out_len")
+        }
+        .unwrap();
         b.fill_str("abc").unwrap();
         assert_eq!(out_len, 4);
         // Too small: size reported, buffer untouched.
         let mut buf = [7 as c_char; 3];
         // SAFETY: a local buffer of 3 elements.
-        let b = unsafe { OutBuffer::new(buf.as_mut_ptr(), 3, "buf", &mut out_len, "out_len") }.unwrap();
+        let b =
+            unsafe { OutBuffer::new(buf.as_mut_ptr(), 3, "buf", &mut out_len, "out_len") }.unwrap();
         let e = b.fill_str("abcd").unwrap_err();
         assert_eq!(e.status, AmlisStatus::AMLIS_BUFFER_TOO_SMALL);
         assert_eq!(out_len, 5);
@@ -450,17 +457,28 @@ mod tests {
         // Large enough.
         let mut buf = [7 as c_char; 6];
         // SAFETY: a local buffer of 6 elements.
-        let b = unsafe { OutBuffer::new(buf.as_mut_ptr(), 6, "buf", &mut out_len, "out_len") }.unwrap();
+        let b =
+            unsafe { OutBuffer::new(buf.as_mut_ptr(), 6, "buf", &mut out_len, "out_len") }.unwrap();
         b.fill_str("abcd").unwrap();
         assert_eq!(out_len, 5);
         assert_eq!(&buf[..5], &[97, 98, 99, 100, 0].map(|b| b as c_char));
         assert_eq!(buf[5], 7);
         // NULL buffer with a length is a NULL argument; NULL out_len too.
         // SAFETY: nothing is dereferenced on these error paths.
-        let e = unsafe { OutBuffer::<u8>::new(std::ptr::null_mut(), 4, "buf", &mut out_len, "out_len") };
+        let e = unsafe {
+            OutBuffer::<u8>::new(std::ptr::null_mut(), 4, "buf", &mut out_len, "out_len")
+        };
         assert_eq!(e.err().unwrap().status, AmlisStatus::AMLIS_NULL_ARGUMENT);
         // SAFETY: as above.
-        let e = unsafe { OutBuffer::<u8>::new(std::ptr::null_mut(), 0, "buf", std::ptr::null_mut(), "out_len") };
+        let e = unsafe {
+            OutBuffer::<u8>::new(
+                std::ptr::null_mut(),
+                0,
+                "buf",
+                std::ptr::null_mut(),
+                "out_len",
+            )
+        };
         assert_eq!(e.err().unwrap().message, "argument `out_len` is NULL");
     }
 

@@ -106,7 +106,9 @@ impl DatasetContents {
 
 /// Maps numeric targets to class indices, classes sorted numerically.
 fn numbers_as_classes(dense: &DenseDataset) -> Result<DenseDataset> {
-    let y = dense.targets().ok_or_else(|| Error::InvalidArgument("no targets".into()))?;
+    let y = dense
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument("no targets".into()))?;
     if let Some(row) = y.iter().position(|v| !v.is_finite()) {
         return Err(Error::InvalidValue {
             context: "classification target".into(),
@@ -203,7 +205,10 @@ fn parse_csv_options(json: Option<&str>) -> Result<CsvDatasetOptions> {
             _ => {
                 return Err(config_error(
                     &key,
-                    format!("unknown key; expected one of {}", CSV_OPTION_KEYS.join(", ")),
+                    format!(
+                        "unknown key; expected one of {}",
+                        CSV_OPTION_KEYS.join(", ")
+                    ),
                 ))
             }
         }
@@ -254,7 +259,9 @@ fn contents_from_csv(path: &str, options_json: Option<&str>) -> Result<DatasetCo
             weights,
         )?,
         None => {
-            let features = DenseDataset::features_from_table(&table.drop(&weights.into_iter().collect::<Vec<_>>())?)?;
+            let features = DenseDataset::features_from_table(
+                &table.drop(&weights.into_iter().collect::<Vec<_>>())?,
+            )?;
             match weights {
                 None => features,
                 Some(w) => features.with_weights(numeric_column(&table, w)?)?,

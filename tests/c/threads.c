@@ -6,7 +6,8 @@
 #include "check.h"
 
 #define THREADS 8
-#define ITERATIONS 300
+
+static int iterations = 300; /* argv[1] overrides (fewer under valgrind) */
 
 typedef struct {
     int id;
@@ -18,7 +19,7 @@ static void *work(void *arg) {
     double x[8 * 3];
     double y[8];
     char expected[64];
-    for (int it = 0; it < ITERATIONS; it++) {
+    for (int it = 0; it < iterations; it++) {
         size_t n = (size_t)(job->id % 8) + 1; /* each thread its own row count */
         for (size_t i = 0; i < n * 3; i++) x[i] = (double)(job->id * 1000 + it) + (double)i;
         for (size_t i = 0; i < n; i++) y[i] = (double)i;
@@ -53,7 +54,9 @@ static void *work(void *arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1) iterations = atoi(argv[1]);
+    CHECK(iterations > 0);
     pthread_t threads[THREADS];
     Job jobs[THREADS];
     for (int t = 0; t < THREADS; t++) {
