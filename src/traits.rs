@@ -128,13 +128,14 @@ pub type FitCallback<'a> = dyn Fn(&FitEvent<'_>) -> Control + Send + Sync + 'a;
 /// ```
 /// use amlis::traits::{Control, FitContext};
 ///
-/// let ctx = FitContext::new().random_state(7).n_threads(2);
 /// let counted = std::sync::atomic::AtomicUsize::new(0);
-/// let ctx = ctx.callback(&|_event| {
+/// let on_event = |_event: &amlis::traits::FitEvent<'_>| {
 ///     counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 ///     Control::Continue
-/// });
+/// };
+/// let ctx = FitContext::new().random_state(7).n_threads(2).callback(&on_event);
 /// assert_eq!(ctx.seed(), 7);
+/// assert_eq!(ctx.threads(), Some(2));
 /// ```
 #[derive(Clone, Copy, Default)]
 pub struct FitContext<'a> {
