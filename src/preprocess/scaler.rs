@@ -1,29 +1,760 @@
-//! Scalers (stub: being written).
+//! Numeric scalers: [`StandardScaler`], [`MinMaxScaler`] and [`RobustScaler`].
+//!
+//! Each fitted scaler is a per-column affine map. Besides the table path
+//! ([`FittedTransformer::transform`]) they share, through [`NumericScaler`], fast paths on
+//! plain `f64` rows and arrays (for the predict path of a pipeline) and the inverse transform.
 
-use crate::data::Table;
+use ndarray::{ArrayViewMut2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::columns::{self, column_builder, nan_vec};
+use super::stats;
+use crate::data::{Column, Table};
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};
 
-/// Standardizes numeric columns to zero mean and unit variance.
-#[derive(Debug, Clone, Default)]
-pub struct StandardScaler {}
+/// The shape of a scaler's per-column affine map, with coefficients `(a, b)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AffineForm {
+    /// `y = (x - a) / b` (standard and robust scaling, as scikit-learn computes them).
+    SubDiv,
+    /// `y = x * a + b` (min-max scaling, as scikit-learn computes it).
+    MulAdd,
+}
 
-/// A fitted [`StandardScaler`].
-#[derive(Debug, Clone, Default)]
-pub struct FittedStandardScaler {}
+impl AffineForm {
+    #[inline(always)]
+    fn forward(self, (a, b): (f64, f64), x: f64) -> f64 {
+        match self {
+            AffineForm::SubDiv => (x - a) / b,
+            AffineForm::MulAdd => x * a + b,
+        }
+    }
+
+    #[inline(always)]
+    fn inverse(self, (a, b): (f64, f64), x: f64) -> f64 {
+        match self {
+            AffineForm::SubDiv => x * b + a,
+            AffineForm::MulAdd => (x - b) / a,
+        }
+    }
+
+    #[inline(always)]
+    fn apply(self, inverse: bool, c: (f64, f64), x: f64) -> f64 {
+        if inverse {
+            self.inverse(c, x)
+        } else {
+            self.forward(c, x)
+        }
+    }
+}
+
+/// A fitted numeric scaler: a per-column affine map over named numeric columns.
+///
+/// The provided methods give the fast paths for the predict path of a pipeline: a row or an
+/// array holds exactly the fitted [`columns`](Self::columns), in that order. NaN (a missing
+/// value) passes through as NaN; an infinite value is an error naming its row and column.
+pub trait NumericScaler: Sync {
+    /// The step's `type` name (e.g. `"standard_scaler"`), for error messages.
+    fn step_name(&self) -> &'static str;
+
+    /// The fitted columns, in order.
+    fn columns(&self) -> &[String];
+
+    /// The shape of the per-column map.
+    fn form(&self) -> AffineForm;
+
+    /// The coefficients `(a, b)` of column `j` (see [`AffineForm`]); `None` past the end.
+    fn coefficients(&self, j: usize) -> Option<(f64, f64)>;
+
+    /// Checks that the fitted state is consistent (one entry per column everywhere).
+    fn check(&self) -> Result<()>;
+
+    /// Scales one row in place.
+    fn transform_row(&self, row: &mut [f64]) -> Result<()> {
+        map_row(self, row, false)
+    }
+
+    /// Undoes [`transform_row`](Self::transform_row).
+    fn inverse_transform_row(&self, row: &mut [f64]) -> Result<()> {
+        map_row(self, row, true)
+    }
+
+    /// Scales every row of `x` in place (in parallel over row blocks).
+    fn transform_array(&self, x: ArrayViewMut2<'_, f64>) -> Result<()> {
+        map_array(self, x, false)
+    }
+
+    /// Undoes [`transform_array`](Self::transform_array).
+    fn inverse_transform_array(&self, x: ArrayViewMut2<'_, f64>) -> Result<()> {
+        map_array(self, x, true)
+    }
+
+    /// Undoes [`FittedTransformer::transform`] on the fitted columns of `table`; other columns
+    /// pass through.
+    fn inverse_transform(&self, table: &Table) -> Result<Table> {
+        map_table(self, table, true)
+    }
+}
+
+fn coefficient_vec<S: NumericScaler + ?Sized>(s: &S) -> Result<Vec<(f64, f64)>> {
+    s.check()?;
+    (0..s.columns().len())
+        .map(|j| {
+            s.coefficients(j).ok_or_else(|| {
+                Error::ModelCorrupt(format!("fitted {}: no coefficients for column {j}", s.step_name()))
+            })
+        })
+        .collect()
+}
+
+fn width_error<S: NumericScaler + ?Sized>(s: &S, what: &str, found: usize) -> Error {
+    Error::shape(
+        &format!("{} {what}", s.step_name()),
+        format!("{} values (the fitted columns {:?})", s.columns().len(), s.columns()),
+        format!("{found} values"),
+    )
+}
+
+fn infinite_in<S: NumericScaler + ?Sized>(s: &S, row: usize, j: usize) -> Error {
+    let name = s.columns().get(j).map_or("?", |n| n.as_str());
+    columns::infinite_error(&format!("{} transform", s.step_name()), row, name)
+}
+
+fn map_row<S: NumericScaler + ?Sized>(s: &S, row: &mut [f64], inverse: bool) -> Result<()> {
+    if row.len() != s.columns().len() {
+        return Err(width_error(s, "row", row.len()));
+    }
+    if let Some(j) = row.iter().position(|x| x.is_infinite()) {
+        return Err(infinite_in(s, 0, j));
+    }
+    let form = s.form();
+    for (j, x) in row.iter_mut().enumerate() {
+        let c = s.coefficients(j).ok_or_else(|| {
+            Error::ModelCorrupt(format!("fitted {}: no coefficients for column {j}", s.step_name()))
+        })?;
+        *x = form.apply(inverse, c, *x);
+    }
+    Ok(())
+}
+
+/// Rows per parallel block of the array path.
+const ROW_BLOCK: usize = 4096;
+
+fn map_array<S: NumericScaler + ?Sized>(
+    s: &S,
+    mut x: ArrayViewMut2<'_, f64>,
+    inverse: bool,
+) -> Result<()> {
+    if x.ncols() != s.columns().len() {
+        return Err(width_error(s, "array", x.ncols()));
+    }
+    let coef = coefficient_vec(s)?;
+    for (i, row) in x.rows().into_iter().enumerate() {
+        if let Some(j) = row.iter().position(|v| v.is_infinite()) {
+            return Err(infinite_in(s, i, j));
+        }
+    }
+    let form = s.form();
+    x.axis_chunks_iter_mut(Axis(0), ROW_BLOCK)
+        .into_par_iter()
+        .for_each(|mut block| {
+            for mut row in block.rows_mut() {
+                for (v, &c) in row.iter_mut().zip(&coef) {
+                    *v = form.apply(inverse, c, *v);
+                }
+            }
+        });
+    Ok(())
+}
+
+fn map_table<S: NumericScaler + ?Sized>(s: &S, table: &Table, inverse: bool) -> Result<Table> {
+    let coef = coefficient_vec(s)?;
+    let step = s.step_name();
+    let form = s.form();
+    let outputs = columns::par_map(s.columns(), |j, name| {
+        let values = columns::numeric(table, name, step)?;
+        let c = coef.get(j).copied().unwrap_or((f64::NAN, f64::NAN));
+        let mut infinite = false;
+        let out: Vec<f64> = values
+            .iter()
+            .map(|&x| {
+                infinite |= x.is_infinite();
+                form.apply(inverse, c, x)
+            })
+            .collect();
+        if infinite {
+            let row = columns::first_infinite(values).unwrap_or(0);
+            return Err(columns::infinite_error(
+                &format!("{step} transform"),
+                row,
+                name,
+            ));
+        }
+        Ok((name.clone(), vec![(name.clone(), Column::Numeric(out))]))
+    })?;
+    columns::assemble(table, outputs)
+}
+
+/// scikit-learn's test for a constant feature in `StandardScaler` (`_is_constant_feature`):
+/// a variance within rounding error of zero.
+fn is_constant(var: f64, mean: f64, n: usize) -> bool {
+    let eps = f64::EPSILON;
+    let n = n as f64;
+    var <= n * eps * var + (n * mean * eps) * (n * mean * eps)
+}
+
+/// scikit-learn's `_handle_zeros_in_scale` without a constant mask: a scale below
+/// `10 * eps` becomes 1.
+fn nonzero_scale(scale: f64) -> f64 {
+    if scale < 10.0 * f64::EPSILON {
+        1.0
+    } else {
+        scale
+    }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+
+/// Standardizes numeric columns: `(x - mean) / std`, as scikit-learn's `StandardScaler`.
+///
+/// The standard deviation is the population one (ddof = 0); a constant column gets scale 1.
+/// NaN cells are ignored when fitting and stay NaN when transforming.
+///
+/// ```
+/// use amlis::data::{Column, Table};
+/// use amlis::preprocess::StandardScaler;
+/// use amlis::traits::Transformer;
+///
+/// let table = Table::new(vec![("x".into(), Column::numeric(vec![1.0, 2.0, 3.0, f64::NAN]))])?;
+/// let (fitted, out) = StandardScaler::default().fit_transform(&table)?;
+/// assert_eq!(fitted.mean(), &[2.0]);
+/// let x = out.column("x")?.as_numeric().unwrap();
+/// assert!((x[0] + 1.224744871391589).abs() < 1e-15 && x[3].is_nan());
+/// # Ok::<(), amlis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StandardScaler {
+    /// Subtract the mean (scikit-learn `with_mean`, default true).
+    pub with_mean: bool,
+    /// Divide by the standard deviation (scikit-learn `with_std`, default true).
+    pub with_std: bool,
+    /// The columns to scale (default: every numeric column).
+    pub columns: Option<Vec<String>>,
+}
+
+impl Default for StandardScaler {
+    fn default() -> Self {
+        Self {
+            with_mean: true,
+            with_std: true,
+            columns: None,
+        }
+    }
+}
+
+impl StandardScaler {
+    /// Sets `with_mean`.
+    pub fn with_mean(mut self, yes: bool) -> Self {
+        self.with_mean = yes;
+        self
+    }
+
+    /// Sets `with_std`.
+    pub fn with_std(mut self, yes: bool) -> Self {
+        self.with_std = yes;
+        self
+    }
+
+    column_builder!("every numeric column");
+}
+
+/// A fitted [`StandardScaler`]: per-column mean, variance and scale (scikit-learn's `mean_`,
+/// `var_`, `scale_`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FittedStandardScaler {
+    with_mean: bool,
+    with_std: bool,
+    columns: Vec<String>,
+    #[serde(with = "nan_vec")]
+    mean: Vec<f64>,
+    #[serde(with = "nan_vec")]
+    var: Vec<f64>,
+    #[serde(with = "nan_vec")]
+    scale: Vec<f64>,
+    n_samples_seen: Vec<usize>,
+}
+
+impl FittedStandardScaler {
+    /// Per-column means of the non-missing values.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    /// Per-column population variances.
+    pub fn var(&self) -> &[f64] {
+        &self.var
+    }
+
+    /// Per-column scales: the standard deviation, or 1 for a constant column.
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// Per-column count of non-missing values seen at fit.
+    pub fn n_samples_seen(&self) -> &[usize] {
+        &self.n_samples_seen
+    }
+}
 
 impl Transformer for StandardScaler {
     type Fitted = FittedStandardScaler;
-    fn fit(&self, table: &Table) -> Result<Self::Fitted> {
-        let _ = table;
-        Err(Error::Unsupported(
-            "StandardScaler is not written yet".into(),
-        ))
+
+    fn fit(&self, table: &Table) -> Result<FittedStandardScaler> {
+        let (columns, moments) =
+            columns::fit_numeric(table, self.columns.as_deref(), "standard_scaler", stats::moments)?;
+        let scale = moments
+            .iter()
+            .map(|m| {
+                if is_constant(m.var, m.mean, m.n) {
+                    1.0
+                } else {
+                    m.var.sqrt()
+                }
+            })
+            .collect();
+        Ok(FittedStandardScaler {
+            with_mean: self.with_mean,
+            with_std: self.with_std,
+            columns,
+            mean: moments.iter().map(|m| m.mean).collect(),
+            var: moments.iter().map(|m| m.var).collect(),
+            scale,
+            n_samples_seen: moments.iter().map(|m| m.n).collect(),
+        })
+    }
+}
+
+impl NumericScaler for FittedStandardScaler {
+    fn step_name(&self) -> &'static str {
+        "standard_scaler"
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn form(&self) -> AffineForm {
+        AffineForm::SubDiv
+    }
+    fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
+        let a = if self.with_mean { *self.mean.get(j)? } else { 0.0 };
+        let b = if self.with_std { *self.scale.get(j)? } else { 1.0 };
+        Some((a, b))
+    }
+    fn check(&self) -> Result<()> {
+        let n = self.columns.len();
+        columns::check_lengths(
+            self.step_name(),
+            n,
+            &[
+                ("mean", self.mean.len()),
+                ("var", self.var.len()),
+                ("scale", self.scale.len()),
+                ("n_samples_seen", self.n_samples_seen.len()),
+            ],
+        )
     }
 }
 
 impl FittedTransformer for FittedStandardScaler {
     fn transform(&self, table: &Table) -> Result<Table> {
-        Ok(table.clone())
+        map_table(self, table, false)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Scales numeric columns to `feature_range` (default `[0, 1]`), as scikit-learn's
+/// `MinMaxScaler`: `x * scale + min` with `scale = (hi - lo) / (data_max - data_min)`.
+///
+/// A constant column gets range 1. NaN cells are ignored when fitting and stay NaN.
+///
+/// ```
+/// use amlis::data::{Column, Table};
+/// use amlis::preprocess::MinMaxScaler;
+/// use amlis::traits::Transformer;
+///
+/// let table = Table::new(vec![("x".into(), Column::numeric(vec![2.0, 4.0, 6.0]))])?;
+/// let (_, out) = MinMaxScaler::default().feature_range(-1.0, 1.0).fit_transform(&table)?;
+/// assert_eq!(out.column("x")?.as_numeric().unwrap(), &[-1.0, 0.0, 1.0]);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MinMaxScaler {
+    /// The output range `(lo, hi)`, `lo < hi` (scikit-learn `feature_range`).
+    pub feature_range: (f64, f64),
+    /// The columns to scale (default: every numeric column).
+    pub columns: Option<Vec<String>>,
+}
+
+impl Default for MinMaxScaler {
+    fn default() -> Self {
+        Self {
+            feature_range: (0.0, 1.0),
+            columns: None,
+        }
+    }
+}
+
+impl MinMaxScaler {
+    /// Sets `feature_range`.
+    pub fn feature_range(mut self, lo: f64, hi: f64) -> Self {
+        self.feature_range = (lo, hi);
+        self
+    }
+
+    column_builder!("every numeric column");
+}
+
+/// A fitted [`MinMaxScaler`] (scikit-learn's `data_min_`, `data_max_`, `scale_`, `min_`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FittedMinMaxScaler {
+    feature_range: (f64, f64),
+    columns: Vec<String>,
+    #[serde(with = "nan_vec")]
+    data_min: Vec<f64>,
+    #[serde(with = "nan_vec")]
+    data_max: Vec<f64>,
+    #[serde(with = "nan_vec")]
+    scale: Vec<f64>,
+    #[serde(with = "nan_vec")]
+    min: Vec<f64>,
+}
+
+impl FittedMinMaxScaler {
+    /// Per-column minimum seen at fit.
+    pub fn data_min(&self) -> &[f64] {
+        &self.data_min
+    }
+    /// Per-column maximum seen at fit.
+    pub fn data_max(&self) -> &[f64] {
+        &self.data_max
+    }
+    /// Per-column multiplier.
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+    /// Per-column offset added after the multiplication.
+    pub fn min(&self) -> &[f64] {
+        &self.min
+    }
+}
+
+impl Transformer for MinMaxScaler {
+    type Fitted = FittedMinMaxScaler;
+
+    fn fit(&self, table: &Table) -> Result<FittedMinMaxScaler> {
+        let (lo, hi) = self.feature_range;
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::param(
+                "feature_range",
+                format!("({lo}, {hi})"),
+                "(min, max) with finite min < max",
+            ));
+        }
+        let (columns, ranges) =
+            columns::fit_numeric(table, self.columns.as_deref(), "min_max_scaler", stats::min_max)?;
+        let scale: Vec<f64> = ranges
+            .iter()
+            .map(|&(dmin, dmax)| (hi - lo) / nonzero_scale(dmax - dmin))
+            .collect();
+        let min = ranges
+            .iter()
+            .zip(&scale)
+            .map(|(&(dmin, _), &s)| lo - dmin * s)
+            .collect();
+        Ok(FittedMinMaxScaler {
+            feature_range: self.feature_range,
+            columns,
+            data_min: ranges.iter().map(|r| r.0).collect(),
+            data_max: ranges.iter().map(|r| r.1).collect(),
+            scale,
+            min,
+        })
+    }
+}
+
+impl NumericScaler for FittedMinMaxScaler {
+    fn step_name(&self) -> &'static str {
+        "min_max_scaler"
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn form(&self) -> AffineForm {
+        AffineForm::MulAdd
+    }
+    fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
+        Some((*self.scale.get(j)?, *self.min.get(j)?))
+    }
+    fn check(&self) -> Result<()> {
+        columns::check_lengths(
+            self.step_name(),
+            self.columns.len(),
+            &[
+                ("data_min", self.data_min.len()),
+                ("data_max", self.data_max.len()),
+                ("scale", self.scale.len()),
+                ("min", self.min.len()),
+            ],
+        )
+    }
+}
+
+impl FittedTransformer for FittedMinMaxScaler {
+    fn transform(&self, table: &Table) -> Result<Table> {
+        map_table(self, table, false)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Centres numeric columns on the median and scales by an inter-quantile range, as
+/// scikit-learn's `RobustScaler`: `(x - median) / (q_hi - q_lo)`.
+///
+/// Quantiles use numpy's linear interpolation over the non-missing values; a zero range gives
+/// scale 1.
+///
+/// ```
+/// use amlis::data::{Column, Table};
+/// use amlis::preprocess::RobustScaler;
+/// use amlis::traits::Transformer;
+///
+/// let table = Table::new(vec![("x".into(), Column::numeric(vec![1.0, 2.0, 3.0, 4.0, 100.0]))])?;
+/// let (fitted, out) = RobustScaler::default().fit_transform(&table)?;
+/// assert_eq!((fitted.center()[0], fitted.scale()[0]), (3.0, 2.0));
+/// assert_eq!(out.column("x")?.as_numeric().unwrap(), &[-1.0, -0.5, 0.0, 0.5, 48.5]);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RobustScaler {
+    /// Subtract the median (scikit-learn `with_centering`, default true).
+    pub with_centering: bool,
+    /// Divide by the quantile range (scikit-learn `with_scaling`, default true).
+    pub with_scaling: bool,
+    /// The percentiles `(q_lo, q_hi)` with `0 <= q_lo <= q_hi <= 100` (default `(25, 75)`).
+    pub quantile_range: (f64, f64),
+    /// The columns to scale (default: every numeric column).
+    pub columns: Option<Vec<String>>,
+}
+
+impl Default for RobustScaler {
+    fn default() -> Self {
+        Self {
+            with_centering: true,
+            with_scaling: true,
+            quantile_range: (25.0, 75.0),
+            columns: None,
+        }
+    }
+}
+
+impl RobustScaler {
+    /// Sets `with_centering`.
+    pub fn with_centering(mut self, yes: bool) -> Self {
+        self.with_centering = yes;
+        self
+    }
+
+    /// Sets `with_scaling`.
+    pub fn with_scaling(mut self, yes: bool) -> Self {
+        self.with_scaling = yes;
+        self
+    }
+
+    /// Sets `quantile_range` (percentiles).
+    pub fn quantile_range(mut self, lo: f64, hi: f64) -> Self {
+        self.quantile_range = (lo, hi);
+        self
+    }
+
+    column_builder!("every numeric column");
+}
+
+/// A fitted [`RobustScaler`] (scikit-learn's `center_`, `scale_`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FittedRobustScaler {
+    with_centering: bool,
+    with_scaling: bool,
+    columns: Vec<String>,
+    #[serde(with = "nan_vec")]
+    center: Vec<f64>,
+    #[serde(with = "nan_vec")]
+    scale: Vec<f64>,
+}
+
+impl FittedRobustScaler {
+    /// Per-column medians.
+    pub fn center(&self) -> &[f64] {
+        &self.center
+    }
+    /// Per-column quantile ranges (1 where the range is zero).
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+}
+
+impl Transformer for RobustScaler {
+    type Fitted = FittedRobustScaler;
+
+    fn fit(&self, table: &Table) -> Result<FittedRobustScaler> {
+        let (q_lo, q_hi) = self.quantile_range;
+        if !(0.0 <= q_lo && q_lo <= q_hi && q_hi <= 100.0) {
+            return Err(Error::param(
+                "quantile_range",
+                format!("({q_lo}, {q_hi})"),
+                "percentiles with 0 <= q_min <= q_max <= 100",
+            ));
+        }
+        let (columns, stats) =
+            columns::fit_numeric(table, self.columns.as_deref(), "robust_scaler", |values| {
+                let mut buf = stats::present(values);
+                let center = stats::median(&mut buf);
+                let lo = stats::percentile(&mut buf, q_lo);
+                let hi = stats::percentile(&mut buf, q_hi);
+                (center, nonzero_scale(hi - lo))
+            })?;
+        Ok(FittedRobustScaler {
+            with_centering: self.with_centering,
+            with_scaling: self.with_scaling,
+            columns,
+            center: stats.iter().map(|s| s.0).collect(),
+            scale: stats.iter().map(|s| s.1).collect(),
+        })
+    }
+}
+
+impl NumericScaler for FittedRobustScaler {
+    fn step_name(&self) -> &'static str {
+        "robust_scaler"
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn form(&self) -> AffineForm {
+        AffineForm::SubDiv
+    }
+    fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
+        let a = if self.with_centering { *self.center.get(j)? } else { 0.0 };
+        let b = if self.with_scaling { *self.scale.get(j)? } else { 1.0 };
+        Some((a, b))
+    }
+    fn check(&self) -> Result<()> {
+        columns::check_lengths(
+            self.step_name(),
+            self.columns.len(),
+            &[("center", self.center.len()), ("scale", self.scale.len())],
+        )
+    }
+}
+
+impl FittedTransformer for FittedRobustScaler {
+    fn transform(&self, table: &Table) -> Result<Table> {
+        map_table(self, table, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn table() -> Table {
+        Table::new(vec![
+            ("a".into(), Column::numeric(vec![1.0, 2.0, 3.0, 4.0])),
+            (
+                "s".into(),
+                Column::categorical_from(&[Some("x"), None, Some("y"), Some("x")]),
+            ),
+            ("b".into(), Column::numeric(vec![5.0, 5.0, 5.0, f64::NAN])),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn standard_constant_column_gets_scale_one_and_passthrough_in_place() {
+        let t = table();
+        let (f, out) = StandardScaler::default().fit_transform(&t).unwrap();
+        assert_eq!(f.scale()[1], 1.0);
+        assert_eq!(f.n_samples_seen(), &[4, 3]);
+        assert_eq!(out.names(), t.names());
+        assert_eq!(out.column("s").unwrap(), t.column("s").unwrap());
+        let b = out.column("b").unwrap().as_numeric().unwrap();
+        assert_eq!(&b[..3], &[0.0, 0.0, 0.0]);
+        assert!(b[3].is_nan());
+    }
+
+    #[test]
+    fn array_and_row_paths_agree_with_table_path() {
+        let t = table();
+        for fitted in [
+            Box::new(StandardScaler::default().fit(&t).unwrap()) as Box<dyn NumericScaler>,
+            Box::new(MinMaxScaler::default().fit(&t).unwrap()),
+            Box::new(RobustScaler::default().fit(&t).unwrap()),
+        ] {
+            let mut x = array![[1.0, 5.0], [2.5, 7.0]];
+            fitted.transform_array(x.view_mut()).unwrap();
+            let mut row = [2.5, 7.0];
+            fitted.transform_row(&mut row).unwrap();
+            assert_eq!(row, [x[[1, 0]], x[[1, 1]]]);
+            fitted.inverse_transform_array(x.view_mut()).unwrap();
+            assert!((x[[1, 0]] - 2.5).abs() < 1e-12 && (x[[1, 1]] - 7.0).abs() < 1e-12);
+            assert!(matches!(
+                fitted.transform_row(&mut [1.0]),
+                Err(Error::Shape { .. })
+            ));
+            assert!(matches!(
+                fitted.transform_row(&mut [1.0, f64::INFINITY]),
+                Err(Error::InvalidValue { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn bad_parameters_and_inputs_are_errors() {
+        let t = table();
+        assert!(matches!(
+            MinMaxScaler::default().feature_range(1.0, 1.0).fit(&t),
+            Err(Error::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            RobustScaler::default().quantile_range(80.0, 20.0).fit(&t),
+            Err(Error::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            StandardScaler::default().columns(["s"]).fit(&t),
+            Err(Error::ColumnKind { .. })
+        ));
+        assert!(matches!(
+            StandardScaler::default().columns(["zz"]).fit(&t),
+            Err(Error::UnknownColumn { .. })
+        ));
+        let inf = Table::new(vec![("a".into(), Column::numeric(vec![1.0, f64::INFINITY]))])
+            .unwrap();
+        match StandardScaler::default().fit(&inf) {
+            Err(Error::InvalidValue { row, column, .. }) => {
+                assert_eq!((row, column.as_deref()), (1, Some("a")))
+            }
+            other => panic!("{other:?}"),
+        }
+        let f = StandardScaler::default().fit(&t).unwrap();
+        assert!(matches!(f.transform(&t.drop(&["b"]).unwrap()), Err(Error::UnknownColumn { .. })));
     }
 }

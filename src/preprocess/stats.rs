@@ -1,0 +1,202 @@
+//! Per-column statistics that ignore missing values (NaN), computed as numpy does.
+
+/// Number of independent accumulators: breaks the dependency chain so the loops vectorize,
+/// and sums in 8 interleaved partial sums (more accurate than one running sum).
+const LANES: usize = 8;
+
+/// Count, mean and population variance (ddof = 0) of the non-NaN values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Moments {
+    /// Number of non-NaN values.
+    pub n: usize,
+    /// Their mean (NaN when `n == 0`).
+    pub mean: f64,
+    /// Their population variance (NaN when `n == 0`).
+    pub var: f64,
+}
+
+/// Sums of the two outputs of `f(x)`, and the count, over the non-NaN values, in `LANES`
+/// interleaved partial sums.
+fn lane_sum(values: &[f64], f: impl Fn(f64) -> (f64, f64)) -> (f64, f64, usize) {
+    let mut s1 = [0.0f64; LANES];
+    let mut s2 = [0.0f64; LANES];
+    let mut counts = [0usize; LANES];
+    let mut add = |lane: usize, x: f64| {
+        let present = !x.is_nan();
+        let (a, b) = if present { f(x) } else { (0.0, 0.0) };
+        if let (Some(p), Some(q), Some(c)) =
+            (s1.get_mut(lane), s2.get_mut(lane), counts.get_mut(lane))
+        {
+            *p += a;
+            *q += b;
+            *c += usize::from(present);
+        }
+    };
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &x) in chunk.iter().enumerate() {
+            add(lane, x);
+        }
+    }
+    for (lane, &x) in rest.iter().enumerate() {
+        add(lane, x);
+    }
+    (s1.iter().sum(), s2.iter().sum(), counts.iter().sum())
+}
+
+/// Mean and variance as scikit-learn's `StandardScaler` computes them: a first pass for the
+/// mean, a second for the centred sum of squares with the rounding correction
+/// `(Σd² − (Σd)²/n) / n`.
+pub(crate) fn moments(values: &[f64]) -> Moments {
+    let (sum, _, n) = lane_sum(values, |x| (x, 0.0));
+    if n == 0 {
+        return Moments {
+            n,
+            mean: f64::NAN,
+            var: f64::NAN,
+        };
+    }
+    let nf = n as f64;
+    let mean = sum / nf;
+    let (correction, ss, _) = lane_sum(values, |x| {
+        let d = x - mean;
+        (d, d * d)
+    });
+    Moments {
+        n,
+        mean,
+        var: (ss - correction * correction / nf) / nf,
+    }
+}
+
+/// Minimum and maximum of the non-NaN values (NaN, NaN when there are none).
+pub(crate) fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|x| !x.is_nan())
+        .fold((f64::NAN, f64::NAN), |(lo, hi), &x| {
+            (
+                if lo.is_nan() || x < lo { x } else { lo },
+                if hi.is_nan() || x > hi { x } else { hi },
+            )
+        })
+}
+
+/// The non-NaN values of a column, for order statistics.
+pub(crate) fn present(values: &[f64]) -> Vec<f64> {
+    values.iter().copied().filter(|x| !x.is_nan()).collect()
+}
+
+/// The `k`-th smallest value and the next one (`k + 1`-th, or the same when `k` is last),
+/// partially reordering `buf`. `None` when `buf` is empty.
+fn order_pair(buf: &mut [f64], k: usize) -> Option<(f64, f64)> {
+    if buf.is_empty() {
+        return None;
+    }
+    let k = k.min(buf.len() - 1);
+    let (_, kth, right) = buf.select_nth_unstable_by(k, f64::total_cmp);
+    let kth = *kth;
+    let next = right
+        .iter()
+        .copied()
+        .min_by(f64::total_cmp)
+        .unwrap_or(kth);
+    Some((kth, next))
+}
+
+/// numpy's `_lerp`: `a + (b - a) t`, computed from `b` when `t >= 0.5` for symmetry.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let diff = b - a;
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
+}
+
+/// `numpy.percentile(values, q)` with the default linear interpolation, over the non-NaN
+/// values gathered in `buf` (reordered in place). NaN when `buf` is empty.
+pub(crate) fn percentile(buf: &mut [f64], q: f64) -> f64 {
+    if buf.is_empty() {
+        return f64::NAN;
+    }
+    let virtual_index = (buf.len() - 1) as f64 * (q / 100.0);
+    let below = virtual_index.floor();
+    let gamma = virtual_index - below;
+    // `below` is within 0..len because 0 <= q <= 100 is validated by the callers.
+    match order_pair(buf, below as usize) {
+        Some((a, b)) => lerp(a, b, gamma),
+        None => f64::NAN,
+    }
+}
+
+/// `numpy.median` over the non-NaN values in `buf` (reordered in place): the middle value, or
+/// the mean of the two middle values. NaN when `buf` is empty.
+pub(crate) fn median(buf: &mut [f64]) -> f64 {
+    let n = buf.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        order_pair(buf, n / 2).map_or(f64::NAN, |(a, _)| a)
+    } else {
+        order_pair(buf, n / 2 - 1).map_or(f64::NAN, |(a, b)| (a + b) / 2.0)
+    }
+}
+
+/// The most frequent non-NaN value; ties go to the smallest value (as scikit-learn's
+/// `SimpleImputer(strategy="most_frequent")`). NaN when there are none.
+pub(crate) fn most_frequent(values: &[f64]) -> f64 {
+    let mut buf = present(values);
+    buf.sort_unstable_by(f64::total_cmp);
+    let mut best = (f64::NAN, 0usize);
+    let mut i = 0;
+    while let Some(&x) = buf.get(i) {
+        let run = buf
+            .get(i..)
+            .map_or(0, |rest| rest.iter().take_while(|&&y| y == x).count())
+            .max(1);
+        if run > best.1 {
+            best = (x, run);
+        }
+        i += run;
+    }
+    best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_ignore_nan() {
+        let m = moments(&[1.0, f64::NAN, 3.0, 5.0]);
+        assert_eq!(m.n, 3);
+        assert_eq!(m.mean, 3.0);
+        assert!((m.var - 8.0 / 3.0).abs() < 1e-15);
+        assert!(moments(&[f64::NAN]).mean.is_nan());
+    }
+
+    #[test]
+    fn percentiles_match_numpy() {
+        // numpy.percentile([1, 2, 3, 4], [25, 50, 75]) == [1.75, 2.5, 3.25]
+        let mut b = vec![4.0, 1.0, 3.0, 2.0];
+        assert_eq!(percentile(&mut b, 25.0), 1.75);
+        assert_eq!(percentile(&mut b, 50.0), 2.5);
+        assert_eq!(percentile(&mut b, 75.0), 3.25);
+        assert_eq!(percentile(&mut b, 100.0), 4.0);
+        assert_eq!(percentile(&mut b, 0.0), 1.0);
+        assert_eq!(median(&mut b), 2.5);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert!(median(&mut []).is_nan());
+    }
+
+    #[test]
+    fn most_frequent_ties_go_to_smallest() {
+        assert_eq!(most_frequent(&[2.0, 1.0, 2.0, 1.0, f64::NAN]), 1.0);
+        assert_eq!(most_frequent(&[3.0, 2.0, 3.0]), 3.0);
+        assert!(most_frequent(&[f64::NAN]).is_nan());
+        assert_eq!(min_max(&[f64::NAN, 2.0, -1.0]), (-1.0, 2.0));
+    }
+}
