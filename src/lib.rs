@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod data;
 pub mod datasets;
 pub mod dummy;
@@ -39,6 +40,7 @@ pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod persist;
+pub mod pipeline;
 pub mod preprocess;
 pub mod rng;
 pub mod selection;

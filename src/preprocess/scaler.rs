@@ -103,7 +103,10 @@ fn coefficient_vec<S: NumericScaler + ?Sized>(s: &S) -> Result<Vec<(f64, f64)>> 
     (0..s.columns().len())
         .map(|j| {
             s.coefficients(j).ok_or_else(|| {
-                Error::ModelCorrupt(format!("fitted {}: no coefficients for column {j}", s.step_name()))
+                Error::ModelCorrupt(format!(
+                    "fitted {}: no coefficients for column {j}",
+                    s.step_name()
+                ))
             })
         })
         .collect()
@@ -112,7 +115,11 @@ fn coefficient_vec<S: NumericScaler + ?Sized>(s: &S) -> Result<Vec<(f64, f64)>> 
 fn width_error<S: NumericScaler + ?Sized>(s: &S, what: &str, found: usize) -> Error {
     Error::shape(
         &format!("{} {what}", s.step_name()),
-        format!("{} values (the fitted columns {:?})", s.columns().len(), s.columns()),
+        format!(
+            "{} values (the fitted columns {:?})",
+            s.columns().len(),
+            s.columns()
+        ),
         format!("{found} values"),
     )
 }
@@ -132,7 +139,10 @@ fn map_row<S: NumericScaler + ?Sized>(s: &S, row: &mut [f64], inverse: bool) -> 
     let form = s.form();
     for (j, x) in row.iter_mut().enumerate() {
         let c = s.coefficients(j).ok_or_else(|| {
-            Error::ModelCorrupt(format!("fitted {}: no coefficients for column {j}", s.step_name()))
+            Error::ModelCorrupt(format!(
+                "fitted {}: no coefficients for column {j}",
+                s.step_name()
+            ))
         })?;
         *x = form.apply(inverse, c, *x);
     }
@@ -214,7 +224,6 @@ fn nonzero_scale(scale: f64) -> f64 {
         scale
     }
 }
-
 
 // ---------------------------------------------------------------------------------------------
 
@@ -315,8 +324,12 @@ impl Transformer for StandardScaler {
     type Fitted = FittedStandardScaler;
 
     fn fit(&self, table: &Table) -> Result<FittedStandardScaler> {
-        let (columns, moments) =
-            columns::fit_numeric(table, self.columns.as_deref(), "standard_scaler", stats::moments)?;
+        let (columns, moments) = columns::fit_numeric(
+            table,
+            self.columns.as_deref(),
+            "standard_scaler",
+            stats::moments,
+        )?;
         let scale = moments
             .iter()
             .map(|m| {
@@ -350,8 +363,16 @@ impl NumericScaler for FittedStandardScaler {
         AffineForm::SubDiv
     }
     fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
-        let a = if self.with_mean { *self.mean.get(j)? } else { 0.0 };
-        let b = if self.with_std { *self.scale.get(j)? } else { 1.0 };
+        let a = if self.with_mean {
+            *self.mean.get(j)?
+        } else {
+            0.0
+        };
+        let b = if self.with_std {
+            *self.scale.get(j)?
+        } else {
+            1.0
+        };
         Some((a, b))
     }
     fn check(&self) -> Result<()> {
@@ -467,8 +488,12 @@ impl Transformer for MinMaxScaler {
                 "(min, max) with finite min < max",
             ));
         }
-        let (columns, ranges) =
-            columns::fit_numeric(table, self.columns.as_deref(), "min_max_scaler", stats::min_max)?;
+        let (columns, ranges) = columns::fit_numeric(
+            table,
+            self.columns.as_deref(),
+            "min_max_scaler",
+            stats::min_max,
+        )?;
         let scale: Vec<f64> = ranges
             .iter()
             .map(|&(dmin, dmax)| (hi - lo) / nonzero_scale(dmax - dmin))
@@ -652,8 +677,16 @@ impl NumericScaler for FittedRobustScaler {
         AffineForm::SubDiv
     }
     fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
-        let a = if self.with_centering { *self.center.get(j)? } else { 0.0 };
-        let b = if self.with_scaling { *self.scale.get(j)? } else { 1.0 };
+        let a = if self.with_centering {
+            *self.center.get(j)?
+        } else {
+            0.0
+        };
+        let b = if self.with_scaling {
+            *self.scale.get(j)?
+        } else {
+            1.0
+        };
         Some((a, b))
     }
     fn check(&self) -> Result<()> {
@@ -746,8 +779,11 @@ mod tests {
             StandardScaler::default().columns(["zz"]).fit(&t),
             Err(Error::UnknownColumn { .. })
         ));
-        let inf = Table::new(vec![("a".into(), Column::numeric(vec![1.0, f64::INFINITY]))])
-            .unwrap();
+        let inf = Table::new(vec![(
+            "a".into(),
+            Column::numeric(vec![1.0, f64::INFINITY]),
+        )])
+        .unwrap();
         match StandardScaler::default().fit(&inf) {
             Err(Error::InvalidValue { row, column, .. }) => {
                 assert_eq!((row, column.as_deref()), (1, Some("a")))
@@ -755,6 +791,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let f = StandardScaler::default().fit(&t).unwrap();
-        assert!(matches!(f.transform(&t.drop(&["b"]).unwrap()), Err(Error::UnknownColumn { .. })));
+        assert!(matches!(
+            f.transform(&t.drop(&["b"]).unwrap()),
+            Err(Error::UnknownColumn { .. })
+        ));
     }
 }
