@@ -20,7 +20,9 @@ fn num(v: &Value) -> f64 {
             "nan" => f64::NAN,
             "inf" => f64::INFINITY,
             "-inf" => f64::NEG_INFINITY,
-            other => other.parse().unwrap_or_else(|_| panic!("not a number: {other}")),
+            other => other
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number: {other}")),
         },
         other => panic!("not a number: {other}"),
     }
@@ -41,7 +43,10 @@ fn opt_list(v: &Value) -> Option<Vec<f64>> {
 fn mat(v: &Value) -> Array2<f64> {
     let rows = v.as_array().unwrap();
     let k = rows.first().map_or(0, |r| r.as_array().unwrap().len());
-    let flat: Vec<f64> = rows.iter().flat_map(|r| r.as_array().unwrap().iter().map(num)).collect();
+    let flat: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(num))
+        .collect();
     Array2::from_shape_vec((rows.len(), k), flat).unwrap()
 }
 
@@ -88,10 +93,18 @@ fn run(f: &str, a: &Value) -> Result<Value> {
     let yp = || vec1(&a["y_pred"]);
     let b = |k: &str| a[k].as_bool().unwrap();
     Ok(match f {
-        "accuracy_score" => j(metrics::accuracy_score(yt().view(), yp().view(), b("normalize"), wv)?),
-        "balanced_accuracy_score" => {
-            j(metrics::balanced_accuracy_score(yt().view(), yp().view(), b("adjusted"), wv)?)
-        }
+        "accuracy_score" => j(metrics::accuracy_score(
+            yt().view(),
+            yp().view(),
+            b("normalize"),
+            wv,
+        )?),
+        "balanced_accuracy_score" => j(metrics::balanced_accuracy_score(
+            yt().view(),
+            yp().view(),
+            b("adjusted"),
+            wv,
+        )?),
         "matthews_corrcoef" => j(metrics::matthews_corrcoef(yt().view(), yp().view(), wv)?),
         "hamming_loss" => j(metrics::hamming_loss(yt().view(), yp().view(), wv)?),
         "cohen_kappa_score" => {
@@ -117,7 +130,13 @@ fn run(f: &str, a: &Value) -> Result<Value> {
                 Some(_) => Some(Normalize::All),
             };
             let labels = opt_list(&a["labels"]);
-            jm(&metrics::confusion_matrix(yt().view(), yp().view(), labels.as_deref(), wv, normalize)?)
+            jm(&metrics::confusion_matrix(
+                yt().view(),
+                yp().view(),
+                labels.as_deref(),
+                wv,
+                normalize,
+            )?)
         }
         "precision_recall_fscore_support" | "jaccard_score" => {
             let opts = PrfOptions {
@@ -127,7 +146,12 @@ fn run(f: &str, a: &Value) -> Result<Value> {
                 zero_division: num(&a["zero_division"]),
             };
             if f == "jaccard_score" {
-                jv(&metrics::jaccard_score(yt().view(), yp().view(), &opts, wv)?)
+                jv(&metrics::jaccard_score(
+                    yt().view(),
+                    yp().view(),
+                    &opts,
+                    wv,
+                )?)
             } else {
                 let r = metrics::precision_recall_fscore_support(
                     yt().view(),
@@ -143,9 +167,9 @@ fn run(f: &str, a: &Value) -> Result<Value> {
         }
         "classification_report" => {
             let labels = opt_list(&a["labels"]);
-            let names: Option<Vec<String>> = a["target_names"].as_array().map(|v| {
-                v.iter().map(|s| s.as_str().unwrap().to_string()).collect()
-            });
+            let names: Option<Vec<String>> = a["target_names"]
+                .as_array()
+                .map(|v| v.iter().map(|s| s.as_str().unwrap().to_string()).collect());
             let r = metrics::classification_report(
                 yt().view(),
                 yp().view(),
@@ -196,7 +220,11 @@ fn run(f: &str, a: &Value) -> Result<Value> {
             opt_f(&a["max_fpr"]),
         )?),
         "roc_auc_score_multiclass" => {
-            let mc = if a["multi_class"] == "ovo" { MultiClass::Ovo } else { MultiClass::Ovr };
+            let mc = if a["multi_class"] == "ovo" {
+                MultiClass::Ovo
+            } else {
+                MultiClass::Ovr
+            };
             let labels = opt_list(&a["labels"]);
             j(metrics::roc_auc_score_multiclass(
                 yt().view(),
@@ -219,10 +247,19 @@ fn run(f: &str, a: &Value) -> Result<Value> {
             average(&a["average"]).unwrap(),
             wv,
         )?),
-        "auc" => j(metrics::auc(&vec1(&a["x"]).to_vec(), &vec1(&a["y"]).to_vec())?),
+        "auc" => j(metrics::auc(
+            &vec1(&a["x"]).to_vec(),
+            &vec1(&a["y"]).to_vec(),
+        )?),
         "log_loss" => {
             let labels = opt_list(&a["labels"]);
-            j(metrics::log_loss(yt().view(), mat(&a["y_proba"]).view(), labels.as_deref(), b("normalize"), wv)?)
+            j(metrics::log_loss(
+                yt().view(),
+                mat(&a["y_proba"]).view(),
+                labels.as_deref(),
+                b("normalize"),
+                wv,
+            )?)
         }
         "brier_score_loss" => {
             let labels = opt_list(&a["labels"]);
@@ -236,14 +273,32 @@ fn run(f: &str, a: &Value) -> Result<Value> {
             )?)
         }
         "mean_squared_error" => j(metrics::mean_squared_error(yt().view(), yp().view(), wv)?),
-        "root_mean_squared_error" => j(metrics::root_mean_squared_error(yt().view(), yp().view(), wv)?),
+        "root_mean_squared_error" => j(metrics::root_mean_squared_error(
+            yt().view(),
+            yp().view(),
+            wv,
+        )?),
         "mean_absolute_error" => j(metrics::mean_absolute_error(yt().view(), yp().view(), wv)?),
-        "median_absolute_error" => j(metrics::median_absolute_error(yt().view(), yp().view(), wv)?),
-        "mean_absolute_percentage_error" => {
-            j(metrics::mean_absolute_percentage_error(yt().view(), yp().view(), wv)?)
-        }
-        "mean_squared_log_error" => j(metrics::mean_squared_log_error(yt().view(), yp().view(), wv)?),
-        "mean_poisson_deviance" => j(metrics::mean_poisson_deviance(yt().view(), yp().view(), wv)?),
+        "median_absolute_error" => j(metrics::median_absolute_error(
+            yt().view(),
+            yp().view(),
+            wv,
+        )?),
+        "mean_absolute_percentage_error" => j(metrics::mean_absolute_percentage_error(
+            yt().view(),
+            yp().view(),
+            wv,
+        )?),
+        "mean_squared_log_error" => j(metrics::mean_squared_log_error(
+            yt().view(),
+            yp().view(),
+            wv,
+        )?),
+        "mean_poisson_deviance" => j(metrics::mean_poisson_deviance(
+            yt().view(),
+            yp().view(),
+            wv,
+        )?),
         "mean_gamma_deviance" => j(metrics::mean_gamma_deviance(yt().view(), yp().view(), wv)?),
         "mean_tweedie_deviance" => j(metrics::mean_tweedie_deviance(
             yt().view(),
@@ -251,12 +306,23 @@ fn run(f: &str, a: &Value) -> Result<Value> {
             wv,
             num(&a["power"]),
         )?),
-        "r2_score" => j(metrics::r2_score(yt().view(), yp().view(), wv, b("force_finite"))?),
-        "explained_variance_score" => {
-            j(metrics::explained_variance_score(yt().view(), yp().view(), wv, b("force_finite"))?)
-        }
+        "r2_score" => j(metrics::r2_score(
+            yt().view(),
+            yp().view(),
+            wv,
+            b("force_finite"),
+        )?),
+        "explained_variance_score" => j(metrics::explained_variance_score(
+            yt().view(),
+            yp().view(),
+            wv,
+            b("force_finite"),
+        )?),
         "max_error" => j(metrics::max_error(yt().view(), yp().view())?),
-        "adjusted_rand_score" | "rand_score" | "mutual_info_score" | "normalized_mutual_info_score"
+        "adjusted_rand_score"
+        | "rand_score"
+        | "mutual_info_score"
+        | "normalized_mutual_info_score"
         | "homogeneity_completeness_v_measure" => {
             let (lt, lp) = (vec1(&a["labels_true"]), vec1(&a["labels_pred"]));
             let (lt, lp) = (lt.view(), lp.view());
@@ -280,10 +346,15 @@ fn run(f: &str, a: &Value) -> Result<Value> {
                 }
             }
         }
-        "silhouette_samples" => {
-            jv(&metrics::silhouette_samples(mat(&a["X"]).view(), vec1(&a["labels"]).view())?.to_vec())
-        }
-        "silhouette_score" => j(metrics::silhouette_score(mat(&a["X"]).view(), vec1(&a["labels"]).view())?),
+        "silhouette_samples" => jv(&metrics::silhouette_samples(
+            mat(&a["X"]).view(),
+            vec1(&a["labels"]).view(),
+        )?
+        .to_vec()),
+        "silhouette_score" => j(metrics::silhouette_score(
+            mat(&a["X"]).view(),
+            vec1(&a["labels"]).view(),
+        )?),
         "scorer" => {
             let m = metrics::get(a["name"].as_str().unwrap())?;
             let pred_v = opt_vec(&a["y_pred"]);
@@ -307,7 +378,11 @@ fn compare(actual: &Value, expected: &Value, path: &str) -> std::result::Result<
     match (actual, expected) {
         (Value::Array(a), Value::Array(e)) => {
             if a.len() != e.len() {
-                return Err(format!("{path}: length {} != expected {}", a.len(), e.len()));
+                return Err(format!(
+                    "{path}: length {} != expected {}",
+                    a.len(),
+                    e.len()
+                ));
             }
             for (i, (x, y)) in a.iter().zip(e).enumerate() {
                 compare(x, y, &format!("{path}[{i}]"))?;
@@ -325,7 +400,9 @@ fn compare(actual: &Value, expected: &Value, path: &str) -> std::result::Result<
             if a == e {
                 Ok(())
             } else {
-                Err(format!("{path}: text differs\n--- amlis\n{a}\n--- sklearn\n{e}"))
+                Err(format!(
+                    "{path}: text differs\n--- amlis\n{a}\n--- sklearn\n{e}"
+                ))
             }
         }
         (a, e) if (a.is_number() || a.is_string()) && (e.is_number() || e.is_string()) => {
@@ -333,7 +410,10 @@ fn compare(actual: &Value, expected: &Value, path: &str) -> std::result::Result<
             if close(x, y) {
                 Ok(())
             } else {
-                Err(format!("{path}: {x:e} != expected {y:e} (diff {:e})", x - y))
+                Err(format!(
+                    "{path}: {x:e} != expected {y:e} (diff {:e})",
+                    x - y
+                ))
             }
         }
         (a, e) => Err(format!("{path}: {a} != expected {e}")),
@@ -423,7 +503,12 @@ fn every_fixture_case_matches_scikit_learn() {
         "{} of {} cases failed:\n{}",
         failures.len(),
         cases.len(),
-        failures.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -444,9 +529,18 @@ fn hand_checked_binary_metrics() {
     let p = arr1(&[1., 1., 0., 1., 0., 0., 0., 0.]);
     // tp 2, fp 1, fn 1, tn 4
     let o = PrfOptions::default();
-    assert_eq!(metrics::precision_score(y.view(), p.view(), &o, None).unwrap(), 2.0 / 3.0);
-    assert_eq!(metrics::recall_score(y.view(), p.view(), &o, None).unwrap(), 2.0 / 3.0);
-    assert_eq!(metrics::accuracy_score(y.view(), p.view(), false, None).unwrap(), 6.0);
+    assert_eq!(
+        metrics::precision_score(y.view(), p.view(), &o, None).unwrap(),
+        2.0 / 3.0
+    );
+    assert_eq!(
+        metrics::recall_score(y.view(), p.view(), &o, None).unwrap(),
+        2.0 / 3.0
+    );
+    assert_eq!(
+        metrics::accuracy_score(y.view(), p.view(), false, None).unwrap(),
+        6.0
+    );
     let mcc = metrics::matthews_corrcoef(y.view(), p.view(), None).unwrap();
     let expect = (2.0 * 4.0 - 1.0 * 1.0) / ((3.0f64) * 3.0 * 5.0 * 5.0).sqrt();
     assert!((mcc - expect).abs() < 1e-15);
@@ -463,7 +557,10 @@ fn hand_checked_roc_with_ties() {
     assert_eq!(c.thresholds, vec![f64::INFINITY, 0.9, 0.5, 0.2]);
     assert_eq!(c.tpr, vec![0.0, 0.5, 1.0, 1.0]);
     assert_eq!(c.fpr, vec![0.0, 0.0, 0.5, 1.0]);
-    assert_eq!(metrics::roc_auc_score(y.view(), s.view(), None, None).unwrap(), 0.875);
+    assert_eq!(
+        metrics::roc_auc_score(y.view(), s.view(), None, None).unwrap(),
+        0.875
+    );
 }
 
 #[test]
@@ -471,17 +568,34 @@ fn hand_checked_regression_and_clustering() {
     let t = arr1(&[1., 2., 3., 4.]);
     let p = arr1(&[1., 2., 3., 6.]);
     assert_eq!(metrics::max_error(t.view(), p.view()).unwrap(), 2.0);
-    assert_eq!(metrics::mean_squared_error(t.view(), p.view(), None).unwrap(), 1.0);
+    assert_eq!(
+        metrics::mean_squared_error(t.view(), p.view(), None).unwrap(),
+        1.0
+    );
     // constant truth: force_finite gives 0 for imperfect, 1 for perfect predictions
     let c = arr1(&[2., 2., 2.]);
-    assert_eq!(metrics::r2_score(c.view(), arr1(&[1., 2., 3.]).view(), None, true).unwrap(), 0.0);
-    assert_eq!(metrics::r2_score(c.view(), c.view(), None, true).unwrap(), 1.0);
+    assert_eq!(
+        metrics::r2_score(c.view(), arr1(&[1., 2., 3.]).view(), None, true).unwrap(),
+        0.0
+    );
+    assert_eq!(
+        metrics::r2_score(c.view(), c.view(), None, true).unwrap(),
+        1.0
+    );
     assert_eq!(
         metrics::r2_score(c.view(), arr1(&[1., 2., 3.]).view(), None, false).unwrap(),
         f64::NEG_INFINITY
     );
     let a = arr1(&[0., 0., 1., 1.]);
-    assert_eq!(metrics::normalized_mutual_info_score(a.view(), arr1(&[5., 5., 3., 3.]).view(), Default::default()).unwrap(), 1.0);
+    assert_eq!(
+        metrics::normalized_mutual_info_score(
+            a.view(),
+            arr1(&[5., 5., 3., 3.]).view(),
+            Default::default()
+        )
+        .unwrap(),
+        1.0
+    );
 }
 
 #[test]
@@ -490,7 +604,11 @@ fn classification_report_text_layout() {
         arr1(&[0., 1., 2., 2., 2.]).view(),
         arr1(&[0., 0., 2., 2., 1.]).view(),
         None,
-        Some(&["class 0".to_string(), "class 1".to_string(), "class 2".to_string()]),
+        Some(&[
+            "class 0".to_string(),
+            "class 1".to_string(),
+            "class 2".to_string(),
+        ]),
         None,
         2,
         0.0,
@@ -519,28 +637,78 @@ fn err<T: std::fmt::Debug>(r: Result<T>) -> String {
 
 #[test]
 fn errors_name_what_and_where() {
-    let e = err(metrics::accuracy_score(arr1(&[0., 1., 1.]).view(), arr1(&[0., 1.]).view(), true, None));
+    let e = err(metrics::accuracy_score(
+        arr1(&[0., 1., 1.]).view(),
+        arr1(&[0., 1.]).view(),
+        true,
+        None,
+    ));
     assert!(e.contains("y_pred of length 2") && e.contains("(3)"), "{e}");
 
-    let e = err(metrics::mean_squared_error(arr1(&[]).view(), arr1(&[]).view(), None));
-    assert!(e.contains("empty") && e.contains("mean_squared_error"), "{e}");
+    let e = err(metrics::mean_squared_error(
+        arr1(&[]).view(),
+        arr1(&[]).view(),
+        None,
+    ));
+    assert!(
+        e.contains("empty") && e.contains("mean_squared_error"),
+        "{e}"
+    );
 
-    let e = err(metrics::roc_auc_score(arr1(&[0., 1., 1.]).view(), arr1(&[0.1, f64::NAN, 0.3]).view(), None, None));
-    assert!(e.contains("row 1") && e.contains("y_score") && e.contains("NaN"), "{e}");
+    let e = err(metrics::roc_auc_score(
+        arr1(&[0., 1., 1.]).view(),
+        arr1(&[0.1, f64::NAN, 0.3]).view(),
+        None,
+        None,
+    ));
+    assert!(
+        e.contains("row 1") && e.contains("y_score") && e.contains("NaN"),
+        "{e}"
+    );
 
-    let e = err(metrics::roc_auc_score(arr1(&[1., 1.]).view(), arr1(&[0.1, 0.3]).view(), None, None));
-    assert!(e.contains("Only one class present in y_true. ROC AUC score is not defined in that case."), "{e}");
+    let e = err(metrics::roc_auc_score(
+        arr1(&[1., 1.]).view(),
+        arr1(&[0.1, 0.3]).view(),
+        None,
+        None,
+    ));
+    assert!(
+        e.contains("Only one class present in y_true. ROC AUC score is not defined in that case."),
+        "{e}"
+    );
 
     let w = arr1(&[1.0, -0.5, 1.0]);
-    let e = err(metrics::r2_score(arr1(&[1., 2., 3.]).view(), arr1(&[1., 2., 2.]).view(), Some(w.view()), true));
-    assert!(e.contains("row 1") && e.contains("sample_weight") && e.contains("non-negative"), "{e}");
+    let e = err(metrics::r2_score(
+        arr1(&[1., 2., 3.]).view(),
+        arr1(&[1., 2., 2.]).view(),
+        Some(w.view()),
+        true,
+    ));
+    assert!(
+        e.contains("row 1") && e.contains("sample_weight") && e.contains("non-negative"),
+        "{e}"
+    );
 
     let p = arr2(&[[0.5, 0.5], [0.2, 0.8]]);
-    let e = err(metrics::log_loss(arr1(&[0., 3.]).view(), p.view(), Some(&[0., 1.]), true, None));
+    let e = err(metrics::log_loss(
+        arr1(&[0., 3.]).view(),
+        p.view(),
+        Some(&[0., 1.]),
+        true,
+        None,
+    ));
     assert!(e.contains("row 1") && e.contains("label 3"), "{e}");
 
-    let e = err(metrics::f1_score(arr1(&[0., 1., 2.]).view(), arr1(&[0., 1., 2.]).view(), &PrfOptions::default(), None));
-    assert!(e.contains("multiclass") && e.contains("average='binary'"), "{e}");
+    let e = err(metrics::f1_score(
+        arr1(&[0., 1., 2.]).view(),
+        arr1(&[0., 1., 2.]).view(),
+        &PrfOptions::default(),
+        None,
+    ));
+    assert!(
+        e.contains("multiclass") && e.contains("average='binary'"),
+        "{e}"
+    );
 
     let e = err(metrics::roc_auc_score_multiclass(
         arr1(&[0., 1., 2.]).view(),
@@ -559,13 +727,37 @@ fn errors_name_what_and_where() {
 fn registry_knows_sklearn_scorer_names_and_signs() {
     let names = metrics::names();
     for n in [
-        "accuracy", "balanced_accuracy", "f1", "f1_macro", "f1_micro", "f1_weighted", "precision",
-        "precision_macro", "recall_weighted", "roc_auc", "roc_auc_ovr", "roc_auc_ovo",
-        "roc_auc_ovr_weighted", "roc_auc_ovo_weighted", "average_precision", "neg_log_loss",
-        "log_loss", "neg_brier_score", "matthews_corrcoef", "top_k_accuracy", "r2",
-        "explained_variance", "max_error", "neg_mean_squared_error", "mean_squared_error",
-        "neg_root_mean_squared_error", "neg_mean_absolute_error", "neg_median_absolute_error",
-        "neg_mean_absolute_percentage_error", "adjusted_rand_score", "normalized_mutual_info_score",
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "f1_macro",
+        "f1_micro",
+        "f1_weighted",
+        "precision",
+        "precision_macro",
+        "recall_weighted",
+        "roc_auc",
+        "roc_auc_ovr",
+        "roc_auc_ovo",
+        "roc_auc_ovr_weighted",
+        "roc_auc_ovo_weighted",
+        "average_precision",
+        "neg_log_loss",
+        "log_loss",
+        "neg_brier_score",
+        "matthews_corrcoef",
+        "top_k_accuracy",
+        "r2",
+        "explained_variance",
+        "max_error",
+        "neg_mean_squared_error",
+        "mean_squared_error",
+        "neg_root_mean_squared_error",
+        "neg_mean_absolute_error",
+        "neg_median_absolute_error",
+        "neg_mean_absolute_percentage_error",
+        "adjusted_rand_score",
+        "normalized_mutual_info_score",
     ] {
         assert!(names.contains(&n), "missing {n}");
         let m = metrics::get(n).unwrap();
@@ -579,7 +771,10 @@ fn registry_knows_sklearn_scorer_names_and_signs() {
     assert_eq!(sorted.len(), names.len(), "duplicate names");
 
     let e = err(metrics::get("f1_marco").map(|_| ()));
-    assert!(e.contains("unknown metric `f1_marco`") && e.contains("Did you mean: f1_macro"), "{e}");
+    assert!(
+        e.contains("unknown metric `f1_marco`") && e.contains("Did you mean: f1_macro"),
+        "{e}"
+    );
     let e = err(metrics::get("rocauc").map(|_| ()));
     assert!(e.contains("roc_auc"), "{e}");
 }
@@ -587,23 +782,37 @@ fn registry_knows_sklearn_scorer_names_and_signs() {
 #[test]
 fn scorer_input_kinds_are_checked() {
     let y = arr1(&[0., 1., 1.]);
-    let e = err(metrics::get("roc_auc").unwrap().score(y.view(), Prediction::Values(y.view()), None));
+    let e =
+        err(metrics::get("roc_auc")
+            .unwrap()
+            .score(y.view(), Prediction::Values(y.view()), None));
     assert!(e.contains("roc_auc") && e.contains("scores"), "{e}");
     let s = arr2(&[[0.2, 0.8], [0.3, 0.7], [0.9, 0.1]]);
-    let e = err(metrics::get("accuracy").unwrap().score(y.view(), Prediction::Scores(s.view()), None));
+    let e =
+        err(metrics::get("accuracy")
+            .unwrap()
+            .score(y.view(), Prediction::Scores(s.view()), None));
     assert!(e.contains("accuracy") && e.contains("3x2"), "{e}");
     // A 1-column decision score and the 2-column probabilities give the same binary AUC.
     let m = metrics::get("roc_auc").unwrap();
     let one = s.slice(ndarray::s![.., 1..2]).to_owned();
-    let a = m.score(y.view(), Prediction::Scores(s.view()), None).unwrap();
-    let b = m.score(y.view(), Prediction::Scores(one.view()), None).unwrap();
+    let a = m
+        .score(y.view(), Prediction::Scores(s.view()), None)
+        .unwrap();
+    let b = m
+        .score(y.view(), Prediction::Scores(one.view()), None)
+        .unwrap();
     assert_eq!(a, b);
 }
 
 #[test]
 fn metric_task_fit_is_checked() {
-    let binary = Task::Classification { classes: vec!["a".into(), "b".into()] };
-    let three = Task::Classification { classes: vec!["a".into(), "b".into(), "c".into()] };
+    let binary = Task::Classification {
+        classes: vec!["a".into(), "b".into()],
+    };
+    let three = Task::Classification {
+        classes: vec!["a".into(), "b".into(), "c".into()],
+    };
     assert!(metrics::metric_fits_task("roc_auc", &binary).is_ok());
     assert!(metrics::metric_fits_task("f1_macro", &three).is_ok());
     assert!(metrics::metric_fits_task("r2", &Task::Regression).is_ok());
@@ -611,10 +820,16 @@ fn metric_task_fit_is_checked() {
     let e = err(metrics::metric_fits_task("roc_auc", &Task::Regression));
     assert!(e.contains("roc_auc") && e.contains("regression"), "{e}");
     let e = err(metrics::metric_fits_task("f1", &three));
-    assert!(e.contains("exactly 2 classes") && e.contains("f1_macro"), "{e}");
+    assert!(
+        e.contains("exactly 2 classes") && e.contains("f1_macro"),
+        "{e}"
+    );
     let e = err(metrics::metric_fits_task("neg_mean_squared_error", &binary));
     assert!(e.contains("regressor"), "{e}");
-    assert!(matches!(metrics::metric_fits_task("nope", &binary), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        metrics::metric_fits_task("nope", &binary),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 // ------------------------------------------------------------------ invariants

@@ -220,7 +220,7 @@ pub fn homogeneity_completeness_v_measure(
         labels_true,
         labels_pred,
     )?;
-    if !(beta >= 0.0) {
+    if beta.is_nan() || beta < 0.0 {
         return Err(Error::param("beta", beta, "a number >= 0"));
     }
     let c = contingency(labels_true, labels_pred);

@@ -298,16 +298,15 @@ const ONE_CLASS: &str =
 /// AUC of a checked binary input; NaN when one class is missing (the caller decides whether
 /// that is an error).
 fn binary_auc(b: &BinaryInput, max_fpr: Option<f64>) -> Result<f64> {
-    let has_pos = b.y.iter().any(|y| *y == 1.0);
-    let has_neg = b.y.iter().any(|y| *y == 0.0);
+    let has_pos = b.y.contains(&1.0);
+    let has_neg = b.y.contains(&0.0);
     if !(has_pos && has_neg) {
         return Ok(f64::NAN);
     }
     let c = roc_from(b, true);
     let (fpr, tpr) = (c.fpr, c.tpr);
     match max_fpr {
-        None => Ok(trapezoid(&fpr, &tpr)),
-        Some(m) if m == 1.0 => Ok(trapezoid(&fpr, &tpr)),
+        None | Some(1.0) => Ok(trapezoid(&fpr, &tpr)),
         Some(m) => {
             if !(m > 0.0 && m <= 1.0) {
                 return Err(Error::param("max_fpr", m, "a number in (0, 1]"));
