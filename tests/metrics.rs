@@ -370,7 +370,26 @@ fn run(f: &str, a: &Value) -> Result<Value> {
     })
 }
 
+thread_local! {
+    /// The largest relative difference seen (|a - e| / max(|e|, 1)) and how many values matched
+    /// bit for bit, out of how many.
+    static STATS: std::cell::Cell<(f64, usize, usize)> = const { std::cell::Cell::new((0.0, 0, 0)) };
+}
+
 fn close(a: f64, e: f64) -> bool {
+    STATS.with(|s| {
+        let (m, exact, total) = s.get();
+        let d = if a.is_nan() && e.is_nan() || a == e {
+            0.0
+        } else {
+            (a - e).abs() / e.abs().max(1.0)
+        };
+        s.set((
+            m.max(d),
+            exact + usize::from(a == e || (a.is_nan() && e.is_nan())),
+            total + 1,
+        ));
+    });
     (a.is_nan() && e.is_nan()) || a == e || (a - e).abs() <= TOL + TOL * e.abs()
 }
 
@@ -455,6 +474,11 @@ fn every_fixture_case_matches_scikit_learn() {
         }
     }
     assert!(cases.len() > 2000, "fixture has {} cases", cases.len());
+    let (max_rel, exact, total) = STATS.with(|s| s.get());
+    eprintln!(
+        "{} cases; {total} numbers compared, {exact} bit-identical, max relative difference {max_rel:e}",
+        cases.len()
+    );
     for name in [
         "accuracy_score",
         "balanced_accuracy_score",
@@ -803,6 +827,32 @@ fn scorer_input_kinds_are_checked() {
         .score(y.view(), Prediction::Scores(one.view()), None)
         .unwrap();
     assert_eq!(a, b);
+}
+
+#[test]
+fn scorer_labels_outside_the_score_columns_are_errors() {
+    let p = arr2(&[[0.2, 0.5, 0.3], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]]);
+    let y = arr1(&[0., 1., 5.]);
+    for name in [
+        "neg_log_loss",
+        "roc_auc_ovr",
+        "neg_brier_score",
+        "top_k_accuracy",
+    ] {
+        let e =
+            err(metrics::get(name)
+                .unwrap()
+                .score(y.view(), Prediction::Scores(p.view()), None));
+        assert!(e.contains("row 2") && e.contains('5'), "{name}: {e}");
+    }
+    // A fold missing class 1 still scores: the columns name the classes 0..k.
+    let y = arr1(&[0., 2., 2.]);
+    let l = metrics::get("log_loss")
+        .unwrap()
+        .score(y.view(), Prediction::Scores(p.view()), None)
+        .unwrap();
+    let expect = -(0.2f64.ln() + 0.4f64.ln() + 0.8f64.ln()) / 3.0;
+    assert!((l - expect).abs() < 1e-15, "{l} vs {expect}");
 }
 
 #[test]

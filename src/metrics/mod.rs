@@ -22,6 +22,15 @@
 //! scikit-learn warns and returns a substitute value (an undefined precision is 0), amlis
 //! returns the same value without a warning.
 //!
+//! Where amlis deliberately differs from scikit-learn 1.9 (each is an error here, because a
+//! silent value would hide a broken evaluation):
+//! - binary ROC AUC with a single class in `y_true` is an error ("Only one class present in
+//!   y_true. ROC AUC score is not defined in that case."); scikit-learn warns and returns NaN;
+//! - negative sample weights are an error; scikit-learn accepts them in most metrics;
+//! - empty inputs are an error everywhere; scikit-learn returns 1.0 for some clustering scores;
+//! - `log_loss` cannot warn: rows that do not sum to 1 are used as given, as scikit-learn
+//!   does after its warning.
+//!
 //! ```
 //! use ndarray::{arr1, arr2};
 //! use amlis::metrics::{self, Average, PrfOptions};
