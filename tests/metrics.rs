@@ -306,6 +306,12 @@ fn run(f: &str, a: &Value) -> Result<Value> {
             wv,
             num(&a["power"]),
         )?),
+        "d2_tweedie_score" => j(metrics::d2_tweedie_score(
+            yt().view(),
+            yp().view(),
+            wv,
+            num(&a["power"]),
+        )?),
         "r2_score" => j(metrics::r2_score(
             yt().view(),
             yp().view(),
@@ -511,6 +517,7 @@ fn every_fixture_case_matches_scikit_learn() {
         "mean_poisson_deviance",
         "mean_gamma_deviance",
         "mean_tweedie_deviance",
+        "d2_tweedie_score",
         "silhouette_samples",
         "silhouette_score",
         "adjusted_rand_score",

@@ -78,9 +78,10 @@ pub use ranking::{
     PrCurve, RocCurve,
 };
 pub use regression::{
-    explained_variance_score, max_error, mean_absolute_error, mean_absolute_percentage_error,
-    mean_gamma_deviance, mean_poisson_deviance, mean_squared_error, mean_squared_log_error,
-    mean_tweedie_deviance, median_absolute_error, r2_score, root_mean_squared_error,
+    d2_tweedie_score, explained_variance_score, max_error, mean_absolute_error,
+    mean_absolute_percentage_error, mean_gamma_deviance, mean_poisson_deviance, mean_squared_error,
+    mean_squared_log_error, mean_tweedie_deviance, median_absolute_error, r2_score,
+    root_mean_squared_error,
 };
 pub use report::{classification_report, ClassificationReport, ReportRow};
 pub use scorers::{get, metric_fits_task, names};

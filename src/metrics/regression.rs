@@ -287,23 +287,51 @@ pub fn mean_tweedie_deviance(
         bad("y_true", &r.t, &|x| x > 0.0, "strictly positive y_true")?;
         bad("y_pred", &r.p, &|x| x > 0.0, "strictly positive y_pred")?;
     }
+    mean_of(CTX, &r, |t, m| unit_deviance(t, m, p))
+}
+
+/// The Tweedie unit deviance of one sample, as scikit-learn's `_mean_tweedie_deviance` writes it.
+fn unit_deviance(t: f64, m: f64, p: f64) -> f64 {
     let xlogy = |x: f64, y: f64| if x == 0.0 { 0.0 } else { x * y.ln() };
-    mean_of(CTX, &r, |t, m| {
-        if p < 0.0 {
-            2.0 * ((if t > 0.0 { t } else { 0.0 }).powf(2.0 - p) / ((1.0 - p) * (2.0 - p))
-                - t * m.powf(1.0 - p) / (1.0 - p)
-                + m.powf(2.0 - p) / (2.0 - p))
-        } else if p == 0.0 {
-            (t - m) * (t - m)
-        } else if p == 1.0 {
-            2.0 * (xlogy(t, t / m) - t + m)
-        } else if p == 2.0 {
-            2.0 * ((m / t).ln() + t / m - 1.0)
-        } else {
-            2.0 * (t.powf(2.0 - p) / ((1.0 - p) * (2.0 - p)) - t * m.powf(1.0 - p) / (1.0 - p)
-                + m.powf(2.0 - p) / (2.0 - p))
-        }
-    })
+    if p < 0.0 {
+        2.0 * ((if t > 0.0 { t } else { 0.0 }).powf(2.0 - p) / ((1.0 - p) * (2.0 - p))
+            - t * m.powf(1.0 - p) / (1.0 - p)
+            + m.powf(2.0 - p) / (2.0 - p))
+    } else if p == 0.0 {
+        (t - m) * (t - m)
+    } else if p == 1.0 {
+        2.0 * (xlogy(t, t / m) - t + m)
+    } else if p == 2.0 {
+        2.0 * ((m / t).ln() + t / m - 1.0)
+    } else {
+        2.0 * (t.powf(2.0 - p) / ((1.0 - p) * (2.0 - p)) - t * m.powf(1.0 - p) / (1.0 - p)
+            + m.powf(2.0 - p) / (2.0 - p))
+    }
+}
+
+/// D² Tweedie score (`sklearn.metrics.d2_tweedie_score`): the fraction of the Tweedie
+/// deviance of the weighted-mean prediction that `y_pred` explains; NaN with fewer than two
+/// samples, and an error for a constant `y_true` (scikit-learn raises `ZeroDivisionError`).
+pub fn d2_tweedie_score(
+    y_true: ArrayView1<'_, f64>,
+    y_pred: ArrayView1<'_, f64>,
+    sample_weight: Option<ArrayView1<'_, f64>>,
+    power: f64,
+) -> Result<f64> {
+    const CTX: &str = "d2_tweedie_score";
+    let r = reg(CTX, y_true, y_pred, sample_weight)?;
+    if r.t.len() < 2 {
+        return Ok(f64::NAN);
+    }
+    let num = mean_tweedie_deviance(y_true, y_pred, sample_weight, power)?;
+    let avg = check::average(CTX, &r.t, r.w)?;
+    let den = mean_of(CTX, &r, |t, _| unit_deviance(t, avg, power))?;
+    if den == 0.0 {
+        return Err(Error::InvalidArgument(format!(
+            "{CTX}: the deviance of the mean prediction is 0 (y_true is constant), so D² is              undefined"
+        )));
+    }
+    Ok(1.0 - num / den)
 }
 
 /// Mean Poisson deviance (`sklearn.metrics.mean_poisson_deviance`).
