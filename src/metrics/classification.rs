@@ -13,7 +13,8 @@ use crate::metrics::check;
 use crate::metrics::confusion::{class_counts, confusion_matrix, targets, LabelIndex};
 
 /// How per-class scores are combined (scikit-learn's `average`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Average {
     /// Only the class `pos_label` (binary targets only).
     Binary,
@@ -72,7 +73,7 @@ impl PrfOptions {
 }
 
 /// Precision, recall, F-beta and support, per label or averaged.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Prfs {
     /// The labels the per-class values refer to (the selected labels when averaged).
     pub labels: Vec<f64>,
@@ -480,7 +481,8 @@ pub fn matthews_corrcoef(
 }
 
 /// Disagreement weights of [`cohen_kappa_score`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KappaWeights {
     /// Every disagreement costs 1.
     None,

@@ -169,7 +169,8 @@ pub fn mutual_info_score(
 }
 
 /// How [`normalized_mutual_info_score`] averages the two entropies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AverageMethod {
     /// The smaller entropy.
     Min,

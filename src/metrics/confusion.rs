@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::metrics::check;
 
 /// How [`confusion_matrix`] normalizes its counts (scikit-learn's `normalize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Normalize {
     /// Each row (true class) sums to 1.
     True,

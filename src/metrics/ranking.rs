@@ -10,18 +10,19 @@ use crate::metrics::check;
 use crate::metrics::classification::Average;
 
 /// A ROC curve: false and true positive rates at decreasing thresholds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RocCurve {
     /// False positive rate at each threshold (NaN everywhere if there is no negative sample).
     pub fpr: Vec<f64>,
     /// True positive rate at each threshold (NaN everywhere if there is no positive sample).
     pub tpr: Vec<f64>,
-    /// Decreasing thresholds; the first is `+inf` (no sample predicted positive).
+    /// Decreasing thresholds; the first is `+inf` (no sample predicted positive), which
+    /// `serde_json` writes as `null`.
     pub thresholds: Vec<f64>,
 }
 
 /// A precision-recall curve at increasing thresholds, ending at (recall 0, precision 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrCurve {
     /// Precision at each threshold, then 1.
     pub precision: Vec<f64>,
@@ -32,7 +33,8 @@ pub struct PrCurve {
 }
 
 /// How a multiclass ROC AUC pairs the classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MultiClass {
     /// One class against the rest, per class.
     Ovr,

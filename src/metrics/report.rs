@@ -11,7 +11,7 @@ use crate::metrics::classification::{precision_recall_fscore_support, Average, P
 use crate::metrics::confusion::targets;
 
 /// One line of a [`ClassificationReport`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportRow {
     /// The class name, or the average's heading (`"macro avg"`).
     pub name: String,
@@ -37,7 +37,7 @@ pub struct ReportRow {
 /// assert!(r.to_string().contains("weighted avg       0.70      0.60      0.61         5"));
 /// # Ok::<(), amlis::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassificationReport {
     /// One row per class (label order).
     pub classes: Vec<ReportRow>,
