@@ -496,3 +496,37 @@ pub fn metric_fits_task(name: &str, task: &Task) -> Result<()> {
         (_, _) => fail("it scores a classifier's labels or class scores"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("f1_marco", "f1_macro"), 2);
+        assert_eq!(edit_distance("r2", "r2"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("accuracy", "acuracy"), 1);
+    }
+
+    #[test]
+    fn every_error_has_a_raw_and_a_negated_name() {
+        let t = table();
+        for s in t.iter().filter(|s| s.negate) {
+            let plain = s.name.trim_start_matches("neg_");
+            let raw = t.iter().find(|r| r.kind == s.kind && !r.negate);
+            assert!(raw.is_some(), "{} has no raw twin", s.name);
+            assert!(s.greater, "{}", s.name);
+            assert!(!raw.map_or(true, |r| r.greater), "{plain}");
+        }
+        // Every Scores metric says so; every Values metric reads values.
+        assert_eq!(
+            find("roc_auc_ovo").map(|s| s.kind.input()).ok(),
+            Some(MetricInput::Scores)
+        );
+        assert_eq!(
+            find("r2").map(|s| s.kind.input()).ok(),
+            Some(MetricInput::Values)
+        );
+    }
+}
