@@ -264,9 +264,34 @@ fn values<'a>(name: &str, p: Prediction<'a>) -> Result<ArrayView1<'a, f64>> {
     }
 }
 
-fn scores<'a>(name: &str, p: Prediction<'a>) -> Result<ArrayView2<'a, f64>> {
+/// The score matrix of a prediction; every `y_true` must be a class index `0..k` of its
+/// columns (`0..2` for a single decision column).
+fn scores<'a>(
+    name: &str,
+    y: ArrayView1<'_, f64>,
+    p: Prediction<'a>,
+) -> Result<ArrayView2<'a, f64>> {
     match p {
-        Prediction::Scores(s) => Ok(s),
+        Prediction::Scores(s) => {
+            let k = s.ncols().max(2);
+            if let Some(i) = y
+                .iter()
+                .position(|v| !(v.fract() == 0.0 && *v >= 0.0 && *v < k as f64))
+            {
+                return Err(Error::InvalidValue {
+                    context: format!("metric `{name}`"),
+                    row: i,
+                    column: Some("y_true".into()),
+                    message: format!(
+                        "label {} is not a class index of the {}-column score matrix (expected \
+                         0..{k})",
+                        y[i],
+                        s.ncols()
+                    ),
+                });
+            }
+            Ok(s)
+        }
         Prediction::Values(v) => Err(Error::InvalidArgument(format!(
             "metric `{name}` reads per-class scores or probabilities (a matrix), got {} \
              predicted values",
@@ -309,9 +334,11 @@ impl Scorer {
                 cls::cohen_kappa_score(y, values(n, p)?, None, KappaWeights::None, w)
             }
             Kind::Hamming => cls::hamming_loss(y, values(n, p)?, w),
-            Kind::RocAuc => rk::roc_auc_score(y, rk::positive_scores(n, scores(n, p)?)?, w, None),
+            Kind::RocAuc => {
+                rk::roc_auc_score(y, rk::positive_scores(n, scores(n, y, p)?)?, w, None)
+            }
             Kind::RocAucMulti(mc, avg) => {
-                let s = scores(n, p)?;
+                let s = scores(n, y, p)?;
                 if s.ncols() <= 2 {
                     rk::roc_auc_score(y, rk::positive_scores(n, s)?, w, None)
                 } else {
@@ -319,14 +346,14 @@ impl Scorer {
                 }
             }
             Kind::AveragePrecision => {
-                rk::average_precision_score(y, rk::positive_scores(n, scores(n, p)?)?, 1.0, w)
+                rk::average_precision_score(y, rk::positive_scores(n, scores(n, y, p)?)?, 1.0, w)
             }
             Kind::LogLoss => {
-                let s = scores(n, p)?;
+                let s = scores(n, y, p)?;
                 prob::log_loss(y, s, Some(&column_labels(s)), true, w)
             }
             Kind::Brier => {
-                let s = scores(n, p)?;
+                let s = scores(n, y, p)?;
                 if s.ncols() == 2 {
                     let pos = s.slice(ndarray::s![.., 1..2]);
                     prob::brier_score_loss(y, pos, None, Some(1.0), w, None)
@@ -335,7 +362,7 @@ impl Scorer {
                 }
             }
             Kind::TopK => {
-                let s = scores(n, p)?;
+                let s = scores(n, y, p)?;
                 if s.ncols() <= 2 {
                     let pos = rk::positive_scores(n, s)?.insert_axis(ndarray::Axis(1));
                     cls::top_k_accuracy_score(y, pos, 2, true, Some(&[0.0, 1.0]), w)
