@@ -562,7 +562,7 @@ pub fn top_k_accuracy_score(
         return Err(Error::param("k", k, "an integer >= 1"));
     }
     let present = check::unique_sorted([y_true]);
-    let binary = present.len() <= 2 && labels.map_or(true, |l| l.len() <= 2);
+    let binary = present.len() <= 2 && labels.is_none_or(|l| l.len() <= 2);
     let ncols = y_score.ncols();
     if binary && ncols != 1 {
         return Err(Error::shape(

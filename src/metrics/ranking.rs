@@ -127,7 +127,7 @@ fn clf_curve(b: &BinaryInput) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         if b.w.is_some() {
             fp += (1.0 - b.y[i]) * w;
         }
-        let last = order.get(k + 1).map_or(true, |&j| b.s[j] != b.s[i]);
+        let last = order.get(k + 1).is_none_or(|&j| b.s[j] != b.s[i]);
         if last {
             tps.push(tp);
             fps.push(if b.w.is_some() {
@@ -475,11 +475,7 @@ fn average_binary_score(
         )),
         Average::Micro => {
             let k = y.ncols();
-            let wc = w.map(|w| {
-                w.iter()
-                    .flat_map(|x| std::iter::repeat(*x).take(k))
-                    .collect()
-            });
+            let wc = w.map(|w| w.iter().flat_map(|x| std::iter::repeat_n(*x, k)).collect());
             metric(&input(
                 y.iter().copied().collect(),
                 s.iter().copied().collect(),

@@ -544,7 +544,7 @@ mod tests {
             let raw = t.iter().find(|r| r.kind == s.kind && !r.negate);
             assert!(raw.is_some(), "{} has no raw twin", s.name);
             assert!(s.greater, "{}", s.name);
-            assert!(!raw.map_or(true, |r| r.greater), "{plain}");
+            assert!(!raw.is_none_or(|r| r.greater), "{plain}");
         }
         // Every Scores metric says so; every Values metric reads values.
         assert_eq!(
