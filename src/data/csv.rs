@@ -178,6 +178,7 @@ pub fn read_csv_bytes(bytes: &[u8], origin: &str, options: &CsvOptions) -> Resul
         names: &header.names,
         missing: MissingSet::new(&options.missing_tokens),
         origin,
+        record_bytes: 64,
     };
     let (columns, n_rows) = reader.read_columns(plans)?;
     if n_rows == 0 {
@@ -335,10 +336,11 @@ struct RecordPos(u64);
 impl<'a> Source<'a> {
     fn new(body: &'a [u8], first_line: u64, options: &CsvOptions, origin: &str) -> Result<Self> {
         let quoted = body.contains(&options.quote);
-        let lone_cr = body
-            .iter()
-            .enumerate()
-            .any(|(i, &b)| b == b'\r' && body.get(i + 1) != Some(&b'\n'));
+        let lone_cr = body.contains(&b'\r')
+            && body
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\r' && body.get(i + 1) != Some(&b'\n'));
         if !quoted && !lone_cr {
             return Ok(Source::Lines {
                 body,
@@ -433,31 +435,47 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// A capacity hint: the number of records in `chunk`, given the mean record length.
+    fn rows_hint(&self, chunk: &Range<usize>, record_bytes: usize) -> usize {
+        match self {
+            Source::Lines { .. } => chunk.len() / record_bytes.max(1) + 16,
+            Source::Tokens { .. } => chunk.len(),
+        }
+    }
+
     /// Calls `f` with the fields of every record of `chunk`, in order; stops at the first error.
+    /// A cell that is not UTF-8 fails with the index of its field.
     fn for_each_record<'s, F>(&'s self, chunk: Range<usize>, mut f: F) -> Result<(), Fail>
     where
-        F: FnMut(RecordPos, &[&'s [u8]]) -> Result<(), Fail>,
+        F: FnMut(RecordPos, &[&'s str]) -> Result<(), Fail>,
     {
-        let mut fields: Vec<&'s [u8]> = Vec::new();
+        let mut fields: Vec<&'s str> = Vec::new();
         match self {
             Source::Lines {
                 body, delimiter, ..
             } => {
                 let bytes = body.get(chunk.clone()).unwrap_or_default();
-                let mut pos = 0;
-                while pos < bytes.len() {
-                    let rest = bytes.get(pos..).unwrap_or_default();
-                    let len = find_byte(rest, b'\n').unwrap_or(rest.len());
-                    let mut line = rest.get(..len).unwrap_or_default();
-                    if let Some(stripped) = line.strip_suffix(b"\r") {
-                        line = stripped;
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => split_lines(text, chunk.start, *delimiter, &mut fields, &mut f),
+                    Err(e) => {
+                        // Read the lines before the bad one first: the first error in file
+                        // order is the one reported.
+                        let bad = e.valid_up_to();
+                        let before = bytes.get(..bad).unwrap_or_default();
+                        let line_start = before
+                            .iter()
+                            .rposition(|&b| b == b'\n')
+                            .map_or(0, |p| p + 1);
+                        let valid = bytes.get(..line_start).unwrap_or_default();
+                        let text = std::str::from_utf8(valid).unwrap_or_default();
+                        split_lines(text, chunk.start, *delimiter, &mut fields, &mut f)?;
+                        let in_line = before.get(line_start..).unwrap_or_default();
+                        let field = in_line.iter().filter(|&&b| b == *delimiter).count();
+                        Err(utf8_fail(
+                            RecordPos((chunk.start + line_start) as u64),
+                            field,
+                        ))
                     }
-                    if !line.is_empty() {
-                        fields.clear();
-                        fields.extend(line.split(|&b| b == *delimiter));
-                        f(RecordPos((chunk.start + pos) as u64), &fields)?;
-                    }
-                    pos += len + 1;
                 }
             }
             Source::Tokens {
@@ -469,23 +487,87 @@ impl<'a> Source<'a> {
                     let (Some(&(first, line)), next) = (records.get(r), records.get(r + 1)) else {
                         break;
                     };
+                    let pos = RecordPos(line);
                     let last = next.map_or(field_ends.len(), |&(n, _)| n);
                     fields.clear();
-                    let mut start = if first == 0 {
-                        0
-                    } else {
-                        field_ends.get(first - 1).copied().unwrap_or(0)
+                    let mut start = match first.checked_sub(1) {
+                        Some(prev) => field_ends.get(prev).copied().unwrap_or(0),
+                        None => 0,
                     };
-                    for &end in field_ends.get(first..last).unwrap_or_default() {
-                        fields.push(buf.get(start..end).unwrap_or_default());
+                    for (i, &end) in field_ends
+                        .get(first..last)
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
+                        let cell = buf.get(start..end).unwrap_or_default();
+                        fields.push(std::str::from_utf8(cell).map_err(|_| utf8_fail(pos, i))?);
                         start = end;
                     }
-                    f(RecordPos(line), &fields)?;
+                    f(pos, &fields)?;
                 }
+                Ok(())
             }
         }
-        Ok(())
     }
+}
+
+fn utf8_fail(pos: RecordPos, field: usize) -> Fail {
+    Fail {
+        pos,
+        column: Some(field),
+        message: "the cell is not valid UTF-8".to_string(),
+    }
+}
+
+/// Splits unquoted text into records (lines; blank lines skipped; `\r\n` accepted) and
+/// fields, in one pass; `base` is the text's offset in the body.
+fn split_lines<'s, F>(
+    text: &'s str,
+    base: usize,
+    delimiter: u8,
+    fields: &mut Vec<&'s str>,
+    f: &mut F,
+) -> Result<(), Fail>
+where
+    F: FnMut(RecordPos, &[&'s str]) -> Result<(), Fail>,
+{
+    let bytes = text.as_bytes();
+    // Ends the record whose last field starts at `field_start` and ends at `end` (a line end).
+    let mut end_record =
+        |fields: &mut Vec<&'s str>, field_start: usize, end: usize, line: usize| {
+            let end = if end > field_start && bytes.get(end - 1) == Some(&b'\r') {
+                end - 1
+            } else {
+                end
+            };
+            let result = if fields.is_empty() && end == field_start {
+                Ok(()) // a blank line
+            } else {
+                // Delimiters and line ends are ASCII: every slice falls on character boundaries.
+                fields.push(text.get(field_start..end).unwrap_or_default());
+                f(RecordPos((base + line) as u64), fields)
+            };
+            fields.clear();
+            result
+        };
+    let mut line_start = 0;
+    let mut field_start = 0;
+    fields.clear();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == delimiter {
+            fields.push(text.get(field_start..i).unwrap_or_default());
+            field_start = i + 1;
+        } else if b == b'\n' {
+            end_record(fields, field_start, i, line_start)?;
+            line_start = i + 1;
+            field_start = i + 1;
+        }
+    }
+    if line_start < bytes.len() {
+        end_record(fields, field_start, bytes.len(), line_start)?;
+    }
+    Ok(())
 }
 
 /// Position of the first `needle` in `haystack`.
@@ -497,7 +579,8 @@ fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
 #[derive(Debug)]
 struct Fail {
     pos: RecordPos,
-    column: Option<String>,
+    /// The index of the column involved, when there is one.
+    column: Option<usize>,
     message: String,
 }
 
@@ -537,11 +620,51 @@ impl MissingSet {
 /// decimals, exponents, `inf`, `infinity` with an optional sign. `NaN` spellings that are not
 /// missing tokens are not numbers.
 pub(crate) fn parse_number(cell: &str) -> Option<f64> {
+    if let Some(x) = parse_plain_decimal(cell.as_bytes()) {
+        return Some(x);
+    }
     let t = cell.trim_matches(|c| c == ' ' || c == '\t');
     match t.parse::<f64>() {
         Ok(x) if !x.is_nan() => Some(x),
         _ => None,
     }
+}
+
+/// Exact powers of ten representable in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The fast path for the common cell `[+-]digits[.digits]` with at most 19 digits whose value
+/// without the point is at most 2^53: then that integer and the power of ten are exact `f64`s
+/// and one division is correctly rounded (Clinger's fast path), the same result as
+/// `str::parse`. Anything else returns `None` and goes to `str::parse`.
+fn parse_plain_decimal(cell: &[u8]) -> Option<f64> {
+    let (negative, digits) = match cell.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, cell),
+    };
+    let mut mantissa: u64 = 0;
+    let mut n_digits = 0usize;
+    let mut point: Option<usize> = None;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                n_digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(n_digits),
+            _ => return None,
+        }
+    }
+    if n_digits == 0 || n_digits > 19 || mantissa > (1u64 << 53) {
+        return None;
+    }
+    let scale = *POW10.get(point.map_or(0, |p| n_digits - p))?;
+    let x = mantissa as f64 / scale;
+    Some(if negative { -x } else { x })
 }
 
 /// Dictionary-encoded text of one column within one chunk.
@@ -583,13 +706,16 @@ enum ColBuf<'s> {
 }
 
 impl ColBuf<'_> {
-    fn for_plan(plan: Plan) -> Self {
+    fn for_plan(plan: Plan, rows_hint: usize) -> Self {
         match plan {
             Plan::Numeric { strict } => ColBuf::Numbers {
-                values: Vec::new(),
+                values: Vec::with_capacity(rows_hint),
                 strict,
             },
-            Plan::Text => ColBuf::Text(LocalDict::default()),
+            Plan::Text => ColBuf::Text(LocalDict {
+                codes: Vec::with_capacity(rows_hint),
+                ..LocalDict::default()
+            }),
             Plan::Skip => ColBuf::Skipped,
         }
     }
@@ -607,21 +733,29 @@ struct ChunkReader<'r, 's> {
     names: &'r [String],
     missing: MissingSet,
     origin: &'r str,
+    /// Mean record length in bytes (from the sample), for capacity hints.
+    record_bytes: usize,
 }
 
 impl<'r> ChunkReader<'r, '_> {
     fn error(&self, fail: Fail) -> Error {
+        let column = fail.column.map(|j| match self.names.get(j) {
+            Some(name) => name.clone(),
+            None => format!("#{} (beyond the header)", j + 1),
+        });
         parse_error(
             self.origin,
             self.source.line(fail.pos),
-            fail.column,
+            column,
             &fail.message,
         )
     }
 
     /// Parses one chunk with one plan per column.
     fn parse_chunk(&self, chunk: Range<usize>, plans: &[Plan]) -> Result<ChunkOut<'r>, Fail> {
-        let mut columns: Vec<ColBuf<'r>> = plans.iter().map(|&p| ColBuf::for_plan(p)).collect();
+        let hint = self.source.rows_hint(&chunk, self.record_bytes);
+        let mut columns: Vec<ColBuf<'r>> =
+            plans.iter().map(|&p| ColBuf::for_plan(p, hint)).collect();
         let mut n_rows = 0;
         let n_columns = self.names.len();
         self.source.for_each_record(chunk, |pos, fields| {
@@ -635,30 +769,17 @@ impl<'r> ChunkReader<'r, '_> {
                     ),
                 });
             }
-            for ((&field, column), name) in fields.iter().zip(columns.iter_mut()).zip(self.names)
-            {
-                if matches!(column, ColBuf::Skipped) {
-                    continue;
-                }
-                let cell = std::str::from_utf8(field).map_err(|e| Fail {
-                    pos,
-                    column: Some(name.clone()),
-                    message: format!(
-                        "the cell is not valid UTF-8 (bad byte at position {} of the cell)",
-                        e.valid_up_to()
-                    ),
-                })?;
-                let missing = self.missing.contains(field);
+            for (j, (&cell, column)) in fields.iter().zip(columns.iter_mut()).enumerate() {
                 match column {
                     ColBuf::Numbers { values, strict } => {
-                        if missing {
+                        if self.missing.contains(cell.as_bytes()) {
                             values.push(f64::NAN);
                         } else if let Some(x) = parse_number(cell) {
                             values.push(x);
                         } else if *strict {
                             return Err(Fail {
                                 pos,
-                                column: Some(name.clone()),
+                                column: Some(j),
                                 message: format!(
                                     "expected a number (the column is declared numeric), found `{cell}`"
                                 ),
@@ -667,7 +788,9 @@ impl<'r> ChunkReader<'r, '_> {
                             *column = ColBuf::Failed;
                         }
                     }
-                    ColBuf::Text(dict) => dict.push((!missing).then_some(cell)),
+                    ColBuf::Text(dict) => {
+                        dict.push((!self.missing.contains(cell.as_bytes())).then_some(cell))
+                    }
                     ColBuf::Failed | ColBuf::Skipped => {}
                 }
             }
@@ -690,9 +813,11 @@ impl<'r> ChunkReader<'r, '_> {
     }
 
     /// Reads every column: the columns in header order and the row count.
-    fn read_columns(&self, mut plans: Vec<Plan>) -> Result<(Vec<Column>, usize)> {
+    fn read_columns(mut self, mut plans: Vec<Plan>) -> Result<(Vec<Column>, usize)> {
         // Spot categorical columns on a small prefix, so the main pass encodes them directly.
-        if let Ok(sample) = self.parse_chunk(self.source.prefix(SAMPLE_RECORDS), &plans) {
+        let prefix = self.source.prefix(SAMPLE_RECORDS);
+        if let Ok(sample) = self.parse_chunk(prefix.clone(), &plans) {
+            self.record_bytes = (prefix.len() / sample.n_rows.max(1)).max(1);
             for (plan, column) in plans.iter_mut().zip(&sample.columns) {
                 if matches!(column, ColBuf::Failed) {
                     *plan = Plan::Text;
@@ -770,4 +895,50 @@ fn assemble(parts: Vec<ColBuf<'_>>, n_rows: usize) -> Result<Column> {
         }
     }
     Ok(Column::Categorical(column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_decimals_take_the_fast_path_and_others_fall_back() {
+        assert_eq!(parse_plain_decimal(b"0.23"), Some(0.23));
+        assert_eq!(parse_plain_decimal(b"-326"), Some(-326.0));
+        assert_eq!(parse_plain_decimal(b"+.5"), Some(0.5));
+        assert_eq!(parse_plain_decimal(b"7."), Some(7.0));
+        assert_eq!(
+            parse_plain_decimal(b"-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        for other in [
+            "",
+            ".",
+            "-",
+            "1e5",
+            " 1",
+            "1.2.3",
+            "12345678901234567890",
+            "9007199254740993",
+        ] {
+            assert_eq!(parse_plain_decimal(other.as_bytes()), None, "{other}");
+        }
+        assert_eq!(parse_number(" 9007199254740993 "), Some(9007199254740992.0));
+        assert_eq!(parse_number("1e5"), Some(1e5));
+        assert_eq!(parse_number("NaN"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_agrees_with_std(s in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?") {
+            if let Some(x) = parse_plain_decimal(s.as_bytes()) {
+                prop_assert_eq!(Some(x.to_bits()), s.parse::<f64>().ok().map(f64::to_bits), "{}", s);
+            }
+            prop_assert_eq!(
+                parse_number(&s).map(f64::to_bits),
+                s.parse::<f64>().ok().map(f64::to_bits)
+            );
+        }
+    }
 }
