@@ -335,8 +335,11 @@ struct RecordPos(u64);
 
 impl<'a> Source<'a> {
     fn new(body: &'a [u8], first_line: u64, options: &CsvOptions, origin: &str) -> Result<Self> {
-        let quoted = body.contains(&options.quote);
-        let lone_cr = body.contains(&b'\r')
+        // Scanned in parallel: on a large file this check is otherwise a sequential pass.
+        let quote = options.quote;
+        let has = |needle: u8| body.par_chunks(1 << 20).any(|c| c.contains(&needle));
+        let quoted = has(quote);
+        let lone_cr = has(b'\r')
             && body
                 .iter()
                 .enumerate()
@@ -353,21 +356,38 @@ impl<'a> Source<'a> {
         let mut buf = Vec::with_capacity(body.len());
         let mut field_ends = Vec::new();
         let mut records = Vec::new();
+        let (mut counted_to, mut line) = (0usize, first_line);
         loop {
-            let line = first_line + reader.position().line().saturating_sub(1);
+            let error_line = first_line + reader.position().line().saturating_sub(1);
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
                     return Err(parse_error(
                         origin,
-                        line,
+                        error_line,
                         None,
                         &format!("cannot tokenize the CSV: {e}"),
                     ))
                 }
             }
-            let line = first_line + record.position().map_or(0, |p| p.line().saturating_sub(1));
+            // The record's line: count the line ends up to its first byte, past the blank
+            // lines the csv crate skipped (its own position points before them).
+            let start = record
+                .position()
+                .and_then(|p| usize::try_from(p.byte()).ok())
+                .unwrap_or(counted_to)
+                .max(counted_to);
+            let blank = body.get(start..).map_or(0, |rest| {
+                rest.iter()
+                    .take_while(|&&b| b == b'\n' || b == b'\r')
+                    .count()
+            });
+            let start = start + blank;
+            line += body
+                .get(counted_to..start)
+                .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count() as u64);
+            counted_to = start;
             records.push((field_ends.len(), line));
             for field in record.iter() {
                 buf.extend_from_slice(field);
