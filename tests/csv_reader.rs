@@ -420,6 +420,10 @@ fn same_table_for_any_thread_count() {
             assert_same(&one, &with_threads(threads, || read(input).unwrap()));
         }
     }
+    // Blank lines in every chunk leave gaps in the numeric slots, closed afterwards.
+    let blanks = text.replace(",l5\n", ",l5\n\n\r\n");
+    let with_blanks = with_threads(2, || read(&blanks).unwrap());
+    assert_same(&with_threads(1, || read(&text).unwrap()), &with_blanks);
     let fast = read(&text).unwrap();
     let slow = read(&quoted).unwrap();
     assert_eq!(

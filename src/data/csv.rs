@@ -178,7 +178,6 @@ pub fn read_csv_bytes(bytes: &[u8], origin: &str, options: &CsvOptions) -> Resul
         names: &header.names,
         missing: MissingSet::new(&options.missing_tokens),
         origin,
-        record_bytes: 64,
     };
     let (columns, n_rows) = reader.read_columns(plans)?;
     if n_rows == 0 {
@@ -455,10 +454,15 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// A capacity hint: the number of records in `chunk`, given the mean record length.
-    fn rows_hint(&self, chunk: &Range<usize>, record_bytes: usize) -> usize {
+    /// An upper bound of the records in `chunk`: its line ends (plus an unterminated last
+    /// line), or its record count.
+    fn slots(&self, chunk: &Range<usize>) -> usize {
         match self {
-            Source::Lines { .. } => chunk.len() / record_bytes.max(1) + 16,
+            Source::Lines { body, .. } => {
+                let bytes = body.get(chunk.clone()).unwrap_or_default();
+                let ends = bytes.iter().filter(|&&b| b == b'\n').count();
+                ends + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
+            }
             Source::Tokens { .. } => chunk.len(),
         }
     }
@@ -713,10 +717,12 @@ impl<'s> LocalDict<'s> {
     }
 }
 
-/// One column's cells from one chunk.
-enum ColBuf<'s> {
+/// One column's cells of one chunk, while parsing.
+enum ColBuf<'s, 'o> {
+    /// Numbers written straight into the chunk's slice of the final column.
     Numbers {
-        values: Vec<f64>,
+        slots: &'o mut [f64],
+        len: usize,
         strict: bool,
     },
     Text(LocalDict<'s>),
@@ -725,26 +731,82 @@ enum ColBuf<'s> {
     Skipped,
 }
 
-impl ColBuf<'_> {
-    fn for_plan(plan: Plan, rows_hint: usize) -> Self {
+impl<'s, 'o> ColBuf<'s, 'o> {
+    fn new(plan: Plan, slots: Option<&'o mut [f64]>) -> Self {
         match plan {
             Plan::Numeric { strict } => ColBuf::Numbers {
-                values: Vec::with_capacity(rows_hint),
+                slots: slots.unwrap_or_default(),
+                len: 0,
                 strict,
             },
-            Plan::Text => ColBuf::Text(LocalDict {
-                codes: Vec::with_capacity(rows_hint),
-                ..LocalDict::default()
-            }),
+            Plan::Text => ColBuf::Text(LocalDict::default()),
             Plan::Skip => ColBuf::Skipped,
+        }
+    }
+
+    /// What remains once the chunk is parsed (the numbers are already in place).
+    fn finish(self) -> ColOut<'s> {
+        match self {
+            ColBuf::Numbers { .. } => ColOut::Numbers,
+            ColBuf::Text(dict) => ColOut::Text(dict),
+            ColBuf::Failed => ColOut::Failed,
+            ColBuf::Skipped => ColOut::Skipped,
         }
     }
 }
 
-/// The per-column buffers of one chunk.
+/// One column of one parsed chunk.
+enum ColOut<'s> {
+    Numbers,
+    Text(LocalDict<'s>),
+    Failed,
+    Skipped,
+}
+
+/// One parsed chunk.
 struct ChunkOut<'s> {
-    columns: Vec<ColBuf<'s>>,
+    columns: Vec<ColOut<'s>>,
     n_rows: usize,
+}
+
+/// The final numeric columns (`None` for the others), `total` slots each, zeroed lazily.
+fn numeric_buffers(plans: &[Plan], total: usize) -> Vec<Option<Vec<f64>>> {
+    plans
+        .iter()
+        .map(|p| matches!(p, Plan::Numeric { .. }).then(|| vec![0.0; total]))
+        .collect()
+}
+
+fn internal(what: &str) -> Error {
+    Error::InvalidArgument(format!("CSV reader internal error: {what}"))
+}
+
+/// Cuts every numeric buffer into one slice per chunk (`slots[c]` values for chunk `c`):
+/// the result is chunk-major.
+fn split_per_chunk<'o>(
+    buffers: &'o mut [Option<Vec<f64>>],
+    slots: &[usize],
+) -> Result<Vec<Vec<Option<&'o mut [f64]>>>> {
+    let mut per_chunk: Vec<Vec<Option<&'o mut [f64]>>> = slots
+        .iter()
+        .map(|_| Vec::with_capacity(buffers.len()))
+        .collect();
+    for buffer in buffers.iter_mut() {
+        match buffer {
+            None => per_chunk.iter_mut().for_each(|c| c.push(None)),
+            Some(values) => {
+                let mut rest: &'o mut [f64] = values.as_mut_slice();
+                for (chunk, &n) in per_chunk.iter_mut().zip(slots) {
+                    let (head, tail) = std::mem::take(&mut rest)
+                        .split_at_mut_checked(n)
+                        .ok_or_else(|| internal("chunk slots exceed the column"))?;
+                    chunk.push(Some(head));
+                    rest = tail;
+                }
+            }
+        }
+    }
+    Ok(per_chunk)
 }
 
 /// Parses chunks of one source into columns.
@@ -753,8 +815,6 @@ struct ChunkReader<'r, 's> {
     names: &'r [String],
     missing: MissingSet,
     origin: &'r str,
-    /// Mean record length in bytes (from the sample), for capacity hints.
-    record_bytes: usize,
 }
 
 impl<'r> ChunkReader<'r, '_> {
@@ -771,11 +831,19 @@ impl<'r> ChunkReader<'r, '_> {
         )
     }
 
-    /// Parses one chunk with one plan per column.
-    fn parse_chunk(&self, chunk: Range<usize>, plans: &[Plan]) -> Result<ChunkOut<'r>, Fail> {
-        let hint = self.source.rows_hint(&chunk, self.record_bytes);
-        let mut columns: Vec<ColBuf<'r>> =
-            plans.iter().map(|&p| ColBuf::for_plan(p, hint)).collect();
+    /// Parses one chunk with one plan per column; the numbers of numeric column `j` go to
+    /// `slots[j]`, which has room for every record of the chunk.
+    fn parse_chunk(
+        &self,
+        chunk: Range<usize>,
+        plans: &[Plan],
+        slots: Vec<Option<&mut [f64]>>,
+    ) -> Result<ChunkOut<'r>, Fail> {
+        let mut columns: Vec<ColBuf<'r, '_>> = plans
+            .iter()
+            .zip(slots)
+            .map(|(&p, s)| ColBuf::new(p, s))
+            .collect();
         let mut n_rows = 0;
         let n_columns = self.names.len();
         self.source.for_each_record(chunk, |pos, fields| {
@@ -791,11 +859,11 @@ impl<'r> ChunkReader<'r, '_> {
             }
             for (j, (&cell, column)) in fields.iter().zip(columns.iter_mut()).enumerate() {
                 match column {
-                    ColBuf::Numbers { values, strict } => {
-                        if self.missing.contains(cell.as_bytes()) {
-                            values.push(f64::NAN);
+                    ColBuf::Numbers { slots, len, strict } => {
+                        let value = if self.missing.contains(cell.as_bytes()) {
+                            f64::NAN
                         } else if let Some(x) = parse_number(cell) {
-                            values.push(x);
+                            x
                         } else if *strict {
                             return Err(Fail {
                                 pos,
@@ -806,7 +874,17 @@ impl<'r> ChunkReader<'r, '_> {
                             });
                         } else {
                             *column = ColBuf::Failed;
-                        }
+                            continue;
+                        };
+                        let Some(slot) = slots.get_mut(*len) else {
+                            return Err(Fail {
+                                pos,
+                                column: Some(j),
+                                message: "internal error: more records than counted".to_string(),
+                            });
+                        };
+                        *slot = value;
+                        *len += 1;
                     }
                     ColBuf::Text(dict) => {
                         dict.push((!self.missing.contains(cell.as_bytes())).then_some(cell))
@@ -817,14 +895,23 @@ impl<'r> ChunkReader<'r, '_> {
             n_rows += 1;
             Ok(())
         })?;
-        Ok(ChunkOut { columns, n_rows })
+        Ok(ChunkOut {
+            columns: columns.into_iter().map(ColBuf::finish).collect(),
+            n_rows,
+        })
     }
 
     /// Parses every chunk in parallel; the first error in file order wins.
-    fn parse_all(&self, chunks: &[Range<usize>], plans: &[Plan]) -> Result<Vec<ChunkOut<'r>>> {
+    fn parse_all(
+        &self,
+        chunks: &[Range<usize>],
+        plans: &[Plan],
+        slots: Vec<Vec<Option<&mut [f64]>>>,
+    ) -> Result<Vec<ChunkOut<'r>>> {
         let results: Vec<Result<ChunkOut<'r>, Fail>> = chunks
             .par_iter()
-            .map(|c| self.parse_chunk(c.clone(), plans))
+            .zip(slots.into_par_iter())
+            .map(|(c, s)| self.parse_chunk(c.clone(), plans, s))
             .collect();
         results
             .into_iter()
@@ -833,33 +920,49 @@ impl<'r> ChunkReader<'r, '_> {
     }
 
     /// Reads every column: the columns in header order and the row count.
-    fn read_columns(mut self, mut plans: Vec<Plan>) -> Result<(Vec<Column>, usize)> {
+    fn read_columns(&self, mut plans: Vec<Plan>) -> Result<(Vec<Column>, usize)> {
         // Spot categorical columns on a small prefix, so the main pass encodes them directly.
         let prefix = self.source.prefix(SAMPLE_RECORDS);
-        if let Ok(sample) = self.parse_chunk(prefix.clone(), &plans) {
-            self.record_bytes = (prefix.len() / sample.n_rows.max(1)).max(1);
+        let mut scratch = numeric_buffers(&plans, self.source.slots(&prefix));
+        let scratch_slots = scratch.iter_mut().map(|b| b.as_deref_mut()).collect();
+        if let Ok(sample) = self.parse_chunk(prefix, &plans, scratch_slots) {
             for (plan, column) in plans.iter_mut().zip(&sample.columns) {
-                if matches!(column, ColBuf::Failed) {
+                if matches!(column, ColOut::Failed) {
                     *plan = Plan::Text;
                 }
             }
         }
+        drop(scratch);
+
+        // Numbers go straight into the final columns: chunk `c` owns `slots[c]` values (room
+        // for all its records), gaps left by blank lines are closed afterwards.
         let chunks = self.source.chunks();
-        let mut outs = self.parse_all(&chunks, &plans)?;
-        let n_rows = outs.iter().map(|o| o.n_rows).sum();
+        let slots: Vec<usize> = chunks.par_iter().map(|c| self.source.slots(c)).collect();
+        let mut numbers = numeric_buffers(&plans, slots.iter().sum());
+        let outs = self.parse_all(&chunks, &plans, split_per_chunk(&mut numbers, &slots)?)?;
+        let n_rows: usize = outs.iter().map(|o| o.n_rows).sum();
+        let mut columns: Vec<Option<Column>> = Vec::with_capacity(plans.len());
+        let mut failed = Vec::with_capacity(plans.len());
+        for (j, buffer) in numbers.into_iter().enumerate() {
+            let fail = outs
+                .iter()
+                .any(|o| matches!(o.columns.get(j), Some(ColOut::Failed)));
+            failed.push(fail);
+            columns.push(match buffer {
+                Some(values) if !fail => Some(Column::Numeric(close_gaps(values, &slots, &outs)?)),
+                _ => None,
+            });
+        }
+
         // Columns that met a non-number in some chunk: re-read them as text.
-        let failed: Vec<bool> = (0..plans.len())
-            .map(|j| {
-                outs.iter()
-                    .any(|o| matches!(o.columns.get(j), Some(ColBuf::Failed)))
-            })
-            .collect();
+        let mut outs = outs;
         if failed.iter().any(|&f| f) {
             let second: Vec<Plan> = failed
                 .iter()
                 .map(|&f| if f { Plan::Text } else { Plan::Skip })
                 .collect();
-            let reread = self.parse_all(&chunks, &second)?;
+            let none = chunks.iter().map(|_| second.iter().map(|_| None).collect());
+            let reread = self.parse_all(&chunks, &second, none.collect())?;
             for (out, again) in outs.iter_mut().zip(reread) {
                 for ((column, new), &f) in out.columns.iter_mut().zip(again.columns).zip(&failed) {
                     if f {
@@ -868,8 +971,9 @@ impl<'r> ChunkReader<'r, '_> {
                 }
             }
         }
-        // Transpose chunk-major buffers into column-major, then assemble columns in parallel.
-        let mut per_column: Vec<Vec<ColBuf<'r>>> = (0..plans.len())
+
+        // Text columns: merge the chunk dictionaries in file order, in parallel over columns.
+        let mut per_column: Vec<Vec<ColOut<'r>>> = (0..plans.len())
             .map(|_| Vec::with_capacity(outs.len()))
             .collect();
         for out in outs {
@@ -877,32 +981,45 @@ impl<'r> ChunkReader<'r, '_> {
                 parts.push(column);
             }
         }
-        let columns = per_column
+        let columns = columns
             .into_par_iter()
-            .map(|parts| assemble(parts, n_rows))
+            .zip(per_column.into_par_iter())
+            .map(|(done, parts)| match done {
+                Some(column) => Ok(column),
+                None => merge_text(parts),
+            })
             .collect::<Result<Vec<Column>>>()?;
         Ok((columns, n_rows))
     }
 }
 
-/// Concatenates one column's chunk buffers in file order.
-fn assemble(parts: Vec<ColBuf<'_>>, n_rows: usize) -> Result<Column> {
-    if parts.iter().all(|p| matches!(p, ColBuf::Numbers { .. })) {
-        let mut values = Vec::with_capacity(n_rows);
-        for part in parts {
-            if let ColBuf::Numbers { values: v, .. } = part {
-                values.extend_from_slice(&v);
-            }
+/// Moves each chunk's numbers next to the previous chunk's (closing the slots left unused by
+/// blank lines) and drops the unused tail.
+fn close_gaps(mut values: Vec<f64>, slots: &[usize], outs: &[ChunkOut<'_>]) -> Result<Vec<f64>> {
+    let (mut read, mut write) = (0, 0);
+    for (&n_slots, out) in slots.iter().zip(outs) {
+        let n = out.n_rows;
+        if n > n_slots || read + n > values.len() {
+            return Err(internal("more records than counted"));
         }
-        return Ok(Column::Numeric(values));
+        if read != write {
+            values.copy_within(read..read + n, write);
+        }
+        write += n;
+        read += n_slots;
     }
+    values.truncate(write);
+    Ok(values)
+}
+
+/// Merges one text column's chunk dictionaries in file order: categories are numbered in
+/// order of first appearance in the file.
+fn merge_text(parts: Vec<ColOut<'_>>) -> Result<Column> {
     let mut column = CategoricalColumn::new();
     let mut remap: Vec<u32> = Vec::new();
     for part in parts {
-        let ColBuf::Text(dict) = part else {
-            return Err(Error::InvalidArgument(
-                "CSV reader: a column mixes numeric and text chunks (internal error)".to_string(),
-            ));
+        let ColOut::Text(dict) = part else {
+            return Err(internal("a text column has a non-text chunk"));
         };
         remap.clear();
         remap.extend(dict.categories.iter().map(|c| column.code_for(c)));
