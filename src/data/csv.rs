@@ -336,7 +336,7 @@ impl<'a> Source<'a> {
     fn new(body: &'a [u8], first_line: u64, options: &CsvOptions, origin: &str) -> Result<Self> {
         // Scanned in parallel: on a large file this check is otherwise a sequential pass.
         let quote = options.quote;
-        let has = |needle: u8| body.par_chunks(1 << 20).any(|c| c.contains(&needle));
+        let has = |needle: u8| body.par_chunks(1 << 20).any(|c| count_byte(c, needle) > 0);
         let quoted = has(quote);
         let lone_cr = has(b'\r')
             && body
@@ -460,7 +460,7 @@ impl<'a> Source<'a> {
         match self {
             Source::Lines { body, .. } => {
                 let bytes = body.get(chunk.clone()).unwrap_or_default();
-                let ends = bytes.iter().filter(|&&b| b == b'\n').count();
+                let ends = count_byte(bytes, b'\n');
                 ends + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
             }
             Source::Tokens { .. } => chunk.len(),
@@ -592,6 +592,17 @@ where
         end_record(fields, field_start, bytes.len(), line_start)?;
     }
     Ok(())
+}
+
+/// The number of `needle` bytes in `bytes`, counted in 64-byte blocks that the compiler turns
+/// into vector instructions (several times faster than a byte loop on large files).
+fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    let mut blocks = bytes.chunks_exact(64);
+    let mut n = 0;
+    for block in &mut blocks {
+        n += usize::from(block.iter().map(|&b| u8::from(b == needle)).sum::<u8>());
+    }
+    n + blocks.remainder().iter().filter(|&&b| b == needle).count()
 }
 
 /// Position of the first `needle` in `haystack`.
