@@ -580,20 +580,50 @@ where
     let mut line_start = 0;
     let mut field_start = 0;
     fields.clear();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == delimiter {
-            fields.push(text.get(field_start..i).unwrap_or_default());
-            field_start = i + 1;
-        } else if b == b'\n' {
+    let mut from = 0;
+    while let Some(i) = next_separator(bytes, from, delimiter) {
+        if bytes.get(i) == Some(&b'\n') {
             end_record(fields, field_start, i, line_start)?;
             line_start = i + 1;
-            field_start = i + 1;
+        } else {
+            fields.push(text.get(field_start..i).unwrap_or_default());
         }
+        field_start = i + 1;
+        from = i + 1;
     }
     if line_start < bytes.len() {
         end_record(fields, field_start, bytes.len(), line_start)?;
     }
     Ok(())
+}
+
+/// Bit 7 of each byte of the result is set where `word` has the byte `b`; the lowest set bit
+/// is exact (higher ones may be false positives), which is all a forward search needs.
+fn byte_mask(word: u64, b: u8) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// The position of the first delimiter or line end at or after `from`, testing eight bytes at
+/// a time.
+fn next_separator(bytes: &[u8], mut from: usize, delimiter: u8) -> Option<usize> {
+    while let Some(word) = bytes
+        .get(from..from.saturating_add(8))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let mask = byte_mask(word, delimiter) | byte_mask(word, b'\n');
+        if mask != 0 {
+            return Some(from + (mask.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    let rest = bytes.get(from..)?;
+    rest.iter()
+        .position(|&b| b == delimiter || b == b'\n')
+        .map(|p| from + p)
 }
 
 /// The number of `needle` bytes in `bytes`, counted in 64-byte blocks that the compiler turns
@@ -1091,6 +1121,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn next_separator_finds_the_first(text in "[a,\n;éÿ€]{0,40}", from in 0usize..45) {
+            let bytes = text.as_bytes();
+            let expected = bytes
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, &b)| b == b',' || b == b'\n')
+                .map(|(i, _)| i);
+            prop_assert_eq!(next_separator(bytes, from, b','), expected);
+        }
+
         #[test]
         fn fast_path_agrees_with_std(s in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?") {
             if let Some(x) = parse_plain_decimal(s.as_bytes()) {
