@@ -742,21 +742,43 @@ struct LocalDict<'s> {
     lookup: HashMap<&'s str, u32>,
 }
 
+/// Up to this many categories, a linear scan beats hashing; the hash map is built past it.
+const SMALL_DICT: usize = 16;
+
 impl<'s> LocalDict<'s> {
     fn push(&mut self, cell: Option<&'s str>) {
         let code = match cell {
             None => crate::data::table::MISSING_CODE,
-            Some(s) => match self.lookup.get(s) {
-                Some(&c) => c,
-                None => {
-                    let c = self.categories.len() as u32;
-                    self.categories.push(s);
-                    self.lookup.insert(s, c);
-                    c
-                }
-            },
+            Some(s) => self.code_for(s),
         };
         self.codes.push(code);
+    }
+
+    fn code_for(&mut self, s: &'s str) -> u32 {
+        let found = if self.categories.len() <= SMALL_DICT {
+            self.categories
+                .iter()
+                .position(|&c| c == s)
+                .map(|i| i as u32)
+        } else {
+            self.lookup.get(s).copied()
+        };
+        if let Some(c) = found {
+            return c;
+        }
+        let c = self.categories.len() as u32;
+        self.categories.push(s);
+        if self.categories.len() == SMALL_DICT + 1 {
+            self.lookup = self
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (c, i as u32))
+                .collect();
+        } else if self.categories.len() > SMALL_DICT {
+            self.lookup.insert(s, c);
+        }
+        c
     }
 }
 
