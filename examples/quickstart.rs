@@ -35,7 +35,7 @@ fn main() -> amlis::Result<()> {
         table.n_columns(),
         path.display()
     );
-    println!("{}", amlis::data::summary::SummaryTable(&describe(&table)?));
+    println!("{}", amlis::data::SummaryTable(&describe(&table)?));
 
     // 2. Split 75/25, stratified by species, with a seed.
     let labels = DenseDataset::from_table(&table, "species", TaskKind::Classification)?;

@@ -420,6 +420,10 @@ fn same_table_for_any_thread_count() {
             assert_same(&one, &with_threads(threads, || read(input).unwrap()));
         }
     }
+    // Blank lines in every chunk leave gaps in the numeric slots, closed afterwards.
+    let blanks = text.replace(",l5\n", ",l5\n\n\r\n");
+    let with_blanks = with_threads(2, || read(&blanks).unwrap());
+    assert_same(&with_threads(1, || read(&text).unwrap()), &with_blanks);
     let fast = read(&text).unwrap();
     let slow = read(&quoted).unwrap();
     assert_eq!(
@@ -485,8 +489,76 @@ fn number_cell() -> impl Strategy<Value = f64> {
     ]
 }
 
+/// Wraps the first field of the first non-blank data line in quotes, which sends the file
+/// through the `csv` crate's tokenizer instead of the unquoted fast path.
+fn quote_first_cell(body: &str) -> String {
+    let mut out = String::from("h1,h2\n");
+    let mut done = false;
+    for line in body.split_inclusive('\n') {
+        if !done && line != "\n" {
+            let end = line.find([',', '\n']).unwrap_or(line.len());
+            out.push_str(&format!("\"{}\"{}", &line[..end], &line[end..]));
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn outcome(text: &str) -> Result<Table, (u64, Option<String>)> {
+    read(text).map_err(|e| match e {
+        Error::Parse { line, column, .. } => (line, column),
+        other => panic!("unexpected error {other:?}"),
+    })
+}
+
+#[test]
+fn utf8_and_ragged_errors_on_the_quoted_path() {
+    assert_parse_error(
+        read_csv_bytes(
+            b"a,b
+\"1\",x
+2,\"\xffy\"
+",
+            "t",
+            &CsvOptions::default(),
+        ),
+        3,
+        Some("b"),
+        "UTF-8",
+    );
+    // The first error in file order wins: a ragged line before a bad byte, on both paths.
+    for text in [&b"a,b\n1\n2,\xff\n"[..], &b"a,b\n\"1\"\n2,\xff\n"[..]] {
+        assert_parse_error(
+            read_csv_bytes(text, "t", &CsvOptions::default()),
+            2,
+            None,
+            "ragged",
+        );
+    }
+    // A bad byte in a field beyond the header's count still names the line.
+    assert_parse_error(
+        read_csv_bytes(b"a\n1\n2,\xff\n", "t", &CsvOptions::default()),
+        3,
+        Some("#2 (beyond the header)"),
+        "UTF-8",
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn quoted_and_unquoted_paths_agree(body in "[ab0-9,. \n-]{0,120}") {
+        let plain = format!("h1,h2\n{body}");
+        let quoted = quote_first_cell(&body);
+        match (outcome(&plain), outcome(&quoted)) {
+            (Ok(a), Ok(b)) => assert_same(&a, &b),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "{:?} vs {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {

@@ -26,15 +26,17 @@
 //!
 //! # How it is fast
 //!
-//! The file is read into memory once. When it holds no quote character (the common case for
-//! numeric data), record boundaries are line ends, so the data is cut into chunks of about
-//! 256 KiB at line ends and the chunks are parsed in parallel with rayon, each into its own
-//! per-column buffers. A file with quotes is tokenized sequentially by the `csv` crate (quoted
-//! fields may hold newlines), and the conversion of its cells then runs in parallel over chunks
-//! of records. A column guessed numeric that meets a non-number in some chunk is re-read as
-//! text in a second pass over that column only. Chunk results are concatenated in file order,
-//! and categories are numbered in order of first appearance in the file, so the table is the
-//! same for any thread count.
+//! The file is read into memory once. When the data rows hold no quote character (the common
+//! case for numeric data), record boundaries are line ends, so the rows are cut into chunks of
+//! about 256 KiB at line ends and the chunks are parsed in parallel with rayon: each chunk is
+//! validated as UTF-8 once, split into fields in one pass, and its numbers (plain decimals by
+//! an exact fast path, the rest by `str::parse`) are written straight into its own slice of
+//! the final column; text cells go into a per-chunk dictionary. Rows with quotes (a quoted
+//! field may hold newlines) are tokenized sequentially by the `csv` crate, then converted in
+//! parallel chunks of records the same way. A column guessed numeric that meets a non-number
+//! in some chunk is re-read as text in a second pass over that column only. Chunks are joined
+//! in file order and categories are numbered in order of first appearance in the file, so the
+//! table is the same, bit for bit, for any thread count.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -334,11 +336,15 @@ struct RecordPos(u64);
 
 impl<'a> Source<'a> {
     fn new(body: &'a [u8], first_line: u64, options: &CsvOptions, origin: &str) -> Result<Self> {
-        let quoted = body.contains(&options.quote);
-        let lone_cr = body
-            .iter()
-            .enumerate()
-            .any(|(i, &b)| b == b'\r' && body.get(i + 1) != Some(&b'\n'));
+        // Scanned in parallel: on a large file this check is otherwise a sequential pass.
+        let quote = options.quote;
+        let has = |needle: u8| body.par_chunks(1 << 20).any(|c| count_byte(c, needle) > 0);
+        let quoted = has(quote);
+        let lone_cr = has(b'\r')
+            && body
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\r' && body.get(i + 1) != Some(&b'\n'));
         if !quoted && !lone_cr {
             return Ok(Source::Lines {
                 body,
@@ -351,21 +357,38 @@ impl<'a> Source<'a> {
         let mut buf = Vec::with_capacity(body.len());
         let mut field_ends = Vec::new();
         let mut records = Vec::new();
+        let (mut counted_to, mut line) = (0usize, first_line);
         loop {
-            let line = first_line + reader.position().line().saturating_sub(1);
+            let error_line = first_line + reader.position().line().saturating_sub(1);
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
                     return Err(parse_error(
                         origin,
-                        line,
+                        error_line,
                         None,
                         &format!("cannot tokenize the CSV: {e}"),
                     ))
                 }
             }
-            let line = first_line + record.position().map_or(0, |p| p.line().saturating_sub(1));
+            // The record's line: count the line ends up to its first byte, past the blank
+            // lines the csv crate skipped (its own position points before them).
+            let start = record
+                .position()
+                .and_then(|p| usize::try_from(p.byte()).ok())
+                .unwrap_or(counted_to)
+                .max(counted_to);
+            let blank = body.get(start..).map_or(0, |rest| {
+                rest.iter()
+                    .take_while(|&&b| b == b'\n' || b == b'\r')
+                    .count()
+            });
+            let start = start + blank;
+            line += body
+                .get(counted_to..start)
+                .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count() as u64);
+            counted_to = start;
             records.push((field_ends.len(), line));
             for field in record.iter() {
                 buf.extend_from_slice(field);
@@ -433,31 +456,52 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// An upper bound of the records in `chunk`: its line ends (plus an unterminated last
+    /// line), or its record count.
+    fn slots(&self, chunk: &Range<usize>) -> usize {
+        match self {
+            Source::Lines { body, .. } => {
+                let bytes = body.get(chunk.clone()).unwrap_or_default();
+                let ends = count_byte(bytes, b'\n');
+                ends + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
+            }
+            Source::Tokens { .. } => chunk.len(),
+        }
+    }
+
     /// Calls `f` with the fields of every record of `chunk`, in order; stops at the first error.
+    /// A cell that is not UTF-8 fails with the index of its field.
     fn for_each_record<'s, F>(&'s self, chunk: Range<usize>, mut f: F) -> Result<(), Fail>
     where
-        F: FnMut(RecordPos, &[&'s [u8]]) -> Result<(), Fail>,
+        F: FnMut(RecordPos, &[&'s str]) -> Result<(), Fail>,
     {
-        let mut fields: Vec<&'s [u8]> = Vec::new();
+        let mut fields: Vec<&'s str> = Vec::new();
         match self {
             Source::Lines {
                 body, delimiter, ..
             } => {
                 let bytes = body.get(chunk.clone()).unwrap_or_default();
-                let mut pos = 0;
-                while pos < bytes.len() {
-                    let rest = bytes.get(pos..).unwrap_or_default();
-                    let len = find_byte(rest, b'\n').unwrap_or(rest.len());
-                    let mut line = rest.get(..len).unwrap_or_default();
-                    if let Some(stripped) = line.strip_suffix(b"\r") {
-                        line = stripped;
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => split_lines(text, chunk.start, *delimiter, &mut fields, &mut f),
+                    Err(e) => {
+                        // Read the lines before the bad one first: the first error in file
+                        // order is the one reported.
+                        let bad = e.valid_up_to();
+                        let before = bytes.get(..bad).unwrap_or_default();
+                        let line_start = before
+                            .iter()
+                            .rposition(|&b| b == b'\n')
+                            .map_or(0, |p| p + 1);
+                        let valid = bytes.get(..line_start).unwrap_or_default();
+                        let text = std::str::from_utf8(valid).unwrap_or_default();
+                        split_lines(text, chunk.start, *delimiter, &mut fields, &mut f)?;
+                        let in_line = before.get(line_start..).unwrap_or_default();
+                        let field = in_line.iter().filter(|&&b| b == *delimiter).count();
+                        Err(utf8_fail(
+                            RecordPos((chunk.start + line_start) as u64),
+                            field,
+                        ))
                     }
-                    if !line.is_empty() {
-                        fields.clear();
-                        fields.extend(line.split(|&b| b == *delimiter));
-                        f(RecordPos((chunk.start + pos) as u64), &fields)?;
-                    }
-                    pos += len + 1;
                 }
             }
             Source::Tokens {
@@ -469,23 +513,128 @@ impl<'a> Source<'a> {
                     let (Some(&(first, line)), next) = (records.get(r), records.get(r + 1)) else {
                         break;
                     };
+                    let pos = RecordPos(line);
                     let last = next.map_or(field_ends.len(), |&(n, _)| n);
                     fields.clear();
-                    let mut start = if first == 0 {
-                        0
-                    } else {
-                        field_ends.get(first - 1).copied().unwrap_or(0)
+                    let mut start = match first.checked_sub(1) {
+                        Some(prev) => field_ends.get(prev).copied().unwrap_or(0),
+                        None => 0,
                     };
-                    for &end in field_ends.get(first..last).unwrap_or_default() {
-                        fields.push(buf.get(start..end).unwrap_or_default());
+                    for (i, &end) in field_ends
+                        .get(first..last)
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
+                        let cell = buf.get(start..end).unwrap_or_default();
+                        fields.push(std::str::from_utf8(cell).map_err(|_| utf8_fail(pos, i))?);
                         start = end;
                     }
-                    f(RecordPos(line), &fields)?;
+                    f(pos, &fields)?;
                 }
+                Ok(())
             }
         }
-        Ok(())
     }
+}
+
+fn utf8_fail(pos: RecordPos, field: usize) -> Fail {
+    Fail {
+        pos,
+        column: Some(field),
+        message: "the cell is not valid UTF-8".to_string(),
+    }
+}
+
+/// Splits unquoted text into records (lines; blank lines skipped; `\r\n` accepted) and
+/// fields, in one pass; `base` is the text's offset in the body.
+fn split_lines<'s, F>(
+    text: &'s str,
+    base: usize,
+    delimiter: u8,
+    fields: &mut Vec<&'s str>,
+    f: &mut F,
+) -> Result<(), Fail>
+where
+    F: FnMut(RecordPos, &[&'s str]) -> Result<(), Fail>,
+{
+    let bytes = text.as_bytes();
+    // Ends the record whose last field starts at `field_start` and ends at `end` (a line end).
+    let mut end_record =
+        |fields: &mut Vec<&'s str>, field_start: usize, end: usize, line: usize| {
+            let end = if end > field_start && bytes.get(end - 1) == Some(&b'\r') {
+                end - 1
+            } else {
+                end
+            };
+            let result = if fields.is_empty() && end == field_start {
+                Ok(()) // a blank line
+            } else {
+                // Delimiters and line ends are ASCII: every slice falls on character boundaries.
+                fields.push(text.get(field_start..end).unwrap_or_default());
+                f(RecordPos((base + line) as u64), fields)
+            };
+            fields.clear();
+            result
+        };
+    let mut line_start = 0;
+    let mut field_start = 0;
+    fields.clear();
+    let mut from = 0;
+    while let Some(i) = next_separator(bytes, from, delimiter) {
+        if bytes.get(i) == Some(&b'\n') {
+            end_record(fields, field_start, i, line_start)?;
+            line_start = i + 1;
+        } else {
+            fields.push(text.get(field_start..i).unwrap_or_default());
+        }
+        field_start = i + 1;
+        from = i + 1;
+    }
+    if line_start < bytes.len() {
+        end_record(fields, field_start, bytes.len(), line_start)?;
+    }
+    Ok(())
+}
+
+/// Bit 7 of each byte of the result is set where `word` has the byte `b`; the lowest set bit
+/// is exact (higher ones may be false positives), which is all a forward search needs.
+fn byte_mask(word: u64, b: u8) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// The position of the first delimiter or line end at or after `from`, testing eight bytes at
+/// a time.
+fn next_separator(bytes: &[u8], mut from: usize, delimiter: u8) -> Option<usize> {
+    while let Some(word) = bytes
+        .get(from..from.saturating_add(8))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let mask = byte_mask(word, delimiter) | byte_mask(word, b'\n');
+        if mask != 0 {
+            return Some(from + (mask.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    let rest = bytes.get(from..)?;
+    rest.iter()
+        .position(|&b| b == delimiter || b == b'\n')
+        .map(|p| from + p)
+}
+
+/// The number of `needle` bytes in `bytes`, counted in 64-byte blocks that the compiler turns
+/// into vector instructions (several times faster than a byte loop on large files).
+fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    let mut blocks = bytes.chunks_exact(64);
+    let mut n = 0;
+    for block in &mut blocks {
+        n += usize::from(block.iter().map(|&b| u8::from(b == needle)).sum::<u8>());
+    }
+    n + blocks.remainder().iter().filter(|&&b| b == needle).count()
 }
 
 /// Position of the first `needle` in `haystack`.
@@ -497,7 +646,8 @@ fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
 #[derive(Debug)]
 struct Fail {
     pos: RecordPos,
-    column: Option<String>,
+    /// The index of the column involved, when there is one.
+    column: Option<usize>,
     message: String,
 }
 
@@ -537,11 +687,51 @@ impl MissingSet {
 /// decimals, exponents, `inf`, `infinity` with an optional sign. `NaN` spellings that are not
 /// missing tokens are not numbers.
 pub(crate) fn parse_number(cell: &str) -> Option<f64> {
+    if let Some(x) = parse_plain_decimal(cell.as_bytes()) {
+        return Some(x);
+    }
     let t = cell.trim_matches(|c| c == ' ' || c == '\t');
     match t.parse::<f64>() {
         Ok(x) if !x.is_nan() => Some(x),
         _ => None,
     }
+}
+
+/// Exact powers of ten representable in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The fast path for the common cell `[+-]digits[.digits]` with at most 19 digits whose value
+/// without the point is at most 2^53: then that integer and the power of ten are exact `f64`s
+/// and one division is correctly rounded (Clinger's fast path), the same result as
+/// `str::parse`. Anything else returns `None` and goes to `str::parse`.
+fn parse_plain_decimal(cell: &[u8]) -> Option<f64> {
+    let (negative, digits) = match cell.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, cell),
+    };
+    let mut mantissa: u64 = 0;
+    let mut n_digits = 0usize;
+    let mut point: Option<usize> = None;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                n_digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(n_digits),
+            _ => return None,
+        }
+    }
+    if n_digits == 0 || n_digits > 19 || mantissa > (1u64 << 53) {
+        return None;
+    }
+    let scale = *POW10.get(point.map_or(0, |p| n_digits - p))?;
+    let x = mantissa as f64 / scale;
+    Some(if negative { -x } else { x })
 }
 
 /// Dictionary-encoded text of one column within one chunk.
@@ -552,28 +742,52 @@ struct LocalDict<'s> {
     lookup: HashMap<&'s str, u32>,
 }
 
+/// Up to this many categories, a linear scan beats hashing; the hash map is built past it.
+const SMALL_DICT: usize = 16;
+
 impl<'s> LocalDict<'s> {
     fn push(&mut self, cell: Option<&'s str>) {
         let code = match cell {
             None => crate::data::table::MISSING_CODE,
-            Some(s) => match self.lookup.get(s) {
-                Some(&c) => c,
-                None => {
-                    let c = self.categories.len() as u32;
-                    self.categories.push(s);
-                    self.lookup.insert(s, c);
-                    c
-                }
-            },
+            Some(s) => self.code_for(s),
         };
         self.codes.push(code);
     }
+
+    fn code_for(&mut self, s: &'s str) -> u32 {
+        let found = if self.categories.len() <= SMALL_DICT {
+            self.categories
+                .iter()
+                .position(|&c| c == s)
+                .map(|i| i as u32)
+        } else {
+            self.lookup.get(s).copied()
+        };
+        if let Some(c) = found {
+            return c;
+        }
+        let c = self.categories.len() as u32;
+        self.categories.push(s);
+        if self.categories.len() == SMALL_DICT + 1 {
+            self.lookup = self
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (c, i as u32))
+                .collect();
+        } else if self.categories.len() > SMALL_DICT {
+            self.lookup.insert(s, c);
+        }
+        c
+    }
 }
 
-/// One column's cells from one chunk.
-enum ColBuf<'s> {
+/// One column's cells of one chunk, while parsing.
+enum ColBuf<'s, 'o> {
+    /// Numbers written straight into the chunk's slice of the final column.
     Numbers {
-        values: Vec<f64>,
+        slots: &'o mut [f64],
+        len: usize,
         strict: bool,
     },
     Text(LocalDict<'s>),
@@ -582,23 +796,82 @@ enum ColBuf<'s> {
     Skipped,
 }
 
-impl ColBuf<'_> {
-    fn for_plan(plan: Plan) -> Self {
+impl<'s, 'o> ColBuf<'s, 'o> {
+    fn new(plan: Plan, slots: Option<&'o mut [f64]>) -> Self {
         match plan {
             Plan::Numeric { strict } => ColBuf::Numbers {
-                values: Vec::new(),
+                slots: slots.unwrap_or_default(),
+                len: 0,
                 strict,
             },
             Plan::Text => ColBuf::Text(LocalDict::default()),
             Plan::Skip => ColBuf::Skipped,
         }
     }
+
+    /// What remains once the chunk is parsed (the numbers are already in place).
+    fn finish(self) -> ColOut<'s> {
+        match self {
+            ColBuf::Numbers { .. } => ColOut::Numbers,
+            ColBuf::Text(dict) => ColOut::Text(dict),
+            ColBuf::Failed => ColOut::Failed,
+            ColBuf::Skipped => ColOut::Skipped,
+        }
+    }
 }
 
-/// The per-column buffers of one chunk.
+/// One column of one parsed chunk.
+enum ColOut<'s> {
+    Numbers,
+    Text(LocalDict<'s>),
+    Failed,
+    Skipped,
+}
+
+/// One parsed chunk.
 struct ChunkOut<'s> {
-    columns: Vec<ColBuf<'s>>,
+    columns: Vec<ColOut<'s>>,
     n_rows: usize,
+}
+
+/// The final numeric columns (`None` for the others), `total` slots each, zeroed lazily.
+fn numeric_buffers(plans: &[Plan], total: usize) -> Vec<Option<Vec<f64>>> {
+    plans
+        .iter()
+        .map(|p| matches!(p, Plan::Numeric { .. }).then(|| vec![0.0; total]))
+        .collect()
+}
+
+fn internal(what: &str) -> Error {
+    Error::InvalidArgument(format!("CSV reader internal error: {what}"))
+}
+
+/// Cuts every numeric buffer into one slice per chunk (`slots[c]` values for chunk `c`):
+/// the result is chunk-major.
+fn split_per_chunk<'o>(
+    buffers: &'o mut [Option<Vec<f64>>],
+    slots: &[usize],
+) -> Result<Vec<Vec<Option<&'o mut [f64]>>>> {
+    let mut per_chunk: Vec<Vec<Option<&'o mut [f64]>>> = slots
+        .iter()
+        .map(|_| Vec::with_capacity(buffers.len()))
+        .collect();
+    for buffer in buffers.iter_mut() {
+        match buffer {
+            None => per_chunk.iter_mut().for_each(|c| c.push(None)),
+            Some(values) => {
+                let mut rest: &'o mut [f64] = values.as_mut_slice();
+                for (chunk, &n) in per_chunk.iter_mut().zip(slots) {
+                    let (head, tail) = std::mem::take(&mut rest)
+                        .split_at_mut_checked(n)
+                        .ok_or_else(|| internal("chunk slots exceed the column"))?;
+                    chunk.push(Some(head));
+                    rest = tail;
+                }
+            }
+        }
+    }
+    Ok(per_chunk)
 }
 
 /// Parses chunks of one source into columns.
@@ -611,17 +884,31 @@ struct ChunkReader<'r, 's> {
 
 impl<'r> ChunkReader<'r, '_> {
     fn error(&self, fail: Fail) -> Error {
+        let column = fail.column.map(|j| match self.names.get(j) {
+            Some(name) => name.clone(),
+            None => format!("#{} (beyond the header)", j + 1),
+        });
         parse_error(
             self.origin,
             self.source.line(fail.pos),
-            fail.column,
+            column,
             &fail.message,
         )
     }
 
-    /// Parses one chunk with one plan per column.
-    fn parse_chunk(&self, chunk: Range<usize>, plans: &[Plan]) -> Result<ChunkOut<'r>, Fail> {
-        let mut columns: Vec<ColBuf<'r>> = plans.iter().map(|&p| ColBuf::for_plan(p)).collect();
+    /// Parses one chunk with one plan per column; the numbers of numeric column `j` go to
+    /// `slots[j]`, which has room for every record of the chunk.
+    fn parse_chunk(
+        &self,
+        chunk: Range<usize>,
+        plans: &[Plan],
+        slots: Vec<Option<&mut [f64]>>,
+    ) -> Result<ChunkOut<'r>, Fail> {
+        let mut columns: Vec<ColBuf<'r, '_>> = plans
+            .iter()
+            .zip(slots)
+            .map(|(&p, s)| ColBuf::new(p, s))
+            .collect();
         let mut n_rows = 0;
         let n_columns = self.names.len();
         self.source.for_each_record(chunk, |pos, fields| {
@@ -635,53 +922,61 @@ impl<'r> ChunkReader<'r, '_> {
                     ),
                 });
             }
-            for ((&field, column), name) in fields.iter().zip(columns.iter_mut()).zip(self.names)
-            {
-                if matches!(column, ColBuf::Skipped) {
-                    continue;
-                }
-                let cell = std::str::from_utf8(field).map_err(|e| Fail {
-                    pos,
-                    column: Some(name.clone()),
-                    message: format!(
-                        "the cell is not valid UTF-8 (bad byte at position {} of the cell)",
-                        e.valid_up_to()
-                    ),
-                })?;
-                let missing = self.missing.contains(field);
+            for (j, (&cell, column)) in fields.iter().zip(columns.iter_mut()).enumerate() {
                 match column {
-                    ColBuf::Numbers { values, strict } => {
-                        if missing {
-                            values.push(f64::NAN);
+                    ColBuf::Numbers { slots, len, strict } => {
+                        let value = if self.missing.contains(cell.as_bytes()) {
+                            f64::NAN
                         } else if let Some(x) = parse_number(cell) {
-                            values.push(x);
+                            x
                         } else if *strict {
                             return Err(Fail {
                                 pos,
-                                column: Some(name.clone()),
+                                column: Some(j),
                                 message: format!(
                                     "expected a number (the column is declared numeric), found `{cell}`"
                                 ),
                             });
                         } else {
                             *column = ColBuf::Failed;
-                        }
+                            continue;
+                        };
+                        let Some(slot) = slots.get_mut(*len) else {
+                            return Err(Fail {
+                                pos,
+                                column: Some(j),
+                                message: "internal error: more records than counted".to_string(),
+                            });
+                        };
+                        *slot = value;
+                        *len += 1;
                     }
-                    ColBuf::Text(dict) => dict.push((!missing).then_some(cell)),
+                    ColBuf::Text(dict) => {
+                        dict.push((!self.missing.contains(cell.as_bytes())).then_some(cell))
+                    }
                     ColBuf::Failed | ColBuf::Skipped => {}
                 }
             }
             n_rows += 1;
             Ok(())
         })?;
-        Ok(ChunkOut { columns, n_rows })
+        Ok(ChunkOut {
+            columns: columns.into_iter().map(ColBuf::finish).collect(),
+            n_rows,
+        })
     }
 
     /// Parses every chunk in parallel; the first error in file order wins.
-    fn parse_all(&self, chunks: &[Range<usize>], plans: &[Plan]) -> Result<Vec<ChunkOut<'r>>> {
+    fn parse_all(
+        &self,
+        chunks: &[Range<usize>],
+        plans: &[Plan],
+        slots: Vec<Vec<Option<&mut [f64]>>>,
+    ) -> Result<Vec<ChunkOut<'r>>> {
         let results: Vec<Result<ChunkOut<'r>, Fail>> = chunks
             .par_iter()
-            .map(|c| self.parse_chunk(c.clone(), plans))
+            .zip(slots.into_par_iter())
+            .map(|(c, s)| self.parse_chunk(c.clone(), plans, s))
             .collect();
         results
             .into_iter()
@@ -692,29 +987,47 @@ impl<'r> ChunkReader<'r, '_> {
     /// Reads every column: the columns in header order and the row count.
     fn read_columns(&self, mut plans: Vec<Plan>) -> Result<(Vec<Column>, usize)> {
         // Spot categorical columns on a small prefix, so the main pass encodes them directly.
-        if let Ok(sample) = self.parse_chunk(self.source.prefix(SAMPLE_RECORDS), &plans) {
+        let prefix = self.source.prefix(SAMPLE_RECORDS);
+        let mut scratch = numeric_buffers(&plans, self.source.slots(&prefix));
+        let scratch_slots = scratch.iter_mut().map(|b| b.as_deref_mut()).collect();
+        if let Ok(sample) = self.parse_chunk(prefix, &plans, scratch_slots) {
             for (plan, column) in plans.iter_mut().zip(&sample.columns) {
-                if matches!(column, ColBuf::Failed) {
+                if matches!(column, ColOut::Failed) {
                     *plan = Plan::Text;
                 }
             }
         }
+        drop(scratch);
+
+        // Numbers go straight into the final columns: chunk `c` owns `slots[c]` values (room
+        // for all its records), gaps left by blank lines are closed afterwards.
         let chunks = self.source.chunks();
-        let mut outs = self.parse_all(&chunks, &plans)?;
-        let n_rows = outs.iter().map(|o| o.n_rows).sum();
+        let slots: Vec<usize> = chunks.par_iter().map(|c| self.source.slots(c)).collect();
+        let mut numbers = numeric_buffers(&plans, slots.iter().sum());
+        let outs = self.parse_all(&chunks, &plans, split_per_chunk(&mut numbers, &slots)?)?;
+        let n_rows: usize = outs.iter().map(|o| o.n_rows).sum();
+        let mut columns: Vec<Option<Column>> = Vec::with_capacity(plans.len());
+        let mut failed = Vec::with_capacity(plans.len());
+        for (j, buffer) in numbers.into_iter().enumerate() {
+            let fail = outs
+                .iter()
+                .any(|o| matches!(o.columns.get(j), Some(ColOut::Failed)));
+            failed.push(fail);
+            columns.push(match buffer {
+                Some(values) if !fail => Some(Column::Numeric(close_gaps(values, &slots, &outs)?)),
+                _ => None,
+            });
+        }
+
         // Columns that met a non-number in some chunk: re-read them as text.
-        let failed: Vec<bool> = (0..plans.len())
-            .map(|j| {
-                outs.iter()
-                    .any(|o| matches!(o.columns.get(j), Some(ColBuf::Failed)))
-            })
-            .collect();
+        let mut outs = outs;
         if failed.iter().any(|&f| f) {
             let second: Vec<Plan> = failed
                 .iter()
                 .map(|&f| if f { Plan::Text } else { Plan::Skip })
                 .collect();
-            let reread = self.parse_all(&chunks, &second)?;
+            let none = chunks.iter().map(|_| second.iter().map(|_| None).collect());
+            let reread = self.parse_all(&chunks, &second, none.collect())?;
             for (out, again) in outs.iter_mut().zip(reread) {
                 for ((column, new), &f) in out.columns.iter_mut().zip(again.columns).zip(&failed) {
                     if f {
@@ -723,8 +1036,9 @@ impl<'r> ChunkReader<'r, '_> {
                 }
             }
         }
-        // Transpose chunk-major buffers into column-major, then assemble columns in parallel.
-        let mut per_column: Vec<Vec<ColBuf<'r>>> = (0..plans.len())
+
+        // Text columns: merge the chunk dictionaries in file order, in parallel over columns.
+        let mut per_column: Vec<Vec<ColOut<'r>>> = (0..plans.len())
             .map(|_| Vec::with_capacity(outs.len()))
             .collect();
         for out in outs {
@@ -732,32 +1046,45 @@ impl<'r> ChunkReader<'r, '_> {
                 parts.push(column);
             }
         }
-        let columns = per_column
+        let columns = columns
             .into_par_iter()
-            .map(|parts| assemble(parts, n_rows))
+            .zip(per_column.into_par_iter())
+            .map(|(done, parts)| match done {
+                Some(column) => Ok(column),
+                None => merge_text(parts),
+            })
             .collect::<Result<Vec<Column>>>()?;
         Ok((columns, n_rows))
     }
 }
 
-/// Concatenates one column's chunk buffers in file order.
-fn assemble(parts: Vec<ColBuf<'_>>, n_rows: usize) -> Result<Column> {
-    if parts.iter().all(|p| matches!(p, ColBuf::Numbers { .. })) {
-        let mut values = Vec::with_capacity(n_rows);
-        for part in parts {
-            if let ColBuf::Numbers { values: v, .. } = part {
-                values.extend_from_slice(&v);
-            }
+/// Moves each chunk's numbers next to the previous chunk's (closing the slots left unused by
+/// blank lines) and drops the unused tail.
+fn close_gaps(mut values: Vec<f64>, slots: &[usize], outs: &[ChunkOut<'_>]) -> Result<Vec<f64>> {
+    let (mut read, mut write) = (0, 0);
+    for (&n_slots, out) in slots.iter().zip(outs) {
+        let n = out.n_rows;
+        if n > n_slots || read + n > values.len() {
+            return Err(internal("more records than counted"));
         }
-        return Ok(Column::Numeric(values));
+        if read != write {
+            values.copy_within(read..read + n, write);
+        }
+        write += n;
+        read += n_slots;
     }
+    values.truncate(write);
+    Ok(values)
+}
+
+/// Merges one text column's chunk dictionaries in file order: categories are numbered in
+/// order of first appearance in the file.
+fn merge_text(parts: Vec<ColOut<'_>>) -> Result<Column> {
     let mut column = CategoricalColumn::new();
     let mut remap: Vec<u32> = Vec::new();
     for part in parts {
-        let ColBuf::Text(dict) = part else {
-            return Err(Error::InvalidArgument(
-                "CSV reader: a column mixes numeric and text chunks (internal error)".to_string(),
-            ));
+        let ColOut::Text(dict) = part else {
+            return Err(internal("a text column has a non-text chunk"));
         };
         remap.clear();
         remap.extend(dict.categories.iter().map(|c| column.code_for(c)));
@@ -770,4 +1097,73 @@ fn assemble(parts: Vec<ColBuf<'_>>, n_rows: usize) -> Result<Column> {
         }
     }
     Ok(Column::Categorical(column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_decimals_take_the_fast_path_and_others_fall_back() {
+        assert_eq!(parse_plain_decimal(b"0.23"), Some(0.23));
+        assert_eq!(parse_plain_decimal(b"-326"), Some(-326.0));
+        assert_eq!(parse_plain_decimal(b"+.5"), Some(0.5));
+        assert_eq!(parse_plain_decimal(b"7."), Some(7.0));
+        assert_eq!(
+            parse_plain_decimal(b"-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        for other in [
+            "",
+            ".",
+            "-",
+            "1e5",
+            " 1",
+            "1.2.3",
+            "12345678901234567890",
+            "9007199254740993",
+        ] {
+            assert_eq!(parse_plain_decimal(other.as_bytes()), None, "{other}");
+        }
+        assert_eq!(parse_number(" 9007199254740993 "), Some(9007199254740992.0));
+        assert_eq!(parse_number("1e5"), Some(1e5));
+        assert_eq!(parse_number("NaN"), None);
+    }
+
+    #[test]
+    fn count_byte_counts_blocks_and_remainder() {
+        let mut bytes = vec![b'a'; 200];
+        for i in [0, 63, 64, 130, 199] {
+            bytes[i] = b'\n';
+        }
+        assert_eq!(count_byte(&bytes, b'\n'), 5);
+        assert_eq!(count_byte(&bytes[1..130], b'\n'), 2);
+        assert_eq!(count_byte(b"", b'\n'), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn next_separator_finds_the_first(text in "[a,\n;éÿ€]{0,40}", from in 0usize..45) {
+            let bytes = text.as_bytes();
+            let expected = bytes
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, &b)| b == b',' || b == b'\n')
+                .map(|(i, _)| i);
+            prop_assert_eq!(next_separator(bytes, from, b','), expected);
+        }
+
+        #[test]
+        fn fast_path_agrees_with_std(s in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?") {
+            if let Some(x) = parse_plain_decimal(s.as_bytes()) {
+                prop_assert_eq!(Some(x.to_bits()), s.parse::<f64>().ok().map(f64::to_bits), "{}", s);
+            }
+            prop_assert_eq!(
+                parse_number(&s).map(f64::to_bits),
+                s.parse::<f64>().ok().map(f64::to_bits)
+            );
+        }
+    }
 }

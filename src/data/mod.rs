@@ -14,5 +14,5 @@ pub use split::{
     stratified_train_test_split, train_test_split, KFold, Split, SplitSize, Splitter,
     StratifiedKFold, TrainTestSplit,
 };
-pub use summary::{describe, ColumnSummary};
+pub use summary::{describe, ColumnSummary, SummaryStats, SummaryTable};
 pub use table::{CategoricalColumn, Column, ColumnKind, Table, MISSING_CODE};
