@@ -21,10 +21,10 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
 use faer::linalg::svd::ComputeSvdVectors;
-use faer::diag::Diag;
 use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;

@@ -21,11 +21,15 @@
 //! instead of `O(n·p)`. The optimum is the same.
 //!
 //! ```
+//! use amlis::data::DenseDataset;
 //! use amlis::linear::Lasso;
 //! use amlis::traits::Trainer;
+//! use ndarray::{Array1, Array2};
 //!
-//! let data = amlis::datasets::diabetes()?;
-//! let model = Lasso::default().alpha(0.5).fit(&data)?;
+//! // y depends on the first two of four features.
+//! let x = Array2::from_shape_fn((50, 4), |(i, j)| ((i * (j + 3)) % 7) as f64 - 3.0);
+//! let y = Array1::from_shape_fn(50, |i| 2.0 * x[[i, 0]] - x[[i, 1]]);
+//! let model = Lasso::default().alpha(0.5).fit(&DenseDataset::regression(x, y)?)?;
 //! assert!(model.converged);
 //! assert!(model.coef.iter().any(|&c| c == 0.0)); // the L1 penalty zeroes some coefficients
 //! # Ok::<(), amlis::Error>(())
@@ -292,7 +296,11 @@ impl ElasticNet {
             return Err(Error::param("alpha", self.alpha, "a finite number >= 0"));
         }
         if !(0.0..=1.0).contains(&self.l1_ratio) {
-            return Err(Error::param("l1_ratio", self.l1_ratio, "a number in [0, 1]"));
+            return Err(Error::param(
+                "l1_ratio",
+                self.l1_ratio,
+                "a number in [0, 1]",
+            ));
         }
         if self.max_iter == 0 {
             return Err(Error::param("max_iter", self.max_iter, "an integer >= 1"));
@@ -347,7 +355,13 @@ impl ElasticNet {
                 None => Array1::zeros(problem.p),
             };
             let seed = self.random_state.unwrap_or(ctx.seed());
-            let out = problem.solve(coef.as_slice_mut().unwrap_or(&mut []), self, self.alpha, seed, ctx)?;
+            let out = problem.solve(
+                coef.as_slice_mut().unwrap_or(&mut []),
+                self,
+                self.alpha,
+                seed,
+                ctx,
+            )?;
             Ok(problem.model(coef, out))
         })?
     }
@@ -507,7 +521,10 @@ impl CdProblem {
             Design::Dense { x, r, .. } => axpy(-delta, Self::col(x, j), r),
             Design::Gram { q, h, .. } => {
                 let n = q.nrows();
-                if let Some(col) = q.as_slice_memory_order().and_then(|s| s.get(j * n..(j + 1) * n)) {
+                if let Some(col) = q
+                    .as_slice_memory_order()
+                    .and_then(|s| s.get(j * n..(j + 1) * n))
+                {
                     axpy(delta, col, h);
                 }
             }
@@ -831,9 +848,20 @@ mod tests {
 
     #[test]
     fn dense_and_gram_agree() {
-        let data = crate::datasets::diabetes().unwrap();
-        let base = ElasticNet::default().alpha(0.05).tol(1e-12).max_iter(100_000);
-        let a = base.clone().precompute(Precompute::True).fit(&data).unwrap();
+        let x = Array2::from_shape_fn((60, 5), |(i, j)| {
+            (((i * 7 + j * 3) % 11) as f64).sin() + j as f64
+        });
+        let y = Array1::from_shape_fn(60, |i| x[[i, 0]] - 2.0 * x[[i, 3]] + ((i % 5) as f64) * 0.1);
+        let data = DenseDataset::regression(x, y).unwrap();
+        let base = ElasticNet::default()
+            .alpha(0.05)
+            .tol(1e-12)
+            .max_iter(100_000);
+        let a = base
+            .clone()
+            .precompute(Precompute::True)
+            .fit(&data)
+            .unwrap();
         let b = base.precompute(Precompute::False).fit(&data).unwrap();
         assert!(a.converged && b.converged);
         for (u, v) in a.coef.iter().zip(&b.coef) {
@@ -843,11 +871,9 @@ mod tests {
 
     #[test]
     fn params_validated_and_serde() {
-        let data = DenseDataset::regression(
-            ndarray::array![[1.0], [2.0]],
-            ndarray::array![1.0, 2.0],
-        )
-        .unwrap();
+        let data =
+            DenseDataset::regression(ndarray::array![[1.0], [2.0]], ndarray::array![1.0, 2.0])
+                .unwrap();
         let e = ElasticNet::default().l1_ratio(1.5).fit(&data).unwrap_err();
         assert!(e.to_string().contains("l1_ratio"), "{e}");
         let e = Lasso::default().max_iter(0).fit(&data).unwrap_err();

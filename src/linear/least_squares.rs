@@ -46,7 +46,9 @@ pub struct LinearRegression {
 
 impl Default for LinearRegression {
     fn default() -> Self {
-        Self { fit_intercept: true }
+        Self {
+            fit_intercept: true,
+        }
     }
 }
 
@@ -79,7 +81,13 @@ impl Model for LinearRegressionModel {
 
 impl Predictor for LinearRegressionModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        prep::predict_linear_into(self.coef.view(), self.intercept, x, out, "linear_regression")
+        prep::predict_linear_into(
+            self.coef.view(),
+            self.intercept,
+            x,
+            out,
+            "linear_regression",
+        )
     }
 }
 
@@ -118,7 +126,16 @@ pub fn lstsq(
     let mut coef = coef;
     if rank == p && n > p && rank > 0 {
         let scale = c.row_scale.as_ref().map(|s| s.view());
-        refine(x, y, scale, &svd, &c.offsets, fit_intercept, &mut coef, &mut intercept);
+        refine(
+            x,
+            y,
+            scale,
+            &svd,
+            &c.offsets,
+            fit_intercept,
+            &mut coef,
+            &mut intercept,
+        );
     }
     Ok(LinearRegressionModel {
         coef,

@@ -53,7 +53,11 @@ pub fn check_numeric_features(data: &dyn Dataset, estimator: &str) -> Result<()>
 
 /// Errors on the first non-finite value of `x` (smallest row, then smallest column), naming
 /// the row and the column (`names[j]`, or `x{j}` when `names` is short).
-pub fn check_finite_features(x: ArrayView2<'_, f64>, names: &[String], context: &str) -> Result<()> {
+pub fn check_finite_features(
+    x: ArrayView2<'_, f64>,
+    names: &[String],
+    context: &str,
+) -> Result<()> {
     let n = x.nrows();
     let n_blocks = n.div_ceil(ROW_BLOCK);
     let bad_block = (0..n_blocks).into_par_iter().find_first(|&b| {
@@ -138,11 +142,17 @@ pub fn regression_input<'a>(data: &'a dyn Dataset, estimator: &str) -> Result<Re
         return Err(Error::Empty(format!("{estimator} training data (no rows)")));
     }
     if data.n_features() == 0 {
-        return Err(Error::Empty(format!("{estimator} training data (no feature columns)")));
+        return Err(Error::Empty(format!(
+            "{estimator} training data (no feature columns)"
+        )));
     }
     check_numeric_features(data, estimator)?;
     let x = data.features();
-    check_finite_features(x.view(), data.feature_names(), &format!("{estimator} features"))?;
+    check_finite_features(
+        x.view(),
+        data.feature_names(),
+        &format!("{estimator} features"),
+    )?;
     let y = regression_targets(data, estimator)?;
     let w = sample_weights(data, estimator)?;
     Ok(RegressionInput { x, y, w })
@@ -150,7 +160,11 @@ pub fn regression_input<'a>(data: &'a dyn Dataset, estimator: &str) -> Result<Re
 
 /// Adds `f(block)` over fixed row blocks `[b·ROW_BLOCK, (b+1)·ROW_BLOCK)` of `0..n`, in
 /// parallel, reducing in block order (deterministic for any thread count).
-pub fn block_sum(n: usize, len: usize, f: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync) -> Vec<f64> {
+pub fn block_sum(
+    n: usize,
+    len: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync,
+) -> Vec<f64> {
     let n_blocks = n.div_ceil(ROW_BLOCK);
     let parts: Vec<Vec<f64>> = (0..n_blocks)
         .into_par_iter()
@@ -170,7 +184,10 @@ pub fn block_sum(n: usize, len: usize, f: impl Fn(std::ops::Range<usize>, &mut [
 }
 
 /// Column means of `x`, weighted by `w` when given (`Σ w_i x_ij / Σ w_i`, as `np.average`).
-pub fn weighted_column_means(x: ArrayView2<'_, f64>, w: Option<ArrayView1<'_, f64>>) -> Array1<f64> {
+pub fn weighted_column_means(
+    x: ArrayView2<'_, f64>,
+    w: Option<ArrayView1<'_, f64>>,
+) -> Array1<f64> {
     let (n, p) = x.dim();
     let sums = block_sum(n, p + 1, |rows, acc| {
         for i in rows {
@@ -262,13 +279,15 @@ pub fn center_scale(
         let ox = off.x.view();
         let cols = xc.as_slice_memory_order_mut();
         if let Some(cols) = cols {
-            cols.par_chunks_mut(n.max(1)).enumerate().for_each(|(j, col)| {
-                let xj = x.column(j);
-                let oj = ox[j];
-                for (i, c) in col.iter_mut().enumerate() {
-                    *c = s.map_or(1.0, |s| s[i]) * (xj[i] - oj);
-                }
-            });
+            cols.par_chunks_mut(n.max(1))
+                .enumerate()
+                .for_each(|(j, col)| {
+                    let xj = x.column(j);
+                    let oj = ox[j];
+                    for (i, c) in col.iter_mut().enumerate() {
+                        *c = s.map_or(1.0, |s| s[i]) * (xj[i] - oj);
+                    }
+                });
         }
     }
     let yc = Array1::from_shape_fn(n, |i| scale.as_ref().map_or(1.0, |s| s[i]) * (y[i] - off.y));
@@ -334,10 +353,13 @@ pub fn predict_linear_into(
         out.par_chunks_mut(ROW_BLOCK)
             .enumerate()
             .map(|(b, chunk)| run(b * ROW_BLOCK, chunk))
-            .reduce(|| None, |a, b| match (a, b) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            })
+            .reduce(
+                || None,
+                |a, b| match (a, b) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
+            )
     } else {
         run(0, out)
     };
@@ -367,7 +389,12 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
         acc[2] += x[2] * y[2];
         acc[3] += x[3] * y[3];
     }
-    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
@@ -401,7 +428,10 @@ mod tests {
     #[test]
     fn categorical_feature_points_to_one_hot() {
         let t = Table::new(vec![
-            ("c".into(), Column::categorical_from(&[Some("u"), Some("v")])),
+            (
+                "c".into(),
+                Column::categorical_from(&[Some("u"), Some("v")]),
+            ),
             ("y".into(), Column::numeric(vec![1.0, 2.0])),
         ])
         .unwrap();

@@ -16,12 +16,17 @@
 //! The solver actually used is recorded in [`RidgeModel::solver`].
 //!
 //! ```
+//! use amlis::data::DenseDataset;
 //! use amlis::linear::Ridge;
 //! use amlis::traits::{Predictor, Trainer};
+//! use ndarray::array;
 //!
-//! let data = amlis::datasets::diabetes()?;
-//! let model = Ridge::default().alpha(0.1).fit(&data)?;
-//! assert_eq!(model.coef.len(), 10);
+//! let x = array![[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]];
+//! let y = array![1.0, 2.0, 5.0, 6.0];
+//! let model = Ridge::default().alpha(0.1).fit(&DenseDataset::regression(x.clone(), y)?)?;
+//! assert_eq!(model.coef.len(), 2);
+//! let pred = model.predict(x.view())?;
+//! assert!((pred[3] - 6.0).abs() < 0.2);
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
@@ -146,13 +151,8 @@ impl Ridge {
         if use_cholesky {
             let off = prep::offsets(x, y, w, self.fit_intercept);
             let scale = prep::row_scale(w);
-            let mut gram = linalg::weighted_gram(
-                x,
-                y,
-                off.x.view(),
-                off.y,
-                scale.as_ref().map(|s| s.view()),
-            )?;
+            let mut gram =
+                linalg::weighted_gram(x, y, off.x.view(), off.y, scale.as_ref().map(|s| s.view()))?;
             for j in 0..p {
                 gram.xtx[[j, j]] += self.alpha;
             }
@@ -208,7 +208,10 @@ mod tests {
         let x = array![[1.0, 0.5], [2.0, -1.0], [3.0, 2.0], [4.0, 0.0]];
         let y = array![1.0, 2.0, 4.0, 3.5];
         let d = DenseDataset::regression(x, y).unwrap();
-        let a = Ridge::default().solver(RidgeSolver::Cholesky).fit(&d).unwrap();
+        let a = Ridge::default()
+            .solver(RidgeSolver::Cholesky)
+            .fit(&d)
+            .unwrap();
         let b = Ridge::default().solver(RidgeSolver::Svd).fit(&d).unwrap();
         assert_eq!(a.solver, RidgeSolver::Cholesky);
         assert_eq!(b.solver, RidgeSolver::Svd);
