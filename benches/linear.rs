@@ -52,7 +52,9 @@ fn write_f64(path: &PathBuf, data: &[f64]) {
 
 fn dataset(name: &str, n: usize, p: usize) -> DenseDataset {
     let (x, y) = make_regression(n, p, 0);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench-data");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench-data");
     let _ = std::fs::create_dir_all(&dir);
     if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice()) {
         write_f64(&dir.join(format!("linear_{name}_x.f64")), xs);

@@ -225,18 +225,24 @@ pub fn weighted_gram(
             let start = b * ROW_BLOCK;
             let end = (start + ROW_BLOCK).min(n);
             let rows = end - start;
-            // Column-major centred block, and the centred targets.
+            // Row-major centred block (contiguous, like `x`), and the centred targets.
             let mut buf = vec![0.0; rows * p];
             let mut yb = vec![0.0; rows];
+            let mut xty = vec![0.0; p];
             for (r, i) in (start..end).enumerate() {
                 let s = row_scale.map_or(1.0, |w| w[i]);
                 let xi = x.row(i);
-                for j in 0..p {
-                    buf[j * rows + r] = s * (xi[j] - x_offset[j]);
+                let dst = &mut buf[r * p..(r + 1) * p];
+                for ((d, xv), o) in dst.iter_mut().zip(xi.iter()).zip(x_offset.iter()) {
+                    *d = s * (xv - o);
                 }
-                yb[r] = s * (y[i] - y_offset);
+                let yv = s * (y[i] - y_offset);
+                yb[r] = yv;
+                for (t, d) in xty.iter_mut().zip(dst.iter()) {
+                    *t += d * yv;
+                }
             }
-            let bm = MatRef::from_column_major_slice(&buf, rows, p);
+            let bm = MatRef::from_row_major_slice(&buf, rows, p);
             let mut g = Mat::<f64>::zeros(p, p);
             tri::matmul(
                 g.as_mut(),
@@ -249,11 +255,6 @@ pub fn weighted_gram(
                 1.0,
                 Par::Seq,
             );
-            let mut xty = vec![0.0; p];
-            for (j, out) in xty.iter_mut().enumerate() {
-                let col = &buf[j * rows..(j + 1) * rows];
-                *out = col.iter().zip(&yb).map(|(a, b)| a * b).sum();
-            }
             let yty = yb.iter().map(|v| v * v).sum();
             (g, xty, yty)
         })

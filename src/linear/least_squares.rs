@@ -307,7 +307,7 @@ fn refine(
             b0 += db0;
         }
         r += &dr;
-        if !(step > f64::EPSILON * size) {
+        if step.is_nan() || step <= f64::EPSILON * size {
             break;
         }
     }
