@@ -35,6 +35,10 @@ use crate::error::{Error, Result};
 /// that block boundaries and hence the floating-point reduction order never change.
 pub const ROW_BLOCK: usize = 2048;
 
+/// Rows centred at a time inside a [`ROW_BLOCK`] by [`weighted_gram`] (a buffer that stays in
+/// cache).
+const SUB_BLOCK: usize = 256;
+
 /// A thin singular value decomposition `A = U·diag(s)·Vᵀ` of an `n × p` matrix, `k = min(n, p)`.
 #[derive(Debug, Clone)]
 pub struct ThinSvd {
@@ -225,36 +229,56 @@ pub fn weighted_gram(
             let start = b * ROW_BLOCK;
             let end = (start + ROW_BLOCK).min(n);
             let rows = end - start;
-            // Row-major centred block (contiguous, like `x`), and the centred targets.
-            let mut buf = vec![0.0; rows * p];
+            // Centre SUB_BLOCK rows at a time into a small, cache-resident row-major buffer and
+            // accumulate their Gram product (lower triangle) into `g`.
+            let mut buf = vec![0.0; SUB_BLOCK * p];
             let mut yb = vec![0.0; rows];
             let mut xty = vec![0.0; p];
-            for (r, i) in (start..end).enumerate() {
-                let s = row_scale.map_or(1.0, |w| w[i]);
-                let xi = x.row(i);
-                let dst = &mut buf[r * p..(r + 1) * p];
-                for ((d, xv), o) in dst.iter_mut().zip(xi.iter()).zip(x_offset.iter()) {
-                    *d = s * (xv - o);
-                }
-                let yv = s * (y[i] - y_offset);
-                yb[r] = yv;
-                for (t, d) in xty.iter_mut().zip(dst.iter()) {
-                    *t += d * yv;
-                }
-            }
-            let bm = MatRef::from_row_major_slice(&buf, rows, p);
             let mut g = Mat::<f64>::zeros(p, p);
-            tri::matmul(
-                g.as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Replace,
-                bm.transpose(),
-                BlockStructure::Rectangular,
-                bm,
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
+            let mut sub = start;
+            while sub < end {
+                let sub_end = (sub + SUB_BLOCK).min(end);
+                let sub_rows = sub_end - sub;
+                for (r, i) in (sub..sub_end).enumerate() {
+                    let s = row_scale.map_or(1.0, |w| w[i]);
+                    let dst = &mut buf[r * p..(r + 1) * p];
+                    let xi = x.row(i);
+                    match (xi.as_slice(), x_offset.as_slice()) {
+                        (Some(xs), Some(os)) => {
+                            for ((d, xv), o) in dst.iter_mut().zip(xs).zip(os) {
+                                *d = s * (xv - o);
+                            }
+                        }
+                        _ => {
+                            for ((d, xv), o) in dst.iter_mut().zip(xi.iter()).zip(x_offset.iter()) {
+                                *d = s * (xv - o);
+                            }
+                        }
+                    }
+                    let yv = s * (y[i] - y_offset);
+                    yb[i - start] = yv;
+                    for (t, d) in xty.iter_mut().zip(dst.iter()) {
+                        *t += d * yv;
+                    }
+                }
+                let bm = MatRef::from_row_major_slice(&buf[..sub_rows * p], sub_rows, p);
+                tri::matmul(
+                    g.as_mut(),
+                    BlockStructure::TriangularLower,
+                    if sub == start {
+                        Accum::Replace
+                    } else {
+                        Accum::Add
+                    },
+                    bm.transpose(),
+                    BlockStructure::Rectangular,
+                    bm,
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::Seq,
+                );
+                sub = sub_end;
+            }
             let yty = yb.iter().map(|v| v * v).sum();
             (g, xty, yty)
         })

@@ -60,9 +60,19 @@ pub fn check_finite_features(
 ) -> Result<()> {
     let n = x.nrows();
     let n_blocks = n.div_ceil(ROW_BLOCK);
+    // `v · 0` is NaN exactly when `v` is NaN or infinite; summing it vectorizes.
     let bad_block = (0..n_blocks).into_par_iter().find_first(|&b| {
         let end = ((b + 1) * ROW_BLOCK).min(n);
-        (b * ROW_BLOCK..end).any(|i| x.row(i).iter().any(|v| !v.is_finite()))
+        let probe: f64 = (b * ROW_BLOCK..end)
+            .map(|i| {
+                let row = x.row(i);
+                match row.as_slice() {
+                    Some(r) => nan_probe(r),
+                    None => row.iter().map(|v| v * 0.0).sum::<f64>(),
+                }
+            })
+            .sum();
+        probe.is_nan()
     });
     let Some(b) = bad_block else { return Ok(()) };
     let end = ((b + 1) * ROW_BLOCK).min(n);
@@ -158,6 +168,20 @@ pub fn regression_input<'a>(data: &'a dyn Dataset, estimator: &str) -> Result<Re
     Ok(RegressionInput { x, y, w })
 }
 
+/// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
+fn nan_probe(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] += c[0] * 0.0;
+        acc[1] += c[1] * 0.0;
+        acc[2] += c[2] * 0.0;
+        acc[3] += c[3] * 0.0;
+    }
+    let tail: f64 = chunks.remainder().iter().map(|x| x * 0.0).sum();
+    acc[0] + acc[1] + acc[2] + acc[3] + tail
+}
+
 /// Adds `f(block)` over fixed row blocks `[b·ROW_BLOCK, (b+1)·ROW_BLOCK)` of `0..n`, in
 /// parallel, reducing in block order (deterministic for any thread count).
 pub fn block_sum(
@@ -192,8 +216,14 @@ pub fn weighted_column_means(
     let sums = block_sum(n, p + 1, |rows, acc| {
         for i in rows {
             let wi = w.map_or(1.0, |w| w[i]);
-            for (a, v) in acc.iter_mut().zip(x.row(i)) {
-                *a += wi * v;
+            let row = x.row(i);
+            match row.as_slice() {
+                Some(r) => axpy(wi, r, &mut acc[..p]),
+                None => {
+                    for (a, v) in acc.iter_mut().zip(row) {
+                        *a += wi * v;
+                    }
+                }
             }
             acc[p] += wi;
         }
