@@ -346,10 +346,11 @@ impl ElasticNet {
         init: Option<ArrayView1<'_, f64>>,
     ) -> Result<ElasticNetModel> {
         let stage = self.stage();
-        let input = prep::regression_input(data, stage)?;
+        let input = prep::regression_input(data, stage, self.fit_intercept)?;
         ctx.install(|| {
             let w = input.w.as_ref().map(|w| w.view());
-            let mut problem = CdProblem::new(input.x.view(), input.y.view(), w, self)?;
+            let mut problem =
+                CdProblem::new(input.x.view(), input.y.view(), w, &input.offsets, self)?;
             let mut coef = match init {
                 Some(c) => c.to_owned(),
                 None => Array1::zeros(problem.p),
@@ -421,6 +422,7 @@ impl CdProblem {
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
         w: Option<ArrayView1<'_, f64>>,
+        offsets: &Offsets,
         params: &ElasticNet,
     ) -> Result<Self> {
         let (n, p) = x.dim();
@@ -436,7 +438,7 @@ impl CdProblem {
             Precompute::Auto => n > 2 * p,
         };
         if use_gram {
-            let offsets = prep::offsets(x, y, wv, params.fit_intercept);
+            let offsets = offsets.clone();
             let scale = prep::row_scale(wv);
             let g = linalg::weighted_gram(
                 x,
@@ -460,7 +462,7 @@ impl CdProblem {
                 fit_intercept: params.fit_intercept,
             })
         } else {
-            let c = prep::center_scale(x, y, wv, params.fit_intercept);
+            let c = prep::center_scale_with(x, y, wv, offsets.clone());
             let norms = c.x.columns().into_iter().map(|col| col.dot(&col)).collect();
             let yty = c.y.dot(&c.y);
             Ok(Self {
@@ -773,10 +775,11 @@ pub fn enet_path(
     ctx: &FitContext<'_>,
 ) -> Result<RegularizationPath> {
     params.validate()?;
-    let input = prep::regression_input(data, "enet_path")?;
+    let input = prep::regression_input(data, "enet_path", params.fit_intercept)?;
     ctx.install(|| {
         let w = input.w.as_ref().map(|w| w.view());
-        let mut problem = CdProblem::new(input.x.view(), input.y.view(), w, params)?;
+        let mut problem =
+            CdProblem::new(input.x.view(), input.y.view(), w, &input.offsets, params)?;
         let p = problem.p;
         let alphas: Vec<f64> = match alphas {
             PathAlphas::Values(v) => {

@@ -95,11 +95,13 @@ impl Trainer for LinearRegression {
     type Model = LinearRegressionModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        let input = prep::regression_input(data, "linear_regression")?;
+        let input = prep::regression_input(data, "linear_regression", self.fit_intercept)?;
         let fit_intercept = self.fit_intercept;
         ctx.install(|| {
             let w = input.w.as_ref().map(|w| w.view());
-            lstsq(input.x.view(), input.y.view(), w, fit_intercept)
+            let c =
+                prep::center_scale_with(input.x.view(), input.y.view(), w, input.offsets.clone());
+            lstsq_centered(input.x.view(), input.y.view(), c, fit_intercept)
         })?
     }
 }
@@ -111,8 +113,17 @@ pub fn lstsq(
     w: Option<ArrayView1<'_, f64>>,
     fit_intercept: bool,
 ) -> Result<LinearRegressionModel> {
-    let (n, p) = x.dim();
     let c = prep::center_scale(x, y, w, fit_intercept);
+    lstsq_centered(x, y, c, fit_intercept)
+}
+
+fn lstsq_centered(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    c: prep::Centered,
+    fit_intercept: bool,
+) -> Result<LinearRegressionModel> {
+    let (n, p) = x.dim();
     let svd = linalg::thin_svd(c.x.view())?;
     let smax = svd.s.first().copied().unwrap_or(0.0);
     let cutoff = f64::EPSILON * n.max(p) as f64 * smax;

@@ -141,13 +141,21 @@ pub struct RegressionInput<'a> {
     pub y: Array1<f64>,
     /// The sample weights, if any.
     pub w: Option<Array1<f64>>,
+    /// The centring offsets: weighted means with `fit_intercept`, zeros without.
+    pub offsets: Offsets,
 }
 
-/// Runs every check of the module on a regression dataset and returns its arrays.
+/// Runs every check of the module on a regression dataset and returns its arrays and its
+/// centring [`Offsets`] (weighted means with `fit_intercept`, computed in the same pass over
+/// the features as the finiteness check).
 ///
 /// Errors on: no rows, no feature column, a categorical feature, a non-finite feature value or
 /// target, bad sample weights.
-pub fn regression_input<'a>(data: &'a dyn Dataset, estimator: &str) -> Result<RegressionInput<'a>> {
+pub fn regression_input<'a>(
+    data: &'a dyn Dataset,
+    estimator: &str,
+    fit_intercept: bool,
+) -> Result<RegressionInput<'a>> {
     if data.n_samples() == 0 {
         return Err(Error::Empty(format!("{estimator} training data (no rows)")));
     }
@@ -158,14 +166,35 @@ pub fn regression_input<'a>(data: &'a dyn Dataset, estimator: &str) -> Result<Re
     }
     check_numeric_features(data, estimator)?;
     let x = data.features();
-    check_finite_features(
-        x.view(),
-        data.feature_names(),
-        &format!("{estimator} features"),
-    )?;
     let y = regression_targets(data, estimator)?;
     let w = sample_weights(data, estimator)?;
-    Ok(RegressionInput { x, y, w })
+    let context = format!("{estimator} features");
+    let offsets = if fit_intercept {
+        // A NaN or infinity anywhere makes its column sum non-finite (0·inf is NaN too), so
+        // the means double as the finiteness check; the exact search runs only on failure.
+        let means = weighted_column_means(x.view(), w.as_ref().map(|w| w.view()));
+        if let Some(j) = means.iter().position(|m| !m.is_finite()) {
+            check_finite_features(x.view(), data.feature_names(), &context)?;
+            return Err(Error::InvalidArgument(format!(
+                "{context}: the values of column `{}` are too large to average (overflow)",
+                data.feature_names()
+                    .get(j)
+                    .cloned()
+                    .unwrap_or_else(|| format!("x{j}"))
+            )));
+        }
+        Offsets {
+            x: means,
+            y: weighted_mean(y.view(), w.as_ref().map(|w| w.view())),
+        }
+    } else {
+        check_finite_features(x.view(), data.feature_names(), &context)?;
+        Offsets {
+            x: Array1::zeros(x.ncols()),
+            y: 0.0,
+        }
+    };
+    Ok(RegressionInput { x, y, w, offsets })
 }
 
 /// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
@@ -300,7 +329,16 @@ pub fn center_scale(
     w: Option<ArrayView1<'_, f64>>,
     fit_intercept: bool,
 ) -> Centered {
-    let off = offsets(x, y, w, fit_intercept);
+    center_scale_with(x, y, w, offsets(x, y, w, fit_intercept))
+}
+
+/// Like [`center_scale`], with offsets already computed (e.g. by [`regression_input`]).
+pub fn center_scale_with(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    w: Option<ArrayView1<'_, f64>>,
+    off: Offsets,
+) -> Centered {
     let scale = row_scale(w);
     let (n, p) = x.dim();
     let mut xc = Array2::<f64>::zeros((n, p).f());

@@ -127,10 +127,10 @@ impl Trainer for Ridge {
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         self.validate()?;
-        let input = prep::regression_input(data, "ridge")?;
+        let input = prep::regression_input(data, "ridge", self.fit_intercept)?;
         ctx.install(|| {
             let w = input.w.as_ref().map(|w| w.view());
-            self.solve(input.x.view(), input.y.view(), w)
+            self.solve(input.x.view(), input.y.view(), w, &input.offsets)
         })?
     }
 }
@@ -141,6 +141,7 @@ impl Ridge {
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
         w: Option<ArrayView1<'_, f64>>,
+        off: &prep::Offsets,
     ) -> Result<RidgeModel> {
         let (n, p) = x.dim();
         let use_cholesky = match self.solver {
@@ -149,7 +150,6 @@ impl Ridge {
             RidgeSolver::Auto => p <= n,
         };
         if use_cholesky {
-            let off = prep::offsets(x, y, w, self.fit_intercept);
             let scale = prep::row_scale(w);
             let mut gram =
                 linalg::weighted_gram(x, y, off.x.view(), off.y, scale.as_ref().map(|s| s.view()))?;
@@ -160,7 +160,7 @@ impl Ridge {
                 let well_conditioned = sol.rcond > 1e-12 || self.solver == RidgeSolver::Cholesky;
                 if well_conditioned && sol.x.iter().all(|v| v.is_finite()) {
                     let intercept = if self.fit_intercept {
-                        prep::intercept(&off, sol.x.view())
+                        prep::intercept(off, sol.x.view())
                     } else {
                         0.0
                     };
@@ -172,7 +172,7 @@ impl Ridge {
                 }
             }
         }
-        let c = prep::center_scale(x, y, w, self.fit_intercept);
+        let c = prep::center_scale_with(x, y, w, off.clone());
         let svd = linalg::thin_svd(c.x.view())?;
         let uty = svd.u.t().dot(&c.y);
         let d = Array1::from_shape_fn(svd.s.len(), |k| {
