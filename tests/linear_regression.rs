@@ -380,6 +380,16 @@ fn degenerate_inputs() {
             other => panic!("{other}"),
         }
     }
+    // Without intercept (no centring pass) the check still names the cell.
+    let e = Lasso::default().fit_intercept(false).fit(&d).unwrap_err();
+    assert!(matches!(e, Error::InvalidValue { row: 3, .. }), "{e}");
+    // A NaN on a zero-weight row is still an error.
+    let dw = d
+        .clone()
+        .with_weights(Array1::from(vec![1.0, 1.0, 1.0, 0.0, 1.0]))
+        .unwrap();
+    let e = Ridge::default().fit(&dw).unwrap_err();
+    assert!(matches!(e, Error::InvalidValue { row: 3, .. }), "{e}");
     xbad[[3, 1]] = 0.0;
     xbad[[1, 0]] = f64::INFINITY;
     let d = DenseDataset::regression(xbad, Array1::zeros(5)).unwrap();
