@@ -158,6 +158,10 @@ registry! {
     }
     regressors {
         DummyRegressor(crate::dummy::DummyRegressor => crate::dummy::DummyRegressorModel) = "dummy_regressor",
+        LinearRegression(crate::linear::least_squares::LinearRegression => crate::linear::least_squares::LinearRegressionModel) = "linear_regression",
+        Ridge(crate::linear::ridge::Ridge => crate::linear::ridge::RidgeModel) = "ridge",
+        Lasso(crate::linear::coordinate_descent::Lasso => crate::linear::coordinate_descent::ElasticNetModel) = "lasso",
+        ElasticNet(crate::linear::coordinate_descent::ElasticNet => crate::linear::coordinate_descent::ElasticNetModel) = "elastic_net",
     }
 }
 
