@@ -527,3 +527,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn fused_fit_transform_equals_fit_then_transform_bit_for_bit() {
+    let bits = |t: &Table| -> Vec<Vec<u64>> {
+        t.columns()
+            .iter()
+            .filter_map(|c| c.as_numeric())
+            .map(|v| v.iter().map(|x| x.to_bits()).collect())
+            .collect()
+    };
+    for name in ["wine", "penguins"] {
+        let t = load(name);
+        let steps: Vec<Step> = vec![
+            StandardScaler::default().into(),
+            StandardScaler::default().with_mean(false).into(),
+            MinMaxScaler::default().feature_range(-3.0, 0.5).into(),
+            RobustScaler::default().with_scaling(false).into(),
+        ];
+        for step in steps {
+            let fused = match &step {
+                Step::StandardScaler(s) => s.fit_transform(&t).unwrap().1,
+                Step::MinMaxScaler(s) => s.fit_transform(&t).unwrap().1,
+                Step::RobustScaler(s) => s.fit_transform(&t).unwrap().1,
+                _ => unreachable!(),
+            };
+            let apart = step.fit(&t).unwrap().transform(&t).unwrap();
+            assert_eq!(fused.names(), apart.names());
+            assert_eq!(bits(&fused), bits(&apart), "{name} {step:?}");
+        }
+    }
+}
+
+#[test]
+fn label_encoder_sorts_like_sklearn() {
+    let enc = amlis::preprocess::LabelEncoder::fit(&["b", "B", "a", "b", "é"]).unwrap();
+    // Python sorts by code point: uppercase before lowercase, accents last.
+    assert_eq!(enc.classes(), &["B", "a", "b", "é"]);
+    assert_eq!(enc.transform(&["é", "B"]).unwrap(), vec![3, 0]);
+    match enc.transform(&["a", "z"]) {
+        Err(Error::InvalidValue { row, message, .. }) => {
+            assert_eq!(row, 1);
+            assert!(message.contains("`z`"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(enc.inverse_transform(&[4]).is_err());
+}

@@ -16,33 +16,44 @@ pub(crate) struct Moments {
 }
 
 /// Sums of the two outputs of `f(x)`, and the count, over the non-NaN values, in `LANES`
-/// interleaved partial sums.
+/// interleaved partial sums (fixed-size lanes without bounds checks, so the loop vectorizes;
+/// the count is kept in `f64` lanes too, exact up to 2^53 values).
 fn lane_sum(values: &[f64], f: impl Fn(f64) -> (f64, f64)) -> (f64, f64, usize) {
-    let mut s1 = [0.0f64; LANES];
-    let mut s2 = [0.0f64; LANES];
-    let mut counts = [0usize; LANES];
-    let mut add = |lane: usize, x: f64| {
-        let present = !x.is_nan();
-        let (a, b) = if present { f(x) } else { (0.0, 0.0) };
-        if let (Some(p), Some(q), Some(c)) =
-            (s1.get_mut(lane), s2.get_mut(lane), counts.get_mut(lane))
-        {
-            *p += a;
-            *q += b;
-            *c += usize::from(present);
-        }
-    };
+    let mut acc = [[0.0f64; LANES]; 3];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
-        for (lane, &x) in chunk.iter().enumerate() {
-            add(lane, x);
+        if let Ok(x) = <&[f64; LANES]>::try_from(chunk) {
+            add_lanes(&mut acc, x, &f);
         }
     }
-    for (lane, &x) in rest.iter().enumerate() {
-        add(lane, x);
+    // The tail, padded with NaN (which counts as missing).
+    let mut tail = [f64::NAN; LANES];
+    for (t, &x) in tail.iter_mut().zip(rest) {
+        *t = x;
     }
-    (s1.iter().sum(), s2.iter().sum(), counts.iter().sum())
+    add_lanes(&mut acc, &tail, &f);
+    let [s1, s2, counts] = acc;
+    (
+        s1.iter().sum(),
+        s2.iter().sum(),
+        counts.iter().sum::<f64>() as usize,
+    )
+}
+
+/// One step of [`lane_sum`]: adds `f(x)` and the presence of each of `LANES` values.
+#[inline(always)]
+fn add_lanes(acc: &mut [[f64; LANES]; 3], x: &[f64; LANES], f: &impl Fn(f64) -> (f64, f64)) {
+    let [s1, s2, c] = acc;
+    for (k, &v) in x.iter().enumerate() {
+        let present = !v.is_nan();
+        let (a, b) = f(v);
+        if let (Some(p), Some(q), Some(n)) = (s1.get_mut(k), s2.get_mut(k), c.get_mut(k)) {
+            *p += if present { a } else { 0.0 };
+            *q += if present { b } else { 0.0 };
+            *n += if present { 1.0 } else { 0.0 };
+        }
+    }
 }
 
 /// Mean and variance as scikit-learn's `StandardScaler` computes them: a first pass for the
