@@ -185,15 +185,25 @@ fn map_table<S: NumericScaler + ?Sized>(s: &S, table: &Table, inverse: bool) -> 
     let form = s.form();
     let outputs = columns::par_map(s.columns(), |j, name| {
         let values = columns::numeric(table, name, step)?;
-        if let Some(row) = columns::first_infinite(values) {
-            return Err(columns::infinite_error(
-                &format!("{step} transform"),
-                row,
-                name,
-            ));
-        }
         let c = coef.get(j).copied().unwrap_or((f64::NAN, f64::NAN));
         let out = affine_column(form, inverse, c, values);
+        // With finite coefficients and a nonzero factor, an infinite input gives an infinite
+        // output: scan the fresh output, which is in cache, and only then look for the culprit
+        // in the input.
+        let factor = match form {
+            AffineForm::SubDiv => c.1,
+            AffineForm::MulAdd => c.0,
+        };
+        let propagates = c.0.is_finite() && c.1.is_finite() && factor != 0.0;
+        if !propagates || columns::first_infinite(&out).is_some() {
+            if let Some(row) = columns::first_infinite(values) {
+                return Err(columns::infinite_error(
+                    &format!("{step} transform"),
+                    row,
+                    name,
+                ));
+            }
+        }
         Ok((name.clone(), vec![(name.clone(), Column::Numeric(out))]))
     })?;
     columns::assemble(table, outputs)
@@ -233,8 +243,10 @@ trait ScalerSettings: Sync {
     fn validate(&self) -> Result<()>;
     /// The explicit columns, if any.
     fn explicit_columns(&self) -> Option<&[String]>;
-    /// Fits one column.
+    /// Fits one column (infinite values give a meaningless statistic, rejected afterwards).
     fn stat(&self, values: &[f64]) -> Self::Stat;
+    /// True when the statistic shows the column holds no infinite value (saves a scan).
+    fn proves_finite(stat: &Self::Stat) -> bool;
     /// The forward coefficients of a fitted column.
     fn coef(&self, stat: &Self::Stat) -> (f64, f64);
     /// The fitted scaler from all columns.
@@ -244,17 +256,27 @@ trait ScalerSettings: Sync {
 fn fit_scaler<S: ScalerSettings>(s: &S, table: &Table) -> Result<S::Fitted> {
     s.validate()?;
     let (columns, stats) =
-        columns::fit_numeric(table, s.explicit_columns(), S::STEP, |v| s.stat(v))?;
+        columns::fit_numeric(table, s.explicit_columns(), S::STEP, |v| s.stat(v), |t| {
+            S::proves_finite(t)
+        })?;
     Ok(s.build(columns, stats))
 }
 
 fn fit_transform_scaler<S: ScalerSettings>(s: &S, table: &Table) -> Result<(S::Fitted, Table)> {
     s.validate()?;
-    let (columns, results) = columns::fit_numeric(table, s.explicit_columns(), S::STEP, |v| {
-        let stat = s.stat(v);
-        let out = affine_column(S::FORM, false, s.coef(&stat), v);
-        (stat, out)
-    })?;
+    let (columns, results) = columns::fit_numeric(
+        table,
+        s.explicit_columns(),
+        S::STEP,
+        |v| {
+            let stat = s.stat(v);
+            // Transforming right away, while the column is in cache; an infinite value gives
+            // an error just after, and the output is then dropped.
+            let out = affine_column(S::FORM, false, s.coef(&stat), v);
+            (stat, out)
+        },
+        |(stat, _)| S::proves_finite(stat),
+    )?;
     let (stats, outs): (Vec<S::Stat>, Vec<Vec<f64>>) = results.into_iter().unzip();
     let replaced = columns
         .iter()
@@ -416,6 +438,10 @@ impl ScalerSettings for StandardScaler {
             m.var.sqrt()
         };
         (m, scale)
+    }
+    fn proves_finite((m, _): &Self::Stat) -> bool {
+        // An infinite value makes the mean infinite or NaN.
+        m.mean.is_finite()
     }
     fn coef(&self, (m, scale): &Self::Stat) -> (f64, f64) {
         standard_coef(self.with_mean, self.with_std, m.mean, *scale)
@@ -580,6 +606,9 @@ impl ScalerSettings for MinMaxScaler {
         let (dmin, dmax) = stats::min_max(values);
         let scale = (hi - lo) / nonzero_scale(dmax - dmin);
         (dmin, dmax, scale, lo - dmin * scale)
+    }
+    fn proves_finite(s: &Self::Stat) -> bool {
+        s.0.is_finite() && s.1.is_finite()
     }
     fn coef(&self, s: &Self::Stat) -> (f64, f64) {
         (s.2, s.3)
@@ -749,6 +778,9 @@ impl ScalerSettings for RobustScaler {
         let hi = stats::percentile(&mut buf, q_hi);
         (center, nonzero_scale(hi - lo))
     }
+    fn proves_finite(_: &Self::Stat) -> bool {
+        false
+    }
     fn coef(&self, &(center, scale): &Self::Stat) -> (f64, f64) {
         (
             if self.with_centering { center } else { 0.0 },
@@ -886,5 +918,26 @@ mod tests {
         }
         let f = StandardScaler::default().fit(&t).unwrap();
         assert!(matches!(f.transform(&t.drop(&["b"]).unwrap()), Err(Error::UnknownColumn { .. })));
+        // An infinite value at transform, for every scaler and both directions.
+        let later = Table::new(vec![
+            ("a".into(), Column::numeric(vec![1.0, 2.0, f64::NEG_INFINITY])),
+            ("b".into(), Column::numeric(vec![1.0, 2.0, 3.0])),
+        ])
+        .unwrap();
+        let scalers: Vec<Box<dyn NumericScaler>> = vec![
+            Box::new(f),
+            Box::new(MinMaxScaler::default().fit(&t).unwrap()),
+            Box::new(RobustScaler::default().with_centering(false).fit(&t).unwrap()),
+        ];
+        for s in &scalers {
+            for result in [map_table(s.as_ref(), &later, false), s.inverse_transform(&later)] {
+                match result {
+                    Err(Error::InvalidValue { row, column, .. }) => {
+                        assert_eq!((row, column.as_deref()), (2, Some("a")))
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
     }
 }
