@@ -186,16 +186,15 @@ fn map_table<S: NumericScaler + ?Sized>(s: &S, table: &Table, inverse: bool) -> 
     let outputs = columns::par_map(s.columns(), |j, name| {
         let values = columns::numeric(table, name, step)?;
         let c = coef.get(j).copied().unwrap_or((f64::NAN, f64::NAN));
-        let out = affine_column(form, inverse, c, values);
+        let (out, infinite_out) = affine_column(form, inverse, c, values);
         // With finite coefficients and a nonzero factor, an infinite input gives an infinite
-        // output: scan the fresh output, which is in cache, and only then look for the culprit
-        // in the input.
+        // output: only then look for the culprit in the input.
         let factor = match form {
             AffineForm::SubDiv => c.1,
             AffineForm::MulAdd => c.0,
         };
         let propagates = c.0.is_finite() && c.1.is_finite() && factor != 0.0;
-        if !propagates || columns::first_infinite(&out).is_some() {
+        if !propagates || infinite_out {
             if let Some(row) = columns::first_infinite(values) {
                 return Err(columns::infinite_error(
                     &format!("{step} transform"),
@@ -209,12 +208,29 @@ fn map_table<S: NumericScaler + ?Sized>(s: &S, table: &Table, inverse: bool) -> 
     columns::assemble(table, outputs)
 }
 
-/// One column through the affine map `c` of shape `form`.
-fn affine_column(form: AffineForm, inverse: bool, c: (f64, f64), values: &[f64]) -> Vec<f64> {
-    with_kernel!(form, inverse, |kernel| values
-        .iter()
-        .map(|&x| kernel(c, x))
-        .collect())
+/// One column through the affine map `c` of shape `form`, and whether any output is infinite
+/// (checked block by block while the block is in L1 cache).
+fn affine_column(
+    form: AffineForm,
+    inverse: bool,
+    c: (f64, f64),
+    values: &[f64],
+) -> (Vec<f64>, bool) {
+    const BLOCK: usize = 512;
+    let mut out = Vec::with_capacity(values.len());
+    let mut infinite = false;
+    with_kernel!(form, inverse, |kernel| {
+        for block in values.chunks(BLOCK) {
+            let start = out.len();
+            out.extend(block.iter().map(|&x| kernel(c, x)));
+            infinite |= out
+                .get(start..)
+                .unwrap_or(&[])
+                .iter()
+                .fold(false, |bad, y| bad | y.is_infinite());
+        }
+    });
+    (out, infinite)
 }
 
 /// The coefficients `(a, b)` of `(x - a) / b` for a standard scaler column.
@@ -272,7 +288,7 @@ fn fit_transform_scaler<S: ScalerSettings>(s: &S, table: &Table) -> Result<(S::F
             let stat = s.stat(v);
             // Transforming right away, while the column is in cache; an infinite value gives
             // an error just after, and the output is then dropped.
-            let out = affine_column(S::FORM, false, s.coef(&stat), v);
+            let (out, _) = affine_column(S::FORM, false, s.coef(&stat), v);
             (stat, out)
         },
         |(stat, _)| S::proves_finite(stat),
