@@ -49,7 +49,9 @@ fn standard_scaler(c: &mut Criterion) {
                 .expect("numeric table")
         })
     });
-    let fitted = StandardScaler::default().fit(&table).expect("numeric table");
+    let fitted = StandardScaler::default()
+        .fit(&table)
+        .expect("numeric table");
     group.bench_function("standard_scaler_transform_1M_x_50", |b| {
         b.iter(|| fitted.transform(&table).expect("numeric table"))
     });
@@ -64,8 +66,8 @@ fn standard_scaler(c: &mut Criterion) {
         b.iter(|| fitted.transform_array(x.view_mut()).expect("right width"))
     });
     let cats: Vec<Option<String>> = (0..ROWS).map(|i| Some(format!("c{}", i % 20))).collect();
-    let cat_table = Table::new(vec![("c".into(), Column::categorical_from(&cats))])
-        .expect("one column");
+    let cat_table =
+        Table::new(vec![("c".into(), Column::categorical_from(&cats))]).expect("one column");
     group.bench_function("one_hot_fit_transform_1M_x_20_levels", |b| {
         b.iter(|| {
             OneHotEncoder::default()

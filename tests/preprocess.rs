@@ -166,7 +166,11 @@ fn check_attributes(fitted: &FittedStep, attrs: &Value, what: &str) {
             let got: Vec<Value> = cats
                 .iter()
                 .map(|c| {
-                    let mut v: Vec<Value> = c.categories.iter().map(|s| Value::from(s.as_str())).collect();
+                    let mut v: Vec<Value> = c
+                        .categories
+                        .iter()
+                        .map(|s| Value::from(s.as_str()))
+                        .collect();
                     if c.has_missing {
                         v.push(Value::Null);
                     }
@@ -202,7 +206,11 @@ fn run_fixture(name: &str) -> usize {
         // The fitted state survives JSON (serde_json may round the last bit of a float).
         let json = serde_json::to_string(&fitted).unwrap();
         let back: FittedStep = serde_json::from_str(&json).unwrap();
-        assert_table(&back.transform(&table).unwrap(), &case["expected"], &format!("{what} after JSON"));
+        assert_table(
+            &back.transform(&table).unwrap(),
+            &case["expected"],
+            &format!("{what} after JSON"),
+        );
     }
     cases.len()
 }
@@ -250,7 +258,9 @@ fn unknown_category_errors_name_row_column_and_category() {
 
     // A missing value not seen at fit is unknown too (row 3 has no sex).
     let sex = penguins.column("sex").unwrap().as_categorical().unwrap();
-    let with_sex: Vec<usize> = (0..penguins.n_rows()).filter(|&i| sex.get(i).is_some()).collect();
+    let with_sex: Vec<usize> = (0..penguins.n_rows())
+        .filter(|&i| sex.get(i).is_some())
+        .collect();
     let onehot = OneHotEncoder::default()
         .columns(["sex"])
         .fit(&penguins.take_rows(&with_sex).unwrap())
@@ -264,8 +274,14 @@ fn unknown_category_errors_name_row_column_and_category() {
         .fit(&penguins.take_rows(&with_sex).unwrap())
         .unwrap();
     let out = ignoring.transform(&penguins).unwrap();
-    assert_eq!(out.column("sex_female").unwrap().as_numeric().unwrap()[3], 0.0);
-    assert_eq!(out.column("sex_male").unwrap().as_numeric().unwrap()[3], 0.0);
+    assert_eq!(
+        out.column("sex_female").unwrap().as_numeric().unwrap()[3],
+        0.0
+    );
+    assert_eq!(
+        out.column("sex_male").unwrap().as_numeric().unwrap()[3],
+        0.0
+    );
 }
 
 #[test]
@@ -283,7 +299,10 @@ fn normalizer_rejects_nan_naming_row_and_column() {
     assert_eq!((row, column.as_str()), (3, "bill_length_mm"));
     assert!(message.contains("NaN"));
     // Fitted on clean rows, a later table with NaN fails the same way.
-    let fitted = Normalizer::default().norm(Norm::L1).fit(&penguins.take_rows(&[0, 1, 2]).unwrap()).unwrap();
+    let fitted = Normalizer::default()
+        .norm(Norm::L1)
+        .fit(&penguins.take_rows(&[0, 1, 2]).unwrap())
+        .unwrap();
     let (row, column, _) = invalid_value(fitted.transform(&penguins));
     assert_eq!((row, column.as_str()), (3, "bill_length_mm"));
 }
@@ -299,15 +318,24 @@ fn transform_with_other_columns_is_an_error() {
     // Same name, other kind.
     let mut swapped = wine.drop(&["proline"]).unwrap();
     swapped
-        .push_column("proline", Column::categorical_from(&vec![Some("x"); wine.n_rows()]))
+        .push_column(
+            "proline",
+            Column::categorical_from(&vec![Some("x"); wine.n_rows()]),
+        )
         .unwrap();
-    assert!(matches!(fitted.transform(&swapped), Err(Error::ColumnKind { .. })));
+    assert!(matches!(
+        fitted.transform(&swapped),
+        Err(Error::ColumnKind { .. })
+    ));
     let onehot = OneHotEncoder::default().fit(&wine).unwrap();
     let mut numeric_target = wine.drop(&["cultivar"]).unwrap();
     numeric_target
         .push_column("cultivar", Column::numeric(vec![1.0; wine.n_rows()]))
         .unwrap();
-    assert!(matches!(onehot.transform(&numeric_target), Err(Error::ColumnKind { .. })));
+    assert!(matches!(
+        onehot.transform(&numeric_target),
+        Err(Error::ColumnKind { .. })
+    ));
     // Explicit columns of the wrong kind are refused at fit.
     assert!(matches!(
         SimpleImputer::default().columns(["cultivar"]).fit(&wine),
@@ -326,13 +354,31 @@ fn transform_with_other_columns_is_an_error() {
 #[test]
 fn configs_use_sklearn_names_and_reject_unknown_keys() {
     for (json, name) in [
-        (r#"{"type": "standard_scaler", "with_mean": false}"#, "standard_scaler"),
-        (r#"{"type": "min_max_scaler", "feature_range": [-1, 1]}"#, "min_max_scaler"),
-        (r#"{"type": "robust_scaler", "quantile_range": [10, 90]}"#, "robust_scaler"),
+        (
+            r#"{"type": "standard_scaler", "with_mean": false}"#,
+            "standard_scaler",
+        ),
+        (
+            r#"{"type": "min_max_scaler", "feature_range": [-1, 1]}"#,
+            "min_max_scaler",
+        ),
+        (
+            r#"{"type": "robust_scaler", "quantile_range": [10, 90]}"#,
+            "robust_scaler",
+        ),
         (r#"{"type": "normalizer", "norm": "max"}"#, "normalizer"),
-        (r#"{"type": "simple_imputer", "strategy": "constant", "fill_value": "?"}"#, "simple_imputer"),
-        (r#"{"type": "one_hot_encoder", "drop": null, "handle_unknown": "ignore"}"#, "one_hot_encoder"),
-        (r#"{"type": "ordinal_encoder", "handle_unknown": "use_encoded_value", "unknown_value": -1}"#, "ordinal_encoder"),
+        (
+            r#"{"type": "simple_imputer", "strategy": "constant", "fill_value": "?"}"#,
+            "simple_imputer",
+        ),
+        (
+            r#"{"type": "one_hot_encoder", "drop": null, "handle_unknown": "ignore"}"#,
+            "one_hot_encoder",
+        ),
+        (
+            r#"{"type": "ordinal_encoder", "handle_unknown": "use_encoded_value", "unknown_value": -1}"#,
+            "ordinal_encoder",
+        ),
     ] {
         let step: Step = serde_json::from_str(json).unwrap();
         assert_eq!(step.type_name(), name);
@@ -344,8 +390,12 @@ fn configs_use_sklearn_names_and_reject_unknown_keys() {
     }
     assert!(serde_json::from_str::<Step>(r#"{"type": "standard_scalar"}"#).is_err());
     assert!(serde_json::from_str::<Step>(r#"{"type": "normalizer", "norm": "l3"}"#).is_err());
-    let step: Step = serde_json::from_str(r#"{"type": "one_hot_encoder", "drop": "if_binary"}"#).unwrap();
-    assert_eq!(Step::from(OneHotEncoder::default().drop(amlis::preprocess::OneHotDrop::IfBinary)), step);
+    let step: Step =
+        serde_json::from_str(r#"{"type": "one_hot_encoder", "drop": "if_binary"}"#).unwrap();
+    assert_eq!(
+        Step::from(OneHotEncoder::default().drop(amlis::preprocess::OneHotDrop::IfBinary)),
+        step
+    );
 }
 
 #[test]
@@ -366,11 +416,15 @@ fn imputer_drops_or_keeps_entirely_missing_columns_as_sklearn() {
         .keep_empty_features(true)
         .fit_transform(&t)
         .unwrap();
-    assert_eq!(out.column("empty").unwrap().as_numeric().unwrap(), &[0.0, 0.0]);
+    assert_eq!(
+        out.column("empty").unwrap().as_numeric().unwrap(),
+        &[0.0, 0.0]
+    );
     assert_eq!(out.column("x").unwrap().as_numeric().unwrap(), &[1.0, 1.0]);
     assert_eq!(out.column("c").unwrap(), t.column("c").unwrap()); // mean: numeric only
     let back: FittedStep =
-        serde_json::from_str(&serde_json::to_string(&FittedStep::SimpleImputer(fitted)).unwrap()).unwrap();
+        serde_json::from_str(&serde_json::to_string(&FittedStep::SimpleImputer(fitted)).unwrap())
+            .unwrap();
     assert_eq!(back.transform(&t).unwrap(), out);
     assert!(matches!(
         SimpleImputer::default()
@@ -401,7 +455,10 @@ fn nan_statistics_survive_json() {
 fn results_do_not_depend_on_thread_count() {
     let cancer = load("breast_cancer");
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let steps: Vec<Step> = vec![
                 StandardScaler::default().into(),
@@ -435,7 +492,10 @@ fn ordinal_encoder_validates_codes() {
         .encoded_missing_value(-1.0)
         .fit_transform(&t)
         .unwrap();
-    assert_eq!(out.column("c").unwrap().as_numeric().unwrap(), &[0.0, 1.0, -1.0]);
+    assert_eq!(
+        out.column("c").unwrap().as_numeric().unwrap(),
+        &[0.0, 1.0, -1.0]
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -444,10 +504,7 @@ fn ordinal_encoder_validates_codes() {
 fn numeric_table() -> impl Strategy<Value = Table> {
     (1usize..4, 2usize..40).prop_flat_map(|(k, n)| {
         proptest::collection::vec(
-            proptest::collection::vec(
-                prop_oneof![9 => -1e4..1e4f64, 1 => Just(f64::NAN)],
-                n,
-            ),
+            proptest::collection::vec(prop_oneof![9 => -1e4..1e4f64, 1 => Just(f64::NAN)], n),
             k,
         )
         .prop_map(|cols| {
@@ -463,17 +520,19 @@ fn numeric_table() -> impl Strategy<Value = Table> {
 }
 
 fn categorical_values(n: usize) -> impl Strategy<Value = Vec<Option<String>>> {
-    proptest::collection::vec(
-        prop_oneof![4 => "[a-e]".prop_map(Some), 1 => Just(None)],
-        n,
-    )
+    proptest::collection::vec(prop_oneof![4 => "[a-e]".prop_map(Some), 1 => Just(None)], n)
 }
 
 fn assert_round_trip<S: NumericScaler + FittedTransformer>(fitted: &S, t: &Table) {
-    let back = fitted.inverse_transform(&fitted.transform(t).unwrap()).unwrap();
+    let back = fitted
+        .inverse_transform(&fitted.transform(t).unwrap())
+        .unwrap();
     for ((name, a), (_, b)) in t.iter().zip(back.iter()) {
         let (a, b) = (a.as_numeric().unwrap(), b.as_numeric().unwrap());
-        let scale = a.iter().filter(|x| !x.is_nan()).fold(1.0f64, |m, x| m.max(x.abs()));
+        let scale = a
+            .iter()
+            .filter(|x| !x.is_nan())
+            .fold(1.0f64, |m, x| m.max(x.abs()));
         for (x, y) in a.iter().zip(b) {
             assert!(
                 (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * scale,

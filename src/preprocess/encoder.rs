@@ -286,7 +286,11 @@ impl FittedOneHotEncoder {
 impl FittedTransformer for FittedOneHotEncoder {
     fn transform(&self, table: &Table) -> Result<Table> {
         const STEP: &str = "one_hot_encoder";
-        columns::check_lengths(STEP, self.columns.len(), &[("drop_idx", self.drop_idx.len())])?;
+        columns::check_lengths(
+            STEP,
+            self.columns.len(),
+            &[("drop_idx", self.drop_idx.len())],
+        )?;
         let names = self.feature_names_out();
         let strict = self.handle_unknown == HandleUnknown::Error;
         let outputs = columns::par_map(&self.columns, |j, spec| {
@@ -445,7 +449,11 @@ impl Transformer for OrdinalEncoder {
     fn fit(&self, table: &Table) -> Result<FittedOrdinalEncoder> {
         let columns = fit_categories(table, self.columns.as_deref(), "ordinal_encoder")?;
         if self.handle_unknown == OrdinalHandleUnknown::UseEncodedValue {
-            let used = columns.iter().map(|c| c.categories.len()).max().unwrap_or(0);
+            let used = columns
+                .iter()
+                .map(|c| c.categories.len())
+                .max()
+                .unwrap_or(0);
             check_code("unknown_value", self.unknown_value, used)?;
         }
         let used_with_missing = columns
@@ -454,7 +462,11 @@ impl Transformer for OrdinalEncoder {
             .map(|c| c.categories.len())
             .max()
             .unwrap_or(0);
-        check_code("encoded_missing_value", self.encoded_missing_value, used_with_missing)?;
+        check_code(
+            "encoded_missing_value",
+            self.encoded_missing_value,
+            used_with_missing,
+        )?;
         Ok(FittedOrdinalEncoder {
             handle_unknown: self.handle_unknown,
             unknown_value: self.unknown_value,

@@ -225,7 +225,11 @@ fn fill_categorical(col: &CategoricalColumn, fill: &str) -> Result<CategoricalCo
     }
     let fill_code = out.code_for(fill);
     for &code in col.codes() {
-        out.push_code(if code == MISSING_CODE { fill_code } else { code })?;
+        out.push_code(if code == MISSING_CODE {
+            fill_code
+        } else {
+            code
+        })?;
     }
     Ok(out)
 }
@@ -235,21 +239,27 @@ impl FittedTransformer for FittedSimpleImputer {
         const STEP: &str = "simple_imputer";
         let outputs = columns::par_map(&self.columns, |_, spec| {
             let pos = columns::locate(table, &spec.name, spec.kind, STEP)?;
-            let col = table
-                .columns()
-                .get(pos)
-                .ok_or_else(|| Error::InvalidArgument(format!("column `{}` vanished", spec.name)))?;
+            let col = table.columns().get(pos).ok_or_else(|| {
+                Error::InvalidArgument(format!("column `{}` vanished", spec.name))
+            })?;
             let out = match (col, &spec.fill) {
                 (_, None) => vec![],
                 (Column::Numeric(v), Some(FillValue::Number(f))) => {
                     if let Some(row) = columns::first_infinite(v) {
-                        return Err(columns::infinite_error("simple_imputer transform", row, &spec.name));
+                        return Err(columns::infinite_error(
+                            "simple_imputer transform",
+                            row,
+                            &spec.name,
+                        ));
                     }
                     let filled = v.iter().map(|&x| if x.is_nan() { *f } else { x }).collect();
                     vec![(spec.name.clone(), Column::Numeric(filled))]
                 }
                 (Column::Categorical(c), Some(FillValue::Text(s))) => {
-                    vec![(spec.name.clone(), Column::Categorical(fill_categorical(c, s)?))]
+                    vec![(
+                        spec.name.clone(),
+                        Column::Categorical(fill_categorical(c, s)?),
+                    )]
                 }
                 _ => {
                     return Err(Error::ModelCorrupt(format!(

@@ -93,10 +93,7 @@ impl LabelEncoder {
                         context: "label_encoder inverse_transform".into(),
                         row,
                         column: None,
-                        message: format!(
-                            "class index {k} out of range 0..{}",
-                            self.classes.len()
-                        ),
+                        message: format!("class index {k} out of range 0..{}", self.classes.len()),
                     })
             })
             .collect()

@@ -101,7 +101,10 @@ fn coefficient_vec<S: NumericScaler + ?Sized>(s: &S) -> Result<Vec<(f64, f64)>> 
     (0..s.columns().len())
         .map(|j| {
             s.coefficients(j).ok_or_else(|| {
-                Error::ModelCorrupt(format!("fitted {}: no coefficients for column {j}", s.step_name()))
+                Error::ModelCorrupt(format!(
+                    "fitted {}: no coefficients for column {j}",
+                    s.step_name()
+                ))
             })
         })
         .collect()
@@ -110,7 +113,11 @@ fn coefficient_vec<S: NumericScaler + ?Sized>(s: &S) -> Result<Vec<(f64, f64)>> 
 fn width_error<S: NumericScaler + ?Sized>(s: &S, what: &str, found: usize) -> Error {
     Error::shape(
         &format!("{} {what}", s.step_name()),
-        format!("{} values (the fitted columns {:?})", s.columns().len(), s.columns()),
+        format!(
+            "{} values (the fitted columns {:?})",
+            s.columns().len(),
+            s.columns()
+        ),
         format!("{found} values"),
     )
 }
@@ -271,10 +278,13 @@ trait ScalerSettings: Sync {
 
 fn fit_scaler<S: ScalerSettings>(s: &S, table: &Table) -> Result<S::Fitted> {
     s.validate()?;
-    let (columns, stats) =
-        columns::fit_numeric(table, s.explicit_columns(), S::STEP, |v| s.stat(v), |t| {
-            S::proves_finite(t)
-        })?;
+    let (columns, stats) = columns::fit_numeric(
+        table,
+        s.explicit_columns(),
+        S::STEP,
+        |v| s.stat(v),
+        |t| S::proves_finite(t),
+    )?;
     Ok(s.build(columns, stats))
 }
 
@@ -337,7 +347,6 @@ fn nonzero_scale(scale: f64) -> f64 {
         scale
     }
 }
-
 
 // ---------------------------------------------------------------------------------------------
 
@@ -924,8 +933,11 @@ mod tests {
             StandardScaler::default().columns(["zz"]).fit(&t),
             Err(Error::UnknownColumn { .. })
         ));
-        let inf = Table::new(vec![("a".into(), Column::numeric(vec![1.0, f64::INFINITY]))])
-            .unwrap();
+        let inf = Table::new(vec![(
+            "a".into(),
+            Column::numeric(vec![1.0, f64::INFINITY]),
+        )])
+        .unwrap();
         match StandardScaler::default().fit(&inf) {
             Err(Error::InvalidValue { row, column, .. }) => {
                 assert_eq!((row, column.as_deref()), (1, Some("a")))
@@ -933,20 +945,34 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let f = StandardScaler::default().fit(&t).unwrap();
-        assert!(matches!(f.transform(&t.drop(&["b"]).unwrap()), Err(Error::UnknownColumn { .. })));
+        assert!(matches!(
+            f.transform(&t.drop(&["b"]).unwrap()),
+            Err(Error::UnknownColumn { .. })
+        ));
         // An infinite value at transform, for every scaler and both directions.
         let later = Table::new(vec![
-            ("a".into(), Column::numeric(vec![1.0, 2.0, f64::NEG_INFINITY])),
+            (
+                "a".into(),
+                Column::numeric(vec![1.0, 2.0, f64::NEG_INFINITY]),
+            ),
             ("b".into(), Column::numeric(vec![1.0, 2.0, 3.0])),
         ])
         .unwrap();
         let scalers: Vec<Box<dyn NumericScaler>> = vec![
             Box::new(f),
             Box::new(MinMaxScaler::default().fit(&t).unwrap()),
-            Box::new(RobustScaler::default().with_centering(false).fit(&t).unwrap()),
+            Box::new(
+                RobustScaler::default()
+                    .with_centering(false)
+                    .fit(&t)
+                    .unwrap(),
+            ),
         ];
         for s in &scalers {
-            for result in [map_table(s.as_ref(), &later, false), s.inverse_transform(&later)] {
+            for result in [
+                map_table(s.as_ref(), &later, false),
+                s.inverse_transform(&later),
+            ] {
                 match result {
                     Err(Error::InvalidValue { row, column, .. }) => {
                         assert_eq!((row, column.as_deref()), (2, Some("a")))

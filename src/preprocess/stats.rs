@@ -108,11 +108,7 @@ fn order_pair(buf: &mut [f64], k: usize) -> Option<(f64, f64)> {
     let k = k.min(buf.len() - 1);
     let (_, kth, right) = buf.select_nth_unstable_by(k, f64::total_cmp);
     let kth = *kth;
-    let next = right
-        .iter()
-        .copied()
-        .min_by(f64::total_cmp)
-        .unwrap_or(kth);
+    let next = right.iter().copied().min_by(f64::total_cmp).unwrap_or(kth);
     Some((kth, next))
 }
 
