@@ -586,3 +586,104 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn fused_fit_transform_equals_fit_then_transform_bit_for_bit() {
+    let bits = |t: &Table| -> Vec<Vec<u64>> {
+        t.columns()
+            .iter()
+            .filter_map(|c| c.as_numeric())
+            .map(|v| v.iter().map(|x| x.to_bits()).collect())
+            .collect()
+    };
+    for name in ["wine", "penguins"] {
+        let t = load(name);
+        let steps: Vec<Step> = vec![
+            StandardScaler::default().into(),
+            StandardScaler::default().with_mean(false).into(),
+            MinMaxScaler::default().feature_range(-3.0, 0.5).into(),
+            RobustScaler::default().with_scaling(false).into(),
+        ];
+        for step in steps {
+            let fused = match &step {
+                Step::StandardScaler(s) => s.fit_transform(&t).unwrap().1,
+                Step::MinMaxScaler(s) => s.fit_transform(&t).unwrap().1,
+                Step::RobustScaler(s) => s.fit_transform(&t).unwrap().1,
+                _ => unreachable!(),
+            };
+            let apart = step.fit(&t).unwrap().transform(&t).unwrap();
+            assert_eq!(fused.names(), apart.names());
+            assert_eq!(bits(&fused), bits(&apart), "{name} {step:?}");
+        }
+    }
+}
+
+#[test]
+fn label_encoder_sorts_like_sklearn() {
+    let enc = amlis::preprocess::LabelEncoder::fit(&["b", "B", "a", "b", "é"]).unwrap();
+    // Python sorts by code point: uppercase before lowercase, accents last.
+    assert_eq!(enc.classes(), &["B", "a", "b", "é"]);
+    assert_eq!(enc.transform(&["é", "B"]).unwrap(), vec![3, 0]);
+    match enc.transform(&["a", "z"]) {
+        Err(Error::InvalidValue { row, message, .. }) => {
+            assert_eq!(row, 1);
+            assert!(message.contains("`z`"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(enc.inverse_transform(&[4]).is_err());
+}
+
+#[test]
+fn standard_scaler_is_exact_on_a_column_of_many_blocks() {
+    // The generator's formula (tests/fixtures/preprocess_generate.py, `synthetic`).
+    let fx = fixture("scalers");
+    let case = &fx["synthetic_standard_scaler"];
+    let n = case["n"].as_u64().unwrap() as usize;
+    let x: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 97 == 0 {
+                f64::NAN
+            } else {
+                1e6 + ((i * 7919) % 1000) as f64 / 7.0
+            }
+        })
+        .collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 89 == 0 {
+                f64::NAN
+            } else {
+                ((i * 104729) % 5003) as f64 * 1e-3 - 2.5
+            }
+        })
+        .collect();
+    let t = Table::new(vec![
+        ("x".into(), Column::numeric(x)),
+        ("y".into(), Column::numeric(y)),
+    ])
+    .unwrap();
+    let (fitted, out) = StandardScaler::default().fit_transform(&t).unwrap();
+    // Against exact (rational) mean and variance, and the outputs they give.
+    let exact = &case["exact"];
+    assert_close_column(fitted.mean(), &floats(&exact["mean"]), "exact mean");
+    assert_close_column(fitted.var(), &floats(&exact["var"]), "exact var");
+    let rows = case["exact_first_rows"].as_array().unwrap();
+    for (j, name) in ["x", "y"].iter().enumerate() {
+        let want: Vec<Value> = rows.iter().map(|r| r[j].clone()).collect();
+        let got = &out.column(name).unwrap().as_numeric().unwrap()[..want.len()];
+        assert_close_column(got, &want, name);
+    }
+    // And scikit-learn's attributes, within its own summation error.
+    let sk = &case["sklearn"];
+    for ((got, want), scale) in fitted
+        .mean()
+        .iter()
+        .zip(floats(&sk["mean_"]))
+        .zip(fitted.scale())
+    {
+        let tol = 1e-14 * (got.abs() + scale);
+        assert!((got - num(&want)).abs() <= tol, "{got} vs {want}");
+    }
+    assert_close_column(fitted.scale(), &floats(&sk["scale_"]), "sklearn scale_");
+}

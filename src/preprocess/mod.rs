@@ -1,4 +1,5 @@
-//! Preprocessing transformers: scalers, a normalizer, an imputer and categorical encoders.
+//! Preprocessing transformers: scalers, a normalizer, an imputer and categorical encoders
+//! (plus [`LabelEncoder`] for target labels).
 //!
 //! Every step follows scikit-learn (names, parameters, numbers) and works on [`Table`]s:
 //! [`Transformer::fit`] learns from a training table, [`FittedTransformer::transform`] applies
@@ -48,6 +49,7 @@
 mod columns;
 mod encoder;
 mod imputer;
+mod label;
 mod normalizer;
 mod scaler;
 mod stats;
@@ -58,6 +60,7 @@ pub use encoder::{
     OneHotEncoder, OrdinalEncoder, OrdinalHandleUnknown,
 };
 pub use imputer::{FillValue, FittedSimpleImputer, ImputeStrategy, ImputedColumn, SimpleImputer};
+pub use label::LabelEncoder;
 pub use normalizer::{FittedNormalizer, Norm, Normalizer};
 pub use scaler::{
     AffineForm, FittedMinMaxScaler, FittedRobustScaler, FittedStandardScaler, MinMaxScaler,

@@ -23,31 +23,29 @@ pub enum AffineForm {
     MulAdd,
 }
 
-impl AffineForm {
-    #[inline(always)]
-    fn forward(self, (a, b): (f64, f64), x: f64) -> f64 {
-        match self {
-            AffineForm::SubDiv => (x - a) / b,
-            AffineForm::MulAdd => x * a + b,
+/// Runs `$body` with `$k` bound to the per-value kernel `|(a, b), x| -> y` of `$form` in the
+/// given direction, so that each of the four kernels is compiled into its own loop.
+macro_rules! with_kernel {
+    ($form:expr, $inverse:expr, |$k:ident| $body:expr) => {
+        match ($form, $inverse) {
+            (AffineForm::SubDiv, false) => {
+                let $k = |(a, b): (f64, f64), x: f64| (x - a) / b;
+                $body
+            }
+            (AffineForm::SubDiv, true) => {
+                let $k = |(a, b): (f64, f64), x: f64| x * b + a;
+                $body
+            }
+            (AffineForm::MulAdd, false) => {
+                let $k = |(a, b): (f64, f64), x: f64| x * a + b;
+                $body
+            }
+            (AffineForm::MulAdd, true) => {
+                let $k = |(a, b): (f64, f64), x: f64| (x - b) / a;
+                $body
+            }
         }
-    }
-
-    #[inline(always)]
-    fn inverse(self, (a, b): (f64, f64), x: f64) -> f64 {
-        match self {
-            AffineForm::SubDiv => x * b + a,
-            AffineForm::MulAdd => (x - b) / a,
-        }
-    }
-
-    #[inline(always)]
-    fn apply(self, inverse: bool, c: (f64, f64), x: f64) -> f64 {
-        if inverse {
-            self.inverse(c, x)
-        } else {
-            self.forward(c, x)
-        }
-    }
+    };
 }
 
 /// A fitted numeric scaler: a per-column affine map over named numeric columns.
@@ -136,16 +134,13 @@ fn map_row<S: NumericScaler + ?Sized>(s: &S, row: &mut [f64], inverse: bool) -> 
     if let Some(j) = row.iter().position(|x| x.is_infinite()) {
         return Err(infinite_in(s, 0, j));
     }
-    let form = s.form();
-    for (j, x) in row.iter_mut().enumerate() {
-        let c = s.coefficients(j).ok_or_else(|| {
-            Error::ModelCorrupt(format!(
-                "fitted {}: no coefficients for column {j}",
-                s.step_name()
-            ))
-        })?;
-        *x = form.apply(inverse, c, *x);
-    }
+    s.check()?;
+    with_kernel!(s.form(), inverse, |kernel| {
+        for (j, x) in row.iter_mut().enumerate() {
+            let c = s.coefficients(j).unwrap_or((f64::NAN, f64::NAN));
+            *x = kernel(c, *x);
+        }
+    });
     Ok(())
 }
 
@@ -161,21 +156,33 @@ fn map_array<S: NumericScaler + ?Sized>(
         return Err(width_error(s, "array", x.ncols()));
     }
     let coef = coefficient_vec(s)?;
-    for (i, row) in x.rows().into_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| v.is_infinite()) {
-            return Err(infinite_in(s, i, j));
-        }
-    }
-    let form = s.form();
-    x.axis_chunks_iter_mut(Axis(0), ROW_BLOCK)
+    // Check everything first so that `x` is untouched on error; report the first bad cell in
+    // row order whatever the thread timing.
+    let first_bad = x
+        .axis_chunks_iter(Axis(0), ROW_BLOCK)
         .into_par_iter()
-        .for_each(|mut block| {
-            for mut row in block.rows_mut() {
-                for (v, &c) in row.iter_mut().zip(&coef) {
-                    *v = form.apply(inverse, c, *v);
+        .enumerate()
+        .filter_map(|(b, block)| {
+            block.rows().into_iter().enumerate().find_map(|(i, row)| {
+                let j = row.iter().position(|v| v.is_infinite())?;
+                Some((b * ROW_BLOCK + i, j))
+            })
+        })
+        .min();
+    if let Some((i, j)) = first_bad {
+        return Err(infinite_in(s, i, j));
+    }
+    with_kernel!(s.form(), inverse, |kernel| {
+        x.axis_chunks_iter_mut(Axis(0), ROW_BLOCK)
+            .into_par_iter()
+            .for_each(|mut block| {
+                for mut row in block.rows_mut() {
+                    for (v, &c) in row.iter_mut().zip(&coef) {
+                        *v = kernel(c, *v);
+                    }
                 }
-            }
-        });
+            })
+    });
     Ok(())
 }
 
@@ -186,25 +193,141 @@ fn map_table<S: NumericScaler + ?Sized>(s: &S, table: &Table, inverse: bool) -> 
     let outputs = columns::par_map(s.columns(), |j, name| {
         let values = columns::numeric(table, name, step)?;
         let c = coef.get(j).copied().unwrap_or((f64::NAN, f64::NAN));
-        let mut infinite = false;
-        let out: Vec<f64> = values
-            .iter()
-            .map(|&x| {
-                infinite |= x.is_infinite();
-                form.apply(inverse, c, x)
-            })
-            .collect();
-        if infinite {
-            let row = columns::first_infinite(values).unwrap_or(0);
-            return Err(columns::infinite_error(
-                &format!("{step} transform"),
-                row,
-                name,
-            ));
+        let (out, infinite_out) = affine_column(form, inverse, c, values);
+        // With finite coefficients and a nonzero factor, an infinite input gives an infinite
+        // output: only then look for the culprit in the input.
+        let factor = match form {
+            AffineForm::SubDiv => c.1,
+            AffineForm::MulAdd => c.0,
+        };
+        let propagates = c.0.is_finite() && c.1.is_finite() && factor != 0.0;
+        if !propagates || infinite_out {
+            if let Some(row) = columns::first_infinite(values) {
+                return Err(columns::infinite_error(
+                    &format!("{step} transform"),
+                    row,
+                    name,
+                ));
+            }
         }
         Ok((name.clone(), vec![(name.clone(), Column::Numeric(out))]))
     })?;
     columns::assemble(table, outputs)
+}
+
+/// One column through the affine map `c` of shape `form`, and whether any output is infinite
+/// (checked block by block while the block is in L1 cache).
+fn affine_column(
+    form: AffineForm,
+    inverse: bool,
+    c: (f64, f64),
+    values: &[f64],
+) -> (Vec<f64>, bool) {
+    const BLOCK: usize = 512;
+    let mut out = Vec::with_capacity(values.len());
+    let mut infinite = false;
+    with_kernel!(form, inverse, |kernel| {
+        for block in values.chunks(BLOCK) {
+            let start = out.len();
+            out.extend(block.iter().map(|&x| kernel(c, x)));
+            infinite |= out
+                .get(start..)
+                .unwrap_or(&[])
+                .iter()
+                .fold(false, |bad, y| bad | y.is_infinite());
+        }
+    });
+    (out, infinite)
+}
+
+/// The coefficients `(a, b)` of `(x - a) / b` for a standard scaler column.
+fn standard_coef(with_mean: bool, with_std: bool, mean: f64, scale: f64) -> (f64, f64) {
+    (
+        if with_mean { mean } else { 0.0 },
+        if with_std { scale } else { 1.0 },
+    )
+}
+
+/// The fitting side of a numeric scaler: a per-column statistic, the coefficients it gives,
+/// and the fitted scaler built from every column's statistic. `fit` and a fused
+/// `fit_transform` (which transforms each column right after fitting it, while it is in cache)
+/// are written once over this trait.
+trait ScalerSettings: Sync {
+    /// What fitting learns about one column.
+    type Stat: Send + Sync;
+    /// The fitted scaler.
+    type Fitted: NumericScaler;
+    /// The step name.
+    const STEP: &'static str;
+    /// The shape of the map.
+    const FORM: AffineForm;
+
+    /// Checks the parameters.
+    fn validate(&self) -> Result<()>;
+    /// The explicit columns, if any.
+    fn explicit_columns(&self) -> Option<&[String]>;
+    /// Fits one column (infinite values give a meaningless statistic, rejected afterwards).
+    fn stat(&self, values: &[f64]) -> Self::Stat;
+    /// True when the statistic shows the column holds no infinite value (saves a scan).
+    fn proves_finite(stat: &Self::Stat) -> bool;
+    /// The forward coefficients of a fitted column.
+    fn coef(&self, stat: &Self::Stat) -> (f64, f64);
+    /// The fitted scaler from all columns.
+    fn build(&self, columns: Vec<String>, stats: Vec<Self::Stat>) -> Self::Fitted;
+}
+
+fn fit_scaler<S: ScalerSettings>(s: &S, table: &Table) -> Result<S::Fitted> {
+    s.validate()?;
+    let (columns, stats) = columns::fit_numeric(
+        table,
+        s.explicit_columns(),
+        S::STEP,
+        |v| s.stat(v),
+        |t| S::proves_finite(t),
+    )?;
+    Ok(s.build(columns, stats))
+}
+
+fn fit_transform_scaler<S: ScalerSettings>(s: &S, table: &Table) -> Result<(S::Fitted, Table)> {
+    s.validate()?;
+    let (columns, results) = columns::fit_numeric(
+        table,
+        s.explicit_columns(),
+        S::STEP,
+        |v| {
+            let stat = s.stat(v);
+            // Transforming right away, while the column is in cache; an infinite value gives
+            // an error just after, and the output is then dropped.
+            let (out, _) = affine_column(S::FORM, false, s.coef(&stat), v);
+            (stat, out)
+        },
+        |(stat, _)| S::proves_finite(stat),
+    )?;
+    let (stats, outs): (Vec<S::Stat>, Vec<Vec<f64>>) = results.into_iter().unzip();
+    let replaced = columns
+        .iter()
+        .zip(outs)
+        .map(|(n, o)| (n.clone(), vec![(n.clone(), Column::Numeric(o))]))
+        .collect();
+    let out = columns::assemble(table, replaced)?;
+    Ok((s.build(columns, stats), out))
+}
+
+/// `Transformer` for a scaler's settings, through [`ScalerSettings`].
+macro_rules! scaler_transformer {
+    ($settings:ident, $fitted:ident) => {
+        impl Transformer for $settings {
+            type Fitted = $fitted;
+
+            fn fit(&self, table: &Table) -> Result<$fitted> {
+                fit_scaler(self, table)
+            }
+
+            fn fit_transform(&self, table: &Table) -> Result<($fitted, Table)> {
+                fit_transform_scaler(self, table)
+            }
+        }
+    };
 }
 
 /// scikit-learn's test for a constant feature in `StandardScaler` (`_is_constant_feature`):
@@ -320,37 +443,48 @@ impl FittedStandardScaler {
     }
 }
 
-impl Transformer for StandardScaler {
+impl ScalerSettings for StandardScaler {
+    type Stat = (stats::Moments, f64);
     type Fitted = FittedStandardScaler;
+    const STEP: &'static str = "standard_scaler";
+    const FORM: AffineForm = AffineForm::SubDiv;
 
-    fn fit(&self, table: &Table) -> Result<FittedStandardScaler> {
-        let (columns, moments) = columns::fit_numeric(
-            table,
-            self.columns.as_deref(),
-            "standard_scaler",
-            stats::moments,
-        )?;
-        let scale = moments
-            .iter()
-            .map(|m| {
-                if is_constant(m.var, m.mean, m.n) {
-                    1.0
-                } else {
-                    m.var.sqrt()
-                }
-            })
-            .collect();
-        Ok(FittedStandardScaler {
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+    fn explicit_columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+    fn stat(&self, values: &[f64]) -> Self::Stat {
+        let m = stats::moments(values);
+        let scale = if is_constant(m.var, m.mean, m.n) {
+            1.0
+        } else {
+            m.var.sqrt()
+        };
+        (m, scale)
+    }
+    fn proves_finite((m, _): &Self::Stat) -> bool {
+        // An infinite value makes the mean infinite or NaN.
+        m.mean.is_finite()
+    }
+    fn coef(&self, (m, scale): &Self::Stat) -> (f64, f64) {
+        standard_coef(self.with_mean, self.with_std, m.mean, *scale)
+    }
+    fn build(&self, columns: Vec<String>, stats: Vec<Self::Stat>) -> FittedStandardScaler {
+        FittedStandardScaler {
             with_mean: self.with_mean,
             with_std: self.with_std,
             columns,
-            mean: moments.iter().map(|m| m.mean).collect(),
-            var: moments.iter().map(|m| m.var).collect(),
-            scale,
-            n_samples_seen: moments.iter().map(|m| m.n).collect(),
-        })
+            mean: stats.iter().map(|s| s.0.mean).collect(),
+            var: stats.iter().map(|s| s.0.var).collect(),
+            scale: stats.iter().map(|s| s.1).collect(),
+            n_samples_seen: stats.iter().map(|s| s.0.n).collect(),
+        }
     }
 }
+
+scaler_transformer!(StandardScaler, FittedStandardScaler);
 
 impl NumericScaler for FittedStandardScaler {
     fn step_name(&self) -> &'static str {
@@ -363,17 +497,12 @@ impl NumericScaler for FittedStandardScaler {
         AffineForm::SubDiv
     }
     fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
-        let a = if self.with_mean {
-            *self.mean.get(j)?
-        } else {
-            0.0
-        };
-        let b = if self.with_std {
-            *self.scale.get(j)?
-        } else {
-            1.0
-        };
-        Some((a, b))
+        Some(standard_coef(
+            self.with_mean,
+            self.with_std,
+            *self.mean.get(j)?,
+            *self.scale.get(j)?,
+        ))
     }
     fn check(&self) -> Result<()> {
         let n = self.columns.len();
@@ -476,10 +605,14 @@ impl FittedMinMaxScaler {
     }
 }
 
-impl Transformer for MinMaxScaler {
+impl ScalerSettings for MinMaxScaler {
+    /// (data_min, data_max, scale, min)
+    type Stat = (f64, f64, f64, f64);
     type Fitted = FittedMinMaxScaler;
+    const STEP: &'static str = "min_max_scaler";
+    const FORM: AffineForm = AffineForm::MulAdd;
 
-    fn fit(&self, table: &Table) -> Result<FittedMinMaxScaler> {
+    fn validate(&self) -> Result<()> {
         let (lo, hi) = self.feature_range;
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
             return Err(Error::param(
@@ -488,31 +621,36 @@ impl Transformer for MinMaxScaler {
                 "(min, max) with finite min < max",
             ));
         }
-        let (columns, ranges) = columns::fit_numeric(
-            table,
-            self.columns.as_deref(),
-            "min_max_scaler",
-            stats::min_max,
-        )?;
-        let scale: Vec<f64> = ranges
-            .iter()
-            .map(|&(dmin, dmax)| (hi - lo) / nonzero_scale(dmax - dmin))
-            .collect();
-        let min = ranges
-            .iter()
-            .zip(&scale)
-            .map(|(&(dmin, _), &s)| lo - dmin * s)
-            .collect();
-        Ok(FittedMinMaxScaler {
+        Ok(())
+    }
+    fn explicit_columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+    fn stat(&self, values: &[f64]) -> Self::Stat {
+        let (lo, hi) = self.feature_range;
+        let (dmin, dmax) = stats::min_max(values);
+        let scale = (hi - lo) / nonzero_scale(dmax - dmin);
+        (dmin, dmax, scale, lo - dmin * scale)
+    }
+    fn proves_finite(s: &Self::Stat) -> bool {
+        s.0.is_finite() && s.1.is_finite()
+    }
+    fn coef(&self, s: &Self::Stat) -> (f64, f64) {
+        (s.2, s.3)
+    }
+    fn build(&self, columns: Vec<String>, stats: Vec<Self::Stat>) -> FittedMinMaxScaler {
+        FittedMinMaxScaler {
             feature_range: self.feature_range,
             columns,
-            data_min: ranges.iter().map(|r| r.0).collect(),
-            data_max: ranges.iter().map(|r| r.1).collect(),
-            scale,
-            min,
-        })
+            data_min: stats.iter().map(|s| s.0).collect(),
+            data_max: stats.iter().map(|s| s.1).collect(),
+            scale: stats.iter().map(|s| s.2).collect(),
+            min: stats.iter().map(|s| s.3).collect(),
+        }
     }
 }
+
+scaler_transformer!(MinMaxScaler, FittedMinMaxScaler);
 
 impl NumericScaler for FittedMinMaxScaler {
     fn step_name(&self) -> &'static str {
@@ -636,10 +774,14 @@ impl FittedRobustScaler {
     }
 }
 
-impl Transformer for RobustScaler {
+impl ScalerSettings for RobustScaler {
+    /// (center, scale)
+    type Stat = (f64, f64);
     type Fitted = FittedRobustScaler;
+    const STEP: &'static str = "robust_scaler";
+    const FORM: AffineForm = AffineForm::SubDiv;
 
-    fn fit(&self, table: &Table) -> Result<FittedRobustScaler> {
+    fn validate(&self) -> Result<()> {
         let (q_lo, q_hi) = self.quantile_range;
         if !(0.0 <= q_lo && q_lo <= q_hi && q_hi <= 100.0) {
             return Err(Error::param(
@@ -648,23 +790,40 @@ impl Transformer for RobustScaler {
                 "percentiles with 0 <= q_min <= q_max <= 100",
             ));
         }
-        let (columns, stats) =
-            columns::fit_numeric(table, self.columns.as_deref(), "robust_scaler", |values| {
-                let mut buf = stats::present(values);
-                let center = stats::median(&mut buf);
-                let lo = stats::percentile(&mut buf, q_lo);
-                let hi = stats::percentile(&mut buf, q_hi);
-                (center, nonzero_scale(hi - lo))
-            })?;
-        Ok(FittedRobustScaler {
+        Ok(())
+    }
+    fn explicit_columns(&self) -> Option<&[String]> {
+        self.columns.as_deref()
+    }
+    fn stat(&self, values: &[f64]) -> Self::Stat {
+        let (q_lo, q_hi) = self.quantile_range;
+        let mut buf = stats::present(values);
+        let center = stats::median(&mut buf);
+        let lo = stats::percentile(&mut buf, q_lo);
+        let hi = stats::percentile(&mut buf, q_hi);
+        (center, nonzero_scale(hi - lo))
+    }
+    fn proves_finite(_: &Self::Stat) -> bool {
+        false
+    }
+    fn coef(&self, &(center, scale): &Self::Stat) -> (f64, f64) {
+        (
+            if self.with_centering { center } else { 0.0 },
+            if self.with_scaling { scale } else { 1.0 },
+        )
+    }
+    fn build(&self, columns: Vec<String>, stats: Vec<Self::Stat>) -> FittedRobustScaler {
+        FittedRobustScaler {
             with_centering: self.with_centering,
             with_scaling: self.with_scaling,
             columns,
             center: stats.iter().map(|s| s.0).collect(),
             scale: stats.iter().map(|s| s.1).collect(),
-        })
+        }
     }
 }
+
+scaler_transformer!(RobustScaler, FittedRobustScaler);
 
 impl NumericScaler for FittedRobustScaler {
     fn step_name(&self) -> &'static str {
@@ -677,17 +836,12 @@ impl NumericScaler for FittedRobustScaler {
         AffineForm::SubDiv
     }
     fn coefficients(&self, j: usize) -> Option<(f64, f64)> {
-        let a = if self.with_centering {
-            *self.center.get(j)?
-        } else {
-            0.0
-        };
-        let b = if self.with_scaling {
-            *self.scale.get(j)?
-        } else {
-            1.0
-        };
-        Some((a, b))
+        let center = *self.center.get(j)?;
+        let scale = *self.scale.get(j)?;
+        Some((
+            if self.with_centering { center } else { 0.0 },
+            if self.with_scaling { scale } else { 1.0 },
+        ))
     }
     fn check(&self) -> Result<()> {
         columns::check_lengths(
@@ -795,5 +949,37 @@ mod tests {
             f.transform(&t.drop(&["b"]).unwrap()),
             Err(Error::UnknownColumn { .. })
         ));
+        // An infinite value at transform, for every scaler and both directions.
+        let later = Table::new(vec![
+            (
+                "a".into(),
+                Column::numeric(vec![1.0, 2.0, f64::NEG_INFINITY]),
+            ),
+            ("b".into(), Column::numeric(vec![1.0, 2.0, 3.0])),
+        ])
+        .unwrap();
+        let scalers: Vec<Box<dyn NumericScaler>> = vec![
+            Box::new(f),
+            Box::new(MinMaxScaler::default().fit(&t).unwrap()),
+            Box::new(
+                RobustScaler::default()
+                    .with_centering(false)
+                    .fit(&t)
+                    .unwrap(),
+            ),
+        ];
+        for s in &scalers {
+            for result in [
+                map_table(s.as_ref(), &later, false),
+                s.inverse_transform(&later),
+            ] {
+                match result {
+                    Err(Error::InvalidValue { row, column, .. }) => {
+                        assert_eq!((row, column.as_deref()), (2, Some("a")))
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
     }
 }

@@ -16,57 +16,102 @@ pub(crate) struct Moments {
 }
 
 /// Sums of the two outputs of `f(x)`, and the count, over the non-NaN values, in `LANES`
-/// interleaved partial sums.
+/// interleaved partial sums (fixed-size lanes without bounds checks, so the loop vectorizes;
+/// the count is kept in `f64` lanes too, exact up to 2^53 values).
 fn lane_sum(values: &[f64], f: impl Fn(f64) -> (f64, f64)) -> (f64, f64, usize) {
-    let mut s1 = [0.0f64; LANES];
-    let mut s2 = [0.0f64; LANES];
-    let mut counts = [0usize; LANES];
-    let mut add = |lane: usize, x: f64| {
-        let present = !x.is_nan();
-        let (a, b) = if present { f(x) } else { (0.0, 0.0) };
-        if let (Some(p), Some(q), Some(c)) =
-            (s1.get_mut(lane), s2.get_mut(lane), counts.get_mut(lane))
-        {
-            *p += a;
-            *q += b;
-            *c += usize::from(present);
-        }
-    };
+    let mut acc = [[0.0f64; LANES]; 3];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
-        for (lane, &x) in chunk.iter().enumerate() {
-            add(lane, x);
+        if let Ok(x) = <&[f64; LANES]>::try_from(chunk) {
+            add_lanes(&mut acc, x, &f);
         }
     }
-    for (lane, &x) in rest.iter().enumerate() {
-        add(lane, x);
+    // The tail, padded with NaN (which counts as missing).
+    let mut tail = [f64::NAN; LANES];
+    for (t, &x) in tail.iter_mut().zip(rest) {
+        *t = x;
     }
-    (s1.iter().sum(), s2.iter().sum(), counts.iter().sum())
+    add_lanes(&mut acc, &tail, &f);
+    let [s1, s2, counts] = acc;
+    (
+        s1.iter().sum(),
+        s2.iter().sum(),
+        counts.iter().sum::<f64>() as usize,
+    )
 }
 
-/// Mean and variance as scikit-learn's `StandardScaler` computes them: a first pass for the
-/// mean, a second for the centred sum of squares with the rounding correction
-/// `(Σd² − (Σd)²/n) / n`.
+/// One step of [`lane_sum`]: adds `f(x)` and the presence of each of `LANES` values.
+#[inline(always)]
+fn add_lanes(acc: &mut [[f64; LANES]; 3], x: &[f64; LANES], f: &impl Fn(f64) -> (f64, f64)) {
+    let [s1, s2, c] = acc;
+    for (k, &v) in x.iter().enumerate() {
+        let present = !v.is_nan();
+        let (a, b) = f(v);
+        if let (Some(p), Some(q), Some(n)) = (s1.get_mut(k), s2.get_mut(k), c.get_mut(k)) {
+            *p += if present { a } else { 0.0 };
+            *q += if present { b } else { 0.0 };
+            *n += if present { 1.0 } else { 0.0 };
+        }
+    }
+}
+
+/// Values per block of [`moments`]: small enough to stay in L1/L2 cache between the two
+/// passes over the block.
+const MOMENT_BLOCK: usize = 4096;
+
+/// Mean and population variance of the non-NaN values in one pass over memory.
+///
+/// Each block of [`MOMENT_BLOCK`] values gets scikit-learn's two-pass treatment while it is in
+/// cache (its sum, then the centred sum of squares with the rounding correction
+/// `Σd² − (Σd)²/n`); the blocks are then combined exactly as the parallel-variance formula
+/// (Chan et al.) says: `M2 = Σ M2_b + Σ n_b (mean_b − mean)²`, where `mean = Σ sum_b / n`
+/// plus the rounding correction `Σ (x − mean) / n` (so the mean is close to exact even for
+/// large offsets). The results agree with scikit-learn's `StandardScaler` to rounding
+/// (tests: 1e-12 relative); where they differ, amlis's mean is the closer to exact, since
+/// scikit-learn sums rows sequentially and does not correct the mean.
 pub(crate) fn moments(values: &[f64]) -> Moments {
-    let (sum, _, n) = lane_sum(values, |x| (x, 0.0));
-    if n == 0 {
+    // Per block: (count, sum, mean, M2, Σ (x - mean_b)).
+    let blocks: Vec<(f64, f64, f64, f64, f64)> = values
+        .chunks(MOMENT_BLOCK)
+        .filter_map(|block| {
+            let (sum, _, n) = lane_sum(block, |x| (x, 0.0));
+            if n == 0 {
+                return None;
+            }
+            let nf = n as f64;
+            let mean = sum / nf;
+            let (correction, ss, _) = lane_sum(block, |x| {
+                let d = x - mean;
+                (d, d * d)
+            });
+            Some((nf, sum, mean, ss - correction * correction / nf, correction))
+        })
+        .collect();
+    let n: f64 = blocks.iter().map(|b| b.0).sum();
+    if n == 0.0 {
         return Moments {
-            n,
+            n: 0,
             mean: f64::NAN,
             var: f64::NAN,
         };
     }
-    let nf = n as f64;
-    let mean = sum / nf;
-    let (correction, ss, _) = lane_sum(values, |x| {
-        let d = x - mean;
-        (d, d * d)
-    });
+    let rough = blocks.iter().map(|b| b.1).sum::<f64>() / n;
+    // The rounding error of the summed mean, recovered from the block statistics:
+    // Σ (x - rough) = Σ_b [Σ_{i∈b} (x_i - mean_b) + n_b (mean_b - rough)].
+    let correction: f64 = blocks
+        .iter()
+        .map(|&(nb, _, mb, _, corr_b)| corr_b + nb * (mb - rough))
+        .sum();
+    let mean = rough + correction / n;
+    let m2: f64 = blocks
+        .iter()
+        .map(|&(nb, _, mb, m2b, _)| m2b + nb * (mb - mean) * (mb - mean))
+        .sum();
     Moments {
-        n,
+        n: n as usize,
         mean,
-        var: (ss - correction * correction / nf) / nf,
+        var: m2 / n,
     }
 }
 
@@ -164,6 +209,28 @@ pub(crate) fn most_frequent(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocked_moments_match_two_pass() {
+        // Several blocks, NaN scattered, a large offset: compare with a plain two-pass sum.
+        let v: Vec<f64> = (0..3 * MOMENT_BLOCK + 17)
+            .map(|i| {
+                if i % 97 == 0 {
+                    f64::NAN
+                } else {
+                    1e6 + ((i * 7919) % 1000) as f64 / 7.0
+                }
+            })
+            .collect();
+        let present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+        let n = present.len() as f64;
+        let mean = present.iter().sum::<f64>() / n;
+        let var = present.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        let m = moments(&v);
+        assert_eq!(m.n, present.len());
+        assert!((m.mean - mean).abs() <= 1e-12 * mean.abs());
+        assert!((m.var - var).abs() <= 1e-10 * var, "{} vs {var}", m.var);
+    }
 
     #[test]
     fn moments_ignore_nan() {

@@ -29,6 +29,9 @@ use crate::traits::{FittedTransformer, Transformer};
 /// assert!(serde_json::from_str::<Step>(r#"{"type": "standard_scaler", "with_mena": true}"#).is_err());
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+///
+/// The enum is `#[non_exhaustive]`: later releases add steps.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Step {
@@ -48,7 +51,8 @@ pub enum Step {
     OrdinalEncoder(OrdinalEncoder),
 }
 
-/// A fitted preprocessing step of any kind.
+/// A fitted preprocessing step of any kind (`#[non_exhaustive]`, as [`Step`]).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FittedStep {
