@@ -224,11 +224,33 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/model.c",
+        args: &["data/penguins.csv", SCRATCH],
+        valgrind_args: None,
+    },
+    Program {
+        source: "tests/c/model_threads.c",
+        args: &["10000"],
+        valgrind_args: Some(&["300"]),
+    },
+    Program {
         source: "examples/c/quickstart.c",
-        args: &["data/iris.csv", "species"],
+        args: &["data/penguins.csv", "species", QUICKSTART_MODEL],
+        valgrind_args: None,
+    },
+    Program {
+        source: "examples/cpp/demo.cpp",
+        args: &["data/penguins.csv", DEMO_MODEL],
         valgrind_args: None,
     },
 ];
+
+/// A scratch folder for model files written by the C programs.
+const SCRATCH: &str = env!("CARGO_TARGET_TMPDIR");
+/// Where the C quickstart saves its model.
+const QUICKSTART_MODEL: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/quickstart.amlis");
+/// Where the C++ demo saves its model (JSON, from the extension).
+const DEMO_MODEL: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/demo.json");
 
 /// Compiles and runs every program, in parallel, and reports all failures together.
 fn run_all(link: Link, tag: &str, valgrind: bool) {
@@ -292,15 +314,24 @@ fn c_programs_pass_under_valgrind() {
 }
 
 #[test]
-fn quickstart_prints_the_shape() {
-    let exe = compile("examples/c/quickstart.c", Link::Shared, "shape");
-    let out = run(&exe, &["data/iris.csv", "species"], false);
+fn quickstart_trains_saves_loads_and_predicts() {
+    let exe = compile("examples/c/quickstart.c", Link::Shared, "output");
+    let model = concat!(env!("CARGO_TARGET_TMPDIR"), "/quickstart-output.amlis");
+    let out = run(&exe, &["data/penguins.csv", "species", model], false);
     let version = format!("amlis {} (ABI 1)", env!("CARGO_PKG_VERSION"));
     assert!(out.contains(&version), "{out}");
     assert!(
-        out.contains("data/iris.csv: 150 rows, 4 feature columns, target `species`"),
+        out.contains("data/penguins.csv: 344 rows, 7 feature columns, target `species`"),
         "{out}"
     );
+    assert!(out.contains("trained: 7 input columns, 3 classes"), "{out}");
+    // The most frequent class (Adelie, 152 of 344) on every row.
+    assert!(
+        out.contains("training accuracy: 0.4419 (152 of 344)"),
+        "{out}"
+    );
+    assert!(out.contains("row 1 class: Adelie"), "{out}");
+    assert!(out.contains("a 6-column row: status 3: amlis_predict_row"), "{out}");
 }
 
 #[test]
