@@ -341,3 +341,107 @@ fn static_link_flags_name_the_system_libraries() {
         assert!(libs.iter().any(|l| l == needed), "{libs:?} lacks {needed}");
     }
 }
+
+/// `amlis.pc.in` filled for the freshly built library (prefix = the crate root, libdir = the
+/// build's `deps/`), as an installer fills it.
+fn write_pc_file(s: &Setup) -> PathBuf {
+    let template = std::fs::read_to_string(s.root.join("amlis.pc.in")).unwrap();
+    let text = template
+        .replace("@PREFIX@", &s.root.display().to_string())
+        .replace("@LIBDIR@", &s.lib_dir.display().to_string())
+        .replace("@INCLUDEDIR@", &s.root.join("include").display().to_string())
+        .replace("@VERSION@", env!("CARGO_PKG_VERSION"))
+        .replace("@NATIVE_STATIC_LIBS@", &s.native_static_libs.join(" "));
+    let dir = s.out_dir.join("pkgconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("amlis.pc"), text).unwrap();
+    dir
+}
+
+/// Builds a C program with `pkg-config --cflags --libs amlis` (shared) and
+/// `pkg-config --static` (static, with the native libraries), and runs both; skipped when
+/// pkg-config is not installed.
+#[test]
+fn pkg_config_file_builds_a_program() {
+    if Command::new("pkg-config").arg("--version").output().is_err() {
+        eprintln!("pkg-config is not installed: skipping");
+        return;
+    }
+    let s = setup();
+    let pc_dir = write_pc_file(s);
+    let flags = |extra: &[&str]| -> Vec<String> {
+        let out = Command::new("pkg-config")
+            .args(extra)
+            .args(["--cflags", "--libs", "amlis"])
+            .env("PKG_CONFIG_PATH", &pc_dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let shared = flags(&[]);
+    assert!(shared.contains(&"-lamlis".to_string()), "{shared:?}");
+    let statics = flags(&["--static"]);
+    assert!(statics.contains(&"-lpthread".to_string()), "{statics:?}");
+    for (tag, args) in [("pc_shared", shared), ("pc_static", statics)] {
+        let exe = s.out_dir.join(tag);
+        let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
+        cmd.args(["-std=c11", "-Wall", "-Werror"])
+            .arg(s.root.join("tests/c/version.c"))
+            .arg("-o")
+            .arg(&exe);
+        if tag == "pc_static" {
+            // Prefer the archive: pass it by path, then the private libraries.
+            cmd.arg(s.lib_dir.join("libamlis.a"));
+        }
+        cmd.args(&args);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run(&exe, &[], false);
+    }
+}
+
+/// Configures and builds `examples/cmake` against the filled `amlis.pc`; skipped when cmake
+/// is not installed.
+#[test]
+fn cmake_example_builds() {
+    if Command::new("cmake").arg("--version").output().is_err() {
+        eprintln!("cmake is not installed: skipping the CMake example");
+        return;
+    }
+    let s = setup();
+    let pc_dir = write_pc_file(s);
+    let build = s.out_dir.join("cmake-build");
+    let status = |mut c: Command| {
+        let out = c.env("PKG_CONFIG_PATH", &pc_dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{c:?}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut configure = Command::new("cmake");
+    configure
+        .arg("-S")
+        .arg(s.root.join("examples/cmake"))
+        .arg("-B")
+        .arg(&build);
+    status(configure);
+    let mut make = Command::new("cmake");
+    make.arg("--build").arg(&build);
+    status(make);
+    let model = s.out_dir.join("cmake-quickstart.amlis");
+    run(
+        &build.join("quickstart"),
+        &["data/penguins.csv", "species", model.to_str().unwrap()],
+        false,
+    );
+}
