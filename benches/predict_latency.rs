@@ -33,7 +33,9 @@ const N_BATCH: usize = 200_000;
 
 fn rows(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    (0..n * N_FEATURES).map(|_| rng.gen_range(-3.0..3.0)).collect()
+    (0..n * N_FEATURES)
+        .map(|_| rng.gen_range(-3.0..3.0))
+        .collect()
 }
 
 fn train() -> Pipeline {
@@ -96,9 +98,8 @@ fn bench(c: &mut Criterion) {
             i = (i + 1) % 1024;
             let row = test[i * N_FEATURES..].as_ptr();
             // SAFETY: a live predictor, a row of N_FEATURES doubles, one output double.
-            let st = unsafe {
-                amlis_predict_row(predictor, black_box(row), N_FEATURES, &mut out, 1)
-            };
+            let st =
+                unsafe { amlis_predict_row(predictor, black_box(row), N_FEATURES, &mut out, 1) };
             debug_assert_eq!(st, AmlisStatus::AMLIS_OK);
             black_box(out)
         })

@@ -331,7 +331,10 @@ fn quickstart_trains_saves_loads_and_predicts() {
         "{out}"
     );
     assert!(out.contains("row 1 class: Adelie"), "{out}");
-    assert!(out.contains("a 6-column row: status 3: amlis_predict_row"), "{out}");
+    assert!(
+        out.contains("a 6-column row: status 3: amlis_predict_row"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -349,7 +352,10 @@ fn write_pc_file(s: &Setup) -> PathBuf {
     let text = template
         .replace("@PREFIX@", &s.root.display().to_string())
         .replace("@LIBDIR@", &s.lib_dir.display().to_string())
-        .replace("@INCLUDEDIR@", &s.root.join("include").display().to_string())
+        .replace(
+            "@INCLUDEDIR@",
+            &s.root.join("include").display().to_string(),
+        )
         .replace("@VERSION@", env!("CARGO_PKG_VERSION"))
         .replace("@NATIVE_STATIC_LIBS@", &s.native_static_libs.join(" "));
     let dir = s.out_dir.join("pkgconfig");
@@ -363,7 +369,11 @@ fn write_pc_file(s: &Setup) -> PathBuf {
 /// pkg-config is not installed.
 #[test]
 fn pkg_config_file_builds_a_program() {
-    if Command::new("pkg-config").arg("--version").output().is_err() {
+    if Command::new("pkg-config")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("pkg-config is not installed: skipping");
         return;
     }
@@ -376,7 +386,11 @@ fn pkg_config_file_builds_a_program() {
             .env("PKG_CONFIG_PATH", &pc_dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .map(str::to_string)

@@ -53,9 +53,7 @@ fn penguins_for(kind: &str) -> (Table, &'static str) {
         Estimator::Classifier => (table, "species"),
         Estimator::Regressor => {
             let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
-            let keep: Vec<usize> = (0..table.n_rows())
-                .filter(|&i| !mass[i].is_nan())
-                .collect();
+            let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
             (table.take_rows(&keep).unwrap(), "body_mass_g")
         }
     }
@@ -159,7 +157,11 @@ fn row_path_covers_every_step_kind() {
         let by_rows = p.transform_rows(x.view());
         match (by_table, by_rows) {
             (Ok(t), Ok(r)) => {
-                assert_eq!(bits(t.as_slice().unwrap()), bits(r.as_slice().unwrap()), "{s}")
+                assert_eq!(
+                    bits(t.as_slice().unwrap()),
+                    bits(r.as_slice().unwrap()),
+                    "{s}"
+                )
             }
             // Both paths must agree on failing too (mean imputation leaves categorical
             // missing values, which the encoder then reports).
@@ -258,7 +260,8 @@ fn truncated_and_bit_flipped_files_are_errors() {
 fn hostile_payloads_are_rejected_by_validation() {
     let (p, _) = fit("dummy_classifier", STEPS);
     let good: Value = serde_json::to_value(&p).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "a feature removed",
             Box::new(|v: &mut Value| {
@@ -376,7 +379,12 @@ fn golden_files_keep_loading() {
             };
             let expected: Value =
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let rows: Vec<Vec<f64>> = expected["rows"].as_array().unwrap().iter().map(floats).collect();
+            let rows: Vec<Vec<f64>> = expected["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(floats)
+                .collect();
             let x = Array2::from_shape_vec(
                 (rows.len(), rows[0].len()),
                 rows.into_iter().flatten().collect(),

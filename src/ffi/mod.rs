@@ -34,8 +34,8 @@ pub use dataset::{
 pub use error::{amlis_last_error_message, last_error};
 pub use model::{
     amlis_model_free, amlis_model_info_json, amlis_model_load_buffer, amlis_model_load_file,
-    amlis_model_n_classes, amlis_model_n_features, amlis_model_save_buffer,
-    amlis_model_save_file, amlis_train, AmlisModel,
+    amlis_model_n_classes, amlis_model_n_features, amlis_model_save_buffer, amlis_model_save_file,
+    amlis_train, AmlisModel,
 };
 pub use predict::{
     amlis_predict, amlis_predict_dataset, amlis_predict_row, amlis_predictor_free,

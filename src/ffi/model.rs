@@ -65,7 +65,7 @@ fn training_table(contents: &DatasetContents) -> Result<(Table, String)> {
     let y = dense.targets().ok_or_else(no_target)?;
     let names = dense.feature_names();
     let mut target = String::from("y");
-    while names.iter().any(|n| *n == target) {
+    while names.contains(&target) {
         target.push('_');
     }
     let x = dense.features();

@@ -106,7 +106,7 @@ pub unsafe extern "C" fn amlis_predict(
         boundary::non_null(out, "out")?;
         let kind = kind_of(kind)?;
         let len = checked_len::<f64>(n_rows, "n_rows", n_cols, "n_cols")?;
-        let p = &*m.pipeline();
+        let p: &Pipeline = m.pipeline();
         check_n_cols(p, n_cols)?;
         let needed = needed_len(p, kind, n_rows, out_len)?;
         // SAFETY: the caller guarantees `x` holds n_rows * n_cols doubles and `out` out_len
@@ -151,7 +151,7 @@ pub unsafe extern "C" fn amlis_predict_dataset(
         let (m, d) = unsafe { (arg_ref(m, "m")?, arg_ref(d, "d")?) };
         boundary::non_null(out, "out")?;
         let kind = kind_of(kind)?;
-        let p = &*m.pipeline();
+        let p: &Pipeline = m.pipeline();
         let contents = d.contents();
         let n_rows = contents.dense().n_samples();
         let needed = needed_len(p, kind, n_rows, out_len)?;

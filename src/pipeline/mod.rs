@@ -38,12 +38,12 @@ use crate::config::TrainConfig;
 use crate::data::{
     CategoricalColumn, Column, DenseDataset, FeatureKind, Table, TaskKind, MISSING_CODE,
 };
-use row::RowPlan;
 use crate::error::{Error, Result};
 use crate::model::{AnyModel, Estimator};
 use crate::persist::{self, Encoding};
 use crate::preprocess::FittedStep;
 use crate::traits::{Dataset, FitContext, FittedTransformer, Model, Predictor, Transformer};
+use row::RowPlan;
 
 /// The `kind` code of a pipeline in the model-file envelope.
 pub const PIPELINE_KIND: u16 = 1;

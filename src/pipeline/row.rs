@@ -323,7 +323,9 @@ fn compile_step(step: &FittedStep, layout: &[InputColumn]) -> Result<Stage> {
             }
         }
         // The scalers were compiled above.
-        FittedStep::StandardScaler(_) | FittedStep::MinMaxScaler(_) | FittedStep::RobustScaler(_) => {}
+        FittedStep::StandardScaler(_)
+        | FittedStep::MinMaxScaler(_)
+        | FittedStep::RobustScaler(_) => {}
     }
     let ops: Vec<Op> = replaced
         .into_iter()
@@ -430,7 +432,11 @@ impl RowPlan {
                     FeatureKind::Categorical { categories: to },
                 ) => Ok(FeatureOp::Remap(
                     from.iter()
-                        .map(|s| to.iter().position(|t| t == s).map_or(f64::NAN, |p| p as f64))
+                        .map(|s| {
+                            to.iter()
+                                .position(|t| t == s)
+                                .map_or(f64::NAN, |p| p as f64)
+                        })
                         .collect(),
                 )),
                 _ => Err(Error::ModelCorrupt(format!(
@@ -456,8 +462,7 @@ impl RowPlan {
     fn check_inputs(&self, row: &[f64], row_index: usize) -> Result<()> {
         for (input, &v) in self.inputs.iter().zip(row) {
             if let FeatureKind::Categorical { categories } = &input.kind {
-                if !(v.is_nan() || (v >= 0.0 && v.fract() == 0.0 && v < categories.len() as f64))
-                {
+                if !(v.is_nan() || (v >= 0.0 && v.fract() == 0.0 && v < categories.len() as f64)) {
                     return Err(Error::InvalidValue {
                         context: "pipeline input rows".into(),
                         row: row_index,
