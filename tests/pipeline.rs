@@ -288,6 +288,12 @@ fn hostile_payloads_are_rejected_by_validation() {
             }),
         ),
         (
+            "two inputs with one name",
+            Box::new(|v: &mut Value| {
+                v["inputs"][1]["name"] = v["inputs"][0]["name"].clone();
+            }),
+        ),
+        (
             "a column kind changed",
             Box::new(|v: &mut Value| {
                 v["inputs"][0]["kind"] = json!({"categorical": {"categories": ["a"]}});

@@ -430,7 +430,15 @@ impl Model for Pipeline {
             ));
         }
         self.model.validate()?;
-        self.plan().map(|_| ())
+        // Compiling the row path checks that every step finds its columns with the kinds it
+        // was fitted on, that categories are sorted, and that the steps make the model's
+        // features; any failure there means the file does not hold a consistent pipeline.
+        self.plan().map(|_| ()).map_err(|e| match e {
+            Error::ModelCorrupt(_) => e,
+            other => {
+                Error::ModelCorrupt(format!("the pipeline's steps do not fit together: {other}"))
+            }
+        })
     }
 }
 
