@@ -63,6 +63,22 @@ typedef enum {
 // and other handles can keep them without a copy.)
 typedef struct AmlisDataset AmlisDataset;
 
+// An opaque handle to a fitted model: preprocessing steps plus one estimator.
+//
+// Made by `amlis_train`, `amlis_model_load_file` or `amlis_model_load_buffer`, freed by
+// `amlis_model_free`. It is immutable: every function taking a `const AmlisModel *` may be
+// called on the same model from any number of threads at once, without locks. (In Rust it
+// holds an `Arc<Pipeline>`; predictors made from it share it.)
+typedef struct AmlisModel AmlisModel;
+
+// An opaque single-row predictor: a model (shared, not copied) plus scratch buffers, so
+// that `amlis_predict_row` allocates nothing.
+//
+// Made by `amlis_predictor_new`, freed by `amlis_predictor_free`. A predictor is used by one
+// thread at a time (`amlis_predict_row` takes it non-const); make one per thread. It may be
+// moved between threads, and it keeps its model alive after `amlis_model_free`.
+typedef struct AmlisPredictor AmlisPredictor;
+
 // What a prediction writes: `AMLIS_OUTPUT_VALUE` (0) a class index or regression value per
 // row, `AMLIS_OUTPUT_PROBA` (1) `n_classes` probabilities per row.
 //
@@ -154,6 +170,224 @@ void amlis_dataset_free(AmlisDataset *d);
 // None to uphold when calling; the caller must not write through, free, or use the returned
 // pointer after the next amlis call on the same thread.
 const char *amlis_last_error_message(void);
+
+// Trains a model on `train` as `config_json` describes it, and returns it in `*out`.
+//
+// `config_json` is a training configuration (DESIGN.md section 4), e.g.
+// `{"model": {"type": "logistic_regression", "C": 1.0}, "preprocess": [{"type":
+// "simple_imputer"}, {"type": "standard_scaler"}], "random_state": 42}`. The model type
+// decides classification or regression; for classification, class labels are sorted as
+// scikit-learn sorts `classes_` (numeric targets from `amlis_dataset_from_dense` become the
+// classes of their distinct values). The dataset's feature columns (without target and
+// weights) are the model's raw input columns, in order.
+//
+// Errors: a malformed configuration, an unknown key or type is `AMLIS_CONFIG_ERROR` naming
+// the key (`model.C`, `preprocess.1.strategy`); a dataset without target is
+// `AMLIS_INVALID_ARGUMENT` naming `train`; a dataset with a weights column is
+// `AMLIS_UNSUPPORTED`. On success `*out` receives a new handle to free with
+// `amlis_model_free`; on failure it is not written.
+//
+// # Safety
+//
+// `train` must be NULL or a live dataset handle; `config_json` NULL or a NUL-terminated
+// string; `out` NULL or a valid pointer to writable `AmlisModel *` storage.
+AmlisStatus amlis_train(const AmlisDataset *train, const char *config_json, AmlisModel **out);
+
+// Saves a model to a file, atomically (a temporary file in the same folder, renamed over
+// `path`): a crash never leaves a half-written model.
+//
+// The payload is JSON (readable, larger) when `path` ends in `.json` (any case), the compact
+// binary encoding otherwise; both load with `amlis_model_load_file`. A file that cannot be
+// written is `AMLIS_IO_ERROR` naming it.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `path` NULL or a NUL-terminated string.
+AmlisStatus amlis_model_save_file(const AmlisModel *m, const char *path);
+
+// Loads a model file written by `amlis_model_save_file` (JSON or binary, recognized from
+// the file's envelope, not its name).
+//
+// Everything is checked before the model is returned: a truncated file, a checksum
+// mismatch or inconsistent contents are `AMLIS_MODEL_CORRUPT`; a file of a newer format
+// (or another major version) is `AMLIS_MODEL_VERSION`, naming the version found and the
+// versions supported; a missing or unreadable file is `AMLIS_IO_ERROR`. On success `*out`
+// receives a new handle to free with `amlis_model_free`; on failure it is not written.
+//
+// # Safety
+//
+// `path` must be NULL or a NUL-terminated string; `out` NULL or a valid pointer to writable
+// `AmlisModel *` storage.
+AmlisStatus amlis_model_load_file(const char *path, AmlisModel **out);
+
+// Writes the model's file image (binary encoding) into `buf`, with two-call sizing.
+//
+// `buf = NULL, buf_len = 0`: writes the size needed to `*out_len` and returns `AMLIS_OK`.
+// `buf_len` smaller than needed: writes the size needed to `*out_len`, leaves `buf`
+// untouched and returns `AMLIS_BUFFER_TOO_SMALL`. Otherwise writes the image to the start
+// of `buf` and its length to `*out_len`. The image is what `amlis_model_save_file` writes
+// to a non-`.json` path, and loads with `amlis_model_load_buffer`.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `buf` NULL or `buf_len` writable bytes;
+// `out_len` NULL or a valid pointer to a writable `size_t`.
+AmlisStatus amlis_model_save_buffer(const AmlisModel *m,
+                                    uint8_t *buf,
+                                    size_t buf_len,
+                                    size_t *out_len);
+
+// Loads a model from a file image in memory (`len` bytes at `buf`, as written by
+// `amlis_model_save_buffer` or read from a model file), with the same checks and errors as
+// `amlis_model_load_file`. The bytes are not used after the call returns.
+//
+// # Safety
+//
+// `buf` must be NULL or point to `len` readable bytes; `out` NULL or a valid pointer to
+// writable `AmlisModel *` storage.
+AmlisStatus amlis_model_load_buffer(const uint8_t *buf, size_t len, AmlisModel **out);
+
+// Frees a model handle. NULL does nothing. Predictors made from the model stay valid (they
+// share it) until they are freed.
+//
+// # Safety
+//
+// `m` must be NULL or a model handle that has not been freed; it must not be used
+// afterwards, nor be in use by another thread during the call.
+void amlis_model_free(const AmlisModel *m);
+
+// Writes the number of raw input columns the model takes: the `n_cols` of `amlis_predict`
+// and `amlis_predict_row` (the dataset's feature columns at training; a categorical column
+// counts as one).
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `out` NULL or a valid pointer to a writable
+// `size_t`.
+AmlisStatus amlis_model_n_features(const AmlisModel *m, size_t *out);
+
+// Writes the number of classes of a classifier (0 for a regressor): the number of values
+// per row of an `AMLIS_OUTPUT_PROBA` prediction.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `out` NULL or a valid pointer to a writable
+// `size_t`.
+AmlisStatus amlis_model_n_classes(const AmlisModel *m, size_t *out);
+
+// Writes a JSON description of the model as a NUL-terminated string, with two-call sizing
+// (`buf = NULL, buf_len = 0` writes the size needed, counting the NUL, to `*out_len`;
+// a `buf_len` too small is `AMLIS_BUFFER_TOO_SMALL` with the size in `*out_len`).
+//
+// Keys: `type` (the model type, e.g. `"logistic_regression"`), `estimator` (`"classifier"`
+// or `"regressor"`), `library_version` (the amlis version that trained it),
+// `format_version` (the model-file format this library writes, `"major.minor"`),
+// `n_features`, `feature_names` and `feature_kinds` (the raw input columns in `amlis_predict`
+// order; each kind is `{"kind": "numeric"}` or `{"kind": "categorical", "categories":
+// [...]}`, a categorical cell being given as an index into `categories`), `n_classes`,
+// `classes` (class index `i` of `AMLIS_OUTPUT_VALUE` is `classes[i]`), `target`, `steps`
+// (the preprocessing step types), `n_model_features`, `n_train_rows`, `training_metrics`
+// (e.g. `accuracy`, or `r2` and `mean_squared_error`) and `config` (the training
+// configuration).
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `buf` NULL or `buf_len` writable chars;
+// `out_len` NULL or a valid pointer to a writable `size_t`.
+AmlisStatus amlis_model_info_json(const AmlisModel *m, char *buf, size_t buf_len, size_t *out_len);
+
+// Predicts `n_rows` raw rows into `out`.
+//
+// `x` holds `n_rows * n_cols` doubles, row-major, in the model's input-column order
+// (`feature_names` of `amlis_model_info_json`); a categorical input is given as the index of
+// its category in that column's `categories`, and `NaN` is a missing value. The model applies
+// its own preprocessing steps.
+//
+// `kind`: `AMLIS_OUTPUT_VALUE` writes one value per row (for a classifier the class index
+// into `classes`, as a double; for a regressor the predicted value); `AMLIS_OUTPUT_PROBA`
+// writes `n_classes` probabilities per row, row-major (`AMLIS_UNSUPPORTED` for a
+// regressor).
+//
+// Statuses: `n_cols` other than `amlis_model_n_features` is `AMLIS_SHAPE_MISMATCH`;
+// `out_len` smaller than the values needed is `AMLIS_BUFFER_TOO_SMALL` (a larger `out` is
+// fine: only the first values are written); `n_rows * n_cols` overflowing is
+// `AMLIS_INVALID_ARGUMENT`; a bad value (an unknown category index, an infinite value a step
+// rejects) is `AMLIS_INVALID_ARGUMENT` naming the row and column. `n_rows = 0` is
+// `AMLIS_OK` and writes nothing (`x` and `out` must still be non-NULL). `out` is written
+// only on success.
+//
+// Large batches (over 1024 rows) run in parallel over row blocks in rayon's global pool
+// (its size is bounded by the `RAYON_NUM_THREADS` environment variable); a model trained
+// with `"n_threads": 1` always predicts on the calling thread.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `x` NULL or `n_rows * n_cols` readable doubles;
+// `out` NULL or `out_len` writable doubles.
+AmlisStatus amlis_predict(const AmlisModel *m,
+                          AmlisOutput kind,
+                          const double *x,
+                          size_t n_rows,
+                          size_t n_cols,
+                          double *out,
+                          size_t out_len);
+
+// Predicts every row of a dataset into `out` (`out_len` as for `amlis_predict`: at least
+// rows x values per row).
+//
+// For a dataset read from CSV, the model's input columns are found by NAME, so the file may
+// order its columns differently and hold extra ones (such as the target, which is ignored);
+// categorical columns are matched by category label (a label not seen at training is handled
+// as the model's encoder says: an error naming the row, or all zeros with
+// `handle_unknown = ignore`). A dataset made from dense arrays is taken as raw rows in input
+// order. A missing input column is `AMLIS_INVALID_ARGUMENT` naming it.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `d` NULL or a live dataset handle; `out` NULL or
+// `out_len` writable doubles.
+AmlisStatus amlis_predict_dataset(const AmlisModel *m,
+                                  AmlisOutput kind,
+                                  const AmlisDataset *d,
+                                  double *out,
+                                  size_t out_len);
+
+// Makes a single-row predictor of `kind` for a model (which it shares; the model may be
+// freed before the predictor). `AMLIS_OUTPUT_PROBA` from a regressor is
+// `AMLIS_UNSUPPORTED`. On success `*out` receives a new handle to free with
+// `amlis_predictor_free`; on failure it is not written.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `out` NULL or a valid pointer to writable
+// `AmlisPredictor *` storage.
+AmlisStatus amlis_predictor_new(const AmlisModel *m, AmlisOutput kind, AmlisPredictor **out);
+
+// Predicts one raw row (`n_cols` doubles in input-column order, as one row of
+// `amlis_predict`) into `out`: one value (`AMLIS_OUTPUT_VALUE`) or `n_classes`
+// probabilities (`AMLIS_OUTPUT_PROBA`), as the predictor's kind says.
+//
+// The fast path: no allocation, no locking, no JSON. Statuses as for `amlis_predict`:
+// `n_cols` other than the model's input count is `AMLIS_SHAPE_MISMATCH`; `out_len` smaller
+// than the values needed is `AMLIS_BUFFER_TOO_SMALL`. `out` is written only on success.
+//
+// # Safety
+//
+// `p` must be NULL or a live predictor handle used by no other thread during the call;
+// `row` NULL or `n_cols` readable doubles; `out` NULL or `out_len` writable doubles.
+AmlisStatus amlis_predict_row(AmlisPredictor *p,
+                              const double *row,
+                              size_t n_cols,
+                              double *out,
+                              size_t out_len);
+
+// Frees a predictor. NULL does nothing.
+//
+// # Safety
+//
+// `p` must be NULL or a predictor handle that has not been freed; it must not be used
+// afterwards.
+void amlis_predictor_free(AmlisPredictor *p);
 
 // The ABI version of the loaded library; equals `AMLIS_ABI_VERSION` of the header it was
 // built with.

@@ -224,11 +224,33 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/model.c",
+        args: &["data/penguins.csv", SCRATCH],
+        valgrind_args: None,
+    },
+    Program {
+        source: "tests/c/model_threads.c",
+        args: &["10000"],
+        valgrind_args: Some(&["300"]),
+    },
+    Program {
         source: "examples/c/quickstart.c",
-        args: &["data/iris.csv", "species"],
+        args: &["data/penguins.csv", "species", QUICKSTART_MODEL],
+        valgrind_args: None,
+    },
+    Program {
+        source: "examples/cpp/demo.cpp",
+        args: &["data/penguins.csv", DEMO_MODEL],
         valgrind_args: None,
     },
 ];
+
+/// A scratch folder for model files written by the C programs.
+const SCRATCH: &str = env!("CARGO_TARGET_TMPDIR");
+/// Where the C quickstart saves its model.
+const QUICKSTART_MODEL: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/quickstart.amlis");
+/// Where the C++ demo saves its model (JSON, from the extension).
+const DEMO_MODEL: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/demo.json");
 
 /// Compiles and runs every program, in parallel, and reports all failures together.
 fn run_all(link: Link, tag: &str, valgrind: bool) {
@@ -292,13 +314,25 @@ fn c_programs_pass_under_valgrind() {
 }
 
 #[test]
-fn quickstart_prints_the_shape() {
-    let exe = compile("examples/c/quickstart.c", Link::Shared, "shape");
-    let out = run(&exe, &["data/iris.csv", "species"], false);
+fn quickstart_trains_saves_loads_and_predicts() {
+    let exe = compile("examples/c/quickstart.c", Link::Shared, "output");
+    let model = concat!(env!("CARGO_TARGET_TMPDIR"), "/quickstart-output.amlis");
+    let out = run(&exe, &["data/penguins.csv", "species", model], false);
     let version = format!("amlis {} (ABI 1)", env!("CARGO_PKG_VERSION"));
     assert!(out.contains(&version), "{out}");
     assert!(
-        out.contains("data/iris.csv: 150 rows, 4 feature columns, target `species`"),
+        out.contains("data/penguins.csv: 344 rows, 7 feature columns, target `species`"),
+        "{out}"
+    );
+    assert!(out.contains("trained: 7 input columns, 3 classes"), "{out}");
+    // The most frequent class (Adelie, 152 of 344) on every row.
+    assert!(
+        out.contains("training accuracy: 0.4419 (152 of 344)"),
+        "{out}"
+    );
+    assert!(out.contains("row 1 class: Adelie"), "{out}");
+    assert!(
+        out.contains("a 6-column row: status 3: amlis_predict_row"),
         "{out}"
     );
 }
@@ -309,4 +343,119 @@ fn static_link_flags_name_the_system_libraries() {
     for needed in ["-lpthread", "-lc"] {
         assert!(libs.iter().any(|l| l == needed), "{libs:?} lacks {needed}");
     }
+}
+
+/// `amlis.pc.in` filled for the freshly built library (prefix = the crate root, libdir = the
+/// build's `deps/`), as an installer fills it.
+fn write_pc_file(s: &Setup) -> PathBuf {
+    let template = std::fs::read_to_string(s.root.join("amlis.pc.in")).unwrap();
+    let text = template
+        .replace("@PREFIX@", &s.root.display().to_string())
+        .replace("@LIBDIR@", &s.lib_dir.display().to_string())
+        .replace(
+            "@INCLUDEDIR@",
+            &s.root.join("include").display().to_string(),
+        )
+        .replace("@VERSION@", env!("CARGO_PKG_VERSION"))
+        .replace("@NATIVE_STATIC_LIBS@", &s.native_static_libs.join(" "));
+    let dir = s.out_dir.join("pkgconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("amlis.pc"), text).unwrap();
+    dir
+}
+
+/// Builds a C program with `pkg-config --cflags --libs amlis` (shared) and
+/// `pkg-config --static` (static, with the native libraries), and runs both; skipped when
+/// pkg-config is not installed.
+#[test]
+fn pkg_config_file_builds_a_program() {
+    if Command::new("pkg-config")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("pkg-config is not installed: skipping");
+        return;
+    }
+    let s = setup();
+    let pc_dir = write_pc_file(s);
+    let flags = |extra: &[&str]| -> Vec<String> {
+        let out = Command::new("pkg-config")
+            .args(extra)
+            .args(["--cflags", "--libs", "amlis"])
+            .env("PKG_CONFIG_PATH", &pc_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let shared = flags(&[]);
+    assert!(shared.contains(&"-lamlis".to_string()), "{shared:?}");
+    let statics = flags(&["--static"]);
+    assert!(statics.contains(&"-lpthread".to_string()), "{statics:?}");
+    for (tag, args) in [("pc_shared", shared), ("pc_static", statics)] {
+        let exe = s.out_dir.join(tag);
+        let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
+        cmd.args(["-std=c11", "-Wall", "-Werror"])
+            .arg(s.root.join("tests/c/version.c"))
+            .arg("-o")
+            .arg(&exe);
+        if tag == "pc_static" {
+            // Prefer the archive: pass it by path, then the private libraries.
+            cmd.arg(s.lib_dir.join("libamlis.a"));
+        }
+        cmd.args(&args);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run(&exe, &[], false);
+    }
+}
+
+/// Configures and builds `examples/cmake` against the filled `amlis.pc`; skipped when cmake
+/// is not installed.
+#[test]
+fn cmake_example_builds() {
+    if Command::new("cmake").arg("--version").output().is_err() {
+        eprintln!("cmake is not installed: skipping the CMake example");
+        return;
+    }
+    let s = setup();
+    let pc_dir = write_pc_file(s);
+    let build = s.out_dir.join("cmake-build");
+    let status = |mut c: Command| {
+        let out = c.env("PKG_CONFIG_PATH", &pc_dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{c:?}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut configure = Command::new("cmake");
+    configure
+        .arg("-S")
+        .arg(s.root.join("examples/cmake"))
+        .arg("-B")
+        .arg(&build);
+    status(configure);
+    let mut make = Command::new("cmake");
+    make.arg("--build").arg(&build);
+    status(make);
+    let model = s.out_dir.join("cmake-quickstart.amlis");
+    run(
+        &build.join("quickstart"),
+        &["data/penguins.csv", "species", model.to_str().unwrap()],
+        false,
+    );
 }

@@ -135,7 +135,6 @@ pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> FfiResult<&'a 
 /// # Safety
 ///
 /// `ptr` is NULL or points to a live, properly aligned `T` that nothing else accesses for `'a`.
-#[allow(dead_code)] // used by amlis_predict_row
 pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> FfiResult<&'a mut T> {
     let mut p = non_null(ptr, name)?;
     // SAFETY: non-NULL, and the caller guarantees exclusive access to a live, aligned T for 'a.
@@ -225,7 +224,6 @@ pub(crate) unsafe fn arg_slice<'a, T>(ptr: *const T, len: usize, name: &str) -> 
 /// # Safety
 ///
 /// `ptr` is NULL or points to `len` writable `T`s that nothing else accesses for `'a`.
-#[allow(dead_code)] // used by the predict exports
 pub(crate) unsafe fn arg_slice_mut<'a, T>(
     ptr: *mut T,
     len: usize,
@@ -279,7 +277,6 @@ pub(crate) struct OutBuffer<'a, T> {
     out_len: Out<'a, usize>,
 }
 
-#[allow(dead_code)] // used by the save-buffer and JSON-report exports
 impl<'a, T: Copy> OutBuffer<'a, T> {
     /// Checks the arguments: `out_len` non-NULL; `buf` non-NULL and aligned unless
     /// `buf_len == 0` (the size query).

@@ -263,6 +263,17 @@ impl FittedOneHotEncoder {
         &self.columns
     }
 
+    /// What happens to a category not seen at fit.
+    pub fn handle_unknown(&self) -> HandleUnknown {
+        self.handle_unknown
+    }
+
+    /// Per column, the level whose indicator is left out (scikit-learn `drop_idx_`); levels
+    /// are the sorted categories, then the missing level when seen at fit.
+    pub fn drop_idx(&self) -> &[Option<usize>] {
+        &self.drop_idx
+    }
+
     /// The output column names, per input column, in output order (scikit-learn's
     /// `get_feature_names_out`); the missing category is named `<col>_nan`.
     pub fn feature_names_out(&self) -> Vec<Vec<String>> {
@@ -422,6 +433,21 @@ impl FittedOrdinalEncoder {
     /// The learnt categories per column.
     pub fn categories(&self) -> &[ColumnCategories] {
         &self.columns
+    }
+
+    /// What happens to a category not seen at fit.
+    pub fn handle_unknown(&self) -> OrdinalHandleUnknown {
+        self.handle_unknown
+    }
+
+    /// The code of an unknown category (with `use_encoded_value`).
+    pub fn unknown_value(&self) -> f64 {
+        self.unknown_value
+    }
+
+    /// The code of a missing cell when missing cells were seen at fit.
+    pub fn encoded_missing_value(&self) -> f64 {
+        self.encoded_missing_value
     }
 }
 

@@ -73,6 +73,11 @@ impl FittedNormalizer {
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
+
+    /// The norm each row is divided by.
+    pub fn norm(&self) -> Norm {
+        self.norm
+    }
 }
 
 impl Transformer for Normalizer {

@@ -22,8 +22,14 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+mod predict;
+mod row;
+
+pub use predict::{PredictKind, RowPredictor};
+
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -37,7 +43,7 @@ use crate::model::{AnyModel, Estimator};
 use crate::persist::{self, Encoding};
 use crate::preprocess::FittedStep;
 use crate::traits::{Dataset, FitContext, FittedTransformer, Model, Predictor, Transformer};
-use crate::validate::check_predict_shapes;
+use row::RowPlan;
 
 /// The `kind` code of a pipeline in the model-file envelope.
 pub const PIPELINE_KIND: u16 = 1;
@@ -68,7 +74,7 @@ pub struct PipelineMeta {
 }
 
 /// Fitted preprocessing steps and a fitted model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pipeline {
     inputs: Vec<InputColumn>,
     steps: Vec<FittedStep>,
@@ -76,6 +82,20 @@ pub struct Pipeline {
     features: Vec<InputColumn>,
     model: AnyModel,
     meta: PipelineMeta,
+    /// The steps compiled for numeric rows (derived; built by `fit`, `validate` or on first
+    /// use).
+    #[serde(skip)]
+    plan: OnceLock<RowPlan>,
+}
+
+impl PartialEq for Pipeline {
+    fn eq(&self, other: &Self) -> bool {
+        self.inputs == other.inputs
+            && self.steps == other.steps
+            && self.features == other.features
+            && self.model == other.model
+            && self.meta == other.meta
+    }
 }
 
 impl Pipeline {
@@ -92,7 +112,7 @@ impl Pipeline {
             ctx = ctx.n_threads(n);
         }
         let raw = table.drop(&[target])?;
-        let inputs = describe_columns(&raw);
+        let inputs = row::describe(&raw);
         let mut current = raw;
         let mut steps = Vec::with_capacity(config.preprocess.len());
         for step in &config.preprocess {
@@ -129,8 +149,10 @@ impl Pipeline {
                 training_metrics: BTreeMap::new(),
                 n_train_rows: data.n_samples(),
             },
+            plan: OnceLock::new(),
         };
         pipeline.meta.training_metrics = pipeline.score_training(&data)?;
+        pipeline.plan()?;
         Ok(pipeline)
     }
 
@@ -171,6 +193,15 @@ impl Pipeline {
     /// The model's feature columns (after preprocessing).
     pub fn features(&self) -> &[InputColumn] {
         &self.features
+    }
+
+    /// The compiled row path (compiled once, on first use, when not yet done).
+    fn plan(&self) -> Result<&RowPlan> {
+        if let Some(plan) = self.plan.get() {
+            return Ok(plan);
+        }
+        let plan = RowPlan::compile(&self.inputs, &self.steps, &self.features)?;
+        Ok(self.plan.get_or_init(|| plan))
     }
 
     /// The fitted steps.
@@ -336,26 +367,10 @@ impl Pipeline {
         p.predict_proba(x.view())
     }
 
-    /// Whether the steps can be skipped on raw numeric rows (no steps, all inputs numeric).
-    fn rows_are_features(&self) -> bool {
-        self.steps.is_empty()
-    }
-
-    /// Writes class probabilities for raw numeric rows into `out` (row-major).
+    /// Writes class probabilities for raw numeric rows into `out` (row-major, `n_classes`
+    /// per row; classifiers only).
     pub fn predict_proba_rows_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        let k = self.n_classes();
-        if k == 0 {
-            return Err(Error::Unsupported(format!(
-                "{} is a regressor: it has no class probabilities",
-                self.model.type_name()
-            )));
-        }
-        check_predict_shapes("pipeline predict_proba", x, self.inputs.len(), out.len(), k)?;
-        if self.rows_are_features() {
-            return self.model.predict_proba_into(x, out);
-        }
-        let features = self.transform_table(&self.table_from_rows(x)?)?;
-        self.model.predict_proba_into(features.view(), out)
+        self.predict_rows_into(PredictKind::Proba, x, out)
     }
 
     /// Serializes the pipeline into a model-file image.
@@ -396,21 +411,6 @@ impl InputColumn {
     }
 }
 
-fn describe_columns(table: &Table) -> Vec<InputColumn> {
-    table
-        .iter()
-        .map(|(name, col)| InputColumn {
-            name: name.to_string(),
-            kind: match col {
-                Column::Numeric(_) => FeatureKind::Numeric,
-                Column::Categorical(c) => FeatureKind::Categorical {
-                    categories: c.categories().to_vec(),
-                },
-            },
-        })
-        .collect()
-}
-
 impl Model for Pipeline {
     fn n_features(&self) -> usize {
         self.inputs.len()
@@ -429,18 +429,22 @@ impl Model for Pipeline {
                 "a pipeline without steps must feed its inputs to the model unchanged".into(),
             ));
         }
-        self.model.validate()
+        self.model.validate()?;
+        // Compiling the row path checks that every step finds its columns with the kinds it
+        // was fitted on, that categories are sorted, and that the steps make the model's
+        // features; any failure there means the file does not hold a consistent pipeline.
+        self.plan().map(|_| ()).map_err(|e| match e {
+            Error::ModelCorrupt(_) => e,
+            other => {
+                Error::ModelCorrupt(format!("the pipeline's steps do not fit together: {other}"))
+            }
+        })
     }
 }
 
 impl Predictor for Pipeline {
     /// Predicts from raw numeric rows in input-column order.
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        check_predict_shapes("pipeline predict", x, self.inputs.len(), out.len(), 1)?;
-        if self.rows_are_features() {
-            return self.model.predict_into(x, out);
-        }
-        let features = self.transform_table(&self.table_from_rows(x)?)?;
-        self.model.predict_into(features.view(), out)
+        self.predict_rows_into(PredictKind::Value, x, out)
     }
 }

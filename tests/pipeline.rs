@@ -1,0 +1,437 @@
+//! Pipelines as deployable units: the row path against the table path, save/load round
+//! trips for every registered model kind, corrupt and hostile files, and the golden model
+//! files of each released format version.
+//!
+//! Regenerate the golden files (only when a NEW format version is released; old ones must stay
+//! as they are and keep loading) with:
+//!
+//! ```text
+//! cargo test --test pipeline -- --ignored write_golden_files
+//! ```
+//!
+//! It writes `tests/golden/v<major>.<minor>/<kind>.amlis` (binary), `<kind>.json` (JSON) and
+//! `<kind>.expected.json` (raw input rows and the predictions made when the file was written)
+//! for every registered model kind that has no golden file yet (existing ones are never
+//! rewritten; run it after registering a new model kind, and commit the new files).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use amlis::config::TrainConfig;
+use amlis::data::{Column, FeatureKind, Table, MISSING_CODE};
+use amlis::model::{Estimator, ModelConfig};
+use amlis::persist::{self, Encoding, FORMAT_MAJOR, FORMAT_MINOR};
+use amlis::pipeline::{Pipeline, PredictKind, RowPredictor, PIPELINE_KIND};
+use amlis::traits::{FitContext, Predictor};
+use amlis::Error;
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+/// The steps of the test pipelines: impute (numbers and categories), one-hot, scale.
+const STEPS: &str = r#"[{"type": "simple_imputer", "strategy": "most_frequent"},
+                        {"type": "one_hot_encoder", "handle_unknown": "ignore"},
+                        {"type": "standard_scaler"}]"#;
+
+fn config(kind: &str, steps: &str) -> TrainConfig {
+    TrainConfig::from_json(&format!(
+        r#"{{"model": {{"type": "{kind}"}}, "preprocess": {steps}, "random_state": 7}}"#
+    ))
+    .unwrap()
+}
+
+fn estimator_of(kind: &str) -> Estimator {
+    ModelConfig::from_json_parts(kind, json!({}))
+        .unwrap()
+        .estimator()
+}
+
+/// Penguins, with the target for the kind: `species` for classifiers, `body_mass_g` (rows
+/// where it is missing removed) for regressors.
+fn penguins_for(kind: &str) -> (Table, &'static str) {
+    let table = amlis::datasets::penguins_table().unwrap();
+    match estimator_of(kind) {
+        Estimator::Classifier => (table, "species"),
+        Estimator::Regressor => {
+            let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
+            let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
+            (table.take_rows(&keep).unwrap(), "body_mass_g")
+        }
+    }
+}
+
+fn fit(kind: &str, steps: &str) -> (Pipeline, Table) {
+    let (table, target) = penguins_for(kind);
+    let p = Pipeline::fit(&config(kind, steps), &table, target, &FitContext::new()).unwrap();
+    (p, table)
+}
+
+/// The raw numeric rows of `table` in the pipeline's input order (categories as indices into
+/// the input categories, NaN for missing or unseen).
+fn raw_rows(p: &Pipeline, table: &Table) -> Array2<f64> {
+    let mut x = Array2::<f64>::zeros((table.n_rows(), p.inputs().len()));
+    for (j, input) in p.inputs().iter().enumerate() {
+        let col = table.column(&input.name).unwrap();
+        for i in 0..table.n_rows() {
+            x[[i, j]] = match (col, &input.kind) {
+                (Column::Numeric(v), _) => v[i],
+                (Column::Categorical(c), FeatureKind::Categorical { categories }) => {
+                    let code = c.codes()[i];
+                    if code == MISSING_CODE {
+                        f64::NAN
+                    } else {
+                        let label = &c.categories()[code as usize];
+                        categories
+                            .iter()
+                            .position(|s| s == label)
+                            .map_or(f64::NAN, |k| k as f64)
+                    }
+                }
+                _ => panic!("kind mismatch"),
+            };
+        }
+    }
+    x
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn predict_all(p: &Pipeline, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
+    let value = p.predict(x.view()).unwrap().to_vec();
+    let k = p.n_classes();
+    let mut proba = vec![0.0; x.nrows() * k];
+    if k > 0 {
+        p.predict_rows_into(PredictKind::Proba, x.view(), &mut proba)
+            .unwrap();
+    }
+    (value, proba)
+}
+
+#[test]
+fn row_path_equals_table_path_bit_for_bit() {
+    let (p, table) = fit("dummy_classifier", STEPS);
+    let x = raw_rows(&p, &table);
+    // Penguins has missing numbers and missing categories: the imputer fills both.
+    assert!(x.iter().any(|v| v.is_nan()));
+    let by_table = p.transform_table(&table).unwrap();
+    let by_rows = p.transform_rows(x.view()).unwrap();
+    assert_eq!(by_table.dim(), by_rows.dim());
+    assert_eq!(
+        bits(by_table.as_slice().unwrap()),
+        bits(by_rows.as_slice().unwrap())
+    );
+    // 3 islands + 2 sexes one-hot, 5 numeric: 10 features, scaled to mean 0.
+    assert_eq!(by_rows.ncols(), 10);
+    let mean: f64 = by_rows.column(0).sum() / by_rows.nrows() as f64;
+    assert!(mean.abs() < 1e-12, "{mean}");
+
+    // The single-row predictor gives the same features' predictions.
+    let mut rp = RowPredictor::new(Arc::new(p.clone()), PredictKind::Proba).unwrap();
+    let (_, proba) = predict_all(&p, &x);
+    let mut out = [0.0; 3];
+    for (i, row) in x.outer_iter().enumerate() {
+        rp.predict_row(row.as_slice().unwrap(), &mut out).unwrap();
+        assert_eq!(bits(&out), bits(&proba[i * 3..i * 3 + 3]));
+    }
+}
+
+#[test]
+fn row_path_covers_every_step_kind() {
+    let steps = [
+        r#"[{"type": "simple_imputer", "strategy": "median"}, {"type": "ordinal_encoder"},
+            {"type": "min_max_scaler"}]"#,
+        r#"[{"type": "simple_imputer", "strategy": "constant"},
+            {"type": "one_hot_encoder", "drop": "first"}, {"type": "robust_scaler"},
+            {"type": "normalizer", "norm": "l1"}]"#,
+        r#"[{"type": "simple_imputer"}, {"type": "one_hot_encoder", "drop": "if_binary"},
+            {"type": "normalizer", "norm": "max"}]"#,
+        r#"[{"type": "simple_imputer", "strategy": "most_frequent"},
+            {"type": "ordinal_encoder", "handle_unknown": "use_encoded_value",
+             "unknown_value": -1}, {"type": "normalizer"}, {"type": "standard_scaler"}]"#,
+    ];
+    for s in steps {
+        let (p, table) = fit("dummy_classifier", s);
+        let x = raw_rows(&p, &table);
+        let by_table = p.transform_table(&table);
+        let by_rows = p.transform_rows(x.view());
+        match (by_table, by_rows) {
+            (Ok(t), Ok(r)) => {
+                assert_eq!(
+                    bits(t.as_slice().unwrap()),
+                    bits(r.as_slice().unwrap()),
+                    "{s}"
+                )
+            }
+            // Both paths must agree on failing too (mean imputation leaves categorical
+            // missing values, which the encoder then reports).
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{s}: table {a:?} vs rows {b:?}"),
+        }
+    }
+}
+
+#[test]
+fn unknown_categories_and_bad_indices_are_errors_naming_the_row() {
+    let (p, table) = fit(
+        "dummy_classifier",
+        r#"[{"type": "simple_imputer", "strategy": "most_frequent"}, {"type": "one_hot_encoder"}]"#,
+    );
+    let mut x = raw_rows(&p, &table);
+    let island = p.inputs().iter().position(|c| c.name == "island").unwrap();
+    x[[5, island]] = 7.0; // not a category index
+    let e = p.predict(x.view()).unwrap_err().to_string();
+    assert!(e.contains("row 5") && e.contains("island"), "{e}");
+    x[[5, island]] = 0.5;
+    assert!(p.predict(x.view()).is_err());
+    // Wrong column count.
+    let narrow = Array2::<f64>::zeros((2, p.inputs().len() - 1));
+    assert!(matches!(
+        p.predict(narrow.view()).unwrap_err(),
+        Error::Shape { .. }
+    ));
+}
+
+#[test]
+fn large_batches_in_parallel_equal_row_by_row() {
+    let (p, table) = fit("dummy_classifier", STEPS);
+    let x = raw_rows(&p, &table);
+    // 344 rows repeated to 5,504 rows: several parallel blocks.
+    let big = ndarray::concatenate(ndarray::Axis(0), &vec![x.view(); 16]).unwrap();
+    let (_, proba) = predict_all(&p, &big);
+    let mut rp = p.row_predictor(PredictKind::Proba).unwrap();
+    let mut out = [0.0; 3];
+    for (i, row) in big.outer_iter().enumerate() {
+        rp.predict_row(row.as_slice().unwrap(), &mut out).unwrap();
+        assert_eq!(bits(&out), bits(&proba[i * 3..i * 3 + 3]), "row {i}");
+    }
+}
+
+#[test]
+fn every_kind_round_trips_in_both_encodings() {
+    for &kind in ModelConfig::type_names() {
+        let (p, table) = fit(kind, STEPS);
+        let x = raw_rows(&p, &table);
+        let (value, proba) = predict_all(&p, &x);
+        let dir = std::env::temp_dir().join(format!("amlis-pipeline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for enc in [Encoding::Binary, Encoding::Json] {
+            let back = Pipeline::from_bytes(&p.to_bytes(enc).unwrap()).unwrap();
+            assert_eq!(back, p, "{kind} {enc:?}");
+            let path = dir.join(format!("{kind}-{enc:?}.amlis"));
+            p.save(&path, enc).unwrap();
+            let loaded = Pipeline::load(&path).unwrap();
+            let (v2, p2) = predict_all(&loaded, &x);
+            assert_eq!(bits(&value), bits(&v2), "{kind} {enc:?}");
+            assert_eq!(bits(&proba), bits(&p2), "{kind} {enc:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn truncated_and_bit_flipped_files_are_errors() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for &kind in ModelConfig::type_names() {
+        let (p, _) = fit(kind, STEPS);
+        for enc in [Encoding::Binary, Encoding::Json] {
+            let bytes = p.to_bytes(enc).unwrap();
+            for cut in 0..bytes.len() {
+                let e = Pipeline::from_bytes(&bytes[..cut]).unwrap_err();
+                assert!(matches!(e, Error::ModelCorrupt(_)), "{kind} cut {cut}: {e}");
+            }
+            for _ in 0..2000 {
+                let mut b = bytes.clone();
+                let i = rng.gen_range(0..b.len());
+                b[i] ^= 1 << rng.gen_range(0..8);
+                let e = Pipeline::from_bytes(&b).unwrap_err();
+                assert!(
+                    matches!(e, Error::ModelCorrupt(_) | Error::ModelVersion { .. }),
+                    "{kind}: flip at byte {i}: {e}"
+                );
+            }
+        }
+    }
+}
+
+/// A file with a valid envelope and checksum but inconsistent contents (as a hostile writer
+/// could make) is rejected by validation.
+#[test]
+fn hostile_payloads_are_rejected_by_validation() {
+    let (p, _) = fit("dummy_classifier", STEPS);
+    let good: Value = serde_json::to_value(&p).unwrap();
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "a feature removed",
+            Box::new(|v: &mut Value| {
+                v["features"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "an input removed",
+            Box::new(|v: &mut Value| {
+                v["inputs"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "unsorted categories",
+            Box::new(|v: &mut Value| {
+                let cats = &mut v["steps"][1]["columns"][0]["categories"];
+                cats.as_array_mut().unwrap().reverse();
+            }),
+        ),
+        (
+            "scaler with a short mean",
+            Box::new(|v: &mut Value| {
+                v["steps"][2]["mean"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "two inputs with one name",
+            Box::new(|v: &mut Value| {
+                v["inputs"][1]["name"] = v["inputs"][0]["name"].clone();
+            }),
+        ),
+        (
+            "a column kind changed",
+            Box::new(|v: &mut Value| {
+                v["inputs"][0]["kind"] = json!({"categorical": {"categories": ["a"]}});
+            }),
+        ),
+    ];
+    for (what, edit) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        let bytes = persist::encode(&v, PIPELINE_KIND, Encoding::Json).unwrap();
+        match Pipeline::from_bytes(&bytes) {
+            Err(Error::ModelCorrupt(_)) => {}
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn newer_format_is_a_version_error_naming_both() {
+    let (p, _) = fit("dummy_regressor", "[]");
+    let mut bytes = p.to_bytes(Encoding::Binary).unwrap();
+    bytes[10] = 3; // minor 3 > the supported 0
+    let e = Pipeline::from_bytes(&bytes).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::ModelVersion { .. }), "{msg}");
+    assert!(msg.contains("1.3") && msg.contains("1.0"), "{msg}");
+    bytes[10] = 0;
+    bytes[8] = 2; // major 2
+    assert!(matches!(
+        Pipeline::from_bytes(&bytes).unwrap_err(),
+        Error::ModelVersion { .. }
+    ));
+}
+
+fn golden_dir(major: u16, minor: u16) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/v{major}.{minor}"))
+}
+
+/// Writes the golden files of the current format version (see the module docs).
+#[test]
+#[ignore = "writes tests/golden; run by hand when a new format version is released"]
+fn write_golden_files() {
+    let dir = golden_dir(FORMAT_MAJOR, FORMAT_MINOR);
+    std::fs::create_dir_all(&dir).unwrap();
+    for &kind in ModelConfig::type_names() {
+        // Golden files are never rewritten: only kinds without one get one.
+        if dir.join(format!("{kind}.expected.json")).exists() {
+            continue;
+        }
+        let (p, table) = fit(kind, STEPS);
+        let rows = table.take_rows(&(0..24).collect::<Vec<_>>()).unwrap();
+        let x = raw_rows(&p, &rows);
+        let (value, proba) = predict_all(&p, &x);
+        p.save(dir.join(format!("{kind}.amlis")), Encoding::Binary)
+            .unwrap();
+        p.save(dir.join(format!("{kind}.json")), Encoding::Json)
+            .unwrap();
+        let expected = json!({
+            "kind": kind,
+            "rows": x.outer_iter().map(|r| r.iter().map(|v| if v.is_nan() { None } else { Some(*v) }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "value": value,
+            "proba": proba,
+        });
+        std::fs::write(
+            dir.join(format!("{kind}.expected.json")),
+            serde_json::to_string_pretty(&expected).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// Every golden file of every format version still loads and predicts what it predicted
+/// when it was written.
+#[test]
+fn golden_files_keep_loading() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut checked = 0;
+    for version in std::fs::read_dir(&root).unwrap() {
+        let version = version.unwrap().path();
+        for entry in std::fs::read_dir(&version).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(kind) = name.strip_suffix(".expected.json") else {
+                continue;
+            };
+            let expected: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let rows: Vec<Vec<f64>> = expected["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(floats)
+                .collect();
+            let x = Array2::from_shape_vec(
+                (rows.len(), rows[0].len()),
+                rows.into_iter().flatten().collect(),
+            )
+            .unwrap();
+            for file in [format!("{kind}.amlis"), format!("{kind}.json")] {
+                let p = Pipeline::load(version.join(&file))
+                    .unwrap_or_else(|e| panic!("{}/{file}: {e}", version.display()));
+                assert_eq!(p.model().type_name(), kind);
+                let (value, proba) = predict_all(&p, &x);
+                for (what, got, want) in [
+                    ("value", value, floats(&expected["value"])),
+                    ("proba", proba, floats(&expected["proba"])),
+                ] {
+                    assert_eq!(got.len(), want.len(), "{file} {what}");
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(
+                            (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                            "{}/{file} {what}: {g} vs {w}",
+                            version.display()
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4, "only {checked} golden files found");
+    let current = golden_dir(FORMAT_MAJOR, FORMAT_MINOR);
+    for &kind in ModelConfig::type_names() {
+        if !current.join(format!("{kind}.amlis")).exists() {
+            eprintln!(
+                "note: no golden file for `{kind}` in {}; run `cargo test --test pipeline -- \
+                 --ignored write_golden_files` to add it",
+                current.display()
+            );
+        }
+    }
+}
