@@ -6,9 +6,11 @@
 //! Nocedal & Wright, algorithms 3.5 and 3.6); OWL-QN projects the direction and each trial
 //! point onto the current orthant and backtracks until the Armijo condition holds.
 //!
-//! Stopping follows SciPy's L-BFGS-B as scikit-learn calls it: the largest absolute entry
-//! of the (pseudo-)gradient at most `gtol`, or a relative decrease of the objective below
-//! `ftol`.
+//! Stopping: the largest absolute entry of the (pseudo-)gradient at most `gtol` (SciPy's
+//! `pgtol`, as scikit-learn passes `tol`), optionally a relative decrease of the objective
+//! below `ftol` (off by default: near the optimum objective values agree to rounding while
+//! the gradient still carries information, and the line search then decides on the
+//! directional derivative alone, so the gradient tolerance can be met tightly).
 
 /// Settings of one minimization.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +32,7 @@ impl Default for Options {
         Self {
             max_iter: 100,
             gtol: 1e-4,
-            ftol: 64.0 * f64::EPSILON,
+            ftol: 0.0,
             memory: 10,
             max_linesearch: 50,
         }
@@ -216,10 +218,10 @@ pub(crate) fn minimize(
     }
     for iter in 1..=opts.max_iter {
         hist.direction(&pg, &mut d);
-        if let Some(_w) = l1 {
-            // Keep only the components that descend along the pseudo-gradient.
-            for (di, pgi) in d.iter_mut().zip(&pg) {
-                if *di * *pgi >= 0.0 {
+        if let Some(w) = l1 {
+            // Keep only the penalized components that descend along the pseudo-gradient.
+            for ((di, pgi), wi) in d.iter_mut().zip(&pg).zip(w) {
+                if *wi > 0.0 && *di * *pgi >= 0.0 {
                     *di = 0.0;
                 }
             }
@@ -262,7 +264,7 @@ pub(crate) fn minimize(
         if max_abs(&pg) <= opts.gtol {
             return outcome(x, f, iter, true, false);
         }
-        if (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= opts.ftol {
+        if opts.ftol > 0.0 && (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= opts.ftol {
             return outcome(x, f, iter, true, false);
         }
     }
@@ -305,7 +307,17 @@ fn wolfe_search(
         let t = try_at(a);
         evals += 1;
         let dg = dot(&t.2, d);
-        if !t.1.is_finite() || t.1 > f0 + C1 * a * dg0 || (evals > 1 && t.1 >= f_prev) {
+        if flat(f0, t.1) && t.1.is_finite() {
+            // Values are equal to rounding: decide on the derivative alone (the approximate
+            // Wolfe conditions of Hager & Zhang).
+            if dg.abs() <= -C2 * dg0 {
+                return Some(t);
+            }
+        }
+        if !t.1.is_finite()
+            || (t.1 > f0 + C1 * a * dg0 && !flat(f0, t.1))
+            || (evals > 1 && t.1 >= f_prev && !flat(f_prev, t.1))
+        {
             lo = (a_prev, f_prev, dg_prev);
             hi = (a, t.1, dg);
             break;
@@ -331,7 +343,11 @@ fn wolfe_search(
         let t = try_at(a);
         evals += 1;
         let dg = dot(&t.2, d);
-        if !t.1.is_finite() || t.1 > f0 + C1 * a * dg0 || t.1 >= lo.1 {
+        let is_flat = t.1.is_finite() && flat(f0, t.1);
+        if is_flat && dg.abs() <= -C2 * dg0 {
+            return Some(t);
+        }
+        if !t.1.is_finite() || (!is_flat && (t.1 > f0 + C1 * a * dg0 || t.1 >= lo.1)) {
             hi = (a, t.1, dg);
         } else {
             if dg.abs() <= -C2 * dg0 {
@@ -349,6 +365,12 @@ fn wolfe_search(
     }
     // Accept a point with sufficient decrease even if curvature was not met.
     best.filter(|t| t.1 < f0)
+}
+
+/// Whether two objective values are equal up to rounding, where comparing them says
+/// nothing and the line search must look at the derivative instead.
+fn flat(f0: f64, f1: f64) -> bool {
+    (f1 - f0).abs() <= 1e-12 * f0.abs().max(f1.abs())
 }
 
 /// The minimizer of the cubic through two points with values and slopes, safeguarded to
@@ -389,17 +411,24 @@ fn orthant_search(
 ) -> Option<Trial> {
     const C1: f64 = 1e-4;
     let n = x.len();
-    let orthant: Vec<f64> = x
-        .iter()
-        .zip(pg)
-        .map(|(&xi, &pgi)| if xi != 0.0 { xi.signum() } else { -pgi.signum() })
+    // Unpenalized coordinates (weight 0) are free: no orthant constraint.
+    let orthant: Vec<f64> = (0..n)
+        .map(|i| {
+            if l1[i] == 0.0 {
+                0.0
+            } else if x[i] != 0.0 {
+                x[i].signum()
+            } else {
+                -pg[i].signum()
+            }
+        })
         .collect();
     let mut a = step0;
     for _ in 0..max_eval {
         let xt: Vec<f64> = (0..n)
             .map(|i| {
                 let v = x[i] + a * d[i];
-                if v * orthant[i] > 0.0 {
+                if orthant[i] == 0.0 || v * orthant[i] > 0.0 {
                     v
                 } else {
                     0.0
@@ -411,6 +440,16 @@ fn orthant_search(
         let decrease: f64 = (0..n).map(|i| pg[i] * (xt[i] - x[i])).sum();
         if ft.is_finite() && ft <= f0 + C1 * decrease {
             return Some((xt, ft, gt));
+        }
+        if ft.is_finite() && flat(f0, ft) {
+            // Values equal to rounding: accept when the pseudo-gradient along the step has
+            // shrunk (the derivative test of the approximate Wolfe conditions).
+            let mut pg_new = vec![0.0; n];
+            pseudo_gradient(&xt, &gt, l1, &mut pg_new);
+            let slope_new: f64 = (0..n).map(|i| pg_new[i] * (xt[i] - x[i])).sum();
+            if decrease < 0.0 && slope_new.abs() <= 0.9 * decrease.abs() {
+                return Some((xt, ft, gt));
+            }
         }
         a *= 0.5;
     }

@@ -211,7 +211,8 @@ pub struct LogisticRegressionModel {
     /// Coefficients: one row for two classes (class 1 is positive), one row per class
     /// otherwise; `p` columns.
     pub coef: Array2<f64>,
-    /// Intercepts, one per coefficient row (zeros without `fit_intercept`).
+    /// Intercepts, one per coefficient row (zeros without `fit_intercept`; centred to sum
+    /// to zero for a multinomial model, as they are defined up to a common shift).
     pub intercept: Array1<f64>,
     /// Class labels; prediction `i` means `classes[i]`.
     pub classes: Vec<String>,
@@ -299,7 +300,13 @@ impl Trainer for LogisticRegression {
         let coef = Array2::from_shape_vec((k, p), out.x[..k * p].to_vec())
             .map_err(|e| Error::shape(CTX, format!("{k}x{p}"), e))?;
         let intercept = if self.fit_intercept {
-            Array1::from(out.x[k * p..].to_vec())
+            let mut b = Array1::from(out.x[k * p..].to_vec());
+            if k > 1 {
+                // Softmax intercepts are defined up to a common shift: report them centred.
+                let mean = b.sum() / k as f64;
+                b.mapv_inplace(|v| v - mean);
+            }
+            b
         } else {
             Array1::zeros(k)
         };
