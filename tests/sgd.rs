@@ -80,8 +80,8 @@ fn regressor_converges_to_the_ridge_optimum() {
         .alpha(alpha)
         .learning_rate(LearningRate::Constant)
         .eta0(0.002)
-        .average(Average::Flag(true))
-        .max_iter(300)
+        .average(Average::From(400 * 100))
+        .max_iter(400)
         .tol(None)
         .random_state(3)
         .fit(&data)
@@ -91,7 +91,7 @@ fn regressor_converges_to_the_ridge_optimum() {
         assert!((a - b).abs() < 2e-3 * scale, "coef {a} vs ridge {b}");
     }
     assert!((model.intercept - b_star).abs() < 2e-3 * scale, "{} vs {b_star}", model.intercept);
-    assert_eq!(model.n_iter, 300);
+    assert_eq!(model.n_iter, 400);
 }
 
 #[test]
@@ -102,10 +102,9 @@ fn log_loss_classifier_reaches_the_logistic_optimum() {
     let sgd = SgdClassifier::default()
         .loss(SgdLoss::LogLoss)
         .alpha(alpha)
-        .learning_rate(LearningRate::Constant)
-        .eta0(0.002)
-        .average(Average::Flag(true))
-        .max_iter(300)
+        .learning_rate(LearningRate::Optimal)
+        .average(Average::From(569 * 200))
+        .max_iter(1000)
         .tol(None)
         .random_state(1)
         .fit(&data)
@@ -114,14 +113,14 @@ fn log_loss_classifier_reaches_the_logistic_optimum() {
     let lr = LogisticRegression::default().c(1.0 / (alpha * n)).tol(1e-10).max_iter(1000).fit(&data).unwrap();
     let scale = lr.coef.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for (a, b) in sgd.coef.iter().zip(lr.coef.iter()) {
-        assert!((a - b).abs() < 1e-2 * scale, "sgd {a} vs logistic {b}");
+        assert!((a - b).abs() < 3e-3 * scale, "sgd {a} vs logistic {b}");
     }
-    assert!((sgd.intercept[0] - lr.intercept[0]).abs() < 1e-2 * scale);
+    assert!((sgd.intercept[0] - lr.intercept[0]).abs() < 3e-3 * scale);
     let x = data.features();
     let p1 = sgd.predict_proba(x.view()).unwrap();
     let p2 = lr.predict_proba(x.view()).unwrap();
     let worst = p1.iter().zip(p2.iter()).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-    assert!(worst < 0.02, "probabilities differ by {worst}");
+    assert!(worst < 5e-3, "probabilities differ by {worst}");
 }
 
 #[test]
