@@ -33,7 +33,9 @@ fn make_classification(n: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
         let u2: f64 = rng.gen();
         (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
     };
-    let centre: Vec<f64> = (0..INFORMATIVE).map(|j| if j % 2 == 0 { 0.6 } else { -0.4 }).collect();
+    let centre: Vec<f64> = (0..INFORMATIVE)
+        .map(|j| if j % 2 == 0 { 0.6 } else { -0.4 })
+        .collect();
     let mix: Vec<f64> = (0..INFORMATIVE * 10).map(|_| normal() * 0.5).collect();
     let mut x = Array2::zeros((n, P));
     let mut y = Array1::zeros(n);
@@ -44,14 +46,20 @@ fn make_classification(n: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
             x[[i, j]] = sign * centre[j] + normal();
         }
         for r in 0..10 {
-            let v: f64 = (0..INFORMATIVE).map(|j| mix[r * INFORMATIVE + j] * x[[i, j]]).sum();
+            let v: f64 = (0..INFORMATIVE)
+                .map(|j| mix[r * INFORMATIVE + j] * x[[i, j]])
+                .sum();
             x[[i, INFORMATIVE + r]] = v;
         }
         for j in INFORMATIVE + 10..P {
             x[[i, j]] = normal();
         }
         let flip = normal().abs() > 2.576; // ~1%
-        y[i] = if flip { 1.0 - class as f64 } else { class as f64 };
+        y[i] = if flip {
+            1.0 - class as f64
+        } else {
+            class as f64
+        };
     }
     (x, y)
 }
@@ -89,7 +97,9 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("logistic");
     g.sample_size(10);
-    g.bench_function("fit_lbfgs_160000x50", |b| b.iter(|| trainer.fit(&data).unwrap()));
+    g.bench_function("fit_lbfgs_160000x50", |b| {
+        b.iter(|| trainer.fit(&data).unwrap())
+    });
 
     let (xp, _) = make_classification(200_000, 1);
     let mut out = vec![0.0; 200_000 * 2];

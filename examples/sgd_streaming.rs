@@ -28,7 +28,11 @@ struct Running {
 
 impl Running {
     fn new(k: usize) -> Self {
-        Self { n: 0.0, mean: vec![0.0; k], m2: vec![0.0; k] }
+        Self {
+            n: 0.0,
+            mean: vec![0.0; k],
+            m2: vec![0.0; k],
+        }
     }
     fn push(&mut self, v: &[f64]) {
         self.n += 1.0;
@@ -39,7 +43,10 @@ impl Running {
         }
     }
     fn std(&self) -> Vec<f64> {
-        self.m2.iter().map(|s| (s / self.n).sqrt().max(1e-12)).collect()
+        self.m2
+            .iter()
+            .map(|s| (s / self.n).sqrt().max(1e-12))
+            .collect()
     }
 }
 
@@ -93,18 +100,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let sd = stats.std();
     let mean = stats.mean.clone();
-    println!("pass 1: {n_rows} rows, price mean {:.1} sd {:.1}", mean[6], sd[6]);
+    println!(
+        "pass 1: {n_rows} rows, price mean {:.1} sd {:.1}",
+        mean[6], sd[6]
+    );
 
     // Standardized features and target of the training (or holdout) rows of a chunk.
     let standardize = |chunk: &[(usize, [f64; 6], f64)], holdout: bool| {
-        let rows: Vec<&(usize, [f64; 6], f64)> =
-            chunk.iter().filter(|(i, _, _)| (i % 10 == 0) == holdout).collect();
+        let rows: Vec<&(usize, [f64; 6], f64)> = chunk
+            .iter()
+            .filter(|(i, _, _)| (i % 10 == 0) == holdout)
+            .collect();
         let x = Array2::from_shape_fn((rows.len(), 6), |(r, j)| (rows[r].1[j] - mean[j]) / sd[j]);
         let y = Array1::from_iter(rows.iter().map(|r| (r.2 - mean[6]) / sd[6]));
         (x, y)
     };
 
-    let params = SgdRegressor::default().alpha(1e-5).eta0(0.01).random_state(0);
+    let params = SgdRegressor::default()
+        .alpha(1e-5)
+        .eta0(0.01)
+        .random_state(0);
     let mut state = SgdRegressorState::new(params, 6, 0)?;
     for epoch in 1..=3 {
         let mut chunks = 0;
@@ -136,6 +151,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let model = state.model()?;
-    println!("coefficients (standardized units): {:?}", model.coef.to_vec());
+    println!(
+        "coefficients (standardized units): {:?}",
+        model.coef.to_vec()
+    );
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use amlis::data::{DenseDataset, Task};
 use amlis::linear::logistic::{ClassWeight, LogisticRegression, Penalty, Solver};
 use amlis::traits::{Control, Dataset, FitContext, Predictor, ProbabilisticPredictor, Trainer};
-use ndarray::{s, Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2};
 use serde_json::Value;
 
 mod linear_data;
@@ -64,8 +64,10 @@ fn trainer_for(case: &Value) -> LogisticRegression {
     match case.get("class_weight") {
         Some(Value::String(s)) if s == "balanced" => t = t.class_weight(ClassWeight::balanced()),
         Some(Value::Object(m)) => {
-            let map: BTreeMap<String, f64> =
-                m.iter().map(|(k, v)| (k.clone(), v.as_f64().unwrap())).collect();
+            let map: BTreeMap<String, f64> = m
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+                .collect();
             t = t.class_weight(ClassWeight::Map(map));
         }
         _ => {}
@@ -75,7 +77,13 @@ fn trainer_for(case: &Value) -> LogisticRegression {
 
 /// Sample weights 1 + i % 5, zero on every 7th row (as the generator).
 fn weights(n: usize) -> Array1<f64> {
-    Array1::from_iter((0..n).map(|i| if i % 7 == 0 { 0.0 } else { 1.0 + (i % 5) as f64 }))
+    Array1::from_iter((0..n).map(|i| {
+        if i % 7 == 0 {
+            0.0
+        } else {
+            1.0 + (i % 5) as f64
+        }
+    }))
 }
 
 #[test]
@@ -90,7 +98,11 @@ fn matches_scikit_learn_fixtures() {
             data = data.with_weights(weights(n)).unwrap();
         }
         let model = trainer_for(case).fit(&data).unwrap();
-        assert!(model.converged, "{name}: not converged after {}", model.n_iter);
+        assert!(
+            model.converged,
+            "{name}: not converged after {}",
+            model.n_iter
+        );
         let classes: Vec<String> = serde_json::from_value(case["classes"].clone()).unwrap();
         assert_eq!(model.classes, classes, "{name}");
 
@@ -110,20 +122,31 @@ fn matches_scikit_learn_fixtures() {
         }
         let proba_ref = matrix(&case["proba"]);
         let x = data.features();
-        let proba = model.predict_proba(x.slice(s![..proba_ref.nrows(), ..])).unwrap();
+        let proba = model
+            .predict_proba(x.slice(s![..proba_ref.nrows(), ..]))
+            .unwrap();
         let perr = proba
             .iter()
             .zip(proba_ref.iter())
             .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-        worst.push(format!("{name}: coef {err:.2e} proba {perr:.2e} iters {}", model.n_iter));
-        assert!(err < 1e-6, "{name}: coefficients differ by {err:e} (relative)");
+        worst.push(format!(
+            "{name}: coef {err:.2e} proba {perr:.2e} iters {}",
+            model.n_iter
+        ));
+        assert!(
+            err < 1e-6,
+            "{name}: coefficients differ by {err:e} (relative)"
+        );
         assert!(perr < 1e-6, "{name}: probabilities differ by {perr:e}");
 
         let pred = model.predict(x.view()).unwrap();
         let y = data.targets().unwrap();
         let acc = pred.iter().zip(y.iter()).filter(|(a, b)| a == b).count() as f64 / y.len() as f64;
         let acc_ref = case["accuracy"].as_f64().unwrap();
-        assert!((acc - acc_ref).abs() < 1e-9, "{name}: accuracy {acc} vs {acc_ref}");
+        assert!(
+            (acc - acc_ref).abs() < 1e-9,
+            "{name}: accuracy {acc} vs {acc_ref}"
+        );
     }
     eprintln!("{}", worst.join("\n"));
 }
@@ -193,7 +216,10 @@ fn callback_sees_every_iteration_and_can_stop() {
 #[test]
 fn max_iter_reached_is_recorded() {
     let data = dataset("digits");
-    let model = LogisticRegression::default().max_iter(3).fit(&data).unwrap();
+    let model = LogisticRegression::default()
+        .max_iter(3)
+        .fit(&data)
+        .unwrap();
     assert_eq!(model.n_iter, 3);
     assert!(!model.converged);
 }
@@ -205,10 +231,15 @@ fn degenerate_inputs_are_errors() {
     let one = DenseDataset::new(
         x.clone(),
         Some(Array1::zeros(6)),
-        Task::Classification { classes: vec!["a".into(), "b".into()] },
+        Task::Classification {
+            classes: vec!["a".into(), "b".into()],
+        },
     )
     .unwrap();
-    let err = LogisticRegression::default().fit(&one).unwrap_err().to_string();
+    let err = LogisticRegression::default()
+        .fit(&one)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("at least 2 classes"), "{err}");
 
     // NaN names row and column.
@@ -227,8 +258,14 @@ fn degenerate_inputs_are_errors() {
 
     // Categorical features point to one-hot encoding.
     let peng = classification("penguins.csv", "species");
-    let err = LogisticRegression::default().fit(&peng).unwrap_err().to_string();
-    assert!(err.contains("one_hot_encoder") || err.contains("finite"), "{err}");
+    let err = LogisticRegression::default()
+        .fit(&peng)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("one_hot_encoder") || err.contains("finite"),
+        "{err}"
+    );
 
     // Regression targets.
     let reg = DenseDataset::regression(x.clone(), Array1::zeros(6)).unwrap();
@@ -236,16 +273,31 @@ fn degenerate_inputs_are_errors() {
 
     // Bad hyperparameters are named before any work.
     let ok = DenseDataset::classification(x.clone(), y.clone()).unwrap();
-    let err = LogisticRegression::default().c(0.0).fit(&ok).unwrap_err().to_string();
+    let err = LogisticRegression::default()
+        .c(0.0)
+        .fit(&ok)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`C`") && err.contains("> 0"), "{err}");
-    let err = LogisticRegression::default().max_iter(0).fit(&ok).unwrap_err().to_string();
+    let err = LogisticRegression::default()
+        .max_iter(0)
+        .fit(&ok)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("max_iter"), "{err}");
-    let err = LogisticRegression::default().tol(-1.0).fit(&ok).unwrap_err().to_string();
+    let err = LogisticRegression::default()
+        .tol(-1.0)
+        .fit(&ok)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("tol"), "{err}");
 
     // All weight on one class.
     let w = Array1::from(vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
-    let wd = DenseDataset::classification(x.clone(), y.clone()).unwrap().with_weights(w).unwrap();
+    let wd = DenseDataset::classification(x.clone(), y.clone())
+        .unwrap()
+        .with_weights(w)
+        .unwrap();
     assert!(LogisticRegression::default().fit(&wd).is_err());
 
     // Wrong column count at predict.
@@ -286,9 +338,15 @@ fn model_round_trips_through_json() {
     let data = dataset("iris");
     let model = LogisticRegression::default().fit(&data).unwrap();
     let text = serde_json::to_string(&model).unwrap();
-    let back: amlis::linear::logistic::LogisticRegressionModel = serde_json::from_str(&text).unwrap();
+    let back: amlis::linear::logistic::LogisticRegressionModel =
+        serde_json::from_str(&text).unwrap();
     assert_eq!(model.classes, back.classes);
-    for (a, b) in model.coef.iter().chain(&model.intercept).zip(back.coef.iter().chain(&back.intercept)) {
+    for (a, b) in model
+        .coef
+        .iter()
+        .chain(&model.intercept)
+        .zip(back.coef.iter().chain(&back.intercept))
+    {
         assert!((a - b).abs() <= 1e-15 * a.abs().max(1.0), "{a} vs {b}");
     }
 }

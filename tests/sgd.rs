@@ -20,7 +20,9 @@ use linear_data::{classification, rebuild, standardize, standardized};
 fn regression_problem(n: usize, p: usize) -> (DenseDataset, Vec<f64>) {
     let mut rng = amlis::rng::for_task(11, 0);
     let beta: Vec<f64> = (0..p).map(|j| (j as f64 - 2.0) * 0.7).collect();
-    let x = Array2::from_shape_fn((n, p), |_| (0..3).map(|_| rng.gen::<f64>() - 0.5).sum::<f64>() * 2.0);
+    let x = Array2::from_shape_fn((n, p), |_| {
+        (0..3).map(|_| rng.gen::<f64>() - 0.5).sum::<f64>() * 2.0
+    });
     let y = Array1::from_iter(x.outer_iter().map(|r| {
         r.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>() + 1.0 + 0.1 * (rng.gen::<f64>() - 0.5)
     }));
@@ -31,7 +33,9 @@ fn regression_problem(n: usize, p: usize) -> (DenseDataset, Vec<f64>) {
 fn solve(mut a: Array2<f64>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for k in 0..n {
-        let piv = (k..n).max_by(|&i, &j| a[[i, k]].abs().total_cmp(&a[[j, k]].abs())).unwrap();
+        let piv = (k..n)
+            .max_by(|&i, &j| a[[i, k]].abs().total_cmp(&a[[j, k]].abs()))
+            .unwrap();
         for j in 0..n {
             a.swap([k, j], [piv, j]);
         }
@@ -90,7 +94,11 @@ fn regressor_converges_to_the_ridge_optimum() {
     for (a, b) in model.coef.iter().zip(&w_star) {
         assert!((a - b).abs() < 2e-3 * scale, "coef {a} vs ridge {b}");
     }
-    assert!((model.intercept - b_star).abs() < 2e-3 * scale, "{} vs {b_star}", model.intercept);
+    assert!(
+        (model.intercept - b_star).abs() < 2e-3 * scale,
+        "{} vs {b_star}",
+        model.intercept
+    );
     assert_eq!(model.n_iter, 400);
 }
 
@@ -110,7 +118,12 @@ fn log_loss_classifier_reaches_the_logistic_optimum() {
         .fit(&data)
         .unwrap();
     // Same objective: mean log-loss + alpha/2 ‖w‖²  <=>  C = 1 / (alpha n).
-    let lr = LogisticRegression::default().c(1.0 / (alpha * n)).tol(1e-10).max_iter(1000).fit(&data).unwrap();
+    let lr = LogisticRegression::default()
+        .c(1.0 / (alpha * n))
+        .tol(1e-10)
+        .max_iter(1000)
+        .fit(&data)
+        .unwrap();
     let scale = lr.coef.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for (a, b) in sgd.coef.iter().zip(lr.coef.iter()) {
         assert!((a - b).abs() < 3e-3 * scale, "sgd {a} vs logistic {b}");
@@ -119,7 +132,10 @@ fn log_loss_classifier_reaches_the_logistic_optimum() {
     let x = data.features();
     let p1 = sgd.predict_proba(x.view()).unwrap();
     let p2 = lr.predict_proba(x.view()).unwrap();
-    let worst = p1.iter().zip(p2.iter()).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let worst = p1
+        .iter()
+        .zip(p2.iter())
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
     assert!(worst < 5e-3, "probabilities differ by {worst}");
 }
 
@@ -135,7 +151,8 @@ fn partial_fit_epochs_equal_fit_without_shuffle() {
                 .tol(None)
                 .max_iter(4);
             let fitted = params.fit(&data).unwrap();
-            let mut state = SgdClassifierState::new(params, data.task().classes().to_vec(), 13, 0).unwrap();
+            let mut state =
+                SgdClassifierState::new(params, data.task().classes().to_vec(), 13, 0).unwrap();
             for _ in 0..4 {
                 state.partial_fit(&data).unwrap();
             }
@@ -182,7 +199,11 @@ fn accuracy(model: &impl Predictor, data: &DenseDataset) -> f64 {
 
 #[test]
 fn accuracy_comparable_to_scikit_learn() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sgd_accuracy.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sgd_accuracy.json"
+    ))
+    .unwrap();
     let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
     for case in fx["cases"].as_array().unwrap() {
         let data = match case["dataset"].as_str().unwrap() {
@@ -193,18 +214,32 @@ fn accuracy_comparable_to_scikit_learn() {
         };
         let loss: SgdLoss = serde_json::from_value(case["loss"].clone()).unwrap();
         let acc: f64 = (0..5)
-            .map(|seed| accuracy(&SgdClassifier::default().loss(loss).random_state(seed).fit(&data).unwrap(), &data))
+            .map(|seed| {
+                accuracy(
+                    &SgdClassifier::default()
+                        .loss(loss)
+                        .random_state(seed)
+                        .fit(&data)
+                        .unwrap(),
+                    &data,
+                )
+            })
             .sum::<f64>()
             / 5.0;
         let reference = case["accuracy"].as_f64().unwrap();
-        assert!(acc >= reference - 0.02, "{case}: amlis {acc:.4} vs scikit-learn {reference:.4}");
+        assert!(
+            acc >= reference - 0.02,
+            "{case}: amlis {acc:.4} vs scikit-learn {reference:.4}"
+        );
     }
 }
 
 #[test]
 fn same_model_for_any_thread_count() {
     let data = standardized("iris.csv", "species");
-    let t = SgdClassifier::default().loss(SgdLoss::ModifiedHuber).random_state(5);
+    let t = SgdClassifier::default()
+        .loss(SgdLoss::ModifiedHuber)
+        .random_state(5);
     let a = t.fit_with(&data, &FitContext::new().n_threads(1)).unwrap();
     let b = t.fit_with(&data, &FitContext::new().n_threads(3)).unwrap();
     assert_eq!(a, b);
@@ -215,7 +250,12 @@ fn same_model_for_any_thread_count() {
 #[test]
 fn early_stopping_and_schedules() {
     let data = standardized("breast_cancer.csv", "diagnosis");
-    for lr in [LearningRate::Optimal, LearningRate::Invscaling, LearningRate::Adaptive, LearningRate::Constant] {
+    for lr in [
+        LearningRate::Optimal,
+        LearningRate::Invscaling,
+        LearningRate::Adaptive,
+        LearningRate::Constant,
+    ] {
         let model = SgdClassifier::default()
             .loss(SgdLoss::LogLoss)
             .learning_rate(lr)
@@ -228,12 +268,25 @@ fn early_stopping_and_schedules() {
         assert!(accuracy(&model, &data) > 0.95, "{lr:?}");
     }
     let (reg, _) = regression_problem(500, 3);
-    for loss in [SgdLoss::SquaredError, SgdLoss::Huber, SgdLoss::EpsilonInsensitive] {
-        let model = SgdRegressor::default().loss(loss).early_stopping(true).fit(&reg).unwrap();
+    for loss in [
+        SgdLoss::SquaredError,
+        SgdLoss::Huber,
+        SgdLoss::EpsilonInsensitive,
+    ] {
+        let model = SgdRegressor::default()
+            .loss(loss)
+            .early_stopping(true)
+            .fit(&reg)
+            .unwrap();
         let x = reg.features();
         let pred = model.predict(x.view()).unwrap();
         let y = reg.targets().unwrap();
-        let mse = pred.iter().zip(y.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / 500.0;
+        let mse = pred
+            .iter()
+            .zip(y.iter())
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            / 500.0;
         assert!(mse < 0.05, "{loss:?}: mse {mse}");
     }
 }
@@ -247,8 +300,16 @@ fn l1_penalty_gives_exact_zeros() {
     let noise = Array2::from_shape_fn((500, 3), |_| rng.gen::<f64>() - 0.5);
     let x = ndarray::concatenate![ndarray::Axis(1), x0, noise];
     let d = DenseDataset::regression(x, data.targets().unwrap()).unwrap();
-    let model = SgdRegressor::default().penalty(SgdPenalty::L1).alpha(0.05).fit(&d).unwrap();
-    assert!(model.coef.slice(s![5..]).iter().all(|&v| v == 0.0), "{:?}", model.coef);
+    let model = SgdRegressor::default()
+        .penalty(SgdPenalty::L1)
+        .alpha(0.05)
+        .fit(&d)
+        .unwrap();
+    assert!(
+        model.coef.slice(s![5..]).iter().all(|&v| v == 0.0),
+        "{:?}",
+        model.coef
+    );
     // Column 2 has β = 0 as well.
     assert_eq!(model.coef[2], 0.0);
 }
@@ -258,7 +319,10 @@ fn probabilities_only_for_probabilistic_losses() {
     let data = standardized("iris.csv", "species");
     let x = data.features();
     let hinge = SgdClassifier::default().fit(&data).unwrap();
-    assert!(matches!(hinge.predict_proba(x.view()), Err(amlis::Error::Unsupported(_))));
+    assert!(matches!(
+        hinge.predict_proba(x.view()),
+        Err(amlis::Error::Unsupported(_))
+    ));
     for loss in [SgdLoss::LogLoss, SgdLoss::ModifiedHuber] {
         let m = SgdClassifier::default().loss(loss).fit(&data).unwrap();
         let p = m.predict_proba(x.view()).unwrap();
@@ -272,7 +336,11 @@ fn probabilities_only_for_probabilistic_losses() {
 fn class_weight_shifts_the_boundary() {
     let data = standardized("breast_cancer.csv", "diagnosis");
     let x = data.features();
-    let base = SgdClassifier::default().loss(SgdLoss::LogLoss).random_state(0).fit(&data).unwrap();
+    let base = SgdClassifier::default()
+        .loss(SgdLoss::LogLoss)
+        .random_state(0)
+        .fit(&data)
+        .unwrap();
     let mut map = std::collections::BTreeMap::new();
     map.insert("malignant".to_string(), 10.0);
     let heavy = SgdClassifier::default()
@@ -291,10 +359,16 @@ fn degenerate_inputs_are_errors() {
     let one = DenseDataset::new(
         x.clone(),
         Some(Array1::zeros(6)),
-        Task::Classification { classes: vec!["a".into(), "b".into()] },
+        Task::Classification {
+            classes: vec!["a".into(), "b".into()],
+        },
     )
     .unwrap();
-    assert!(SgdClassifier::default().fit(&one).unwrap_err().to_string().contains("at least 2 classes"));
+    assert!(SgdClassifier::default()
+        .fit(&one)
+        .unwrap_err()
+        .to_string()
+        .contains("at least 2 classes"));
     let mut xn = x.clone();
     xn[[2, 0]] = f64::INFINITY;
     let reg = DenseDataset::regression(xn, Array1::zeros(6)).unwrap();
@@ -306,15 +380,29 @@ fn degenerate_inputs_are_errors() {
         other => panic!("{other}"),
     }
     let reg = DenseDataset::regression(x.clone(), Array1::zeros(6)).unwrap();
-    let err = SgdRegressor::default().loss(SgdLoss::Hinge).fit(&reg).unwrap_err().to_string();
+    let err = SgdRegressor::default()
+        .loss(SgdLoss::Hinge)
+        .fit(&reg)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("loss"), "{err}");
-    let err = SgdRegressor::default().max_iter(0).fit(&reg).unwrap_err().to_string();
+    let err = SgdRegressor::default()
+        .max_iter(0)
+        .fit(&reg)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("max_iter"), "{err}");
-    let err = SgdClassifier::default().alpha(0.0).fit(&one).unwrap_err().to_string();
+    let err = SgdClassifier::default()
+        .alpha(0.0)
+        .fit(&one)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("alpha"), "{err}");
     // Streaming chunk with other classes / columns.
     let data = classification("iris.csv", "species");
-    let mut st = SgdClassifierState::new(SgdClassifier::default(), vec!["a".into(), "b".into()], 4, 0).unwrap();
+    let mut st =
+        SgdClassifierState::new(SgdClassifier::default(), vec!["a".into(), "b".into()], 4, 0)
+            .unwrap();
     assert!(st.partial_fit(&data).is_err());
     let mut st = SgdRegressorState::new(SgdRegressor::default(), 3, 0).unwrap();
     assert!(st.partial_fit(&reg).is_err());

@@ -24,12 +24,21 @@ pub fn table(file: &str) -> Table {
         .map(|(name, vals)| {
             let nums: Option<Vec<f64>> = vals
                 .iter()
-                .map(|v| if v.is_empty() { Some(f64::NAN) } else { v.parse().ok() })
+                .map(|v| {
+                    if v.is_empty() {
+                        Some(f64::NAN)
+                    } else {
+                        v.parse().ok()
+                    }
+                })
                 .collect();
             let col = match nums {
                 Some(n) => Column::numeric(n),
                 None => Column::categorical_from(
-                    &vals.iter().map(|v| (!v.is_empty()).then_some(v.as_str())).collect::<Vec<_>>(),
+                    &vals
+                        .iter()
+                        .map(|v| (!v.is_empty()).then_some(v.as_str()))
+                        .collect::<Vec<_>>(),
                 ),
             };
             (name, col)

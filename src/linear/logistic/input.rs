@@ -92,7 +92,10 @@ pub(crate) fn check_finite(x: ArrayView2<'_, f64>, names: &[String], context: &s
 
 /// The class index of every row, checked against the dataset's classification task.
 /// Returns the indices and the class labels.
-pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<usize>, Vec<String>)> {
+pub(crate) fn class_targets(
+    data: &dyn Dataset,
+    context: &str,
+) -> Result<(Vec<usize>, Vec<String>)> {
     let classes = data.task().classes().to_vec();
     if !data.task().is_classification() {
         return Err(Error::InvalidArgument(format!(
@@ -132,7 +135,11 @@ pub(crate) fn sample_weights(
         None => vec![1.0; y.len()],
     };
     if w.len() != y.len() {
-        return Err(Error::shape("sample weights", format!("{} values", y.len()), w.len()));
+        return Err(Error::shape(
+            "sample weights",
+            format!("{} values", y.len()),
+            w.len(),
+        ));
     }
     let per_class = class_weights(&w, y, classes, class_weight)?;
     for (wi, &c) in w.iter_mut().zip(y) {
@@ -190,7 +197,12 @@ pub(crate) fn class_weights(
 }
 
 /// Checks that at least two classes carry positive weight.
-pub(crate) fn check_two_classes(y: &[usize], w: &[f64], classes: &[String], context: &str) -> Result<()> {
+pub(crate) fn check_two_classes(
+    y: &[usize],
+    w: &[f64],
+    classes: &[String],
+    context: &str,
+) -> Result<()> {
     let mut seen: Vec<bool> = vec![false; classes.len()];
     for (&c, &s) in y.iter().zip(w) {
         if s > 0.0 {
@@ -199,7 +211,12 @@ pub(crate) fn check_two_classes(y: &[usize], w: &[f64], classes: &[String], cont
             }
         }
     }
-    let present: Vec<&String> = classes.iter().zip(&seen).filter(|(_, s)| **s).map(|(c, _)| c).collect();
+    let present: Vec<&String> = classes
+        .iter()
+        .zip(&seen)
+        .filter(|(_, s)| **s)
+        .map(|(c, _)| c)
+        .collect();
     if present.len() < 2 {
         return Err(Error::InvalidArgument(format!(
             "{context} needs samples of at least 2 classes with positive weight; found only {present:?}"
@@ -211,7 +228,11 @@ pub(crate) fn check_two_classes(y: &[usize], w: &[f64], classes: &[String], cont
 /// Checks the column count of a prediction input.
 pub(crate) fn check_columns(x: ArrayView2<'_, f64>, expected: usize, context: &str) -> Result<()> {
     if x.ncols() != expected {
-        return Err(Error::shape(context, format!("{expected} feature columns"), x.ncols()));
+        return Err(Error::shape(
+            context,
+            format!("{expected} feature columns"),
+            x.ncols(),
+        ));
     }
     Ok(())
 }

@@ -44,14 +44,10 @@ impl Default for Options {
 pub(crate) struct Outcome {
     /// The minimizer found.
     pub x: Vec<f64>,
-    /// The objective at `x` (L1 term included).
-    pub f: f64,
     /// Quasi-Newton iterations done.
     pub n_iter: usize,
     /// Whether a stopping criterion (not the iteration budget) ended the run.
     pub converged: bool,
-    /// Whether the per-iteration callback asked to stop.
-    pub stopped: bool,
 }
 
 /// What the per-iteration callback answers.
@@ -131,7 +127,11 @@ impl History {
         if self.len > 0 {
             let i = (self.start + self.len - 1) % m;
             let yy = dot(&self.y[i], &self.y[i]);
-            let gamma = if yy > 0.0 { 1.0 / (self.rho[i] * yy) } else { 1.0 };
+            let gamma = if yy > 0.0 {
+                1.0 / (self.rho[i] * yy)
+            } else {
+                1.0
+            };
             d.iter_mut().for_each(|v| *v *= gamma);
         }
         for k in 0..self.len {
@@ -142,7 +142,7 @@ impl History {
     }
 }
 
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
@@ -198,12 +198,10 @@ pub(crate) fn minimize(
     let mut pg = vec![0.0; n];
     let mut d = vec![0.0; n];
     let mut hist = History::new(opts.memory);
-    let outcome = |x: Vec<f64>, f: f64, n_iter: usize, converged: bool, stopped: bool| Outcome {
+    let outcome = |x: Vec<f64>, n_iter: usize, converged: bool| Outcome {
         x,
-        f,
         n_iter,
         converged,
-        stopped,
     };
     let proj = |x: &[f64], g: &[f64], pg: &mut [f64]| match l1 {
         Some(w) => pseudo_gradient(x, g, w, pg),
@@ -211,10 +209,10 @@ pub(crate) fn minimize(
     };
     proj(&x, &g, &mut pg);
     if !f.is_finite() {
-        return outcome(x, f, 0, false, false);
+        return outcome(x, 0, false);
     }
     if max_abs(&pg) <= opts.gtol {
-        return outcome(x, f, 0, true, false);
+        return outcome(x, 0, true);
     }
     for iter in 1..=opts.max_iter {
         hist.direction(&pg, &mut d);
@@ -248,7 +246,7 @@ pub(crate) fn minimize(
             // The line search could not decrease the objective: numerically at the optimum
             // when the gradient is small, otherwise a failure.
             let ok = max_abs(&pg) <= opts.gtol.max(1e-12) * 10.0;
-            return outcome(x, f, iter - 1, ok, false);
+            return outcome(x, iter - 1, ok);
         };
         let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
         let yv: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
@@ -259,17 +257,16 @@ pub(crate) fn minimize(
         g = g_new;
         proj(&x, &g, &mut pg);
         if on_iter(iter, f) == Step::Stop {
-            return outcome(x, f, iter, false, true);
+            return outcome(x, iter, false);
         }
         if max_abs(&pg) <= opts.gtol {
-            return outcome(x, f, iter, true, false);
+            return outcome(x, iter, true);
         }
         if opts.ftol > 0.0 && (f_old - f) / f_old.abs().max(f.abs()).max(1.0) <= opts.ftol {
-            return outcome(x, f, iter, true, false);
+            return outcome(x, iter, true);
         }
     }
-    let it = opts.max_iter;
-    outcome(x, f, it, false, false)
+    outcome(x, opts.max_iter, false)
 }
 
 type Trial = (Vec<f64>, f64, Vec<f64>);
@@ -500,8 +497,8 @@ mod tests {
         };
         let out = minimize(quad, vec![0.0; 4], Some(&l1), &opts, |_, _| Step::Continue);
         let expect = [2.0, 0.0, -1.0, 0.0];
-        for i in 0..4 {
-            assert!((out.x[i] - expect[i]).abs() < 1e-10, "{:?}", out.x);
+        for (a, b) in out.x.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-10, "{:?}", out.x);
         }
         assert!(out.converged);
     }

@@ -43,13 +43,12 @@ use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
 };
 
-pub use input::{BalancedTag, ClassWeight};
 pub(crate) use input::{
     check_columns, check_two_classes, checked_features, class_targets, class_weights, row_major,
     sample_weights,
 };
-pub(crate) use lbfgs::dot;
-pub(crate) use objective::{dot_row, log1pexp, sigmoid};
+pub use input::{BalancedTag, ClassWeight};
+pub(crate) use objective::{dot_row, sigmoid};
 
 /// The older `penalty` key of scikit-learn, accepted as an alias of `l1_ratio` / `C`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +186,11 @@ impl LogisticRegression {
             Some(Penalty::L2) => 0.0,
             Some(Penalty::L1) => 1.0,
             Some(Penalty::Elasticnet) => self.l1_ratio.ok_or_else(|| {
-                Error::param("l1_ratio", "null", "a value in [0, 1] when penalty = elasticnet")
+                Error::param(
+                    "l1_ratio",
+                    "null",
+                    "a value in [0, 1] when penalty = elasticnet",
+                )
             })?,
             None => self.l1_ratio.unwrap_or(0.0),
         };
@@ -342,7 +345,11 @@ impl LogisticRegressionModel {
         let k = self.coef.nrows();
         let width = if proba { self.classes.len().max(k) } else { k };
         if out.len() != x.nrows() * width {
-            return Err(Error::shape(CTX, format!("{} output values", x.nrows() * width), out.len()));
+            return Err(Error::shape(
+                CTX,
+                format!("{} output values", x.nrows() * width),
+                out.len(),
+            ));
         }
         let coef = self.coef.as_standard_layout();
         let coef = coef.as_slice().unwrap_or(&[]);
@@ -411,7 +418,11 @@ impl Predictor for LogisticRegressionModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.coef.nrows();
         if out.len() != x.nrows() {
-            return Err(Error::shape("logistic_regression predict", format!("{} outputs", x.nrows()), out.len()));
+            return Err(Error::shape(
+                "logistic_regression predict",
+                format!("{} outputs", x.nrows()),
+                out.len(),
+            ));
         }
         let scores = self.decision_function(x)?;
         for (o, row) in out.iter_mut().zip(scores.outer_iter()) {
@@ -482,9 +493,15 @@ mod tests {
 
     #[test]
     fn invalid_parameters_are_named() {
-        let err = LogisticRegression::default().c(-1.0).resolve_penalty().unwrap_err();
+        let err = LogisticRegression::default()
+            .c(-1.0)
+            .resolve_penalty()
+            .unwrap_err();
         assert!(err.to_string().contains("`C`"), "{err}");
-        let err = LogisticRegression::default().l1_ratio(2.0).resolve_penalty().unwrap_err();
+        let err = LogisticRegression::default()
+            .l1_ratio(2.0)
+            .resolve_penalty()
+            .unwrap_err();
         assert!(err.to_string().contains("l1_ratio"), "{err}");
         let err = LogisticRegression::default()
             .l1_ratio(0.5)

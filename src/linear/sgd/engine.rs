@@ -201,7 +201,6 @@ pub(crate) struct Settings {
     pub learning_rate: LearningRate,
     pub eta0: f64,
     pub power_t: f64,
-    pub max_iter: usize,
     pub tol: Option<f64>,
     pub n_iter_no_change: usize,
     pub shuffle: bool,
@@ -267,7 +266,10 @@ impl LinearState {
         if s.average > 0 && self.t > s.average as f64 {
             (self.avg_w.clone(), self.avg_intercept)
         } else {
-            (self.w.iter().map(|v| v * self.wscale).collect(), self.intercept)
+            (
+                self.w.iter().map(|v| v * self.wscale).collect(),
+                self.intercept,
+            )
         }
     }
 
@@ -416,14 +418,12 @@ pub(crate) fn run(
             }
             best_objective = best_objective.min(obj);
         }
-        if s.tol.is_some() || early {
-            if no_improvement >= s.n_iter_no_change {
-                if s.learning_rate == LearningRate::Adaptive && st.eta > 1e-6 {
-                    st.eta /= 5.0;
-                    no_improvement = 0;
-                } else {
-                    break;
-                }
+        if (s.tol.is_some() || early) && no_improvement >= s.n_iter_no_change {
+            if s.learning_rate == LearningRate::Adaptive && st.eta > 1e-6 {
+                st.eta /= 5.0;
+                no_improvement = 0;
+            } else {
+                break;
             }
         }
     }

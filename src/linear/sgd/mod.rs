@@ -25,7 +25,6 @@
 mod engine;
 
 use ndarray::{Array1, Array2, ArrayView2};
-use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -90,13 +89,21 @@ fn settings(
         return Err(Error::param("alpha", alpha, "finite and >= 0"));
     }
     if learning_rate == LearningRate::Optimal && alpha == 0.0 {
-        return Err(Error::param("alpha", alpha, "> 0 with learning_rate = optimal"));
+        return Err(Error::param(
+            "alpha",
+            alpha,
+            "> 0 with learning_rate = optimal",
+        ));
     }
     if !(0.0..=1.0).contains(&l1_ratio) {
         return Err(Error::param("l1_ratio", l1_ratio, "in [0, 1]"));
     }
     if learning_rate != LearningRate::Optimal && !(eta0 > 0.0 && eta0.is_finite()) {
-        return Err(Error::param("eta0", eta0, "> 0 with learning_rate constant, invscaling or adaptive"));
+        return Err(Error::param(
+            "eta0",
+            eta0,
+            "> 0 with learning_rate constant, invscaling or adaptive",
+        ));
     }
     if !power_t.is_finite() {
         return Err(Error::param("power_t", power_t, "a finite number"));
@@ -116,7 +123,11 @@ fn settings(
         return Err(Error::param("epsilon", epsilon, "finite and >= 0"));
     }
     if early_stopping && !(validation_fraction > 0.0 && validation_fraction < 1.0) {
-        return Err(Error::param("validation_fraction", validation_fraction, "in (0, 1)"));
+        return Err(Error::param(
+            "validation_fraction",
+            validation_fraction,
+            "in (0, 1)",
+        ));
     }
     Ok(Settings {
         loss,
@@ -128,7 +139,6 @@ fn settings(
         learning_rate,
         eta0,
         power_t,
-        max_iter,
         tol,
         n_iter_no_change,
         shuffle,
@@ -138,7 +148,12 @@ fn settings(
 
 /// Picks `validation_fraction` of the rows (per stratum when `strata` is given) with a
 /// seeded stream; returns (train, validation) row lists, both sorted.
-fn split(n: usize, fraction: f64, strata: Option<&[usize]>, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+fn split(
+    n: usize,
+    fraction: f64,
+    strata: Option<&[usize]>,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
     let mut rng = crate::rng::for_task(seed, u64::MAX);
     let groups: Vec<Vec<usize>> = match strata {
         None => vec![(0..n).collect()],
@@ -479,18 +494,39 @@ pub struct SgdRegressorState {
 
 /// The ±1 targets and row weights of one-vs-all problem `c` (`c = 1` of a binary problem is
 /// the positive class); `cw` holds one weight per class.
-fn binary_problem(y: &[usize], sw: &[f64], cw: &[f64], c: usize, binary: bool) -> (Vec<f64>, Vec<f64>) {
-    let neg_w = if binary { cw.first().copied().unwrap_or(1.0) } else { 1.0 };
+fn binary_problem(
+    y: &[usize],
+    sw: &[f64],
+    cw: &[f64],
+    c: usize,
+    binary: bool,
+) -> (Vec<f64>, Vec<f64>) {
+    let neg_w = if binary {
+        cw.first().copied().unwrap_or(1.0)
+    } else {
+        1.0
+    };
     let pos_w = cw.get(c).copied().unwrap_or(1.0);
     y.iter()
         .zip(sw)
-        .map(|(&yi, &s)| if yi == c { (1.0, s * pos_w) } else { (-1.0, s * neg_w) })
+        .map(|(&yi, &s)| {
+            if yi == c {
+                (1.0, s * pos_w)
+            } else {
+                (-1.0, s * neg_w)
+            }
+        })
         .unzip()
 }
 
 impl SgdClassifierState {
     /// A fresh streaming classifier for `classes` (at least 2) and `n_features` columns.
-    pub fn new(params: SgdClassifier, classes: Vec<String>, n_features: usize, seed: u64) -> Result<Self> {
+    pub fn new(
+        params: SgdClassifier,
+        classes: Vec<String>,
+        n_features: usize,
+        seed: u64,
+    ) -> Result<Self> {
         let s = params.settings()?;
         if classes.len() < 2 {
             return Err(Error::InvalidArgument(format!(
@@ -515,9 +551,16 @@ impl SgdClassifierState {
         self.epochs(chunk, 1, false, None).map(|_| ())
     }
 
-    /// Runs `epochs` epochs; `check` applies the stopping rules; `cw` overrides the class
-    /// weights (computed from the whole data by `fit`).
-    fn epochs(&mut self, data: &dyn Dataset, epochs: usize, check: bool, split_seed: Option<u64>) -> Result<usize> {
+    /// Runs `epochs` epochs over `data`; `check` applies the stopping rules; `split_seed`
+    /// (a full `fit`) holds out the early-stopping validation rows. Class weights come from
+    /// the rows of `data`. Returns the epochs done.
+    fn epochs(
+        &mut self,
+        data: &dyn Dataset,
+        epochs: usize,
+        check: bool,
+        split_seed: Option<u64>,
+    ) -> Result<usize> {
         const CTX: &str = "sgd_classifier";
         let s = self.params.settings()?;
         let (y, classes) = class_targets(data, CTX)?;
@@ -670,9 +713,12 @@ impl Trainer for SgdClassifier {
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         self.settings()?;
         let (y, classes) = class_targets(data, "sgd_classifier")?;
-        let sw: Vec<f64> = data.weights().map_or_else(|| vec![1.0; y.len()], |w| w.to_vec());
+        let sw: Vec<f64> = data
+            .weights()
+            .map_or_else(|| vec![1.0; y.len()], |w| w.to_vec());
         check_two_classes(&y, &sw, &classes, "sgd_classifier")?;
-        let mut state = SgdClassifierState::new(self.clone(), classes, data.n_features(), ctx.seed())?;
+        let mut state =
+            SgdClassifierState::new(self.clone(), classes, data.n_features(), ctx.seed())?;
         let seed = state.seed;
         ctx.install(|| state.epochs(data, self.max_iter, true, Some(seed)))??;
         state.model()
@@ -693,17 +739,30 @@ impl Trainer for SgdRegressor {
 const PREDICT_BLOCK: usize = 4096;
 
 /// Writes `coef.nrows()` linear scores per row of `x` into `out`.
-fn linear_scores(coef: &Array2<f64>, intercept: &Array1<f64>, x: ArrayView2<'_, f64>, out: &mut [f64], ctx: &str) -> Result<()> {
+fn linear_scores(
+    coef: &Array2<f64>,
+    intercept: &Array1<f64>,
+    x: ArrayView2<'_, f64>,
+    out: &mut [f64],
+    ctx: &str,
+) -> Result<()> {
     check_columns(x, coef.ncols(), ctx)?;
     let k = coef.nrows();
     if out.len() != x.nrows() * k {
-        return Err(Error::shape(ctx, format!("{} output values", x.nrows() * k), out.len()));
+        return Err(Error::shape(
+            ctx,
+            format!("{} output values", x.nrows() * k),
+            out.len(),
+        ));
     }
     let x = row_major(x);
     let coef = coef.as_standard_layout();
     let cs = coef.as_slice().unwrap_or(&[]);
     let p = coef.ncols();
-    if let Some(i) = x.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
+    if let Some(i) = x
+        .outer_iter()
+        .position(|r| r.iter().any(|v| !v.is_finite()))
+    {
         return Err(Error::InvalidValue {
             context: ctx.into(),
             row: i,
@@ -711,16 +770,18 @@ fn linear_scores(coef: &Array2<f64>, intercept: &Array1<f64>, x: ArrayView2<'_, 
             message: "NaN or infinite feature value".into(),
         });
     }
-    out.par_chunks_mut(PREDICT_BLOCK * k.max(1)).enumerate().for_each(|(b, chunk)| {
-        for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
-            let row = x.row(b * PREDICT_BLOCK + r);
-            if let Some(xi) = row.as_slice() {
-                for c in 0..k {
-                    o[c] = intercept[c] + dot_row(xi, &cs[c * p..(c + 1) * p]);
+    out.par_chunks_mut(PREDICT_BLOCK * k.max(1))
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
+                let row = x.row(b * PREDICT_BLOCK + r);
+                if let Some(xi) = row.as_slice() {
+                    for c in 0..k {
+                        o[c] = intercept[c] + dot_row(xi, &cs[c * p..(c + 1) * p]);
+                    }
                 }
             }
-        }
-    });
+        });
     Ok(())
 }
 
@@ -729,7 +790,13 @@ impl SgdClassifierModel {
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         let k = self.coef.nrows();
         let mut out = vec![0.0; x.nrows() * k];
-        linear_scores(&self.coef, &self.intercept, x, &mut out, "sgd_classifier predict")?;
+        linear_scores(
+            &self.coef,
+            &self.intercept,
+            x,
+            &mut out,
+            "sgd_classifier predict",
+        )?;
         Array2::from_shape_vec((x.nrows(), k), out)
             .map_err(|e| Error::shape("sgd_classifier predict", format!("{}x{k}", x.nrows()), e))
     }
@@ -744,7 +811,11 @@ impl Model for SgdClassifierModel {
 impl Predictor for SgdClassifierModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         if out.len() != x.nrows() {
-            return Err(Error::shape("sgd_classifier predict", format!("{} outputs", x.nrows()), out.len()));
+            return Err(Error::shape(
+                "sgd_classifier predict",
+                format!("{} outputs", x.nrows()),
+                out.len(),
+            ));
         }
         let scores = self.decision_function(x)?;
         for (o, row) in out.iter_mut().zip(scores.outer_iter()) {
@@ -782,7 +853,11 @@ impl ProbabilisticPredictor for SgdClassifierModel {
         };
         let k = self.classes.len();
         if out.len() != x.nrows() * k {
-            return Err(Error::shape("sgd_classifier predict_proba", format!("{} values", x.nrows() * k), out.len()));
+            return Err(Error::shape(
+                "sgd_classifier predict_proba",
+                format!("{} values", x.nrows() * k),
+                out.len(),
+            ));
         }
         let scores = self.decision_function(x)?;
         for (o, row) in out.chunks_exact_mut(k).zip(scores.outer_iter()) {
@@ -814,7 +889,13 @@ impl Model for SgdRegressorModel {
 impl Predictor for SgdRegressorModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let coef = self.coef.view().insert_axis(ndarray::Axis(0)).to_owned();
-        linear_scores(&coef, &Array1::from(vec![self.intercept]), x, out, "sgd_regressor predict")
+        linear_scores(
+            &coef,
+            &Array1::from(vec![self.intercept]),
+            x,
+            out,
+            "sgd_regressor predict",
+        )
     }
 }
 
@@ -832,12 +913,24 @@ mod tests {
         assert_eq!(t.average, Average::From(10));
         assert_eq!(t.tol, None);
         assert!(serde_json::from_str::<SgdRegressor>(r#"{"class_weight": "balanced"}"#).is_err());
-        let err = SgdRegressor::default().alpha(-1.0).settings().unwrap_err().to_string();
+        let err = SgdRegressor::default()
+            .alpha(-1.0)
+            .settings()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("alpha"), "{err}");
-        let err = SgdRegressor::default().eta0(0.0).settings().unwrap_err().to_string();
+        let err = SgdRegressor::default()
+            .eta0(0.0)
+            .settings()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("eta0"), "{err}");
-        let err = SgdClassifier::default().early_stopping(true).validation_fraction(1.0).settings().unwrap_err().to_string();
+        let err = SgdClassifier::default()
+            .early_stopping(true)
+            .validation_fraction(1.0)
+            .settings()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("validation_fraction"), "{err}");
-        let _ = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     }
 }
