@@ -15,18 +15,21 @@
 //! as scikit-learn's `lbfgs` does.
 //!
 //! ```
+//! use amlis::data::DenseDataset;
 //! use amlis::linear::logistic::LogisticRegression;
-//! use amlis::traits::{ProbabilisticPredictor, Predictor, Trainer, Dataset};
+//! use amlis::traits::{Predictor, ProbabilisticPredictor, Trainer};
+//! use ndarray::array;
 //!
-//! let data = amlis::datasets::iris()?;
-//! let model = LogisticRegression::default().c(10.0).max_iter(500).fit(&data)?;
-//! let x = data.features();
-//! let proba = model.predict_proba(x.view())?;
-//! assert!((proba.row(0).sum() - 1.0).abs() < 1e-12);
-//! let pred = model.predict(x.view())?;
-//! let acc = pred.iter().zip(data.targets().unwrap().iter()).filter(|(a, b)| a == b).count();
-//! assert!(acc as f64 / 150.0 > 0.95);
+//! // Three classes along one axis, with some overlap.
+//! let x = array![[0.0], [0.4], [1.1], [0.9], [2.0], [2.3], [1.6], [3.1], [3.4], [2.6]];
+//! let y = array![0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0];
+//! let data = DenseDataset::classification(x, y)?;
+//! let model = LogisticRegression::default().c(10.0).fit(&data)?;
 //! assert!(model.converged);
+//! assert_eq!(model.coef.dim(), (3, 1)); // one row per class: softmax
+//! let proba = model.predict_proba(array![[0.1], [3.3]].view())?;
+//! assert!((proba.row(0).sum() - 1.0).abs() < 1e-12);
+//! assert_eq!(model.predict(array![[0.1], [3.3]].view())?.to_vec(), vec![0.0, 2.0]);
 //! # Ok::<(), amlis::Error>(())
 //! ```
 

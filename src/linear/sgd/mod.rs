@@ -9,16 +9,27 @@
 //! generator); the optimum and the accuracy do not.
 //!
 //! ```
-//! use amlis::linear::sgd::{SgdClassifier, SgdLoss};
-//! use amlis::traits::{Dataset, Predictor, Trainer};
+//! use amlis::data::DenseDataset;
+//! use amlis::linear::sgd::{SgdRegressor, SgdRegressorState};
+//! use amlis::traits::{Predictor, Trainer};
+//! use ndarray::{Array1, Array2};
 //!
-//! let data = amlis::datasets::iris()?;
-//! let model = SgdClassifier::default().loss(SgdLoss::LogLoss).fit(&data)?;
-//! let x = data.features();
-//! let pred = model.predict(x.view())?;
-//! let y = data.targets().unwrap();
-//! let acc = pred.iter().zip(y.iter()).filter(|(a, b)| a == b).count() as f64 / 150.0;
-//! assert!(acc > 0.6);
+//! // y = 2 x0 - x1 + 0.5
+//! let x = Array2::from_shape_fn((200, 2), |(i, j)| ((i * (j + 3)) % 17) as f64 / 8.5 - 1.0);
+//! let y = Array1::from_iter(x.outer_iter().map(|r| 2.0 * r[0] - r[1] + 0.5));
+//! let data = DenseDataset::regression(x, y)?;
+//! let model = SgdRegressor::default().alpha(0.0).eta0(0.05).fit(&data)?;
+//! assert!((model.coef[0] - 2.0).abs() < 0.05 && (model.intercept - 0.5).abs() < 0.05);
+//!
+//! // The same by streaming: chunks of 50 rows, 20 passes.
+//! let mut state = SgdRegressorState::new(SgdRegressor::default().alpha(0.0).eta0(0.05), 2, 0)?;
+//! for _ in 0..20 {
+//!     for start in (0..200).step_by(50) {
+//!         state.partial_fit(&data.view((start..start + 50).collect())?)?;
+//!     }
+//! }
+//! let streamed = state.model()?;
+//! assert!((streamed.coef[1] + 1.0).abs() < 0.05);
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
