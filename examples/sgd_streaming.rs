@@ -4,14 +4,14 @@
 //! Pass 1 streams the file once for running means and variances (Welford) of the features
 //! and the target; the training passes then standardize each chunk with them and call
 //! `partial_fit`. Every 10th row is a holdout row, never trained on; the holdout R² is
-//! accumulated in a final streaming pass.
+//! accumulated after every training pass by another streaming pass.
 //!
 //! ```text
 //! cargo run --release --example sgd_streaming
 //! ```
 
 use amlis::data::DenseDataset;
-use amlis::linear::sgd::{SgdRegressor, SgdRegressorState};
+use amlis::linear::sgd::{Average, LearningRate, SgdRegressor, SgdRegressorState};
 use amlis::traits::Predictor;
 use ndarray::{Array1, Array2};
 
@@ -116,12 +116,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (x, y)
     };
 
+    // The file is ordered (by cut, then price), so consecutive chunks are far from a random
+    // sample and a large step chases the latest chunk. A small constant step with averaged
+    // weights from the third pass on is robust to that (and to the extreme outliers of a
+    // few size columns). Ordinary least squares on the same split reaches R² 0.856.
     let params = SgdRegressor::default()
-        .alpha(1e-5)
-        .eta0(0.01)
+        .alpha(1e-6)
+        .learning_rate(LearningRate::Constant)
+        .eta0(0.0003)
+        .average(Average::From(2 * n_rows * 9 / 10))
         .random_state(0);
     let mut state = SgdRegressorState::new(params, 6, 0)?;
-    for epoch in 1..=3 {
+    for epoch in 1..=10 {
         let mut chunks = 0;
         for_each_chunk(|chunk| {
             let (x, y) = standardize(chunk, false);
