@@ -350,3 +350,33 @@ fn model_round_trips_through_json() {
         assert!((a - b).abs() <= 1e-15 * a.abs().max(1.0), "{a} vs {b}");
     }
 }
+
+proptest::proptest! {
+    /// Probabilities are finite, in [0, 1] and sum to 1 for any coefficients and inputs,
+    /// however extreme the scores (binary and multinomial).
+    #[test]
+    fn predict_proba_is_a_distribution(
+        k in 1usize..5,
+        coef in proptest::collection::vec(-1e3f64..1e3, 12),
+        xs in proptest::collection::vec(-1e4f64..1e4, 9),
+    ) {
+        let p = 3;
+        let rows = k.max(1);
+        let model = amlis::linear::logistic::LogisticRegressionModel {
+            coef: Array2::from_shape_vec((rows, p), coef[..rows * p].to_vec()).unwrap(),
+            intercept: Array1::from(coef[..rows].to_vec()),
+            classes: (0..if k == 1 { 2 } else { k }).map(|c| c.to_string()).collect(),
+            n_iter: 0,
+            converged: true,
+        };
+        let x = Array2::from_shape_vec((3, p), xs).unwrap();
+        let proba = model.predict_proba(x.view()).unwrap();
+        let pred = model.predict(x.view()).unwrap();
+        for (row, c) in proba.outer_iter().zip(pred.iter()) {
+            proptest::prop_assert!(row.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
+            proptest::prop_assert!((row.sum() - 1.0).abs() < 1e-12);
+            let best = row.iter().cloned().fold(f64::MIN, f64::max);
+            proptest::prop_assert!(row[*c as usize] >= best - 1e-12);
+        }
+    }
+}
