@@ -15,7 +15,7 @@ use amlis::pipeline::Pipeline;
 use amlis::traits::{Dataset, FitContext};
 
 const CONFIG: &str = r#"{
-    "model": {"type": "dummy_classifier", "strategy": "most_frequent"},
+    "model": {"type": "logistic_regression", "C": 1.0, "max_iter": 200},
     "preprocess": [
         {"type": "simple_imputer", "strategy": "median"},
         {"type": "simple_imputer", "strategy": "most_frequent"},

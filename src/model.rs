@@ -155,9 +155,12 @@ macro_rules! registry {
 registry! {
     classifiers {
         DummyClassifier(crate::dummy::DummyClassifier => crate::dummy::DummyClassifierModel) = "dummy_classifier",
+        LogisticRegression(crate::linear::logistic::LogisticRegression => crate::linear::logistic::LogisticRegressionModel) = "logistic_regression",
+        SgdClassifier(crate::linear::sgd::SgdClassifier => crate::linear::sgd::SgdClassifierModel) = "sgd_classifier",
     }
     regressors {
         DummyRegressor(crate::dummy::DummyRegressor => crate::dummy::DummyRegressorModel) = "dummy_regressor",
+        SgdRegressor(crate::linear::sgd::SgdRegressor => crate::linear::sgd::SgdRegressorModel) = "sgd_regressor",
         LinearRegression(crate::linear::least_squares::LinearRegression => crate::linear::least_squares::LinearRegressionModel) = "linear_regression",
         Ridge(crate::linear::ridge::Ridge => crate::linear::ridge::RidgeModel) = "ridge",
         Lasso(crate::linear::coordinate_descent::Lasso => crate::linear::coordinate_descent::ElasticNetModel) = "lasso",

@@ -1,0 +1,247 @@
+//! Input checks and weights shared by the linear classifiers (logistic regression, SGD):
+//! numeric finite features, class targets, and per-sample weights from `class_weight`.
+
+use std::collections::BTreeMap;
+
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use serde::{Deserialize, Serialize};
+
+use crate::data::FeatureKind;
+use crate::error::{Error, Result};
+use crate::traits::Dataset;
+
+/// How classes are weighted in the loss, as scikit-learn's `class_weight`.
+///
+/// In JSON: `"balanced"` or a map from class label to weight (`{"malignant": 2.0}`); leave
+/// the key out (or `null`) for equal weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClassWeight {
+    /// `n_samples / (n_classes · weighted count of the class)`, counts weighted by the
+    /// sample weights.
+    Balanced(BalancedTag),
+    /// An explicit weight per class label; classes not named keep weight 1.
+    Map(BTreeMap<String, f64>),
+}
+
+impl ClassWeight {
+    /// The `"balanced"` setting.
+    pub fn balanced() -> Self {
+        ClassWeight::Balanced(BalancedTag::Balanced)
+    }
+}
+
+/// The single string accepted for [`ClassWeight::Balanced`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BalancedTag {
+    /// `"balanced"`.
+    #[serde(rename = "balanced")]
+    Balanced,
+}
+
+/// The feature matrix of `data` in row-major layout, after checking that every column is
+/// numeric and every value finite (errors name the row and the column).
+pub(crate) fn checked_features<'a>(
+    data: &'a dyn Dataset,
+    context: &str,
+) -> Result<CowArray<'a, f64, Ix2>> {
+    check_kinds(data.feature_kinds(), data.feature_names(), context)?;
+    let x = data.features();
+    let x = if x.is_standard_layout() {
+        x
+    } else {
+        CowArray::from(x.as_standard_layout().into_owned())
+    };
+    check_finite(x.view(), data.feature_names(), context)?;
+    Ok(x)
+}
+
+/// Rejects categorical feature columns (a linear model needs them one-hot encoded).
+pub(crate) fn check_kinds(kinds: &[FeatureKind], names: &[String], context: &str) -> Result<()> {
+    for (j, kind) in kinds.iter().enumerate() {
+        if let FeatureKind::Categorical { .. } = kind {
+            return Err(Error::ColumnKind {
+                column: names.get(j).cloned().unwrap_or_else(|| format!("x{j}")),
+                context: context.to_string(),
+                found: "categorical".into(),
+                expected: "numeric (encode categorical columns with a one_hot_encoder step first)"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Rejects NaN and infinite values, naming the first bad row and column.
+pub(crate) fn check_finite(x: ArrayView2<'_, f64>, names: &[String], context: &str) -> Result<()> {
+    for (i, row) in x.outer_iter().enumerate() {
+        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidValue {
+                context: context.to_string(),
+                row: i,
+                column: Some(names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))),
+                message: format!(
+                    "{} is not a finite number (impute missing values first)",
+                    x[[i, j]]
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The class index of every row, checked against the dataset's classification task.
+/// Returns the indices and the class labels.
+pub(crate) fn class_targets(
+    data: &dyn Dataset,
+    context: &str,
+) -> Result<(Vec<usize>, Vec<String>)> {
+    let classes = data.task().classes().to_vec();
+    if !data.task().is_classification() {
+        return Err(Error::InvalidArgument(format!(
+            "{context} needs a classification dataset (class labels), got {:?}",
+            data.task()
+        )));
+    }
+    let y = data
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
+    let mut out = Vec::with_capacity(y.len());
+    for (i, &v) in y.iter().enumerate() {
+        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
+            return Err(Error::InvalidValue {
+                context: format!("{context} targets"),
+                row: i,
+                column: None,
+                message: format!("{v} is not a class index in 0..{}", classes.len()),
+            });
+        }
+        out.push(v as usize);
+    }
+    Ok((out, classes))
+}
+
+/// Per-sample weights: the dataset's sample weights (or 1) times the class weight of each
+/// row's class. Errors when a map names an unknown class or a weight is not finite and
+/// non-negative.
+pub(crate) fn sample_weights(
+    data: &dyn Dataset,
+    y: &[usize],
+    classes: &[String],
+    class_weight: Option<&ClassWeight>,
+) -> Result<Vec<f64>> {
+    let mut w: Vec<f64> = match data.weights() {
+        Some(w) => w.to_vec(),
+        None => vec![1.0; y.len()],
+    };
+    if w.len() != y.len() {
+        return Err(Error::shape(
+            "sample weights",
+            format!("{} values", y.len()),
+            w.len(),
+        ));
+    }
+    let per_class = class_weights(&w, y, classes, class_weight)?;
+    for (wi, &c) in w.iter_mut().zip(y) {
+        *wi *= per_class.get(c).copied().unwrap_or(1.0);
+    }
+    Ok(w)
+}
+
+/// One weight per class from a `class_weight` setting.
+pub(crate) fn class_weights(
+    sample_weight: &[f64],
+    y: &[usize],
+    classes: &[String],
+    class_weight: Option<&ClassWeight>,
+) -> Result<Vec<f64>> {
+    let k = classes.len();
+    match class_weight {
+        None => Ok(vec![1.0; k]),
+        Some(ClassWeight::Balanced(_)) => {
+            let mut counts = vec![0.0; k];
+            for (&c, &s) in y.iter().zip(sample_weight) {
+                if let Some(v) = counts.get_mut(c) {
+                    *v += s;
+                }
+            }
+            let total: f64 = counts.iter().sum();
+            let present = k as f64;
+            Ok(counts
+                .iter()
+                .map(|&c| if c > 0.0 { total / (present * c) } else { 1.0 })
+                .collect())
+        }
+        Some(ClassWeight::Map(map)) => {
+            let mut out = vec![1.0; k];
+            for (label, &v) in map {
+                let Some(i) = classes.iter().position(|c| c == label) else {
+                    return Err(Error::param(
+                        "class_weight",
+                        label,
+                        &format!("a class label, one of {classes:?}"),
+                    ));
+                };
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(Error::param(
+                        "class_weight",
+                        format!("{label}: {v}"),
+                        "finite non-negative weights",
+                    ));
+                }
+                out[i] = v;
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Checks that at least two classes carry positive weight.
+pub(crate) fn check_two_classes(
+    y: &[usize],
+    w: &[f64],
+    classes: &[String],
+    context: &str,
+) -> Result<()> {
+    let mut seen: Vec<bool> = vec![false; classes.len()];
+    for (&c, &s) in y.iter().zip(w) {
+        if s > 0.0 {
+            if let Some(v) = seen.get_mut(c) {
+                *v = true;
+            }
+        }
+    }
+    let present: Vec<&String> = classes
+        .iter()
+        .zip(&seen)
+        .filter(|(_, s)| **s)
+        .map(|(c, _)| c)
+        .collect();
+    if present.len() < 2 {
+        return Err(Error::InvalidArgument(format!(
+            "{context} needs samples of at least 2 classes with positive weight; found only {present:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the column count of a prediction input.
+pub(crate) fn check_columns(x: ArrayView2<'_, f64>, expected: usize, context: &str) -> Result<()> {
+    if x.ncols() != expected {
+        return Err(Error::shape(
+            context,
+            format!("{expected} feature columns"),
+            x.ncols(),
+        ));
+    }
+    Ok(())
+}
+
+/// A standard-layout copy of `x` when it is not row-major already.
+pub(crate) fn row_major(x: ArrayView2<'_, f64>) -> CowArray<'_, f64, Ix2> {
+    if x.is_standard_layout() {
+        CowArray::from(x)
+    } else {
+        CowArray::from(Array2::from(x.as_standard_layout().into_owned()))
+    }
+}
