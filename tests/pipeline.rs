@@ -103,8 +103,12 @@ fn predict_all(p: &Pipeline, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
     let k = p.n_classes();
     let mut proba = vec![0.0; x.nrows() * k];
     if k > 0 {
-        p.predict_rows_into(PredictKind::Proba, x.view(), &mut proba)
-            .unwrap();
+        match p.predict_rows_into(PredictKind::Proba, x.view(), &mut proba) {
+            Ok(()) => {}
+            // A classifier without probabilities (e.g. SGD with the hinge loss) says so.
+            Err(amlis::Error::Unsupported(_)) => proba.clear(),
+            Err(e) => panic!("{e}"),
+        }
     }
     (value, proba)
 }
