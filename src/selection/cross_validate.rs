@@ -51,12 +51,20 @@ pub trait CvData: Sync {
     fn y(&self) -> &[f64];
 
     /// Fits `config` on the rows `rows`.
-    fn fit(&self, config: &Self::Config, rows: &[usize], ctx: &FitContext<'_>)
-        -> Result<Self::Fitted>;
+    fn fit(
+        &self,
+        config: &Self::Config,
+        rows: &[usize],
+        ctx: &FitContext<'_>,
+    ) -> Result<Self::Fitted>;
 
     /// Predicts the rows `rows`; class probabilities too when `scores` is true.
-    fn predict(&self, fitted: &Self::Fitted, rows: &[usize], scores: bool)
-        -> Result<FoldPrediction>;
+    fn predict(
+        &self,
+        fitted: &Self::Fitted,
+        rows: &[usize],
+        scores: bool,
+    ) -> Result<FoldPrediction>;
 }
 
 /// A raw table with a target column: cross-validates whole pipelines ([`TrainConfig`]).
@@ -254,9 +262,10 @@ pub struct CvResults {
 impl CvResults {
     /// The scores of metric `name`.
     pub fn metric(&self, name: &str) -> Result<&MetricScores> {
-        self.metrics.iter().find(|m| m.name == name).ok_or_else(|| {
-            Error::InvalidArgument(format!("metric `{name}` was not computed"))
-        })
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| Error::InvalidArgument(format!("metric `{name}` was not computed")))
     }
 
     /// The number of folds.
@@ -333,9 +342,9 @@ fn score_rows<D: CvData>(
     let y: Array1<f64> = rows
         .iter()
         .map(|&i| {
-            all.get(i).copied().ok_or_else(|| {
-                Error::shape("cross-validation rows", format!("< {}", all.len()), i)
-            })
+            all.get(i)
+                .copied()
+                .ok_or_else(|| Error::shape("cross-validation rows", format!("< {}", all.len()), i))
         })
         .collect::<Result<_>>()?;
     metrics

@@ -124,7 +124,12 @@ impl HalvingSearch {
 
     /// The schedule for `n_samples` rows, `n_splits` folds and `n_classes` classes (0 for a
     /// regressor), as scikit-learn computes it (candidate counts assume no ties).
-    pub fn schedule(&self, n_samples: usize, n_splits: usize, n_classes: usize) -> Result<Schedule> {
+    pub fn schedule(
+        &self,
+        n_samples: usize,
+        n_splits: usize,
+        n_classes: usize,
+    ) -> Result<Schedule> {
         if self.factor < 2 {
             return Err(Error::param("factor", self.factor, "an integer >= 2"));
         }
@@ -202,8 +207,10 @@ impl HalvingSearch {
                 .iter()
                 .filter_map(|&i| self.candidates.get(i).cloned())
                 .collect();
-            let confs: Vec<TrainConfig> =
-                alive.iter().filter_map(|&i| configs.get(i).cloned()).collect();
+            let confs: Vec<TrainConfig> = alive
+                .iter()
+                .filter_map(|&i| configs.get(i).cloned())
+                .collect();
             let progress = Progress::new(ctx, confs.len(), splits.len(), offset, total);
             let new_rows = evaluate_candidates(
                 &data,
@@ -304,17 +311,25 @@ mod tests {
     fn schedule_matches_scikit_learn() {
         // HalvingGridSearchCV(factor=3, cv=5), 1000 rows, 30 candidates, regressor:
         // exhaust -> min_resources_ = max(10, 1000 // 27) = 37; n_resources_ = [37, 111, 333, 999].
-        let s = search(30, MinResources::Exhaust).schedule(1000, 5, 0).unwrap();
+        let s = search(30, MinResources::Exhaust)
+            .schedule(1000, 5, 0)
+            .unwrap();
         assert_eq!(s.n_resources, vec![37, 111, 333, 999]);
         assert_eq!(s.n_candidates, vec![30, 10, 4, 2]);
         // smallest with 3 classes: 2 * 5 * 3 = 30; possible 1 + floor(log3(33)) = 4 iterations.
-        let s = search(30, MinResources::Smallest).schedule(1000, 5, 3).unwrap();
+        let s = search(30, MinResources::Smallest)
+            .schedule(1000, 5, 3)
+            .unwrap();
         assert_eq!(s.n_resources, vec![30, 90, 270, 810]);
         // Few rows: the rows limit the iterations (possible = 1 + floor(log3(150 // 30)) = 2).
-        let s = search(30, MinResources::Smallest).schedule(150, 5, 3).unwrap();
+        let s = search(30, MinResources::Smallest)
+            .schedule(150, 5, 3)
+            .unwrap();
         assert_eq!(s.n_resources, vec![30, 90]);
         assert_eq!(s.n_candidates, vec![30, 10]);
-        assert!(search(3, MinResources::Count(0)).schedule(100, 5, 0).is_err());
+        assert!(search(3, MinResources::Count(0))
+            .schedule(100, 5, 0)
+            .is_err());
     }
 
     #[test]

@@ -57,9 +57,9 @@ pub fn set_path(root: &mut Value, path: &str, value: Value) -> Result<()> {
     for (depth, part) in parents.iter().enumerate() {
         let here = parts[..=depth].join(".");
         node = match node {
-            Value::Object(map) => map.get_mut(*part).ok_or_else(|| {
-                path_err(path, format!("`{here}` does not exist in the config"))
-            })?,
+            Value::Object(map) => map
+                .get_mut(*part)
+                .ok_or_else(|| path_err(path, format!("`{here}` does not exist in the config")))?,
             Value::Array(items) => {
                 let len = items.len();
                 let i: usize = part.parse().map_err(|_| {
@@ -111,7 +111,21 @@ pub fn set_params(base: &TrainConfig, params: &Params) -> Result<TrainConfig> {
     for (path, value) in params {
         set_path(&mut root, path, value.clone())?;
     }
-    TrainConfig::from_value(root)
+    TrainConfig::from_value(root).map_err(|e| match e {
+        // An unknown field is reported at its parent (`preprocess.0`); name the path set.
+        Error::Config { key, message } => {
+            let field = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
+                .map(|f| format!("{key}.{f}"));
+            let key = match field {
+                Some(full) if params.contains_key(&full) => full,
+                _ => key,
+            };
+            Error::Config { key, message }
+        }
+        other => other,
+    })
 }
 
 #[cfg(test)]

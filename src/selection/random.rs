@@ -63,21 +63,25 @@ pub enum Distribution {
 impl Distribution {
     /// Checks the bounds; `path` names the parameter in the error.
     pub fn validate(&self, path: &str) -> Result<()> {
-        let bad = |expected: &str, value: String| {
-            Err(Error::param(path, value, expected))
-        };
+        let bad = |expected: &str, value: String| Err(Error::param(path, value, expected));
         match self {
-            Distribution::Uniform { low, high } if !(low.is_finite() && high.is_finite() && low < high) => {
+            Distribution::Uniform { low, high }
+                if !(low.is_finite() && high.is_finite() && low < high) =>
+            {
                 bad("finite low < high", format!("uniform({low}, {high})"))
             }
             Distribution::LogUniform { low, high }
                 if !(low.is_finite() && high.is_finite() && *low > 0.0 && low < high) =>
             {
-                bad("0 < low < high, finite", format!("log_uniform({low}, {high})"))
+                bad(
+                    "0 < low < high, finite",
+                    format!("log_uniform({low}, {high})"),
+                )
             }
-            Distribution::IntRange { low, high } if low >= high => {
-                bad("low < high (high excluded)", format!("int_range({low}, {high})"))
-            }
+            Distribution::IntRange { low, high } if low >= high => bad(
+                "low < high (high excluded)",
+                format!("int_range({low}, {high})"),
+            ),
             Distribution::Choice { values } if values.is_empty() => {
                 bad("at least one value", "choice([])".to_string())
             }

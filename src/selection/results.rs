@@ -115,7 +115,11 @@ impl SearchResults {
 impl fmt::Display for SearchResults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let paths: Vec<&String> = {
-            let mut p: Vec<&String> = self.candidates.iter().flat_map(|c| c.params.keys()).collect();
+            let mut p: Vec<&String> = self
+                .candidates
+                .iter()
+                .flat_map(|c| c.params.keys())
+                .collect();
             p.sort();
             p.dedup();
             p
@@ -146,7 +150,13 @@ impl fmt::Display for SearchResults {
             write!(f, "  {p:>w$}")?;
         }
         for m in &self.metrics {
-            write!(f, "  {:>12} {:>10} {:>4}", format!("mean {m}"), "std", "rank")?;
+            write!(
+                f,
+                "  {:>12} {:>10} {:>4}",
+                format!("mean {m}"),
+                "std",
+                "rank"
+            )?;
         }
         writeln!(f, "  {:>10}", "fit (s)")?;
         for (i, c) in self.candidates.iter().enumerate() {

@@ -155,7 +155,10 @@ pub(crate) fn prepare(data: &TableData<'_>, options: &SearchOptions) -> Result<P
 }
 
 /// Every candidate's config, validated before any fit (a bad path is named).
-pub(crate) fn candidate_configs(base: &TrainConfig, candidates: &[Params]) -> Result<Vec<TrainConfig>> {
+pub(crate) fn candidate_configs(
+    base: &TrainConfig,
+    candidates: &[Params],
+) -> Result<Vec<TrainConfig>> {
     candidates.iter().map(|p| set_params(base, p)).collect()
 }
 
@@ -183,7 +186,9 @@ pub(crate) fn evaluate_candidates(
             .par_iter()
             .map(|&(c, f)| {
                 let (Some(config), Some(split)) = (configs.get(c), splits.get(f)) else {
-                    return Err(Error::InvalidArgument("candidate index out of range".into()));
+                    return Err(Error::InvalidArgument(
+                        "candidate index out of range".into(),
+                    ));
                 };
                 let out = run_fold(data, config, split, metrics, false, seed);
                 progress.fold_done(c);
@@ -194,7 +199,9 @@ pub(crate) fn evaluate_candidates(
     let outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
     let mut rows = Vec::with_capacity(configs.len());
     for (c, params) in candidates.iter().enumerate() {
-        let folds = outcomes.get(c * n_splits..(c + 1) * n_splits).unwrap_or_default();
+        let folds = outcomes
+            .get(c * n_splits..(c + 1) * n_splits)
+            .unwrap_or_default();
         let scores = (0..metrics.len())
             .map(|k| {
                 candidate_score(
@@ -345,7 +352,15 @@ impl GridSearch {
         ctx: &FitContext<'_>,
     ) -> Result<SearchResults> {
         let candidates = self.grid.candidates()?;
-        search_candidates(base, table, target, &candidates, splitter, &self.options, ctx)
+        search_candidates(
+            base,
+            table,
+            target,
+            &candidates,
+            splitter,
+            &self.options,
+            ctx,
+        )
     }
 }
 
@@ -390,6 +405,14 @@ impl RandomSearch {
         ctx: &FitContext<'_>,
     ) -> Result<SearchResults> {
         let candidates = self.distributions.sample(self.n_iter, self.random_state)?;
-        search_candidates(base, table, target, &candidates, splitter, &self.options, ctx)
+        search_candidates(
+            base,
+            table,
+            target,
+            &candidates,
+            splitter,
+            &self.options,
+            ctx,
+        )
     }
 }
