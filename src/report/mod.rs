@@ -144,7 +144,10 @@ pub struct EvaluationReport {
 impl EvaluationReport {
     /// The value of metric `name`, if it was computed.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
     }
 
     /// Writes the plots into `dir` (created if needed) and returns their paths:
@@ -390,7 +393,12 @@ impl fmt::Display for EvaluationReport {
                     .classes
                     .iter()
                     .map(|c| c.len())
-                    .chain(d.confusion_matrix.iter().flatten().map(|v| format!("{v}").len()))
+                    .chain(
+                        d.confusion_matrix
+                            .iter()
+                            .flatten()
+                            .map(|v| format!("{v}").len()),
+                    )
                     .max()
                     .unwrap_or(1);
                 write!(f, "  {:>cw$}", "")?;
@@ -420,7 +428,10 @@ impl fmt::Display for EvaluationReport {
             Details::Regression(d) => {
                 let res: Vec<f64> = d.y_true.iter().zip(&d.y_pred).map(|(a, b)| a - b).collect();
                 let (mean, std) = crate::selection::mean_std(&res);
-                writeln!(f, "\nResiduals (true - predicted): mean {mean:.6}, std {std:.6}")?;
+                writeln!(
+                    f,
+                    "\nResiduals (true - predicted): mean {mean:.6}, std {std:.6}"
+                )?;
             }
         }
         Ok(())

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 use crate::report::{ClassificationDetails, Details, EvaluationReport, RegressionDetails};
@@ -84,7 +85,11 @@ fn curves(d: &ClassificationDetails, path: &Path, roc: bool) -> Result<PathBuf> 
     }
     for (i, c) in d.curves.iter().enumerate() {
         let (xs, ys, label) = if roc {
-            (&c.roc.fpr, &c.roc.tpr, format!("{} (AUC {:.3})", c.class, c.roc_auc))
+            (
+                &c.roc.fpr,
+                &c.roc.tpr,
+                format!("{} (AUC {:.3})", c.class, c.roc_auc),
+            )
         } else {
             (
                 &c.pr.recall,
@@ -120,45 +125,41 @@ fn curves(d: &ClassificationDetails, path: &Path, roc: bool) -> Result<PathBuf> 
     Ok(path.to_path_buf())
 }
 
-/// The confusion matrix as a heat map with the count in each cell.
+/// The confusion matrix as a heat map with the count in each cell (true classes top to
+/// bottom, predicted classes left to right).
 fn confusion(d: &ClassificationDetails, path: &Path) -> Result<PathBuf> {
     let err = |e: &dyn std::fmt::Display| draw_err(path, e);
-    let k = d.classes.len().max(1);
+    let k = i32::try_from(d.classes.len().max(1)).unwrap_or(i32::MAX);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let labels = d.classes.clone();
-    let labels_y = d.classes.clone();
+    let name = |i: i32| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| d.classes.get(i))
+            .cloned()
+            .unwrap_or_default()
+    };
     let mut chart = ChartBuilder::on(&root)
         .caption("Confusion matrix", ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..k as f64, 0f64..k as f64)
+        .build_cartesian_2d((0..k).into_segmented(), (0..k).into_segmented())
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc("Predicted")
         .y_desc("True")
-        .x_labels(k)
-        .y_labels(k)
-        .x_label_formatter(&|x| {
-            let i = (x - 0.5).round();
-            if (x - 0.5 - i).abs() < 1e-9 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
+        .x_labels(d.classes.len())
+        .y_labels(d.classes.len())
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => name(*i),
+            _ => String::new(),
         })
-        .y_label_formatter(&|y| {
-            let i = (y - 0.5).round();
-            if (y - 0.5 - i).abs() < 1e-9 && i >= 0.0 {
-                // Row 0 at the top.
-                let row = k as f64 - 1.0 - i;
-                labels_y.get(row as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => name(k - 1 - *i),
+            _ => String::new(),
         })
         .draw()
         .map_err(|e| err(&e))?;
@@ -168,28 +169,34 @@ fn confusion(d: &ClassificationDetails, path: &Path) -> Result<PathBuf> {
         .flatten()
         .fold(0.0f64, |m, &v| m.max(v))
         .max(1.0);
-    for (r, row) in d.confusion_matrix.iter().enumerate() {
-        let top = (k - r) as f64;
-        for (c, &v) in row.iter().enumerate() {
+    for (r, row) in (0i32..).zip(&d.confusion_matrix) {
+        let y = k - 1 - r;
+        for (c, &v) in (0i32..).zip(row) {
             let t = v / max;
             let fill = RGBColor(
                 (255.0 - 224.0 * t) as u8,
                 (255.0 - 136.0 * t) as u8,
                 (255.0 - 75.0 * t) as u8,
             );
-            let x = c as f64;
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(x, top - 1.0), (x + 1.0, top)],
+                    [
+                        (SegmentValue::Exact(c), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(c + 1), SegmentValue::Exact(y + 1)),
+                    ],
                     fill.filled(),
                 )))
                 .map_err(|e| err(&e))?;
             let text_color = if t > 0.5 { WHITE } else { BLACK };
+            let style = ("sans-serif", 18)
+                .into_font()
+                .color(&text_color)
+                .pos(Pos::new(HPos::Center, VPos::Center));
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("{v}"),
-                    (x + 0.45, top - 0.55),
-                    ("sans-serif", 18).into_font().color(&text_color),
+                    (SegmentValue::CenterOf(c), SegmentValue::CenterOf(y)),
+                    style,
                 )))
                 .map_err(|e| err(&e))?;
         }
@@ -201,7 +208,9 @@ fn confusion(d: &ClassificationDetails, path: &Path) -> Result<PathBuf> {
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
