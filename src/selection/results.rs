@@ -149,10 +149,11 @@ impl fmt::Display for SearchResults {
         for (p, w) in paths.iter().zip(&widths) {
             write!(f, "  {p:>w$}")?;
         }
-        for m in &self.metrics {
+        let mw: Vec<usize> = self.metrics.iter().map(|m| (m.len() + 5).max(12)).collect();
+        for (m, w) in self.metrics.iter().zip(&mw) {
             write!(
                 f,
-                "  {:>12} {:>10} {:>4}",
+                "  {:>w$} {:>10} {:>4}",
                 format!("mean {m}"),
                 "std",
                 "rank"
@@ -167,10 +168,8 @@ impl fmt::Display for SearchResults {
             for (p, w) in paths.iter().zip(&widths) {
                 write!(f, "  {:>w$}", value(c, p))?;
             }
-            for (s, m) in c.scores.iter().zip(&self.metrics) {
-                let w = m.len().max(7) + 5;
+            for (s, w) in c.scores.iter().zip(&mw) {
                 write!(f, "  {:>w$.6} {:>10.6} {:>4}", s.mean, s.std, s.rank)?;
-                let _ = w;
             }
             writeln!(f, "  {:>10.4}", c.mean_fit_time)?;
         }
