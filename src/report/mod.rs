@@ -120,7 +120,7 @@ pub struct RegressionDetails {
 #[serde(tag = "task", rename_all = "snake_case")]
 pub enum Details {
     /// A classifier's.
-    Classification(ClassificationDetails),
+    Classification(Box<ClassificationDetails>),
     /// A regressor's.
     Regression(RegressionDetails),
 }
@@ -305,9 +305,9 @@ fn build(
         }
     }
     let details = match &task {
-        Task::Classification { classes } => {
-            Details::Classification(classification_details(classes, &y, &pred, proba.as_ref())?)
-        }
+        Task::Classification { classes } => Details::Classification(Box::new(
+            classification_details(classes, &y, &pred, proba.as_ref())?,
+        )),
         _ => Details::Regression(RegressionDetails {
             y_true: y.to_vec(),
             y_pred: pred.to_vec(),
