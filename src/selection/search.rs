@@ -1,6 +1,10 @@
 //! Grid and random search over pipeline parameters set by path, with one flat parallel loop
 //! over (candidate, fold) pairs.
 //!
+//! Every candidate's config is built and validated before any fit (a bad path is an
+//! [`Error::Config`] naming it). A fit or score that fails stops the search with that error
+//! (the first in (candidate, fold) order); scikit-learn's `error_score=nan` is not offered.
+//!
 //! ```
 //! use amlis::config::TrainConfig;
 //! use amlis::data::KFold;
