@@ -10,7 +10,9 @@
 
 use amlis::config::TrainConfig;
 use amlis::data::{read_csv, CsvOptions, KFold};
-use amlis::selection::{cross_validate, CvOptions, GridSearch, ParamGrid, SearchOptions, TableData};
+use amlis::selection::{
+    cross_validate, CvOptions, GridSearch, ParamGrid, SearchOptions, TableData,
+};
 use amlis::traits::FitContext;
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -43,8 +45,14 @@ fn bench(c: &mut Criterion) {
     let data = TableData::new(&table, "price", base.model.estimator()).unwrap();
     g.bench_function("cross_validate diamonds 5 folds", |b| {
         b.iter(|| {
-            cross_validate(&data, &base, &KFold::new(5), &CvOptions::metrics(&["r2"]), &FitContext::new())
-                .unwrap()
+            cross_validate(
+                &data,
+                &base,
+                &KFold::new(5),
+                &CvOptions::metrics(&["r2"]),
+                &FitContext::new(),
+            )
+            .unwrap()
         })
     });
     g.finish();
