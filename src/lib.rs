@@ -42,6 +42,7 @@ pub mod model;
 pub mod persist;
 pub mod pipeline;
 pub mod preprocess;
+pub mod report;
 pub mod rng;
 pub mod selection;
 pub mod stats;
