@@ -10,7 +10,7 @@ use amlis::pipeline::Pipeline;
 use amlis::traits::{Dataset, FitContext};
 
 /// The model: one line to change (e.g. to `{"type": "logistic_regression", "C": 1.0}`).
-const MODEL: &str = r#"{"type": "dummy_classifier", "strategy": "prior"}"#;
+const MODEL: &str = r#"{"type": "logistic_regression", "C": 1.0}"#;
 
 fn main() -> amlis::Result<()> {
     let table = amlis::datasets::breast_cancer_table()?;

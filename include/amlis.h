@@ -171,6 +171,60 @@ void amlis_dataset_free(AmlisDataset *d);
 // pointer after the next amlis call on the same thread.
 const char *amlis_last_error_message(void);
 
+// Computes one metric of a model on a dataset with a target and writes it to `*out`.
+//
+// `metric` is a scikit-learn scorer name: `accuracy`, `balanced_accuracy`, `f1_macro`,
+// `roc_auc`, `neg_log_loss`, `r2`, `neg_mean_squared_error`, `mean_squared_error`, ...
+// (`neg_` names are negated errors, greater is better; plain error names are the raw error).
+// A dataset read from CSV is matched to the model's inputs by column name (its target
+// column is the truth); a dense dataset gives rows in the model's input order and `y`.
+//
+// Errors: an unknown metric name, or one that does not fit the model (ROC AUC of a
+// regressor), is `AMLIS_INVALID_ARGUMENT` with a message listing valid names; a dataset
+// without target is `AMLIS_INVALID_ARGUMENT`; a wrong column count is
+// `AMLIS_SHAPE_MISMATCH`. `*out` is written only on success.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle, `d` NULL or a live dataset handle, `metric` NULL
+// or a NUL-terminated string, `out` NULL or a valid pointer to a writable `double`.
+AmlisStatus amlis_evaluate(const AmlisModel *m,
+                           const AmlisDataset *d,
+                           const char *metric,
+                           double *out);
+
+// Cross-validates the training configuration `config_json` on a dataset with a target and
+// writes a JSON report as a NUL-terminated string, with two-call sizing (`report_json =
+// NULL, buf_len = 0` writes the size needed, counting the NUL, to `*out_len`; a `buf_len`
+// too small is `AMLIS_BUFFER_TOO_SMALL` with the size in `*out_len`).
+//
+// `cv_json` (NULL for the defaults) is like `{"n_splits": 5, "shuffle": false, "stratified":
+// false, "random_state": 0, "metrics": ["roc_auc", "accuracy"]}`; metrics default to
+// `accuracy` for classifiers and `r2` for regressors. The report is
+// `{"metrics": {"<name>": {"mean": .., "std": .., "folds": [..]}}, "n_splits": k,
+// "fit_time": {..}, "score_time": {..}}` with one score per fold, in fold order. Folds run in
+// parallel; the scores do not depend on the thread count.
+//
+// Errors: a malformed `config_json` or `cv_json`, or an unknown key, is
+// `AMLIS_CONFIG_ERROR` naming the key; an unknown metric or one that does not fit the task
+// is `AMLIS_INVALID_ARGUMENT`. Nothing is written on failure except the needed size on
+// `AMLIS_BUFFER_TOO_SMALL`. The folds are fitted again on each call, and the report holds
+// measured times, so its length may differ by a few bytes from one call to the next:
+// allocate the size returned plus some slack (256 bytes is plenty), or size generously up
+// front to avoid a second run.
+//
+// # Safety
+//
+// `d` must be NULL or a live dataset handle; `config_json` and `cv_json` NULL or
+// NUL-terminated strings (`cv_json` may be NULL); `report_json` NULL or `buf_len` writable
+// chars; `out_len` NULL or a valid pointer to a writable `size_t`.
+AmlisStatus amlis_cross_validate(const AmlisDataset *d,
+                                 const char *config_json,
+                                 const char *cv_json,
+                                 char *report_json,
+                                 size_t buf_len,
+                                 size_t *out_len);
+
 // Trains a model on `train` as `config_json` describes it, and returns it in `*out`.
 //
 // `config_json` is a training configuration (DESIGN.md section 4), e.g.

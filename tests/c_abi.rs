@@ -229,6 +229,11 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/evaluate.c",
+        args: &["data/breast_cancer.csv"],
+        valgrind_args: None,
+    },
+    Program {
         source: "tests/c/model_threads.c",
         args: &["10000"],
         valgrind_args: Some(&["300"]),

@@ -22,6 +22,7 @@
 mod boundary;
 pub mod dataset;
 pub mod error;
+pub mod evaluate;
 pub mod model;
 pub mod predict;
 pub mod status;
@@ -32,6 +33,7 @@ pub use dataset::{
     AmlisDataset, DatasetContents,
 };
 pub use error::{amlis_last_error_message, last_error};
+pub use evaluate::{amlis_cross_validate, amlis_evaluate};
 pub use model::{
     amlis_model_free, amlis_model_info_json, amlis_model_load_buffer, amlis_model_load_file,
     amlis_model_n_classes, amlis_model_n_features, amlis_model_save_buffer, amlis_model_save_file,

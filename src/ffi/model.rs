@@ -44,7 +44,7 @@ impl AmlisModel {
 
 /// The table and target name a dataset handle trains on. A dataset made from dense arrays
 /// becomes a numeric table (its feature names, and the target as `y`).
-fn training_table(contents: &DatasetContents) -> Result<(Table, String)> {
+pub(crate) fn training_table(contents: &DatasetContents) -> Result<(Table, String)> {
     if contents.weights_name().is_some() {
         return Err(Error::Unsupported(
             "amlis_train does not use sample weights yet; read the dataset without `weights`"
