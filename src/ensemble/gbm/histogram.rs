@@ -70,85 +70,81 @@ pub(crate) fn build(
     };
     let n_features = data.features.len();
     let hist = &mut hist[..n_features * BLOCK];
-    let work = |(f, block): (usize, &mut [HistBin])| {
-        let Ok(block) = <&mut [HistBin; BLOCK]>::try_from(block) else {
-            return;
-        };
-        block.fill(HistBin::default());
-        let col = data.column(f);
-        match (rows, oh) {
-            (None, None) => accumulate_dense::<false>(col, og, og, block),
-            (None, Some(oh)) => accumulate_dense::<true>(col, og, oh, block),
-            (Some(rows), None) => accumulate_rows::<false>(col, rows, og, og, block),
-            (Some(rows), Some(oh)) => accumulate_rows::<true>(col, rows, og, oh, block),
+    // Features are processed in groups of GROUP: one pass over the rows loads each row index
+    // and gradient once for the whole group.
+    let work = |(grp, blocks): (usize, &mut [HistBin])| {
+        blocks.fill(HistBin::default());
+        let first = grp * GROUP;
+        if blocks.len() == GROUP * BLOCK {
+            let cols: [&[u8]; GROUP] = std::array::from_fn(|k| data.column(first + k));
+            match oh {
+                None => accumulate::<false, GROUP>(cols, rows, og, og, blocks),
+                Some(oh) => accumulate::<true, GROUP>(cols, rows, og, oh, blocks),
+            }
+        } else {
+            for (k, block) in blocks.chunks_mut(BLOCK).enumerate() {
+                let cols = [data.column(first + k)];
+                match oh {
+                    None => accumulate::<false, 1>(cols, rows, og, og, block),
+                    Some(oh) => accumulate::<true, 1>(cols, rows, og, oh, block),
+                }
+            }
         }
     };
     let n_rows = rows.map_or(data.n_rows, <[u32]>::len);
     if n_rows * n_features < 4096 {
-        hist.chunks_mut(BLOCK).enumerate().for_each(work);
+        hist.chunks_mut(GROUP * BLOCK).enumerate().for_each(work);
     } else {
-        hist.par_chunks_mut(BLOCK).enumerate().for_each(work);
+        hist.par_chunks_mut(GROUP * BLOCK)
+            .enumerate()
+            .for_each(work);
     }
 }
 
-/// All rows in order: `col[i]` pairs with `g[i]`.
-#[inline(always)]
-fn accumulate_dense<const HESS: bool>(
-    col: &[u8],
-    g: &[f32],
-    h: &[f32],
-    block: &mut [HistBin; BLOCK],
-) {
-    let n = col.len().min(g.len());
-    let (col, g) = (&col[..n], &g[..n]);
-    if HESS {
-        let h = &h[..n];
-        for i in 0..n {
-            let b = &mut block[col[i] as usize];
-            b.g += g[i] as f64;
-            b.h += h[i] as f64;
-            b.c += 1;
-        }
-    } else {
-        for i in 0..n {
-            let b = &mut block[col[i] as usize];
-            b.g += g[i] as f64;
-            b.c += 1;
-        }
-    }
-}
+/// Features per row pass.
+const GROUP: usize = 4;
 
-/// The rows `rows`: `col[rows[i]]` pairs with the ordered gradient `g[i]`.
+/// Accumulates `F` features: row `i` (or `rows[i]`) of each column in `cols`, with the
+/// (ordered) gradient `g[i]` and hessian `h[i]`, into the `F` consecutive blocks of `blocks`.
 #[inline(always)]
-fn accumulate_rows<const HESS: bool>(
-    col: &[u8],
-    rows: &[u32],
+fn accumulate<const HESS: bool, const F: usize>(
+    cols: [&[u8]; F],
+    rows: Option<&[u32]>,
     g: &[f32],
     h: &[f32],
-    block: &mut [HistBin; BLOCK],
+    blocks: &mut [HistBin],
 ) {
-    let n = rows.len().min(g.len());
-    let (rows, g) = (&rows[..n], &g[..n]);
-    if HESS {
-        let h = &h[..n];
-        for i in 0..n {
-            let Some(&code) = col.get(rows[i] as usize) else {
+    let Some(blocks) = blocks.get_mut(..F * BLOCK) else {
+        return;
+    };
+    let n = match rows {
+        Some(r) => r.len(),
+        None => cols.iter().map(|c| c.len()).min().unwrap_or(0),
+    }
+    .min(g.len())
+    .min(if HESS { h.len() } else { usize::MAX });
+    let mut update = |i: usize, r: usize| {
+        let gi = g[i] as f64;
+        let hi = if HESS { h[i] as f64 } else { 0.0 };
+        for k in 0..F {
+            let Some(&code) = cols[k].get(r) else {
                 continue;
             };
-            let b = &mut block[code as usize];
-            b.g += g[i] as f64;
-            b.h += h[i] as f64;
+            // In bounds: k < F, code < BLOCK, blocks.len() == F * BLOCK.
+            let b = &mut blocks[k * BLOCK + code as usize];
+            b.g += gi;
+            if HESS {
+                b.h += hi;
+            }
             b.c += 1;
         }
-    } else {
-        for i in 0..n {
-            let Some(&code) = col.get(rows[i] as usize) else {
-                continue;
-            };
-            let b = &mut block[code as usize];
-            b.g += g[i] as f64;
-            b.c += 1;
-        }
+    };
+    match rows {
+        None => (0..n).for_each(|i| update(i, i)),
+        Some(rows) => rows[..n]
+            .iter()
+            .enumerate()
+            .for_each(|(i, &r)| update(i, r as usize)),
     }
 }
 

@@ -152,7 +152,7 @@ impl LossKind {
                 });
             }
         }
-        if matches!(self, LossKind::Poisson) {
+        if matches!(self, LossKind::Poisson) && !t.y.is_empty() {
             let s: f64 = (0..t.y.len()).map(|i| t.weight(i) * t.y[i]).sum();
             if s <= 0.0 {
                 return Err(Error::InvalidArgument(

@@ -187,10 +187,7 @@ impl GradientBoostingModel {
                     o[i * k..(i + 1) * k].copy_from_slice(&self.baseline);
                 }
                 for (t, tree) in self.trees.iter().enumerate() {
-                    let c = t % k;
-                    for (i, row) in rows.chunks_exact(p.max(1)).enumerate().take(n) {
-                        o[i * k + c] += tree.predict_row(row);
-                    }
+                    tree.add_to_block(rows, p, o, k, t % k);
                 }
             });
         Ok(())

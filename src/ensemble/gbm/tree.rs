@@ -106,6 +106,63 @@ impl Tree {
             .map_or(0.0, |n| n.value)
     }
 
+    /// Adds this tree's value for every row of `rows` (row-major, `p` values per row) to
+    /// `out[i * stride + offset]`. Rows are walked eight at a time, interleaved, so the
+    /// dependent node loads of different rows overlap.
+    pub(crate) fn add_to_block(
+        &self,
+        rows: &[f64],
+        p: usize,
+        out: &mut [f64],
+        stride: usize,
+        offset: usize,
+    ) {
+        const LANES: usize = 8;
+        let p = p.max(1);
+        let n = rows.len() / p;
+        let mut i = 0;
+        while i + LANES <= n {
+            let mut idx = [0u32; LANES];
+            loop {
+                let mut moved = false;
+                for (l, id) in idx.iter_mut().enumerate() {
+                    let Some(nd) = self.nodes.get(*id as usize) else {
+                        continue;
+                    };
+                    if nd.is_leaf() {
+                        continue;
+                    }
+                    let x = rows
+                        .get((i + l) * p + nd.feature as usize)
+                        .copied()
+                        .unwrap_or(f64::NAN);
+                    *id = if self.goes_left(nd, x) {
+                        nd.left
+                    } else {
+                        nd.right
+                    };
+                    moved = true;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for (l, id) in idx.iter().enumerate() {
+                if let (Some(o), Some(nd)) =
+                    (out.get_mut((i + l) * stride + offset), self.nodes.get(*id as usize))
+                {
+                    *o += nd.value;
+                }
+            }
+            i += LANES;
+        }
+        for j in i..n {
+            if let Some(o) = out.get_mut(j * stride + offset) {
+                *o += self.predict_row(&rows[j * p..(j + 1) * p]);
+            }
+        }
+    }
+
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
         self.nodes.iter().filter(|n| n.is_leaf()).count()
