@@ -227,7 +227,7 @@ fn fit_inner<L>(
         max_depth: params.max_depth,
         split: SplitConfig {
             l2: params.l2_regularization,
-            min_samples_leaf: params.min_samples_leaf.min(u32::MAX as usize) as u32,
+            min_samples_leaf: params.min_samples_leaf as u64,
             min_sum_hessian: params.min_sum_hessian,
             const_hess,
         },

@@ -23,7 +23,7 @@ pub(crate) struct HistBin {
     /// Sum of hessians (unused, left at 0, when hessians are constant).
     pub h: f64,
     /// Number of rows.
-    pub c: u32,
+    pub c: u64,
 }
 
 /// Gradients and hessians of the current tree's output, indexed by training row.
@@ -104,8 +104,35 @@ pub(crate) fn build(
 /// Features per row pass.
 const GROUP: usize = 4;
 
+/// Adds one row (bin codes at position `r` of `cols`) with gradient `gi` and hessian `hi` to
+/// the `F` consecutive blocks of `blocks`.
+///
+/// # Safety
+/// `r < cols[k].len()` for every `k`, and `blocks.len() >= F * BLOCK`.
+#[inline(always)]
+unsafe fn add_row<const HESS: bool, const F: usize>(
+    cols: &[&[u8]; F],
+    r: usize,
+    gi: f64,
+    hi: f64,
+    blocks: &mut [HistBin],
+) {
+    for (k, col) in cols.iter().enumerate() {
+        // SAFETY: the caller guarantees r < col.len().
+        let code = unsafe { *col.get_unchecked(r) } as usize;
+        // SAFETY: k < F and code < 256 = BLOCK, so k * BLOCK + code < F * BLOCK <= blocks.len().
+        let b = unsafe { blocks.get_unchecked_mut(k * BLOCK + code) };
+        b.g += gi;
+        if HESS {
+            b.h += hi;
+        }
+        b.c += 1;
+    }
+}
+
 /// Accumulates `F` features: row `i` (or `rows[i]`) of each column in `cols`, with the
 /// (ordered) gradient `g[i]` and hessian `h[i]`, into the `F` consecutive blocks of `blocks`.
+/// Rows at or beyond a column's length are skipped (the grower never produces them).
 #[inline(always)]
 fn accumulate<const HESS: bool, const F: usize>(
     cols: [&[u8]; F],
@@ -114,37 +141,44 @@ fn accumulate<const HESS: bool, const F: usize>(
     h: &[f32],
     blocks: &mut [HistBin],
 ) {
-    let Some(blocks) = blocks.get_mut(..F * BLOCK) else {
+    if blocks.len() < F * BLOCK {
         return;
-    };
-    let n = match rows {
-        Some(r) => r.len(),
-        None => cols.iter().map(|c| c.len()).min().unwrap_or(0),
     }
-    .min(g.len())
-    .min(if HESS { h.len() } else { usize::MAX });
-    let mut update = |i: usize, r: usize| {
-        let gi = g[i] as f64;
-        let hi = if HESS { h[i] as f64 } else { 0.0 };
-        for k in 0..F {
-            let Some(&code) = cols[k].get(r) else {
-                continue;
-            };
-            // In bounds: k < F, code < BLOCK, blocks.len() == F * BLOCK.
-            let b = &mut blocks[k * BLOCK + code as usize];
-            b.g += gi;
-            if HESS {
-                b.h += hi;
-            }
-            b.c += 1;
-        }
-    };
+    let col_len = cols.iter().map(|c| c.len()).min().unwrap_or(0);
     match rows {
-        None => (0..n).for_each(|i| update(i, i)),
-        Some(rows) => rows[..n]
-            .iter()
-            .enumerate()
-            .for_each(|(i, &r)| update(i, r as usize)),
+        None => {
+            let n = col_len.min(g.len());
+            if HESS {
+                for (i, (&gi, &hi)) in g[..n].iter().zip(&h[..n.min(h.len())]).enumerate() {
+                    // SAFETY: i < n <= every column's length; blocks checked above.
+                    unsafe { add_row::<HESS, F>(&cols, i, gi as f64, hi as f64, blocks) };
+                }
+            } else {
+                for (i, &gi) in g[..n].iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { add_row::<HESS, F>(&cols, i, gi as f64, 0.0, blocks) };
+                }
+            }
+        }
+        Some(rows) => {
+            let n = rows.len().min(g.len());
+            // One pass proves every row index is in bounds for the unchecked loop below.
+            if rows[..n].iter().any(|&r| r as usize >= col_len) {
+                return;
+            }
+            if HESS {
+                let n = n.min(h.len());
+                for ((&r, &gi), &hi) in rows[..n].iter().zip(&g[..n]).zip(&h[..n]) {
+                    // SAFETY: r < col_len (checked above); blocks checked above.
+                    unsafe { add_row::<HESS, F>(&cols, r as usize, gi as f64, hi as f64, blocks) };
+                }
+            } else {
+                for (&r, &gi) in rows[..n].iter().zip(&g[..n]) {
+                    // SAFETY: as above.
+                    unsafe { add_row::<HESS, F>(&cols, r as usize, gi as f64, 0.0, blocks) };
+                }
+            }
+        }
     }
 }
 

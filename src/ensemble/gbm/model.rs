@@ -11,7 +11,7 @@ use crate::traits::{Model, Predictor, ProbabilisticPredictor};
 
 /// Rows per parallel prediction block (all trees are walked for one block before the next,
 /// so the trees stay in cache while the block's rows stay in L1/L2).
-const PREDICT_BLOCK: usize = 512;
+const PREDICT_BLOCK: usize = 64;
 
 /// A fitted histogram gradient-boosting classifier or regressor.
 ///
@@ -167,6 +167,7 @@ impl GradientBoostingModel {
         self.check_input(&x, out.len(), k)?;
         let p = self.n_features;
         let contiguous = x.as_slice();
+        let depths: Vec<usize> = self.trees.iter().map(Tree::depth).collect();
         out.par_chunks_mut(PREDICT_BLOCK * k)
             .enumerate()
             .for_each(|(blk, o)| {
@@ -186,8 +187,8 @@ impl GradientBoostingModel {
                 for i in 0..n {
                     o[i * k..(i + 1) * k].copy_from_slice(&self.baseline);
                 }
-                for (t, tree) in self.trees.iter().enumerate() {
-                    tree.add_to_block(rows, p, o, k, t % k);
+                for (t, (tree, &depth)) in self.trees.iter().zip(&depths).enumerate() {
+                    tree.add_to_block(rows, p, depth, o, k, t % k);
                 }
             });
         Ok(())

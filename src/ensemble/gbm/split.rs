@@ -38,7 +38,7 @@ pub(crate) struct SplitConfig {
     /// L2 regularisation λ.
     pub l2: f64,
     /// Minimum rows per child.
-    pub min_samples_leaf: u32,
+    pub min_samples_leaf: u64,
     /// Minimum hessian per child.
     pub min_sum_hessian: f64,
     /// The constant hessian per row, when hessians are constant.
@@ -168,18 +168,45 @@ pub(crate) fn find_best_split(
     features: &[usize],
     cfg: &SplitConfig,
 ) -> Option<SplitInfo> {
+    use rayon::prelude::*;
+    let one = |f: usize| feature_best_split(hist, data, has_missing, total, f, cfg);
+    // Per-feature bests, reduced in feature order: the first feature wins ties, whatever the
+    // thread count.
+    let bests: Vec<Option<SplitInfo>> = if features.len() >= 16 {
+        features.par_iter().map(|&f| one(f)).collect()
+    } else {
+        features.iter().map(|&f| one(f)).collect()
+    };
+    let mut best: Option<SplitInfo> = None;
+    for s in bests.into_iter().flatten() {
+        if best.as_ref().map_or(true, |b| s.gain > b.gain) {
+            best = Some(s);
+        }
+    }
+    best
+}
+
+/// The best split on feature `f` alone.
+fn feature_best_split(
+    hist: &[HistBin],
+    data: &BinnedData,
+    has_missing: &[bool],
+    total: HistBin,
+    f: usize,
+    cfg: &SplitConfig,
+) -> Option<SplitInfo> {
     let mut best = Best {
         cfg,
         total,
         parent_score: cfg.score(total.g, total.h),
         best: None,
     };
-    for &f in features {
+    {
         let (Some(fb), Some(block)) = (
             data.features.get(f),
             hist.get(f * BLOCK..(f + 1) * BLOCK),
         ) else {
-            continue;
+            return None;
         };
         let nb = fb.n_bins_non_missing;
         let with_h = |b: &HistBin| HistBin {
@@ -190,7 +217,7 @@ pub(crate) fn find_best_split(
         let feature_has_missing = has_missing.get(f).copied().unwrap_or(false);
         if fb.categorical {
             categorical_scan(&mut best, block, nb, feature_has_missing, f, &with_h);
-            continue;
+            return best.best;
         }
         // Left to right, missing values right.
         let end = if feature_has_missing { nb } else { nb - 1 };
@@ -206,7 +233,7 @@ pub(crate) fn find_best_split(
             }
         }
         if !feature_has_missing || nb < 2 {
-            continue;
+            return best.best;
         }
         // Right to left, missing values left.
         let mut right = HistBin::default();
@@ -281,7 +308,7 @@ mod tests {
     use super::super::binning::FeatureBins;
     use super::*;
 
-    fn setup(bins: &[(f64, u32)], categorical: bool) -> (Vec<HistBin>, BinnedData, HistBin) {
+    fn setup(bins: &[(f64, u64)], categorical: bool) -> (Vec<HistBin>, BinnedData, HistBin) {
         let mut hist = vec![HistBin::default(); BLOCK];
         let mut total = HistBin::default();
         for (i, &(g, c)) in bins.iter().enumerate() {
@@ -302,7 +329,7 @@ mod tests {
         (hist, data, total)
     }
 
-    fn cfg(msl: u32) -> SplitConfig {
+    fn cfg(msl: u64) -> SplitConfig {
         SplitConfig {
             l2: 0.0,
             min_samples_leaf: msl,

@@ -107,12 +107,14 @@ impl Tree {
     }
 
     /// Adds this tree's value for every row of `rows` (row-major, `p` values per row) to
-    /// `out[i * stride + offset]`. Rows are walked eight at a time, interleaved, so the
-    /// dependent node loads of different rows overlap.
+    /// `out[i * stride + offset]`; `depth` is [`Tree::depth`]. Rows are walked eight at a time,
+    /// interleaved, for exactly `depth` steps without data-dependent branches (a leaf stays
+    /// where it is), so the dependent node loads of different rows overlap.
     pub(crate) fn add_to_block(
         &self,
         rows: &[f64],
         p: usize,
+        depth: usize,
         out: &mut [f64],
         stride: usize,
         offset: usize,
@@ -120,36 +122,32 @@ impl Tree {
         const LANES: usize = 8;
         let p = p.max(1);
         let n = rows.len() / p;
+        let nodes = self.nodes.as_slice();
         let mut i = 0;
         while i + LANES <= n {
+            let block = &rows[i * p..(i + LANES) * p];
             let mut idx = [0u32; LANES];
-            loop {
-                let mut moved = false;
+            for _ in 0..depth {
                 for (l, id) in idx.iter_mut().enumerate() {
-                    let Some(nd) = self.nodes.get(*id as usize) else {
+                    let Some(nd) = nodes.get(*id as usize) else {
                         continue;
                     };
-                    if nd.is_leaf() {
-                        continue;
-                    }
-                    let x = rows
-                        .get((i + l) * p + nd.feature as usize)
+                    let x = block
+                        .get(l * p + nd.feature as usize)
                         .copied()
                         .unwrap_or(f64::NAN);
-                    *id = if self.goes_left(nd, x) {
-                        nd.left
+                    let go_left = if nd.category_set == NUMERIC {
+                        (x <= nd.threshold) | (x.is_nan() & nd.missing_left)
                     } else {
-                        nd.right
+                        self.goes_left(nd, x)
                     };
-                    moved = true;
-                }
-                if !moved {
-                    break;
+                    let child = if go_left { nd.left } else { nd.right };
+                    *id = if nd.left == 0 { *id } else { child };
                 }
             }
             for (l, id) in idx.iter().enumerate() {
                 if let (Some(o), Some(nd)) =
-                    (out.get_mut((i + l) * stride + offset), self.nodes.get(*id as usize))
+                    (out.get_mut((i + l) * stride + offset), nodes.get(*id as usize))
                 {
                     *o += nd.value;
                 }
