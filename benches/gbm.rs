@@ -46,8 +46,8 @@ fn data() -> (Array2<f64>, Array1<f64>) {
 fn bench(c: &mut Criterion) {
     let (x, y) = data();
     let train = DenseDataset::classification(x.clone(), y).unwrap();
-    let params = GradientBoostingClassifier::default()
-        .early_stopping(EarlyStopping::Enabled(false));
+    let params =
+        GradientBoostingClassifier::default().early_stopping(EarlyStopping::Enabled(false));
     let ctx = FitContext::new().random_state(0).n_threads(2);
     let mut g = c.benchmark_group("gbm_100k_x_50");
     g.sample_size(10);
@@ -55,7 +55,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(params.fit_with(&train, &ctx).unwrap()))
     });
     let model = params.fit_with(&train, &ctx).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     g.bench_function("predict_proba", |b| {
         b.iter(|| pool.install(|| black_box(model.predict_proba(x.view()).unwrap())))
     });

@@ -76,7 +76,13 @@ fn r2(y: &[f64], pred: &[f64]) -> f64 {
 fn pinball(y: &[f64], pred: &[f64], q: f64) -> f64 {
     y.iter()
         .zip(pred)
-        .map(|(a, b)| if a >= b { q * (a - b) } else { (1.0 - q) * (b - a) })
+        .map(|(a, b)| {
+            if a >= b {
+                q * (a - b)
+            } else {
+                (1.0 - q) * (b - a)
+            }
+        })
         .sum::<f64>()
         / y.len() as f64
 }
@@ -89,7 +95,12 @@ fn table(name: &str) -> Table {
     let text =
         std::fs::read_to_string(format!("{}/data/{name}.csv", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
     let rows: Vec<Vec<&str>> = lines
         .filter(|l| !l.is_empty())
         .map(|l| l.split(',').collect())
@@ -99,7 +110,9 @@ fn table(name: &str) -> Table {
         .enumerate()
         .map(|(j, h)| {
             let cells: Vec<&str> = rows.iter().map(|r| r[j].trim()).collect();
-            let numeric = cells.iter().all(|c| c.is_empty() || c.parse::<f64>().is_ok());
+            let numeric = cells
+                .iter()
+                .all(|c| c.is_empty() || c.parse::<f64>().is_ok());
             let col = if numeric {
                 Column::numeric(
                     cells
@@ -108,8 +121,10 @@ fn table(name: &str) -> Table {
                         .collect(),
                 )
             } else {
-                let v: Vec<Option<&str>> =
-                    cells.iter().map(|c| (!c.is_empty()).then_some(*c)).collect();
+                let v: Vec<Option<&str>> = cells
+                    .iter()
+                    .map(|c| (!c.is_empty()).then_some(*c))
+                    .collect();
                 Column::categorical_from(&v)
             };
             (h.clone(), col)
@@ -212,13 +227,22 @@ fn run_case(case: &Value, fx: &Value) -> Outcome {
             let pred = m.predict(xt.view()).unwrap().to_vec();
             let sk = floats(&case["sklearn_pred"]);
             let scale = yt.iter().map(|v| v.abs()).sum::<f64>() / yt.len() as f64;
-            let pred_diff =
-                pred.iter().zip(&sk).map(|(a, b)| (a - b).abs()).sum::<f64>() / sk.len() as f64 / scale;
+            let pred_diff = pred
+                .iter()
+                .zip(&sk)
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f64>()
+                / sk.len() as f64
+                / scale;
             let (metric, ours) = match loss {
                 RegressionLoss::Quantile => ("pinball", pinball(&yt, &pred, q)),
                 RegressionLoss::AbsoluteError => (
                     "mae",
-                    yt.iter().zip(&pred).map(|(a, b)| (a - b).abs()).sum::<f64>() / yt.len() as f64,
+                    yt.iter()
+                        .zip(&pred)
+                        .map(|(a, b)| (a - b).abs())
+                        .sum::<f64>()
+                        / yt.len() as f64,
                 ),
                 _ => ("r2", r2(&yt, &pred)),
             };
@@ -251,7 +275,7 @@ fn run_case(case: &Value, fx: &Value) -> Outcome {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .flat_map(|r| floats(r))
+                    .flat_map(floats)
                     .collect()
             };
             let pred_diff = ours_p
@@ -316,7 +340,10 @@ fn holdout_scores_match_sklearn_and_lightgbm() {
             failures.push(o.name.clone());
         }
     }
-    assert!(failures.is_empty(), "cases off the references: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "cases off the references: {failures:?}"
+    );
 }
 
 fn synthetic(n: usize, p: usize, seed: u64, with_nan: bool) -> DenseDataset {
@@ -337,7 +364,11 @@ fn synthetic(n: usize, p: usize, seed: u64, with_nan: bool) -> DenseDataset {
                 s += v * (j as f64 + 1.0);
             }
         }
-        y[i] = if s + rng.gen_range(-1.0..1.0) > 0.0 { 1.0 } else { 0.0 };
+        y[i] = if s + rng.gen_range(-1.0..1.0) > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
     }
     DenseDataset::classification(x, y).unwrap()
 }
@@ -353,12 +384,18 @@ fn same_seed_same_model_for_any_thread_count() {
         .max_iter(15)
         .subsample(0.8)
         .max_features(0.5);
-    let a = p.fit_with(&data, &FitContext::new().random_state(3).n_threads(1)).unwrap();
-    let b = p.fit_with(&data, &FitContext::new().random_state(3).n_threads(2)).unwrap();
+    let a = p
+        .fit_with(&data, &FitContext::new().random_state(3).n_threads(1))
+        .unwrap();
+    let b = p
+        .fit_with(&data, &FitContext::new().random_state(3).n_threads(2))
+        .unwrap();
     assert_eq!(to_json(&a), to_json(&b));
     // Early stopping was on ("auto", > 10,000 rows): validation scores were recorded.
     assert_eq!(a.validation_score().len(), a.n_iter() + 1);
-    let c = p.fit_with(&data, &FitContext::new().random_state(4).n_threads(2)).unwrap();
+    let c = p
+        .fit_with(&data, &FitContext::new().random_state(4).n_threads(2))
+        .unwrap();
     assert_ne!(to_json(&a), to_json(&c));
 }
 
@@ -502,7 +539,10 @@ fn invalid_parameters_and_data_are_errors() {
     assert!(GradientBoostingClassifier::default().fit(&reg).is_err());
     let e = GradientBoostingRegressor::default()
         .loss(RegressionLoss::Poisson)
-        .fit(&DenseDataset::regression(Array2::zeros((3, 1)), Array1::from(vec![1.0, -1.0, 2.0])).unwrap())
+        .fit(
+            &DenseDataset::regression(Array2::zeros((3, 1)), Array1::from(vec![1.0, -1.0, 2.0]))
+                .unwrap(),
+        )
         .unwrap_err();
     assert!(e.to_string().contains("poisson"), "{e}");
 }

@@ -228,7 +228,10 @@ mod tests {
                 continue;
             }
             for t in 0..2 {
-                assert_eq!(v <= b.features[0].threshold(t), b.column(0)[i] as usize <= t);
+                assert_eq!(
+                    v <= b.features[0].threshold(t),
+                    b.column(0)[i] as usize <= t
+                );
             }
         }
     }

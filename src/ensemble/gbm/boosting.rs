@@ -51,13 +51,15 @@ fn categorical_mask(
                             &format!("column indices in 0..{p}"),
                         ))
                     }
-                    FeatureRef::Name(name) => names.iter().position(|n| n == name).ok_or_else(
-                        || Error::UnknownColumn {
-                            name: name.clone(),
-                            context: "categorical_features".into(),
-                            available: names.to_vec(),
-                        },
-                    )?,
+                    FeatureRef::Name(name) => {
+                        names.iter().position(|n| n == name).ok_or_else(|| {
+                            Error::UnknownColumn {
+                                name: name.clone(),
+                                context: "categorical_features".into(),
+                                available: names.to_vec(),
+                            }
+                        })?
+                    }
                 };
                 mask[j] = true;
             }
@@ -77,7 +79,12 @@ fn row_of<'a>(x: &'a ArrayView2<'_, f64>, i: usize) -> Cow<'a, [f64]> {
 }
 
 /// Adds `tree`'s predictions of the rows `positions` of `x` to `raw`.
-fn add_tree_predictions(tree: &Tree, x: &ArrayView2<'_, f64>, positions: &[usize], raw: &mut [f64]) {
+fn add_tree_predictions(
+    tree: &Tree,
+    x: &ArrayView2<'_, f64>,
+    positions: &[usize],
+    raw: &mut [f64],
+) {
     raw.par_iter_mut()
         .zip(positions.par_iter())
         .with_min_len(1024)
@@ -169,7 +176,13 @@ fn fit_inner<L>(
             let vy = targets_of(v, n_classes, "validation data")?;
             let vw = v.weights().map(|w| w.to_vec());
             let vn = v.n_samples();
-            ((0..n).collect(), Some(val_cow.view()), (0..vn).collect(), vy, vw)
+            (
+                (0..n).collect(),
+                Some(val_cow.view()),
+                (0..vn).collect(),
+                vy,
+                vw,
+            )
         }
         None if early_stopping => {
             let mut rng = crate::rng::for_task(ctx.seed(), TASK_VALIDATION);
@@ -179,7 +192,13 @@ fn fit_inner<L>(
             let vw = w_all.as_ref().map(|w| va.iter().map(|&i| w[i]).collect());
             (tr, Some(x), va, vy, vw)
         }
-        None => ((0..n).collect::<Vec<usize>>(), None, Vec::new(), Vec::new(), None),
+        None => (
+            (0..n).collect::<Vec<usize>>(),
+            None,
+            Vec::new(),
+            Vec::new(),
+            None,
+        ),
     };
     let n_train = train_pos.len();
     if n_train > u32::MAX as usize {
@@ -212,7 +231,14 @@ fn fit_inner<L>(
     } else {
         (0..n_train).collect()
     };
-    let binned = fit_bin(x, &train_pos, &categorical, &names, params.max_bins, &sample)?;
+    let binned = fit_bin(
+        x,
+        &train_pos,
+        &categorical,
+        &names,
+        params.max_bins,
+        &sample,
+    )?;
     let has_missing: Vec<bool> = (0..p)
         .into_par_iter()
         .map(|f| {
@@ -239,12 +265,12 @@ fn fit_inner<L>(
     let baseline = loss.baseline(&targets);
     let mut raw: Vec<f64> = baseline
         .iter()
-        .flat_map(|&b| std::iter::repeat_n(b, n_train))
+        .flat_map(|&b| std::iter::repeat(b).take(n_train))
         .collect();
     let n_val = val_pos.len();
     let mut raw_val: Vec<f64> = baseline
         .iter()
-        .flat_map(|&b| std::iter::repeat_n(b, n_val))
+        .flat_map(|&b| std::iter::repeat(b).take(n_val))
         .collect();
     let mut g = vec![0.0f32; n_train * k];
     let mut h = vec![if const_hess.is_some() { 1.0f32 } else { 0.0 }; n_train * k];
@@ -297,7 +323,8 @@ fn fit_inner<L>(
             };
             let tree_index = it * k + c;
             let mut rng = crate::rng::for_task(ctx.seed(), task_features(tree_index));
-            let (mut tree, leaves) = grower.grow(&mut rows, all_rows, grad, &mut rng, &mut importance);
+            let (mut tree, leaves) =
+                grower.grow(&mut rows, all_rows, grad, &mut rng, &mut importance);
             let raw_c = &mut raw[c * n_train..(c + 1) * n_train];
             if let Some(q) = loss.leaf_quantile() {
                 for leaf in &leaves {

@@ -104,8 +104,8 @@ mod tests {
         assert_eq!(va.len(), 10);
         assert_eq!(tr.len(), 90);
         assert_eq!(va.iter().filter(|&&i| y[i] == 1.0).count(), 2);
-        let (_, va2) = validation_split(100, Some((&y, 2)), 0.1, &mut crate::rng::for_task(0, 0))
-            .unwrap();
+        let (_, va2) =
+            validation_split(100, Some((&y, 2)), 0.1, &mut crate::rng::for_task(0, 0)).unwrap();
         assert_eq!(va, va2);
         assert!(validation_split(3, None, 0.1, &mut rng).is_ok());
         assert!(validation_split(1, None, 0.5, &mut rng).is_err());

@@ -97,7 +97,12 @@ impl<'a> Grower<'a> {
             && sums.h >= 2.0 * c.split.min_sum_hessian
     }
 
-    fn best_split(&mut self, hist: &[HistBin], sums: HistBin, rng: &mut ChaCha8Rng) -> Option<SplitInfo> {
+    fn best_split(
+        &mut self,
+        hist: &[HistBin],
+        sums: HistBin,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<SplitInfo> {
         let p = self.all_features.len();
         if self.cfg.features_per_node < p {
             let mut f: Vec<usize> =
@@ -238,8 +243,12 @@ impl<'a> Grower<'a> {
 
             let depth = leaf.depth + 1;
             let (l_node, l_start, l_len, l_sums) = (left_id, leaf.start, n_left, split.left);
-            let (r_node, r_start, r_len, r_sums) =
-                (right_id, leaf.start + n_left, leaf.len - n_left, split.right);
+            let (r_node, r_start, r_len, r_sums) = (
+                right_id,
+                leaf.start + n_left,
+                leaf.len - n_left,
+                split.right,
+            );
             let more = n_leaves < cfg.max_leaf_nodes;
             let l_ok = more && self.can_split(depth, &l_sums);
             let r_ok = more && self.can_split(depth, &r_sums);

@@ -214,25 +214,64 @@ mod tests {
         let d = data();
         let g = [1.0f32, 2.0, 3.0, 4.0, 5.0];
         let h = [0.5f32, 0.5, 1.0, 1.0, 2.0];
-        let grad = GradView {
-            g: &g,
-            h: Some(&h),
-        };
+        let grad = GradView { g: &g, h: Some(&h) };
         let mut s = Scratch::default();
         let mut all = vec![HistBin::default(); 2 * BLOCK];
         build(&d, None, grad, &mut s, &mut all);
-        assert_eq!(all[1], HistBin { g: 7.0, h: 2.5, c: 2 });
-        assert_eq!(all[BLOCK + 2], HistBin { g: 3.0, h: 1.0, c: 2 });
+        assert_eq!(
+            all[1],
+            HistBin {
+                g: 7.0,
+                h: 2.5,
+                c: 2
+            }
+        );
+        assert_eq!(
+            all[BLOCK + 2],
+            HistBin {
+                g: 3.0,
+                h: 1.0,
+                c: 2
+            }
+        );
         let mut child = vec![HistBin::default(); 2 * BLOCK];
         build(&d, Some(&[1, 4]), grad, &mut s, &mut child);
-        assert_eq!(child[1], HistBin { g: 7.0, h: 2.5, c: 2 });
-        assert_eq!(child[BLOCK + 3], HistBin { g: 5.0, h: 2.0, c: 1 });
+        assert_eq!(
+            child[1],
+            HistBin {
+                g: 7.0,
+                h: 2.5,
+                c: 2
+            }
+        );
+        assert_eq!(
+            child[BLOCK + 3],
+            HistBin {
+                g: 5.0,
+                h: 2.0,
+                c: 1
+            }
+        );
         subtract(&mut all, &child);
         assert_eq!(all[1], HistBin::default());
-        assert_eq!(all[BLOCK + 2], HistBin { g: 1.0, h: 0.5, c: 1 });
+        assert_eq!(
+            all[BLOCK + 2],
+            HistBin {
+                g: 1.0,
+                h: 0.5,
+                c: 1
+            }
+        );
         // Constant hessians: h left at 0, counts kept.
         let grad = GradView { g: &g, h: None };
         build(&d, Some(&[0, 2]), grad, &mut s, &mut child);
-        assert_eq!(child[2], HistBin { g: 3.0, h: 0.0, c: 1 });
+        assert_eq!(
+            child[2],
+            HistBin {
+                g: 3.0,
+                h: 0.0,
+                c: 1
+            }
+        );
     }
 }

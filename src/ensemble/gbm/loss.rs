@@ -252,7 +252,9 @@ impl LossKind {
     /// Log-sum-exp of the `k` outputs of row `i`.
     #[inline]
     fn lse(raw: &[f64], n: usize, k: usize, i: usize) -> f64 {
-        let m = (0..k).map(|c| raw[c * n + i]).fold(f64::NEG_INFINITY, f64::max);
+        let m = (0..k)
+            .map(|c| raw[c * n + i])
+            .fold(f64::NEG_INFINITY, f64::max);
         m + (0..k).map(|c| (raw[c * n + i] - m).exp()).sum::<f64>().ln()
     }
 
@@ -415,7 +417,10 @@ mod tests {
                     continue;
                 }
                 let g = loss.single(y, raw, 1.0).1;
-                assert!((g - numeric_grad(loss, y, raw)).abs() < 1e-5, "{loss:?} {y} {raw}");
+                assert!(
+                    (g - numeric_grad(loss, y, raw)).abs() < 1e-5,
+                    "{loss:?} {y} {raw}"
+                );
             }
         }
     }
@@ -423,11 +428,19 @@ mod tests {
     #[test]
     fn baselines_match_scikit_learn() {
         let y = [0.0, 1.0, 1.0, 1.0];
-        let t = Targets { y: &y, w: None, k: 1 };
+        let t = Targets {
+            y: &y,
+            w: None,
+            k: 1,
+        };
         let b = LossKind::LogLoss.baseline(&t)[0];
         assert!((b - 3.0f64.ln()).abs() < 1e-12);
         let y = [1.0, 2.0, 3.0, 10.0];
-        let t = Targets { y: &y, w: None, k: 1 };
+        let t = Targets {
+            y: &y,
+            w: None,
+            k: 1,
+        };
         assert_eq!(LossKind::SquaredError.baseline(&t), vec![4.0]);
         assert_eq!(LossKind::AbsoluteError.baseline(&t), vec![2.5]);
         assert!((LossKind::Poisson.baseline(&t)[0] - 4.0f64.ln()).abs() < 1e-12);
@@ -435,7 +448,11 @@ mod tests {
         let q = LossKind::Quantile { quantile: 0.9 }.baseline(&t)[0];
         assert!((q - 7.9).abs() < 1e-12);
         let y = [0.0, 1.0, 2.0, 2.0];
-        let t = Targets { y: &y, w: None, k: 3 };
+        let t = Targets {
+            y: &y,
+            w: None,
+            k: 3,
+        };
         let b = LossKind::LogLoss.baseline(&t);
         let mut p = b.clone();
         LossKind::LogLoss.inverse_link(&mut p);
@@ -447,7 +464,11 @@ mod tests {
         // 2 rows, 3 classes, raw class-major.
         let y = [0.0, 2.0];
         let raw = [0.0, 1.0, 0.0, 0.0, 0.0, 2.0];
-        let t = Targets { y: &y, w: None, k: 3 };
+        let t = Targets {
+            y: &y,
+            w: None,
+            k: 3,
+        };
         let (mut g, mut h) = (vec![0.0f32; 6], vec![0.0f32; 6]);
         let l = LossKind::LogLoss.gradients(&t, &raw, &mut g, &mut h, false);
         let p0 = 1.0 / 3.0;

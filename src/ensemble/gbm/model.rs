@@ -330,12 +330,14 @@ impl ProbabilisticPredictor for GradientBoostingModel {
         if k == 1 {
             let mut raw = vec![0.0; x.nrows()];
             self.decision_function_into(x, &mut raw)?;
-            out.par_chunks_mut(2).zip(raw.par_iter()).for_each(|(o, r)| {
-                let mut v = [*r];
-                self.loss.inverse_link(&mut v);
-                o[0] = 1.0 - v[0];
-                o[1] = v[0];
-            });
+            out.par_chunks_mut(2)
+                .zip(raw.par_iter())
+                .for_each(|(o, r)| {
+                    let mut v = [*r];
+                    self.loss.inverse_link(&mut v);
+                    o[0] = 1.0 - v[0];
+                    o[1] = v[0];
+                });
         } else {
             self.decision_function_into(x, out)?;
             out.par_chunks_mut(k)

@@ -270,7 +270,11 @@ impl<L> HistGradientBoosting<L> {
             ));
         }
         if !in_open01(self.quantile) {
-            return Err(Error::param("quantile", self.quantile, "a number in (0, 1)"));
+            return Err(Error::param(
+                "quantile",
+                self.quantile,
+                "a number in (0, 1)",
+            ));
         }
         if self.max_iter == 0 {
             return Err(Error::param("max_iter", self.max_iter, "an integer >= 1"));
@@ -371,14 +375,16 @@ mod tests {
         let p: HistGradientBoosting<ClassificationLoss> =
             serde_json::from_str(r#"{"early_stopping": false}"#).unwrap();
         assert_eq!(p.early_stopping, EarlyStopping::Enabled(false));
-        assert!(serde_json::from_str::<HistGradientBoosting<ClassificationLoss>>(
-            r#"{"max_iters": 3}"#
-        )
-        .is_err());
-        assert!(serde_json::from_str::<HistGradientBoosting<ClassificationLoss>>(
-            r#"{"early_stopping": "sometimes"}"#
-        )
-        .is_err());
+        assert!(
+            serde_json::from_str::<HistGradientBoosting<ClassificationLoss>>(r#"{"max_iters": 3}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<HistGradientBoosting<ClassificationLoss>>(
+                r#"{"early_stopping": "sometimes"}"#
+            )
+            .is_err()
+        );
         // Round trip.
         let s = serde_json::to_string(&HistGradientBoosting::<RegressionLoss>::default()).unwrap();
         let back: HistGradientBoosting<RegressionLoss> = serde_json::from_str(&s).unwrap();
@@ -393,7 +399,11 @@ mod tests {
         let p = HistGradientBoosting::<RegressionLoss>::default().max_bins(256);
         assert!(p.validate().unwrap_err().to_string().contains("max_bins"));
         let p = HistGradientBoosting::<RegressionLoss>::default().max_leaf_nodes(1);
-        assert!(p.validate().unwrap_err().to_string().contains("max_leaf_nodes"));
+        assert!(p
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_leaf_nodes"));
         assert!(HistGradientBoosting::<RegressionLoss>::default()
             .validate()
             .is_ok());

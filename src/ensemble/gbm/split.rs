@@ -23,7 +23,8 @@ pub(crate) type Bitset = [u64; 4];
 /// Whether `bin` is in `set`.
 #[inline]
 pub(crate) fn bitset_contains(set: &Bitset, bin: usize) -> bool {
-    set.get(bin / 64).is_some_and(|w| (w >> (bin % 64)) & 1 == 1)
+    set.get(bin / 64)
+        .is_some_and(|w| (w >> (bin % 64)) & 1 == 1)
 }
 
 fn bitset_insert(set: &mut Bitset, bin: usize) {
@@ -202,10 +203,8 @@ fn feature_best_split(
         best: None,
     };
     {
-        let (Some(fb), Some(block)) = (
-            data.features.get(f),
-            hist.get(f * BLOCK..(f + 1) * BLOCK),
-        ) else {
+        let (Some(fb), Some(block)) = (data.features.get(f), hist.get(f * BLOCK..(f + 1) * BLOCK))
+        else {
             return None;
         };
         let nb = fb.n_bins_non_missing;
@@ -342,7 +341,14 @@ mod tests {
     fn numeric_split_at_the_sign_change_with_hand_gain() {
         // bins 0..2 have negative gradients, bins 3..4 positive; missing bin empty.
         let (hist, data, total) = setup(
-            &[(-3.0, 3), (-2.0, 2), (-1.0, 1), (2.0, 2), (4.0, 2), (0.0, 0)],
+            &[
+                (-3.0, 3),
+                (-2.0, 2),
+                (-1.0, 1),
+                (2.0, 2),
+                (4.0, 2),
+                (0.0, 0),
+            ],
             false,
         );
         let s = find_best_split(&hist, &data, &[false], total, &[0], &cfg(1)).unwrap();
@@ -351,7 +357,7 @@ mod tests {
         // 36/6 + 36/4 - 0/10 = 15
         assert!((s.gain - 15.0).abs() < 1e-12);
         assert!(s.missing_left); // more rows on the left, no missing seen in training
-        // min_samples_leaf forbids the best split.
+                                 // min_samples_leaf forbids the best split.
         let s = find_best_split(&hist, &data, &[false], total, &[0], &cfg(5)).unwrap();
         assert!(s.left.c >= 5 && s.right.c >= 5);
         assert!(find_best_split(&hist, &data, &[false], total, &[0], &cfg(6)).is_none());
@@ -375,8 +381,10 @@ mod tests {
     #[test]
     fn categorical_split_groups_categories_by_gradient() {
         // Categories 0 and 2 negative, 1 and 3 positive; each with enough support.
-        let (hist, data, total) =
-            setup(&[(-20.0, 10), (30.0, 10), (-25.0, 10), (15.0, 10), (0.0, 0)], true);
+        let (hist, data, total) = setup(
+            &[(-20.0, 10), (30.0, 10), (-25.0, 10), (15.0, 10), (0.0, 0)],
+            true,
+        );
         let s = find_best_split(&hist, &data, &[false], total, &[0], &cfg(1)).unwrap();
         let set = s.categories.unwrap();
         let left: Vec<bool> = (0..4).map(|b| bitset_contains(&set, b)).collect();

@@ -73,7 +73,7 @@ impl Tree {
             return x <= n.threshold;
         }
         match self.category_sets.get(n.category_set as usize) {
-            Some(set) if x >= 0.0 && x < 256.0 && x.fract() == 0.0 => {
+            Some(set) if (0.0..256.0).contains(&x) && x.fract() == 0.0 => {
                 bitset_contains(set, x as usize)
             }
             _ => false,
@@ -146,9 +146,10 @@ impl Tree {
                 }
             }
             for (l, id) in idx.iter().enumerate() {
-                if let (Some(o), Some(nd)) =
-                    (out.get_mut((i + l) * stride + offset), nodes.get(*id as usize))
-                {
+                if let (Some(o), Some(nd)) = (
+                    out.get_mut((i + l) * stride + offset),
+                    nodes.get(*id as usize),
+                ) {
                     *o += nd.value;
                 }
             }
