@@ -77,8 +77,11 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), RAYON_NUM_THREADS=str(THREADS))
     results = [timed([os.path.join(ROOT, "target", "release", "examples", "gbm_bench"), str(n),
                       str(THREADS)], dict(env, AMLIS_BENCH_DATA=DATA))]
+    print(json.dumps(results[-1]), flush=True)
     for lib in ["lightgbm", "xgboost", "sklearn"]:
         results.append(timed([sys.executable, "-c", RUNNER, lib, str(n), DATA], env))
+        print(json.dumps(results[-1]), flush=True)
+    print("ratios:", flush=True)
     lgb = next(r for r in results if r["library"] == "lightgbm")
     xgb = next(r for r in results if r["library"] == "xgboost")
     for r in results:

@@ -128,6 +128,7 @@ impl Tree {
             let block = &rows[i * p..(i + LANES) * p];
             let mut idx = [0u32; LANES];
             for _ in 0..depth {
+                let mut all_leaves = true;
                 for (l, id) in idx.iter_mut().enumerate() {
                     let Some(nd) = nodes.get(*id as usize) else {
                         continue;
@@ -142,7 +143,11 @@ impl Tree {
                         self.goes_left(nd, x)
                     };
                     let child = if go_left { nd.left } else { nd.right };
+                    all_leaves &= nd.left == 0;
                     *id = if nd.left == 0 { *id } else { child };
+                }
+                if all_leaves {
+                    break;
                 }
             }
             for (l, id) in idx.iter().enumerate() {
