@@ -1,5 +1,5 @@
 //! Split criteria: impurity of a node, the score a split is chosen by, and leaf values, with
-//! scikit-learn's formulas (entropy in bits; Friedman's improvement for `friedman_mse`).
+//! scikit-learn's formulas (entropy in bits).
 
 use super::params::{ClassificationCriterion, RegressionCriterion};
 
@@ -146,20 +146,18 @@ pub(crate) struct RegAcc {
     sq: f64,
 }
 
-/// Squared error (optionally with Friedman's improvement) over a real target.
+/// Squared error over a real target (`friedman_mse` is the same criterion, as in
+/// scikit-learn 1.9, which maps it to `squared_error`).
 pub(crate) struct RegCriterion<'a> {
     y: &'a [f64],
     w: &'a [f64],
-    friedman: bool,
 }
 
 impl<'a> RegCriterion<'a> {
     /// The criterion for targets `y` and weights `w`.
     pub fn new(kind: RegressionCriterion, y: &'a [f64], w: &'a [f64]) -> Self {
-        Self {
-            y,
-            w,
-            friedman: matches!(kind, RegressionCriterion::FriedmanMse),
+        match kind {
+            RegressionCriterion::SquaredError | RegressionCriterion::FriedmanMse => Self { y, w },
         }
     }
 }
@@ -207,24 +205,7 @@ impl Criterion for RegCriterion<'_> {
 
     #[inline]
     fn proxy(&self, l: &RegAcc, r: &RegAcc) -> f64 {
-        if self.friedman {
-            let diff = r.w * l.sum - l.w * r.sum;
-            diff * diff / (l.w * r.w)
-        } else {
-            l.sum * l.sum / l.w + r.sum * r.sum / r.w
-        }
-    }
-
-    fn improvement(&self, node: &RegAcc, l: &RegAcc, r: &RegAcc, w_total: f64) -> f64 {
-        if self.friedman {
-            let diff = r.w * l.sum - l.w * r.sum;
-            diff * diff / (l.w * r.w * w_total)
-        } else {
-            (node.w / w_total)
-                * (self.impurity(node)
-                    - r.w / node.w * self.impurity(r)
-                    - l.w / node.w * self.impurity(l))
-        }
+        l.sum * l.sum / l.w + r.sum * r.sum / r.w
     }
 
     fn n_outputs(&self) -> usize {

@@ -27,7 +27,8 @@ pub enum RegressionCriterion {
     /// Weighted variance (mean squared error); leaves predict the weighted mean (the default).
     #[default]
     SquaredError,
-    /// Squared error with Friedman's improvement score for choosing splits.
+    /// Accepted for compatibility; the same as `squared_error` (scikit-learn 1.9 deprecates it
+    /// and maps it to `squared_error`, the two always choosing the same splits).
     FriedmanMse,
 }
 
