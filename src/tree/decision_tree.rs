@@ -208,8 +208,8 @@ impl Default for DecisionTreeRegressor {
 
 /// Builder methods shared by the tree and forest trainers (one per growth hyperparameter).
 macro_rules! growth_builders {
-    ($t:ty) => {
-        impl $t {
+    ([$($g:tt)*] $t:ty) => {
+        impl<$($g)*> $t {
             /// Sets `max_depth`.
             pub fn max_depth(mut self, v: Option<usize>) -> Self {
                 self.max_depth = v;
@@ -250,8 +250,8 @@ macro_rules! growth_builders {
 }
 pub(crate) use growth_builders;
 
-growth_builders!(DecisionTreeClassifier);
-growth_builders!(DecisionTreeRegressor);
+growth_builders!([] DecisionTreeClassifier);
+growth_builders!([] DecisionTreeRegressor);
 
 impl DecisionTreeClassifier {
     /// Sets `criterion`.
