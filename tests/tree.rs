@@ -177,7 +177,7 @@ fn single_trees_match_sklearn_node_for_node() {
         let tie_free = case["tie_free"].as_bool().unwrap();
         let data = load(case);
         let ctx = FitContext::new().random_state(0);
-        let mut near = Vec::new();
+        let near;
         let (pred, want): (Vec<f64>, Vec<f64>) = if case["kind"] == "classifier" {
             let m = classifier_for(&case["params"]).fit_with(&data.train, &ctx).unwrap();
             m.validate().unwrap();

@@ -138,12 +138,13 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
 
     /// Depth-first growth: ids in pre-order (a node, its left subtree, its right subtree).
     fn grow_depth_first(&mut self, n_features: usize) {
-        // (start, end, depth, parent, is_left, constant features)
-        let mut stack: Vec<(usize, usize, usize, Option<usize>, bool, Vec<bool>)> =
-            vec![(0, self.samples.len(), 0, None, false, vec![false; n_features])];
-        while let Some((start, end, depth, parent, is_left, constant)) = stack.pop() {
+        // (start, end, depth, parent and side, constant features)
+        type Pending = (usize, usize, usize, Option<(usize, bool)>, Vec<bool>);
+        let mut stack: Vec<Pending> =
+            vec![(0, self.samples.len(), 0, None, vec![false; n_features])];
+        while let Some((start, end, depth, parent, constant)) = stack.pop() {
             let (id, ev) = self.evaluate(start, end, depth, constant);
-            if let Some(p) = parent {
+            if let Some((p, is_left)) = parent {
                 if let Some(node) = self.raw.get_mut(p) {
                     if is_left {
                         node.left = id as u32;
@@ -156,8 +157,8 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 if let Some(node) = self.raw.get_mut(id) {
                     node.split = Some((s.feature as u32, s.threshold, s.missing_go_left));
                 }
-                stack.push((pos, ev.end, depth + 1, Some(id), false, ev.constant.clone()));
-                stack.push((ev.start, pos, depth + 1, Some(id), true, ev.constant));
+                stack.push((pos, ev.end, depth + 1, Some((id, false)), ev.constant.clone()));
+                stack.push((ev.start, pos, depth + 1, Some((id, true)), ev.constant));
             }
         }
     }

@@ -104,14 +104,20 @@ pub(crate) fn argmax(v: &[f64]) -> usize {
 /// A CART classification tree, as scikit-learn's `DecisionTreeClassifier`.
 ///
 /// ```
+/// use amlis::data::DenseDataset;
 /// use amlis::tree::DecisionTreeClassifier;
-/// use amlis::traits::{Predictor, Trainer};
+/// use amlis::traits::{Predictor, ProbabilisticPredictor, Trainer};
+/// use ndarray::array;
 ///
-/// let data = amlis::datasets::iris()?;
+/// // class 1 when x0 > 2.5; one row has a missing x0 and class 1
+/// let x = array![[1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0], [f64::NAN, 0.0]];
+/// let data = DenseDataset::classification(x, array![0.0, 0.0, 1.0, 1.0, 1.0])?;
 /// let model = DecisionTreeClassifier::default().max_depth(Some(2)).fit(&data)?;
-/// assert_eq!(model.get_n_leaves(), 3);
-/// let x = ndarray::array![[5.1, 3.5, 1.4, 0.2]];
-/// assert_eq!(model.predict(x.view())?[0], 0.0); // setosa
+/// assert_eq!((model.get_depth(), model.get_n_leaves()), (1, 2));
+/// assert_eq!(model.tree().nodes()[0].threshold, 2.5);
+/// let q = array![[2.9, 5.0], [f64::NAN, 5.0]];
+/// assert_eq!(model.predict(q.view())?.to_vec(), vec![1.0, 1.0]);
+/// assert_eq!(model.predict_proba(q.view())?.row(0).to_vec(), vec![0.0, 1.0]);
 /// # Ok::<(), amlis::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,12 +165,15 @@ impl Default for DecisionTreeClassifier {
 /// A CART regression tree, as scikit-learn's `DecisionTreeRegressor`.
 ///
 /// ```
+/// use amlis::data::DenseDataset;
 /// use amlis::tree::DecisionTreeRegressor;
-/// use amlis::traits::Trainer;
+/// use amlis::traits::{Predictor, Trainer};
+/// use ndarray::array;
 ///
-/// let data = amlis::datasets::diabetes()?;
-/// let model = DecisionTreeRegressor::default().max_depth(Some(3)).fit(&data)?;
-/// assert_eq!(model.get_depth(), 3);
+/// let x = array![[0.0], [1.0], [2.0], [3.0]];
+/// let data = DenseDataset::regression(x, array![1.0, 1.0, 5.0, 7.0])?;
+/// let model = DecisionTreeRegressor::default().max_depth(Some(1)).fit(&data)?;
+/// assert_eq!(model.predict(array![[0.2], [2.7]].view())?.to_vec(), vec![1.0, 6.0]);
 /// # Ok::<(), amlis::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

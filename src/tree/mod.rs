@@ -13,15 +13,20 @@
 //!   values apart, bounds-checked by [`crate::traits::Model::validate`].
 //!
 //! ```
+//! use amlis::data::DenseDataset;
 //! use amlis::tree::{DecisionTreeRegressor, SampleCount};
 //! use amlis::traits::{Predictor, Trainer};
+//! use ndarray::{Array1, Array2};
 //!
-//! let data = amlis::datasets::diabetes()?;
+//! let x = Array2::from_shape_fn((100, 3), |(i, j)| ((i * 7 + j * 13) % 17) as f64);
+//! let y: Array1<f64> = x.rows().into_iter().map(|r| 2.0 * r[0] - r[2]).collect();
+//! let data = DenseDataset::regression(x.clone(), y)?;
 //! let model = DecisionTreeRegressor::default()
-//!     .min_samples_leaf(SampleCount::Count(20))
+//!     .min_samples_leaf(SampleCount::Count(5))
 //!     .fit(&data)?;
-//! let pred = model.predict(data.features().view())?;
-//! assert_eq!(pred.len(), 442);
+//! assert!(model.tree().validate(3).is_ok());
+//! assert!(model.get_n_leaves() <= 20); // every leaf keeps at least 5 of the 100 rows
+//! assert_eq!(model.predict(x.view())?.len(), 100);
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
