@@ -53,8 +53,12 @@ fn bench(c: &mut Criterion) {
     let test = x.slice(s![TRAIN.., ..]).to_owned();
     let ctx = FitContext::new().random_state(0).n_threads(2);
 
-    let tree = DecisionTreeClassifier::default().fit_with(&train, &ctx).unwrap();
-    let forest = RandomForestClassifier::default().fit_with(&train, &ctx).unwrap();
+    let tree = DecisionTreeClassifier::default()
+        .fit_with(&train, &ctx)
+        .unwrap();
+    let forest = RandomForestClassifier::default()
+        .fit_with(&train, &ctx)
+        .unwrap();
     let acc = |p: &Array2<f64>| {
         let yt = y.slice(s![TRAIN..]);
         p.rows()
@@ -74,12 +78,23 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("tree");
     g.sample_size(10);
     g.bench_function("decision_tree_fit_80000x20", |b| {
-        b.iter(|| DecisionTreeClassifier::default().fit_with(&train, &ctx).unwrap())
+        b.iter(|| {
+            DecisionTreeClassifier::default()
+                .fit_with(&train, &ctx)
+                .unwrap()
+        })
     });
     g.bench_function("random_forest_100_fit_80000x20", |b| {
-        b.iter(|| RandomForestClassifier::default().fit_with(&train, &ctx).unwrap())
+        b.iter(|| {
+            RandomForestClassifier::default()
+                .fit_with(&train, &ctx)
+                .unwrap()
+        })
     });
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     g.bench_function("random_forest_100_predict_proba_20000", |b| {
         b.iter(|| pool.install(|| forest.predict_proba(test.view()).unwrap()))
     });

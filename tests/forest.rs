@@ -15,7 +15,9 @@ use amlis::ensemble::forest::{
     ExtraTreesClassifier, ExtraTreesRegressor, ForestClassifierModel, RandomForestClassifier,
     RandomForestRegressor,
 };
-use amlis::traits::{Control, Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
+use amlis::traits::{
+    Control, Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer,
+};
 use ndarray::{Array2, Axis};
 use serde_json::Value;
 
@@ -32,7 +34,11 @@ fn fixture() -> Value {
 }
 
 fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
 }
 
 fn accuracy(y: &[f64], p: &[f64]) -> f64 {
@@ -47,12 +53,28 @@ fn r2(y: &[f64], p: &[f64]) -> f64 {
 
 /// ROC AUC of scores for the positive class (ties counted half).
 fn auc(y: &[f64], s: &[f64]) -> f64 {
-    let pos: Vec<f64> = s.iter().zip(y).filter(|(_, &c)| c == 1.0).map(|(v, _)| *v).collect();
-    let neg: Vec<f64> = s.iter().zip(y).filter(|(_, &c)| c != 1.0).map(|(v, _)| *v).collect();
+    let pos: Vec<f64> = s
+        .iter()
+        .zip(y)
+        .filter(|(_, &c)| c == 1.0)
+        .map(|(v, _)| *v)
+        .collect();
+    let neg: Vec<f64> = s
+        .iter()
+        .zip(y)
+        .filter(|(_, &c)| c != 1.0)
+        .map(|(v, _)| *v)
+        .collect();
     let mut wins = 0.0;
     for p in &pos {
         for n in &neg {
-            wins += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     wins / (pos.len() * neg.len()) as f64
@@ -81,9 +103,11 @@ fn forests_score_like_sklearn_on_the_fixture_splits() {
                     params["class_weight"] = Value::Null;
                 }
                 let m: ForestClassifierModel = match model {
-                    "RandomForestClassifier" => serde_json::from_value::<RandomForestClassifier>(params.clone())
-                        .unwrap()
-                        .fit_with(&train, &ctx),
+                    "RandomForestClassifier" => {
+                        serde_json::from_value::<RandomForestClassifier>(params.clone())
+                            .unwrap()
+                            .fit_with(&train, &ctx)
+                    }
                     _ => serde_json::from_value::<ExtraTreesClassifier>(params.clone())
                         .unwrap()
                         .fit_with(&train, &ctx),
@@ -97,9 +121,11 @@ fn forests_score_like_sklearn_on_the_fixture_splits() {
                 oobs.extend(m.oob_score());
             } else {
                 let m = match model {
-                    "RandomForestRegressor" => serde_json::from_value::<RandomForestRegressor>(params.clone())
-                        .unwrap()
-                        .fit_with(&train, &ctx),
+                    "RandomForestRegressor" => {
+                        serde_json::from_value::<RandomForestRegressor>(params.clone())
+                            .unwrap()
+                            .fit_with(&train, &ctx)
+                    }
                     _ => serde_json::from_value::<ExtraTreesRegressor>(params.clone())
                         .unwrap()
                         .fit_with(&train, &ctx),
@@ -114,16 +140,25 @@ fn forests_score_like_sklearn_on_the_fixture_splits() {
         let want = case["score_mean"].as_f64().unwrap();
         let got = mean(&scores);
         eprintln!("{id}: score {got:.4} vs sklearn {want:.4}");
-        assert!((got - want).abs() <= tol, "{id}: holdout score {got} vs sklearn {want}");
+        assert!(
+            (got - want).abs() <= tol,
+            "{id}: holdout score {got} vs sklearn {want}"
+        );
         if let Some(want) = case["auc_mean"].as_f64() {
             let got = mean(&aucs);
             eprintln!("{id}: auc {got:.4} vs sklearn {want:.4}");
-            assert!((got - want).abs() <= 0.01, "{id}: AUC {got} vs sklearn {want}");
+            assert!(
+                (got - want).abs() <= 0.01,
+                "{id}: AUC {got} vs sklearn {want}"
+            );
         }
         if let Some(want) = case["oob_mean"].as_f64() {
             let got = mean(&oobs);
             eprintln!("{id}: oob {got:.4} vs sklearn {want:.4}");
-            assert!((got - want).abs() <= tol, "{id}: OOB {got} vs sklearn {want}");
+            assert!(
+                (got - want).abs() <= tol,
+                "{id}: OOB {got} vs sklearn {want}"
+            );
         } else {
             assert!(oobs.is_empty());
         }
@@ -133,18 +168,31 @@ fn forests_score_like_sklearn_on_the_fixture_splits() {
 #[test]
 fn same_forest_for_any_thread_count() {
     let data = tree_csv::dataset("wine", true);
-    let t = RandomForestClassifier::default().n_estimators(16).oob_score(true);
-    let a = t.fit_with(&data, &FitContext::new().random_state(9).n_threads(1)).unwrap();
-    let b = t.fit_with(&data, &FitContext::new().random_state(9).n_threads(2)).unwrap();
+    let t = RandomForestClassifier::default()
+        .n_estimators(16)
+        .oob_score(true);
+    let a = t
+        .fit_with(&data, &FitContext::new().random_state(9).n_threads(1))
+        .unwrap();
+    let b = t
+        .fit_with(&data, &FitContext::new().random_state(9).n_threads(2))
+        .unwrap();
     assert_eq!(a, b);
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
-    let c = t.fit_with(&data, &FitContext::new().random_state(10)).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    let c = t
+        .fit_with(&data, &FitContext::new().random_state(10))
+        .unwrap();
     assert_ne!(a, c);
     let d = tree_csv::dataset("diabetes", false);
     let e = ExtraTreesRegressor::default().n_estimators(8);
     assert_eq!(
-        e.fit_with(&d, &FitContext::new().random_state(1).n_threads(1)).unwrap(),
-        e.fit_with(&d, &FitContext::new().random_state(1).n_threads(2)).unwrap()
+        e.fit_with(&d, &FitContext::new().random_state(1).n_threads(1))
+            .unwrap(),
+        e.fit_with(&d, &FitContext::new().random_state(1).n_threads(2))
+            .unwrap()
     );
 }
 
@@ -189,16 +237,25 @@ fn probabilities_are_tree_means_and_rows_agree_with_batch() {
 fn parameters_are_validated_and_configs_parse() {
     let data = tree_csv::dataset("wine", true);
     let bad: Vec<(RandomForestClassifier, &str)> = vec![
-        (RandomForestClassifier::default().n_estimators(0), "n_estimators"),
         (
-            RandomForestClassifier::default().bootstrap(false).oob_score(true),
+            RandomForestClassifier::default().n_estimators(0),
+            "n_estimators",
+        ),
+        (
+            RandomForestClassifier::default()
+                .bootstrap(false)
+                .oob_score(true),
             "oob_score",
         ),
         (
-            RandomForestClassifier::default().max_samples(Some(amlis::tree::SampleCount::Fraction(1.5))),
+            RandomForestClassifier::default()
+                .max_samples(Some(amlis::tree::SampleCount::Fraction(1.5))),
             "max_samples",
         ),
-        (RandomForestClassifier::default().max_depth(Some(0)), "max_depth"),
+        (
+            RandomForestClassifier::default().max_depth(Some(0)),
+            "max_depth",
+        ),
     ];
     for (t, name) in bad {
         match t.fit(&data) {
@@ -242,7 +299,8 @@ fn serde_round_trip_and_corrupt_forest() {
         .fit(&data)
         .unwrap();
     let j = serde_json::to_value(&m).unwrap();
-    let back: amlis::ensemble::forest::ForestRegressorModel = serde_json::from_value(j.clone()).unwrap();
+    let back: amlis::ensemble::forest::ForestRegressorModel =
+        serde_json::from_value(j.clone()).unwrap();
     back.validate().unwrap();
     assert_eq!(back, m);
     let mut bad = j.clone();
@@ -251,7 +309,8 @@ fn serde_round_trip_and_corrupt_forest() {
     assert!(matches!(bad.validate(), Err(amlis::Error::ModelCorrupt(_))));
     let mut empty = j;
     empty["trees"] = Value::Array(vec![]);
-    let empty: amlis::ensemble::forest::ForestRegressorModel = serde_json::from_value(empty).unwrap();
+    let empty: amlis::ensemble::forest::ForestRegressorModel =
+        serde_json::from_value(empty).unwrap();
     assert!(empty.validate().is_err());
     let x = Array2::<f64>::zeros((2, 10));
     assert_eq!(empty.predict(x.view()).unwrap().len(), 2);
@@ -261,10 +320,15 @@ fn serde_round_trip_and_corrupt_forest() {
 fn missing_values_are_handled_by_forests() {
     // the penguins numeric columns hold NaNs
     let (names, x, y) = tree_csv::read("penguins", "species");
-    let cols: Vec<usize> = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-        .iter()
-        .map(|c| names.iter().position(|n| n == c).unwrap())
-        .collect();
+    let cols: Vec<usize> = [
+        "bill_length_mm",
+        "bill_depth_mm",
+        "flipper_length_mm",
+        "body_mass_g",
+    ]
+    .iter()
+    .map(|c| names.iter().position(|n| n == c).unwrap())
+    .collect();
     let x = x.select(Axis(1), &cols);
     assert!(x.iter().any(|v| v.is_nan()));
     let (classes, idx) = tree_csv::encode(&y);

@@ -51,7 +51,10 @@ struct CaseData {
 }
 
 fn load(case: &Value) -> CaseData {
-    let full = tree_csv::dataset(case["dataset"].as_str().unwrap(), case["kind"] == "classifier");
+    let full = tree_csv::dataset(
+        case["dataset"].as_str().unwrap(),
+        case["kind"] == "classifier",
+    );
     let names: Vec<String> = case["columns"]
         .as_array()
         .unwrap()
@@ -120,12 +123,28 @@ fn assert_same_tree(id: &str, ours: &FlatTree, case: &Value) {
             imp[i]
         );
         if node.is_leaf() {
-            assert_eq!(left[i].as_i64().unwrap(), -1, "{id}: node {i} is a leaf here");
+            assert_eq!(
+                left[i].as_i64().unwrap(),
+                -1,
+                "{id}: node {i} is a leaf here"
+            );
             continue;
         }
-        assert_eq!(node.left as i64, left[i].as_i64().unwrap(), "{id}: left of {i}");
-        assert_eq!(node.right as i64, right[i].as_i64().unwrap(), "{id}: right of {i}");
-        assert_eq!(node.feature as i64, feature[i].as_i64().unwrap(), "{id}: feature of {i}");
+        assert_eq!(
+            node.left as i64,
+            left[i].as_i64().unwrap(),
+            "{id}: left of {i}"
+        );
+        assert_eq!(
+            node.right as i64,
+            right[i].as_i64().unwrap(),
+            "{id}: right of {i}"
+        );
+        assert_eq!(
+            node.feature as i64,
+            feature[i].as_i64().unwrap(),
+            "{id}: feature of {i}"
+        );
         // scikit-learn stores X as float32: its midpoints differ from ours in the 8th digit.
         let t = thr[i];
         if t.is_finite() || node.threshold.is_finite() {
@@ -135,7 +154,10 @@ fn assert_same_tree(id: &str, ours: &FlatTree, case: &Value) {
                 node.threshold
             );
         }
-        assert_eq!(node.missing_go_left as usize, mgl[i], "{id}: missing side of {i}");
+        assert_eq!(
+            node.missing_go_left as usize, mgl[i],
+            "{id}: missing side of {i}"
+        );
     }
 }
 
@@ -156,7 +178,11 @@ fn near_threshold_rows(tree: &FlatTree, x: &Array2<f64>) -> Vec<bool> {
                 if (v - n.threshold).abs() <= 1e-7 * n.threshold.abs().max(1e-3) {
                     return true;
                 }
-                let left = if v.is_nan() { n.missing_go_left } else { v <= n.threshold };
+                let left = if v.is_nan() {
+                    n.missing_go_left
+                } else {
+                    v <= n.threshold
+                };
                 i = if left { n.left } else { n.right } as usize;
             }
         })
@@ -179,25 +205,46 @@ fn single_trees_match_sklearn_node_for_node() {
         let ctx = FitContext::new().random_state(0);
         let near;
         let (pred, want): (Vec<f64>, Vec<f64>) = if case["kind"] == "classifier" {
-            let m = classifier_for(&case["params"]).fit_with(&data.train, &ctx).unwrap();
+            let m = classifier_for(&case["params"])
+                .fit_with(&data.train, &ctx)
+                .unwrap();
             m.validate().unwrap();
             near = near_threshold_rows(m.tree(), &data.test_x);
             let pred = m.predict(data.test_x.view()).unwrap().to_vec();
             if tie_free {
                 assert_same_tree(id, m.tree(), case);
-                assert_eq!(m.get_depth() as u64, case["depth"].as_u64().unwrap(), "{id}");
-                assert_eq!(m.get_n_leaves() as u64, case["n_leaves"].as_u64().unwrap(), "{id}");
+                assert_eq!(
+                    m.get_depth() as u64,
+                    case["depth"].as_u64().unwrap(),
+                    "{id}"
+                );
+                assert_eq!(
+                    m.get_n_leaves() as u64,
+                    case["n_leaves"].as_u64().unwrap(),
+                    "{id}"
+                );
                 let proba = m.predict_proba(data.test_x.view()).unwrap();
-                for (row, want) in proba.rows().into_iter().zip(case["predict_proba"].as_array().unwrap()) {
+                for (row, want) in proba
+                    .rows()
+                    .into_iter()
+                    .zip(case["predict_proba"].as_array().unwrap())
+                {
                     for (a, b) in row.iter().zip(floats(want)) {
                         assert!((a - b).abs() < 1e-12, "{id}: probability {a} vs {b}");
                     }
                 }
-                for (a, b) in m.feature_importances().iter().zip(floats(&case["feature_importances"])) {
+                for (a, b) in m
+                    .feature_importances()
+                    .iter()
+                    .zip(floats(&case["feature_importances"]))
+                {
                     assert!((a - b).abs() < 1e-9, "{id}: importance {a} vs {b}");
                 }
             }
-            (pred, usizes(&case["predict"]).iter().map(|&c| c as f64).collect())
+            (
+                pred,
+                usizes(&case["predict"]).iter().map(|&c| c as f64).collect(),
+            )
         } else {
             let m: DecisionTreeRegressor = serde_json::from_value(case["params"].clone()).unwrap();
             let m = m.fit_with(&data.train, &ctx).unwrap();
@@ -205,11 +252,18 @@ fn single_trees_match_sklearn_node_for_node() {
             near = near_threshold_rows(m.tree(), &data.test_x);
             if tie_free {
                 assert_same_tree(id, m.tree(), case);
-                for (a, b) in m.feature_importances().iter().zip(floats(&case["feature_importances"])) {
+                for (a, b) in m
+                    .feature_importances()
+                    .iter()
+                    .zip(floats(&case["feature_importances"]))
+                {
                     assert!((a - b).abs() < 1e-9, "{id}: importance {a} vs {b}");
                 }
             }
-            (m.predict(data.test_x.view()).unwrap().to_vec(), floats(&case["predict"]))
+            (
+                m.predict(data.test_x.view()).unwrap().to_vec(),
+                floats(&case["predict"]),
+            )
         };
         if tie_free {
             for (i, (p, w)) in pred.iter().zip(&want).enumerate() {
@@ -221,7 +275,11 @@ fn single_trees_match_sklearn_node_for_node() {
             exact += 1;
         } else if case["kind"] == "classifier" {
             let agree = pred.iter().zip(&want).filter(|(a, b)| a == b).count();
-            assert!(agree as f64 >= 0.85 * want.len() as f64, "{id}: {agree} of {} agree", want.len());
+            assert!(
+                agree as f64 >= 0.85 * want.len() as f64,
+                "{id}: {agree} of {} agree",
+                want.len()
+            );
             tied += 1;
         } else {
             let y = data.test_y.as_ref().unwrap();
@@ -230,7 +288,12 @@ fn single_trees_match_sklearn_node_for_node() {
                 let ss: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
                 1.0 - y.iter().zip(p).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / ss
             };
-            assert!((r2(&pred) - r2(&want)).abs() < 0.1, "{id}: R2 {} vs {}", r2(&pred), r2(&want));
+            assert!(
+                (r2(&pred) - r2(&want)).abs() < 0.1,
+                "{id}: R2 {} vs {}",
+                r2(&pred),
+                r2(&want)
+            );
             tied += 1;
         }
     }
@@ -267,10 +330,15 @@ fn single_row_path_agrees_with_batch() {
     let mut out = [0.0; 3];
     let mut one = [0.0];
     for (i, row) in x.rows().into_iter().enumerate() {
-        m.predict_proba_row_into(row.as_slice().unwrap(), &mut out).unwrap();
+        m.predict_proba_row_into(row.as_slice().unwrap(), &mut out)
+            .unwrap();
         assert_eq!(out.as_slice(), batch.row(i).as_slice().unwrap());
-        m.predict_row_into(row.as_slice().unwrap(), &mut one).unwrap();
-        assert_eq!(one[0], m.predict(x.slice(ndarray::s![i..i + 1, ..])).unwrap()[0]);
+        m.predict_row_into(row.as_slice().unwrap(), &mut one)
+            .unwrap();
+        assert_eq!(
+            one[0],
+            m.predict(x.slice(ndarray::s![i..i + 1, ..])).unwrap()[0]
+        );
     }
     assert!(m.predict_row_into(&[0.0; 3], &mut one).is_err());
 }
@@ -281,9 +349,15 @@ fn seeded_random_splitter_and_max_features_are_reproducible_for_any_thread_count
     let t = DecisionTreeClassifier::default()
         .splitter(Splitter::Random)
         .max_features(Some(amlis::tree::MaxFeatures::Fraction(0.3)));
-    let a = t.fit_with(&data, &FitContext::new().random_state(3).n_threads(1)).unwrap();
-    let b = t.fit_with(&data, &FitContext::new().random_state(3).n_threads(2)).unwrap();
-    let c = t.fit_with(&data, &FitContext::new().random_state(4)).unwrap();
+    let a = t
+        .fit_with(&data, &FitContext::new().random_state(3).n_threads(1))
+        .unwrap();
+    let b = t
+        .fit_with(&data, &FitContext::new().random_state(3).n_threads(2))
+        .unwrap();
+    let c = t
+        .fit_with(&data, &FitContext::new().random_state(4))
+        .unwrap();
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
@@ -317,7 +391,10 @@ fn best_first_growth_respects_max_leaf_nodes_and_class_weight_map() {
 fn parameters_are_validated_by_name() {
     let data = tree_csv::dataset("iris", true);
     let cases: Vec<(DecisionTreeClassifier, &str)> = vec![
-        (DecisionTreeClassifier::default().max_depth(Some(0)), "max_depth"),
+        (
+            DecisionTreeClassifier::default().max_depth(Some(0)),
+            "max_depth",
+        ),
         (
             DecisionTreeClassifier::default().min_samples_split(SampleCount::Count(1)),
             "min_samples_split",
@@ -331,10 +408,14 @@ fn parameters_are_validated_by_name() {
             "min_weight_fraction_leaf",
         ),
         (
-            DecisionTreeClassifier::default().max_features(Some(amlis::tree::MaxFeatures::Count(9))),
+            DecisionTreeClassifier::default()
+                .max_features(Some(amlis::tree::MaxFeatures::Count(9))),
             "max_features",
         ),
-        (DecisionTreeClassifier::default().max_leaf_nodes(Some(1)), "max_leaf_nodes"),
+        (
+            DecisionTreeClassifier::default().max_leaf_nodes(Some(1)),
+            "max_leaf_nodes",
+        ),
         (
             DecisionTreeClassifier::default().min_impurity_decrease(-1.0),
             "min_impurity_decrease",
@@ -358,7 +439,8 @@ fn serde_round_trip_and_corrupt_models_are_errors() {
         .fit(&data)
         .unwrap();
     let json = serde_json::to_value(&m).unwrap();
-    let back: amlis::tree::DecisionTreeRegressorModel = serde_json::from_value(json.clone()).unwrap();
+    let back: amlis::tree::DecisionTreeRegressorModel =
+        serde_json::from_value(json.clone()).unwrap();
     back.validate().unwrap();
     assert_eq!(back, m);
 

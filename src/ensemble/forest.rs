@@ -42,12 +42,10 @@ use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
 };
 use crate::tree::data::{
-    class_targets, class_weight_factors, is_balanced_subsample, regression_targets,
-    sample_weights, Columns,
+    class_targets, class_weight_factors, is_balanced_subsample, regression_targets, sample_weights,
+    Columns,
 };
-use crate::tree::decision_tree::{
-    argmax, check_weight_sum, fit_tree, growth_builders, Target,
-};
+use crate::tree::decision_tree::{argmax, check_weight_sum, fit_tree, growth_builders, Target};
 use crate::tree::flat::{par_row_blocks, walk_error, FlatTree, ROW_BLOCK};
 use crate::tree::params::{
     ClassWeight, ClassificationCriterion, GrowthParams, MaxFeatures, MaxFeaturesRule,
@@ -399,7 +397,9 @@ fn grow_forest(
             .collect()
     })?;
     if cancelled.load(Ordering::Relaxed) {
-        return Err(Error::Cancelled(format!("{name}: fit cancelled by the callback")));
+        return Err(Error::Cancelled(format!(
+            "{name}: fit cancelled by the callback"
+        )));
     }
     trees
         .into_iter()
@@ -731,7 +731,14 @@ impl ForestRegressorModel {
                 format!("{} values and {} slots", row.len(), out.len()),
             ));
         }
-        block_mean(&self.trees, row, self.n_features, 1, out, "forest regressor")
+        block_mean(
+            &self.trees,
+            row,
+            self.n_features,
+            1,
+            out,
+            "forest regressor",
+        )
     }
 }
 
@@ -760,7 +767,13 @@ impl Model for ForestRegressorModel {
 
 impl Predictor for ForestClassifierModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        check_predict_shapes("forest classifier predict", x, self.n_features, out.len(), 1)?;
+        check_predict_shapes(
+            "forest classifier predict",
+            x,
+            self.n_features,
+            out.len(),
+            1,
+        )?;
         let k = self.classes.len();
         par_row_blocks(x, out, 1, |rows, chunk| {
             let mut proba = vec![0.0; chunk.len() * k];

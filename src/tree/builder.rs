@@ -94,8 +94,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 let mut right = crit.empty();
                 C::subtract(&acc, &left, &mut right);
                 let improvement = crit.improvement(&acc, &left, &right, self.w_total);
-                if improvement + EPSILON >= cfg.min_impurity_decrease && n_left > 0 && n_left < n
-                {
+                if improvement + EPSILON >= cfg.min_impurity_decrease && n_left > 0 && n_left < n {
                     split = Some((s, improvement, start + n_left));
                 }
             }
@@ -157,7 +156,13 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 if let Some(node) = self.raw.get_mut(id) {
                     node.split = Some((s.feature as u32, s.threshold, s.missing_go_left));
                 }
-                stack.push((pos, ev.end, depth + 1, Some((id, false)), ev.constant.clone()));
+                stack.push((
+                    pos,
+                    ev.end,
+                    depth + 1,
+                    Some((id, false)),
+                    ev.constant.clone(),
+                ));
                 stack.push((ev.start, pos, depth + 1, Some((id, true)), ev.constant));
             }
         }
@@ -176,7 +181,10 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             pending: &mut Vec<Option<Evaluated>>,
         ) {
             if let Some((_, imp, _)) = ev.split {
-                heap.push(Frontier { improvement: imp, id });
+                heap.push(Frontier {
+                    improvement: imp,
+                    id,
+                });
                 if pending.len() <= id {
                     pending.resize_with(id + 1, || None);
                 }

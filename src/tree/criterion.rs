@@ -35,7 +35,13 @@ pub(crate) trait Criterion: Sync {
     /// The weighted impurity decrease of splitting `node` into `left` and `right`, relative to
     /// the total weight `w_total` of the tree's samples (compared with `min_impurity_decrease`
     /// and used to rank best-first growth).
-    fn improvement(&self, node: &Self::Acc, left: &Self::Acc, right: &Self::Acc, w_total: f64) -> f64 {
+    fn improvement(
+        &self,
+        node: &Self::Acc,
+        left: &Self::Acc,
+        right: &Self::Acc,
+        w_total: f64,
+    ) -> f64 {
         let (wn, wl, wr) = (Self::weight(node), Self::weight(left), Self::weight(right));
         (wn / w_total)
             * (self.impurity(node) - wr / wn * self.impurity(right) - wl / wn * self.impurity(left))
@@ -65,7 +71,12 @@ pub(crate) struct ClassCriterion<'a> {
 
 impl<'a> ClassCriterion<'a> {
     /// The criterion for class indices `y` (each `< n_classes`) and weights `w`.
-    pub fn new(kind: ClassificationCriterion, y: &'a [u32], w: &'a [f64], n_classes: usize) -> Self {
+    pub fn new(
+        kind: ClassificationCriterion,
+        y: &'a [u32],
+        w: &'a [f64],
+        n_classes: usize,
+    ) -> Self {
         Self {
             y,
             w,

@@ -365,7 +365,8 @@ impl Trainer for DecisionTreeClassifier {
             n_classes: classes.len(),
             criterion: self.criterion,
         };
-        let tree = ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
+        let tree =
+            ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
         let feature_importances = tree.feature_importances(x.n_features());
         Ok(DecisionTreeClassifierModel {
             tree,
@@ -390,7 +391,8 @@ impl Trainer for DecisionTreeRegressor {
             y: &y,
             criterion: self.criterion,
         };
-        let tree = ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
+        let tree =
+            ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
         let feature_importances = tree.feature_importances(x.n_features());
         Ok(DecisionTreeRegressorModel {
             tree,
@@ -448,7 +450,10 @@ macro_rules! tree_inspection {
                         format!("{} values and {} slots", row.len(), out.len()),
                     ));
                 }
-                let v = self.tree.predict_row(row).ok_or_else(|| walk_error($name))?;
+                let v = self
+                    .tree
+                    .predict_row(row)
+                    .ok_or_else(|| walk_error($name))?;
                 if let Some(o) = out.first_mut() {
                     *o = self.point(v);
                 }
@@ -481,7 +486,10 @@ macro_rules! tree_inspection {
                 check_predict_shapes(concat!($name, " predict"), x, self.n_features, out.len(), 1)?;
                 par_row_blocks(x, out, 1, |rows, chunk| {
                     for (row, o) in rows.chunks_exact(self.n_features).zip(chunk.iter_mut()) {
-                        let v = self.tree.predict_row(row).ok_or_else(|| walk_error($name))?;
+                        let v = self
+                            .tree
+                            .predict_row(row)
+                            .ok_or_else(|| walk_error($name))?;
                         *o = self.point(v);
                     }
                     Ok(())

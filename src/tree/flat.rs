@@ -306,7 +306,11 @@ where
 {
     let nf = x.ncols();
     if nf == 0 {
-        return Err(Error::shape("predict", "at least one feature column", "0 columns"));
+        return Err(Error::shape(
+            "predict",
+            "at least one feature column",
+            "0 columns",
+        ));
     }
     let per_row = per_row.max(1);
     let contiguous = x.as_slice();

@@ -134,7 +134,9 @@ impl GrowthParams<'_> {
         }
         let min_samples_leaf = match self.min_samples_leaf {
             SampleCount::Count(c) if c >= 1 => c,
-            SampleCount::Fraction(f) if f > 0.0 && f < 1.0 => (f * n_samples as f64).ceil() as usize,
+            SampleCount::Fraction(f) if f > 0.0 && f < 1.0 => {
+                (f * n_samples as f64).ceil() as usize
+            }
             other => {
                 return Err(Error::param(
                     "min_samples_leaf",
