@@ -46,7 +46,7 @@ use crate::tree::data::{
     Columns,
 };
 use crate::tree::decision_tree::{argmax, check_weight_sum, fit_tree, growth_builders, Target};
-use crate::tree::flat::{par_row_blocks, walk_error, FlatTree, ROW_BLOCK};
+use crate::tree::flat::{par_row_blocks, walk_error, FlatTree, LANES, ROW_BLOCK};
 use crate::tree::params::{
     ClassWeight, ClassificationCriterion, GrowthParams, MaxFeatures, MaxFeaturesRule,
     RegressionCriterion, SampleCount, Splitter, TreeConfig,
@@ -597,14 +597,34 @@ fn block_mean(
     name: &str,
 ) -> Result<()> {
     out.fill(0.0);
+    let nf = n_features.max(1);
+    let k = per_row.max(1);
+    let n_rows = (rows.len() / nf).min(out.len() / k);
+    let add = |o: &mut [f64], v: &[f64]| {
+        for (a, b) in o.iter_mut().zip(v) {
+            *a += b;
+        }
+    };
     for t in trees {
-        for (row, o) in rows
-            .chunks_exact(n_features.max(1))
-            .zip(out.chunks_exact_mut(per_row.max(1)))
-        {
+        let mut r = 0;
+        let mut leaves = [0usize; LANES];
+        while r + LANES <= n_rows {
+            let block = rows.get(r * nf..(r + LANES) * nf).unwrap_or(&[]);
+            t.apply_lanes(block, nf, &mut leaves)
+                .ok_or_else(|| walk_error(name))?;
+            for (l, &leaf) in leaves.iter().enumerate() {
+                let v = t.leaf_values(leaf).ok_or_else(|| walk_error(name))?;
+                if let Some(o) = out.get_mut((r + l) * k..(r + l + 1) * k) {
+                    add(o, v);
+                }
+            }
+            r += LANES;
+        }
+        for i in r..n_rows {
+            let row = rows.get(i * nf..(i + 1) * nf).unwrap_or(&[]);
             let v = t.predict_row(row).ok_or_else(|| walk_error(name))?;
-            for (a, b) in o.iter_mut().zip(v) {
-                *a += b;
+            if let Some(o) = out.get_mut(i * k..(i + 1) * k) {
+                add(o, v);
             }
         }
     }

@@ -177,6 +177,40 @@ impl FlatTree {
         None
     }
 
+    /// Walks `LANES` rows (row-major, `n_features` values each) down the tree together, so
+    /// that their memory loads overlap; writes each row's leaf node into `leaves`. `None` for
+    /// a malformed tree or short rows.
+    #[inline]
+    pub(crate) fn apply_lanes(
+        &self,
+        rows: &[f64],
+        n_features: usize,
+        leaves: &mut [usize; LANES],
+    ) -> Option<()> {
+        *leaves = [0; LANES];
+        for _ in 0..self.nodes.len() {
+            let mut active = false;
+            for (l, leaf) in leaves.iter_mut().enumerate() {
+                let n = self.nodes.get(*leaf)?;
+                if n.left == 0 {
+                    continue;
+                }
+                active = true;
+                let v = *rows.get(l * n_features + n.feature as usize)?;
+                let go_left = if v.is_nan() {
+                    n.missing_go_left
+                } else {
+                    v <= n.threshold
+                };
+                *leaf = if go_left { n.left } else { n.right } as usize;
+            }
+            if !active {
+                return Some(());
+            }
+        }
+        None
+    }
+
     /// The values of leaf node `node` (class fractions, or the mean).
     #[inline]
     pub fn leaf_values(&self, node: usize) -> Option<&[f64]> {
@@ -288,6 +322,9 @@ impl FlatTree {
         Ok(())
     }
 }
+
+/// Rows walked down a tree together by batch prediction.
+pub(crate) const LANES: usize = 8;
 
 /// Rows per block of parallel batch prediction.
 pub(crate) const ROW_BLOCK: usize = 256;
