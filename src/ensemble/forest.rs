@@ -46,7 +46,9 @@ use crate::tree::data::{
     Columns,
 };
 use crate::tree::decision_tree::{argmax, check_weight_sum, fit_tree, growth_builders, Target};
-use crate::tree::flat::{par_row_blocks, walk_error, FlatTree, LANES, ROW_BLOCK};
+use crate::tree::flat::{
+    ensemble_block_rows, par_row_blocks, walk_error, FlatTree, LANES, ROW_BLOCK,
+};
 use crate::tree::params::{
     ClassWeight, ClassificationCriterion, GrowthParams, MaxFeatures, MaxFeaturesRule,
     RegressionCriterion, SampleCount, Splitter, TreeConfig,
@@ -795,7 +797,7 @@ impl Predictor for ForestClassifierModel {
             1,
         )?;
         let k = self.classes.len();
-        par_row_blocks(x, out, 1, |rows, chunk| {
+        par_row_blocks(x, out, 1, ensemble_block_rows(x.nrows()), |rows, chunk| {
             let mut proba = vec![0.0; chunk.len() * k];
             block_mean(
                 &self.trees,
@@ -831,7 +833,7 @@ impl ProbabilisticPredictor for ForestClassifierModel {
             out.len(),
             k,
         )?;
-        par_row_blocks(x, out, k, |rows, chunk| {
+        par_row_blocks(x, out, k, ensemble_block_rows(x.nrows()), |rows, chunk| {
             block_mean(
                 &self.trees,
                 rows,
@@ -847,7 +849,7 @@ impl ProbabilisticPredictor for ForestClassifierModel {
 impl Predictor for ForestRegressorModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         check_predict_shapes("forest regressor predict", x, self.n_features, out.len(), 1)?;
-        par_row_blocks(x, out, 1, |rows, chunk| {
+        par_row_blocks(x, out, 1, ensemble_block_rows(x.nrows()), |rows, chunk| {
             block_mean(
                 &self.trees,
                 rows,

@@ -15,7 +15,7 @@ use super::criterion::{ClassCriterion, RegCriterion};
 use super::data::{
     class_targets, class_weight_factors, regression_targets, sample_weights, Columns,
 };
-use super::flat::{par_row_blocks, walk_error, FlatTree};
+use super::flat::{par_row_blocks, walk_error, FlatTree, ROW_BLOCK};
 use super::params::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, GrowthParams, MaxFeatures,
     RegressionCriterion, SampleCount, Splitter, TreeConfig,
@@ -431,7 +431,7 @@ macro_rules! tree_inspection {
             pub fn apply(&self, x: ArrayView2<'_, f64>) -> Result<Vec<usize>> {
                 let mut out = vec![0.0; x.nrows()];
                 check_predict_shapes(concat!($name, " apply"), x, self.n_features, out.len(), 1)?;
-                par_row_blocks(x, &mut out, 1, |rows, chunk| {
+                par_row_blocks(x, &mut out, 1, ROW_BLOCK, |rows, chunk| {
                     for (row, o) in rows.chunks_exact(self.n_features).zip(chunk.iter_mut()) {
                         *o = self.tree.apply_row(row).ok_or_else(|| walk_error($name))? as f64;
                     }
@@ -484,7 +484,7 @@ macro_rules! tree_inspection {
         impl Predictor for $t {
             fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
                 check_predict_shapes(concat!($name, " predict"), x, self.n_features, out.len(), 1)?;
-                par_row_blocks(x, out, 1, |rows, chunk| {
+                par_row_blocks(x, out, 1, ROW_BLOCK, |rows, chunk| {
                     for (row, o) in rows.chunks_exact(self.n_features).zip(chunk.iter_mut()) {
                         let v = self
                             .tree
@@ -577,7 +577,7 @@ impl ProbabilisticPredictor for DecisionTreeClassifierModel {
             out.len(),
             k,
         )?;
-        par_row_blocks(x, out, k, |rows, chunk| {
+        par_row_blocks(x, out, k, ROW_BLOCK, |rows, chunk| {
             for (row, o) in rows
                 .chunks_exact(self.n_features)
                 .zip(chunk.chunks_exact_mut(k))

@@ -329,13 +329,22 @@ pub(crate) const LANES: usize = 8;
 /// Rows per block of parallel batch prediction.
 pub(crate) const ROW_BLOCK: usize = 256;
 
-/// Calls `f(rows, out)` for blocks of rows of `x` in parallel: `rows` holds the block's rows
+/// Rows per block for models of many trees: large blocks (a few per thread), so that each
+/// tree is read from memory once per block and walks all the block's rows while cached.
+pub(crate) fn ensemble_block_rows(n_rows: usize) -> usize {
+    n_rows
+        .div_ceil(4 * rayon::current_num_threads().max(1))
+        .max(ROW_BLOCK)
+}
+
+/// Calls `f(rows, out)` for blocks of `block_rows` rows of `x` in parallel: `rows` holds the block's rows
 /// contiguously (row-major, `x.ncols()` values each) and `out` its `per_row` output slots
 /// per row. The caller has checked the shapes.
 pub(crate) fn par_row_blocks<F>(
     x: ArrayView2<'_, f64>,
     out: &mut [f64],
     per_row: usize,
+    block_rows: usize,
     f: F,
 ) -> Result<()>
 where
@@ -351,10 +360,11 @@ where
     }
     let per_row = per_row.max(1);
     let contiguous = x.as_slice();
-    out.par_chunks_mut(ROW_BLOCK * per_row)
+    let block_rows = block_rows.max(1);
+    out.par_chunks_mut(block_rows * per_row)
         .enumerate()
         .try_for_each(|(b, chunk)| {
-            let r0 = b * ROW_BLOCK;
+            let r0 = b * block_rows;
             let nr = chunk.len() / per_row;
             match contiguous {
                 Some(all) => {
