@@ -1,0 +1,276 @@
+//! Growing one tree: depth-first (node ids in pre-order, as scikit-learn's
+//! `DepthFirstTreeBuilder`) or best-first when `max_leaf_nodes` is set (the split with the
+//! largest impurity decrease is made next, as `BestFirstTreeBuilder`).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rand::Rng;
+
+use super::criterion::Criterion;
+use super::data::Columns;
+use super::flat::{FlatTree, RawNode};
+use super::params::TreeConfig;
+use super::splitter::{find_split, partition, NodeView, Scratch, Split};
+
+/// Impurities at or below this are pure (scikit-learn's `EPSILON`).
+const EPSILON: f64 = f64::EPSILON;
+
+/// A node whose statistics are known and whose split (if it has one) is chosen and applied
+/// to the sample order.
+struct Evaluated {
+    start: usize,
+    end: usize,
+    depth: usize,
+    /// The split, its improvement, and the first right-hand position.
+    split: Option<(Split, f64, usize)>,
+    constant: Vec<bool>,
+}
+
+struct Grower<'a, C: Criterion, R: Rng> {
+    crit: &'a C,
+    x: &'a Columns,
+    cfg: &'a TreeConfig,
+    samples: Vec<u32>,
+    features: Vec<usize>,
+    rng: &'a mut R,
+    scratch: Scratch<C::Acc>,
+    w_total: f64,
+    min_weight_leaf: f64,
+    raw: Vec<RawNode>,
+    values: Vec<f64>,
+}
+
+impl<C: Criterion, R: Rng> Grower<'_, C, R> {
+    /// Computes the statistics of `samples[start..end]`, records them as a new leaf node and
+    /// chooses (and applies) its split when it may be split. Returns the node's id.
+    fn evaluate(
+        &mut self,
+        start: usize,
+        end: usize,
+        depth: usize,
+        mut constant: Vec<bool>,
+    ) -> (usize, Evaluated) {
+        let crit = self.crit;
+        let node_samples = self.samples.get(start..end).unwrap_or(&[]);
+        let mut acc = crit.empty();
+        for &s in node_samples {
+            crit.add(&mut acc, s);
+        }
+        let n = end - start;
+        let w = C::weight(&acc);
+        let impurity = crit.impurity(&acc);
+        let cfg = self.cfg;
+        let is_leaf = depth >= cfg.max_depth
+            || n < cfg.min_samples_split
+            || n < 2 * cfg.min_samples_leaf
+            || w < 2.0 * self.min_weight_leaf
+            || impurity <= EPSILON;
+        let mut split = None;
+        if !is_leaf {
+            let view = NodeView {
+                crit,
+                x: self.x,
+                samples: node_samples,
+                total: &acc,
+                min_samples_leaf: cfg.min_samples_leaf,
+                min_weight_leaf: self.min_weight_leaf,
+            };
+            let found = find_split(
+                &view,
+                cfg,
+                &mut self.features,
+                &mut constant,
+                self.rng,
+                &mut self.scratch,
+            );
+            if let Some(s) = found {
+                let slice = self.samples.get_mut(start..end).unwrap_or(&mut []);
+                let n_left = partition(self.x, slice, &s);
+                let mut left = crit.empty();
+                for &smp in slice.get(..n_left).unwrap_or(&[]) {
+                    crit.add(&mut left, smp);
+                }
+                let mut right = crit.empty();
+                C::subtract(&acc, &left, &mut right);
+                let improvement = crit.improvement(&acc, &left, &right, self.w_total);
+                if improvement + EPSILON >= cfg.min_impurity_decrease && n_left > 0 && n_left < n {
+                    split = Some((s, improvement, start + n_left));
+                }
+            }
+        }
+        let id = self.raw.len();
+        self.raw.push(RawNode {
+            split: None,
+            left: 0,
+            right: 0,
+            impurity,
+            n: n as u64,
+            w,
+        });
+        let k = crit.n_outputs();
+        let base = self.values.len();
+        self.values.resize(base + k, 0.0);
+        if let Some(out) = self.values.get_mut(base..base + k) {
+            crit.leaf_value(&acc, out);
+        }
+        (
+            id,
+            Evaluated {
+                start,
+                end,
+                depth,
+                split,
+                constant,
+            },
+        )
+    }
+
+    /// Turns node `id` into a split node with children `left` and `right`.
+    fn link(&mut self, id: usize, split: &Split, left: usize, right: usize) {
+        if let Some(node) = self.raw.get_mut(id) {
+            node.split = Some((split.feature as u32, split.threshold, split.missing_go_left));
+            node.left = left as u32;
+            node.right = right as u32;
+        }
+    }
+
+    /// Depth-first growth: ids in pre-order (a node, its left subtree, its right subtree).
+    fn grow_depth_first(&mut self, n_features: usize) {
+        // (start, end, depth, parent and side, constant features)
+        type Pending = (usize, usize, usize, Option<(usize, bool)>, Vec<bool>);
+        let mut stack: Vec<Pending> =
+            vec![(0, self.samples.len(), 0, None, vec![false; n_features])];
+        while let Some((start, end, depth, parent, constant)) = stack.pop() {
+            let (id, ev) = self.evaluate(start, end, depth, constant);
+            if let Some((p, is_left)) = parent {
+                if let Some(node) = self.raw.get_mut(p) {
+                    if is_left {
+                        node.left = id as u32;
+                    } else {
+                        node.right = id as u32;
+                    }
+                }
+            }
+            if let Some((s, _, pos)) = ev.split {
+                if let Some(node) = self.raw.get_mut(id) {
+                    node.split = Some((s.feature as u32, s.threshold, s.missing_go_left));
+                }
+                stack.push((
+                    pos,
+                    ev.end,
+                    depth + 1,
+                    Some((id, false)),
+                    ev.constant.clone(),
+                ));
+                stack.push((ev.start, pos, depth + 1, Some((id, true)), ev.constant));
+            }
+        }
+    }
+
+    /// Best-first growth: at most `max_leaf_nodes` leaves; the pending split with the largest
+    /// improvement is made first (ties: the older node first).
+    fn grow_best_first(&mut self, n_features: usize, max_leaf_nodes: usize) {
+        let mut pending: Vec<Option<Evaluated>> = Vec::new();
+        let mut heap = BinaryHeap::new();
+        let (root, ev) = self.evaluate(0, self.samples.len(), 0, vec![false; n_features]);
+        fn push(
+            id: usize,
+            ev: Evaluated,
+            heap: &mut BinaryHeap<Frontier>,
+            pending: &mut Vec<Option<Evaluated>>,
+        ) {
+            if let Some((_, imp, _)) = ev.split {
+                heap.push(Frontier {
+                    improvement: imp,
+                    id,
+                });
+                if pending.len() <= id {
+                    pending.resize_with(id + 1, || None);
+                }
+                if let Some(slot) = pending.get_mut(id) {
+                    *slot = Some(ev);
+                }
+            }
+        }
+        push(root, ev, &mut heap, &mut pending);
+        let mut splits = 0;
+        while let Some(top) = heap.pop() {
+            if splits + 1 >= max_leaf_nodes {
+                break;
+            }
+            let Some(ev) = pending.get_mut(top.id).and_then(Option::take) else {
+                continue;
+            };
+            let Some((s, _, pos)) = ev.split else {
+                continue;
+            };
+            let (l, lev) = self.evaluate(ev.start, pos, ev.depth + 1, ev.constant.clone());
+            let (r, rev) = self.evaluate(pos, ev.end, ev.depth + 1, ev.constant);
+            self.link(top.id, &s, l, r);
+            push(l, lev, &mut heap, &mut pending);
+            push(r, rev, &mut heap, &mut pending);
+            splits += 1;
+        }
+    }
+}
+
+/// An entry of the best-first frontier: larger improvement first, then smaller id.
+struct Frontier {
+    improvement: f64,
+    id: usize,
+}
+
+impl PartialEq for Frontier {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Frontier {}
+impl PartialOrd for Frontier {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Frontier {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.improvement
+            .total_cmp(&other.improvement)
+            .then_with(|| other.id.cmp(&self.id))
+    }
+}
+
+/// Grows one tree with criterion `crit` on the rows `samples` of `x` (rows of zero weight
+/// must be left out by the caller).
+pub(crate) fn grow<C: Criterion>(
+    crit: &C,
+    x: &Columns,
+    cfg: &TreeConfig,
+    samples: Vec<u32>,
+    rng: &mut impl Rng,
+) -> FlatTree {
+    let mut root = crit.empty();
+    for &s in &samples {
+        crit.add(&mut root, s);
+    }
+    let w_total = C::weight(&root);
+    let n_features = x.n_features();
+    let mut g = Grower {
+        crit,
+        x,
+        cfg,
+        samples,
+        features: (0..n_features).collect(),
+        rng,
+        scratch: Scratch::new(crit.empty()),
+        w_total,
+        min_weight_leaf: cfg.min_weight_fraction_leaf * w_total,
+        raw: Vec::new(),
+        values: Vec::new(),
+    };
+    match cfg.max_leaf_nodes {
+        Some(m) => g.grow_best_first(n_features, m),
+        None => g.grow_depth_first(n_features),
+    }
+    FlatTree::from_raw(g.raw, &g.values, crit.n_outputs())
+}

@@ -1,0 +1,274 @@
+//! Split criteria: impurity of a node, the score a split is chosen by, and leaf values, with
+//! scikit-learn's formulas (entropy in bits).
+
+use super::params::{ClassificationCriterion, RegressionCriterion};
+
+/// A split criterion over the samples of one tree (targets and per-sample weights).
+///
+/// An accumulator (`Acc`) holds the sufficient statistics of a set of samples; the splitter
+/// adds samples to a left accumulator and gets the right one by subtraction.
+pub(crate) trait Criterion: Sync {
+    /// Sufficient statistics of a set of samples.
+    type Acc: Clone + Send + Sync;
+
+    /// The statistics of no sample.
+    fn empty(&self) -> Self::Acc;
+
+    /// Adds sample `s`.
+    fn add(&self, acc: &mut Self::Acc, s: u32);
+
+    /// The weight of the samples in `acc`.
+    fn weight(acc: &Self::Acc) -> f64;
+
+    /// `out = total - part`.
+    fn subtract(total: &Self::Acc, part: &Self::Acc, out: &mut Self::Acc);
+
+    /// The impurity of the samples in `acc`.
+    fn impurity(&self, acc: &Self::Acc) -> f64;
+
+    /// The score a split is chosen by (larger is better); differs from the impurity
+    /// improvement by terms constant within a node.
+    fn proxy(&self, left: &Self::Acc, right: &Self::Acc) -> f64 {
+        -Self::weight(right) * self.impurity(right) - Self::weight(left) * self.impurity(left)
+    }
+
+    /// The weighted impurity decrease of splitting `node` into `left` and `right`, relative to
+    /// the total weight `w_total` of the tree's samples (compared with `min_impurity_decrease`
+    /// and used to rank best-first growth).
+    fn improvement(
+        &self,
+        node: &Self::Acc,
+        left: &Self::Acc,
+        right: &Self::Acc,
+        w_total: f64,
+    ) -> f64 {
+        let (wn, wl, wr) = (Self::weight(node), Self::weight(left), Self::weight(right));
+        (wn / w_total)
+            * (self.impurity(node) - wr / wn * self.impurity(right) - wl / wn * self.impurity(left))
+    }
+
+    /// Values per leaf (class fractions, or one mean).
+    fn n_outputs(&self) -> usize;
+
+    /// Writes the leaf value of the samples in `acc` into `out` (`n_outputs` values).
+    fn leaf_value(&self, acc: &Self::Acc, out: &mut [f64]);
+}
+
+/// Class counts (weighted) and their total.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClassAcc {
+    w: f64,
+    counts: Vec<f64>,
+}
+
+/// Gini or entropy over class labels.
+pub(crate) struct ClassCriterion<'a> {
+    y: &'a [u32],
+    w: &'a [f64],
+    n_classes: usize,
+    entropy: bool,
+}
+
+impl<'a> ClassCriterion<'a> {
+    /// The criterion for class indices `y` (each `< n_classes`) and weights `w`.
+    pub fn new(
+        kind: ClassificationCriterion,
+        y: &'a [u32],
+        w: &'a [f64],
+        n_classes: usize,
+    ) -> Self {
+        Self {
+            y,
+            w,
+            n_classes,
+            entropy: !matches!(kind, ClassificationCriterion::Gini),
+        }
+    }
+}
+
+impl Criterion for ClassCriterion<'_> {
+    type Acc = ClassAcc;
+
+    fn empty(&self) -> ClassAcc {
+        ClassAcc {
+            w: 0.0,
+            counts: vec![0.0; self.n_classes],
+        }
+    }
+
+    #[inline]
+    fn add(&self, acc: &mut ClassAcc, s: u32) {
+        let s = s as usize;
+        let (Some(&c), Some(&w)) = (self.y.get(s), self.w.get(s)) else {
+            return;
+        };
+        if let Some(slot) = acc.counts.get_mut(c as usize) {
+            *slot += w;
+        }
+        acc.w += w;
+    }
+
+    #[inline]
+    fn weight(acc: &ClassAcc) -> f64 {
+        acc.w
+    }
+
+    #[inline]
+    fn subtract(total: &ClassAcc, part: &ClassAcc, out: &mut ClassAcc) {
+        out.w = total.w - part.w;
+        for ((o, t), p) in out.counts.iter_mut().zip(&total.counts).zip(&part.counts) {
+            *o = t - p;
+        }
+    }
+
+    #[inline]
+    fn impurity(&self, acc: &ClassAcc) -> f64 {
+        if self.entropy {
+            let mut e = 0.0;
+            for &c in &acc.counts {
+                if c > 0.0 {
+                    let p = c / acc.w;
+                    e -= p * p.log2();
+                }
+            }
+            e
+        } else {
+            let sq: f64 = acc.counts.iter().map(|c| c * c).sum();
+            1.0 - sq / (acc.w * acc.w)
+        }
+    }
+
+    fn n_outputs(&self) -> usize {
+        self.n_classes
+    }
+
+    fn leaf_value(&self, acc: &ClassAcc, out: &mut [f64]) {
+        for (o, c) in out.iter_mut().zip(&acc.counts) {
+            *o = if acc.w > 0.0 { c / acc.w } else { 0.0 };
+        }
+    }
+}
+
+/// Weighted sums of a real target: weight, sum, sum of squares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RegAcc {
+    w: f64,
+    sum: f64,
+    sq: f64,
+}
+
+/// Squared error over a real target (`friedman_mse` is the same criterion, as in
+/// scikit-learn 1.9, which maps it to `squared_error`).
+pub(crate) struct RegCriterion<'a> {
+    y: &'a [f64],
+    w: &'a [f64],
+}
+
+impl<'a> RegCriterion<'a> {
+    /// The criterion for targets `y` and weights `w`.
+    pub fn new(kind: RegressionCriterion, y: &'a [f64], w: &'a [f64]) -> Self {
+        match kind {
+            RegressionCriterion::SquaredError | RegressionCriterion::FriedmanMse => Self { y, w },
+        }
+    }
+}
+
+impl Criterion for RegCriterion<'_> {
+    type Acc = RegAcc;
+
+    fn empty(&self) -> RegAcc {
+        RegAcc {
+            w: 0.0,
+            sum: 0.0,
+            sq: 0.0,
+        }
+    }
+
+    #[inline]
+    fn add(&self, acc: &mut RegAcc, s: u32) {
+        let s = s as usize;
+        let (Some(&y), Some(&w)) = (self.y.get(s), self.w.get(s)) else {
+            return;
+        };
+        let wy = w * y;
+        acc.w += w;
+        acc.sum += wy;
+        acc.sq += wy * y;
+    }
+
+    #[inline]
+    fn weight(acc: &RegAcc) -> f64 {
+        acc.w
+    }
+
+    #[inline]
+    fn subtract(total: &RegAcc, part: &RegAcc, out: &mut RegAcc) {
+        out.w = total.w - part.w;
+        out.sum = total.sum - part.sum;
+        out.sq = total.sq - part.sq;
+    }
+
+    #[inline]
+    fn impurity(&self, acc: &RegAcc) -> f64 {
+        let mean = acc.sum / acc.w;
+        acc.sq / acc.w - mean * mean
+    }
+
+    #[inline]
+    fn proxy(&self, l: &RegAcc, r: &RegAcc) -> f64 {
+        l.sum * l.sum / l.w + r.sum * r.sum / r.w
+    }
+
+    fn n_outputs(&self) -> usize {
+        1
+    }
+
+    fn leaf_value(&self, acc: &RegAcc, out: &mut [f64]) {
+        if let Some(o) = out.first_mut() {
+            *o = if acc.w > 0.0 { acc.sum / acc.w } else { 0.0 };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gini_and_entropy_of_a_hand_checked_node() {
+        let y = [0, 0, 1, 1, 1, 2];
+        let w = [1.0; 6];
+        let g = ClassCriterion::new(ClassificationCriterion::Gini, &y, &w, 3);
+        let mut acc = g.empty();
+        for s in 0..6 {
+            g.add(&mut acc, s);
+        }
+        // 1 - (4 + 9 + 1) / 36
+        assert!((g.impurity(&acc) - (1.0 - 14.0 / 36.0)).abs() < 1e-15);
+        let e = ClassCriterion::new(ClassificationCriterion::Entropy, &y, &w, 3);
+        let h = -(2.0 / 6.0 * (2.0f64 / 6.0).log2()
+            + 3.0 / 6.0 * (0.5f64).log2()
+            + 1.0 / 6.0 * (1.0f64 / 6.0).log2());
+        assert!((e.impurity(&acc) - h).abs() < 1e-15);
+    }
+
+    #[test]
+    fn squared_error_is_the_weighted_variance() {
+        let y = [1.0, 2.0, 4.0];
+        let w = [1.0, 2.0, 1.0];
+        let c = RegCriterion::new(RegressionCriterion::SquaredError, &y, &w);
+        let mut acc = c.empty();
+        for s in 0..3 {
+            c.add(&mut acc, s);
+        }
+        let mean = (1.0 + 4.0 + 4.0) / 4.0;
+        let var = (1.0 * (1.0 - mean) * (1.0 - mean)
+            + 2.0 * (2.0 - mean) * (2.0 - mean)
+            + (4.0 - mean) * (4.0 - mean))
+            / 4.0;
+        assert!((c.impurity(&acc) - var).abs() < 1e-12);
+        let mut v = [0.0];
+        c.leaf_value(&acc, &mut v);
+        assert_eq!(v[0], mean);
+    }
+}

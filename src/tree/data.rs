@@ -1,0 +1,206 @@
+//! Training data as trees read it: column-major features, checked targets and weights.
+
+use crate::data::Task;
+use crate::error::{Error, Result};
+use crate::traits::Dataset;
+
+use super::params::{ClassWeight, ClassWeightMode};
+
+/// The feature matrix stored column by column (a node's values of one feature are read from
+/// one contiguous column). `NaN` is a missing value; infinities are rejected.
+#[derive(Debug, Clone)]
+pub(crate) struct Columns {
+    n_rows: usize,
+    n_features: usize,
+    data: Vec<f64>,
+}
+
+impl Columns {
+    /// Copies the features of `data`, rejecting infinite values.
+    pub fn from_dataset(data: &dyn Dataset, context: &str) -> Result<Self> {
+        let x = data.features();
+        let (n_rows, n_features) = x.dim();
+        if n_rows == 0 || n_features == 0 {
+            return Err(Error::Empty(format!(
+                "{context} training data ({n_rows} rows, {n_features} features)"
+            )));
+        }
+        if u32::try_from(n_rows).is_err() {
+            return Err(Error::InvalidArgument(format!(
+                "{context}: {n_rows} rows is more than a tree can index (at most {})",
+                u32::MAX
+            )));
+        }
+        let mut cols = vec![0.0; n_rows * n_features];
+        for (i, row) in x.outer_iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if v.is_infinite() {
+                    return Err(Error::InvalidValue {
+                        context: context.into(),
+                        row: i,
+                        column: Some(
+                            data.feature_names()
+                                .get(j)
+                                .cloned()
+                                .unwrap_or_else(|| format!("x{j}")),
+                        ),
+                        message: format!("{v} is not a usable feature value (NaN means missing; infinities are not allowed)"),
+                    });
+                }
+                if let Some(slot) = cols.get_mut(j * n_rows + i) {
+                    *slot = v;
+                }
+            }
+        }
+        Ok(Self {
+            n_rows,
+            n_features,
+            data: cols,
+        })
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Column `f` (empty when out of range).
+    #[inline]
+    pub fn col(&self, f: usize) -> &[f64] {
+        self.data
+            .get(f * self.n_rows..(f + 1) * self.n_rows)
+            .unwrap_or(&[])
+    }
+}
+
+/// Class labels and class indices of a classification dataset.
+pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<u32>)> {
+    let classes = match data.task() {
+        Task::Classification { classes } => classes.clone(),
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "{context} needs a classification dataset, got {other:?}"
+            )))
+        }
+    };
+    let y = data
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
+    let mut out = Vec::with_capacity(y.len());
+    for (i, &v) in y.iter().enumerate() {
+        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
+            return Err(Error::InvalidValue {
+                context: context.into(),
+                row: i,
+                column: None,
+                message: format!(
+                    "target {v} is not a class index in 0..{} (unlabelled rows cannot train a tree)",
+                    classes.len()
+                ),
+            });
+        }
+        out.push(v as u32);
+    }
+    Ok((classes, out))
+}
+
+/// Finite real targets of a regression dataset.
+pub(crate) fn regression_targets(data: &dyn Dataset, context: &str) -> Result<Vec<f64>> {
+    let y = data
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidValue {
+            context: context.into(),
+            row: i,
+            column: None,
+            message: format!("target {} is not a finite number", y[i]),
+        });
+    }
+    Ok(y.to_vec())
+}
+
+/// The sample weights of `data` (ones when it has none), each finite and `>= 0`.
+pub(crate) fn sample_weights(data: &dyn Dataset, context: &str) -> Result<Vec<f64>> {
+    match data.weights() {
+        None => Ok(vec![1.0; data.n_samples()]),
+        Some(w) => {
+            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(Error::InvalidValue {
+                    context: context.into(),
+                    row: i,
+                    column: None,
+                    message: format!("sample weight {} is not a finite number >= 0", w[i]),
+                });
+            }
+            Ok(w.to_vec())
+        }
+    }
+}
+
+/// One weight per class for `class_weight`, counting each sample `counts[i]` times (all ones
+/// for a plain fit; bootstrap counts for `balanced_subsample`). `None` gives all ones.
+/// Balanced weights are `n / (n_present_classes * count(class))` as scikit-learn computes
+/// them, from counts of samples (sample weights are not used).
+pub(crate) fn class_weight_factors(
+    class_weight: Option<&ClassWeight>,
+    classes: &[String],
+    y: &[u32],
+    counts: Option<&[f64]>,
+) -> Result<Vec<f64>> {
+    let k = classes.len();
+    match class_weight {
+        None => Ok(vec![1.0; k]),
+        Some(ClassWeight::Mode(_)) => {
+            let mut per_class = vec![0.0; k];
+            for (i, &c) in y.iter().enumerate() {
+                let n = counts.and_then(|cs| cs.get(i).copied()).unwrap_or(1.0);
+                if let Some(slot) = per_class.get_mut(c as usize) {
+                    *slot += n;
+                }
+            }
+            let total: f64 = per_class.iter().sum();
+            let present = per_class.iter().filter(|&&c| c > 0.0).count() as f64;
+            Ok(per_class
+                .iter()
+                .map(|&c| if c > 0.0 { total / (present * c) } else { 0.0 })
+                .collect())
+        }
+        Some(ClassWeight::Map(map)) => {
+            let mut out = vec![1.0; k];
+            for (label, &w) in map {
+                let pos = classes.iter().position(|c| c == label).ok_or_else(|| {
+                    Error::param(
+                        "class_weight",
+                        format!("a weight for class {label:?}"),
+                        &format!("weights for known classes only: {classes:?}"),
+                    )
+                })?;
+                if !(w.is_finite() && w >= 0.0) {
+                    return Err(Error::param(
+                        "class_weight",
+                        format!("{label:?}: {w}"),
+                        "finite weights >= 0",
+                    ));
+                }
+                if let Some(slot) = out.get_mut(pos) {
+                    *slot = w;
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Whether `class_weight` asks for per-bootstrap balancing.
+pub(crate) fn is_balanced_subsample(class_weight: Option<&ClassWeight>) -> bool {
+    matches!(
+        class_weight,
+        Some(ClassWeight::Mode(ClassWeightMode::BalancedSubsample))
+    )
+}

@@ -1,0 +1,411 @@
+//! Finding the split of one node: the best threshold of each candidate feature (sorting the
+//! node's values, as scikit-learn's `BestSplitter`) or one random threshold per feature
+//! (`RandomSplitter`), with missing values sent to the side that scores better.
+//!
+//! The best split of a node is the one with the largest score; ties go to the lowest feature
+//! index, so the result does not depend on the order features are evaluated in, nor on the
+//! number of threads evaluating them.
+
+use rand::Rng;
+use rayon::prelude::*;
+
+use super::criterion::Criterion;
+use super::data::Columns;
+use super::params::{Splitter, TreeConfig};
+
+/// Values closer than this are treated as equal (scikit-learn's `FEATURE_THRESHOLD`).
+pub(crate) const FEATURE_THRESHOLD: f64 = 1e-7;
+
+/// Nodes with at least this many samples evaluate their candidate features in parallel.
+const PARALLEL_MIN_SAMPLES: usize = 8192;
+
+/// A candidate split: `x[feature] <= threshold` goes left; a missing value goes left when
+/// `missing_go_left`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Split {
+    pub feature: usize,
+    pub threshold: f64,
+    pub missing_go_left: bool,
+    pub proxy: f64,
+}
+
+impl Split {
+    /// Whether `self` beats `other`: larger score, then lower feature index.
+    fn beats(&self, other: &Split) -> bool {
+        self.proxy > other.proxy || (self.proxy == other.proxy && self.feature < other.feature)
+    }
+
+    /// Whether a sample with value `v` goes left.
+    #[inline]
+    pub fn goes_left(&self, v: f64) -> bool {
+        if v.is_nan() {
+            self.missing_go_left
+        } else {
+            v <= self.threshold
+        }
+    }
+}
+
+/// What evaluating one feature found.
+enum Outcome {
+    /// The feature takes one value in the node (and has no missing value).
+    Constant,
+    /// The feature varies; its best valid split, if any split is valid.
+    Varies(Option<Split>),
+}
+
+/// Reusable buffers of one feature evaluation.
+pub(crate) struct Scratch<A> {
+    pairs: Vec<(f64, u32)>,
+    missing: Vec<u32>,
+    zero: A,
+    left: A,
+    right: A,
+    miss: A,
+}
+
+impl<A: Clone> Scratch<A> {
+    /// Buffers for a criterion whose empty accumulator is `zero`.
+    pub fn new(zero: A) -> Self {
+        Self {
+            pairs: Vec::new(),
+            missing: Vec::new(),
+            left: zero.clone(),
+            right: zero.clone(),
+            miss: zero.clone(),
+            zero,
+        }
+    }
+}
+
+/// The samples of one node and the constraints a split must meet.
+pub(crate) struct NodeView<'a, C: Criterion> {
+    pub crit: &'a C,
+    pub x: &'a Columns,
+    pub samples: &'a [u32],
+    pub total: &'a C::Acc,
+    pub min_samples_leaf: usize,
+    pub min_weight_leaf: f64,
+}
+
+/// The midpoint of two consecutive distinct values, as scikit-learn computes it.
+#[inline]
+fn midpoint(a: f64, b: f64) -> f64 {
+    let t = a / 2.0 + b / 2.0;
+    if t == b || t.is_infinite() {
+        a
+    } else {
+        t
+    }
+}
+
+impl<C: Criterion> NodeView<'_, C> {
+    /// Scores the split with `left` statistics (and `n_left` samples) and keeps it in `best`
+    /// when valid and better.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn consider(
+        &self,
+        left: &C::Acc,
+        right: &mut C::Acc,
+        n_left: usize,
+        feature: usize,
+        threshold: impl FnOnce() -> f64,
+        missing_go_left: bool,
+        best: &mut Option<Split>,
+    ) {
+        let n_right = self.samples.len() - n_left;
+        if n_left < self.min_samples_leaf || n_right < self.min_samples_leaf {
+            return;
+        }
+        C::subtract(self.total, left, right);
+        if C::weight(left) < self.min_weight_leaf || C::weight(right) < self.min_weight_leaf {
+            return;
+        }
+        let proxy = self.crit.proxy(left, right);
+        if best.as_ref().is_none_or(|b| proxy > b.proxy) {
+            *best = Some(Split {
+                feature,
+                threshold: threshold(),
+                missing_go_left,
+                proxy,
+            });
+        }
+    }
+
+    /// The best threshold of feature `f`: sorts the node's values and scans every boundary
+    /// between distinct values, once with missing values on the right and once on the left,
+    /// then the split "every value left, missing right".
+    fn best_for_feature(&self, f: usize, sc: &mut Scratch<C::Acc>) -> Outcome {
+        let col = self.x.col(f);
+        sc.pairs.clear();
+        sc.missing.clear();
+        for &s in self.samples {
+            let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
+            if v.is_nan() {
+                sc.missing.push(s);
+            } else {
+                sc.pairs.push((v, s));
+            }
+        }
+        let (n_non, nm) = (sc.pairs.len(), sc.missing.len());
+        if n_non == 0 {
+            return Outcome::Constant;
+        }
+        sort_pairs(&mut sc.pairs);
+        let (lo, hi) = match (sc.pairs.first(), sc.pairs.last()) {
+            (Some(a), Some(b)) => (a.0, b.0),
+            _ => return Outcome::Constant,
+        };
+        if nm == 0 && hi <= lo + FEATURE_THRESHOLD {
+            return Outcome::Constant;
+        }
+        sc.miss.clone_from(&sc.zero);
+        for &s in &sc.missing {
+            self.crit.add(&mut sc.miss, s);
+        }
+        let mut best: Option<Split> = None;
+        let passes = if nm > 0 { 2 } else { 1 };
+        for pass in 0..passes {
+            let mgl = pass == 1;
+            sc.left.clone_from(if mgl { &sc.miss } else { &sc.zero });
+            let mut next = 0;
+            for p in 1..n_non {
+                let (prev_v, v) = (sc.pairs[p - 1].0, sc.pairs[p].0);
+                if v <= prev_v + FEATURE_THRESHOLD {
+                    continue;
+                }
+                let n_left = p + if mgl { nm } else { 0 };
+                if self.samples.len() - n_left < self.min_samples_leaf {
+                    break;
+                }
+                if n_left < self.min_samples_leaf {
+                    continue;
+                }
+                for &(_, s) in &sc.pairs[next..p] {
+                    self.crit.add(&mut sc.left, s);
+                }
+                next = p;
+                let n_right = self.samples.len() - n_left;
+                let dir = if nm == 0 { n_left > n_right } else { mgl };
+                self.consider(
+                    &sc.left,
+                    &mut sc.right,
+                    n_left,
+                    f,
+                    || midpoint(prev_v, v),
+                    dir,
+                    &mut best,
+                );
+            }
+        }
+        if nm > 0 {
+            // Every present value left, every missing value right.
+            let mut left = sc.zero.clone();
+            C::subtract(self.total, &sc.miss, &mut left);
+            self.consider(
+                &left,
+                &mut sc.right,
+                n_non,
+                f,
+                || f64::INFINITY,
+                false,
+                &mut best,
+            );
+        }
+        Outcome::Varies(best)
+    }
+
+    /// One random threshold of feature `f`, drawn uniformly in `[min, max)` of the node's
+    /// values; missing values go to a random side.
+    fn random_for_feature(
+        &self,
+        f: usize,
+        sc: &mut Scratch<C::Acc>,
+        rng: &mut impl Rng,
+    ) -> Outcome {
+        let col = self.x.col(f);
+        let (mut lo, mut hi, mut nm) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+        for &s in self.samples {
+            let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
+            if v.is_nan() {
+                nm += 1;
+            } else {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+        if nm == self.samples.len() || (nm == 0 && hi <= lo + FEATURE_THRESHOLD) {
+            return Outcome::Constant;
+        }
+        let (threshold, drawn_mgl) = if hi <= lo + FEATURE_THRESHOLD {
+            (f64::INFINITY, false)
+        } else {
+            let mut t = rng.gen_range(lo..hi);
+            if t >= hi {
+                t = lo;
+            }
+            (t, nm > 0 && rng.gen_bool(0.5))
+        };
+        let probe = Split {
+            feature: f,
+            threshold,
+            missing_go_left: drawn_mgl,
+            proxy: 0.0,
+        };
+        sc.left.clone_from(&sc.zero);
+        let mut n_left = 0;
+        for &s in self.samples {
+            let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
+            if probe.goes_left(v) {
+                self.crit.add(&mut sc.left, s);
+                n_left += 1;
+            }
+        }
+        let n_right = self.samples.len() - n_left;
+        let dir = if nm == 0 { n_left > n_right } else { drawn_mgl };
+        let mut best = None;
+        self.consider(
+            &sc.left,
+            &mut sc.right,
+            n_left,
+            f,
+            || threshold,
+            dir,
+            &mut best,
+        );
+        Outcome::Varies(best)
+    }
+}
+
+/// Sorts `(value, sample)` pairs by value (no NaN among them).
+fn sort_pairs(pairs: &mut [(f64, u32)]) {
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+}
+
+/// Finds the split of a node: draws candidate features (all of them in index order when
+/// `max_features` covers every feature, else a random sample without replacement, going on
+/// past `max_features` until one non-constant feature is found, as scikit-learn does) and
+/// keeps the best split among them. Features found constant are marked in `constant` (they
+/// stay constant in the node's descendants).
+pub(crate) fn find_split<C: Criterion>(
+    node: &NodeView<'_, C>,
+    cfg: &TreeConfig,
+    features: &mut [usize],
+    constant: &mut [bool],
+    rng: &mut impl Rng,
+    sc: &mut Scratch<C::Acc>,
+) -> Option<Split> {
+    let n = features.len();
+    let shuffle = cfg.max_features < n;
+    let mut best: Option<Split> = None;
+    let mut found = false;
+    let mut i = 0;
+    while i < n && (i < cfg.max_features || !found) {
+        let end = if i < cfg.max_features {
+            cfg.max_features
+        } else {
+            i + 1
+        }
+        .min(n);
+        if shuffle {
+            for k in i..end {
+                let j = rng.gen_range(k..n);
+                features.swap(k, j);
+            }
+        }
+        let batch = features.get(i..end).unwrap_or(&[]);
+        let known = |f: usize| constant.get(f).copied().unwrap_or(true);
+        let outcomes: Vec<(usize, Outcome)> = match cfg.splitter {
+            Splitter::Best if node.samples.len() >= PARALLEL_MIN_SAMPLES && batch.len() > 1 => {
+                batch
+                    .par_iter()
+                    .map_init(
+                        || Scratch::new(node.crit.empty()),
+                        |sc, &f| {
+                            let o = if known(f) {
+                                Outcome::Constant
+                            } else {
+                                node.best_for_feature(f, sc)
+                            };
+                            (f, o)
+                        },
+                    )
+                    .collect()
+            }
+            Splitter::Best => batch
+                .iter()
+                .map(|&f| {
+                    let o = if known(f) {
+                        Outcome::Constant
+                    } else {
+                        node.best_for_feature(f, sc)
+                    };
+                    (f, o)
+                })
+                .collect(),
+            Splitter::Random => batch
+                .iter()
+                .map(|&f| {
+                    let o = if known(f) {
+                        Outcome::Constant
+                    } else {
+                        node.random_for_feature(f, sc, rng)
+                    };
+                    (f, o)
+                })
+                .collect(),
+        };
+        for (f, o) in outcomes {
+            match o {
+                Outcome::Constant => {
+                    if let Some(c) = constant.get_mut(f) {
+                        *c = true;
+                    }
+                }
+                Outcome::Varies(s) => {
+                    found = true;
+                    if let Some(s) = s {
+                        if best.as_ref().is_none_or(|b| s.beats(b)) {
+                            best = Some(s);
+                        }
+                    }
+                }
+            }
+        }
+        i = end;
+    }
+    best
+}
+
+/// Moves the samples that go left under `split` to the front of `samples`; returns how many.
+pub(crate) fn partition(x: &Columns, samples: &mut [u32], split: &Split) -> usize {
+    let col = x.col(split.feature);
+    let mut i = 0;
+    let mut j = samples.len();
+    while i < j {
+        let v = col.get(samples[i] as usize).copied().unwrap_or(f64::NAN);
+        if split.goes_left(v) {
+            i += 1;
+        } else {
+            j -= 1;
+            samples.swap(i, j);
+        }
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn midpoints_follow_sklearn() {
+        assert_eq!(midpoint(1.0, 2.0), 1.5);
+        assert_eq!(midpoint(f64::MAX, f64::MAX), f64::MAX);
+        // when the midpoint rounds to the upper value, the lower value is used
+        let b = 1.0f64;
+        let a = b - f64::EPSILON / 2.0;
+        assert_eq!(midpoint(a, b), a);
+    }
+}
