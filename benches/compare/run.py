@@ -311,7 +311,8 @@ Produced by `benches/compare/run.py` (do not edit by hand; re-run it).
 - **Date:** {info['start']} UTC, {info['elapsed']:.0f} s wall time in all.
 - **Threads:** {args.threads} for every library (`RAYON_NUM_THREADS`, `OMP_NUM_THREADS`,
   `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS`, `n_jobs`, LightGBM `num_threads`,
-  XGBoost `nthread`).
+  XGBoost `nthread`); OpenMP wait policy: {info['omp']} (passive unless `--omp-active`:
+  spinning OpenMP threads stall badly when the machine is oversubscribed).
 - **Machine:** {m['nproc']} CPUs ({m['cpu']}), {m['mem']} RAM. Load average (1, 5, 15 min)
   at start {info['load_start']}, at end {info['load_end']}. The machine is shared: absolute
   times drift with its load, ratios measured in the same run hold better.
@@ -376,6 +377,10 @@ def main():
     ap.add_argument("--output", default=os.path.join(REPO, "BENCHMARKS.md"),
                     help="where to write the report ('-' for nowhere)")
     ap.add_argument("--note", default="", help="a line to put at the top of the report")
+    ap.add_argument("--omp-active", action="store_true",
+                    help="leave OpenMP's wait policy at the library default (spinning); by "
+                         "default OMP_WAIT_POLICY=PASSIVE, since spinning threads collapse on "
+                         "a loaded shared machine")
     ap.add_argument("--skip-build", action="store_true", help="use the runner as built")
     args = ap.parse_args()
     if args.runs < 1 or args.threads < 1:
@@ -396,6 +401,8 @@ def main():
     env = dict(os.environ)
     for var in THREAD_VARS:
         env[var] = str(args.threads)
+    if not args.omp_active:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     start = time.time()
     load_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     os.makedirs(DATA, exist_ok=True)
@@ -413,6 +420,7 @@ def main():
                 .strftime("%Y-%m-%d %H:%M"),
                 elapsed=time.time() - start, load_start=load_start,
                 load_end=", ".join(f"{x:.2f}" for x in os.getloadavg()),
+                omp="library default" if args.omp_active else "PASSIVE",
                 latency_rows=tasks.LATENCY_ROWS // (10 if args.quick else 1))
     if args.output != "-":
         write_report(args.output, tbl, args, info)

@@ -35,7 +35,7 @@ use amlis::config::TrainConfig;
 use amlis::data::{read_csv, Column, CsvOptions, DenseDataset, Table};
 use amlis::model::{AnyModel, ModelConfig};
 use amlis::preprocess::{NumericScaler, StandardScaler};
-use amlis::traits::{FitContext, FittedTransformer, Predictor, Prediction, Transformer};
+use amlis::traits::{FitContext, FittedTransformer, Prediction, Predictor, Transformer};
 use ndarray::{s, Array1, Array2, ArrayView2};
 use serde_json::{json, Map, Value};
 
@@ -82,7 +82,10 @@ fn read_matrix(dir: &Path, name: &str, rows: usize, cols: usize) -> Res<Array2<f
 }
 
 fn read_vector(dir: &Path, name: &str, rows: usize) -> Res<Array1<f64>> {
-    Ok(Array1::from(read_f64(&dir.join(format!("{name}.f64")), rows)?))
+    Ok(Array1::from(read_f64(
+        &dir.join(format!("{name}.f64")),
+        rows,
+    )?))
 }
 
 /// Peak resident set size of this process in MB (`VmHWM` of `/proc/self/status`).
@@ -124,7 +127,10 @@ fn load(task: &Value) -> Res<Loaded> {
         "scaler" => {
             let data = field(task, "data")?;
             let dir = PathBuf::from(str_field(data, "dir")?);
-            let (n, p) = (usize_field(data, "n_train")?, usize_field(data, "n_features")?);
+            let (n, p) = (
+                usize_field(data, "n_train")?,
+                usize_field(data, "n_features")?,
+            );
             let x = read_matrix(&dir, "x_train", n, p)?;
             let columns = (0..p)
                 .map(|j| (format!("x{j}"), Column::numeric(x.column(j).to_vec())))
@@ -144,9 +150,12 @@ fn load(task: &Value) -> Res<Loaded> {
                     "model type `{model_type}` is not registered in this build"
                 )));
             }
-            let config = TrainConfig::from_value(config_value.clone()).map_err(|e| e.to_string())?;
+            let config =
+                TrainConfig::from_value(config_value.clone()).map_err(|e| e.to_string())?;
             if !config.preprocess.is_empty() {
-                return Err("the runner fits bare models: `config.preprocess` must be empty".into());
+                return Err(
+                    "the runner fits bare models: `config.preprocess` must be empty".into(),
+                );
             }
             let data = field(task, "data")?;
             let dir = PathBuf::from(str_field(data, "dir")?);
