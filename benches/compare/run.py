@@ -248,7 +248,7 @@ def quality_text(runs):
     parts = []
     for name in q[0]:
         v = statistics.median(x[name] for x in q if name in x)
-        parts.append(f"{name} {int(v):,}" if name == "rows" else f"{name} {v:.4f}")
+        parts.append(f"{name} {int(v):,}" if name == "rows" else f"{name} {v:.6g}")
     return ", ".join(parts)
 
 

@@ -120,7 +120,7 @@ TASKS = [
          rows={"main": "CSV read: numeric {n_rows} × 20"},
          libs={"pandas": pandas_read_csv}),
     dict(name="standard_scaler", kind="scaler", data=regression(1_000_000, 0, 50),
-         rows={"main": "StandardScaler {n_train} × {p}: fit_transform | transform",
+         rows={"main": "StandardScaler {n_train} × {p}: fit_transform; transform",
                "array": "StandardScaler {n_train} × {p}: transform (amlis array path)"},
          libs={"scikit-learn": sk_standard_scaler}),
     dict(name="logistic_regression", kind="model", data=classification(160_000, 40_000, 50),
