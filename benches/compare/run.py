@@ -255,15 +255,16 @@ def quality_text(runs):
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return "—"
-    return f"{a / b:.2f}"
+    r = a / b
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
 
 
 def fmt_s(v):
-    return "—" if v is None else f"{v:.4f}" if v < 10 else f"{v:.2f}"
+    return "—" if v is None else f"{v:.3g}" if v < 0.1 else f"{v:.3f}" if v < 100 else f"{v:.1f}"
 
 
 def table(results):
-    head = ("| task | library | fit / read median (s) | predict median | quality (median) "
+    head = ("| task | library | fit / read median (s) | predict median (s, or µs/row) | quality (median) "
             "| fit ratio amlis/other | predict ratio amlis/other | peak RSS (MB) |\n"
             "|---|---|---:|---:|---|---:|---:|---:|\n")
     lines = []
@@ -285,7 +286,7 @@ def table(results):
                 fit = median_of(runs, "fit")
                 us = median_of(runs, "predict_us")
                 pred = median_of(runs, "predict")
-                pred_cell = f"{us:.1f} µs/row" if us is not None else fmt_s(pred)
+                pred_cell = f"{us:.3g} µs/row" if us is not None else fmt_s(pred)
                 if lib == "amlis":
                     fr = "1 (base)" if fit is not None else "—"
                     pr = "1 (base)" if (pred or us) is not None else "—"
@@ -414,6 +415,8 @@ def main():
             results.append(run_task(task, args, runner, env, runner_dir))
             log(f"  {task['name']}: {time.time() - t0:.1f} s")
     tbl = table(results)
+    with open(os.path.join(DATA, "last_results.json"), "w") as f:
+        json.dump(dict(args=vars(args), results=results), f, indent=1)
     print(tbl)
     info = dict(command=command, machine=machine(), versions=versions(),
                 start=datetime.datetime.fromtimestamp(start, datetime.UTC)
