@@ -419,7 +419,7 @@ def main():
         json.dump(dict(args=vars(args), results=results), f, indent=1)
     print(tbl)
     info = dict(command=command, machine=machine(), versions=versions(),
-                start=datetime.datetime.fromtimestamp(start, datetime.UTC)
+                start=datetime.datetime.fromtimestamp(start, datetime.timezone.utc)
                 .strftime("%Y-%m-%d %H:%M"),
                 elapsed=time.time() - start, load_start=load_start,
                 load_end=", ".join(f"{x:.2f}" for x in os.getloadavg()),
