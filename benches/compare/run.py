@@ -286,7 +286,7 @@ def table(results):
                 fit = median_of(runs, "fit")
                 us = median_of(runs, "predict_us")
                 pred = median_of(runs, "predict")
-                pred_cell = f"{us:.3g} µs/row" if us is not None else fmt_s(pred)
+                pred_cell = (f"{us:,.0f} µs/row" if us >= 100 else f"{us:.3g} µs/row") if us is not None else fmt_s(pred)
                 if lib == "amlis":
                     fr = "1 (base)" if fit is not None else "—"
                     pr = "1 (base)" if (pred or us) is not None else "—"
