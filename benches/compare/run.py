@@ -280,7 +280,8 @@ def table(results):
                 rss = res["rss"].get(lib)
                 rss_s = "—" if rss is None else f"{rss:,.0f}"
                 if not runs:
-                    msg = st if st != "ok" else "no result"
+                    msg = (st if st != "ok" else "no result").replace("|", "\\|")
+                    msg = " ".join(msg.split())[:300]
                     lines.append(f"| {title} | {lib} | {msg} | — | — | — | — | {rss_s} |")
                     continue
                 fit = median_of(runs, "fit")
