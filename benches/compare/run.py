@@ -395,7 +395,10 @@ def main():
 
     chosen = tasks.TASKS
     if args.tasks:
-        chosen = [tasks.by_name(n.strip()) for n in args.tasks.split(",") if n.strip()]
+        try:
+            chosen = [tasks.by_name(n.strip()) for n in args.tasks.split(",") if n.strip()]
+        except KeyError as e:
+            ap.error(str(e.args[0]))
     runner = os.path.join(REPO, "target", "release", "examples", "compare_runner")
     if not args.skip_build or not os.path.exists(runner):
         runner = build_runner()
