@@ -361,8 +361,10 @@ python3 benches/compare/run.py --tasks ridge,lasso --runs 5 --threads 4
 
 The first run also creates `benches/compare/.venv` from PyPI (pinned versions, a few
 minutes), builds the release runner and generates the data (about a minute in full mode).
-Full mode takes roughly 15–25 minutes on an idle 2-core machine once every model family is
-registered (gradient boosting on 400,000 × 50 and the random forest dominate).
+Full mode: an estimated 10–15 minutes on an idle 2-core machine once every model family is
+registered (the quick run uses about 1 CPU-minute; full mode has 10× the rows, and gradient
+boosting on 400,000 × 50, the random forest and the single-row loops dominate), plus about a
+minute to generate the data the first time.
 """
     with open(path, "w") as f:
         f.write(doc)
