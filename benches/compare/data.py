@@ -1,0 +1,100 @@
+"""Deterministic benchmark data, generated once and reused across runs.
+
+Model and scaler data: scikit-learn's ``make_classification`` / ``make_regression`` with
+``random_state=0``, split in order into train / test / batch rows, written as raw
+little-endian f64, row-major (``x_train.f64``, ``y_train.f64``, ``x_test.f64``, ...) plus a
+``meta.json`` shape header, in ``benches/compare/data/<spec>/``. Both sides read these files.
+
+CSV data: ``data/diamonds.csv`` as shipped; the numeric file has the layout of
+``benches/csv_read.rs`` (columns ``c0..c19``: even columns decimals with 4 places in
+[-1000, 1000), odd ones integers in [0, 100000), ``c19`` 6 places in [0, 1)). In full mode the
+file that bench already wrote (``target/bench-data/numeric_1m_20.csv``) is reused when present.
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+
+
+def dataset_dir(root, spec):
+    s = spec
+    return os.path.join(root, f"{s['task']}_{s['n_train']}x{s['n_features']}"
+                              f"_test{s['n_test']}_batch{s['n_batch']}")
+
+
+def write_f64(path, arr):
+    np.ascontiguousarray(arr, dtype="<f8").tofile(path)
+
+
+def ensure_dataset(root, spec):
+    """Generates the arrays of ``spec`` unless a matching ``meta.json`` is already there."""
+    d = dataset_dir(root, spec)
+    meta_path = os.path.join(d, "meta.json")
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            if json.load(f).get("spec") == spec:
+                return d
+    from sklearn.datasets import make_classification, make_regression
+
+    n = spec["n_train"] + spec["n_test"] + spec["n_batch"]
+    p = spec["n_features"]
+    if spec["task"] == "classification":
+        gen = dict(n_samples=n, n_features=p, n_informative=max(2, p // 2),
+                   n_redundant=p // 10, random_state=0)
+        x, y = make_classification(**gen)
+        generator = "sklearn.datasets.make_classification"
+    else:
+        gen = dict(n_samples=n, n_features=p, n_informative=min(p, 10), noise=1.0,
+                   random_state=0)
+        x, y = make_regression(**gen)
+        generator = "sklearn.datasets.make_regression"
+    tmp = d + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    a, b = spec["n_train"], spec["n_train"] + spec["n_test"]
+    for part, lo, hi in (("train", 0, a), ("test", a, b), ("batch", b, n)):
+        if hi > lo:
+            write_f64(os.path.join(tmp, f"x_{part}.f64"), x[lo:hi])
+            write_f64(os.path.join(tmp, f"y_{part}.f64"), y[lo:hi].astype(np.float64))
+    meta = dict(spec=spec, generator=generator, params=gen, dtype="<f8", order="C")
+    with open(os.path.join(tmp, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    shutil.rmtree(d, ignore_errors=True)
+    os.rename(tmp, d)
+    return d
+
+
+def write_numeric_csv(path, n_rows, n_cols, seed=0):
+    rng = np.random.default_rng(seed)
+    cols, fmts = [], []
+    for j in range(n_cols):
+        if j == n_cols - 1:
+            cols.append(rng.random(n_rows))
+            fmts.append("%.6f")
+        elif j % 2 == 0:
+            cols.append(rng.uniform(-1000.0, 1000.0, n_rows))
+            fmts.append("%.4f")
+        else:
+            cols.append(rng.integers(0, 100_000, n_rows).astype(np.float64))
+            fmts.append("%d")
+    tmp = path + ".tmp"
+    np.savetxt(tmp, np.column_stack(cols), fmt=fmts, delimiter=",",
+               header=",".join(f"c{j}" for j in range(n_cols)), comments="")
+    os.rename(tmp, path)
+
+
+def ensure_csv(root, repo, csv):
+    """The path of the CSV file of a ``csv`` spec, writing it if needed."""
+    if csv["file"] == "diamonds":
+        return os.path.join(repo, "data", "diamonds.csv")
+    n, p = csv["n_rows"], csv["n_cols"]
+    if (n, p) == (1_000_000, 20):
+        shared = os.path.join(repo, "target", "bench-data", "numeric_1m_20.csv")
+        if os.path.exists(shared):
+            return shared
+    path = os.path.join(root, f"numeric_{n}x{p}.csv")
+    if not os.path.exists(path):
+        os.makedirs(root, exist_ok=True)
+        write_numeric_csv(path, n, p)
+    return path
