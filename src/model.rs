@@ -157,6 +157,10 @@ registry! {
         DummyClassifier(crate::dummy::DummyClassifier => crate::dummy::DummyClassifierModel) = "dummy_classifier",
         LogisticRegression(crate::linear::logistic::LogisticRegression => crate::linear::logistic::LogisticRegressionModel) = "logistic_regression",
         SgdClassifier(crate::linear::sgd::SgdClassifier => crate::linear::sgd::SgdClassifierModel) = "sgd_classifier",
+        DecisionTreeClassifier(crate::tree::DecisionTreeClassifier => crate::tree::DecisionTreeClassifierModel) = "decision_tree_classifier",
+        RandomForestClassifier(crate::ensemble::forest::RandomForestClassifier => crate::ensemble::forest::RandomForestClassifierModel) = "random_forest_classifier",
+        ExtraTreesClassifier(crate::ensemble::forest::ExtraTreesClassifier => crate::ensemble::forest::ExtraTreesClassifierModel) = "extra_trees_classifier",
+        GradientBoostingClassifier(crate::ensemble::gbm::GradientBoostingClassifier => crate::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_classifier",
     }
     regressors {
         DummyRegressor(crate::dummy::DummyRegressor => crate::dummy::DummyRegressorModel) = "dummy_regressor",
@@ -165,6 +169,10 @@ registry! {
         Ridge(crate::linear::ridge::Ridge => crate::linear::ridge::RidgeModel) = "ridge",
         Lasso(crate::linear::coordinate_descent::Lasso => crate::linear::coordinate_descent::ElasticNetModel) = "lasso",
         ElasticNet(crate::linear::coordinate_descent::ElasticNet => crate::linear::coordinate_descent::ElasticNetModel) = "elastic_net",
+        DecisionTreeRegressor(crate::tree::DecisionTreeRegressor => crate::tree::DecisionTreeRegressorModel) = "decision_tree_regressor",
+        RandomForestRegressor(crate::ensemble::forest::RandomForestRegressor => crate::ensemble::forest::RandomForestRegressorModel) = "random_forest_regressor",
+        ExtraTreesRegressor(crate::ensemble::forest::ExtraTreesRegressor => crate::ensemble::forest::ExtraTreesRegressorModel) = "extra_trees_regressor",
+        GradientBoostingRegressor(crate::ensemble::gbm::GradientBoostingRegressor => crate::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor",
     }
 }
 

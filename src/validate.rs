@@ -53,3 +53,56 @@ pub fn check_finite(context: &str, x: ArrayView2<'_, f64>, names: &[String]) -> 
     }
     Ok(())
 }
+
+fn corrupt(context: &str, message: impl std::fmt::Display) -> Error {
+    Error::ModelCorrupt(format!("{context}: {message}"))
+}
+
+/// Checks a loaded single-output linear model: finite coefficients and intercept.
+pub fn linear_regressor_state(
+    context: &str,
+    coef: ndarray::ArrayView1<'_, f64>,
+    intercept: f64,
+) -> Result<()> {
+    if let Some(j) = coef.iter().position(|v| !v.is_finite()) {
+        return Err(corrupt(context, format!("coefficient {j} is not finite")));
+    }
+    if !intercept.is_finite() {
+        return Err(corrupt(context, "the intercept is not finite"));
+    }
+    Ok(())
+}
+
+/// Checks a loaded linear classifier: one coefficient row for two classes, one per class
+/// otherwise; one intercept per row; finite values.
+pub fn linear_classifier_state(
+    context: &str,
+    coef: ArrayView2<'_, f64>,
+    intercept: ndarray::ArrayView1<'_, f64>,
+    n_classes: usize,
+) -> Result<()> {
+    let rows = match n_classes {
+        0 | 1 => {
+            return Err(corrupt(
+                context,
+                format!("{n_classes} classes, need at least 2"),
+            ))
+        }
+        2 => 1,
+        k => k,
+    };
+    if coef.nrows() != rows || intercept.len() != rows {
+        return Err(corrupt(
+            context,
+            format!(
+                "{n_classes} classes need {rows} coefficient rows and intercepts, found {} and {}",
+                coef.nrows(),
+                intercept.len()
+            ),
+        ));
+    }
+    if coef.iter().chain(intercept.iter()).any(|v| !v.is_finite()) {
+        return Err(corrupt(context, "a coefficient or intercept is not finite"));
+    }
+    Ok(())
+}

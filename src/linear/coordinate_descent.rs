@@ -281,6 +281,10 @@ impl Model for ElasticNetModel {
     fn n_features(&self) -> usize {
         self.coef.len()
     }
+
+    fn validate(&self) -> Result<()> {
+        crate::validate::linear_regressor_state("elastic_net", self.coef.view(), self.intercept)
+    }
 }
 
 impl Predictor for ElasticNetModel {

@@ -77,6 +77,14 @@ impl Model for LinearRegressionModel {
     fn n_features(&self) -> usize {
         self.coef.len()
     }
+
+    fn validate(&self) -> Result<()> {
+        crate::validate::linear_regressor_state(
+            "linear_regression",
+            self.coef.view(),
+            self.intercept,
+        )
+    }
 }
 
 impl Predictor for LinearRegressionModel {

@@ -114,6 +114,10 @@ impl Model for RidgeModel {
     fn n_features(&self) -> usize {
         self.coef.len()
     }
+
+    fn validate(&self) -> Result<()> {
+        crate::validate::linear_regressor_state("ridge", self.coef.view(), self.intercept)
+    }
 }
 
 impl Predictor for RidgeModel {

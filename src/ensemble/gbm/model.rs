@@ -273,6 +273,10 @@ impl Model for GradientBoostingModel {
     fn n_features(&self) -> usize {
         self.n_features
     }
+
+    fn validate(&self) -> Result<()> {
+        GradientBoostingModel::validate(self)
+    }
 }
 
 impl Predictor for GradientBoostingModel {

@@ -415,6 +415,15 @@ impl Model for LogisticRegressionModel {
     fn n_features(&self) -> usize {
         self.coef.ncols()
     }
+
+    fn validate(&self) -> Result<()> {
+        crate::validate::linear_classifier_state(
+            "logistic_regression",
+            self.coef.view(),
+            self.intercept.view(),
+            self.classes.len(),
+        )
+    }
 }
 
 impl Predictor for LogisticRegressionModel {

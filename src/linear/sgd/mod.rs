@@ -817,6 +817,15 @@ impl Model for SgdClassifierModel {
     fn n_features(&self) -> usize {
         self.coef.ncols()
     }
+
+    fn validate(&self) -> Result<()> {
+        crate::validate::linear_classifier_state(
+            "sgd_classifier",
+            self.coef.view(),
+            self.intercept.view(),
+            self.classes.len(),
+        )
+    }
 }
 
 impl Predictor for SgdClassifierModel {
@@ -894,6 +903,10 @@ impl ProbabilisticPredictor for SgdClassifierModel {
 impl Model for SgdRegressorModel {
     fn n_features(&self) -> usize {
         self.coef.len()
+    }
+
+    fn validate(&self) -> Result<()> {
+        crate::validate::linear_regressor_state("sgd_regressor", self.coef.view(), self.intercept)
     }
 }
 
