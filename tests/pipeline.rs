@@ -33,9 +33,23 @@ const STEPS: &str = r#"[{"type": "simple_imputer", "strategy": "most_frequent"},
                         {"type": "one_hot_encoder", "handle_unknown": "ignore"},
                         {"type": "standard_scaler"}]"#;
 
+/// Hyperparameters that keep each kind's model (and its golden file) small.
+fn small_params(kind: &str) -> &'static str {
+    if kind.starts_with("random_forest") || kind.starts_with("extra_trees") {
+        r#", "n_estimators": 4, "max_depth": 5"#
+    } else if kind.starts_with("decision_tree") {
+        r#", "max_depth": 5"#
+    } else if kind.starts_with("gradient_boosting") {
+        r#", "max_iter": 8, "max_leaf_nodes": 8"#
+    } else {
+        ""
+    }
+}
+
 fn config(kind: &str, steps: &str) -> TrainConfig {
+    let params = small_params(kind);
     TrainConfig::from_json(&format!(
-        r#"{{"model": {{"type": "{kind}"}}, "preprocess": {steps}, "random_state": 7}}"#
+        r#"{{"model": {{"type": "{kind}"{params}}}, "preprocess": {steps}, "random_state": 7}}"#
     ))
     .unwrap()
 }
