@@ -265,12 +265,12 @@ fn fit_inner<L>(
     let baseline = loss.baseline(&targets);
     let mut raw: Vec<f64> = baseline
         .iter()
-        .flat_map(|&b| std::iter::repeat(b).take(n_train))
+        .flat_map(|&b| std::iter::repeat_n(b, n_train))
         .collect();
     let n_val = val_pos.len();
     let mut raw_val: Vec<f64> = baseline
         .iter()
-        .flat_map(|&b| std::iter::repeat(b).take(n_val))
+        .flat_map(|&b| std::iter::repeat_n(b, n_val))
         .collect();
     let mut g = vec![0.0f32; n_train * k];
     let mut h = vec![if const_hess.is_some() { 1.0f32 } else { 0.0 }; n_train * k];

@@ -92,7 +92,7 @@ impl<'a> Grower<'a> {
 
     fn can_split(&self, depth: usize, sums: &HistBin) -> bool {
         let c = &self.cfg;
-        self.cfg.max_depth.map_or(true, |d| depth < d)
+        self.cfg.max_depth.is_none_or(|d| depth < d)
             && sums.c >= 2 * c.split.min_samples_leaf
             && sums.h >= 2.0 * c.split.min_sum_hessian
     }

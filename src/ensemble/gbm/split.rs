@@ -180,7 +180,7 @@ pub(crate) fn find_best_split(
     };
     let mut best: Option<SplitInfo> = None;
     for s in bests.into_iter().flatten() {
-        if best.as_ref().map_or(true, |b| s.gain > b.gain) {
+        if best.as_ref().is_none_or(|b| s.gain > b.gain) {
             best = Some(s);
         }
     }
