@@ -85,6 +85,10 @@ fn average(v: &Value) -> Option<Average> {
     }
 }
 
+/// A metric of `(y_true, y_pred, sample_weight)`.
+type WeightedMetric =
+    fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>, Option<ArrayView1<'_, f64>>) -> Result<f64>;
+
 /// Calls the amlis function a fixture case names and returns its result as JSON.
 fn run(f: &str, a: &Value) -> Result<Value> {
     let w = opt_vec(&a["sample_weight"]);
@@ -92,6 +96,25 @@ fn run(f: &str, a: &Value) -> Result<Value> {
     let yt = || vec1(&a["y_true"]);
     let yp = || vec1(&a["y_pred"]);
     let b = |k: &str| a[k].as_bool().unwrap();
+    // Metrics of (y_true, y_pred, sample_weight) alone.
+    let weighted: [(&str, WeightedMetric); 10] = [
+        ("matthews_corrcoef", metrics::matthews_corrcoef),
+        ("hamming_loss", metrics::hamming_loss),
+        ("mean_squared_error", metrics::mean_squared_error),
+        ("root_mean_squared_error", metrics::root_mean_squared_error),
+        ("mean_absolute_error", metrics::mean_absolute_error),
+        ("median_absolute_error", metrics::median_absolute_error),
+        (
+            "mean_absolute_percentage_error",
+            metrics::mean_absolute_percentage_error,
+        ),
+        ("mean_squared_log_error", metrics::mean_squared_log_error),
+        ("mean_poisson_deviance", metrics::mean_poisson_deviance),
+        ("mean_gamma_deviance", metrics::mean_gamma_deviance),
+    ];
+    if let Some((_, m)) = weighted.iter().find(|(name, _)| *name == f) {
+        return Ok(j(m(yt().view(), yp().view(), wv)?));
+    }
     Ok(match f {
         "accuracy_score" => j(metrics::accuracy_score(
             yt().view(),
@@ -105,8 +128,6 @@ fn run(f: &str, a: &Value) -> Result<Value> {
             b("adjusted"),
             wv,
         )?),
-        "matthews_corrcoef" => j(metrics::matthews_corrcoef(yt().view(), yp().view(), wv)?),
-        "hamming_loss" => j(metrics::hamming_loss(yt().view(), yp().view(), wv)?),
         "cohen_kappa_score" => {
             let weights = match a["weights"].as_str() {
                 None => KappaWeights::None,
@@ -272,34 +293,6 @@ fn run(f: &str, a: &Value) -> Result<Value> {
                 a["scale_by_half"].as_bool(),
             )?)
         }
-        "mean_squared_error" => j(metrics::mean_squared_error(yt().view(), yp().view(), wv)?),
-        "root_mean_squared_error" => j(metrics::root_mean_squared_error(
-            yt().view(),
-            yp().view(),
-            wv,
-        )?),
-        "mean_absolute_error" => j(metrics::mean_absolute_error(yt().view(), yp().view(), wv)?),
-        "median_absolute_error" => j(metrics::median_absolute_error(
-            yt().view(),
-            yp().view(),
-            wv,
-        )?),
-        "mean_absolute_percentage_error" => j(metrics::mean_absolute_percentage_error(
-            yt().view(),
-            yp().view(),
-            wv,
-        )?),
-        "mean_squared_log_error" => j(metrics::mean_squared_log_error(
-            yt().view(),
-            yp().view(),
-            wv,
-        )?),
-        "mean_poisson_deviance" => j(metrics::mean_poisson_deviance(
-            yt().view(),
-            yp().view(),
-            wv,
-        )?),
-        "mean_gamma_deviance" => j(metrics::mean_gamma_deviance(yt().view(), yp().view(), wv)?),
         "mean_tweedie_deviance" => j(metrics::mean_tweedie_deviance(
             yt().view(),
             yp().view(),

@@ -47,14 +47,7 @@ fn pos_label_of(ctx: &str, present: &[f64], pos_label: Option<f64>) -> Result<f6
     if let Some(p) = pos_label {
         return Ok(p);
     }
-    let standard = [
-        &[0.0, 1.0][..],
-        &[-1.0, 1.0][..],
-        &[0.0][..],
-        &[-1.0][..],
-        &[1.0][..],
-    ];
-    if !standard.contains(&present) {
+    if !check::standard_binary(present) {
         return Err(Error::param(
             "pos_label",
             "None",
