@@ -17,22 +17,62 @@ pub fn percentile_linear(values: &[f64], q: f64) -> Option<f64> {
 
 /// Like [`percentile_linear`] on values already sorted ascending, without NaN.
 pub fn percentile_linear_sorted(sorted: &[f64], q: f64) -> Option<f64> {
+    quantile_linear_sorted(sorted, q.clamp(0.0, 100.0) / 100.0)
+}
+
+/// The `frac` quantile (`0..=1`) of values already sorted ascending, without NaN, with
+/// numpy's `linear` method; `None` when `sorted` is empty.
+pub fn quantile_linear_sorted(sorted: &[f64], frac: f64) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {
         return None;
     }
-    let pos = (q.clamp(0.0, 100.0) / 100.0) * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let frac = pos - lo as f64;
+    let (lo, t) = linear_position(n, frac);
     let a = *sorted.get(lo)?;
-    let b = *sorted.get(hi)?;
-    // numpy's _lerp: a + (b - a) * t, computed from the closer end for stability.
-    Some(if frac >= 0.5 {
-        b - (b - a) * (1.0 - frac)
+    let b = *sorted.get((lo + 1).min(n - 1))?;
+    Some(lerp(a, b, t))
+}
+
+/// Like [`percentile_linear`] on non-NaN values, by selection instead of a full sort:
+/// `buf` is partially reordered. `None` when `buf` is empty.
+pub fn percentile_linear_select(buf: &mut [f64], q: f64) -> Option<f64> {
+    if buf.is_empty() {
+        return None;
+    }
+    let (lo, t) = linear_position(buf.len(), q.clamp(0.0, 100.0) / 100.0);
+    order_pair(buf, lo).map(|(a, b)| lerp(a, b, t))
+}
+
+/// numpy's virtual index of quantile `frac` among `n >= 1` sorted values: the lower index
+/// and the interpolation weight of the next value.
+fn linear_position(n: usize, frac: f64) -> (usize, f64) {
+    let pos = frac.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor();
+    (lo as usize, pos - lo)
+}
+
+/// numpy's `_lerp`: `a + (b - a) t`, computed from `b` when `t >= 0.5`, so the result stays
+/// within `[a, b]`.
+pub fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let diff = b - a;
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
     } else {
-        a + (b - a) * frac
-    })
+        a + diff * t
+    }
+}
+
+/// The `k`-th smallest value and the next one (`k + 1`-th, or the same when `k` is last),
+/// partially reordering `buf`. `None` when `buf` is empty.
+pub(crate) fn order_pair(buf: &mut [f64], k: usize) -> Option<(f64, f64)> {
+    if buf.is_empty() {
+        return None;
+    }
+    let k = k.min(buf.len() - 1);
+    let (_, kth, right) = buf.select_nth_unstable_by(k, f64::total_cmp);
+    let kth = *kth;
+    let next = right.iter().copied().min_by(f64::total_cmp).unwrap_or(kth);
+    Some((kth, next))
 }
 
 /// scikit-learn's `_weighted_percentile` (the `inverted_cdf` method): the smallest value
