@@ -45,10 +45,10 @@ use crate::error::{Error, Result};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
 };
+use crate::validate;
 
 pub(crate) use input::{
-    check_columns, check_two_classes, checked_features, class_targets, class_weights, row_major,
-    sample_weights,
+    check_two_classes, checked_features, class_targets, class_weights, row_major, sample_weights,
 };
 pub use input::{BalancedTag, ClassWeight};
 pub(crate) use objective::{dot_row, sigmoid};
@@ -343,17 +343,10 @@ impl LogisticRegressionModel {
     /// Writes scores (`proba = false`, `k` per row) or probabilities (`n_classes` per row).
     fn scores_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64], proba: bool) -> Result<()> {
         const CTX: &str = "logistic_regression predict";
-        check_columns(x, self.coef.ncols(), CTX)?;
-        let x = row_major(x);
         let k = self.coef.nrows();
         let width = if proba { self.classes.len().max(k) } else { k };
-        if out.len() != x.nrows() * width {
-            return Err(Error::shape(
-                CTX,
-                format!("{} output values", x.nrows() * width),
-                out.len(),
-            ));
-        }
+        validate::check_predict_shapes(CTX, x, self.coef.ncols(), out.len(), width)?;
+        let x = row_major(x);
         let coef = self.coef.as_standard_layout();
         let coef = coef.as_slice().unwrap_or(&[]);
         let p = self.coef.ncols();
