@@ -293,30 +293,22 @@ fn run(f: &str, a: &Value) -> Result<Value> {
                 a["scale_by_half"].as_bool(),
             )?)
         }
-        "mean_tweedie_deviance" => j(metrics::mean_tweedie_deviance(
-            yt().view(),
-            yp().view(),
-            wv,
-            num(&a["power"]),
-        )?),
-        "d2_tweedie_score" => j(metrics::d2_tweedie_score(
-            yt().view(),
-            yp().view(),
-            wv,
-            num(&a["power"]),
-        )?),
-        "r2_score" => j(metrics::r2_score(
-            yt().view(),
-            yp().view(),
-            wv,
-            b("force_finite"),
-        )?),
-        "explained_variance_score" => j(metrics::explained_variance_score(
-            yt().view(),
-            yp().view(),
-            wv,
-            b("force_finite"),
-        )?),
+        "mean_tweedie_deviance" | "d2_tweedie_score" => {
+            let m = if f == "d2_tweedie_score" {
+                metrics::d2_tweedie_score
+            } else {
+                metrics::mean_tweedie_deviance
+            };
+            j(m(yt().view(), yp().view(), wv, num(&a["power"]))?)
+        }
+        "r2_score" | "explained_variance_score" => {
+            let m = if f == "r2_score" {
+                metrics::r2_score
+            } else {
+                metrics::explained_variance_score
+            };
+            j(m(yt().view(), yp().view(), wv, b("force_finite"))?)
+        }
         "max_error" => j(metrics::max_error(yt().view(), yp().view())?),
         "adjusted_rand_score"
         | "rand_score"

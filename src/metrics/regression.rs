@@ -6,6 +6,7 @@ use ndarray::ArrayView1;
 
 use crate::error::{Error, Result};
 use crate::metrics::check;
+use crate::stats;
 
 /// Checked regression inputs.
 struct Reg<'a> {
@@ -132,52 +133,11 @@ pub fn median_absolute_error(
     const CTX: &str = "median_absolute_error";
     let r = reg(CTX, y_true, y_pred, sample_weight)?;
     let mut e: Vec<f64> = r.t.iter().zip(&r.p).map(|(t, p)| (p - t).abs()).collect();
-    match r.w {
-        None => {
-            e.sort_by(f64::total_cmp);
-            let n = e.len();
-            Ok(if n % 2 == 1 {
-                e[n / 2]
-            } else {
-                (e[n / 2 - 1] + e[n / 2]) / 2.0
-            })
-        }
-        Some(w) => Ok(weighted_median(&e, &w.to_vec())),
+    Ok(match r.w {
+        None => stats::median_select(&mut e),
+        Some(w) => stats::weighted_median_averaged(&e, &w.to_vec()),
     }
-}
-
-/// scikit-learn's `_weighted_percentile(array, w, 50, average=True)`.
-fn weighted_median(a: &[f64], w: &[f64]) -> f64 {
-    if w.iter().all(|x| *x == 0.0) {
-        return f64::NAN;
-    }
-    let mut idx: Vec<usize> = (0..a.len()).collect();
-    idx.sort_by(|&i, &j| a[i].total_cmp(&a[j]));
-    let sw: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-    let mut cdf = Vec::with_capacity(sw.len());
-    let mut acc = 0.0;
-    for x in &sw {
-        acc += x;
-        cdf.push(acc);
-    }
-    let total = acc;
-    let mut target = 0.5 * total;
-    if target == 0.0 {
-        target = f64::from_bits(target.to_bits() + 1);
-    }
-    let max_idx = a.len() - 1;
-    let pi = cdf.partition_point(|c| *c < target).min(max_idx);
-    let value = a[idx[pi]];
-    let fraction_above = cdf[pi] - target;
-    if fraction_above > f64::EPSILON {
-        return value;
-    }
-    let mut next = (pi + 1).min(max_idx);
-    if sw[next] == 0.0 {
-        let right = cdf.partition_point(|c| *c <= cdf[pi]);
-        next = if right > max_idx { pi } else { right };
-    }
-    (value + a[idx[next]]) / 2.0
+    .unwrap_or(f64::NAN))
 }
 
 /// scikit-learn's `_assemble_fraction_of_explained_deviance` for one output.

@@ -142,15 +142,7 @@ pub(crate) fn percentile(buf: &mut [f64], q: f64) -> f64 {
 /// `numpy.median` over the non-NaN values in `buf` (reordered in place): the middle value, or
 /// the mean of the two middle values. NaN when `buf` is empty.
 pub(crate) fn median(buf: &mut [f64]) -> f64 {
-    let n = buf.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        crate::stats::order_pair(buf, n / 2).map_or(f64::NAN, |(a, _)| a)
-    } else {
-        crate::stats::order_pair(buf, n / 2 - 1).map_or(f64::NAN, |(a, b)| (a + b) / 2.0)
-    }
+    crate::stats::median_select(buf).unwrap_or(f64::NAN)
 }
 
 /// The most frequent non-NaN value; ties go to the smallest value (as scikit-learn's
