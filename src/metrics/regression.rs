@@ -38,23 +38,33 @@ fn mean_of(ctx: &str, r: &Reg<'_>, f: impl Fn(f64, f64) -> f64) -> Result<f64> {
     check::average(ctx, &v, r.w)
 }
 
-/// Mean squared error (`sklearn.metrics.mean_squared_error`).
-///
-/// ```
-/// use ndarray::arr1;
-/// let e = amlis::metrics::mean_squared_error(arr1(&[3., -0.5, 2., 7.]).view(), arr1(&[2.5, 0., 2., 8.]).view(), None)?;
-/// assert_eq!(e, 0.375);
-/// # Ok::<(), amlis::Error>(())
-/// ```
-pub fn mean_squared_error(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    const CTX: &str = "mean_squared_error";
-    let r = reg(CTX, y_true, y_pred, sample_weight)?;
-    mean_of(CTX, &r, |t, p| (t - p) * (t - p))
+/// Defines a metric that is the (weighted) mean of a per-sample error `|t, p| ...`.
+macro_rules! mean_error {
+    ($(#[$doc:meta])* $name:ident, |$t:ident, $p:ident| $err:expr) => {
+        $(#[$doc])*
+        pub fn $name(
+            y_true: ArrayView1<'_, f64>,
+            y_pred: ArrayView1<'_, f64>,
+            sample_weight: Option<ArrayView1<'_, f64>>,
+        ) -> Result<f64> {
+            const CTX: &str = stringify!($name);
+            let r = reg(CTX, y_true, y_pred, sample_weight)?;
+            mean_of(CTX, &r, |$t, $p| $err)
+        }
+    };
 }
+
+mean_error!(
+    /// Mean squared error (`sklearn.metrics.mean_squared_error`).
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// let e = amlis::metrics::mean_squared_error(arr1(&[3., -0.5, 2., 7.]).view(), arr1(&[2.5, 0., 2., 8.]).view(), None)?;
+    /// assert_eq!(e, 0.375);
+    /// # Ok::<(), amlis::Error>(())
+    /// ```
+    mean_squared_error, |t, p| (t - p) * (t - p)
+);
 
 /// Root mean squared error (`sklearn.metrics.root_mean_squared_error`).
 pub fn root_mean_squared_error(
@@ -65,28 +75,16 @@ pub fn root_mean_squared_error(
     Ok(mean_squared_error(y_true, y_pred, sample_weight)?.sqrt())
 }
 
-/// Mean absolute error (`sklearn.metrics.mean_absolute_error`).
-pub fn mean_absolute_error(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    const CTX: &str = "mean_absolute_error";
-    let r = reg(CTX, y_true, y_pred, sample_weight)?;
-    mean_of(CTX, &r, |t, p| (p - t).abs())
-}
+mean_error!(
+    /// Mean absolute error (`sklearn.metrics.mean_absolute_error`).
+    mean_absolute_error, |t, p| (p - t).abs()
+);
 
-/// Mean absolute percentage error (`sklearn.metrics.mean_absolute_percentage_error`):
-/// `|y - ŷ| / max(|y|, eps)`, a fraction (not a percentage).
-pub fn mean_absolute_percentage_error(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    const CTX: &str = "mean_absolute_percentage_error";
-    let r = reg(CTX, y_true, y_pred, sample_weight)?;
-    mean_of(CTX, &r, |t, p| (p - t).abs() / t.abs().max(f64::EPSILON))
-}
+mean_error!(
+    /// Mean absolute percentage error (`sklearn.metrics.mean_absolute_percentage_error`):
+    /// `|y - ŷ| / max(|y|, eps)`, a fraction (not a percentage).
+    mean_absolute_percentage_error, |t, p| (p - t).abs() / t.abs().max(f64::EPSILON)
+);
 
 /// Mean squared logarithmic error (`sklearn.metrics.mean_squared_log_error`); values
 /// `<= -1` are an error.

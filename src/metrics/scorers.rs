@@ -274,15 +274,27 @@ fn column_labels(s: ArrayView2<'_, f64>) -> Vec<f64> {
     (0..s.ncols().max(2)).map(|c| c as f64).collect()
 }
 
-impl Scorer {
-    fn raw(
+impl Metric for Scorer {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn greater_is_better(&self) -> bool {
+        self.greater
+    }
+
+    fn input(&self) -> MetricInput {
+        self.kind.input()
+    }
+
+    fn score(
         &self,
-        y: ArrayView1<'_, f64>,
-        p: Prediction<'_>,
-        w: Option<ArrayView1<'_, f64>>,
+        y_true: ArrayView1<'_, f64>,
+        y_pred: Prediction<'_>,
+        weights: Option<ArrayView1<'_, f64>>,
     ) -> Result<f64> {
-        let n = self.name;
-        match self.kind {
+        let (y, p, w, n) = (y_true, y_pred, weights, self.name);
+        let v = match self.kind {
             Kind::Accuracy => cls::accuracy_score(y, values(n, p)?, true, w),
             Kind::BalancedAccuracy => cls::balanced_accuracy_score(y, values(n, p)?, false, w),
             Kind::Prf(k, avg) => {
@@ -369,30 +381,7 @@ impl Scorer {
                     ClusterKind::VMeasure => clu::v_measure_score(y, v),
                 }
             }
-        }
-    }
-}
-
-impl Metric for Scorer {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn greater_is_better(&self) -> bool {
-        self.greater
-    }
-
-    fn input(&self) -> MetricInput {
-        self.kind.input()
-    }
-
-    fn score(
-        &self,
-        y_true: ArrayView1<'_, f64>,
-        y_pred: Prediction<'_>,
-        weights: Option<ArrayView1<'_, f64>>,
-    ) -> Result<f64> {
-        let v = self.raw(y_true, y_pred, weights)?;
+        }?;
         Ok(if self.negate { -v } else { v })
     }
 }
