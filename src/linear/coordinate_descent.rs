@@ -101,21 +101,6 @@ impl From<Precompute> for PrecomputeRepr {
     }
 }
 
-/// Builder-style setters, one per listed field.
-macro_rules! setters {
-    ($t:ty { $($name:ident : $ty:ty),* $(,)? }) => {
-        impl $t {
-            $(
-                #[doc = concat!("Sets `", stringify!($name), "`.")]
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$name = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
 /// Defines [`ElasticNet`] and [`Lasso`] from one list of the fields they share (after
 /// `alpha`, and `l1_ratio` for the elastic net), with their defaults: same JSON keys in the
 /// same order as scikit-learn's parameters.

@@ -302,93 +302,27 @@ sgd_params!(
 
 macro_rules! builders {
     ($t:ty) => {
-        impl $t {
-            /// Sets `loss`.
-            pub fn loss(mut self, v: SgdLoss) -> Self {
-                self.loss = v;
-                self
-            }
-            /// Sets `penalty`.
-            pub fn penalty(mut self, v: SgdPenalty) -> Self {
-                self.penalty = v;
-                self
-            }
-            /// Sets `alpha`.
-            pub fn alpha(mut self, v: f64) -> Self {
-                self.alpha = v;
-                self
-            }
-            /// Sets `l1_ratio`.
-            pub fn l1_ratio(mut self, v: f64) -> Self {
-                self.l1_ratio = v;
-                self
-            }
-            /// Sets `fit_intercept`.
-            pub fn fit_intercept(mut self, v: bool) -> Self {
-                self.fit_intercept = v;
-                self
-            }
-            /// Sets `max_iter`.
-            pub fn max_iter(mut self, v: usize) -> Self {
-                self.max_iter = v;
-                self
-            }
-            /// Sets `tol` (`None`: no stopping rule).
-            pub fn tol(mut self, v: Option<f64>) -> Self {
-                self.tol = v;
-                self
-            }
-            /// Sets `shuffle`.
-            pub fn shuffle(mut self, v: bool) -> Self {
-                self.shuffle = v;
-                self
-            }
-            /// Sets `epsilon`.
-            pub fn epsilon(mut self, v: f64) -> Self {
-                self.epsilon = v;
-                self
-            }
-            /// Sets `random_state`.
-            pub fn random_state(mut self, v: u64) -> Self {
-                self.random_state = Some(v);
-                self
-            }
-            /// Sets `learning_rate`.
-            pub fn learning_rate(mut self, v: LearningRate) -> Self {
-                self.learning_rate = v;
-                self
-            }
-            /// Sets `eta0`.
-            pub fn eta0(mut self, v: f64) -> Self {
-                self.eta0 = v;
-                self
-            }
-            /// Sets `power_t`.
-            pub fn power_t(mut self, v: f64) -> Self {
-                self.power_t = v;
-                self
-            }
-            /// Sets `early_stopping`.
-            pub fn early_stopping(mut self, v: bool) -> Self {
-                self.early_stopping = v;
-                self
-            }
-            /// Sets `validation_fraction`.
-            pub fn validation_fraction(mut self, v: f64) -> Self {
-                self.validation_fraction = v;
-                self
-            }
-            /// Sets `n_iter_no_change`.
-            pub fn n_iter_no_change(mut self, v: usize) -> Self {
-                self.n_iter_no_change = v;
-                self
-            }
-            /// Sets `average`.
-            pub fn average(mut self, v: Average) -> Self {
-                self.average = v;
-                self
-            }
+        setters!($t {
+            loss: SgdLoss,
+            penalty: SgdPenalty,
+            alpha: f64,
+            l1_ratio: f64,
+            fit_intercept: bool,
+            max_iter: usize,
+            tol: Option<f64>,
+            shuffle: bool,
+            epsilon: f64,
+            random_state: u64 => Some,
+            learning_rate: LearningRate,
+            eta0: f64,
+            power_t: f64,
+            early_stopping: bool,
+            validation_fraction: f64,
+            n_iter_no_change: usize,
+            average: Average,
+        });
 
+        impl $t {
             fn settings(&self) -> Result<Settings> {
                 settings(
                     self.loss,
