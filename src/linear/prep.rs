@@ -88,6 +88,23 @@ pub fn sample_weights(data: &dyn Dataset, estimator: &str) -> Result<Option<Arra
     Ok(Some(w))
 }
 
+/// The sample weights of `data` as they are, or 1 per row when it has none; an error when
+/// their count is not `n` (the row count of the targets).
+pub fn weights_or_ones(data: &dyn Dataset, n: usize) -> Result<Vec<f64>> {
+    let w = match data.weights() {
+        Some(w) => w.to_vec(),
+        None => vec![1.0; n],
+    };
+    if w.len() != n {
+        return Err(Error::shape(
+            "sample weights",
+            format!("{n} values"),
+            w.len(),
+        ));
+    }
+    Ok(w)
+}
+
 /// Checked inputs of a regression fit: features, targets and optional weights.
 #[derive(Debug, Clone)]
 pub struct RegressionInput<'a> {

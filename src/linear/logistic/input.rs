@@ -96,17 +96,7 @@ pub(crate) fn sample_weights(
     classes: &[String],
     class_weight: Option<&ClassWeight>,
 ) -> Result<Vec<f64>> {
-    let mut w: Vec<f64> = match data.weights() {
-        Some(w) => w.to_vec(),
-        None => vec![1.0; y.len()],
-    };
-    if w.len() != y.len() {
-        return Err(Error::shape(
-            "sample weights",
-            format!("{} values", y.len()),
-            w.len(),
-        ));
-    }
+    let mut w = crate::linear::prep::weights_or_ones(data, y.len())?;
     let per_class = class_weights(&w, y, classes, class_weight)?;
     for (wi, &c) in w.iter_mut().zip(y) {
         *wi *= per_class.get(c).copied().unwrap_or(1.0);

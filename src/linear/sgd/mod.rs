@@ -44,6 +44,7 @@ use crate::linear::logistic::{
     argmax, check_two_classes, checked_features, class_targets, class_weights, dot_row, row_major,
     sigmoid, ClassWeight,
 };
+use crate::linear::prep;
 use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
 use crate::validate;
 
@@ -486,10 +487,7 @@ impl SgdClassifierState {
         }
         let x = checked_features(data, CTX)?;
         validate::check_n_features(CTX, x.view(), self.n_features)?;
-        let sw: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; y.len()],
-        };
+        let sw = prep::weights_or_ones(data, y.len())?;
         let cw = class_weights(&sw, &y, &classes, self.params.class_weight.as_ref())?;
         let (train, val) = match split_seed {
             Some(seed) if self.params.early_stopping => {
@@ -587,10 +585,7 @@ impl SgdRegressorState {
             });
         }
         let y = y.to_vec();
-        let w: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; y.len()],
-        };
+        let w = prep::weights_or_ones(data, y.len())?;
         let (train, val) = if check && self.params.early_stopping {
             split(y.len(), self.params.validation_fraction, None, self.seed)?
         } else {
