@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::linalg::ROW_BLOCK;
 
 /// The name of feature `j`: `names[j]`, or `x{j}` when `names` is short.
-fn feature_name(names: &[String], j: usize) -> String {
+pub fn feature_name(names: &[String], j: usize) -> String {
     names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))
 }
 

@@ -150,10 +150,7 @@ pub fn regression_input<'a>(
             check_finite_features(x.view(), data.feature_names(), &context)?;
             return Err(Error::InvalidArgument(format!(
                 "{context}: the values of column `{}` are too large to average (overflow)",
-                data.feature_names()
-                    .get(j)
-                    .cloned()
-                    .unwrap_or_else(|| format!("x{j}"))
+                validate::feature_name(data.feature_names(), j)
             )));
         }
         Offsets {
@@ -162,10 +159,7 @@ pub fn regression_input<'a>(
         }
     } else {
         check_finite_features(x.view(), data.feature_names(), &context)?;
-        Offsets {
-            x: Array1::zeros(x.ncols()),
-            y: 0.0,
-        }
+        Offsets::zeros(x.ncols())
     };
     Ok(RegressionInput { x, y, w, offsets })
 }
@@ -242,6 +236,16 @@ pub struct Offsets {
     pub y: f64,
 }
 
+impl Offsets {
+    /// No centring (`fit_intercept = false`): zeros for `p` columns and the target.
+    pub fn zeros(p: usize) -> Self {
+        Self {
+            x: Array1::zeros(p),
+            y: 0.0,
+        }
+    }
+}
+
 /// The offsets of scikit-learn's `_preprocess_data` (weighted means, or zeros).
 pub fn offsets(
     x: ArrayView2<'_, f64>,
@@ -255,10 +259,7 @@ pub fn offsets(
             y: weighted_mean(y, w),
         }
     } else {
-        Offsets {
-            x: Array1::zeros(x.ncols()),
-            y: 0.0,
-        }
+        Offsets::zeros(x.ncols())
     }
 }
 
