@@ -1,8 +1,29 @@
-//! Input checks shared by every model: column counts, output lengths, finite values.
+//! Input checks shared by every model: feature kinds, column counts, output lengths, finite
+//! values.
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
+use crate::data::FeatureKind;
 use crate::error::{Error, Result};
+use crate::linalg::ROW_BLOCK;
+
+/// The name of feature `j`: `names[j]`, or `x{j}` when `names` is short.
+pub fn feature_name(names: &[String], j: usize) -> String {
+    names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))
+}
+
+/// Checks that `x` has `n_features` columns (as at fit).
+pub fn check_n_features(context: &str, x: ArrayView2<'_, f64>, n_features: usize) -> Result<()> {
+    if x.ncols() != n_features {
+        return Err(Error::shape(
+            context,
+            format!("{n_features} feature columns (as at fit)"),
+            format!("{} columns", x.ncols()),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks that `x` has `n_features` columns and `out` has `per_row` slots per row of `x`.
 pub fn check_predict_shapes(
@@ -12,13 +33,7 @@ pub fn check_predict_shapes(
     out_len: usize,
     per_row: usize,
 ) -> Result<()> {
-    if x.ncols() != n_features {
-        return Err(Error::shape(
-            context,
-            format!("{n_features} feature columns (as at fit)"),
-            format!("{} columns", x.ncols()),
-        ));
-    }
+    check_n_features(context, x, n_features)?;
     let needed = x
         .nrows()
         .checked_mul(per_row)
@@ -36,22 +51,78 @@ pub fn check_predict_shapes(
     Ok(())
 }
 
-/// The first non-finite cell of `x`, as an error naming its row and column.
+/// Rejects categorical feature columns, for models that need numbers (category codes are
+/// not): the error names the first such column and points to `one_hot_encoder`.
+pub fn check_numeric_kinds(context: &str, kinds: &[FeatureKind], names: &[String]) -> Result<()> {
+    match kinds
+        .iter()
+        .position(|k| matches!(k, FeatureKind::Categorical { .. }))
+    {
+        Some(j) => Err(Error::ColumnKind {
+            column: feature_name(names, j),
+            context: context.to_string(),
+            found: "categorical".into(),
+            expected: "numeric (encode categorical columns first, e.g. with a \
+                       `one_hot_encoder` step)"
+                .into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Errors on the first non-finite value of `x` (smallest row, then smallest column), naming
+/// the row and the column (`names[j]`, or `x{j}` when `names` is short).
+///
+/// Row blocks are probed in parallel; the exact search runs only in the first bad block.
 pub fn check_finite(context: &str, x: ArrayView2<'_, f64>, names: &[String]) -> Result<()> {
-    for (i, row) in x.outer_iter().enumerate() {
+    let n = x.nrows();
+    let n_blocks = n.div_ceil(ROW_BLOCK);
+    // `v · 0` is NaN exactly when `v` is NaN or infinite; summing it vectorizes.
+    let bad_block = (0..n_blocks).into_par_iter().find_first(|&b| {
+        let end = ((b + 1) * ROW_BLOCK).min(n);
+        let probe: f64 = (b * ROW_BLOCK..end)
+            .map(|i| {
+                let row = x.row(i);
+                match row.as_slice() {
+                    Some(r) => nan_probe(r),
+                    None => row.iter().map(|v| v * 0.0).sum::<f64>(),
+                }
+            })
+            .sum();
+        probe.is_nan()
+    });
+    let Some(b) = bad_block else { return Ok(()) };
+    let end = ((b + 1) * ROW_BLOCK).min(n);
+    for i in b * ROW_BLOCK..end {
+        let row = x.row(i);
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            let v = row.get(j).copied().unwrap_or(f64::NAN);
             return Err(Error::InvalidValue {
                 context: context.to_string(),
                 row: i,
-                column: Some(names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))),
+                column: Some(feature_name(names, j)),
                 message: format!(
-                    "{v} cannot be used here; impute missing values (simple_imputer) or drop the row"
+                    "{} is not a finite number; impute or drop missing values first \
+                     (e.g. with a `simple_imputer` step)",
+                    row.get(j).copied().unwrap_or(f64::NAN)
                 ),
             });
         }
     }
     Ok(())
+}
+
+/// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
+fn nan_probe(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] += c[0] * 0.0;
+        acc[1] += c[1] * 0.0;
+        acc[2] += c[2] * 0.0;
+        acc[3] += c[3] * 0.0;
+    }
+    let tail: f64 = chunks.remainder().iter().map(|x| x * 0.0).sum();
+    acc[0] + acc[1] + acc[2] + acc[3] + tail
 }
 
 fn corrupt(context: &str, message: impl std::fmt::Display) -> Error {

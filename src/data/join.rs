@@ -97,21 +97,13 @@ impl Default for JoinOptions {
     }
 }
 
-fn strings<I, S>(names: I) -> Vec<String>
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
+fn strings(names: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
     names.into_iter().map(Into::into).collect()
 }
 
 impl JoinOptions {
     /// An inner join on key columns that have the same names on both sides.
-    pub fn on<I, S>(keys: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn on(keys: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
             on: strings(keys),
             ..Self::default()
@@ -120,11 +112,7 @@ impl JoinOptions {
 
     /// An inner join whose left key columns are `keys`; name the right ones with
     /// [`right_on`](Self::right_on).
-    pub fn left_on<I, S>(keys: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn left_on(keys: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
             left_on: strings(keys),
             ..Self::default()
@@ -132,11 +120,7 @@ impl JoinOptions {
     }
 
     /// Sets the right key columns (paired in order with `left_on`).
-    pub fn right_on<I, S>(mut self, keys: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn right_on(mut self, keys: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.right_on = strings(keys);
         self
     }

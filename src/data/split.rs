@@ -137,29 +137,37 @@ pub struct KFold {
     pub random_state: u64,
 }
 
-impl Default for KFold {
-    fn default() -> Self {
-        Self::new(5)
-    }
-}
-
-impl KFold {
-    /// Unshuffled k-fold with `n_splits` folds.
-    pub fn new(n_splits: usize) -> Self {
-        Self {
-            n_splits,
-            shuffle: false,
-            random_state: 0,
+/// `Default` (5 folds), `new` and `shuffle` of a k-fold splitter with fields `n_splits`,
+/// `shuffle` and `random_state`.
+macro_rules! kfold_builders {
+    ($t:ident) => {
+        impl Default for $t {
+            fn default() -> Self {
+                Self::new(5)
+            }
         }
-    }
 
-    /// Shuffles the rows with seed `random_state` before cutting the folds.
-    pub fn shuffle(mut self, random_state: u64) -> Self {
-        self.shuffle = true;
-        self.random_state = random_state;
-        self
-    }
+        impl $t {
+            /// Unshuffled, with `n_splits` folds.
+            pub fn new(n_splits: usize) -> Self {
+                Self {
+                    n_splits,
+                    shuffle: false,
+                    random_state: 0,
+                }
+            }
+
+            /// Shuffles with seed `random_state` before making the folds.
+            pub fn shuffle(mut self, random_state: u64) -> Self {
+                self.shuffle = true;
+                self.random_state = random_state;
+                self
+            }
+        }
+    };
 }
+
+kfold_builders!(KFold);
 
 impl Splitter for KFold {
     fn n_splits(&self) -> usize {
@@ -244,29 +252,9 @@ pub struct StratifiedKFold {
     pub random_state: u64,
 }
 
-impl Default for StratifiedKFold {
-    fn default() -> Self {
-        Self::new(5)
-    }
-}
+kfold_builders!(StratifiedKFold);
 
 impl StratifiedKFold {
-    /// Unshuffled stratified k-fold with `n_splits` folds.
-    pub fn new(n_splits: usize) -> Self {
-        Self {
-            n_splits,
-            shuffle: false,
-            random_state: 0,
-        }
-    }
-
-    /// Shuffles with seed `random_state`.
-    pub fn shuffle(mut self, random_state: u64) -> Self {
-        self.shuffle = true;
-        self.random_state = random_state;
-        self
-    }
-
     /// The test fold of every row (`0..n_splits`), as scikit-learn's `_make_test_folds`.
     pub fn test_folds(&self, y: &[f64]) -> Result<Vec<usize>> {
         let k = self.n_splits;

@@ -140,22 +140,7 @@ fn numeric_stats(values: &[f64]) -> NumericStats {
 /// (ndarray-stats' `quantile_mut` would need a `noisy_float` argument; one sort serves all
 /// three quantiles and the extremes.)
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let t = h - lo as f64;
-    let (Some(&a), Some(&b)) = (sorted.get(lo), sorted.get((lo + 1).min(sorted.len() - 1))) else {
-        return f64::NAN;
-    };
-    // numpy's `_lerp`: from the nearer end, so the result stays within [a, b].
-    let d = b - a;
-    if t >= 0.5 {
-        b - d * (1.0 - t)
-    } else {
-        a + d * t
-    }
+    crate::stats::quantile_linear_sorted(sorted, q).unwrap_or(f64::NAN)
 }
 
 fn categorical_stats(column: &CategoricalColumn) -> CategoricalStats {

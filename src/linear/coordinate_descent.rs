@@ -101,166 +101,87 @@ impl From<Precompute> for PrecomputeRepr {
     }
 }
 
-/// Elastic-net hyperparameters (scikit-learn names and defaults).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ElasticNet {
-    /// The penalty strength, `>= 0`.
-    pub alpha: f64,
-    /// The L1 share of the penalty, in `[0, 1]` (1 = lasso, 0 = ridge).
-    pub l1_ratio: f64,
-    /// Whether to fit an intercept.
-    pub fit_intercept: bool,
-    /// Whether to precompute the Gram matrix.
-    pub precompute: Precompute,
-    /// The maximum number of epochs, `>= 1`.
-    pub max_iter: usize,
-    /// The tolerance on the duality gap (relative to `‖y‖²`), `>= 0`.
-    pub tol: f64,
-    /// Whether [`fit_warm`](Self::fit_warm) starts from the previous model's coefficients.
-    pub warm_start: bool,
-    /// Whether to constrain the coefficients to be non-negative.
-    pub positive: bool,
-    /// The seed for `selection = "random"` (default: the fit context's seed).
-    pub random_state: Option<u64>,
-    /// The coordinate order.
-    pub selection: Selection,
-}
-
-impl Default for ElasticNet {
-    fn default() -> Self {
-        Self {
-            alpha: 1.0,
-            l1_ratio: 0.5,
-            fit_intercept: true,
-            precompute: Precompute::Auto,
-            max_iter: 1000,
-            tol: 1e-4,
-            warm_start: false,
-            positive: false,
-            random_state: None,
-            selection: Selection::Cyclic,
+/// Defines [`ElasticNet`] and [`Lasso`] from one list of the fields they share (after
+/// `alpha`, and `l1_ratio` for the elastic net), with their defaults: same JSON keys in the
+/// same order as scikit-learn's parameters.
+macro_rules! cd_params {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty = $default:expr,)*) => {
+        /// Elastic-net hyperparameters (scikit-learn names and defaults).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct ElasticNet {
+            /// The penalty strength, `>= 0`.
+            pub alpha: f64,
+            /// The L1 share of the penalty, in `[0, 1]` (1 = lasso, 0 = ridge).
+            pub l1_ratio: f64,
+            $($(#[$doc])* pub $field: $ty,)*
         }
-    }
-}
 
-/// Lasso hyperparameters: an [`ElasticNet`] with `l1_ratio = 1` (scikit-learn names and
-/// defaults).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Lasso {
-    /// The penalty strength, `>= 0`.
-    pub alpha: f64,
-    /// Whether to fit an intercept.
-    pub fit_intercept: bool,
-    /// Whether to precompute the Gram matrix.
-    pub precompute: Precompute,
-    /// The maximum number of epochs, `>= 1`.
-    pub max_iter: usize,
-    /// The tolerance on the duality gap (relative to `‖y‖²`), `>= 0`.
-    pub tol: f64,
-    /// Whether [`fit_warm`](ElasticNet::fit_warm) starts from the previous coefficients.
-    pub warm_start: bool,
-    /// Whether to constrain the coefficients to be non-negative.
-    pub positive: bool,
-    /// The seed for `selection = "random"` (default: the fit context's seed).
-    pub random_state: Option<u64>,
-    /// The coordinate order.
-    pub selection: Selection,
-}
-
-impl Default for Lasso {
-    fn default() -> Self {
-        let e = ElasticNet::default();
-        Self {
-            alpha: e.alpha,
-            fit_intercept: e.fit_intercept,
-            precompute: e.precompute,
-            max_iter: e.max_iter,
-            tol: e.tol,
-            warm_start: e.warm_start,
-            positive: e.positive,
-            random_state: e.random_state,
-            selection: e.selection,
-        }
-    }
-}
-
-impl Lasso {
-    /// The equivalent elastic net (`l1_ratio = 1`).
-    pub fn to_elastic_net(&self) -> ElasticNet {
-        ElasticNet {
-            alpha: self.alpha,
-            l1_ratio: 1.0,
-            fit_intercept: self.fit_intercept,
-            precompute: self.precompute,
-            max_iter: self.max_iter,
-            tol: self.tol,
-            warm_start: self.warm_start,
-            positive: self.positive,
-            random_state: self.random_state,
-            selection: self.selection,
-        }
-    }
-}
-
-macro_rules! setters {
-    ($t:ty { $($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)? }) => {
-        impl $t {
-            $(
-                $(#[$doc])*
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$name = value;
-                    self
+        impl Default for ElasticNet {
+            fn default() -> Self {
+                Self {
+                    alpha: 1.0,
+                    l1_ratio: 0.5,
+                    $($field: $default,)*
                 }
-            )*
+            }
+        }
+
+        /// Lasso hyperparameters: an [`ElasticNet`] with `l1_ratio = 1` (scikit-learn names
+        /// and defaults).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct Lasso {
+            /// The penalty strength, `>= 0`.
+            pub alpha: f64,
+            $($(#[$doc])* pub $field: $ty,)*
+        }
+
+        impl Default for Lasso {
+            fn default() -> Self {
+                let e = ElasticNet::default();
+                Self {
+                    alpha: e.alpha,
+                    $($field: e.$field,)*
+                }
+            }
+        }
+
+        setters!(ElasticNet { alpha: f64, l1_ratio: f64, $($field: $ty),* });
+        setters!(Lasso { alpha: f64, $($field: $ty),* });
+
+        impl Lasso {
+            /// The equivalent elastic net (`l1_ratio = 1`).
+            pub fn to_elastic_net(&self) -> ElasticNet {
+                ElasticNet {
+                    alpha: self.alpha,
+                    l1_ratio: 1.0,
+                    $($field: self.$field,)*
+                }
+            }
         }
     };
 }
 
-setters!(ElasticNet {
-    /// Sets `alpha`.
-    alpha: f64,
-    /// Sets `l1_ratio`.
-    l1_ratio: f64,
-    /// Sets `fit_intercept`.
-    fit_intercept: bool,
-    /// Sets `precompute`.
-    precompute: Precompute,
-    /// Sets `max_iter`.
-    max_iter: usize,
-    /// Sets `tol`.
-    tol: f64,
-    /// Sets `warm_start`.
-    warm_start: bool,
-    /// Sets `positive`.
-    positive: bool,
-    /// Sets `random_state`.
-    random_state: Option<u64>,
-    /// Sets `selection`.
-    selection: Selection,
-});
-
-setters!(Lasso {
-    /// Sets `alpha`.
-    alpha: f64,
-    /// Sets `fit_intercept`.
-    fit_intercept: bool,
-    /// Sets `precompute`.
-    precompute: Precompute,
-    /// Sets `max_iter`.
-    max_iter: usize,
-    /// Sets `tol`.
-    tol: f64,
-    /// Sets `warm_start`.
-    warm_start: bool,
-    /// Sets `positive`.
-    positive: bool,
-    /// Sets `random_state`.
-    random_state: Option<u64>,
-    /// Sets `selection`.
-    selection: Selection,
-});
+cd_params! {
+    /// Whether to fit an intercept.
+    fit_intercept: bool = true,
+    /// Whether to precompute the Gram matrix.
+    precompute: Precompute = Precompute::Auto,
+    /// The maximum number of epochs, `>= 1`.
+    max_iter: usize = 1000,
+    /// The tolerance on the duality gap (relative to `‖y‖²`), `>= 0`.
+    tol: f64 = 1e-4,
+    /// Whether [`fit_warm`](ElasticNet::fit_warm) starts from the previous model's
+    /// coefficients.
+    warm_start: bool = false,
+    /// Whether to constrain the coefficients to be non-negative.
+    positive: bool = false,
+    /// The seed for `selection = "random"` (default: the fit context's seed).
+    random_state: Option<u64> = None,
+    /// The coordinate order.
+    selection: Selection = Selection::Cyclic,
+}
 
 /// A fitted lasso / elastic-net model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -852,6 +773,45 @@ pub fn enet_path(
 mod tests {
     use super::*;
     use crate::data::DenseDataset;
+
+    #[test]
+    fn lasso_and_elastic_net_config_keys_are_sklearn_names() {
+        use crate::config::TrainConfig;
+        use crate::model::ModelConfig;
+        let c =
+            TrainConfig::from_json(r#"{"model": {"type": "lasso", "alpha": 0.5, "max_iter": 10}}"#)
+                .unwrap();
+        let ModelConfig::Lasso(l) = c.model else {
+            panic!("not a lasso: {:?}", c.model)
+        };
+        assert_eq!(
+            l,
+            Lasso {
+                alpha: 0.5,
+                max_iter: 10,
+                ..Lasso::default()
+            }
+        );
+        assert_eq!(l.to_elastic_net().l1_ratio, 1.0);
+        assert_eq!(l.to_elastic_net().tol, 1e-4);
+        // Lasso has no `l1_ratio`; unknown keys are rejected for both.
+        for bad in [
+            r#"{"model": {"type": "lasso", "l1_ratio": 0.5}}"#,
+            r#"{"model": {"type": "lasso", "alpha": 0.5, "max_iters": 10}}"#,
+            r#"{"model": {"type": "elastic_net", "alpha_": 1.0}}"#,
+        ] {
+            assert!(TrainConfig::from_json(bad).is_err(), "{bad}");
+        }
+        // Keys in scikit-learn's order, as before the shared definition.
+        assert_eq!(
+            serde_json::to_string(&Lasso::default()).unwrap(),
+            r#"{"alpha":1.0,"fit_intercept":true,"precompute":"auto","max_iter":1000,"tol":0.0001,"warm_start":false,"positive":false,"random_state":null,"selection":"cyclic"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ElasticNet::default()).unwrap(),
+            r#"{"alpha":1.0,"l1_ratio":0.5,"fit_intercept":true,"precompute":"auto","max_iter":1000,"tol":0.0001,"warm_start":false,"positive":false,"random_state":null,"selection":"cyclic"}"#
+        );
+    }
 
     #[test]
     fn dense_and_gram_agree() {

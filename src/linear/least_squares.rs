@@ -52,13 +52,9 @@ impl Default for LinearRegression {
     }
 }
 
-impl LinearRegression {
-    /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, yes: bool) -> Self {
-        self.fit_intercept = yes;
-        self
-    }
-}
+setters!(LinearRegression {
+    fit_intercept: bool
+});
 
 /// A fitted least-squares model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

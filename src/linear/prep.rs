@@ -24,74 +24,30 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, CowArray, Ix2, ShapeBuilder};
 use rayon::prelude::*;
 
-use crate::data::FeatureKind;
 use crate::error::{Error, Result};
 pub use crate::linalg::ROW_BLOCK;
 use crate::traits::Dataset;
+use crate::validate;
 
-/// Rejects categorical features: linear models need numbers, and category codes are not.
+/// Rejects categorical features: linear models need numbers, and category codes are not
+/// ([`validate::check_numeric_kinds`] with context `"{estimator} features"`).
 pub fn check_numeric_features(data: &dyn Dataset, estimator: &str) -> Result<()> {
-    for (j, kind) in data.feature_kinds().iter().enumerate() {
-        if let FeatureKind::Categorical { .. } = kind {
-            let name = data
-                .feature_names()
-                .get(j)
-                .cloned()
-                .unwrap_or_else(|| format!("x{j}"));
-            return Err(Error::ColumnKind {
-                column: name,
-                context: format!("{estimator} features"),
-                found: "categorical".into(),
-                expected: "numeric (encode categorical columns first, e.g. with a \
-                           `one_hot_encoder` step)"
-                    .into(),
-            });
-        }
-    }
-    Ok(())
+    validate::check_numeric_kinds(
+        &format!("{estimator} features"),
+        data.feature_kinds(),
+        data.feature_names(),
+    )
 }
 
 /// Errors on the first non-finite value of `x` (smallest row, then smallest column), naming
-/// the row and the column (`names[j]`, or `x{j}` when `names` is short).
+/// the row and the column (`names[j]`, or `x{j}` when `names` is short); the same check as
+/// [`validate::check_finite`].
 pub fn check_finite_features(
     x: ArrayView2<'_, f64>,
     names: &[String],
     context: &str,
 ) -> Result<()> {
-    let n = x.nrows();
-    let n_blocks = n.div_ceil(ROW_BLOCK);
-    // `v · 0` is NaN exactly when `v` is NaN or infinite; summing it vectorizes.
-    let bad_block = (0..n_blocks).into_par_iter().find_first(|&b| {
-        let end = ((b + 1) * ROW_BLOCK).min(n);
-        let probe: f64 = (b * ROW_BLOCK..end)
-            .map(|i| {
-                let row = x.row(i);
-                match row.as_slice() {
-                    Some(r) => nan_probe(r),
-                    None => row.iter().map(|v| v * 0.0).sum::<f64>(),
-                }
-            })
-            .sum();
-        probe.is_nan()
-    });
-    let Some(b) = bad_block else { return Ok(()) };
-    let end = ((b + 1) * ROW_BLOCK).min(n);
-    for i in b * ROW_BLOCK..end {
-        if let Some(j) = x.row(i).iter().position(|v| !v.is_finite()) {
-            let name = names.get(j).cloned().unwrap_or_else(|| format!("x{j}"));
-            return Err(Error::InvalidValue {
-                context: context.to_string(),
-                row: i,
-                column: Some(name),
-                message: format!(
-                    "{} is not a finite number; impute or drop missing values first \
-                     (e.g. with a `simple_imputer` step)",
-                    x[[i, j]]
-                ),
-            });
-        }
-    }
-    Ok(())
+    validate::check_finite(context, x, names)
 }
 
 /// The targets of a regression dataset: present and finite, else an error naming the row.
@@ -130,6 +86,23 @@ pub fn sample_weights(data: &dyn Dataset, estimator: &str) -> Result<Option<Arra
         )));
     }
     Ok(Some(w))
+}
+
+/// The sample weights of `data` as they are, or 1 per row when it has none; an error when
+/// their count is not `n` (the row count of the targets).
+pub fn weights_or_ones(data: &dyn Dataset, n: usize) -> Result<Vec<f64>> {
+    let w = match data.weights() {
+        Some(w) => w.to_vec(),
+        None => vec![1.0; n],
+    };
+    if w.len() != n {
+        return Err(Error::shape(
+            "sample weights",
+            format!("{n} values"),
+            w.len(),
+        ));
+    }
+    Ok(w)
 }
 
 /// Checked inputs of a regression fit: features, targets and optional weights.
@@ -177,10 +150,7 @@ pub fn regression_input<'a>(
             check_finite_features(x.view(), data.feature_names(), &context)?;
             return Err(Error::InvalidArgument(format!(
                 "{context}: the values of column `{}` are too large to average (overflow)",
-                data.feature_names()
-                    .get(j)
-                    .cloned()
-                    .unwrap_or_else(|| format!("x{j}"))
+                validate::feature_name(data.feature_names(), j)
             )));
         }
         Offsets {
@@ -189,26 +159,9 @@ pub fn regression_input<'a>(
         }
     } else {
         check_finite_features(x.view(), data.feature_names(), &context)?;
-        Offsets {
-            x: Array1::zeros(x.ncols()),
-            y: 0.0,
-        }
+        Offsets::zeros(x.ncols())
     };
     Ok(RegressionInput { x, y, w, offsets })
-}
-
-/// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
-fn nan_probe(v: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let mut chunks = v.chunks_exact(4);
-    for c in &mut chunks {
-        acc[0] += c[0] * 0.0;
-        acc[1] += c[1] * 0.0;
-        acc[2] += c[2] * 0.0;
-        acc[3] += c[3] * 0.0;
-    }
-    let tail: f64 = chunks.remainder().iter().map(|x| x * 0.0).sum();
-    acc[0] + acc[1] + acc[2] + acc[3] + tail
 }
 
 /// Adds `f(block)` over fixed row blocks `[b·ROW_BLOCK, (b+1)·ROW_BLOCK)` of `0..n`, in
@@ -283,6 +236,16 @@ pub struct Offsets {
     pub y: f64,
 }
 
+impl Offsets {
+    /// No centring (`fit_intercept = false`): zeros for `p` columns and the target.
+    pub fn zeros(p: usize) -> Self {
+        Self {
+            x: Array1::zeros(p),
+            y: 0.0,
+        }
+    }
+}
+
 /// The offsets of scikit-learn's `_preprocess_data` (weighted means, or zeros).
 pub fn offsets(
     x: ArrayView2<'_, f64>,
@@ -296,10 +259,7 @@ pub fn offsets(
             y: weighted_mean(y, w),
         }
     } else {
-        Offsets {
-            x: Array1::zeros(x.ncols()),
-            y: 0.0,
-        }
+        Offsets::zeros(x.ncols())
     }
 }
 
@@ -386,21 +346,13 @@ pub fn predict_linear_into(
     out: &mut [f64],
     estimator: &str,
 ) -> Result<()> {
-    let p = coef.len();
-    if x.ncols() != p {
-        return Err(Error::shape(
-            &format!("{estimator} prediction input"),
-            format!("{p} feature columns"),
-            format!("{} columns", x.ncols()),
-        ));
-    }
-    if out.len() != x.nrows() {
-        return Err(Error::shape(
-            &format!("{estimator} prediction output"),
-            format!("{} values (one per row)", x.nrows()),
-            out.len(),
-        ));
-    }
+    validate::check_predict_shapes(
+        &format!("{estimator} prediction input"),
+        x,
+        coef.len(),
+        out.len(),
+        1,
+    )?;
     let coef_s = coef.to_vec();
     let run = |start: usize, chunk: &mut [f64]| -> Option<usize> {
         let mut bad = None;

@@ -73,23 +73,13 @@ impl Default for Ridge {
     }
 }
 
-impl Ridge {
-    /// Sets `alpha`.
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, yes: bool) -> Self {
-        self.fit_intercept = yes;
-        self
-    }
-    /// Sets the solver.
-    pub fn solver(mut self, solver: RidgeSolver) -> Self {
-        self.solver = solver;
-        self
-    }
+setters!(Ridge {
+    alpha: f64,
+    fit_intercept: bool,
+    solver: RidgeSolver,
+});
 
+impl Ridge {
     /// Checks the hyperparameters.
     pub fn validate(&self) -> Result<()> {
         if !(self.alpha.is_finite() && self.alpha >= 0.0) {

@@ -13,6 +13,21 @@ use ndarray::{ArrayView1, ArrayView2};
 
 use crate::error::{Error, Result};
 
+/// Whether the labels present are one of scikit-learn's standard binary sets ({0, 1},
+/// {-1, 1} or a subset), whose positive label defaults to 1.
+pub(crate) fn standard_binary(present: &[f64]) -> bool {
+    const STANDARD: [&[f64]; 5] = [&[0.0, 1.0], &[-1.0, 1.0], &[0.0], &[-1.0], &[1.0]];
+    STANDARD.contains(&present)
+}
+
+/// Row sums and column sums of a matrix, each with NumPy's pairwise summation.
+pub(crate) fn axis_sums(m: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>) {
+    let sums = |lanes: ndarray::iter::Lanes<'_, f64, ndarray::Ix1>| -> Vec<f64> {
+        lanes.into_iter().map(|r| np_sum(&r.to_vec())).collect()
+    };
+    (sums(m.rows()), sums(m.columns()))
+}
+
 /// Fails unless `a` and `b` have the same length; the message names both and their lengths.
 pub(crate) fn same_len(ctx: &str, a: (&str, usize), b: (&str, usize)) -> Result<()> {
     if a.1 != b.1 {

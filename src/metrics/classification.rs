@@ -327,69 +327,48 @@ fn prf_scalar(
     Ok(v.first().copied().unwrap_or(f64::NAN))
 }
 
-/// Precision `tp / (tp + fp)`, averaged as `opts.average` says (`sklearn.metrics.precision_score`).
-pub fn precision_score(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    opts: &PrfOptions,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    prf_scalar(
-        "precision_score",
-        Which::Precision,
-        y_true,
-        y_pred,
-        1.0,
-        opts,
-        sample_weight,
-    )
+/// Defines a precision / recall / F1 function: [`prf_scalar`] with `beta = 1`.
+macro_rules! prf_metric {
+    ($(#[$doc:meta])* $name:ident, $which:expr) => {
+        $(#[$doc])*
+        pub fn $name(
+            y_true: ArrayView1<'_, f64>,
+            y_pred: ArrayView1<'_, f64>,
+            opts: &PrfOptions,
+            sample_weight: Option<ArrayView1<'_, f64>>,
+        ) -> Result<f64> {
+            prf_scalar(stringify!($name), $which, y_true, y_pred, 1.0, opts, sample_weight)
+        }
+    };
 }
 
-/// Recall `tp / (tp + fn)`, averaged as `opts.average` says (`sklearn.metrics.recall_score`).
-pub fn recall_score(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    opts: &PrfOptions,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    prf_scalar(
-        "recall_score",
-        Which::Recall,
-        y_true,
-        y_pred,
-        1.0,
-        opts,
-        sample_weight,
-    )
-}
+prf_metric!(
+    /// Precision `tp / (tp + fp)`, averaged as `opts.average` says (`sklearn.metrics.precision_score`).
+    precision_score,
+    Which::Precision
+);
 
-/// F1, the harmonic mean of precision and recall (`sklearn.metrics.f1_score`).
-///
-/// ```
-/// use ndarray::arr1;
-/// use amlis::metrics::{f1_score, Average, PrfOptions};
-/// let y = arr1(&[0., 1., 2., 0., 1., 2.]);
-/// let p = arr1(&[0., 2., 1., 0., 0., 1.]);
-/// let f = f1_score(y.view(), p.view(), &PrfOptions::average(Some(Average::Macro)), None)?;
-/// assert!((f - 0.26666666666666666).abs() < 1e-15);
-/// # Ok::<(), amlis::Error>(())
-/// ```
-pub fn f1_score(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    opts: &PrfOptions,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    prf_scalar(
-        "f1_score",
-        Which::FScore,
-        y_true,
-        y_pred,
-        1.0,
-        opts,
-        sample_weight,
-    )
-}
+prf_metric!(
+    /// Recall `tp / (tp + fn)`, averaged as `opts.average` says (`sklearn.metrics.recall_score`).
+    recall_score,
+    Which::Recall
+);
+
+prf_metric!(
+    /// F1, the harmonic mean of precision and recall (`sklearn.metrics.f1_score`).
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// use amlis::metrics::{f1_score, Average, PrfOptions};
+    /// let y = arr1(&[0., 1., 2., 0., 1., 2.]);
+    /// let p = arr1(&[0., 2., 1., 0., 0., 1.]);
+    /// let f = f1_score(y.view(), p.view(), &PrfOptions::average(Some(Average::Macro)), None)?;
+    /// assert!((f - 0.26666666666666666).abs() < 1e-15);
+    /// # Ok::<(), amlis::Error>(())
+    /// ```
+    f1_score,
+    Which::FScore
+);
 
 /// F-beta: recall weighted `beta` times as much as precision (`sklearn.metrics.fbeta_score`).
 pub fn fbeta_score(
@@ -457,16 +436,7 @@ pub fn matthews_corrcoef(
     sample_weight: Option<ArrayView1<'_, f64>>,
 ) -> Result<f64> {
     let c = confusion_matrix(y_true, y_pred, None, sample_weight, None)?;
-    let t_sum: Vec<f64> = c
-        .rows()
-        .into_iter()
-        .map(|r| check::np_sum(&r.to_vec()))
-        .collect();
-    let p_sum: Vec<f64> = c
-        .columns()
-        .into_iter()
-        .map(|r| check::np_sum(&r.to_vec()))
-        .collect();
+    let (t_sum, p_sum) = check::axis_sums(c.view());
     let n_correct = c.diag().iter().fold(0.0, |s, x| s + x);
     let n = check::np_sum(&p_sum);
     let cov_ytyp = n_correct * n - check::dot(&t_sum, &p_sum);
@@ -503,16 +473,7 @@ pub fn cohen_kappa_score(
 ) -> Result<f64> {
     let c = confusion_matrix(y1, y2, labels, sample_weight, None)?;
     let k = c.nrows();
-    let sum0: Vec<f64> = c
-        .columns()
-        .into_iter()
-        .map(|r| check::np_sum(&r.to_vec()))
-        .collect();
-    let sum1: Vec<f64> = c
-        .rows()
-        .into_iter()
-        .map(|r| check::np_sum(&r.to_vec()))
-        .collect();
+    let (sum1, sum0) = check::axis_sums(c.view());
     let total = check::np_sum(&sum0);
     if total == 0.0 {
         return Ok(f64::NAN);

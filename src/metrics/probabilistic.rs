@@ -197,16 +197,9 @@ pub fn brier_score_loss(
             )));
         }
         prob_values(CTX, y_proba)?;
-        let standard = [
-            &[0.0, 1.0][..],
-            &[-1.0, 1.0][..],
-            &[0.0][..],
-            &[-1.0][..],
-            &[1.0][..],
-        ];
         let pos = match pos_label {
             Some(p) => p,
-            None if standard.contains(&present.as_slice()) => 1.0,
+            None if check::standard_binary(&present) => 1.0,
             None => present.last().copied().unwrap_or(1.0),
         };
         y_true

@@ -47,14 +47,7 @@ fn pos_label_of(ctx: &str, present: &[f64], pos_label: Option<f64>) -> Result<f6
     if let Some(p) = pos_label {
         return Ok(p);
     }
-    let standard = [
-        &[0.0, 1.0][..],
-        &[-1.0, 1.0][..],
-        &[0.0][..],
-        &[-1.0][..],
-        &[1.0][..],
-    ];
-    if !standard.contains(&present) {
+    if !check::standard_binary(present) {
         return Err(Error::param(
             "pos_label",
             "None",
@@ -180,15 +173,10 @@ fn roc_from(b: &BinaryInput, drop_intermediate: bool) -> RocCurve {
             let d1 = v[i + 1] - v[i];
             d1 - d0 != 0.0
         };
-        let n = fps.len();
-        let keep: Vec<usize> = (0..n)
-            .filter(|&i| {
-                i == 0 || i == n - 1 || second_diff_nonzero(&fps, i) || second_diff_nonzero(&tps, i)
-            })
-            .collect();
-        fps = keep.iter().map(|&i| fps[i]).collect();
-        tps = keep.iter().map(|&i| tps[i]).collect();
-        thr = keep.iter().map(|&i| thr[i]).collect();
+        let keep = kept_points(fps.len(), |i| {
+            second_diff_nonzero(&fps, i) || second_diff_nonzero(&tps, i)
+        });
+        (fps, tps, thr) = (pick(&fps, &keep), pick(&tps, &keep), pick(&thr, &keep));
     }
     fps.insert(0, 0.0);
     tps.insert(0, 0.0);
@@ -218,18 +206,26 @@ pub fn precision_recall_curve(
     Ok(pr_from(&b, drop_intermediate))
 }
 
+/// The indices `0..n` a `drop_intermediate` curve keeps: the first, the last, and every
+/// interior point `i` where `interior(i)` holds.
+fn kept_points(n: usize, interior: impl Fn(usize) -> bool) -> Vec<usize> {
+    (0..n)
+        .filter(|&i| i == 0 || i == n - 1 || interior(i))
+        .collect()
+}
+
+/// The values of `v` at `idx`.
+fn pick(v: &[f64], idx: &[usize]) -> Vec<f64> {
+    idx.iter().map(|&i| v[i]).collect()
+}
+
 fn pr_from(b: &BinaryInput, drop_intermediate: bool) -> PrCurve {
     let (mut fps, mut tps, mut thr) = clf_curve(b);
     if drop_intermediate && fps.len() > 2 {
-        let n = tps.len();
-        let keep: Vec<usize> = (0..n)
-            .filter(|&i| {
-                i == 0 || i == n - 1 || tps[i] - tps[i - 1] != 0.0 || tps[i + 1] - tps[i] != 0.0
-            })
-            .collect();
-        fps = keep.iter().map(|&i| fps[i]).collect();
-        tps = keep.iter().map(|&i| tps[i]).collect();
-        thr = keep.iter().map(|&i| thr[i]).collect();
+        let keep = kept_points(tps.len(), |i| {
+            tps[i] - tps[i - 1] != 0.0 || tps[i + 1] - tps[i] != 0.0
+        });
+        (fps, tps, thr) = (pick(&fps, &keep), pick(&tps, &keep), pick(&thr, &keep));
     }
     let mut precision: Vec<f64> = tps
         .iter()

@@ -6,6 +6,7 @@ use ndarray::ArrayView1;
 
 use crate::error::{Error, Result};
 use crate::metrics::check;
+use crate::stats;
 
 /// Checked regression inputs.
 struct Reg<'a> {
@@ -37,23 +38,33 @@ fn mean_of(ctx: &str, r: &Reg<'_>, f: impl Fn(f64, f64) -> f64) -> Result<f64> {
     check::average(ctx, &v, r.w)
 }
 
-/// Mean squared error (`sklearn.metrics.mean_squared_error`).
-///
-/// ```
-/// use ndarray::arr1;
-/// let e = amlis::metrics::mean_squared_error(arr1(&[3., -0.5, 2., 7.]).view(), arr1(&[2.5, 0., 2., 8.]).view(), None)?;
-/// assert_eq!(e, 0.375);
-/// # Ok::<(), amlis::Error>(())
-/// ```
-pub fn mean_squared_error(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    const CTX: &str = "mean_squared_error";
-    let r = reg(CTX, y_true, y_pred, sample_weight)?;
-    mean_of(CTX, &r, |t, p| (t - p) * (t - p))
+/// Defines a metric that is the (weighted) mean of a per-sample error `|t, p| ...`.
+macro_rules! mean_error {
+    ($(#[$doc:meta])* $name:ident, |$t:ident, $p:ident| $err:expr) => {
+        $(#[$doc])*
+        pub fn $name(
+            y_true: ArrayView1<'_, f64>,
+            y_pred: ArrayView1<'_, f64>,
+            sample_weight: Option<ArrayView1<'_, f64>>,
+        ) -> Result<f64> {
+            const CTX: &str = stringify!($name);
+            let r = reg(CTX, y_true, y_pred, sample_weight)?;
+            mean_of(CTX, &r, |$t, $p| $err)
+        }
+    };
 }
+
+mean_error!(
+    /// Mean squared error (`sklearn.metrics.mean_squared_error`).
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// let e = amlis::metrics::mean_squared_error(arr1(&[3., -0.5, 2., 7.]).view(), arr1(&[2.5, 0., 2., 8.]).view(), None)?;
+    /// assert_eq!(e, 0.375);
+    /// # Ok::<(), amlis::Error>(())
+    /// ```
+    mean_squared_error, |t, p| (t - p) * (t - p)
+);
 
 /// Root mean squared error (`sklearn.metrics.root_mean_squared_error`).
 pub fn root_mean_squared_error(
@@ -64,28 +75,16 @@ pub fn root_mean_squared_error(
     Ok(mean_squared_error(y_true, y_pred, sample_weight)?.sqrt())
 }
 
-/// Mean absolute error (`sklearn.metrics.mean_absolute_error`).
-pub fn mean_absolute_error(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    const CTX: &str = "mean_absolute_error";
-    let r = reg(CTX, y_true, y_pred, sample_weight)?;
-    mean_of(CTX, &r, |t, p| (p - t).abs())
-}
+mean_error!(
+    /// Mean absolute error (`sklearn.metrics.mean_absolute_error`).
+    mean_absolute_error, |t, p| (p - t).abs()
+);
 
-/// Mean absolute percentage error (`sklearn.metrics.mean_absolute_percentage_error`):
-/// `|y - ŷ| / max(|y|, eps)`, a fraction (not a percentage).
-pub fn mean_absolute_percentage_error(
-    y_true: ArrayView1<'_, f64>,
-    y_pred: ArrayView1<'_, f64>,
-    sample_weight: Option<ArrayView1<'_, f64>>,
-) -> Result<f64> {
-    const CTX: &str = "mean_absolute_percentage_error";
-    let r = reg(CTX, y_true, y_pred, sample_weight)?;
-    mean_of(CTX, &r, |t, p| (p - t).abs() / t.abs().max(f64::EPSILON))
-}
+mean_error!(
+    /// Mean absolute percentage error (`sklearn.metrics.mean_absolute_percentage_error`):
+    /// `|y - ŷ| / max(|y|, eps)`, a fraction (not a percentage).
+    mean_absolute_percentage_error, |t, p| (p - t).abs() / t.abs().max(f64::EPSILON)
+);
 
 /// Mean squared logarithmic error (`sklearn.metrics.mean_squared_log_error`); values
 /// `<= -1` are an error.
@@ -132,52 +131,11 @@ pub fn median_absolute_error(
     const CTX: &str = "median_absolute_error";
     let r = reg(CTX, y_true, y_pred, sample_weight)?;
     let mut e: Vec<f64> = r.t.iter().zip(&r.p).map(|(t, p)| (p - t).abs()).collect();
-    match r.w {
-        None => {
-            e.sort_by(f64::total_cmp);
-            let n = e.len();
-            Ok(if n % 2 == 1 {
-                e[n / 2]
-            } else {
-                (e[n / 2 - 1] + e[n / 2]) / 2.0
-            })
-        }
-        Some(w) => Ok(weighted_median(&e, &w.to_vec())),
+    Ok(match r.w {
+        None => stats::median_select(&mut e),
+        Some(w) => stats::weighted_median_averaged(&e, &w.to_vec()),
     }
-}
-
-/// scikit-learn's `_weighted_percentile(array, w, 50, average=True)`.
-fn weighted_median(a: &[f64], w: &[f64]) -> f64 {
-    if w.iter().all(|x| *x == 0.0) {
-        return f64::NAN;
-    }
-    let mut idx: Vec<usize> = (0..a.len()).collect();
-    idx.sort_by(|&i, &j| a[i].total_cmp(&a[j]));
-    let sw: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-    let mut cdf = Vec::with_capacity(sw.len());
-    let mut acc = 0.0;
-    for x in &sw {
-        acc += x;
-        cdf.push(acc);
-    }
-    let total = acc;
-    let mut target = 0.5 * total;
-    if target == 0.0 {
-        target = f64::from_bits(target.to_bits() + 1);
-    }
-    let max_idx = a.len() - 1;
-    let pi = cdf.partition_point(|c| *c < target).min(max_idx);
-    let value = a[idx[pi]];
-    let fraction_above = cdf[pi] - target;
-    if fraction_above > f64::EPSILON {
-        return value;
-    }
-    let mut next = (pi + 1).min(max_idx);
-    if sw[next] == 0.0 {
-        let right = cdf.partition_point(|c| *c <= cdf[pi]);
-        next = if right > max_idx { pi } else { right };
-    }
-    (value + a[idx[next]]) / 2.0
+    .unwrap_or(f64::NAN))
 }
 
 /// scikit-learn's `_assemble_fraction_of_explained_deviance` for one output.

@@ -117,8 +117,44 @@ struct Scorer {
     greater: bool,
 }
 
+/// Pushes the scorers of label metrics: the binary name and its `_micro`, `_macro` and
+/// `_weighted` variants, in that order.
+macro_rules! prf_scorers {
+    ($t:ident, $score:ident, $($name:literal => $k:expr),* $(,)?) => {$(
+        $t.push($score($name, Kind::Prf($k, Average::Binary)));
+        $t.push($score(concat!($name, "_micro"), Kind::Prf($k, Average::Micro)));
+        $t.push($score(concat!($name, "_macro"), Kind::Prf($k, Average::Macro)));
+        $t.push($score(concat!($name, "_weighted"), Kind::Prf($k, Average::Weighted)));
+    )*};
+}
+
+/// The negated scorer name of an error: `neg_<plain>` unless given with `as`.
+macro_rules! negated_name {
+    ($plain:literal) => {
+        concat!("neg_", $plain)
+    };
+    ($plain:literal, $neg:literal) => {
+        $neg
+    };
+}
+
+/// Pushes the scorers of errors: the raw error (lower is better), then its negation
+/// (greater is better).
+macro_rules! error_scorers {
+    ($t:ident, $($plain:literal $(as $neg:literal)? => $kind:expr),* $(,)?) => {$(
+        for negate in [false, true] {
+            $t.push(Scorer {
+                name: if negate { negated_name!($plain $(, $neg)?) } else { $plain },
+                kind: $kind,
+                negate,
+                greater: negate,
+            });
+        }
+    )*};
+}
+
 fn table() -> Vec<Scorer> {
-    use Average::{Binary, Macro, Micro, Weighted};
+    use Average::{Macro, Weighted};
     let score = |name, kind| Scorer {
         name,
         kind,
@@ -159,96 +195,29 @@ fn table() -> Vec<Scorer> {
         ),
         score("v_measure_score", Kind::Cluster(ClusterKind::VMeasure)),
     ];
-    let prf: [(&str, &str, &str, &str, PrfKind); 4] = [
-        ("f1", "f1_micro", "f1_macro", "f1_weighted", PrfKind::F1),
-        (
-            "precision",
-            "precision_micro",
-            "precision_macro",
-            "precision_weighted",
-            PrfKind::Precision,
-        ),
-        (
-            "recall",
-            "recall_micro",
-            "recall_macro",
-            "recall_weighted",
-            PrfKind::Recall,
-        ),
-        (
-            "jaccard",
-            "jaccard_micro",
-            "jaccard_macro",
-            "jaccard_weighted",
-            PrfKind::Jaccard,
-        ),
-    ];
-    for (b, mi, ma, w, k) in prf {
-        t.push(score(b, Kind::Prf(k, Binary)));
-        t.push(score(mi, Kind::Prf(k, Micro)));
-        t.push(score(ma, Kind::Prf(k, Macro)));
-        t.push(score(w, Kind::Prf(k, Weighted)));
-    }
-    let errors: [(&str, &str, Kind); 12] = [
-        ("log_loss", "neg_log_loss", Kind::LogLoss),
-        ("brier_score_loss", "neg_brier_score", Kind::Brier),
-        ("hamming_loss", "neg_hamming_loss", Kind::Hamming),
-        ("max_error", "neg_max_error", Kind::Reg(RegKind::MaxError)),
-        (
-            "mean_squared_error",
-            "neg_mean_squared_error",
-            Kind::Reg(RegKind::Mse),
-        ),
-        (
-            "root_mean_squared_error",
-            "neg_root_mean_squared_error",
-            Kind::Reg(RegKind::Rmse),
-        ),
-        (
-            "mean_absolute_error",
-            "neg_mean_absolute_error",
-            Kind::Reg(RegKind::Mae),
-        ),
-        (
-            "median_absolute_error",
-            "neg_median_absolute_error",
-            Kind::Reg(RegKind::MedAe),
-        ),
-        (
-            "mean_absolute_percentage_error",
-            "neg_mean_absolute_percentage_error",
-            Kind::Reg(RegKind::Mape),
-        ),
-        (
-            "mean_squared_log_error",
-            "neg_mean_squared_log_error",
-            Kind::Reg(RegKind::Msle),
-        ),
-        (
-            "mean_poisson_deviance",
-            "neg_mean_poisson_deviance",
-            Kind::Reg(RegKind::Poisson),
-        ),
-        (
-            "mean_gamma_deviance",
-            "neg_mean_gamma_deviance",
-            Kind::Reg(RegKind::Gamma),
-        ),
-    ];
-    for (plain, neg, kind) in errors {
-        t.push(Scorer {
-            name: plain,
-            kind,
-            negate: false,
-            greater: false,
-        });
-        t.push(Scorer {
-            name: neg,
-            kind,
-            negate: true,
-            greater: true,
-        });
-    }
+    prf_scorers!(
+        t,
+        score,
+        "f1" => PrfKind::F1,
+        "precision" => PrfKind::Precision,
+        "recall" => PrfKind::Recall,
+        "jaccard" => PrfKind::Jaccard,
+    );
+    error_scorers!(
+        t,
+        "log_loss" => Kind::LogLoss,
+        "brier_score_loss" as "neg_brier_score" => Kind::Brier,
+        "hamming_loss" => Kind::Hamming,
+        "max_error" => Kind::Reg(RegKind::MaxError),
+        "mean_squared_error" => Kind::Reg(RegKind::Mse),
+        "root_mean_squared_error" => Kind::Reg(RegKind::Rmse),
+        "mean_absolute_error" => Kind::Reg(RegKind::Mae),
+        "median_absolute_error" => Kind::Reg(RegKind::MedAe),
+        "mean_absolute_percentage_error" => Kind::Reg(RegKind::Mape),
+        "mean_squared_log_error" => Kind::Reg(RegKind::Msle),
+        "mean_poisson_deviance" => Kind::Reg(RegKind::Poisson),
+        "mean_gamma_deviance" => Kind::Reg(RegKind::Gamma),
+    );
     t
 }
 
@@ -305,15 +274,27 @@ fn column_labels(s: ArrayView2<'_, f64>) -> Vec<f64> {
     (0..s.ncols().max(2)).map(|c| c as f64).collect()
 }
 
-impl Scorer {
-    fn raw(
+impl Metric for Scorer {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn greater_is_better(&self) -> bool {
+        self.greater
+    }
+
+    fn input(&self) -> MetricInput {
+        self.kind.input()
+    }
+
+    fn score(
         &self,
-        y: ArrayView1<'_, f64>,
-        p: Prediction<'_>,
-        w: Option<ArrayView1<'_, f64>>,
+        y_true: ArrayView1<'_, f64>,
+        y_pred: Prediction<'_>,
+        weights: Option<ArrayView1<'_, f64>>,
     ) -> Result<f64> {
-        let n = self.name;
-        match self.kind {
+        let (y, p, w, n) = (y_true, y_pred, weights, self.name);
+        let v = match self.kind {
             Kind::Accuracy => cls::accuracy_score(y, values(n, p)?, true, w),
             Kind::BalancedAccuracy => cls::balanced_accuracy_score(y, values(n, p)?, false, w),
             Kind::Prf(k, avg) => {
@@ -400,30 +381,7 @@ impl Scorer {
                     ClusterKind::VMeasure => clu::v_measure_score(y, v),
                 }
             }
-        }
-    }
-}
-
-impl Metric for Scorer {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn greater_is_better(&self) -> bool {
-        self.greater
-    }
-
-    fn input(&self) -> MetricInput {
-        self.kind.input()
-    }
-
-    fn score(
-        &self,
-        y_true: ArrayView1<'_, f64>,
-        y_pred: Prediction<'_>,
-        weights: Option<ArrayView1<'_, f64>>,
-    ) -> Result<f64> {
-        let v = self.raw(y_true, y_pred, weights)?;
+        }?;
         Ok(if self.negate { -v } else { v })
     }
 }

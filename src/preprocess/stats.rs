@@ -133,57 +133,16 @@ pub(crate) fn present(values: &[f64]) -> Vec<f64> {
     values.iter().copied().filter(|x| !x.is_nan()).collect()
 }
 
-/// The `k`-th smallest value and the next one (`k + 1`-th, or the same when `k` is last),
-/// partially reordering `buf`. `None` when `buf` is empty.
-fn order_pair(buf: &mut [f64], k: usize) -> Option<(f64, f64)> {
-    if buf.is_empty() {
-        return None;
-    }
-    let k = k.min(buf.len() - 1);
-    let (_, kth, right) = buf.select_nth_unstable_by(k, f64::total_cmp);
-    let kth = *kth;
-    let next = right.iter().copied().min_by(f64::total_cmp).unwrap_or(kth);
-    Some((kth, next))
-}
-
-/// numpy's `_lerp`: `a + (b - a) t`, computed from `b` when `t >= 0.5` for symmetry.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
-    }
-}
-
 /// `numpy.percentile(values, q)` with the default linear interpolation, over the non-NaN
 /// values gathered in `buf` (reordered in place). NaN when `buf` is empty.
 pub(crate) fn percentile(buf: &mut [f64], q: f64) -> f64 {
-    if buf.is_empty() {
-        return f64::NAN;
-    }
-    let virtual_index = (buf.len() - 1) as f64 * (q / 100.0);
-    let below = virtual_index.floor();
-    let gamma = virtual_index - below;
-    // `below` is within 0..len because 0 <= q <= 100 is validated by the callers.
-    match order_pair(buf, below as usize) {
-        Some((a, b)) => lerp(a, b, gamma),
-        None => f64::NAN,
-    }
+    crate::stats::percentile_linear_select(buf, q).unwrap_or(f64::NAN)
 }
 
 /// `numpy.median` over the non-NaN values in `buf` (reordered in place): the middle value, or
 /// the mean of the two middle values. NaN when `buf` is empty.
 pub(crate) fn median(buf: &mut [f64]) -> f64 {
-    let n = buf.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        order_pair(buf, n / 2).map_or(f64::NAN, |(a, _)| a)
-    } else {
-        order_pair(buf, n / 2 - 1).map_or(f64::NAN, |(a, b)| (a + b) / 2.0)
-    }
+    crate::stats::median_select(buf).unwrap_or(f64::NAN)
 }
 
 /// The most frequent non-NaN value; ties go to the smallest value (as scikit-learn's

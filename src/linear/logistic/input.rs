@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use serde::{Deserialize, Serialize};
 
-use crate::data::FeatureKind;
 use crate::error::{Error, Result};
 use crate::traits::Dataset;
+use crate::validate;
 
 /// How classes are weighted in the loss, as scikit-learn's `class_weight`.
 ///
@@ -45,49 +45,15 @@ pub(crate) fn checked_features<'a>(
     data: &'a dyn Dataset,
     context: &str,
 ) -> Result<CowArray<'a, f64, Ix2>> {
-    check_kinds(data.feature_kinds(), data.feature_names(), context)?;
+    validate::check_numeric_kinds(context, data.feature_kinds(), data.feature_names())?;
     let x = data.features();
     let x = if x.is_standard_layout() {
         x
     } else {
         CowArray::from(x.as_standard_layout().into_owned())
     };
-    check_finite(x.view(), data.feature_names(), context)?;
+    validate::check_finite(context, x.view(), data.feature_names())?;
     Ok(x)
-}
-
-/// Rejects categorical feature columns (a linear model needs them one-hot encoded).
-pub(crate) fn check_kinds(kinds: &[FeatureKind], names: &[String], context: &str) -> Result<()> {
-    for (j, kind) in kinds.iter().enumerate() {
-        if let FeatureKind::Categorical { .. } = kind {
-            return Err(Error::ColumnKind {
-                column: names.get(j).cloned().unwrap_or_else(|| format!("x{j}")),
-                context: context.to_string(),
-                found: "categorical".into(),
-                expected: "numeric (encode categorical columns with a one_hot_encoder step first)"
-                    .into(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Rejects NaN and infinite values, naming the first bad row and column.
-pub(crate) fn check_finite(x: ArrayView2<'_, f64>, names: &[String], context: &str) -> Result<()> {
-    for (i, row) in x.outer_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidValue {
-                context: context.to_string(),
-                row: i,
-                column: Some(names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))),
-                message: format!(
-                    "{} is not a finite number (impute missing values first)",
-                    x[[i, j]]
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The class index of every row, checked against the dataset's classification task.
@@ -130,17 +96,7 @@ pub(crate) fn sample_weights(
     classes: &[String],
     class_weight: Option<&ClassWeight>,
 ) -> Result<Vec<f64>> {
-    let mut w: Vec<f64> = match data.weights() {
-        Some(w) => w.to_vec(),
-        None => vec![1.0; y.len()],
-    };
-    if w.len() != y.len() {
-        return Err(Error::shape(
-            "sample weights",
-            format!("{} values", y.len()),
-            w.len(),
-        ));
-    }
+    let mut w = crate::linear::prep::weights_or_ones(data, y.len())?;
     let per_class = class_weights(&w, y, classes, class_weight)?;
     for (wi, &c) in w.iter_mut().zip(y) {
         *wi *= per_class.get(c).copied().unwrap_or(1.0);
@@ -221,18 +177,6 @@ pub(crate) fn check_two_classes(
         return Err(Error::InvalidArgument(format!(
             "{context} needs samples of at least 2 classes with positive weight; found only {present:?}"
         )));
-    }
-    Ok(())
-}
-
-/// Checks the column count of a prediction input.
-pub(crate) fn check_columns(x: ArrayView2<'_, f64>, expected: usize, context: &str) -> Result<()> {
-    if x.ncols() != expected {
-        return Err(Error::shape(
-            context,
-            format!("{expected} feature columns"),
-            x.ncols(),
-        ));
     }
     Ok(())
 }

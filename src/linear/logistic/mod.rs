@@ -45,10 +45,10 @@ use crate::error::{Error, Result};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
 };
+use crate::validate;
 
 pub(crate) use input::{
-    check_columns, check_two_classes, checked_features, class_targets, class_weights, row_major,
-    sample_weights,
+    check_two_classes, checked_features, class_targets, class_weights, row_major, sample_weights,
 };
 pub use input::{BalancedTag, ClassWeight};
 pub(crate) use objective::{dot_row, sigmoid};
@@ -125,48 +125,18 @@ impl Default for LogisticRegression {
     }
 }
 
-impl LogisticRegression {
-    /// Sets `C`.
-    pub fn c(mut self, c: f64) -> Self {
-        self.c = c;
-        self
-    }
-    /// Sets `l1_ratio`.
-    pub fn l1_ratio(mut self, r: f64) -> Self {
-        self.l1_ratio = Some(r);
-        self
-    }
-    /// Sets the older `penalty` key.
-    pub fn penalty(mut self, p: Penalty) -> Self {
-        self.penalty = Some(p);
-        self
-    }
-    /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, b: bool) -> Self {
-        self.fit_intercept = b;
-        self
-    }
-    /// Sets `class_weight`.
-    pub fn class_weight(mut self, cw: ClassWeight) -> Self {
-        self.class_weight = Some(cw);
-        self
-    }
-    /// Sets `max_iter`.
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-    /// Sets `tol`.
-    pub fn tol(mut self, t: f64) -> Self {
-        self.tol = t;
-        self
-    }
-    /// Sets the solver.
-    pub fn solver(mut self, s: Solver) -> Self {
-        self.solver = s;
-        self
-    }
+setters!(LogisticRegression {
+    c: f64,
+    l1_ratio: f64 => Some,
+    penalty: Penalty => Some,
+    fit_intercept: bool,
+    class_weight: ClassWeight => Some,
+    max_iter: usize,
+    tol: f64,
+    solver: Solver,
+});
 
+impl LogisticRegression {
     /// Validates the hyperparameters and resolves the penalty: `None` for no penalty,
     /// otherwise `Some(l1_ratio)`.
     fn resolve_penalty(&self) -> Result<Option<f64>> {
@@ -343,17 +313,10 @@ impl LogisticRegressionModel {
     /// Writes scores (`proba = false`, `k` per row) or probabilities (`n_classes` per row).
     fn scores_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64], proba: bool) -> Result<()> {
         const CTX: &str = "logistic_regression predict";
-        check_columns(x, self.coef.ncols(), CTX)?;
-        let x = row_major(x);
         let k = self.coef.nrows();
         let width = if proba { self.classes.len().max(k) } else { k };
-        if out.len() != x.nrows() * width {
-            return Err(Error::shape(
-                CTX,
-                format!("{} output values", x.nrows() * width),
-                out.len(),
-            ));
-        }
+        validate::check_predict_shapes(CTX, x, self.coef.ncols(), out.len(), width)?;
+        let x = row_major(x);
         let coef = self.coef.as_standard_layout();
         let coef = coef.as_slice().unwrap_or(&[]);
         let p = self.coef.ncols();

@@ -41,10 +41,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::linear::logistic::{
-    argmax, check_columns, check_two_classes, checked_features, class_targets, class_weights,
-    dot_row, row_major, sigmoid, ClassWeight,
+    argmax, check_two_classes, checked_features, class_targets, class_weights, dot_row, row_major,
+    sigmoid, ClassWeight,
 };
+use crate::linear::prep;
 use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
+use crate::validate;
 
 pub use engine::{LearningRate, LinearState, SgdLoss, SgdPenalty};
 use engine::{Problem, Settings};
@@ -199,227 +201,129 @@ fn split(
     Ok((train, val))
 }
 
-/// `SGDClassifier` hyperparameters (config type `sgd_classifier`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SgdClassifier {
-    /// The loss (`hinge` by default; `log_loss` and `modified_huber` give probabilities).
-    pub loss: SgdLoss,
-    /// The penalty.
-    pub penalty: SgdPenalty,
-    /// Penalty strength (>= 0; > 0 with `optimal`).
-    pub alpha: f64,
-    /// L1 share of the elastic-net penalty, in [0, 1].
-    pub l1_ratio: f64,
-    /// Whether to fit an intercept.
-    pub fit_intercept: bool,
-    /// Maximum number of epochs (>= 1).
-    pub max_iter: usize,
-    /// Stop when the epoch objective (or validation score) improves by less than `tol` for
-    /// `n_iter_no_change` epochs; `None` runs `max_iter` epochs.
-    pub tol: Option<f64>,
-    /// Shuffle the rows at every epoch.
-    pub shuffle: bool,
-    /// Width of the insensitive / quadratic zone of huber and epsilon-insensitive losses.
-    pub epsilon: f64,
-    /// Seed of the shuffles and of the validation split (`None`: the fit context's seed).
-    pub random_state: Option<u64>,
-    /// Step-size schedule.
-    pub learning_rate: LearningRate,
-    /// Initial step size (> 0 unless `optimal`).
-    pub eta0: f64,
-    /// Exponent of `invscaling`.
-    pub power_t: f64,
-    /// Hold out `validation_fraction` of the rows (stratified) and stop on their accuracy.
-    pub early_stopping: bool,
-    /// Share of rows held out for early stopping, in (0, 1).
-    pub validation_fraction: f64,
-    /// Epochs without improvement before stopping (>= 1).
-    pub n_iter_no_change: usize,
-    /// Class weights: none, `"balanced"` or a map from label to weight.
-    pub class_weight: Option<ClassWeight>,
-    /// Averaged SGD (`false`, `true` or the update number to start from).
-    pub average: Average,
-}
-
-impl Default for SgdClassifier {
-    fn default() -> Self {
-        Self {
-            loss: SgdLoss::Hinge,
-            penalty: SgdPenalty::L2,
-            alpha: 1e-4,
-            l1_ratio: 0.15,
-            fit_intercept: true,
-            max_iter: 1000,
-            tol: Some(1e-3),
-            shuffle: true,
-            epsilon: 0.1,
-            random_state: None,
-            learning_rate: LearningRate::Optimal,
-            eta0: 0.01,
-            power_t: 0.5,
-            early_stopping: false,
-            validation_fraction: 0.1,
-            n_iter_no_change: 5,
-            class_weight: None,
-            average: Average::Flag(false),
+/// Defines an SGD hyperparameter struct: the fields both estimators share (same JSON keys,
+/// same order), with the estimator's own fields before `average`.
+macro_rules! sgd_params {
+    (
+        $(#[$meta:meta])*
+        $name:ident(loss: $loss:expr, learning_rate: $lr:expr, power_t: $power_t:expr) {
+            $($(#[$fmeta:meta])* $field:ident: $ty:ty = $default:expr,)*
         }
-    }
-}
-
-/// `SGDRegressor` hyperparameters (config type `sgd_regressor`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SgdRegressor {
-    /// The loss (`squared_error`, `huber`, `epsilon_insensitive`, `squared_epsilon_insensitive`).
-    pub loss: SgdLoss,
-    /// The penalty.
-    pub penalty: SgdPenalty,
-    /// Penalty strength (>= 0; > 0 with `optimal`).
-    pub alpha: f64,
-    /// L1 share of the elastic-net penalty, in [0, 1].
-    pub l1_ratio: f64,
-    /// Whether to fit an intercept.
-    pub fit_intercept: bool,
-    /// Maximum number of epochs (>= 1).
-    pub max_iter: usize,
-    /// Stopping tolerance (see [`SgdClassifier::tol`]).
-    pub tol: Option<f64>,
-    /// Shuffle the rows at every epoch.
-    pub shuffle: bool,
-    /// Width of the huber / epsilon-insensitive zone.
-    pub epsilon: f64,
-    /// Seed (`None`: the fit context's seed).
-    pub random_state: Option<u64>,
-    /// Step-size schedule (`invscaling` by default).
-    pub learning_rate: LearningRate,
-    /// Initial step size.
-    pub eta0: f64,
-    /// Exponent of `invscaling`.
-    pub power_t: f64,
-    /// Hold out `validation_fraction` of the rows and stop on their R².
-    pub early_stopping: bool,
-    /// Share of rows held out for early stopping, in (0, 1).
-    pub validation_fraction: f64,
-    /// Epochs without improvement before stopping (>= 1).
-    pub n_iter_no_change: usize,
-    /// Averaged SGD.
-    pub average: Average,
-}
-
-impl Default for SgdRegressor {
-    fn default() -> Self {
-        Self {
-            loss: SgdLoss::SquaredError,
-            penalty: SgdPenalty::L2,
-            alpha: 1e-4,
-            l1_ratio: 0.15,
-            fit_intercept: true,
-            max_iter: 1000,
-            tol: Some(1e-3),
-            shuffle: true,
-            epsilon: 0.1,
-            random_state: None,
-            learning_rate: LearningRate::Invscaling,
-            eta0: 0.01,
-            power_t: 0.25,
-            early_stopping: false,
-            validation_fraction: 0.1,
-            n_iter_no_change: 5,
-            average: Average::Flag(false),
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            /// The loss (classifier: `hinge` by default, `log_loss` and `modified_huber` give
+            /// probabilities; regressor: `squared_error`, `huber`, `epsilon_insensitive`,
+            /// `squared_epsilon_insensitive`).
+            pub loss: SgdLoss,
+            /// The penalty.
+            pub penalty: SgdPenalty,
+            /// Penalty strength (>= 0; > 0 with `optimal`).
+            pub alpha: f64,
+            /// L1 share of the elastic-net penalty, in [0, 1].
+            pub l1_ratio: f64,
+            /// Whether to fit an intercept.
+            pub fit_intercept: bool,
+            /// Maximum number of epochs (>= 1).
+            pub max_iter: usize,
+            /// Stop when the epoch objective (or validation score) improves by less than `tol`
+            /// for `n_iter_no_change` epochs; `None` runs `max_iter` epochs.
+            pub tol: Option<f64>,
+            /// Shuffle the rows at every epoch.
+            pub shuffle: bool,
+            /// Width of the insensitive / quadratic zone of huber and epsilon-insensitive
+            /// losses.
+            pub epsilon: f64,
+            /// Seed of the shuffles and of the validation split (`None`: the fit context's
+            /// seed).
+            pub random_state: Option<u64>,
+            /// Step-size schedule.
+            pub learning_rate: LearningRate,
+            /// Initial step size (> 0 unless `optimal`).
+            pub eta0: f64,
+            /// Exponent of `invscaling`.
+            pub power_t: f64,
+            /// Hold out `validation_fraction` of the rows (stratified for the classifier) and
+            /// stop on their accuracy (classifier) or R² (regressor).
+            pub early_stopping: bool,
+            /// Share of rows held out for early stopping, in (0, 1).
+            pub validation_fraction: f64,
+            /// Epochs without improvement before stopping (>= 1).
+            pub n_iter_no_change: usize,
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// Averaged SGD (`false`, `true` or the update number to start from).
+            pub average: Average,
         }
-    }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    loss: $loss,
+                    penalty: SgdPenalty::L2,
+                    alpha: 1e-4,
+                    l1_ratio: 0.15,
+                    fit_intercept: true,
+                    max_iter: 1000,
+                    tol: Some(1e-3),
+                    shuffle: true,
+                    epsilon: 0.1,
+                    random_state: None,
+                    learning_rate: $lr,
+                    eta0: 0.01,
+                    power_t: $power_t,
+                    early_stopping: false,
+                    validation_fraction: 0.1,
+                    n_iter_no_change: 5,
+                    $($field: $default,)*
+                    average: Average::Flag(false),
+                }
+            }
+        }
+    };
 }
+
+sgd_params!(
+    /// `SGDClassifier` hyperparameters (config type `sgd_classifier`).
+    SgdClassifier(loss: SgdLoss::Hinge, learning_rate: LearningRate::Optimal, power_t: 0.5) {
+        /// Class weights: none, `"balanced"` or a map from label to weight.
+        class_weight: Option<ClassWeight> = None,
+    }
+);
+
+sgd_params!(
+    /// `SGDRegressor` hyperparameters (config type `sgd_regressor`).
+    SgdRegressor(
+        loss: SgdLoss::SquaredError,
+        learning_rate: LearningRate::Invscaling,
+        power_t: 0.25
+    ) {}
+);
 
 macro_rules! builders {
     ($t:ty) => {
-        impl $t {
-            /// Sets `loss`.
-            pub fn loss(mut self, v: SgdLoss) -> Self {
-                self.loss = v;
-                self
-            }
-            /// Sets `penalty`.
-            pub fn penalty(mut self, v: SgdPenalty) -> Self {
-                self.penalty = v;
-                self
-            }
-            /// Sets `alpha`.
-            pub fn alpha(mut self, v: f64) -> Self {
-                self.alpha = v;
-                self
-            }
-            /// Sets `l1_ratio`.
-            pub fn l1_ratio(mut self, v: f64) -> Self {
-                self.l1_ratio = v;
-                self
-            }
-            /// Sets `fit_intercept`.
-            pub fn fit_intercept(mut self, v: bool) -> Self {
-                self.fit_intercept = v;
-                self
-            }
-            /// Sets `max_iter`.
-            pub fn max_iter(mut self, v: usize) -> Self {
-                self.max_iter = v;
-                self
-            }
-            /// Sets `tol` (`None`: no stopping rule).
-            pub fn tol(mut self, v: Option<f64>) -> Self {
-                self.tol = v;
-                self
-            }
-            /// Sets `shuffle`.
-            pub fn shuffle(mut self, v: bool) -> Self {
-                self.shuffle = v;
-                self
-            }
-            /// Sets `epsilon`.
-            pub fn epsilon(mut self, v: f64) -> Self {
-                self.epsilon = v;
-                self
-            }
-            /// Sets `random_state`.
-            pub fn random_state(mut self, v: u64) -> Self {
-                self.random_state = Some(v);
-                self
-            }
-            /// Sets `learning_rate`.
-            pub fn learning_rate(mut self, v: LearningRate) -> Self {
-                self.learning_rate = v;
-                self
-            }
-            /// Sets `eta0`.
-            pub fn eta0(mut self, v: f64) -> Self {
-                self.eta0 = v;
-                self
-            }
-            /// Sets `power_t`.
-            pub fn power_t(mut self, v: f64) -> Self {
-                self.power_t = v;
-                self
-            }
-            /// Sets `early_stopping`.
-            pub fn early_stopping(mut self, v: bool) -> Self {
-                self.early_stopping = v;
-                self
-            }
-            /// Sets `validation_fraction`.
-            pub fn validation_fraction(mut self, v: f64) -> Self {
-                self.validation_fraction = v;
-                self
-            }
-            /// Sets `n_iter_no_change`.
-            pub fn n_iter_no_change(mut self, v: usize) -> Self {
-                self.n_iter_no_change = v;
-                self
-            }
-            /// Sets `average`.
-            pub fn average(mut self, v: Average) -> Self {
-                self.average = v;
-                self
-            }
+        setters!($t {
+            loss: SgdLoss,
+            penalty: SgdPenalty,
+            alpha: f64,
+            l1_ratio: f64,
+            fit_intercept: bool,
+            max_iter: usize,
+            tol: Option<f64>,
+            shuffle: bool,
+            epsilon: f64,
+            random_state: u64 => Some,
+            learning_rate: LearningRate,
+            eta0: f64,
+            power_t: f64,
+            early_stopping: bool,
+            validation_fraction: f64,
+            n_iter_no_change: usize,
+            average: Average,
+        });
 
+        impl $t {
             fn settings(&self) -> Result<Settings> {
                 settings(
                     self.loss,
@@ -582,11 +486,8 @@ impl SgdClassifierState {
             )));
         }
         let x = checked_features(data, CTX)?;
-        check_columns(x.view(), self.n_features, CTX)?;
-        let sw: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; y.len()],
-        };
+        validate::check_n_features(CTX, x.view(), self.n_features)?;
+        let sw = prep::weights_or_ones(data, y.len())?;
         let cw = class_weights(&sw, &y, &classes, self.params.class_weight.as_ref())?;
         let (train, val) = match split_seed {
             Some(seed) if self.params.early_stopping => {
@@ -671,7 +572,7 @@ impl SgdRegressorState {
         const CTX: &str = "sgd_regressor";
         let s = self.params.settings()?;
         let x = checked_features(data, CTX)?;
-        check_columns(x.view(), self.n_features, CTX)?;
+        validate::check_n_features(CTX, x.view(), self.n_features)?;
         let y = data
             .targets()
             .ok_or_else(|| Error::InvalidArgument(format!("{CTX} needs targets")))?;
@@ -684,10 +585,7 @@ impl SgdRegressorState {
             });
         }
         let y = y.to_vec();
-        let w: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; y.len()],
-        };
+        let w = prep::weights_or_ones(data, y.len())?;
         let (train, val) = if check && self.params.early_stopping {
             split(y.len(), self.params.validation_fraction, None, self.seed)?
         } else {
@@ -757,30 +655,13 @@ fn linear_scores(
     out: &mut [f64],
     ctx: &str,
 ) -> Result<()> {
-    check_columns(x, coef.ncols(), ctx)?;
     let k = coef.nrows();
-    if out.len() != x.nrows() * k {
-        return Err(Error::shape(
-            ctx,
-            format!("{} output values", x.nrows() * k),
-            out.len(),
-        ));
-    }
+    validate::check_predict_shapes(ctx, x, coef.ncols(), out.len(), k)?;
     let x = row_major(x);
     let coef = coef.as_standard_layout();
     let cs = coef.as_slice().unwrap_or(&[]);
     let p = coef.ncols();
-    if let Some(i) = x
-        .outer_iter()
-        .position(|r| r.iter().any(|v| !v.is_finite()))
-    {
-        return Err(Error::InvalidValue {
-            context: ctx.into(),
-            row: i,
-            column: None,
-            message: "NaN or infinite feature value".into(),
-        });
-    }
+    validate::check_finite(ctx, x.view(), &[])?;
     out.par_chunks_mut(PREDICT_BLOCK * k.max(1))
         .enumerate()
         .for_each(|(b, chunk)| {
@@ -926,6 +807,61 @@ impl Predictor for SgdRegressorModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_params_keep_their_keys_and_order() {
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let shared = [
+            "loss",
+            "penalty",
+            "alpha",
+            "l1_ratio",
+            "fit_intercept",
+            "max_iter",
+            "tol",
+            "shuffle",
+            "epsilon",
+            "random_state",
+            "learning_rate",
+            "eta0",
+            "power_t",
+            "early_stopping",
+            "validation_fraction",
+            "n_iter_no_change",
+        ];
+        let mut c: Vec<String> = shared.iter().map(|s| s.to_string()).collect();
+        let mut r = c.clone();
+        c.extend(["class_weight".to_string(), "average".to_string()]);
+        r.push("average".to_string());
+        let mut c_sorted = c.clone();
+        c_sorted.sort();
+        let mut r_sorted = r.clone();
+        r_sorted.sort();
+        assert_eq!(
+            keys(serde_json::to_value(SgdClassifier::default()).unwrap()),
+            c_sorted
+        );
+        assert_eq!(
+            keys(serde_json::to_value(SgdRegressor::default()).unwrap()),
+            r_sorted
+        );
+        // Field order (the serialized order) is the declaration order.
+        let text = serde_json::to_string(&SgdClassifier::default()).unwrap();
+        let pos: Vec<usize> = c
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\"")).unwrap())
+            .collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]), "{text}");
+        let d = SgdRegressor::default();
+        assert_eq!(
+            (d.loss, d.learning_rate, d.power_t),
+            (SgdLoss::SquaredError, LearningRate::Invscaling, 0.25)
+        );
+    }
 
     #[test]
     fn config_round_trip_and_validation() {
