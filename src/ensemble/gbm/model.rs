@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::loss::LossKind;
-use super::tree::Tree;
+use super::tree::{FastTree, Tree};
 use crate::error::{Error, Result};
 use crate::traits::{Model, Predictor, ProbabilisticPredictor};
 
@@ -167,7 +167,12 @@ impl GradientBoostingModel {
         self.check_input(&x, out.len(), k)?;
         let p = self.n_features;
         let contiguous = x.as_slice();
-        let depths: Vec<usize> = self.trees.iter().map(Tree::depth).collect();
+        // Per tree: the compact layout, or the depth for the general (categorical) walk.
+        let plans: Vec<std::result::Result<FastTree, usize>> = self
+            .trees
+            .iter()
+            .map(|t| t.fast(p).ok_or_else(|| t.depth()))
+            .collect();
         out.par_chunks_mut(PREDICT_BLOCK * k)
             .enumerate()
             .for_each(|(blk, o)| {
@@ -187,8 +192,11 @@ impl GradientBoostingModel {
                 for i in 0..n {
                     o[i * k..(i + 1) * k].copy_from_slice(&self.baseline);
                 }
-                for (t, (tree, &depth)) in self.trees.iter().zip(&depths).enumerate() {
-                    tree.add_to_block(rows, p, depth, o, k, t % k);
+                for (t, (tree, plan)) in self.trees.iter().zip(&plans).enumerate() {
+                    match plan {
+                        Ok(fast) => fast.add_to_block(rows, o, k, t % k),
+                        Err(depth) => tree.add_to_block(rows, p, *depth, o, k, t % k),
+                    }
                 }
             });
         Ok(())

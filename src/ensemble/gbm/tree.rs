@@ -167,6 +167,62 @@ impl Tree {
         }
     }
 
+    /// The compact batch-prediction layout of this tree for rows of `p` features, or `None`
+    /// when it has a categorical split, a link that is out of range, shared or cyclic, or a
+    /// feature index `>= p` (those trees are predicted by [`Tree::add_to_block`]).
+    pub(crate) fn fast(&self, p: usize) -> Option<FastTree> {
+        if p == 0 || p >= MISSING_LEFT_BIT as usize || self.nodes.is_empty() {
+            return None;
+        }
+        let len = self.nodes.len();
+        let mut seen = vec![false; len];
+        let mut nodes = Vec::with_capacity(len);
+        let mut values = Vec::with_capacity(len);
+        // Breadth-first: (old index, depth); the new index of a queued node is its position.
+        let mut queue = vec![(0usize, 0usize)];
+        let mut depth = 0;
+        let mut head = 0;
+        while let Some(&(old, d)) = queue.get(head) {
+            let here = u32::try_from(head).ok()?;
+            head += 1;
+            let n = self.nodes.get(old)?;
+            if std::mem::replace(seen.get_mut(old)?, true) {
+                return None;
+            }
+            depth = depth.max(d);
+            if n.is_leaf() {
+                nodes.push(FastNode {
+                    threshold: f64::INFINITY,
+                    feature: MISSING_LEFT_BIT,
+                    left: here,
+                });
+                values.push(n.value);
+                continue;
+            }
+            if n.category_set != NUMERIC || n.feature as usize >= p || n.threshold.is_nan() {
+                return None;
+            }
+            let left = u32::try_from(queue.len()).ok()?;
+            if queue.len() + 2 > len {
+                return None;
+            }
+            queue.push((n.left as usize, d + 1));
+            queue.push((n.right as usize, d + 1));
+            nodes.push(FastNode {
+                threshold: n.threshold,
+                feature: n.feature | if n.missing_left { MISSING_LEFT_BIT } else { 0 },
+                left,
+            });
+            values.push(0.0);
+        }
+        Some(FastTree {
+            nodes,
+            values,
+            p,
+            depth,
+        })
+    }
+
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
         self.nodes.iter().filter(|n| n.is_leaf()).count()
@@ -246,6 +302,103 @@ impl Tree {
     }
 }
 
+/// Bit of [`FastNode::feature`] set when a missing value goes left.
+const MISSING_LEFT_BIT: u32 = 1 << 31;
+
+/// A 16-byte node of [`FastTree`]: the children of a node are adjacent (`left`, `left + 1`),
+/// and a leaf loops to itself (threshold `+inf` with missing-goes-left, so every value goes
+/// "left" to `left == self`).
+#[derive(Debug, Clone, Copy)]
+struct FastNode {
+    threshold: f64,
+    /// Feature index, with [`MISSING_LEFT_BIT`] set when NaN goes left.
+    feature: u32,
+    /// Index of the left child (the right child is `left + 1`); the node itself for a leaf.
+    left: u32,
+}
+
+/// A numeric-only tree re-laid out for batch prediction: compact nodes with adjacent
+/// children, leaf values apart. Built by [`Tree::fast`], which guarantees that every child
+/// index is inside `nodes` and every feature index is below the row length it was built for;
+/// the fields are private so nothing else can break that.
+#[derive(Debug, Clone)]
+pub(crate) struct FastTree {
+    nodes: Vec<FastNode>,
+    /// Leaf value per node (0 for internal nodes).
+    values: Vec<f64>,
+    /// Row length (number of features) the tree was built for; at least 1.
+    p: usize,
+    /// Longest root-to-leaf path.
+    depth: usize,
+}
+
+impl FastTree {
+    /// Adds this tree's value for every row of `rows` (row-major, `self.p` values per row) to
+    /// `out[i * stride + offset]`. Rows are walked `LANES` at a time, interleaved, with a
+    /// branch-free child selection; a leaf stays where it is, and the walk stops once no lane
+    /// moved. Adds exactly what [`Tree::predict_row`] returns, in the same order.
+    pub(crate) fn add_to_block(&self, rows: &[f64], out: &mut [f64], stride: usize, offset: usize) {
+        const LANES: usize = 8;
+        let p = self.p;
+        let n = rows.len() / p;
+        let nodes = self.nodes.as_slice();
+        let mut i = 0;
+        while i + LANES <= n {
+            let block = &rows[i * p..(i + LANES) * p];
+            let mut idx = [0u32; LANES];
+            for _ in 0..self.depth {
+                let mut moved = false;
+                for (l, id) in idx.iter_mut().enumerate() {
+                    // SAFETY: `*id` starts at 0 (the root; `Tree::fast` never builds an empty
+                    // tree) and only ever becomes a node's `left` or `left + 1`, which
+                    // `Tree::fast` checked to lie inside `nodes`.
+                    let nd = unsafe { *nodes.get_unchecked(*id as usize) };
+                    let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
+                    // SAFETY: `f < p` (checked by `Tree::fast`) and `l < LANES`, so
+                    // `l * p + f < LANES * p == block.len()`.
+                    let x = unsafe { *block.get_unchecked(l * p + f) };
+                    let go_left =
+                        (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+                    let next = nd.left + u32::from(!go_left);
+                    moved |= next != *id;
+                    *id = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for (l, id) in idx.iter().enumerate() {
+                if let (Some(o), Some(v)) = (
+                    out.get_mut((i + l) * stride + offset),
+                    self.values.get(*id as usize),
+                ) {
+                    *o += *v;
+                }
+            }
+            i += LANES;
+        }
+        for j in i..n {
+            let mut id = 0usize;
+            while let Some(nd) = nodes.get(id) {
+                let x = rows
+                    .get(j * p + (nd.feature & !MISSING_LEFT_BIT) as usize)
+                    .copied()
+                    .unwrap_or(f64::NAN);
+                let go_left =
+                    (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+                let next = nd.left as usize + usize::from(!go_left);
+                if next == id {
+                    break;
+                }
+                id = next;
+            }
+            if let (Some(o), Some(v)) = (out.get_mut(j * stride + offset), self.values.get(id)) {
+                *o += *v;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +455,67 @@ mod tests {
         bad.nodes[0].right = 1; // both children the same node
         assert!(bad.validate(1, "t").is_err());
         assert!(Tree::default().validate(1, "t").is_err());
+    }
+
+    /// A lopsided numeric tree stored depth-first (not in the fast layout's order).
+    fn lopsided() -> Tree {
+        let split = |feature, left, right, threshold, missing_left| Node {
+            feature,
+            left,
+            right,
+            category_set: NUMERIC,
+            threshold,
+            value: 0.0,
+            missing_left,
+        };
+        Tree {
+            nodes: vec![
+                split(0, 1, 6, 0.0, false),
+                split(1, 2, 3, -1.0, true),
+                Node::leaf(0.1),
+                split(2, 4, 5, 1.5, false),
+                Node::leaf(0.2),
+                Node::leaf(0.3),
+                split(1, 7, 8, 2.0, true),
+                Node::leaf(0.4),
+                Node::leaf(0.5),
+            ],
+            category_sets: vec![],
+        }
+    }
+
+    #[test]
+    fn fast_layout_adds_exactly_predict_row() {
+        let t = lopsided();
+        let fast = t.fast(3).unwrap();
+        assert_eq!(fast.depth, 3);
+        let vals = [-2.0, -1.0, 0.0, 1.5, 2.0, 3.0, f64::NAN, f64::INFINITY];
+        let mut rows = Vec::new();
+        for a in vals {
+            for b in vals {
+                for c in vals {
+                    rows.extend([a, b, c]);
+                }
+            }
+        }
+        rows.extend([1.0, 1.0, 1.0]); // 513 rows: a tail after the 8-row lanes
+        let n = rows.len() / 3;
+        let mut out = vec![0.25; n * 2];
+        fast.add_to_block(&rows, &mut out, 2, 1);
+        for i in 0..n {
+            let want = 0.25 + t.predict_row(&rows[i * 3..i * 3 + 3]);
+            assert_eq!(out[i * 2 + 1].to_bits(), want.to_bits(), "row {i}");
+            assert_eq!(out[i * 2], 0.25);
+        }
+        // Not eligible: a categorical split, a feature past the row, a shared child.
+        let mut c = stump();
+        c.nodes[0].category_set = 0;
+        c.category_sets.push([1, 0, 0, 0]);
+        assert!(c.fast(1).is_none());
+        assert!(t.fast(2).is_none());
+        let mut shared = t.clone();
+        shared.nodes[3].right = 2;
+        assert!(shared.fast(3).is_none());
+        assert!(Tree::default().fast(3).is_none());
     }
 }
