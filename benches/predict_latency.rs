@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The model: 50 numeric features, no preprocessing steps, trained on synthetic data.
-//! `MODEL_CONFIG` is the one line to change for another model kind.
+//! `MODELS` lists the model kinds measured; add a line for another kind.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -25,8 +25,20 @@ use amlis::traits::FitContext;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 
-/// The model under test: logistic regression on 50 numeric features, no preprocessing.
-const MODEL_CONFIG: &str = r#"{"model": {"type": "logistic_regression"}}"#;
+/// The models under test, on 50 numeric features without preprocessing: logistic regression
+/// (the linear floor is a 50-term dot product and a sigmoid), and gradient boosting with 100
+/// trees of 31 leaves (the issue's tree-ensemble latency target).
+const MODELS: &[(&str, &str)] = &[
+    (
+        "logistic_regression",
+        r#"{"model": {"type": "logistic_regression"}}"#,
+    ),
+    (
+        "gbm_100_trees_31_leaves",
+        r#"{"model": {"type": "gradient_boosting_classifier", "max_iter": 100,
+                      "max_leaf_nodes": 31, "min_samples_leaf": 5, "early_stopping": false}}"#,
+    ),
+];
 const N_FEATURES: usize = 50;
 const N_TRAIN: usize = 2_000;
 const N_BATCH: usize = 200_000;
@@ -38,7 +50,7 @@ fn rows(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-fn train() -> Pipeline {
+fn train(model_config: &str) -> Pipeline {
     let x = rows(N_TRAIN, 1);
     let mut columns: Vec<(String, Column)> = (0..N_FEATURES)
         .map(|j| {
@@ -54,13 +66,19 @@ fn train() -> Pipeline {
         .collect();
     columns.push(("y".into(), Column::numeric(y)));
     let table = Table::new(columns).unwrap();
-    let mut config = TrainConfig::from_json(MODEL_CONFIG).unwrap();
+    let mut config = TrainConfig::from_json(model_config).unwrap();
     config.random_state = Some(0);
     Pipeline::fit(&config, &table, "y", &FitContext::new()).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
-    let pipeline = Arc::new(train());
+    for (name, config) in MODELS {
+        bench_model(c, name, config);
+    }
+}
+
+fn bench_model(c: &mut Criterion, name: &str, model_config: &str) {
+    let pipeline = Arc::new(train(model_config));
     let test = rows(1024, 2);
     let batch = rows(N_BATCH, 3);
 
@@ -80,7 +98,7 @@ fn bench(c: &mut Criterion) {
         );
     }
 
-    let mut g = c.benchmark_group("predict_row_50_features");
+    let mut g = c.benchmark_group(format!("{name}/predict_row_50_features"));
     let mut rust = RowPredictor::new(pipeline.clone(), PredictKind::Value).unwrap();
     let mut i = 0;
     g.bench_function("rust_row_predictor", |b| {
@@ -106,7 +124,7 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("predict_batch_200k_rows");
+    let mut g = c.benchmark_group(format!("{name}/predict_batch_200k_rows"));
     g.throughput(Throughput::Elements(N_BATCH as u64));
     g.sample_size(10);
     g.bench_function("c_abi_amlis_predict", |b| {
