@@ -503,6 +503,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stable_partition_keeps_each_side_in_order() {
+        let mut seg = [5u32, 2, 7, 0, 3, 6];
+        let left = [true, false, false, true, false, true, false, true];
+        let mut tmp = Vec::new();
+        stable_partition(&mut seg, &left, &mut tmp);
+        assert_eq!(seg, [5, 7, 0, 3, 2, 6]);
+    }
+
+    #[test]
     fn midpoints_follow_sklearn() {
         assert_eq!(midpoint(1.0, 2.0), 1.5);
         assert_eq!(midpoint(f64::MAX, f64::MAX), f64::MAX);
