@@ -10,8 +10,9 @@ use rand::Rng;
 use super::criterion::Criterion;
 use super::data::Columns;
 use super::flat::{FlatTree, RawNode};
+use super::params::Splitter;
 use super::params::TreeConfig;
-use super::splitter::{find_split, partition, NodeView, Scratch, Split};
+use super::splitter::{find_split, partition, NodeView, Presorted, Scratch, Split};
 
 /// Impurities at or below this are pure (scikit-learn's `EPSILON`).
 const EPSILON: f64 = f64::EPSILON;
@@ -39,6 +40,9 @@ struct Grower<'a, C: Criterion, R: Rng> {
     min_weight_leaf: f64,
     raw: Vec<RawNode>,
     values: Vec<f64>,
+    /// Presorted feature orders (best splitter only) and a per-row "goes left" mark.
+    order: Option<Presorted>,
+    goes_left: Vec<bool>,
 }
 
 impl<C: Criterion, R: Rng> Grower<'_, C, R> {
@@ -75,6 +79,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 total: &acc,
                 min_samples_leaf: cfg.min_samples_leaf,
                 min_weight_leaf: self.min_weight_leaf,
+                order: self.order.as_ref().map(|o| (o, start)),
             };
             let found = find_split(
                 &view,
@@ -87,6 +92,14 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             if let Some(s) = found {
                 let slice = self.samples.get_mut(start..end).unwrap_or(&mut []);
                 let n_left = partition(self.x, slice, &s);
+                if let Some(order) = self.order.as_mut() {
+                    for (i, &smp) in slice.iter().enumerate() {
+                        if let Some(m) = self.goes_left.get_mut(smp as usize) {
+                            *m = i < n_left;
+                        }
+                    }
+                    order.split(start, end, &self.goes_left, &constant);
+                }
                 let mut left = crit.empty();
                 for &smp in slice.get(..n_left).unwrap_or(&[]) {
                     crit.add(&mut left, smp);
@@ -255,6 +268,10 @@ pub(crate) fn grow<C: Criterion>(
     }
     let w_total = C::weight(&root);
     let n_features = x.n_features();
+    let (order, goes_left) = match cfg.splitter {
+        Splitter::Best => (Some(Presorted::new(x, &samples)), vec![false; x.n_rows()]),
+        Splitter::Random => (None, Vec::new()),
+    };
     let mut g = Grower {
         crit,
         x,
@@ -267,6 +284,8 @@ pub(crate) fn grow<C: Criterion>(
         min_weight_leaf: cfg.min_weight_fraction_leaf * w_total,
         raw: Vec::new(),
         values: Vec::new(),
+        order,
+        goes_left,
     };
     match cfg.max_leaf_nodes {
         Some(m) => g.grow_best_first(n_features, m),

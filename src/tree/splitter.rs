@@ -86,6 +86,104 @@ pub(crate) struct NodeView<'a, C: Criterion> {
     pub total: &'a C::Acc,
     pub min_samples_leaf: usize,
     pub min_weight_leaf: f64,
+    /// The tree's presorted feature orders and the node's first position in them, when the
+    /// best splitter grows the tree (the node's values are then read in order, not sorted).
+    pub order: Option<(&'a Presorted, usize)>,
+}
+
+/// Every feature's sample order by value, computed once at the root and stably partitioned
+/// at each split, so that a node's samples are in value order for every feature (missing
+/// values last) without sorting at each node.
+pub(crate) struct Presorted {
+    n: usize,
+    idx: Vec<u32>,
+    tmp: Vec<u32>,
+}
+
+impl Presorted {
+    /// Sorts `samples` by each feature of `x` (ties by sample index, missing values last).
+    pub fn new(x: &Columns, samples: &[u32]) -> Self {
+        let n = samples.len();
+        let mut idx = vec![0u32; n * x.n_features()];
+        let fill = |(f, out): (usize, &mut [u32])| {
+            let col = x.col(f);
+            let mut pairs: Vec<(f64, u32)> = samples
+                .iter()
+                .map(|&s| (col.get(s as usize).copied().unwrap_or(f64::NAN), s))
+                .collect();
+            pairs.sort_unstable_by(|a, b| {
+                a.0.is_nan()
+                    .cmp(&b.0.is_nan())
+                    .then_with(|| a.0.total_cmp(&b.0))
+                    .then_with(|| a.1.cmp(&b.1))
+            });
+            for (o, p) in out.iter_mut().zip(&pairs) {
+                *o = p.1;
+            }
+        };
+        if n > 0 {
+            idx.par_chunks_mut(n).enumerate().for_each(fill);
+        }
+        Self {
+            n,
+            idx,
+            tmp: Vec::new(),
+        }
+    }
+
+    /// The samples at positions `start..end` of feature `f`'s order.
+    #[inline]
+    fn segment(&self, f: usize, start: usize, end: usize) -> &[u32] {
+        self.idx
+            .get(f * self.n + start..f * self.n + end)
+            .unwrap_or(&[])
+    }
+
+    /// Splits positions `start..end` of every non-constant feature's order: samples with
+    /// `left[s]` first, each side keeping its order.
+    pub fn split(&mut self, start: usize, end: usize, left: &[bool], constant: &[bool]) {
+        if self.n == 0 || end <= start {
+            return;
+        }
+        let part = |tmp: &mut Vec<u32>, (f, chunk): (usize, &mut [u32])| {
+            if constant.get(f).copied().unwrap_or(true) {
+                return;
+            }
+            if let Some(seg) = chunk.get_mut(start..end) {
+                stable_partition(seg, left, tmp);
+            }
+        };
+        if end - start >= PARALLEL_MIN_SAMPLES {
+            self.idx
+                .par_chunks_mut(self.n)
+                .enumerate()
+                .for_each_init(Vec::new, part);
+        } else {
+            let mut tmp = std::mem::take(&mut self.tmp);
+            for item in self.idx.chunks_mut(self.n).enumerate() {
+                part(&mut tmp, item);
+            }
+            self.tmp = tmp;
+        }
+    }
+}
+
+/// Moves the samples `s` of `seg` with `left[s]` to the front, keeping the order of each side.
+fn stable_partition(seg: &mut [u32], left: &[bool], tmp: &mut Vec<u32>) {
+    tmp.clear();
+    let mut w = 0;
+    for i in 0..seg.len() {
+        let s = seg[i];
+        if left.get(s as usize).copied().unwrap_or(false) {
+            seg[w] = s;
+            w += 1;
+        } else {
+            tmp.push(s);
+        }
+    }
+    if let Some(rest) = seg.get_mut(w..) {
+        rest.copy_from_slice(tmp);
+    }
 }
 
 /// The midpoint of two consecutive distinct values, as scikit-learn computes it.
@@ -140,7 +238,10 @@ impl<C: Criterion> NodeView<'_, C> {
         let col = self.x.col(f);
         sc.pairs.clear();
         sc.missing.clear();
-        for &s in self.samples {
+        let sorted = self
+            .order
+            .map(|(o, start)| o.segment(f, start, start + self.samples.len()));
+        for &s in sorted.unwrap_or(self.samples) {
             let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
             if v.is_nan() {
                 sc.missing.push(s);
@@ -152,7 +253,9 @@ impl<C: Criterion> NodeView<'_, C> {
         if n_non == 0 {
             return Outcome::Constant;
         }
-        sort_pairs(&mut sc.pairs);
+        if sorted.is_none() {
+            sort_pairs(&mut sc.pairs);
+        }
         let (lo, hi) = match (sc.pairs.first(), sc.pairs.last()) {
             (Some(a), Some(b)) => (a.0, b.0),
             _ => return Outcome::Constant,
@@ -398,6 +501,15 @@ pub(crate) fn partition(x: &Columns, samples: &mut [u32], split: &Split) -> usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stable_partition_keeps_each_side_in_order() {
+        let mut seg = [5u32, 2, 7, 0, 3, 6];
+        let left = [true, false, false, true, false, true, false, true];
+        let mut tmp = Vec::new();
+        stable_partition(&mut seg, &left, &mut tmp);
+        assert_eq!(seg, [5, 7, 0, 3, 2, 6]);
+    }
 
     #[test]
     fn midpoints_follow_sklearn() {
