@@ -196,6 +196,17 @@ impl AnyModel {
         self.as_probabilistic().map_or(&[], |p| p.classes())
     }
 
+    /// Class probabilities of one row, or [`Error::Unsupported`] for a regressor.
+    pub fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        match self.as_probabilistic() {
+            Some(p) => p.predict_proba_row_into(row, out),
+            None => Err(Error::Unsupported(format!(
+                "{} is a regressor: it has no class probabilities",
+                self.type_name()
+            ))),
+        }
+    }
+
     /// Class probabilities, or [`Error::Unsupported`] for a regressor.
     pub fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         match self.as_probabilistic() {
@@ -221,5 +232,9 @@ impl Model for AnyModel {
 impl Predictor for AnyModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         self.as_predictor().predict_into(x, out)
+    }
+
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        self.as_predictor().predict_row_into(row, out)
     }
 }

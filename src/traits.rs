@@ -237,6 +237,17 @@ pub trait Predictor: Model {
     /// is an `Err`, never a panic; `out` is left untouched on error where practical.
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()>;
 
+    /// Predicts one row (`row.len() == n_features()`) into `out[0]`.
+    ///
+    /// The default goes through [`predict_into`](Self::predict_into); models override it with
+    /// an allocation-free path (the single-row latency path of a prediction service). Both
+    /// give bit-identical results.
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        let x = ArrayView2::from_shape((1, row.len()), row)
+            .map_err(|e| Error::shape("predict_row", "one row", e))?;
+        self.predict_into(x, out)
+    }
+
     /// Predicts one value per row.
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         let mut out = vec![0.0; x.nrows()];
@@ -256,6 +267,15 @@ pub trait ProbabilisticPredictor: Predictor {
     /// Writes `n_classes` probabilities per row, row-major, into `out`
     /// (`out.len() == x.nrows() * n_classes`). Each row sums to 1.
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()>;
+
+    /// Class probabilities of one row into `out` (`n_classes` values). The default goes
+    /// through [`predict_proba_into`](Self::predict_proba_into); models override it with an
+    /// allocation-free path giving bit-identical results.
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        let x = ArrayView2::from_shape((1, row.len()), row)
+            .map_err(|e| Error::shape("predict_proba_row", "one row", e))?;
+        self.predict_proba_into(x, out)
+    }
 
     /// Class probabilities, one row per sample.
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {

@@ -227,6 +227,32 @@ fn large_batches_in_parallel_equal_row_by_row() {
 }
 
 #[test]
+fn every_kind_single_row_path_equals_batch_bit_for_bit() {
+    for &kind in ModelConfig::type_names() {
+        let (p, table) = fit(kind, STEPS);
+        let x = raw_rows(&p, &table);
+        let (value, proba) = predict_all(&p, &x);
+        let shared = Arc::new(p);
+        let mut by_value = RowPredictor::new(shared.clone(), PredictKind::Value).unwrap();
+        let mut out = [0.0];
+        for (i, row) in x.outer_iter().enumerate() {
+            by_value.predict_row(row.to_slice().unwrap(), &mut out).unwrap();
+            assert_eq!(out[0].to_bits(), value[i].to_bits(), "{kind} row {i}");
+        }
+        let k = shared.n_classes();
+        if k == 0 || proba.is_empty() {
+            continue;
+        }
+        let mut by_proba = RowPredictor::new(shared.clone(), PredictKind::Proba).unwrap();
+        let mut out = vec![0.0; k];
+        for (i, row) in x.outer_iter().enumerate() {
+            by_proba.predict_row(row.to_slice().unwrap(), &mut out).unwrap();
+            assert_eq!(bits(&out), bits(&proba[i * k..(i + 1) * k]), "{kind} row {i}");
+        }
+    }
+}
+
+#[test]
 fn every_kind_round_trips_in_both_encodings() {
     for &kind in ModelConfig::type_names() {
         let (p, table) = fit(kind, STEPS);

@@ -788,6 +788,10 @@ impl Model for ForestRegressorModel {
 }
 
 impl Predictor for ForestClassifierModel {
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        ForestClassifierModel::predict_row_into(self, row, out)
+    }
+
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         check_predict_shapes(
             "forest classifier predict",
@@ -816,6 +820,10 @@ impl Predictor for ForestClassifierModel {
 }
 
 impl ProbabilisticPredictor for ForestClassifierModel {
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        ForestClassifierModel::predict_proba_row_into(self, row, out)
+    }
+
     fn n_classes(&self) -> usize {
         self.classes.len()
     }
@@ -847,6 +855,10 @@ impl ProbabilisticPredictor for ForestClassifierModel {
 }
 
 impl Predictor for ForestRegressorModel {
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        ForestRegressorModel::predict_row_into(self, row, out)
+    }
+
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         check_predict_shapes("forest regressor predict", x, self.n_features, out.len(), 1)?;
         par_row_blocks(x, out, 1, ensemble_block_rows(x.nrows()), |rows, chunk| {

@@ -222,9 +222,10 @@ impl RowPredictor {
             buf.get(..p.features.len())
                 .ok_or_else(|| Error::ModelCorrupt("feature row longer than scratch".into()))?
         };
-        let x = ArrayView2::from_shape((1, features.len()), features)
-            .map_err(|e| Error::shape("pipeline predict_row", "one row", e))?;
-        predict_features(&p.model, self.kind, x, out)
+        match self.kind {
+            PredictKind::Value => p.model.predict_row_into(features, out),
+            PredictKind::Proba => p.model.predict_proba_row_into(features, out),
+        }
     }
 }
 

@@ -482,6 +482,10 @@ macro_rules! tree_inspection {
         }
 
         impl Predictor for $t {
+            fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+                <$t>::predict_row_into(self, row, out)
+            }
+
             fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
                 check_predict_shapes(concat!($name, " predict"), x, self.n_features, out.len(), 1)?;
                 par_row_blocks(x, out, 1, ROW_BLOCK, |rows, chunk| {
@@ -560,6 +564,10 @@ impl DecisionTreeRegressorModel {
 }
 
 impl ProbabilisticPredictor for DecisionTreeClassifierModel {
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        DecisionTreeClassifierModel::predict_proba_row_into(self, row, out)
+    }
+
     fn n_classes(&self) -> usize {
         self.classes.len()
     }

@@ -412,5 +412,6 @@ fn fit_inner<L>(
         validation_score,
         importance_gain: importance.gain,
         importance_split: importance.split,
+        fast: Default::default(),
     })
 }

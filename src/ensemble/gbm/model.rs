@@ -33,6 +33,35 @@ pub struct GradientBoostingModel {
     pub(crate) validation_score: Vec<f64>,
     pub(crate) importance_gain: Vec<f64>,
     pub(crate) importance_split: Vec<u64>,
+    /// The compact prediction layout of every tree, built once on first use (never saved).
+    #[serde(skip)]
+    pub(crate) fast: FastCache,
+}
+
+/// Per tree: its compact layout, or its depth for the general (categorical) walk.
+type Plan = std::result::Result<FastTree, usize>;
+
+/// A lazily built, never serialized cache of the trees' compact layouts. It is derived from
+/// the trees alone, so two models compare equal whatever their caches hold.
+#[derive(Default)]
+pub(crate) struct FastCache(std::sync::OnceLock<Vec<Plan>>);
+
+impl Clone for FastCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for FastCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for FastCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FastCache")
+    }
 }
 
 impl GradientBoostingModel {
@@ -167,38 +196,49 @@ impl GradientBoostingModel {
         self.check_input(&x, out.len(), k)?;
         let p = self.n_features;
         let contiguous = x.as_slice();
-        // Per tree: the compact layout, or the depth for the general (categorical) walk.
-        let plans: Vec<std::result::Result<FastTree, usize>> = self
-            .trees
-            .iter()
-            .map(|t| t.fast(p).ok_or_else(|| t.depth()))
-            .collect();
-        out.par_chunks_mut(PREDICT_BLOCK * k)
-            .enumerate()
-            .for_each(|(blk, o)| {
-                let first = blk * PREDICT_BLOCK;
-                let n = o.len() / k;
-                let mut local = Vec::new();
-                let rows: &[f64] = match contiguous {
-                    Some(s) => &s[first * p..(first + n) * p],
-                    None => {
-                        local.reserve(n * p);
-                        for i in first..first + n {
-                            local.extend(x.row(i).iter());
-                        }
-                        &local
+        // Per tree: the compact layout, or the depth for the general (categorical) walk;
+        // built once per model and reused by every later call.
+        let plans: &[Plan] = self.fast.0.get_or_init(|| {
+            self.trees
+                .iter()
+                .map(|t| t.fast(p).ok_or_else(|| t.depth()))
+                .collect()
+        });
+        let block = |(blk, o): (usize, &mut [f64])| {
+            let first = blk * PREDICT_BLOCK;
+            let n = o.len() / k;
+            let mut local = Vec::new();
+            let rows: &[f64] = match contiguous {
+                Some(s) => &s[first * p..(first + n) * p],
+                None => {
+                    local.reserve(n * p);
+                    for i in first..first + n {
+                        local.extend(x.row(i).iter());
                     }
-                };
-                for i in 0..n {
-                    o[i * k..(i + 1) * k].copy_from_slice(&self.baseline);
+                    &local
                 }
-                for (t, (tree, plan)) in self.trees.iter().zip(&plans).enumerate() {
-                    match plan {
-                        Ok(fast) => fast.add_to_block(rows, o, k, t % k),
-                        Err(depth) => tree.add_to_block(rows, p, *depth, o, k, t % k),
-                    }
+            };
+            for i in 0..n {
+                o[i * k..(i + 1) * k].copy_from_slice(&self.baseline);
+            }
+            for (t, (tree, plan)) in self.trees.iter().zip(plans).enumerate() {
+                match plan {
+                    Ok(fast) => fast.add_to_block(rows, o, k, t % k),
+                    Err(depth) => tree.add_to_block(rows, p, *depth, o, k, t % k),
                 }
-            });
+            }
+        };
+        // One block (a single row, a small batch) runs on the calling thread: no task
+        // hand-off for the latency path.
+        if x.nrows() <= PREDICT_BLOCK {
+            out.chunks_mut(PREDICT_BLOCK * k)
+                .enumerate()
+                .for_each(block);
+        } else {
+            out.par_chunks_mut(PREDICT_BLOCK * k)
+                .enumerate()
+                .for_each(block);
+        }
         Ok(())
     }
 
@@ -288,6 +328,10 @@ impl Model for GradientBoostingModel {
 }
 
 impl Predictor for GradientBoostingModel {
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        GradientBoostingModel::predict_row_into(self, row, out)
+    }
+
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         self.check_input(&x, out.len(), 1)?;
         let k = self.n_outputs();
@@ -322,6 +366,10 @@ impl Predictor for GradientBoostingModel {
 }
 
 impl ProbabilisticPredictor for GradientBoostingModel {
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        GradientBoostingModel::predict_proba_row_into(self, row, out)
+    }
+
     fn n_classes(&self) -> usize {
         self.classes.len()
     }

@@ -389,7 +389,59 @@ impl Model for LogisticRegressionModel {
     }
 }
 
+impl LogisticRegressionModel {
+    /// Checks one row (length, finite values) for the single-row paths.
+    fn check_row(&self, row: &[f64], out_len: usize, width: usize) -> Result<()> {
+        const CTX: &str = "logistic_regression predict_row";
+        if row.len() != self.coef.ncols() || out_len != width {
+            return Err(Error::shape(
+                CTX,
+                format!("{} values in, {width} out", self.coef.ncols()),
+                format!("{} in, {out_len} out", row.len()),
+            ));
+        }
+        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidValue {
+                context: CTX.into(),
+                row: 0,
+                column: Some(format!("x{j}")),
+                message: "not a finite number".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The score of class row `c` for one row, computed exactly as the batch path does.
+    #[inline]
+    fn row_score(&self, row: &[f64], c: usize) -> f64 {
+        let coef = self.coef.row(c);
+        let dot = match coef.as_slice() {
+            Some(w) => dot_row(row, w),
+            None => coef.iter().zip(row).map(|(a, b)| a * b).sum(),
+        };
+        self.intercept.get(c).copied().unwrap_or(0.0) + dot
+    }
+}
+
 impl Predictor for LogisticRegressionModel {
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        self.check_row(row, out.len(), 1)?;
+        let k = self.coef.nrows();
+        let class = if k == 1 {
+            if self.row_score(row, 0) > 0.0 {
+                1
+            } else {
+                0
+            }
+        } else {
+            argmax((0..k).map(|c| self.row_score(row, c)))
+        };
+        if let Some(o) = out.first_mut() {
+            *o = class as f64;
+        }
+        Ok(())
+    }
+
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.coef.nrows();
         if out.len() != x.nrows() {
@@ -429,6 +481,34 @@ pub(crate) fn argmax(v: impl Iterator<Item = f64>) -> usize {
 }
 
 impl ProbabilisticPredictor for LogisticRegressionModel {
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        let k = self.coef.nrows();
+        let width = self.classes.len().max(k);
+        self.check_row(row, out.len(), width)?;
+        if k == 1 {
+            let p1 = sigmoid(self.row_score(row, 0));
+            if let [o0, o1] = out {
+                *o0 = 1.0 - p1;
+                *o1 = p1;
+            }
+        } else {
+            // softmax_into's arithmetic, in place.
+            for (c, o) in out.iter_mut().enumerate() {
+                *o = self.row_score(row, c);
+            }
+            let m = out.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            let mut sum = 0.0;
+            for o in out.iter_mut() {
+                *o = (*o - m).exp();
+                sum += *o;
+            }
+            for o in out.iter_mut() {
+                *o /= sum;
+            }
+        }
+        Ok(())
+    }
+
     fn n_classes(&self) -> usize {
         self.classes.len()
     }
