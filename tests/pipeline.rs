@@ -236,7 +236,9 @@ fn every_kind_single_row_path_equals_batch_bit_for_bit() {
         let mut by_value = RowPredictor::new(shared.clone(), PredictKind::Value).unwrap();
         let mut out = [0.0];
         for (i, row) in x.outer_iter().enumerate() {
-            by_value.predict_row(row.to_slice().unwrap(), &mut out).unwrap();
+            by_value
+                .predict_row(row.to_slice().unwrap(), &mut out)
+                .unwrap();
             assert_eq!(out[0].to_bits(), value[i].to_bits(), "{kind} row {i}");
         }
         let k = shared.n_classes();
@@ -246,8 +248,14 @@ fn every_kind_single_row_path_equals_batch_bit_for_bit() {
         let mut by_proba = RowPredictor::new(shared.clone(), PredictKind::Proba).unwrap();
         let mut out = vec![0.0; k];
         for (i, row) in x.outer_iter().enumerate() {
-            by_proba.predict_row(row.to_slice().unwrap(), &mut out).unwrap();
-            assert_eq!(bits(&out), bits(&proba[i * k..(i + 1) * k]), "{kind} row {i}");
+            by_proba
+                .predict_row(row.to_slice().unwrap(), &mut out)
+                .unwrap();
+            assert_eq!(
+                bits(&out),
+                bits(&proba[i * k..(i + 1) * k]),
+                "{kind} row {i}"
+            );
         }
     }
 }

@@ -184,9 +184,24 @@ impl GradientBoostingModel {
     fn raw_row(&self, row: &[f64], out: &mut [f64]) {
         let k = self.n_outputs();
         out[..k].copy_from_slice(&self.baseline);
-        for (t, tree) in self.trees.iter().enumerate() {
-            out[t % k] += tree.predict_row(row);
+        for (t, (tree, plan)) in self.trees.iter().zip(self.plans()).enumerate() {
+            out[t % k] += match plan {
+                Ok(fast) => fast.predict_one(row),
+                Err(_) => tree.predict_row(row),
+            };
         }
+    }
+
+    /// Per tree: the compact layout, or the depth for the general (categorical) walk; built
+    /// once per model and reused by every later call.
+    fn plans(&self) -> &[Plan] {
+        let p = self.n_features;
+        self.fast.0.get_or_init(|| {
+            self.trees
+                .iter()
+                .map(|t| t.fast(p).ok_or_else(|| t.depth()))
+                .collect()
+        })
     }
 
     /// Raw outputs (before the inverse link) of every row of `x`, `n_outputs` per row,
@@ -196,14 +211,7 @@ impl GradientBoostingModel {
         self.check_input(&x, out.len(), k)?;
         let p = self.n_features;
         let contiguous = x.as_slice();
-        // Per tree: the compact layout, or the depth for the general (categorical) walk;
-        // built once per model and reused by every later call.
-        let plans: &[Plan] = self.fast.0.get_or_init(|| {
-            self.trees
-                .iter()
-                .map(|t| t.fast(p).ok_or_else(|| t.depth()))
-                .collect()
-        });
+        let plans = self.plans();
         let block = |(blk, o): (usize, &mut [f64])| {
             let first = blk * PREDICT_BLOCK;
             let n = o.len() / k;

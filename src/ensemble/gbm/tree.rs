@@ -378,24 +378,30 @@ impl FastTree {
             i += LANES;
         }
         for j in i..n {
-            let mut id = 0usize;
-            while let Some(nd) = nodes.get(id) {
-                let x = rows
-                    .get(j * p + (nd.feature & !MISSING_LEFT_BIT) as usize)
-                    .copied()
-                    .unwrap_or(f64::NAN);
-                let go_left =
-                    (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
-                let next = nd.left as usize + usize::from(!go_left);
-                if next == id {
-                    break;
-                }
-                id = next;
-            }
-            if let (Some(o), Some(v)) = (out.get_mut(j * stride + offset), self.values.get(id)) {
-                *o += *v;
+            if let (Some(o), Some(row)) = (out.get_mut(j * stride + offset), rows.get(j * p..)) {
+                *o += self.predict_one(row);
             }
         }
+    }
+
+    /// This tree's value for one row (the first `p` values of `row`; a missing value reads as
+    /// NaN): exactly what [`Tree::predict_row`] returns. The single-row latency path.
+    #[inline]
+    pub(crate) fn predict_one(&self, row: &[f64]) -> f64 {
+        let mut id = 0usize;
+        while let Some(nd) = self.nodes.get(id) {
+            let x = row
+                .get((nd.feature & !MISSING_LEFT_BIT) as usize)
+                .copied()
+                .unwrap_or(f64::NAN);
+            let go_left = (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+            let next = nd.left as usize + usize::from(!go_left);
+            if next == id {
+                break;
+            }
+            id = next;
+        }
+        self.values.get(id).copied().unwrap_or(0.0)
     }
 }
 
