@@ -347,3 +347,32 @@ fn missing_values_are_handled_by_forests() {
     let pred = m.predict(x.view()).unwrap();
     assert!(pred.iter().all(|p| p.is_finite()));
 }
+
+#[test]
+fn trainer_config_keeps_keys_and_rejects_unknown_fields() {
+    use amlis::config::TrainConfig;
+    let err = TrainConfig::from_json(
+        r#"{"model": {"type": "random_forest_classifier", "n_estimators": 5, "bogus": 1}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("bogus"), "{err}");
+    let err = TrainConfig::from_json(
+        r#"{"model": {"type": "decision_tree_regressor", "max_depth": 2, "bogus": 1}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("bogus"), "{err}");
+    // the shared growth keys keep their serde names
+    let json = serde_json::to_value(RandomForestClassifier::default().max_depth(Some(3))).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(json["max_depth"], 3);
+    assert!(keys.contains(&"min_impurity_decrease") && keys.contains(&"max_leaf_nodes"));
+    assert!(TrainConfig::from_json(
+        r#"{"model": {"type": "random_forest_classifier", "n_estimators": 5, "max_depth": 2, "min_samples_leaf": 2}}"#
+    )
+    .is_ok());
+}
