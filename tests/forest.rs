@@ -21,24 +21,14 @@ use amlis::traits::{
 use ndarray::{Array2, Axis};
 use serde_json::Value;
 
+mod common;
+use common::usizes;
+
 #[path = "fixtures/tree_csv.rs"]
 mod tree_csv;
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tree_forest_sklearn.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    common::fixture("tree_forest_sklearn.json")
 }
 
 fn accuracy(y: &[f64], p: &[f64]) -> f64 {
