@@ -51,8 +51,8 @@ use crate::tree::flat::{
     ensemble_block_rows, par_row_blocks, walk_error, FlatTree, LANES, ROW_BLOCK,
 };
 use crate::tree::params::{
-    ClassWeight, ClassificationCriterion, GrowthParams, MaxFeatures, MaxFeaturesRule,
-    RegressionCriterion, SampleCount, Splitter, TreeConfig,
+    ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
+    SampleCount, Splitter, TreeConfig,
 };
 use crate::validate::check_predict_shapes;
 
@@ -227,17 +227,7 @@ macro_rules! forest_common {
             }
 
             fn settings(&self, n: usize, n_features: usize) -> Result<Settings> {
-                let tree = GrowthParams {
-                    max_depth: self.max_depth,
-                    min_samples_split: self.min_samples_split,
-                    min_samples_leaf: self.min_samples_leaf,
-                    min_weight_fraction_leaf: self.min_weight_fraction_leaf,
-                    max_features: self.max_features.as_ref(),
-                    max_leaf_nodes: self.max_leaf_nodes,
-                    min_impurity_decrease: self.min_impurity_decrease,
-                    splitter: K::SPLITTER,
-                }
-                .resolve(n, n_features)?;
+                let tree = self.growth_params(K::SPLITTER).resolve(n, n_features)?;
                 if self.n_estimators == 0 {
                     return Err(Error::param("n_estimators", 0, "an integer >= 1"));
                 }

@@ -18,8 +18,8 @@ use super::data::{
 };
 use super::flat::{par_row_blocks, walk_error, FlatTree, ROW_BLOCK};
 use super::params::{
-    ClassWeight, ClassWeightMode, ClassificationCriterion, GrowthParams, RegressionCriterion,
-    SampleCount, Splitter, TreeConfig,
+    ClassWeight, ClassWeightMode, ClassificationCriterion, RegressionCriterion, SampleCount,
+    Splitter, TreeConfig,
 };
 
 /// What a tree learns to predict.
@@ -279,6 +279,23 @@ macro_rules! growth_builders {
                 self.min_impurity_decrease = v;
                 self
             }
+
+            /// The growth hyperparameters of one tree, with `splitter`.
+            fn growth_params(
+                &self,
+                splitter: $crate::tree::Splitter,
+            ) -> $crate::tree::params::GrowthParams<'_> {
+                $crate::tree::params::GrowthParams {
+                    max_depth: self.max_depth,
+                    min_samples_split: self.min_samples_split,
+                    min_samples_leaf: self.min_samples_leaf,
+                    min_weight_fraction_leaf: self.min_weight_fraction_leaf,
+                    max_features: self.max_features.as_ref(),
+                    max_leaf_nodes: self.max_leaf_nodes,
+                    min_impurity_decrease: self.min_impurity_decrease,
+                    splitter,
+                }
+            }
         }
     };
 }
@@ -303,19 +320,6 @@ impl DecisionTreeClassifier {
         self.class_weight = v;
         self
     }
-
-    fn growth(&self) -> GrowthParams<'_> {
-        GrowthParams {
-            max_depth: self.max_depth,
-            min_samples_split: self.min_samples_split,
-            min_samples_leaf: self.min_samples_leaf,
-            min_weight_fraction_leaf: self.min_weight_fraction_leaf,
-            max_features: self.max_features.as_ref(),
-            max_leaf_nodes: self.max_leaf_nodes,
-            min_impurity_decrease: self.min_impurity_decrease,
-            splitter: self.splitter,
-        }
-    }
 }
 
 impl DecisionTreeRegressor {
@@ -328,19 +332,6 @@ impl DecisionTreeRegressor {
     pub fn splitter(mut self, v: Splitter) -> Self {
         self.splitter = v;
         self
-    }
-
-    fn growth(&self) -> GrowthParams<'_> {
-        GrowthParams {
-            max_depth: self.max_depth,
-            min_samples_split: self.min_samples_split,
-            min_samples_leaf: self.min_samples_leaf,
-            min_weight_fraction_leaf: self.min_weight_fraction_leaf,
-            max_features: self.max_features.as_ref(),
-            max_leaf_nodes: self.max_leaf_nodes,
-            min_impurity_decrease: self.min_impurity_decrease,
-            splitter: self.splitter,
-        }
     }
 }
 
@@ -366,7 +357,9 @@ impl Trainer for DecisionTreeClassifier {
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         const CTX: &str = "decision_tree_classifier";
-        let cfg = self.growth().resolve(data.n_samples(), data.n_features())?;
+        let cfg = self
+            .growth_params(self.splitter)
+            .resolve(data.n_samples(), data.n_features())?;
         if matches!(
             self.class_weight,
             Some(ClassWeight::Mode(ClassWeightMode::BalancedSubsample))
@@ -407,7 +400,9 @@ impl Trainer for DecisionTreeRegressor {
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         const CTX: &str = "decision_tree_regressor";
-        let cfg = self.growth().resolve(data.n_samples(), data.n_features())?;
+        let cfg = self
+            .growth_params(self.splitter)
+            .resolve(data.n_samples(), data.n_features())?;
         let y = regression_targets(data, CTX)?;
         let x = Columns::from_dataset(data, CTX)?;
         let w = sample_weights(data, CTX)?;
