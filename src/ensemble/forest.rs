@@ -193,8 +193,8 @@ impl<K: ForestKind> Default for ForestRegressor<K> {
     }
 }
 
-growth_builders!([K: ForestKind] ForestClassifier<K>);
-growth_builders!([K: ForestKind] ForestRegressor<K>);
+growth_builders!([K: ForestKind] ForestClassifier<K>, <Self as CriterionOf>::Criterion);
+growth_builders!([K: ForestKind] ForestRegressor<K>, <Self as CriterionOf>::Criterion);
 
 /// Builder methods and settings shared by both forest trainers.
 macro_rules! forest_common {
@@ -218,11 +218,6 @@ macro_rules! forest_common {
             /// Sets `max_samples`.
             pub fn max_samples(mut self, v: Option<SampleCount>) -> Self {
                 self.max_samples = v;
-                self
-            }
-            /// Sets `criterion`.
-            pub fn criterion(mut self, v: <Self as CriterionOf>::Criterion) -> Self {
-                self.criterion = v;
                 self
             }
 

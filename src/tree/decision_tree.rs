@@ -242,8 +242,13 @@ impl Default for DecisionTreeRegressor {
 
 /// Builder methods shared by the tree and forest trainers (one per growth hyperparameter).
 macro_rules! growth_builders {
-    ([$($g:tt)*] $t:ty) => {
+    ([$($g:tt)*] $t:ty, $criterion:ty) => {
         impl<$($g)*> $t {
+            /// Sets `criterion`.
+            pub fn criterion(mut self, v: $criterion) -> Self {
+                self.criterion = v;
+                self
+            }
             /// Sets `max_depth`.
             pub fn max_depth(mut self, v: Option<usize>) -> Self {
                 self.max_depth = v;
@@ -301,15 +306,10 @@ macro_rules! growth_builders {
 }
 pub(crate) use growth_builders;
 
-growth_builders!([] DecisionTreeClassifier);
-growth_builders!([] DecisionTreeRegressor);
+growth_builders!([] DecisionTreeClassifier, ClassificationCriterion);
+growth_builders!([] DecisionTreeRegressor, RegressionCriterion);
 
 impl DecisionTreeClassifier {
-    /// Sets `criterion`.
-    pub fn criterion(mut self, v: ClassificationCriterion) -> Self {
-        self.criterion = v;
-        self
-    }
     /// Sets `splitter`.
     pub fn splitter(mut self, v: Splitter) -> Self {
         self.splitter = v;
@@ -323,11 +323,6 @@ impl DecisionTreeClassifier {
 }
 
 impl DecisionTreeRegressor {
-    /// Sets `criterion`.
-    pub fn criterion(mut self, v: RegressionCriterion) -> Self {
-        self.criterion = v;
-        self
-    }
     /// Sets `splitter`.
     pub fn splitter(mut self, v: Splitter) -> Self {
         self.splitter = v;
