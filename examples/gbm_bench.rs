@@ -21,27 +21,15 @@ fn read_f64(path: &str) -> Vec<f64> {
         .collect()
 }
 
-/// Area under the ROC curve (ties averaged), for the benchmark printout.
+/// Binary ROC AUC (ties averaged), by the crate's metric.
 fn auc(y: &[f64], score: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..y.len()).collect();
-    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
-    let (mut rank_sum, mut i) = (0.0, 0);
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if y[k] == 1.0 {
-                rank_sum += avg;
-            }
-        }
-        i = j + 1;
-    }
-    let pos = y.iter().filter(|&&v| v == 1.0).count() as f64;
-    let neg = y.len() as f64 - pos;
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+    amlis::metrics::roc_auc_score(
+        ndarray::ArrayView1::from(y),
+        ndarray::ArrayView1::from(score),
+        None,
+        None,
+    )
+    .unwrap()
 }
 
 fn main() -> amlis::Result<()> {

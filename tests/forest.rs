@@ -21,24 +21,14 @@ use amlis::traits::{
 use ndarray::{Array2, Axis};
 use serde_json::Value;
 
+mod common;
+use common::usizes;
+
 #[path = "fixtures/tree_csv.rs"]
 mod tree_csv;
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tree_forest_sklearn.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    common::fixture("tree_forest_sklearn.json")
 }
 
 fn accuracy(y: &[f64], p: &[f64]) -> f64 {
@@ -346,4 +336,33 @@ fn missing_values_are_handled_by_forests() {
     assert!(oob > 0.95, "penguins OOB accuracy {oob}");
     let pred = m.predict(x.view()).unwrap();
     assert!(pred.iter().all(|p| p.is_finite()));
+}
+
+#[test]
+fn trainer_config_keeps_keys_and_rejects_unknown_fields() {
+    use amlis::config::TrainConfig;
+    let err = TrainConfig::from_json(
+        r#"{"model": {"type": "random_forest_classifier", "n_estimators": 5, "bogus": 1}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("bogus"), "{err}");
+    let err = TrainConfig::from_json(
+        r#"{"model": {"type": "decision_tree_regressor", "max_depth": 2, "bogus": 1}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("bogus"), "{err}");
+    // the shared growth keys keep their serde names
+    let json = serde_json::to_value(RandomForestClassifier::default().max_depth(Some(3))).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(json["max_depth"], 3);
+    assert!(keys.contains(&"min_impurity_decrease") && keys.contains(&"max_leaf_nodes"));
+    assert!(TrainConfig::from_json(
+        r#"{"model": {"type": "random_forest_classifier", "n_estimators": 5, "max_depth": 2, "min_samples_leaf": 2}}"#
+    )
+    .is_ok());
 }

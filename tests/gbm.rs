@@ -13,21 +13,11 @@ use amlis::prelude::*;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
 
-fn fixture() -> Value {
-    let s = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/gbm_reference.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&s).unwrap()
-}
+mod common;
+use common::usizes;
 
-fn indices(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i.as_u64().unwrap() as usize)
-        .collect()
+fn fixture() -> Value {
+    common::fixture("gbm_reference.json")
 }
 
 fn floats(v: &Value) -> Vec<f64> {
@@ -38,28 +28,17 @@ fn floats(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-// ---- small private metric helpers (the metrics module is written elsewhere) ----
+// ---- small metric helpers ----
 
+/// Binary ROC AUC (ties averaged), by the crate's metric.
 fn auc(y: &[f64], score: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..y.len()).collect();
-    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
-    let (mut rank_sum, mut i) = (0.0, 0);
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if y[k] == 1.0 {
-                rank_sum += avg;
-            }
-        }
-        i = j + 1;
-    }
-    let pos = y.iter().filter(|&&v| v == 1.0).count() as f64;
-    let neg = y.len() as f64 - pos;
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+    amlis::metrics::roc_auc_score(
+        ndarray::ArrayView1::from(y),
+        ndarray::ArrayView1::from(score),
+        None,
+        None,
+    )
+    .unwrap()
 }
 
 fn accuracy(y: &[f64], pred: &[f64]) -> f64 {
@@ -156,7 +135,7 @@ fn case_data(case: &Value, fx: &Value) -> DenseDataset {
         "breast_cancer" | "wine" | "digits" | "penguins" | "diabetes" => load(name),
         "penguins_mass" => {
             let t = table("penguins");
-            let t = t.take_rows(&indices(&case["rows"])).unwrap();
+            let t = t.take_rows(&usizes(&case["rows"])).unwrap();
             DenseDataset::from_table(&t, "body_mass_g", TaskKind::Regression).unwrap()
         }
         _ => {
@@ -176,9 +155,9 @@ fn case_data(case: &Value, fx: &Value) -> DenseDataset {
 
 /// Train/test row positions of a case (for `penguins_mass`, positions in the filtered table).
 fn split_of(case: &Value) -> (Vec<usize>, Vec<usize>) {
-    let (mut tr, mut te) = (indices(&case["train"]), indices(&case["test"]));
+    let (mut tr, mut te) = (usizes(&case["train"]), usizes(&case["test"]));
     if case.get("rows").is_some_and(|r| !r.is_null()) {
-        let rows = indices(&case["rows"]);
+        let rows = usizes(&case["rows"]);
         let pos = |r: usize| rows.iter().position(|&x| x == r).unwrap();
         tr = tr.into_iter().map(pos).collect();
         te = te.into_iter().map(pos).collect();

@@ -10,21 +10,11 @@ use ndarray::{Array1, Array2};
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/split_sklearn.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
+mod common;
+use common::usizes;
 
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+fn fixtures() -> Value {
+    common::fixture("split_sklearn.json")
 }
 
 fn floats(v: &Value) -> Vec<f64> {

@@ -11,24 +11,14 @@ use amlis::tree::{
 use ndarray::{Array1, Array2, Axis};
 use serde_json::Value;
 
+mod common;
+use common::usizes;
+
 #[path = "fixtures/tree_csv.rs"]
 mod tree_csv;
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tree_sklearn.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    common::fixture("tree_sklearn.json")
 }
 
 fn floats(v: &Value) -> Vec<f64> {

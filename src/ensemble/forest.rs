@@ -38,20 +38,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::rng;
-use crate::traits::{
-    Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
-};
+use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
+use crate::tree::classify::{check_proba_row, probabilistic_classifier};
 use crate::tree::data::{
     class_targets, class_weight_factors, is_balanced_subsample, regression_targets, sample_weights,
     Columns,
 };
-use crate::tree::decision_tree::{argmax, check_weight_sum, fit_tree, growth_builders, Target};
+use crate::tree::decision_tree::{
+    argmax, check_weight_sum, fit_tree, growth_builders, with_growth_params, Target,
+};
 use crate::tree::flat::{
     ensemble_block_rows, par_row_blocks, walk_error, FlatTree, LANES, ROW_BLOCK,
 };
 use crate::tree::params::{
-    ClassWeight, ClassificationCriterion, GrowthParams, MaxFeatures, MaxFeaturesRule,
-    RegressionCriterion, SampleCount, Splitter, TreeConfig,
+    ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
+    SampleCount, Splitter, TreeConfig,
 };
 use crate::validate::check_predict_shapes;
 
@@ -81,6 +82,7 @@ impl ForestKind for ExtraTrees {
     const BOOTSTRAP: bool = false;
 }
 
+with_growth_params! {
 /// A forest of classification trees (see [`RandomForestClassifier`],
 /// [`ExtraTreesClassifier`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,20 +92,11 @@ pub struct ForestClassifier<K: ForestKind> {
     pub n_estimators: usize,
     /// The impurity to minimise: `gini`, `entropy` or `log_loss`.
     pub criterion: ClassificationCriterion,
-    /// The maximum depth of each tree (`null`: unlimited).
-    pub max_depth: Option<usize>,
-    /// The fewest samples a node needs to be split.
-    pub min_samples_split: SampleCount,
-    /// The fewest samples each leaf must keep.
-    pub min_samples_leaf: SampleCount,
-    /// The smallest fraction of the total weight each leaf must keep.
-    pub min_weight_fraction_leaf: f64,
-    /// Candidate features per split (default `"sqrt"`; `null`: all).
-    pub max_features: Option<MaxFeatures>,
-    /// Grow each tree best-first to at most this many leaves.
-    pub max_leaf_nodes: Option<usize>,
-    /// Split only when the weighted impurity decrease is at least this.
-    pub min_impurity_decrease: f64,
+    @growth {
+        max_depth: "The maximum depth of each tree (`null`: unlimited).",
+        max_features: "Candidate features per split (default `\"sqrt\"`; `null`: all).",
+        max_leaf_nodes: "Grow each tree best-first to at most this many leaves.",
+    }
     /// Whether each tree sees a bootstrap sample (default: true for random forests, false
     /// for extra trees).
     pub bootstrap: bool,
@@ -115,8 +108,9 @@ pub struct ForestClassifier<K: ForestKind> {
     pub max_samples: Option<SampleCount>,
     #[serde(skip)]
     kind: PhantomData<K>,
-}
+}}
 
+with_growth_params! {
 /// A forest of regression trees (see [`RandomForestRegressor`], [`ExtraTreesRegressor`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default, bound = "")]
@@ -125,20 +119,11 @@ pub struct ForestRegressor<K: ForestKind> {
     pub n_estimators: usize,
     /// The impurity to minimise: `squared_error` or `friedman_mse`.
     pub criterion: RegressionCriterion,
-    /// The maximum depth of each tree (`null`: unlimited).
-    pub max_depth: Option<usize>,
-    /// The fewest samples a node needs to be split.
-    pub min_samples_split: SampleCount,
-    /// The fewest samples each leaf must keep.
-    pub min_samples_leaf: SampleCount,
-    /// The smallest fraction of the total weight each leaf must keep.
-    pub min_weight_fraction_leaf: f64,
-    /// Candidate features per split (default `1.0`: all).
-    pub max_features: Option<MaxFeatures>,
-    /// Grow each tree best-first to at most this many leaves.
-    pub max_leaf_nodes: Option<usize>,
-    /// Split only when the weighted impurity decrease is at least this.
-    pub min_impurity_decrease: f64,
+    @growth {
+        max_depth: "The maximum depth of each tree (`null`: unlimited).",
+        max_features: "Candidate features per split (default `1.0`: all).",
+        max_leaf_nodes: "Grow each tree best-first to at most this many leaves.",
+    }
     /// Whether each tree sees a bootstrap sample.
     pub bootstrap: bool,
     /// Whether to compute the out-of-bag R² (needs `bootstrap`).
@@ -147,7 +132,7 @@ pub struct ForestRegressor<K: ForestKind> {
     pub max_samples: Option<SampleCount>,
     #[serde(skip)]
     kind: PhantomData<K>,
-}
+}}
 
 /// `RandomForestClassifier`: bootstrap samples, best splits among `sqrt(n_features)` features.
 pub type RandomForestClassifier = ForestClassifier<RandomForest>;
@@ -208,8 +193,8 @@ impl<K: ForestKind> Default for ForestRegressor<K> {
     }
 }
 
-growth_builders!([K: ForestKind] ForestClassifier<K>);
-growth_builders!([K: ForestKind] ForestRegressor<K>);
+growth_builders!([K: ForestKind] ForestClassifier<K>, <Self as CriterionOf>::Criterion);
+growth_builders!([K: ForestKind] ForestRegressor<K>, <Self as CriterionOf>::Criterion);
 
 /// Builder methods and settings shared by both forest trainers.
 macro_rules! forest_common {
@@ -235,24 +220,9 @@ macro_rules! forest_common {
                 self.max_samples = v;
                 self
             }
-            /// Sets `criterion`.
-            pub fn criterion(mut self, v: <Self as CriterionOf>::Criterion) -> Self {
-                self.criterion = v;
-                self
-            }
 
             fn settings(&self, n: usize, n_features: usize) -> Result<Settings> {
-                let tree = GrowthParams {
-                    max_depth: self.max_depth,
-                    min_samples_split: self.min_samples_split,
-                    min_samples_leaf: self.min_samples_leaf,
-                    min_weight_fraction_leaf: self.min_weight_fraction_leaf,
-                    max_features: self.max_features.as_ref(),
-                    max_leaf_nodes: self.max_leaf_nodes,
-                    min_impurity_decrease: self.min_impurity_decrease,
-                    splitter: K::SPLITTER,
-                }
-                .resolve(n, n_features)?;
+                let tree = self.growth_params(K::SPLITTER).resolve(n, n_features)?;
                 if self.n_estimators == 0 {
                     return Err(Error::param("n_estimators", 0, "an integer >= 1"));
                 }
@@ -695,23 +665,32 @@ impl ForestClassifierModel {
     /// Writes the class probabilities of one row into `out` (`n_classes` slots) without
     /// allocating.
     pub fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        if row.len() != self.n_features || out.len() != self.classes.len() {
-            return Err(Error::shape(
-                "forest classifier predict_proba_row",
-                format!(
-                    "a row of {} values and {} output slots",
-                    self.n_features,
-                    self.classes.len()
-                ),
-                format!("{} values and {} slots", row.len(), out.len()),
-            ));
-        }
+        check_proba_row(
+            "forest classifier predict_proba_row",
+            self.n_features,
+            self.classes.len(),
+            row,
+            out,
+        )?;
         block_mean(
             &self.trees,
             row,
             self.n_features,
             out.len(),
             out,
+            "forest classifier",
+        )
+    }
+
+    /// Writes the class probabilities (mean over the trees) of a block of contiguous rows
+    /// into `chunk`.
+    fn proba_block(&self, rows: &[f64], chunk: &mut [f64]) -> Result<()> {
+        block_mean(
+            &self.trees,
+            rows,
+            self.n_features,
+            self.classes.len(),
+            chunk,
             "forest classifier",
         )
     }
@@ -803,14 +782,7 @@ impl Predictor for ForestClassifierModel {
         let k = self.classes.len();
         par_row_blocks(x, out, 1, ensemble_block_rows(x.nrows()), |rows, chunk| {
             let mut proba = vec![0.0; chunk.len() * k];
-            block_mean(
-                &self.trees,
-                rows,
-                self.n_features,
-                k,
-                &mut proba,
-                "forest classifier",
-            )?;
+            self.proba_block(rows, &mut proba)?;
             for (o, p) in chunk.iter_mut().zip(proba.chunks_exact(k.max(1))) {
                 *o = argmax(p) as f64;
             }
@@ -819,40 +791,11 @@ impl Predictor for ForestClassifierModel {
     }
 }
 
-impl ProbabilisticPredictor for ForestClassifierModel {
-    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        ForestClassifierModel::predict_proba_row_into(self, row, out)
-    }
-
-    fn n_classes(&self) -> usize {
-        self.classes.len()
-    }
-
-    fn classes(&self) -> &[String] {
-        &self.classes
-    }
-
-    fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        let k = self.classes.len();
-        check_predict_shapes(
-            "forest classifier predict_proba",
-            x,
-            self.n_features,
-            out.len(),
-            k,
-        )?;
-        par_row_blocks(x, out, k, ensemble_block_rows(x.nrows()), |rows, chunk| {
-            block_mean(
-                &self.trees,
-                rows,
-                self.n_features,
-                k,
-                chunk,
-                "forest classifier",
-            )
-        })
-    }
-}
+probabilistic_classifier!(
+    ForestClassifierModel,
+    "forest classifier",
+    ensemble_block_rows
+);
 
 impl Predictor for ForestRegressorModel {
     fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {

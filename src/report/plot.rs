@@ -52,22 +52,30 @@ pub(super) fn write_all(report: &EvaluationReport, dir: &Path) -> Result<Vec<Pat
     Ok(written)
 }
 
-/// ROC curves (with the chance diagonal) or precision-recall curves, one line per class.
-fn curves(d: &ClassificationDetails, path: &Path, roc: bool) -> Result<PathBuf> {
+/// Fills `root` white and builds on it a chart over `x` × `y` with `(title, x label,
+/// y label)` and its mesh drawn; `y_label_area` is the width kept for the y tick labels.
+fn xy_chart<'a, 'p>(
+    root: &'a DrawingArea<SVGBackend<'p>, plotters::coord::Shift>,
+    path: &Path,
+    (title, xd, yd): (&str, &str, &str),
+    y_label_area: u32,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<
+    ChartContext<
+        'a,
+        SVGBackend<'p>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
     let err = |e: &dyn std::fmt::Display| draw_err(path, e);
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let (title, xd, yd) = if roc {
-        ("ROC curve", "False positive rate", "True positive rate")
-    } else {
-        ("Precision-recall curve", "Recall", "Precision")
-    };
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
-        .y_label_area_size(55)
-        .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(x, y)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -75,6 +83,19 @@ fn curves(d: &ClassificationDetails, path: &Path, roc: bool) -> Result<PathBuf> 
         .y_desc(yd)
         .draw()
         .map_err(|e| err(&e))?;
+    Ok(chart)
+}
+
+/// ROC curves (with the chance diagonal) or precision-recall curves, one line per class.
+fn curves(d: &ClassificationDetails, path: &Path, roc: bool) -> Result<PathBuf> {
+    let err = |e: &dyn std::fmt::Display| draw_err(path, e);
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    let labels = if roc {
+        ("ROC curve", "False positive rate", "True positive rate")
+    } else {
+        ("Precision-recall curve", "Recall", "Precision")
+    };
+    let mut chart = xy_chart(&root, path, labels, 55, 0f64..1f64, 0f64..1.02f64)?;
     if roc {
         chart
             .draw_series(LineSeries::new(
@@ -238,25 +259,12 @@ fn scatter(d: &RegressionDetails, path: &Path, residuals: bool) -> Result<PathBu
     };
     let (x0, x1) = if residuals { (x0, x1) } else { (y0, y1) };
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let (title, xd, yd) = if residuals {
+    let labels = if residuals {
         ("Residuals", "Predicted", "True - predicted")
     } else {
         ("Predicted vs actual", "Actual", "Predicted")
     };
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(65)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| err(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(xd)
-        .y_desc(yd)
-        .draw()
-        .map_err(|e| err(&e))?;
+    let mut chart = xy_chart(&root, path, labels, 65, x0..x1, y0..y1)?;
     let reference = if residuals {
         vec![(x0, 0.0), (x1, 0.0)]
     } else {

@@ -7,18 +7,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::rng;
-use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
+use crate::traits::{Dataset, FitContext, Model, Predictor, Trainer};
 use crate::validate::check_predict_shapes;
 
 use super::builder::grow;
+use super::classify::{check_proba_row, probabilistic_classifier};
 use super::criterion::{ClassCriterion, RegCriterion};
 use super::data::{
     class_targets, class_weight_factors, regression_targets, sample_weights, Columns,
 };
 use super::flat::{par_row_blocks, walk_error, FlatTree, ROW_BLOCK};
 use super::params::{
-    ClassWeight, ClassWeightMode, ClassificationCriterion, GrowthParams, MaxFeatures,
-    RegressionCriterion, SampleCount, Splitter, TreeConfig,
+    ClassWeight, ClassWeightMode, ClassificationCriterion, RegressionCriterion, SampleCount,
+    Splitter, TreeConfig,
 };
 
 /// What a tree learns to predict.
@@ -101,6 +102,47 @@ pub(crate) fn argmax(v: &[f64]) -> usize {
     best
 }
 
+/// Declares a tree or forest trainer: its own leading fields, then the growth
+/// hyperparameters shared by trees and forests (same names, so the same serde keys, in the
+/// same place), then its own trailing fields. `@growth` gives the docs of the fields whose
+/// meaning differs between trees and forests.
+macro_rules! with_growth_params {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident $(<$g:ident: $bound:ident>)? {
+            $($(#[$bm:meta])* pub $bf:ident: $bt:ty,)*
+            @growth {
+                max_depth: $md:literal,
+                max_features: $mf:literal,
+                max_leaf_nodes: $ml:literal,
+            }
+            $($(#[$am:meta])* $av:vis $af:ident: $at:ty,)*
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct $name $(<$g: $bound>)? {
+            $($(#[$bm])* pub $bf: $bt,)*
+            #[doc = $md]
+            pub max_depth: Option<usize>,
+            /// The fewest samples a node needs to be split (count or fraction).
+            pub min_samples_split: $crate::tree::SampleCount,
+            /// The fewest samples each leaf must keep (count or fraction).
+            pub min_samples_leaf: $crate::tree::SampleCount,
+            /// The smallest fraction of the total weight each leaf must keep.
+            pub min_weight_fraction_leaf: f64,
+            #[doc = $mf]
+            pub max_features: Option<$crate::tree::MaxFeatures>,
+            #[doc = $ml]
+            pub max_leaf_nodes: Option<usize>,
+            /// Split only when the weighted impurity decrease is at least this.
+            pub min_impurity_decrease: f64,
+            $($(#[$am])* $av $af: $at,)*
+        }
+    };
+}
+pub(crate) use with_growth_params;
+
+with_growth_params! {
 /// A CART classification tree, as scikit-learn's `DecisionTreeClassifier`.
 ///
 /// ```
@@ -127,23 +169,14 @@ pub struct DecisionTreeClassifier {
     pub criterion: ClassificationCriterion,
     /// `best` or `random` thresholds.
     pub splitter: Splitter,
-    /// The maximum depth (`null`: until leaves are pure or too small).
-    pub max_depth: Option<usize>,
-    /// The fewest samples a node needs to be split (count or fraction).
-    pub min_samples_split: SampleCount,
-    /// The fewest samples each leaf must keep (count or fraction).
-    pub min_samples_leaf: SampleCount,
-    /// The smallest fraction of the total weight each leaf must keep.
-    pub min_weight_fraction_leaf: f64,
-    /// Candidate features per split (`null`: all).
-    pub max_features: Option<MaxFeatures>,
-    /// Grow best-first to at most this many leaves (`null`: depth-first, unbounded).
-    pub max_leaf_nodes: Option<usize>,
-    /// Split only when the weighted impurity decrease is at least this.
-    pub min_impurity_decrease: f64,
+    @growth {
+        max_depth: "The maximum depth (`null`: until leaves are pure or too small).",
+        max_features: "Candidate features per split (`null`: all).",
+        max_leaf_nodes: "Grow best-first to at most this many leaves (`null`: depth-first, unbounded).",
+    }
     /// Class weights: `null`, `"balanced"` or a map from class label to weight.
     pub class_weight: Option<ClassWeight>,
-}
+}}
 
 impl Default for DecisionTreeClassifier {
     fn default() -> Self {
@@ -162,6 +195,7 @@ impl Default for DecisionTreeClassifier {
     }
 }
 
+with_growth_params! {
 /// A CART regression tree, as scikit-learn's `DecisionTreeRegressor`.
 ///
 /// ```
@@ -183,21 +217,12 @@ pub struct DecisionTreeRegressor {
     pub criterion: RegressionCriterion,
     /// `best` or `random` thresholds.
     pub splitter: Splitter,
-    /// The maximum depth (`null`: until leaves are pure or too small).
-    pub max_depth: Option<usize>,
-    /// The fewest samples a node needs to be split (count or fraction).
-    pub min_samples_split: SampleCount,
-    /// The fewest samples each leaf must keep (count or fraction).
-    pub min_samples_leaf: SampleCount,
-    /// The smallest fraction of the total weight each leaf must keep.
-    pub min_weight_fraction_leaf: f64,
-    /// Candidate features per split (`null`: all).
-    pub max_features: Option<MaxFeatures>,
-    /// Grow best-first to at most this many leaves (`null`: depth-first, unbounded).
-    pub max_leaf_nodes: Option<usize>,
-    /// Split only when the weighted impurity decrease is at least this.
-    pub min_impurity_decrease: f64,
-}
+    @growth {
+        max_depth: "The maximum depth (`null`: until leaves are pure or too small).",
+        max_features: "Candidate features per split (`null`: all).",
+        max_leaf_nodes: "Grow best-first to at most this many leaves (`null`: depth-first, unbounded).",
+    }
+}}
 
 impl Default for DecisionTreeRegressor {
     fn default() -> Self {
@@ -217,8 +242,13 @@ impl Default for DecisionTreeRegressor {
 
 /// Builder methods shared by the tree and forest trainers (one per growth hyperparameter).
 macro_rules! growth_builders {
-    ([$($g:tt)*] $t:ty) => {
+    ([$($g:tt)*] $t:ty, $criterion:ty) => {
         impl<$($g)*> $t {
+            /// Sets `criterion`.
+            pub fn criterion(mut self, v: $criterion) -> Self {
+                self.criterion = v;
+                self
+            }
             /// Sets `max_depth`.
             pub fn max_depth(mut self, v: Option<usize>) -> Self {
                 self.max_depth = v;
@@ -254,20 +284,32 @@ macro_rules! growth_builders {
                 self.min_impurity_decrease = v;
                 self
             }
+
+            /// The growth hyperparameters of one tree, with `splitter`.
+            fn growth_params(
+                &self,
+                splitter: $crate::tree::Splitter,
+            ) -> $crate::tree::params::GrowthParams<'_> {
+                $crate::tree::params::GrowthParams {
+                    max_depth: self.max_depth,
+                    min_samples_split: self.min_samples_split,
+                    min_samples_leaf: self.min_samples_leaf,
+                    min_weight_fraction_leaf: self.min_weight_fraction_leaf,
+                    max_features: self.max_features.as_ref(),
+                    max_leaf_nodes: self.max_leaf_nodes,
+                    min_impurity_decrease: self.min_impurity_decrease,
+                    splitter,
+                }
+            }
         }
     };
 }
 pub(crate) use growth_builders;
 
-growth_builders!([] DecisionTreeClassifier);
-growth_builders!([] DecisionTreeRegressor);
+growth_builders!([] DecisionTreeClassifier, ClassificationCriterion);
+growth_builders!([] DecisionTreeRegressor, RegressionCriterion);
 
 impl DecisionTreeClassifier {
-    /// Sets `criterion`.
-    pub fn criterion(mut self, v: ClassificationCriterion) -> Self {
-        self.criterion = v;
-        self
-    }
     /// Sets `splitter`.
     pub fn splitter(mut self, v: Splitter) -> Self {
         self.splitter = v;
@@ -278,44 +320,13 @@ impl DecisionTreeClassifier {
         self.class_weight = v;
         self
     }
-
-    fn growth(&self) -> GrowthParams<'_> {
-        GrowthParams {
-            max_depth: self.max_depth,
-            min_samples_split: self.min_samples_split,
-            min_samples_leaf: self.min_samples_leaf,
-            min_weight_fraction_leaf: self.min_weight_fraction_leaf,
-            max_features: self.max_features.as_ref(),
-            max_leaf_nodes: self.max_leaf_nodes,
-            min_impurity_decrease: self.min_impurity_decrease,
-            splitter: self.splitter,
-        }
-    }
 }
 
 impl DecisionTreeRegressor {
-    /// Sets `criterion`.
-    pub fn criterion(mut self, v: RegressionCriterion) -> Self {
-        self.criterion = v;
-        self
-    }
     /// Sets `splitter`.
     pub fn splitter(mut self, v: Splitter) -> Self {
         self.splitter = v;
         self
-    }
-
-    fn growth(&self) -> GrowthParams<'_> {
-        GrowthParams {
-            max_depth: self.max_depth,
-            min_samples_split: self.min_samples_split,
-            min_samples_leaf: self.min_samples_leaf,
-            min_weight_fraction_leaf: self.min_weight_fraction_leaf,
-            max_features: self.max_features.as_ref(),
-            max_leaf_nodes: self.max_leaf_nodes,
-            min_impurity_decrease: self.min_impurity_decrease,
-            splitter: self.splitter,
-        }
     }
 }
 
@@ -341,7 +352,9 @@ impl Trainer for DecisionTreeClassifier {
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         const CTX: &str = "decision_tree_classifier";
-        let cfg = self.growth().resolve(data.n_samples(), data.n_features())?;
+        let cfg = self
+            .growth_params(self.splitter)
+            .resolve(data.n_samples(), data.n_features())?;
         if matches!(
             self.class_weight,
             Some(ClassWeight::Mode(ClassWeightMode::BalancedSubsample))
@@ -382,7 +395,9 @@ impl Trainer for DecisionTreeRegressor {
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         const CTX: &str = "decision_tree_regressor";
-        let cfg = self.growth().resolve(data.n_samples(), data.n_features())?;
+        let cfg = self
+            .growth_params(self.splitter)
+            .resolve(data.n_samples(), data.n_features())?;
         let y = regression_targets(data, CTX)?;
         let x = Columns::from_dataset(data, CTX)?;
         let w = sample_weights(data, CTX)?;
@@ -526,22 +541,34 @@ impl DecisionTreeClassifierModel {
     /// Writes the class probabilities of one row into `out` (`n_classes` slots) without
     /// allocating.
     pub fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        if row.len() != self.n_features || out.len() != self.classes.len() {
-            return Err(Error::shape(
-                "decision_tree_classifier predict_proba_row",
-                format!(
-                    "a row of {} values and {} output slots",
-                    self.n_features,
-                    self.classes.len()
-                ),
-                format!("{} values and {} slots", row.len(), out.len()),
-            ));
-        }
+        check_proba_row(
+            "decision_tree_classifier predict_proba_row",
+            self.n_features,
+            self.classes.len(),
+            row,
+            out,
+        )?;
         let v = self
             .tree
             .predict_row(row)
             .ok_or_else(|| walk_error("decision_tree_classifier"))?;
         copy_values(out, v);
+        Ok(())
+    }
+
+    /// Writes the class probabilities of a block of contiguous rows into `chunk`.
+    fn proba_block(&self, rows: &[f64], chunk: &mut [f64]) -> Result<()> {
+        let k = self.classes.len();
+        for (row, o) in rows
+            .chunks_exact(self.n_features)
+            .zip(chunk.chunks_exact_mut(k))
+        {
+            let v = self
+                .tree
+                .predict_row(row)
+                .ok_or_else(|| walk_error("decision_tree_classifier"))?;
+            copy_values(o, v);
+        }
         Ok(())
     }
 }
@@ -563,40 +590,8 @@ impl DecisionTreeRegressorModel {
     }
 }
 
-impl ProbabilisticPredictor for DecisionTreeClassifierModel {
-    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        DecisionTreeClassifierModel::predict_proba_row_into(self, row, out)
-    }
-
-    fn n_classes(&self) -> usize {
-        self.classes.len()
-    }
-
-    fn classes(&self) -> &[String] {
-        &self.classes
-    }
-
-    fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        let k = self.classes.len();
-        check_predict_shapes(
-            "decision_tree_classifier predict_proba",
-            x,
-            self.n_features,
-            out.len(),
-            k,
-        )?;
-        par_row_blocks(x, out, k, ROW_BLOCK, |rows, chunk| {
-            for (row, o) in rows
-                .chunks_exact(self.n_features)
-                .zip(chunk.chunks_exact_mut(k))
-            {
-                let v = self
-                    .tree
-                    .predict_row(row)
-                    .ok_or_else(|| walk_error("decision_tree_classifier"))?;
-                copy_values(o, v);
-            }
-            Ok(())
-        })
-    }
-}
+probabilistic_classifier!(
+    DecisionTreeClassifierModel,
+    "decision_tree_classifier",
+    |_| ROW_BLOCK
+);

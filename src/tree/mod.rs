@@ -31,6 +31,7 @@
 //! ```
 
 pub(crate) mod builder;
+pub(crate) mod classify;
 pub(crate) mod criterion;
 pub(crate) mod data;
 pub mod decision_tree;

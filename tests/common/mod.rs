@@ -1,0 +1,20 @@
+//! Helpers shared by the integration tests (`mod common;` in each test file).
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+/// Parses the JSON fixture `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A JSON array of non-negative integers as indices.
+pub fn usizes(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
+}
