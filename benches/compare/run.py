@@ -13,8 +13,8 @@ What it does, in order:
 4. for each task (``tasks.py``), starts one process per library (amlis through the Rust
    runner, which calls the library itself; each Python library in its own ``worker.py``), all
    with the same thread limit, then alternates them A B C A B C ...: one warm-up round and
-   ``--runs`` timed rounds, and takes medians. Peak RSS is each process's ``ru_maxrss``
-   (``os.wait4``), measured the same way for every side;
+   ``--runs`` timed rounds, and takes medians. Peak RSS is each worker process's VmHWM
+   (read from /proc before it quits), measured the same way for every side;
 5. prints a markdown table and writes it to ``BENCHMARKS.md`` with the machine, its load,
    the versions and the command.
 
@@ -142,18 +142,30 @@ class Worker:
             pass
         return self.read()
 
+    def peak_rss_mb(self):
+        """VmHWM of the live worker: its peak resident set since exec. (`ru_maxrss` from
+        wait4 would also count the pages the child shared with this harness between fork and
+        exec, so every worker would report at least the harness's own size.)"""
+        try:
+            with open(f"/proc/{self.p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
     def finish(self):
         if self.p.poll() is None:
+            self.rss_mb = self.peak_rss_mb()
             self.ask("quit")
             try:
                 self.p.stdin.close()
             except OSError:
                 pass
-        # ru_maxrss of this child alone (KB on Linux), the same measure for every library.
         try:
-            _, status, usage = os.wait4(self.p.pid, 0)
+            _, status, _usage = os.wait4(self.p.pid, 0)
             self.p.returncode = os.waitstatus_to_exitcode(status)
-            self.rss_mb = usage.ru_maxrss / 1024
         except ChildProcessError:
             pass
         self.err.close()
@@ -342,7 +354,7 @@ amlis build; the other libraries are still measured.
   classifiers, R² for regressors, the standard deviation of the first scaled column for the
   scaler, the row count for CSV); amlis scores with `amlis::metrics`, Python with
   `sklearn.metrics`.
-- **peak RSS**: `ru_maxrss` of each library's own process (data loading included), the same
+- **peak RSS**: VmHWM (peak resident set since exec) of each library's own process (data loading included), the same
   measure for every side.
 - **data**: `make_classification` / `make_regression` (random_state 0), written once as raw
   little-endian f64 under `benches/compare/data/` and read by both sides; see
