@@ -72,27 +72,49 @@ fn nist_strd_certified_values() {
         let x = matrix_of(&prob["x"]);
         let y = Array1::from(vec_of(&prob["y"]));
         let cert = vec_of(&prob["certified"]);
+        let exact = vec_of(&prob["exact"]);
         let data_x = x.clone();
         let y_copy = y.clone();
         let data = DenseDataset::regression(x, y).unwrap();
         let m = LinearRegression::default().fit(&data).unwrap();
-        let mut digits = lre(m.intercept, cert[0]);
-        for (c, w) in m.coef.iter().zip(&cert[1..]) {
-            digits = digits.min(lre(*c, *w));
-        }
-        report.push(format!("{name}: {digits:.1} digits, rank {}", m.rank));
+        let digits_vs = |want: &[f64]| {
+            let mut d = lre(m.intercept, want[0]);
+            for (c, w) in m.coef.iter().zip(&want[1..]) {
+                d = d.min(lre(*c, *w));
+            }
+            d
+        };
+        let (certified, solver) = (digits_vs(&cert), digits_vs(&exact));
+        report.push(format!(
+            "{name}: {certified:.1} certified digits, {solver:.1} digits of the exact solution \
+             for the double data, rank {}",
+            m.rank
+        ));
+        // Every problem, Filip's degree-10 polynomial included (condition 1.4e15 centred), is
+        // solved to 10+ digits of the exact least-squares solution of its data as doubles.
+        assert!(
+            solver >= 10.0,
+            "{name}: only {solver:.2} digits of the exact solution"
+        );
+        assert_eq!(m.rank, cert.len() - 1, "{name}: rank");
         if name == "Filip" {
-            // Filip (degree-10 polynomial, condition ~1e15 after centring) is numerically rank
-            // deficient for a double-precision SVD with numpy's rcond = eps·max(n, p): like
-            // numpy's lstsq, we detect it and return the minimum-norm solution, which is not
-            // NIST's. The fit itself stays good (residuals near NIST's).
-            assert!(m.rank < 10, "Filip rank {}", m.rank);
+            // Rounding Filip's x^k and y to doubles moves the exact solution itself 7.6 digits
+            // away from NIST's (certified for the decimal data): that is the most any solver
+            // reading doubles can reach, and we reach it.
+            assert!(
+                certified >= 7.5,
+                "Filip: only {certified:.2} certified digits"
+            );
             let pred = m.predict(data_x.view()).unwrap();
             let rss: f64 = pred.iter().zip(&y_copy).map(|(p, y)| (p - y).powi(2)).sum();
-            // NIST residual sum of squares: 0.795851382172941E-03.
-            assert!(rss < 2.0 * 0.795851382172941e-3, "Filip rss {rss}");
+            // NIST certified residual sum of squares: 0.795851382172941E-03 (the residuals are
+            // summed here in doubles from predictions with terms near 1e5, hence 8 digits).
+            assert!(lre(rss, 0.795851382172941e-3) >= 8.0, "Filip rss {rss}");
         } else {
-            assert!(digits >= 10.0, "{name}: only {digits:.2} certified digits");
+            assert!(
+                certified >= 10.0,
+                "{name}: only {certified:.2} certified digits"
+            );
         }
     }
     eprintln!("{}", report.join("; "));

@@ -12,7 +12,15 @@
 //! residuals `y − r − Aβ` and `Aᵀr` accumulated in twice the working precision (error-free
 //! products and sums). A backward-stable solver alone loses about `cond(A)²·eps` when the
 //! residual is large; the refinement recovers the digits, so that the NIST StRD problems
-//! (Longley, Wampler 1–5) match their certified values to 10+ significant digits.
+//! (Longley, Wampler 1–5, Filip) match their certified values to 10+ significant digits.
+//!
+//! A design that is numerically rank deficient by that cutoff is decomposed a second time with
+//! its columns scaled to unit norm. If the equilibrated design has full rank, the least-squares
+//! solution is unique and is computed (and refined) in that basis, and `rank` reports full
+//! rank: this is how the degree-10 polynomial of NIST's Filip (condition 1.4e15 centred, 3.8e9
+//! equilibrated) reaches its certified digits, where numpy's `lstsq` and scikit-learn truncate
+//! a singular value and return a different, minimum-norm fit. A design that stays deficient
+//! after equilibration (duplicate or constant columns) gets numpy's minimum-norm solution.
 //!
 //! ```
 //! use amlis::data::DenseDataset;
@@ -129,23 +137,35 @@ fn lstsq_centered(
 ) -> Result<LinearRegressionModel> {
     let (n, p) = x.dim();
     let svd = linalg::thin_svd(c.x.view())?;
-    let smax = svd.s.first().copied().unwrap_or(0.0);
-    let cutoff = f64::EPSILON * n.max(p) as f64 * smax;
-    let rank = svd.s.iter().filter(|&&s| s > cutoff).count();
-    let coef = svd_solve(&svd, rank, c.y.view());
+    let singular_values = svd.s.clone();
+    let mut rank = numerical_rank(&svd.s, n, p);
+    let mut basis = Basis { svd, d: None };
+    if rank < p && n > p {
+        // Numerically rank deficient as given: look again with every column scaled to unit
+        // norm. When the equilibrated design has full rank, the solution is unique and the
+        // equilibrated basis finds it (Filip's centred design has condition 1.4e15, 3.8e9
+        // once equilibrated). Otherwise the minimum-norm solution of the design as given
+        // stands, as numpy's lstsq computes it.
+        if let Some(scaled) = Basis::equilibrated(c.x.view())? {
+            if numerical_rank(&scaled.svd.s, n, p) == p {
+                rank = p;
+                basis = scaled;
+            }
+        }
+    }
+    let mut coef = basis.solve(rank, c.y.view());
     let mut intercept = if fit_intercept {
         prep::intercept(&c.offsets, coef.view())
     } else {
         0.0
     };
-    let mut coef = coef;
     if rank == p && n > p && rank > 0 {
         let scale = c.row_scale.as_ref().map(|s| s.view());
         refine(
             x,
             y,
             scale,
-            &svd,
+            &basis,
             &c.offsets,
             fit_intercept,
             &mut coef,
@@ -156,8 +176,49 @@ fn lstsq_centered(
         coef,
         intercept,
         rank,
-        singular_values: svd.s,
+        singular_values,
     })
+}
+
+/// The number of singular values above numpy's `lstsq` cutoff `eps · max(n, p) · s_max`.
+fn numerical_rank(s: &Array1<f64>, n: usize, p: usize) -> usize {
+    let smax = s.first().copied().unwrap_or(0.0);
+    let cutoff = f64::EPSILON * n.max(p) as f64 * smax;
+    s.iter().filter(|&&v| v > cutoff).count()
+}
+
+/// A factorization of the centred design `A` used as its approximate inverse:
+/// `A·D = U·diag(s)·Vᵀ`, with `D = diag(d)` a column scaling (the identity when `d` is `None`).
+struct Basis {
+    svd: ThinSvd,
+    d: Option<Array1<f64>>,
+}
+
+impl Basis {
+    /// The SVD of `a` with its columns scaled to unit Euclidean norm, or `None` when a column
+    /// is zero (a constant feature after centring, which no scaling can make independent).
+    fn equilibrated(a: ArrayView2<'_, f64>) -> Result<Option<Self>> {
+        let norms: Array1<f64> = a.columns().into_iter().map(|c| c.dot(&c).sqrt()).collect();
+        if norms.iter().any(|&v| v == 0.0 || !v.is_finite()) {
+            return Ok(None);
+        }
+        let d = norms.mapv(|v| 1.0 / v);
+        let svd = linalg::thin_svd((&a * &d).view())?;
+        Ok(Some(Self { svd, d: Some(d) }))
+    }
+
+    /// `D·v`.
+    fn scale(&self, v: Array1<f64>) -> Array1<f64> {
+        match &self.d {
+            Some(d) => v * d,
+            None => v,
+        }
+    }
+
+    /// The minimum-norm solution of `A·β ≈ b` over the leading `rank` singular triplets.
+    fn solve(&self, rank: usize, b: ArrayView1<'_, f64>) -> Array1<f64> {
+        self.scale(svd_solve(&self.svd, rank, b))
+    }
 }
 
 /// `V[:, :rank]·diag(1/s)·U[:, :rank]ᵀ·b`.
@@ -204,21 +265,22 @@ impl Dd {
 }
 
 /// Iterative refinement of the augmented system, in the raw (uncentred) parametrization
-/// `A = diag(s)·[1 X]` (or `diag(s)·X` without intercept), using the centred SVD as the
-/// approximate solver: with `B = [s, A_c]`, `A = B·T`, `T = [[1, x̄ᵀ], [0, I]]`, and
+/// `A = diag(s)·[1 X]` (or `diag(s)·X` without intercept), using the centred (and possibly
+/// column-scaled, see [`Basis`]) SVD as the approximate solver: with `B = [s, A_c]`, `A = B·T`, `T = [[1, x̄ᵀ], [0, I]]`, and
 /// `B = U_b·diag(S_b)·V_bᵀ` where `U_b = [s/‖s‖, U]`, `S_b = [‖s‖, S]`.
 #[allow(clippy::too_many_arguments)]
 fn refine(
     x: ArrayView2<'_, f64>,
     y: ArrayView1<'_, f64>,
     s: Option<ArrayView1<'_, f64>>,
-    svd: &ThinSvd,
+    basis: &Basis,
     off: &Offsets,
     fit_intercept: bool,
     coef: &mut Array1<f64>,
     intercept: &mut f64,
 ) {
     let (n, p) = x.dim();
+    let svd = &basis.svd;
     let si = |i: usize| s.map_or(1.0, |s| s[i]);
     let s_norm = if fit_intercept {
         (0..n).map(|i| si(i) * si(i)).sum::<f64>().sqrt()
@@ -268,7 +330,7 @@ fn refine(
     let mut b0 = *intercept;
     let mut r = residual_f(coef, b0, None);
     let q = p + usize::from(fit_intercept);
-    for _ in 0..4 {
+    for _ in 0..8 {
         let f = residual_f(coef, b0, Some(&r));
         // g = −Aᵀ r in double-double, reduced over fixed row blocks in order.
         let parts = block_sum(n, 2 * q, |rows, acc| {
@@ -300,10 +362,10 @@ fn refine(
             0.0
         };
         // t = V_bᵀ gB / S_b.
-        let t: Array1<f64> = svd.v.t().dot(&gb) / &svd.s;
+        let t: Array1<f64> = svd.v.t().dot(&basis.scale(gb)) / &svd.s;
         let t0 = g0 / s_norm;
         // dz = V_b·((U_bᵀ f − t) / S_b).
-        let dz: Array1<f64> = svd.v.dot(&((&uf - &t) / &svd.s));
+        let dz: Array1<f64> = basis.scale(svd.v.dot(&((&uf - &t) / &svd.s)));
         let dz0 = (uf0 - t0) / s_norm;
         // dr = U_b t + f − U_b U_bᵀ f.
         let corr = &t - &uf;
@@ -347,5 +409,28 @@ mod tests {
         let m = lstsq(x.view(), y.view(), None, false).unwrap();
         assert_eq!(m.rank, 1);
         assert!((m.coef[0] - 1.0).abs() < 1e-12 && (m.coef[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn equilibration_recovers_badly_scaled_full_rank_design() {
+        // The second column is 1e-15 times the scale of the first: numpy's cutoff
+        // eps·max(n, p)·s_max drops its singular value, yet the solution is unique.
+        let n = 40;
+        let x = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| {
+            let t = i as f64;
+            if j == 0 {
+                (t * 0.7).sin()
+            } else {
+                1e-15 * (t * 1.3).cos()
+            }
+        });
+        let y = x.column(0).mapv(|v| 2.0 * v) + x.column(1).mapv(|v| 5e15 * v) + 1.5;
+        let m = lstsq(x.view(), y.view(), None, true).unwrap();
+        assert_eq!(m.rank, 2);
+        assert!((m.coef[0] - 2.0).abs() < 1e-12, "{}", m.coef[0]);
+        assert!((m.coef[1] / 5e15 - 1.0).abs() < 1e-12, "{}", m.coef[1]);
+        assert!((m.intercept - 1.5).abs() < 1e-12);
+        // The reported singular values stay those of the centred design itself.
+        assert!(m.singular_values[1] < 1e-13 * m.singular_values[0]);
     }
 }
