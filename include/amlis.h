@@ -233,12 +233,13 @@ AmlisStatus amlis_cross_validate(const AmlisDataset *d,
 // decides classification or regression; for classification, class labels are sorted as
 // scikit-learn sorts `classes_` (numeric targets from `amlis_dataset_from_dense` become the
 // classes of their distinct values). The dataset's feature columns (without target and
-// weights) are the model's raw input columns, in order.
+// weights) are the model's raw input columns, in order. A dataset read with a `weights`
+// column trains with those sample weights (as scikit-learn's `sample_weight`).
 //
 // Errors: a malformed configuration, an unknown key or type is `AMLIS_CONFIG_ERROR` naming
 // the key (`model.C`, `preprocess.1.strategy`); a dataset without target is
-// `AMLIS_INVALID_ARGUMENT` naming `train`; a dataset with a weights column is
-// `AMLIS_UNSUPPORTED`. On success `*out` receives a new handle to free with
+// `AMLIS_INVALID_ARGUMENT` naming `train`; a negative or non-finite sample weight is
+// `AMLIS_INVALID_ARGUMENT` naming its row. On success `*out` receives a new handle to free with
 // `amlis_model_free`; on failure it is not written.
 //
 // # Safety

@@ -291,6 +291,9 @@ def table(results):
                 st = res["status"].get(lib, "ok")
                 rss = res["rss"].get(lib)
                 rss_s = "—" if rss is None else f"{rss:,.0f}"
+                heap = median_of(runs, "fit_heap_mb")
+                if heap is not None:
+                    rss_s += f" (fit heap {heap:,.0f})" if heap >= 10 else f" (fit heap {heap:.2g})"
                 if not runs:
                     msg = (st if st != "ok" else "no result").replace("|", "\\|")
                     msg = " ".join(msg.split())[:300]
@@ -355,7 +358,9 @@ amlis build; the other libraries are still measured.
   scaler, the row count for CSV); amlis scores with `amlis::metrics`, Python with
   `sklearn.metrics`.
 - **peak RSS**: VmHWM (peak resident set since exec) of each library's own process (data loading included), the same
-  measure for every side.
+  measure for every side. For amlis models, "fit heap" is the fit's own working memory: the
+  peak of heap bytes allocated during `fit` above those live when it started (the training data
+  is already in memory), counted by a global-allocator wrapper in `benches/compare/runner.rs`.
 - **data**: `make_classification` / `make_regression` (random_state 0), written once as raw
   little-endian f64 under `benches/compare/data/` and read by both sides; see
   `benches/compare/data.py`.

@@ -26,9 +26,16 @@
 //!
 //! Times come from `std::time::Instant` around the library call only; data loading, metric
 //! computation and JSON output are outside the timed region.
+//!
+//! Model rows also carry `fit_heap_mb`: the peak of heap bytes allocated during `fit` above
+//! what was allocated when it started (the training data is already in memory), counted by a
+//! global allocator wrapper. That is the fit's own working memory: for gradient boosting, the
+//! binned copy of the data, gradients, histograms and the trees.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use amlis::config::TrainConfig;
@@ -40,6 +47,69 @@ use ndarray::{s, Array1, Array2, ArrayView2};
 use serde_json::{json, Map, Value};
 
 type Res<T> = Result<T, String>;
+
+/// The system allocator, counting live heap bytes and their peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract holds exactly as for `System`; the counters are plain atomics and
+// never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is; the caller upholds `alloc_zeroed`'s contract.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is; `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded as is; `ptr` was allocated by `System` with `layout`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f`, returning its result and the peak heap it allocated above the live bytes at its
+/// start, in MB.
+fn heap_peak<R>(f: impl FnOnce() -> R) -> (R, f64) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let r = f();
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    (r, peak as f64 / (1024.0 * 1024.0))
+}
 
 fn field<'a>(v: &'a Value, key: &str) -> Res<&'a Value> {
     v.get(key)
@@ -236,7 +306,7 @@ fn run_model(t: &ModelTask, threads: usize, seed: u64) -> Res<Value> {
     let ctx = FitContext::new()
         .random_state(t.config.random_state.unwrap_or(seed))
         .n_threads(t.config.n_threads.unwrap_or(threads));
-    let (fit_s, model) = time(|| t.config.model.fit(&t.train, &ctx));
+    let ((fit_s, model), fit_heap_mb) = heap_peak(|| time(|| t.config.model.fit(&t.train, &ctx)));
     let model = model.map_err(|e| e.to_string())?;
     let mut pred = vec![0.0; t.x_test.nrows()];
     let (predict_s, r) = time(|| model.predict_into(t.x_test.view(), &mut pred));
@@ -244,7 +314,12 @@ fn run_model(t: &ModelTask, threads: usize, seed: u64) -> Res<Value> {
     let mut rows = Map::new();
     rows.insert(
         "main".into(),
-        json!({"fit": fit_s, "predict": predict_s, "quality": quality(t, &model, &pred)?}),
+        json!({
+            "fit": fit_s,
+            "predict": predict_s,
+            "quality": quality(t, &model, &pred)?,
+            "fit_heap_mb": fit_heap_mb,
+        }),
     );
     if let Some(xb) = &t.x_batch {
         let mut out = vec![0.0; xb.nrows()];

@@ -132,7 +132,14 @@ pub unsafe extern "C" fn amlis_cross_validate(
                 OutBuffer::new(report_json, buf_len, "report_json", out_len, "out_len")?,
             )
         };
-        let (table, target) = training_table(d.contents())?;
+        let (table, target, weights) = training_table(d.contents())?;
+        if let Some(w) = weights {
+            return Err(Error::Unsupported(format!(
+                "amlis_cross_validate does not use sample weights yet; read the dataset without \
+                 `weights` (it names column `{w}`)"
+            ))
+            .into());
+        }
         let report =
             crate::selection::cross_validate_json(&table, &target, config, cv.unwrap_or("{}"))?;
         out.fill_str(&report)

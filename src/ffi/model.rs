@@ -42,15 +42,12 @@ impl AmlisModel {
     }
 }
 
-/// The table and target name a dataset handle trains on. A dataset made from dense arrays
-/// becomes a numeric table (its feature names, and the target as `y`).
-pub(crate) fn training_table(contents: &DatasetContents) -> Result<(Table, String)> {
-    if contents.weights_name().is_some() {
-        return Err(Error::Unsupported(
-            "amlis_train does not use sample weights yet; read the dataset without `weights`"
-                .into(),
-        ));
-    }
+/// The table, target name and sample-weight column (if the dataset was read with one) a
+/// dataset handle trains on. A dataset made from dense arrays becomes a numeric table (its
+/// feature names, and the target as `y`).
+pub(crate) fn training_table(
+    contents: &DatasetContents,
+) -> Result<(Table, String, Option<String>)> {
     let no_target = || {
         Error::InvalidArgument(
             "argument `train` has no target; give one (`target` in the options of \
@@ -59,7 +56,8 @@ pub(crate) fn training_table(contents: &DatasetContents) -> Result<(Table, Strin
         )
     };
     if let (Some(table), Some(target)) = (contents.table(), contents.target_name()) {
-        return Ok((table.clone(), target.to_string()));
+        let weights = contents.weights_name().map(str::to_string);
+        return Ok((table.clone(), target.to_string(), weights));
     }
     let dense = contents.dense();
     let y = dense.targets().ok_or_else(no_target)?;
@@ -75,14 +73,20 @@ pub(crate) fn training_table(contents: &DatasetContents) -> Result<(Table, Strin
         .map(|(n, c)| (n.clone(), Column::Numeric(c.to_vec())))
         .collect();
     columns.push((target.clone(), Column::Numeric(y.to_vec())));
-    Ok((Table::new(columns)?, target))
+    Ok((Table::new(columns)?, target, None))
 }
 
 /// Trains the model a JSON configuration describes on a dataset with a target.
 fn train(contents: &DatasetContents, config_json: &str) -> Result<Pipeline> {
     let config = TrainConfig::from_json(config_json)?;
-    let (table, target) = training_table(contents)?;
-    Pipeline::fit(&config, &table, &target, &FitContext::new())
+    let (table, target, weights) = training_table(contents)?;
+    Pipeline::fit_weighted(
+        &config,
+        &table,
+        &target,
+        weights.as_deref(),
+        &FitContext::new(),
+    )
 }
 
 /// The encoding a file is saved in: JSON when the path ends in `.json` (any case), binary
@@ -136,12 +140,13 @@ pub fn info_json(p: &Pipeline) -> Value {
 /// decides classification or regression; for classification, class labels are sorted as
 /// scikit-learn sorts `classes_` (numeric targets from `amlis_dataset_from_dense` become the
 /// classes of their distinct values). The dataset's feature columns (without target and
-/// weights) are the model's raw input columns, in order.
+/// weights) are the model's raw input columns, in order. A dataset read with a `weights`
+/// column trains with those sample weights (as scikit-learn's `sample_weight`).
 ///
 /// Errors: a malformed configuration, an unknown key or type is `AMLIS_CONFIG_ERROR` naming
 /// the key (`model.C`, `preprocess.1.strategy`); a dataset without target is
-/// `AMLIS_INVALID_ARGUMENT` naming `train`; a dataset with a weights column is
-/// `AMLIS_UNSUPPORTED`. On success `*out` receives a new handle to free with
+/// `AMLIS_INVALID_ARGUMENT` naming `train`; a negative or non-finite sample weight is
+/// `AMLIS_INVALID_ARGUMENT` naming its row. On success `*out` receives a new handle to free with
 /// `amlis_model_free`; on failure it is not written.
 ///
 /// # Safety

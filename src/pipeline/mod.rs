@@ -106,12 +106,53 @@ impl Pipeline {
         target: &str,
         ctx: &FitContext<'_>,
     ) -> Result<Self> {
+        Self::fit_weighted(config, table, target, None, ctx)
+    }
+
+    /// Like [`fit`](Self::fit), with per-row sample weights taken from the numeric column
+    /// `weights` of `table` (finite, non-negative). The weights column is neither an input of
+    /// the pipeline nor seen by its preprocessing steps; it reaches the model's `fit` as
+    /// scikit-learn's `sample_weight` does. The training metrics stay unweighted.
+    ///
+    /// ```
+    /// use amlis::config::TrainConfig;
+    /// use amlis::data::{Column, Table};
+    /// use amlis::pipeline::Pipeline;
+    /// use amlis::traits::FitContext;
+    ///
+    /// let table = Table::new(vec![
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 2.0, 3.0])),
+    ///     ("y".into(), Column::Numeric(vec![0.0, 1.0, 2.0, 30.0])),
+    ///     ("w".into(), Column::Numeric(vec![1.0, 1.0, 1.0, 0.0])),
+    /// ])?;
+    /// let config = TrainConfig::from_json(r#"{"model": {"type": "linear_regression"}}"#)?;
+    /// let p = Pipeline::fit_weighted(&config, &table, "y", Some("w"), &FitContext::new())?;
+    /// // The zero-weight outlier is ignored: y = x exactly.
+    /// let pred = p.predict_table(&table.drop(&["y", "w"])?)?;
+    /// assert!((pred[3] - 3.0).abs() < 1e-9);
+    /// assert_eq!(p.inputs().len(), 1);
+    /// # Ok::<(), amlis::Error>(())
+    /// ```
+    pub fn fit_weighted(
+        config: &TrainConfig,
+        table: &Table,
+        target: &str,
+        weights: Option<&str>,
+        ctx: &FitContext<'_>,
+    ) -> Result<Self> {
         let seed = config.random_state.unwrap_or(ctx.seed());
         let mut ctx = (*ctx).random_state(seed);
         if let Some(n) = config.n_threads {
             ctx = ctx.n_threads(n);
         }
-        let raw = table.drop(&[target])?;
+        if weights == Some(target) {
+            return Err(Error::InvalidArgument(format!(
+                "the sample-weight column `{target}` is also the target; give a different column"
+            )));
+        }
+        let mut not_inputs = vec![target];
+        not_inputs.extend(weights);
+        let raw = table.drop(&not_inputs)?;
         let inputs = row::describe(&raw);
         let mut current = raw;
         let mut steps = Vec::with_capacity(config.preprocess.len());
@@ -126,7 +167,10 @@ impl Pipeline {
         };
         let mut with_target = current;
         with_target.push_column(target, table.column(target)?.clone())?;
-        let data = DenseDataset::from_table(&with_target, target, task)?;
+        if let Some(w) = weights {
+            with_target.push_column(w, table.column(w)?.clone())?;
+        }
+        let data = DenseDataset::from_table_with_weights(&with_target, target, task, weights)?;
         let features = data
             .feature_names()
             .iter()

@@ -1,10 +1,12 @@
 /* Evaluation from C: amlis_evaluate on CSV and dense datasets, amlis_cross_validate with
- * two-call sizing, and every error path (NULLs, unknown metric, metric that does not fit,
- * bad cv options, short buffer).
+ * two-call sizing, training with a sample-weight column, and every error path (NULLs, unknown
+ * metric, metric that does not fit, bad cv options, short buffer).
  *
  *   evaluate <breast_cancer.csv>
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -116,6 +118,42 @@ static void evaluate_dense(void) {
     amlis_dataset_free(d);
 }
 
+/* Sample weights from a CSV column: a zero-weight outlier does not move the fit, and the weights
+ * column is not a model input. Cross-validation says plainly that it does not use weights. */
+static void train_weighted(void) {
+    char path[] = "/tmp/amlis_weights_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fprintf(f, "x,y,w\n");
+    for (int i = 0; i < 20; i++) fprintf(f, "%d,%d,%d\n", i, 3 * i + 2, 1 + i % 3);
+    fprintf(f, "5,1000,0\n");
+    fclose(f);
+
+    AmlisDataset *d = NULL;
+    AmlisModel *m = NULL;
+    CHECK_STATUS(amlis_dataset_from_csv(path, "{\"target\": \"y\", \"weights\": \"w\"}", &d),
+                 AMLIS_OK, "");
+    CHECK_STATUS(amlis_train(d, "{\"model\": {\"type\": \"linear_regression\"}}", &m),
+                 AMLIS_OK, "");
+    size_t n_features = 0;
+    CHECK_STATUS(amlis_model_n_features(m, &n_features), AMLIS_OK, "");
+    CHECK(n_features == 1);
+    double x = 10.0, out = 0.0;
+    CHECK_STATUS(amlis_predict(m, AMLIS_OUTPUT_VALUE, &x, 1, 1, &out, 1), AMLIS_OK, "");
+    CHECK(fabs(out - 32.0) < 1e-9);
+    size_t needed = 0;
+    CHECK_STATUS(amlis_cross_validate(d, "{\"model\": {\"type\": \"linear_regression\"}}", NULL,
+                                      NULL, 0, &needed),
+                 AMLIS_UNSUPPORTED, "sample weights");
+    amlis_model_free(m);
+    amlis_dataset_free(d);
+    remove(path);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: evaluate <breast_cancer.csv>\n");
@@ -123,5 +161,6 @@ int main(int argc, char **argv) {
     }
     evaluate_csv(argv[1]);
     evaluate_dense();
+    train_weighted();
     return check_report("evaluate");
 }
