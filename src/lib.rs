@@ -35,6 +35,7 @@ pub mod dummy;
 pub mod ensemble;
 pub mod error;
 pub mod ffi;
+mod json_float;
 pub mod linalg;
 pub mod linear;
 pub mod metrics;

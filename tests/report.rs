@@ -129,14 +129,14 @@ fn binary_report_equals_the_metric_functions() {
     assert_eq!(Some(d.curves[0].roc_auc), r.metric("roc_auc"));
     let text = r.to_string();
     assert!(text.contains("malignant") && text.contains("f1-score") && text.contains("roc_auc"));
-    // Serializable (the first ROC threshold, +inf, is written as null).
+    // Serializable, and read back equal: the first ROC threshold, +inf, is written as "inf".
     let json: serde_json::Value = serde_json::to_value(&r).unwrap();
     assert_eq!(json["metrics"][0][0], "accuracy");
     assert_eq!(json["details"]["task"], "classification");
-    assert_eq!(
-        json["details"]["curves"][0]["roc"]["thresholds"][0],
-        serde_json::Value::Null
-    );
+    assert_eq!(json["details"]["curves"][0]["roc"]["thresholds"][0], "inf");
+    let back: amlis::report::EvaluationReport =
+        serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
 
     let dir = svg_dir("report_binary");
     let files = r.write_svg(&dir).unwrap();

@@ -13,11 +13,14 @@ use crate::metrics::classification::Average;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RocCurve {
     /// False positive rate at each threshold (NaN everywhere if there is no negative sample).
+    #[serde(with = "crate::json_float::vec")]
     pub fpr: Vec<f64>,
     /// True positive rate at each threshold (NaN everywhere if there is no positive sample).
+    #[serde(with = "crate::json_float::vec")]
     pub tpr: Vec<f64>,
-    /// Decreasing thresholds; the first is `+inf` (no sample predicted positive), which
-    /// `serde_json` writes as `null`.
+    /// Decreasing thresholds; the first is `+inf` (no sample predicted positive), written to
+    /// JSON as the string `"inf"` (non-finite values are strings, see `json_float`).
+    #[serde(with = "crate::json_float::vec")]
     pub thresholds: Vec<f64>,
 }
 
@@ -25,10 +28,13 @@ pub struct RocCurve {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrCurve {
     /// Precision at each threshold, then 1.
+    #[serde(with = "crate::json_float::vec")]
     pub precision: Vec<f64>,
     /// Recall at each threshold, then 0.
+    #[serde(with = "crate::json_float::vec")]
     pub recall: Vec<f64>,
     /// Increasing thresholds (one fewer than the points).
+    #[serde(with = "crate::json_float::vec")]
     pub thresholds: Vec<f64>,
 }
 

@@ -16,10 +16,13 @@ pub struct ReportRow {
     /// The class name, or the average's heading (`"macro avg"`).
     pub name: String,
     /// Precision.
+    #[serde(with = "crate::json_float::one")]
     pub precision: f64,
     /// Recall.
+    #[serde(with = "crate::json_float::one")]
     pub recall: f64,
     /// F1 score.
+    #[serde(with = "crate::json_float::one")]
     pub f1: f64,
     /// The (weighted) number of true samples.
     pub support: f64,
@@ -42,6 +45,7 @@ pub struct ClassificationReport {
     /// One row per class (label order).
     pub classes: Vec<ReportRow>,
     /// Accuracy, when the report covers every label present (else `micro_avg` is given).
+    #[serde(with = "crate::json_float::option")]
     pub accuracy: Option<f64>,
     /// The micro average, when some present label is left out of the report.
     pub micro_avg: Option<ReportRow>,

@@ -188,38 +188,6 @@ pub(crate) fn infinite_error(step: &str, row: usize, column: &str) -> Error {
     }
 }
 
-/// Serde for `Vec<f64>` that may hold NaN: NaN is written as `null` (JSON has no NaN) and
-/// `null` reads back as NaN.
-pub(crate) mod nan_vec {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        let v: Vec<Option<f64>> = Vec::deserialize(d)?;
-        Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
-    }
-}
-
-/// Serde for one `f64` that may be NaN, written as `null`.
-pub(crate) mod nan_f64 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_nan() {
-            s.serialize_none()
-        } else {
-            s.serialize_some(v)
-        }
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-    }
-}
-
 /// Checks that a table to fit on has rows.
 pub(crate) fn require_rows(table: &Table, step: &str) -> Result<()> {
     if table.n_rows() == 0 {

@@ -85,10 +85,12 @@ pub struct ClassCurves {
     /// The ROC curve (`drop_intermediate = true`, as scikit-learn's default).
     pub roc: RocCurve,
     /// Area under the ROC curve.
+    #[serde(with = "crate::json_float::one")]
     pub roc_auc: f64,
     /// The precision-recall curve.
     pub pr: PrCurve,
     /// Average precision.
+    #[serde(with = "crate::json_float::one")]
     pub average_precision: f64,
 }
 
@@ -134,6 +136,7 @@ pub struct EvaluationReport {
     pub n_samples: usize,
     /// Scorer name → value, in a fixed order (errors as positive values: `log_loss`,
     /// `mean_squared_error`).
+    #[serde(with = "crate::json_float::pairs")]
     pub metrics: Vec<(String, f64)>,
     /// Metrics that fit the task but are undefined on this data, with the reason.
     pub skipped: Vec<(String, String)>,

@@ -239,12 +239,16 @@ pub struct MetricScores {
     /// The metric's scorer name.
     pub name: String,
     /// One test score per fold, in fold order.
+    #[serde(with = "crate::json_float::vec")]
     pub folds: Vec<f64>,
     /// The mean of the fold scores.
+    #[serde(with = "crate::json_float::one")]
     pub mean: f64,
     /// The population standard deviation of the fold scores (as `np.std`).
+    #[serde(with = "crate::json_float::one")]
     pub std: f64,
     /// One training score per fold, when asked for.
+    #[serde(with = "crate::json_float::option_vec")]
     pub train: Option<Vec<f64>>,
 }
 

@@ -13,10 +13,13 @@ use crate::selection::param_path::Params;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateScore {
     /// Test score per fold, in fold order.
+    #[serde(with = "crate::json_float::vec")]
     pub folds: Vec<f64>,
     /// Mean of the fold scores.
+    #[serde(with = "crate::json_float::one")]
     pub mean: f64,
     /// Population standard deviation of the fold scores.
+    #[serde(with = "crate::json_float::one")]
     pub std: f64,
     /// Rank among all candidates (1 = best; ties share the smallest rank, as
     /// `rankdata(-mean, method="min")`).
@@ -56,6 +59,7 @@ pub struct SearchResults {
     /// The best candidate's parameters.
     pub best_params: Params,
     /// The best candidate's mean score of the refit metric.
+    #[serde(with = "crate::json_float::one")]
     pub best_score: f64,
     /// The best config fitted on all data (when refit was asked).
     #[serde(skip)]
