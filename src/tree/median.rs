@@ -362,6 +362,31 @@ mod tests {
         assert_eq!(median_and_error(&[3.5], &[2.0]), (3.5, 0.0));
     }
 
+    proptest::proptest! {
+        /// Any targets (with ties) and weights: the sweep's median and error of every prefix
+        /// and suffix match the definition.
+        #[test]
+        fn sweep_matches_the_definition(
+            rows in proptest::collection::vec((0u8..12, 1u8..5), 1..40),
+        ) {
+            let y: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 2.0).collect();
+            let w: Vec<f64> = rows.iter().map(|r| f64::from(r.1) * 0.5).collect();
+            let rank = target_ranks(&y);
+            let mut sw = AbsErrorSweep::default();
+            let n = y.len();
+            sw.prepare(&y, &w, &rank, 0..n as u32);
+            for k in 1..n {
+                let (l, r) = sw.errors_at(k);
+                proptest::prop_assert!((l - naive(&y[..k], &w[..k]).1).abs() < 1e-9);
+                proptest::prop_assert!((r - naive(&y[k..], &w[k..]).1).abs() < 1e-9);
+            }
+            let (m, e) = sw.median_and_error(&y, &w, &rank, 0..n as u32);
+            let (nm, ne) = naive(&y, &w);
+            proptest::prop_assert_eq!(m, nm);
+            proptest::prop_assert!((e - ne).abs() < 1e-9);
+        }
+    }
+
     #[test]
     fn prefixes_and_suffixes_match_the_definition() {
         let y = [3.0, -1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0];
