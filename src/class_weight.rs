@@ -56,12 +56,8 @@ impl<'a> From<Option<&'a crate::linear::logistic::ClassWeight>> for ClassWeighti
 /// One weight per class of `classes`. `rows` gives each row's class index and the count it
 /// contributes to `"balanced"` (see the module docs); rows whose class index is out of range
 /// are ignored. Errors when a map names an unknown class or holds a weight that is not a
-/// finite number `>= 0`.
-///
-/// ```ignore
-/// // y = [1, 1, 1, 1, 0, 0]: compute_class_weight("balanced", ...) = [1.5, 0.75]
-/// let w = class_weights(ClassWeighting::Balanced, &classes, y.iter().map(|&c| (c, 1.0)))?;
-/// ```
+/// finite number `>= 0`. For example `y = [1, 1, 1, 1, 0, 0]`, each row counted once, gives
+/// `[1.5, 0.75]`, as `compute_class_weight("balanced", classes=[0, 1], y=y)`.
 pub(crate) fn class_weights(
     setting: ClassWeighting<'_>,
     classes: &[String],
