@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod class_weight;
 pub mod config;
 pub mod data;
 pub mod datasets;

@@ -471,9 +471,9 @@ impl<K: ForestKind> Trainer for ForestClassifier<K> {
         let (classes, y) = class_targets(data, name)?;
         let x = Columns::from_dataset(data, name)?;
         let mut w = sample_weights(data, name)?;
-        let balance_sub = is_balanced_subsample(self.class_weight.as_ref());
+        let balance_sub = is_balanced_subsample(self.class_weight.as_ref()) && s.bootstrap;
         if !balance_sub {
-            let cw = class_weight_factors(self.class_weight.as_ref(), &classes, &y, None)?;
+            let cw = class_weight_factors(self.class_weight.as_ref(), &classes, &y, Some(&w))?;
             for (wi, &c) in w.iter_mut().zip(&y) {
                 *wi *= cw.get(c as usize).copied().unwrap_or(1.0);
             }

@@ -35,7 +35,7 @@ struct Grower<'a, C: Criterion, R: Rng> {
     samples: Vec<u32>,
     features: Vec<usize>,
     rng: &'a mut R,
-    scratch: Scratch<C::Acc>,
+    scratch: Scratch<C>,
     w_total: f64,
     min_weight_leaf: f64,
     raw: Vec<RawNode>,
@@ -57,10 +57,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
     ) -> (usize, Evaluated) {
         let crit = self.crit;
         let node_samples = self.samples.get(start..end).unwrap_or(&[]);
-        let mut acc = crit.empty();
-        for &s in node_samples {
-            crit.add(&mut acc, s);
-        }
+        let acc = crit.node_acc(node_samples);
         let n = end - start;
         let w = C::weight(&acc);
         let impurity = crit.impurity(&acc);
@@ -100,12 +97,8 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                     }
                     order.split(start, end, &self.goes_left, &constant);
                 }
-                let mut left = crit.empty();
-                for &smp in slice.get(..n_left).unwrap_or(&[]) {
-                    crit.add(&mut left, smp);
-                }
-                let mut right = crit.empty();
-                C::subtract(&acc, &left, &mut right);
+                let (l_samples, r_samples) = slice.split_at(n_left.min(slice.len()));
+                let (left, right) = crit.children_acc(&acc, l_samples, r_samples);
                 let improvement = crit.improvement(&acc, &left, &right, self.w_total);
                 if improvement + EPSILON >= cfg.min_impurity_decrease && n_left > 0 && n_left < n {
                     split = Some((s, improvement, start + n_left));
@@ -279,7 +272,7 @@ pub(crate) fn grow<C: Criterion>(
         samples,
         features: (0..n_features).collect(),
         rng,
-        scratch: Scratch::new(crit.empty()),
+        scratch: Scratch::new(crit),
         w_total,
         min_weight_leaf: cfg.min_weight_fraction_leaf * w_total,
         raw: Vec::new(),

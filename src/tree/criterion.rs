@@ -1,15 +1,55 @@
 //! Split criteria: impurity of a node, the score a split is chosen by, and leaf values, with
 //! scikit-learn's formulas (entropy in bits).
 
-use super::params::{ClassificationCriterion, RegressionCriterion};
+use super::median::{target_ranks, AbsErrorSweep};
+use super::params::ClassificationCriterion;
 
 /// A split criterion over the samples of one tree (targets and per-sample weights).
 ///
 /// An accumulator (`Acc`) holds the sufficient statistics of a set of samples; the splitter
 /// adds samples to a left accumulator and gets the right one by subtraction.
+///
+/// A criterion whose impurity is not a function of additive statistics (`absolute_error`)
+/// keeps only weights and counts in the accumulators the splitter scans with, and scores the
+/// splits of a node from a *sweep*: before scanning, the splitter calls [`Criterion::prepare`]
+/// with the node's samples in the order they move to the left, and the criterion precomputes
+/// the impurity of every prefix and suffix of that order; [`Criterion::proxy`] then reads the
+/// sweep at the left accumulator's count. Node and child statistics come from
+/// [`Criterion::node_acc`] and [`Criterion::children_acc`], which see the samples themselves.
+/// Additive criteria use `()` as sweep and the default methods.
 pub(crate) trait Criterion: Sync {
     /// Sufficient statistics of a set of samples.
     type Acc: Clone + Send + Sync;
+
+    /// Working memory of a split scan (`()` for additive criteria).
+    type Sweep: Default + Send;
+
+    /// Prepares `sweep` for scoring the splits of a node whose samples move to the left in
+    /// the order `order` (every left set is a prefix of it). Additive criteria do nothing.
+    #[inline]
+    fn prepare(&self, _sweep: &mut Self::Sweep, _order: impl Iterator<Item = u32>) {}
+
+    /// The statistics of the samples `samples` (of a node).
+    fn node_acc(&self, samples: &[u32]) -> Self::Acc {
+        let mut acc = self.empty();
+        for &s in samples {
+            self.add(&mut acc, s);
+        }
+        acc
+    }
+
+    /// The statistics of the children of `node` holding the samples `left` and `right`.
+    fn children_acc(
+        &self,
+        node: &Self::Acc,
+        left: &[u32],
+        _right: &[u32],
+    ) -> (Self::Acc, Self::Acc) {
+        let l = self.node_acc(left);
+        let mut r = self.empty();
+        Self::subtract(node, &l, &mut r);
+        (l, r)
+    }
 
     /// The statistics of no sample.
     fn empty(&self) -> Self::Acc;
@@ -27,8 +67,9 @@ pub(crate) trait Criterion: Sync {
     fn impurity(&self, acc: &Self::Acc) -> f64;
 
     /// The score a split is chosen by (larger is better); differs from the impurity
-    /// improvement by terms constant within a node.
-    fn proxy(&self, left: &Self::Acc, right: &Self::Acc) -> f64 {
+    /// improvement by terms constant within a node. `sweep` is the one prepared for the scan
+    /// the accumulators come from.
+    fn proxy(&self, _sweep: &Self::Sweep, left: &Self::Acc, right: &Self::Acc) -> f64 {
         -Self::weight(right) * self.impurity(right) - Self::weight(left) * self.impurity(left)
     }
 
@@ -88,6 +129,7 @@ impl<'a> ClassCriterion<'a> {
 
 impl Criterion for ClassCriterion<'_> {
     type Acc = ClassAcc;
+    type Sweep = ();
 
     fn empty(&self) -> ClassAcc {
         ClassAcc {
@@ -166,15 +208,14 @@ pub(crate) struct RegCriterion<'a> {
 
 impl<'a> RegCriterion<'a> {
     /// The criterion for targets `y` and weights `w`.
-    pub fn new(kind: RegressionCriterion, y: &'a [f64], w: &'a [f64]) -> Self {
-        match kind {
-            RegressionCriterion::SquaredError | RegressionCriterion::FriedmanMse => Self { y, w },
-        }
+    pub fn new(y: &'a [f64], w: &'a [f64]) -> Self {
+        Self { y, w }
     }
 }
 
 impl Criterion for RegCriterion<'_> {
     type Acc = RegAcc;
+    type Sweep = ();
 
     fn empty(&self) -> RegAcc {
         RegAcc {
@@ -215,7 +256,7 @@ impl Criterion for RegCriterion<'_> {
     }
 
     #[inline]
-    fn proxy(&self, l: &RegAcc, r: &RegAcc) -> f64 {
+    fn proxy(&self, _: &(), l: &RegAcc, r: &RegAcc) -> f64 {
         l.sum * l.sum / l.w + r.sum * r.sum / r.w
     }
 
@@ -226,6 +267,129 @@ impl Criterion for RegCriterion<'_> {
     fn leaf_value(&self, acc: &RegAcc, out: &mut [f64]) {
         if let Some(o) = out.first_mut() {
             *o = if acc.w > 0.0 { acc.sum / acc.w } else { 0.0 };
+        }
+    }
+}
+
+/// Statistics of a set of samples under `absolute_error`: weight and count (all the split
+/// scan needs), and, when computed from the samples themselves ([`Criterion::node_acc`]),
+/// their weighted median and absolute error (`NaN` in scan accumulators).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct AbsErrorAcc {
+    w: f64,
+    n: usize,
+    median: f64,
+    error: f64,
+}
+
+/// Mean absolute error from the weighted median over a real target, as scikit-learn's `MAE`:
+/// impurity `Σ w_i |y_i - median| / Σ w_i`, leaves predict the weighted median, and splits are
+/// scored by `-(error_left + error_right)` from an [`AbsErrorSweep`] (`O(n log n)` per feature
+/// and node).
+pub(crate) struct AbsErrorCriterion<'a> {
+    y: &'a [f64],
+    w: &'a [f64],
+    rank: Vec<u32>,
+}
+
+impl<'a> AbsErrorCriterion<'a> {
+    /// The criterion for targets `y` and weights `w` (ranks the targets once).
+    pub fn new(y: &'a [f64], w: &'a [f64]) -> Self {
+        Self {
+            y,
+            w,
+            rank: target_ranks(y),
+        }
+    }
+}
+
+impl Criterion for AbsErrorCriterion<'_> {
+    type Acc = AbsErrorAcc;
+    type Sweep = AbsErrorSweep;
+
+    fn prepare(&self, sweep: &mut AbsErrorSweep, order: impl Iterator<Item = u32>) {
+        sweep.prepare(self.y, self.w, &self.rank, order);
+    }
+
+    fn node_acc(&self, samples: &[u32]) -> AbsErrorAcc {
+        let w: f64 = samples
+            .iter()
+            .map(|&s| self.w.get(s as usize).copied().unwrap_or(0.0))
+            .sum();
+        let (median, error) = AbsErrorSweep::default().median_and_error(
+            self.y,
+            self.w,
+            &self.rank,
+            samples.iter().copied(),
+        );
+        AbsErrorAcc {
+            w,
+            n: samples.len(),
+            median,
+            error,
+        }
+    }
+
+    fn children_acc(
+        &self,
+        _node: &AbsErrorAcc,
+        left: &[u32],
+        right: &[u32],
+    ) -> (AbsErrorAcc, AbsErrorAcc) {
+        (self.node_acc(left), self.node_acc(right))
+    }
+
+    fn empty(&self) -> AbsErrorAcc {
+        AbsErrorAcc {
+            w: 0.0,
+            n: 0,
+            median: 0.0,
+            error: 0.0,
+        }
+    }
+
+    #[inline]
+    fn add(&self, acc: &mut AbsErrorAcc, s: u32) {
+        if let Some(&w) = self.w.get(s as usize) {
+            acc.w += w;
+            acc.n += 1;
+            acc.median = f64::NAN;
+            acc.error = f64::NAN;
+        }
+    }
+
+    #[inline]
+    fn weight(acc: &AbsErrorAcc) -> f64 {
+        acc.w
+    }
+
+    #[inline]
+    fn subtract(total: &AbsErrorAcc, part: &AbsErrorAcc, out: &mut AbsErrorAcc) {
+        out.w = total.w - part.w;
+        out.n = total.n.saturating_sub(part.n);
+        out.median = f64::NAN;
+        out.error = f64::NAN;
+    }
+
+    #[inline]
+    fn impurity(&self, acc: &AbsErrorAcc) -> f64 {
+        acc.error / acc.w
+    }
+
+    /// `-(w_r · impurity_r) - (w_l · impurity_l)`, computed as scikit-learn does.
+    #[inline]
+    fn proxy(&self, sweep: &AbsErrorSweep, l: &AbsErrorAcc, r: &AbsErrorAcc) -> f64 {
+        let (el, er) = sweep.errors_at(l.n);
+        -r.w * (er / r.w) - l.w * (el / l.w)
+    }
+
+    fn n_outputs(&self) -> usize {
+        1
+    }
+
+    fn leaf_value(&self, acc: &AbsErrorAcc, out: &mut [f64]) {
+        if let Some(o) = out.first_mut() {
+            *o = acc.median;
         }
     }
 }
@@ -256,7 +420,7 @@ mod tests {
     fn squared_error_is_the_weighted_variance() {
         let y = [1.0, 2.0, 4.0];
         let w = [1.0, 2.0, 1.0];
-        let c = RegCriterion::new(RegressionCriterion::SquaredError, &y, &w);
+        let c = RegCriterion::new(&y, &w);
         let mut acc = c.empty();
         for s in 0..3 {
             c.add(&mut acc, s);
@@ -270,5 +434,32 @@ mod tests {
         let mut v = [0.0];
         c.leaf_value(&acc, &mut v);
         assert_eq!(v[0], mean);
+    }
+
+    #[test]
+    fn absolute_error_is_the_mean_deviation_from_the_weighted_median() {
+        let y = [1.0, 2.0, 4.0, 10.0];
+        let w = [1.0, 2.0, 1.0, 1.0];
+        let c = AbsErrorCriterion::new(&y, &w);
+        let acc = c.node_acc(&[3, 0, 2, 1]);
+        // cumulative weights 1, 3 pass half of 5 at y=2: median 2
+        let mut v = [0.0];
+        c.leaf_value(&acc, &mut v);
+        assert_eq!(v[0], 2.0);
+        // (1·1 + 0 + 1·2 + 1·8) / 5
+        assert!((c.impurity(&acc) - 11.0 / 5.0).abs() < 1e-15);
+        // splits of the order [0, 1, 2, 3] scored from the sweep
+        let mut sweep = AbsErrorSweep::default();
+        c.prepare(&mut sweep, 0..4u32);
+        let mut left = c.empty();
+        c.add(&mut left, 0);
+        c.add(&mut left, 1);
+        let mut right = c.empty();
+        AbsErrorCriterion::subtract(&acc, &left, &mut right);
+        // left {1 (w1), 2 (w2)}: median 2, error 1; right {4, 10}: median 7, error 6
+        assert!((c.proxy(&sweep, &left, &right) + 7.0).abs() < 1e-12);
+        let (l, r) = c.children_acc(&acc, &[0, 1], &[2, 3]);
+        assert_eq!((l.median, r.median), (2.0, 7.0));
+        assert!((c.improvement(&acc, &l, &r, 5.0) - (11.0 - 7.0) / 5.0).abs() < 1e-12);
     }
 }

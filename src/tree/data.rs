@@ -1,5 +1,6 @@
 //! Training data as trees read it: column-major features, checked targets and weights.
 
+use crate::class_weight::class_weights;
 use crate::data::Task;
 use crate::error::{Error, Result};
 use crate::traits::Dataset;
@@ -143,58 +144,22 @@ pub(crate) fn sample_weights(data: &dyn Dataset, context: &str) -> Result<Vec<f6
     }
 }
 
-/// One weight per class for `class_weight`, counting each sample `counts[i]` times (all ones
-/// for a plain fit; bootstrap counts for `balanced_subsample`). `None` gives all ones.
-/// Balanced weights are `n / (n_present_classes * count(class))` as scikit-learn computes
-/// them, from counts of samples (sample weights are not used).
+/// One weight per class for `class_weight` ([`crate::class_weight::class_weights`]): for
+/// `balanced`, sample `i` counts `counts[i]` (the sample weights for a forest's `balanced`,
+/// the bootstrap multiplicities for `balanced_subsample`) or once when `counts` is `None` (a
+/// single tree, as scikit-learn's `DecisionTreeClassifier`, which does not weigh the counts).
 pub(crate) fn class_weight_factors(
     class_weight: Option<&ClassWeight>,
     classes: &[String],
     y: &[u32],
     counts: Option<&[f64]>,
 ) -> Result<Vec<f64>> {
-    let k = classes.len();
-    match class_weight {
-        None => Ok(vec![1.0; k]),
-        Some(ClassWeight::Mode(_)) => {
-            let mut per_class = vec![0.0; k];
-            for (i, &c) in y.iter().enumerate() {
-                let n = counts.and_then(|cs| cs.get(i).copied()).unwrap_or(1.0);
-                if let Some(slot) = per_class.get_mut(c as usize) {
-                    *slot += n;
-                }
-            }
-            let total: f64 = per_class.iter().sum();
-            let present = per_class.iter().filter(|&&c| c > 0.0).count() as f64;
-            Ok(per_class
-                .iter()
-                .map(|&c| if c > 0.0 { total / (present * c) } else { 0.0 })
-                .collect())
-        }
-        Some(ClassWeight::Map(map)) => {
-            let mut out = vec![1.0; k];
-            for (label, &w) in map {
-                let pos = classes.iter().position(|c| c == label).ok_or_else(|| {
-                    Error::param(
-                        "class_weight",
-                        format!("a weight for class {label:?}"),
-                        &format!("weights for known classes only: {classes:?}"),
-                    )
-                })?;
-                if !(w.is_finite() && w >= 0.0) {
-                    return Err(Error::param(
-                        "class_weight",
-                        format!("{label:?}: {w}"),
-                        "finite weights >= 0",
-                    ));
-                }
-                if let Some(slot) = out.get_mut(pos) {
-                    *slot = w;
-                }
-            }
-            Ok(out)
-        }
-    }
+    let count = |i: usize| counts.and_then(|cs| cs.get(i).copied()).unwrap_or(1.0);
+    class_weights(
+        class_weight.into(),
+        classes,
+        y.iter().enumerate().map(|(i, &c)| (c as usize, count(i))),
+    )
 }
 
 /// Whether `class_weight` asks for per-bootstrap balancing.

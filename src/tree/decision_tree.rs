@@ -12,7 +12,7 @@ use crate::validate::check_predict_shapes;
 
 use super::builder::grow;
 use super::classify::{check_proba_row, probabilistic_classifier};
-use super::criterion::{ClassCriterion, RegCriterion};
+use super::criterion::{AbsErrorCriterion, ClassCriterion, RegCriterion};
 use super::data::{
     class_targets, class_weight_factors, regression_targets, sample_weights, Columns,
 };
@@ -63,9 +63,14 @@ pub(crate) fn fit_tree(
             samples,
             rng,
         ),
-        Target::Values { y, criterion } => {
-            grow(&RegCriterion::new(criterion, y, w), x, cfg, samples, rng)
-        }
+        Target::Values { y, criterion } => match criterion {
+            RegressionCriterion::AbsoluteError => {
+                grow(&AbsErrorCriterion::new(y, w), x, cfg, samples, rng)
+            }
+            RegressionCriterion::SquaredError | RegressionCriterion::FriedmanMse => {
+                grow(&RegCriterion::new(y, w), x, cfg, samples, rng)
+            }
+        },
     }
 }
 
@@ -213,7 +218,7 @@ with_growth_params! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecisionTreeRegressor {
-    /// The impurity to minimise: `squared_error` or `friedman_mse`.
+    /// The impurity to minimise: `squared_error`, `friedman_mse` or `absolute_error`.
     pub criterion: RegressionCriterion,
     /// `best` or `random` thresholds.
     pub splitter: Splitter,

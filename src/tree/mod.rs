@@ -2,7 +2,8 @@
 //! [`DecisionTreeRegressor`], the building blocks of the forests in
 //! [`crate::ensemble::forest`].
 //!
-//! - criteria `gini`, `entropy` / `log_loss` (bits), `squared_error`, `friedman_mse`;
+//! - criteria `gini`, `entropy` / `log_loss` (bits), `squared_error`, `friedman_mse`,
+//!   `absolute_error` (weighted median leaves, `O(n log n)` split search per feature);
 //! - `best` splitter (sorts each node's values per candidate feature; thresholds at midpoints
 //!   between consecutive distinct values) or `random` splitter (extremely randomized trees);
 //! - depth-first growth, or best-first growth to `max_leaf_nodes` leaves;
@@ -36,6 +37,7 @@ pub(crate) mod criterion;
 pub(crate) mod data;
 pub mod decision_tree;
 pub mod flat;
+pub(crate) mod median;
 pub mod params;
 pub(crate) mod splitter;
 

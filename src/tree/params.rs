@@ -30,6 +30,10 @@ pub enum RegressionCriterion {
     /// Accepted for compatibility; the same as `squared_error` (scikit-learn 1.9 deprecates it
     /// and maps it to `squared_error`, the two always choosing the same splits).
     FriedmanMse,
+    /// Weighted mean absolute deviation from the weighted median; leaves predict the weighted
+    /// median (the smallest target whose cumulative weight exceeds half the node's weight, or
+    /// the midpoint of two targets when a cumulative weight equals half exactly).
+    AbsoluteError,
 }
 
 /// How the threshold of each candidate feature is chosen.

@@ -55,18 +55,20 @@ enum Outcome {
 }
 
 /// Reusable buffers of one feature evaluation.
-pub(crate) struct Scratch<A> {
+pub(crate) struct Scratch<C: Criterion> {
     pairs: Vec<(f64, u32)>,
     missing: Vec<u32>,
-    zero: A,
-    left: A,
-    right: A,
-    miss: A,
+    zero: C::Acc,
+    left: C::Acc,
+    right: C::Acc,
+    miss: C::Acc,
+    sweep: C::Sweep,
 }
 
-impl<A: Clone> Scratch<A> {
-    /// Buffers for a criterion whose empty accumulator is `zero`.
-    pub fn new(zero: A) -> Self {
+impl<C: Criterion> Scratch<C> {
+    /// Buffers for criterion `crit`.
+    pub fn new(crit: &C) -> Self {
+        let zero = crit.empty();
         Self {
             pairs: Vec::new(),
             missing: Vec::new(),
@@ -74,6 +76,7 @@ impl<A: Clone> Scratch<A> {
             right: zero.clone(),
             miss: zero.clone(),
             zero,
+            sweep: C::Sweep::default(),
         }
     }
 }
@@ -204,6 +207,7 @@ impl<C: Criterion> NodeView<'_, C> {
     #[inline]
     fn consider(
         &self,
+        sweep: &C::Sweep,
         left: &C::Acc,
         right: &mut C::Acc,
         n_left: usize,
@@ -220,7 +224,7 @@ impl<C: Criterion> NodeView<'_, C> {
         if C::weight(left) < self.min_weight_leaf || C::weight(right) < self.min_weight_leaf {
             return;
         }
-        let proxy = self.crit.proxy(left, right);
+        let proxy = self.crit.proxy(sweep, left, right);
         if best.as_ref().is_none_or(|b| proxy > b.proxy) {
             *best = Some(Split {
                 feature,
@@ -234,7 +238,7 @@ impl<C: Criterion> NodeView<'_, C> {
     /// The best threshold of feature `f`: sorts the node's values and scans every boundary
     /// between distinct values, once with missing values on the right and once on the left,
     /// then the split "every value left, missing right".
-    fn best_for_feature(&self, f: usize, sc: &mut Scratch<C::Acc>) -> Outcome {
+    fn best_for_feature(&self, f: usize, sc: &mut Scratch<C>) -> Outcome {
         let col = self.x.col(f);
         sc.pairs.clear();
         sc.missing.clear();
@@ -271,6 +275,13 @@ impl<C: Criterion> NodeView<'_, C> {
         let passes = if nm > 0 { 2 } else { 1 };
         for pass in 0..passes {
             let mgl = pass == 1;
+            let present = sc.pairs.iter().map(|p| p.1);
+            let missing = sc.missing.iter().copied();
+            if mgl {
+                self.crit.prepare(&mut sc.sweep, missing.chain(present));
+            } else {
+                self.crit.prepare(&mut sc.sweep, present.chain(missing));
+            }
             sc.left.clone_from(if mgl { &sc.miss } else { &sc.zero });
             let mut next = 0;
             for p in 1..n_non {
@@ -292,6 +303,7 @@ impl<C: Criterion> NodeView<'_, C> {
                 let n_right = self.samples.len() - n_left;
                 let dir = if nm == 0 { n_left > n_right } else { mgl };
                 self.consider(
+                    &sc.sweep,
                     &sc.left,
                     &mut sc.right,
                     n_left,
@@ -301,32 +313,29 @@ impl<C: Criterion> NodeView<'_, C> {
                     &mut best,
                 );
             }
-        }
-        if nm > 0 {
-            // Every present value left, every missing value right.
-            let mut left = sc.zero.clone();
-            C::subtract(self.total, &sc.miss, &mut left);
-            self.consider(
-                &left,
-                &mut sc.right,
-                n_non,
-                f,
-                || f64::INFINITY,
-                false,
-                &mut best,
-            );
+            if nm > 0 && !mgl {
+                // Every present value left, every missing value right (the last split of the
+                // first pass, as scikit-learn).
+                let mut left = sc.zero.clone();
+                C::subtract(self.total, &sc.miss, &mut left);
+                self.consider(
+                    &sc.sweep,
+                    &left,
+                    &mut sc.right,
+                    n_non,
+                    f,
+                    || f64::INFINITY,
+                    false,
+                    &mut best,
+                );
+            }
         }
         Outcome::Varies(best)
     }
 
     /// One random threshold of feature `f`, drawn uniformly in `[min, max)` of the node's
     /// values; missing values go to a random side.
-    fn random_for_feature(
-        &self,
-        f: usize,
-        sc: &mut Scratch<C::Acc>,
-        rng: &mut impl Rng,
-    ) -> Outcome {
+    fn random_for_feature(&self, f: usize, sc: &mut Scratch<C>, rng: &mut impl Rng) -> Outcome {
         let col = self.x.col(f);
         let (mut lo, mut hi, mut nm) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
         for &s in self.samples {
@@ -367,8 +376,16 @@ impl<C: Criterion> NodeView<'_, C> {
         }
         let n_right = self.samples.len() - n_left;
         let dir = if nm == 0 { n_left > n_right } else { drawn_mgl };
+        let side = |s: &u32, left: bool| {
+            probe.goes_left(col.get(*s as usize).copied().unwrap_or(f64::NAN)) == left
+        };
+        let lefts = self.samples.iter().filter(|s| side(s, true));
+        let rights = self.samples.iter().filter(|s| side(s, false));
+        self.crit
+            .prepare(&mut sc.sweep, lefts.chain(rights).copied());
         let mut best = None;
         self.consider(
+            &sc.sweep,
             &sc.left,
             &mut sc.right,
             n_left,
@@ -397,7 +414,7 @@ pub(crate) fn find_split<C: Criterion>(
     features: &mut [usize],
     constant: &mut [bool],
     rng: &mut impl Rng,
-    sc: &mut Scratch<C::Acc>,
+    sc: &mut Scratch<C>,
 ) -> Option<Split> {
     let n = features.len();
     let shuffle = cfg.max_features < n;
@@ -424,7 +441,7 @@ pub(crate) fn find_split<C: Criterion>(
                 batch
                     .par_iter()
                     .map_init(
-                        || Scratch::new(node.crit.empty()),
+                        || Scratch::new(node.crit),
                         |sc, &f| {
                             let o = if known(f) {
                                 Outcome::Constant

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use serde::{Deserialize, Serialize};
 
+use crate::class_weight;
 use crate::error::{Error, Result};
 use crate::traits::Dataset;
 use crate::validate;
@@ -17,8 +18,9 @@ use crate::validate;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ClassWeight {
-    /// `n_samples / (n_classes · weighted count of the class)`, counts weighted by the
-    /// sample weights.
+    /// `total / (n_classes · count of the class)` over the classes present; logistic
+    /// regression counts rows by their sample weights, SGD counts each row once (as
+    /// scikit-learn; see [`crate::class_weight`]).
     Balanced(BalancedTag),
     /// An explicit weight per class label; classes not named keep weight 1.
     Map(BTreeMap<String, f64>),
@@ -88,8 +90,9 @@ pub(crate) fn class_targets(
 }
 
 /// Per-sample weights: the dataset's sample weights (or 1) times the class weight of each
-/// row's class. Errors when a map names an unknown class or a weight is not finite and
-/// non-negative.
+/// row's class, `balanced` counting each row with its sample weight (scikit-learn's
+/// `LogisticRegression`). Errors when a map names an unknown class or a weight is not finite
+/// and non-negative.
 pub(crate) fn sample_weights(
     data: &dyn Dataset,
     y: &[usize],
@@ -97,59 +100,23 @@ pub(crate) fn sample_weights(
     class_weight: Option<&ClassWeight>,
 ) -> Result<Vec<f64>> {
     let mut w = crate::linear::prep::weights_or_ones(data, y.len())?;
-    let per_class = class_weights(&w, y, classes, class_weight)?;
-    for (wi, &c) in w.iter_mut().zip(y) {
-        *wi *= per_class.get(c).copied().unwrap_or(1.0);
-    }
+    let per_class = class_weight::class_weights(
+        class_weight.into(),
+        classes,
+        y.iter().copied().zip(w.iter().copied()),
+    )?;
+    class_weight::apply(&mut w, y.iter().copied(), &per_class);
     Ok(w)
 }
 
-/// One weight per class from a `class_weight` setting.
+/// One weight per class for the SGD classifier: `balanced` counts each row once, without its
+/// sample weight (as scikit-learn's `SGDClassifier`).
 pub(crate) fn class_weights(
-    sample_weight: &[f64],
     y: &[usize],
     classes: &[String],
     class_weight: Option<&ClassWeight>,
 ) -> Result<Vec<f64>> {
-    let k = classes.len();
-    match class_weight {
-        None => Ok(vec![1.0; k]),
-        Some(ClassWeight::Balanced(_)) => {
-            let mut counts = vec![0.0; k];
-            for (&c, &s) in y.iter().zip(sample_weight) {
-                if let Some(v) = counts.get_mut(c) {
-                    *v += s;
-                }
-            }
-            let total: f64 = counts.iter().sum();
-            let present = k as f64;
-            Ok(counts
-                .iter()
-                .map(|&c| if c > 0.0 { total / (present * c) } else { 1.0 })
-                .collect())
-        }
-        Some(ClassWeight::Map(map)) => {
-            let mut out = vec![1.0; k];
-            for (label, &v) in map {
-                let Some(i) = classes.iter().position(|c| c == label) else {
-                    return Err(Error::param(
-                        "class_weight",
-                        label,
-                        &format!("a class label, one of {classes:?}"),
-                    ));
-                };
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(Error::param(
-                        "class_weight",
-                        format!("{label}: {v}"),
-                        "finite non-negative weights",
-                    ));
-                }
-                out[i] = v;
-            }
-            Ok(out)
-        }
-    }
+    class_weight::class_weights(class_weight.into(), classes, y.iter().map(|&c| (c, 1.0)))
 }
 
 /// Checks that at least two classes carry positive weight.

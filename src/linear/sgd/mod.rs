@@ -488,7 +488,7 @@ impl SgdClassifierState {
         let x = checked_features(data, CTX)?;
         validate::check_n_features(CTX, x.view(), self.n_features)?;
         let sw = prep::weights_or_ones(data, y.len())?;
-        let cw = class_weights(&sw, &y, &classes, self.params.class_weight.as_ref())?;
+        let cw = class_weights(&y, &classes, self.params.class_weight.as_ref())?;
         let (train, val) = match split_seed {
             Some(seed) if self.params.early_stopping => {
                 split(y.len(), self.params.validation_fraction, Some(&y), seed)?
