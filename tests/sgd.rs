@@ -4,7 +4,7 @@
 //! determinism and degenerate input.
 
 use amlis::data::{DenseDataset, Task};
-use amlis::linear::logistic::LogisticRegression;
+use amlis::linear::logistic::{ClassWeight, LogisticRegression};
 use amlis::linear::sgd::{
     Average, LearningRate, SgdClassifier, SgdClassifierState, SgdLoss, SgdPenalty, SgdRegressor,
     SgdRegressorState,
@@ -162,6 +162,23 @@ fn partial_fit_epochs_equal_fit_without_shuffle() {
             assert_eq!(fitted.n_iter, 4);
         }
     }
+    // Balanced class weights need the whole data's class frequencies: an error, as in
+    // scikit-learn; the same weights given as a map stream fine.
+    let balanced = SgdClassifier::default().class_weight(ClassWeight::balanced());
+    let mut state =
+        SgdClassifierState::new(balanced, data.task().classes().to_vec(), 13, 0).unwrap();
+    let e = state.partial_fit(&data).unwrap_err();
+    assert!(e.to_string().contains("class_weight"), "{e}");
+    let map = ClassWeight::Map([("class_1".to_string(), 2.0)].into_iter().collect());
+    let mut state = SgdClassifierState::new(
+        SgdClassifier::default().class_weight(map),
+        data.task().classes().to_vec(),
+        13,
+        0,
+    )
+    .unwrap();
+    state.partial_fit(&data).unwrap();
+
     let (reg, _) = regression_problem(300, 4);
     let params = SgdRegressor::default().shuffle(false).tol(None).max_iter(6);
     let fitted = params.fit(&reg).unwrap();

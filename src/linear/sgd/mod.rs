@@ -462,7 +462,18 @@ impl SgdClassifierState {
 
     /// One epoch over `chunk` (shuffled when `shuffle`), continuing the learning-rate
     /// schedule. The chunk's class labels must be the ones given to [`new`](Self::new).
+    ///
+    /// `class_weight: "balanced"` is an error here, as in scikit-learn: class frequencies of
+    /// one chunk are not those of the stream; give the weights as a map instead.
     pub fn partial_fit(&mut self, chunk: &dyn Dataset) -> Result<()> {
+        if matches!(self.params.class_weight, Some(ClassWeight::Balanced(_))) {
+            return Err(Error::param(
+                "class_weight",
+                "\"balanced\"",
+                "null or a map of class weights for partial_fit (balanced weights need the \
+                 class frequencies of the whole data; compute them and pass them as a map)",
+            ));
+        }
         self.epochs(chunk, 1, false, None).map(|_| ())
     }
 
