@@ -459,6 +459,21 @@ fn single_row_path_matches_batch() {
         m.predict_proba_row_into(&row, &mut pr).unwrap();
         assert_eq!(pr[1].to_bits(), proba[[i, 1]].to_bits(), "row {i}");
     }
+    // Batches of a few rows (the single-row walk inside the batch API), with contiguous
+    // rows or (column-major copy) strided ones.
+    let mut col_major = Array2::<f64>::zeros(ndarray::ShapeBuilder::f(x.raw_dim()));
+    col_major.assign(&x);
+    assert!(col_major.row(0).as_slice().is_none());
+    for i in (0..x.nrows() - 5).step_by(97) {
+        let few = m.predict_proba(x.slice(ndarray::s![i..i + 5, ..])).unwrap();
+        let strided = m
+            .predict_proba(col_major.slice(ndarray::s![i..i + 5, ..]))
+            .unwrap();
+        for j in 0..5 {
+            assert_eq!(few[[j, 1]].to_bits(), proba[[i + j, 1]].to_bits());
+            assert_eq!(strided[[j, 1]].to_bits(), proba[[i + j, 1]].to_bits());
+        }
+    }
 }
 
 #[test]

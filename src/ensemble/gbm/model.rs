@@ -38,6 +38,10 @@ pub struct GradientBoostingModel {
     pub(crate) fast: FastCache,
 }
 
+/// Batches of fewer rows than this take the single-row walk (the batch walk interleaves this
+/// many rows per tree).
+const FEW_ROWS: usize = 8;
+
 /// Per tree: its compact layout, or its depth for the general (categorical) walk.
 type Plan = std::result::Result<FastTree, usize>;
 
@@ -250,6 +254,18 @@ impl GradientBoostingModel {
     pub fn decision_function_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.n_outputs();
         self.check_input(&x, out.len(), k)?;
+        // A few rows (fewer than the batch walk's lanes): the single-row walk, trees side by
+        // side. It sums in the same tree order as the batch walk, so the results are the same.
+        if x.nrows() < FEW_ROWS && self.layouts().forest.is_some() {
+            for (i, o) in out.chunks_exact_mut(k).enumerate() {
+                let row = x.row(i);
+                match row.as_slice() {
+                    Some(r) => self.raw_row(r, o),
+                    None => self.raw_row(&row.to_vec(), o),
+                }
+            }
+            return Ok(());
+        }
         let p = self.n_features;
         let contiguous = x.as_slice();
         let plans = self.plans();
