@@ -439,6 +439,41 @@ fn single_row_path_matches_batch() {
     }
     assert!(m.predict_row_into(&[1.0], &mut one).is_err());
     assert!(m.predict(x.slice(ndarray::s![.., ..3])).is_err());
+
+    // Binary, 100 trees walked side by side on one row: the same sums, bit for bit, in the
+    // same tree order as the batch path (which walks rows side by side per tree).
+    let data = synthetic(3000, 10, 4, true);
+    let m = GradientBoostingClassifier::default()
+        .max_iter(100)
+        .early_stopping(no_es())
+        .fit(&data)
+        .unwrap();
+    let x = data.features();
+    let pred = m.predict(x.view()).unwrap();
+    let proba = m.predict_proba(x.view()).unwrap();
+    let mut pr = [0.0; 2];
+    for i in 0..x.nrows() {
+        let row = x.row(i).to_vec();
+        m.predict_row_into(&row, &mut one).unwrap();
+        assert_eq!(one[0], pred[i]);
+        m.predict_proba_row_into(&row, &mut pr).unwrap();
+        assert_eq!(pr[1].to_bits(), proba[[i, 1]].to_bits(), "row {i}");
+    }
+    // Batches of a few rows (the single-row walk inside the batch API), with contiguous
+    // rows or (column-major copy) strided ones.
+    let mut col_major = Array2::<f64>::zeros(ndarray::ShapeBuilder::f(x.raw_dim()));
+    col_major.assign(&x);
+    assert!(col_major.row(0).as_slice().is_none());
+    for i in (0..x.nrows() - 5).step_by(97) {
+        let few = m.predict_proba(x.slice(ndarray::s![i..i + 5, ..])).unwrap();
+        let strided = m
+            .predict_proba(col_major.slice(ndarray::s![i..i + 5, ..]))
+            .unwrap();
+        for j in 0..5 {
+            assert_eq!(few[[j, 1]].to_bits(), proba[[i + j, 1]].to_bits());
+            assert_eq!(strided[[j, 1]].to_bits(), proba[[i + j, 1]].to_bits());
+        }
+    }
 }
 
 #[test]

@@ -6,7 +6,10 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use super::binning::{fit_bin, BINNING_SUBSAMPLE};
-use super::early_stopping::{should_stop, validation_split};
+use super::early_stopping::{
+    metric_score, should_stop, stratified_sample, validation_split, RawOutputs, Scoring,
+    SMALL_TRAINSET,
+};
 use super::grower::{Grower, GrowerConfig, Importance};
 use super::histogram::GradView;
 use super::loss::{LossKind, Targets};
@@ -21,6 +24,7 @@ use crate::traits::{Control, Dataset, FitContext, FitEvent};
 /// RNG task ids (see [`crate::rng::for_task`]).
 const TASK_VALIDATION: u64 = 0;
 const TASK_BINNING: u64 = 1;
+const TASK_SMALL_TRAINSET: u64 = 2;
 fn task_features(tree: usize) -> u64 {
     10 + 3 * tree as u64
 }
@@ -112,6 +116,16 @@ fn targets_of(data: &dyn Dataset, classes: usize, what: &str) -> Result<Vec<f64>
     Ok(y)
 }
 
+/// Early-stopping scores of one iteration.
+struct Scores {
+    /// The training score (negated loss, or the metric on the training subsample).
+    train: f64,
+    /// The validation loss, when there is a validation set.
+    val_loss: Option<f64>,
+    /// The validation score, when there is a validation set.
+    val: Option<f64>,
+}
+
 /// Fits a gradient-boosting model. `classes` is non-empty for classification.
 pub(crate) fn fit<L>(
     params: &HistGradientBoosting<L>,
@@ -125,7 +139,8 @@ where
     L: Sync,
 {
     params.validate()?;
-    ctx.install(|| fit_inner(params, loss, classes, data, validation, ctx))?
+    let scoring = Scoring::resolve(&params.scoring, data.task())?;
+    ctx.install(|| fit_inner(params, loss, classes, data, validation, &scoring, ctx))?
 }
 
 fn fit_inner<L>(
@@ -134,6 +149,7 @@ fn fit_inner<L>(
     classes: Vec<String>,
     data: &dyn Dataset,
     validation: Option<&dyn Dataset>,
+    scoring: &Scoring,
     ctx: &FitContext<'_>,
 ) -> Result<GradientBoostingModel> {
     let n = data.n_samples();
@@ -221,6 +237,13 @@ fn fit_inner<L>(
     };
     loss.check_targets(&targets)?;
     loss.check_targets(&val_targets)?;
+    // A metric scores at most SMALL_TRAINSET training rows (stratified for classifiers).
+    let small_train: Option<Vec<usize>> = (scoring.metric().is_some() && n_train > SMALL_TRAINSET)
+        .then(|| {
+            let mut rng = crate::rng::for_task(ctx.seed(), TASK_SMALL_TRAINSET);
+            let strat = (n_classes > 0).then_some((y.as_slice(), n_classes));
+            stratified_sample(n_train, strat, SMALL_TRAINSET, &mut rng)
+        });
 
     // Binning.
     let sample: Vec<usize> = if n_train > BINNING_SUBSAMPLE {
@@ -274,12 +297,49 @@ fn fit_inner<L>(
         .collect();
     let mut g = vec![0.0f32; n_train * k];
     let mut h = vec![if const_hess.is_some() { 1.0f32 } else { 0.0 }; n_train * k];
+    let n_val_x = val_x.as_ref().map(|_| n_val);
+    // (train score, validation loss, validation score) of the current raw predictions.
+    let evaluate = |raw: &[f64], raw_val: &[f64], train_loss: f64| -> Result<Scores> {
+        let val_loss = n_val_x.map(|_| loss.loss(&val_targets, raw_val));
+        Ok(match scoring.metric() {
+            None => Scores {
+                train: -train_loss,
+                val_loss,
+                val: val_loss.map(|l| -l),
+            },
+            Some(m) => Scores {
+                train: metric_score(
+                    m,
+                    loss,
+                    n_classes,
+                    RawOutputs { raw, n: n_train },
+                    small_train.as_deref(),
+                    &y,
+                    w.as_deref(),
+                )?,
+                val_loss,
+                val: match n_val_x {
+                    Some(nv) => Some(metric_score(
+                        m,
+                        loss,
+                        n_classes,
+                        RawOutputs {
+                            raw: raw_val,
+                            n: nv,
+                        },
+                        None,
+                        &val_y,
+                        val_w.as_deref(),
+                    )?),
+                    None => None,
+                },
+            },
+        })
+    };
     let mut train_loss = loss.gradients(&targets, &raw, &mut g, &mut h, const_hess.is_some());
-    let mut train_score = vec![-train_loss];
-    let mut validation_score = Vec::new();
-    if val_x.is_some() {
-        validation_score.push(-loss.loss(&val_targets, &raw_val));
-    }
+    let first = evaluate(&raw, &raw_val, train_loss)?;
+    let mut train_score = vec![first.train];
+    let mut validation_score: Vec<f64> = first.val.into_iter().collect();
 
     let mut importance = Importance {
         gain: vec![0.0; p],
@@ -367,12 +427,20 @@ fn fit_inner<L>(
         }
         n_iter = it + 1;
         train_loss = loss.gradients(&targets, &raw, &mut g, &mut h, const_hess.is_some());
-        train_score.push(-train_loss);
+        let now = evaluate(&raw, &raw_val, train_loss)?;
+        train_score.push(now.train);
         let mut values = vec![("train_loss", train_loss)];
-        if val_x.is_some() {
-            let vl = loss.loss(&val_targets, &raw_val);
-            validation_score.push(-vl);
+        if let Some(vl) = now.val_loss {
             values.push(("validation_loss", vl));
+        }
+        if scoring.metric().is_some() {
+            values.push(("train_score", now.train));
+        }
+        if let Some(vs) = now.val {
+            validation_score.push(vs);
+            if scoring.metric().is_some() {
+                values.push(("validation_score", vs));
+            }
         }
         let event = FitEvent {
             stage: "gradient_boosting",

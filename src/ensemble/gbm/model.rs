@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::loss::LossKind;
-use super::tree::{FastTree, Tree};
+use super::tree::{FastForest, FastTree, Tree};
 use crate::error::{Error, Result};
 use crate::traits::{Model, Predictor, ProbabilisticPredictor};
 
@@ -38,13 +38,27 @@ pub struct GradientBoostingModel {
     pub(crate) fast: FastCache,
 }
 
+/// Batches of fewer rows than this take the single-row walk (the batch walk interleaves this
+/// many rows per tree).
+const FEW_ROWS: usize = 8;
+
 /// Per tree: its compact layout, or its depth for the general (categorical) walk.
 type Plan = std::result::Result<FastTree, usize>;
+
+/// The derived prediction layouts: per tree for batches, and all trees in one array for
+/// single rows (when every tree has the compact layout).
+struct Layouts {
+    plans: Vec<Plan>,
+    forest: Option<FastForest>,
+}
+
+/// Most outputs the single-row path sums on the stack (more fall back to a per-class walk).
+const STACK_OUTPUTS: usize = 32;
 
 /// A lazily built, never serialized cache of the trees' compact layouts. It is derived from
 /// the trees alone, so two models compare equal whatever their caches hold.
 #[derive(Default)]
-pub(crate) struct FastCache(std::sync::OnceLock<Vec<Plan>>);
+pub(crate) struct FastCache(std::sync::OnceLock<Layouts>);
 
 impl Clone for FastCache {
     fn clone(&self) -> Self {
@@ -90,13 +104,16 @@ impl GradientBoostingModel {
         &self.feature_names
     }
 
-    /// Scores on the training rows: the baseline first, then one per iteration. The score is
-    /// the negated loss (greater is better), as scikit-learn's `train_score_`.
+    /// Scores on the training rows: the baseline first, then one per iteration, as
+    /// scikit-learn's `train_score_`. With `scoring = "loss"` the score is the negated loss
+    /// over all training rows; with a metric name it is that metric (greater is better) on a
+    /// stratified subsample of at most 10,000 training rows.
     pub fn train_score(&self) -> &[f64] {
         &self.train_score
     }
 
-    /// Scores on the validation rows (empty without early stopping or a validation set).
+    /// Scores on the validation rows, baseline first (negated loss or the `scoring` metric;
+    /// empty without early stopping or a validation set).
     pub fn validation_score(&self) -> &[f64] {
         &self.validation_score
     }
@@ -183,8 +200,25 @@ impl GradientBoostingModel {
     #[inline]
     fn raw_row(&self, row: &[f64], out: &mut [f64]) {
         let k = self.n_outputs();
-        out[..k].copy_from_slice(&self.baseline);
-        for (t, (tree, plan)) in self.trees.iter().zip(self.plans()).enumerate() {
+        let out = &mut out[..k];
+        out.copy_from_slice(&self.baseline);
+        let layouts = self.layouts();
+        if let Some(forest) = &layouts.forest {
+            if k == 1 {
+                let mut sum = out[0];
+                if forest.for_each_value(row, |_, v| sum += v) {
+                    out[0] = sum;
+                    return;
+                }
+            } else if forest.for_each_value(row, |t, v| {
+                if let Some(o) = out.get_mut(t % k) {
+                    *o += v;
+                }
+            }) {
+                return;
+            }
+        }
+        for (t, (tree, plan)) in self.trees.iter().zip(&layouts.plans).enumerate() {
             out[t % k] += match plan {
                 Ok(fast) => fast.predict_one(row),
                 Err(_) => tree.predict_row(row),
@@ -192,16 +226,27 @@ impl GradientBoostingModel {
         }
     }
 
-    /// Per tree: the compact layout, or the depth for the general (categorical) walk; built
-    /// once per model and reused by every later call.
-    fn plans(&self) -> &[Plan] {
+    /// The derived layouts, built once per model and reused by every later call.
+    fn layouts(&self) -> &Layouts {
         let p = self.n_features;
         self.fast.0.get_or_init(|| {
-            self.trees
+            let plans: Vec<Plan> = self
+                .trees
                 .iter()
                 .map(|t| t.fast(p).ok_or_else(|| t.depth()))
-                .collect()
+                .collect();
+            let all_fast: Option<Vec<&FastTree>> =
+                plans.iter().map(|pl| pl.as_ref().ok()).collect();
+            let forest = all_fast
+                .and_then(FastForest::new)
+                .filter(|f| f.n_features() == p);
+            Layouts { plans, forest }
         })
+    }
+
+    /// Per tree: the compact layout, or the depth for the general (categorical) walk.
+    fn plans(&self) -> &[Plan] {
+        &self.layouts().plans
     }
 
     /// Raw outputs (before the inverse link) of every row of `x`, `n_outputs` per row,
@@ -209,6 +254,18 @@ impl GradientBoostingModel {
     pub fn decision_function_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.n_outputs();
         self.check_input(&x, out.len(), k)?;
+        // A few rows (fewer than the batch walk's lanes): the single-row walk, trees side by
+        // side. It sums in the same tree order as the batch walk, so the results are the same.
+        if x.nrows() < FEW_ROWS && self.layouts().forest.is_some() {
+            for (i, o) in out.chunks_exact_mut(k).enumerate() {
+                let row = x.row(i);
+                match row.as_slice() {
+                    Some(r) => self.raw_row(r, o),
+                    None => self.raw_row(&row.to_vec(), o),
+                }
+            }
+            return Ok(());
+        }
         let p = self.n_features;
         let contiguous = x.as_slice();
         let plans = self.plans();
@@ -277,6 +334,17 @@ impl GradientBoostingModel {
             } else {
                 0.0
             }
+        } else if k <= STACK_OUTPUTS {
+            let mut v = [0.0; STACK_OUTPUTS];
+            self.raw_row(row, &mut v[..k]);
+            // First maximum, as the batch path.
+            let mut best = 0;
+            for c in 1..k {
+                if v[c] > v[best] {
+                    best = c;
+                }
+            }
+            best as f64
         } else {
             // Argmax over classes, one class at a time: no buffer needed.
             let mut best = (f64::NEG_INFINITY, 0usize);

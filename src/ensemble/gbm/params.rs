@@ -158,7 +158,13 @@ pub struct HistGradientBoosting<L> {
     pub n_iter_no_change: usize,
     /// Minimum improvement for early stopping (`>= 0`).
     pub tol: f64,
-    /// Early-stopping score: `"loss"` (the only one for now).
+    /// Early-stopping score: `"loss"` (the negated loss), or a scikit-learn scorer name that
+    /// fits the task and whose greater value is better, computed with [`crate::metrics`]:
+    /// `"accuracy"`, `"balanced_accuracy"`, `"roc_auc"`, `"roc_auc_ovr"`, `"neg_log_loss"`,
+    /// `"f1"`, ... for a classifier; `"r2"`, `"neg_mean_squared_error"`,
+    /// `"neg_root_mean_squared_error"`, `"neg_mean_absolute_error"`, ... for a regressor.
+    /// Without a validation set, a metric scores a stratified subsample of at most 10,000
+    /// training rows, as scikit-learn does.
     pub scoring: String,
 }
 
@@ -258,6 +264,21 @@ impl<L> HistGradientBoosting<L> {
         self.quantile = v;
         self
     }
+    /// Sets `scoring` (`"loss"` or a scorer name, see the field).
+    pub fn scoring(mut self, v: &str) -> Self {
+        self.scoring = v.to_string();
+        self
+    }
+    /// Sets `tol`.
+    pub fn tol(mut self, v: f64) -> Self {
+        self.tol = v;
+        self
+    }
+    /// Sets `validation_fraction`.
+    pub fn validation_fraction(mut self, v: f64) -> Self {
+        self.validation_fraction = v;
+        self
+    }
 
     /// Checks every hyperparameter; the error names the first bad one and its range.
     pub(crate) fn validate(&self) -> Result<()> {
@@ -340,13 +361,7 @@ impl<L> HistGradientBoosting<L> {
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
             return Err(Error::param("tol", self.tol, "a finite number >= 0"));
         }
-        if self.scoring != "loss" {
-            return Err(Error::param(
-                "scoring",
-                &self.scoring,
-                "\"loss\" (metric names arrive with the metrics module)",
-            ));
-        }
+        // `scoring` depends on the task: checked at fit start (`Scoring::resolve`).
         Ok(())
     }
 }

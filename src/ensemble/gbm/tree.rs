@@ -405,6 +405,137 @@ impl FastTree {
     }
 }
 
+/// Trees walked side by side on one row by [`FastForest::for_each_value`]: independent
+/// walks let the dependent node loads of different trees overlap.
+const FOREST_LANES: usize = 8;
+
+/// Every tree of a model in one compact node array, for the single-row path: the nodes of
+/// tree `t` follow those of tree `t - 1`, child links are absolute indices into `nodes`.
+/// Built by [`FastForest::new`] from [`FastTree`]s, which guarantees that every child index is
+/// inside `nodes`, every root is inside `nodes` and every feature index is below `p`; the
+/// fields are private so nothing else can break that.
+#[derive(Debug, Clone)]
+pub(crate) struct FastForest {
+    nodes: Vec<FastNode>,
+    /// Leaf value per node (0 for internal nodes).
+    values: Vec<f64>,
+    /// Root index of each tree, in tree order.
+    roots: Vec<u32>,
+    /// Row length the trees were built for; at least 1.
+    p: usize,
+}
+
+impl FastForest {
+    /// Concatenates the trees (in order), or `None` when there is none, they were built for
+    /// different row lengths, or the nodes do not fit `u32` indices.
+    pub(crate) fn new<'a>(trees: impl IntoIterator<Item = &'a FastTree>) -> Option<Self> {
+        let mut forest = FastForest {
+            nodes: Vec::new(),
+            values: Vec::new(),
+            roots: Vec::new(),
+            p: 0,
+        };
+        for t in trees {
+            if forest.roots.is_empty() {
+                forest.p = t.p;
+            }
+            if t.p != forest.p || t.nodes.is_empty() || t.values.len() != t.nodes.len() {
+                return None;
+            }
+            let offset = u32::try_from(forest.nodes.len()).ok()?;
+            let end = u32::try_from(forest.nodes.len() + t.nodes.len()).ok()?;
+            forest.roots.push(offset);
+            for nd in &t.nodes {
+                let left = nd.left.checked_add(offset)?;
+                forest.nodes.push(FastNode { left, ..*nd });
+            }
+            if forest.nodes.len() != end as usize {
+                return None;
+            }
+            forest.values.extend_from_slice(&t.values);
+        }
+        // The bounds the walk relies on: every feature below `p`; an internal node's children
+        // `left` and `left + 1` inside `nodes`; a leaf links to itself and every value goes
+        // "left" there (threshold `+inf`, NaN goes left), so its walk never leaves it.
+        let len = forest.nodes.len();
+        let ok = forest.p >= 1
+            && forest.values.len() == len
+            && forest.nodes.iter().enumerate().all(|(i, nd)| {
+                let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
+                let left = nd.left as usize;
+                let leaf = left == i
+                    && nd.threshold == f64::INFINITY
+                    && nd.feature & MISSING_LEFT_BIT != 0;
+                f < forest.p && (leaf || left + 1 < len)
+            });
+        ok.then_some(forest)
+    }
+
+    /// Row length the forest reads.
+    pub(crate) fn n_features(&self) -> usize {
+        self.p
+    }
+
+    /// Calls `add(t, value)` with the leaf value of every tree `t` for `row`, in tree order
+    /// (exactly what [`Tree::predict_row`] returns per tree). Returns `false`, calling
+    /// nothing, when `row` is shorter than [`FastForest::n_features`]. Allocation-free;
+    /// `FOREST_LANES` trees are walked side by side.
+    #[inline]
+    pub(crate) fn for_each_value(&self, row: &[f64], mut add: impl FnMut(usize, f64)) -> bool {
+        if row.len() < self.p {
+            return false;
+        }
+        let nodes = self.nodes.as_slice();
+        let values = self.values.as_slice();
+        let step = |id: u32| -> u32 {
+            // SAFETY: `id` is a root or a node's `left` / `left + 1`, all checked to lie
+            // inside `nodes` by `FastForest::new` (a leaf's `left` is itself).
+            let nd = unsafe { *nodes.get_unchecked(id as usize) };
+            let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
+            // SAFETY: `f < self.p` (checked by `FastForest::new`) and `row.len() >= self.p`
+            // (checked above).
+            let x = unsafe { *row.get_unchecked(f) };
+            let go_left = (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+            nd.left + u32::from(!go_left)
+        };
+        let value = |id: u32| values.get(id as usize).copied().unwrap_or(0.0);
+        let mut groups = self.roots.chunks_exact(FOREST_LANES);
+        let mut t = 0;
+        for group in groups.by_ref() {
+            let mut idx = [0u32; FOREST_LANES];
+            idx.copy_from_slice(group);
+            loop {
+                let mut moved = false;
+                for id in idx.iter_mut() {
+                    let next = step(*id);
+                    moved |= next != *id;
+                    *id = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for id in idx {
+                add(t, value(id));
+                t += 1;
+            }
+        }
+        for &root in groups.remainder() {
+            let mut id = root;
+            loop {
+                let next = step(id);
+                if next == id {
+                    break;
+                }
+                id = next;
+            }
+            add(t, value(id));
+            t += 1;
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,5 +654,46 @@ mod tests {
         shared.nodes[3].right = 2;
         assert!(shared.fast(3).is_none());
         assert!(Tree::default().fast(3).is_none());
+    }
+
+    #[test]
+    fn forest_walk_gives_every_tree_value_in_order() {
+        // 11 trees: one group of 8 walked side by side, then a tail of 3.
+        let mut trees = Vec::new();
+        for i in 0..11 {
+            let mut t = if i % 2 == 0 { lopsided() } else { stump() };
+            for n in &mut t.nodes {
+                n.value += i as f64;
+                if i % 3 == 0 {
+                    n.missing_left = !n.missing_left;
+                }
+            }
+            trees.push(t);
+        }
+        let fast: Vec<FastTree> = trees.iter().map(|t| t.fast(3).unwrap()).collect();
+        let forest = FastForest::new(&fast).unwrap();
+        assert_eq!(forest.n_features(), 3);
+        let vals = [-2.0, -1.0, 0.0, 0.5, 1.5, 2.0, 3.0, f64::NAN];
+        for a in vals {
+            for b in vals {
+                for c in vals {
+                    let row = [a, b, c];
+                    let mut got = Vec::new();
+                    assert!(forest.for_each_value(&row, |t, v| got.push((t, v))));
+                    let want: Vec<(usize, f64)> = trees
+                        .iter()
+                        .enumerate()
+                        .map(|(t, tr)| (t, tr.predict_row(&row)))
+                        .collect();
+                    assert_eq!(got, want, "{row:?}");
+                }
+            }
+        }
+        // A short row is refused, not read past its end.
+        assert!(!forest.for_each_value(&[0.0, 1.0], |_, _| panic!("called")));
+        // Trees built for different row lengths do not mix.
+        let other = stump().fast(1).unwrap();
+        assert!(FastForest::new([&fast[0], &other]).is_none());
+        assert!(FastForest::new(std::iter::empty::<&FastTree>()).is_none());
     }
 }
