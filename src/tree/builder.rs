@@ -253,6 +253,13 @@ impl Ord for Frontier {
     }
 }
 
+/// Whether keeping every feature's presorted order pays: it costs a stable partition of all
+/// `n_features` orders at every split, against sorting only the `max_features` candidates of
+/// each node (scikit-learn's way), so it pays when most features are candidates.
+fn presort_pays(max_features: usize, n_features: usize) -> bool {
+    2 * max_features >= n_features
+}
+
 /// Grows one tree with criterion `crit` on the rows `samples` of `x` (rows of zero weight
 /// must be left out by the caller).
 pub(crate) fn grow<C: Criterion>(
@@ -269,8 +276,10 @@ pub(crate) fn grow<C: Criterion>(
     let w_total = C::weight(&root);
     let n_features = x.n_features();
     let (order, goes_left) = match cfg.splitter {
-        Splitter::Best => (Some(Presorted::new(x, &samples)), vec![false; x.n_rows()]),
-        Splitter::Random => (None, Vec::new()),
+        Splitter::Best if presort_pays(cfg.max_features, n_features) => {
+            (Some(Presorted::new(x, &samples)), vec![false; x.n_rows()])
+        }
+        Splitter::Best | Splitter::Random => (None, Vec::new()),
     };
     let mut g = Grower {
         crit,

@@ -383,7 +383,7 @@ impl<C: Criterion> NodeView<'_, C> {
 
 /// Sorts `(value, sample)` pairs by value (no NaN among them).
 fn sort_pairs(pairs: &mut [(f64, u32)]) {
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
 }
 
 /// Finds the split of a node: draws candidate features (all of them in index order when
