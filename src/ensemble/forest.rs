@@ -47,6 +47,8 @@ use crate::tree::data::{
 use crate::tree::decision_tree::{
     argmax, check_weight_sum, fit_tree, growth_builders, with_growth_params, Target,
 };
+use crate::tree::builder::needs_ranks;
+use crate::tree::splitter::Ranks;
 use crate::tree::flat::{
     ensemble_block_rows, par_row_blocks, walk_error, FastTree, FlatTree, LazyCache, ROW_BLOCK,
 };
@@ -323,6 +325,7 @@ fn grow_forest(
     let stopped = AtomicBool::new(false);
     let seed = ctx.seed();
     let trees: Vec<Option<Grown>> = ctx.install(|| {
+        let ranks = needs_ranks(&s.tree, x.n_features()).then(|| Ranks::new(x));
         (0..s.n_estimators)
             .into_par_iter()
             .map(|t| {
@@ -351,7 +354,7 @@ fn grow_forest(
                         *wi *= f.get(c as usize).copied().unwrap_or(1.0);
                     }
                 }
-                let tree = fit_tree(target, x, &tw, &s.tree, &mut r);
+                let tree = fit_tree(target, x, ranks.as_ref(), &tw, &s.tree, &mut r);
                 let in_bag = if s.oob {
                     counts.map(|c| c.iter().map(|&v| v > 0.0).collect())
                 } else {

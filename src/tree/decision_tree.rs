@@ -11,6 +11,7 @@ use crate::traits::{Dataset, FitContext, Model, Predictor, Trainer};
 use crate::validate::check_predict_shapes;
 
 use super::builder::grow;
+use super::splitter::Ranks;
 use super::classify::{check_proba_row, probabilistic_classifier};
 use super::criterion::{ClassCriterion, RegCriterion};
 use super::data::{
@@ -41,6 +42,7 @@ pub(crate) enum Target<'a> {
 pub(crate) fn fit_tree(
     target: &Target<'_>,
     x: &Columns,
+    ranks: Option<&Ranks>,
     w: &[f64],
     cfg: &TreeConfig,
     rng: &mut impl Rng,
@@ -59,12 +61,20 @@ pub(crate) fn fit_tree(
         } => grow(
             &ClassCriterion::new(criterion, y, w, n_classes),
             x,
+            ranks,
             cfg,
             samples,
             rng,
         ),
         Target::Values { y, criterion } => {
-            grow(&RegCriterion::new(criterion, y, w), x, cfg, samples, rng)
+            grow(
+            &RegCriterion::new(criterion, y, w),
+            x,
+            ranks,
+            cfg,
+            samples,
+            rng,
+        )
         }
     }
 }
@@ -379,7 +389,7 @@ impl Trainer for DecisionTreeClassifier {
             criterion: self.criterion,
         };
         let tree =
-            ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
+            ctx.install(|| fit_tree(&target, &x, None, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
         let feature_importances = tree.feature_importances(x.n_features());
         Ok(DecisionTreeClassifierModel {
             tree,
@@ -407,7 +417,7 @@ impl Trainer for DecisionTreeRegressor {
             criterion: self.criterion,
         };
         let tree =
-            ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
+            ctx.install(|| fit_tree(&target, &x, None, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
         let feature_importances = tree.feature_importances(x.n_features());
         Ok(DecisionTreeRegressorModel {
             tree,

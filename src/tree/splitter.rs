@@ -6,6 +6,8 @@
 //! index, so the result does not depend on the order features are evaluated in, nor on the
 //! number of threads evaluating them.
 
+use std::cmp::Ordering;
+
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -57,7 +59,13 @@ enum Outcome {
 /// Reusable buffers of one feature evaluation.
 pub(crate) struct Scratch<A> {
     pairs: Vec<(f64, u32)>,
+    keys: Vec<u64>,
     missing: Vec<u32>,
+    acc: Accs<A>,
+}
+
+/// The accumulators of one feature scan.
+struct Accs<A> {
     zero: A,
     left: A,
     right: A,
@@ -69,11 +77,14 @@ impl<A: Clone> Scratch<A> {
     pub fn new(zero: A) -> Self {
         Self {
             pairs: Vec::new(),
+            keys: Vec::new(),
             missing: Vec::new(),
-            left: zero.clone(),
-            right: zero.clone(),
-            miss: zero.clone(),
-            zero,
+            acc: Accs {
+                left: zero.clone(),
+                right: zero.clone(),
+                miss: zero.clone(),
+                zero,
+            },
         }
     }
 }
@@ -89,6 +100,83 @@ pub(crate) struct NodeView<'a, C: Criterion> {
     /// The tree's presorted feature orders and the node's first position in them, when the
     /// best splitter grows the tree (the node's values are then read in order, not sorted).
     pub order: Option<(&'a Presorted, usize)>,
+    /// The features' value ranks, when the best splitter sorts each node's values.
+    pub ranks: Option<&'a Ranks>,
+}
+
+/// Rank of a missing value in [`Ranks`].
+const MISSING_RANK: u32 = u32::MAX;
+
+/// Every feature's values replaced by their rank among the feature's distinct values
+/// (missing values get [`MISSING_RANK`]), computed once per training set and shared by all
+/// trees of a forest. A node sorts `(rank, sample)` pairs packed in one `u64` (half the bytes
+/// of `(value, sample)` pairs, integer comparisons), which orders the samples exactly as their
+/// values do; the value of a rank is looked up for thresholds.
+pub(crate) struct Ranks {
+    n_rows: usize,
+    rank: Vec<u32>,
+    values: Vec<Vec<f64>>,
+    /// Per feature: whether every distinct value is more than [`FEATURE_THRESHOLD`] above
+    /// the one before it, so that two values are "the same" for the splitter exactly when
+    /// their ranks are equal.
+    separated: Vec<bool>,
+}
+
+impl Ranks {
+    /// Ranks the values of every feature of `x` (in parallel over features).
+    pub fn new(x: &Columns) -> Self {
+        let n_rows = x.n_rows();
+        let per: Vec<(Vec<u32>, Vec<f64>)> = (0..x.n_features())
+            .into_par_iter()
+            .map(|f| {
+                let col = x.col(f);
+                let mut values: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+                values.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+                values.dedup();
+                let rank = col
+                    .iter()
+                    .map(|v| {
+                        if v.is_nan() {
+                            MISSING_RANK
+                        } else {
+                            values.partition_point(|u| u < v) as u32
+                        }
+                    })
+                    .collect();
+                (rank, values)
+            })
+            .collect();
+        let mut rank = Vec::with_capacity(n_rows * per.len());
+        let mut values = Vec::with_capacity(per.len());
+        let mut separated = Vec::with_capacity(per.len());
+        for (r, v) in per {
+            rank.extend_from_slice(&r);
+            // b > a + T for consecutive values implies it for any two ranks apart, with the
+            // same rounding as the scan's test.
+            separated.push(v.windows(2).all(|ab| ab[1] > ab[0] + FEATURE_THRESHOLD));
+            values.push(v);
+        }
+        Self {
+            n_rows,
+            rank,
+            values,
+            separated,
+        }
+    }
+
+    /// The ranks of feature `f`, one per row.
+    #[inline]
+    fn col(&self, f: usize) -> &[u32] {
+        self.rank
+            .get(f * self.n_rows..(f + 1) * self.n_rows)
+            .unwrap_or(&[])
+    }
+
+    /// The distinct values of feature `f`, by rank.
+    #[inline]
+    fn values(&self, f: usize) -> &[f64] {
+        self.values.get(f).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Every feature's sample order by value, computed once at the root and stably partitioned
@@ -231,40 +319,105 @@ impl<C: Criterion> NodeView<'_, C> {
         }
     }
 
-    /// The best threshold of feature `f`: sorts the node's values and scans every boundary
-    /// between distinct values, once with missing values on the right and once on the left,
-    /// then the split "every value left, missing right".
+    /// The best threshold of feature `f`: reads the node's values in order (presorted, or
+    /// sorted here) and scans every boundary between distinct values.
     fn best_for_feature(&self, f: usize, sc: &mut Scratch<C::Acc>) -> Outcome {
-        let col = self.x.col(f);
-        sc.pairs.clear();
         sc.missing.clear();
+        let Scratch {
+            pairs,
+            keys,
+            missing,
+            acc,
+        } = sc;
+        if let (None, Some(ranks)) = (self.order, self.ranks) {
+            keys.clear();
+            let rank = ranks.col(f);
+            for &s in self.samples {
+                let r = rank.get(s as usize).copied().unwrap_or(MISSING_RANK);
+                if r == MISSING_RANK {
+                    missing.push(s);
+                } else {
+                    keys.push(u64::from(r) << 32 | u64::from(s));
+                }
+            }
+            keys.sort_unstable();
+            let values = ranks.values(f);
+            let keys = keys.as_slice();
+            let rank_at = |i: usize| keys.get(i).map_or(0, |k| (k >> 32) as usize);
+            let value = |i: usize| values.get(rank_at(i)).copied().unwrap_or(f64::NAN);
+            let separated = ranks.separated.get(f).copied().unwrap_or(false);
+            return self.scan(
+                f,
+                keys.len(),
+                value,
+                |p| {
+                    if separated {
+                        rank_at(p) == rank_at(p - 1)
+                    } else {
+                        value(p) <= value(p - 1) + FEATURE_THRESHOLD
+                    }
+                },
+                |i| keys.get(i).map_or(0, |&k| k as u32),
+                missing,
+                acc,
+            );
+        }
+        let col = self.x.col(f);
+        pairs.clear();
         let sorted = self
             .order
             .map(|(o, start)| o.segment(f, start, start + self.samples.len()));
         for &s in sorted.unwrap_or(self.samples) {
             let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
             if v.is_nan() {
-                sc.missing.push(s);
+                missing.push(s);
             } else {
-                sc.pairs.push((v, s));
+                pairs.push((v, s));
             }
         }
-        let (n_non, nm) = (sc.pairs.len(), sc.missing.len());
+        if sorted.is_none() {
+            sort_pairs(pairs);
+        }
+        let pairs = pairs.as_slice();
+        let value = |i: usize| pairs.get(i).map_or(f64::NAN, |p| p.0);
+        self.scan(
+            f,
+            pairs.len(),
+            value,
+            |p| value(p) <= value(p - 1) + FEATURE_THRESHOLD,
+            |i| pairs.get(i).map_or(0, |p| p.1),
+            missing,
+            acc,
+        )
+    }
+
+    /// Scans the `n_non` present values of feature `f` in value order (`value(i)` and
+    /// `sample(i)` of position `i`, `same(p)` when position `p` holds the same value as
+    /// `p - 1` up to [`FEATURE_THRESHOLD`]; the samples with a missing value are `missing`):
+    /// every boundary between distinct values, once with missing values on the right and once
+    /// on the left, then the split "every value left, missing right".
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn scan(
+        &self,
+        f: usize,
+        n_non: usize,
+        value: impl Fn(usize) -> f64,
+        same: impl Fn(usize) -> bool,
+        sample: impl Fn(usize) -> u32,
+        missing: &[u32],
+        sc: &mut Accs<C::Acc>,
+    ) -> Outcome {
+        let nm = missing.len();
         if n_non == 0 {
             return Outcome::Constant;
         }
-        if sorted.is_none() {
-            sort_pairs(&mut sc.pairs);
-        }
-        let (lo, hi) = match (sc.pairs.first(), sc.pairs.last()) {
-            (Some(a), Some(b)) => (a.0, b.0),
-            _ => return Outcome::Constant,
-        };
+        let (lo, hi) = (value(0), value(n_non - 1));
         if nm == 0 && hi <= lo + FEATURE_THRESHOLD {
             return Outcome::Constant;
         }
         sc.miss.clone_from(&sc.zero);
-        for &s in &sc.missing {
+        for &s in missing {
             self.crit.add(&mut sc.miss, s);
         }
         let mut best: Option<Split> = None;
@@ -274,8 +427,7 @@ impl<C: Criterion> NodeView<'_, C> {
             sc.left.clone_from(if mgl { &sc.miss } else { &sc.zero });
             let mut next = 0;
             for p in 1..n_non {
-                let (prev_v, v) = (sc.pairs[p - 1].0, sc.pairs[p].0);
-                if v <= prev_v + FEATURE_THRESHOLD {
+                if same(p) {
                     continue;
                 }
                 let n_left = p + if mgl { nm } else { 0 };
@@ -285,8 +437,8 @@ impl<C: Criterion> NodeView<'_, C> {
                 if n_left < self.min_samples_leaf {
                     continue;
                 }
-                for &(_, s) in &sc.pairs[next..p] {
-                    self.crit.add(&mut sc.left, s);
+                for i in next..p {
+                    self.crit.add(&mut sc.left, sample(i));
                 }
                 next = p;
                 let n_right = self.samples.len() - n_left;
@@ -296,7 +448,7 @@ impl<C: Criterion> NodeView<'_, C> {
                     &mut sc.right,
                     n_left,
                     f,
-                    || midpoint(prev_v, v),
+                    || midpoint(value(p - 1), value(p)),
                     dir,
                     &mut best,
                 );
@@ -356,12 +508,12 @@ impl<C: Criterion> NodeView<'_, C> {
             missing_go_left: drawn_mgl,
             proxy: 0.0,
         };
-        sc.left.clone_from(&sc.zero);
+        sc.acc.left.clone_from(&sc.acc.zero);
         let mut n_left = 0;
         for &s in self.samples {
             let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
             if probe.goes_left(v) {
-                self.crit.add(&mut sc.left, s);
+                self.crit.add(&mut sc.acc.left, s);
                 n_left += 1;
             }
         }
@@ -369,8 +521,8 @@ impl<C: Criterion> NodeView<'_, C> {
         let dir = if nm == 0 { n_left > n_right } else { drawn_mgl };
         let mut best = None;
         self.consider(
-            &sc.left,
-            &mut sc.right,
+            &sc.acc.left,
+            &mut sc.acc.right,
             n_left,
             f,
             || threshold,
@@ -383,7 +535,7 @@ impl<C: Criterion> NodeView<'_, C> {
 
 /// Sorts `(value, sample)` pairs by value (no NaN among them).
 fn sort_pairs(pairs: &mut [(f64, u32)]) {
-    pairs.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    pairs.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
 }
 
 /// Finds the split of a node: draws candidate features (all of them in index order when
@@ -481,21 +633,32 @@ pub(crate) fn find_split<C: Criterion>(
     best
 }
 
-/// Moves the samples that go left under `split` to the front of `samples`; returns how many.
-pub(crate) fn partition(x: &Columns, samples: &mut [u32], split: &Split) -> usize {
+/// Moves the samples that go left under `split` to the front of `samples`, each side
+/// keeping its order (so a node's samples stay in row order and reading their values walks
+/// each column forwards); returns how many go left. `tmp` is scratch space.
+pub(crate) fn partition(
+    x: &Columns,
+    samples: &mut [u32],
+    split: &Split,
+    tmp: &mut Vec<u32>,
+) -> usize {
     let col = x.col(split.feature);
-    let mut i = 0;
-    let mut j = samples.len();
-    while i < j {
-        let v = col.get(samples[i] as usize).copied().unwrap_or(f64::NAN);
+    tmp.clear();
+    let mut w = 0;
+    for i in 0..samples.len() {
+        let s = samples[i];
+        let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
         if split.goes_left(v) {
-            i += 1;
+            samples[w] = s;
+            w += 1;
         } else {
-            j -= 1;
-            samples.swap(i, j);
+            tmp.push(s);
         }
     }
-    i
+    if let Some(rest) = samples.get_mut(w..) {
+        rest.copy_from_slice(tmp);
+    }
+    w
 }
 
 #[cfg(test)]
