@@ -325,7 +325,7 @@ fn grow_forest(
     let stopped = AtomicBool::new(false);
     let seed = ctx.seed();
     let trees: Vec<Option<Grown>> = ctx.install(|| {
-        let ranks = needs_ranks(&s.tree, x.n_features()).then(|| Ranks::new(x));
+        let ranks = needs_ranks(&s.tree, x).then(|| Ranks::new(x));
         (0..s.n_estimators)
             .into_par_iter()
             .map(|t| {

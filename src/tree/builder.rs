@@ -12,7 +12,9 @@ use super::data::Columns;
 use super::flat::{FlatTree, RawNode};
 use super::params::Splitter;
 use super::params::TreeConfig;
-use super::splitter::{find_split, partition, NodeView, Presorted, Ranks, Scratch, Split};
+use super::splitter::{
+    find_split, partition, NodeView, Presorted, Ranks, Scratch, Split, MAX_RANKED_ROWS,
+};
 
 /// Impurities at or below this are pure (scikit-learn's `EPSILON`).
 const EPSILON: f64 = f64::EPSILON;
@@ -267,8 +269,10 @@ fn presort_pays(max_features: usize, n_features: usize) -> bool {
 
 /// Whether growing trees with `cfg` on `n_features` features reads [`Ranks`] (the best
 /// splitter sorting each node's values): a forest computes them once for all its trees.
-pub(crate) fn needs_ranks(cfg: &TreeConfig, n_features: usize) -> bool {
-    cfg.splitter == Splitter::Best && !presort_pays(cfg.max_features, n_features)
+pub(crate) fn needs_ranks(cfg: &TreeConfig, x: &Columns) -> bool {
+    cfg.splitter == Splitter::Best
+        && !presort_pays(cfg.max_features, x.n_features())
+        && x.n_rows() < MAX_RANKED_ROWS
 }
 
 /// Grows one tree with criterion `crit` on the rows `samples` of `x` (rows of zero weight
@@ -295,7 +299,7 @@ pub(crate) fn grow<C: Criterion>(
         Splitter::Best | Splitter::Random => (None, Vec::new()),
     };
     let own;
-    let ranks = match (needs_ranks(cfg, n_features), ranks) {
+    let ranks = match (needs_ranks(cfg, x), ranks) {
         (false, _) => None,
         (true, Some(r)) => Some(r),
         (true, None) => {

@@ -107,23 +107,29 @@ pub(crate) struct NodeView<'a, C: Criterion> {
 /// Rank of a missing value in [`Ranks`].
 const MISSING_RANK: u32 = u32::MAX;
 
-/// Every feature's values replaced by their rank among the feature's distinct values
-/// (missing values get [`MISSING_RANK`]), computed once per training set and shared by all
-/// trees of a forest. A node sorts `(rank, sample)` pairs packed in one `u64` (half the bytes
-/// of `(value, sample)` pairs, integer comparisons), which orders the samples exactly as their
-/// values do; the value of a rank is looked up for thresholds.
+/// [`Ranks`] need fewer rows than this (a rank takes 31 bits plus a flag).
+pub(crate) const MAX_RANKED_ROWS: usize = 1 << 31;
+
+/// Every feature's values replaced by their rank among the feature's distinct values,
+/// computed once per training set and shared by all trees of a forest. A node sorts
+/// `(rank, sample)` pairs packed in one `u64` (half the bytes of `(value, sample)` pairs,
+/// integer comparisons), which orders the samples exactly as their values do.
+///
+/// A stored rank is `2 * r + close`, where `r` is the index of the value among the distinct
+/// values and `close` says whether the next distinct value is within
+/// [`FEATURE_THRESHOLD`] of it. Two values in a node are then "the same" for the splitter
+/// exactly when their `r` are equal, or the lower one is `close` and the values themselves
+/// are within the threshold: the value table is only read at near-ties and for thresholds.
+/// Missing values get [`MISSING_RANK`].
 pub(crate) struct Ranks {
     n_rows: usize,
     rank: Vec<u32>,
     values: Vec<Vec<f64>>,
-    /// Per feature: whether every distinct value is more than [`FEATURE_THRESHOLD`] above
-    /// the one before it, so that two values are "the same" for the splitter exactly when
-    /// their ranks are equal.
-    separated: Vec<bool>,
 }
 
 impl Ranks {
-    /// Ranks the values of every feature of `x` (in parallel over features).
+    /// Ranks the values of every feature of `x` (in parallel over features); needs fewer
+    /// than [`MAX_RANKED_ROWS`] rows.
     pub fn new(x: &Columns) -> Self {
         let n_rows = x.n_rows();
         let per: Vec<(Vec<u32>, Vec<f64>)> = (0..x.n_features())
@@ -137,10 +143,13 @@ impl Ranks {
                     .iter()
                     .map(|v| {
                         if v.is_nan() {
-                            MISSING_RANK
-                        } else {
-                            values.partition_point(|u| u < v) as u32
+                            return MISSING_RANK;
                         }
+                        let r = values.partition_point(|u| u < v);
+                        let close = values
+                            .get(r + 1)
+                            .is_some_and(|next| *next <= *v + FEATURE_THRESHOLD);
+                        (2 * r + usize::from(close)) as u32
                     })
                     .collect();
                 (rank, values)
@@ -148,19 +157,14 @@ impl Ranks {
             .collect();
         let mut rank = Vec::with_capacity(n_rows * per.len());
         let mut values = Vec::with_capacity(per.len());
-        let mut separated = Vec::with_capacity(per.len());
         for (r, v) in per {
             rank.extend_from_slice(&r);
-            // b > a + T for consecutive values implies it for any two ranks apart, with the
-            // same rounding as the scan's test.
-            separated.push(v.windows(2).all(|ab| ab[1] > ab[0] + FEATURE_THRESHOLD));
             values.push(v);
         }
         Self {
             n_rows,
             rank,
             values,
-            separated,
         }
     }
 
@@ -172,7 +176,7 @@ impl Ranks {
             .unwrap_or(&[])
     }
 
-    /// The distinct values of feature `f`, by rank.
+    /// The distinct values of feature `f`, in increasing order.
     #[inline]
     fn values(&self, f: usize) -> &[f64] {
         self.values.get(f).map_or(&[], Vec::as_slice)
@@ -344,18 +348,15 @@ impl<C: Criterion> NodeView<'_, C> {
             let values = ranks.values(f);
             let keys = keys.as_slice();
             let rank_at = |i: usize| keys.get(i).map_or(0, |k| (k >> 32) as usize);
-            let value = |i: usize| values.get(rank_at(i)).copied().unwrap_or(f64::NAN);
-            let separated = ranks.separated.get(f).copied().unwrap_or(false);
+            let value = |i: usize| values.get(rank_at(i) >> 1).copied().unwrap_or(f64::NAN);
             return self.scan(
                 f,
                 keys.len(),
                 value,
                 |p| {
-                    if separated {
-                        rank_at(p) == rank_at(p - 1)
-                    } else {
-                        value(p) <= value(p - 1) + FEATURE_THRESHOLD
-                    }
+                    let (a, b) = (rank_at(p - 1), rank_at(p));
+                    a >> 1 == b >> 1
+                        || (a & 1 == 1 && value(p) <= value(p - 1) + FEATURE_THRESHOLD)
                 },
                 |i| keys.get(i).map_or(0, |&k| k as u32),
                 missing,
