@@ -309,7 +309,10 @@ fn callback_stop_keeps_the_trees_grown_so_far() {
             .unwrap();
         let n = m.trees().len();
         // the third tree asked to stop; trees already started (one per other thread) finish
-        assert!((3..3 + threads).contains(&n), "{threads} threads: {n} trees");
+        assert!(
+            (3..3 + threads).contains(&n),
+            "{threads} threads: {n} trees"
+        );
         m.validate().unwrap();
         // every kept tree is the tree the full fit grew with the same seed, in tree order
         let mut at = 0;

@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
+use crate::tree::builder::needs_ranks;
 use crate::tree::classify::{check_proba_row, probabilistic_classifier};
 use crate::tree::data::{
     class_targets, class_weight_factors, is_balanced_subsample, regression_targets, sample_weights,
@@ -47,8 +48,6 @@ use crate::tree::data::{
 use crate::tree::decision_tree::{
     argmax, check_weight_sum, fit_tree, growth_builders, with_growth_params, Target,
 };
-use crate::tree::builder::needs_ranks;
-use crate::tree::splitter::Ranks;
 use crate::tree::flat::{
     ensemble_block_rows, par_row_blocks, walk_error, FastTree, FlatTree, LazyCache, ROW_BLOCK,
 };
@@ -56,6 +55,7 @@ use crate::tree::params::{
     ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
     SampleCount, Splitter, TreeConfig,
 };
+use crate::tree::splitter::Ranks;
 use crate::validate::check_predict_shapes;
 
 /// The kind of forest: how trees choose thresholds and whether they bootstrap by default.
@@ -652,12 +652,7 @@ macro_rules! forest_model_common {
             /// The trees' compact prediction layouts, built on first use.
             fn fast(&self) -> Option<&[FastTree]> {
                 self.fast
-                    .get_or_init(|| {
-                        self.trees
-                            .iter()
-                            .map(|t| t.fast(self.n_features))
-                            .collect()
-                    })
+                    .get_or_init(|| self.trees.iter().map(|t| t.fast(self.n_features)).collect())
                     .as_deref()
             }
 

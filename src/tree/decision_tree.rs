@@ -11,7 +11,6 @@ use crate::traits::{Dataset, FitContext, Model, Predictor, Trainer};
 use crate::validate::check_predict_shapes;
 
 use super::builder::grow;
-use super::splitter::Ranks;
 use super::classify::{check_proba_row, probabilistic_classifier};
 use super::criterion::{ClassCriterion, RegCriterion};
 use super::data::{
@@ -22,6 +21,7 @@ use super::params::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, RegressionCriterion, SampleCount,
     Splitter, TreeConfig,
 };
+use super::splitter::Ranks;
 
 /// What a tree learns to predict.
 pub(crate) enum Target<'a> {
@@ -66,16 +66,14 @@ pub(crate) fn fit_tree(
             samples,
             rng,
         ),
-        Target::Values { y, criterion } => {
-            grow(
+        Target::Values { y, criterion } => grow(
             &RegCriterion::new(criterion, y, w),
             x,
             ranks,
             cfg,
             samples,
             rng,
-        )
-        }
+        ),
     }
 }
 

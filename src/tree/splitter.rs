@@ -355,8 +355,7 @@ impl<C: Criterion> NodeView<'_, C> {
                 value,
                 |p| {
                     let (a, b) = (rank_at(p - 1), rank_at(p));
-                    a >> 1 == b >> 1
-                        || (a & 1 == 1 && value(p) <= value(p - 1) + FEATURE_THRESHOLD)
+                    a >> 1 == b >> 1 || (a & 1 == 1 && value(p) <= value(p - 1) + FEATURE_THRESHOLD)
                 },
                 |i| keys.get(i).map_or(0, |&k| k as u32),
                 missing,

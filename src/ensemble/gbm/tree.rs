@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::split::{bitset_contains, Bitset};
 use crate::error::{Error, Result};
-pub(crate) use crate::tree::flat::FastTree;
 use crate::tree::flat::FastSource;
+pub(crate) use crate::tree::flat::FastTree;
 
 /// Marks a numeric split in [`Node::category_set`].
 pub const NUMERIC: u32 = u32::MAX;
