@@ -675,6 +675,19 @@ mod tests {
     }
 
     #[test]
+    fn ranks_order_values_and_flag_near_ties() {
+        use crate::data::DenseDataset;
+        let x = ndarray::array![[3.0], [1.0], [f64::NAN], [1.0 + 5e-8], [2.0], [-0.0], [0.0]];
+        let data = DenseDataset::regression(x, ndarray::array![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+            .unwrap();
+        let cols = Columns::from_dataset(&data, "test").unwrap();
+        let r = Ranks::new(&cols);
+        // distinct values -0/0, 1, 1 + 5e-8, 2, 3; 2 * index + (next within 1e-7)
+        assert_eq!(r.col(0), &[8, 3, MISSING_RANK, 4, 6, 0, 0]);
+        assert_eq!(r.values(0), &[0.0, 1.0, 1.0 + 5e-8, 2.0, 3.0]);
+    }
+
+    #[test]
     fn midpoints_follow_sklearn() {
         assert_eq!(midpoint(1.0, 2.0), 1.5);
         assert_eq!(midpoint(f64::MAX, f64::MAX), f64::MAX);
