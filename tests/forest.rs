@@ -281,6 +281,55 @@ fn callback_sees_every_tree_and_can_cancel() {
 }
 
 #[test]
+fn callback_stop_keeps_the_trees_grown_so_far() {
+    let data = tree_csv::dataset("wine", true);
+    let full = RandomForestClassifier::default()
+        .n_estimators(12)
+        .fit_with(&data, &FitContext::new().random_state(4).n_threads(2))
+        .unwrap();
+    let x = data.features();
+    for threads in [1, 2] {
+        let stop = |e: &amlis::traits::FitEvent<'_>| {
+            if e.iteration >= 3 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        };
+        let m = RandomForestClassifier::default()
+            .n_estimators(12)
+            .oob_score(true)
+            .fit_with(
+                &data,
+                &FitContext::new()
+                    .random_state(4)
+                    .n_threads(threads)
+                    .callback(&stop),
+            )
+            .unwrap();
+        let n = m.trees().len();
+        // the third tree asked to stop; trees already started (one per other thread) finish
+        assert!(
+            (3..3 + threads).contains(&n),
+            "{threads} threads: {n} trees"
+        );
+        m.validate().unwrap();
+        // every kept tree is the tree the full fit grew with the same seed, in tree order
+        let mut at = 0;
+        for t in m.trees() {
+            let k = full.trees()[at..].iter().position(|f| f == t).unwrap();
+            at += k + 1;
+        }
+        let oob = m.oob_score().unwrap();
+        assert!(oob > 0.5 && oob <= 1.0, "{oob}");
+        let p = m.predict_proba(x.view()).unwrap();
+        assert!(p.rows().into_iter().all(|r| (r.sum() - 1.0).abs() < 1e-12));
+        let s: f64 = m.feature_importances().iter().sum();
+        assert!((s - 1.0).abs() < 1e-12);
+    }
+}
+
+#[test]
 fn serde_round_trip_and_corrupt_forest() {
     let data = tree_csv::dataset("diabetes", false);
     let m = RandomForestRegressor::default()

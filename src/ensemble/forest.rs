@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
+use crate::tree::builder::needs_ranks;
 use crate::tree::classify::{check_proba_row, probabilistic_classifier};
 use crate::tree::data::{
     class_targets, class_weight_factors, is_balanced_subsample, regression_targets, sample_weights,
@@ -48,12 +49,13 @@ use crate::tree::decision_tree::{
     argmax, check_weight_sum, fit_tree, growth_builders, with_growth_params, Target,
 };
 use crate::tree::flat::{
-    ensemble_block_rows, par_row_blocks, walk_error, FlatTree, LANES, ROW_BLOCK,
+    ensemble_block_rows, par_row_blocks, walk_error, FastTree, FlatTree, LazyCache, ROW_BLOCK,
 };
 use crate::tree::params::{
     ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
     SampleCount, Splitter, TreeConfig,
 };
+use crate::tree::splitter::Ranks;
 use crate::validate::check_predict_shapes;
 
 /// The kind of forest: how trees choose thresholds and whether they bootstrap by default.
@@ -305,7 +307,9 @@ struct Grown {
 }
 
 /// Grows the forest's trees in parallel, tree `t` seeded by `for_task(seed, t)`.
-/// `balance` holds what `balanced_subsample` needs: the class of each row and the setting.
+/// When the callback answers [`Control::Stop`], no further tree starts and the trees grown
+/// so far (those already started finish) make the forest, in tree order; each is the tree
+/// a full fit with the same seed grows at its index. `balance` holds what `balanced_subsample` needs: the class of each row and the setting.
 fn grow_forest(
     name: &str,
     target: &Target<'_>,
@@ -318,12 +322,14 @@ fn grow_forest(
     let n = w.len();
     let done = AtomicUsize::new(0);
     let cancelled = AtomicBool::new(false);
+    let stopped = AtomicBool::new(false);
     let seed = ctx.seed();
     let trees: Vec<Option<Grown>> = ctx.install(|| {
+        let ranks = needs_ranks(&s.tree, x).then(|| Ranks::new(x));
         (0..s.n_estimators)
             .into_par_iter()
             .map(|t| {
-                if cancelled.load(Ordering::Relaxed) {
+                if cancelled.load(Ordering::Relaxed) || stopped.load(Ordering::Relaxed) {
                     return None;
                 }
                 let mut r = rng::for_task(seed, t as u64);
@@ -348,7 +354,7 @@ fn grow_forest(
                         *wi *= f.get(c as usize).copied().unwrap_or(1.0);
                     }
                 }
-                let tree = fit_tree(target, x, &tw, &s.tree, &mut r);
+                let tree = fit_tree(target, x, ranks.as_ref(), &tw, &s.tree, &mut r);
                 let in_bag = if s.oob {
                     counts.map(|c| c.iter().map(|&v| v > 0.0).collect())
                 } else {
@@ -361,8 +367,10 @@ fn grow_forest(
                     total: Some(s.n_estimators),
                     values: &[],
                 };
-                if ctx.report(&event) == Control::Cancel {
-                    cancelled.store(true, Ordering::Relaxed);
+                match ctx.report(&event) {
+                    Control::Continue => {}
+                    Control::Stop => stopped.store(true, Ordering::Relaxed),
+                    Control::Cancel => cancelled.store(true, Ordering::Relaxed),
                 }
                 Some(Grown { tree, in_bag })
             })
@@ -372,6 +380,10 @@ fn grow_forest(
         return Err(Error::Cancelled(format!(
             "{name}: fit cancelled by the callback"
         )));
+    }
+    if stopped.load(Ordering::Relaxed) {
+        // Stop: the trees grown so far (in tree order) make the forest.
+        return Ok(trees.into_iter().flatten().collect());
     }
     trees
         .into_iter()
@@ -439,6 +451,10 @@ fn mean_importances(trees: &[FlatTree], n_features: usize) -> Vec<f64> {
     imp
 }
 
+/// Every tree's compact prediction layout (`None` if a tree cannot have one: a malformed
+/// tree, which `validate` reports).
+type FastCache = LazyCache<Option<Vec<FastTree>>>;
+
 /// A fitted forest classifier (random forest or extra trees).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestClassifierModel {
@@ -447,6 +463,9 @@ pub struct ForestClassifierModel {
     n_features: usize,
     feature_importances: Vec<f64>,
     oob_score: Option<f64>,
+    /// The trees' compact prediction layout, built on first use (never saved).
+    #[serde(skip)]
+    fast: FastCache,
 }
 
 /// A fitted forest regressor (random forest or extra trees).
@@ -456,6 +475,9 @@ pub struct ForestRegressorModel {
     n_features: usize,
     feature_importances: Vec<f64>,
     oob_score: Option<f64>,
+    /// The trees' compact prediction layout, built on first use (never saved).
+    #[serde(skip)]
+    fast: FastCache,
 }
 
 impl<K: ForestKind> Trainer for ForestClassifier<K> {
@@ -503,13 +525,17 @@ impl<K: ForestKind> Trainer for ForestClassifier<K> {
         };
         let trees: Vec<FlatTree> = grown.into_iter().map(|g| g.tree).collect();
         let feature_importances = mean_importances(&trees, x.n_features());
-        Ok(ForestClassifierModel {
+        let model = ForestClassifierModel {
             trees,
             classes,
             n_features: x.n_features(),
             feature_importances,
             oob_score,
-        })
+            fast: FastCache::default(),
+        };
+        // the prediction layout is built once here rather than in the first predict
+        model.fast();
+        Ok(model)
     }
 }
 
@@ -549,19 +575,26 @@ impl<K: ForestKind> Trainer for ForestRegressor<K> {
         };
         let trees: Vec<FlatTree> = grown.into_iter().map(|g| g.tree).collect();
         let feature_importances = mean_importances(&trees, x.n_features());
-        Ok(ForestRegressorModel {
+        let model = ForestRegressorModel {
             trees,
             n_features: x.n_features(),
             feature_importances,
             oob_score,
-        })
+            fast: FastCache::default(),
+        };
+        // the prediction layout is built once here rather than in the first predict
+        model.fast();
+        Ok(model)
     }
 }
 
-/// Adds, for every row of the block, the mean of the trees' leaf values (`per_row` each)
-/// into `out`, walking tree by tree so each tree's nodes stay in cache for the whole block.
+/// Writes, for every row of the block (`n_features` values each), the mean of the trees'
+/// leaf values (`per_row` each) into `out`: tree by tree, so each tree's nodes stay in cache
+/// for the whole block, through the compact layouts `fast` when there are. The sum runs in
+/// tree order, so the result does not depend on the layout or the block size.
 fn block_mean(
     trees: &[FlatTree],
+    fast: Option<&[FastTree]>,
     rows: &[f64],
     n_features: usize,
     per_row: usize,
@@ -572,31 +605,21 @@ fn block_mean(
     let nf = n_features.max(1);
     let k = per_row.max(1);
     let n_rows = (rows.len() / nf).min(out.len() / k);
-    let add = |o: &mut [f64], v: &[f64]| {
-        for (a, b) in o.iter_mut().zip(v) {
-            *a += b;
-        }
-    };
-    for t in trees {
-        let mut r = 0;
-        let mut leaves = [0usize; LANES];
-        while r + LANES <= n_rows {
-            let block = rows.get(r * nf..(r + LANES) * nf).unwrap_or(&[]);
-            t.apply_lanes(block, nf, &mut leaves)
-                .ok_or_else(|| walk_error(name))?;
-            for (l, &leaf) in leaves.iter().enumerate() {
-                let v = t.leaf_values(leaf).ok_or_else(|| walk_error(name))?;
-                if let Some(o) = out.get_mut((r + l) * k..(r + l + 1) * k) {
-                    add(o, v);
-                }
+    let rows = rows.get(..n_rows * nf).unwrap_or(&[]);
+    match fast {
+        Some(fast) => {
+            for t in fast {
+                t.add_to_block(rows, out, k, 0);
             }
-            r += LANES;
         }
-        for i in r..n_rows {
-            let row = rows.get(i * nf..(i + 1) * nf).unwrap_or(&[]);
-            let v = t.predict_row(row).ok_or_else(|| walk_error(name))?;
-            if let Some(o) = out.get_mut(i * k..(i + 1) * k) {
-                add(o, v);
+        None => {
+            for t in trees {
+                for (row, o) in rows.chunks_exact(nf).zip(out.chunks_exact_mut(k)) {
+                    let v = t.predict_row(row).ok_or_else(|| walk_error(name))?;
+                    for (a, b) in o.iter_mut().zip(v) {
+                        *a += b;
+                    }
+                }
             }
         }
     }
@@ -624,6 +647,13 @@ macro_rules! forest_model_common {
             /// The out-of-bag score (accuracy or R²) when fitted with `oob_score`.
             pub fn oob_score(&self) -> Option<f64> {
                 self.oob_score
+            }
+
+            /// The trees' compact prediction layouts, built on first use.
+            fn fast(&self) -> Option<&[FastTree]> {
+                self.fast
+                    .get_or_init(|| self.trees.iter().map(|t| t.fast(self.n_features)).collect())
+                    .as_deref()
             }
 
             fn check(&self, n_outputs: usize) -> Result<()> {
@@ -674,6 +704,7 @@ impl ForestClassifierModel {
         )?;
         block_mean(
             &self.trees,
+            self.fast(),
             row,
             self.n_features,
             out.len(),
@@ -687,6 +718,7 @@ impl ForestClassifierModel {
     fn proba_block(&self, rows: &[f64], chunk: &mut [f64]) -> Result<()> {
         block_mean(
             &self.trees,
+            self.fast(),
             rows,
             self.n_features,
             self.classes.len(),
@@ -734,6 +766,7 @@ impl ForestRegressorModel {
         }
         block_mean(
             &self.trees,
+            self.fast(),
             row,
             self.n_features,
             1,
@@ -807,6 +840,7 @@ impl Predictor for ForestRegressorModel {
         par_row_blocks(x, out, 1, ensemble_block_rows(x.nrows()), |rows, chunk| {
             block_mean(
                 &self.trees,
+                self.fast(),
                 rows,
                 self.n_features,
                 1,

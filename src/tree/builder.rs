@@ -12,7 +12,9 @@ use super::data::Columns;
 use super::flat::{FlatTree, RawNode};
 use super::params::Splitter;
 use super::params::TreeConfig;
-use super::splitter::{find_split, partition, NodeView, Presorted, Scratch, Split};
+use super::splitter::{
+    find_split, partition, NodeView, Presorted, Ranks, Scratch, Split, MAX_RANKED_ROWS,
+};
 
 /// Impurities at or below this are pure (scikit-learn's `EPSILON`).
 const EPSILON: f64 = f64::EPSILON;
@@ -43,6 +45,10 @@ struct Grower<'a, C: Criterion, R: Rng> {
     /// Presorted feature orders (best splitter only) and a per-row "goes left" mark.
     order: Option<Presorted>,
     goes_left: Vec<bool>,
+    /// Value ranks of every feature (best splitter without presorted orders).
+    ranks: Option<&'a Ranks>,
+    /// Scratch space of the partition of a node's samples.
+    part_tmp: Vec<u32>,
 }
 
 impl<C: Criterion, R: Rng> Grower<'_, C, R> {
@@ -77,6 +83,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 min_samples_leaf: cfg.min_samples_leaf,
                 min_weight_leaf: self.min_weight_leaf,
                 order: self.order.as_ref().map(|o| (o, start)),
+                ranks: self.ranks,
             };
             let found = find_split(
                 &view,
@@ -88,7 +95,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             );
             if let Some(s) = found {
                 let slice = self.samples.get_mut(start..end).unwrap_or(&mut []);
-                let n_left = partition(self.x, slice, &s);
+                let n_left = partition(self.x, slice, &s, &mut self.part_tmp);
                 if let Some(order) = self.order.as_mut() {
                     for (i, &smp) in slice.iter().enumerate() {
                         if let Some(m) = self.goes_left.get_mut(smp as usize) {
@@ -246,11 +253,28 @@ impl Ord for Frontier {
     }
 }
 
+/// Whether keeping every feature's presorted order pays: it costs a stable partition of all
+/// `n_features` orders at every split, against sorting only the `max_features` candidates of
+/// each node (scikit-learn's way), so it pays when most features are candidates.
+fn presort_pays(max_features: usize, n_features: usize) -> bool {
+    2 * max_features >= n_features
+}
+
+/// Whether growing trees with `cfg` on `n_features` features reads [`Ranks`] (the best
+/// splitter sorting each node's values): a forest computes them once for all its trees.
+pub(crate) fn needs_ranks(cfg: &TreeConfig, x: &Columns) -> bool {
+    cfg.splitter == Splitter::Best
+        && !presort_pays(cfg.max_features, x.n_features())
+        && x.n_rows() < MAX_RANKED_ROWS
+}
+
 /// Grows one tree with criterion `crit` on the rows `samples` of `x` (rows of zero weight
-/// must be left out by the caller).
+/// must be left out by the caller). `ranks` are the ranks of `x` when the caller has them
+/// (they are computed here when [`needs_ranks`] and not given).
 pub(crate) fn grow<C: Criterion>(
     crit: &C,
     x: &Columns,
+    ranks: Option<&Ranks>,
     cfg: &TreeConfig,
     samples: Vec<u32>,
     rng: &mut impl Rng,
@@ -262,8 +286,19 @@ pub(crate) fn grow<C: Criterion>(
     let w_total = C::weight(&root);
     let n_features = x.n_features();
     let (order, goes_left) = match cfg.splitter {
-        Splitter::Best => (Some(Presorted::new(x, &samples)), vec![false; x.n_rows()]),
-        Splitter::Random => (None, Vec::new()),
+        Splitter::Best if presort_pays(cfg.max_features, n_features) => {
+            (Some(Presorted::new(x, &samples)), vec![false; x.n_rows()])
+        }
+        Splitter::Best | Splitter::Random => (None, Vec::new()),
+    };
+    let own;
+    let ranks = match (needs_ranks(cfg, x), ranks) {
+        (false, _) => None,
+        (true, Some(r)) => Some(r),
+        (true, None) => {
+            own = Ranks::new(x);
+            Some(&own)
+        }
     };
     let mut g = Grower {
         crit,
@@ -279,6 +314,8 @@ pub(crate) fn grow<C: Criterion>(
         values: Vec::new(),
         order,
         goes_left,
+        ranks,
+        part_tmp: Vec::new(),
     };
     match cfg.max_leaf_nodes {
         Some(m) => g.grow_best_first(n_features, m),

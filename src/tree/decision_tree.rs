@@ -21,6 +21,7 @@ use super::params::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, RegressionCriterion, SampleCount,
     Splitter, TreeConfig,
 };
+use super::splitter::Ranks;
 
 /// What a tree learns to predict.
 pub(crate) enum Target<'a> {
@@ -41,6 +42,7 @@ pub(crate) enum Target<'a> {
 pub(crate) fn fit_tree(
     target: &Target<'_>,
     x: &Columns,
+    ranks: Option<&Ranks>,
     w: &[f64],
     cfg: &TreeConfig,
     rng: &mut impl Rng,
@@ -59,16 +61,17 @@ pub(crate) fn fit_tree(
         } => grow(
             &ClassCriterion::new(criterion, y, w, n_classes),
             x,
+            ranks,
             cfg,
             samples,
             rng,
         ),
         Target::Values { y, criterion } => match criterion {
             RegressionCriterion::AbsoluteError => {
-                grow(&AbsErrorCriterion::new(y, w), x, cfg, samples, rng)
+                grow(&AbsErrorCriterion::new(y, w), x, ranks, cfg, samples, rng)
             }
             RegressionCriterion::SquaredError | RegressionCriterion::FriedmanMse => {
-                grow(&RegCriterion::new(y, w), x, cfg, samples, rng)
+                grow(&RegCriterion::new(y, w), x, ranks, cfg, samples, rng)
             }
         },
     }
@@ -384,7 +387,7 @@ impl Trainer for DecisionTreeClassifier {
             criterion: self.criterion,
         };
         let tree =
-            ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
+            ctx.install(|| fit_tree(&target, &x, None, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
         let feature_importances = tree.feature_importances(x.n_features());
         Ok(DecisionTreeClassifierModel {
             tree,
@@ -412,7 +415,7 @@ impl Trainer for DecisionTreeRegressor {
             criterion: self.criterion,
         };
         let tree =
-            ctx.install(|| fit_tree(&target, &x, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
+            ctx.install(|| fit_tree(&target, &x, None, &w, &cfg, &mut rng::from_seed(ctx.seed())))?;
         let feature_importances = tree.feature_importances(x.n_features());
         Ok(DecisionTreeRegressorModel {
             tree,

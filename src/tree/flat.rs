@@ -177,40 +177,6 @@ impl FlatTree {
         None
     }
 
-    /// Walks `LANES` rows (row-major, `n_features` values each) down the tree together, so
-    /// that their memory loads overlap; writes each row's leaf node into `leaves`. `None` for
-    /// a malformed tree or short rows.
-    #[inline]
-    pub(crate) fn apply_lanes(
-        &self,
-        rows: &[f64],
-        n_features: usize,
-        leaves: &mut [usize; LANES],
-    ) -> Option<()> {
-        *leaves = [0; LANES];
-        for _ in 0..self.nodes.len() {
-            let mut active = false;
-            for (l, leaf) in leaves.iter_mut().enumerate() {
-                let n = self.nodes.get(*leaf)?;
-                if n.left == 0 {
-                    continue;
-                }
-                active = true;
-                let v = *rows.get(l * n_features + n.feature as usize)?;
-                let go_left = if v.is_nan() {
-                    n.missing_go_left
-                } else {
-                    v <= n.threshold
-                };
-                *leaf = if go_left { n.left } else { n.right } as usize;
-            }
-            if !active {
-                return Some(());
-            }
-        }
-        None
-    }
-
     /// The values of leaf node `node` (class fractions, or the mean).
     #[inline]
     pub fn leaf_values(&self, node: usize) -> Option<&[f64]> {
@@ -389,4 +355,405 @@ pub(crate) fn walk_error(context: &str) -> Error {
     Error::ModelCorrupt(format!(
         "{context}: a tree walk left the tree (run Model::validate on loaded models)"
     ))
+}
+
+/// Bit of [`FastNode::feature`] set when a missing value goes left.
+const MISSING_LEFT_BIT: u32 = 1 << 31;
+
+/// A 16-byte node of [`FastTree`]: the children of a node are adjacent (`left`, `left + 1`),
+/// and a leaf loops to itself (threshold `+inf` with missing-goes-left, so every value goes
+/// "left" to `left == self`).
+#[derive(Debug, Clone, Copy)]
+struct FastNode {
+    threshold: f64,
+    /// Feature index, with [`MISSING_LEFT_BIT`] set when NaN goes left.
+    feature: u32,
+    /// Index of the left child (the right child is `left + 1`); the node itself for a leaf.
+    left: u32,
+}
+
+/// What [`FastTree::build`] reads of one node of the tree it re-lays out.
+pub(crate) enum FastSource<'a> {
+    /// A leaf and its values (`n_outputs` of them).
+    Leaf(&'a [f64]),
+    /// A numeric split: `x[feature] <= threshold` goes to `left`, NaN to `left` when
+    /// `missing_left`; `left` and `right` are node indices of the source tree.
+    Split {
+        /// The feature tested.
+        feature: u32,
+        /// The threshold.
+        threshold: f64,
+        /// Where a missing value goes.
+        missing_left: bool,
+        /// The left child's index.
+        left: usize,
+        /// The right child's index.
+        right: usize,
+    },
+}
+
+/// A numeric tree re-laid out for batch prediction (shared by decision trees, forests and
+/// gradient boosting): compact 16-byte nodes in breadth-first order with adjacent children,
+/// leaf values apart (`n_outputs` per node). Built by [`FastTree::build`], which guarantees
+/// that every child index is inside `nodes` and every feature index is below the row length
+/// it was built for; the fields are private so nothing else can break that.
+#[derive(Debug, Clone)]
+pub(crate) struct FastTree {
+    nodes: Vec<FastNode>,
+    /// `n_outputs` leaf values per node (zeros for internal nodes).
+    values: Vec<f64>,
+    /// Values per leaf; at least 1.
+    n_outputs: usize,
+    /// Row length (number of features) the tree was built for; at least 1.
+    p: usize,
+    /// Longest root-to-leaf path.
+    depth: usize,
+}
+
+impl FastTree {
+    /// Re-lays out the tree whose node `i` (of `len`, root `0`) is described by `node(i)`, for
+    /// rows of `p` features and `n_outputs` values per leaf. `None` when a node is not
+    /// describable (`node` returns `None`, e.g. a categorical split), a link is out of range,
+    /// shared or cyclic, a leaf has the wrong number of values, or a feature index is `>= p`.
+    pub(crate) fn build<'a>(
+        len: usize,
+        p: usize,
+        n_outputs: usize,
+        node: impl Fn(usize) -> Option<FastSource<'a>>,
+    ) -> Option<FastTree> {
+        if p == 0 || p >= MISSING_LEFT_BIT as usize || len == 0 || n_outputs == 0 {
+            return None;
+        }
+        let mut seen = vec![false; len];
+        let mut nodes = Vec::with_capacity(len);
+        let mut values = Vec::with_capacity(len * n_outputs);
+        // Breadth-first: (old index, depth); the new index of a queued node is its position.
+        let mut queue = vec![(0usize, 0usize)];
+        let mut depth = 0;
+        let mut head = 0;
+        while let Some(&(old, d)) = queue.get(head) {
+            let here = u32::try_from(head).ok()?;
+            head += 1;
+            if std::mem::replace(seen.get_mut(old)?, true) {
+                return None;
+            }
+            depth = depth.max(d);
+            match node(old)? {
+                FastSource::Leaf(v) => {
+                    if v.len() != n_outputs {
+                        return None;
+                    }
+                    nodes.push(FastNode {
+                        threshold: f64::INFINITY,
+                        feature: MISSING_LEFT_BIT,
+                        left: here,
+                    });
+                    values.extend_from_slice(v);
+                }
+                FastSource::Split {
+                    feature,
+                    threshold,
+                    missing_left,
+                    left,
+                    right,
+                } => {
+                    if feature as usize >= p || threshold.is_nan() || queue.len() + 2 > len {
+                        return None;
+                    }
+                    let first = u32::try_from(queue.len()).ok()?;
+                    queue.push((left, d + 1));
+                    queue.push((right, d + 1));
+                    nodes.push(FastNode {
+                        threshold,
+                        feature: feature | if missing_left { MISSING_LEFT_BIT } else { 0 },
+                        left: first,
+                    });
+                    values.resize(values.len() + n_outputs, 0.0);
+                }
+            }
+        }
+        Some(FastTree {
+            nodes,
+            values,
+            n_outputs,
+            p,
+            depth,
+        })
+    }
+
+    /// Longest root-to-leaf path.
+    #[cfg(test)]
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Adds this tree's leaf values for every row of `rows` (row-major, `self.p` values per
+    /// row) to `out[i * stride + offset..][..n_outputs]`. Rows are walked `LANES` at a time,
+    /// interleaved, with a branch-free child selection; a leaf stays where it is, and the walk
+    /// stops once no lane moved. Adds exactly the leaf values a plain walk reaches.
+    pub(crate) fn add_to_block(&self, rows: &[f64], out: &mut [f64], stride: usize, offset: usize) {
+        let p = self.p;
+        let k = self.n_outputs;
+        let n = rows.len() / p;
+        let nodes = self.nodes.as_slice();
+        let mut i = 0;
+        while i + LANES <= n {
+            let block = &rows[i * p..(i + LANES) * p];
+            let mut idx = [0u32; LANES];
+            for _ in 0..self.depth {
+                let mut moved = false;
+                for (l, id) in idx.iter_mut().enumerate() {
+                    // SAFETY: `*id` starts at 0 (the root; `build` never makes an empty
+                    // tree) and only ever becomes a node's `left` or `left + 1`, which `build`
+                    // checked to lie inside `nodes`.
+                    let nd = unsafe { *nodes.get_unchecked(*id as usize) };
+                    let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
+                    // SAFETY: `f < p` (checked by `build`) and `l < LANES`, so
+                    // `l * p + f < LANES * p == block.len()`.
+                    let x = unsafe { *block.get_unchecked(l * p + f) };
+                    let go_left =
+                        (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+                    let next = nd.left + u32::from(!go_left);
+                    moved |= next != *id;
+                    *id = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for (l, id) in idx.iter().enumerate() {
+                let at = (i + l) * stride + offset;
+                let v = *id as usize * k;
+                if let (Some(o), Some(v)) = (out.get_mut(at..at + k), self.values.get(v..v + k)) {
+                    for (a, b) in o.iter_mut().zip(v) {
+                        *a += *b;
+                    }
+                }
+            }
+            i += LANES;
+        }
+        for j in i..n {
+            let at = j * stride + offset;
+            if let (Some(o), Some(row)) = (out.get_mut(at..at + k), rows.get(j * p..)) {
+                for (a, b) in o.iter_mut().zip(self.leaf_of(row)) {
+                    *a += *b;
+                }
+            }
+        }
+    }
+
+    /// The leaf values (`n_outputs`) for one row (the first `p` values of `row`; a missing
+    /// value reads as NaN). The single-row latency path.
+    #[inline]
+    pub(crate) fn leaf_of(&self, row: &[f64]) -> &[f64] {
+        let mut id = 0usize;
+        while let Some(nd) = self.nodes.get(id) {
+            let x = row
+                .get((nd.feature & !MISSING_LEFT_BIT) as usize)
+                .copied()
+                .unwrap_or(f64::NAN);
+            let go_left = (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+            let next = nd.left as usize + usize::from(!go_left);
+            if next == id {
+                break;
+            }
+            id = next;
+        }
+        let k = self.n_outputs;
+        self.values.get(id * k..(id + 1) * k).unwrap_or(&[])
+    }
+
+    /// The first leaf value for one row (see [`FastTree::leaf_of`]); 0 if none.
+    #[inline]
+    pub(crate) fn predict_one(&self, row: &[f64]) -> f64 {
+        self.leaf_of(row).first().copied().unwrap_or(0.0)
+    }
+}
+
+/// A value derived from a model and built once on first use, never serialized (it is skipped
+/// by serde and rebuilt after loading). Clones start empty and any two compare equal, so the
+/// model's derived `Clone` / `PartialEq` only see the saved fields.
+#[derive(Default)]
+pub(crate) struct LazyCache<T>(std::sync::OnceLock<T>);
+
+impl<T> LazyCache<T> {
+    /// The cached value, built by `init` on first use.
+    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(init)
+    }
+}
+
+impl<T> Clone for LazyCache<T> {
+    fn clone(&self) -> Self {
+        Self(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> PartialEq for LazyCache<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> std::fmt::Debug for LazyCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyCache")
+    }
+}
+
+impl FlatTree {
+    /// The compact batch-prediction layout of this tree for rows of `p` features (`None` for
+    /// a malformed tree).
+    pub(crate) fn fast(&self, p: usize) -> Option<FastTree> {
+        FastTree::build(self.nodes.len(), p, self.n_outputs, |i| {
+            let n = self.nodes.get(i)?;
+            Some(if n.is_leaf() {
+                FastSource::Leaf(self.leaf_values(i)?)
+            } else {
+                FastSource::Split {
+                    feature: n.feature,
+                    threshold: n.threshold,
+                    missing_left: n.missing_go_left,
+                    left: n.left as usize,
+                    right: n.right as usize,
+                }
+            })
+        })
+    }
+}
+
+/// Trees walked side by side on one row by [`FastForest::for_each_value`]: independent
+/// walks let the dependent node loads of different trees overlap.
+const FOREST_LANES: usize = 8;
+
+/// Every tree of a model in one compact node array, for the single-row path: the nodes of
+/// tree `t` follow those of tree `t - 1`, child links are absolute indices into `nodes`.
+/// Built by [`FastForest::new`] from [`FastTree`]s, which guarantees that every child index is
+/// inside `nodes`, every root is inside `nodes` and every feature index is below `p`; the
+/// fields are private so nothing else can break that.
+#[derive(Debug, Clone)]
+pub(crate) struct FastForest {
+    nodes: Vec<FastNode>,
+    /// Leaf value per node (0 for internal nodes).
+    values: Vec<f64>,
+    /// Root index of each tree, in tree order.
+    roots: Vec<u32>,
+    /// Row length the trees were built for; at least 1.
+    p: usize,
+}
+
+impl FastForest {
+    /// Concatenates the trees (in order), or `None` when there is none, one has several
+    /// values per leaf, they were built for different row lengths, or the nodes do not fit
+    /// `u32` indices.
+    pub(crate) fn new<'a>(trees: impl IntoIterator<Item = &'a FastTree>) -> Option<Self> {
+        let mut forest = FastForest {
+            nodes: Vec::new(),
+            values: Vec::new(),
+            roots: Vec::new(),
+            p: 0,
+        };
+        for t in trees {
+            if forest.roots.is_empty() {
+                forest.p = t.p;
+            }
+            if t.n_outputs != 1
+                || t.p != forest.p
+                || t.nodes.is_empty()
+                || t.values.len() != t.nodes.len()
+            {
+                return None;
+            }
+            let offset = u32::try_from(forest.nodes.len()).ok()?;
+            let end = u32::try_from(forest.nodes.len() + t.nodes.len()).ok()?;
+            forest.roots.push(offset);
+            for nd in &t.nodes {
+                let left = nd.left.checked_add(offset)?;
+                forest.nodes.push(FastNode { left, ..*nd });
+            }
+            if forest.nodes.len() != end as usize {
+                return None;
+            }
+            forest.values.extend_from_slice(&t.values);
+        }
+        // The bounds the walk relies on: every feature below `p`; an internal node's children
+        // `left` and `left + 1` inside `nodes`; a leaf links to itself and every value goes
+        // "left" there (threshold `+inf`, NaN goes left), so its walk never leaves it.
+        let len = forest.nodes.len();
+        let ok = forest.p >= 1
+            && forest.values.len() == len
+            && forest.nodes.iter().enumerate().all(|(i, nd)| {
+                let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
+                let left = nd.left as usize;
+                let leaf = left == i
+                    && nd.threshold == f64::INFINITY
+                    && nd.feature & MISSING_LEFT_BIT != 0;
+                f < forest.p && (leaf || left + 1 < len)
+            });
+        ok.then_some(forest)
+    }
+
+    /// Row length the forest reads.
+    pub(crate) fn n_features(&self) -> usize {
+        self.p
+    }
+
+    /// Calls `add(t, value)` with the leaf value of every tree `t` for `row`, in tree order
+    /// (exactly the leaf value a plain walk of each tree reaches). Returns `false`, calling
+    /// nothing, when `row` is shorter than [`FastForest::n_features`]. Allocation-free;
+    /// `FOREST_LANES` trees are walked side by side.
+    #[inline]
+    pub(crate) fn for_each_value(&self, row: &[f64], mut add: impl FnMut(usize, f64)) -> bool {
+        if row.len() < self.p {
+            return false;
+        }
+        let nodes = self.nodes.as_slice();
+        let values = self.values.as_slice();
+        let step = |id: u32| -> u32 {
+            // SAFETY: `id` is a root or a node's `left` / `left + 1`, all checked to lie
+            // inside `nodes` by `FastForest::new` (a leaf's `left` is itself).
+            let nd = unsafe { *nodes.get_unchecked(id as usize) };
+            let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
+            // SAFETY: `f < self.p` (checked by `FastForest::new`) and `row.len() >= self.p`
+            // (checked above).
+            let x = unsafe { *row.get_unchecked(f) };
+            let go_left = (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
+            nd.left + u32::from(!go_left)
+        };
+        let value = |id: u32| values.get(id as usize).copied().unwrap_or(0.0);
+        let mut groups = self.roots.chunks_exact(FOREST_LANES);
+        let mut t = 0;
+        for group in groups.by_ref() {
+            let mut idx = [0u32; FOREST_LANES];
+            idx.copy_from_slice(group);
+            loop {
+                let mut moved = false;
+                for id in idx.iter_mut() {
+                    let next = step(*id);
+                    moved |= next != *id;
+                    *id = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for id in idx {
+                add(t, value(id));
+                t += 1;
+            }
+        }
+        for &root in groups.remainder() {
+            let mut id = root;
+            loop {
+                let next = step(id);
+                if next == id {
+                    break;
+                }
+                id = next;
+            }
+            add(t, value(id));
+            t += 1;
+        }
+        true
+    }
 }

@@ -6,6 +6,8 @@
 //! index, so the result does not depend on the order features are evaluated in, nor on the
 //! number of threads evaluating them.
 
+use std::cmp::Ordering;
+
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -57,7 +59,13 @@ enum Outcome {
 /// Reusable buffers of one feature evaluation.
 pub(crate) struct Scratch<C: Criterion> {
     pairs: Vec<(f64, u32)>,
+    keys: Vec<u64>,
     missing: Vec<u32>,
+    acc: Accs<C>,
+}
+
+/// The accumulators of one feature scan, and the criterion's sweep over the scan order.
+struct Accs<C: Criterion> {
     zero: C::Acc,
     left: C::Acc,
     right: C::Acc,
@@ -71,12 +79,15 @@ impl<C: Criterion> Scratch<C> {
         let zero = crit.empty();
         Self {
             pairs: Vec::new(),
+            keys: Vec::new(),
             missing: Vec::new(),
-            left: zero.clone(),
-            right: zero.clone(),
-            miss: zero.clone(),
-            zero,
-            sweep: C::Sweep::default(),
+            acc: Accs {
+                left: zero.clone(),
+                right: zero.clone(),
+                miss: zero.clone(),
+                zero,
+                sweep: C::Sweep::default(),
+            },
         }
     }
 }
@@ -92,6 +103,87 @@ pub(crate) struct NodeView<'a, C: Criterion> {
     /// The tree's presorted feature orders and the node's first position in them, when the
     /// best splitter grows the tree (the node's values are then read in order, not sorted).
     pub order: Option<(&'a Presorted, usize)>,
+    /// The features' value ranks, when the best splitter sorts each node's values.
+    pub ranks: Option<&'a Ranks>,
+}
+
+/// Rank of a missing value in [`Ranks`].
+const MISSING_RANK: u32 = u32::MAX;
+
+/// [`Ranks`] need fewer rows than this (a rank takes 31 bits plus a flag).
+pub(crate) const MAX_RANKED_ROWS: usize = 1 << 31;
+
+/// Every feature's values replaced by their rank among the feature's distinct values,
+/// computed once per training set and shared by all trees of a forest. A node sorts
+/// `(rank, sample)` pairs packed in one `u64` (half the bytes of `(value, sample)` pairs,
+/// integer comparisons), which orders the samples exactly as their values do.
+///
+/// A stored rank is `2 * r + close`, where `r` is the index of the value among the distinct
+/// values and `close` says whether the next distinct value is within
+/// [`FEATURE_THRESHOLD`] of it. Two values in a node are then "the same" for the splitter
+/// exactly when their `r` are equal, or the lower one is `close` and the values themselves
+/// are within the threshold: the value table is only read at near-ties and for thresholds.
+/// Missing values get [`MISSING_RANK`].
+pub(crate) struct Ranks {
+    n_rows: usize,
+    rank: Vec<u32>,
+    values: Vec<Vec<f64>>,
+}
+
+impl Ranks {
+    /// Ranks the values of every feature of `x` (in parallel over features); needs fewer
+    /// than [`MAX_RANKED_ROWS`] rows.
+    pub fn new(x: &Columns) -> Self {
+        let n_rows = x.n_rows();
+        let per: Vec<(Vec<u32>, Vec<f64>)> = (0..x.n_features())
+            .into_par_iter()
+            .map(|f| {
+                let col = x.col(f);
+                let mut values: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+                values.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+                values.dedup();
+                let rank = col
+                    .iter()
+                    .map(|v| {
+                        if v.is_nan() {
+                            return MISSING_RANK;
+                        }
+                        let r = values.partition_point(|u| u < v);
+                        let close = values
+                            .get(r + 1)
+                            .is_some_and(|next| *next <= *v + FEATURE_THRESHOLD);
+                        (2 * r + usize::from(close)) as u32
+                    })
+                    .collect();
+                (rank, values)
+            })
+            .collect();
+        let mut rank = Vec::with_capacity(n_rows * per.len());
+        let mut values = Vec::with_capacity(per.len());
+        for (r, v) in per {
+            rank.extend_from_slice(&r);
+            values.push(v);
+        }
+        Self {
+            n_rows,
+            rank,
+            values,
+        }
+    }
+
+    /// The ranks of feature `f`, one per row.
+    #[inline]
+    fn col(&self, f: usize) -> &[u32] {
+        self.rank
+            .get(f * self.n_rows..(f + 1) * self.n_rows)
+            .unwrap_or(&[])
+    }
+
+    /// The distinct values of feature `f`, in increasing order.
+    #[inline]
+    fn values(&self, f: usize) -> &[f64] {
+        self.values.get(f).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Every feature's sample order by value, computed once at the root and stably partitioned
@@ -235,58 +327,118 @@ impl<C: Criterion> NodeView<'_, C> {
         }
     }
 
-    /// The best threshold of feature `f`: sorts the node's values and scans every boundary
-    /// between distinct values, once with missing values on the right and once on the left,
-    /// then the split "every value left, missing right".
+    /// The best threshold of feature `f`: reads the node's values in order (presorted, or
+    /// sorted here) and scans every boundary between distinct values.
     fn best_for_feature(&self, f: usize, sc: &mut Scratch<C>) -> Outcome {
-        let col = self.x.col(f);
-        sc.pairs.clear();
         sc.missing.clear();
+        let Scratch {
+            pairs,
+            keys,
+            missing,
+            acc,
+        } = sc;
+        if let (None, Some(ranks)) = (self.order, self.ranks) {
+            keys.clear();
+            let rank = ranks.col(f);
+            for &s in self.samples {
+                let r = rank.get(s as usize).copied().unwrap_or(MISSING_RANK);
+                if r == MISSING_RANK {
+                    missing.push(s);
+                } else {
+                    keys.push(u64::from(r) << 32 | u64::from(s));
+                }
+            }
+            keys.sort_unstable();
+            let values = ranks.values(f);
+            let keys = keys.as_slice();
+            let rank_at = |i: usize| keys.get(i).map_or(0, |k| (k >> 32) as usize);
+            let value = |i: usize| values.get(rank_at(i) >> 1).copied().unwrap_or(f64::NAN);
+            return self.scan(
+                f,
+                keys.len(),
+                value,
+                |p| {
+                    let (a, b) = (rank_at(p - 1), rank_at(p));
+                    a >> 1 == b >> 1 || (a & 1 == 1 && value(p) <= value(p - 1) + FEATURE_THRESHOLD)
+                },
+                |i| keys.get(i).map_or(0, |&k| k as u32),
+                missing,
+                acc,
+            );
+        }
+        let col = self.x.col(f);
+        pairs.clear();
         let sorted = self
             .order
             .map(|(o, start)| o.segment(f, start, start + self.samples.len()));
         for &s in sorted.unwrap_or(self.samples) {
             let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
             if v.is_nan() {
-                sc.missing.push(s);
+                missing.push(s);
             } else {
-                sc.pairs.push((v, s));
+                pairs.push((v, s));
             }
         }
-        let (n_non, nm) = (sc.pairs.len(), sc.missing.len());
+        if sorted.is_none() {
+            sort_pairs(pairs);
+        }
+        let pairs = pairs.as_slice();
+        let value = |i: usize| pairs.get(i).map_or(f64::NAN, |p| p.0);
+        self.scan(
+            f,
+            pairs.len(),
+            value,
+            |p| value(p) <= value(p - 1) + FEATURE_THRESHOLD,
+            |i| pairs.get(i).map_or(0, |p| p.1),
+            missing,
+            acc,
+        )
+    }
+
+    /// Scans the `n_non` present values of feature `f` in value order (`value(i)` and
+    /// `sample(i)` of position `i`, `same(p)` when position `p` holds the same value as
+    /// `p - 1` up to [`FEATURE_THRESHOLD`]; the samples with a missing value are `missing`):
+    /// every boundary between distinct values, once with missing values on the right and once
+    /// on the left, then the split "every value left, missing right".
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn scan(
+        &self,
+        f: usize,
+        n_non: usize,
+        value: impl Fn(usize) -> f64,
+        same: impl Fn(usize) -> bool,
+        sample: impl Fn(usize) -> u32,
+        missing: &[u32],
+        sc: &mut Accs<C>,
+    ) -> Outcome {
+        let nm = missing.len();
         if n_non == 0 {
             return Outcome::Constant;
         }
-        if sorted.is_none() {
-            sort_pairs(&mut sc.pairs);
-        }
-        let (lo, hi) = match (sc.pairs.first(), sc.pairs.last()) {
-            (Some(a), Some(b)) => (a.0, b.0),
-            _ => return Outcome::Constant,
-        };
+        let (lo, hi) = (value(0), value(n_non - 1));
         if nm == 0 && hi <= lo + FEATURE_THRESHOLD {
             return Outcome::Constant;
         }
         sc.miss.clone_from(&sc.zero);
-        for &s in &sc.missing {
+        for &s in missing {
             self.crit.add(&mut sc.miss, s);
         }
         let mut best: Option<Split> = None;
         let passes = if nm > 0 { 2 } else { 1 };
         for pass in 0..passes {
             let mgl = pass == 1;
-            let present = sc.pairs.iter().map(|p| p.1);
-            let missing = sc.missing.iter().copied();
+            let present = (0..n_non).map(&sample);
+            let absent = missing.iter().copied();
             if mgl {
-                self.crit.prepare(&mut sc.sweep, missing.chain(present));
+                self.crit.prepare(&mut sc.sweep, absent.chain(present));
             } else {
-                self.crit.prepare(&mut sc.sweep, present.chain(missing));
+                self.crit.prepare(&mut sc.sweep, present.chain(absent));
             }
             sc.left.clone_from(if mgl { &sc.miss } else { &sc.zero });
             let mut next = 0;
             for p in 1..n_non {
-                let (prev_v, v) = (sc.pairs[p - 1].0, sc.pairs[p].0);
-                if v <= prev_v + FEATURE_THRESHOLD {
+                if same(p) {
                     continue;
                 }
                 let n_left = p + if mgl { nm } else { 0 };
@@ -296,8 +448,8 @@ impl<C: Criterion> NodeView<'_, C> {
                 if n_left < self.min_samples_leaf {
                     continue;
                 }
-                for &(_, s) in &sc.pairs[next..p] {
-                    self.crit.add(&mut sc.left, s);
+                for i in next..p {
+                    self.crit.add(&mut sc.left, sample(i));
                 }
                 next = p;
                 let n_right = self.samples.len() - n_left;
@@ -308,7 +460,7 @@ impl<C: Criterion> NodeView<'_, C> {
                     &mut sc.right,
                     n_left,
                     f,
-                    || midpoint(prev_v, v),
+                    || midpoint(value(p - 1), value(p)),
                     dir,
                     &mut best,
                 );
@@ -365,12 +517,12 @@ impl<C: Criterion> NodeView<'_, C> {
             missing_go_left: drawn_mgl,
             proxy: 0.0,
         };
-        sc.left.clone_from(&sc.zero);
+        sc.acc.left.clone_from(&sc.acc.zero);
         let mut n_left = 0;
         for &s in self.samples {
             let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
             if probe.goes_left(v) {
-                self.crit.add(&mut sc.left, s);
+                self.crit.add(&mut sc.acc.left, s);
                 n_left += 1;
             }
         }
@@ -382,12 +534,12 @@ impl<C: Criterion> NodeView<'_, C> {
         let lefts = self.samples.iter().filter(|s| side(s, true));
         let rights = self.samples.iter().filter(|s| side(s, false));
         self.crit
-            .prepare(&mut sc.sweep, lefts.chain(rights).copied());
+            .prepare(&mut sc.acc.sweep, lefts.chain(rights).copied());
         let mut best = None;
         self.consider(
-            &sc.sweep,
-            &sc.left,
-            &mut sc.right,
+            &sc.acc.sweep,
+            &sc.acc.left,
+            &mut sc.acc.right,
             n_left,
             f,
             || threshold,
@@ -400,7 +552,7 @@ impl<C: Criterion> NodeView<'_, C> {
 
 /// Sorts `(value, sample)` pairs by value (no NaN among them).
 fn sort_pairs(pairs: &mut [(f64, u32)]) {
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
 }
 
 /// Finds the split of a node: draws candidate features (all of them in index order when
@@ -498,21 +650,32 @@ pub(crate) fn find_split<C: Criterion>(
     best
 }
 
-/// Moves the samples that go left under `split` to the front of `samples`; returns how many.
-pub(crate) fn partition(x: &Columns, samples: &mut [u32], split: &Split) -> usize {
+/// Moves the samples that go left under `split` to the front of `samples`, each side
+/// keeping its order (so a node's samples stay in row order and reading their values walks
+/// each column forwards); returns how many go left. `tmp` is scratch space.
+pub(crate) fn partition(
+    x: &Columns,
+    samples: &mut [u32],
+    split: &Split,
+    tmp: &mut Vec<u32>,
+) -> usize {
     let col = x.col(split.feature);
-    let mut i = 0;
-    let mut j = samples.len();
-    while i < j {
-        let v = col.get(samples[i] as usize).copied().unwrap_or(f64::NAN);
+    tmp.clear();
+    let mut w = 0;
+    for i in 0..samples.len() {
+        let s = samples[i];
+        let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
         if split.goes_left(v) {
-            i += 1;
+            samples[w] = s;
+            w += 1;
         } else {
-            j -= 1;
-            samples.swap(i, j);
+            tmp.push(s);
         }
     }
-    i
+    if let Some(rest) = samples.get_mut(w..) {
+        rest.copy_from_slice(tmp);
+    }
+    w
 }
 
 #[cfg(test)]
@@ -526,6 +689,19 @@ mod tests {
         let mut tmp = Vec::new();
         stable_partition(&mut seg, &left, &mut tmp);
         assert_eq!(seg, [5, 7, 0, 3, 2, 6]);
+    }
+
+    #[test]
+    fn ranks_order_values_and_flag_near_ties() {
+        use crate::data::DenseDataset;
+        let x = ndarray::array![[3.0], [1.0], [f64::NAN], [1.0 + 5e-8], [2.0], [-0.0], [0.0]];
+        let data = DenseDataset::regression(x, ndarray::array![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+            .unwrap();
+        let cols = Columns::from_dataset(&data, "test").unwrap();
+        let r = Ranks::new(&cols);
+        // distinct values -0/0, 1, 1 + 5e-8, 2, 3; 2 * index + (next within 1e-7)
+        assert_eq!(r.col(0), &[8, 3, MISSING_RANK, 4, 6, 0, 0]);
+        assert_eq!(r.values(0), &[0.0, 1.0, 1.0 + 5e-8, 2.0, 3.0]);
     }
 
     #[test]

@@ -5,9 +5,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::loss::LossKind;
-use super::tree::{FastForest, FastTree, Tree};
+use super::tree::{FastTree, Tree};
 use crate::error::{Error, Result};
 use crate::traits::{Model, Predictor, ProbabilisticPredictor};
+use crate::tree::flat::FastForest;
 
 /// Rows per parallel prediction block (all trees are walked for one block before the next,
 /// so the trees stay in cache while the block's rows stay in L1/L2).

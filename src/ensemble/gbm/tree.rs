@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::split::{bitset_contains, Bitset};
 use crate::error::{Error, Result};
+#[cfg(test)]
+use crate::tree::flat::FastForest;
+use crate::tree::flat::FastSource;
+pub(crate) use crate::tree::flat::FastTree;
 
 /// Marks a numeric split in [`Node::category_set`].
 pub const NUMERIC: u32 = u32::MAX;
@@ -171,55 +175,21 @@ impl Tree {
     /// when it has a categorical split, a link that is out of range, shared or cyclic, or a
     /// feature index `>= p` (those trees are predicted by [`Tree::add_to_block`]).
     pub(crate) fn fast(&self, p: usize) -> Option<FastTree> {
-        if p == 0 || p >= MISSING_LEFT_BIT as usize || self.nodes.is_empty() {
-            return None;
-        }
-        let len = self.nodes.len();
-        let mut seen = vec![false; len];
-        let mut nodes = Vec::with_capacity(len);
-        let mut values = Vec::with_capacity(len);
-        // Breadth-first: (old index, depth); the new index of a queued node is its position.
-        let mut queue = vec![(0usize, 0usize)];
-        let mut depth = 0;
-        let mut head = 0;
-        while let Some(&(old, d)) = queue.get(head) {
-            let here = u32::try_from(head).ok()?;
-            head += 1;
-            let n = self.nodes.get(old)?;
-            if std::mem::replace(seen.get_mut(old)?, true) {
+        FastTree::build(self.nodes.len(), p, 1, |i| {
+            let n = self.nodes.get(i)?;
+            Some(if n.is_leaf() {
+                FastSource::Leaf(std::slice::from_ref(&n.value))
+            } else if n.category_set == NUMERIC {
+                FastSource::Split {
+                    feature: n.feature,
+                    threshold: n.threshold,
+                    missing_left: n.missing_left,
+                    left: n.left as usize,
+                    right: n.right as usize,
+                }
+            } else {
                 return None;
-            }
-            depth = depth.max(d);
-            if n.is_leaf() {
-                nodes.push(FastNode {
-                    threshold: f64::INFINITY,
-                    feature: MISSING_LEFT_BIT,
-                    left: here,
-                });
-                values.push(n.value);
-                continue;
-            }
-            if n.category_set != NUMERIC || n.feature as usize >= p || n.threshold.is_nan() {
-                return None;
-            }
-            let left = u32::try_from(queue.len()).ok()?;
-            if queue.len() + 2 > len {
-                return None;
-            }
-            queue.push((n.left as usize, d + 1));
-            queue.push((n.right as usize, d + 1));
-            nodes.push(FastNode {
-                threshold: n.threshold,
-                feature: n.feature | if n.missing_left { MISSING_LEFT_BIT } else { 0 },
-                left,
-            });
-            values.push(0.0);
-        }
-        Some(FastTree {
-            nodes,
-            values,
-            p,
-            depth,
+            })
         })
     }
 
@@ -299,240 +269,6 @@ impl Tree {
             )));
         }
         Ok(())
-    }
-}
-
-/// Bit of [`FastNode::feature`] set when a missing value goes left.
-const MISSING_LEFT_BIT: u32 = 1 << 31;
-
-/// A 16-byte node of [`FastTree`]: the children of a node are adjacent (`left`, `left + 1`),
-/// and a leaf loops to itself (threshold `+inf` with missing-goes-left, so every value goes
-/// "left" to `left == self`).
-#[derive(Debug, Clone, Copy)]
-struct FastNode {
-    threshold: f64,
-    /// Feature index, with [`MISSING_LEFT_BIT`] set when NaN goes left.
-    feature: u32,
-    /// Index of the left child (the right child is `left + 1`); the node itself for a leaf.
-    left: u32,
-}
-
-/// A numeric-only tree re-laid out for batch prediction: compact nodes with adjacent
-/// children, leaf values apart. Built by [`Tree::fast`], which guarantees that every child
-/// index is inside `nodes` and every feature index is below the row length it was built for;
-/// the fields are private so nothing else can break that.
-#[derive(Debug, Clone)]
-pub(crate) struct FastTree {
-    nodes: Vec<FastNode>,
-    /// Leaf value per node (0 for internal nodes).
-    values: Vec<f64>,
-    /// Row length (number of features) the tree was built for; at least 1.
-    p: usize,
-    /// Longest root-to-leaf path.
-    depth: usize,
-}
-
-impl FastTree {
-    /// Adds this tree's value for every row of `rows` (row-major, `self.p` values per row) to
-    /// `out[i * stride + offset]`. Rows are walked `LANES` at a time, interleaved, with a
-    /// branch-free child selection; a leaf stays where it is, and the walk stops once no lane
-    /// moved. Adds exactly what [`Tree::predict_row`] returns, in the same order.
-    pub(crate) fn add_to_block(&self, rows: &[f64], out: &mut [f64], stride: usize, offset: usize) {
-        const LANES: usize = 8;
-        let p = self.p;
-        let n = rows.len() / p;
-        let nodes = self.nodes.as_slice();
-        let mut i = 0;
-        while i + LANES <= n {
-            let block = &rows[i * p..(i + LANES) * p];
-            let mut idx = [0u32; LANES];
-            for _ in 0..self.depth {
-                let mut moved = false;
-                for (l, id) in idx.iter_mut().enumerate() {
-                    // SAFETY: `*id` starts at 0 (the root; `Tree::fast` never builds an empty
-                    // tree) and only ever becomes a node's `left` or `left + 1`, which
-                    // `Tree::fast` checked to lie inside `nodes`.
-                    let nd = unsafe { *nodes.get_unchecked(*id as usize) };
-                    let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
-                    // SAFETY: `f < p` (checked by `Tree::fast`) and `l < LANES`, so
-                    // `l * p + f < LANES * p == block.len()`.
-                    let x = unsafe { *block.get_unchecked(l * p + f) };
-                    let go_left =
-                        (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
-                    let next = nd.left + u32::from(!go_left);
-                    moved |= next != *id;
-                    *id = next;
-                }
-                if !moved {
-                    break;
-                }
-            }
-            for (l, id) in idx.iter().enumerate() {
-                if let (Some(o), Some(v)) = (
-                    out.get_mut((i + l) * stride + offset),
-                    self.values.get(*id as usize),
-                ) {
-                    *o += *v;
-                }
-            }
-            i += LANES;
-        }
-        for j in i..n {
-            if let (Some(o), Some(row)) = (out.get_mut(j * stride + offset), rows.get(j * p..)) {
-                *o += self.predict_one(row);
-            }
-        }
-    }
-
-    /// This tree's value for one row (the first `p` values of `row`; a missing value reads as
-    /// NaN): exactly what [`Tree::predict_row`] returns. The single-row latency path.
-    #[inline]
-    pub(crate) fn predict_one(&self, row: &[f64]) -> f64 {
-        let mut id = 0usize;
-        while let Some(nd) = self.nodes.get(id) {
-            let x = row
-                .get((nd.feature & !MISSING_LEFT_BIT) as usize)
-                .copied()
-                .unwrap_or(f64::NAN);
-            let go_left = (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
-            let next = nd.left as usize + usize::from(!go_left);
-            if next == id {
-                break;
-            }
-            id = next;
-        }
-        self.values.get(id).copied().unwrap_or(0.0)
-    }
-}
-
-/// Trees walked side by side on one row by [`FastForest::for_each_value`]: independent
-/// walks let the dependent node loads of different trees overlap.
-const FOREST_LANES: usize = 8;
-
-/// Every tree of a model in one compact node array, for the single-row path: the nodes of
-/// tree `t` follow those of tree `t - 1`, child links are absolute indices into `nodes`.
-/// Built by [`FastForest::new`] from [`FastTree`]s, which guarantees that every child index is
-/// inside `nodes`, every root is inside `nodes` and every feature index is below `p`; the
-/// fields are private so nothing else can break that.
-#[derive(Debug, Clone)]
-pub(crate) struct FastForest {
-    nodes: Vec<FastNode>,
-    /// Leaf value per node (0 for internal nodes).
-    values: Vec<f64>,
-    /// Root index of each tree, in tree order.
-    roots: Vec<u32>,
-    /// Row length the trees were built for; at least 1.
-    p: usize,
-}
-
-impl FastForest {
-    /// Concatenates the trees (in order), or `None` when there is none, they were built for
-    /// different row lengths, or the nodes do not fit `u32` indices.
-    pub(crate) fn new<'a>(trees: impl IntoIterator<Item = &'a FastTree>) -> Option<Self> {
-        let mut forest = FastForest {
-            nodes: Vec::new(),
-            values: Vec::new(),
-            roots: Vec::new(),
-            p: 0,
-        };
-        for t in trees {
-            if forest.roots.is_empty() {
-                forest.p = t.p;
-            }
-            if t.p != forest.p || t.nodes.is_empty() || t.values.len() != t.nodes.len() {
-                return None;
-            }
-            let offset = u32::try_from(forest.nodes.len()).ok()?;
-            let end = u32::try_from(forest.nodes.len() + t.nodes.len()).ok()?;
-            forest.roots.push(offset);
-            for nd in &t.nodes {
-                let left = nd.left.checked_add(offset)?;
-                forest.nodes.push(FastNode { left, ..*nd });
-            }
-            if forest.nodes.len() != end as usize {
-                return None;
-            }
-            forest.values.extend_from_slice(&t.values);
-        }
-        // The bounds the walk relies on: every feature below `p`; an internal node's children
-        // `left` and `left + 1` inside `nodes`; a leaf links to itself and every value goes
-        // "left" there (threshold `+inf`, NaN goes left), so its walk never leaves it.
-        let len = forest.nodes.len();
-        let ok = forest.p >= 1
-            && forest.values.len() == len
-            && forest.nodes.iter().enumerate().all(|(i, nd)| {
-                let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
-                let left = nd.left as usize;
-                let leaf = left == i
-                    && nd.threshold == f64::INFINITY
-                    && nd.feature & MISSING_LEFT_BIT != 0;
-                f < forest.p && (leaf || left + 1 < len)
-            });
-        ok.then_some(forest)
-    }
-
-    /// Row length the forest reads.
-    pub(crate) fn n_features(&self) -> usize {
-        self.p
-    }
-
-    /// Calls `add(t, value)` with the leaf value of every tree `t` for `row`, in tree order
-    /// (exactly what [`Tree::predict_row`] returns per tree). Returns `false`, calling
-    /// nothing, when `row` is shorter than [`FastForest::n_features`]. Allocation-free;
-    /// `FOREST_LANES` trees are walked side by side.
-    #[inline]
-    pub(crate) fn for_each_value(&self, row: &[f64], mut add: impl FnMut(usize, f64)) -> bool {
-        if row.len() < self.p {
-            return false;
-        }
-        let nodes = self.nodes.as_slice();
-        let values = self.values.as_slice();
-        let step = |id: u32| -> u32 {
-            // SAFETY: `id` is a root or a node's `left` / `left + 1`, all checked to lie
-            // inside `nodes` by `FastForest::new` (a leaf's `left` is itself).
-            let nd = unsafe { *nodes.get_unchecked(id as usize) };
-            let f = (nd.feature & !MISSING_LEFT_BIT) as usize;
-            // SAFETY: `f < self.p` (checked by `FastForest::new`) and `row.len() >= self.p`
-            // (checked above).
-            let x = unsafe { *row.get_unchecked(f) };
-            let go_left = (x <= nd.threshold) | (x.is_nan() & (nd.feature & MISSING_LEFT_BIT != 0));
-            nd.left + u32::from(!go_left)
-        };
-        let value = |id: u32| values.get(id as usize).copied().unwrap_or(0.0);
-        let mut groups = self.roots.chunks_exact(FOREST_LANES);
-        let mut t = 0;
-        for group in groups.by_ref() {
-            let mut idx = [0u32; FOREST_LANES];
-            idx.copy_from_slice(group);
-            loop {
-                let mut moved = false;
-                for id in idx.iter_mut() {
-                    let next = step(*id);
-                    moved |= next != *id;
-                    *id = next;
-                }
-                if !moved {
-                    break;
-                }
-            }
-            for id in idx {
-                add(t, value(id));
-                t += 1;
-            }
-        }
-        for &root in groups.remainder() {
-            let mut id = root;
-            loop {
-                let next = step(id);
-                if next == id {
-                    break;
-                }
-                id = next;
-            }
-            add(t, value(id));
-            t += 1;
-        }
-        true
     }
 }
 
@@ -625,7 +361,7 @@ mod tests {
     fn fast_layout_adds_exactly_predict_row() {
         let t = lopsided();
         let fast = t.fast(3).unwrap();
-        assert_eq!(fast.depth, 3);
+        assert_eq!(fast.depth(), 3);
         let vals = [-2.0, -1.0, 0.0, 1.5, 2.0, 3.0, f64::NAN, f64::INFINITY];
         let mut rows = Vec::new();
         for a in vals {
