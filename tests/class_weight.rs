@@ -15,21 +15,13 @@ use ndarray::{Array1, Axis};
 use serde_json::{json, Value};
 
 mod common;
-use common::usizes;
+use common::{floats, usizes};
 
 #[path = "fixtures/tree_csv.rs"]
 mod tree_csv;
 
 fn fixture() -> Value {
     common::fixture("class_weight_sklearn.json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 /// The subset `name` of the fixture, with its sample weights.

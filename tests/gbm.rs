@@ -14,18 +14,10 @@ use ndarray::{Array1, Array2};
 use serde_json::Value;
 
 mod common;
-use common::usizes;
+use common::{floats, usizes};
 
 fn fixture() -> Value {
     common::fixture("gbm_reference.json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i.as_f64().unwrap_or(f64::NAN))
-        .collect()
 }
 
 // ---- small metric helpers ----

@@ -15,15 +15,7 @@ use ndarray::{Array1, Array2, ArrayView1};
 use serde_json::Value;
 
 mod common;
-use common::usizes;
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
+use common::{floats, usizes};
 
 fn shipped(file: &str) -> DenseDataset {
     match file {

@@ -28,6 +28,9 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
+mod common;
+use common::floats;
+
 /// The steps of the test pipelines: impute (numbers and categories), one-hot, scale.
 const STEPS: &str = r#"[{"type": "simple_imputer", "strategy": "most_frequent"},
                         {"type": "one_hot_encoder", "handle_unknown": "ignore"},
@@ -416,14 +419,6 @@ fn write_golden_files() {
         )
         .unwrap();
     }
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap_or(f64::NAN))
-        .collect()
 }
 
 /// Every golden file of every format version still loads and predicts what it predicted

@@ -12,24 +12,13 @@ use ndarray::{Array1, Array2, Axis};
 use serde_json::Value;
 
 mod common;
-use common::usizes;
+use common::{floats, usizes};
 
 #[path = "fixtures/tree_csv.rs"]
 mod tree_csv;
 
 fn fixture() -> Value {
     common::fixture("tree_mae_sklearn.json")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| match x.as_str() {
-            Some(t) => t.parse::<f64>().unwrap(),
-            None => x.as_f64().unwrap(),
-        })
-        .collect()
 }
 
 /// The train part (with weights) and the test rows and targets of a case.

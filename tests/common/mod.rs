@@ -18,3 +18,17 @@ pub fn usizes(v: &Value) -> Vec<usize> {
         .map(|x| x.as_u64().unwrap() as usize)
         .collect()
 }
+
+/// A JSON array of numbers as floats: strings as Rust parses them (`"inf"`, `"-inf"`, `"NaN"`,
+/// or digits kept exact as text); `null` and anything else that is not a number (a class
+/// label) read as NaN.
+pub fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| match x {
+            Value::String(t) => t.parse::<f64>().unwrap_or(f64::NAN),
+            _ => x.as_f64().unwrap_or(f64::NAN),
+        })
+        .collect()
+}
