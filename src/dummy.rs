@@ -17,7 +17,6 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Task;
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::stats::{percentile_linear, weighted_percentile};
@@ -80,17 +79,7 @@ pub struct DummyClassifierModel {
 
 /// Weighted class counts of a classification dataset, validated.
 fn class_weights(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<f64>)> {
-    let classes = match data.task() {
-        Task::Classification { classes } => classes.clone(),
-        other => {
-            return Err(Error::InvalidArgument(format!(
-                "{context} needs a classification dataset, got {other:?}"
-            )))
-        }
-    };
-    let y = data
-        .targets()
-        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
+    let (classes, y) = crate::validate::class_targets(data, context)?;
     if y.is_empty() {
         return Err(Error::Empty(format!("{context} training data")));
     }
@@ -98,16 +87,8 @@ fn class_weights(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<
     let mut counts = vec![0.0; classes.len()];
     for (i, &c) in y.iter().enumerate() {
         let wi = w.as_ref().and_then(|w| w.get(i).copied()).unwrap_or(1.0);
-        match counts.get_mut(c as usize) {
-            Some(slot) if c >= 0.0 => *slot += wi,
-            _ => {
-                return Err(Error::InvalidValue {
-                    context: context.into(),
-                    row: i,
-                    column: None,
-                    message: format!("target {c} is not a class index"),
-                })
-            }
+        if let Some(slot) = counts.get_mut(c as usize) {
+            *slot += wi;
         }
     }
     Ok((classes, counts))

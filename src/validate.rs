@@ -4,9 +4,10 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use crate::data::FeatureKind;
+use crate::data::{FeatureKind, Task};
 use crate::error::{Error, Result};
 use crate::linalg::ROW_BLOCK;
+use crate::traits::Dataset;
 
 /// The name of feature `j`: `names[j]`, or `x{j}` when `names` is short.
 pub fn feature_name(names: &[String], j: usize) -> String {
@@ -176,4 +177,35 @@ pub fn linear_classifier_state(
         return Err(corrupt(context, "a coefficient or intercept is not finite"));
     }
     Ok(())
+}
+/// Class labels and class indices of a classification dataset, every target checked to be a
+/// class index (the one check shared by every classifier's `fit`).
+pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<u32>)> {
+    let classes = match data.task() {
+        Task::Classification { classes } => classes.clone(),
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "{context} needs a classification dataset, got {other:?}"
+            )))
+        }
+    };
+    let y = data
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
+    let mut out = Vec::with_capacity(y.len());
+    for (i, &v) in y.iter().enumerate() {
+        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
+            return Err(Error::InvalidValue {
+                context: context.into(),
+                row: i,
+                column: None,
+                message: format!(
+                    "target {v} is not a class index in 0..{} (unlabelled rows cannot train a classifier)",
+                    classes.len()
+                ),
+            });
+        }
+        out.push(v as u32);
+    }
+    Ok((classes, out))
 }

@@ -1,7 +1,6 @@
 //! Training data as trees read it: column-major features, checked targets and weights.
 
 use crate::class_weight::class_weights;
-use crate::data::Task;
 use crate::error::{Error, Result};
 use crate::traits::Dataset;
 
@@ -79,36 +78,7 @@ impl Columns {
     }
 }
 
-/// Class labels and class indices of a classification dataset.
-pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<u32>)> {
-    let classes = match data.task() {
-        Task::Classification { classes } => classes.clone(),
-        other => {
-            return Err(Error::InvalidArgument(format!(
-                "{context} needs a classification dataset, got {other:?}"
-            )))
-        }
-    };
-    let y = data
-        .targets()
-        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
-    let mut out = Vec::with_capacity(y.len());
-    for (i, &v) in y.iter().enumerate() {
-        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
-            return Err(Error::InvalidValue {
-                context: context.into(),
-                row: i,
-                column: None,
-                message: format!(
-                    "target {v} is not a class index in 0..{} (unlabelled rows cannot train a tree)",
-                    classes.len()
-                ),
-            });
-        }
-        out.push(v as u32);
-    }
-    Ok((classes, out))
-}
+pub(crate) use crate::validate::class_targets;
 
 /// Finite real targets of a regression dataset.
 pub(crate) fn regression_targets(data: &dyn Dataset, context: &str) -> Result<Vec<f64>> {

@@ -64,29 +64,8 @@ pub(crate) fn class_targets(
     data: &dyn Dataset,
     context: &str,
 ) -> Result<(Vec<usize>, Vec<String>)> {
-    let classes = data.task().classes().to_vec();
-    if !data.task().is_classification() {
-        return Err(Error::InvalidArgument(format!(
-            "{context} needs a classification dataset (class labels), got {:?}",
-            data.task()
-        )));
-    }
-    let y = data
-        .targets()
-        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
-    let mut out = Vec::with_capacity(y.len());
-    for (i, &v) in y.iter().enumerate() {
-        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
-            return Err(Error::InvalidValue {
-                context: format!("{context} targets"),
-                row: i,
-                column: None,
-                message: format!("{v} is not a class index in 0..{}", classes.len()),
-            });
-        }
-        out.push(v as usize);
-    }
-    Ok((out, classes))
+    let (classes, y) = crate::validate::class_targets(data, context)?;
+    Ok((y.into_iter().map(|c| c as usize).collect(), classes))
 }
 
 /// Per-sample weights: the dataset's sample weights (or 1) times the class weight of each
