@@ -466,6 +466,13 @@ fn single_row_path_matches_batch() {
             assert_eq!(strided[[j, 1]].to_bits(), proba[[i + j, 1]].to_bits());
         }
     }
+    // Whole batches of strided rows (copied block by block) give the same bits too.
+    let strided = m.predict_proba(col_major.view()).unwrap();
+    assert!(strided
+        .iter()
+        .zip(&proba)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_eq!(m.predict(col_major.view()).unwrap(), pred);
 }
 
 #[test]
@@ -584,4 +591,23 @@ fn huber_and_max_depth_regression() {
     let pred = m.predict(x.view()).unwrap().to_vec();
     let y = data.targets().unwrap().to_vec();
     assert!(r2(&y, &pred) > 0.5, "train r2 {}", r2(&y, &pred));
+
+    // Poisson: the inverse link (exp) on the batch, the few-rows and the single-row paths.
+    let m = GradientBoostingRegressor::default()
+        .loss(RegressionLoss::Poisson)
+        .max_iter(30)
+        .fit(&data)
+        .unwrap();
+    let pred = m.predict(x.view()).unwrap();
+    let few = m.predict(x.slice(ndarray::s![..3, ..])).unwrap();
+    let mut one = [0.0];
+    for i in 0..x.nrows() {
+        m.predict_row_into(&x.row(i).to_vec(), &mut one).unwrap();
+        assert_eq!(one[0].to_bits(), pred[i].to_bits(), "row {i}");
+        assert!(pred[i] > 0.0);
+    }
+    assert!(few
+        .iter()
+        .zip(&pred)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
 }

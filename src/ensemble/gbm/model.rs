@@ -253,17 +253,47 @@ impl GradientBoostingModel {
     /// Raw outputs (before the inverse link) of every row of `x`, `n_outputs` per row,
     /// row-major. Parallel over row blocks.
     pub fn decision_function_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        self.for_each_raw(x, out, self.n_outputs(), |raw, o| {
+            for (o, r) in o.iter_mut().zip(raw) {
+                *o = *r;
+            }
+        })
+    }
+
+    /// Computes the raw outputs of every row of `x` and hands each row's (`n_outputs`
+    /// values) to `finish`, with that row's `per_row` slots of `out`. A few rows take the
+    /// single-row walk on the calling thread. More are walked in blocks of `PREDICT_BLOCK`
+    /// rows, each into a buffer of its own that is finished while cached; the blocks run in
+    /// parallel when there are several (one block runs on the calling thread: no task
+    /// hand-off for small batches).
+    fn for_each_raw<F>(
+        &self,
+        x: ArrayView2<'_, f64>,
+        out: &mut [f64],
+        per_row: usize,
+        finish: F,
+    ) -> Result<()>
+    where
+        F: Fn(&[f64], &mut [f64]) + Sync,
+    {
+        self.check_input(&x, out.len(), per_row)?;
         let k = self.n_outputs();
-        self.check_input(&x, out.len(), k)?;
+        if per_row == 0 || k == 0 {
+            return Ok(());
+        }
+        let n = x.nrows();
         // A few rows (fewer than the batch walk's lanes): the single-row walk, trees side by
         // side. It sums in the same tree order as the batch walk, so the results are the same.
-        if x.nrows() < FEW_ROWS && self.layouts().forest.is_some() {
-            for (i, o) in out.chunks_exact_mut(k).enumerate() {
+        if n < FEW_ROWS && self.layouts().forest.is_some() {
+            let (mut stack, mut heap) = ([0.0; STACK_OUTPUTS], Vec::new());
+            let raw = scratch(&mut stack, &mut heap, k);
+            for (i, o) in out.chunks_exact_mut(per_row).enumerate() {
                 let row = x.row(i);
                 match row.as_slice() {
-                    Some(r) => self.raw_row(r, o),
-                    None => self.raw_row(&row.to_vec(), o),
+                    Some(r) => self.raw_row(r, raw),
+                    None => self.raw_row(&row.to_vec(), raw),
                 }
+                finish(raw, o);
             }
             return Ok(());
         }
@@ -272,40 +302,81 @@ impl GradientBoostingModel {
         let plans = self.plans();
         let block = |(blk, o): (usize, &mut [f64])| {
             let first = blk * PREDICT_BLOCK;
-            let n = o.len() / k;
+            let rows_in = o.len() / per_row;
             let mut local = Vec::new();
             let rows: &[f64] = match contiguous {
-                Some(s) => &s[first * p..(first + n) * p],
+                Some(s) => &s[first * p..(first + rows_in) * p],
                 None => {
-                    local.reserve(n * p);
-                    for i in first..first + n {
+                    local.reserve(rows_in * p);
+                    for i in first..first + rows_in {
                         local.extend(x.row(i).iter());
                     }
                     &local
                 }
             };
-            for i in 0..n {
-                o[i * k..(i + 1) * k].copy_from_slice(&self.baseline);
+            let (mut stack, mut heap) = ([0.0; PREDICT_BLOCK], Vec::new());
+            let raw = scratch(&mut stack, &mut heap, rows_in * k);
+            for r in raw.chunks_exact_mut(k) {
+                r.copy_from_slice(&self.baseline);
             }
             for (t, (tree, plan)) in self.trees.iter().zip(plans).enumerate() {
                 match plan {
-                    Ok(fast) => fast.add_to_block(rows, o, k, t % k),
-                    Err(depth) => tree.add_to_block(rows, p, *depth, o, k, t % k),
+                    Ok(fast) => fast.add_to_block(rows, raw, k, t % k),
+                    Err(depth) => tree.add_to_block(rows, p, *depth, raw, k, t % k),
                 }
             }
+            for (r, o) in raw.chunks_exact(k).zip(o.chunks_exact_mut(per_row)) {
+                finish(r, o);
+            }
         };
-        // One block (a single row, a small batch) runs on the calling thread: no task
-        // hand-off for the latency path.
-        if x.nrows() <= PREDICT_BLOCK {
-            out.chunks_mut(PREDICT_BLOCK * k)
+        if n <= PREDICT_BLOCK {
+            out.chunks_mut(PREDICT_BLOCK * per_row)
                 .enumerate()
                 .for_each(block);
         } else {
-            out.par_chunks_mut(PREDICT_BLOCK * k)
+            out.par_chunks_mut(PREDICT_BLOCK * per_row)
                 .enumerate()
                 .for_each(block);
         }
         Ok(())
+    }
+
+    /// A row's prediction from its raw outputs: for a classifier the class index (class 1
+    /// when a single output is positive, else the first maximum), for a regressor the value
+    /// through the inverse link.
+    fn label_of(&self, raw: &[f64]) -> f64 {
+        match raw {
+            [r] if self.classes.is_empty() => {
+                let mut v = [*r];
+                self.loss.inverse_link(&mut v);
+                v[0]
+            }
+            [r] => f64::from(u8::from(*r > 0.0)),
+            _ => {
+                let mut best = 0;
+                for (c, v) in raw.iter().enumerate() {
+                    if *v > raw[best] {
+                        best = c;
+                    }
+                }
+                best as f64
+            }
+        }
+    }
+
+    /// A row's class probabilities (`out`, one per class) from its raw outputs.
+    fn proba_of(&self, raw: &[f64], out: &mut [f64]) {
+        if let ([r], [p0, p1]) = (raw, &mut *out) {
+            let mut v = [*r];
+            self.loss.inverse_link(&mut v);
+            *p0 = 1.0 - v[0];
+            *p1 = v[0];
+        } else {
+            for (o, r) in out.iter_mut().zip(raw) {
+                *o = *r;
+            }
+            self.loss.inverse_link(out);
+        }
     }
 
     /// Predicts one row into `out[0]`: the class index for a classifier, the value for a
@@ -322,30 +393,10 @@ impl GradientBoostingModel {
             return Err(Error::shape("predict_row output", "1 value", 0));
         };
         let k = self.n_outputs();
-        *o = if self.classes.is_empty() {
-            let mut v = [0.0];
-            self.raw_row(row, &mut v);
-            self.loss.inverse_link(&mut v);
-            v[0]
-        } else if k == 1 {
-            let mut v = [0.0];
-            self.raw_row(row, &mut v);
-            if v[0] > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        } else if k <= STACK_OUTPUTS {
+        *o = if k <= STACK_OUTPUTS {
             let mut v = [0.0; STACK_OUTPUTS];
             self.raw_row(row, &mut v[..k]);
-            // First maximum, as the batch path.
-            let mut best = 0;
-            for c in 1..k {
-                if v[c] > v[best] {
-                    best = c;
-                }
-            }
-            best as f64
+            self.label_of(&v[..k])
         } else {
             // Argmax over classes, one class at a time: no buffer needed.
             let mut best = (f64::NEG_INFINITY, 0usize);
@@ -383,14 +434,25 @@ impl GradientBoostingModel {
             ));
         }
         if self.n_outputs() == 1 {
-            self.raw_row(row, &mut out[1..]);
-            self.loss.inverse_link(&mut out[1..]);
-            out[0] = 1.0 - out[1];
+            let mut v = [0.0];
+            self.raw_row(row, &mut v);
+            self.proba_of(&v, out);
         } else {
             self.raw_row(row, out);
             self.loss.inverse_link(out);
         }
         Ok(())
+    }
+}
+
+/// `len` values of scratch space: the start of `stack` when it is long enough (no
+/// allocation), else `heap` grown to `len`.
+fn scratch<'a>(stack: &'a mut [f64], heap: &'a mut Vec<f64>, len: usize) -> &'a mut [f64] {
+    if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0.0);
+        heap
     }
 }
 
@@ -410,35 +472,11 @@ impl Predictor for GradientBoostingModel {
     }
 
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.check_input(&x, out.len(), 1)?;
-        let k = self.n_outputs();
-        let mut raw = vec![0.0; x.nrows() * k];
-        self.decision_function_into(x, &mut raw)?;
-        let classifier = !self.classes.is_empty();
-        out.par_iter_mut()
-            .zip(raw.par_chunks(k))
-            .for_each(|(o, r)| {
-                *o = if !classifier {
-                    let mut v = [r[0]];
-                    self.loss.inverse_link(&mut v);
-                    v[0]
-                } else if k == 1 {
-                    if r[0] > 0.0 {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                } else {
-                    let mut best = 0;
-                    for c in 1..k {
-                        if r[c] > r[best] {
-                            best = c;
-                        }
-                    }
-                    best as f64
-                };
-            });
-        Ok(())
+        self.for_each_raw(x, out, 1, |raw, o| {
+            if let Some(o) = o.first_mut() {
+                *o = self.label_of(raw);
+            }
+        })
     }
 }
 
@@ -462,24 +500,6 @@ impl ProbabilisticPredictor for GradientBoostingModel {
                 "probabilities from a gradient boosting regressor".into(),
             ));
         }
-        self.check_input(&x, out.len(), nc)?;
-        let k = self.n_outputs();
-        if k == 1 {
-            let mut raw = vec![0.0; x.nrows()];
-            self.decision_function_into(x, &mut raw)?;
-            out.par_chunks_mut(2)
-                .zip(raw.par_iter())
-                .for_each(|(o, r)| {
-                    let mut v = [*r];
-                    self.loss.inverse_link(&mut v);
-                    o[0] = 1.0 - v[0];
-                    o[1] = v[0];
-                });
-        } else {
-            self.decision_function_into(x, out)?;
-            out.par_chunks_mut(k)
-                .for_each(|o| self.loss.inverse_link(o));
-        }
-        Ok(())
+        self.for_each_raw(x, out, nc, |raw, o| self.proba_of(raw, o))
     }
 }
