@@ -327,27 +327,35 @@ where
     let per_row = per_row.max(1);
     let contiguous = x.as_slice();
     let block_rows = block_rows.max(1);
-    out.par_chunks_mut(block_rows * per_row)
-        .enumerate()
-        .try_for_each(|(b, chunk)| {
-            let r0 = b * block_rows;
-            let nr = chunk.len() / per_row;
-            match contiguous {
-                Some(all) => {
-                    let rows = all.get(r0 * nf..(r0 + nr) * nf).ok_or_else(|| {
-                        Error::shape("predict", format!("{} rows", r0 + nr), x.nrows())
-                    })?;
-                    f(rows, chunk)
-                }
-                None => {
-                    let mut buf = Vec::with_capacity(nr * nf);
-                    for r in r0..r0 + nr {
-                        buf.extend(x.row(r).iter());
-                    }
-                    f(&buf, chunk)
-                }
+    let run = |(b, chunk): (usize, &mut [f64])| {
+        let r0 = b * block_rows;
+        let nr = chunk.len() / per_row;
+        match contiguous {
+            Some(all) => {
+                let rows = all.get(r0 * nf..(r0 + nr) * nf).ok_or_else(|| {
+                    Error::shape("predict", format!("{} rows", r0 + nr), x.nrows())
+                })?;
+                f(rows, chunk)
             }
-        })
+            None => {
+                let mut buf = Vec::with_capacity(nr * nf);
+                for r in r0..r0 + nr {
+                    buf.extend(x.row(r).iter());
+                }
+                f(&buf, chunk)
+            }
+        }
+    };
+    // One block (a single row, a small batch) runs on the calling thread: no task hand-off.
+    if out.len() <= block_rows * per_row {
+        out.chunks_mut(block_rows * per_row)
+            .enumerate()
+            .try_for_each(run)
+    } else {
+        out.par_chunks_mut(block_rows * per_row)
+            .enumerate()
+            .try_for_each(run)
+    }
 }
 
 /// The error for a row a tree cannot walk (a malformed tree).
