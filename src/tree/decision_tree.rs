@@ -16,7 +16,7 @@ use super::criterion::{AbsErrorCriterion, ClassCriterion, RegCriterion};
 use super::data::{
     class_targets, class_weight_factors, regression_targets, sample_weights, Columns,
 };
-use super::flat::{par_row_blocks, walk_error, FlatTree, ROW_BLOCK};
+use super::flat::{par_row_blocks, walk_error, DecisionPath, FlatTree, ROW_BLOCK};
 use super::params::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, RegressionCriterion, SampleCount,
     Splitter, TreeConfig,
@@ -461,6 +461,27 @@ macro_rules! tree_inspection {
                     Ok(())
                 })?;
                 Ok(out.into_iter().map(|v| v as usize).collect())
+            }
+
+            /// The nodes each row of `x` passes through, root to leaf, as scikit-learn's
+            /// `decision_path` (a sparse row-by-node indicator).
+            ///
+            /// ```
+            /// use amlis::traits::{Dataset, Trainer};
+            /// use amlis::tree::DecisionTreeClassifier;
+            /// let data = amlis::datasets::iris()?;
+            /// let model = DecisionTreeClassifier::default().max_depth(Some(2)).fit(&data)?;
+            /// let x = data.features();
+            /// let path = model.decision_path(x.view())?;
+            /// let first = path.row(0).unwrap();
+            /// assert_eq!(first[0], 0); // the root
+            /// assert_eq!(*first.last().unwrap(), model.apply(x.view())?[0]);
+            /// # Ok::<(), amlis::Error>(())
+            /// ```
+            pub fn decision_path(&self, x: ArrayView2<'_, f64>) -> Result<DecisionPath> {
+                let context = concat!($name, " decision_path");
+                check_predict_shapes(context, x, self.n_features, x.nrows(), 1)?;
+                DecisionPath::new(&[&self.tree], x, context)
             }
 
             /// Predicts one row without allocating: writes the class index (classifier) or the

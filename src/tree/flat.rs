@@ -160,9 +160,18 @@ impl FlatTree {
     /// too short for the features the tree tests.
     #[inline]
     pub fn apply_row(&self, row: &[f64]) -> Option<usize> {
+        self.path_row(row, |_| {})
+    }
+
+    /// Calls `visit(node)` for every node on `row`'s root-to-leaf path, root first (node
+    /// indices increase along it), and returns the leaf, or `None` for a malformed tree or a
+    /// row too short for the features the tree tests.
+    #[inline]
+    pub fn path_row(&self, row: &[f64], mut visit: impl FnMut(usize)) -> Option<usize> {
         let mut i = 0usize;
         for _ in 0..self.nodes.len() {
             let n = self.nodes.get(i)?;
+            visit(i);
             if n.left == 0 {
                 return Some(i);
             }
@@ -355,6 +364,86 @@ where
         out.par_chunks_mut(block_rows * per_row)
             .enumerate()
             .try_for_each(run)
+    }
+}
+
+/// The nodes each row passes through, as scikit-learn's `decision_path` indicator matrix
+/// in compressed sparse row form: row `i` passes through the nodes
+/// `indices[indptr[i]..indptr[i + 1]]`, root first. For an ensemble the node columns of the
+/// trees are concatenated, tree `t`'s nodes being columns `node_ptr[t]..node_ptr[t + 1]`
+/// (scikit-learn's `n_nodes_ptr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionPath {
+    /// Row `i`'s entries are `indices[indptr[i]..indptr[i + 1]]`; `n_rows + 1` values.
+    pub indptr: Vec<usize>,
+    /// Node columns, root first within each tree, trees in order.
+    pub indices: Vec<usize>,
+    /// Column offsets of the trees; `n_trees + 1` values, the last one the column count.
+    pub node_ptr: Vec<usize>,
+}
+
+impl DecisionPath {
+    /// The paths of every row of `x` through `trees` (the caller has checked the column
+    /// count). Parallel over row blocks, assembled in row order.
+    pub(crate) fn new(trees: &[&FlatTree], x: ArrayView2<'_, f64>, context: &str) -> Result<Self> {
+        let mut node_ptr = Vec::with_capacity(trees.len() + 1);
+        node_ptr.push(0);
+        for t in trees {
+            node_ptr.push(node_ptr.last().copied().unwrap_or(0) + t.node_count());
+        }
+        let n = x.nrows();
+        let blocks: Vec<Result<(Vec<usize>, Vec<usize>)>> = (0..n.div_ceil(ROW_BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let (mut lens, mut idx, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+                for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
+                    let row = x.row(i);
+                    let r: &[f64] = match row.as_slice() {
+                        Some(r) => r,
+                        None => {
+                            buf.clear();
+                            buf.extend(row.iter());
+                            &buf
+                        }
+                    };
+                    let before = idx.len();
+                    for (t, off) in trees.iter().zip(&node_ptr) {
+                        t.path_row(r, |node| idx.push(off + node))
+                            .ok_or_else(|| walk_error(context))?;
+                    }
+                    lens.push(idx.len() - before);
+                }
+                Ok((lens, idx))
+            })
+            .collect();
+        let mut path = DecisionPath {
+            indptr: Vec::with_capacity(n + 1),
+            indices: Vec::new(),
+            node_ptr,
+        };
+        path.indptr.push(0);
+        for block in blocks {
+            let (lens, idx) = block?;
+            let mut end = path.indices.len();
+            for len in lens {
+                end += len;
+                path.indptr.push(end);
+            }
+            path.indices.extend(idx);
+        }
+        Ok(path)
+    }
+
+    /// The number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len().saturating_sub(1)
+    }
+
+    /// The node columns row `i` passes through (root first, trees in order), or `None` past
+    /// the last row.
+    pub fn row(&self, i: usize) -> Option<&[usize]> {
+        let (&a, &b) = (self.indptr.get(i)?, self.indptr.get(i + 1)?);
+        self.indices.get(a..b)
     }
 }
 

@@ -45,7 +45,7 @@ pub use decision_tree::{
     DecisionTreeClassifier, DecisionTreeClassifierModel, DecisionTreeRegressor,
     DecisionTreeRegressorModel,
 };
-pub use flat::{FlatTree, TreeNode};
+pub use flat::{DecisionPath, FlatTree, TreeNode};
 pub use params::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, MaxFeatures, MaxFeaturesRule,
     RegressionCriterion, SampleCount, Splitter,
