@@ -1,0 +1,308 @@
+//! Tree models on diamonds (`data/diamonds.csv`, 53,940 rows, string categoricals cut, color,
+//! clarity) against scikit-learn and LightGBM at the same hyperparameters, from
+//! `tests/fixtures/diamonds_generate.py` -> `tests/fixtures/diamonds_reference.json` (whose
+//! docstring states the row rule, the categorical codes, the missing-value mask and which
+//! LightGBM categorical settings are aligned with scikit-learn's).
+//!
+//! Rows: row `i` trains when `i % 4 == 0` and tests when `i % 4 == 2` (13,485 rows each), so
+//! each test stays within a few seconds unoptimised.
+//!
+//! Tolerances (issue 5): holdout R² within ±0.01, AUC and accuracy within ±0.005, of both
+//! scikit-learn's and LightGBM's (gradient boosting), of scikit-learn's (trees, forests).
+
+use amlis::data::{read_csv, Column, CsvOptions, DatasetView, DenseDataset, Table, TaskKind};
+use amlis::ensemble::forest::{ExtraTreesRegressor, RandomForestRegressor};
+use amlis::ensemble::gbm::{EarlyStopping, GradientBoostingClassifier, GradientBoostingRegressor};
+use amlis::traits::{Dataset, FitContext, Predictor, ProbabilisticPredictor, Trainer};
+use amlis::tree::DecisionTreeRegressor;
+use ndarray::{Array1, Array2, ArrayView1};
+use serde_json::Value;
+
+mod common;
+use common::usizes;
+
+fn fixture() -> Value {
+    common::fixture("diamonds_reference.json")
+}
+
+fn r2(y: &[f64], pred: &[f64]) -> f64 {
+    let m = y.iter().sum::<f64>() / y.len() as f64;
+    let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b).powi(2)).sum();
+    let ss_tot: f64 = y.iter().map(|a| (a - m).powi(2)).sum();
+    1.0 - ss_res / ss_tot
+}
+
+fn accuracy(y: &[f64], pred: &[f64]) -> f64 {
+    y.iter().zip(pred).filter(|(a, b)| a == b).count() as f64 / y.len() as f64
+}
+
+fn auc(y: &[f64], score: &[f64]) -> f64 {
+    amlis::metrics::roc_auc_score(ArrayView1::from(y), ArrayView1::from(score), None, None)
+        .unwrap()
+}
+
+/// diamonds as amlis reads it: cut, color and clarity categorical (codes in order of first
+/// appearance), the other columns numeric.
+fn diamonds() -> Table {
+    read_csv(amlis::datasets::diamonds_path(), &CsvOptions::default()).unwrap()
+}
+
+/// Training and test rows by the fixture's rule (`i % modulus == train` / `== test`).
+fn split(fx: &Value, n: usize) -> (Vec<usize>, Vec<usize>) {
+    let s = &fx["split"];
+    let m = s["modulus"].as_u64().unwrap() as usize;
+    let (a, b) = (
+        s["train"].as_u64().unwrap() as usize,
+        s["test"].as_u64().unwrap() as usize,
+    );
+    (
+        (0..n).filter(|i| i % m == a).collect(),
+        (0..n).filter(|i| i % m == b).collect(),
+    )
+}
+
+/// The table with the fixture's missing cells: NaN in numeric columns, a missing category in
+/// categorical ones (the remaining categories coded again in order of first appearance, as
+/// pandas' categories are on the Python side).
+fn with_missing(t: &Table, fx: &Value) -> Table {
+    let mut t = t.clone();
+    for (name, rows) in fx["missing"].as_object().unwrap() {
+        let rows = usizes(rows);
+        let col = match t.column(name).unwrap() {
+            Column::Numeric(v) => {
+                let mut v = v.clone();
+                for &r in &rows {
+                    v[r] = f64::NAN;
+                }
+                Column::numeric(v)
+            }
+            Column::Categorical(c) => {
+                let mut v: Vec<Option<&str>> = c.iter().collect();
+                for &r in &rows {
+                    v[r] = None;
+                }
+                Column::categorical_from(&v)
+            }
+        };
+        t.replace_column(name, col).unwrap();
+    }
+    t
+}
+
+/// The dataset of a gradient-boosting case: target price (regression), cut == "Ideal"
+/// (binary, 1 = Ideal) or cut (multiclass), the other columns as features.
+fn gbm_dataset(t: &Table, target: &str) -> DenseDataset {
+    match target {
+        "price" => DenseDataset::from_table(t, "price", TaskKind::Regression).unwrap(),
+        "cut" => DenseDataset::from_table(t, "cut", TaskKind::Classification).unwrap(),
+        _ => {
+            let cut = t.column("cut").unwrap().as_categorical().unwrap();
+            let ideal: Vec<f64> = cut
+                .iter()
+                .map(|v| f64::from(u8::from(v == Some("Ideal"))))
+                .collect();
+            let mut t = t.drop(&["cut"]).unwrap();
+            t.push_column("ideal", Column::numeric(ideal)).unwrap();
+            DenseDataset::from_table(&t, "ideal", TaskKind::Classification).unwrap()
+        }
+    }
+}
+
+/// Fits the gradient-boosting case `id` and checks every score of the fixture against both
+/// references.
+fn check_gbm_case(id: &str) {
+    let fx = fixture();
+    let case = fx["gbm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap();
+    let mut table = diamonds();
+    if case["missing"].as_bool().unwrap() {
+        table = with_missing(&table, &fx);
+    }
+    let data = gbm_dataset(&table, case["target"].as_str().unwrap());
+    let (tr, te) = split(&fx, table.n_rows());
+    let train = DatasetView::new(&data, tr).unwrap();
+    let test = DatasetView::new(&data, te).unwrap();
+    let xt = test.features();
+    let yt = test.targets().unwrap().to_vec();
+    let ctx = FitContext::new().random_state(0);
+    let p = &fx["gbm_params"];
+    let max_iter = case["max_iter"].as_u64().unwrap() as usize;
+    let lr = p["learning_rate"].as_f64().unwrap();
+    let leaves = p["max_leaf_nodes"].as_u64().unwrap() as usize;
+    let msl = p["min_samples_leaf"].as_u64().unwrap() as usize;
+    let l2 = p["l2_regularization"].as_f64().unwrap();
+    let bins = p["max_bins"].as_u64().unwrap() as usize;
+    let no_es = EarlyStopping::Enabled(false);
+    let ours: Vec<(&str, f64)> = if case["task"] == "regression" {
+        let m = GradientBoostingRegressor::default()
+            .learning_rate(lr)
+            .max_iter(max_iter)
+            .max_leaf_nodes(leaves)
+            .min_samples_leaf(msl)
+            .l2_regularization(l2)
+            .max_bins(bins)
+            .early_stopping(no_es)
+            .fit_with(&train, &ctx)
+            .unwrap();
+        vec![("r2", r2(&yt, &m.predict(xt.view()).unwrap().to_vec()))]
+    } else {
+        let m = GradientBoostingClassifier::default()
+            .learning_rate(lr)
+            .max_iter(max_iter)
+            .max_leaf_nodes(leaves)
+            .min_samples_leaf(msl)
+            .l2_regularization(l2)
+            .max_bins(bins)
+            .early_stopping(no_es)
+            .fit_with(&train, &ctx)
+            .unwrap();
+        let acc = accuracy(&yt, &m.predict(xt.view()).unwrap().to_vec());
+        if case["task"] == "binary" {
+            let proba = m.predict_proba(xt.view()).unwrap();
+            vec![
+                ("auc", auc(&yt, &proba.column(1).to_vec())),
+                ("accuracy", acc),
+            ]
+        } else {
+            vec![("accuracy", acc)]
+        }
+    };
+    let mut failures = Vec::new();
+    for (metric, got) in ours {
+        let tol = if metric == "r2" { 0.01 } else { 0.005 };
+        let sk = case["sklearn"][metric].as_f64().unwrap();
+        let lg = case["lightgbm"][metric].as_f64().unwrap();
+        eprintln!("gbm {id:<10} {metric:<9} amlis {got:.4}  sklearn {sk:.4}  lightgbm {lg:.4}");
+        if (got - sk).abs() > tol || (got - lg).abs() > tol {
+            failures.push(format!(
+                "{metric}: amlis {got} vs sklearn {sk} / lightgbm {lg} (±{tol})"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "gbm {id}: {failures:?}");
+}
+
+#[test]
+fn gbm_price_regression_with_native_categoricals() {
+    check_gbm_case("price");
+}
+
+#[test]
+fn gbm_ideal_cut_binary_with_native_categoricals() {
+    check_gbm_case("ideal");
+}
+
+#[test]
+fn gbm_cut_multiclass_with_native_categoricals() {
+    check_gbm_case("cut");
+}
+
+#[test]
+fn gbm_price_regression_with_missing_values() {
+    check_gbm_case("price_nan");
+}
+
+#[test]
+fn gbm_ideal_cut_binary_with_missing_values() {
+    check_gbm_case("ideal_nan");
+}
+
+/// Features and price with cut, color and clarity ordinal-encoded by the fixture's order.
+fn ordinal_dataset(t: &Table, fx: &Value) -> DenseDataset {
+    let features = t.drop(&["price"]).unwrap();
+    let n = t.n_rows();
+    let mut x = Array2::<f64>::zeros((n, features.n_columns()));
+    for (j, (name, col)) in features.iter().enumerate() {
+        let values: Vec<f64> = match col {
+            Column::Numeric(v) => v.clone(),
+            Column::Categorical(c) => {
+                let order: Vec<&str> = fx["ordinal"][name]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect();
+                c.iter()
+                    .map(|v| order.iter().position(|o| Some(*o) == v).unwrap() as f64)
+                    .collect()
+            }
+        };
+        x.column_mut(j).assign(&Array1::from(values));
+    }
+    let y = t.column("price").unwrap().as_numeric().unwrap().to_vec();
+    DenseDataset::regression(x, Array1::from(y)).unwrap()
+}
+
+/// Fits the tree or forest case `id` for each of its seeds and checks the mean holdout R²
+/// against scikit-learn's.
+fn check_tree_case(id: &str) {
+    let fx = fixture();
+    let case = fx["trees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap();
+    let table = diamonds();
+    let data = ordinal_dataset(&table, &fx);
+    let (tr, te) = split(&fx, table.n_rows());
+    let train = DatasetView::new(&data, tr).unwrap();
+    let test = DatasetView::new(&data, te).unwrap();
+    let xt = test.features();
+    let yt = test.targets().unwrap().to_vec();
+    let params = case["params"].clone();
+    let seeds = usizes(&case["seeds"]);
+    let mut scores = Vec::new();
+    for &seed in &seeds {
+        let ctx = FitContext::new().random_state(seed as u64);
+        let pred = match case["model"].as_str().unwrap() {
+            "DecisionTreeRegressor" => serde_json::from_value::<DecisionTreeRegressor>(params.clone())
+                .unwrap()
+                .fit_with(&train, &ctx)
+                .unwrap()
+                .predict(xt.view()),
+            "RandomForestRegressor" => serde_json::from_value::<RandomForestRegressor>(params.clone())
+                .unwrap()
+                .fit_with(&train, &ctx)
+                .unwrap()
+                .predict(xt.view()),
+            _ => serde_json::from_value::<ExtraTreesRegressor>(params.clone())
+                .unwrap()
+                .fit_with(&train, &ctx)
+                .unwrap()
+                .predict(xt.view()),
+        };
+        scores.push(r2(&yt, &pred.unwrap().to_vec()));
+    }
+    let got = scores.iter().sum::<f64>() / scores.len() as f64;
+    let want = case["r2_mean"].as_f64().unwrap();
+    eprintln!("{id:<8} r2 amlis {got:.4}  sklearn {want:.4}");
+    assert!(
+        (got - want).abs() <= 0.01,
+        "{id}: holdout R² {got} vs sklearn {want} (±0.01)"
+    );
+}
+
+#[test]
+fn decision_tree_depth_10_on_ordinal_diamonds() {
+    check_tree_case("dt_d10");
+}
+
+#[test]
+fn decision_tree_min_samples_leaf_5_on_ordinal_diamonds() {
+    check_tree_case("dt_msl5");
+}
+
+#[test]
+fn random_forest_on_ordinal_diamonds() {
+    check_tree_case("rf");
+}
+
+#[test]
+fn extra_trees_on_ordinal_diamonds() {
+    check_tree_case("et");
+}
