@@ -25,10 +25,13 @@
 
 use amlis::data::{read_csv, Column, CsvOptions, DatasetView, DenseDataset, Table, TaskKind};
 use amlis::ensemble::forest::{ExtraTreesRegressor, RandomForestRegressor};
-use amlis::ensemble::gbm::{EarlyStopping, GradientBoostingClassifier, GradientBoostingRegressor};
+use amlis::ensemble::gbm::{
+    EarlyStopping, GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoosting,
+};
 use amlis::traits::{Dataset, FitContext, Predictor, ProbabilisticPredictor, Trainer};
 use amlis::tree::DecisionTreeRegressor;
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 mod common;
@@ -51,6 +54,46 @@ fn accuracy(y: &[f64], pred: &[f64]) -> f64 {
 
 fn auc(y: &[f64], score: &[f64]) -> f64 {
     amlis::metrics::roc_auc_score(ArrayView1::from(y), ArrayView1::from(score), None, None).unwrap()
+}
+
+/// Mean absolute difference of two equally long prediction lists.
+fn mean_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(u, v)| (u - v).abs()).sum::<f64>() / a.len() as f64
+}
+
+/// The fixture's gradient-boosting hyperparameters (scikit-learn's names), early stopping off.
+fn gbm_params<L: Default>(p: &Value, max_iter: usize) -> HistGradientBoosting<L> {
+    let int = |k: &str| p[k].as_u64().unwrap() as usize;
+    assert_eq!(p["early_stopping"], false);
+    HistGradientBoosting::<L>::default()
+        .learning_rate(p["learning_rate"].as_f64().unwrap())
+        .max_iter(max_iter)
+        .max_leaf_nodes(int("max_leaf_nodes"))
+        .min_samples_leaf(int("min_samples_leaf"))
+        .l2_regularization(p["l2_regularization"].as_f64().unwrap())
+        .max_bins(int("max_bins"))
+        .early_stopping(EarlyStopping::Enabled(false))
+}
+
+/// Fits trainer `T` (hyperparameters from JSON) and predicts `x`.
+fn fit_predict<T>(
+    params: &Value,
+    train: &dyn Dataset,
+    ctx: &FitContext<'_>,
+    x: ArrayView2<f64>,
+) -> Vec<f64>
+where
+    T: Trainer + DeserializeOwned,
+    T::Model: Predictor,
+{
+    serde_json::from_value::<T>(params.clone())
+        .unwrap()
+        .fit_with(train, ctx)
+        .unwrap()
+        .predict(x)
+        .unwrap()
+        .to_vec()
 }
 
 /// diamonds as amlis reads it: cut, color and clarity categorical (codes in order of first
@@ -141,42 +184,19 @@ fn check_gbm_case(id: &str) {
     let xt = test.features();
     let yt = test.targets().unwrap().to_vec();
     let ctx = FitContext::new().random_state(0);
-    let p = &fx["gbm_params"];
     let max_iter = case["max_iter"].as_u64().unwrap() as usize;
-    let lr = p["learning_rate"].as_f64().unwrap();
-    let leaves = p["max_leaf_nodes"].as_u64().unwrap() as usize;
-    let msl = p["min_samples_leaf"].as_u64().unwrap() as usize;
-    let l2 = p["l2_regularization"].as_f64().unwrap();
-    let bins = p["max_bins"].as_u64().unwrap() as usize;
-    let no_es = EarlyStopping::Enabled(false);
     let every = fx["pred_every"].as_u64().unwrap() as usize;
     let rows: Vec<usize> = (0..yt.len()).step_by(every).collect();
     let mut ours_pred: Vec<f64> = Vec::new();
     let ours: Vec<(&str, f64)> = if case["task"] == "regression" {
-        let m = GradientBoostingRegressor::default()
-            .learning_rate(lr)
-            .max_iter(max_iter)
-            .max_leaf_nodes(leaves)
-            .min_samples_leaf(msl)
-            .l2_regularization(l2)
-            .max_bins(bins)
-            .early_stopping(no_es)
-            .fit_with(&train, &ctx)
-            .unwrap();
+        let m: GradientBoostingRegressor = gbm_params(&fx["gbm_params"], max_iter);
+        let m = m.fit_with(&train, &ctx).unwrap();
         let pred = m.predict(xt.view()).unwrap().to_vec();
         ours_pred = rows.iter().map(|&i| pred[i]).collect();
         vec![("r2", r2(&yt, &pred))]
     } else {
-        let m = GradientBoostingClassifier::default()
-            .learning_rate(lr)
-            .max_iter(max_iter)
-            .max_leaf_nodes(leaves)
-            .min_samples_leaf(msl)
-            .l2_regularization(l2)
-            .max_bins(bins)
-            .early_stopping(no_es)
-            .fit_with(&train, &ctx)
-            .unwrap();
+        let m: GradientBoostingClassifier = gbm_params(&fx["gbm_params"], max_iter);
+        let m = m.fit_with(&train, &ctx).unwrap();
         let acc = accuracy(&yt, &m.predict(xt.view()).unwrap().to_vec());
         let proba = m.predict_proba(xt.view()).unwrap();
         for &i in &rows {
@@ -195,23 +215,17 @@ fn check_gbm_case(id: &str) {
             vec![("accuracy", acc)]
         }
     };
-    let mean_diff = |a: &[f64], b: &[f64]| {
-        assert_eq!(a.len(), b.len());
-        a.iter().zip(b).map(|(u, v)| (u - v).abs()).sum::<f64>() / a.len() as f64
-    };
     let sk_pred = common::floats(&case["sklearn_pred"]);
     let lg_pred = common::floats(&case["lightgbm_pred"]);
-    eprintln!(
-        "gbm {id:<10} mean |amlis - sklearn| {:.4}  |amlis - lightgbm| {:.4}  |sklearn - lightgbm| {:.4}",
-        mean_diff(&ours_pred, &sk_pred),
-        mean_diff(&ours_pred, &lg_pred),
-        mean_diff(&sk_pred, &lg_pred)
-    );
-    let mut failures = Vec::new();
     let (to_sk, sk_to_lg) = (
         mean_diff(&ours_pred, &sk_pred),
         mean_diff(&sk_pred, &lg_pred),
     );
+    eprintln!(
+        "gbm {id:<10} mean |amlis - sklearn| {to_sk:.4}  |amlis - lightgbm| {:.4}  |sklearn - lightgbm| {sk_to_lg:.4}",
+        mean_diff(&ours_pred, &lg_pred),
+    );
+    let mut failures = Vec::new();
     if to_sk > sk_to_lg {
         failures.push(format!(
             "predictions: mean |amlis - sklearn| {to_sk} > mean |sklearn - lightgbm| {sk_to_lg}"
@@ -307,36 +321,19 @@ fn check_tree_case(id: &str) {
         let ctx = FitContext::new().random_state(seed as u64);
         let pred = match case["model"].as_str().unwrap() {
             "DecisionTreeRegressor" => {
-                serde_json::from_value::<DecisionTreeRegressor>(params.clone())
-                    .unwrap()
-                    .fit_with(&train, &ctx)
-                    .unwrap()
-                    .predict(xt.view())
+                fit_predict::<DecisionTreeRegressor>(&params, &train, &ctx, xt.view())
             }
             "RandomForestRegressor" => {
-                serde_json::from_value::<RandomForestRegressor>(params.clone())
-                    .unwrap()
-                    .fit_with(&train, &ctx)
-                    .unwrap()
-                    .predict(xt.view())
+                fit_predict::<RandomForestRegressor>(&params, &train, &ctx, xt.view())
             }
-            _ => serde_json::from_value::<ExtraTreesRegressor>(params.clone())
-                .unwrap()
-                .fit_with(&train, &ctx)
-                .unwrap()
-                .predict(xt.view()),
+            _ => fit_predict::<ExtraTreesRegressor>(&params, &train, &ctx, xt.view()),
         };
-        let pred = pred.unwrap().to_vec();
         if first_pred.is_empty() {
             let every = fx["pred_every"].as_u64().unwrap() as usize;
             first_pred = pred.iter().step_by(every).copied().collect();
         }
         scores.push(r2(&yt, &pred));
     }
-    let mean_diff = |a: &[f64], b: &[f64]| {
-        assert_eq!(a.len(), b.len());
-        a.iter().zip(b).map(|(u, v)| (u - v).abs()).sum::<f64>() / a.len() as f64
-    };
     let sk = common::floats(&case["sklearn_pred"]);
     let sk_other = common::floats(&case["sklearn_pred_other_seed"]);
     let (to_sk, seed_to_seed) = (mean_diff(&first_pred, &sk), mean_diff(&sk, &sk_other));
