@@ -11,17 +11,21 @@
 //! scikit-learn's and LightGBM's (gradient boosting), of scikit-learn's (trees, forests).
 //!
 //! Scores on diamonds barely move when a model is mis-set (treating cut, color and clarity as
-//! plain numbers, a learning rate of 0.07 instead of 0.1, max_depth 9 instead of 10, a forest
+//! plain numbers, a learning rate of 0.08 instead of 0.1, max_depth 9 instead of 10, a forest
 //! with max_features 0.5: every score stays within tolerance), so each case also compares
 //! predictions on every 10th test row with scikit-learn's:
 //! - gradient boosting: amlis's predictions (probabilities) must lie at least as close to
-//!   scikit-learn's as LightGBM's do (mean absolute difference; measured ratios 0.77–0.91,
-//!   1.05–1.42 with the categoricals treated as numbers);
+//!   scikit-learn's as LightGBM's do (mean absolute difference; measured ratios 0.77–0.91;
+//!   1.05–1.42 with the categoricals treated as numbers, which fails every case; 1.02–1.04 on
+//!   the two classifiers with min_samples_leaf 40; a learning rate of 0.08 still passes);
 //! - trees and forests: the mean absolute difference between amlis's and scikit-learn's
 //!   predictions (every seed of the case on one side with every seed on the other) must stay
 //!   within 1.15 × the mean distance between two of scikit-learn's own fits (random_state
 //!   0..4 pairwise), or 1.15 × 1 % of the mean price when that is larger (single trees, whose
-//!   seeds only break ties).
+//!   seeds only break ties). Measured: forests 0.97–0.99 of the seed-to-seed distance, and
+//!   1.17–1.75 with max_depth 10 instead of 12, max_features 0.5 or 0.6, max_samples 0.5;
+//!   trees 4.6–11.4 against a limit of 45, 148–178 with max_depth 9 or min_samples_leaf 8.
+//!   (Extra trees with bootstrap = true, 1.09, still passes.)
 
 use amlis::data::{read_csv, Column, CsvOptions, DatasetView, DenseDataset, Table, TaskKind};
 use amlis::ensemble::forest::{ExtraTreesRegressor, RandomForestRegressor};
@@ -221,9 +225,10 @@ fn check_gbm_case(id: &str) {
         mean_diff(&ours_pred, &sk_pred),
         mean_diff(&sk_pred, &lg_pred),
     );
+    let to_lg = mean_diff(&ours_pred, &lg_pred);
     eprintln!(
-        "gbm {id:<10} mean |amlis - sklearn| {to_sk:.4}  |amlis - lightgbm| {:.4}  |sklearn - lightgbm| {sk_to_lg:.4}",
-        mean_diff(&ours_pred, &lg_pred),
+        "gbm {id:<10} mean |amlis - sklearn| {to_sk:.4}  |amlis - lightgbm| {to_lg:.4}  \
+         |sklearn - lightgbm| {sk_to_lg:.4}"
     );
     let mut failures = Vec::new();
     if to_sk > sk_to_lg {
@@ -348,7 +353,8 @@ fn check_tree_case(id: &str) {
     let mean_abs_y = yt.iter().map(|v| v.abs()).sum::<f64>() / yt.len() as f64;
     let limit = 1.15 * seed_to_seed.max(0.01 * mean_abs_y);
     eprintln!(
-        "{id:<8} mean |amlis - sklearn| {to_sk:.4}  sklearn seed to seed {seed_to_seed:.4}  limit {limit:.4}"
+        "{id:<8} mean |amlis - sklearn| {to_sk:.4}  sklearn seed to seed {seed_to_seed:.4}  \
+         limit {limit:.4}"
     );
     assert!(
         to_sk <= limit,
