@@ -18,12 +18,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use amlis::config::TrainConfig;
-use amlis::data::{Column, FeatureKind, Table, MISSING_CODE};
+use amlis::data::Table;
 use amlis::model::{Estimator, ModelConfig};
 use amlis::persist::{self, Encoding, FORMAT_MAJOR, FORMAT_MINOR};
 use amlis::pipeline::{Pipeline, PredictKind, RowPredictor, PIPELINE_KIND};
 use amlis::traits::{FitContext, Predictor};
 use amlis::Error;
+use common::raw_rows;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -81,34 +82,6 @@ fn fit(kind: &str, steps: &str) -> (Pipeline, Table) {
     let (table, target) = penguins_for(kind);
     let p = Pipeline::fit(&config(kind, steps), &table, target, &FitContext::new()).unwrap();
     (p, table)
-}
-
-/// The raw numeric rows of `table` in the pipeline's input order (categories as indices into
-/// the input categories, NaN for missing or unseen).
-fn raw_rows(p: &Pipeline, table: &Table) -> Array2<f64> {
-    let mut x = Array2::<f64>::zeros((table.n_rows(), p.inputs().len()));
-    for (j, input) in p.inputs().iter().enumerate() {
-        let col = table.column(&input.name).unwrap();
-        for i in 0..table.n_rows() {
-            x[[i, j]] = match (col, &input.kind) {
-                (Column::Numeric(v), _) => v[i],
-                (Column::Categorical(c), FeatureKind::Categorical { categories }) => {
-                    let code = c.codes()[i];
-                    if code == MISSING_CODE {
-                        f64::NAN
-                    } else {
-                        let label = &c.categories()[code as usize];
-                        categories
-                            .iter()
-                            .position(|s| s == label)
-                            .map_or(f64::NAN, |k| k as f64)
-                    }
-                }
-                _ => panic!("kind mismatch"),
-            };
-        }
-    }
-    x
 }
 
 fn bits(v: &[f64]) -> Vec<u64> {

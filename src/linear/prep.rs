@@ -346,20 +346,23 @@ pub fn predict_linear_into(
     out: &mut [f64],
     estimator: &str,
 ) -> Result<()> {
-    validate::check_predict_shapes(
-        &format!("{estimator} prediction input"),
-        x,
-        coef.len(),
-        out.len(),
-        1,
-    )?;
-    let coef_s = coef.to_vec();
+    // No allocation on success (this is also the single-row path): the context string is
+    // the estimator's name, and an owned coefficient array is already contiguous.
+    validate::check_predict_shapes(estimator, x, coef.len(), out.len(), 1)?;
+    let owned;
+    let coef_s: &[f64] = match coef.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = coef.to_vec();
+            &owned
+        }
+    };
     let run = |start: usize, chunk: &mut [f64]| -> Option<usize> {
         let mut bad = None;
         for (k, o) in chunk.iter_mut().enumerate() {
             let row = x.row(start + k);
             let v = match row.as_slice() {
-                Some(r) => dot(r, &coef_s),
+                Some(r) => dot(r, coef_s),
                 None => row.dot(&coef),
             } + intercept;
             if !v.is_finite() && bad.is_none() {

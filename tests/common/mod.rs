@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests (`mod common;` in each test file).
 #![allow(dead_code)]
 
+use amlis::data::{Column, FeatureKind, Table, MISSING_CODE};
+use amlis::pipeline::Pipeline;
+use ndarray::Array2;
 use serde_json::Value;
 
 /// Parses the JSON fixture `tests/fixtures/<name>`.
@@ -31,4 +34,32 @@ pub fn floats(v: &Value) -> Vec<f64> {
             _ => x.as_f64().unwrap_or(f64::NAN),
         })
         .collect()
+}
+
+/// The raw numeric rows of `table` in the pipeline's input order (categories as indices into
+/// the input categories, NaN for missing or unseen).
+pub fn raw_rows(p: &Pipeline, table: &Table) -> Array2<f64> {
+    let mut x = Array2::<f64>::zeros((table.n_rows(), p.inputs().len()));
+    for (j, input) in p.inputs().iter().enumerate() {
+        let col = table.column(&input.name).unwrap();
+        for i in 0..table.n_rows() {
+            x[[i, j]] = match (col, &input.kind) {
+                (Column::Numeric(v), _) => v[i],
+                (Column::Categorical(c), FeatureKind::Categorical { categories }) => {
+                    let code = c.codes()[i];
+                    if code == MISSING_CODE {
+                        f64::NAN
+                    } else {
+                        let label = &c.categories()[code as usize];
+                        categories
+                            .iter()
+                            .position(|s| s == label)
+                            .map_or(f64::NAN, |k| k as f64)
+                    }
+                }
+                _ => panic!("kind mismatch"),
+            };
+        }
+    }
+    x
 }

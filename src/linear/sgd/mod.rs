@@ -658,10 +658,15 @@ impl Trainer for SgdRegressor {
 /// Rows per parallel prediction task.
 const PREDICT_BLOCK: usize = 4096;
 
-/// Writes `coef.nrows()` linear scores per row of `x` into `out`.
+/// Most classes whose scores the single-row paths keep on the stack (more go through the
+/// batch path).
+const STACK_CLASSES: usize = 32;
+
+/// Writes `coef.nrows()` linear scores per row of `x` into `out`. One block of rows runs on
+/// the calling thread, and nothing is allocated for a contiguous `x` (the single-row path).
 fn linear_scores(
-    coef: &Array2<f64>,
-    intercept: &Array1<f64>,
+    coef: ArrayView2<'_, f64>,
+    intercept: &[f64],
     x: ArrayView2<'_, f64>,
     out: &mut [f64],
     ctx: &str,
@@ -673,19 +678,35 @@ fn linear_scores(
     let cs = coef.as_slice().unwrap_or(&[]);
     let p = coef.ncols();
     validate::check_finite(ctx, x.view(), &[])?;
-    out.par_chunks_mut(PREDICT_BLOCK * k.max(1))
-        .enumerate()
-        .for_each(|(b, chunk)| {
-            for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
-                let row = x.row(b * PREDICT_BLOCK + r);
-                if let Some(xi) = row.as_slice() {
-                    for c in 0..k {
-                        o[c] = intercept[c] + dot_row(xi, &cs[c * p..(c + 1) * p]);
-                    }
+    let run = |(b, chunk): (usize, &mut [f64])| {
+        for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
+            let row = x.row(b * PREDICT_BLOCK + r);
+            if let Some(xi) = row.as_slice() {
+                for ((o, c), w) in o.iter_mut().zip(intercept).zip(cs.chunks_exact(p.max(1))) {
+                    *o = c + dot_row(xi, w);
                 }
             }
-        });
+        }
+    };
+    if x.nrows() <= PREDICT_BLOCK {
+        out.chunks_mut(PREDICT_BLOCK * k.max(1))
+            .enumerate()
+            .for_each(run);
+    } else {
+        out.par_chunks_mut(PREDICT_BLOCK * k.max(1))
+            .enumerate()
+            .for_each(run);
+    }
     Ok(())
+}
+
+/// The class index from one row's decision scores: the sign of a single score, else the
+/// first maximum.
+fn label_of(scores: &[f64]) -> f64 {
+    match scores {
+        [z] => f64::from(u8::from(*z > 0.0)),
+        _ => argmax(scores.iter().copied()) as f64,
+    }
 }
 
 impl SgdClassifierModel {
@@ -694,8 +715,8 @@ impl SgdClassifierModel {
         let k = self.coef.nrows();
         let mut out = vec![0.0; x.nrows() * k];
         linear_scores(
-            &self.coef,
-            &self.intercept,
+            self.coef.view(),
+            self.intercept.as_slice().unwrap_or(&[]),
             x,
             &mut out,
             "sgd_classifier predict",
@@ -720,6 +741,65 @@ impl Model for SgdClassifierModel {
     }
 }
 
+impl SgdClassifierModel {
+    /// The decision scores of one row into a stack buffer, handed to `finish`; `None` (no
+    /// call) when there are more classes than the stack buffer holds.
+    fn with_row_scores<R>(
+        &self,
+        row: &[f64],
+        finish: impl FnOnce(&[f64]) -> Result<R>,
+    ) -> Option<Result<R>> {
+        let k = self.coef.nrows();
+        if k > STACK_CLASSES {
+            return None;
+        }
+        let mut scores = [0.0; STACK_CLASSES];
+        let run = || -> Result<R> {
+            let x = ArrayView2::from_shape((1, row.len()), row)
+                .map_err(|e| Error::shape("sgd_classifier predict_row", "one row", e))?;
+            linear_scores(
+                self.coef.view(),
+                self.intercept.as_slice().unwrap_or(&[]),
+                x,
+                &mut scores[..k],
+                "sgd_classifier predict",
+            )?;
+            finish(&scores[..k])
+        };
+        Some(run())
+    }
+
+    /// The probability link of the model's loss, or [`Error::Unsupported`].
+    fn proba_link(&self) -> Result<fn(f64) -> f64> {
+        match self.loss {
+            SgdLoss::LogLoss => Ok(sigmoid),
+            SgdLoss::ModifiedHuber => Ok(|z: f64| (z.clamp(-1.0, 1.0) + 1.0) / 2.0),
+            other => Err(Error::Unsupported(format!(
+                "predict_proba of an sgd_classifier trained with loss {other:?}; use log_loss or modified_huber"
+            ))),
+        }
+    }
+}
+
+/// One row's class probabilities (`o`, one per class) from its decision scores.
+fn proba_of(link: fn(f64) -> f64, scores: &[f64], o: &mut [f64]) {
+    if let ([z], [p0, p1]) = (scores, &mut *o) {
+        let p = link(*z);
+        *p0 = 1.0 - p;
+        *p1 = p;
+    } else {
+        let k = o.len();
+        let mut sum = 0.0;
+        for (oi, &z) in o.iter_mut().zip(scores) {
+            *oi = link(z);
+            sum += *oi;
+        }
+        for oi in o.iter_mut() {
+            *oi = if sum > 0.0 { *oi / sum } else { 1.0 / k as f64 };
+        }
+    }
+}
+
 impl Predictor for SgdClassifierModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         if out.len() != x.nrows() {
@@ -731,13 +811,35 @@ impl Predictor for SgdClassifierModel {
         }
         let scores = self.decision_function(x)?;
         for (o, row) in out.iter_mut().zip(scores.outer_iter()) {
-            *o = if row.len() == 1 {
-                f64::from(u8::from(row[0] > 0.0))
-            } else {
-                argmax(row.iter().copied()) as f64
+            *o = match row.as_slice() {
+                Some(r) => label_of(r),
+                None => label_of(&row.to_vec()),
             };
         }
         Ok(())
+    }
+
+    /// Allocation-free for up to 32 classes.
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        if out.len() != 1 {
+            return Err(Error::shape(
+                "sgd_classifier predict_row output",
+                "1 value",
+                out.len(),
+            ));
+        }
+        match self.with_row_scores(row, |s| Ok(label_of(s))) {
+            Some(label) => {
+                let label = label?;
+                out.iter_mut().for_each(|o| *o = label);
+                Ok(())
+            }
+            None => {
+                let x = ArrayView2::from_shape((1, row.len()), row)
+                    .map_err(|e| Error::shape("sgd_classifier predict_row", "one row", e))?;
+                self.predict_into(x, out)
+            }
+        }
     }
 }
 
@@ -754,15 +856,7 @@ impl ProbabilisticPredictor for SgdClassifierModel {
     /// (`(clip(score, −1, 1) + 1) / 2`), normalized over classes as scikit-learn does; other
     /// losses have none ([`Error::Unsupported`]).
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        let link: fn(f64) -> f64 = match self.loss {
-            SgdLoss::LogLoss => sigmoid,
-            SgdLoss::ModifiedHuber => |z: f64| (z.clamp(-1.0, 1.0) + 1.0) / 2.0,
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "predict_proba of an sgd_classifier trained with loss {other:?}; use log_loss or modified_huber"
-                )))
-            }
-        };
+        let link = self.proba_link()?;
         let k = self.classes.len();
         if out.len() != x.nrows() * k {
             return Err(Error::shape(
@@ -773,22 +867,36 @@ impl ProbabilisticPredictor for SgdClassifierModel {
         }
         let scores = self.decision_function(x)?;
         for (o, row) in out.chunks_exact_mut(k).zip(scores.outer_iter()) {
-            if row.len() == 1 {
-                let p = link(row[0]);
-                o[0] = 1.0 - p;
-                o[1] = p;
-            } else {
-                let mut sum = 0.0;
-                for (oi, &z) in o.iter_mut().zip(row.iter()) {
-                    *oi = link(z);
-                    sum += *oi;
-                }
-                for oi in o.iter_mut() {
-                    *oi = if sum > 0.0 { *oi / sum } else { 1.0 / k as f64 };
-                }
+            match row.as_slice() {
+                Some(r) => proba_of(link, r, o),
+                None => proba_of(link, &row.to_vec(), o),
             }
         }
         Ok(())
+    }
+
+    /// Allocation-free for up to 32 classes.
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        let link = self.proba_link()?;
+        if out.len() != self.classes.len() {
+            return Err(Error::shape(
+                "sgd_classifier predict_proba_row output",
+                format!("{} values", self.classes.len()),
+                out.len(),
+            ));
+        }
+        let finished = self.with_row_scores(row, |s| {
+            proba_of(link, s, out);
+            Ok(())
+        });
+        match finished {
+            Some(r) => r,
+            None => {
+                let x = ArrayView2::from_shape((1, row.len()), row)
+                    .map_err(|e| Error::shape("sgd_classifier predict_proba_row", "one row", e))?;
+                self.predict_proba_into(x, out)
+            }
+        }
     }
 }
 
@@ -804,10 +912,9 @@ impl Model for SgdRegressorModel {
 
 impl Predictor for SgdRegressorModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        let coef = self.coef.view().insert_axis(ndarray::Axis(0)).to_owned();
         linear_scores(
-            &coef,
-            &Array1::from(vec![self.intercept]),
+            self.coef.view().insert_axis(ndarray::Axis(0)),
+            std::slice::from_ref(&self.intercept),
             x,
             out,
             "sgd_regressor predict",
