@@ -293,9 +293,8 @@ fn midpoint(a: f64, b: f64) -> f64 {
 }
 
 impl<C: Criterion> NodeView<'_, C> {
-    /// Scores the split with `left` statistics (and `n_left` samples) and keeps it in `best`
-    /// when valid and better.
-    #[allow(clippy::too_many_arguments)]
+    /// Scores the split with `left` statistics (and `n_left` samples): its score when it is
+    /// valid and beats `best` (the score to beat, if any).
     #[inline]
     fn consider(
         &self,
@@ -303,28 +302,18 @@ impl<C: Criterion> NodeView<'_, C> {
         left: &C::Acc,
         right: &mut C::Acc,
         n_left: usize,
-        feature: usize,
-        threshold: impl FnOnce() -> f64,
-        missing_go_left: bool,
-        best: &mut Option<Split>,
-    ) {
+        best: Option<f64>,
+    ) -> Option<f64> {
         let n_right = self.samples.len() - n_left;
         if n_left < self.min_samples_leaf || n_right < self.min_samples_leaf {
-            return;
+            return None;
         }
         C::subtract(self.total, left, right);
         if C::weight(left) < self.min_weight_leaf || C::weight(right) < self.min_weight_leaf {
-            return;
+            return None;
         }
         let proxy = self.crit.proxy(sweep, left, right);
-        if best.as_ref().is_none_or(|b| proxy > b.proxy) {
-            *best = Some(Split {
-                feature,
-                threshold: threshold(),
-                missing_go_left,
-                proxy,
-            });
-        }
+        best.is_none_or(|b| proxy > b).then_some(proxy)
     }
 
     /// The best threshold of feature `f`: reads the node's values in order (presorted, or
@@ -424,7 +413,9 @@ impl<C: Criterion> NodeView<'_, C> {
         for &s in missing {
             self.crit.add(&mut sc.miss, s);
         }
-        let mut best: Option<Split> = None;
+        // The best split so far: its score, its position (`n_non` for "every value left")
+        // and where missing values go; its threshold is computed once, at the end.
+        let mut best: Option<(f64, usize, bool)> = None;
         let passes = if nm > 0 { 2 } else { 1 };
         for pass in 0..passes {
             let mgl = pass == 1;
@@ -454,35 +445,35 @@ impl<C: Criterion> NodeView<'_, C> {
                 next = p;
                 let n_right = self.samples.len() - n_left;
                 let dir = if nm == 0 { n_left > n_right } else { mgl };
-                self.consider(
-                    &sc.sweep,
-                    &sc.left,
-                    &mut sc.right,
-                    n_left,
-                    f,
-                    || midpoint(value(p - 1), value(p)),
-                    dir,
-                    &mut best,
-                );
+                let to_beat = best.map(|b| b.0);
+                if let Some(proxy) =
+                    self.consider(&sc.sweep, &sc.left, &mut sc.right, n_left, to_beat)
+                {
+                    best = Some((proxy, p, dir));
+                }
             }
             if nm > 0 && !mgl {
                 // Every present value left, every missing value right (the last split of the
                 // first pass, as scikit-learn).
                 let mut left = sc.zero.clone();
                 C::subtract(self.total, &sc.miss, &mut left);
-                self.consider(
-                    &sc.sweep,
-                    &left,
-                    &mut sc.right,
-                    n_non,
-                    f,
-                    || f64::INFINITY,
-                    false,
-                    &mut best,
-                );
+                let to_beat = best.map(|b| b.0);
+                if let Some(proxy) = self.consider(&sc.sweep, &left, &mut sc.right, n_non, to_beat)
+                {
+                    best = Some((proxy, n_non, false));
+                }
             }
         }
-        Outcome::Varies(best)
+        Outcome::Varies(best.map(|(proxy, p, missing_go_left)| Split {
+            feature: f,
+            threshold: if p >= n_non {
+                f64::INFINITY
+            } else {
+                midpoint(value(p - 1), value(p))
+            },
+            missing_go_left,
+            proxy,
+        }))
     }
 
     /// One random threshold of feature `f`, drawn uniformly in `[min, max)` of the node's
@@ -535,17 +526,14 @@ impl<C: Criterion> NodeView<'_, C> {
         let rights = self.samples.iter().filter(|s| side(s, false));
         self.crit
             .prepare(&mut sc.acc.sweep, lefts.chain(rights).copied());
-        let mut best = None;
-        self.consider(
-            &sc.acc.sweep,
-            &sc.acc.left,
-            &mut sc.acc.right,
-            n_left,
-            f,
-            || threshold,
-            dir,
-            &mut best,
-        );
+        let best = self
+            .consider(&sc.acc.sweep, &sc.acc.left, &mut sc.acc.right, n_left, None)
+            .map(|proxy| Split {
+                feature: f,
+                threshold,
+                missing_go_left: dir,
+                proxy,
+            });
         Outcome::Varies(best)
     }
 }
@@ -660,20 +648,25 @@ pub(crate) fn partition(
     tmp: &mut Vec<u32>,
 ) -> usize {
     let col = x.col(split.feature);
+    // Branch-free: every sample is written to both sides' next slot and only the side it
+    // belongs to advances (the direction is unpredictable, a branch on it mispredicts).
     tmp.clear();
-    let mut w = 0;
+    tmp.resize(samples.len(), 0);
+    let (mut w, mut r) = (0, 0);
     for i in 0..samples.len() {
-        let s = samples[i];
-        let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
-        if split.goes_left(v) {
-            samples[w] = s;
-            w += 1;
-        } else {
-            tmp.push(s);
+        let Some(&s) = samples.get(i) else { break };
+        let left = split.goes_left(col.get(s as usize).copied().unwrap_or(f64::NAN));
+        if let Some(slot) = samples.get_mut(w) {
+            *slot = s;
         }
+        if let Some(slot) = tmp.get_mut(r) {
+            *slot = s;
+        }
+        w += usize::from(left);
+        r += usize::from(!left);
     }
-    if let Some(rest) = samples.get_mut(w..) {
-        rest.copy_from_slice(tmp);
+    if let (Some(rest), Some(right)) = (samples.get_mut(w..), tmp.get(..r)) {
+        rest.copy_from_slice(right);
     }
     w
 }
