@@ -13,7 +13,8 @@ use super::flat::{FlatTree, RawNode};
 use super::params::Splitter;
 use super::params::TreeConfig;
 use super::splitter::{
-    find_split, partition, NodeView, Presorted, Ranks, Scratch, Split, MAX_RANKED_ROWS,
+    find_split, partition, partition_kept, NodeView, Presorted, Ranks, Scratch, Split,
+    MAX_RANKED_ROWS,
 };
 
 /// Impurities at or below this are pure (scikit-learn's `EPSILON`).
@@ -95,7 +96,18 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             );
             if let Some(s) = found {
                 let slice = self.samples.get_mut(start..end).unwrap_or(&mut []);
-                let n_left = partition(self.x, slice, &s, &mut self.part_tmp);
+                let kept = self.ranks.and_then(|r| {
+                    partition_kept(
+                        r,
+                        slice,
+                        &s,
+                        &self.scratch,
+                        &mut self.goes_left,
+                        &mut self.part_tmp,
+                    )
+                });
+                let n_left =
+                    kept.unwrap_or_else(|| partition(self.x, slice, &s, &mut self.part_tmp));
                 if let Some(order) = self.order.as_mut() {
                     for (i, &smp) in slice.iter().enumerate() {
                         if let Some(m) = self.goes_left.get_mut(smp as usize) {
@@ -299,6 +311,11 @@ pub(crate) fn grow<C: Criterion>(
             own = Ranks::new(x);
             Some(&own)
         }
+    };
+    let goes_left = if ranks.is_some() {
+        vec![false; x.n_rows()]
+    } else {
+        goes_left
     };
     let mut g = Grower {
         crit,

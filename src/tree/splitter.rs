@@ -61,6 +61,13 @@ pub(crate) struct Scratch<C: Criterion> {
     pairs: Vec<(f64, u32)>,
     keys: Vec<u64>,
     missing: Vec<u32>,
+    /// Scratch space of the radix sort of `keys`.
+    radix: Vec<u64>,
+    /// The sorted keys and missing samples of the node's best feature so far (sequential
+    /// rank scans only), and that feature: the node's samples are partitioned from them.
+    kept_keys: Vec<u64>,
+    kept_missing: Vec<u32>,
+    kept: Option<usize>,
     acc: Accs<C>,
 }
 
@@ -81,6 +88,10 @@ impl<C: Criterion> Scratch<C> {
             pairs: Vec::new(),
             keys: Vec::new(),
             missing: Vec::new(),
+            radix: Vec::new(),
+            kept_keys: Vec::new(),
+            kept_missing: Vec::new(),
+            kept: None,
             acc: Accs {
                 left: zero.clone(),
                 right: zero.clone(),
@@ -128,6 +139,8 @@ pub(crate) struct Ranks {
     n_rows: usize,
     rank: Vec<u32>,
     values: Vec<Vec<f64>>,
+    /// Bits of the largest stored rank of each feature.
+    bits: Vec<u32>,
 }
 
 impl Ranks {
@@ -164,10 +177,15 @@ impl Ranks {
             rank.extend_from_slice(&r);
             values.push(v);
         }
+        let bits = values
+            .iter()
+            .map(|v| usize::BITS - (2 * v.len()).leading_zeros())
+            .collect();
         Self {
             n_rows,
             rank,
             values,
+            bits,
         }
     }
 
@@ -264,21 +282,39 @@ impl Presorted {
 }
 
 /// Moves the samples `s` of `seg` with `left[s]` to the front, keeping the order of each side.
-fn stable_partition(seg: &mut [u32], left: &[bool], tmp: &mut Vec<u32>) {
+fn stable_partition(seg: &mut [u32], left: &[bool], tmp: &mut Vec<u32>) -> usize {
+    stable_partition_by(seg, tmp, |s| left.get(s as usize).copied().unwrap_or(false))
+}
+
+/// Moves the samples `s` of `seg` with `goes_left(s)` to the front, keeping the order of each
+/// side; returns how many go left. `tmp` is scratch space.
+#[inline]
+fn stable_partition_by(
+    seg: &mut [u32],
+    tmp: &mut Vec<u32>,
+    goes_left: impl Fn(u32) -> bool,
+) -> usize {
+    // Branch-free: every sample is written to both sides' next slot and only the side it
+    // belongs to advances (the direction is unpredictable, a branch on it mispredicts).
     tmp.clear();
-    let mut w = 0;
+    tmp.resize(seg.len(), 0);
+    let (mut w, mut r) = (0, 0);
     for i in 0..seg.len() {
-        let s = seg[i];
-        if left.get(s as usize).copied().unwrap_or(false) {
-            seg[w] = s;
-            w += 1;
-        } else {
-            tmp.push(s);
+        let Some(&s) = seg.get(i) else { break };
+        let left = goes_left(s);
+        if let Some(slot) = seg.get_mut(w) {
+            *slot = s;
         }
+        if let Some(slot) = tmp.get_mut(r) {
+            *slot = s;
+        }
+        w += usize::from(left);
+        r += usize::from(!left);
     }
-    if let Some(rest) = seg.get_mut(w..) {
-        rest.copy_from_slice(tmp);
+    if let (Some(rest), Some(right)) = (seg.get_mut(w..), tmp.get(..r)) {
+        rest.copy_from_slice(right);
     }
+    w
 }
 
 /// The midpoint of two consecutive distinct values, as scikit-learn computes it.
@@ -324,7 +360,9 @@ impl<C: Criterion> NodeView<'_, C> {
             pairs,
             keys,
             missing,
+            radix,
             acc,
+            ..
         } = sc;
         if let (None, Some(ranks)) = (self.order, self.ranks) {
             keys.clear();
@@ -337,7 +375,7 @@ impl<C: Criterion> NodeView<'_, C> {
                     keys.push(u64::from(r) << 32 | u64::from(s));
                 }
             }
-            keys.sort_unstable();
+            sort_keys(keys, radix, ranks.bits.get(f).copied().unwrap_or(32));
             let values = ranks.values(f);
             let keys = keys.as_slice();
             let rank_at = |i: usize| keys.get(i).map_or(0, |k| (k >> 32) as usize);
@@ -538,9 +576,91 @@ impl<C: Criterion> NodeView<'_, C> {
     }
 }
 
+/// Nodes with fewer samples than this sort their keys by comparison, larger ones by radix.
+const RADIX_MIN_SAMPLES: usize = 512;
+
+/// Largest digit of the radix sort, in bits.
+const RADIX_BITS: u32 = 11;
+
+/// Sorts `keys` (`rank << 32 | sample`, in increasing sample order) into increasing order:
+/// by comparison when they are few, else by a stable least-significant-digit radix sort of
+/// the ranks (`rank_bits` bits of them), which keeps equal ranks in sample order and so gives
+/// the same order. `buf` is scratch space.
+fn sort_keys(keys: &mut Vec<u64>, buf: &mut Vec<u64>, rank_bits: u32) {
+    if keys.len() < RADIX_MIN_SAMPLES || rank_bits == 0 || rank_bits > 32 {
+        keys.sort_unstable();
+        return;
+    }
+    let passes = rank_bits.div_ceil(RADIX_BITS);
+    let width = rank_bits.div_ceil(passes);
+    let mask = (1u64 << width) - 1;
+    let mut counts = [0usize; 1 << RADIX_BITS];
+    buf.clear();
+    buf.resize(keys.len(), 0);
+    for pass in 0..passes {
+        let shift = 32 + pass * width;
+        let hist = counts.get_mut(..1 << width).unwrap_or(&mut []);
+        hist.fill(0);
+        for &k in keys.iter() {
+            if let Some(h) = hist.get_mut(((k >> shift) & mask) as usize) {
+                *h += 1;
+            }
+        }
+        let mut sum = 0;
+        for h in hist.iter_mut() {
+            let c = *h;
+            *h = sum;
+            sum += c;
+        }
+        for &k in keys.iter() {
+            if let Some(h) = hist.get_mut(((k >> shift) & mask) as usize) {
+                if let Some(slot) = buf.get_mut(*h) {
+                    *slot = k;
+                }
+                *h += 1;
+            }
+        }
+        std::mem::swap(keys, buf);
+    }
+}
+
 /// Sorts `(value, sample)` pairs by value (no NaN among them).
 fn sort_pairs(pairs: &mut [(f64, u32)]) {
     pairs.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
+}
+
+/// What [`find_split`] has found so far in a node.
+struct Taken<'a> {
+    constant: &'a mut [bool],
+    found: &'a mut bool,
+    best: &'a mut Option<Split>,
+}
+
+impl Taken<'_> {
+    /// Records the outcome `o` of feature `f`; when it is the best split so far and `keep` is
+    /// given, keeps the feature's sorted keys there (they are the node's order by `f`).
+    fn take<C: Criterion>(&mut self, f: usize, o: Outcome, keep: Option<&mut Scratch<C>>) {
+        match o {
+            Outcome::Constant => {
+                if let Some(c) = self.constant.get_mut(f) {
+                    *c = true;
+                }
+            }
+            Outcome::Varies(s) => {
+                *self.found = true;
+                if let Some(s) = s {
+                    if self.best.as_ref().is_none_or(|b| s.beats(b)) {
+                        *self.best = Some(s);
+                        if let Some(sc) = keep {
+                            std::mem::swap(&mut sc.keys, &mut sc.kept_keys);
+                            std::mem::swap(&mut sc.missing, &mut sc.kept_missing);
+                            sc.kept = Some(f);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Finds the split of a node: draws candidate features (all of them in index order when
@@ -560,6 +680,9 @@ pub(crate) fn find_split<C: Criterion>(
     let shuffle = cfg.max_features < n;
     let mut best: Option<Split> = None;
     let mut found = false;
+    // Whether the sorted keys of the best feature are kept in `sc` (sequential rank scans).
+    let mut keeps = cfg.splitter == Splitter::Best && node.order.is_none() && node.ranks.is_some();
+    sc.kept = None;
     let mut i = 0;
     while i < n && (i < cfg.max_features || !found) {
         let end = if i < cfg.max_features {
@@ -575,15 +698,20 @@ pub(crate) fn find_split<C: Criterion>(
             }
         }
         let batch = features.get(i..end).unwrap_or(&[]);
-        let known = |f: usize| constant.get(f).copied().unwrap_or(true);
-        let outcomes: Vec<(usize, Outcome)> = match cfg.splitter {
+        let known = |constant: &[bool], f: usize| constant.get(f).copied().unwrap_or(true);
+        let mut ctx = Taken {
+            constant: &mut *constant,
+            found: &mut found,
+            best: &mut best,
+        };
+        match cfg.splitter {
             Splitter::Best if node.samples.len() >= PARALLEL_MIN_SAMPLES && batch.len() > 1 => {
-                batch
+                let outcomes: Vec<(usize, Outcome)> = batch
                     .par_iter()
                     .map_init(
                         || Scratch::new(node.crit),
                         |sc, &f| {
-                            let o = if known(f) {
+                            let o = if known(ctx.constant, f) {
                                 Outcome::Constant
                             } else {
                                 node.best_for_feature(f, sc)
@@ -591,45 +719,31 @@ pub(crate) fn find_split<C: Criterion>(
                             (f, o)
                         },
                     )
-                    .collect()
+                    .collect();
+                keeps = false;
+                sc.kept = None;
+                for (f, o) in outcomes {
+                    ctx.take::<C>(f, o, None);
+                }
             }
-            Splitter::Best => batch
-                .iter()
-                .map(|&f| {
-                    let o = if known(f) {
+            Splitter::Best => {
+                for &f in batch {
+                    let o = if known(ctx.constant, f) {
                         Outcome::Constant
                     } else {
                         node.best_for_feature(f, sc)
                     };
-                    (f, o)
-                })
-                .collect(),
-            Splitter::Random => batch
-                .iter()
-                .map(|&f| {
-                    let o = if known(f) {
+                    ctx.take(f, o, keeps.then_some(&mut *sc));
+                }
+            }
+            Splitter::Random => {
+                for &f in batch {
+                    let o = if known(ctx.constant, f) {
                         Outcome::Constant
                     } else {
                         node.random_for_feature(f, sc, rng)
                     };
-                    (f, o)
-                })
-                .collect(),
-        };
-        for (f, o) in outcomes {
-            match o {
-                Outcome::Constant => {
-                    if let Some(c) = constant.get_mut(f) {
-                        *c = true;
-                    }
-                }
-                Outcome::Varies(s) => {
-                    found = true;
-                    if let Some(s) = s {
-                        if best.as_ref().is_none_or(|b| s.beats(b)) {
-                            best = Some(s);
-                        }
-                    }
+                    ctx.take::<C>(f, o, None);
                 }
             }
         }
@@ -648,27 +762,45 @@ pub(crate) fn partition(
     tmp: &mut Vec<u32>,
 ) -> usize {
     let col = x.col(split.feature);
-    // Branch-free: every sample is written to both sides' next slot and only the side it
-    // belongs to advances (the direction is unpredictable, a branch on it mispredicts).
-    tmp.clear();
-    tmp.resize(samples.len(), 0);
-    let (mut w, mut r) = (0, 0);
-    for i in 0..samples.len() {
-        let Some(&s) = samples.get(i) else { break };
-        let left = split.goes_left(col.get(s as usize).copied().unwrap_or(f64::NAN));
-        if let Some(slot) = samples.get_mut(w) {
-            *slot = s;
-        }
-        if let Some(slot) = tmp.get_mut(r) {
-            *slot = s;
-        }
-        w += usize::from(left);
-        r += usize::from(!left);
+    stable_partition_by(samples, tmp, |s| {
+        split.goes_left(col.get(s as usize).copied().unwrap_or(f64::NAN))
+    })
+}
+
+/// [`partition`] from the node's order by the split's feature when `sc` kept it (the last
+/// [`find_split`] scanned the node's ranks sequentially): the samples before the threshold's
+/// position in that order are marked in `marks` (one per row), which is read instead of the
+/// feature's values (a row-indexed mark is far likelier in cache than a value). `None` when
+/// no order of the feature is kept.
+pub(crate) fn partition_kept<C: Criterion>(
+    ranks: &Ranks,
+    samples: &mut [u32],
+    split: &Split,
+    sc: &Scratch<C>,
+    marks: &mut [bool],
+    tmp: &mut Vec<u32>,
+) -> Option<usize> {
+    if sc.kept != Some(split.feature) || sc.kept_keys.len() + sc.kept_missing.len() != samples.len()
+    {
+        return None;
     }
-    if let (Some(rest), Some(right)) = (samples.get_mut(w..), tmp.get(..r)) {
-        rest.copy_from_slice(right);
+    let values = ranks.values(split.feature);
+    let value = |k: u64| values.get((k >> 33) as usize).copied().unwrap_or(f64::NAN);
+    // Present values are sorted, so those at most the threshold are a prefix.
+    let p = sc
+        .kept_keys
+        .partition_point(|&k| value(k) <= split.threshold);
+    for (i, &k) in sc.kept_keys.iter().enumerate() {
+        if let Some(m) = marks.get_mut(k as u32 as usize) {
+            *m = i < p;
+        }
     }
-    w
+    for &s in &sc.kept_missing {
+        if let Some(m) = marks.get_mut(s as usize) {
+            *m = split.missing_go_left;
+        }
+    }
+    Some(stable_partition(samples, marks, tmp))
 }
 
 #[cfg(test)]
@@ -705,5 +837,98 @@ mod tests {
         let b = 1.0f64;
         let a = b - f64::EPSILON / 2.0;
         assert_eq!(midpoint(a, b), a);
+    }
+
+    proptest::proptest! {
+        /// The radix sort of keys in sample order gives the order of a comparison sort, for
+        /// any ranks (with repeats) and any rank width.
+        #[test]
+        fn radix_sorted_keys_match_a_comparison_sort(
+            rows in proptest::collection::vec((0u32..1 << 20, 0u32..4), 0..3000),
+            bits in 1u32..21,
+        ) {
+            let mut sample = 0u32;
+            let keys: Vec<u64> = rows
+                .iter()
+                .map(|&(r, gap)| {
+                    sample += gap + 1;
+                    u64::from(r & ((1 << bits) - 1)) << 32 | u64::from(sample)
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            let (mut got, mut buf) = (keys, Vec::new());
+            sort_keys(&mut got, &mut buf, bits);
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// Partitioning a node from the kept order of its best feature moves the same
+        /// samples as partitioning by the feature's values (missing values, near-ties and
+        /// repeated values included), for nodes small and large.
+        #[test]
+        fn partition_from_the_kept_order_matches_the_values(
+            rows in proptest::collection::vec((0u8..40, 0u8..40, 0u8..3, 0u8..4), 2..1500),
+            keep_every in 1usize..4,
+            max_features in 1usize..3,
+        ) {
+            use crate::data::DenseDataset;
+            use crate::tree::criterion::ClassCriterion;
+            use crate::tree::params::ClassificationCriterion;
+            let n = rows.len();
+            let x = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| {
+                let (a, b, _, m) = rows[i];
+                if j == 0 && m == 0 {
+                    f64::NAN
+                } else if j == 0 {
+                    f64::from(a) + if a % 3 == 0 { 5e-8 } else { 0.0 }
+                } else {
+                    f64::from(b) * 0.25
+                }
+            });
+            let yv: Vec<u32> = rows.iter().map(|r| u32::from(r.2)).collect();
+            let y = ndarray::Array1::from_iter(yv.iter().map(|&c| f64::from(c)));
+            let data = DenseDataset::regression(x, y).unwrap();
+            let cols = Columns::from_dataset(&data, "test").unwrap();
+            let ranks = Ranks::new(&cols);
+            let w = vec![1.0; n];
+            let crit = ClassCriterion::new(ClassificationCriterion::Gini, &yv, &w, 3);
+            let mut samples: Vec<u32> = (0..n as u32).filter(|s| *s as usize % keep_every == 0).collect();
+            let total = crit.node_acc(&samples);
+            let cfg = TreeConfig {
+                max_depth: usize::MAX,
+                min_samples_split: 2,
+                min_samples_leaf: 1,
+                min_weight_fraction_leaf: 0.0,
+                max_features,
+                max_leaf_nodes: None,
+                min_impurity_decrease: 0.0,
+                splitter: Splitter::Best,
+            };
+            let mut sc = Scratch::new(&crit);
+            let mut rng = crate::rng::for_task(7, 0);
+            let (mut features, mut constant) = (vec![0, 1], vec![false; 2]);
+            let split = {
+                let node = NodeView {
+                    crit: &crit,
+                    x: &cols,
+                    samples: &samples,
+                    total: &total,
+                    min_samples_leaf: 1,
+                    min_weight_leaf: 0.0,
+                    order: None,
+                    ranks: Some(&ranks),
+                };
+                find_split(&node, &cfg, &mut features, &mut constant, &mut rng, &mut sc)
+            };
+            let Some(split) = split else { return Ok(()) };
+            proptest::prop_assert_eq!(sc.kept, Some(split.feature));
+            let mut by_value = samples.clone();
+            let mut tmp = Vec::new();
+            let n_value = partition(&cols, &mut by_value, &split, &mut tmp);
+            let mut marks = vec![false; n];
+            let n_kept = partition_kept(&ranks, &mut samples, &split, &sc, &mut marks, &mut tmp);
+            proptest::prop_assert_eq!(n_kept, Some(n_value));
+            proptest::prop_assert_eq!(samples, by_value);
+        }
     }
 }
