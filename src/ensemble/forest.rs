@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
-use crate::tree::builder::needs_ranks;
+use crate::tree::builder::shared_sort;
 use crate::tree::classify::{check_proba_row, probabilistic_classifier};
 use crate::tree::data::{
     class_targets, class_weight_factors, is_balanced_subsample, regression_targets, sample_weights,
@@ -55,7 +55,6 @@ use crate::tree::params::{
     ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
     SampleCount, Splitter, TreeConfig,
 };
-use crate::tree::splitter::Ranks;
 use crate::validate::check_predict_shapes;
 
 /// The kind of forest: how trees choose thresholds and whether they bootstrap by default.
@@ -325,7 +324,7 @@ fn grow_forest(
     let stopped = AtomicBool::new(false);
     let seed = ctx.seed();
     let trees: Vec<Option<Grown>> = ctx.install(|| {
-        let ranks = needs_ranks(&s.tree, x).then(|| Ranks::new(x));
+        let ranks = shared_sort(&s.tree, x);
         (0..s.n_estimators)
             .into_par_iter()
             .map(|t| {

@@ -13,7 +13,8 @@ use super::flat::{FlatTree, RawNode};
 use super::params::Splitter;
 use super::params::TreeConfig;
 use super::splitter::{
-    find_split, partition, NodeView, Presorted, Ranks, Scratch, Split, MAX_RANKED_ROWS,
+    find_split, partition, partition_kept, NodeView, Presorted, Ranks, Scratch, Split,
+    MAX_RANKED_ROWS,
 };
 
 /// Impurities at or below this are pure (scikit-learn's `EPSILON`).
@@ -21,13 +22,16 @@ const EPSILON: f64 = f64::EPSILON;
 
 /// A node whose statistics are known and whose split (if it has one) is chosen and applied
 /// to the sample order.
-struct Evaluated {
+struct Evaluated<A> {
     start: usize,
     end: usize,
     depth: usize,
     /// The split, its improvement, and the first right-hand position.
     split: Option<(Split, f64, usize)>,
     constant: Vec<bool>,
+    /// The statistics of the children, when they are those [`Criterion::node_acc`] computes
+    /// from the children's samples (so the children need not compute them again).
+    children: (Option<A>, Option<A>),
 }
 
 struct Grower<'a, C: Criterion, R: Rng> {
@@ -54,16 +58,18 @@ struct Grower<'a, C: Criterion, R: Rng> {
 impl<C: Criterion, R: Rng> Grower<'_, C, R> {
     /// Computes the statistics of `samples[start..end]`, records them as a new leaf node and
     /// chooses (and applies) its split when it may be split. Returns the node's id.
+    /// `acc` holds the node's statistics when its parent computed them.
     fn evaluate(
         &mut self,
         start: usize,
         end: usize,
         depth: usize,
         mut constant: Vec<bool>,
-    ) -> (usize, Evaluated) {
+        acc: Option<C::Acc>,
+    ) -> (usize, Evaluated<C::Acc>) {
         let crit = self.crit;
         let node_samples = self.samples.get(start..end).unwrap_or(&[]);
-        let acc = crit.node_acc(node_samples);
+        let acc = acc.unwrap_or_else(|| crit.node_acc(node_samples));
         let n = end - start;
         let w = C::weight(&acc);
         let impurity = crit.impurity(&acc);
@@ -74,6 +80,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             || w < 2.0 * self.min_weight_leaf
             || impurity <= EPSILON;
         let mut split = None;
+        let mut children = (None, None);
         if !is_leaf {
             let view = NodeView {
                 crit,
@@ -95,7 +102,18 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             );
             if let Some(s) = found {
                 let slice = self.samples.get_mut(start..end).unwrap_or(&mut []);
-                let n_left = partition(self.x, slice, &s, &mut self.part_tmp);
+                let kept = self.ranks.and_then(|r| {
+                    partition_kept(
+                        r,
+                        slice,
+                        &s,
+                        &self.scratch,
+                        &mut self.goes_left,
+                        &mut self.part_tmp,
+                    )
+                });
+                let n_left =
+                    kept.unwrap_or_else(|| partition(self.x, slice, &s, &mut self.part_tmp));
                 if let Some(order) = self.order.as_mut() {
                     for (i, &smp) in slice.iter().enumerate() {
                         if let Some(m) = self.goes_left.get_mut(smp as usize) {
@@ -109,6 +127,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 let improvement = crit.improvement(&acc, &left, &right, self.w_total);
                 if improvement + EPSILON >= cfg.min_impurity_decrease && n_left > 0 && n_left < n {
                     split = Some((s, improvement, start + n_left));
+                    children = (Some(left), C::EXACT_RIGHT.then_some(right));
                 }
             }
         }
@@ -135,6 +154,7 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 depth,
                 split,
                 constant,
+                children,
             },
         )
     }
@@ -150,12 +170,25 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
 
     /// Depth-first growth: ids in pre-order (a node, its left subtree, its right subtree).
     fn grow_depth_first(&mut self, n_features: usize) {
-        // (start, end, depth, parent and side, constant features)
-        type Pending = (usize, usize, usize, Option<(usize, bool)>, Vec<bool>);
-        let mut stack: Vec<Pending> =
-            vec![(0, self.samples.len(), 0, None, vec![false; n_features])];
-        while let Some((start, end, depth, parent, constant)) = stack.pop() {
-            let (id, ev) = self.evaluate(start, end, depth, constant);
+        // (start, end, depth, parent and side, constant features, statistics if known)
+        type Pending<A> = (
+            usize,
+            usize,
+            usize,
+            Option<(usize, bool)>,
+            Vec<bool>,
+            Option<A>,
+        );
+        let mut stack: Vec<Pending<C::Acc>> = vec![(
+            0,
+            self.samples.len(),
+            0,
+            None,
+            vec![false; n_features],
+            None,
+        )];
+        while let Some((start, end, depth, parent, constant, acc)) = stack.pop() {
+            let (id, ev) = self.evaluate(start, end, depth, constant, acc);
             if let Some((p, is_left)) = parent {
                 if let Some(node) = self.raw.get_mut(p) {
                     if is_left {
@@ -169,14 +202,23 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
                 if let Some(node) = self.raw.get_mut(id) {
                     node.split = Some((s.feature as u32, s.threshold, s.missing_go_left));
                 }
+                let (left, right) = ev.children;
                 stack.push((
                     pos,
                     ev.end,
                     depth + 1,
                     Some((id, false)),
                     ev.constant.clone(),
+                    right,
                 ));
-                stack.push((ev.start, pos, depth + 1, Some((id, true)), ev.constant));
+                stack.push((
+                    ev.start,
+                    pos,
+                    depth + 1,
+                    Some((id, true)),
+                    ev.constant,
+                    left,
+                ));
             }
         }
     }
@@ -184,14 +226,14 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
     /// Best-first growth: at most `max_leaf_nodes` leaves; the pending split with the largest
     /// improvement is made first (ties: the older node first).
     fn grow_best_first(&mut self, n_features: usize, max_leaf_nodes: usize) {
-        let mut pending: Vec<Option<Evaluated>> = Vec::new();
+        let mut pending: Vec<Option<Evaluated<C::Acc>>> = Vec::new();
         let mut heap = BinaryHeap::new();
-        let (root, ev) = self.evaluate(0, self.samples.len(), 0, vec![false; n_features]);
-        fn push(
+        let (root, ev) = self.evaluate(0, self.samples.len(), 0, vec![false; n_features], None);
+        fn push<A>(
             id: usize,
-            ev: Evaluated,
+            ev: Evaluated<A>,
             heap: &mut BinaryHeap<Frontier>,
-            pending: &mut Vec<Option<Evaluated>>,
+            pending: &mut Vec<Option<Evaluated<A>>>,
         ) {
             if let Some((_, imp, _)) = ev.split {
                 heap.push(Frontier {
@@ -218,8 +260,9 @@ impl<C: Criterion, R: Rng> Grower<'_, C, R> {
             let Some((s, _, pos)) = ev.split else {
                 continue;
             };
-            let (l, lev) = self.evaluate(ev.start, pos, ev.depth + 1, ev.constant.clone());
-            let (r, rev) = self.evaluate(pos, ev.end, ev.depth + 1, ev.constant);
+            let (left, right) = ev.children;
+            let (l, lev) = self.evaluate(ev.start, pos, ev.depth + 1, ev.constant.clone(), left);
+            let (r, rev) = self.evaluate(pos, ev.end, ev.depth + 1, ev.constant, right);
             self.link(top.id, &s, l, r);
             push(l, lev, &mut heap, &mut pending);
             push(r, rev, &mut heap, &mut pending);
@@ -268,9 +311,23 @@ pub(crate) fn needs_ranks(cfg: &TreeConfig, x: &Columns) -> bool {
         && x.n_rows() < MAX_RANKED_ROWS
 }
 
+/// The sorting shared by the trees grown with `cfg` on `x` (computed once by a forest): value
+/// ranks when they sort each node's values, row orders when they presort, `None` for random
+/// splits.
+pub(crate) fn shared_sort(cfg: &TreeConfig, x: &Columns) -> Option<Ranks> {
+    if needs_ranks(cfg, x) {
+        Some(Ranks::new(x))
+    } else if cfg.splitter == Splitter::Best && presort_pays(cfg.max_features, x.n_features()) {
+        Some(Ranks::ordered(x))
+    } else {
+        None
+    }
+}
+
 /// Grows one tree with criterion `crit` on the rows `samples` of `x` (rows of zero weight
-/// must be left out by the caller). `ranks` are the ranks of `x` when the caller has them
-/// (they are computed here when [`needs_ranks`] and not given).
+/// must be left out by the caller). `ranks` is the caller's [`shared_sort`] of `x`, if any
+/// (ranks are computed here when [`needs_ranks`] and not given; presorted orders are sorted
+/// here when not given).
 pub(crate) fn grow<C: Criterion>(
     crit: &C,
     x: &Columns,
@@ -286,19 +343,25 @@ pub(crate) fn grow<C: Criterion>(
     let w_total = C::weight(&root);
     let n_features = x.n_features();
     let (order, goes_left) = match cfg.splitter {
-        Splitter::Best if presort_pays(cfg.max_features, n_features) => {
-            (Some(Presorted::new(x, &samples)), vec![false; x.n_rows()])
-        }
+        Splitter::Best if presort_pays(cfg.max_features, n_features) => (
+            Some(Presorted::new(x, &samples, ranks)),
+            vec![false; x.n_rows()],
+        ),
         Splitter::Best | Splitter::Random => (None, Vec::new()),
     };
     let own;
     let ranks = match (needs_ranks(cfg, x), ranks) {
         (false, _) => None,
-        (true, Some(r)) => Some(r),
-        (true, None) => {
+        (true, Some(r)) if r.is_ranked() => Some(r),
+        (true, _) => {
             own = Ranks::new(x);
             Some(&own)
         }
+    };
+    let goes_left = if ranks.is_some() {
+        vec![false; x.n_rows()]
+    } else {
+        goes_left
     };
     let mut g = Grower {
         crit,

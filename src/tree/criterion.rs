@@ -38,7 +38,14 @@ pub(crate) trait Criterion: Sync {
         acc
     }
 
-    /// The statistics of the children of `node` holding the samples `left` and `right`.
+    /// Whether the right-hand statistics of [`Criterion::children_acc`] are exactly those
+    /// [`Criterion::node_acc`] computes from the right child's samples (the left-hand ones
+    /// must always be), so that the children reuse them.
+    const EXACT_RIGHT: bool = false;
+
+    /// The statistics of the children of `node` holding the samples `left` and `right`: the
+    /// left-hand ones as [`Criterion::node_acc`] computes them (the right-hand ones may come
+    /// from a subtraction, see [`Criterion::EXACT_RIGHT`]).
     fn children_acc(
         &self,
         node: &Self::Acc,
@@ -180,6 +187,12 @@ impl Criterion for ClassCriterion<'_> {
         }
     }
 
+    /// The default score, inlined into the scan.
+    #[inline]
+    fn proxy(&self, _: &(), left: &ClassAcc, right: &ClassAcc) -> f64 {
+        -right.w * self.impurity(right) - left.w * self.impurity(left)
+    }
+
     fn n_outputs(&self) -> usize {
         self.n_classes
     }
@@ -306,6 +319,7 @@ impl<'a> AbsErrorCriterion<'a> {
 impl Criterion for AbsErrorCriterion<'_> {
     type Acc = AbsErrorAcc;
     type Sweep = AbsErrorSweep;
+    const EXACT_RIGHT: bool = true;
 
     fn prepare(&self, sweep: &mut AbsErrorSweep, order: impl Iterator<Item = u32>) {
         sweep.prepare(self.y, self.w, &self.rank, order);

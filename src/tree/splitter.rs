@@ -61,6 +61,13 @@ pub(crate) struct Scratch<C: Criterion> {
     pairs: Vec<(f64, u32)>,
     keys: Vec<u64>,
     missing: Vec<u32>,
+    /// Scratch space of the radix sort of `keys`.
+    radix: Vec<u64>,
+    /// The sorted keys and missing samples of the node's best feature so far (sequential
+    /// rank scans only), and that feature: the node's samples are partitioned from them.
+    kept_keys: Vec<u64>,
+    kept_missing: Vec<u32>,
+    kept: Option<usize>,
     acc: Accs<C>,
 }
 
@@ -81,6 +88,10 @@ impl<C: Criterion> Scratch<C> {
             pairs: Vec::new(),
             keys: Vec::new(),
             missing: Vec::new(),
+            radix: Vec::new(),
+            kept_keys: Vec::new(),
+            kept_missing: Vec::new(),
+            kept: None,
             acc: Accs {
                 left: zero.clone(),
                 right: zero.clone(),
@@ -113,10 +124,15 @@ const MISSING_RANK: u32 = u32::MAX;
 /// [`Ranks`] need fewer rows than this (a rank takes 31 bits plus a flag).
 pub(crate) const MAX_RANKED_ROWS: usize = 1 << 31;
 
-/// Every feature's values replaced by their rank among the feature's distinct values,
-/// computed once per training set and shared by all trees of a forest. A node sorts
-/// `(rank, sample)` pairs packed in one `u64` (half the bytes of `(value, sample)` pairs,
-/// integer comparisons), which orders the samples exactly as their values do.
+/// Sorting done once per training set and shared by all trees of a forest: every feature's
+/// values replaced by their rank among the feature's distinct values (for trees that sort
+/// each node's values, [`Ranks::new`]), or every feature's rows in value order (for trees
+/// that presort, [`Ranks::ordered`]: a tree's [`Presorted`] orders are these filtered to its
+/// samples).
+///
+/// With ranks, a node sorts `(rank, sample)` pairs packed in one `u64` (half the bytes of
+/// `(value, sample)` pairs, integer comparisons), which orders the samples exactly as their
+/// values do.
 ///
 /// A stored rank is `2 * r + close`, where `r` is the index of the value among the distinct
 /// values and `close` says whether the next distinct value is within
@@ -128,6 +144,11 @@ pub(crate) struct Ranks {
     n_rows: usize,
     rank: Vec<u32>,
     values: Vec<Vec<f64>>,
+    /// Bits of the largest stored rank of each feature.
+    bits: Vec<u32>,
+    /// Every feature's rows in [`Presorted`] order, one feature after the other (empty
+    /// unless made by [`Ranks::ordered`]).
+    order: Vec<u32>,
 }
 
 impl Ranks {
@@ -164,11 +185,36 @@ impl Ranks {
             rank.extend_from_slice(&r);
             values.push(v);
         }
+        let bits = values
+            .iter()
+            .map(|v| usize::BITS - (2 * v.len()).leading_zeros())
+            .collect();
         Self {
             n_rows,
             rank,
             values,
+            bits,
+            order: Vec::new(),
         }
+    }
+
+    /// Every feature's rows of `x` in value order (missing values last, ties by row), for
+    /// presorting trees (no ranks).
+    pub fn ordered(x: &Columns) -> Self {
+        let n_rows = x.n_rows();
+        let rows: Vec<u32> = (0..n_rows as u32).collect();
+        Self {
+            n_rows,
+            rank: Vec::new(),
+            values: Vec::new(),
+            bits: Vec::new(),
+            order: sorted_orders(x, &rows),
+        }
+    }
+
+    /// Whether the value ranks were computed ([`Ranks::new`]).
+    pub fn is_ranked(&self) -> bool {
+        self.rank.len() == self.n_rows * self.values.len() && !self.values.is_empty()
     }
 
     /// The ranks of feature `f`, one per row.
@@ -196,29 +242,18 @@ pub(crate) struct Presorted {
 }
 
 impl Presorted {
-    /// Sorts `samples` by each feature of `x` (ties by sample index, missing values last).
-    pub fn new(x: &Columns, samples: &[u32]) -> Self {
+    /// Sorts `samples` (in increasing order) by each feature of `x` (ties by sample index,
+    /// missing values last); filters the row orders of `shared` to them when it has them
+    /// (`O(rows)` per feature instead of a sort).
+    pub fn new(x: &Columns, samples: &[u32], shared: Option<&Ranks>) -> Self {
         let n = samples.len();
-        let mut idx = vec![0u32; n * x.n_features()];
-        let fill = |(f, out): (usize, &mut [u32])| {
-            let col = x.col(f);
-            let mut pairs: Vec<(f64, u32)> = samples
-                .iter()
-                .map(|&s| (col.get(s as usize).copied().unwrap_or(f64::NAN), s))
-                .collect();
-            pairs.sort_unstable_by(|a, b| {
-                a.0.is_nan()
-                    .cmp(&b.0.is_nan())
-                    .then_with(|| a.0.total_cmp(&b.0))
-                    .then_with(|| a.1.cmp(&b.1))
-            });
-            for (o, p) in out.iter_mut().zip(&pairs) {
-                *o = p.1;
+        let n_rows = x.n_rows();
+        let idx = match shared {
+            Some(r) if r.n_rows == n_rows && r.order.len() == n_rows * x.n_features() => {
+                filter_orders(&r.order, n_rows, samples)
             }
+            _ => sorted_orders(x, samples),
         };
-        if n > 0 {
-            idx.par_chunks_mut(n).enumerate().for_each(fill);
-        }
         Self {
             n,
             idx,
@@ -263,22 +298,94 @@ impl Presorted {
     }
 }
 
-/// Moves the samples `s` of `seg` with `left[s]` to the front, keeping the order of each side.
-fn stable_partition(seg: &mut [u32], left: &[bool], tmp: &mut Vec<u32>) {
-    tmp.clear();
-    let mut w = 0;
-    for i in 0..seg.len() {
-        let s = seg[i];
-        if left.get(s as usize).copied().unwrap_or(false) {
-            seg[w] = s;
-            w += 1;
-        } else {
-            tmp.push(s);
+/// Sorts `samples` by each feature of `x` (missing values last, ties by sample index): the
+/// orders one feature after the other.
+fn sorted_orders(x: &Columns, samples: &[u32]) -> Vec<u32> {
+    let n = samples.len();
+    let mut idx = vec![0u32; n * x.n_features()];
+    let fill = |(f, out): (usize, &mut [u32])| {
+        let col = x.col(f);
+        let mut pairs: Vec<(f64, u32)> = samples
+            .iter()
+            .map(|&s| (col.get(s as usize).copied().unwrap_or(f64::NAN), s))
+            .collect();
+        pairs.sort_unstable_by(|a, b| {
+            a.0.is_nan()
+                .cmp(&b.0.is_nan())
+                .then_with(|| a.0.total_cmp(&b.0))
+                .then_with(|| a.1.cmp(&b.1))
+        });
+        for (o, p) in out.iter_mut().zip(&pairs) {
+            *o = p.1;
+        }
+    };
+    if n > 0 {
+        idx.par_chunks_mut(n).enumerate().for_each(fill);
+    }
+    idx
+}
+
+/// The orders of [`sorted_orders`] of `samples` (distinct rows), from those of all `n_rows`
+/// rows (`orders`): each feature's rows that are samples, in the same order (the order of a
+/// subset under a total order is the filtered order of the whole).
+fn filter_orders(orders: &[u32], n_rows: usize, samples: &[u32]) -> Vec<u32> {
+    let n = samples.len();
+    let mut member = vec![false; n_rows];
+    for &s in samples {
+        if let Some(m) = member.get_mut(s as usize) {
+            *m = true;
         }
     }
-    if let Some(rest) = seg.get_mut(w..) {
-        rest.copy_from_slice(tmp);
+    let mut idx = vec![0u32; n * (orders.len() / n_rows.max(1))];
+    if n > 0 && n_rows > 0 {
+        idx.par_chunks_mut(n)
+            .zip(orders.par_chunks(n_rows))
+            .for_each(|(out, all)| {
+                let kept = all
+                    .iter()
+                    .filter(|&&r| member.get(r as usize).copied().unwrap_or(false));
+                for (o, &r) in out.iter_mut().zip(kept) {
+                    *o = r;
+                }
+            });
     }
+    idx
+}
+
+/// Moves the samples `s` of `seg` with `left[s]` to the front, keeping the order of each side.
+fn stable_partition(seg: &mut [u32], left: &[bool], tmp: &mut Vec<u32>) -> usize {
+    stable_partition_by(seg, tmp, |s| left.get(s as usize).copied().unwrap_or(false))
+}
+
+/// Moves the samples `s` of `seg` with `goes_left(s)` to the front, keeping the order of each
+/// side; returns how many go left. `tmp` is scratch space.
+#[inline]
+fn stable_partition_by(
+    seg: &mut [u32],
+    tmp: &mut Vec<u32>,
+    goes_left: impl Fn(u32) -> bool,
+) -> usize {
+    // Branch-free: every sample is written to both sides' next slot and only the side it
+    // belongs to advances (the direction is unpredictable, a branch on it mispredicts).
+    tmp.clear();
+    tmp.resize(seg.len(), 0);
+    let (mut w, mut r) = (0, 0);
+    for i in 0..seg.len() {
+        let Some(&s) = seg.get(i) else { break };
+        let left = goes_left(s);
+        if let Some(slot) = seg.get_mut(w) {
+            *slot = s;
+        }
+        if let Some(slot) = tmp.get_mut(r) {
+            *slot = s;
+        }
+        w += usize::from(left);
+        r += usize::from(!left);
+    }
+    if let (Some(rest), Some(right)) = (seg.get_mut(w..), tmp.get(..r)) {
+        rest.copy_from_slice(right);
+    }
+    w
 }
 
 /// The midpoint of two consecutive distinct values, as scikit-learn computes it.
@@ -293,9 +400,8 @@ fn midpoint(a: f64, b: f64) -> f64 {
 }
 
 impl<C: Criterion> NodeView<'_, C> {
-    /// Scores the split with `left` statistics (and `n_left` samples) and keeps it in `best`
-    /// when valid and better.
-    #[allow(clippy::too_many_arguments)]
+    /// Scores the split with `left` statistics (and `n_left` samples): its score when it is
+    /// valid and beats `best` (the score to beat, if any).
     #[inline]
     fn consider(
         &self,
@@ -303,28 +409,18 @@ impl<C: Criterion> NodeView<'_, C> {
         left: &C::Acc,
         right: &mut C::Acc,
         n_left: usize,
-        feature: usize,
-        threshold: impl FnOnce() -> f64,
-        missing_go_left: bool,
-        best: &mut Option<Split>,
-    ) {
+        best: Option<f64>,
+    ) -> Option<f64> {
         let n_right = self.samples.len() - n_left;
         if n_left < self.min_samples_leaf || n_right < self.min_samples_leaf {
-            return;
+            return None;
         }
         C::subtract(self.total, left, right);
         if C::weight(left) < self.min_weight_leaf || C::weight(right) < self.min_weight_leaf {
-            return;
+            return None;
         }
         let proxy = self.crit.proxy(sweep, left, right);
-        if best.as_ref().is_none_or(|b| proxy > b.proxy) {
-            *best = Some(Split {
-                feature,
-                threshold: threshold(),
-                missing_go_left,
-                proxy,
-            });
-        }
+        best.is_none_or(|b| proxy > b).then_some(proxy)
     }
 
     /// The best threshold of feature `f`: reads the node's values in order (presorted, or
@@ -335,7 +431,9 @@ impl<C: Criterion> NodeView<'_, C> {
             pairs,
             keys,
             missing,
+            radix,
             acc,
+            ..
         } = sc;
         if let (None, Some(ranks)) = (self.order, self.ranks) {
             keys.clear();
@@ -348,7 +446,7 @@ impl<C: Criterion> NodeView<'_, C> {
                     keys.push(u64::from(r) << 32 | u64::from(s));
                 }
             }
-            keys.sort_unstable();
+            sort_keys(keys, radix, ranks.bits.get(f).copied().unwrap_or(32));
             let values = ranks.values(f);
             let keys = keys.as_slice();
             let rank_at = |i: usize| keys.get(i).map_or(0, |k| (k >> 32) as usize);
@@ -424,7 +522,9 @@ impl<C: Criterion> NodeView<'_, C> {
         for &s in missing {
             self.crit.add(&mut sc.miss, s);
         }
-        let mut best: Option<Split> = None;
+        // The best split so far: its score, its position (`n_non` for "every value left")
+        // and where missing values go; its threshold is computed once, at the end.
+        let mut best: Option<(f64, usize, bool)> = None;
         let passes = if nm > 0 { 2 } else { 1 };
         for pass in 0..passes {
             let mgl = pass == 1;
@@ -454,35 +554,35 @@ impl<C: Criterion> NodeView<'_, C> {
                 next = p;
                 let n_right = self.samples.len() - n_left;
                 let dir = if nm == 0 { n_left > n_right } else { mgl };
-                self.consider(
-                    &sc.sweep,
-                    &sc.left,
-                    &mut sc.right,
-                    n_left,
-                    f,
-                    || midpoint(value(p - 1), value(p)),
-                    dir,
-                    &mut best,
-                );
+                let to_beat = best.map(|b| b.0);
+                if let Some(proxy) =
+                    self.consider(&sc.sweep, &sc.left, &mut sc.right, n_left, to_beat)
+                {
+                    best = Some((proxy, p, dir));
+                }
             }
             if nm > 0 && !mgl {
                 // Every present value left, every missing value right (the last split of the
                 // first pass, as scikit-learn).
                 let mut left = sc.zero.clone();
                 C::subtract(self.total, &sc.miss, &mut left);
-                self.consider(
-                    &sc.sweep,
-                    &left,
-                    &mut sc.right,
-                    n_non,
-                    f,
-                    || f64::INFINITY,
-                    false,
-                    &mut best,
-                );
+                let to_beat = best.map(|b| b.0);
+                if let Some(proxy) = self.consider(&sc.sweep, &left, &mut sc.right, n_non, to_beat)
+                {
+                    best = Some((proxy, n_non, false));
+                }
             }
         }
-        Outcome::Varies(best)
+        Outcome::Varies(best.map(|(proxy, p, missing_go_left)| Split {
+            feature: f,
+            threshold: if p >= n_non {
+                f64::INFINITY
+            } else {
+                midpoint(value(p - 1), value(p))
+            },
+            missing_go_left,
+            proxy,
+        }))
     }
 
     /// One random threshold of feature `f`, drawn uniformly in `[min, max)` of the node's
@@ -535,24 +635,103 @@ impl<C: Criterion> NodeView<'_, C> {
         let rights = self.samples.iter().filter(|s| side(s, false));
         self.crit
             .prepare(&mut sc.acc.sweep, lefts.chain(rights).copied());
-        let mut best = None;
-        self.consider(
-            &sc.acc.sweep,
-            &sc.acc.left,
-            &mut sc.acc.right,
-            n_left,
-            f,
-            || threshold,
-            dir,
-            &mut best,
-        );
+        let best = self
+            .consider(&sc.acc.sweep, &sc.acc.left, &mut sc.acc.right, n_left, None)
+            .map(|proxy| Split {
+                feature: f,
+                threshold,
+                missing_go_left: dir,
+                proxy,
+            });
         Outcome::Varies(best)
+    }
+}
+
+/// Nodes with fewer samples than this sort their keys by comparison, larger ones by radix.
+const RADIX_MIN_SAMPLES: usize = 512;
+
+/// Largest digit of the radix sort, in bits.
+const RADIX_BITS: u32 = 11;
+
+/// Sorts `keys` (`rank << 32 | sample`, in increasing sample order) into increasing order:
+/// by comparison when they are few, else by a stable least-significant-digit radix sort of
+/// the ranks (`rank_bits` bits of them), which keeps equal ranks in sample order and so gives
+/// the same order. `buf` is scratch space.
+fn sort_keys(keys: &mut Vec<u64>, buf: &mut Vec<u64>, rank_bits: u32) {
+    if keys.len() < RADIX_MIN_SAMPLES || rank_bits == 0 || rank_bits > 32 {
+        keys.sort_unstable();
+        return;
+    }
+    let passes = rank_bits.div_ceil(RADIX_BITS);
+    let width = rank_bits.div_ceil(passes);
+    let mask = (1u64 << width) - 1;
+    let mut counts = [0usize; 1 << RADIX_BITS];
+    buf.clear();
+    buf.resize(keys.len(), 0);
+    for pass in 0..passes {
+        let shift = 32 + pass * width;
+        let hist = counts.get_mut(..1 << width).unwrap_or(&mut []);
+        hist.fill(0);
+        for &k in keys.iter() {
+            if let Some(h) = hist.get_mut(((k >> shift) & mask) as usize) {
+                *h += 1;
+            }
+        }
+        let mut sum = 0;
+        for h in hist.iter_mut() {
+            let c = *h;
+            *h = sum;
+            sum += c;
+        }
+        for &k in keys.iter() {
+            if let Some(h) = hist.get_mut(((k >> shift) & mask) as usize) {
+                if let Some(slot) = buf.get_mut(*h) {
+                    *slot = k;
+                }
+                *h += 1;
+            }
+        }
+        std::mem::swap(keys, buf);
     }
 }
 
 /// Sorts `(value, sample)` pairs by value (no NaN among them).
 fn sort_pairs(pairs: &mut [(f64, u32)]) {
     pairs.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
+}
+
+/// What [`find_split`] has found so far in a node.
+struct Taken<'a> {
+    constant: &'a mut [bool],
+    found: &'a mut bool,
+    best: &'a mut Option<Split>,
+}
+
+impl Taken<'_> {
+    /// Records the outcome `o` of feature `f`; when it is the best split so far and `keep` is
+    /// given, keeps the feature's sorted keys there (they are the node's order by `f`).
+    fn take<C: Criterion>(&mut self, f: usize, o: Outcome, keep: Option<&mut Scratch<C>>) {
+        match o {
+            Outcome::Constant => {
+                if let Some(c) = self.constant.get_mut(f) {
+                    *c = true;
+                }
+            }
+            Outcome::Varies(s) => {
+                *self.found = true;
+                if let Some(s) = s {
+                    if self.best.as_ref().is_none_or(|b| s.beats(b)) {
+                        *self.best = Some(s);
+                        if let Some(sc) = keep {
+                            std::mem::swap(&mut sc.keys, &mut sc.kept_keys);
+                            std::mem::swap(&mut sc.missing, &mut sc.kept_missing);
+                            sc.kept = Some(f);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Finds the split of a node: draws candidate features (all of them in index order when
@@ -572,6 +751,9 @@ pub(crate) fn find_split<C: Criterion>(
     let shuffle = cfg.max_features < n;
     let mut best: Option<Split> = None;
     let mut found = false;
+    // Whether the sorted keys of the best feature are kept in `sc` (sequential rank scans).
+    let mut keeps = cfg.splitter == Splitter::Best && node.order.is_none() && node.ranks.is_some();
+    sc.kept = None;
     let mut i = 0;
     while i < n && (i < cfg.max_features || !found) {
         let end = if i < cfg.max_features {
@@ -587,15 +769,20 @@ pub(crate) fn find_split<C: Criterion>(
             }
         }
         let batch = features.get(i..end).unwrap_or(&[]);
-        let known = |f: usize| constant.get(f).copied().unwrap_or(true);
-        let outcomes: Vec<(usize, Outcome)> = match cfg.splitter {
+        let known = |constant: &[bool], f: usize| constant.get(f).copied().unwrap_or(true);
+        let mut ctx = Taken {
+            constant: &mut *constant,
+            found: &mut found,
+            best: &mut best,
+        };
+        match cfg.splitter {
             Splitter::Best if node.samples.len() >= PARALLEL_MIN_SAMPLES && batch.len() > 1 => {
-                batch
+                let outcomes: Vec<(usize, Outcome)> = batch
                     .par_iter()
                     .map_init(
                         || Scratch::new(node.crit),
                         |sc, &f| {
-                            let o = if known(f) {
+                            let o = if known(ctx.constant, f) {
                                 Outcome::Constant
                             } else {
                                 node.best_for_feature(f, sc)
@@ -603,45 +790,31 @@ pub(crate) fn find_split<C: Criterion>(
                             (f, o)
                         },
                     )
-                    .collect()
+                    .collect();
+                keeps = false;
+                sc.kept = None;
+                for (f, o) in outcomes {
+                    ctx.take::<C>(f, o, None);
+                }
             }
-            Splitter::Best => batch
-                .iter()
-                .map(|&f| {
-                    let o = if known(f) {
+            Splitter::Best => {
+                for &f in batch {
+                    let o = if known(ctx.constant, f) {
                         Outcome::Constant
                     } else {
                         node.best_for_feature(f, sc)
                     };
-                    (f, o)
-                })
-                .collect(),
-            Splitter::Random => batch
-                .iter()
-                .map(|&f| {
-                    let o = if known(f) {
+                    ctx.take(f, o, keeps.then_some(&mut *sc));
+                }
+            }
+            Splitter::Random => {
+                for &f in batch {
+                    let o = if known(ctx.constant, f) {
                         Outcome::Constant
                     } else {
                         node.random_for_feature(f, sc, rng)
                     };
-                    (f, o)
-                })
-                .collect(),
-        };
-        for (f, o) in outcomes {
-            match o {
-                Outcome::Constant => {
-                    if let Some(c) = constant.get_mut(f) {
-                        *c = true;
-                    }
-                }
-                Outcome::Varies(s) => {
-                    found = true;
-                    if let Some(s) = s {
-                        if best.as_ref().is_none_or(|b| s.beats(b)) {
-                            best = Some(s);
-                        }
-                    }
+                    ctx.take::<C>(f, o, None);
                 }
             }
         }
@@ -660,22 +833,45 @@ pub(crate) fn partition(
     tmp: &mut Vec<u32>,
 ) -> usize {
     let col = x.col(split.feature);
-    tmp.clear();
-    let mut w = 0;
-    for i in 0..samples.len() {
-        let s = samples[i];
-        let v = col.get(s as usize).copied().unwrap_or(f64::NAN);
-        if split.goes_left(v) {
-            samples[w] = s;
-            w += 1;
-        } else {
-            tmp.push(s);
+    stable_partition_by(samples, tmp, |s| {
+        split.goes_left(col.get(s as usize).copied().unwrap_or(f64::NAN))
+    })
+}
+
+/// [`partition`] from the node's order by the split's feature when `sc` kept it (the last
+/// [`find_split`] scanned the node's ranks sequentially): the samples before the threshold's
+/// position in that order are marked in `marks` (one per row), which is read instead of the
+/// feature's values (a row-indexed mark is far likelier in cache than a value). `None` when
+/// no order of the feature is kept.
+pub(crate) fn partition_kept<C: Criterion>(
+    ranks: &Ranks,
+    samples: &mut [u32],
+    split: &Split,
+    sc: &Scratch<C>,
+    marks: &mut [bool],
+    tmp: &mut Vec<u32>,
+) -> Option<usize> {
+    if sc.kept != Some(split.feature) || sc.kept_keys.len() + sc.kept_missing.len() != samples.len()
+    {
+        return None;
+    }
+    let values = ranks.values(split.feature);
+    let value = |k: u64| values.get((k >> 33) as usize).copied().unwrap_or(f64::NAN);
+    // Present values are sorted, so those at most the threshold are a prefix.
+    let p = sc
+        .kept_keys
+        .partition_point(|&k| value(k) <= split.threshold);
+    for (i, &k) in sc.kept_keys.iter().enumerate() {
+        if let Some(m) = marks.get_mut(k as u32 as usize) {
+            *m = i < p;
         }
     }
-    if let Some(rest) = samples.get_mut(w..) {
-        rest.copy_from_slice(tmp);
+    for &s in &sc.kept_missing {
+        if let Some(m) = marks.get_mut(s as usize) {
+            *m = split.missing_go_left;
+        }
     }
-    w
+    Some(stable_partition(samples, marks, tmp))
 }
 
 #[cfg(test)]
@@ -712,5 +908,125 @@ mod tests {
         let b = 1.0f64;
         let a = b - f64::EPSILON / 2.0;
         assert_eq!(midpoint(a, b), a);
+    }
+
+    proptest::proptest! {
+        /// The radix sort of keys in sample order gives the order of a comparison sort, for
+        /// any ranks (with repeats) and any rank width.
+        #[test]
+        fn radix_sorted_keys_match_a_comparison_sort(
+            rows in proptest::collection::vec((0u32..1 << 20, 0u32..4), 0..3000),
+            bits in 1u32..21,
+        ) {
+            let mut sample = 0u32;
+            let keys: Vec<u64> = rows
+                .iter()
+                .map(|&(r, gap)| {
+                    sample += gap + 1;
+                    u64::from(r & ((1 << bits) - 1)) << 32 | u64::from(sample)
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            let (mut got, mut buf) = (keys, Vec::new());
+            sort_keys(&mut got, &mut buf, bits);
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// Partitioning a node from the kept order of its best feature moves the same
+        /// samples as partitioning by the feature's values (missing values, near-ties and
+        /// repeated values included), for nodes small and large.
+        #[test]
+        fn partition_from_the_kept_order_matches_the_values(
+            rows in proptest::collection::vec((0u8..40, 0u8..40, 0u8..3, 0u8..4), 2..1500),
+            keep_every in 1usize..4,
+            max_features in 1usize..3,
+        ) {
+            use crate::data::DenseDataset;
+            use crate::tree::criterion::ClassCriterion;
+            use crate::tree::params::ClassificationCriterion;
+            let n = rows.len();
+            let x = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| {
+                let (a, b, _, m) = rows[i];
+                if j == 0 && m == 0 {
+                    f64::NAN
+                } else if j == 0 {
+                    f64::from(a) + if a % 3 == 0 { 5e-8 } else { 0.0 }
+                } else {
+                    f64::from(b) * 0.25
+                }
+            });
+            let yv: Vec<u32> = rows.iter().map(|r| u32::from(r.2)).collect();
+            let y = ndarray::Array1::from_iter(yv.iter().map(|&c| f64::from(c)));
+            let data = DenseDataset::regression(x, y).unwrap();
+            let cols = Columns::from_dataset(&data, "test").unwrap();
+            let ranks = Ranks::new(&cols);
+            let w = vec![1.0; n];
+            let crit = ClassCriterion::new(ClassificationCriterion::Gini, &yv, &w, 3);
+            let mut samples: Vec<u32> = (0..n as u32).filter(|s| *s as usize % keep_every == 0).collect();
+            let total = crit.node_acc(&samples);
+            let cfg = TreeConfig {
+                max_depth: usize::MAX,
+                min_samples_split: 2,
+                min_samples_leaf: 1,
+                min_weight_fraction_leaf: 0.0,
+                max_features,
+                max_leaf_nodes: None,
+                min_impurity_decrease: 0.0,
+                splitter: Splitter::Best,
+            };
+            let mut sc = Scratch::new(&crit);
+            let mut rng = crate::rng::for_task(7, 0);
+            let (mut features, mut constant) = (vec![0, 1], vec![false; 2]);
+            let split = {
+                let node = NodeView {
+                    crit: &crit,
+                    x: &cols,
+                    samples: &samples,
+                    total: &total,
+                    min_samples_leaf: 1,
+                    min_weight_leaf: 0.0,
+                    order: None,
+                    ranks: Some(&ranks),
+                };
+                find_split(&node, &cfg, &mut features, &mut constant, &mut rng, &mut sc)
+            };
+            let Some(split) = split else { return Ok(()) };
+            proptest::prop_assert_eq!(sc.kept, Some(split.feature));
+            let mut by_value = samples.clone();
+            let mut tmp = Vec::new();
+            let n_value = partition(&cols, &mut by_value, &split, &mut tmp);
+            let mut marks = vec![false; n];
+            let n_kept = partition_kept(&ranks, &mut samples, &split, &sc, &mut marks, &mut tmp);
+            proptest::prop_assert_eq!(n_kept, Some(n_value));
+            proptest::prop_assert_eq!(samples, by_value);
+        }
+
+        /// A tree's presorted orders filtered from the forest's row orders equal a fresh
+        /// sort of its samples (missing values, repeated values and signed zeros included).
+        #[test]
+        fn filtered_row_orders_match_a_fresh_sort(
+            rows in proptest::collection::vec((0u8..12, 0u8..6, 0u8..3), 1..400),
+        ) {
+            use crate::data::DenseDataset;
+            let n = rows.len();
+            let x = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| {
+                let (a, b, _) = rows[i];
+                match (j, a) {
+                    (0, 0) => f64::NAN,
+                    (0, 1) => -0.0,
+                    (0, 2) => 0.0,
+                    (0, a) => f64::from(a) / 3.0,
+                    _ => f64::from(b),
+                }
+            });
+            let data = DenseDataset::regression(x, ndarray::Array1::zeros(n)).unwrap();
+            let cols = Columns::from_dataset(&data, "test").unwrap();
+            let shared = Ranks::ordered(&cols);
+            let samples: Vec<u32> = (0..n as u32).filter(|&s| rows[s as usize].2 > 0).collect();
+            let filtered = Presorted::new(&cols, &samples, Some(&shared));
+            let sorted = Presorted::new(&cols, &samples, None);
+            proptest::prop_assert_eq!(filtered.idx, sorted.idx);
+        }
     }
 }
