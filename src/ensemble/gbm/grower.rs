@@ -123,7 +123,6 @@ impl<'a> Grower<'a> {
 
     /// Partitions `rows` (one node's range) stably by `split`; returns the left count.
     fn partition(&mut self, rows: &mut [u32], split: &SplitInfo) -> usize {
-        let col = self.data.column(split.feature);
         let missing_bin = self
             .data
             .features
@@ -131,9 +130,18 @@ impl<'a> Grower<'a> {
             .map_or(BLOCK, |f| f.n_bins_non_missing);
         self.buf.clear();
         let mut nl = 0;
+        let p = self.data.n_features();
         for i in 0..rows.len() {
+            if let Some(&ahead) = rows.get(i + histogram::PREFETCH) {
+                histogram::prefetch(
+                    self.data
+                        .codes
+                        .as_ptr()
+                        .wrapping_add(ahead as usize * p + split.feature),
+                );
+            }
             let r = rows[i];
-            let bin = col.get(r as usize).copied().unwrap_or(0);
+            let bin = self.data.code(r as usize, split.feature);
             if split.goes_left(bin, missing_bin) {
                 rows[nl] = r;
                 nl += 1;
