@@ -308,4 +308,25 @@ mod tests {
         let e = fit_bin(x.view(), &[0], &[true], &names, 255, &[0]).unwrap_err();
         assert!(e.to_string().contains("category code"), "{e}");
     }
+
+    #[test]
+    fn codes_are_row_major_and_missing_is_found_past_the_first_chunk() {
+        // More rows than one binning chunk; the only NaN of feature 1 is in the last row.
+        let n = ROW_CHUNK + 10;
+        let mut x = ndarray::Array2::from_shape_fn((n, 3), |(i, f)| ((i * (f + 1)) % 7) as f64);
+        x[[n - 1, 1]] = f64::NAN;
+        let rows: Vec<usize> = (0..n).collect();
+        let names = vec!["a".into(), "b".into(), "c".into()];
+        let b = fit_bin(x.view(), &rows, &[false, false, true], &names, 255, &rows).unwrap();
+        assert_eq!(b.codes.len(), n * 3);
+        for i in [0, 1, 5, ROW_CHUNK, n - 2] {
+            for f in 0..3 {
+                // Values 0..6 have midpoint thresholds 0.5..5.5, so the bin is the value; the
+                // categorical feature's code is the value too.
+                assert_eq!(b.codes[i * 3 + f], x[[i, f]] as u8, "row {i} feature {f}");
+            }
+        }
+        assert_eq!(b.code(n - 1, 1), 7); // the missing bin after 7 non-missing bins
+        assert_eq!(b.has_missing(), vec![false, true, false]);
+    }
 }
