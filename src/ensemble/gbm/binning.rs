@@ -42,13 +42,10 @@ impl FeatureBins {
     }
 }
 
-/// Binned training data: row-major `u8` codes.
-///
-/// Row-major, so that the histograms of a node read one cache line per row of the node
-/// whatever its features, instead of one line per row and feature.
+/// Binned training data: feature-major `u8` codes.
 #[derive(Debug, Clone)]
 pub(crate) struct BinnedData {
-    /// `codes[i * n_features + f]` is the bin of row `i` for feature `f`.
+    /// `codes[f * n_rows + i]` is the bin of row `i` for feature `f`.
     pub codes: Vec<u8>,
     /// Number of rows.
     pub n_rows: usize,
@@ -57,59 +54,12 @@ pub(crate) struct BinnedData {
 }
 
 impl BinnedData {
-    /// Number of features.
+    /// The codes of feature `f`.
     #[inline]
-    pub fn n_features(&self) -> usize {
-        self.features.len()
-    }
-
-    /// The bin of row `i` for feature `f` (0 outside the data).
-    #[inline]
-    pub fn code(&self, i: usize, f: usize) -> u8 {
-        self.codes
-            .get(i * self.n_features() + f)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// The codes of feature `f`, gathered (tests and diagnostics).
-    #[cfg(test)]
-    pub fn column(&self, f: usize) -> Vec<u8> {
-        (0..self.n_rows).map(|i| self.code(i, f)).collect()
-    }
-
-    /// Whether each feature has a row in its missing bin.
-    pub fn has_missing(&self) -> Vec<bool> {
-        let p = self.n_features();
-        let missing: Vec<usize> = self.features.iter().map(|f| f.n_bins_non_missing).collect();
-        if p == 0 {
-            return Vec::new();
-        }
-        self.codes
-            .par_chunks(p * ROW_CHUNK)
-            .map(|chunk| {
-                let mut seen = vec![false; p];
-                for row in chunk.chunks_exact(p) {
-                    for ((s, &c), &m) in seen.iter_mut().zip(row).zip(&missing) {
-                        *s |= c as usize == m;
-                    }
-                }
-                seen
-            })
-            .reduce(
-                || vec![false; p],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        *x |= y;
-                    }
-                    a
-                },
-            )
+    pub fn column(&self, f: usize) -> &[u8] {
+        &self.codes[f * self.n_rows..(f + 1) * self.n_rows]
     }
 }
-
-/// Rows per parallel task when binning.
-const ROW_CHUNK: usize = 4096;
 
 /// `np.percentile(sorted, q, method="midpoint")` for a sorted, non-empty slice.
 fn percentile_midpoint(sorted: &[f64], q: f64) -> f64 {
@@ -147,58 +97,11 @@ fn numeric_thresholds(mut values: Vec<f64>, max_bins: usize) -> Vec<f64> {
     th
 }
 
-/// The bins of a categorical feature: checks every code of the rows `rows` of `col`.
-fn categorical_bins(
-    col: ndarray::ArrayView1<'_, f64>,
-    rows: &[usize],
-    name: Option<&String>,
-    max_bins: usize,
-) -> Result<FeatureBins> {
-    let mut max_code = 0usize;
-    for (pos, &r) in rows.iter().enumerate() {
-        let v = col[r];
-        if v.is_nan() {
-            continue;
-        }
-        if !(v >= 0.0 && v.fract() == 0.0 && v < max_bins as f64) {
-            return Err(Error::InvalidValue {
-                context: "gradient boosting categorical feature".into(),
-                row: pos,
-                column: name.cloned(),
-                message: format!(
-                    "{v} is not a category code in 0..{max_bins} (max_bins); \
-                     features with more categories than max_bins are not supported"
-                ),
-            });
-        }
-        max_code = max_code.max(v as usize);
-    }
-    Ok(FeatureBins {
-        thresholds: Vec::new(),
-        n_bins_non_missing: max_code + 1,
-        categorical: true,
-    })
-}
-
-impl FeatureBins {
-    /// The bin of a value (categorical values are checked category codes).
-    #[inline]
-    fn bin(&self, v: f64) -> u8 {
-        if v.is_nan() {
-            self.n_bins_non_missing as u8
-        } else if self.categorical {
-            v as u8
-        } else {
-            self.bin_numeric(v)
-        }
-    }
-}
-
 /// Learns the bins of every feature from the rows `rows` of `x` and bins those rows.
 ///
 /// `categorical[f]` marks categorical features; `sample` holds the row positions (into
-/// `rows`) used for the quantiles. The bins are learnt in parallel over features, the codes
-/// written in parallel over rows; the result does not depend on the thread count.
+/// `rows`) used for the quantiles. Work is parallel over features; the result does not depend
+/// on the thread count.
 pub(crate) fn fit_bin(
     x: ArrayView2<'_, f64>,
     rows: &[usize],
@@ -209,46 +112,78 @@ pub(crate) fn fit_bin(
 ) -> Result<BinnedData> {
     let n = rows.len();
     let p = x.ncols();
-    let features: Vec<FeatureBins> = (0..p)
+    let per_feature: Vec<Result<(FeatureBins, Vec<u8>)>> = (0..p)
         .into_par_iter()
         .map(|f| {
             let col = x.column(f);
             if categorical.get(f).copied().unwrap_or(false) {
-                categorical_bins(col, rows, names.get(f), max_bins)
+                let mut codes = Vec::with_capacity(n);
+                let mut max_code = 0usize;
+                for (pos, &r) in rows.iter().enumerate() {
+                    let v = col[r];
+                    if v.is_nan() {
+                        codes.push(u8::MAX); // fixed below once n_bins is known
+                        continue;
+                    }
+                    if !(v >= 0.0 && v.fract() == 0.0 && v < max_bins as f64) {
+                        return Err(Error::InvalidValue {
+                            context: "gradient boosting categorical feature".into(),
+                            row: pos,
+                            column: names.get(f).cloned(),
+                            message: format!(
+                                "{v} is not a category code in 0..{max_bins} (max_bins); \
+                                 features with more categories than max_bins are not supported"
+                            ),
+                        });
+                    }
+                    let c = v as usize;
+                    max_code = max_code.max(c);
+                    codes.push(c as u8);
+                }
+                let nb = max_code + 1;
+                for (c, &r) in codes.iter_mut().zip(rows) {
+                    if col[r].is_nan() {
+                        *c = nb as u8;
+                    }
+                }
+                Ok((
+                    FeatureBins {
+                        thresholds: Vec::new(),
+                        n_bins_non_missing: nb,
+                        categorical: true,
+                    },
+                    codes,
+                ))
             } else {
                 let values: Vec<f64> = sample.iter().map(|&s| col[rows[s]]).collect();
                 let thresholds = numeric_thresholds(values, max_bins);
-                Ok(FeatureBins {
+                let fb = FeatureBins {
                     n_bins_non_missing: thresholds.len() + 1,
                     thresholds,
                     categorical: false,
-                })
+                };
+                let missing = fb.n_bins_non_missing as u8;
+                let codes = rows
+                    .iter()
+                    .map(|&r| {
+                        let v = col[r];
+                        if v.is_nan() {
+                            missing
+                        } else {
+                            fb.bin_numeric(v)
+                        }
+                    })
+                    .collect();
+                Ok((fb, codes))
             }
         })
-        .collect::<Result<_>>()?;
-    let mut codes = vec![0u8; n * p];
-    if p > 0 {
-        codes
-            .par_chunks_mut(p * ROW_CHUNK)
-            .zip(rows.par_chunks(ROW_CHUNK))
-            .for_each(|(out, rows)| {
-                let mut buf = vec![0.0; p];
-                for (o, &r) in out.chunks_exact_mut(p).zip(rows) {
-                    let xr = x.row(r);
-                    let xr: &[f64] = match xr.to_slice() {
-                        Some(s) => s,
-                        None => {
-                            for (b, &v) in buf.iter_mut().zip(xr.iter()) {
-                                *b = v;
-                            }
-                            &buf
-                        }
-                    };
-                    for ((c, &v), fb) in o.iter_mut().zip(xr).zip(&features) {
-                        *c = fb.bin(v);
-                    }
-                }
-            });
+        .collect();
+    let mut codes = Vec::with_capacity(n * p);
+    let mut features = Vec::with_capacity(p);
+    for r in per_feature {
+        let (fb, c) = r?;
+        codes.extend_from_slice(&c);
+        features.push(fb);
     }
     Ok(BinnedData {
         codes,
@@ -307,26 +242,5 @@ mod tests {
         let names = vec!["c".to_string()];
         let e = fit_bin(x.view(), &[0], &[true], &names, 255, &[0]).unwrap_err();
         assert!(e.to_string().contains("category code"), "{e}");
-    }
-
-    #[test]
-    fn codes_are_row_major_and_missing_is_found_past_the_first_chunk() {
-        // More rows than one binning chunk; the only NaN of feature 1 is in the last row.
-        let n = ROW_CHUNK + 10;
-        let mut x = ndarray::Array2::from_shape_fn((n, 3), |(i, f)| ((i * (f + 1)) % 7) as f64);
-        x[[n - 1, 1]] = f64::NAN;
-        let rows: Vec<usize> = (0..n).collect();
-        let names = vec!["a".into(), "b".into(), "c".into()];
-        let b = fit_bin(x.view(), &rows, &[false, false, true], &names, 255, &rows).unwrap();
-        assert_eq!(b.codes.len(), n * 3);
-        for i in [0, 1, 5, ROW_CHUNK, n - 2] {
-            for f in 0..3 {
-                // Values 0..6 have midpoint thresholds 0.5..5.5, so the bin is the value; the
-                // categorical feature's code is the value too.
-                assert_eq!(b.codes[i * 3 + f], x[[i, f]] as u8, "row {i} feature {f}");
-            }
-        }
-        assert_eq!(b.code(n - 1, 1), 7); // the missing bin after 7 non-missing bins
-        assert_eq!(b.has_missing(), vec![false, true, false]);
     }
 }

@@ -262,7 +262,13 @@ fn fit_inner<L>(
         params.max_bins,
         &sample,
     )?;
-    let has_missing = binned.has_missing();
+    let has_missing: Vec<bool> = (0..p)
+        .into_par_iter()
+        .map(|f| {
+            let nb = binned.features[f].n_bins_non_missing;
+            binned.column(f).iter().any(|&c| c as usize == nb)
+        })
+        .collect();
 
     let const_hess = loss.constant_hessian(w.is_some());
     let cfg = GrowerConfig {

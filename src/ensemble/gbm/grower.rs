@@ -3,7 +3,7 @@
 //!
 //! The rows of the tree live in one index array; every node owns a contiguous range of it,
 //! which a split partitions in place (stably, so rows stay in increasing order and the
-//! histogram loops read the binned rows forward). At each step the leaf with the largest
+//! histogram loops read the binned columns forward). At each step the leaf with the largest
 //! split gain is split; the smaller child's histograms are built from its rows and the larger
 //! child's are the parent's minus the smaller's.
 
@@ -107,19 +107,13 @@ fn partition_chunk(
         .features
         .get(split.feature)
         .map_or(BLOCK, |f| f.n_bins_non_missing);
-    let p = data.n_features();
+    let col = data.column(split.feature);
     buf.clear();
     let mut nl = 0;
     for i in 0..rows.len() {
-        if let Some(&ahead) = rows.get(i + histogram::PREFETCH) {
-            histogram::prefetch(
-                data.codes
-                    .as_ptr()
-                    .wrapping_add(ahead as usize * p + split.feature),
-            );
-        }
         let r = rows[i];
-        if split.goes_left(data.code(r as usize, split.feature), missing_bin) {
+        let bin = col.get(r as usize).copied().unwrap_or(0);
+        if split.goes_left(bin, missing_bin) {
             rows[nl] = r;
             nl += 1;
         } else {
@@ -407,6 +401,7 @@ mod tests {
             n_bins_non_missing: 10,
             categorical: false,
         };
+        // Column-major codes.
         let data = BinnedData {
             codes: (0..n * p).map(|_| rng.gen_range(0..=10u8)).collect(),
             n_rows: n,
@@ -424,7 +419,7 @@ mod tests {
                 left: HistBin::default(),
                 right: HistBin::default(),
             };
-            let goes_left = |r: u32| split.goes_left(data.code(r as usize, 1), 10);
+            let goes_left = |r: u32| split.goes_left(data.column(1)[r as usize], 10);
             let want_left: Vec<u32> = node.iter().copied().filter(|&r| goes_left(r)).collect();
             let want: Vec<u32> = want_left
                 .iter()

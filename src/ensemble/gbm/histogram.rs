@@ -2,16 +2,11 @@
 //! and the row count of a node's rows.
 //!
 //! Each feature owns a fixed block of 256 bins, so a `u8` bin code indexes its block without a
-//! bounds check. The bin codes are row-major, so a node's row costs one cache line whatever
-//! the features (a column layout costs one line per row and feature once a node's rows are
-//! scattered). Building is parallel over contiguous blocks of features: a task reads each row's
-//! codes for its block and adds the row to the block's histograms. Every bin sums its rows in
-//! row order, so the sums do not depend on the blocks or the thread count. The rows of a node
-//! are scattered, which the hardware prefetcher cannot follow: the codes of the row
-//! [`PREFETCH`] positions ahead are prefetched. A node's gradients are first gathered in row
-//! order ("ordered gradients", as LightGBM does) so that they are read sequentially. The
-//! larger child of a split is never built: it is the parent minus the smaller child (the
-//! subtraction trick).
+//! bounds check. Building is parallel over features (each feature's block is written by one
+//! task, so the sums do not depend on the thread count). A node's gradients are first gathered
+//! in row order ("ordered gradients", as LightGBM does) so that the per-feature loops read them
+//! sequentially. The larger child of a split is never built: it is the parent minus the smaller
+//! child (the subtraction trick).
 
 use rayon::prelude::*;
 
@@ -73,134 +68,115 @@ pub(crate) fn build(
             (scratch.g.as_slice(), oh)
         }
     };
-    let p = data.n_features();
-    let hist = &mut hist[..p * BLOCK];
-    let n_rows = rows.map_or(data.n_rows, <[u32]>::len);
-    // Every row index must address a full row of codes, for the unchecked loop below.
-    let in_bounds = data.codes.len() >= data.n_rows * p
-        && og.len() >= n_rows
-        && oh.is_none_or(|h| h.len() >= n_rows)
-        && rows.is_none_or(|rows| rows.iter().all(|&r| (r as usize) < data.n_rows));
-    if !in_bounds {
-        hist.fill(HistBin::default());
-        return;
-    }
-    // Features are split into one contiguous block per task; each task reads, for every row,
-    // the block's codes (one cache line) and adds the row to the block's histograms. Every
-    // bin still sums its rows in row order, so the result does not depend on the blocks.
-    let tasks = if n_rows * p < PAR_MIN_WORK {
-        1
-    } else {
-        (rayon::current_num_threads() * TASKS_PER_THREAD).clamp(1, p.max(1))
-    };
-    let per = p.div_ceil(tasks).clamp(1, MAX_TASK_FEATURES);
-    let tasks = p.div_ceil(per);
-    let work = |(t, blocks): (usize, &mut [HistBin])| {
+    let n_features = data.features.len();
+    let hist = &mut hist[..n_features * BLOCK];
+    // Features are processed in groups of GROUP: one pass over the rows loads each row index
+    // and gradient once for the whole group.
+    let work = |(grp, blocks): (usize, &mut [HistBin])| {
         blocks.fill(HistBin::default());
-        let f0 = t * per;
-        let nf = blocks.len() / BLOCK;
-        // SAFETY: rows are below data.n_rows and codes hold n_rows * p codes (checked above);
-        // f0 + nf <= p since the blocks tile the p features; og/oh hold n_rows values.
-        unsafe {
+        let first = grp * GROUP;
+        if blocks.len() == GROUP * BLOCK {
+            let cols: [&[u8]; GROUP] = std::array::from_fn(|k| data.column(first + k));
             match oh {
-                None => accumulate::<false>(data, f0, nf, rows, n_rows, og, og, blocks),
-                Some(oh) => accumulate::<true>(data, f0, nf, rows, n_rows, og, oh, blocks),
+                None => accumulate::<false, GROUP>(cols, rows, og, og, blocks),
+                Some(oh) => accumulate::<true, GROUP>(cols, rows, og, oh, blocks),
+            }
+        } else {
+            for (k, block) in blocks.chunks_mut(BLOCK).enumerate() {
+                let cols = [data.column(first + k)];
+                match oh {
+                    None => accumulate::<false, 1>(cols, rows, og, og, block),
+                    Some(oh) => accumulate::<true, 1>(cols, rows, og, oh, block),
+                }
             }
         }
     };
-    if tasks == 1 {
-        hist.chunks_mut(per * BLOCK).enumerate().for_each(work);
+    let n_rows = rows.map_or(data.n_rows, <[u32]>::len);
+    if n_rows * n_features < 4096 {
+        hist.chunks_mut(GROUP * BLOCK).enumerate().for_each(work);
     } else {
-        hist.par_chunks_mut(per * BLOCK).enumerate().for_each(work);
+        hist.par_chunks_mut(GROUP * BLOCK)
+            .enumerate()
+            .for_each(work);
     }
 }
 
-/// Rows ahead whose codes are prefetched: a node's rows are scattered over the data, which
-/// the hardware prefetcher cannot follow.
-pub(crate) const PREFETCH: usize = 24;
+/// Features per row pass.
+const GROUP: usize = 4;
 
-/// Hints the CPU to load the cache line holding `ptr` (no effect elsewhere than x86-64). The
-/// pointer need not be valid: a prefetch never faults.
-#[inline(always)]
-pub(crate) fn prefetch(ptr: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch hint reads nothing and cannot fault, whatever the address; SSE is
-    // part of the x86-64 baseline.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(ptr as *const i8, std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = ptr;
-}
-
-/// Below this many (row, feature) pairs a histogram is built on one thread.
-const PAR_MIN_WORK: usize = 4096;
-
-/// Feature blocks per thread.
-const TASKS_PER_THREAD: usize = 1;
-
-/// Most features per task: a task's histograms (24 bytes × 256 bins per feature) stay well
-/// inside a core's L2 cache.
-const MAX_TASK_FEATURES: usize = 32;
-
-/// Adds rows `0..n_rows` (or `rows[..n_rows]`) with the ordered gradients `g[i]` and hessians
-/// `h[i]` to the histograms of the features `f0..f0 + nf`, held in `blocks` (`nf` blocks).
+/// Adds one row (bin codes at position `r` of `cols`) with gradient `gi` and hessian `hi` to
+/// the `F` consecutive blocks of `blocks`.
 ///
 /// # Safety
-/// Every row index is below `data.n_rows`, `data.codes.len() >= data.n_rows * p`,
-/// `f0 + nf <= p`, `blocks.len() == nf * BLOCK`, and `g` (and `h` when `HESS`) hold at least
-/// `n_rows` values.
-#[allow(clippy::too_many_arguments)]
+/// `r < cols[k].len()` for every `k`, and `blocks.len() >= F * BLOCK`.
 #[inline(always)]
-unsafe fn accumulate<const HESS: bool>(
-    data: &BinnedData,
-    f0: usize,
-    nf: usize,
+unsafe fn add_row<const HESS: bool, const F: usize>(
+    cols: &[&[u8]; F],
+    r: usize,
+    gi: f64,
+    hi: f64,
+    blocks: &mut [HistBin],
+) {
+    for (k, col) in cols.iter().enumerate() {
+        // SAFETY: the caller guarantees r < col.len().
+        let code = unsafe { *col.get_unchecked(r) } as usize;
+        // SAFETY: k < F and code < 256 = BLOCK, so k * BLOCK + code < F * BLOCK <= blocks.len().
+        let b = unsafe { blocks.get_unchecked_mut(k * BLOCK + code) };
+        b.g += gi;
+        if HESS {
+            b.h += hi;
+        }
+        b.c += 1;
+    }
+}
+
+/// Accumulates `F` features: row `i` (or `rows[i]`) of each column in `cols`, with the
+/// (ordered) gradient `g[i]` and hessian `h[i]`, into the `F` consecutive blocks of `blocks`.
+/// Rows at or beyond a column's length are skipped (the grower never produces them).
+#[inline(always)]
+fn accumulate<const HESS: bool, const F: usize>(
+    cols: [&[u8]; F],
     rows: Option<&[u32]>,
-    n_rows: usize,
     g: &[f32],
     h: &[f32],
     blocks: &mut [HistBin],
 ) {
-    let p = data.n_features();
-    let codes = data.codes.as_ptr();
-    let out = blocks.as_mut_ptr();
-    for i in 0..n_rows {
-        let r = match rows {
-            None => i,
-            Some(rows) => {
-                if i + PREFETCH < n_rows {
-                    // SAFETY: i + PREFETCH < n_rows <= rows.len().
-                    let ahead = unsafe { *rows.get_unchecked(i + PREFETCH) } as usize;
-                    // The row's codes may straddle two cache lines.
-                    prefetch(codes.wrapping_add(ahead * p + f0));
-                    prefetch(codes.wrapping_add(ahead * p + f0 + nf - 1));
+    if blocks.len() < F * BLOCK {
+        return;
+    }
+    let col_len = cols.iter().map(|c| c.len()).min().unwrap_or(0);
+    match rows {
+        None => {
+            let n = col_len.min(g.len());
+            if HESS {
+                for (i, (&gi, &hi)) in g[..n].iter().zip(&h[..n.min(h.len())]).enumerate() {
+                    // SAFETY: i < n <= every column's length; blocks checked above.
+                    unsafe { add_row::<HESS, F>(&cols, i, gi as f64, hi as f64, blocks) };
                 }
-                // SAFETY: i < n_rows <= rows.len() (the caller's n_rows is rows.len()).
-                unsafe { *rows.get_unchecked(i) as usize }
+            } else {
+                for (i, &gi) in g[..n].iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { add_row::<HESS, F>(&cols, i, gi as f64, 0.0, blocks) };
+                }
             }
-        };
-        // SAFETY: the caller guarantees g and h hold n_rows values.
-        let gi = unsafe { *g.get_unchecked(i) } as f64;
-        let hi = if HESS {
-            // SAFETY: as above.
-            unsafe { *h.get_unchecked(i) as f64 }
-        } else {
-            0.0
-        };
-        // SAFETY: r < n_rows and f0 + nf <= p, so the nf codes lie inside codes.
-        let row = unsafe { codes.add(r * p + f0) };
-        for k in 0..nf {
-            // SAFETY: k < nf (see above); the code is < 256 = BLOCK, so the bin index
-            // k * BLOCK + code < nf * BLOCK = blocks.len().
-            unsafe {
-                let code = *row.add(k) as usize;
-                let b = &mut *out.add(k * BLOCK + code);
-                b.g += gi;
-                if HESS {
-                    b.h += hi;
+        }
+        Some(rows) => {
+            let n = rows.len().min(g.len());
+            // One pass proves every row index is in bounds for the unchecked loop below.
+            if rows[..n].iter().any(|&r| r as usize >= col_len) {
+                return;
+            }
+            if HESS {
+                let n = n.min(h.len());
+                for ((&r, &gi), &hi) in rows[..n].iter().zip(&g[..n]).zip(&h[..n]) {
+                    // SAFETY: r < col_len (checked above); blocks checked above.
+                    unsafe { add_row::<HESS, F>(&cols, r as usize, gi as f64, hi as f64, blocks) };
                 }
-                b.c += 1;
+            } else {
+                for (&r, &gi) in rows[..n].iter().zip(&g[..n]) {
+                    // SAFETY: as above.
+                    unsafe { add_row::<HESS, F>(&cols, r as usize, gi as f64, 0.0, blocks) };
+                }
             }
         }
     }
@@ -227,8 +203,7 @@ mod tests {
             categorical: false,
         };
         BinnedData {
-            // Row-major: (f0, f1) per row.
-            codes: vec![0, 2, 1, 2, 2, 0, 3, 1, 1, 3],
+            codes: vec![0, 1, 2, 3, 1, /* f1 */ 2, 2, 0, 1, 3],
             n_rows: 5,
             features: vec![fb.clone(), fb],
         }
@@ -298,80 +273,5 @@ mod tests {
                 c: 1
             }
         );
-    }
-
-    /// The straightforward histograms: for each row in order, every feature's bin.
-    fn naive(data: &BinnedData, rows: &[u32], g: &[f32], h: Option<&[f32]>) -> Vec<HistBin> {
-        let p = data.n_features();
-        let mut out = vec![HistBin::default(); p * BLOCK];
-        for &r in rows {
-            let r = r as usize;
-            for f in 0..p {
-                let b = &mut out[f * BLOCK + data.code(r, f) as usize];
-                b.g += g[r] as f64;
-                if let Some(h) = h {
-                    b.h += h[r] as f64;
-                }
-                b.c += 1;
-            }
-        }
-        out
-    }
-
-    fn random_data(n: usize, p: usize, seed: u64) -> (BinnedData, Vec<f32>, Vec<f32>) {
-        use rand::Rng;
-        let mut rng = crate::rng::for_task(seed, 0);
-        let features: Vec<FeatureBins> = (0..p)
-            .map(|_| {
-                let nb = rng.gen_range(1..=255usize);
-                FeatureBins {
-                    thresholds: vec![0.0; nb - 1],
-                    n_bins_non_missing: nb,
-                    categorical: false,
-                }
-            })
-            .collect();
-        let codes = (0..n * p)
-            .map(|k| rng.gen_range(0..=features[k % p].n_bins_non_missing) as u8)
-            .collect();
-        let g = (0..n).map(|_| rng.gen_range(-2.0f32..2.0)).collect();
-        let h = (0..n).map(|_| rng.gen_range(0.0f32..1.0)).collect();
-        (
-            BinnedData {
-                codes,
-                n_rows: n,
-                features,
-            },
-            g,
-            h,
-        )
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
-        /// The blocked, prefetching build equals the straightforward sums bit for bit, for
-        /// all rows or a subset, with or without hessians, on 1 or 3 threads.
-        #[test]
-        fn build_equals_straightforward_sums(
-            n in 1usize..600,
-            p in 1usize..80,
-            keep in 1u32..=4,
-            hess in proptest::bool::ANY,
-            seed in 0u64..1_000_000,
-        ) {
-            let (data, g, h) = random_data(n, p, seed);
-            let subset: Vec<u32> = (0..n as u32).filter(|r| (r * 7 + 3) % 4 < keep).collect();
-            let all: Vec<u32> = (0..n as u32).collect();
-            let grad = GradView { g: &g, h: hess.then_some(h.as_slice()) };
-            for (rows, arg) in [(&all, None), (&subset, Some(subset.as_slice()))] {
-                let want = naive(&data, rows, &g, grad.h);
-                for threads in [1, 3] {
-                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                    let mut got = vec![HistBin { g: 9.0, h: 9.0, c: 9 }; p * BLOCK];
-                    pool.install(|| build(&data, arg, grad, &mut Scratch::default(), &mut got));
-                    proptest::prop_assert!(got == want, "n {} p {} threads {}", n, p, threads);
-                }
-            }
-        }
     }
 }
