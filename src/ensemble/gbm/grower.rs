@@ -59,6 +59,71 @@ pub(crate) struct Importance {
     pub split: Vec<u64>,
 }
 
+/// Rows per task of a parallel partition; fixed, so the result is the same on any thread count.
+const PARTITION_CHUNK: usize = 8192;
+
+/// Nodes with at least this many rows are partitioned in parallel.
+const PAR_PARTITION_MIN: usize = 4 * PARTITION_CHUNK;
+
+/// Partitions `rows` stably by `split` (rows going left first, each side in its original
+/// order); returns the left count. `buf` is scratch. Nodes of at least `par_min` rows are
+/// partitioned in fixed chunks in parallel, each chunk stably, and the chunks' left parts then
+/// right parts are concatenated in chunk order: the same result as one sequential pass.
+fn partition_rows(
+    data: &BinnedData,
+    rows: &mut [u32],
+    split: &SplitInfo,
+    buf: &mut Vec<u32>,
+    par_min: usize,
+) -> usize {
+    use rayon::prelude::*;
+    if rows.len() < par_min.max(2 * PARTITION_CHUNK) {
+        return partition_chunk(data, rows, split, buf);
+    }
+    let counts: Vec<usize> = rows
+        .par_chunks_mut(PARTITION_CHUNK)
+        .map(|chunk| partition_chunk(data, chunk, split, &mut Vec::new()))
+        .collect();
+    buf.clear();
+    buf.reserve(rows.len());
+    for (chunk, &nl) in rows.chunks(PARTITION_CHUNK).zip(&counts) {
+        buf.extend_from_slice(&chunk[..nl]);
+    }
+    for (chunk, &nl) in rows.chunks(PARTITION_CHUNK).zip(&counts) {
+        buf.extend_from_slice(&chunk[nl..]);
+    }
+    rows.copy_from_slice(buf);
+    counts.iter().sum()
+}
+
+/// One sequential stable partition of `rows` by `split`; returns the left count.
+fn partition_chunk(
+    data: &BinnedData,
+    rows: &mut [u32],
+    split: &SplitInfo,
+    buf: &mut Vec<u32>,
+) -> usize {
+    let missing_bin = data
+        .features
+        .get(split.feature)
+        .map_or(BLOCK, |f| f.n_bins_non_missing);
+    let col = data.column(split.feature);
+    buf.clear();
+    let mut nl = 0;
+    for i in 0..rows.len() {
+        let r = rows[i];
+        let bin = col.get(r as usize).copied().unwrap_or(0);
+        if split.goes_left(bin, missing_bin) {
+            rows[nl] = r;
+            nl += 1;
+        } else {
+            buf.push(r);
+        }
+    }
+    rows[nl..].copy_from_slice(buf);
+    nl
+}
+
 /// Reusable state for growing trees on one binned data set.
 pub(crate) struct Grower<'a> {
     data: &'a BinnedData,
@@ -123,26 +188,7 @@ impl<'a> Grower<'a> {
 
     /// Partitions `rows` (one node's range) stably by `split`; returns the left count.
     fn partition(&mut self, rows: &mut [u32], split: &SplitInfo) -> usize {
-        let col = self.data.column(split.feature);
-        let missing_bin = self
-            .data
-            .features
-            .get(split.feature)
-            .map_or(BLOCK, |f| f.n_bins_non_missing);
-        self.buf.clear();
-        let mut nl = 0;
-        for i in 0..rows.len() {
-            let r = rows[i];
-            let bin = col.get(r as usize).copied().unwrap_or(0);
-            if split.goes_left(bin, missing_bin) {
-                rows[nl] = r;
-                nl += 1;
-            } else {
-                self.buf.push(r);
-            }
-        }
-        rows[nl..].copy_from_slice(&self.buf);
-        nl
+        partition_rows(self.data, rows, split, &mut self.buf, PAR_PARTITION_MIN)
     }
 
     /// Grows one tree on the rows `rows` (all rows in order when `all_rows`), with the
@@ -337,5 +383,63 @@ impl<'a> Grower<'a> {
             })
             .collect();
         (tree, leaves)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::binning::FeatureBins;
+    use super::*;
+    use rand::Rng;
+
+    #[test]
+    fn parallel_partition_equals_sequential_stable_partition() {
+        let (n, p) = (5 * PARTITION_CHUNK + 123, 3);
+        let mut rng = crate::rng::for_task(7, 0);
+        let fb = FeatureBins {
+            thresholds: vec![0.0; 9],
+            n_bins_non_missing: 10,
+            categorical: false,
+        };
+        // Column-major codes.
+        let data = BinnedData {
+            codes: (0..n * p).map(|_| rng.gen_range(0..=10u8)).collect(),
+            n_rows: n,
+            features: vec![fb; p],
+        };
+        // A node's rows: an increasing subset of all rows.
+        let node: Vec<u32> = (0..n as u32).filter(|_| rng.gen_bool(0.8)).collect();
+        for (bin, missing_left) in [(3, true), (6, false), (0, false), (9, true)] {
+            let split = SplitInfo {
+                gain: 1.0,
+                feature: 1,
+                bin,
+                missing_left,
+                categories: None,
+                left: HistBin::default(),
+                right: HistBin::default(),
+            };
+            let goes_left = |r: u32| split.goes_left(data.column(1)[r as usize], 10);
+            let want_left: Vec<u32> = node.iter().copied().filter(|&r| goes_left(r)).collect();
+            let want: Vec<u32> = want_left
+                .iter()
+                .copied()
+                .chain(node.iter().copied().filter(|&r| !goes_left(r)))
+                .collect();
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                for par_min in [0, usize::MAX] {
+                    let mut rows = node.clone();
+                    let nl = pool.install(|| {
+                        partition_rows(&data, &mut rows, &split, &mut Vec::new(), par_min)
+                    });
+                    assert_eq!(nl, want_left.len());
+                    assert_eq!(rows, want, "bin {bin} threads {threads} par_min {par_min}");
+                }
+            }
+        }
     }
 }
