@@ -85,3 +85,40 @@ fn regressor_paths_over_many_row_blocks() {
     assert_eq!(path.row(0), path.row(n));
     assert_eq!(path.row(n - 1), path.row(3 * n - 1));
 }
+
+#[test]
+fn forest_paths_concatenate_the_trees_paths() {
+    use amlis::ensemble::forest::RandomForestClassifier;
+    let data = amlis::datasets::wine().unwrap();
+    let x = data.features().to_owned();
+    let model = RandomForestClassifier::default()
+        .n_estimators(7)
+        .fit(&data)
+        .unwrap();
+    let path = model.decision_path(x.view()).unwrap();
+    let leaves = model.apply(x.view()).unwrap();
+    let trees = model.trees();
+    assert_eq!(leaves.dim(), (x.nrows(), trees.len()));
+    assert_eq!(path.node_ptr.len(), trees.len() + 1);
+    for (t, tree) in trees.iter().enumerate() {
+        assert_eq!(path.node_ptr[t + 1] - path.node_ptr[t], tree.node_count());
+    }
+    for i in 0..x.nrows() {
+        let row = x.row(i).to_vec();
+        let p = path.row(i).unwrap();
+        let mut at = 0;
+        for (t, tree) in trees.iter().enumerate() {
+            // This tree's segment: its own path, shifted by the tree's column offset.
+            let mut own = Vec::new();
+            let leaf = tree
+                .path_row(&row, |n| own.push(n + path.node_ptr[t]))
+                .unwrap();
+            assert_eq!(&p[at..at + own.len()], own.as_slice(), "row {i} tree {t}");
+            assert_eq!(leaf, leaves[[i, t]]);
+            assert!(tree.nodes()[leaf].is_leaf());
+            at += own.len();
+        }
+        assert_eq!(at, p.len());
+    }
+    assert!(model.apply(x.slice(ndarray::s![.., ..2])).is_err());
+}

@@ -31,7 +31,7 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,8 @@ use crate::tree::decision_tree::{
     argmax, check_weight_sum, fit_tree, growth_builders, with_growth_params, Target,
 };
 use crate::tree::flat::{
-    ensemble_block_rows, par_row_blocks, walk_error, FastTree, FlatTree, LazyCache, ROW_BLOCK,
+    ensemble_block_rows, par_row_blocks, walk_error, DecisionPath, FastTree, FlatTree, LazyCache,
+    ROW_BLOCK,
 };
 use crate::tree::params::{
     ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
@@ -646,6 +647,38 @@ macro_rules! forest_model_common {
             /// The out-of-bag score (accuracy or R²) when fitted with `oob_score`.
             pub fn oob_score(&self) -> Option<f64> {
                 self.oob_score
+            }
+
+            /// The leaf (node index within its tree) each row of `x` ends in, per tree:
+            /// one row per row of `x`, one column per tree (scikit-learn's `apply`).
+            pub fn apply(&self, x: ArrayView2<'_, f64>) -> Result<Array2<usize>> {
+                let context = concat!($name, " apply");
+                let (n, t) = (x.nrows(), self.trees.len());
+                let mut out = vec![0.0; n * t];
+                check_predict_shapes(context, x, self.n_features, out.len(), t)?;
+                par_row_blocks(x, &mut out, t, ROW_BLOCK, |rows, chunk| {
+                    for (row, o) in rows
+                        .chunks_exact(self.n_features)
+                        .zip(chunk.chunks_exact_mut(t))
+                    {
+                        for (tree, o) in self.trees.iter().zip(o) {
+                            *o = tree.apply_row(row).ok_or_else(|| walk_error($name))? as f64;
+                        }
+                    }
+                    Ok(())
+                })?;
+                Array2::from_shape_vec((n, t), out.into_iter().map(|v| v as usize).collect())
+                    .map_err(|e| Error::shape(context, format!("{n}x{t}"), e))
+            }
+
+            /// The nodes each row of `x` passes through in every tree, as scikit-learn's
+            /// `decision_path`: a sparse row-by-node indicator whose node columns are the
+            /// trees' nodes one tree after another (`node_ptr`, scikit-learn's `n_nodes_ptr`).
+            pub fn decision_path(&self, x: ArrayView2<'_, f64>) -> Result<DecisionPath> {
+                let context = concat!($name, " decision_path");
+                check_predict_shapes(context, x, self.n_features, x.nrows(), 1)?;
+                let trees: Vec<&FlatTree> = self.trees.iter().collect();
+                DecisionPath::new(&trees, x, context)
             }
 
             /// The trees' compact prediction layouts, built on first use.
