@@ -256,6 +256,26 @@ fn degenerate_inputs_are_errors() {
         other => panic!("{other}"),
     }
 
+    // Predicting a NaN names the first bad row, in a small batch (on the calling thread)
+    // and in a large one (parallel blocks).
+    let good = DenseDataset::classification(x.clone(), y.clone()).unwrap();
+    let model = LogisticRegression::default().fit(&good).unwrap();
+    let big = ndarray::concatenate(ndarray::Axis(0), &vec![x.view(); 2000]).unwrap();
+    for (input, first) in [(nan.features().to_owned(), 3), {
+        let mut b = big.clone();
+        b[[9001, 1]] = f64::NAN;
+        b[[5003, 1]] = f64::NAN;
+        (b, 5003)
+    }] {
+        match model.predict(input.view()).unwrap_err() {
+            amlis::Error::InvalidValue { row, column, .. } => {
+                assert_eq!(row, first);
+                assert_eq!(column.as_deref(), Some("x1"));
+            }
+            other => panic!("{other}"),
+        }
+    }
+
     // Categorical features point to one-hot encoding.
     let peng = classification("penguins.csv", "species");
     let err = LogisticRegression::default()

@@ -320,35 +320,43 @@ impl LogisticRegressionModel {
         let coef = self.coef.as_standard_layout();
         let coef = coef.as_slice().unwrap_or(&[]);
         let p = self.coef.ncols();
-        let bad = out
-            .par_chunks_mut(PREDICT_BLOCK * width)
-            .enumerate()
-            .map(|(b, chunk)| -> Option<(usize, usize)> {
-                let mut z = vec![0.0; k];
-                for (r, o) in chunk.chunks_exact_mut(width).enumerate() {
-                    let i = b * PREDICT_BLOCK + r;
-                    let row = x.row(i);
-                    let xi = row.as_slice()?;
-                    if let Some(j) = xi.iter().position(|v| !v.is_finite()) {
-                        return Some((i, j));
-                    }
-                    for c in 0..k {
-                        z[c] = self.intercept[c] + dot_row(xi, &coef[c * p..(c + 1) * p]);
-                    }
-                    if !proba {
-                        o.copy_from_slice(&z);
-                    } else if k == 1 {
-                        let p1 = sigmoid(z[0]);
-                        o[0] = 1.0 - p1;
-                        o[1] = p1;
-                    } else {
-                        softmax_into(&z, o);
-                    }
+        let block = |(b, chunk): (usize, &mut [f64])| -> Option<(usize, usize)> {
+            let mut z = vec![0.0; k];
+            for (r, o) in chunk.chunks_exact_mut(width).enumerate() {
+                let i = b * PREDICT_BLOCK + r;
+                let row = x.row(i);
+                let xi = row.as_slice()?;
+                if let Some(j) = xi.iter().position(|v| !v.is_finite()) {
+                    return Some((i, j));
                 }
-                None
-            })
-            .find_first(|r| r.is_some())
-            .flatten();
+                for c in 0..k {
+                    z[c] = self.intercept[c] + dot_row(xi, &coef[c * p..(c + 1) * p]);
+                }
+                if !proba {
+                    o.copy_from_slice(&z);
+                } else if k == 1 {
+                    let p1 = sigmoid(z[0]);
+                    o[0] = 1.0 - p1;
+                    o[1] = p1;
+                } else {
+                    softmax_into(&z, o);
+                }
+            }
+            None
+        };
+        // One block (a single row, a small batch) runs on the calling thread: no task
+        // hand-off. Either way the first bad row in row order is reported.
+        let bad = if x.nrows() <= PREDICT_BLOCK {
+            out.chunks_mut(PREDICT_BLOCK * width)
+                .enumerate()
+                .find_map(block)
+        } else {
+            out.par_chunks_mut(PREDICT_BLOCK * width)
+                .enumerate()
+                .map(block)
+                .find_first(|r| r.is_some())
+                .flatten()
+        };
         if let Some((i, j)) = bad {
             return Err(Error::InvalidValue {
                 context: CTX.into(),
