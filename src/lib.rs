@@ -41,6 +41,7 @@ pub mod linalg;
 pub mod linear;
 pub mod metrics;
 pub mod model;
+pub(crate) mod parallel;
 pub mod persist;
 pub mod pipeline;
 pub mod preprocess;

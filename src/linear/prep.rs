@@ -26,6 +26,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 pub use crate::linalg::ROW_BLOCK;
+use crate::parallel::first_of_blocks;
 use crate::traits::Dataset;
 use crate::validate;
 
@@ -372,20 +373,7 @@ pub fn predict_linear_into(
         }
         bad
     };
-    let bad = if out.len() >= 2 * ROW_BLOCK {
-        out.par_chunks_mut(ROW_BLOCK)
-            .enumerate()
-            .map(|(b, chunk)| run(b * ROW_BLOCK, chunk))
-            .reduce(
-                || None,
-                |a, b| match (a, b) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                },
-            )
-    } else {
-        run(0, out)
-    };
+    let bad = first_of_blocks(out, ROW_BLOCK, |b, chunk| run(b * ROW_BLOCK, chunk));
     if let Some(i) = bad {
         if let Some(j) = x.row(i).iter().position(|v| !v.is_finite()) {
             return Err(Error::InvalidValue {

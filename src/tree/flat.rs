@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::parallel::first_of_blocks;
 
 /// One node of a [`FlatTree`]: 24 bytes, everything a prediction step reads in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -336,7 +337,7 @@ where
     let per_row = per_row.max(1);
     let contiguous = x.as_slice();
     let block_rows = block_rows.max(1);
-    let run = |(b, chunk): (usize, &mut [f64])| {
+    let run = |b: usize, chunk: &mut [f64]| {
         let r0 = b * block_rows;
         let nr = chunk.len() / per_row;
         match contiguous {
@@ -355,15 +356,9 @@ where
             }
         }
     };
-    // One block (a single row, a small batch) runs on the calling thread: no task hand-off.
-    if out.len() <= block_rows * per_row {
-        out.chunks_mut(block_rows * per_row)
-            .enumerate()
-            .try_for_each(run)
-    } else {
-        out.par_chunks_mut(block_rows * per_row)
-            .enumerate()
-            .try_for_each(run)
+    match first_of_blocks(out, block_rows * per_row, |b, chunk| run(b, chunk).err()) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 

@@ -1,12 +1,12 @@
 //! The fitted gradient-boosting model: baseline, trees, history and importances.
 
 use ndarray::ArrayView2;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::loss::LossKind;
 use super::tree::{FastTree, Tree};
 use crate::error::{Error, Result};
+use crate::parallel::first_of_blocks;
 use crate::traits::{Model, Predictor, ProbabilisticPredictor};
 use crate::tree::flat::FastForest;
 
@@ -300,7 +300,7 @@ impl GradientBoostingModel {
         let p = self.n_features;
         let contiguous = x.as_slice();
         let plans = self.plans();
-        let block = |(blk, o): (usize, &mut [f64])| {
+        let block = |blk: usize, o: &mut [f64]| {
             let first = blk * PREDICT_BLOCK;
             let rows_in = o.len() / per_row;
             let mut local = Vec::new();
@@ -328,16 +328,9 @@ impl GradientBoostingModel {
             for (r, o) in raw.chunks_exact(k).zip(o.chunks_exact_mut(per_row)) {
                 finish(r, o);
             }
+            None::<()>
         };
-        if n <= PREDICT_BLOCK {
-            out.chunks_mut(PREDICT_BLOCK * per_row)
-                .enumerate()
-                .for_each(block);
-        } else {
-            out.par_chunks_mut(PREDICT_BLOCK * per_row)
-                .enumerate()
-                .for_each(block);
-        }
+        first_of_blocks(out, PREDICT_BLOCK * per_row, block);
         Ok(())
     }
 

@@ -38,10 +38,10 @@ mod lbfgs;
 mod objective;
 
 use ndarray::{Array1, Array2, ArrayView2};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::parallel::first_of_blocks;
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
 };
@@ -320,7 +320,7 @@ impl LogisticRegressionModel {
         let coef = self.coef.as_standard_layout();
         let coef = coef.as_slice().unwrap_or(&[]);
         let p = self.coef.ncols();
-        let block = |(b, chunk): (usize, &mut [f64])| -> Option<(usize, usize)> {
+        let block = |b: usize, chunk: &mut [f64]| -> Option<(usize, usize)> {
             let mut z = vec![0.0; k];
             for (r, o) in chunk.chunks_exact_mut(width).enumerate() {
                 let i = b * PREDICT_BLOCK + r;
@@ -344,19 +344,8 @@ impl LogisticRegressionModel {
             }
             None
         };
-        // One block (a single row, a small batch) runs on the calling thread: no task
-        // hand-off. Either way the first bad row in row order is reported.
-        let bad = if x.nrows() <= PREDICT_BLOCK {
-            out.chunks_mut(PREDICT_BLOCK * width)
-                .enumerate()
-                .find_map(block)
-        } else {
-            out.par_chunks_mut(PREDICT_BLOCK * width)
-                .enumerate()
-                .map(block)
-                .find_first(|r| r.is_some())
-                .flatten()
-        };
+        // The first bad row in row order.
+        let bad = first_of_blocks(out, PREDICT_BLOCK * width, block);
         if let Some((i, j)) = bad {
             return Err(Error::InvalidValue {
                 context: CTX.into(),

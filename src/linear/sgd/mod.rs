@@ -45,6 +45,7 @@ use crate::linear::logistic::{
     sigmoid, ClassWeight,
 };
 use crate::linear::prep;
+use crate::parallel::first_of_blocks;
 use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
 use crate::validate;
 
@@ -678,7 +679,7 @@ fn linear_scores(
     let cs = coef.as_slice().unwrap_or(&[]);
     let p = coef.ncols();
     validate::check_finite(ctx, x.view(), &[])?;
-    let run = |(b, chunk): (usize, &mut [f64])| {
+    let run = |b: usize, chunk: &mut [f64]| {
         for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
             let row = x.row(b * PREDICT_BLOCK + r);
             if let Some(xi) = row.as_slice() {
@@ -688,15 +689,10 @@ fn linear_scores(
             }
         }
     };
-    if x.nrows() <= PREDICT_BLOCK {
-        out.chunks_mut(PREDICT_BLOCK * k.max(1))
-            .enumerate()
-            .for_each(run);
-    } else {
-        out.par_chunks_mut(PREDICT_BLOCK * k.max(1))
-            .enumerate()
-            .for_each(run);
-    }
+    first_of_blocks(out, PREDICT_BLOCK * k.max(1), |b, chunk| {
+        run(b, chunk);
+        None::<()>
+    });
     Ok(())
 }
 
