@@ -1,4 +1,4 @@
-//! Generates `include/amlis.h` from `src/ffi` with cbindgen.
+//! Generates `include/amlis.h` from `src/service/ffi` with cbindgen.
 //!
 //! The header is part of the product and is committed; `.ci/run` fails when the committed
 //! header differs from the generated one. The file is rewritten only when its content
@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=src/service/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
 
@@ -17,7 +17,7 @@ fn main() {
         .unwrap_or_else(|e| panic!("cannot read cbindgen.toml: {e}"));
     let bindings = cbindgen::Builder::new()
         .with_config(config)
-        .with_src(root.join("src/ffi/mod.rs"))
+        .with_src(root.join("src/service/ffi/mod.rs"))
         .generate()
         .unwrap_or_else(|e| panic!("cbindgen failed to generate include/amlis.h: {e}"));
     let mut text = Vec::new();

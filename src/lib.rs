@@ -2,12 +2,18 @@
 //!
 //! Classic machine learning through its whole life, in one embeddable Rust library:
 //!
-//! - **data** ([`data`], [`preprocess`], [`datasets`]): read real tables from CSV into typed
-//!   columns with missing values and categories, prepare them (impute, encode, scale), join
-//!   tables on keys, split them for training and testing;
-//! - **model** ([`traits`]): trainers with hyperparameters, fitted models, metrics;
-//! - **service** ([`ffi`]): a C ABI (`libamlis`, `include/amlis.h`) for offline prediction
-//!   from C and C++.
+//! - **data** ([`data`], [`preprocess`]): read real tables from CSV into typed columns with
+//!   missing values and categories, prepare them (impute, encode, scale), join tables on
+//!   keys, split them for training and testing;
+//! - **model** ([`models`], under the contracts of [`traits`]): every model family, the
+//!   registry that names them, and [`evaluate`] (metrics, cross-validation, search, reports);
+//! - **service** ([`service`]): the training config, the pipeline (the deployable unit), the
+//!   versioned model file, and the C ABI (`libamlis`, `include/amlis.h`) for offline
+//!   prediction from C and C++.
+//!
+//! [`common`] holds what every pillar uses (linear algebra, seeded random streams, order
+//! statistics). The paths of earlier releases (`amlis::linear`, `amlis::pipeline`,
+//! `amlis::ffi`, ...) are kept as re-exports of the modules' homes.
 //!
 //! ```
 //! use amlis::data::{stratified_train_test_split, DenseDataset, TaskKind};
@@ -15,7 +21,7 @@
 //! use amlis::traits::{Dataset, FittedTransformer, Transformer};
 //!
 //! // Read a table shipped with the crate, scale its numeric columns, pick the target.
-//! let table = amlis::datasets::iris_table()?;
+//! let table = amlis::data::datasets::iris_table()?;
 //! let (scaler, scaled) = StandardScaler::default().fit_transform(&table)?;
 //! let data = DenseDataset::from_table(&scaled, "species", TaskKind::Classification)?;
 //!
@@ -28,32 +34,26 @@
 
 #![warn(missing_docs)]
 
-pub(crate) mod class_weight;
-pub mod config;
+pub mod common;
 pub mod data;
-pub mod datasets;
-pub mod dummy;
-pub mod ensemble;
 pub mod error;
-pub mod ffi;
-mod json_float;
-pub mod linalg;
-pub mod linear;
-pub mod metrics;
-pub mod model;
-pub(crate) mod parallel;
-pub mod persist;
-pub mod pipeline;
+pub mod evaluate;
+pub mod models;
 pub mod preprocess;
-pub mod report;
-pub mod rng;
-pub mod selection;
-pub mod stats;
+pub mod service;
 pub mod traits;
-pub mod tree;
-pub mod validate;
 
 pub use error::{Error, Result};
+
+// The paths of earlier releases, kept for the crates that use them.
+pub use common::{linalg, rng, stats};
+pub use data::datasets;
+pub use evaluate::{metrics, report, selection};
+/// The model registry (now [`models`]): [`models::ModelConfig`], [`models::AnyModel`].
+pub use models as model;
+pub use models::kit::validate;
+pub use models::{dummy, ensemble, linear, tree};
+pub use service::{config, ffi, persist, pipeline};
 
 /// The crate version, as in `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,7 +5,7 @@
 //! use amlis::data::{DenseDataset, TaskKind};
 //! use amlis::traits::Dataset;
 //!
-//! let table = amlis::datasets::iris_table()?;
+//! let table = amlis::data::datasets::iris_table()?;
 //! let data = DenseDataset::from_table(&table, "species", TaskKind::Classification)?;
 //! assert_eq!((data.n_samples(), data.n_features()), (150, 4));
 //! assert_eq!(data.task().classes(), &["setosa", "versicolor", "virginica"]);

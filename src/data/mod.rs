@@ -1,7 +1,9 @@
-//! The data pillar: typed tables, CSV reading, summaries, joins, datasets and splits.
+//! The data pillar: typed tables, CSV reading, summaries, joins, datasets, splits and the
+//! real data sets shipped with the crate ([`datasets`]).
 
 pub mod csv;
 pub mod dataset;
+pub mod datasets;
 pub mod join;
 pub mod split;
 pub mod summary;

@@ -14,7 +14,7 @@
 //!   counts as scikit-learn's `StratifiedShuffleSplit` (`_approximate_mode`; ties are broken
 //!   at random, as scikit-learn does).
 //!
-//! Shuffles draw from [`crate::rng`], so the same `random_state` gives the same split on every
+//! Shuffles draw from [`crate::common::rng`], so the same `random_state` gives the same split on every
 //! machine (not the same permutation as numpy's generator, which cannot be matched).
 //!
 //! ```
@@ -46,9 +46,9 @@ use std::collections::HashMap;
 
 use rand::seq::SliceRandom;
 
+use crate::common::rng;
 use crate::data::dataset::{format_label, DatasetView, DenseDataset};
 use crate::error::{Error, Result};
-use crate::rng;
 use crate::traits::Dataset;
 
 /// One split: training and test row indices (positions in the dataset that was split).

@@ -140,7 +140,7 @@ fn numeric_stats(values: &[f64]) -> NumericStats {
 /// (ndarray-stats' `quantile_mut` would need a `noisy_float` argument; one sort serves all
 /// three quantiles and the extremes.)
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    crate::stats::quantile_linear_sorted(sorted, q).unwrap_or(f64::NAN)
+    crate::common::stats::quantile_linear_sorted(sorted, q).unwrap_or(f64::NAN)
 }
 
 fn categorical_stats(column: &CategoricalColumn) -> CategoricalStats {

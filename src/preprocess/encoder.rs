@@ -375,10 +375,10 @@ pub struct OrdinalEncoder {
     /// Unknown categories at transform: `error` (default) or `use_encoded_value`.
     pub handle_unknown: OrdinalHandleUnknown,
     /// The code of unknown categories with `use_encoded_value` (default NaN).
-    #[serde(with = "crate::json_float::one")]
+    #[serde(with = "crate::common::json_float::one")]
     pub unknown_value: f64,
     /// The code of missing cells (default NaN).
-    #[serde(with = "crate::json_float::one")]
+    #[serde(with = "crate::common::json_float::one")]
     pub encoded_missing_value: f64,
     /// The columns to encode (default: every categorical column).
     pub columns: Option<Vec<String>>,
@@ -422,9 +422,9 @@ impl OrdinalEncoder {
 #[serde(deny_unknown_fields)]
 pub struct FittedOrdinalEncoder {
     handle_unknown: OrdinalHandleUnknown,
-    #[serde(with = "crate::json_float::one")]
+    #[serde(with = "crate::common::json_float::one")]
     unknown_value: f64,
-    #[serde(with = "crate::json_float::one")]
+    #[serde(with = "crate::common::json_float::one")]
     encoded_missing_value: f64,
     columns: Vec<ColumnCategories>,
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, column_builder};
-use super::stats;
+use crate::common::stats::moments as stats;
 use crate::data::{CategoricalColumn, Column, ColumnKind, Table, MISSING_CODE};
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};

@@ -52,7 +52,6 @@ mod imputer;
 mod label;
 mod normalizer;
 mod scaler;
-mod stats;
 mod step;
 
 pub use encoder::{

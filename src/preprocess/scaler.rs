@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, column_builder};
-use super::stats;
+use crate::common::stats::moments as stats;
 use crate::data::{Column, Table};
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};
@@ -412,11 +412,11 @@ pub struct FittedStandardScaler {
     with_mean: bool,
     with_std: bool,
     columns: Vec<String>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     mean: Vec<f64>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     var: Vec<f64>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     scale: Vec<f64>,
     n_samples_seen: Vec<usize>,
 }
@@ -576,13 +576,13 @@ impl MinMaxScaler {
 pub struct FittedMinMaxScaler {
     feature_range: (f64, f64),
     columns: Vec<String>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     data_min: Vec<f64>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     data_max: Vec<f64>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     scale: Vec<f64>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     min: Vec<f64>,
 }
 
@@ -757,9 +757,9 @@ pub struct FittedRobustScaler {
     with_centering: bool,
     with_scaling: bool,
     columns: Vec<String>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     center: Vec<f64>,
-    #[serde(with = "crate::json_float::vec")]
+    #[serde(with = "crate::common::json_float::vec")]
     scale: Vec<f64>,
 }
 

@@ -1,0 +1,357 @@
+//! The only module that talks to the linear-algebra crate ([faer](https://docs.rs/faer)).
+//!
+//! Everything else in amlis speaks ndarray; this module converts at the boundary and offers the
+//! few dense kernels the models need:
+//!
+//! - [`thin_svd`]: `A = U·diag(s)·Vᵀ` (singular values in non-increasing order);
+//! - [`cholesky_solve`]: solves `A x = b` for a symmetric positive-definite `A`, or says it is not;
+//! - [`weighted_gram`]: `Xᵀ X` and `Xᵀ y` of a centred, row-weighted matrix, computed in
+//!   parallel over fixed row blocks and reduced in a fixed order (the same bits for any number of
+//!   threads).
+//!
+//! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
+//! problems where determinism matters more than the last bit of speed, and faer's parallel
+//! kernels are not guaranteed to give identical bits for different thread counts.
+//!
+//! ```
+//! use ndarray::array;
+//! let a = array![[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]];
+//! let svd = amlis::common::linalg::thin_svd(a.view())?;
+//! assert!((svd.s[0] - 4.0).abs() < 1e-12 && (svd.s[1] - 3.0).abs() < 1e-12);
+//! # Ok::<(), amlis::Error>(())
+//! ```
+
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
+use faer::linalg::svd::ComputeSvdVectors;
+use faer::{Accum, Mat, MatRef, Par};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Rows per block in blocked, parallel kernels. Fixed (not derived from the thread count), so
+/// that block boundaries and hence the floating-point reduction order never change.
+pub const ROW_BLOCK: usize = 2048;
+
+/// Rows centred at a time inside a [`ROW_BLOCK`] by [`weighted_gram`] (a buffer that stays in
+/// cache).
+const SUB_BLOCK: usize = 256;
+
+/// A thin singular value decomposition `A = U·diag(s)·Vᵀ` of an `n × p` matrix, `k = min(n, p)`.
+#[derive(Debug, Clone)]
+pub struct ThinSvd {
+    /// Left singular vectors, `n × k`.
+    pub u: Array2<f64>,
+    /// Singular values, non-negative, non-increasing, length `k`.
+    pub s: Array1<f64>,
+    /// Right singular vectors, `p × k` (not transposed).
+    pub v: Array2<f64>,
+}
+
+/// Views an ndarray matrix as a faer matrix without copying when its layout allows, otherwise
+/// copies it into a column-major faer matrix.
+fn with_faer<R>(a: ArrayView2<'_, f64>, f: impl FnOnce(MatRef<'_, f64>) -> R) -> R {
+    let (n, p) = a.dim();
+    if let Some(s) = a.as_slice() {
+        return f(MatRef::from_row_major_slice(s, n, p));
+    }
+    let t = a.t();
+    if let Some(s) = t.as_slice() {
+        return f(MatRef::from_column_major_slice(s, n, p));
+    }
+    let m = Mat::from_fn(n, p, |i, j| a[[i, j]]);
+    f(m.as_ref())
+}
+
+fn to_ndarray(m: MatRef<'_, f64>) -> Array2<f64> {
+    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+}
+
+/// The thin SVD of `a` (any shape; an empty dimension gives empty factors).
+///
+/// Errors when `a` holds a non-finite value or the iteration fails to converge.
+pub fn thin_svd(a: ArrayView2<'_, f64>) -> Result<ThinSvd> {
+    let (n, p) = a.dim();
+    let k = n.min(p);
+    if k == 0 {
+        return Ok(ThinSvd {
+            u: Array2::zeros((n, 0)),
+            s: Array1::zeros(0),
+            v: Array2::zeros((p, 0)),
+        });
+    }
+    if a.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "SVD of a matrix holding NaN or infinite values".into(),
+        ));
+    }
+    let par = Par::Seq;
+    let mut u = Mat::<f64>::zeros(n, k);
+    let mut v = Mat::<f64>::zeros(p, k);
+    let mut s = Diag::<f64>::zeros(k);
+    let req = faer::linalg::svd::svd_scratch::<f64>(
+        n,
+        p,
+        ComputeSvdVectors::Thin,
+        ComputeSvdVectors::Thin,
+        par,
+        Default::default(),
+    );
+    let mut mem = MemBuffer::new(req);
+    let res = with_faer(a, |m| {
+        faer::linalg::svd::svd(
+            m,
+            s.as_mut(),
+            Some(u.as_mut()),
+            Some(v.as_mut()),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+    });
+    res.map_err(|e| Error::InvalidArgument(format!("SVD did not converge: {e:?}")))?;
+    let s = Array1::from_iter(s.column_vector().iter().copied());
+    Ok(ThinSvd {
+        u: to_ndarray(u.as_ref()),
+        s,
+        v: to_ndarray(v.as_ref()),
+    })
+}
+
+/// The outcome of [`cholesky_solve`].
+#[derive(Debug, Clone)]
+pub struct CholeskySolution {
+    /// The solution `x` of `A x = b`.
+    pub x: Array1<f64>,
+    /// A cheap estimate of the reciprocal condition number of `A`:
+    /// `(min_i L_ii / max_i L_ii)²` from the Cholesky factor `L`.
+    pub rcond: f64,
+}
+
+/// Solves `A x = b` for a symmetric positive-definite `p × p` matrix `A` (only its lower
+/// triangle is read) by Cholesky factorization.
+///
+/// Returns `None` when `A` is not numerically positive definite (the caller then falls back to
+/// an SVD), and an error when the shapes disagree.
+pub fn cholesky_solve(
+    a: ArrayView2<'_, f64>,
+    b: ArrayView1<'_, f64>,
+) -> Result<Option<CholeskySolution>> {
+    let p = a.nrows();
+    if a.ncols() != p || b.len() != p {
+        return Err(Error::shape(
+            "cholesky_solve",
+            format!("a square matrix and a vector of length {p}"),
+            format!("{}x{} and {}", a.nrows(), a.ncols(), b.len()),
+        ));
+    }
+    let par = Par::Seq;
+    let mut l = Mat::from_fn(p, p, |i, j| if i >= j { a[[i, j]] } else { 0.0 });
+    let req = faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+        p,
+        par,
+        Default::default(),
+    );
+    let mut mem = MemBuffer::new(req);
+    let fact = faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        l.as_mut(),
+        Default::default(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    if fact.is_err() {
+        return Ok(None);
+    }
+    let diag: Vec<f64> = (0..p).map(|i| l[(i, i)]).collect();
+    let dmax = diag.iter().fold(0.0f64, |m, &d| m.max(d));
+    let dmin = diag.iter().fold(f64::INFINITY, |m, &d| m.min(d));
+    if !(dmin > 0.0 && dmin.is_finite()) {
+        return Ok(None);
+    }
+    let mut rhs = Mat::from_fn(p, 1, |i, _| b[i]);
+    faer::linalg::triangular_solve::solve_lower_triangular_in_place(l.as_ref(), rhs.as_mut(), par);
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+        l.as_ref().transpose(),
+        rhs.as_mut(),
+        par,
+    );
+    let x = Array1::from_shape_fn(p, |i| rhs[(i, 0)]);
+    Ok(Some(CholeskySolution {
+        x,
+        rcond: (dmin / dmax).powi(2),
+    }))
+}
+
+/// The Gram quantities of a centred, row-weighted least-squares problem.
+#[derive(Debug, Clone)]
+pub struct Gram {
+    /// `Xᵀ X`, `p × p`, symmetric (both triangles filled).
+    pub xtx: Array2<f64>,
+    /// `Xᵀ y`, length `p`.
+    pub xty: Array1<f64>,
+    /// `yᵀ y`.
+    pub yty: f64,
+}
+
+/// `Xᵀ X`, `Xᵀ y` and `yᵀ y` of the matrix with rows `s_i · (x_i − x_offset)` and targets
+/// `s_i · (y_i − y_offset)`, where `s_i` is `row_scale[i]` (e.g. `√w_i`) or 1.
+///
+/// The rows are cut into blocks of [`ROW_BLOCK`]; each block is centred into a buffer and
+/// multiplied by faer (lower triangle only), blocks run in parallel with rayon, and the partial
+/// sums are added in block order, so the result does not depend on the number of threads.
+pub fn weighted_gram(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    x_offset: ArrayView1<'_, f64>,
+    y_offset: f64,
+    row_scale: Option<ArrayView1<'_, f64>>,
+) -> Result<Gram> {
+    let (n, p) = x.dim();
+    if y.len() != n || x_offset.len() != p || row_scale.is_some_and(|s| s.len() != n) {
+        return Err(Error::shape(
+            "weighted_gram",
+            format!("{n} targets, {p} offsets and {n} row scales"),
+            format!(
+                "{} targets, {} offsets, {} row scales",
+                y.len(),
+                x_offset.len(),
+                row_scale.map_or(n, |s| s.len())
+            ),
+        ));
+    }
+    let n_blocks = n.div_ceil(ROW_BLOCK);
+    let partials: Vec<(Mat<f64>, Vec<f64>, f64)> = (0..n_blocks)
+        .into_par_iter()
+        .map(|b| {
+            let start = b * ROW_BLOCK;
+            let end = (start + ROW_BLOCK).min(n);
+            let rows = end - start;
+            // Centre SUB_BLOCK rows at a time into a small, cache-resident row-major buffer and
+            // accumulate their Gram product (lower triangle) into `g`.
+            let mut buf = vec![0.0; SUB_BLOCK * p];
+            let mut yb = vec![0.0; rows];
+            let mut xty = vec![0.0; p];
+            let mut g = Mat::<f64>::zeros(p, p);
+            let mut sub = start;
+            while sub < end {
+                let sub_end = (sub + SUB_BLOCK).min(end);
+                let sub_rows = sub_end - sub;
+                for (r, i) in (sub..sub_end).enumerate() {
+                    let s = row_scale.map_or(1.0, |w| w[i]);
+                    let dst = &mut buf[r * p..(r + 1) * p];
+                    let xi = x.row(i);
+                    match (xi.as_slice(), x_offset.as_slice()) {
+                        (Some(xs), Some(os)) => {
+                            for ((d, xv), o) in dst.iter_mut().zip(xs).zip(os) {
+                                *d = s * (xv - o);
+                            }
+                        }
+                        _ => {
+                            for ((d, xv), o) in dst.iter_mut().zip(xi.iter()).zip(x_offset.iter()) {
+                                *d = s * (xv - o);
+                            }
+                        }
+                    }
+                    let yv = s * (y[i] - y_offset);
+                    yb[i - start] = yv;
+                    for (t, d) in xty.iter_mut().zip(dst.iter()) {
+                        *t += d * yv;
+                    }
+                }
+                let bm = MatRef::from_row_major_slice(&buf[..sub_rows * p], sub_rows, p);
+                tri::matmul(
+                    g.as_mut(),
+                    BlockStructure::TriangularLower,
+                    if sub == start {
+                        Accum::Replace
+                    } else {
+                        Accum::Add
+                    },
+                    bm.transpose(),
+                    BlockStructure::Rectangular,
+                    bm,
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::Seq,
+                );
+                sub = sub_end;
+            }
+            let yty = yb.iter().map(|v| v * v).sum();
+            (g, xty, yty)
+        })
+        .collect();
+    let mut xtx = Array2::<f64>::zeros((p, p));
+    let mut xty = Array1::<f64>::zeros(p);
+    let mut yty = 0.0;
+    for (g, v, s) in &partials {
+        for j in 0..p {
+            for i in j..p {
+                xtx[[i, j]] += g[(i, j)];
+            }
+            xty[j] += v[j];
+        }
+        yty += s;
+    }
+    for j in 0..p {
+        for i in 0..j {
+            xtx[[i, j]] = xtx[[j, i]];
+        }
+    }
+    Ok(Gram { xtx, xty, yty })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn svd_reconstructs() {
+        let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.5]];
+        let svd = thin_svd(a.view()).unwrap();
+        let us = &svd.u * &svd.s;
+        let back = us.dot(&svd.v.t());
+        for (x, y) in back.iter().zip(a.iter()) {
+            assert!((x - y).abs() < 1e-12);
+        }
+        assert!(svd.s[0] >= svd.s[1]);
+        // Same through a transposed (column-major) view.
+        let at = a.t().to_owned();
+        let svd2 = thin_svd(at.t()).unwrap();
+        assert!((svd2.s[0] - svd.s[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cholesky_solves_and_detects_indefinite() {
+        let a = array![[4.0, 2.0], [2.0, 3.0]];
+        let b = array![2.0, 1.0];
+        let sol = cholesky_solve(a.view(), b.view()).unwrap().unwrap();
+        assert!((sol.x[0] - 0.5).abs() < 1e-14 && sol.x[1].abs() < 1e-14);
+        let bad = array![[1.0, 2.0], [2.0, 1.0]];
+        assert!(cholesky_solve(bad.view(), b.view()).unwrap().is_none());
+    }
+
+    #[test]
+    fn gram_matches_direct_product() {
+        let n = ROW_BLOCK * 2 + 17;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 - 3.0);
+        let y = Array1::from_shape_fn(n, |i| (i % 5) as f64);
+        let w = Array1::from_shape_fn(n, |i| ((i % 3) as f64 + 0.5).sqrt());
+        let off = array![0.5, -1.0, 2.0];
+        let g = weighted_gram(x.view(), y.view(), off.view(), 1.5, Some(w.view())).unwrap();
+        let xc = Array2::from_shape_fn((n, 3), |(i, j)| w[i] * (x[[i, j]] - off[j]));
+        let yc = Array1::from_shape_fn(n, |i| w[i] * (y[i] - 1.5));
+        let want = xc.t().dot(&xc);
+        for (a, b) in g.xtx.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
+        }
+        let xty = xc.t().dot(&yc);
+        for (a, b) in g.xty.iter().zip(xty.iter()) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
+        }
+        assert!((g.yty - yc.dot(&yc)).abs() < 1e-9 * g.yty);
+    }
+}

@@ -1,0 +1,442 @@
+//! The evaluation report: one call that scores a fitted model on a data set with every metric
+//! that fits its task, with the curves, the confusion matrix and the residuals; rendered as
+//! text ([`Display`](std::fmt::Display)), serializable with serde, and drawn as SVG plots
+//! ([`EvaluationReport::write_svg`]).
+//!
+//! - classification: accuracy, balanced accuracy, precision / recall / F1 (macro and
+//!   weighted), log loss, ROC AUC (binary, or one-vs-rest macro), average precision (binary),
+//!   Matthews correlation, Cohen's kappa; the confusion matrix, the classification report, and
+//!   the ROC and precision-recall curves (the positive class for binary tasks, one per class
+//!   otherwise);
+//! - regression: R², explained variance, MSE, RMSE, MAE, median AE, MAPE, max error, and the
+//!   true / predicted values for the residual plots.
+//!
+//! Every number is computed by the functions of [`crate::evaluate::metrics`] under their scorer names;
+//! a metric that is undefined on this data (ROC AUC with one class present) is listed in
+//! [`EvaluationReport::skipped`] with the reason.
+//!
+//! ```
+//! use amlis::service::config::TrainConfig;
+//! use amlis::service::pipeline::Pipeline;
+//! use amlis::traits::FitContext;
+//!
+//! let table = amlis::data::datasets::breast_cancer_table()?;
+//! let config = TrainConfig::from_json(r#"{"model": {"type": "dummy_classifier", "strategy": "prior"}}"#)?;
+//! let pipeline = Pipeline::fit(&config, &table, "diagnosis", &FitContext::new())?;
+//! let report = amlis::evaluate::report::evaluate(&pipeline, &table)?;
+//! assert_eq!(report.metric("roc_auc"), Some(0.5));
+//! assert_eq!(amlis::evaluate::report::evaluate_metric(&pipeline, &table, "accuracy")?, 357.0 / 569.0);
+//! println!("{report}");
+//! # Ok::<(), amlis::Error>(())
+//! ```
+
+mod plot;
+
+use std::fmt;
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Column, Table, Task};
+use crate::error::{Error, Result};
+use crate::evaluate::metrics::{
+    self, classification_report, confusion_matrix, precision_recall_curve, roc_curve,
+    ClassificationReport, PrCurve, RocCurve,
+};
+use crate::models::AnyModel;
+use crate::service::pipeline::Pipeline;
+use crate::traits::{Dataset, MetricInput, Prediction, Predictor};
+
+/// The scorer names a classification report computes, in order.
+const CLASSIFICATION: &[&str] = &[
+    "accuracy",
+    "balanced_accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "log_loss",
+    "roc_auc",
+    "roc_auc_ovr",
+    "average_precision",
+    "matthews_corrcoef",
+    "cohen_kappa",
+];
+
+/// The scorer names a regression report computes, in order.
+const REGRESSION: &[&str] = &[
+    "r2",
+    "explained_variance",
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_absolute_error",
+    "median_absolute_error",
+    "mean_absolute_percentage_error",
+    "max_error",
+];
+
+/// One curve of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassCurves {
+    /// The class the curve treats as positive.
+    pub class: String,
+    /// The ROC curve (`drop_intermediate = true`, as scikit-learn's default).
+    pub roc: RocCurve,
+    /// Area under the ROC curve.
+    #[serde(with = "crate::common::json_float::one")]
+    pub roc_auc: f64,
+    /// The precision-recall curve.
+    pub pr: PrCurve,
+    /// Average precision.
+    #[serde(with = "crate::common::json_float::one")]
+    pub average_precision: f64,
+}
+
+/// What a classifier's report holds beyond the scalar metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationDetails {
+    /// The class labels.
+    pub classes: Vec<String>,
+    /// Counts: row = true class, column = predicted class.
+    pub confusion_matrix: Vec<Vec<f64>>,
+    /// Per-class precision, recall, F1 and support.
+    pub report: ClassificationReport,
+    /// ROC and precision-recall curves: the positive class for a binary task, one per class
+    /// (one against the rest) otherwise; empty when there are no probabilities.
+    pub curves: Vec<ClassCurves>,
+}
+
+/// What a regressor's report holds beyond the scalar metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionDetails {
+    /// The true values.
+    pub y_true: Vec<f64>,
+    /// The predicted values.
+    pub y_pred: Vec<f64>,
+}
+
+/// Task-specific details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum Details {
+    /// A classifier's.
+    Classification(Box<ClassificationDetails>),
+    /// A regressor's.
+    Regression(RegressionDetails),
+}
+
+/// Every metric that fits the task, and the details to plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluationReport {
+    /// The model's type name.
+    pub model: String,
+    /// The number of rows evaluated.
+    pub n_samples: usize,
+    /// Scorer name → value, in a fixed order (errors as positive values: `log_loss`,
+    /// `mean_squared_error`).
+    #[serde(with = "crate::common::json_float::pairs")]
+    pub metrics: Vec<(String, f64)>,
+    /// Metrics that fit the task but are undefined on this data, with the reason.
+    pub skipped: Vec<(String, String)>,
+    /// Confusion matrix and curves, or residuals.
+    pub details: Details,
+}
+
+impl EvaluationReport {
+    /// The value of metric `name`, if it was computed.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Writes the plots into `dir` (created if needed) and returns their paths:
+    /// `roc.svg`, `precision_recall.svg`, `confusion_matrix.svg` for a classifier;
+    /// `predicted_vs_actual.svg`, `residuals.svg` for a regressor.
+    pub fn write_svg(&self, dir: impl AsRef<std::path::Path>) -> Result<Vec<std::path::PathBuf>> {
+        plot::write_all(self, dir.as_ref())
+    }
+}
+
+/// Evaluates a fitted pipeline on a raw table that holds its input columns and its target.
+pub fn evaluate(pipeline: &Pipeline, table: &Table) -> Result<EvaluationReport> {
+    let (y, pred, proba) = pipeline_predictions(pipeline, table)?;
+    build(pipeline.model(), y, pred, proba)
+}
+
+/// Evaluates a fitted model on a dataset whose targets use the model's class indices.
+pub fn evaluate_model(model: &AnyModel, data: &dyn Dataset) -> Result<EvaluationReport> {
+    let y = data
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument("the dataset has no targets to evaluate".into()))?;
+    let x = data.features();
+    let pred = model.predict(x.view())?;
+    let proba = match model.as_probabilistic() {
+        Some(p) => Some(p.predict_proba(x.view())?),
+        None => None,
+    };
+    build(model, y, pred, proba)
+}
+
+/// One metric of a fitted pipeline on a raw table (what `amlis_evaluate` calls). The name is
+/// a scorer name (`accuracy`, `roc_auc`, `neg_mean_squared_error`, `r2`, ...); a name that
+/// does not fit the model's task is an error.
+pub fn evaluate_metric(pipeline: &Pipeline, table: &Table, metric: &str) -> Result<f64> {
+    let m = metrics::get(metric)?;
+    metrics::metric_fits_task(metric, &task_of(pipeline.model()))?;
+    let (y, pred, proba) = pipeline_predictions(pipeline, table)?;
+    score(m.as_ref(), &y, &pred, proba.as_ref())
+}
+
+fn task_of(model: &AnyModel) -> Task {
+    match model.as_probabilistic() {
+        Some(p) => Task::Classification {
+            classes: p.classes().to_vec(),
+        },
+        None => Task::Regression,
+    }
+}
+
+type Predictions = (Array1<f64>, Array1<f64>, Option<Array2<f64>>);
+
+/// The targets of `table` (as the pipeline's class indices) and the pipeline's predictions.
+fn pipeline_predictions(pipeline: &Pipeline, table: &Table) -> Result<Predictions> {
+    let target = &pipeline.meta().target;
+    let col = table.column(target)?;
+    let y = match (col, pipeline.model().as_probabilistic()) {
+        (_, Some(p)) => {
+            let classes = p.classes();
+            let mut y = Vec::with_capacity(col.len());
+            for row in 0..col.len() {
+                let label = match col {
+                    Column::Categorical(c) => c.get(row).map(str::to_string),
+                    Column::Numeric(v) => v
+                        .get(row)
+                        .filter(|x| x.is_finite())
+                        .map(|x| crate::data::format_label(*x)),
+                };
+                let label = label.ok_or_else(|| Error::InvalidValue {
+                    context: "evaluation target".into(),
+                    row,
+                    column: Some(target.clone()),
+                    message: "the target is missing".into(),
+                })?;
+                let k = classes.iter().position(|c| *c == label).ok_or_else(|| {
+                    Error::InvalidValue {
+                        context: "evaluation target".into(),
+                        row,
+                        column: Some(target.clone()),
+                        message: format!(
+                            "class `{label}` was not seen at fit; the model knows {classes:?}"
+                        ),
+                    }
+                })?;
+                y.push(k as f64);
+            }
+            Array1::from(y)
+        }
+        (Column::Numeric(v), None) => Array1::from(v.clone()),
+        (Column::Categorical(_), None) => {
+            return Err(Error::ColumnKind {
+                column: target.clone(),
+                context: "evaluation of a regressor".into(),
+                found: col.kind().to_string(),
+                expected: "numeric".into(),
+            })
+        }
+    };
+    let pred = pipeline.predict_table(table)?;
+    let proba = if pipeline.n_classes() > 0 {
+        Some(pipeline.predict_proba_table(table)?)
+    } else {
+        None
+    };
+    Ok((y, pred, proba))
+}
+
+fn score(
+    m: &dyn crate::traits::Metric,
+    y: &Array1<f64>,
+    pred: &Array1<f64>,
+    proba: Option<&Array2<f64>>,
+) -> Result<f64> {
+    let p = match (m.input(), proba) {
+        (MetricInput::Scores, Some(s)) => Prediction::Scores(s.view()),
+        (MetricInput::Scores, None) => {
+            return Err(Error::Unsupported(format!(
+                "metric `{}` needs class probabilities",
+                m.name()
+            )))
+        }
+        (MetricInput::Values, _) => Prediction::Values(pred.view()),
+    };
+    m.score(y.view(), p, None)
+}
+
+fn build(
+    model: &AnyModel,
+    y: Array1<f64>,
+    pred: Array1<f64>,
+    proba: Option<Array2<f64>>,
+) -> Result<EvaluationReport> {
+    if y.is_empty() {
+        return Err(Error::Empty("evaluation data".into()));
+    }
+    let task = task_of(model);
+    let names = if task.is_classification() {
+        CLASSIFICATION
+    } else {
+        REGRESSION
+    };
+    let mut values = Vec::new();
+    let mut skipped = Vec::new();
+    for &name in names {
+        if metrics::metric_fits_task(name, &task).is_err() {
+            continue;
+        }
+        // Multiclass ROC AUC is reported as roc_auc_ovr; binary as roc_auc.
+        if name == "roc_auc_ovr" && task.classes().len() == 2 {
+            continue;
+        }
+        let m = metrics::get(name)?;
+        match score(m.as_ref(), &y, &pred, proba.as_ref()) {
+            Ok(v) => values.push((name.to_string(), v)),
+            Err(e) => skipped.push((name.to_string(), e.to_string())),
+        }
+    }
+    let details = match &task {
+        Task::Classification { classes } => Details::Classification(Box::new(
+            classification_details(classes, &y, &pred, proba.as_ref())?,
+        )),
+        _ => Details::Regression(RegressionDetails {
+            y_true: y.to_vec(),
+            y_pred: pred.to_vec(),
+        }),
+    };
+    Ok(EvaluationReport {
+        model: model.type_name().to_string(),
+        n_samples: y.len(),
+        metrics: values,
+        skipped,
+        details,
+    })
+}
+
+fn classification_details(
+    classes: &[String],
+    y: &Array1<f64>,
+    pred: &Array1<f64>,
+    proba: Option<&Array2<f64>>,
+) -> Result<ClassificationDetails> {
+    let labels: Vec<f64> = (0..classes.len()).map(|k| k as f64).collect();
+    let cm = confusion_matrix(y.view(), pred.view(), Some(&labels), None, None)?;
+    let report = classification_report(
+        y.view(),
+        pred.view(),
+        Some(&labels),
+        Some(classes),
+        None,
+        2,
+        0.0,
+    )?;
+    let mut curves = Vec::new();
+    if let Some(p) = proba {
+        let positives: Vec<usize> = if classes.len() == 2 {
+            vec![1]
+        } else {
+            (0..classes.len()).collect()
+        };
+        for k in positives {
+            let y_bin = y.mapv(|v| f64::from(u8::from(v == k as f64)));
+            // A class absent from the data has no curve (its rates are undefined).
+            if !y_bin.iter().any(|&v| v == 1.0) || !y_bin.iter().any(|&v| v == 0.0) {
+                continue;
+            }
+            let s = p.column(k);
+            let roc = roc_curve(y_bin.view(), s, Some(1.0), None, true)?;
+            let pr = precision_recall_curve(y_bin.view(), s, Some(1.0), None, false)?;
+            curves.push(ClassCurves {
+                class: classes.get(k).cloned().unwrap_or_default(),
+                roc_auc: metrics::auc(&roc.fpr, &roc.tpr)?,
+                average_precision: metrics::average_precision_score(y_bin.view(), s, 1.0, None)?,
+                roc,
+                pr,
+            });
+        }
+    }
+    Ok(ClassificationDetails {
+        classes: classes.to_vec(),
+        confusion_matrix: cm.rows().into_iter().map(|r| r.to_vec()).collect(),
+        report,
+        curves,
+    })
+}
+
+impl fmt::Display for EvaluationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Evaluation of {} on {} samples",
+            self.model, self.n_samples
+        )?;
+        let w = self.metrics.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for (name, v) in &self.metrics {
+            writeln!(f, "  {name:<w$}  {v:.6}")?;
+        }
+        for (name, why) in &self.skipped {
+            writeln!(f, "  {name:<w$}  undefined: {why}")?;
+        }
+        match &self.details {
+            Details::Classification(d) => {
+                writeln!(f, "\nConfusion matrix (rows: true, columns: predicted)")?;
+                let cw = d
+                    .classes
+                    .iter()
+                    .map(|c| c.len())
+                    .chain(
+                        d.confusion_matrix
+                            .iter()
+                            .flatten()
+                            .map(|v| format!("{v}").len()),
+                    )
+                    .max()
+                    .unwrap_or(1);
+                write!(f, "  {:>cw$}", "")?;
+                for c in &d.classes {
+                    write!(f, "  {c:>cw$}")?;
+                }
+                writeln!(f)?;
+                for (c, row) in d.classes.iter().zip(&d.confusion_matrix) {
+                    write!(f, "  {c:>cw$}")?;
+                    for v in row {
+                        write!(f, "  {v:>cw$}")?;
+                    }
+                    writeln!(f)?;
+                }
+                writeln!(f, "\nClassification report\n{}", d.report)?;
+                for c in &d.curves {
+                    writeln!(
+                        f,
+                        "  class {}: ROC AUC {:.6}, average precision {:.6} ({} ROC points)",
+                        c.class,
+                        c.roc_auc,
+                        c.average_precision,
+                        c.roc.fpr.len()
+                    )?;
+                }
+            }
+            Details::Regression(d) => {
+                let res: Vec<f64> = d.y_true.iter().zip(&d.y_pred).map(|(a, b)| a - b).collect();
+                let (mean, std) = crate::evaluate::selection::mean_std(&res);
+                writeln!(
+                    f,
+                    "\nResiduals (true - predicted): mean {mean:.6}, std {std:.6}"
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

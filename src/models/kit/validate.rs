@@ -1,0 +1,211 @@
+//! Input checks shared by every model: feature kinds, column counts, output lengths, finite
+//! values.
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use crate::common::linalg::ROW_BLOCK;
+use crate::data::{FeatureKind, Task};
+use crate::error::{Error, Result};
+use crate::traits::Dataset;
+
+/// The name of feature `j`: `names[j]`, or `x{j}` when `names` is short.
+pub fn feature_name(names: &[String], j: usize) -> String {
+    names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))
+}
+
+/// Checks that `x` has `n_features` columns (as at fit).
+pub fn check_n_features(context: &str, x: ArrayView2<'_, f64>, n_features: usize) -> Result<()> {
+    if x.ncols() != n_features {
+        return Err(Error::shape(
+            context,
+            format!("{n_features} feature columns (as at fit)"),
+            format!("{} columns", x.ncols()),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `x` has `n_features` columns and `out` has `per_row` slots per row of `x`.
+pub fn check_predict_shapes(
+    context: &str,
+    x: ArrayView2<'_, f64>,
+    n_features: usize,
+    out_len: usize,
+    per_row: usize,
+) -> Result<()> {
+    check_n_features(context, x, n_features)?;
+    let needed = x
+        .nrows()
+        .checked_mul(per_row)
+        .ok_or_else(|| Error::shape(context, "a representable output size", "overflow"))?;
+    if out_len != needed {
+        return Err(Error::shape(
+            context,
+            format!(
+                "an output of {needed} values ({} rows x {per_row})",
+                x.nrows()
+            ),
+            format!("{out_len} values"),
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects categorical feature columns, for models that need numbers (category codes are
+/// not): the error names the first such column and points to `one_hot_encoder`.
+pub fn check_numeric_kinds(context: &str, kinds: &[FeatureKind], names: &[String]) -> Result<()> {
+    match kinds
+        .iter()
+        .position(|k| matches!(k, FeatureKind::Categorical { .. }))
+    {
+        Some(j) => Err(Error::ColumnKind {
+            column: feature_name(names, j),
+            context: context.to_string(),
+            found: "categorical".into(),
+            expected: "numeric (encode categorical columns first, e.g. with a \
+                       `one_hot_encoder` step)"
+                .into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Errors on the first non-finite value of `x` (smallest row, then smallest column), naming
+/// the row and the column (`names[j]`, or `x{j}` when `names` is short).
+///
+/// Row blocks are probed in parallel; the exact search runs only in the first bad block.
+pub fn check_finite(context: &str, x: ArrayView2<'_, f64>, names: &[String]) -> Result<()> {
+    let n = x.nrows();
+    let n_blocks = n.div_ceil(ROW_BLOCK);
+    // `v · 0` is NaN exactly when `v` is NaN or infinite; summing it vectorizes.
+    let bad_block = (0..n_blocks).into_par_iter().find_first(|&b| {
+        let end = ((b + 1) * ROW_BLOCK).min(n);
+        let probe: f64 = (b * ROW_BLOCK..end)
+            .map(|i| {
+                let row = x.row(i);
+                match row.as_slice() {
+                    Some(r) => nan_probe(r),
+                    None => row.iter().map(|v| v * 0.0).sum::<f64>(),
+                }
+            })
+            .sum();
+        probe.is_nan()
+    });
+    let Some(b) = bad_block else { return Ok(()) };
+    let end = ((b + 1) * ROW_BLOCK).min(n);
+    for i in b * ROW_BLOCK..end {
+        let row = x.row(i);
+        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidValue {
+                context: context.to_string(),
+                row: i,
+                column: Some(feature_name(names, j)),
+                message: format!(
+                    "{} is not a finite number; impute or drop missing values first \
+                     (e.g. with a `simple_imputer` step)",
+                    row.get(j).copied().unwrap_or(f64::NAN)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
+fn nan_probe(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] += c[0] * 0.0;
+        acc[1] += c[1] * 0.0;
+        acc[2] += c[2] * 0.0;
+        acc[3] += c[3] * 0.0;
+    }
+    let tail: f64 = chunks.remainder().iter().map(|x| x * 0.0).sum();
+    acc[0] + acc[1] + acc[2] + acc[3] + tail
+}
+
+fn corrupt(context: &str, message: impl std::fmt::Display) -> Error {
+    Error::ModelCorrupt(format!("{context}: {message}"))
+}
+
+/// Checks a loaded single-output linear model: finite coefficients and intercept.
+pub fn linear_regressor_state(
+    context: &str,
+    coef: ndarray::ArrayView1<'_, f64>,
+    intercept: f64,
+) -> Result<()> {
+    if let Some(j) = coef.iter().position(|v| !v.is_finite()) {
+        return Err(corrupt(context, format!("coefficient {j} is not finite")));
+    }
+    if !intercept.is_finite() {
+        return Err(corrupt(context, "the intercept is not finite"));
+    }
+    Ok(())
+}
+
+/// Checks a loaded linear classifier: one coefficient row for two classes, one per class
+/// otherwise; one intercept per row; finite values.
+pub fn linear_classifier_state(
+    context: &str,
+    coef: ArrayView2<'_, f64>,
+    intercept: ndarray::ArrayView1<'_, f64>,
+    n_classes: usize,
+) -> Result<()> {
+    let rows = match n_classes {
+        0 | 1 => {
+            return Err(corrupt(
+                context,
+                format!("{n_classes} classes, need at least 2"),
+            ))
+        }
+        2 => 1,
+        k => k,
+    };
+    if coef.nrows() != rows || intercept.len() != rows {
+        return Err(corrupt(
+            context,
+            format!(
+                "{n_classes} classes need {rows} coefficient rows and intercepts, found {} and {}",
+                coef.nrows(),
+                intercept.len()
+            ),
+        ));
+    }
+    if coef.iter().chain(intercept.iter()).any(|v| !v.is_finite()) {
+        return Err(corrupt(context, "a coefficient or intercept is not finite"));
+    }
+    Ok(())
+}
+/// Class labels and class indices of a classification dataset, every target checked to be a
+/// class index (the one check shared by every classifier's `fit`).
+pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<u32>)> {
+    let classes = match data.task() {
+        Task::Classification { classes } => classes.clone(),
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "{context} needs a classification dataset, got {other:?}"
+            )))
+        }
+    };
+    let y = data
+        .targets()
+        .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
+    let mut out = Vec::with_capacity(y.len());
+    for (i, &v) in y.iter().enumerate() {
+        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
+            return Err(Error::InvalidValue {
+                context: context.into(),
+                row: i,
+                column: None,
+                message: format!(
+                    "target {v} is not a class index in 0..{} (unlabelled rows cannot train a classifier)",
+                    classes.len()
+                ),
+            });
+        }
+        out.push(v as u32);
+    }
+    Ok((classes, out))
+}

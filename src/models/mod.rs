@@ -1,0 +1,27 @@
+//! The model pillar: every model family, the registry that names them, and the kit they
+//! share.
+//!
+//! - [`registry`]: [`ModelConfig`] (every trainer, chosen by its config `type`) and
+//!   [`AnyModel`] (every fitted model), generated from one list;
+//! - the families: [`dummy`] baselines, [`linear`] models, decision [`tree`]s, tree
+//!   [`ensemble`]s;
+//! - [`kit`]: what families share (class weights, input checks).
+//!
+//! ```
+//! use amlis::models::{AnyModel, ModelConfig};
+//! use amlis::traits::FitContext;
+//!
+//! let config = ModelConfig::from_json_parts("ridge", serde_json::json!({"alpha": 0.5}))?;
+//! let model: AnyModel = config.fit(&amlis::data::datasets::diabetes()?, &FitContext::new())?;
+//! assert_eq!(model.type_name(), "ridge");
+//! # Ok::<(), amlis::Error>(())
+//! ```
+
+pub mod dummy;
+pub mod ensemble;
+pub mod kit;
+pub mod linear;
+pub mod registry;
+pub mod tree;
+
+pub use registry::{AnyModel, Estimator, ModelConfig};

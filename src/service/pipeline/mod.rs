@@ -1,0 +1,494 @@
+//! The deployable unit: fitted preprocessing steps plus one fitted model, with the metadata
+//! a user needs to call it (input columns, classes, config, training metrics).
+//!
+//! A [`Pipeline`] fits on a raw [`Table`] (missing values, strings and all), and predicts
+//! from raw tables or raw numeric rows: it applies its own fitted steps first. It is itself a
+//! [`Model`] and a [`Predictor`], and it is what a model file holds.
+//!
+//! ```
+//! use amlis::service::config::TrainConfig;
+//! use amlis::service::pipeline::Pipeline;
+//! use amlis::traits::FitContext;
+//!
+//! let table = amlis::data::datasets::penguins_table()?;
+//! let config = TrainConfig::from_json(r#"{
+//!     "model": {"type": "dummy_classifier"},
+//!     "preprocess": [{"type": "simple_imputer", "strategy": "most_frequent"},
+//!                    {"type": "one_hot_encoder"}]}"#)?;
+//! let pipeline = Pipeline::fit(&config, &table, "species", &FitContext::new())?;
+//! let predicted = pipeline.predict_table(&table)?;
+//! assert_eq!(predicted.len(), 344);
+//! assert_eq!(pipeline.classes(), &["Adelie", "Chinstrap", "Gentoo"]);
+//! # Ok::<(), amlis::Error>(())
+//! ```
+
+mod predict;
+mod row;
+
+pub use predict::{PredictKind, RowPredictor};
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{
+    CategoricalColumn, Column, DenseDataset, FeatureKind, Table, TaskKind, MISSING_CODE,
+};
+use crate::error::{Error, Result};
+use crate::models::{AnyModel, Estimator};
+use crate::preprocess::FittedStep;
+use crate::service::config::TrainConfig;
+use crate::service::persist::{self, Encoding};
+use crate::traits::{Dataset, FitContext, FittedTransformer, Model, Predictor, Transformer};
+use row::RowPlan;
+
+/// The `kind` code of a pipeline in the model-file envelope.
+pub const PIPELINE_KIND: u16 = 1;
+
+/// One raw input column of a pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputColumn {
+    /// The column name.
+    pub name: String,
+    /// Numeric, or categorical with the categories seen at fit; in raw numeric rows a
+    /// categorical cell is given as an index into these categories (`NaN` = missing).
+    pub kind: FeatureKind,
+}
+
+/// Facts about a fitted pipeline that travel with it in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineMeta {
+    /// The amlis version that fitted the pipeline.
+    pub library_version: String,
+    /// The target column's name at fit.
+    pub target: String,
+    /// The training config.
+    pub config: TrainConfig,
+    /// Metrics measured on the training data (e.g. `accuracy`, `r2`).
+    pub training_metrics: BTreeMap<String, f64>,
+    /// Number of training rows.
+    pub n_train_rows: usize,
+}
+
+/// Fitted preprocessing steps and a fitted model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pipeline {
+    inputs: Vec<InputColumn>,
+    steps: Vec<FittedStep>,
+    /// Names and kinds of the model's feature columns (after the steps).
+    features: Vec<InputColumn>,
+    model: AnyModel,
+    meta: PipelineMeta,
+    /// The steps compiled for numeric rows (derived; built by `fit`, `validate` or on first
+    /// use).
+    #[serde(skip)]
+    plan: OnceLock<RowPlan>,
+}
+
+impl PartialEq for Pipeline {
+    fn eq(&self, other: &Self) -> bool {
+        self.inputs == other.inputs
+            && self.steps == other.steps
+            && self.features == other.features
+            && self.model == other.model
+            && self.meta == other.meta
+    }
+}
+
+impl Pipeline {
+    /// Fits the config's steps on `table` (without the target column), then its model.
+    pub fn fit(
+        config: &TrainConfig,
+        table: &Table,
+        target: &str,
+        ctx: &FitContext<'_>,
+    ) -> Result<Self> {
+        Self::fit_weighted(config, table, target, None, ctx)
+    }
+
+    /// Like [`fit`](Self::fit), with per-row sample weights taken from the numeric column
+    /// `weights` of `table` (finite, non-negative). The weights column is neither an input of
+    /// the pipeline nor seen by its preprocessing steps; it reaches the model's `fit` as
+    /// scikit-learn's `sample_weight` does. The training metrics stay unweighted.
+    ///
+    /// ```
+    /// use amlis::service::config::TrainConfig;
+    /// use amlis::data::{Column, Table};
+    /// use amlis::service::pipeline::Pipeline;
+    /// use amlis::traits::FitContext;
+    ///
+    /// let table = Table::new(vec![
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 2.0, 3.0])),
+    ///     ("y".into(), Column::Numeric(vec![0.0, 1.0, 2.0, 30.0])),
+    ///     ("w".into(), Column::Numeric(vec![1.0, 1.0, 1.0, 0.0])),
+    /// ])?;
+    /// let config = TrainConfig::from_json(r#"{"model": {"type": "linear_regression"}}"#)?;
+    /// let p = Pipeline::fit_weighted(&config, &table, "y", Some("w"), &FitContext::new())?;
+    /// // The zero-weight outlier is ignored: y = x exactly.
+    /// let pred = p.predict_table(&table.drop(&["y", "w"])?)?;
+    /// assert!((pred[3] - 3.0).abs() < 1e-9);
+    /// assert_eq!(p.inputs().len(), 1);
+    /// # Ok::<(), amlis::Error>(())
+    /// ```
+    pub fn fit_weighted(
+        config: &TrainConfig,
+        table: &Table,
+        target: &str,
+        weights: Option<&str>,
+        ctx: &FitContext<'_>,
+    ) -> Result<Self> {
+        let seed = config.random_state.unwrap_or(ctx.seed());
+        let mut ctx = (*ctx).random_state(seed);
+        if let Some(n) = config.n_threads {
+            ctx = ctx.n_threads(n);
+        }
+        if weights == Some(target) {
+            return Err(Error::InvalidArgument(format!(
+                "the sample-weight column `{target}` is also the target; give a different column"
+            )));
+        }
+        let mut not_inputs = vec![target];
+        not_inputs.extend(weights);
+        let raw = table.drop(&not_inputs)?;
+        let inputs = row::describe(&raw);
+        let mut current = raw;
+        let mut steps = Vec::with_capacity(config.preprocess.len());
+        for step in &config.preprocess {
+            let fitted = step.fit(&current)?;
+            current = fitted.transform(&current)?;
+            steps.push(fitted);
+        }
+        let task = match config.model.estimator() {
+            Estimator::Classifier => TaskKind::Classification,
+            Estimator::Regressor => TaskKind::Regression,
+        };
+        let mut with_target = current;
+        with_target.push_column(target, table.column(target)?.clone())?;
+        if let Some(w) = weights {
+            with_target.push_column(w, table.column(w)?.clone())?;
+        }
+        let data = DenseDataset::from_table_with_weights(&with_target, target, task, weights)?;
+        let features = data
+            .feature_names()
+            .iter()
+            .zip(data.feature_kinds())
+            .map(|(n, k)| InputColumn {
+                name: n.clone(),
+                kind: k.clone(),
+            })
+            .collect();
+        let model = config.model.fit(&data, &ctx)?;
+        let mut pipeline = Self {
+            inputs,
+            steps,
+            features,
+            model,
+            meta: PipelineMeta {
+                library_version: crate::VERSION.to_string(),
+                target: target.to_string(),
+                config: config.clone(),
+                training_metrics: BTreeMap::new(),
+                n_train_rows: data.n_samples(),
+            },
+            plan: OnceLock::new(),
+        };
+        pipeline.meta.training_metrics = pipeline.score_training(&data)?;
+        pipeline.plan()?;
+        Ok(pipeline)
+    }
+
+    fn score_training(&self, data: &DenseDataset) -> Result<BTreeMap<String, f64>> {
+        let mut out = BTreeMap::new();
+        let (Some(y), x) = (data.targets(), data.features()) else {
+            return Ok(out);
+        };
+        let pred = self.model.predict(x.view())?;
+        let n = y.len().max(1) as f64;
+        match self.model.estimator() {
+            Estimator::Classifier => {
+                let hits = y.iter().zip(pred.iter()).filter(|(a, b)| a == b).count();
+                out.insert("accuracy".into(), hits as f64 / n);
+            }
+            Estimator::Regressor => {
+                let mean = y.sum() / n;
+                let ss_res: f64 = y
+                    .iter()
+                    .zip(pred.iter())
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum();
+                let ss_tot: f64 = y.iter().map(|a| (a - mean).powi(2)).sum();
+                out.insert("mean_squared_error".into(), ss_res / n);
+                if ss_tot > 0.0 {
+                    out.insert("r2".into(), 1.0 - ss_res / ss_tot);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The raw input columns, in the order raw numeric rows must follow.
+    pub fn inputs(&self) -> &[InputColumn] {
+        &self.inputs
+    }
+
+    /// The model's feature columns (after preprocessing).
+    pub fn features(&self) -> &[InputColumn] {
+        &self.features
+    }
+
+    /// The compiled row path (compiled once, on first use, when not yet done).
+    fn plan(&self) -> Result<&RowPlan> {
+        if let Some(plan) = self.plan.get() {
+            return Ok(plan);
+        }
+        let plan = RowPlan::compile(&self.inputs, &self.steps, &self.features)?;
+        Ok(self.plan.get_or_init(|| plan))
+    }
+
+    /// The fitted steps.
+    pub fn steps(&self) -> &[FittedStep] {
+        &self.steps
+    }
+
+    /// The fitted model.
+    pub fn model(&self) -> &AnyModel {
+        &self.model
+    }
+
+    /// Metadata: library version, target, config, training metrics.
+    pub fn meta(&self) -> &PipelineMeta {
+        &self.meta
+    }
+
+    /// Classifier or regressor.
+    pub fn estimator(&self) -> Estimator {
+        self.model.estimator()
+    }
+
+    /// The number of classes (0 for a regressor).
+    pub fn n_classes(&self) -> usize {
+        self.model.n_classes()
+    }
+
+    /// The class labels (empty for a regressor).
+    pub fn classes(&self) -> &[String] {
+        self.model.classes()
+    }
+
+    /// Applies the fitted steps to a raw table and returns the model's feature matrix.
+    ///
+    /// The table must hold every input column (extra columns, such as the target, are
+    /// ignored). Categories unseen at fit become missing values for models that take
+    /// categories natively; encoders decide for themselves (`handle_unknown`).
+    pub fn transform_table(&self, table: &Table) -> Result<Array2<f64>> {
+        let names: Vec<&str> = self.inputs.iter().map(|c| c.name.as_str()).collect();
+        let mut current = table.select(&names)?;
+        for (input, (name, col)) in self.inputs.iter().zip(current.clone().iter()) {
+            if input.kind_name() != col.kind() {
+                return Err(Error::ColumnKind {
+                    column: name.to_string(),
+                    context: "pipeline input".into(),
+                    found: col.kind().to_string(),
+                    expected: input.kind_name().to_string(),
+                });
+            }
+        }
+        for step in &self.steps {
+            current = step.transform(&current)?;
+        }
+        self.feature_matrix(&current)
+    }
+
+    /// The model's feature matrix from a transformed table, with every categorical column's
+    /// codes mapped onto the categories seen at fit.
+    fn feature_matrix(&self, table: &Table) -> Result<Array2<f64>> {
+        if table.n_columns() != self.features.len() {
+            return Err(Error::shape(
+                "pipeline features after preprocessing",
+                format!("{} columns", self.features.len()),
+                format!("{} columns", table.n_columns()),
+            ));
+        }
+        let mut x = Array2::<f64>::zeros((table.n_rows(), self.features.len()));
+        for (j, (feature, (name, col))) in self.features.iter().zip(table.iter()).enumerate() {
+            let mut dst = x.column_mut(j);
+            match (&feature.kind, col) {
+                (FeatureKind::Numeric, Column::Numeric(v)) => {
+                    dst.iter_mut().zip(v).for_each(|(d, s)| *d = *s);
+                }
+                (FeatureKind::Categorical { categories }, Column::Categorical(c)) => {
+                    let map: Vec<f64> = c
+                        .categories()
+                        .iter()
+                        .map(|s| {
+                            categories
+                                .iter()
+                                .position(|t| t == s)
+                                .map_or(f64::NAN, |p| p as f64)
+                        })
+                        .collect();
+                    for (d, &code) in dst.iter_mut().zip(c.codes()) {
+                        *d = map.get(code as usize).copied().unwrap_or(f64::NAN);
+                    }
+                }
+                _ => {
+                    return Err(Error::ColumnKind {
+                        column: name.to_string(),
+                        context: "pipeline features after preprocessing".into(),
+                        found: col.kind().to_string(),
+                        expected: feature.kind_name().to_string(),
+                    })
+                }
+            }
+        }
+        Ok(x)
+    }
+
+    /// A raw table from raw numeric rows in input-column order (categorical cells as indices
+    /// into the input categories, `NaN` = missing).
+    pub fn table_from_rows(&self, x: ArrayView2<'_, f64>) -> Result<Table> {
+        if x.ncols() != self.inputs.len() {
+            return Err(Error::shape(
+                "pipeline input rows",
+                format!("{} columns (the pipeline's inputs)", self.inputs.len()),
+                format!("{} columns", x.ncols()),
+            ));
+        }
+        let mut t = Table::default();
+        for (j, input) in self.inputs.iter().enumerate() {
+            let col = x.column(j);
+            let column = match &input.kind {
+                FeatureKind::Numeric => Column::Numeric(col.to_vec()),
+                FeatureKind::Categorical { categories } => {
+                    let mut c = CategoricalColumn::new();
+                    for cat in categories {
+                        c.code_for(cat);
+                    }
+                    for (i, &v) in col.iter().enumerate() {
+                        let code = if v.is_nan() {
+                            MISSING_CODE
+                        } else if v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len() {
+                            v as u32
+                        } else {
+                            return Err(Error::InvalidValue {
+                                context: "pipeline input rows".into(),
+                                row: i,
+                                column: Some(input.name.clone()),
+                                message: format!(
+                                    "{v} is not a category index in 0..{} (or NaN for missing)",
+                                    categories.len()
+                                ),
+                            });
+                        };
+                        c.push_code(code)?;
+                    }
+                    Column::Categorical(c)
+                }
+            };
+            t.push_column(input.name.clone(), column)?;
+        }
+        Ok(t)
+    }
+
+    /// Predicts one value per row of a raw table.
+    pub fn predict_table(&self, table: &Table) -> Result<Array1<f64>> {
+        let x = self.transform_table(table)?;
+        self.model.predict(x.view())
+    }
+
+    /// Class probabilities per row of a raw table (classifiers only).
+    pub fn predict_proba_table(&self, table: &Table) -> Result<Array2<f64>> {
+        let x = self.transform_table(table)?;
+        let p = self.model.as_probabilistic().ok_or_else(|| {
+            Error::Unsupported(format!(
+                "{} is a regressor: it has no class probabilities",
+                self.model.type_name()
+            ))
+        })?;
+        p.predict_proba(x.view())
+    }
+
+    /// Writes class probabilities for raw numeric rows into `out` (row-major, `n_classes`
+    /// per row; classifiers only).
+    pub fn predict_proba_rows_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        self.predict_rows_into(PredictKind::Proba, x, out)
+    }
+
+    /// Serializes the pipeline into a model-file image.
+    pub fn to_bytes(&self, encoding: Encoding) -> Result<Vec<u8>> {
+        persist::encode(self, PIPELINE_KIND, encoding)
+    }
+
+    /// Reads a pipeline from a model-file image, validating everything in it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let (header, pipeline): (_, Pipeline) = persist::decode(bytes)?;
+        if header.kind != PIPELINE_KIND {
+            return Err(Error::ModelCorrupt(format!(
+                "the file holds kind {}, expected a pipeline (kind {PIPELINE_KIND})",
+                header.kind
+            )));
+        }
+        pipeline.validate()?;
+        Ok(pipeline)
+    }
+
+    /// Saves to a file atomically (temporary file + rename).
+    pub fn save(&self, path: impl AsRef<Path>, encoding: Encoding) -> Result<()> {
+        persist::write_atomic(path.as_ref(), &self.to_bytes(encoding)?)
+    }
+
+    /// Loads and validates a pipeline file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_bytes(&persist::read_file(path.as_ref())?)
+    }
+}
+
+impl InputColumn {
+    fn kind_name(&self) -> crate::data::ColumnKind {
+        match self.kind {
+            FeatureKind::Numeric => crate::data::ColumnKind::Numeric,
+            FeatureKind::Categorical { .. } => crate::data::ColumnKind::Categorical,
+        }
+    }
+}
+
+impl Model for Pipeline {
+    fn n_features(&self) -> usize {
+        self.inputs.len()
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.model.n_features() != self.features.len() {
+            return Err(Error::ModelCorrupt(format!(
+                "the model takes {} features but the pipeline lists {}",
+                self.model.n_features(),
+                self.features.len()
+            )));
+        }
+        if self.steps.is_empty() && self.inputs != self.features {
+            return Err(Error::ModelCorrupt(
+                "a pipeline without steps must feed its inputs to the model unchanged".into(),
+            ));
+        }
+        self.model.validate()?;
+        // Compiling the row path checks that every step finds its columns with the kinds it
+        // was fitted on, that categories are sorted, and that the steps make the model's
+        // features; any failure there means the file does not hold a consistent pipeline.
+        self.plan().map(|_| ()).map_err(|e| match e {
+            Error::ModelCorrupt(_) => e,
+            other => {
+                Error::ModelCorrupt(format!("the pipeline's steps do not fit together: {other}"))
+            }
+        })
+    }
+}
+
+impl Predictor for Pipeline {
+    /// Predicts from raw numeric rows in input-column order.
+    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        self.predict_rows_into(PredictKind::Value, x, out)
+    }
+}

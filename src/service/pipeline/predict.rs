@@ -1,0 +1,243 @@
+//! Prediction from raw numeric rows: batches (in parallel over row blocks) and the
+//! allocation-free single-row [`RowPredictor`].
+
+use std::sync::Arc;
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use super::Pipeline;
+use crate::error::{Error, Result};
+use crate::models::kit::validate::check_predict_shapes;
+use crate::models::AnyModel;
+use crate::traits::{Model, Predictor};
+
+/// What a prediction writes per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PredictKind {
+    /// One value per row: a class index (into [`Pipeline::classes`]) or a regression value.
+    Value,
+    /// `n_classes` probabilities per row (classifiers only).
+    Proba,
+}
+
+/// Rows per block of a batch prediction; blocks run in parallel when there are several.
+const BLOCK_ROWS: usize = 1024;
+
+impl Pipeline {
+    /// The number of values a prediction of `kind` writes per row: 1 for
+    /// [`PredictKind::Value`], `n_classes` for [`PredictKind::Proba`] ([`Error::Unsupported`]
+    /// for a regressor).
+    pub fn output_width(&self, kind: PredictKind) -> Result<usize> {
+        match kind {
+            PredictKind::Value => Ok(1),
+            PredictKind::Proba => match self.n_classes() {
+                0 => Err(Error::Unsupported(format!(
+                    "{} is a regressor: it has no class probabilities",
+                    self.model().type_name()
+                ))),
+                k => Ok(k),
+            },
+        }
+    }
+
+    /// Predicts raw numeric rows (input-column order; categorical cells as category indices,
+    /// `NaN` = missing) into `out`, which must hold exactly
+    /// `x.nrows() * output_width(kind)` values.
+    ///
+    /// The fitted steps run on each row through the compiled row path (bit-identical to
+    /// [`predict_table`](Self::predict_table)); batches of more than 1024 rows run in parallel
+    /// over row blocks in the current rayon pool, unless the training config set
+    /// `n_threads` to 1.
+    pub fn predict_rows_into(
+        &self,
+        kind: PredictKind,
+        x: ArrayView2<'_, f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let width = self.output_width(kind)?;
+        check_predict_shapes("pipeline predict", x, self.inputs.len(), out.len(), width)?;
+        let x = x.as_standard_layout();
+        let blocks = x
+            .axis_chunks_iter(Axis(0), BLOCK_ROWS)
+            .zip(out.chunks_mut(BLOCK_ROWS * width));
+        let run = |(b, (xb, ob)): (usize, (ArrayView2<'_, f64>, &mut [f64]))| {
+            self.predict_block(kind, xb, ob, b * BLOCK_ROWS)
+        };
+        if x.nrows() <= BLOCK_ROWS || self.meta.config.n_threads == Some(1) {
+            return blocks.enumerate().try_for_each(run);
+        }
+        // The first error in row order, whatever the thread timing.
+        let blocks: Vec<_> = blocks.enumerate().collect();
+        let results: Vec<Result<()>> = blocks.into_par_iter().map(run).collect();
+        results.into_iter().collect()
+    }
+
+    /// Predicts one block of rows whose first row is row `first` of the batch.
+    fn predict_block(
+        &self,
+        kind: PredictKind,
+        x: ArrayView2<'_, f64>,
+        out: &mut [f64],
+        first: usize,
+    ) -> Result<()> {
+        if self.steps.is_empty() {
+            return predict_features(&self.model, kind, x, out);
+        }
+        let features = self.transform_rows_from(x, first)?;
+        predict_features(&self.model, kind, features.view(), out)
+    }
+
+    /// The model's feature matrix for raw numeric rows, through the row path.
+    pub fn transform_rows(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        if x.ncols() != self.inputs.len() {
+            return Err(Error::shape(
+                "pipeline input rows",
+                format!("{} columns (the pipeline's inputs)", self.inputs.len()),
+                format!("{} columns", x.ncols()),
+            ));
+        }
+        self.transform_rows_from(x.as_standard_layout().view(), 0)
+    }
+
+    fn transform_rows_from(&self, x: ArrayView2<'_, f64>, first: usize) -> Result<Array2<f64>> {
+        let plan = self.plan()?;
+        let d = self.features.len();
+        let mut a = vec![0.0; plan.scratch_len()];
+        let mut b = vec![0.0; plan.scratch_len()];
+        let mut features = Array2::<f64>::zeros((x.nrows(), d));
+        for (i, (row, mut dst)) in x.outer_iter().zip(features.outer_iter_mut()).enumerate() {
+            let row = row.to_slice().ok_or_else(not_contiguous)?;
+            let in_b = plan.features_of(row, first + i, &mut a, &mut b)?;
+            let src = if in_b { &b } else { &a };
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
+        Ok(features)
+    }
+}
+
+fn not_contiguous() -> Error {
+    Error::InvalidArgument("rows are not contiguous in memory".into())
+}
+
+/// Runs the model on feature rows.
+fn predict_features(
+    model: &AnyModel,
+    kind: PredictKind,
+    x: ArrayView2<'_, f64>,
+    out: &mut [f64],
+) -> Result<()> {
+    match kind {
+        PredictKind::Value => model.predict_into(x, out),
+        PredictKind::Proba => model.predict_proba_into(x, out),
+    }
+}
+
+/// Single-row prediction without allocation: a shared pipeline plus scratch buffers.
+///
+/// Make one per thread (it is `Send` but takes `&mut self`), and call
+/// [`predict_row`](Self::predict_row) as often as needed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use amlis::service::config::TrainConfig;
+/// use amlis::service::pipeline::{Pipeline, PredictKind, RowPredictor};
+/// use amlis::traits::FitContext;
+///
+/// let table = amlis::data::datasets::penguins_table()?;
+/// let config = TrainConfig::from_json(r#"{"model": {"type": "dummy_classifier"},
+///     "preprocess": [{"type": "simple_imputer", "strategy": "most_frequent"},
+///                    {"type": "one_hot_encoder"}, {"type": "standard_scaler"}]}"#)?;
+/// let pipeline = Arc::new(Pipeline::fit(&config, &table, "species", &FitContext::new())?);
+/// let mut p = RowPredictor::new(pipeline.clone(), PredictKind::Proba)?;
+/// let mut proba = [0.0; 3];
+/// // island (category index), bill length, bill depth, flipper length, body mass, sex, year
+/// let n = pipeline.inputs().len();
+/// let row = vec![0.0; n];
+/// p.predict_row(&row, &mut proba)?;
+/// assert!((proba.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RowPredictor {
+    pipeline: Arc<Pipeline>,
+    kind: PredictKind,
+    width: usize,
+    a: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl RowPredictor {
+    /// A predictor of `kind` over a shared pipeline; [`Error::Unsupported`] for
+    /// probabilities from a regressor.
+    pub fn new(pipeline: Arc<Pipeline>, kind: PredictKind) -> Result<Self> {
+        let width = pipeline.output_width(kind)?;
+        let n = pipeline.plan()?.scratch_len();
+        Ok(Self {
+            pipeline,
+            kind,
+            width,
+            a: vec![0.0; n],
+            b: vec![0.0; n],
+        })
+    }
+
+    /// The pipeline.
+    pub fn pipeline(&self) -> &Arc<Pipeline> {
+        &self.pipeline
+    }
+
+    /// The number of values [`predict_row`](Self::predict_row) writes.
+    pub fn output_len(&self) -> usize {
+        self.width
+    }
+
+    /// Predicts one raw row (input-column order) into `out` (exactly
+    /// [`output_len`](Self::output_len) values). Allocates nothing on success.
+    pub fn predict_row(&mut self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        let p = &*self.pipeline;
+        let n_inputs = p.inputs.len();
+        if row.len() != n_inputs {
+            return Err(Error::shape(
+                "pipeline predict_row",
+                format!("{n_inputs} columns (the pipeline's inputs)"),
+                format!("{} columns", row.len()),
+            ));
+        }
+        if out.len() != self.width {
+            return Err(Error::shape(
+                "pipeline predict_row output",
+                format!("{} values", self.width),
+                format!("{} values", out.len()),
+            ));
+        }
+        let features: &[f64] = if p.steps.is_empty() {
+            row
+        } else {
+            let plan = p.plan()?;
+            let in_b = plan.features_of(row, 0, &mut self.a, &mut self.b)?;
+            let buf = if in_b { &self.b } else { &self.a };
+            buf.get(..p.features.len())
+                .ok_or_else(|| Error::ModelCorrupt("feature row longer than scratch".into()))?
+        };
+        match self.kind {
+            PredictKind::Value => p.model.predict_row_into(features, out),
+            PredictKind::Proba => p.model.predict_proba_row_into(features, out),
+        }
+    }
+}
+
+impl Pipeline {
+    /// A [`RowPredictor`] of `kind` over this pipeline (cloned into an [`Arc`]; use
+    /// [`RowPredictor::new`] to share an existing one).
+    pub fn row_predictor(&self, kind: PredictKind) -> Result<RowPredictor> {
+        RowPredictor::new(Arc::new(self.clone()), kind)
+    }
+
+    /// The number of raw input columns (as [`Model::n_features`]).
+    pub fn n_inputs(&self) -> usize {
+        self.n_features()
+    }
+}
