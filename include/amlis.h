@@ -79,19 +79,28 @@ typedef struct AmlisModel AmlisModel;
 // moved between threads, and it keeps its model alive after `amlis_model_free`.
 typedef struct AmlisPredictor AmlisPredictor;
 
-// What a prediction writes: `AMLIS_OUTPUT_VALUE` (0) a class index or regression value per
-// row, `AMLIS_OUTPUT_PROBA` (1) `n_classes` probabilities per row.
+// What a prediction writes per row: `AMLIS_OUTPUT_VALUE` (0) a class index, regression
+// value or cluster label; `AMLIS_OUTPUT_PROBA` (1) `n_classes` probabilities;
+// `AMLIS_OUTPUT_TRANSFORM` (2) the model's output columns; `AMLIS_OUTPUT_SCORE` (3) per-row
+// scores (decision function, raw margins, anomaly scores). `amlis_model_n_outputs` gives the
+// values per row of each kind.
 //
-// In C this is a `uint32_t`, not an `enum`: a value that is neither constant is then an
+// In C this is a `uint32_t`, not an `enum`: a value that is none of the constants is then an
 // `AMLIS_INVALID_ARGUMENT` error instead of undefined behaviour. (Rust code converts it with
 // `OutputKind::from_raw`.)
 typedef uint32_t AmlisOutput;
 
-// Prediction output: one value per row (class index or regression value).
+// Prediction output: one value per row (class index, regression value, cluster label).
 #define AMLIS_OUTPUT_VALUE 0
 
 // Prediction output: `n_classes` probabilities per row.
 #define AMLIS_OUTPUT_PROBA 1
+
+// Prediction output: the model's output columns (`transform`, e.g. PCA components).
+#define AMLIS_OUTPUT_TRANSFORM 2
+
+// Prediction output: per-row scores (decision function, raw margins, anomaly scores).
+#define AMLIS_OUTPUT_SCORE 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -330,17 +339,37 @@ AmlisStatus amlis_model_n_features(const AmlisModel *m, size_t *out);
 // `size_t`.
 AmlisStatus amlis_model_n_classes(const AmlisModel *m, size_t *out);
 
+// Writes the number of values per row that a prediction of `kind` writes: 1 for
+// `AMLIS_OUTPUT_VALUE`, `n_classes` for `AMLIS_OUTPUT_PROBA`, the number of output columns
+// for `AMLIS_OUTPUT_TRANSFORM`, the number of scores for `AMLIS_OUTPUT_SCORE` (1 for a
+// binary classifier's decision function, `n_classes` for a multiclass one).
+//
+// A kind the model cannot produce is `AMLIS_UNSUPPORTED`, and the message names the kinds
+// it has; a `kind` that is none of the constants is `AMLIS_INVALID_ARGUMENT`. `*out` is
+// written only on success.
+//
+// # Safety
+//
+// `m` must be NULL or a live model handle; `out` NULL or a valid pointer to a writable
+// `size_t`.
+AmlisStatus amlis_model_n_outputs(const AmlisModel *m, AmlisOutput kind, size_t *out);
+
 // Writes a JSON description of the model as a NUL-terminated string, with two-call sizing
 // (`buf = NULL, buf_len = 0` writes the size needed, counting the NUL, to `*out_len`;
 // a `buf_len` too small is `AMLIS_BUFFER_TOO_SMALL` with the size in `*out_len`).
 //
-// Keys: `type` (the model type, e.g. `"logistic_regression"`), `estimator` (`"classifier"`
-// or `"regressor"`), `library_version` (the amlis version that trained it),
+// Keys: `type` (the model type, e.g. `"logistic_regression"`), `estimator` (the kind:
+// `"classifier"`, `"regressor"`, `"clusterer"`, `"transformer"` or `"outlier_detector"`),
+// `tags` (what the type can do: `needs_target`, `probabilities`, `decision_function`,
+// `transforms`, `supports_partial_fit`, `handles_nan`, `handles_categorical`), `outputs`
+// (the output kinds this model writes: `value`, `proba`, `transform`, `score`),
+// `library_version` (the amlis version that trained it),
 // `format_version` (the model-file format this library writes, `"major.minor"`),
 // `n_features`, `feature_names` and `feature_kinds` (the raw input columns in `amlis_predict`
 // order; each kind is `{"kind": "numeric"}` or `{"kind": "categorical", "categories":
 // [...]}`, a categorical cell being given as an index into `categories`), `n_classes`,
-// `classes` (class index `i` of `AMLIS_OUTPUT_VALUE` is `classes[i]`), `target`, `steps`
+// `classes` (class index `i` of `AMLIS_OUTPUT_VALUE` is `classes[i]`), `target` (`null`
+// for a model fitted without one), `steps`
 // (the preprocessing step types), `n_model_features`, `n_train_rows`, `training_metrics`
 // (e.g. `accuracy`, or `r2` and `mean_squared_error`) and `config` (the training
 // configuration).

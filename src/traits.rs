@@ -291,6 +291,85 @@ pub trait ProbabilisticPredictor: Predictor {
     }
 }
 
+/// Writes `f(x)` for a one-row `x` built over `row`: the default single-row path of the
+/// output traits below.
+fn one_row<R>(row: &[f64], context: &str, f: impl FnOnce(ArrayView2<'_, f64>) -> R) -> Result<R> {
+    let x = ArrayView2::from_shape((1, row.len()), row)
+        .map_err(|e| Error::shape(context, "one row", e))?;
+    Ok(f(x))
+}
+
+/// A model that gives per-row scores: a classifier's decision function (`n_classes` columns,
+/// one for a binary model), a boosting model's raw margins, an outlier detector's anomaly
+/// score. The C ABI's `AMLIS_OUTPUT_SCORE`.
+pub trait ScorePredictor: Model {
+    /// The number of scores per row.
+    fn n_scores(&self) -> usize;
+
+    /// Writes `n_scores` values per row, row-major, into `out`.
+    fn score_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()>;
+
+    /// The scores of one row; models override it with an allocation-free path giving
+    /// bit-identical results.
+    fn score_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        one_row(row, "score_row", |x| self.score_into(x, out))?
+    }
+}
+
+/// A model that maps rows to new columns (PCA's `transform`, an embedding). The C ABI's
+/// `AMLIS_OUTPUT_TRANSFORM`.
+pub trait TransformPredictor: Model {
+    /// The number of output columns.
+    fn n_outputs(&self) -> usize;
+
+    /// Writes `n_outputs` values per row, row-major, into `out`.
+    fn transform_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()>;
+
+    /// The output columns of one row; models override it with an allocation-free path
+    /// giving bit-identical results.
+    fn transform_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        one_row(row, "transform_row", |x| self.transform_into(x, out))?
+    }
+}
+
+/// Which outputs a fitted model has besides `predict`: every fitted model implements it,
+/// answering with the views it supports (the defaults say none). The registry, the pipeline
+/// and the C ABI ask through it, so a new family declares its outputs here and nowhere else.
+///
+/// ```
+/// use amlis::traits::{Outputs, Trainer};
+/// use amlis::models::linear::logistic::LogisticRegression;
+///
+/// let model = LogisticRegression::default().fit(&amlis::datasets::iris()?)?;
+/// assert_eq!(model.as_probabilistic().map(|p| p.n_classes()), Some(3));
+/// assert_eq!(model.as_scorer().map(|s| s.n_scores()), Some(3));
+/// assert!(model.as_transform().is_none());
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub trait Outputs: Predictor {
+    /// The model as a classifier with class labels and probabilities.
+    fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
+        None
+    }
+
+    /// Whether [`as_probabilistic`](Self::as_probabilistic)'s probabilities are available for
+    /// this fitted model (a classifier trained with a loss that has no probability link has
+    /// classes but no probabilities).
+    fn has_probabilities(&self) -> bool {
+        self.as_probabilistic().is_some()
+    }
+
+    /// The model's per-row scores.
+    fn as_scorer(&self) -> Option<&dyn ScorePredictor> {
+        None
+    }
+
+    /// The model's `transform`.
+    fn as_transform(&self) -> Option<&dyn TransformPredictor> {
+        None
+    }
+}
+
 /// Hyperparameters of one algorithm; `fit` validates them, learns, and returns a model.
 pub trait Trainer {
     /// The fitted model type.

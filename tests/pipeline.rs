@@ -66,15 +66,17 @@ fn estimator_of(kind: &str) -> Estimator {
 
 /// Penguins, with the target for the kind: `species` for classifiers, `body_mass_g` (rows
 /// where it is missing removed) for regressors.
-fn penguins_for(kind: &str) -> (Table, &'static str) {
+/// Models that learn without targets get the table without `species` and no target.
+fn penguins_for(kind: &str) -> (Table, Option<&'static str>) {
     let table = amlis::datasets::penguins_table().unwrap();
     match estimator_of(kind) {
-        Estimator::Classifier => (table, "species"),
+        Estimator::Classifier => (table, Some("species")),
         Estimator::Regressor => {
             let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
             let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
-            (table.take_rows(&keep).unwrap(), "body_mass_g")
+            (table.take_rows(&keep).unwrap(), Some("body_mass_g"))
         }
+        _ => (table.drop(&["species"]).unwrap(), None),
     }
 }
 
@@ -88,19 +90,40 @@ fn bits(v: &[f64]) -> Vec<u64> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-fn predict_all(p: &Pipeline, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
-    let value = p.predict(x.view()).unwrap().to_vec();
-    let k = p.n_classes();
-    let mut proba = vec![0.0; x.nrows() * k];
-    if k > 0 {
-        match p.predict_rows_into(PredictKind::Proba, x.view(), &mut proba) {
-            Ok(()) => {}
-            // A classifier without probabilities (e.g. SGD with the hinge loss) says so.
-            Err(amlis::Error::Unsupported(_)) => proba.clear(),
-            Err(e) => panic!("{e}"),
+/// Every output the pipeline's model has (value, proba, transform, score), batch-predicted:
+/// `(kind, values per row, values)`.
+fn predict_every_output(p: &Pipeline, x: &Array2<f64>) -> Vec<(PredictKind, usize, Vec<f64>)> {
+    let outputs = p.outputs();
+    assert_eq!(outputs.first(), Some(&PredictKind::Value));
+    for kind in PredictKind::ALL {
+        if !outputs.contains(&kind) {
+            // A kind the model lacks is Unsupported, and the message names what it has.
+            let e = p.output_width(kind).unwrap_err();
+            assert!(
+                matches!(&e, Error::Unsupported(m) if m.contains("value")),
+                "{e}"
+            );
         }
     }
-    (value, proba)
+    outputs
+        .into_iter()
+        .map(|kind| {
+            let width = p.output_width(kind).unwrap();
+            let mut out = vec![0.0; x.nrows() * width];
+            p.predict_rows_into(kind, x.view(), &mut out).unwrap();
+            (kind, width, out)
+        })
+        .collect()
+}
+
+/// The value and probability outputs (the latter empty when the model has none).
+fn predict_all(p: &Pipeline, x: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
+    let all = predict_every_output(p, x);
+    let of = |k: PredictKind| all.iter().find(|o| o.0 == k).map(|o| o.2.clone());
+    (
+        of(PredictKind::Value).unwrap(),
+        of(PredictKind::Proba).unwrap_or_default(),
+    )
 }
 
 #[test]
@@ -207,31 +230,21 @@ fn every_kind_single_row_path_equals_batch_bit_for_bit() {
     for &kind in ModelConfig::type_names() {
         let (p, table) = fit(kind, STEPS);
         let x = raw_rows(&p, &table);
-        let (value, proba) = predict_all(&p, &x);
+        let outputs = predict_every_output(&p, &x);
         let shared = Arc::new(p);
-        let mut by_value = RowPredictor::new(shared.clone(), PredictKind::Value).unwrap();
-        let mut out = [0.0];
-        for (i, row) in x.outer_iter().enumerate() {
-            by_value
-                .predict_row(row.to_slice().unwrap(), &mut out)
-                .unwrap();
-            assert_eq!(out[0].to_bits(), value[i].to_bits(), "{kind} row {i}");
-        }
-        let k = shared.n_classes();
-        if k == 0 || proba.is_empty() {
-            continue;
-        }
-        let mut by_proba = RowPredictor::new(shared.clone(), PredictKind::Proba).unwrap();
-        let mut out = vec![0.0; k];
-        for (i, row) in x.outer_iter().enumerate() {
-            by_proba
-                .predict_row(row.to_slice().unwrap(), &mut out)
-                .unwrap();
-            assert_eq!(
-                bits(&out),
-                bits(&proba[i * k..(i + 1) * k]),
-                "{kind} row {i}"
-            );
+        for (output, k, batch) in outputs {
+            let mut by_row = RowPredictor::new(shared.clone(), output).unwrap();
+            let mut out = vec![0.0; k];
+            for (i, row) in x.outer_iter().enumerate() {
+                by_row
+                    .predict_row(row.to_slice().unwrap(), &mut out)
+                    .unwrap();
+                assert_eq!(
+                    bits(&out),
+                    bits(&batch[i * k..(i + 1) * k]),
+                    "{kind} {output:?} row {i}"
+                );
+            }
         }
     }
 }
@@ -241,7 +254,7 @@ fn every_kind_round_trips_in_both_encodings() {
     for &kind in ModelConfig::type_names() {
         let (p, table) = fit(kind, STEPS);
         let x = raw_rows(&p, &table);
-        let (value, proba) = predict_all(&p, &x);
+        let all = predict_every_output(&p, &x);
         let dir = std::env::temp_dir().join(format!("amlis-pipeline-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         for enc in [Encoding::Binary, Encoding::Json] {
@@ -250,9 +263,10 @@ fn every_kind_round_trips_in_both_encodings() {
             let path = dir.join(format!("{kind}-{enc:?}.amlis"));
             p.save(&path, enc).unwrap();
             let loaded = Pipeline::load(&path).unwrap();
-            let (v2, p2) = predict_all(&loaded, &x);
-            assert_eq!(bits(&value), bits(&v2), "{kind} {enc:?}");
-            assert_eq!(bits(&proba), bits(&p2), "{kind} {enc:?}");
+            for ((k1, _, v1), (k2, _, v2)) in all.iter().zip(predict_every_output(&loaded, &x)) {
+                assert_eq!(*k1, k2);
+                assert_eq!(bits(v1), bits(&v2), "{kind} {k1:?} {enc:?}");
+            }
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

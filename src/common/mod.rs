@@ -4,6 +4,6 @@
 
 pub(crate) mod json_float;
 pub mod linalg;
-pub(crate) mod parallel;
+pub mod parallel;
 pub mod rng;
 pub mod stats;

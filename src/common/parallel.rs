@@ -1,21 +1,122 @@
 //! Work over the blocks of an output buffer: in parallel when there are several blocks, on
-//! the calling thread when there is one.
+//! the calling thread when there is one or when a one-thread [`ThreadPolicy`] is in force.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+thread_local! {
+    /// Set while [`ThreadPolicy::run`] keeps work on the calling thread.
+    static ON_CALLING_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether parallel work of this module must stay on the calling thread right now.
+fn sequential() -> bool {
+    ON_CALLING_THREAD.with(Cell::get)
+}
+
+/// Where a prediction (or any block-parallel work) runs: the one thread policy that a
+/// pipeline carries down to its model.
+///
+/// - `n_threads` = 1: every block runs on the calling thread; no rayon pool is touched (a C
+///   host that asked for one thread gets exactly that, even when the global pool is busy);
+/// - `n_threads` = k > 1: a pool of k threads of the policy's own, built once;
+/// - no bound: the current rayon pool (the global one unless the caller installed another).
+///
+/// The bound travels through a scoped thread-local flag that the block drivers of this
+/// module read, so every output kind of every model obeys it without each `predict_*`
+/// signature carrying a context (work kept on the calling thread never leaves the thread
+/// that set the flag, so the flag is always seen).
+///
+/// ```
+/// use amlis::common::parallel::ThreadPolicy;
+///
+/// let policy = ThreadPolicy::new(Some(2));
+/// assert_eq!(policy.run(rayon::current_num_threads)?, 2);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct ThreadPolicy {
+    n_threads: Option<usize>,
+    pool: OnceLock<rayon::ThreadPool>,
+}
+
+impl Clone for ThreadPolicy {
+    fn clone(&self) -> Self {
+        Self::new(self.n_threads)
+    }
+}
+
+impl ThreadPolicy {
+    /// The policy for a thread bound (`None` or 0: the current pool).
+    pub fn new(n_threads: Option<usize>) -> Self {
+        Self {
+            n_threads: n_threads.filter(|&n| n > 0),
+            pool: OnceLock::new(),
+        }
+    }
+
+    /// The thread bound, if any.
+    pub fn n_threads(&self) -> Option<usize> {
+        self.n_threads
+    }
+
+    /// Runs `f` under the policy.
+    pub fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> Result<R> {
+        match self.n_threads {
+            None => Ok(f()),
+            Some(1) => Ok(on_calling_thread(f)),
+            Some(n) => {
+                if self.pool.get().is_none() {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(n)
+                        .build()
+                        .map_err(|e| {
+                            Error::InvalidArgument(format!(
+                                "cannot build a pool of {n} threads: {e}"
+                            ))
+                        })?;
+                    // Another thread may have won the race; either pool serves.
+                    let _ = self.pool.set(pool);
+                }
+                match self.pool.get() {
+                    Some(pool) => Ok(pool.install(f)),
+                    None => Ok(on_calling_thread(f)),
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f` with the block-parallel work of this module kept on the calling thread.
+pub(crate) fn on_calling_thread<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ON_CALLING_THREAD.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(ON_CALLING_THREAD.with(|c| c.replace(true)));
+    f()
+}
 
 /// Calls `f(block, chunk)` for `out` cut into chunks of `chunk_len` values (the last one may
 /// be shorter) and returns the first `Some` in block order, or `None`.
 ///
 /// A single chunk (one row, a small batch) runs on the calling thread, so the latency path
-/// pays no task hand-off to the rayon pool; several run in parallel in the current pool.
-/// Blocks after the first `Some` may be skipped.
+/// pays no task hand-off to the rayon pool; several run in parallel in the current pool,
+/// unless a [`ThreadPolicy`] of one thread is in force. Blocks after the first `Some` may be
+/// skipped.
 pub(crate) fn first_of_blocks<T, F>(out: &mut [f64], chunk_len: usize, f: F) -> Option<T>
 where
     T: Send,
     F: Fn(usize, &mut [f64]) -> Option<T> + Sync,
 {
     let chunk_len = chunk_len.max(1);
-    if out.len() <= chunk_len {
+    if out.len() <= chunk_len || sequential() {
         out.chunks_mut(chunk_len)
             .enumerate()
             .find_map(|(b, chunk)| f(b, chunk))
@@ -25,6 +126,19 @@ where
             .map(|(b, chunk)| f(b, chunk))
             .find_first(Option::is_some)
             .flatten()
+    }
+}
+
+/// The first block in `0..n_blocks` for which `pred` holds, probing blocks in parallel
+/// (on the calling thread for one block, or under a one-thread [`ThreadPolicy`]).
+pub(crate) fn first_block_where<F>(n_blocks: usize, pred: F) -> Option<usize>
+where
+    F: Fn(usize) -> bool + Sync,
+{
+    if n_blocks <= 1 || sequential() {
+        (0..n_blocks).find(|&b| pred(b))
+    } else {
+        (0..n_blocks).into_par_iter().find_first(|&b| pred(b))
     }
 }
 
@@ -46,5 +160,26 @@ mod tests {
                 assert!(out.iter().enumerate().all(|(i, v)| *v == (i / 8) as f64));
             }
         }
+    }
+
+    #[test]
+    fn one_thread_policy_keeps_every_block_on_the_calling_thread() {
+        let me = std::thread::current().id();
+        let policy = ThreadPolicy::new(Some(1));
+        let mut out = vec![0.0; 1000];
+        let off_thread = policy
+            .run(|| {
+                let a = first_of_blocks(&mut out, 8, |_, _| {
+                    (std::thread::current().id() != me).then_some(())
+                });
+                let b = first_block_where(50, |_| std::thread::current().id() != me);
+                a.is_some() || b.is_some()
+            })
+            .unwrap();
+        assert!(!off_thread);
+        // The flag is scoped: outside `run` the blocks may go parallel again.
+        assert!(!sequential());
+        let two = ThreadPolicy::new(Some(2));
+        assert_eq!(two.run(rayon::current_num_threads).unwrap(), 2);
     }
 }

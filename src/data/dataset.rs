@@ -15,7 +15,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::data::table::{Column, ColumnKind, Table, MISSING_CODE};
+use crate::data::table::{CategoricalColumn, Column, ColumnKind, Table, MISSING_CODE};
 use crate::error::{Error, Result};
 use crate::traits::Dataset;
 
@@ -309,7 +309,7 @@ impl DenseDataset {
     }
 }
 
-fn weight_column(table: &Table, name: &str) -> Result<Array1<f64>> {
+pub(crate) fn weight_column(table: &Table, name: &str) -> Result<Array1<f64>> {
     let col = table.column(name)?;
     let v = col.as_numeric().ok_or_else(|| Error::ColumnKind {
         column: name.to_string(),
@@ -329,7 +329,11 @@ fn missing_target(name: &str, row: usize) -> Error {
     }
 }
 
-fn encode_target(name: &str, col: &Column, kind: TaskKind) -> Result<(Array1<f64>, Task)> {
+pub(crate) fn encode_target(
+    name: &str,
+    col: &Column,
+    kind: TaskKind,
+) -> Result<(Array1<f64>, Task)> {
     match (col, kind) {
         (Column::Numeric(v), TaskKind::Regression | TaskKind::Auto) => {
             if let Some(i) = v.iter().position(|x| x.is_nan()) {
@@ -481,6 +485,158 @@ impl Dataset for DatasetView<'_> {
     }
     fn task(&self) -> &Task {
         self.base.task()
+    }
+}
+
+/// The features of a dataset as a table: numeric columns, and categorical columns rebuilt
+/// from their codes and categories (the inverse of [`DenseDataset::features_from_table`]).
+/// Only this dataset's rows are taken.
+pub fn features_table(data: &dyn Dataset) -> Result<Table> {
+    let x = data.features();
+    let mut columns = Vec::with_capacity(data.n_features());
+    for ((name, kind), values) in data
+        .feature_names()
+        .iter()
+        .zip(data.feature_kinds())
+        .zip(x.columns())
+    {
+        let column = match kind {
+            FeatureKind::Numeric => Column::Numeric(values.to_vec()),
+            FeatureKind::Categorical { categories } => {
+                let mut c = CategoricalColumn::new();
+                for cat in categories {
+                    c.code_for(cat);
+                }
+                for (i, &v) in values.iter().enumerate() {
+                    let code = if v.is_nan() {
+                        MISSING_CODE
+                    } else if v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len() {
+                        v as u32
+                    } else {
+                        return Err(Error::InvalidValue {
+                            context: "categorical feature".into(),
+                            row: i,
+                            column: Some(name.clone()),
+                            message: format!(
+                                "{v} is not a category index in 0..{} (or NaN for missing)",
+                                categories.len()
+                            ),
+                        });
+                    };
+                    c.push_code(code)?;
+                }
+                Column::Categorical(c)
+            }
+        };
+        columns.push((name.clone(), column));
+    }
+    Table::new(columns)
+}
+
+/// The targets of `data` read for a model that learns a task of `kind`: class labels stay as
+/// they are; plain numbers become classes for [`TaskKind::Classification`] (sorted
+/// numerically, as scikit-learn sorts `classes_`); [`TaskKind::Auto`] keeps what is there.
+/// Returns the targets aligned with `data`'s *base* rows, and the task. `target` names the
+/// column in errors.
+pub fn targets_for(
+    data: &dyn Dataset,
+    kind: TaskKind,
+    target: &str,
+) -> Result<Option<(Array1<f64>, Task)>> {
+    let Some(y) = data.base_targets() else {
+        return Ok(None);
+    };
+    Ok(Some(match (kind, data.task()) {
+        (TaskKind::Auto, task)
+        | (TaskKind::Classification, task @ Task::Classification { .. })
+        | (TaskKind::Regression, task @ Task::Regression) => (y.to_owned(), task.clone()),
+        (TaskKind::Classification, _) => encode_target(
+            target,
+            &Column::Numeric(y.to_vec()),
+            TaskKind::Classification,
+        )?,
+        (TaskKind::Regression, Task::Classification { .. }) => {
+            return Err(Error::ColumnKind {
+                column: target.to_string(),
+                context: "regression target".into(),
+                found: "class labels".into(),
+                expected: "a numeric target".into(),
+            })
+        }
+        (TaskKind::Regression, Task::Unsupervised) => {
+            encode_target(target, &Column::Numeric(y.to_vec()), TaskKind::Regression)?
+        }
+    }))
+}
+
+/// The feature rows of one dataset with targets, weights and a task of its own: what a
+/// pipeline hands its model when the targets are read for the model's kind, without copying
+/// the features. The targets and weights are aligned with the base rows of the features.
+pub struct WithTargets<'a> {
+    base: &'a dyn Dataset,
+    y: Option<Array1<f64>>,
+    w: Option<Array1<f64>>,
+    task: Task,
+}
+
+impl<'a> WithTargets<'a> {
+    /// `base`'s features with targets `y` and weights `w` (each as long as the base rows of
+    /// `base`) for `task`.
+    pub fn new(
+        base: &'a dyn Dataset,
+        y: Option<Array1<f64>>,
+        w: Option<Array1<f64>>,
+        task: Task,
+    ) -> Result<Self> {
+        let n = base.base_features().nrows();
+        for (what, v) in [("targets", &y), ("sample weights", &w)] {
+            if let Some(v) = v {
+                if v.len() != n {
+                    return Err(Error::shape(what, format!("{n} values"), v.len()));
+                }
+            }
+        }
+        Ok(Self { base, y, w, task })
+    }
+}
+
+impl std::fmt::Debug for WithTargets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithTargets")
+            .field("n_samples", &self.base.n_samples())
+            .field("n_features", &self.base.n_features())
+            .field("task", &self.task)
+            .finish()
+    }
+}
+
+impl Dataset for WithTargets<'_> {
+    fn n_samples(&self) -> usize {
+        self.base.n_samples()
+    }
+    fn n_features(&self) -> usize {
+        self.base.n_features()
+    }
+    fn base_features(&self) -> ArrayView2<'_, f64> {
+        self.base.base_features()
+    }
+    fn base_targets(&self) -> Option<ArrayView1<'_, f64>> {
+        self.y.as_ref().map(|y| y.view())
+    }
+    fn base_weights(&self) -> Option<ArrayView1<'_, f64>> {
+        self.w.as_ref().map(|w| w.view())
+    }
+    fn sample_indices(&self) -> Option<&[usize]> {
+        self.base.sample_indices()
+    }
+    fn feature_names(&self) -> &[String] {
+        self.base.feature_names()
+    }
+    fn feature_kinds(&self) -> &[FeatureKind] {
+        self.base.feature_kinds()
+    }
+    fn task(&self) -> &Task {
+        &self.task
     }
 }
 

@@ -10,7 +10,10 @@ pub mod summary;
 pub mod table;
 
 pub use self::csv::{read_csv, read_csv_bytes, CsvOptions};
-pub use dataset::{format_label, DatasetView, DenseDataset, FeatureKind, Task, TaskKind};
+pub use dataset::{
+    features_table, format_label, targets_for, DatasetView, DenseDataset, FeatureKind, Task,
+    TaskKind, WithTargets,
+};
 pub use join::{join, JoinKind, JoinOptions};
 pub use split::{
     stratified_train_test_split, train_test_split, KFold, Split, SplitSize, Splitter,

@@ -366,6 +366,15 @@ impl Predictor for DummyRegressorModel {
     }
 }
 
+impl crate::traits::Outputs for DummyClassifierModel {
+    fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
+        Some(self)
+    }
+}
+
+/// A dummy regressor writes values only.
+impl crate::traits::Outputs for DummyRegressorModel {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! The model pillar: every model family, the registry that names them, and the kit they
 //! share.
 //!
+//! - [`kind`]: what a model is ([`Estimator`] kind, capability [`Tags`]) and what it can
+//!   write per row ([`PredictKind`]);
 //! - [`registry`]: [`ModelConfig`] (every trainer, chosen by its config `type`) and
 //!   [`AnyModel`] (every fitted model), generated from one list;
 //! - the families: [`dummy`] baselines, [`linear`] models, decision [`tree`]s, tree
@@ -19,9 +21,11 @@
 
 pub mod dummy;
 pub mod ensemble;
+pub mod kind;
 pub mod kit;
 pub mod linear;
 pub mod registry;
 pub mod tree;
 
-pub use registry::{AnyModel, Estimator, ModelConfig};
+pub use kind::{Estimator, PredictKind, Tags};
+pub use registry::{AnyModel, ModelConfig, Registered, REGISTERED};

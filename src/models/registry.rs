@@ -1,39 +1,41 @@
 //! The model registry: [`ModelConfig`] (every trainer, chosen by its config `type`) and
-//! [`AnyModel`] (every fitted model), generated from one list so that adding a family is one
-//! line here. Saved state never holds trait objects: a model file stores an `AnyModel`.
+//! [`AnyModel`] (every fitted model), generated from one list that also says each type's
+//! [`Estimator`] kind and [`Tags`]. Adding a family is one line here. Saved state never holds
+//! trait objects: a model file stores an `AnyModel`.
 //!
 //! ```
-//! use amlis::models::{AnyModel, ModelConfig};
+//! use amlis::models::{AnyModel, Estimator, ModelConfig, PredictKind};
 //! use amlis::traits::FitContext;
 //!
 //! let config: ModelConfig = serde_json::from_str(r#"{"type": "dummy_classifier", "strategy": "prior"}"#)
 //!     .map_err(|e| amlis::Error::InvalidArgument(e.to_string()))?;
 //! let model: AnyModel = config.fit(&amlis::data::datasets::iris()?, &FitContext::new())?;
 //! assert_eq!((model.type_name(), model.n_classes()), ("dummy_classifier", 3));
+//! assert_eq!(model.estimator(), Estimator::Classifier);
+//! assert_eq!(model.outputs(), vec![PredictKind::Value, PredictKind::Proba]);
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use super::kind::{Estimator, PredictKind, Tags};
 use crate::error::{Error, Result};
-use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
+use crate::traits::{Dataset, FitContext, Model, Outputs, Predictor, Trainer};
 
-/// Whether a model predicts classes or values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Estimator {
-    /// Predicts class indices and class probabilities.
-    Classifier,
-    /// Predicts real values.
-    Regressor,
+/// One registered model type: its config `type` name, kind and tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    /// The config `type` name.
+    pub type_name: &'static str,
+    /// What the model is.
+    pub estimator: Estimator,
+    /// What it can do.
+    pub tags: Tags,
 }
 
 macro_rules! registry {
-    (
-        classifiers { $( $cv:ident ( $ct:ty => $cm:ty ) = $cname:literal, )* }
-        regressors { $( $rv:ident ( $rt:ty => $rm:ty ) = $rname:literal, )* }
-    ) => {
+    ( $( $v:ident ( $t:ty => $m:ty ) = $name:literal, $kind:ident $(+ $tag:ident)* ; )* ) => {
         /// Every trainer, as the `model` section of a training config names it (`type` is
         /// scikit-learn's class name in snake_case; the other keys are the trainer's
         /// hyperparameters).
@@ -42,14 +44,9 @@ macro_rules! registry {
         #[non_exhaustive]
         pub enum ModelConfig {
             $(
-                #[doc = concat!("`", $cname, "`")]
-                #[serde(rename = $cname)]
-                $cv($ct),
-            )*
-            $(
-                #[doc = concat!("`", $rname, "`")]
-                #[serde(rename = $rname)]
-                $rv($rt),
+                #[doc = concat!("`", $name, "`")]
+                #[serde(rename = $name)]
+                $v($t),
             )*
         }
 
@@ -59,45 +56,40 @@ macro_rules! registry {
         #[non_exhaustive]
         pub enum AnyModel {
             $(
-                #[doc = concat!("A fitted `", $cname, "`.")]
-                #[serde(rename = $cname)]
-                $cv($cm),
-            )*
-            $(
-                #[doc = concat!("A fitted `", $rname, "`.")]
-                #[serde(rename = $rname)]
-                $rv($rm),
+                #[doc = concat!("A fitted `", $name, "`.")]
+                #[serde(rename = $name)]
+                $v($m),
             )*
         }
+
+        /// Every registered model type, in registry order.
+        pub const REGISTERED: &[Registered] = &[
+            $( Registered {
+                type_name: $name,
+                estimator: Estimator::$kind,
+                tags: Tags::of(Estimator::$kind) $( .$tag() )*,
+            }, )*
+        ];
 
         impl ModelConfig {
             /// The config `type` name.
             pub fn type_name(&self) -> &'static str {
                 match self {
-                    $( ModelConfig::$cv(_) => $cname, )*
-                    $( ModelConfig::$rv(_) => $rname, )*
+                    $( ModelConfig::$v(_) => $name, )*
                 }
             }
 
-            /// Classifier or regressor.
-            pub fn estimator(&self) -> Estimator {
-                match self {
-                    $( ModelConfig::$cv(_) => Estimator::Classifier, )*
-                    $( ModelConfig::$rv(_) => Estimator::Regressor, )*
-                }
+
+            /// Every config `type` name, in registry order.
+            pub fn type_names() -> &'static [&'static str] {
+                &[$( $name, )*]
             }
 
             /// Fits the trainer on `data`.
             pub fn fit(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<AnyModel> {
                 match self {
-                    $( ModelConfig::$cv(t) => Ok(AnyModel::$cv(t.fit_with(data, ctx)?)), )*
-                    $( ModelConfig::$rv(t) => Ok(AnyModel::$rv(t.fit_with(data, ctx)?)), )*
+                    $( ModelConfig::$v(t) => Ok(AnyModel::$v(t.fit_with(data, ctx)?)), )*
                 }
-            }
-
-            /// Every config `type` name, classifiers first.
-            pub fn type_names() -> &'static [&'static str] {
-                &[$( $cname, )* $( $rname, )*]
             }
 
             /// Parses a trainer from its `type` and a JSON object of hyperparameters,
@@ -111,8 +103,7 @@ macro_rules! registry {
                     })
                 }
                 match type_name {
-                    $( $cname => Ok(ModelConfig::$cv(parse(params)?)), )*
-                    $( $rname => Ok(ModelConfig::$rv(parse(params)?)), )*
+                    $( $name => Ok(ModelConfig::$v(parse(params)?)), )*
                     other => Err(Error::Config {
                         key: "model.type".into(),
                         message: format!(
@@ -128,24 +119,14 @@ macro_rules! registry {
             /// The config `type` name of the trainer that made this model.
             pub fn type_name(&self) -> &'static str {
                 match self {
-                    $( AnyModel::$cv(_) => $cname, )*
-                    $( AnyModel::$rv(_) => $rname, )*
+                    $( AnyModel::$v(_) => $name, )*
                 }
             }
 
-            /// The model as a [`Predictor`].
-            pub fn as_predictor(&self) -> &dyn Predictor {
+            /// The model's outputs ([`Outputs`]: probabilities, scores, transform).
+            pub fn as_outputs(&self) -> &dyn Outputs {
                 match self {
-                    $( AnyModel::$cv(m) => m, )*
-                    $( AnyModel::$rv(m) => m, )*
-                }
-            }
-
-            /// The model as a [`ProbabilisticPredictor`], for classifiers.
-            pub fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
-                match self {
-                    $( AnyModel::$cv(m) => Some(m), )*
-                    $( AnyModel::$rv(_) => None, )*
+                    $( AnyModel::$v(m) => m, )*
                 }
             }
         }
@@ -153,88 +134,232 @@ macro_rules! registry {
 }
 
 registry! {
-    classifiers {
-        DummyClassifier(crate::models::dummy::DummyClassifier => crate::models::dummy::DummyClassifierModel) = "dummy_classifier",
-        LogisticRegression(crate::models::linear::logistic::LogisticRegression => crate::models::linear::logistic::LogisticRegressionModel) = "logistic_regression",
-        SgdClassifier(crate::models::linear::sgd::SgdClassifier => crate::models::linear::sgd::SgdClassifierModel) = "sgd_classifier",
-        DecisionTreeClassifier(crate::models::tree::DecisionTreeClassifier => crate::models::tree::DecisionTreeClassifierModel) = "decision_tree_classifier",
-        RandomForestClassifier(crate::models::ensemble::forest::RandomForestClassifier => crate::models::ensemble::forest::RandomForestClassifierModel) = "random_forest_classifier",
-        ExtraTreesClassifier(crate::models::ensemble::forest::ExtraTreesClassifier => crate::models::ensemble::forest::ExtraTreesClassifierModel) = "extra_trees_classifier",
-        GradientBoostingClassifier(crate::models::ensemble::gbm::GradientBoostingClassifier => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_classifier",
+    DummyClassifier(crate::models::dummy::DummyClassifier => crate::models::dummy::DummyClassifierModel) = "dummy_classifier", Classifier + probabilities + handles_nan + handles_categorical;
+    LogisticRegression(crate::models::linear::logistic::LogisticRegression => crate::models::linear::logistic::LogisticRegressionModel) = "logistic_regression", Classifier + probabilities + decision_function;
+    SgdClassifier(crate::models::linear::sgd::SgdClassifier => crate::models::linear::sgd::SgdClassifierModel) = "sgd_classifier", Classifier + probabilities + decision_function + partial_fit;
+    DecisionTreeClassifier(crate::models::tree::DecisionTreeClassifier => crate::models::tree::DecisionTreeClassifierModel) = "decision_tree_classifier", Classifier + probabilities + handles_nan;
+    RandomForestClassifier(crate::models::ensemble::forest::RandomForestClassifier => crate::models::ensemble::forest::RandomForestClassifierModel) = "random_forest_classifier", Classifier + probabilities + handles_nan;
+    ExtraTreesClassifier(crate::models::ensemble::forest::ExtraTreesClassifier => crate::models::ensemble::forest::ExtraTreesClassifierModel) = "extra_trees_classifier", Classifier + probabilities + handles_nan;
+    GradientBoostingClassifier(crate::models::ensemble::gbm::GradientBoostingClassifier => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_classifier", Classifier + probabilities + decision_function + handles_nan + handles_categorical;
+    DummyRegressor(crate::models::dummy::DummyRegressor => crate::models::dummy::DummyRegressorModel) = "dummy_regressor", Regressor + handles_nan + handles_categorical;
+    SgdRegressor(crate::models::linear::sgd::SgdRegressor => crate::models::linear::sgd::SgdRegressorModel) = "sgd_regressor", Regressor + partial_fit;
+    LinearRegression(crate::models::linear::least_squares::LinearRegression => crate::models::linear::least_squares::LinearRegressionModel) = "linear_regression", Regressor;
+    Ridge(crate::models::linear::ridge::Ridge => crate::models::linear::ridge::RidgeModel) = "ridge", Regressor;
+    Lasso(crate::models::linear::coordinate_descent::Lasso => crate::models::linear::coordinate_descent::ElasticNetModel) = "lasso", Regressor;
+    ElasticNet(crate::models::linear::coordinate_descent::ElasticNet => crate::models::linear::coordinate_descent::ElasticNetModel) = "elastic_net", Regressor;
+    DecisionTreeRegressor(crate::models::tree::DecisionTreeRegressor => crate::models::tree::DecisionTreeRegressorModel) = "decision_tree_regressor", Regressor + handles_nan;
+    RandomForestRegressor(crate::models::ensemble::forest::RandomForestRegressor => crate::models::ensemble::forest::RandomForestRegressorModel) = "random_forest_regressor", Regressor + handles_nan;
+    ExtraTreesRegressor(crate::models::ensemble::forest::ExtraTreesRegressor => crate::models::ensemble::forest::ExtraTreesRegressorModel) = "extra_trees_regressor", Regressor + handles_nan;
+    GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor", Regressor + decision_function + handles_nan + handles_categorical;
+}
+
+/// The registry entry of `type_name`.
+fn entry(type_name: &str) -> &'static Registered {
+    // Every name handed in comes from the registry's own list, so the lookup finds it; the
+    // fallback keeps this total.
+    const UNKNOWN: Registered = Registered {
+        type_name: "",
+        estimator: Estimator::Regressor,
+        tags: Tags::of(Estimator::Regressor),
+    };
+    REGISTERED
+        .iter()
+        .find(|r| r.type_name == type_name)
+        .unwrap_or(&UNKNOWN)
+}
+
+impl ModelConfig {
+    /// What the model is: classifier, regressor, clusterer, transformer, outlier detector.
+    pub fn estimator(&self) -> Estimator {
+        entry(self.type_name()).estimator
     }
-    regressors {
-        DummyRegressor(crate::models::dummy::DummyRegressor => crate::models::dummy::DummyRegressorModel) = "dummy_regressor",
-        SgdRegressor(crate::models::linear::sgd::SgdRegressor => crate::models::linear::sgd::SgdRegressorModel) = "sgd_regressor",
-        LinearRegression(crate::models::linear::least_squares::LinearRegression => crate::models::linear::least_squares::LinearRegressionModel) = "linear_regression",
-        Ridge(crate::models::linear::ridge::Ridge => crate::models::linear::ridge::RidgeModel) = "ridge",
-        Lasso(crate::models::linear::coordinate_descent::Lasso => crate::models::linear::coordinate_descent::ElasticNetModel) = "lasso",
-        ElasticNet(crate::models::linear::coordinate_descent::ElasticNet => crate::models::linear::coordinate_descent::ElasticNetModel) = "elastic_net",
-        DecisionTreeRegressor(crate::models::tree::DecisionTreeRegressor => crate::models::tree::DecisionTreeRegressorModel) = "decision_tree_regressor",
-        RandomForestRegressor(crate::models::ensemble::forest::RandomForestRegressor => crate::models::ensemble::forest::RandomForestRegressorModel) = "random_forest_regressor",
-        ExtraTreesRegressor(crate::models::ensemble::forest::ExtraTreesRegressor => crate::models::ensemble::forest::ExtraTreesRegressorModel) = "extra_trees_regressor",
-        GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor",
+
+    /// What the model type can do.
+    pub fn tags(&self) -> Tags {
+        entry(self.type_name()).tags
     }
 }
 
 impl AnyModel {
-    /// Classifier or regressor.
+    /// What the model is: classifier, regressor, clusterer, transformer, outlier detector.
     pub fn estimator(&self) -> Estimator {
-        if self.as_probabilistic().is_some() {
-            Estimator::Classifier
-        } else {
-            Estimator::Regressor
-        }
+        entry(self.type_name()).estimator
     }
 
-    /// The number of classes (0 for a regressor).
+    /// What the model type can do (see [`outputs`](Self::outputs) for what this fitted model
+    /// has).
+    pub fn tags(&self) -> Tags {
+        entry(self.type_name()).tags
+    }
+
+    /// The model as a classifier with class labels and probabilities (`None` for a model
+    /// that is not a classifier).
+    pub fn as_probabilistic(&self) -> Option<&dyn crate::traits::ProbabilisticPredictor> {
+        self.as_outputs().as_probabilistic()
+    }
+
+    /// The model as a [`Predictor`].
+    pub fn as_predictor(&self) -> &dyn Predictor {
+        self.as_outputs()
+    }
+
+    /// The number of classes (0 when the model is not a classifier).
     pub fn n_classes(&self) -> usize {
-        self.as_probabilistic().map_or(0, |p| p.n_classes())
+        self.as_outputs()
+            .as_probabilistic()
+            .map_or(0, |p| p.n_classes())
     }
 
-    /// The class labels (empty for a regressor).
+    /// The class labels (empty when the model is not a classifier).
     pub fn classes(&self) -> &[String] {
-        self.as_probabilistic().map_or(&[], |p| p.classes())
+        self.as_outputs()
+            .as_probabilistic()
+            .map_or(&[], |p| p.classes())
     }
 
-    /// Class probabilities of one row, or [`Error::Unsupported`] for a regressor.
+    /// The outputs this fitted model can write, [`PredictKind::Value`] first.
+    pub fn outputs(&self) -> Vec<PredictKind> {
+        PredictKind::ALL
+            .into_iter()
+            .filter(|&k| self.width_of(k).is_some())
+            .collect()
+    }
+
+    /// The number of values an output of `kind` writes per row; [`Error::Unsupported`]
+    /// naming the outputs the model has when it cannot write `kind`.
+    pub fn output_width(&self, kind: PredictKind) -> Result<usize> {
+        self.width_of(kind).ok_or_else(|| self.unsupported(kind))
+    }
+
+    fn width_of(&self, kind: PredictKind) -> Option<usize> {
+        let o = self.as_outputs();
+        match kind {
+            PredictKind::Value => Some(1),
+            PredictKind::Proba => o
+                .as_probabilistic()
+                .filter(|_| o.has_probabilities())
+                .map(|p| p.n_classes()),
+            PredictKind::Score => o.as_scorer().map(|s| s.n_scores()),
+            PredictKind::Transform => o.as_transform().map(|t| t.n_outputs()),
+        }
+    }
+
+    fn unsupported(&self, kind: PredictKind) -> Error {
+        let has: Vec<&str> = PredictKind::ALL
+            .into_iter()
+            .filter(|&k| self.width_of(k).is_some())
+            .map(PredictKind::name)
+            .collect();
+        Error::Unsupported(format!(
+            "{} ({}) has no {} output; it has: {}",
+            self.type_name(),
+            self.estimator(),
+            kind.name(),
+            has.join(", ")
+        ))
+    }
+
+    /// Writes the `kind` output of every row of `x` into `out`
+    /// (`x.nrows() * output_width(kind)` values).
+    pub fn predict_kind_into(
+        &self,
+        kind: PredictKind,
+        x: ArrayView2<'_, f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.output_width(kind)?;
+        let o = self.as_outputs();
+        match kind {
+            PredictKind::Value => o.predict_into(x, out),
+            PredictKind::Proba => match o.as_probabilistic() {
+                Some(p) => p.predict_proba_into(x, out),
+                None => Err(self.unsupported(kind)),
+            },
+            PredictKind::Score => match o.as_scorer() {
+                Some(s) => s.score_into(x, out),
+                None => Err(self.unsupported(kind)),
+            },
+            PredictKind::Transform => match o.as_transform() {
+                Some(t) => t.transform_into(x, out),
+                None => Err(self.unsupported(kind)),
+            },
+        }
+    }
+
+    /// Writes the `kind` output of one row into `out` (`output_width(kind)` values), on the
+    /// model's allocation-free single-row path.
+    pub fn predict_kind_row_into(
+        &self,
+        kind: PredictKind,
+        row: &[f64],
+        out: &mut [f64],
+    ) -> Result<()> {
+        let o = self.as_outputs();
+        match kind {
+            PredictKind::Value => o.predict_row_into(row, out),
+            PredictKind::Proba => match o.as_probabilistic().filter(|_| o.has_probabilities()) {
+                Some(p) => p.predict_proba_row_into(row, out),
+                None => Err(self.unsupported(kind)),
+            },
+            PredictKind::Score => match o.as_scorer() {
+                Some(s) => s.score_row_into(row, out),
+                None => Err(self.unsupported(kind)),
+            },
+            PredictKind::Transform => match o.as_transform() {
+                Some(t) => t.transform_row_into(row, out),
+                None => Err(self.unsupported(kind)),
+            },
+        }
+    }
+
+    /// Class probabilities of one row, or [`Error::Unsupported`] for a model without them.
     pub fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        match self.as_probabilistic() {
-            Some(p) => p.predict_proba_row_into(row, out),
-            None => Err(Error::Unsupported(format!(
-                "{} is a regressor: it has no class probabilities",
-                self.type_name()
-            ))),
-        }
+        self.predict_kind_row_into(PredictKind::Proba, row, out)
     }
 
-    /// Class probabilities, or [`Error::Unsupported`] for a regressor.
+    /// Class probabilities, or [`Error::Unsupported`] for a model without them.
     pub fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        match self.as_probabilistic() {
-            Some(p) => p.predict_proba_into(x, out),
-            None => Err(Error::Unsupported(format!(
-                "{} is a regressor: it has no class probabilities",
-                self.type_name()
-            ))),
-        }
+        self.predict_kind_into(PredictKind::Proba, x, out)
     }
 }
 
 impl Model for AnyModel {
     fn n_features(&self) -> usize {
-        self.as_predictor().n_features()
+        self.as_outputs().n_features()
     }
 
     fn validate(&self) -> Result<()> {
-        self.as_predictor().validate()
+        self.as_outputs().validate()
     }
 }
 
 impl Predictor for AnyModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.as_predictor().predict_into(x, out)
+        self.as_outputs().predict_into(x, out)
     }
 
     fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        self.as_predictor().predict_row_into(row, out)
+        self.as_outputs().predict_row_into(row, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_registered_once_with_its_kind() {
+        let names = ModelConfig::type_names();
+        let mut sorted = names.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        for r in REGISTERED {
+            let config = ModelConfig::from_json_parts(r.type_name, serde_json::json!({})).unwrap();
+            assert_eq!(config.type_name(), r.type_name);
+            assert_eq!(config.estimator(), r.estimator);
+            assert_eq!(config.tags(), r.tags);
+            assert_eq!(r.tags.needs_target, r.estimator.needs_target());
+        }
     }
 }

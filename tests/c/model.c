@@ -251,6 +251,61 @@ static void round_trips(const AmlisModel *m, const char *dir) {
     CHECK(bad == SENTINEL_MODEL);
 }
 
+/* The output kinds: values per row from amlis_model_n_outputs, decision functions and raw
+ * scores written by amlis_predict and amlis_predict_row alike, unsupported kinds named. */
+static void output_kinds(const AmlisDataset *d, const AmlisModel *dummy, const AmlisModel *reg) {
+    size_t n = 99;
+    CHECK_STATUS(amlis_model_n_outputs(NULL, AMLIS_OUTPUT_VALUE, &n), AMLIS_NULL_ARGUMENT, "argument `m` is NULL");
+    CHECK_STATUS(amlis_model_n_outputs(dummy, AMLIS_OUTPUT_VALUE, NULL), AMLIS_NULL_ARGUMENT, "argument `out` is NULL");
+    CHECK_STATUS(amlis_model_n_outputs(dummy, 7, &n), AMLIS_INVALID_ARGUMENT, "not an output kind");
+    CHECK(n == 99);
+    CHECK_STATUS(amlis_model_n_outputs(dummy, AMLIS_OUTPUT_VALUE, &n), AMLIS_OK, "");
+    CHECK(n == 1);
+    CHECK_STATUS(amlis_model_n_outputs(dummy, AMLIS_OUTPUT_PROBA, &n), AMLIS_OK, "");
+    CHECK(n == 3);
+    n = 99;
+    CHECK_STATUS(amlis_model_n_outputs(dummy, AMLIS_OUTPUT_SCORE, &n), AMLIS_UNSUPPORTED, "it has: value, proba");
+    CHECK_STATUS(amlis_model_n_outputs(dummy, AMLIS_OUTPUT_TRANSFORM, &n), AMLIS_UNSUPPORTED, "no transform output");
+    CHECK_STATUS(amlis_model_n_outputs(reg, AMLIS_OUTPUT_PROBA, &n), AMLIS_UNSUPPORTED, "it has: value");
+    CHECK(n == 99);
+
+    const char *configs[] = {
+        "{\"model\": {\"type\": \"logistic_regression\"},"
+        " \"preprocess\": [{\"type\": \"simple_imputer\", \"strategy\": \"most_frequent\"},"
+        " {\"type\": \"one_hot_encoder\"}, {\"type\": \"standard_scaler\"}]}",
+        "{\"model\": {\"type\": \"gradient_boosting_classifier\", \"max_iter\": 5}}",
+    };
+    for (int c = 0; c < 2; c++) {
+        AmlisModel *m = NULL;
+        CHECK_STATUS(amlis_train(d, configs[c], &m), AMLIS_OK, "");
+        if (!m) continue;
+        CHECK_STATUS(amlis_model_n_outputs(m, AMLIS_OUTPUT_SCORE, &n), AMLIS_OK, "");
+        CHECK(n == 3);
+        double x[7 * 4], scores[4 * 3], row[3], proba[4 * 3];
+        penguin_rows(x, 4);
+        CHECK_STATUS(amlis_predict(m, AMLIS_OUTPUT_SCORE, x, 4, 7, scores, 12), AMLIS_OK, "");
+        CHECK_STATUS(amlis_predict(m, AMLIS_OUTPUT_PROBA, x, 4, 7, proba, 12), AMLIS_OK, "");
+        AmlisPredictor *p = NULL;
+        CHECK_STATUS(amlis_predictor_new(m, AMLIS_OUTPUT_SCORE, &p), AMLIS_OK, "");
+        for (int i = 0; i < 4 && p; i++) {
+            CHECK_STATUS(amlis_predict_row(p, x + 7 * i, 7, row, 3), AMLIS_OK, "");
+            CHECK(memcmp(row, scores + 3 * i, sizeof row) == 0);
+            /* The largest score is the most probable class. */
+            int best_s = 0, best_p = 0;
+            for (int k = 1; k < 3; k++) {
+                if (scores[3 * i + k] > scores[3 * i + best_s]) best_s = k;
+                if (proba[3 * i + k] > proba[3 * i + best_p]) best_p = k;
+            }
+            CHECK(best_s == best_p);
+        }
+        amlis_predictor_free(p);
+        p = NULL;
+        CHECK_STATUS(amlis_predictor_new(m, AMLIS_OUTPUT_TRANSFORM, &p), AMLIS_UNSUPPORTED, "it has: value, proba, score");
+        CHECK(p == NULL);
+        amlis_model_free(m);
+    }
+}
+
 int main(int argc, char **argv) {
     const char *csv = argc > 1 ? argv[1] : "data/penguins.csv";
     const char *dir = argc > 2 ? argv[2] : ".";
@@ -259,7 +314,7 @@ int main(int argc, char **argv) {
     CHECK_STATUS(amlis_dataset_from_csv(csv, "{\"target\": \"species\"}", &d), AMLIS_OK, "");
     CHECK_STATUS(amlis_dataset_from_csv(csv, NULL, &nolabel), AMLIS_OK, "");
     AmlisModel *m = SENTINEL_MODEL, *reg = NULL;
-    CHECK_STATUS(amlis_train(nolabel, CONFIG, &m), AMLIS_INVALID_ARGUMENT, "argument `train` has no target");
+    CHECK_STATUS(amlis_train(nolabel, CONFIG, &m), AMLIS_INVALID_ARGUMENT, "`dummy_classifier` is a classifier: it needs a target");
     CHECK(m == SENTINEL_MODEL);
     CHECK_STATUS(amlis_train(d, "{\"model\": {\"type\": \"dummy_classifier\", \"C\": 1}}", &m), AMLIS_CONFIG_ERROR, "model");
     CHECK_STATUS(amlis_train(d, "{\"model\": {\"type\": \"no_such_model\"}}", &m), AMLIS_CONFIG_ERROR, "model.type");
@@ -292,6 +347,7 @@ int main(int argc, char **argv) {
 
     null_arguments(d, m);
     shapes_and_sizes(m, reg);
+    output_kinds(d, m, reg);
     round_trips(m, dir);
 
     amlis_model_free(m);

@@ -204,7 +204,7 @@ type Predictions = (Array1<f64>, Array1<f64>, Option<Array2<f64>>);
 
 /// The targets of `table` (as the pipeline's class indices) and the pipeline's predictions.
 fn pipeline_predictions(pipeline: &Pipeline, table: &Table) -> Result<Predictions> {
-    let target = &pipeline.meta().target;
+    let target = &pipeline.meta().target_name()?.to_string();
     let col = table.column(target)?;
     let y = match (col, pipeline.model().as_probabilistic()) {
         (_, Some(p)) => {

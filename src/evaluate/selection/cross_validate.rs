@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{DenseDataset, Split, Splitter, Table, Task, TaskKind};
+use crate::data::{DenseDataset, Split, Splitter, Table, Task};
 use crate::error::{Error, Result};
 use crate::evaluate::metrics::{self, np_sum};
 use crate::models::{AnyModel, Estimator, ModelConfig};
@@ -80,10 +80,7 @@ impl<'a> TableData<'a> {
     /// The table and its target column, encoded for an estimator of kind `estimator`
     /// (classes sorted as scikit-learn sorts `classes_`).
     pub fn new(table: &'a Table, target: &str, estimator: Estimator) -> Result<Self> {
-        let kind = match estimator {
-            Estimator::Classifier => TaskKind::Classification,
-            Estimator::Regressor => TaskKind::Regression,
-        };
+        let kind = estimator.task();
         let only_target = table.select(&[target])?;
         let data = DenseDataset::from_table(&only_target, target, kind)?;
         let y = data
@@ -173,7 +170,7 @@ impl CvData for TableData<'_> {
 
     fn fit(&self, config: &TrainConfig, rows: &[usize], ctx: &FitContext<'_>) -> Result<Pipeline> {
         let train = self.table.take_rows(rows)?;
-        Pipeline::fit(config, &train, &self.target, ctx)
+        Pipeline::fit(config, &train, self.target.as_str(), ctx)
     }
 
     fn predict(&self, fitted: &Pipeline, rows: &[usize], scores: bool) -> Result<FoldPrediction> {
@@ -314,15 +311,21 @@ pub fn resolve_metrics(names: &[String], task: &Task) -> Result<Vec<Box<dyn Metr
         .collect()
 }
 
-/// The default scorer of a task: `accuracy` or `r2`.
+/// The default scorer of a task: the default scorer of the estimator kind that learns it
+/// ([`Estimator::default_scorer`]: `accuracy` or `r2`).
 pub fn default_metric(task: &Task) -> Result<&'static str> {
-    match task {
-        Task::Classification { .. } => Ok("accuracy"),
-        Task::Regression => Ok("r2"),
-        Task::Unsupervised => Err(Error::InvalidArgument(
-            "cross-validation needs targets; the data has none".into(),
-        )),
-    }
+    let kind = match task {
+        Task::Classification { .. } => Estimator::Classifier,
+        Task::Regression => Estimator::Regressor,
+        Task::Unsupervised => {
+            return Err(Error::InvalidArgument(
+                "cross-validation needs targets; the data has none".into(),
+            ))
+        }
+    };
+    kind.default_scorer().ok_or_else(|| {
+        Error::InvalidArgument(format!("a {kind} has no default scorer; name a metric"))
+    })
 }
 
 /// One fold's outcome.

@@ -296,7 +296,12 @@ pub(crate) fn finish(
         .unwrap_or_default();
     if refit {
         let config = set_params(base, &results.best_params)?;
-        results.best_pipeline = Some(Pipeline::fit(&config, data.table(), data.target(), ctx)?);
+        results.best_pipeline = Some(Pipeline::fit(
+            &config,
+            data.table(),
+            Some(data.target()),
+            ctx,
+        )?);
     }
     Ok(results)
 }

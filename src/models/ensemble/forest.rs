@@ -882,3 +882,6 @@ impl Predictor for ForestRegressorModel {
         })
     }
 }
+
+/// A regression forest writes values only.
+impl crate::traits::Outputs for ForestRegressorModel {}

@@ -2,7 +2,6 @@
 //! values.
 
 use ndarray::ArrayView2;
-use rayon::prelude::*;
 
 use crate::common::linalg::ROW_BLOCK;
 use crate::data::{FeatureKind, Task};
@@ -79,7 +78,7 @@ pub fn check_finite(context: &str, x: ArrayView2<'_, f64>, names: &[String]) -> 
     let n = x.nrows();
     let n_blocks = n.div_ceil(ROW_BLOCK);
     // `v · 0` is NaN exactly when `v` is NaN or infinite; summing it vectorizes.
-    let bad_block = (0..n_blocks).into_par_iter().find_first(|&b| {
+    let bad_block = crate::common::parallel::first_block_where(n_blocks, |b| {
         let end = ((b + 1) * ROW_BLOCK).min(n);
         let probe: f64 = (b * ROW_BLOCK..end)
             .map(|i| {

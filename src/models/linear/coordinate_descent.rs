@@ -773,6 +773,9 @@ pub fn enet_path(
     })?
 }
 
+/// A linear regressor writes values only.
+impl crate::traits::Outputs for ElasticNetModel {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

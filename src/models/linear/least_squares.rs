@@ -397,6 +397,9 @@ fn refine(
     }
 }
 
+/// A linear regressor writes values only.
+impl crate::traits::Outputs for LinearRegressionModel {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

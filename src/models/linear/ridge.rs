@@ -195,6 +195,9 @@ impl Ridge {
     }
 }
 
+/// A linear regressor writes values only.
+impl crate::traits::Outputs for RidgeModel {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

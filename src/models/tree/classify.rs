@@ -31,6 +31,12 @@ pub(crate) fn check_proba_row(
 /// of rows to the rows per parallel block.
 macro_rules! probabilistic_classifier {
     ($model:ty, $name:literal, $block_rows:expr) => {
+        impl $crate::traits::Outputs for $model {
+            fn as_probabilistic(&self) -> Option<&dyn $crate::traits::ProbabilisticPredictor> {
+                Some(self)
+            }
+        }
+
         impl $crate::traits::ProbabilisticPredictor for $model {
             fn predict_proba_row_into(
                 &self,

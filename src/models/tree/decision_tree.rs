@@ -624,3 +624,6 @@ probabilistic_classifier!(
     "decision_tree_classifier",
     |_| ROW_BLOCK
 );
+
+/// A regression tree writes values only.
+impl crate::traits::Outputs for DecisionTreeRegressorModel {}

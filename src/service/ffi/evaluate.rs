@@ -17,7 +17,12 @@ use crate::traits::Dataset;
 /// A dataset read from CSV is matched by column name; a dataset made from dense arrays gives
 /// raw rows in the model's input order.
 fn evaluation_table(contents: &DatasetContents, pipeline: &Pipeline) -> Result<Table> {
-    let target = pipeline.meta().target.clone();
+    let target = pipeline
+        .meta()
+        .target
+        .clone()
+        .or_else(|| contents.target_name().map(str::to_string))
+        .unwrap_or_else(|| "y".into());
     if let (Some(table), Some(name)) = (contents.table(), contents.target_name()) {
         let mut t = table.clone();
         if name != target {

@@ -36,12 +36,15 @@ pub use error::{amlis_last_error_message, last_error};
 pub use evaluate::{amlis_cross_validate, amlis_evaluate};
 pub use model::{
     amlis_model_free, amlis_model_info_json, amlis_model_load_buffer, amlis_model_load_file,
-    amlis_model_n_classes, amlis_model_n_features, amlis_model_save_buffer, amlis_model_save_file,
-    amlis_train, AmlisModel,
+    amlis_model_n_classes, amlis_model_n_features, amlis_model_n_outputs, amlis_model_save_buffer,
+    amlis_model_save_file, amlis_train, AmlisModel,
 };
 pub use predict::{
     amlis_predict, amlis_predict_dataset, amlis_predict_row, amlis_predictor_free,
     amlis_predictor_new, AmlisPredictor,
 };
-pub use status::{AmlisOutput, AmlisStatus, OutputKind, AMLIS_OUTPUT_PROBA, AMLIS_OUTPUT_VALUE};
+pub use status::{
+    AmlisOutput, AmlisStatus, OutputKind, AMLIS_OUTPUT_PROBA, AMLIS_OUTPUT_SCORE,
+    AMLIS_OUTPUT_TRANSFORM, AMLIS_OUTPUT_VALUE,
+};
 pub use version::{amlis_abi_version, amlis_version, AMLIS_ABI_VERSION};

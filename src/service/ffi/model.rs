@@ -1,6 +1,7 @@
 //! Model handles: `AmlisModel` (a fitted pipeline, shared and immutable): train, save, load,
 //! free, and what a caller needs to know about it.
 
+use std::borrow::Cow;
 use std::ffi::c_char;
 use std::sync::Arc;
 
@@ -8,12 +9,13 @@ use serde_json::{json, Value};
 
 use crate::data::{Column, FeatureKind, Table};
 use crate::error::{Error, Result};
+use crate::models::PredictKind;
 use crate::service::config::TrainConfig;
 use crate::service::ffi::boundary::{
     self, arg_ref, arg_slice, arg_str, free_handle, into_handle, FfiError, Out, OutBuffer,
 };
 use crate::service::ffi::dataset::{AmlisDataset, DatasetContents};
-use crate::service::ffi::status::AmlisStatus;
+use crate::service::ffi::status::{AmlisOutput, AmlisStatus};
 use crate::service::persist::{Encoding, FORMAT_MAJOR, FORMAT_MINOR};
 use crate::service::pipeline::Pipeline;
 use crate::traits::{Dataset, FitContext};
@@ -42,12 +44,12 @@ impl AmlisModel {
     }
 }
 
-/// The table, target name and sample-weight column (if the dataset was read with one) a
-/// dataset handle trains on. A dataset made from dense arrays becomes a numeric table (its
-/// feature names, and the target as `y`).
+/// The table, target name and sample-weight column (if the dataset was read with one) that
+/// cross-validation splits: the table as read (borrowed) for a CSV dataset; a dataset made
+/// from dense arrays becomes a numeric table (its feature names, and the target as `y`).
 pub(crate) fn training_table(
     contents: &DatasetContents,
-) -> Result<(Table, String, Option<String>)> {
+) -> Result<(Cow<'_, Table>, String, Option<String>)> {
     let no_target = || {
         Error::InvalidArgument(
             "argument `train` has no target; give one (`target` in the options of \
@@ -57,7 +59,7 @@ pub(crate) fn training_table(
     };
     if let (Some(table), Some(target)) = (contents.table(), contents.target_name()) {
         let weights = contents.weights_name().map(str::to_string);
-        return Ok((table.clone(), target.to_string(), weights));
+        return Ok((Cow::Borrowed(table), target.to_string(), weights));
     }
     let dense = contents.dense();
     let y = dense.targets().ok_or_else(no_target)?;
@@ -73,18 +75,18 @@ pub(crate) fn training_table(
         .map(|(n, c)| (n.clone(), Column::Numeric(c.to_vec())))
         .collect();
     columns.push((target.clone(), Column::Numeric(y.to_vec())));
-    Ok((Table::new(columns)?, target, None))
+    Ok((Cow::Owned(Table::new(columns)?), target, None))
 }
 
-/// Trains the model a JSON configuration describes on a dataset with a target.
+/// Trains the model a JSON configuration describes on a dataset handle's features (and its
+/// target and weights, when it has them), without copying them when the config has no
+/// preprocessing steps.
 fn train(contents: &DatasetContents, config_json: &str) -> Result<Pipeline> {
     let config = TrainConfig::from_json(config_json)?;
-    let (table, target, weights) = training_table(contents)?;
-    Pipeline::fit_weighted(
+    Pipeline::fit_dataset(
         &config,
-        &table,
-        &target,
-        weights.as_deref(),
+        contents.dense(),
+        contents.target_name(),
         &FitContext::new(),
     )
 }
@@ -116,6 +118,8 @@ pub fn info_json(p: &Pipeline) -> Value {
     json!({
         "type": p.model().type_name(),
         "estimator": p.estimator(),
+        "tags": p.model().tags().names(),
+        "outputs": p.outputs().iter().map(|k| k.name()).collect::<Vec<_>>(),
         "library_version": meta.library_version,
         "format_version": format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
         "n_features": p.inputs().len(),
@@ -335,17 +339,50 @@ pub unsafe extern "C" fn amlis_model_n_classes(
     })
 }
 
+/// Writes the number of values per row that a prediction of `kind` writes: 1 for
+/// `AMLIS_OUTPUT_VALUE`, `n_classes` for `AMLIS_OUTPUT_PROBA`, the number of output columns
+/// for `AMLIS_OUTPUT_TRANSFORM`, the number of scores for `AMLIS_OUTPUT_SCORE` (1 for a
+/// binary classifier's decision function, `n_classes` for a multiclass one).
+///
+/// A kind the model cannot produce is `AMLIS_UNSUPPORTED`, and the message names the kinds
+/// it has; a `kind` that is none of the constants is `AMLIS_INVALID_ARGUMENT`. `*out` is
+/// written only on success.
+///
+/// # Safety
+///
+/// `m` must be NULL or a live model handle; `out` NULL or a valid pointer to a writable
+/// `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn amlis_model_n_outputs(
+    m: *const AmlisModel,
+    kind: AmlisOutput,
+    out: *mut usize,
+) -> AmlisStatus {
+    boundary::run("amlis_model_n_outputs", || {
+        // SAFETY: the caller guarantees each pointer is NULL or valid as documented above.
+        let (m, out) = unsafe { (arg_ref(m, "m")?, Out::new(out, "out")?) };
+        let kind = PredictKind::from_raw(kind, "kind")?;
+        out.write(m.pipeline.output_width(kind)?);
+        Ok(())
+    })
+}
+
 /// Writes a JSON description of the model as a NUL-terminated string, with two-call sizing
 /// (`buf = NULL, buf_len = 0` writes the size needed, counting the NUL, to `*out_len`;
 /// a `buf_len` too small is `AMLIS_BUFFER_TOO_SMALL` with the size in `*out_len`).
 ///
-/// Keys: `type` (the model type, e.g. `"logistic_regression"`), `estimator` (`"classifier"`
-/// or `"regressor"`), `library_version` (the amlis version that trained it),
+/// Keys: `type` (the model type, e.g. `"logistic_regression"`), `estimator` (the kind:
+/// `"classifier"`, `"regressor"`, `"clusterer"`, `"transformer"` or `"outlier_detector"`),
+/// `tags` (what the type can do: `needs_target`, `probabilities`, `decision_function`,
+/// `transforms`, `supports_partial_fit`, `handles_nan`, `handles_categorical`), `outputs`
+/// (the output kinds this model writes: `value`, `proba`, `transform`, `score`),
+/// `library_version` (the amlis version that trained it),
 /// `format_version` (the model-file format this library writes, `"major.minor"`),
 /// `n_features`, `feature_names` and `feature_kinds` (the raw input columns in `amlis_predict`
 /// order; each kind is `{"kind": "numeric"}` or `{"kind": "categorical", "categories":
 /// [...]}`, a categorical cell being given as an index into `categories`), `n_classes`,
-/// `classes` (class index `i` of `AMLIS_OUTPUT_VALUE` is `classes[i]`), `target`, `steps`
+/// `classes` (class index `i` of `AMLIS_OUTPUT_VALUE` is `classes[i]`), `target` (`null`
+/// for a model fitted without one), `steps`
 /// (the preprocessing step types), `n_model_features`, `n_train_rows`, `training_metrics`
 /// (e.g. `accuracy`, or `r2` and `mean_squared_error`) and `config` (the training
 /// configuration).

@@ -8,7 +8,7 @@ use crate::service::ffi::boundary::{
 };
 use crate::service::ffi::dataset::AmlisDataset;
 use crate::service::ffi::model::AmlisModel;
-use crate::service::ffi::status::{AmlisOutput, AmlisStatus, OutputKind};
+use crate::service::ffi::status::{AmlisOutput, AmlisStatus};
 use crate::service::pipeline::{Pipeline, PredictKind, RowPredictor};
 use crate::traits::Dataset;
 
@@ -25,10 +25,7 @@ pub struct AmlisPredictor {
 }
 
 fn kind_of(raw: AmlisOutput) -> FfiResult<PredictKind> {
-    Ok(match OutputKind::from_raw(raw, "kind")? {
-        OutputKind::Value => PredictKind::Value,
-        OutputKind::Proba => PredictKind::Proba,
-    })
+    Ok(PredictKind::from_raw(raw, "kind")?)
 }
 
 /// The number of values a prediction of `rows` rows writes, checked against `out_len`:
@@ -157,24 +154,15 @@ pub unsafe extern "C" fn amlis_predict_dataset(
         let needed = needed_len(p, kind, n_rows, out_len)?;
         // SAFETY: the caller guarantees `out` holds out_len >= needed writable doubles.
         let out = unsafe { arg_slice_mut(out, needed, "out")? };
-        let result: Vec<f64> = match contents.table() {
-            Some(table) => match kind {
-                PredictKind::Value => p.predict_table(table)?.to_vec(),
-                PredictKind::Proba => p.predict_proba_table(table)?.iter().copied().collect(),
-            },
+        // Written to a buffer of our own first: `out` is written only on success.
+        let mut result = vec![0.0; needed];
+        match contents.table() {
+            Some(table) => p.predict_table_into(kind, table, &mut result)?,
             None => {
                 let x = contents.dense().features();
                 check_n_cols(p, x.ncols())?;
-                let mut r = vec![0.0; needed];
-                p.predict_rows_into(kind, x.view(), &mut r)?;
-                r
+                p.predict_rows_into(kind, x.view(), &mut result)?;
             }
-        };
-        if result.len() != needed {
-            return Err(FfiError::invalid(format!(
-                "the prediction has {} values, {needed} were expected",
-                result.len()
-            )));
         }
         out.copy_from_slice(&result);
         Ok(())

@@ -74,40 +74,57 @@ impl From<&Error> for AmlisStatus {
     }
 }
 
-/// What a prediction writes: `AMLIS_OUTPUT_VALUE` (0) a class index or regression value per
-/// row, `AMLIS_OUTPUT_PROBA` (1) `n_classes` probabilities per row.
+/// What a prediction writes per row: `AMLIS_OUTPUT_VALUE` (0) a class index, regression
+/// value or cluster label; `AMLIS_OUTPUT_PROBA` (1) `n_classes` probabilities;
+/// `AMLIS_OUTPUT_TRANSFORM` (2) the model's output columns; `AMLIS_OUTPUT_SCORE` (3) per-row
+/// scores (decision function, raw margins, anomaly scores). `amlis_model_n_outputs` gives the
+/// values per row of each kind.
 ///
-/// In C this is a `uint32_t`, not an `enum`: a value that is neither constant is then an
+/// In C this is a `uint32_t`, not an `enum`: a value that is none of the constants is then an
 /// `AMLIS_INVALID_ARGUMENT` error instead of undefined behaviour. (Rust code converts it with
 /// `OutputKind::from_raw`.)
 pub type AmlisOutput = u32;
 
-/// Prediction output: one value per row (class index or regression value).
+/// Prediction output: one value per row (class index, regression value, cluster label).
 pub const AMLIS_OUTPUT_VALUE: AmlisOutput = 0;
 
 /// Prediction output: `n_classes` probabilities per row.
 pub const AMLIS_OUTPUT_PROBA: AmlisOutput = 1;
 
-/// The Rust view of an [`AmlisOutput`] value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OutputKind {
-    /// One value per row: a class index or a regression value.
-    Value,
-    /// `n_classes` probabilities per row.
-    Proba,
-}
+/// Prediction output: the model's output columns (`transform`, e.g. PCA components).
+pub const AMLIS_OUTPUT_TRANSFORM: AmlisOutput = 2;
 
-impl OutputKind {
+/// Prediction output: per-row scores (decision function, raw margins, anomaly scores).
+pub const AMLIS_OUTPUT_SCORE: AmlisOutput = 3;
+
+/// The Rust view of an [`AmlisOutput`] value: the pipeline's [`PredictKind`].
+pub use crate::models::PredictKind as OutputKind;
+use crate::models::PredictKind;
+
+impl PredictKind {
     /// Converts a raw [`AmlisOutput`] from C; any other value is an
     /// [`Error::InvalidArgument`] naming the argument.
     pub fn from_raw(raw: AmlisOutput, argument: &str) -> crate::Result<Self> {
         match raw {
             AMLIS_OUTPUT_VALUE => Ok(Self::Value),
             AMLIS_OUTPUT_PROBA => Ok(Self::Proba),
+            AMLIS_OUTPUT_TRANSFORM => Ok(Self::Transform),
+            AMLIS_OUTPUT_SCORE => Ok(Self::Score),
             other => Err(Error::InvalidArgument(format!(
                 "argument `{argument}` = {other} is not an output kind; expected \
-                 AMLIS_OUTPUT_VALUE (0) or AMLIS_OUTPUT_PROBA (1)"
+                 AMLIS_OUTPUT_VALUE (0), AMLIS_OUTPUT_PROBA (1), AMLIS_OUTPUT_TRANSFORM (2) or \
+                 AMLIS_OUTPUT_SCORE (3)"
             ))),
+        }
+    }
+
+    /// The C value of this kind.
+    pub fn to_raw(self) -> AmlisOutput {
+        match self {
+            Self::Value => AMLIS_OUTPUT_VALUE,
+            Self::Proba => AMLIS_OUTPUT_PROBA,
+            Self::Transform => AMLIS_OUTPUT_TRANSFORM,
+            Self::Score => AMLIS_OUTPUT_SCORE,
         }
     }
 }
@@ -153,6 +170,11 @@ mod tests {
     fn output_kind_rejects_unknown_values() {
         assert_eq!(OutputKind::from_raw(0, "kind").unwrap(), OutputKind::Value);
         assert_eq!(OutputKind::from_raw(1, "kind").unwrap(), OutputKind::Proba);
+        for kind in PredictKind::ALL {
+            assert_eq!(OutputKind::from_raw(kind.to_raw(), "kind").unwrap(), kind);
+        }
+        assert_eq!(AMLIS_OUTPUT_TRANSFORM, 2);
+        assert_eq!(AMLIS_OUTPUT_SCORE, 3);
         let err = OutputKind::from_raw(7, "kind").unwrap_err().to_string();
         assert!(err.contains("`kind` = 7"), "{err}");
     }

@@ -25,7 +25,8 @@
 mod predict;
 mod row;
 
-pub use predict::{PredictKind, RowPredictor};
+pub use crate::models::PredictKind;
+pub use predict::RowPredictor;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,8 +35,10 @@ use std::sync::OnceLock;
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::data::dataset::{encode_target, weight_column};
 use crate::data::{
-    CategoricalColumn, Column, DenseDataset, FeatureKind, Table, TaskKind, MISSING_CODE,
+    features_table, targets_for, CategoricalColumn, Column, DenseDataset, FeatureKind, Table, Task,
+    WithTargets, MISSING_CODE,
 };
 use crate::error::{Error, Result};
 use crate::models::{AnyModel, Estimator};
@@ -63,14 +66,28 @@ pub struct InputColumn {
 pub struct PipelineMeta {
     /// The amlis version that fitted the pipeline.
     pub library_version: String,
-    /// The target column's name at fit.
-    pub target: String,
+    /// The target column's name at fit (`None` for a model fitted without a target).
+    #[serde(default)]
+    pub target: Option<String>,
     /// The training config.
     pub config: TrainConfig,
     /// Metrics measured on the training data (e.g. `accuracy`, `r2`).
     pub training_metrics: BTreeMap<String, f64>,
     /// Number of training rows.
     pub n_train_rows: usize,
+}
+
+impl PipelineMeta {
+    /// The target column's name, or an error saying the model was fitted without one.
+    pub fn target_name(&self) -> Result<&str> {
+        self.target.as_deref().ok_or_else(|| {
+            Error::InvalidArgument(
+                "the model was fitted without a target column; name the column that holds the \
+                 truth"
+                    .into(),
+            )
+        })
+    }
 }
 
 /// Fitted preprocessing steps and a fitted model.
@@ -86,6 +103,9 @@ pub struct Pipeline {
     /// use).
     #[serde(skip)]
     plan: OnceLock<RowPlan>,
+    /// Where predictions run (derived from the config's `n_threads` on first use).
+    #[serde(skip)]
+    threads: OnceLock<crate::common::parallel::ThreadPolicy>,
 }
 
 impl PartialEq for Pipeline {
@@ -98,12 +118,78 @@ impl PartialEq for Pipeline {
     }
 }
 
+/// The raw inputs of a fit: a table (without target and weights) or a dataset's features.
+enum Raw<'a> {
+    Table(Table),
+    Dataset(&'a dyn Dataset),
+}
+
+impl Raw<'_> {
+    /// The raw input columns.
+    fn layout(&self) -> Vec<InputColumn> {
+        match self {
+            Raw::Table(t) => row::describe(t),
+            Raw::Dataset(d) => d
+                .feature_names()
+                .iter()
+                .zip(d.feature_kinds())
+                .map(|(name, kind)| InputColumn {
+                    name: name.clone(),
+                    kind: kind.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The targets, sample weights and task a model fits with, aligned with the base rows of
+/// the features.
+struct Supervision {
+    y: Option<Array1<f64>>,
+    w: Option<Array1<f64>>,
+    task: Task,
+}
+
+impl Supervision {
+    /// The rows at `indices` (all rows for `None`).
+    fn select(self, indices: Option<&[usize]>) -> Self {
+        let Some(idx) = indices else {
+            return self;
+        };
+        let pick = |v: Array1<f64>| v.select(ndarray::Axis(0), idx);
+        Self {
+            y: self.y.map(pick),
+            w: self.w.map(pick),
+            task: self.task,
+        }
+    }
+}
+
+/// A model that needs a target and has none is an error naming the model.
+fn require_target(config: &TrainConfig, has_target: bool) -> Result<()> {
+    let estimator = config.model.estimator();
+    if has_target || !config.model.tags().needs_target {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument(format!(
+        "model `{}` is a {estimator}: it needs a target; name the target column (`target` in \
+         the CSV options, `y` in amlis_dataset_from_dense, or the `target` argument of \
+         Pipeline::fit)",
+        config.model.type_name()
+    )))
+}
+
 impl Pipeline {
     /// Fits the config's steps on `table` (without the target column), then its model.
-    pub fn fit(
+    ///
+    /// `target` names the target column (`"species"`), or is `None` for a model that learns
+    /// without one (a clusterer, a transformer, an outlier detector); a model that needs a
+    /// target and gets none is an error naming the model. A target given to a model that
+    /// learns without one is left out of the inputs and not used to fit.
+    pub fn fit<'t>(
         config: &TrainConfig,
         table: &Table,
-        target: &str,
+        target: impl Into<Option<&'t str>>,
         ctx: &FitContext<'_>,
     ) -> Result<Self> {
         Self::fit_weighted(config, table, target, None, ctx)
@@ -115,9 +201,9 @@ impl Pipeline {
     /// scikit-learn's `sample_weight` does. The training metrics stay unweighted.
     ///
     /// ```
-    /// use amlis::service::config::TrainConfig;
+    /// use amlis::config::TrainConfig;
     /// use amlis::data::{Column, Table};
-    /// use amlis::service::pipeline::Pipeline;
+    /// use amlis::pipeline::Pipeline;
     /// use amlis::traits::FitContext;
     ///
     /// let table = Table::new(vec![
@@ -133,11 +219,91 @@ impl Pipeline {
     /// assert_eq!(p.inputs().len(), 1);
     /// # Ok::<(), amlis::Error>(())
     /// ```
-    pub fn fit_weighted(
+    pub fn fit_weighted<'t>(
         config: &TrainConfig,
         table: &Table,
-        target: &str,
+        target: impl Into<Option<&'t str>>,
         weights: Option<&str>,
+        ctx: &FitContext<'_>,
+    ) -> Result<Self> {
+        let target = target.into();
+        if weights.is_some() && weights == target {
+            return Err(Error::InvalidArgument(format!(
+                "the sample-weight column `{}` is also the target; give a different column",
+                weights.unwrap_or_default()
+            )));
+        }
+        let estimator = config.model.estimator();
+        require_target(config, target.is_some())?;
+        let not_inputs: Vec<&str> = target.into_iter().chain(weights).collect();
+        let raw = table.drop(&not_inputs)?;
+        let (y, task) = match target {
+            Some(t) if estimator.needs_target() => {
+                let (y, task) = encode_target(t, table.column(t)?, estimator.task())?;
+                (Some(y), task)
+            }
+            _ => (None, Task::Unsupervised),
+        };
+        let w = weights.map(|w| weight_column(table, w)).transpose()?;
+        let supervision = Supervision { y, w, task };
+        Self::fit_parts(config, Raw::Table(raw), supervision, target, ctx)
+    }
+
+    /// Fits on a dataset: its feature columns (names and kinds, categorical ones as codes)
+    /// are the pipeline's inputs; its targets, if any, are read for the model's kind (plain
+    /// numbers become classes for a classifier) and its sample weights are used. `target`
+    /// names the target in the pipeline's metadata and in errors.
+    ///
+    /// Without preprocessing steps the model fits on `data` itself, without a copy of the
+    /// features.
+    ///
+    /// ```
+    /// use amlis::config::TrainConfig;
+    /// use amlis::data::DenseDataset;
+    /// use amlis::models::Estimator;
+    /// use amlis::pipeline::Pipeline;
+    /// use amlis::traits::FitContext;
+    /// use ndarray::array;
+    ///
+    /// // Targets given as plain numbers become the classes "0" and "1" for a classifier.
+    /// let data = DenseDataset::regression(array![[0.0], [1.0], [2.0], [3.0]], array![0.0, 0.0, 1.0, 1.0])?;
+    /// let config = TrainConfig::from_json(r#"{"model": {"type": "logistic_regression"}}"#)?;
+    /// let p = Pipeline::fit_dataset(&config, &data, Some("y"), &FitContext::new())?;
+    /// assert_eq!((p.estimator(), p.classes()), (Estimator::Classifier, &["0".to_string(), "1".to_string()][..]));
+    /// # Ok::<(), amlis::Error>(())
+    /// ```
+    pub fn fit_dataset(
+        config: &TrainConfig,
+        data: &dyn Dataset,
+        target: Option<&str>,
+        ctx: &FitContext<'_>,
+    ) -> Result<Self> {
+        let estimator = config.model.estimator();
+        let name = target.unwrap_or("y");
+        let (y, task) = match targets_for(data, estimator.task(), name)? {
+            Some((y, task)) if estimator.needs_target() => (Some(y), task),
+            _ => (None, Task::Unsupervised),
+        };
+        require_target(config, y.is_some())?;
+        let w = data.base_weights().map(|w| w.to_owned());
+        let supervision = Supervision { y, w, task };
+        Self::fit_parts(
+            config,
+            Raw::Dataset(data),
+            supervision,
+            target
+                .or(Some(name))
+                .filter(|_| data.base_targets().is_some()),
+            ctx,
+        )
+    }
+
+    /// Fits the steps on the raw inputs, then the model on their output with `supervision`.
+    fn fit_parts(
+        config: &TrainConfig,
+        raw: Raw<'_>,
+        supervision: Supervision,
+        target: Option<&str>,
         ctx: &FitContext<'_>,
     ) -> Result<Self> {
         let seed = config.random_state.unwrap_or(ctx.seed());
@@ -145,33 +311,29 @@ impl Pipeline {
         if let Some(n) = config.n_threads {
             ctx = ctx.n_threads(n);
         }
-        if weights == Some(target) {
-            return Err(Error::InvalidArgument(format!(
-                "the sample-weight column `{target}` is also the target; give a different column"
-            )));
-        }
-        let mut not_inputs = vec![target];
-        not_inputs.extend(weights);
-        let raw = table.drop(&not_inputs)?;
-        let inputs = row::describe(&raw);
-        let mut current = raw;
+        let inputs = raw.layout();
         let mut steps = Vec::with_capacity(config.preprocess.len());
-        for step in &config.preprocess {
-            let fitted = step.fit(&current)?;
-            current = fitted.transform(&current)?;
-            steps.push(fitted);
-        }
-        let task = match config.model.estimator() {
-            Estimator::Classifier => TaskKind::Classification,
-            Estimator::Regressor => TaskKind::Regression,
+        let transformed;
+        let (features, supervision): (&dyn Dataset, Supervision) = match raw {
+            Raw::Dataset(d) if config.preprocess.is_empty() => (d, supervision),
+            raw => {
+                // Rows of a dataset view are gathered into the table, so the targets and
+                // weights are gathered to match.
+                let (mut current, supervision) = match raw {
+                    Raw::Table(t) => (t, supervision),
+                    Raw::Dataset(d) => (features_table(d)?, supervision.select(d.sample_indices())),
+                };
+                for step in &config.preprocess {
+                    let fitted = step.fit(&current)?;
+                    current = fitted.transform(&current)?;
+                    steps.push(fitted);
+                }
+                transformed = DenseDataset::features_from_table(&current)?;
+                (&transformed, supervision)
+            }
         };
-        let mut with_target = current;
-        with_target.push_column(target, table.column(target)?.clone())?;
-        if let Some(w) = weights {
-            with_target.push_column(w, table.column(w)?.clone())?;
-        }
-        let data = DenseDataset::from_table_with_weights(&with_target, target, task, weights)?;
-        let features = data
+        let data = WithTargets::new(features, supervision.y, supervision.w, supervision.task)?;
+        let features_layout = data
             .feature_names()
             .iter()
             .zip(data.feature_kinds())
@@ -184,23 +346,24 @@ impl Pipeline {
         let mut pipeline = Self {
             inputs,
             steps,
-            features,
+            features: features_layout,
             model,
             meta: PipelineMeta {
                 library_version: crate::VERSION.to_string(),
-                target: target.to_string(),
+                target: target.map(str::to_string),
                 config: config.clone(),
                 training_metrics: BTreeMap::new(),
                 n_train_rows: data.n_samples(),
             },
             plan: OnceLock::new(),
+            threads: OnceLock::new(),
         };
         pipeline.meta.training_metrics = pipeline.score_training(&data)?;
         pipeline.plan()?;
         Ok(pipeline)
     }
 
-    fn score_training(&self, data: &DenseDataset) -> Result<BTreeMap<String, f64>> {
+    fn score_training(&self, data: &dyn Dataset) -> Result<BTreeMap<String, f64>> {
         let mut out = BTreeMap::new();
         let (Some(y), x) = (data.targets(), data.features()) else {
             return Ok(out);
@@ -225,6 +388,9 @@ impl Pipeline {
                     out.insert("r2".into(), 1.0 - ss_res / ss_tot);
                 }
             }
+            // Models without targets report their own training figures (inertia, explained
+            // variance) in their fitted state.
+            _ => {}
         }
         Ok(out)
     }
@@ -399,16 +565,30 @@ impl Pipeline {
         self.model.predict(x.view())
     }
 
-    /// Class probabilities per row of a raw table (classifiers only).
+    /// Class probabilities per row of a raw table (classifiers with probabilities only).
     pub fn predict_proba_table(&self, table: &Table) -> Result<Array2<f64>> {
+        let k = self.output_width(PredictKind::Proba)?;
+        let mut out = vec![0.0; table.n_rows().saturating_mul(k)];
+        self.predict_table_into(PredictKind::Proba, table, &mut out)?;
+        Array2::from_shape_vec((table.n_rows(), k), out).map_err(|e| {
+            Error::shape(
+                "predict_proba_table",
+                format!("{} x {k}", table.n_rows()),
+                e,
+            )
+        })
+    }
+
+    /// Writes the `kind` output of every row of a raw table into `out`
+    /// (`table.n_rows() * output_width(kind)` values).
+    pub fn predict_table_into(
+        &self,
+        kind: PredictKind,
+        table: &Table,
+        out: &mut [f64],
+    ) -> Result<()> {
         let x = self.transform_table(table)?;
-        let p = self.model.as_probabilistic().ok_or_else(|| {
-            Error::Unsupported(format!(
-                "{} is a regressor: it has no class probabilities",
-                self.model.type_name()
-            ))
-        })?;
-        p.predict_proba(x.view())
+        self.model.predict_kind_into(kind, x.view(), out)
     }
 
     /// Writes class probabilities for raw numeric rows into `out` (row-major, `n_classes`

@@ -3,42 +3,29 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array2, ArrayView2, Axis};
-use rayon::prelude::*;
+use ndarray::{Array2, ArrayView2};
 
 use super::Pipeline;
+use crate::common::parallel::{first_of_blocks, ThreadPolicy};
 use crate::error::{Error, Result};
 use crate::models::kit::validate::check_predict_shapes;
-use crate::models::AnyModel;
-use crate::traits::{Model, Predictor};
-
-/// What a prediction writes per row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PredictKind {
-    /// One value per row: a class index (into [`Pipeline::classes`]) or a regression value.
-    Value,
-    /// `n_classes` probabilities per row (classifiers only).
-    Proba,
-}
+use crate::models::{AnyModel, PredictKind};
+use crate::traits::Model;
 
 /// Rows per block of a batch prediction; blocks run in parallel when there are several.
 const BLOCK_ROWS: usize = 1024;
 
 impl Pipeline {
-    /// The number of values a prediction of `kind` writes per row: 1 for
-    /// [`PredictKind::Value`], `n_classes` for [`PredictKind::Proba`] ([`Error::Unsupported`]
-    /// for a regressor).
+    /// The number of values a prediction of `kind` writes per row (1 for
+    /// [`PredictKind::Value`], `n_classes` for [`PredictKind::Proba`], ...);
+    /// [`Error::Unsupported`] naming the kinds the model has when it cannot write `kind`.
     pub fn output_width(&self, kind: PredictKind) -> Result<usize> {
-        match kind {
-            PredictKind::Value => Ok(1),
-            PredictKind::Proba => match self.n_classes() {
-                0 => Err(Error::Unsupported(format!(
-                    "{} is a regressor: it has no class probabilities",
-                    self.model().type_name()
-                ))),
-                k => Ok(k),
-            },
-        }
+        self.model.output_width(kind)
+    }
+
+    /// The outputs this pipeline's model can write.
+    pub fn outputs(&self) -> Vec<PredictKind> {
+        self.model.outputs()
     }
 
     /// Predicts raw numeric rows (input-column order; categorical cells as category indices,
@@ -47,8 +34,9 @@ impl Pipeline {
     ///
     /// The fitted steps run on each row through the compiled row path (bit-identical to
     /// [`predict_table`](Self::predict_table)); batches of more than 1024 rows run in parallel
-    /// over row blocks in the current rayon pool, unless the training config set
-    /// `n_threads` to 1.
+    /// over row blocks. The training config's `n_threads` bounds the work, down into the
+    /// model ([`ThreadPolicy`]): `"n_threads": 1` predicts on the calling thread only, `k`
+    /// in a pool of `k` threads of the pipeline's own; without it, in the current rayon pool.
     pub fn predict_rows_into(
         &self,
         kind: PredictKind,
@@ -57,20 +45,28 @@ impl Pipeline {
     ) -> Result<()> {
         let width = self.output_width(kind)?;
         check_predict_shapes("pipeline predict", x, self.inputs.len(), out.len(), width)?;
-        let x = x.as_standard_layout();
-        let blocks = x
-            .axis_chunks_iter(Axis(0), BLOCK_ROWS)
-            .zip(out.chunks_mut(BLOCK_ROWS * width));
-        let run = |(b, (xb, ob)): (usize, (ArrayView2<'_, f64>, &mut [f64]))| {
-            self.predict_block(kind, xb, ob, b * BLOCK_ROWS)
-        };
-        if x.nrows() <= BLOCK_ROWS || self.meta.config.n_threads == Some(1) {
-            return blocks.enumerate().try_for_each(run);
+        if width == 0 {
+            return Ok(());
         }
-        // The first error in row order, whatever the thread timing.
-        let blocks: Vec<_> = blocks.enumerate().collect();
-        let results: Vec<Result<()>> = blocks.into_par_iter().map(run).collect();
-        results.into_iter().collect()
+        self.thread_policy().run(|| {
+            let x = x.as_standard_layout();
+            let block = |b: usize, chunk: &mut [f64]| {
+                let first = b * BLOCK_ROWS;
+                let rows = x.slice(ndarray::s![first..first + chunk.len() / width, ..]);
+                self.predict_block(kind, rows, chunk, first).err()
+            };
+            // The first error in row order, whatever the thread timing.
+            match first_of_blocks(out, BLOCK_ROWS * width, block) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })?
+    }
+
+    /// The thread policy of the training config's `n_threads` (built on first use).
+    pub fn thread_policy(&self) -> &ThreadPolicy {
+        self.threads
+            .get_or_init(|| ThreadPolicy::new(self.meta.config.n_threads))
     }
 
     /// Predicts one block of rows whose first row is row `first` of the batch.
@@ -129,10 +125,7 @@ fn predict_features(
     x: ArrayView2<'_, f64>,
     out: &mut [f64],
 ) -> Result<()> {
-    match kind {
-        PredictKind::Value => model.predict_into(x, out),
-        PredictKind::Proba => model.predict_proba_into(x, out),
-    }
+    model.predict_kind_into(kind, x, out)
 }
 
 /// Single-row prediction without allocation: a shared pipeline plus scratch buffers.
@@ -170,8 +163,8 @@ pub struct RowPredictor {
 }
 
 impl RowPredictor {
-    /// A predictor of `kind` over a shared pipeline; [`Error::Unsupported`] for
-    /// probabilities from a regressor.
+    /// A predictor of `kind` over a shared pipeline; [`Error::Unsupported`] for a kind the
+    /// model cannot write (probabilities from a regressor).
     pub fn new(pipeline: Arc<Pipeline>, kind: PredictKind) -> Result<Self> {
         let width = pipeline.output_width(kind)?;
         let n = pipeline.plan()?.scratch_len();
@@ -222,10 +215,7 @@ impl RowPredictor {
             buf.get(..p.features.len())
                 .ok_or_else(|| Error::ModelCorrupt("feature row longer than scratch".into()))?
         };
-        match self.kind {
-            PredictKind::Value => p.model.predict_row_into(features, out),
-            PredictKind::Proba => p.model.predict_proba_row_into(features, out),
-        }
+        p.model.predict_kind_row_into(self.kind, features, out)
     }
 }
 

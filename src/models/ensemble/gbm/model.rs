@@ -496,3 +496,40 @@ impl ProbabilisticPredictor for GradientBoostingModel {
         self.for_each_raw(x, out, nc, |raw, o| self.proba_of(raw, o))
     }
 }
+
+impl crate::traits::Outputs for GradientBoostingModel {
+    /// Classifiers only (a regressor has no classes).
+    fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
+        (!self.classes.is_empty()).then_some(self as &dyn ProbabilisticPredictor)
+    }
+
+    fn as_scorer(&self) -> Option<&dyn crate::traits::ScorePredictor> {
+        Some(self)
+    }
+}
+
+/// The raw outputs before the inverse link (scikit-learn's `decision_function` for a
+/// classifier, LightGBM's `raw_score`): one per row for a regressor or a binary classifier,
+/// one per class otherwise.
+impl crate::traits::ScorePredictor for GradientBoostingModel {
+    fn n_scores(&self) -> usize {
+        self.n_outputs()
+    }
+
+    fn score_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        self.decision_function_into(x, out)
+    }
+
+    /// Allocation-free; the same sums in the same tree order as the batch path.
+    fn score_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        if row.len() != self.n_features || out.len() != self.n_outputs() {
+            return Err(Error::shape(
+                "gradient boosting score_row",
+                format!("{} values in, {} out", self.n_features, self.n_outputs()),
+                format!("{} in, {} out", row.len(), out.len()),
+            ));
+        }
+        self.raw_row(row, out);
+        Ok(())
+    }
+}

@@ -519,6 +519,37 @@ impl ProbabilisticPredictor for LogisticRegressionModel {
     }
 }
 
+impl crate::traits::Outputs for LogisticRegressionModel {
+    fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
+        Some(self)
+    }
+
+    fn as_scorer(&self) -> Option<&dyn crate::traits::ScorePredictor> {
+        Some(self)
+    }
+}
+
+/// The decision function: one log-odds column for a binary model, one score per class
+/// otherwise (scikit-learn's `decision_function`).
+impl crate::traits::ScorePredictor for LogisticRegressionModel {
+    fn n_scores(&self) -> usize {
+        self.coef.nrows()
+    }
+
+    fn score_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        self.scores_into(x, out, false)
+    }
+
+    /// Allocation-free; the same sums as the batch path.
+    fn score_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        self.check_row(row, out.len(), self.coef.nrows())?;
+        for (c, o) in out.iter_mut().enumerate() {
+            *o = self.row_score(row, c);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

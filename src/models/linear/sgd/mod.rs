@@ -922,6 +922,41 @@ impl Predictor for SgdRegressorModel {
     }
 }
 
+impl crate::traits::Outputs for SgdClassifierModel {
+    fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
+        Some(self)
+    }
+
+    /// Only the `log_loss` and `modified_huber` losses have probabilities.
+    fn has_probabilities(&self) -> bool {
+        self.proba_link().is_ok()
+    }
+
+    fn as_scorer(&self) -> Option<&dyn crate::traits::ScorePredictor> {
+        Some(self)
+    }
+}
+
+/// The decision function: one column for two classes, one per class otherwise.
+impl crate::traits::ScorePredictor for SgdClassifierModel {
+    fn n_scores(&self) -> usize {
+        self.coef.nrows()
+    }
+
+    fn score_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        linear_scores(
+            self.coef.view(),
+            self.intercept.as_slice().unwrap_or(&[]),
+            x,
+            out,
+            "sgd_classifier decision_function",
+        )
+    }
+}
+
+/// An SGD regressor writes values only.
+impl crate::traits::Outputs for SgdRegressorModel {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

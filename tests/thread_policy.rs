@@ -1,0 +1,121 @@
+//! The one thread policy: a pipeline trained with `"n_threads": 1` predicts on the calling
+//! thread only, down through its model, for every registered model type and every output
+//! kind it has. Proved with a one-thread global rayon pool whose only thread is blocked: any
+//! work handed to that pool would never run, so a prediction that finishes did not use it.
+//!
+//! (This file is its own test binary because it configures the global pool.)
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use amlis::config::TrainConfig;
+use amlis::data::Table;
+use amlis::models::{Estimator, ModelConfig, PredictKind};
+use amlis::pipeline::Pipeline;
+use amlis::traits::FitContext;
+use ndarray::Array2;
+use serde_json::json;
+
+const ROWS: usize = 1000;
+
+/// Penguins with the target for the kind (none for models that learn without one).
+fn data_for(estimator: Estimator) -> (Table, Option<&'static str>) {
+    let table = amlis::datasets::penguins_table().unwrap();
+    match estimator {
+        Estimator::Classifier => (table, Some("species")),
+        Estimator::Regressor => {
+            let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
+            let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
+            (table.take_rows(&keep).unwrap(), Some("body_mass_g"))
+        }
+        _ => (table.drop(&["species"]).unwrap(), None),
+    }
+}
+
+/// Raw rows in input order, repeated to `ROWS` rows (several blocks for every model).
+fn rows(p: &Pipeline, table: &Table) -> Array2<f64> {
+    let names: Vec<&str> = p.inputs().iter().map(|c| c.name.as_str()).collect();
+    let mut x = Array2::<f64>::zeros((ROWS, names.len()));
+    for (j, name) in names.iter().enumerate() {
+        let col = table.column(name).unwrap();
+        for i in 0..ROWS {
+            let r = i % table.n_rows();
+            x[[i, j]] = match col {
+                amlis::data::Column::Numeric(v) => v[r],
+                amlis::data::Column::Categorical(c) => match c.get(r) {
+                    Some(s) => match &p.inputs()[j].kind {
+                        amlis::data::FeatureKind::Categorical { categories } => {
+                            categories.iter().position(|k| k == s).unwrap() as f64
+                        }
+                        _ => unreachable!(),
+                    },
+                    None => f64::NAN,
+                },
+            };
+        }
+    }
+    x
+}
+
+#[test]
+fn one_thread_models_predict_on_the_calling_thread_while_the_global_pool_is_blocked() {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global()
+        .expect("this test binary sets the global pool once");
+    let steps = json!([{"type": "simple_imputer", "strategy": "most_frequent"},
+                       {"type": "one_hot_encoder", "handle_unknown": "ignore"},
+                       {"type": "standard_scaler"}]);
+    // Fit every registered type first (fitting may use the pool).
+    let mut cases = Vec::new();
+    for &kind in ModelConfig::type_names() {
+        let model = ModelConfig::from_json_parts(kind, json!({})).unwrap();
+        let mut params = json!({"type": kind});
+        if kind.contains("forest") || kind.contains("extra_trees") {
+            params["n_estimators"] = json!(8);
+        }
+        let config = TrainConfig::from_value(json!({
+            "model": params, "preprocess": steps, "n_threads": 1, "random_state": 3
+        }))
+        .unwrap();
+        let (table, target) = data_for(model.estimator());
+        let p = Pipeline::fit(&config, &table, target, &FitContext::new()).unwrap();
+        let x = rows(&p, &table);
+        cases.push((kind, p, x));
+    }
+
+    // Block the global pool's only thread until the predictions are done.
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    rayon::spawn(move || {
+        started_tx.send(()).unwrap();
+        let _ = release_rx.recv();
+    });
+    started_rx.recv().unwrap();
+
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for (kind, p, x) in &cases {
+            for output in p.outputs() {
+                let width = p.output_width(output).unwrap();
+                let mut out = vec![0.0; x.nrows() * width];
+                p.predict_rows_into(output, x.view(), &mut out).unwrap();
+                done_tx.send(format!("{kind} {output:?}")).unwrap();
+            }
+            assert!(p.outputs().contains(&PredictKind::Value));
+        }
+        done_tx.send("all".into()).unwrap();
+    });
+    let mut finished = Vec::new();
+    loop {
+        match done_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(s) if s == "all" => break,
+            Ok(s) => finished.push(s),
+            Err(e) => panic!(
+                "a prediction waited on the blocked global pool ({e}); finished so far: {finished:?}"
+            ),
+        }
+    }
+    release_tx.send(()).unwrap();
+    assert!(finished.len() >= ModelConfig::type_names().len());
+}
