@@ -63,6 +63,14 @@ typedef enum {
 // and other handles can keep them without a copy.)
 typedef struct AmlisDataset AmlisDataset;
 
+// An opaque handle to a learner: a model under streaming training, or an online policy.
+//
+// Made by `amlis_learner_new`, freed by `amlis_learner_free`. Every function on it may be
+// called from any thread, also at once: decisions (`amlis_learner_choose`) and snapshots
+// share a read lock, learning (`amlis_learner_partial_fit`, `amlis_learner_update`) takes
+// the write lock.
+typedef struct AmlisLearner AmlisLearner;
+
 // An opaque handle to a fitted model: preprocessing steps plus one estimator.
 //
 // Made by `amlis_train`, `amlis_model_load_file` or `amlis_model_load_buffer`, freed by
@@ -233,6 +241,88 @@ AmlisStatus amlis_cross_validate(const AmlisDataset *d,
                                  char *report_json,
                                  size_t buf_len,
                                  size_t *out_len);
+
+// Makes a learner: a model that learns from a stream of chunks, or an online policy.
+//
+// `config_json` is a training configuration whose model supports streaming (its `tags` in
+// `amlis_model_info_json` list `supports_partial_fit`, e.g. `sgd_classifier`,
+// `sgd_regressor`), without preprocessing steps. `stream_json` describes the stream:
+// `{"n_features": 4, "classes": ["a", "b", "c"]}` (`classes` — every class of the stream,
+// as scikit-learn's `classes=` — for classifiers only; a chunk need not hold all of them).
+//
+// Errors: a malformed or unknown key is `AMLIS_CONFIG_ERROR` naming it; a model type that
+// cannot learn from a stream is `AMLIS_UNSUPPORTED` naming those that can. On success `*out`
+// receives a new handle to free with `amlis_learner_free`; on failure it is not written.
+//
+// # Safety
+//
+// `config_json` and `stream_json` must be NULL or NUL-terminated strings; `out` NULL or a
+// valid pointer to writable `AmlisLearner *` storage.
+AmlisStatus amlis_learner_new(const char *config_json, const char *stream_json, AmlisLearner **out);
+
+// Learns from one chunk of labelled rows: a dataset with a target (from
+// `amlis_dataset_from_dense` with `y`, or `amlis_dataset_from_csv` with `target`) and the
+// stream's `n_features` columns. A classifier matches the chunk's labels to the stream's
+// classes by name (numbers as they print: `1`, `2.5`); a label not among them is
+// `AMLIS_INVALID_ARGUMENT` naming the row. One pass over the chunk, continuing the
+// learning-rate schedule (scikit-learn's `partial_fit`).
+//
+// # Safety
+//
+// `l` must be NULL or a live learner handle; `chunk` NULL or a live dataset handle.
+AmlisStatus amlis_learner_partial_fit(const AmlisLearner *l, const AmlisDataset *chunk);
+
+// Chooses an action for a context (`n_features` doubles): writes the chosen action's index
+// to `*action` and the probability of every action under the policy (`pmf_len` =
+// the number of actions) to `pmf`, so that policies can be evaluated offline later.
+// Reproducible: the same learner state, context and `event_id` give the same action on any
+// thread. A learner that is not a policy (a streaming classifier or regressor) is
+// `AMLIS_UNSUPPORTED`. Outputs are written only on success.
+//
+// # Safety
+//
+// `l` must be NULL or a live learner handle; `context` NULL or `n_features` readable
+// doubles; `action` NULL or a writable `size_t`; `pmf` NULL or `pmf_len` writable doubles.
+AmlisStatus amlis_learner_choose(const AmlisLearner *l,
+                                 const double *context,
+                                 size_t n_features,
+                                 uint64_t event_id,
+                                 size_t *action,
+                                 double *pmf,
+                                 size_t pmf_len);
+
+// Learns from one outcome of a decision: `reward` was observed for `action` in `context`
+// (`n_features` doubles), which the logging policy chose with `probability` (in (0, 1]).
+// A learner that is not a policy is `AMLIS_UNSUPPORTED`.
+//
+// # Safety
+//
+// `l` must be NULL or a live learner handle; `context` NULL or `n_features` readable
+// doubles.
+AmlisStatus amlis_learner_update(const AmlisLearner *l,
+                                 const double *context,
+                                 size_t n_features,
+                                 size_t action,
+                                 double reward,
+                                 double probability);
+
+// Takes the model learned so far as an ordinary model handle: it predicts, saves and loads
+// like a trained one, and later learning does not change it. Its inputs are the stream's
+// columns (named after the first chunk's features).
+//
+// # Safety
+//
+// `l` must be NULL or a live learner handle; `out` NULL or a valid pointer to writable
+// `AmlisModel *` storage.
+AmlisStatus amlis_learner_model(const AmlisLearner *l, AmlisModel **out);
+
+// Frees a learner. NULL does nothing. Model snapshots taken from it stay valid.
+//
+// # Safety
+//
+// `l` must be NULL or a learner handle that has not been freed; it must not be used
+// afterwards.
+void amlis_learner_free(AmlisLearner *l);
 
 // Trains a model on `train` as `config_json` describes it, and returns it in `*out`.
 //

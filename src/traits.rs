@@ -1,6 +1,8 @@
 //! The core traits: [`Dataset`], [`Trainer`], [`Model`], [`Predictor`],
-//! [`ProbabilisticPredictor`], [`Transformer`], [`FittedTransformer`] and [`Metric`], plus the
-//! [`FitContext`] every fit receives.
+//! [`ProbabilisticPredictor`], [`ScorePredictor`], [`TransformPredictor`] and [`Outputs`]
+//! (what a fitted model writes), [`Incremental`] / [`IncrementalLearner`] (streaming
+//! `partial_fit`), [`OnlineLearner`] (decide and learn from rewards), [`Transformer`],
+//! [`FittedTransformer`] and [`Metric`], plus the [`FitContext`] every fit receives.
 //!
 //! The life of a model in these terms: a [`Trainer`] (hyperparameters) fits on a [`Dataset`]
 //! under a [`FitContext`] (seed, threads, callback) and returns a [`Model`], which is immutable,
@@ -383,6 +385,92 @@ pub trait Trainer {
     fn fit(&self, data: &dyn Dataset) -> Result<Self::Model> {
         self.fit_with(data, &FitContext::new())
     }
+}
+
+/// What a stream of chunks is about, given before the first chunk (as scikit-learn's
+/// `classes=` on the first `partial_fit`): the column count and, for a classifier, every
+/// class the stream will hold (a chunk need not contain all of them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamSpec {
+    /// The number of feature columns of every chunk.
+    pub n_features: usize,
+    /// The class labels of the whole stream, sorted as scikit-learn sorts `classes_`
+    /// (classifiers only; empty otherwise).
+    pub classes: Vec<String>,
+}
+
+/// A model under streaming training: learns chunk by chunk (`partial_fit`) and gives the
+/// model learned so far at any time.
+///
+/// ```
+/// use amlis::data::DenseDataset;
+/// use amlis::models::linear::sgd::SgdRegressor;
+/// use amlis::traits::{FitContext, Incremental, IncrementalLearner, Predictor, StreamSpec};
+/// use ndarray::{Array1, Array2};
+///
+/// let x = Array2::from_shape_fn((200, 2), |(i, j)| ((i * (j + 3)) % 17) as f64 / 8.5 - 1.0);
+/// let y = Array1::from_iter(x.outer_iter().map(|r| 2.0 * r[0] - r[1] + 0.5));
+/// let data = DenseDataset::regression(x, y)?;
+/// let spec = StreamSpec { n_features: 2, classes: vec![] };
+/// let mut learner = SgdRegressor::default().alpha(0.0).eta0(0.05).start(&spec, &FitContext::new())?;
+/// for _ in 0..20 {
+///     for start in (0..200).step_by(50) {
+///         learner.partial_fit(&data.view((start..start + 50).collect())?)?;
+///     }
+/// }
+/// let model = learner.model()?;
+/// assert!((model.coef[0] - 2.0).abs() < 0.05);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub trait IncrementalLearner: Send + Sync {
+    /// The model the learner produces.
+    type Model: Model;
+
+    /// Learns from one chunk of labelled rows (one pass, continuing the schedule).
+    fn partial_fit(&mut self, chunk: &dyn Dataset) -> Result<()>;
+
+    /// The model learned so far.
+    fn model(&self) -> Result<Self::Model>;
+}
+
+/// A trainer whose learning can go on chunk by chunk (scikit-learn's `partial_fit`).
+pub trait Incremental: Trainer {
+    /// The learner that holds the state between chunks.
+    type Learner: IncrementalLearner<Model = Self::Model>;
+
+    /// Starts a learner for a stream described by `spec`, seeded from `ctx` (or the
+    /// trainer's own `random_state`).
+    fn start(&self, spec: &StreamSpec, ctx: &FitContext<'_>) -> Result<Self::Learner>;
+}
+
+/// A policy that decides online and learns from each outcome: a contextual bandit. It
+/// chooses an action for a context and learns from the reward observed for the action it
+/// took (reinforcement learning in its deployable form).
+///
+/// Contract: [`choose`](Self::choose) does not change the learner and is reproducible: the
+/// same state, context and `event_id` give the same action and the same probabilities on any
+/// thread (its sampling is seeded from the learner's `random_state` and `event_id`).
+pub trait OnlineLearner: Send + Sync {
+    /// The number of actions.
+    fn n_actions(&self) -> usize;
+
+    /// The number of context features (0 for a context-free policy).
+    fn n_features(&self) -> usize;
+
+    /// Chooses an action for `context`; writes the probability of every action under the
+    /// policy (the pmf, `n_actions` values summing to 1) into `pmf`, and returns the chosen
+    /// action's index.
+    fn choose(&self, context: &[f64], event_id: u64, pmf: &mut [f64]) -> Result<usize>;
+
+    /// Learns from one outcome: `reward` was observed for `action` in `context`, which the
+    /// logging policy chose with `probability`.
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()>;
 }
 
 /// A preprocessing step's settings: fits on a training table and returns the fitted step.

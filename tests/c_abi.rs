@@ -234,6 +234,11 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/learner.c",
+        args: &[],
+        valgrind_args: None,
+    },
+    Program {
         source: "tests/c/model_threads.c",
         args: &["10000"],
         valgrind_args: Some(&["300"]),

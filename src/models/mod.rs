@@ -7,6 +7,8 @@
 //!   [`AnyModel`] (every fitted model), generated from one list;
 //! - the families: [`dummy`] baselines, [`linear`] models, decision [`tree`]s, tree
 //!   [`ensemble`]s;
+//! - [`stream`]: [`AnyLearner`], models under streaming training (`partial_fit`) and online
+//!   policies;
 //! - [`kit`]: what families share (class weights, input checks).
 //!
 //! ```
@@ -25,7 +27,9 @@ pub mod kind;
 pub mod kit;
 pub mod linear;
 pub mod registry;
+pub mod stream;
 pub mod tree;
 
 pub use kind::{Estimator, PredictKind, Tags};
 pub use registry::{AnyModel, ModelConfig, Registered, REGISTERED};
+pub use stream::AnyLearner;

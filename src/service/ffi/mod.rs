@@ -3,7 +3,7 @@
 //! Conventions, as in `DESIGN.md` section 6:
 //! - every fallible export returns an [`AmlisStatus`]; `AMLIS_OK` is 0, and on any other value
 //!   `amlis_last_error_message()` gives this thread's message (what, where, what was expected);
-//! - handles (`AmlisDataset`, `AmlisModel` and `AmlisPredictor`) are opaque, made by
+//! - handles (`AmlisDataset`, `AmlisModel`, `AmlisPredictor` and `AmlisLearner`) are opaque, made by
 //!   the library and released by the matching `*_free` function, which accepts NULL;
 //! - a NULL pointer argument is `AMLIS_NULL_ARGUMENT` naming the argument (optional
 //!   arguments say so); outputs are written only on success (one exception:
@@ -23,6 +23,7 @@ mod boundary;
 pub mod dataset;
 pub mod error;
 pub mod evaluate;
+pub mod learner;
 pub mod model;
 pub mod predict;
 pub mod status;
@@ -34,6 +35,10 @@ pub use dataset::{
 };
 pub use error::{amlis_last_error_message, last_error};
 pub use evaluate::{amlis_cross_validate, amlis_evaluate};
+pub use learner::{
+    amlis_learner_choose, amlis_learner_free, amlis_learner_model, amlis_learner_new,
+    amlis_learner_partial_fit, amlis_learner_update, AmlisLearner,
+};
 pub use model::{
     amlis_model_free, amlis_model_info_json, amlis_model_load_buffer, amlis_model_load_file,
     amlis_model_n_classes, amlis_model_n_features, amlis_model_n_outputs, amlis_model_save_buffer,

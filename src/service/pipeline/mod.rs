@@ -395,6 +395,42 @@ impl Pipeline {
         Ok(out)
     }
 
+    /// A pipeline without preprocessing steps around a model fitted elsewhere (the snapshot
+    /// of a streaming learner): `inputs` are the model's feature columns, in order.
+    pub fn from_model(
+        config: &TrainConfig,
+        model: AnyModel,
+        inputs: Vec<InputColumn>,
+        target: Option<&str>,
+        n_train_rows: usize,
+    ) -> Result<Self> {
+        if !config.preprocess.is_empty() {
+            return Err(Error::Config {
+                key: "preprocess".into(),
+                message: "a model fitted outside a pipeline takes its inputs as they are; \
+                          remove the preprocessing steps"
+                    .into(),
+            });
+        }
+        let pipeline = Self {
+            features: inputs.clone(),
+            inputs,
+            steps: Vec::new(),
+            model,
+            meta: PipelineMeta {
+                library_version: crate::VERSION.to_string(),
+                target: target.map(str::to_string),
+                config: config.clone(),
+                training_metrics: BTreeMap::new(),
+                n_train_rows,
+            },
+            plan: OnceLock::new(),
+            threads: OnceLock::new(),
+        };
+        pipeline.validate()?;
+        Ok(pipeline)
+    }
+
     /// The raw input columns, in the order raw numeric rows must follow.
     pub fn inputs(&self) -> &[InputColumn] {
         &self.inputs

@@ -47,7 +47,10 @@ use crate::models::linear::logistic::{
     sigmoid, ClassWeight,
 };
 use crate::models::linear::prep;
-use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
+use crate::traits::{
+    Dataset, FitContext, Incremental, IncrementalLearner, Model, Predictor, ProbabilisticPredictor,
+    StreamSpec, Trainer,
+};
 
 pub use engine::{LearningRate, LinearState, SgdLoss, SgdPenalty};
 use engine::{Problem, Settings};
@@ -956,6 +959,51 @@ impl crate::traits::ScorePredictor for SgdClassifierModel {
 
 /// An SGD regressor writes values only.
 impl crate::traits::Outputs for SgdRegressorModel {}
+
+impl IncrementalLearner for SgdClassifierState {
+    type Model = SgdClassifierModel;
+
+    fn partial_fit(&mut self, chunk: &dyn Dataset) -> Result<()> {
+        SgdClassifierState::partial_fit(self, chunk)
+    }
+
+    fn model(&self) -> Result<SgdClassifierModel> {
+        SgdClassifierState::model(self)
+    }
+}
+
+impl Incremental for SgdClassifier {
+    type Learner = SgdClassifierState;
+
+    fn start(&self, spec: &StreamSpec, ctx: &FitContext<'_>) -> Result<SgdClassifierState> {
+        SgdClassifierState::new(
+            self.clone(),
+            spec.classes.clone(),
+            spec.n_features,
+            ctx.seed(),
+        )
+    }
+}
+
+impl IncrementalLearner for SgdRegressorState {
+    type Model = SgdRegressorModel;
+
+    fn partial_fit(&mut self, chunk: &dyn Dataset) -> Result<()> {
+        SgdRegressorState::partial_fit(self, chunk)
+    }
+
+    fn model(&self) -> Result<SgdRegressorModel> {
+        SgdRegressorState::model(self)
+    }
+}
+
+impl Incremental for SgdRegressor {
+    type Learner = SgdRegressorState;
+
+    fn start(&self, spec: &StreamSpec, ctx: &FitContext<'_>) -> Result<SgdRegressorState> {
+        SgdRegressorState::new(self.clone(), spec.n_features, ctx.seed())
+    }
+}
 
 #[cfg(test)]
 mod tests {
