@@ -10,9 +10,8 @@
 //!   does not touch pass through unchanged, in place; one-hot replaces a column by its
 //!   indicator columns at the same position.
 //! - Settings and fitted states are serde types; [`Step`] and [`FittedStep`] wrap every step
-//!   with a `"type"` tag (`standard_scaler`, `min_max_scaler`, `robust_scaler`, `normalizer`,
-//!   `simple_imputer`, `one_hot_encoder`, `ordinal_encoder`: [`Step::type_names`]) as a
-//!   pipeline stores them.
+//!   with a `"type"` tag ([`Step::type_names`]: `standard_scaler`, `simple_imputer`, ...) as
+//!   a pipeline stores them.
 //! - Transform errors name the column (a missing one, or one of the other kind) and, for bad
 //!   values (an unknown category, NaN where a step cannot take it), the row.
 //! - Fit and transform run in parallel over columns with rayon; results do not depend on the
@@ -85,7 +84,7 @@ pub use label::LabelEncoder;
 pub use normalizer::{FittedNormalizer, Norm, Normalizer};
 #[cfg(test)]
 pub(crate) use row::testing;
-pub(crate) use row::{RowKernel, RowSlot, RowStep};
+pub(crate) use row::{layout_of, RowKernel, RowSlot, RowStep};
 pub use scaler::{
     AffineForm, FittedMinMaxScaler, FittedRobustScaler, FittedStandardScaler, MinMaxScaler,
     NumericScaler, RobustScaler, StandardScaler,

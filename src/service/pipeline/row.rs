@@ -11,9 +11,9 @@
 
 use std::sync::Arc;
 
-use crate::data::{Column, FeatureKind, Table};
+use crate::data::{FeatureKind, Table};
 use crate::error::{Error, Result};
-use crate::preprocess::{RowKernel, RowSlot, RowStep};
+use crate::preprocess::{layout_of, RowKernel, RowSlot, RowStep};
 
 use super::InputColumn;
 
@@ -42,17 +42,9 @@ fn corrupt(step: &str, message: impl std::fmt::Display) -> Error {
 
 /// The columns of a table as a layout.
 pub(crate) fn describe(table: &Table) -> Vec<InputColumn> {
-    table
-        .iter()
-        .map(|(name, col)| InputColumn {
-            name: name.to_string(),
-            kind: match col {
-                Column::Numeric(_) => FeatureKind::Numeric,
-                Column::Categorical(c) => FeatureKind::Categorical {
-                    categories: c.categories().to_vec(),
-                },
-            },
-        })
+    layout_of(table)
+        .into_iter()
+        .map(|RowSlot { name, kind }| InputColumn { name, kind })
         .collect()
 }
 
@@ -160,8 +152,8 @@ impl RowPlan {
 
     /// Transforms one raw row (in input order, `row.len()` = the number of inputs) into the
     /// model's feature row, written to the start of `a` or `b` (each at least
-    /// [`scratch_len`](Self::scratch_len) long); returns the number of features and which
-    /// buffer holds them (`false`: `a`). Allocates nothing.
+    /// [`scratch_len`](Self::scratch_len) long); returns which buffer holds them (`false`:
+    /// `a`). Allocates nothing.
     pub(crate) fn features_of(
         &self,
         row: &[f64],
@@ -204,6 +196,7 @@ fn scratch_error() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Column;
     use crate::preprocess::testing::Projection;
     use crate::preprocess::{FittedStep, OneHotEncoder, SimpleImputer, StandardScaler};
     use crate::traits::{FittedTransformer, Transformer};
