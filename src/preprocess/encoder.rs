@@ -13,6 +13,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::columns::{self, column_builder};
+use super::row::{
+    LevelEncoder, LevelEncoding, RowKernel, RowSlot, RowStep, SlotMapBuilder, SlotOp,
+    UNKNOWN_LEVEL as UNKNOWN,
+};
 use crate::data::{CategoricalColumn, Column, ColumnKind, Table, MISSING_CODE};
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};
@@ -29,8 +33,13 @@ pub struct ColumnCategories {
     pub has_missing: bool,
 }
 
-/// Marks an unknown category in a level vector.
-const UNKNOWN: u32 = u32::MAX;
+/// The one-hot encoder's hint for an unknown category.
+const ONE_HOT_HINT: &str =
+    "set handle_unknown to \"ignore\" to encode unknown categories as all zeros";
+
+/// The ordinal encoder's hint for an unknown category.
+const ORDINAL_HINT: &str = "set handle_unknown to \"use_encoded_value\" to encode unknown \
+                            categories as unknown_value";
 
 impl ColumnCategories {
     fn fit(name: &str, col: &CategoricalColumn) -> Self {
@@ -74,6 +83,34 @@ impl ColumnCategories {
         Ok(())
     }
 
+    /// The level of each of `categories` (`UNKNOWN` for one not seen at fit).
+    fn levels_of(&self, categories: &[String]) -> Vec<u32> {
+        categories
+            .iter()
+            .map(|c| {
+                self.categories
+                    .binary_search(c)
+                    .map_or(UNKNOWN, |k| k as u32)
+            })
+            .collect()
+    }
+
+    /// The level of a missing cell (`UNKNOWN` when none was seen at fit).
+    fn missing_level(&self) -> u32 {
+        if self.has_missing {
+            self.categories.len() as u32
+        } else {
+            UNKNOWN
+        }
+    }
+
+    /// The row path's view of the levels: the level of each category of input slot `slot`,
+    /// and the level of a missing cell.
+    fn slot_levels(&self, slot: &RowSlot, step: &str) -> Result<(Vec<u32>, u32)> {
+        self.check(step)?;
+        Ok((self.levels_of(slot.categories()), self.missing_level()))
+    }
+
     /// The level of every row of `table`'s column (`UNKNOWN` for a category not seen at
     /// fit); with `strict`, an unknown category is an error naming the row.
     fn levels(&self, table: &Table, step: &str, strict: bool, hint: &str) -> Result<Vec<u32>> {
@@ -83,20 +120,8 @@ impl ColumnCategories {
             .get(pos)
             .and_then(Column::as_categorical)
             .ok_or_else(|| Error::InvalidArgument(format!("column `{}` vanished", self.name)))?;
-        let by_code: Vec<u32> = col
-            .categories()
-            .iter()
-            .map(|c| {
-                self.categories
-                    .binary_search(c)
-                    .map_or(UNKNOWN, |k| k as u32)
-            })
-            .collect();
-        let missing_level = if self.has_missing {
-            self.categories.len() as u32
-        } else {
-            UNKNOWN
-        };
+        let by_code = self.levels_of(col.categories());
+        let missing_level = self.missing_level();
         let levels: Vec<u32> = col
             .codes()
             .iter()
@@ -294,9 +319,12 @@ impl FittedOneHotEncoder {
     }
 }
 
+/// The one-hot encoder's `type` name.
+const ONE_HOT: &str = "one_hot_encoder";
+
 impl FittedTransformer for FittedOneHotEncoder {
     fn transform(&self, table: &Table) -> Result<Table> {
-        const STEP: &str = "one_hot_encoder";
+        const STEP: &str = ONE_HOT;
         columns::check_lengths(
             STEP,
             self.columns.len(),
@@ -306,12 +334,7 @@ impl FittedTransformer for FittedOneHotEncoder {
         let strict = self.handle_unknown == HandleUnknown::Error;
         let outputs = columns::par_map(&self.columns, |j, spec| {
             spec.check(STEP)?;
-            let levels = spec.levels(
-                table,
-                STEP,
-                strict,
-                "set handle_unknown to \"ignore\" to encode unknown categories as all zeros",
-            )?;
+            let levels = spec.levels(table, STEP, strict, ONE_HOT_HINT)?;
             let drop = self.drop_idx.get(j).copied().flatten();
             let out_names = names.get(j).cloned().unwrap_or_default();
             let kept: Vec<usize> = (0..spec.n_levels()).filter(|&k| Some(k) != drop).collect();
@@ -502,19 +525,16 @@ impl Transformer for OrdinalEncoder {
     }
 }
 
+/// The ordinal encoder's `type` name.
+const ORDINAL: &str = "ordinal_encoder";
+
 impl FittedTransformer for FittedOrdinalEncoder {
     fn transform(&self, table: &Table) -> Result<Table> {
-        const STEP: &str = "ordinal_encoder";
+        const STEP: &str = ORDINAL;
         let strict = self.handle_unknown == OrdinalHandleUnknown::Error;
         let outputs = columns::par_map(&self.columns, |_, spec| {
             spec.check(STEP)?;
-            let levels = spec.levels(
-                table,
-                STEP,
-                strict,
-                "set handle_unknown to \"use_encoded_value\" to encode unknown categories as \
-                 unknown_value",
-            )?;
+            let levels = spec.levels(table, STEP, strict, ORDINAL_HINT)?;
             let n_categories = spec.categories.len();
             let codes = levels
                 .iter()
@@ -530,5 +550,67 @@ impl FittedTransformer for FittedOrdinalEncoder {
             ))
         })?;
         columns::assemble(table, outputs)
+    }
+}
+
+impl RowStep for FittedOneHotEncoder {
+    fn name(&self) -> &'static str {
+        ONE_HOT
+    }
+
+    fn compile_row(&self, layout: &[RowSlot]) -> Result<Box<dyn RowKernel>> {
+        let mut b = SlotMapBuilder::new(ONE_HOT, layout);
+        if self.drop_idx.len() != self.columns.len() {
+            return Err(b.corrupt(format!(
+                "`drop_idx` has {} entries for {} columns",
+                self.drop_idx.len(),
+                self.columns.len()
+            )));
+        }
+        for (spec, drop) in self.columns.iter().zip(&self.drop_idx) {
+            let (pos, slot) = b.find(&spec.name, ColumnKind::Categorical)?;
+            let (levels, missing) = spec.slot_levels(slot, ONE_HOT)?;
+            let kept = (0..spec.n_levels() as u32)
+                .filter(|&k| Some(k as usize) != *drop)
+                .collect();
+            let op = SlotOp::Encode(LevelEncoder {
+                src: pos,
+                levels,
+                missing,
+                strict: self.handle_unknown == HandleUnknown::Error,
+                hint: ONE_HOT_HINT,
+                encoding: LevelEncoding::OneHot(kept),
+            });
+            b.replace(pos, vec![op])?;
+        }
+        Ok(b.finish())
+    }
+}
+
+impl RowStep for FittedOrdinalEncoder {
+    fn name(&self) -> &'static str {
+        ORDINAL
+    }
+
+    fn compile_row(&self, layout: &[RowSlot]) -> Result<Box<dyn RowKernel>> {
+        let mut b = SlotMapBuilder::new(ORDINAL, layout);
+        for spec in &self.columns {
+            let (pos, slot) = b.find(&spec.name, ColumnKind::Categorical)?;
+            let (levels, missing) = spec.slot_levels(slot, ORDINAL)?;
+            let op = SlotOp::Encode(LevelEncoder {
+                src: pos,
+                levels,
+                missing,
+                strict: self.handle_unknown == OrdinalHandleUnknown::Error,
+                hint: ORDINAL_HINT,
+                encoding: LevelEncoding::Ordinal {
+                    n_categories: spec.categories.len() as u32,
+                    unknown_value: self.unknown_value,
+                    missing_value: self.encoded_missing_value,
+                },
+            });
+            b.replace(pos, vec![op])?;
+        }
+        Ok(b.finish())
     }
 }

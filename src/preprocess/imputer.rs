@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, column_builder};
+use super::row::{RowKernel, RowSlot, RowStep, SlotMapBuilder, SlotOp};
 use crate::common::stats::moments as stats;
 use crate::data::{CategoricalColumn, Column, ColumnKind, Table, MISSING_CODE};
 use crate::error::{Error, Result};
@@ -234,9 +235,11 @@ fn fill_categorical(col: &CategoricalColumn, fill: &str) -> Result<CategoricalCo
     Ok(out)
 }
 
+/// The step's `type` name.
+const STEP: &str = "simple_imputer";
+
 impl FittedTransformer for FittedSimpleImputer {
     fn transform(&self, table: &Table) -> Result<Table> {
-        const STEP: &str = "simple_imputer";
         let outputs = columns::par_map(&self.columns, |_, spec| {
             let pos = columns::locate(table, &spec.name, spec.kind, STEP)?;
             let col = table.columns().get(pos).ok_or_else(|| {
@@ -271,5 +274,44 @@ impl FittedTransformer for FittedSimpleImputer {
             Ok((spec.name.clone(), out))
         })?;
         columns::assemble(table, outputs)
+    }
+}
+
+impl RowStep for FittedSimpleImputer {
+    fn name(&self) -> &'static str {
+        STEP
+    }
+
+    fn compile_row(&self, layout: &[RowSlot]) -> Result<Box<dyn RowKernel>> {
+        let mut b = SlotMapBuilder::new(STEP, layout);
+        for spec in &self.columns {
+            let (pos, slot) = b.find(&spec.name, spec.kind)?;
+            let ops = match (&spec.fill, spec.kind) {
+                (None, _) => vec![],
+                (Some(FillValue::Number(fill)), ColumnKind::Numeric) => {
+                    vec![SlotOp::Impute {
+                        src: pos,
+                        fill: *fill,
+                    }]
+                }
+                (Some(FillValue::Text(fill)), ColumnKind::Categorical) => {
+                    // The table path appends the fill category when it is new.
+                    let cats = slot.categories();
+                    let code = cats.iter().position(|c| c == fill).unwrap_or(cats.len());
+                    vec![SlotOp::ImputeCode {
+                        src: pos,
+                        code: code as f64,
+                    }]
+                }
+                (Some(other), _) => {
+                    return Err(b.corrupt(format!(
+                        "fill value {other:?} does not suit {} column `{}`",
+                        spec.kind, spec.name
+                    )))
+                }
+            };
+            b.replace(pos, ops)?;
+        }
+        Ok(b.finish())
     }
 }

@@ -10,8 +10,8 @@
 //!   does not touch pass through unchanged, in place; one-hot replaces a column by its
 //!   indicator columns at the same position.
 //! - Settings and fitted states are serde types; [`Step`] and [`FittedStep`] wrap every step
-//!   with a `"type"` tag (`standard_scaler`, `min_max_scaler`, `robust_scaler`, `normalizer`,
-//!   `simple_imputer`, `one_hot_encoder`, `ordinal_encoder`) as a pipeline stores them.
+//!   with a `"type"` tag ([`Step::type_names`]: `standard_scaler`, `simple_imputer`, ...) as
+//!   a pipeline stores them.
 //! - Transform errors name the column (a missing one, or one of the other kind) and, for bad
 //!   values (an unknown category, NaN where a step cannot take it), the row.
 //! - Fit and transform run in parallel over columns with rayon; results do not depend on the
@@ -42,7 +42,27 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 //!
+//! # Adding a step
+//!
+//! A new step touches two files: its own module here, and one line in the registry list at
+//! the end of `step.rs` (`Variant(Settings => Fitted) = "type_name"`), which generates the
+//! [`Step`] and [`FittedStep`] variants, their serde tag, `type_name`, JSON parsing with exact
+//! error keys, [`Transformer`] / [`FittedTransformer`] dispatch and `From<Settings> for Step`.
+//! The module defines the settings (serde, `deny_unknown_fields`, [`Transformer`]) and the
+//! fitted state (serde, [`FittedTransformer`] for tables, and the crate-internal `RowStep`
+//! for single rows: for a given input layout it validates its fitted state, returning
+//! [`Error::ModelCorrupt`] rather than panicking, and compiles into a row kernel, usually a
+//! `SlotMap` built from the per-slot operations in `row.rs`: copy, impute, affine map,
+//! normalized member, level encoding, or a matrix map over several slots that may change the
+//! column count). The pipeline's row path then runs it with no change elsewhere; the kernel
+//! must repeat the table path's arithmetic in the same order, so that both paths stay
+//! bit-identical (the tests of `tests/pipeline.rs` check this for every registered step kind
+//! a config can name).
+//!
 //! [`Table`]: crate::data::Table
+//! [`Error::ModelCorrupt`]: crate::Error::ModelCorrupt
+//! [`Transformer`]: crate::traits::Transformer
+//! [`FittedTransformer`]: crate::traits::FittedTransformer
 //! [`Transformer::fit`]: crate::traits::Transformer::fit
 //! [`FittedTransformer::transform`]: crate::traits::FittedTransformer::transform
 
@@ -51,6 +71,7 @@ mod encoder;
 mod imputer;
 mod label;
 mod normalizer;
+mod row;
 mod scaler;
 mod step;
 
@@ -61,6 +82,9 @@ pub use encoder::{
 pub use imputer::{FillValue, FittedSimpleImputer, ImputeStrategy, ImputedColumn, SimpleImputer};
 pub use label::LabelEncoder;
 pub use normalizer::{FittedNormalizer, Norm, Normalizer};
+#[cfg(test)]
+pub(crate) use row::testing;
+pub(crate) use row::{layout_of, RowKernel, RowSlot, RowStep};
 pub use scaler::{
     AffineForm, FittedMinMaxScaler, FittedRobustScaler, FittedStandardScaler, MinMaxScaler,
     NumericScaler, RobustScaler, StandardScaler,

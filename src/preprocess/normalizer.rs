@@ -4,6 +4,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, column_builder};
+use super::row::{RowKernel, RowSlot, RowStep, SlotMapBuilder, SlotOp};
 use crate::data::{Column, ColumnKind, Table};
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};
@@ -171,5 +172,23 @@ impl FittedTransformer for FittedNormalizer {
             Ok((name.clone(), vec![(name.clone(), Column::Numeric(out))]))
         })?;
         columns::assemble(table, outputs)
+    }
+}
+
+impl RowStep for FittedNormalizer {
+    fn name(&self) -> &'static str {
+        "normalizer"
+    }
+
+    fn compile_row(&self, layout: &[RowSlot]) -> Result<Box<dyn RowKernel>> {
+        let mut b = SlotMapBuilder::new("normalizer", layout);
+        let mut srcs = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let (pos, _) = b.find(c, ColumnKind::Numeric)?;
+            b.replace(pos, vec![SlotOp::Normalized(pos)])?;
+            srcs.push(pos);
+        }
+        b.row_norm(srcs, self.norm);
+        Ok(b.finish())
     }
 }

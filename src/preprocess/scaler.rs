@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, column_builder};
+use super::row::{RowKernel, RowSlot, RowStep, SlotMapBuilder, SlotOp};
 use crate::common::stats::moments as stats;
-use crate::data::{Column, Table};
+use crate::data::{Column, ColumnKind, Table};
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};
 
@@ -330,6 +331,40 @@ macro_rules! scaler_transformer {
     };
 }
 
+/// The row path of a fitted scaler: its affine map on each of its slots.
+fn compile_scaler(s: &dyn NumericScaler, layout: &[RowSlot]) -> Result<Box<dyn RowKernel>> {
+    s.check()?;
+    let mut b = SlotMapBuilder::new(s.step_name(), layout);
+    for (j, c) in s.columns().iter().enumerate() {
+        let (pos, _) = b.find(c, ColumnKind::Numeric)?;
+        let coef = s
+            .coefficients(j)
+            .ok_or_else(|| b.corrupt(format!("no coefficients for column {j}")))?;
+        let op = SlotOp::Affine {
+            src: pos,
+            form: s.form(),
+            coef,
+        };
+        b.replace(pos, vec![op])?;
+    }
+    Ok(b.finish())
+}
+
+/// `RowStep` for a fitted scaler, through [`compile_scaler`].
+macro_rules! scaler_row_step {
+    ($fitted:ident) => {
+        impl RowStep for $fitted {
+            fn name(&self) -> &'static str {
+                self.step_name()
+            }
+
+            fn compile_row(&self, layout: &[RowSlot]) -> Result<Box<dyn RowKernel>> {
+                compile_scaler(self, layout)
+            }
+        }
+    };
+}
+
 /// scikit-learn's test for a constant feature in `StandardScaler` (`_is_constant_feature`):
 /// a variance within rounding error of zero.
 fn is_constant(var: f64, mean: f64, n: usize) -> bool {
@@ -525,6 +560,8 @@ impl FittedTransformer for FittedStandardScaler {
     }
 }
 
+scaler_row_step!(FittedStandardScaler);
+
 // ---------------------------------------------------------------------------------------------
 
 /// Scales numeric columns to `feature_range` (default `[0, 1]`), as scikit-learn's
@@ -684,6 +721,8 @@ impl FittedTransformer for FittedMinMaxScaler {
         map_table(self, table, false)
     }
 }
+
+scaler_row_step!(FittedMinMaxScaler);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -857,6 +896,8 @@ impl FittedTransformer for FittedRobustScaler {
         map_table(self, table, false)
     }
 }
+
+scaler_row_step!(FittedRobustScaler);
 
 #[cfg(test)]
 mod tests {

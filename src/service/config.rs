@@ -134,23 +134,9 @@ impl TrainConfig {
             Some(Value::Array(steps)) => {
                 for (i, step) in steps.into_iter().enumerate() {
                     let at = format!("preprocess.{i}");
-                    let obj = object(step, &at)?;
-                    if !obj.contains_key("type") {
-                        return Err(config_err(
-                            format!("{at}.type"),
-                            "missing: every step needs a `type`",
-                        ));
-                    }
-                    let step: StepConfig = serde_path_to_error::deserialize(Value::Object(obj))
-                        .map_err(|e| {
-                            let path = e.path().to_string();
-                            let key = if path == "." {
-                                at.clone()
-                            } else {
-                                format!("{at}.{path}")
-                            };
-                            config_err(key, e.inner().to_string())
-                        })?;
+                    let mut obj = object(step, &at)?;
+                    let step_type = take_type(&mut obj, &at)?;
+                    let step = StepConfig::from_json_parts(&step_type, Value::Object(obj), &at)?;
                     preprocess.push(step);
                 }
             }
