@@ -5,12 +5,14 @@
 //!
 //! (This file is its own test binary because it configures the global pool.)
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
 use amlis::config::TrainConfig;
 use amlis::data::Table;
-use amlis::models::{Estimator, ModelConfig, PredictKind};
+use amlis::models::{Estimator, ModelConfig};
 use amlis::pipeline::Pipeline;
 use amlis::traits::FitContext;
 use ndarray::Array2;
@@ -34,27 +36,10 @@ fn data_for(estimator: Estimator) -> (Table, Option<&'static str>) {
 
 /// Raw rows in input order, repeated to `ROWS` rows (several blocks for every model).
 fn rows(p: &Pipeline, table: &Table) -> Array2<f64> {
-    let names: Vec<&str> = p.inputs().iter().map(|c| c.name.as_str()).collect();
-    let mut x = Array2::<f64>::zeros((ROWS, names.len()));
-    for (j, name) in names.iter().enumerate() {
-        let col = table.column(name).unwrap();
-        for i in 0..ROWS {
-            let r = i % table.n_rows();
-            x[[i, j]] = match col {
-                amlis::data::Column::Numeric(v) => v[r],
-                amlis::data::Column::Categorical(c) => match c.get(r) {
-                    Some(s) => match &p.inputs()[j].kind {
-                        amlis::data::FeatureKind::Categorical { categories } => {
-                            categories.iter().position(|k| k == s).unwrap() as f64
-                        }
-                        _ => unreachable!(),
-                    },
-                    None => f64::NAN,
-                },
-            };
-        }
-    }
-    x
+    let x = common::raw_rows(p, table);
+    let reps = ROWS.div_ceil(x.nrows());
+    let tiled = ndarray::concatenate(ndarray::Axis(0), &vec![x.view(); reps]).unwrap();
+    tiled.slice(ndarray::s![..ROWS, ..]).to_owned()
 }
 
 #[test]
@@ -102,7 +87,7 @@ fn one_thread_models_predict_on_the_calling_thread_while_the_global_pool_is_bloc
                 p.predict_rows_into(output, x.view(), &mut out).unwrap();
                 done_tx.send(format!("{kind} {output:?}")).unwrap();
             }
-            assert!(p.outputs().contains(&PredictKind::Value));
+            assert!(!p.outputs().is_empty());
         }
         done_tx.send("all".into()).unwrap();
     });

@@ -151,6 +151,7 @@ registry! {
     RandomForestRegressor(crate::models::ensemble::forest::RandomForestRegressor => crate::models::ensemble::forest::RandomForestRegressorModel) = "random_forest_regressor", Regressor + handles_nan;
     ExtraTreesRegressor(crate::models::ensemble::forest::ExtraTreesRegressor => crate::models::ensemble::forest::ExtraTreesRegressorModel) = "extra_trees_regressor", Regressor + handles_nan;
     GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor", Regressor + decision_function + handles_nan + handles_categorical;
+    VarianceThreshold(crate::models::feature_selection::VarianceThreshold => crate::models::feature_selection::VarianceThresholdModel) = "variance_threshold", Transformer + handles_nan;
 }
 
 /// The registry entry of `type_name`.
@@ -217,7 +218,8 @@ impl AnyModel {
             .map_or(&[], |p| p.classes())
     }
 
-    /// The outputs this fitted model can write, [`PredictKind::Value`] first.
+    /// The outputs this fitted model can write, in [`PredictKind::ALL`] order
+    /// ([`PredictKind::Value`] first for every kind but a transformer).
     pub fn outputs(&self) -> Vec<PredictKind> {
         PredictKind::ALL
             .into_iter()
@@ -234,7 +236,8 @@ impl AnyModel {
     fn width_of(&self, kind: PredictKind) -> Option<usize> {
         let o = self.as_outputs();
         match kind {
-            PredictKind::Value => Some(1),
+            // A transformer writes columns, not a value per row.
+            PredictKind::Value => (self.estimator() != Estimator::Transformer).then_some(1),
             PredictKind::Proba => o
                 .as_probabilistic()
                 .filter(|_| o.has_probabilities())

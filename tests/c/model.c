@@ -306,6 +306,47 @@ static void output_kinds(const AmlisDataset *d, const AmlisModel *dummy, const A
     }
 }
 
+/* A model that needs no target trains from a dataset without one (CSV read without
+ * "target", or dense arrays with y = NULL) and writes its output columns. */
+static void without_target(const AmlisDataset *nolabel) {
+    double x[7 * 20];
+    penguin_rows(x, 20);
+    for (int i = 0; i < 20; i++) x[7 * i + 3] = 5.0; /* a constant column */
+    AmlisDataset *dense = NULL;
+    CHECK_STATUS(amlis_dataset_from_dense(x, 20, 7, NULL, 0, &dense), AMLIS_OK, "");
+    AmlisModel *vt = NULL, *sentinel = SENTINEL_MODEL;
+    CHECK_STATUS(amlis_train(dense, "{\"model\": {\"type\": \"logistic_regression\"}}", &sentinel),
+                 AMLIS_INVALID_ARGUMENT, "`logistic_regression` is a classifier: it needs a target");
+    CHECK(sentinel == SENTINEL_MODEL);
+    CHECK_STATUS(amlis_train(dense, "{\"model\": {\"type\": \"variance_threshold\"},"
+                                    " \"preprocess\": [{\"type\": \"simple_imputer\"}]}", &vt), AMLIS_OK, "");
+    size_t n = 0;
+    CHECK_STATUS(amlis_model_n_outputs(vt, AMLIS_OUTPUT_TRANSFORM, &n), AMLIS_OK, "");
+    CHECK(n == 6); /* the constant column dropped */
+    CHECK_STATUS(amlis_model_n_outputs(vt, AMLIS_OUTPUT_VALUE, &n), AMLIS_UNSUPPORTED, "it has: transform");
+    double out[20 * 6], row[6];
+    CHECK_STATUS(amlis_predict(vt, AMLIS_OUTPUT_TRANSFORM, x, 20, 7, out, 20 * 6), AMLIS_OK, "");
+    AmlisPredictor *p = NULL;
+    CHECK_STATUS(amlis_predictor_new(vt, AMLIS_OUTPUT_TRANSFORM, &p), AMLIS_OK, "");
+    CHECK_STATUS(amlis_predict_row(p, x + 7 * 19, 7, row, 6), AMLIS_OK, "");
+    CHECK(memcmp(row, out + 6 * 19, sizeof row) == 0);
+    amlis_predictor_free(p);
+    char info[4096];
+    size_t len = 0;
+    CHECK_STATUS(amlis_model_info_json(vt, info, sizeof info, &len), AMLIS_OK, "");
+    CHECK(strstr(info, "\"estimator\": \"transformer\"") != NULL);
+    CHECK(strstr(info, "\"target\": null") != NULL);
+    CHECK(strstr(info, "handles_nan") != NULL);
+    amlis_model_free(vt);
+    /* The CSV read without a target trains one too (every column is an input). */
+    vt = NULL;
+    CHECK_STATUS(amlis_train(nolabel, "{\"model\": {\"type\": \"variance_threshold\", \"threshold\": 50}}", &vt), AMLIS_OK, "");
+    CHECK_STATUS(amlis_model_n_features(vt, &n), AMLIS_OK, "");
+    CHECK(n == 8);
+    amlis_model_free(vt);
+    amlis_dataset_free(dense);
+}
+
 int main(int argc, char **argv) {
     const char *csv = argc > 1 ? argv[1] : "data/penguins.csv";
     const char *dir = argc > 2 ? argv[2] : ".";
@@ -348,6 +389,7 @@ int main(int argc, char **argv) {
     null_arguments(d, m);
     shapes_and_sizes(m, reg);
     output_kinds(d, m, reg);
+    without_target(nolabel);
     round_trips(m, dir);
 
     amlis_model_free(m);
