@@ -1,11 +1,12 @@
 //! Hyperparameter types shared by trees and forests (scikit-learn names and values), and
 //! their resolution into the settings one tree is grown with.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+/// The `class_weight` setting, shared by every classifier (now
+/// [`crate::models::kit::ClassWeight`] and [`crate::models::kit::ClassWeightMode`]).
+pub use crate::models::kit::{ClassWeight, ClassWeightMode};
 
 /// The impurity a classification tree minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -80,27 +81,6 @@ pub enum SampleCount {
     Count(usize),
     /// A fraction of the training samples.
     Fraction(f64),
-}
-
-/// The named class-weight modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClassWeightMode {
-    /// `n_samples / (n_classes * count(class))` over the training targets.
-    Balanced,
-    /// As `balanced`, computed on each tree's bootstrap sample (forests only).
-    BalancedSubsample,
-}
-
-/// Per-class weights multiplied into the sample weights: a mode or a map from class label to
-/// weight (classes not named weigh 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ClassWeight {
-    /// `"balanced"` or `"balanced_subsample"`.
-    Mode(ClassWeightMode),
-    /// `{"label": weight, ...}`.
-    Map(BTreeMap<String, f64>),
 }
 
 /// The settings one tree is grown with, resolved from a trainer and the data size.
