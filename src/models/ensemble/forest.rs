@@ -54,14 +54,14 @@ use crate::models::tree::flat::{
 };
 use crate::models::tree::params::{
     ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
-    SampleCount, Splitter, TreeConfig,
+    SampleCount, SplitStrategy, TreeConfig,
 };
 use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
 
 /// The kind of forest: how trees choose thresholds and whether they bootstrap by default.
 pub trait ForestKind: Send + Sync + std::fmt::Debug + Clone + Copy + PartialEq + Default {
     /// The splitter of every tree.
-    const SPLITTER: Splitter;
+    const SPLITTER: SplitStrategy;
     /// The default of `bootstrap`.
     const BOOTSTRAP: bool;
     /// The config `type` name of the classifier (its trainer's `NAME`).
@@ -79,14 +79,14 @@ pub struct RandomForest;
 pub struct ExtraTrees;
 
 impl ForestKind for RandomForest {
-    const SPLITTER: Splitter = Splitter::Best;
+    const SPLITTER: SplitStrategy = SplitStrategy::Best;
     const BOOTSTRAP: bool = true;
     const CLASSIFIER_NAME: &'static str = "random_forest_classifier";
     const REGRESSOR_NAME: &'static str = "random_forest_regressor";
 }
 
 impl ForestKind for ExtraTrees {
-    const SPLITTER: Splitter = Splitter::Random;
+    const SPLITTER: SplitStrategy = SplitStrategy::Random;
     const BOOTSTRAP: bool = false;
     const CLASSIFIER_NAME: &'static str = "extra_trees_classifier";
     const REGRESSOR_NAME: &'static str = "extra_trees_regressor";

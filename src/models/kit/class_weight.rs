@@ -91,19 +91,26 @@ const EXPECTED: &str = "\"balanced\", \"balanced_subsample\" or a map from class
 const EXPECTED_NO_SUBSAMPLE: &str =
     "null, \"balanced\" or a map from class label to weight (balanced_subsample is for forests)";
 
-struct ClassWeightVisitor;
+/// Reads a [`ClassWeight`]; `"balanced_subsample"` only when `subsample` allows it.
+struct ClassWeightVisitor {
+    subsample: bool,
+}
 
 impl<'de> Visitor<'de> for ClassWeightVisitor {
     type Value = ClassWeight;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(EXPECTED)
+        f.write_str(if self.subsample {
+            EXPECTED
+        } else {
+            EXPECTED_NO_SUBSAMPLE
+        })
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<ClassWeight, E> {
         match v {
             "balanced" => Ok(ClassWeight::balanced()),
-            "balanced_subsample" => Ok(ClassWeight::balanced_subsample()),
+            "balanced_subsample" if self.subsample => Ok(ClassWeight::balanced_subsample()),
             other => Err(E::invalid_value(Unexpected::Str(other), &self)),
         }
     }
@@ -122,7 +129,31 @@ impl<'de> Visitor<'de> for ClassWeightVisitor {
 
 impl<'de> Deserialize<'de> for ClassWeight {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(ClassWeightVisitor)
+        d.deserialize_any(ClassWeightVisitor { subsample: true })
+    }
+}
+
+/// Reads an optional [`ClassWeight`] without `"balanced_subsample"`.
+struct WithoutSubsample;
+
+impl<'de> Visitor<'de> for WithoutSubsample {
+    type Value = Option<ClassWeight>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(EXPECTED_NO_SUBSAMPLE)
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(ClassWeightVisitor { subsample: false })
+            .map(Some)
     }
 }
 
@@ -132,14 +163,7 @@ impl<'de> Deserialize<'de> for ClassWeight {
 pub(crate) fn deserialize_without_subsample<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<ClassWeight>, D::Error> {
-    let cw = Option::<ClassWeight>::deserialize(d)?;
-    if cw.as_ref().is_some_and(ClassWeight::is_balanced_subsample) {
-        return Err(de::Error::invalid_value(
-            Unexpected::Str("balanced_subsample"),
-            &EXPECTED_NO_SUBSAMPLE,
-        ));
-    }
-    Ok(cw)
+    d.deserialize_option(WithoutSubsample)
 }
 
 /// Rejects `"balanced_subsample"` at fit, for the classifiers that draw no bootstrap sample
@@ -345,5 +369,56 @@ mod serde_tests {
         assert!(reject_subsample(Some(&ClassWeight::balanced_subsample())).is_err());
         assert!(reject_subsample(Some(&ClassWeight::balanced())).is_ok());
         assert!(reject_subsample(None).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use crate::error::Error;
+    use crate::models::ModelConfig;
+
+    /// The key and message of the config error for `model` = `params` of type `kind`.
+    fn config_error(kind: &str, params: serde_json::Value) -> (String, String) {
+        match ModelConfig::from_json_parts(kind, params) {
+            Err(Error::Config { key, message }) => (key, message),
+            other => panic!("{kind}: expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn config_errors_name_the_key_and_what_is_accepted() {
+        use serde_json::json;
+        for kind in ["logistic_regression", "sgd_classifier"] {
+            let (key, message) = config_error(kind, json!({"class_weight": "balanced_subsample"}));
+            assert_eq!(key, "model.class_weight", "{kind}");
+            assert!(
+                message.contains("balanced_subsample is for forests"),
+                "{message}"
+            );
+        }
+        for kind in [
+            "logistic_regression",
+            "sgd_classifier",
+            "decision_tree_classifier",
+            "random_forest_classifier",
+        ] {
+            let (key, message) = config_error(kind, json!({"class_weight": "balancd"}));
+            assert_eq!(key, "model.class_weight", "{kind}");
+            assert!(message.contains("\"balancd\""), "{message}");
+            let (key, _) = config_error(kind, json!({"class_weight": {"a": "heavy"}}));
+            assert_eq!(key, "model.class_weight.a", "{kind}");
+        }
+        // Forests (and, parsed, single trees, which reject it at fit) take balanced_subsample.
+        for kind in [
+            "random_forest_classifier",
+            "extra_trees_classifier",
+            "decision_tree_classifier",
+        ] {
+            assert!(
+                ModelConfig::from_json_parts(kind, json!({"class_weight": "balanced_subsample"}))
+                    .is_ok(),
+                "{kind}"
+            );
+        }
     }
 }

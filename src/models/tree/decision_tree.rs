@@ -19,7 +19,8 @@ use super::data::{
 };
 use super::flat::{par_row_blocks, walk_error, DecisionPath, FlatTree, ROW_BLOCK};
 use super::params::{
-    ClassWeight, ClassificationCriterion, RegressionCriterion, SampleCount, Splitter, TreeConfig,
+    ClassWeight, ClassificationCriterion, RegressionCriterion, SampleCount, SplitStrategy,
+    TreeConfig,
 };
 use super::splitter::Ranks;
 
@@ -176,7 +177,7 @@ pub struct DecisionTreeClassifier {
     /// The impurity to minimise: `gini`, `entropy` or `log_loss`.
     pub criterion: ClassificationCriterion,
     /// `best` or `random` thresholds.
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
     @growth {
         max_depth: "The maximum depth (`null`: until leaves are pure or too small).",
         max_features: "Candidate features per split (`null`: all).",
@@ -190,7 +191,7 @@ impl Default for DecisionTreeClassifier {
     fn default() -> Self {
         Self {
             criterion: ClassificationCriterion::Gini,
-            splitter: Splitter::Best,
+            splitter: SplitStrategy::Best,
             max_depth: None,
             min_samples_split: SampleCount::Count(2),
             min_samples_leaf: SampleCount::Count(1),
@@ -224,7 +225,7 @@ pub struct DecisionTreeRegressor {
     /// The impurity to minimise: `squared_error`, `friedman_mse` or `absolute_error`.
     pub criterion: RegressionCriterion,
     /// `best` or `random` thresholds.
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
     @growth {
         max_depth: "The maximum depth (`null`: until leaves are pure or too small).",
         max_features: "Candidate features per split (`null`: all).",
@@ -236,7 +237,7 @@ impl Default for DecisionTreeRegressor {
     fn default() -> Self {
         Self {
             criterion: RegressionCriterion::SquaredError,
-            splitter: Splitter::Best,
+            splitter: SplitStrategy::Best,
             max_depth: None,
             min_samples_split: SampleCount::Count(2),
             min_samples_leaf: SampleCount::Count(1),
@@ -267,7 +268,7 @@ macro_rules! growth_builders {
             /// The growth hyperparameters of one tree, with `splitter`.
             fn growth_params(
                 &self,
-                splitter: $crate::models::tree::Splitter,
+                splitter: $crate::models::tree::SplitStrategy,
             ) -> $crate::models::tree::params::GrowthParams<'_> {
                 $crate::models::tree::params::GrowthParams {
                     max_depth: self.max_depth,
@@ -289,10 +290,12 @@ growth_builders!([] DecisionTreeClassifier, ClassificationCriterion);
 growth_builders!([] DecisionTreeRegressor, RegressionCriterion);
 
 setters!(DecisionTreeClassifier {
-    splitter: Splitter,
+    splitter: SplitStrategy,
     class_weight: Option<ClassWeight>,
 });
-setters!(DecisionTreeRegressor { splitter: Splitter });
+setters!(DecisionTreeRegressor {
+    splitter: SplitStrategy
+});
 
 /// A fitted [`DecisionTreeClassifier`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

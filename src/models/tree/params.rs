@@ -37,10 +37,12 @@ pub enum RegressionCriterion {
     AbsoluteError,
 }
 
-/// How the threshold of each candidate feature is chosen.
+/// How the threshold of each candidate feature is chosen: scikit-learn's `splitter`
+/// parameter (`"best"` or `"random"`). Named apart from [`crate::data::Splitter`], the
+/// cross-validation splitters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Splitter {
+pub enum SplitStrategy {
     /// The best threshold of every candidate feature (the default).
     #[default]
     Best,
@@ -48,6 +50,12 @@ pub enum Splitter {
     /// (extremely randomized trees).
     Random,
 }
+
+/// The former name of [`SplitStrategy`].
+#[deprecated(
+    note = "renamed `SplitStrategy` (`amlis::data::Splitter` is the cross-validation splitter)"
+)]
+pub type Splitter = SplitStrategy;
 
 /// A named rule for [`MaxFeatures`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +101,7 @@ pub(crate) struct TreeConfig {
     pub max_features: usize,
     pub max_leaf_nodes: Option<usize>,
     pub min_impurity_decrease: f64,
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
 }
 
 /// The hyperparameters common to every tree trainer, before resolution.
@@ -106,7 +114,7 @@ pub(crate) struct GrowthParams<'a> {
     pub max_features: Option<&'a MaxFeatures>,
     pub max_leaf_nodes: Option<usize>,
     pub min_impurity_decrease: f64,
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
 }
 
 impl GrowthParams<'_> {
@@ -225,7 +233,7 @@ mod tests {
             max_features: Some(&mf),
             max_leaf_nodes: None,
             min_impurity_decrease: 0.0,
-            splitter: Splitter::Best,
+            splitter: SplitStrategy::Best,
         };
         let c = p.resolve(101, 30).unwrap();
         assert_eq!(c.max_features, 5);

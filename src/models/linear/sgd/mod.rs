@@ -53,28 +53,35 @@ pub use engine::{LearningRate, LinearState, SgdLoss, SgdPenalty};
 use engine::{Problem, Settings};
 
 /// scikit-learn's `average`: `false`, `true` (average from the first update) or the update
-/// number from which to average.
+/// number from which to average. Named apart from [`crate::evaluate::metrics::Average`], the
+/// averaging of precision, recall and F1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Average {
+pub enum SgdAverage {
     /// Off (`false`) or from the first update (`true`).
     Flag(bool),
     /// From update number `n` (>= 1).
     From(usize),
 }
 
-impl Default for Average {
+/// The former name of [`SgdAverage`].
+#[deprecated(
+    note = "renamed `SgdAverage` (`amlis::metrics::Average` averages precision/recall/F1)"
+)]
+pub type Average = SgdAverage;
+
+impl Default for SgdAverage {
     fn default() -> Self {
-        Average::Flag(false)
+        SgdAverage::Flag(false)
     }
 }
 
-impl Average {
+impl SgdAverage {
     fn start(self) -> usize {
         match self {
-            Average::Flag(false) => 0,
-            Average::Flag(true) => 1,
-            Average::From(n) => n,
+            SgdAverage::Flag(false) => 0,
+            SgdAverage::Flag(true) => 1,
+            SgdAverage::From(n) => n,
         }
     }
 }
@@ -95,7 +102,7 @@ fn settings(
     tol: Option<f64>,
     n_iter_no_change: usize,
     shuffle: bool,
-    average: Average,
+    average: SgdAverage,
     early_stopping: bool,
     validation_fraction: f64,
 ) -> Result<Settings> {
@@ -255,7 +262,7 @@ macro_rules! sgd_params {
             pub n_iter_no_change: usize,
             $($(#[$fmeta])* pub $field: $ty,)*
             /// Averaged SGD (`false`, `true` or the update number to start from).
-            pub average: Average,
+            pub average: SgdAverage,
         }
 
         impl Default for $name {
@@ -278,7 +285,7 @@ macro_rules! sgd_params {
                     validation_fraction: 0.1,
                     n_iter_no_change: 5,
                     $($field: $default,)*
-                    average: Average::Flag(false),
+                    average: SgdAverage::Flag(false),
                 }
             }
         }
@@ -322,7 +329,7 @@ macro_rules! builders {
             early_stopping: bool,
             validation_fraction: f64,
             n_iter_no_change: usize,
-            average: Average,
+            average: SgdAverage,
         });
 
         impl $t {
@@ -981,7 +988,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.loss, SgdLoss::LogLoss);
-        assert_eq!(t.average, Average::From(10));
+        assert_eq!(t.average, SgdAverage::From(10));
         assert_eq!(t.tol, None);
         assert!(serde_json::from_str::<SgdRegressor>(r#"{"class_weight": "balanced"}"#).is_err());
         let err = SgdRegressor::default()
