@@ -181,9 +181,9 @@ pub(crate) fn reject_subsample(class_weight: Option<&ClassWeight>) -> Result<()>
 }
 
 /// One weight per class of `classes` for `setting` (`None`: every class weighs 1; both
-/// balanced modes compute the same formula, over the counts the caller gives). `rows` gives each row's class index and the count it
-/// contributes to `"balanced"` (see the module docs); rows whose class index is out of range
-/// are ignored. Errors when a map names an unknown class or holds a weight that is not a
+/// balanced modes compute the same formula, over the counts the caller gives). `rows` gives
+/// each row's class index and the count it contributes to `"balanced"` (see the module docs);
+/// rows whose class index is out of range are ignored. Errors when a map names an unknown class or holds a weight that is not a
 /// finite number `>= 0`. For example `y = [1, 1, 1, 1, 0, 0]`, each row counted once, gives
 /// `[1.5, 0.75]`, as `compute_class_weight("balanced", classes=[0, 1], y=y)`.
 pub(crate) fn class_weights(
