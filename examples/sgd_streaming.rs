@@ -11,7 +11,7 @@
 //! ```
 
 use amlis::data::DenseDataset;
-use amlis::linear::sgd::{Average, LearningRate, SgdRegressor, SgdRegressorState};
+use amlis::linear::sgd::{LearningRate, SgdAverage, SgdRegressor, SgdRegressorState};
 use amlis::traits::Predictor;
 use ndarray::{Array1, Array2};
 
@@ -124,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .alpha(1e-6)
         .learning_rate(LearningRate::Constant)
         .eta0(0.0003)
-        .average(Average::From(2 * n_rows * 9 / 10))
+        .average(SgdAverage::From(2 * n_rows * 9 / 10))
         .random_state(0);
     let mut state = SgdRegressorState::new(params, 6, 0)?;
     for epoch in 1..=10 {

@@ -374,6 +374,10 @@ pub trait Outputs: Predictor {
 
 /// Hyperparameters of one algorithm; `fit` validates them, learns, and returns a model.
 pub trait Trainer {
+    /// The config `type` name of this trainer (e.g. `"logistic_regression"`), which also
+    /// names the model in its errors and fit-callback stages.
+    const NAME: &'static str;
+
     /// The fitted model type.
     type Model: Model;
 

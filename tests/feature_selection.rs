@@ -99,5 +99,8 @@ fn a_transformer_trains_without_a_target_and_writes_its_columns() {
     let e = Pipeline::fit(&logistic, &table, None, &FitContext::new())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("`logistic_regression` is a classifier: it needs a target"), "{e}");
+    assert!(
+        e.contains("`logistic_regression` is a classifier: it needs a target"),
+        "{e}"
+    );
 }

@@ -6,7 +6,7 @@
 use amlis::data::{DenseDataset, Task};
 use amlis::linear::logistic::{ClassWeight, LogisticRegression};
 use amlis::linear::sgd::{
-    Average, LearningRate, SgdClassifier, SgdClassifierState, SgdLoss, SgdPenalty, SgdRegressor,
+    LearningRate, SgdAverage, SgdClassifier, SgdClassifierState, SgdLoss, SgdPenalty, SgdRegressor,
     SgdRegressorState,
 };
 use amlis::traits::{Dataset, FitContext, Predictor, ProbabilisticPredictor, Trainer};
@@ -84,7 +84,7 @@ fn regressor_converges_to_the_ridge_optimum() {
         .alpha(alpha)
         .learning_rate(LearningRate::Constant)
         .eta0(0.002)
-        .average(Average::From(400 * 100))
+        .average(SgdAverage::From(400 * 100))
         .max_iter(400)
         .tol(None)
         .random_state(3)
@@ -111,7 +111,7 @@ fn log_loss_classifier_reaches_the_logistic_optimum() {
         .loss(SgdLoss::LogLoss)
         .alpha(alpha)
         .learning_rate(LearningRate::Optimal)
-        .average(Average::From(569 * 200))
+        .average(SgdAverage::From(569 * 200))
         .max_iter(1000)
         .tol(None)
         .random_state(1)

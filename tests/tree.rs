@@ -6,7 +6,7 @@ use amlis::data::{DenseDataset, Task};
 use amlis::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
 use amlis::tree::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, DecisionTreeClassifier,
-    DecisionTreeRegressor, FlatTree, SampleCount, Splitter,
+    DecisionTreeRegressor, FlatTree, SampleCount, SplitStrategy,
 };
 use ndarray::{Array1, Array2, Axis};
 use serde_json::Value;
@@ -326,7 +326,7 @@ fn single_row_path_agrees_with_batch() {
 fn seeded_random_splitter_and_max_features_are_reproducible_for_any_thread_count() {
     let data = tree_csv::dataset("breast_cancer", true);
     let t = DecisionTreeClassifier::default()
-        .splitter(Splitter::Random)
+        .splitter(SplitStrategy::Random)
         .max_features(Some(amlis::tree::MaxFeatures::Fraction(0.3)));
     let a = t
         .fit_with(&data, &FitContext::new().random_state(3).n_threads(1))

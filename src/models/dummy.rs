@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::common::rng;
 use crate::common::stats::{percentile_linear, weighted_percentile};
 use crate::error::{Error, Result};
+use crate::models::kit::context;
 use crate::models::kit::validate::check_predict_shapes;
 use crate::traits::{Dataset, FitContext, Model, Predictor, ProbabilisticPredictor, Trainer};
 
@@ -95,15 +96,17 @@ fn class_weights(data: &dyn Dataset, context: &str) -> Result<(Vec<String>, Vec<
 }
 
 impl Trainer for DummyClassifier {
+    const NAME: &'static str = "dummy_classifier";
     type Model = DummyClassifierModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        let (classes, counts) = class_weights(data, "dummy_classifier")?;
+        let (classes, counts) = class_weights(data, Self::NAME)?;
         let total: f64 = counts.iter().sum();
         if total <= 0.0 {
-            return Err(Error::InvalidArgument(
-                "dummy_classifier: the sample weights sum to zero".into(),
-            ));
+            return Err(Error::InvalidArgument(format!(
+                "{}: the sample weights sum to zero",
+                Self::NAME
+            )));
         }
         let prior: Vec<f64> = counts.iter().map(|c| c / total).collect();
         let constant = match self.strategy {
@@ -155,7 +158,8 @@ impl DummyClassifierModel {
         let k = self.classes.len();
         if k == 0 || self.prior.len() != k || self.constant >= k {
             return Err(Error::ModelCorrupt(format!(
-                "dummy classifier: {k} classes, {} prior values, constant class {}",
+                "{}: {k} classes, {} prior values, constant class {}",
+                DummyClassifier::NAME,
                 self.prior.len(),
                 self.constant
             )));
@@ -196,7 +200,13 @@ impl Model for DummyClassifierModel {
 
 impl Predictor for DummyClassifierModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        check_predict_shapes("dummy_classifier predict", x, self.n_features, out.len(), 1)?;
+        check_predict_shapes(
+            context!(DummyClassifier::NAME, "predict"),
+            x,
+            self.n_features,
+            out.len(),
+            1,
+        )?;
         for (i, o) in out.iter_mut().enumerate() {
             *o = match self.strategy {
                 DummyStrategy::Stratified | DummyStrategy::Uniform => self.draw(i),
@@ -219,7 +229,7 @@ impl ProbabilisticPredictor for DummyClassifierModel {
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.classes.len();
         check_predict_shapes(
-            "dummy_classifier predict_proba",
+            context!(DummyClassifier::NAME, "predict_proba"),
             x,
             self.n_features,
             out.len(),
@@ -282,14 +292,15 @@ pub struct DummyRegressorModel {
 }
 
 impl Trainer for DummyRegressor {
+    const NAME: &'static str = "dummy_regressor";
     type Model = DummyRegressorModel;
 
     fn fit_with(&self, data: &dyn Dataset, _ctx: &FitContext<'_>) -> Result<Self::Model> {
         let y = data
             .targets()
-            .ok_or_else(|| Error::InvalidArgument("dummy_regressor needs targets".into()))?;
+            .ok_or_else(|| Error::InvalidArgument(format!("{} needs targets", Self::NAME)))?;
         if y.is_empty() {
-            return Err(Error::Empty("dummy_regressor training data".into()));
+            return Err(Error::Empty(format!("{} training data", Self::NAME)));
         }
         let y = y.to_vec();
         let w = data.weights().map(|w| w.to_vec());
@@ -298,7 +309,7 @@ impl Trainer for DummyRegressor {
                 None => percentile_linear(&y, q),
                 Some(w) => weighted_percentile(&y, w, q),
             }
-            .ok_or_else(|| Error::InvalidArgument("dummy_regressor: no usable targets".into()))
+            .ok_or_else(|| Error::InvalidArgument(format!("{}: no usable targets", Self::NAME)))
         };
         let constant = match self.strategy {
             DummyRegressorStrategy::Mean => {
@@ -307,9 +318,10 @@ impl Trainer for DummyRegressor {
                     Some(w) => (y.iter().zip(w).map(|(a, b)| a * b).sum(), w.iter().sum()),
                 };
                 if t <= 0.0 {
-                    return Err(Error::InvalidArgument(
-                        "dummy_regressor: the sample weights sum to zero".into(),
-                    ));
+                    return Err(Error::InvalidArgument(format!(
+                        "{}: the sample weights sum to zero",
+                        Self::NAME
+                    )));
                 }
                 s / t
             }
@@ -351,16 +363,23 @@ impl Model for DummyRegressorModel {
         if self.constant.is_finite() {
             Ok(())
         } else {
-            Err(Error::ModelCorrupt(
-                "dummy regressor: non-finite constant".into(),
-            ))
+            Err(Error::ModelCorrupt(format!(
+                "{}: non-finite constant",
+                DummyRegressor::NAME
+            )))
         }
     }
 }
 
 impl Predictor for DummyRegressorModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        check_predict_shapes("dummy_regressor predict", x, self.n_features, out.len(), 1)?;
+        check_predict_shapes(
+            context!(DummyRegressor::NAME, "predict"),
+            x,
+            self.n_features,
+            out.len(),
+            1,
+        )?;
         out.fill(self.constant);
         Ok(())
     }

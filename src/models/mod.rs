@@ -34,3 +34,27 @@ pub mod tree;
 pub use kind::{Estimator, PredictKind, Tags};
 pub use registry::{AnyModel, ModelConfig, Registered, REGISTERED};
 pub use stream::AnyLearner;
+
+#[cfg(test)]
+mod tests {
+    /// The public paths of the types that moved or were renamed still name them.
+    #[test]
+    #[allow(deprecated)]
+    fn old_public_paths_still_compile() {
+        use crate::models::kit::{ClassWeight, ClassWeightMode};
+
+        let logistic: crate::linear::logistic::ClassWeight = ClassWeight::balanced();
+        let tree: crate::tree::ClassWeight =
+            ClassWeight::Mode(crate::tree::ClassWeightMode::Balanced);
+        assert_eq!(logistic, tree);
+        let tag: crate::linear::logistic::BalancedTag = ClassWeightMode::Balanced;
+        assert_eq!(
+            ClassWeight::Mode(tag),
+            crate::tree::params::ClassWeight::balanced()
+        );
+        let splitter: crate::tree::Splitter = crate::tree::params::Splitter::Random;
+        assert_eq!(splitter, crate::tree::SplitStrategy::Random);
+        let average: crate::linear::sgd::Average = crate::linear::sgd::Average::From(3);
+        assert_eq!(average, crate::linear::sgd::SgdAverage::From(3));
+    }
+}

@@ -115,6 +115,19 @@ macro_rules! registry {
             }
         }
 
+        /// Calls `check(trainer NAME, registered name, trainer defaults as JSON)` for every
+        /// entry (the registry's conformance test).
+        #[cfg(test)]
+        fn each_trainer(check: &mut dyn FnMut(&'static str, &'static str, serde_json::Value)) {
+            $(
+                check(
+                    <$t as Trainer>::NAME,
+                    $name,
+                    serde_json::to_value(<$t>::default()).unwrap_or_default(),
+                );
+            )*
+        }
+
         impl AnyModel {
             /// The config `type` name of the trainer that made this model.
             pub fn type_name(&self) -> &'static str {
@@ -349,6 +362,22 @@ impl Predictor for AnyModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each trainer's `NAME` is its registered `type`, and a config with no keys parses to
+    /// the trainer's defaults.
+    #[test]
+    fn every_trainer_name_is_its_type_and_parses_to_its_defaults() {
+        let mut count = 0;
+        each_trainer(&mut |name, registered, defaults| {
+            assert_eq!(name, registered);
+            let config = ModelConfig::from_json_parts(name, serde_json::json!({})).unwrap();
+            let mut params = serde_json::to_value(&config).unwrap();
+            params.as_object_mut().unwrap().remove("type");
+            assert_eq!(params, defaults, "{name}");
+            count += 1;
+        });
+        assert_eq!(count, REGISTERED.len());
+    }
 
     #[test]
     fn every_type_is_registered_once_with_its_kind() {

@@ -39,6 +39,7 @@ use crate::evaluate::selection::results::SearchResults;
 use crate::evaluate::selection::search::{
     candidate_configs, evaluate_candidates, finish, prepare, Progress, SearchOptions,
 };
+use crate::models::kit::setters;
 use crate::service::config::TrainConfig;
 use crate::traits::FitContext;
 
@@ -92,6 +93,15 @@ pub struct HalvingSearch {
     pub options: SearchOptions,
 }
 
+setters!(HalvingSearch {
+    /// Sets the factor (at least 2).
+    factor: usize,
+    /// Sets the first iteration's rows.
+    min_resources: MinResources,
+    /// Sets the seed of the row subsampling.
+    random_state: u64,
+});
+
 impl HalvingSearch {
     /// A halving search with factor 3, `min_resources = "exhaust"`, seed 0.
     pub fn new(candidates: Vec<Params>, options: SearchOptions) -> Self {
@@ -102,24 +112,6 @@ impl HalvingSearch {
             random_state: 0,
             options,
         }
-    }
-
-    /// Sets the factor (at least 2).
-    pub fn factor(mut self, factor: usize) -> Self {
-        self.factor = factor;
-        self
-    }
-
-    /// Sets the first iteration's rows.
-    pub fn min_resources(mut self, m: MinResources) -> Self {
-        self.min_resources = m;
-        self
-    }
-
-    /// Sets the seed of the row subsampling.
-    pub fn random_state(mut self, seed: u64) -> Self {
-        self.random_state = seed;
-        self
     }
 
     /// The schedule for `n_samples` rows, `n_splits` folds and `n_classes` classes (0 for a

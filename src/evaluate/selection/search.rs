@@ -36,6 +36,7 @@ use crate::evaluate::selection::grid::ParamGrid;
 use crate::evaluate::selection::param_path::{set_params, Params};
 use crate::evaluate::selection::random::ParamDistributions;
 use crate::evaluate::selection::results::{candidate_score, CandidateResult, SearchResults};
+use crate::models::kit::setters;
 use crate::service::config::TrainConfig;
 use crate::service::pipeline::Pipeline;
 use crate::traits::{FitContext, FitEvent, Metric};
@@ -75,13 +76,12 @@ impl SearchOptions {
         self.refit_metric = Some(name.to_string());
         self
     }
-
-    /// Whether to refit the best config on all rows.
-    pub fn refit(mut self, yes: bool) -> Self {
-        self.refit = yes;
-        self
-    }
 }
+
+setters!(SearchOptions {
+    /// Whether to refit the best config on all rows.
+    refit: bool,
+});
 
 /// Counts finished candidates and reports them to the callback, in increasing order.
 pub(crate) struct Progress<'c, 'a> {
@@ -387,6 +387,11 @@ pub struct RandomSearch {
     pub options: SearchOptions,
 }
 
+setters!(RandomSearch {
+    /// Sets the seed of the draws.
+    random_state: u64,
+});
+
 impl RandomSearch {
     /// A random search of `n_iter` candidates (seed 0).
     pub fn new(distributions: ParamDistributions, n_iter: usize, options: SearchOptions) -> Self {
@@ -396,12 +401,6 @@ impl RandomSearch {
             random_state: 0,
             options,
         }
-    }
-
-    /// Sets the seed of the draws.
-    pub fn random_state(mut self, seed: u64) -> Self {
-        self.random_state = seed;
-        self
     }
 
     /// Draws the candidates, cross-validates them, ranks them and refits the best.

@@ -38,12 +38,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::rng;
 use crate::error::{Error, Result};
+use crate::models::kit::setters;
 use crate::models::kit::validate::check_predict_shapes;
 use crate::models::tree::builder::shared_sort;
 use crate::models::tree::classify::{check_proba_row, probabilistic_classifier};
 use crate::models::tree::data::{
-    class_targets, class_weight_factors, is_balanced_subsample, regression_targets, sample_weights,
-    Columns,
+    class_targets, class_weight_factors, regression_targets, sample_weights, Columns,
 };
 use crate::models::tree::decision_tree::{
     argmax, check_weight_sum, fit_tree, growth_builders, with_growth_params, Target,
@@ -54,16 +54,20 @@ use crate::models::tree::flat::{
 };
 use crate::models::tree::params::{
     ClassWeight, ClassificationCriterion, MaxFeatures, MaxFeaturesRule, RegressionCriterion,
-    SampleCount, Splitter, TreeConfig,
+    SampleCount, SplitStrategy, TreeConfig,
 };
 use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
 
 /// The kind of forest: how trees choose thresholds and whether they bootstrap by default.
 pub trait ForestKind: Send + Sync + std::fmt::Debug + Clone + Copy + PartialEq + Default {
     /// The splitter of every tree.
-    const SPLITTER: Splitter;
+    const SPLITTER: SplitStrategy;
     /// The default of `bootstrap`.
     const BOOTSTRAP: bool;
+    /// The config `type` name of the classifier (its trainer's `NAME`).
+    const CLASSIFIER_NAME: &'static str;
+    /// The config `type` name of the regressor (its trainer's `NAME`).
+    const REGRESSOR_NAME: &'static str;
 }
 
 /// Random forests: best thresholds, bootstrap samples.
@@ -75,13 +79,17 @@ pub struct RandomForest;
 pub struct ExtraTrees;
 
 impl ForestKind for RandomForest {
-    const SPLITTER: Splitter = Splitter::Best;
+    const SPLITTER: SplitStrategy = SplitStrategy::Best;
     const BOOTSTRAP: bool = true;
+    const CLASSIFIER_NAME: &'static str = "random_forest_classifier";
+    const REGRESSOR_NAME: &'static str = "random_forest_regressor";
 }
 
 impl ForestKind for ExtraTrees {
-    const SPLITTER: Splitter = Splitter::Random;
+    const SPLITTER: SplitStrategy = SplitStrategy::Random;
     const BOOTSTRAP: bool = false;
+    const CLASSIFIER_NAME: &'static str = "extra_trees_classifier";
+    const REGRESSOR_NAME: &'static str = "extra_trees_regressor";
 }
 
 with_growth_params! {
@@ -201,28 +209,14 @@ growth_builders!([K: ForestKind] ForestRegressor<K>, <Self as CriterionOf>::Crit
 /// Builder methods and settings shared by both forest trainers.
 macro_rules! forest_common {
     ($t:ident) => {
-        impl<K: ForestKind> $t<K> {
-            /// Sets `n_estimators`.
-            pub fn n_estimators(mut self, v: usize) -> Self {
-                self.n_estimators = v;
-                self
-            }
-            /// Sets `bootstrap`.
-            pub fn bootstrap(mut self, v: bool) -> Self {
-                self.bootstrap = v;
-                self
-            }
-            /// Sets `oob_score`.
-            pub fn oob_score(mut self, v: bool) -> Self {
-                self.oob_score = v;
-                self
-            }
-            /// Sets `max_samples`.
-            pub fn max_samples(mut self, v: Option<SampleCount>) -> Self {
-                self.max_samples = v;
-                self
-            }
+        setters!([K: ForestKind] $t<K> {
+            n_estimators: usize,
+            bootstrap: bool,
+            oob_score: bool,
+            max_samples: Option<SampleCount>,
+        });
 
+        impl<K: ForestKind> $t<K> {
             fn settings(&self, n: usize, n_features: usize) -> Result<Settings> {
                 let tree = self.growth_params(K::SPLITTER).resolve(n, n_features)?;
                 if self.n_estimators == 0 {
@@ -283,13 +277,9 @@ impl<K: ForestKind> CriterionOf for ForestRegressor<K> {
 forest_common!(ForestClassifier);
 forest_common!(ForestRegressor);
 
-impl<K: ForestKind> ForestClassifier<K> {
-    /// Sets `class_weight`.
-    pub fn class_weight(mut self, v: Option<ClassWeight>) -> Self {
-        self.class_weight = v;
-        self
-    }
-}
+setters!([K: ForestKind] ForestClassifier<K> {
+    class_weight: Option<ClassWeight>,
+});
 
 /// Resolved forest settings.
 struct Settings {
@@ -481,19 +471,20 @@ pub struct ForestRegressorModel {
 }
 
 impl<K: ForestKind> Trainer for ForestClassifier<K> {
+    const NAME: &'static str = K::CLASSIFIER_NAME;
     type Model = ForestClassifierModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        let name = if K::BOOTSTRAP {
-            "random_forest_classifier"
-        } else {
-            "extra_trees_classifier"
-        };
+        let name = Self::NAME;
         let s = self.settings(data.n_samples(), data.n_features())?;
         let (classes, y) = class_targets(data, name)?;
         let x = Columns::from_dataset(data, name)?;
         let mut w = sample_weights(data, name)?;
-        let balance_sub = is_balanced_subsample(self.class_weight.as_ref()) && s.bootstrap;
+        let balance_sub = self
+            .class_weight
+            .as_ref()
+            .is_some_and(ClassWeight::is_balanced_subsample)
+            && s.bootstrap;
         if !balance_sub {
             let cw = class_weight_factors(self.class_weight.as_ref(), &classes, &y, Some(&w))?;
             for (wi, &c) in w.iter_mut().zip(&y) {
@@ -540,14 +531,11 @@ impl<K: ForestKind> Trainer for ForestClassifier<K> {
 }
 
 impl<K: ForestKind> Trainer for ForestRegressor<K> {
+    const NAME: &'static str = K::REGRESSOR_NAME;
     type Model = ForestRegressorModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        let name = if K::BOOTSTRAP {
-            "random_forest_regressor"
-        } else {
-            "extra_trees_regressor"
-        };
+        let name = Self::NAME;
         let s = self.settings(data.n_samples(), data.n_features())?;
         let y = regression_targets(data, name)?;
         let x = Columns::from_dataset(data, name)?;

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::models::kit::validate::check_predict_shapes;
 use crate::traits::{Dataset, FitContext, Model, Outputs, Predictor, Trainer, TransformPredictor};
 
-const NAME: &str = "variance_threshold";
+const NAME: &str = <VarianceThreshold as Trainer>::NAME;
 
 /// The settings: features with a variance not above `threshold` are dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,13 +44,7 @@ impl Default for VarianceThreshold {
     }
 }
 
-impl VarianceThreshold {
-    /// Sets `threshold`.
-    pub fn threshold(mut self, value: f64) -> Self {
-        self.threshold = value;
-        self
-    }
-}
+crate::models::kit::setters!(VarianceThreshold { threshold: f64 });
 
 /// A fitted [`VarianceThreshold`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,12 +63,17 @@ pub struct VarianceThresholdModel {
 
 impl Trainer for VarianceThreshold {
     type Model = VarianceThresholdModel;
+    const NAME: &'static str = "variance_threshold";
 
     /// Learns the variances; no target is needed (a given one is ignored, as sample
     /// weights are: scikit-learn's `VarianceThreshold` takes neither).
     fn fit_with(&self, data: &dyn Dataset, _ctx: &FitContext<'_>) -> Result<Self::Model> {
         if !(self.threshold.is_finite() && self.threshold >= 0.0) {
-            return Err(Error::param("threshold", self.threshold, "a finite value >= 0"));
+            return Err(Error::param(
+                "threshold",
+                self.threshold,
+                "a finite value >= 0",
+            ));
         }
         if data.n_samples() == 0 {
             return Err(Error::Empty(format!("{NAME}: no rows to fit on")));
@@ -246,15 +245,24 @@ mod tests {
         let m = VarianceThreshold::default().fit(&data).unwrap();
         assert_eq!(m.support(), &[1]);
         assert_eq!(m.variances, vec![0.0, 1.0, 0.0]);
-        assert!(VarianceThreshold::default().threshold(-1.0).fit(&data).is_err());
-        let e = VarianceThreshold::default().threshold(5.0).fit(&data).unwrap_err();
+        assert!(VarianceThreshold::default()
+            .threshold(-1.0)
+            .fit(&data)
+            .is_err());
+        let e = VarianceThreshold::default()
+            .threshold(5.0)
+            .fit(&data)
+            .unwrap_err();
         assert!(e.to_string().contains("largest is 1"), "{e}");
         let mut bad = m.clone();
         bad.support = vec![1, 3];
         assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
         let mut out = [0.0];
-        assert!(m.transform_row_into(&[0.0, f64::INFINITY, 0.0], &mut out).is_err());
-        m.transform_row_into(&[0.0, f64::NAN, 0.0], &mut out).unwrap();
+        assert!(m
+            .transform_row_into(&[0.0, f64::INFINITY, 0.0], &mut out)
+            .is_err());
+        m.transform_row_into(&[0.0, f64::NAN, 0.0], &mut out)
+            .unwrap();
         assert!(out[0].is_nan());
     }
 }

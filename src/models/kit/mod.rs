@@ -1,4 +1,24 @@
-//! What model families share: class weights and the input checks every model makes.
+//! What model families share, so that a new family is a few obvious steps:
+//!
+//! - [`ClassWeight`]: the one `class_weight` setting of every classifier, and the per-class
+//!   weights it gives ([`class_weight`]);
+//! - [`validate`]: the input checks every model makes (feature kinds, column counts, output
+//!   lengths, finite values, loaded state);
+//! - `setters!`: builder-style setters of a settings struct, one line per field;
+//! - `context!`: a trainer's [`NAME`](crate::traits::Trainer::NAME) with a suffix
+//!   (`"ridge predict"`), made at compile time for the allocation-free prediction paths.
+//!
+//! A new family implements [`Trainer`](crate::traits::Trainer) (with its config `type` as
+//! `NAME`), [`Model`](crate::traits::Model) and [`Predictor`](crate::traits::Predictor)
+//! (and [`ProbabilisticPredictor`](crate::traits::ProbabilisticPredictor) for a classifier),
+//! declares its builder methods with `setters!`, names itself in errors through `NAME`, and
+//! is registered with one line in [`crate::models::registry`].
 
-pub(crate) mod class_weight;
+pub mod class_weight;
+pub(crate) mod name;
+pub(crate) mod setters;
 pub mod validate;
+
+pub use class_weight::{ClassWeight, ClassWeightMode};
+pub(crate) use name::context;
+pub(crate) use setters::setters;

@@ -42,8 +42,9 @@ use serde::{Deserialize, Serialize};
 use crate::common::linalg;
 use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
+use crate::models::kit::setters;
 use crate::models::linear::prep::{self, axpy, dot, Offsets};
-use crate::traits::{Control, Dataset, FitContext, FitEvent, Model, Predictor, Trainer};
+use crate::traits::{Control, Dataset, FitContext, FitEvent, Trainer};
 
 /// The order in which coordinates are updated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -198,25 +199,7 @@ pub struct ElasticNetModel {
     pub converged: bool,
 }
 
-impl Model for ElasticNetModel {
-    fn n_features(&self) -> usize {
-        self.coef.len()
-    }
-
-    fn validate(&self) -> Result<()> {
-        crate::models::kit::validate::linear_regressor_state(
-            "elastic_net",
-            self.coef.view(),
-            self.intercept,
-        )
-    }
-}
-
-impl Predictor for ElasticNetModel {
-    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        prep::predict_linear_into(self.coef.view(), self.intercept, x, out, "elastic_net")
-    }
-}
+prep::linear_regressor!(ElasticNetModel, ElasticNet);
 
 impl ElasticNet {
     /// Checks the hyperparameters.
@@ -240,11 +223,12 @@ impl ElasticNet {
         Ok(())
     }
 
+    /// The name of this fit in errors and callback stages: `lasso` when `l1_ratio` is 1.
     fn stage(&self) -> &'static str {
         if self.l1_ratio == 1.0 {
-            "lasso"
+            Lasso::NAME
         } else {
-            "elastic_net"
+            Self::NAME
         }
     }
 
@@ -259,7 +243,7 @@ impl ElasticNet {
         self.validate()?;
         if previous.coef.len() != data.n_features() {
             return Err(Error::shape(
-                "elastic_net warm start",
+                &format!("{} warm start", Self::NAME),
                 format!("{} coefficients", data.n_features()),
                 previous.coef.len(),
             ));
@@ -298,6 +282,7 @@ impl ElasticNet {
 }
 
 impl Trainer for ElasticNet {
+    const NAME: &'static str = "elastic_net";
     type Model = ElasticNetModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<ElasticNetModel> {
@@ -307,6 +292,7 @@ impl Trainer for ElasticNet {
 }
 
 impl Trainer for Lasso {
+    const NAME: &'static str = "lasso";
     type Model = ElasticNetModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<ElasticNetModel> {

@@ -41,8 +41,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::linalg::{self, ThinSvd};
 use crate::error::Result;
+use crate::models::kit::setters;
 use crate::models::linear::prep::{self, block_sum, Offsets};
-use crate::traits::{Dataset, FitContext, Model, Predictor, Trainer};
+use crate::traits::{Dataset, FitContext, Trainer};
 
 /// Ordinary least squares: minimizes `Σ w_i (y_i − x_iᵀβ − b)²`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,37 +78,14 @@ pub struct LinearRegressionModel {
     pub singular_values: Array1<f64>,
 }
 
-impl Model for LinearRegressionModel {
-    fn n_features(&self) -> usize {
-        self.coef.len()
-    }
-
-    fn validate(&self) -> Result<()> {
-        crate::models::kit::validate::linear_regressor_state(
-            "linear_regression",
-            self.coef.view(),
-            self.intercept,
-        )
-    }
-}
-
-impl Predictor for LinearRegressionModel {
-    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        prep::predict_linear_into(
-            self.coef.view(),
-            self.intercept,
-            x,
-            out,
-            "linear_regression",
-        )
-    }
-}
+prep::linear_regressor!(LinearRegressionModel, LinearRegression);
 
 impl Trainer for LinearRegression {
+    const NAME: &'static str = "linear_regression";
     type Model = LinearRegressionModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        let input = prep::regression_input(data, "linear_regression", self.fit_intercept)?;
+        let input = prep::regression_input(data, Self::NAME, self.fit_intercept)?;
         let fit_intercept = self.fit_intercept;
         ctx.install(|| {
             let w = input.w.as_ref().map(|w| w.view());

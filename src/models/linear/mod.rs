@@ -10,28 +10,6 @@
 //! [`enet_path`] computes a regularization path with warm starts. Shared input checks,
 //! centring and prediction live in [`prep`].
 
-/// Builder-style setters `fn field(self, value) -> Self`, one per listed field; `=> Some`
-/// stores `Some(value)` in an `Option` field.
-macro_rules! setters {
-    (@store $wrap:ident $value:ident) => {
-        $wrap($value)
-    };
-    (@store $value:ident) => {
-        $value
-    };
-    ($t:ty { $($name:ident: $ty:ty $(=> $wrap:ident)?),* $(,)? }) => {
-        impl $t {
-            $(
-                #[doc = concat!("Sets `", stringify!($name), "`.")]
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$name = setters!(@store $($wrap)? value);
-                    self
-                }
-            )*
-        }
-    };
-}
-
 pub mod coordinate_descent;
 pub mod least_squares;
 pub mod logistic;

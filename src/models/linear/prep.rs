@@ -387,6 +387,52 @@ pub fn predict_linear_into(
     Ok(())
 }
 
+/// Implements [`Model`](crate::traits::Model) and [`Predictor`](crate::traits::Predictor)
+/// for a fitted single-output linear model — a struct with the fields `coef: Array1<f64>`
+/// (one per feature) and `intercept: f64` — named in errors by `$trainer`'s
+/// [`NAME`](crate::traits::Trainer::NAME): `n_features` is the coefficient count, `validate`
+/// is [`validate::linear_regressor_state`], and prediction is [`predict_linear_into`]
+/// (`x·coef + intercept`; its single-row path allocates nothing). Serialization is the
+/// model's own (its fields stay where they are).
+///
+/// ```ignore
+/// linear_regressor!(RidgeModel, Ridge);
+/// ```
+macro_rules! linear_regressor {
+    ($model:ty, $trainer:ty) => {
+        impl $crate::traits::Model for $model {
+            fn n_features(&self) -> usize {
+                self.coef.len()
+            }
+
+            fn validate(&self) -> $crate::error::Result<()> {
+                $crate::models::kit::validate::linear_regressor_state(
+                    <$trainer as $crate::traits::Trainer>::NAME,
+                    self.coef.view(),
+                    self.intercept,
+                )
+            }
+        }
+
+        impl $crate::traits::Predictor for $model {
+            fn predict_into(
+                &self,
+                x: ::ndarray::ArrayView2<'_, f64>,
+                out: &mut [f64],
+            ) -> $crate::error::Result<()> {
+                $crate::models::linear::prep::predict_linear_into(
+                    self.coef.view(),
+                    self.intercept,
+                    x,
+                    out,
+                    <$trainer as $crate::traits::Trainer>::NAME,
+                )
+            }
+        }
+    };
+}
+pub(crate) use linear_regressor;
+
 /// Dot product of two equal-length slices, with four independent accumulators.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());

@@ -35,8 +35,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::linalg;
 use crate::error::{Error, Result};
+use crate::models::kit::setters;
 use crate::models::linear::prep;
-use crate::traits::{Dataset, FitContext, Model, Predictor, Trainer};
+use crate::traits::{Dataset, FitContext, Trainer};
 
 /// How [`Ridge`] solves its linear system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -100,32 +101,15 @@ pub struct RidgeModel {
     pub solver: RidgeSolver,
 }
 
-impl Model for RidgeModel {
-    fn n_features(&self) -> usize {
-        self.coef.len()
-    }
-
-    fn validate(&self) -> Result<()> {
-        crate::models::kit::validate::linear_regressor_state(
-            "ridge",
-            self.coef.view(),
-            self.intercept,
-        )
-    }
-}
-
-impl Predictor for RidgeModel {
-    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        prep::predict_linear_into(self.coef.view(), self.intercept, x, out, "ridge")
-    }
-}
+prep::linear_regressor!(RidgeModel, Ridge);
 
 impl Trainer for Ridge {
+    const NAME: &'static str = "ridge";
     type Model = RidgeModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         self.validate()?;
-        let input = prep::regression_input(data, "ridge", self.fit_intercept)?;
+        let input = prep::regression_input(data, Self::NAME, self.fit_intercept)?;
         ctx.install(|| {
             let w = input.w.as_ref().map(|w| w.view());
             self.solve(input.x.view(), input.y.view(), w, &input.offsets)

@@ -10,7 +10,7 @@ use rand::Rng;
 use super::criterion::Criterion;
 use super::data::Columns;
 use super::flat::{FlatTree, RawNode};
-use super::params::Splitter;
+use super::params::SplitStrategy;
 use super::params::TreeConfig;
 use super::splitter::{
     find_split, partition, partition_kept, NodeView, Presorted, Ranks, Scratch, Split,
@@ -306,7 +306,7 @@ fn presort_pays(max_features: usize, n_features: usize) -> bool {
 /// Whether growing trees with `cfg` on `n_features` features reads [`Ranks`] (the best
 /// splitter sorting each node's values): a forest computes them once for all its trees.
 pub(crate) fn needs_ranks(cfg: &TreeConfig, x: &Columns) -> bool {
-    cfg.splitter == Splitter::Best
+    cfg.splitter == SplitStrategy::Best
         && !presort_pays(cfg.max_features, x.n_features())
         && x.n_rows() < MAX_RANKED_ROWS
 }
@@ -317,7 +317,8 @@ pub(crate) fn needs_ranks(cfg: &TreeConfig, x: &Columns) -> bool {
 pub(crate) fn shared_sort(cfg: &TreeConfig, x: &Columns) -> Option<Ranks> {
     if needs_ranks(cfg, x) {
         Some(Ranks::new(x))
-    } else if cfg.splitter == Splitter::Best && presort_pays(cfg.max_features, x.n_features()) {
+    } else if cfg.splitter == SplitStrategy::Best && presort_pays(cfg.max_features, x.n_features())
+    {
         Some(Ranks::ordered(x))
     } else {
         None
@@ -343,11 +344,11 @@ pub(crate) fn grow<C: Criterion>(
     let w_total = C::weight(&root);
     let n_features = x.n_features();
     let (order, goes_left) = match cfg.splitter {
-        Splitter::Best if presort_pays(cfg.max_features, n_features) => (
+        SplitStrategy::Best if presort_pays(cfg.max_features, n_features) => (
             Some(Presorted::new(x, &samples, ranks)),
             vec![false; x.n_rows()],
         ),
-        Splitter::Best | Splitter::Random => (None, Vec::new()),
+        SplitStrategy::Best | SplitStrategy::Random => (None, Vec::new()),
     };
     let own;
     let ranks = match (needs_ranks(cfg, x), ranks) {

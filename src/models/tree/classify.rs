@@ -27,10 +27,11 @@ pub(crate) fn check_proba_row(
 /// fields `classes: Vec<String>` and `n_features: usize`, an inherent
 /// `predict_proba_row_into(&self, row, out)`, and an inherent
 /// `proba_block(&self, rows, chunk) -> Result<()>` writing `n_classes` probabilities per
-/// row of a contiguous block. `$name` prefixes shape errors; `$block_rows` maps the number
-/// of rows to the rows per parallel block.
+/// row of a contiguous block. `$name` (a constant, e.g. the trainer's
+/// [`NAME`](crate::traits::Trainer::NAME)) prefixes shape errors; `$block_rows` maps the
+/// number of rows to the rows per parallel block.
 macro_rules! probabilistic_classifier {
-    ($model:ty, $name:literal, $block_rows:expr) => {
+    ($model:ty, $name:expr, $block_rows:expr) => {
         impl $crate::traits::Outputs for $model {
             fn as_probabilistic(&self) -> Option<&dyn $crate::traits::ProbabilisticPredictor> {
                 Some(self)
@@ -61,7 +62,7 @@ macro_rules! probabilistic_classifier {
             ) -> $crate::error::Result<()> {
                 let k = self.classes.len();
                 $crate::models::kit::validate::check_predict_shapes(
-                    concat!($name, " predict_proba"),
+                    $crate::models::kit::context!($name, "predict_proba"),
                     x,
                     self.n_features,
                     out.len(),

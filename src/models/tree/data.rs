@@ -2,9 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::models::kit::class_weight::class_weights;
+use crate::models::kit::ClassWeight;
 use crate::traits::Dataset;
-
-use super::params::{ClassWeight, ClassWeightMode};
 
 /// The feature matrix stored column by column (a node's values of one feature are read from
 /// one contiguous column). `NaN` is a missing value; infinities are rejected.
@@ -126,16 +125,8 @@ pub(crate) fn class_weight_factors(
 ) -> Result<Vec<f64>> {
     let count = |i: usize| counts.and_then(|cs| cs.get(i).copied()).unwrap_or(1.0);
     class_weights(
-        class_weight.into(),
+        class_weight,
         classes,
         y.iter().enumerate().map(|(i, &c)| (c as usize, count(i))),
-    )
-}
-
-/// Whether `class_weight` asks for per-bootstrap balancing.
-pub(crate) fn is_balanced_subsample(class_weight: Option<&ClassWeight>) -> bool {
-    matches!(
-        class_weight,
-        Some(ClassWeight::Mode(ClassWeightMode::BalancedSubsample))
     )
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::common::rng;
 use crate::error::{Error, Result};
 use crate::models::kit::validate::check_predict_shapes;
+use crate::models::kit::{class_weight, context, setters};
 use crate::traits::{Dataset, FitContext, Model, Predictor, Trainer};
 
 use super::builder::grow;
@@ -18,8 +19,8 @@ use super::data::{
 };
 use super::flat::{par_row_blocks, walk_error, DecisionPath, FlatTree, ROW_BLOCK};
 use super::params::{
-    ClassWeight, ClassWeightMode, ClassificationCriterion, RegressionCriterion, SampleCount,
-    Splitter, TreeConfig,
+    ClassWeight, ClassificationCriterion, RegressionCriterion, SampleCount, SplitStrategy,
+    TreeConfig,
 };
 use super::splitter::Ranks;
 
@@ -176,7 +177,7 @@ pub struct DecisionTreeClassifier {
     /// The impurity to minimise: `gini`, `entropy` or `log_loss`.
     pub criterion: ClassificationCriterion,
     /// `best` or `random` thresholds.
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
     @growth {
         max_depth: "The maximum depth (`null`: until leaves are pure or too small).",
         max_features: "Candidate features per split (`null`: all).",
@@ -190,7 +191,7 @@ impl Default for DecisionTreeClassifier {
     fn default() -> Self {
         Self {
             criterion: ClassificationCriterion::Gini,
-            splitter: Splitter::Best,
+            splitter: SplitStrategy::Best,
             max_depth: None,
             min_samples_split: SampleCount::Count(2),
             min_samples_leaf: SampleCount::Count(1),
@@ -224,7 +225,7 @@ pub struct DecisionTreeRegressor {
     /// The impurity to minimise: `squared_error`, `friedman_mse` or `absolute_error`.
     pub criterion: RegressionCriterion,
     /// `best` or `random` thresholds.
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
     @growth {
         max_depth: "The maximum depth (`null`: until leaves are pure or too small).",
         max_features: "Candidate features per split (`null`: all).",
@@ -236,7 +237,7 @@ impl Default for DecisionTreeRegressor {
     fn default() -> Self {
         Self {
             criterion: RegressionCriterion::SquaredError,
-            splitter: Splitter::Best,
+            splitter: SplitStrategy::Best,
             max_depth: None,
             min_samples_split: SampleCount::Count(2),
             min_samples_leaf: SampleCount::Count(1),
@@ -248,55 +249,26 @@ impl Default for DecisionTreeRegressor {
     }
 }
 
-/// Builder methods shared by the tree and forest trainers (one per growth hyperparameter).
+/// Builder methods shared by the tree and forest trainers (one per growth hyperparameter,
+/// and `criterion`), and the growth hyperparameters of one tree.
 macro_rules! growth_builders {
     ([$($g:tt)*] $t:ty, $criterion:ty) => {
-        impl<$($g)*> $t {
-            /// Sets `criterion`.
-            pub fn criterion(mut self, v: $criterion) -> Self {
-                self.criterion = v;
-                self
-            }
-            /// Sets `max_depth`.
-            pub fn max_depth(mut self, v: Option<usize>) -> Self {
-                self.max_depth = v;
-                self
-            }
-            /// Sets `min_samples_split`.
-            pub fn min_samples_split(mut self, v: $crate::models::tree::SampleCount) -> Self {
-                self.min_samples_split = v;
-                self
-            }
-            /// Sets `min_samples_leaf`.
-            pub fn min_samples_leaf(mut self, v: $crate::models::tree::SampleCount) -> Self {
-                self.min_samples_leaf = v;
-                self
-            }
-            /// Sets `min_weight_fraction_leaf`.
-            pub fn min_weight_fraction_leaf(mut self, v: f64) -> Self {
-                self.min_weight_fraction_leaf = v;
-                self
-            }
-            /// Sets `max_features`.
-            pub fn max_features(mut self, v: Option<$crate::models::tree::MaxFeatures>) -> Self {
-                self.max_features = v;
-                self
-            }
-            /// Sets `max_leaf_nodes`.
-            pub fn max_leaf_nodes(mut self, v: Option<usize>) -> Self {
-                self.max_leaf_nodes = v;
-                self
-            }
-            /// Sets `min_impurity_decrease`.
-            pub fn min_impurity_decrease(mut self, v: f64) -> Self {
-                self.min_impurity_decrease = v;
-                self
-            }
+        $crate::models::kit::setters!([$($g)*] $t {
+            criterion: $criterion,
+            max_depth: Option<usize>,
+            min_samples_split: $crate::models::tree::SampleCount,
+            min_samples_leaf: $crate::models::tree::SampleCount,
+            min_weight_fraction_leaf: f64,
+            max_features: Option<$crate::models::tree::MaxFeatures>,
+            max_leaf_nodes: Option<usize>,
+            min_impurity_decrease: f64,
+        });
 
+        impl<$($g)*> $t {
             /// The growth hyperparameters of one tree, with `splitter`.
             fn growth_params(
                 &self,
-                splitter: $crate::models::tree::Splitter,
+                splitter: $crate::models::tree::SplitStrategy,
             ) -> $crate::models::tree::params::GrowthParams<'_> {
                 $crate::models::tree::params::GrowthParams {
                     max_depth: self.max_depth,
@@ -317,26 +289,13 @@ pub(crate) use growth_builders;
 growth_builders!([] DecisionTreeClassifier, ClassificationCriterion);
 growth_builders!([] DecisionTreeRegressor, RegressionCriterion);
 
-impl DecisionTreeClassifier {
-    /// Sets `splitter`.
-    pub fn splitter(mut self, v: Splitter) -> Self {
-        self.splitter = v;
-        self
-    }
-    /// Sets `class_weight`.
-    pub fn class_weight(mut self, v: Option<ClassWeight>) -> Self {
-        self.class_weight = v;
-        self
-    }
-}
-
-impl DecisionTreeRegressor {
-    /// Sets `splitter`.
-    pub fn splitter(mut self, v: Splitter) -> Self {
-        self.splitter = v;
-        self
-    }
-}
+setters!(DecisionTreeClassifier {
+    splitter: SplitStrategy,
+    class_weight: Option<ClassWeight>,
+});
+setters!(DecisionTreeRegressor {
+    splitter: SplitStrategy
+});
 
 /// A fitted [`DecisionTreeClassifier`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -356,23 +315,15 @@ pub struct DecisionTreeRegressorModel {
 }
 
 impl Trainer for DecisionTreeClassifier {
+    const NAME: &'static str = "decision_tree_classifier";
     type Model = DecisionTreeClassifierModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        const CTX: &str = "decision_tree_classifier";
+        const CTX: &str = DecisionTreeClassifier::NAME;
         let cfg = self
             .growth_params(self.splitter)
             .resolve(data.n_samples(), data.n_features())?;
-        if matches!(
-            self.class_weight,
-            Some(ClassWeight::Mode(ClassWeightMode::BalancedSubsample))
-        ) {
-            return Err(Error::param(
-                "class_weight",
-                "balanced_subsample",
-                "null, \"balanced\" or a map from class label to weight (balanced_subsample is for forests)",
-            ));
-        }
+        class_weight::reject_subsample(self.class_weight.as_ref())?;
         let (classes, y) = class_targets(data, CTX)?;
         let x = Columns::from_dataset(data, CTX)?;
         let mut w = sample_weights(data, CTX)?;
@@ -399,10 +350,11 @@ impl Trainer for DecisionTreeClassifier {
 }
 
 impl Trainer for DecisionTreeRegressor {
+    const NAME: &'static str = "decision_tree_regressor";
     type Model = DecisionTreeRegressorModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        const CTX: &str = "decision_tree_regressor";
+        const CTX: &str = DecisionTreeRegressor::NAME;
         let cfg = self
             .growth_params(self.splitter)
             .resolve(data.n_samples(), data.n_features())?;
@@ -425,9 +377,9 @@ impl Trainer for DecisionTreeRegressor {
     }
 }
 
-/// Inspection methods shared by both fitted trees.
+/// Inspection methods shared by both fitted trees; `$trainer` names the model in errors.
 macro_rules! tree_inspection {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $trainer:ty) => {
         impl $t {
             /// The fitted tree.
             pub fn tree(&self) -> &FlatTree {
@@ -453,10 +405,20 @@ macro_rules! tree_inspection {
             /// The index of the leaf (node id) each row of `x` ends in.
             pub fn apply(&self, x: ArrayView2<'_, f64>) -> Result<Vec<usize>> {
                 let mut out = vec![0.0; x.nrows()];
-                check_predict_shapes(concat!($name, " apply"), x, self.n_features, out.len(), 1)?;
+                check_predict_shapes(
+                    $crate::models::kit::context!(<$trainer as Trainer>::NAME, "apply"),
+                    x,
+                    self.n_features,
+                    out.len(),
+                    1,
+                )?;
                 par_row_blocks(x, &mut out, 1, ROW_BLOCK, |rows, chunk| {
                     for (row, o) in rows.chunks_exact(self.n_features).zip(chunk.iter_mut()) {
-                        *o = self.tree.apply_row(row).ok_or_else(|| walk_error($name))? as f64;
+                        *o = self
+                            .tree
+                            .apply_row(row)
+                            .ok_or_else(|| walk_error(<$trainer as Trainer>::NAME))?
+                            as f64;
                     }
                     Ok(())
                 })?;
@@ -479,7 +441,8 @@ macro_rules! tree_inspection {
             /// # Ok::<(), amlis::Error>(())
             /// ```
             pub fn decision_path(&self, x: ArrayView2<'_, f64>) -> Result<DecisionPath> {
-                let context = concat!($name, " decision_path");
+                let context =
+                    $crate::models::kit::context!(<$trainer as Trainer>::NAME, "decision_path");
                 check_predict_shapes(context, x, self.n_features, x.nrows(), 1)?;
                 DecisionPath::new(&[&self.tree], x, context)
             }
@@ -489,7 +452,7 @@ macro_rules! tree_inspection {
             pub fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
                 if row.len() != self.n_features || out.len() != 1 {
                     return Err(Error::shape(
-                        concat!($name, " predict_row"),
+                        $crate::models::kit::context!(<$trainer as Trainer>::NAME, "predict_row"),
                         format!("a row of {} values and 1 output slot", self.n_features),
                         format!("{} values and {} slots", row.len(), out.len()),
                     ));
@@ -497,7 +460,7 @@ macro_rules! tree_inspection {
                 let v = self
                     .tree
                     .predict_row(row)
-                    .ok_or_else(|| walk_error($name))?;
+                    .ok_or_else(|| walk_error(<$trainer as Trainer>::NAME))?;
                 if let Some(o) = out.first_mut() {
                     *o = self.point(v);
                 }
@@ -516,7 +479,7 @@ macro_rules! tree_inspection {
                 if self.feature_importances.len() != self.n_features {
                     return Err(Error::ModelCorrupt(format!(
                         "{}: {} feature importances for {} features",
-                        $name,
+                        <$trainer as Trainer>::NAME,
                         self.feature_importances.len(),
                         self.n_features
                     )));
@@ -531,13 +494,19 @@ macro_rules! tree_inspection {
             }
 
             fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-                check_predict_shapes(concat!($name, " predict"), x, self.n_features, out.len(), 1)?;
+                check_predict_shapes(
+                    $crate::models::kit::context!(<$trainer as Trainer>::NAME, "predict"),
+                    x,
+                    self.n_features,
+                    out.len(),
+                    1,
+                )?;
                 par_row_blocks(x, out, 1, ROW_BLOCK, |rows, chunk| {
                     for (row, o) in rows.chunks_exact(self.n_features).zip(chunk.iter_mut()) {
                         let v = self
                             .tree
                             .predict_row(row)
-                            .ok_or_else(|| walk_error($name))?;
+                            .ok_or_else(|| walk_error(<$trainer as Trainer>::NAME))?;
                         *o = self.point(v);
                     }
                     Ok(())
@@ -547,8 +516,8 @@ macro_rules! tree_inspection {
     };
 }
 
-tree_inspection!(DecisionTreeClassifierModel, "decision_tree_classifier");
-tree_inspection!(DecisionTreeRegressorModel, "decision_tree_regressor");
+tree_inspection!(DecisionTreeClassifierModel, DecisionTreeClassifier);
+tree_inspection!(DecisionTreeRegressorModel, DecisionTreeRegressor);
 
 impl DecisionTreeClassifierModel {
     #[inline]
@@ -559,7 +528,8 @@ impl DecisionTreeClassifierModel {
     fn check_outputs(&self) -> Result<()> {
         if self.classes.is_empty() || self.tree.n_outputs() != self.classes.len() {
             return Err(Error::ModelCorrupt(format!(
-                "decision_tree_classifier: {} classes but {} values per leaf",
+                "{}: {} classes but {} values per leaf",
+                DecisionTreeClassifier::NAME,
                 self.classes.len(),
                 self.tree.n_outputs()
             )));
@@ -571,7 +541,7 @@ impl DecisionTreeClassifierModel {
     /// allocating.
     pub fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
         check_proba_row(
-            "decision_tree_classifier predict_proba_row",
+            context!(DecisionTreeClassifier::NAME, "predict_proba_row"),
             self.n_features,
             self.classes.len(),
             row,
@@ -580,7 +550,7 @@ impl DecisionTreeClassifierModel {
         let v = self
             .tree
             .predict_row(row)
-            .ok_or_else(|| walk_error("decision_tree_classifier"))?;
+            .ok_or_else(|| walk_error(DecisionTreeClassifier::NAME))?;
         copy_values(out, v);
         Ok(())
     }
@@ -595,7 +565,7 @@ impl DecisionTreeClassifierModel {
             let v = self
                 .tree
                 .predict_row(row)
-                .ok_or_else(|| walk_error("decision_tree_classifier"))?;
+                .ok_or_else(|| walk_error(DecisionTreeClassifier::NAME))?;
             copy_values(o, v);
         }
         Ok(())
@@ -611,7 +581,8 @@ impl DecisionTreeRegressorModel {
     fn check_outputs(&self) -> Result<()> {
         if self.tree.n_outputs() != 1 {
             return Err(Error::ModelCorrupt(format!(
-                "decision_tree_regressor: {} values per leaf, expected 1",
+                "{}: {} values per leaf, expected 1",
+                DecisionTreeRegressor::NAME,
                 self.tree.n_outputs()
             )));
         }
@@ -621,7 +592,7 @@ impl DecisionTreeRegressorModel {
 
 probabilistic_classifier!(
     DecisionTreeClassifierModel,
-    "decision_tree_classifier",
+    DecisionTreeClassifier::NAME,
     |_| ROW_BLOCK
 );
 

@@ -46,7 +46,9 @@ pub use decision_tree::{
     DecisionTreeRegressorModel,
 };
 pub use flat::{DecisionPath, FlatTree, TreeNode};
+#[allow(deprecated)]
+pub use params::Splitter;
 pub use params::{
     ClassWeight, ClassWeightMode, ClassificationCriterion, MaxFeatures, MaxFeaturesRule,
-    RegressionCriterion, SampleCount, Splitter,
+    RegressionCriterion, SampleCount, SplitStrategy,
 };

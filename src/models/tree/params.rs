@@ -1,11 +1,12 @@
 //! Hyperparameter types shared by trees and forests (scikit-learn names and values), and
 //! their resolution into the settings one tree is grown with.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+/// The `class_weight` setting, shared by every classifier (now
+/// [`crate::models::kit::ClassWeight`] and [`crate::models::kit::ClassWeightMode`]).
+pub use crate::models::kit::{ClassWeight, ClassWeightMode};
 
 /// The impurity a classification tree minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -36,10 +37,12 @@ pub enum RegressionCriterion {
     AbsoluteError,
 }
 
-/// How the threshold of each candidate feature is chosen.
+/// How the threshold of each candidate feature is chosen: scikit-learn's `splitter`
+/// parameter (`"best"` or `"random"`). Named apart from [`crate::data::Splitter`], the
+/// cross-validation splitters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Splitter {
+pub enum SplitStrategy {
     /// The best threshold of every candidate feature (the default).
     #[default]
     Best,
@@ -47,6 +50,12 @@ pub enum Splitter {
     /// (extremely randomized trees).
     Random,
 }
+
+/// The former name of [`SplitStrategy`].
+#[deprecated(
+    note = "renamed `SplitStrategy` (`amlis::data::Splitter` is the cross-validation splitter)"
+)]
+pub type Splitter = SplitStrategy;
 
 /// A named rule for [`MaxFeatures`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,27 +91,6 @@ pub enum SampleCount {
     Fraction(f64),
 }
 
-/// The named class-weight modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClassWeightMode {
-    /// `n_samples / (n_classes * count(class))` over the training targets.
-    Balanced,
-    /// As `balanced`, computed on each tree's bootstrap sample (forests only).
-    BalancedSubsample,
-}
-
-/// Per-class weights multiplied into the sample weights: a mode or a map from class label to
-/// weight (classes not named weigh 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ClassWeight {
-    /// `"balanced"` or `"balanced_subsample"`.
-    Mode(ClassWeightMode),
-    /// `{"label": weight, ...}`.
-    Map(BTreeMap<String, f64>),
-}
-
 /// The settings one tree is grown with, resolved from a trainer and the data size.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TreeConfig {
@@ -113,7 +101,7 @@ pub(crate) struct TreeConfig {
     pub max_features: usize,
     pub max_leaf_nodes: Option<usize>,
     pub min_impurity_decrease: f64,
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
 }
 
 /// The hyperparameters common to every tree trainer, before resolution.
@@ -126,7 +114,7 @@ pub(crate) struct GrowthParams<'a> {
     pub max_features: Option<&'a MaxFeatures>,
     pub max_leaf_nodes: Option<usize>,
     pub min_impurity_decrease: f64,
-    pub splitter: Splitter,
+    pub splitter: SplitStrategy,
 }
 
 impl GrowthParams<'_> {
@@ -245,7 +233,7 @@ mod tests {
             max_features: Some(&mf),
             max_leaf_nodes: None,
             min_impurity_decrease: 0.0,
-            splitter: Splitter::Best,
+            splitter: SplitStrategy::Best,
         };
         let c = p.resolve(101, 30).unwrap();
         assert_eq!(c.max_features, 5);

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::criterion::Criterion;
 use super::data::Columns;
-use super::params::{Splitter, TreeConfig};
+use super::params::{SplitStrategy, TreeConfig};
 
 /// Values closer than this are treated as equal (scikit-learn's `FEATURE_THRESHOLD`).
 pub(crate) const FEATURE_THRESHOLD: f64 = 1e-7;
@@ -752,7 +752,8 @@ pub(crate) fn find_split<C: Criterion>(
     let mut best: Option<Split> = None;
     let mut found = false;
     // Whether the sorted keys of the best feature are kept in `sc` (sequential rank scans).
-    let mut keeps = cfg.splitter == Splitter::Best && node.order.is_none() && node.ranks.is_some();
+    let mut keeps =
+        cfg.splitter == SplitStrategy::Best && node.order.is_none() && node.ranks.is_some();
     sc.kept = None;
     let mut i = 0;
     while i < n && (i < cfg.max_features || !found) {
@@ -776,7 +777,9 @@ pub(crate) fn find_split<C: Criterion>(
             best: &mut best,
         };
         match cfg.splitter {
-            Splitter::Best if node.samples.len() >= PARALLEL_MIN_SAMPLES && batch.len() > 1 => {
+            SplitStrategy::Best
+                if node.samples.len() >= PARALLEL_MIN_SAMPLES && batch.len() > 1 =>
+            {
                 let outcomes: Vec<(usize, Outcome)> = batch
                     .par_iter()
                     .map_init(
@@ -797,7 +800,7 @@ pub(crate) fn find_split<C: Criterion>(
                     ctx.take::<C>(f, o, None);
                 }
             }
-            Splitter::Best => {
+            SplitStrategy::Best => {
                 for &f in batch {
                     let o = if known(ctx.constant, f) {
                         Outcome::Constant
@@ -807,7 +810,7 @@ pub(crate) fn find_split<C: Criterion>(
                     ctx.take(f, o, keeps.then_some(&mut *sc));
                 }
             }
-            Splitter::Random => {
+            SplitStrategy::Random => {
                 for &f in batch {
                     let o = if known(ctx.constant, f) {
                         Outcome::Constant
@@ -973,7 +976,7 @@ mod tests {
                 max_features,
                 max_leaf_nodes: None,
                 min_impurity_decrease: 0.0,
-                splitter: Splitter::Best,
+                splitter: SplitStrategy::Best,
             };
             let mut sc = Scratch::new(&crit);
             let mut rng = crate::common::rng::for_task(7, 0);

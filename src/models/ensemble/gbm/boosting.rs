@@ -126,7 +126,8 @@ struct Scores {
     val: Option<f64>,
 }
 
-/// Fits a gradient-boosting model. `classes` is non-empty for classification.
+/// Fits a gradient-boosting model. `classes` is non-empty for classification; the fit
+/// callback's stage is the trainer's `NAME`.
 pub(crate) fn fit<L>(
     params: &HistGradientBoosting<L>,
     loss: LossKind,
@@ -136,14 +137,14 @@ pub(crate) fn fit<L>(
     ctx: &FitContext<'_>,
 ) -> Result<GradientBoostingModel>
 where
-    L: Sync,
+    L: super::ResolveLoss + Sync,
 {
     params.validate()?;
     let scoring = Scoring::resolve(&params.scoring, data.task())?;
     ctx.install(|| fit_inner(params, loss, classes, data, validation, &scoring, ctx))?
 }
 
-fn fit_inner<L>(
+fn fit_inner<L: super::ResolveLoss>(
     params: &HistGradientBoosting<L>,
     loss: LossKind,
     classes: Vec<String>,
@@ -443,7 +444,7 @@ fn fit_inner<L>(
             }
         }
         let event = FitEvent {
-            stage: "gradient_boosting",
+            stage: L::NAME,
             iteration: n_iter,
             total: Some(params.max_iter),
             values: &values,
@@ -452,9 +453,7 @@ fn fit_inner<L>(
             Control::Continue => {}
             Control::Stop => break,
             Control::Cancel => {
-                return Err(Error::Cancelled(format!(
-                    "gradient boosting iteration {n_iter}"
-                )))
+                return Err(Error::Cancelled(format!("{} iteration {n_iter}", L::NAME)))
             }
         }
         if early_stopping {

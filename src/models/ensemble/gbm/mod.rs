@@ -85,22 +85,30 @@ pub type GradientBoostingRegressor = HistGradientBoosting<RegressionLoss>;
 
 /// The loss of a trainer, resolved for the data.
 trait ResolveLoss {
+    /// The config `type` name of the trainer with this loss type.
+    const NAME: &'static str;
+
     fn resolve(&self, quantile: f64, data: &dyn Dataset) -> Result<(LossKind, Vec<String>)>;
 }
 
 impl ResolveLoss for ClassificationLoss {
+    const NAME: &'static str = "gradient_boosting_classifier";
+
     fn resolve(&self, _: f64, data: &dyn Dataset) -> Result<(LossKind, Vec<String>)> {
         let classes = data.task().classes().to_vec();
         if !data.task().is_classification() {
-            return Err(Error::InvalidArgument(
-                "gradient_boosting_classifier needs a classification dataset".into(),
-            ));
+            return Err(Error::InvalidArgument(format!(
+                "{} needs a classification dataset",
+                Self::NAME
+            )));
         }
         Ok((LossKind::LogLoss, classes))
     }
 }
 
 impl ResolveLoss for RegressionLoss {
+    const NAME: &'static str = "gradient_boosting_regressor";
+
     fn resolve(&self, quantile: f64, _: &dyn Dataset) -> Result<(LossKind, Vec<String>)> {
         let loss = match self {
             RegressionLoss::SquaredError => LossKind::SquaredError,
@@ -131,6 +139,7 @@ impl<L: ResolveLoss + Sync> HistGradientBoosting<L> {
 
 #[allow(private_bounds)]
 impl<L: ResolveLoss + Sync> Trainer for HistGradientBoosting<L> {
+    const NAME: &'static str = L::NAME;
     type Model = GradientBoostingModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<GradientBoostingModel> {

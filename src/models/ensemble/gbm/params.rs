@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::models::kit::setters;
 
 /// The loss of a gradient-boosting classifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -193,90 +194,29 @@ impl<L: Default> Default for HistGradientBoosting<L> {
     }
 }
 
+setters!([L] HistGradientBoosting<L> {
+    loss: L,
+    quantile: f64,
+    learning_rate: f64,
+    max_iter: usize,
+    max_leaf_nodes: usize,
+    max_depth: Option<usize>,
+    min_samples_leaf: usize,
+    l2_regularization: f64,
+    max_features: f64,
+    subsample: f64,
+    max_bins: usize,
+    categorical_features: CategoricalFeatures,
+    early_stopping: EarlyStopping,
+    validation_fraction: f64,
+    n_iter_no_change: usize,
+    tol: f64,
+});
+
 impl<L> HistGradientBoosting<L> {
-    /// Sets `learning_rate`.
-    pub fn learning_rate(mut self, v: f64) -> Self {
-        self.learning_rate = v;
-        self
-    }
-    /// Sets `max_iter`.
-    pub fn max_iter(mut self, v: usize) -> Self {
-        self.max_iter = v;
-        self
-    }
-    /// Sets `max_leaf_nodes`.
-    pub fn max_leaf_nodes(mut self, v: usize) -> Self {
-        self.max_leaf_nodes = v;
-        self
-    }
-    /// Sets `max_depth`.
-    pub fn max_depth(mut self, v: Option<usize>) -> Self {
-        self.max_depth = v;
-        self
-    }
-    /// Sets `min_samples_leaf`.
-    pub fn min_samples_leaf(mut self, v: usize) -> Self {
-        self.min_samples_leaf = v;
-        self
-    }
-    /// Sets `l2_regularization`.
-    pub fn l2_regularization(mut self, v: f64) -> Self {
-        self.l2_regularization = v;
-        self
-    }
-    /// Sets `max_features`.
-    pub fn max_features(mut self, v: f64) -> Self {
-        self.max_features = v;
-        self
-    }
-    /// Sets `subsample`.
-    pub fn subsample(mut self, v: f64) -> Self {
-        self.subsample = v;
-        self
-    }
-    /// Sets `max_bins`.
-    pub fn max_bins(mut self, v: usize) -> Self {
-        self.max_bins = v;
-        self
-    }
-    /// Sets `early_stopping`.
-    pub fn early_stopping(mut self, v: EarlyStopping) -> Self {
-        self.early_stopping = v;
-        self
-    }
-    /// Sets `n_iter_no_change`.
-    pub fn n_iter_no_change(mut self, v: usize) -> Self {
-        self.n_iter_no_change = v;
-        self
-    }
-    /// Sets `categorical_features`.
-    pub fn categorical_features(mut self, v: CategoricalFeatures) -> Self {
-        self.categorical_features = v;
-        self
-    }
-    /// Sets `loss`.
-    pub fn loss(mut self, v: L) -> Self {
-        self.loss = v;
-        self
-    }
-    /// Sets `quantile`.
-    pub fn quantile(mut self, v: f64) -> Self {
-        self.quantile = v;
-        self
-    }
     /// Sets `scoring` (`"loss"` or a scorer name, see the field).
     pub fn scoring(mut self, v: &str) -> Self {
         self.scoring = v.to_string();
-        self
-    }
-    /// Sets `tol`.
-    pub fn tol(mut self, v: f64) -> Self {
-        self.tol = v;
-        self
-    }
-    /// Sets `validation_fraction`.
-    pub fn validation_fraction(mut self, v: f64) -> Self {
-        self.validation_fraction = v;
         self
     }
 

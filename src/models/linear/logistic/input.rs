@@ -1,45 +1,13 @@
 //! Input checks and weights shared by the linear classifiers (logistic regression, SGD):
 //! numeric finite features, class targets, and per-sample weights from `class_weight`.
 
-use std::collections::BTreeMap;
-
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::models::kit::class_weight;
 use crate::models::kit::validate;
+use crate::models::kit::ClassWeight;
 use crate::traits::Dataset;
-
-/// How classes are weighted in the loss, as scikit-learn's `class_weight`.
-///
-/// In JSON: `"balanced"` or a map from class label to weight (`{"malignant": 2.0}`); leave
-/// the key out (or `null`) for equal weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ClassWeight {
-    /// `total / (n_classes · count of the class)` over the classes present; logistic
-    /// regression counts rows by their sample weights, SGD counts each row once (as
-    /// scikit-learn; see `models::kit::class_weight`).
-    Balanced(BalancedTag),
-    /// An explicit weight per class label; classes not named keep weight 1.
-    Map(BTreeMap<String, f64>),
-}
-
-impl ClassWeight {
-    /// The `"balanced"` setting.
-    pub fn balanced() -> Self {
-        ClassWeight::Balanced(BalancedTag::Balanced)
-    }
-}
-
-/// The single string accepted for [`ClassWeight::Balanced`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BalancedTag {
-    /// `"balanced"`.
-    #[serde(rename = "balanced")]
-    Balanced,
-}
 
 /// The feature matrix of `data` in row-major layout, after checking that every column is
 /// numeric and every value finite (errors name the row and the column).
@@ -80,7 +48,7 @@ pub(crate) fn sample_weights(
 ) -> Result<Vec<f64>> {
     let mut w = crate::models::linear::prep::weights_or_ones(data, y.len())?;
     let per_class = class_weight::class_weights(
-        class_weight.into(),
+        class_weight,
         classes,
         y.iter().copied().zip(w.iter().copied()),
     )?;
@@ -95,7 +63,7 @@ pub(crate) fn class_weights(
     classes: &[String],
     class_weight: Option<&ClassWeight>,
 ) -> Result<Vec<f64>> {
-    class_weight::class_weights(class_weight.into(), classes, y.iter().map(|&c| (c, 1.0)))
+    class_weight::class_weights(class_weight, classes, y.iter().map(|&c| (c, 1.0)))
 }
 
 /// Checks that at least two classes carry positive weight.

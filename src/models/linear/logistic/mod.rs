@@ -42,15 +42,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::parallel::first_of_blocks;
 use crate::error::{Error, Result};
-use crate::models::kit::validate;
+use crate::models::kit::{class_weight, context, setters, validate};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Predictor, ProbabilisticPredictor, Trainer,
 };
 
+/// The `class_weight` setting, shared by every classifier (now [`crate::models::kit::ClassWeight`]).
+pub use crate::models::kit::ClassWeight;
 pub(crate) use input::{
     check_two_classes, checked_features, class_targets, class_weights, row_major, sample_weights,
 };
-pub use input::{BalancedTag, ClassWeight};
+
+/// The string `"balanced"` of the former logistic `ClassWeight::Balanced(BalancedTag)`.
+#[deprecated(
+    note = "use `ClassWeightMode` (`amlis::models::kit::ClassWeightMode`) or `ClassWeight::balanced()`"
+)]
+pub type BalancedTag = crate::models::kit::ClassWeightMode;
 pub(crate) use objective::{dot_row, sigmoid};
 
 /// The older `penalty` key of scikit-learn, accepted as an alias of `l1_ratio` / `C`.
@@ -98,6 +105,7 @@ pub struct LogisticRegression {
     /// Whether to fit intercepts (never penalized).
     pub fit_intercept: bool,
     /// Class weights: none, `"balanced"` or a map from label to weight.
+    #[serde(deserialize_with = "class_weight::deserialize_without_subsample")]
     pub class_weight: Option<ClassWeight>,
     /// Maximum number of solver iterations (>= 1).
     pub max_iter: usize,
@@ -140,6 +148,7 @@ impl LogisticRegression {
     /// Validates the hyperparameters and resolves the penalty: `None` for no penalty,
     /// otherwise `Some(l1_ratio)`.
     fn resolve_penalty(&self) -> Result<Option<f64>> {
+        class_weight::reject_subsample(self.class_weight.as_ref())?;
         if self.c.is_nan() || self.c <= 0.0 {
             return Err(Error::param("C", self.c, "> 0 (inf for no penalty)"));
         }
@@ -199,11 +208,12 @@ pub struct LogisticRegressionModel {
 }
 
 impl Trainer for LogisticRegression {
+    const NAME: &'static str = "logistic_regression";
     type Model = LogisticRegressionModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         let penalty = self.resolve_penalty()?;
-        const CTX: &str = "logistic_regression";
+        const CTX: &str = LogisticRegression::NAME;
         let (y, classes) = class_targets(data, CTX)?;
         let x = checked_features(data, CTX)?;
         let n = x.nrows();
@@ -312,7 +322,7 @@ impl LogisticRegressionModel {
 
     /// Writes scores (`proba = false`, `k` per row) or probabilities (`n_classes` per row).
     fn scores_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64], proba: bool) -> Result<()> {
-        const CTX: &str = "logistic_regression predict";
+        const CTX: &str = context!(LogisticRegression::NAME, "predict");
         let k = self.coef.nrows();
         let width = if proba { self.classes.len().max(k) } else { k };
         validate::check_predict_shapes(CTX, x, self.coef.ncols(), out.len(), width)?;
@@ -378,7 +388,7 @@ impl Model for LogisticRegressionModel {
 
     fn validate(&self) -> Result<()> {
         crate::models::kit::validate::linear_classifier_state(
-            "logistic_regression",
+            LogisticRegression::NAME,
             self.coef.view(),
             self.intercept.view(),
             self.classes.len(),
@@ -389,7 +399,7 @@ impl Model for LogisticRegressionModel {
 impl LogisticRegressionModel {
     /// Checks one row (length, finite values) for the single-row paths.
     fn check_row(&self, row: &[f64], out_len: usize, width: usize) -> Result<()> {
-        const CTX: &str = "logistic_regression predict_row";
+        const CTX: &str = context!(LogisticRegression::NAME, "predict_row");
         if row.len() != self.coef.ncols() || out_len != width {
             return Err(Error::shape(
                 CTX,
@@ -443,7 +453,7 @@ impl Predictor for LogisticRegressionModel {
         let k = self.coef.nrows();
         if out.len() != x.nrows() {
             return Err(Error::shape(
-                "logistic_regression predict",
+                context!(LogisticRegression::NAME, "predict"),
                 format!("{} outputs", x.nrows()),
                 out.len(),
             ));

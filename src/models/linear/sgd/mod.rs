@@ -41,10 +41,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::parallel::first_of_blocks;
 use crate::error::{Error, Result};
-use crate::models::kit::validate;
+use crate::models::kit::{class_weight, context, setters, validate, ClassWeight};
 use crate::models::linear::logistic::{
     argmax, check_two_classes, checked_features, class_targets, class_weights, dot_row, row_major,
-    sigmoid, ClassWeight,
+    sigmoid,
 };
 use crate::models::linear::prep;
 use crate::traits::{
@@ -56,28 +56,35 @@ pub use engine::{LearningRate, LinearState, SgdLoss, SgdPenalty};
 use engine::{Problem, Settings};
 
 /// scikit-learn's `average`: `false`, `true` (average from the first update) or the update
-/// number from which to average.
+/// number from which to average. Named apart from [`crate::evaluate::metrics::Average`], the
+/// averaging of precision, recall and F1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Average {
+pub enum SgdAverage {
     /// Off (`false`) or from the first update (`true`).
     Flag(bool),
     /// From update number `n` (>= 1).
     From(usize),
 }
 
-impl Default for Average {
+/// The former name of [`SgdAverage`].
+#[deprecated(
+    note = "renamed `SgdAverage` (`amlis::metrics::Average` averages precision/recall/F1)"
+)]
+pub type Average = SgdAverage;
+
+impl Default for SgdAverage {
     fn default() -> Self {
-        Average::Flag(false)
+        SgdAverage::Flag(false)
     }
 }
 
-impl Average {
+impl SgdAverage {
     fn start(self) -> usize {
         match self {
-            Average::Flag(false) => 0,
-            Average::Flag(true) => 1,
-            Average::From(n) => n,
+            SgdAverage::Flag(false) => 0,
+            SgdAverage::Flag(true) => 1,
+            SgdAverage::From(n) => n,
         }
     }
 }
@@ -98,7 +105,7 @@ fn settings(
     tol: Option<f64>,
     n_iter_no_change: usize,
     shuffle: bool,
-    average: Average,
+    average: SgdAverage,
     early_stopping: bool,
     validation_fraction: f64,
 ) -> Result<Settings> {
@@ -258,7 +265,7 @@ macro_rules! sgd_params {
             pub n_iter_no_change: usize,
             $($(#[$fmeta])* pub $field: $ty,)*
             /// Averaged SGD (`false`, `true` or the update number to start from).
-            pub average: Average,
+            pub average: SgdAverage,
         }
 
         impl Default for $name {
@@ -281,7 +288,7 @@ macro_rules! sgd_params {
                     validation_fraction: 0.1,
                     n_iter_no_change: 5,
                     $($field: $default,)*
-                    average: Average::Flag(false),
+                    average: SgdAverage::Flag(false),
                 }
             }
         }
@@ -292,6 +299,7 @@ sgd_params!(
     /// `SGDClassifier` hyperparameters (config type `sgd_classifier`).
     SgdClassifier(loss: SgdLoss::Hinge, learning_rate: LearningRate::Optimal, power_t: 0.5) {
         /// Class weights: none, `"balanced"` or a map from label to weight.
+        #[serde(deserialize_with = "class_weight::deserialize_without_subsample")]
         class_weight: Option<ClassWeight> = None,
     }
 );
@@ -324,7 +332,7 @@ macro_rules! builders {
             early_stopping: bool,
             validation_fraction: f64,
             n_iter_no_change: usize,
-            average: Average,
+            average: SgdAverage,
         });
 
         impl $t {
@@ -354,13 +362,9 @@ macro_rules! builders {
 builders!(SgdClassifier);
 builders!(SgdRegressor);
 
-impl SgdClassifier {
-    /// Sets `class_weight`.
-    pub fn class_weight(mut self, v: ClassWeight) -> Self {
-        self.class_weight = Some(v);
-        self
-    }
-}
+setters!(SgdClassifier {
+    class_weight: ClassWeight => Some,
+});
 
 /// A fitted SGD classifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -447,9 +451,11 @@ impl SgdClassifierState {
         seed: u64,
     ) -> Result<Self> {
         let s = params.settings()?;
+        class_weight::reject_subsample(params.class_weight.as_ref())?;
         if classes.len() < 2 {
             return Err(Error::InvalidArgument(format!(
-                "sgd_classifier needs at least 2 classes, got {classes:?}"
+                "{} needs at least 2 classes, got {classes:?}",
+                SgdClassifier::NAME
             )));
         }
         let k = if classes.len() == 2 { 1 } else { classes.len() };
@@ -470,7 +476,12 @@ impl SgdClassifierState {
     /// `class_weight: "balanced"` is an error here, as in scikit-learn: class frequencies of
     /// one chunk are not those of the stream; give the weights as a map instead.
     pub fn partial_fit(&mut self, chunk: &dyn Dataset) -> Result<()> {
-        if matches!(self.params.class_weight, Some(ClassWeight::Balanced(_))) {
+        if self
+            .params
+            .class_weight
+            .as_ref()
+            .is_some_and(ClassWeight::is_balanced)
+        {
             return Err(Error::param(
                 "class_weight",
                 "\"balanced\"",
@@ -491,7 +502,7 @@ impl SgdClassifierState {
         check: bool,
         split_seed: Option<u64>,
     ) -> Result<usize> {
-        const CTX: &str = "sgd_classifier";
+        const CTX: &str = SgdClassifier::NAME;
         let s = self.params.settings()?;
         let (y, classes) = class_targets(data, CTX)?;
         if classes != self.classes {
@@ -584,7 +595,7 @@ impl SgdRegressorState {
     }
 
     fn epochs(&mut self, data: &dyn Dataset, epochs: usize, check: bool) -> Result<usize> {
-        const CTX: &str = "sgd_regressor";
+        const CTX: &str = SgdRegressor::NAME;
         let s = self.params.settings()?;
         let x = checked_features(data, CTX)?;
         validate::check_n_features(CTX, x.view(), self.n_features)?;
@@ -632,15 +643,16 @@ impl SgdRegressorState {
 }
 
 impl Trainer for SgdClassifier {
+    const NAME: &'static str = "sgd_classifier";
     type Model = SgdClassifierModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
         self.settings()?;
-        let (y, classes) = class_targets(data, "sgd_classifier")?;
+        let (y, classes) = class_targets(data, Self::NAME)?;
         let sw: Vec<f64> = data
             .weights()
             .map_or_else(|| vec![1.0; y.len()], |w| w.to_vec());
-        check_two_classes(&y, &sw, &classes, "sgd_classifier")?;
+        check_two_classes(&y, &sw, &classes, Self::NAME)?;
         let mut state =
             SgdClassifierState::new(self.clone(), classes, data.n_features(), ctx.seed())?;
         let seed = state.seed;
@@ -650,6 +662,7 @@ impl Trainer for SgdClassifier {
 }
 
 impl Trainer for SgdRegressor {
+    const NAME: &'static str = "sgd_regressor";
     type Model = SgdRegressorModel;
 
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
@@ -661,6 +674,12 @@ impl Trainer for SgdRegressor {
 
 /// Rows per parallel prediction task.
 const PREDICT_BLOCK: usize = 4096;
+
+/// The error context of the classifier's predictions.
+const PREDICT: &str = context!(SgdClassifier::NAME, "predict");
+
+/// The error context of the classifier's single-row predictions.
+const PREDICT_ROW: &str = context!(SgdClassifier::NAME, "predict_row");
 
 /// Most classes whose scores the single-row paths keep on the stack (more go through the
 /// batch path).
@@ -718,10 +737,10 @@ impl SgdClassifierModel {
             self.intercept.as_slice().unwrap_or(&[]),
             x,
             &mut out,
-            "sgd_classifier predict",
+            PREDICT,
         )?;
         Array2::from_shape_vec((x.nrows(), k), out)
-            .map_err(|e| Error::shape("sgd_classifier predict", format!("{}x{k}", x.nrows()), e))
+            .map_err(|e| Error::shape(PREDICT, format!("{}x{k}", x.nrows()), e))
     }
 }
 
@@ -732,7 +751,7 @@ impl Model for SgdClassifierModel {
 
     fn validate(&self) -> Result<()> {
         crate::models::kit::validate::linear_classifier_state(
-            "sgd_classifier",
+            SgdClassifier::NAME,
             self.coef.view(),
             self.intercept.view(),
             self.classes.len(),
@@ -755,13 +774,13 @@ impl SgdClassifierModel {
         let mut scores = [0.0; STACK_CLASSES];
         let run = || -> Result<R> {
             let x = ArrayView2::from_shape((1, row.len()), row)
-                .map_err(|e| Error::shape("sgd_classifier predict_row", "one row", e))?;
+                .map_err(|e| Error::shape(PREDICT_ROW, "one row", e))?;
             linear_scores(
                 self.coef.view(),
                 self.intercept.as_slice().unwrap_or(&[]),
                 x,
                 &mut scores[..k],
-                "sgd_classifier predict",
+                PREDICT,
             )?;
             finish(&scores[..k])
         };
@@ -803,7 +822,7 @@ impl Predictor for SgdClassifierModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         if out.len() != x.nrows() {
             return Err(Error::shape(
-                "sgd_classifier predict",
+                PREDICT,
                 format!("{} outputs", x.nrows()),
                 out.len(),
             ));
@@ -822,7 +841,7 @@ impl Predictor for SgdClassifierModel {
     fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
         if out.len() != 1 {
             return Err(Error::shape(
-                "sgd_classifier predict_row output",
+                context!(SgdClassifier::NAME, "predict_row output"),
                 "1 value",
                 out.len(),
             ));
@@ -835,7 +854,7 @@ impl Predictor for SgdClassifierModel {
             }
             None => {
                 let x = ArrayView2::from_shape((1, row.len()), row)
-                    .map_err(|e| Error::shape("sgd_classifier predict_row", "one row", e))?;
+                    .map_err(|e| Error::shape(PREDICT_ROW, "one row", e))?;
                 self.predict_into(x, out)
             }
         }
@@ -859,7 +878,7 @@ impl ProbabilisticPredictor for SgdClassifierModel {
         let k = self.classes.len();
         if out.len() != x.nrows() * k {
             return Err(Error::shape(
-                "sgd_classifier predict_proba",
+                context!(SgdClassifier::NAME, "predict_proba"),
                 format!("{} values", x.nrows() * k),
                 out.len(),
             ));
@@ -879,7 +898,7 @@ impl ProbabilisticPredictor for SgdClassifierModel {
         let link = self.proba_link()?;
         if out.len() != self.classes.len() {
             return Err(Error::shape(
-                "sgd_classifier predict_proba_row output",
+                context!(SgdClassifier::NAME, "predict_proba_row output"),
                 format!("{} values", self.classes.len()),
                 out.len(),
             ));
@@ -891,39 +910,20 @@ impl ProbabilisticPredictor for SgdClassifierModel {
         match finished {
             Some(r) => r,
             None => {
-                let x = ArrayView2::from_shape((1, row.len()), row)
-                    .map_err(|e| Error::shape("sgd_classifier predict_proba_row", "one row", e))?;
+                let x = ArrayView2::from_shape((1, row.len()), row).map_err(|e| {
+                    Error::shape(
+                        context!(SgdClassifier::NAME, "predict_proba_row"),
+                        "one row",
+                        e,
+                    )
+                })?;
                 self.predict_proba_into(x, out)
             }
         }
     }
 }
 
-impl Model for SgdRegressorModel {
-    fn n_features(&self) -> usize {
-        self.coef.len()
-    }
-
-    fn validate(&self) -> Result<()> {
-        crate::models::kit::validate::linear_regressor_state(
-            "sgd_regressor",
-            self.coef.view(),
-            self.intercept,
-        )
-    }
-}
-
-impl Predictor for SgdRegressorModel {
-    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        linear_scores(
-            self.coef.view().insert_axis(ndarray::Axis(0)),
-            std::slice::from_ref(&self.intercept),
-            x,
-            out,
-            "sgd_regressor predict",
-        )
-    }
-}
+prep::linear_regressor!(SgdRegressorModel, SgdRegressor);
 
 impl crate::traits::Outputs for SgdClassifierModel {
     fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
@@ -1071,7 +1071,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.loss, SgdLoss::LogLoss);
-        assert_eq!(t.average, Average::From(10));
+        assert_eq!(t.average, SgdAverage::From(10));
         assert_eq!(t.tol, None);
         assert!(serde_json::from_str::<SgdRegressor>(r#"{"class_weight": "balanced"}"#).is_err());
         let err = SgdRegressor::default()
