@@ -148,7 +148,10 @@ echo "  $LIBDIR/$SHARED_NOTE"
 echo "  $LIBDIR/libamlis.a and the link libamlis_static.a"
 echo "  $LIBDIR/pkgconfig/amlis.pc         pkg-config --cflags --libs amlis"
 echo "  $LIBDIR/pkgconfig/amlis-static.pc  pkg-config --cflags --libs amlis-static"
-case ":${PKG_CONFIG_PATH:-}:" in
+PC_PATH=$(pkg-config --variable pc_path pkg-config 2>/dev/null || true)
+case ":${PKG_CONFIG_PATH:-}:$PC_PATH:" in
 *":$LIBDIR/pkgconfig:"*) ;;
 *) echo "pkg-config finds them with: export PKG_CONFIG_PATH=$LIBDIR/pkgconfig" ;;
 esac
+echo "a program linked shared finds the library at run time through -Wl,-rpath,$LIBDIR or"
+echo "LD_LIBRARY_PATH=$LIBDIR (in a system library folder: run ldconfig once)"
