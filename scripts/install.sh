@@ -4,6 +4,7 @@
 #   INCLUDEDIR/amlis.h
 #   LIBDIR/libamlis.so.N               the shared library, soname libamlis.so.N (N = AMLIS_ABI_VERSION)
 #   LIBDIR/libamlis.so -> libamlis.so.N   the name `-lamlis` finds
+#                                      (without patchelf: LIBDIR/libamlis.so alone, no soname)
 #   LIBDIR/libamlis.a                  the static library
 #   LIBDIR/libamlis_static.a -> libamlis.a   the name `-lamlis_static` finds (no .so has it)
 #   LIBDIR/pkgconfig/amlis.pc          shared:  cc app.c $(pkg-config --cflags --libs amlis)
@@ -16,15 +17,16 @@
 #   --includedir DIR  the header (default PREFIX/include)
 #   --from DIR        install libamlis.so and libamlis.a already built in DIR (for example
 #                     target/release, or target/debug/deps after `cargo test`) instead of
-#                     building them; a library built without the soname is installed as
-#                     plain libamlis.so
+#                     building them with `cargo build --release --lib`
 #   DESTDIR=DIR       (environment) staged install for packaging: files go under DESTDIR,
 #                     the .pc files name the final PREFIX
 #
-# Without --from, the script builds the release library itself with
-# `cargo rustc --release --lib -- -C link-arg=-Wl,-soname,libamlis.so.N`. The extra link
-# argument changes the build's fingerprint, so a later plain `cargo build --release` relinks
-# the amlis crate once (its dependencies are not rebuilt).
+# The soname: cargo links libamlis.so without one (a soname in target/release/libamlis.so
+# would make programs linked there look for a libamlis.so.N that is not there), so the
+# installed copy gets it from `patchelf --set-soname` (Debian: apt-get install patchelf).
+# Without patchelf the library is installed as plain libamlis.so, which programs then record
+# by that name. (Linking with `-C link-arg=-Wl,-soname,...` instead would change the build's
+# fingerprint, and every later plain `cargo build --release` would compile amlis again.)
 #
 # Why two .pc files: with libamlis.so and libamlis.a side by side in LIBDIR, the linker
 # resolves `-lamlis` to the .so, so `pkg-config --static --libs amlis` (which only adds
@@ -85,8 +87,7 @@ ABI=$(sed -n 's/^#define AMLIS_ABI_VERSION \([0-9][0-9]*\).*/\1/p' "$ROOT/includ
 SONAME=libamlis.so.$ABI
 
 if [ -z "$FROM" ]; then
-    echo "building the release library (soname $SONAME)"
-    (cd "$ROOT" && cargo rustc --release --lib -- -C "link-arg=-Wl,-soname,$SONAME")
+    (cd "$ROOT" && cargo build --release --lib)
     FROM=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
         sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
 fi
@@ -103,7 +104,7 @@ trap 'rm -rf "$TMP"' EXIT
 NATIVE_STATIC_LIBS=$(sed -n 's/.*native-static-libs: *//p' "$TMP/rustc.out" | head -n 1)
 [ -n "$NATIVE_STATIC_LIBS" ] || die "no native-static-libs line in: $(cat "$TMP/rustc.out")"
 
-# The soname the shared library was linked with, if any.
+# The soname the shared library was linked with, if any (then it is kept).
 BUILT_SONAME=
 if command -v readelf >/dev/null 2>&1; then
     BUILT_SONAME=$(readelf -d "$FROM/libamlis.so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
@@ -112,15 +113,21 @@ fi
 install -d "$DESTDIR$INCLUDEDIR" "$DESTDIR$LIBDIR/pkgconfig"
 install -m 644 "$ROOT/include/amlis.h" "$DESTDIR$INCLUDEDIR/amlis.h"
 install -m 644 "$FROM/libamlis.a" "$DESTDIR$LIBDIR/libamlis.a"
-rm -f "$DESTDIR$LIBDIR/libamlis.so" "$DESTDIR$LIBDIR/libamlis_static.a"
+rm -f "$DESTDIR$LIBDIR/libamlis.so" "$DESTDIR$LIBDIR/$SONAME" "$DESTDIR$LIBDIR/libamlis_static.a"
 ln -s libamlis.a "$DESTDIR$LIBDIR/libamlis_static.a"
-if [ -n "$BUILT_SONAME" ]; then
+if [ -z "$BUILT_SONAME" ] && command -v patchelf >/dev/null 2>&1; then
+    install -m 755 "$FROM/libamlis.so" "$DESTDIR$LIBDIR/$SONAME"
+    patchelf --set-soname "$SONAME" "$DESTDIR$LIBDIR/$SONAME"
+    BUILT_SONAME=$SONAME
+elif [ -n "$BUILT_SONAME" ]; then
     install -m 755 "$FROM/libamlis.so" "$DESTDIR$LIBDIR/$BUILT_SONAME"
+fi
+if [ -n "$BUILT_SONAME" ]; then
     ln -s "$BUILT_SONAME" "$DESTDIR$LIBDIR/libamlis.so"
-    SHARED_NOTE="$BUILT_SONAME (soname) and the link libamlis.so"
+    SHARED_NOTE="$BUILT_SONAME (soname $BUILT_SONAME) and the link libamlis.so"
 else
     install -m 755 "$FROM/libamlis.so" "$DESTDIR$LIBDIR/libamlis.so"
-    SHARED_NOTE="libamlis.so (built without a soname)"
+    SHARED_NOTE="libamlis.so (no soname: patchelf is not installed)"
 fi
 
 # Fills amlis.pc.in; sed replacement text needs |, & and \ escaped.

@@ -14,7 +14,8 @@
 //!
 //! # Missing tools
 //!
-//! valgrind, pkg-config and cmake may be missing on a developer's machine. A test that needs
+//! valgrind, pkg-config, cmake and patchelf (which gives the installed library its soname)
+//! may be missing on a developer's machine. A test that needs
 //! one then passes without doing its work, and says so where it is seen: a line `SKIPPED
 //! <test>: <tool> is not installed` is written straight to the process's stderr, which the
 //! test harness does not capture (an `eprintln!` would be captured and hidden, since the test
@@ -486,6 +487,16 @@ fn ldd(exe: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `readelf -d file`: the dynamic section (soname, needed libraries).
+fn readelf_dynamic(file: &Path) -> String {
+    let out = Command::new("readelf")
+        .arg("-d")
+        .arg(file)
+        .output()
+        .expect("readelf runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Runs the quickstart built against the installed prefix without `LD_LIBRARY_PATH`, checks
 /// it trained, and checks with `ldd` whether it loads the installed `libamlis.so`.
 fn check_installed_quickstart(exe: &Path, shared: bool) {
@@ -545,6 +556,17 @@ fn installed_quickstart_builds_with_pkg_config() {
     for native in &s.native_static_libs {
         assert!(statics.contains(native), "{statics:?} lacks {native}");
     }
+    // The soname (set by patchelf) is what programs linked shared record.
+    let soname = have_tool("patchelf", "installed_quickstart_builds_with_pkg_config");
+    if soname {
+        let dynamic = readelf_dynamic(&lib.join("libamlis.so.1"));
+        assert!(
+            dynamic.contains("Library soname: [libamlis.so.1]"),
+            "{dynamic}"
+        );
+        let link = std::fs::read_link(lib.join("libamlis.so")).unwrap();
+        assert_eq!(link, Path::new("libamlis.so.1"));
+    }
     for (tag, flags) in [("pc_shared", shared), ("pc_static", statics)] {
         let exe = s.out_dir.join(format!("quickstart_{tag}"));
         let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
@@ -563,6 +585,13 @@ fn installed_quickstart_builds_with_pkg_config() {
             String::from_utf8_lossy(&out.stderr)
         );
         check_installed_quickstart(&exe, tag == "pc_shared");
+        if soname && tag == "pc_shared" {
+            let dynamic = readelf_dynamic(&exe);
+            assert!(
+                dynamic.contains("Shared library: [libamlis.so.1]"),
+                "{dynamic}"
+            );
+        }
     }
 }
 
