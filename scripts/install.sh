@@ -66,7 +66,6 @@ while [ $# -gt 0 ]; do
     --includedir=*) INCLUDEDIR=${1#*=}; shift ;;
     --from) [ $# -ge 2 ] || die "--from needs a directory"; FROM=$2; shift 2 ;;
     --from=*) FROM=${1#*=}; shift ;;
-    --release) shift ;; # the default; accepted for clarity
     -h | --help) usage; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
     esac
