@@ -326,7 +326,7 @@ void amlis_learner_free(AmlisLearner *l);
 
 // Trains a model on `train` as `config_json` describes it, and returns it in `*out`.
 //
-// `config_json` is a training configuration (DESIGN.md section 4), e.g.
+// `config_json` is a training configuration (ARCHITECTURE.md, and the README's "A training config"), e.g.
 // `{"model": {"type": "logistic_regression", "C": 1.0}, "preprocess": [{"type":
 // "simple_imputer"}, {"type": "standard_scaler"}], "random_state": 42}`. The model type
 // decides classification or regression; for classification, class labels are sorted as
@@ -345,7 +345,9 @@ void amlis_learner_free(AmlisLearner *l);
 //
 // `train` must be NULL or a live dataset handle; `config_json` NULL or a NUL-terminated
 // string; `out` NULL or a valid pointer to writable `AmlisModel *` storage.
-AmlisStatus amlis_train(const AmlisDataset *train, const char *config_json, AmlisModel **out);
+AmlisStatus amlis_train(const AmlisDataset *train,
+                        const char *config_json,
+                        AmlisModel **out);
 
 // Saves a model to a file, atomically (a temporary file in the same folder, renamed over
 // `path`): a crash never leaves a half-written model.

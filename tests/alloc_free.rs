@@ -1,6 +1,6 @@
-//! The single-row prediction path allocates nothing, for every model type: the Rust
-//! `RowPredictor` (with and without preprocessing steps, values and probabilities) and the C
-//! ABI's `amlis_predict_row`, each giving the batch path's bits. Allocations are counted per thread by this test binary's global
+//! The single-row prediction path allocates nothing, for every registered model type and every
+//! output kind it has: the Rust `RowPredictor` (with and without preprocessing steps) and the
+//! C ABI's `amlis_predict_row`, each giving the batch path's bits. Allocations are counted per thread by this test binary's global
 //! allocator; lazily built prediction layouts are made by a first warm-up call.
 
 mod common;
@@ -13,11 +13,11 @@ use amlis::config::TrainConfig;
 use amlis::data::Table;
 use amlis::ffi::{
     amlis_model_free, amlis_model_load_buffer, amlis_predict_row, amlis_predictor_free,
-    amlis_predictor_new, AmlisModel, AmlisPredictor, AmlisStatus, AMLIS_OUTPUT_PROBA,
-    AMLIS_OUTPUT_VALUE,
+    amlis_predictor_new, AmlisModel, AmlisPredictor, AmlisStatus,
 };
+use amlis::models::{Estimator, ModelConfig};
 use amlis::persist::Encoding;
-use amlis::pipeline::{Pipeline, PredictKind, RowPredictor};
+use amlis::pipeline::{Pipeline, RowPredictor};
 use amlis::traits::FitContext;
 
 thread_local! {
@@ -74,25 +74,24 @@ fn rows(pipeline: &Pipeline, table: &Table, n: usize) -> Vec<Vec<f64>> {
     x.rows().into_iter().take(n).map(|r| r.to_vec()).collect()
 }
 
-fn fit(config: &str, table: &Table, target: &str) -> Pipeline {
+fn fit(config: &str, table: &Table, target: Option<&str>) -> Pipeline {
     let mut config = TrainConfig::from_json(config).unwrap();
     config.random_state = Some(0);
     Pipeline::fit(&config, table, target, &FitContext::new()).unwrap()
 }
 
-/// Checks the Rust row path and the C row path of `pipeline` on `rows`.
-fn check(name: &str, pipeline: Pipeline, rows: &[Vec<f64>], classifier: bool) {
+/// Checks the Rust row path and the C row path of `pipeline` on `rows`, for every output
+/// kind the model has.
+fn check(name: &str, pipeline: Pipeline, rows: &[Vec<f64>]) {
     let pipeline = Arc::new(pipeline);
-    let kinds: &[(PredictKind, _)] = if classifier {
-        &[
-            (PredictKind::Value, AMLIS_OUTPUT_VALUE),
-            (PredictKind::Proba, AMLIS_OUTPUT_PROBA),
-        ]
-    } else {
-        &[(PredictKind::Value, AMLIS_OUTPUT_VALUE)]
-    };
+    let kinds: Vec<_> = pipeline
+        .outputs()
+        .into_iter()
+        .map(|k| (k, k.to_raw()))
+        .collect();
+    assert!(!kinds.is_empty(), "{name}");
     let bytes = pipeline.to_bytes(Encoding::Binary).unwrap();
-    for &(kind, c_kind) in kinds {
+    for &(kind, c_kind) in &kinds {
         let mut p = RowPredictor::new(pipeline.clone(), kind).unwrap();
         let mut out = vec![0.0; p.output_len()];
         p.predict_row(&rows[0], &mut out).unwrap(); // builds lazy layouts
@@ -172,59 +171,64 @@ fn check(name: &str, pipeline: Pipeline, rows: &[Vec<f64>], classifier: bool) {
 const PREP: &str = r#"[{"type": "simple_imputer", "strategy": "most_frequent"},
     {"type": "one_hot_encoder"}, {"type": "standard_scaler"}]"#;
 
-#[test]
-fn every_classifier_predicts_a_row_without_allocating() {
-    let table = amlis::datasets::penguins_table().unwrap();
-    for model in [
-        r#"{"type": "decision_tree_classifier"}"#,
-        r#"{"type": "random_forest_classifier", "n_estimators": 20}"#,
-        r#"{"type": "extra_trees_classifier", "n_estimators": 20}"#,
-        r#"{"type": "gradient_boosting_classifier", "max_iter": 20}"#,
-        r#"{"type": "logistic_regression"}"#,
-        r#"{"type": "sgd_classifier", "loss": "log_loss"}"#,
-        r#"{"type": "dummy_classifier"}"#,
-    ] {
-        let p = fit(
-            &format!(r#"{{"model": {model}, "preprocess": {PREP}}}"#),
-            &table,
-            "species",
-        );
-        let r = rows(&p, &table, 200);
-        check(model, p, &r, true);
-    }
-    // Gradient boosting on raw tables: native categories and missing values (multiclass),
-    // and a binary model (one output).
-    let cancer = amlis::datasets::breast_cancer_table().unwrap();
-    for (table, target) in [(&table, "species"), (&cancer, "diagnosis")] {
-        let model = r#"{"type": "gradient_boosting_classifier", "max_iter": 30}"#;
-        let p = fit(&format!(r#"{{"model": {model}}}"#), table, target);
-        let r = rows(&p, table, 300);
-        check(&format!("{model} (raw, {target})"), p, &r, true);
+/// Settings that keep each type's model small.
+fn small_params(kind: &str) -> &'static str {
+    if kind.contains("forest") || kind.contains("extra_trees") {
+        r#", "n_estimators": 20"#
+    } else if kind.starts_with("gradient_boosting") {
+        r#", "max_iter": 20"#
+    } else if kind == "sgd_classifier" {
+        r#", "loss": "log_loss""#
+    } else {
+        ""
     }
 }
 
 #[test]
-fn every_regressor_predicts_a_row_without_allocating() {
-    let table = amlis::datasets::diabetes_table().unwrap();
-    for model in [
-        r#"{"type": "decision_tree_regressor"}"#,
-        r#"{"type": "random_forest_regressor", "n_estimators": 20}"#,
-        r#"{"type": "extra_trees_regressor", "n_estimators": 20}"#,
-        r#"{"type": "gradient_boosting_regressor", "max_iter": 20}"#,
-        r#"{"type": "gradient_boosting_regressor", "max_iter": 20, "loss": "poisson"}"#,
-        r#"{"type": "linear_regression"}"#,
-        r#"{"type": "ridge"}"#,
-        r#"{"type": "lasso"}"#,
-        r#"{"type": "elastic_net"}"#,
-        r#"{"type": "sgd_regressor"}"#,
-        r#"{"type": "dummy_regressor"}"#,
-    ] {
+fn every_registered_type_predicts_a_row_without_allocating() {
+    let penguins = amlis::datasets::penguins_table().unwrap();
+    let diabetes = amlis::datasets::diabetes_table().unwrap();
+    let unlabelled = penguins.drop(&["species"]).unwrap();
+    const SCALE: &str = r#"[{"type": "standard_scaler"}]"#;
+    for &kind in ModelConfig::type_names() {
+        let estimator = ModelConfig::from_json_parts(kind, serde_json::json!({}))
+            .unwrap()
+            .estimator();
+        let (table, target, prep) = match estimator {
+            Estimator::Classifier => (&penguins, Some("species"), PREP),
+            Estimator::Regressor => (&diabetes, Some("progression"), SCALE),
+            _ => (&unlabelled, None, PREP),
+        };
+        let params = small_params(kind);
         let p = fit(
-            &format!(r#"{{"model": {model}, "preprocess": [{{"type": "standard_scaler"}}]}}"#),
-            &table,
-            "progression",
+            &format!(r#"{{"model": {{"type": "{kind}"{params}}}, "preprocess": {prep}}}"#),
+            table,
+            target,
         );
-        let r = rows(&p, &table, 200);
-        check(model, p, &r, false);
+        let r = rows(&p, table, 200);
+        check(kind, p, &r);
     }
+}
+
+#[test]
+fn other_settings_predict_a_row_without_allocating() {
+    // Gradient boosting on raw tables: native categories and missing values (multiclass),
+    // and a binary model (one output); a Poisson regressor (an inverse link).
+    let penguins = amlis::datasets::penguins_table().unwrap();
+    let cancer = amlis::datasets::breast_cancer_table().unwrap();
+    for (table, target) in [(&penguins, "species"), (&cancer, "diagnosis")] {
+        let model = r#"{"type": "gradient_boosting_classifier", "max_iter": 30}"#;
+        let p = fit(&format!(r#"{{"model": {model}}}"#), table, Some(target));
+        let r = rows(&p, table, 300);
+        check(&format!("{model} (raw, {target})"), p, &r);
+    }
+    let diabetes = amlis::datasets::diabetes_table().unwrap();
+    let model = r#"{"type": "gradient_boosting_regressor", "max_iter": 20, "loss": "poisson"}"#;
+    let p = fit(
+        &format!(r#"{{"model": {model}}}"#),
+        &diabetes,
+        Some("progression"),
+    );
+    let r = rows(&p, &diabetes, 200);
+    check(model, p, &r);
 }

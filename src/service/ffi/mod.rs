@@ -1,6 +1,6 @@
 //! The C ABI: `libamlis` and `include/amlis.h` (generated from this module by cbindgen).
 //!
-//! Conventions, as in `DESIGN.md` section 6:
+//! Conventions, as in `ARCHITECTURE.md` section 7:
 //! - every fallible export returns an [`AmlisStatus`]; `AMLIS_OK` is 0, and on any other value
 //!   `amlis_last_error_message()` gives this thread's message (what, where, what was expected);
 //! - handles (`AmlisDataset`, `AmlisModel`, `AmlisPredictor` and `AmlisLearner`) are opaque, made by

@@ -138,7 +138,7 @@ pub fn info_json(p: &Pipeline) -> Value {
 
 /// Trains a model on `train` as `config_json` describes it, and returns it in `*out`.
 ///
-/// `config_json` is a training configuration (DESIGN.md section 4), e.g.
+/// `config_json` is a training configuration (ARCHITECTURE.md, and the README's "A training config"), e.g.
 /// `{"model": {"type": "logistic_regression", "C": 1.0}, "preprocess": [{"type":
 /// "simple_imputer"}, {"type": "standard_scaler"}], "random_state": 42}`. The model type
 /// decides classification or regression; for classification, class labels are sorted as
