@@ -66,18 +66,8 @@ fn estimator_of(kind: &str) -> Estimator {
 
 /// Penguins, with the target for the kind: `species` for classifiers, `body_mass_g` (rows
 /// where it is missing removed) for regressors.
-/// Models that learn without targets get the table without `species` and no target.
 fn penguins_for(kind: &str) -> (Table, Option<&'static str>) {
-    let table = amlis::datasets::penguins_table().unwrap();
-    match estimator_of(kind) {
-        Estimator::Classifier => (table, Some("species")),
-        Estimator::Regressor => {
-            let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
-            let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
-            (table.take_rows(&keep).unwrap(), Some("body_mass_g"))
-        }
-        _ => (table.drop(&["species"]).unwrap(), None),
-    }
+    common::penguins_for(estimator_of(kind))
 }
 
 fn fit(kind: &str, steps: &str) -> (Pipeline, Table) {

@@ -12,27 +12,13 @@ use std::time::Duration;
 
 use amlis::config::TrainConfig;
 use amlis::data::Table;
-use amlis::models::{Estimator, ModelConfig};
+use amlis::models::ModelConfig;
 use amlis::pipeline::Pipeline;
 use amlis::traits::FitContext;
 use ndarray::Array2;
 use serde_json::json;
 
 const ROWS: usize = 1000;
-
-/// Penguins with the target for the kind (none for models that learn without one).
-fn data_for(estimator: Estimator) -> (Table, Option<&'static str>) {
-    let table = amlis::datasets::penguins_table().unwrap();
-    match estimator {
-        Estimator::Classifier => (table, Some("species")),
-        Estimator::Regressor => {
-            let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
-            let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
-            (table.take_rows(&keep).unwrap(), Some("body_mass_g"))
-        }
-        _ => (table.drop(&["species"]).unwrap(), None),
-    }
-}
 
 /// Raw rows in input order, repeated to `ROWS` rows (several blocks for every model).
 fn rows(p: &Pipeline, table: &Table) -> Array2<f64> {
@@ -63,7 +49,7 @@ fn one_thread_models_predict_on_the_calling_thread_while_the_global_pool_is_bloc
             "model": params, "preprocess": steps, "n_threads": 1, "random_state": 3
         }))
         .unwrap();
-        let (table, target) = data_for(model.estimator());
+        let (table, target) = common::penguins_for(model.estimator());
         let p = Pipeline::fit(&config, &table, target, &FitContext::new()).unwrap();
         let x = rows(&p, &table);
         cases.push((kind, p, x));

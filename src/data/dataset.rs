@@ -493,44 +493,57 @@ impl Dataset for DatasetView<'_> {
 /// Only this dataset's rows are taken.
 pub fn features_table(data: &dyn Dataset) -> Result<Table> {
     let x = data.features();
-    let mut columns = Vec::with_capacity(data.n_features());
-    for ((name, kind), values) in data
+    let columns = data
         .feature_names()
         .iter()
         .zip(data.feature_kinds())
         .zip(x.columns())
-    {
-        let column = match kind {
-            FeatureKind::Numeric => Column::Numeric(values.to_vec()),
-            FeatureKind::Categorical { categories } => {
-                let mut c = CategoricalColumn::new();
-                for cat in categories {
-                    c.code_for(cat);
-                }
-                for (i, &v) in values.iter().enumerate() {
-                    let code = if v.is_nan() {
-                        MISSING_CODE
-                    } else if v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len() {
-                        v as u32
-                    } else {
-                        return Err(Error::InvalidValue {
-                            context: "categorical feature".into(),
-                            row: i,
-                            column: Some(name.clone()),
-                            message: format!(
-                                "{v} is not a category index in 0..{} (or NaN for missing)",
-                                categories.len()
-                            ),
-                        });
-                    };
-                    c.push_code(code)?;
-                }
-                Column::Categorical(c)
-            }
-        };
-        columns.push((name.clone(), column));
-    }
+        .map(|((name, kind), values)| {
+            Ok((
+                name.clone(),
+                column_of(name, kind, values, "categorical feature")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     Table::new(columns)
+}
+
+/// A table column from numeric cells of a feature of `kind`: the values themselves for a
+/// numeric feature; for a categorical one, each cell is an index into the feature's
+/// categories (`NaN` = missing), anything else an error naming the row, the column and
+/// `context`.
+pub fn column_of(
+    name: &str,
+    kind: &FeatureKind,
+    values: ArrayView1<'_, f64>,
+    context: &str,
+) -> Result<Column> {
+    let FeatureKind::Categorical { categories } = kind else {
+        return Ok(Column::Numeric(values.to_vec()));
+    };
+    let mut c = CategoricalColumn::new();
+    for cat in categories {
+        c.code_for(cat);
+    }
+    for (i, &v) in values.iter().enumerate() {
+        let code = if v.is_nan() {
+            MISSING_CODE
+        } else if v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len() {
+            v as u32
+        } else {
+            return Err(Error::InvalidValue {
+                context: context.into(),
+                row: i,
+                column: Some(name.to_string()),
+                message: format!(
+                    "{v} is not a category index in 0..{} (or NaN for missing)",
+                    categories.len()
+                ),
+            });
+        };
+        c.push_code(code)?;
+    }
+    Ok(Column::Categorical(c))
 }
 
 /// The targets of `data` read for a model that learns a task of `kind`: class labels stay as

@@ -63,3 +63,20 @@ pub fn raw_rows(p: &Pipeline, table: &Table) -> Array2<f64> {
     }
     x
 }
+
+/// The penguins for a model of kind `estimator`: with `species` as the target for
+/// classifiers, `body_mass_g` (rows where it is missing removed) for regressors, and without
+/// `species` and no target for the kinds that learn without one.
+pub fn penguins_for(estimator: amlis::models::Estimator) -> (Table, Option<&'static str>) {
+    use amlis::models::Estimator;
+    let table = amlis::datasets::penguins_table().unwrap();
+    match estimator {
+        Estimator::Classifier => (table, Some("species")),
+        Estimator::Regressor => {
+            let mass = table.column("body_mass_g").unwrap().as_numeric().unwrap();
+            let keep: Vec<usize> = (0..table.n_rows()).filter(|&i| !mass[i].is_nan()).collect();
+            (table.take_rows(&keep).unwrap(), Some("body_mass_g"))
+        }
+        _ => (table.drop(&["species"]).unwrap(), None),
+    }
+}

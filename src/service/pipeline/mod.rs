@@ -35,10 +35,9 @@ use std::sync::OnceLock;
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::data::dataset::{encode_target, weight_column};
+use crate::data::dataset::{column_of, encode_target, weight_column};
 use crate::data::{
-    features_table, targets_for, CategoricalColumn, Column, DenseDataset, FeatureKind, Table, Task,
-    WithTargets, MISSING_CODE,
+    features_table, targets_for, Column, DenseDataset, FeatureKind, Table, Task, WithTargets,
 };
 use crate::error::{Error, Result};
 use crate::models::{AnyModel, Estimator};
@@ -129,17 +128,21 @@ impl Raw<'_> {
     fn layout(&self) -> Vec<InputColumn> {
         match self {
             Raw::Table(t) => row::describe(t),
-            Raw::Dataset(d) => d
-                .feature_names()
-                .iter()
-                .zip(d.feature_kinds())
-                .map(|(name, kind)| InputColumn {
-                    name: name.clone(),
-                    kind: kind.clone(),
-                })
-                .collect(),
+            Raw::Dataset(d) => layout_of(*d),
         }
     }
+}
+
+/// The feature columns of a dataset as a layout.
+fn layout_of(data: &dyn Dataset) -> Vec<InputColumn> {
+    data.feature_names()
+        .iter()
+        .zip(data.feature_kinds())
+        .map(|(name, kind)| InputColumn {
+            name: name.clone(),
+            kind: kind.clone(),
+        })
+        .collect()
 }
 
 /// The targets, sample weights and task a model fits with, aligned with the base rows of
@@ -333,15 +336,7 @@ impl Pipeline {
             }
         };
         let data = WithTargets::new(features, supervision.y, supervision.w, supervision.task)?;
-        let features_layout = data
-            .feature_names()
-            .iter()
-            .zip(data.feature_kinds())
-            .map(|(n, k)| InputColumn {
-                name: n.clone(),
-                kind: k.clone(),
-            })
-            .collect();
+        let features_layout = layout_of(&data);
         let model = config.model.fit(&data, &ctx)?;
         let mut pipeline = Self {
             inputs,
@@ -561,35 +556,7 @@ impl Pipeline {
         }
         let mut t = Table::default();
         for (j, input) in self.inputs.iter().enumerate() {
-            let col = x.column(j);
-            let column = match &input.kind {
-                FeatureKind::Numeric => Column::Numeric(col.to_vec()),
-                FeatureKind::Categorical { categories } => {
-                    let mut c = CategoricalColumn::new();
-                    for cat in categories {
-                        c.code_for(cat);
-                    }
-                    for (i, &v) in col.iter().enumerate() {
-                        let code = if v.is_nan() {
-                            MISSING_CODE
-                        } else if v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len() {
-                            v as u32
-                        } else {
-                            return Err(Error::InvalidValue {
-                                context: "pipeline input rows".into(),
-                                row: i,
-                                column: Some(input.name.clone()),
-                                message: format!(
-                                    "{v} is not a category index in 0..{} (or NaN for missing)",
-                                    categories.len()
-                                ),
-                            });
-                        };
-                        c.push_code(code)?;
-                    }
-                    Column::Categorical(c)
-                }
-            };
+            let column = column_of(&input.name, &input.kind, x.column(j), "pipeline input rows")?;
             t.push_column(input.name.clone(), column)?;
         }
         Ok(t)
