@@ -217,6 +217,19 @@ impl AnyModel {
         self.as_outputs()
     }
 
+    /// The task the model learned: classification with its classes, regression, or none
+    /// (the kinds that learn without targets).
+    pub fn task(&self) -> crate::data::Task {
+        use crate::data::Task;
+        match self.estimator() {
+            Estimator::Classifier => Task::Classification {
+                classes: self.classes().to_vec(),
+            },
+            Estimator::Regressor => Task::Regression,
+            _ => Task::Unsupervised,
+        }
+    }
+
     /// The number of classes (0 when the model is not a classifier).
     pub fn n_classes(&self) -> usize {
         self.as_outputs()

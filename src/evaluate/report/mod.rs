@@ -192,12 +192,7 @@ pub fn evaluate_metric(pipeline: &Pipeline, table: &Table, metric: &str) -> Resu
 }
 
 fn task_of(model: &AnyModel) -> Task {
-    match model.as_probabilistic() {
-        Some(p) => Task::Classification {
-            classes: p.classes().to_vec(),
-        },
-        None => Task::Regression,
-    }
+    model.task()
 }
 
 type Predictions = (Array1<f64>, Array1<f64>, Option<Array2<f64>>);
