@@ -9,10 +9,13 @@
 //!   (`"ridge predict"`), made at compile time for the allocation-free prediction paths.
 //!
 //! A new family implements [`Trainer`](crate::traits::Trainer) (with its config `type` as
-//! `NAME`), [`Model`](crate::traits::Model) and [`Predictor`](crate::traits::Predictor)
-//! (and [`ProbabilisticPredictor`](crate::traits::ProbabilisticPredictor) for a classifier),
-//! declares its builder methods with `setters!`, names itself in errors through `NAME`, and
-//! is registered with one line in [`crate::models::registry`].
+//! `NAME`), [`Model`](crate::traits::Model), [`Predictor`](crate::traits::Predictor), the
+//! output traits it has ([`ProbabilisticPredictor`](crate::traits::ProbabilisticPredictor),
+//! [`ScorePredictor`](crate::traits::ScorePredictor),
+//! [`TransformPredictor`](crate::traits::TransformPredictor)) and
+//! [`Outputs`](crate::traits::Outputs) saying which, declares its builder methods with
+//! `setters!`, names itself in errors through `NAME`, and is registered with one line in
+//! [`crate::models::registry`] (ARCHITECTURE.md, "Adding a model family").
 
 pub mod class_weight;
 pub(crate) mod name;

@@ -141,15 +141,18 @@ pub fn info_json(p: &Pipeline) -> Value {
 /// `config_json` is a training configuration (ARCHITECTURE.md, and the README's "A training config"), e.g.
 /// `{"model": {"type": "logistic_regression", "C": 1.0}, "preprocess": [{"type":
 /// "simple_imputer"}, {"type": "standard_scaler"}], "random_state": 42}`. The model type
-/// decides classification or regression; for classification, class labels are sorted as
+/// decides how the target is read (`estimator` in `amlis_model_info_json`): a classifier
+/// reads classes, a regressor numbers, and the kinds that learn without a target
+/// (transformers, clusterers, outlier detectors) train from a dataset without one; for
+/// classification, class labels are sorted as
 /// scikit-learn sorts `classes_` (numeric targets from `amlis_dataset_from_dense` become the
 /// classes of their distinct values). The dataset's feature columns (without target and
 /// weights) are the model's raw input columns, in order. A dataset read with a `weights`
 /// column trains with those sample weights (as scikit-learn's `sample_weight`).
 ///
 /// Errors: a malformed configuration, an unknown key or type is `AMLIS_CONFIG_ERROR` naming
-/// the key (`model.C`, `preprocess.1.strategy`); a dataset without target is
-/// `AMLIS_INVALID_ARGUMENT` naming `train`; a negative or non-finite sample weight is
+/// the key (`model.C`, `preprocess.1.strategy`); a dataset without target for a model that
+/// needs one is `AMLIS_INVALID_ARGUMENT` naming the model and its kind; a negative or non-finite sample weight is
 /// `AMLIS_INVALID_ARGUMENT` naming its row. On success `*out` receives a new handle to free with
 /// `amlis_model_free`; on failure it is not written.
 ///
