@@ -43,7 +43,7 @@ use crate::evaluate::metrics::{
     self, classification_report, confusion_matrix, precision_recall_curve, roc_curve,
     ClassificationReport, PrCurve, RocCurve,
 };
-use crate::models::AnyModel;
+use crate::models::{AnyModel, Estimator};
 use crate::service::pipeline::Pipeline;
 use crate::traits::{Dataset, MetricInput, Prediction, Predictor};
 
@@ -201,8 +201,9 @@ type Predictions = (Array1<f64>, Array1<f64>, Option<Array2<f64>>);
 fn pipeline_predictions(pipeline: &Pipeline, table: &Table) -> Result<Predictions> {
     let target = &pipeline.meta().target_name()?.to_string();
     let col = table.column(target)?;
+    let estimator = pipeline.estimator();
     let y = match (col, pipeline.model().as_probabilistic()) {
-        (_, Some(p)) => {
+        (_, Some(p)) if estimator == Estimator::Classifier => {
             let classes = p.classes();
             let mut y = Vec::with_capacity(col.len());
             for row in 0..col.len() {
@@ -233,11 +234,28 @@ fn pipeline_predictions(pipeline: &Pipeline, table: &Table) -> Result<Prediction
             }
             Array1::from(y)
         }
-        (Column::Numeric(v), None) => Array1::from(v.clone()),
-        (Column::Categorical(_), None) => {
+        (Column::Numeric(v), _) => Array1::from(v.clone()),
+        // The kinds that learn without targets are scored against labels as given (a
+        // partition compared with a partition): categories as their indices.
+        (Column::Categorical(c), _) if !estimator.needs_target() => {
+            let mut y = Vec::with_capacity(c.len());
+            for (row, &code) in c.codes().iter().enumerate() {
+                if code == crate::data::MISSING_CODE {
+                    return Err(Error::InvalidValue {
+                        context: "evaluation labels".into(),
+                        row,
+                        column: Some(target.clone()),
+                        message: "the label is missing".into(),
+                    });
+                }
+                y.push(f64::from(code));
+            }
+            Array1::from(y)
+        }
+        (Column::Categorical(_), _) => {
             return Err(Error::ColumnKind {
                 column: target.clone(),
-                context: "evaluation of a regressor".into(),
+                context: format!("evaluation of a {estimator}"),
                 found: col.kind().to_string(),
                 expected: "numeric".into(),
             })

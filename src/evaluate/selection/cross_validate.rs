@@ -47,6 +47,13 @@ pub trait CvData: Sync {
     /// The task over all rows; for classification, every class of the whole data.
     fn target_task(&self) -> &Task;
 
+    /// The kind of the estimators fitted, when the data knows it: its default scorer is the
+    /// default metric (a clusterer is scored with `adjusted_rand_score` against labels, not
+    /// with the accuracy the labels' task would suggest).
+    fn estimator(&self) -> Option<Estimator> {
+        None
+    }
+
     /// The targets of all rows (global class indices for classification).
     fn y(&self) -> &[f64];
 
@@ -74,6 +81,7 @@ pub struct TableData<'a> {
     target: String,
     y: Vec<f64>,
     task: Task,
+    estimator: Estimator,
 }
 
 impl<'a> TableData<'a> {
@@ -92,6 +100,7 @@ impl<'a> TableData<'a> {
             target: target.to_string(),
             y,
             task: data.task().clone(),
+            estimator,
         })
     }
 
@@ -164,6 +173,10 @@ impl CvData for TableData<'_> {
         &self.task
     }
 
+    fn estimator(&self) -> Option<Estimator> {
+        Some(self.estimator)
+    }
+
     fn y(&self) -> &[f64] {
         &self.y
     }
@@ -188,16 +201,24 @@ fn predict_model(
 ) -> Result<FoldPrediction> {
     let values = model.predict(x)?;
     let proba = if scores {
-        let p = model.as_probabilistic().ok_or_else(|| {
-            Error::Unsupported(format!(
-                "{} is a regressor: it has no class probabilities",
-                model.type_name()
-            ))
-        })?;
-        Some(p.predict_proba(x)?)
+        let width = model.output_width(crate::models::PredictKind::Proba)?;
+        let mut out = vec![0.0; x.nrows() * width];
+        model.predict_proba_into(x, &mut out)?;
+        Some(
+            Array2::from_shape_vec((x.nrows(), width), out)
+                .map_err(|e| Error::shape("cross_validate scores", "rows x classes", e))?,
+        )
     } else {
         None
     };
+    // Only a classifier's predictions are class indices to map onto the data's classes; a
+    // clusterer's labels are compared as a partition.
+    if model.estimator() != Estimator::Classifier {
+        return Ok(FoldPrediction {
+            values,
+            scores: proba,
+        });
+    }
     globalize(task, model.classes(), values, proba)
 }
 
@@ -287,11 +308,26 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
 }
 
 /// The metrics of `names`, checked against the task before any fit. An empty list means the
-/// task's default scorer (`accuracy` for classification, `r2` for regression).
-pub fn resolve_metrics(names: &[String], task: &Task) -> Result<Vec<Box<dyn Metric>>> {
+/// default scorer of the estimator kind when it is known (`accuracy`, `r2`,
+/// `adjusted_rand_score`), else of the task (`accuracy` for classification, `r2` for
+/// regression).
+pub fn resolve_metrics(
+    names: &[String],
+    task: &Task,
+    estimator: Option<Estimator>,
+) -> Result<Vec<Box<dyn Metric>>> {
     let defaults;
     let names = if names.is_empty() {
-        defaults = vec![default_metric(task)?.to_string()];
+        let default = match estimator.map(|e| (e, e.default_scorer())) {
+            Some((_, Some(name))) => name,
+            Some((kind, None)) => {
+                return Err(Error::InvalidArgument(format!(
+                    "a {kind} has no default scorer; name a metric"
+                )))
+            }
+            None => default_metric(task)?,
+        };
+        defaults = vec![default.to_string()];
         &defaults
     } else {
         names
@@ -486,7 +522,7 @@ pub fn cross_validate<D: CvData>(
     options: &CvOptions,
     ctx: &FitContext<'_>,
 ) -> Result<CvResults> {
-    let metrics = resolve_metrics(&options.metrics, data.target_task())?;
+    let metrics = resolve_metrics(&options.metrics, data.target_task(), data.estimator())?;
     let splits = splitter.split_indices(data.n_rows(), Some(data.y()))?;
     let seed = ctx.seed();
     let folds = ctx.install(|| {

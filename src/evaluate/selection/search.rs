@@ -140,7 +140,7 @@ pub(crate) struct Prepared {
 }
 
 pub(crate) fn prepare(data: &TableData<'_>, options: &SearchOptions) -> Result<Prepared> {
-    let metrics = resolve_metrics(&options.metrics, data.target_task())?;
+    let metrics = resolve_metrics(&options.metrics, data.target_task(), data.estimator())?;
     let names: Vec<String> = metrics.iter().map(|m| m.name().to_string()).collect();
     let refit_metric = match &options.refit_metric {
         None => names.first().cloned().unwrap_or_default(),
