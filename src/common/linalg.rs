@@ -55,14 +55,7 @@ const SUB_BLOCK: usize = 256;
 /// assert_eq!(out, [1.0, 3.0, 4.0, 3.0, 7.0, 8.0]);
 /// # Ok::<(), amlis::Error>(())
 /// ```
-pub fn gemm_abt(
-    a: &[f64],
-    m: usize,
-    b: &[f64],
-    k: usize,
-    p: usize,
-    out: &mut [f64],
-) -> Result<()> {
+pub fn gemm_abt(a: &[f64], m: usize, b: &[f64], k: usize, p: usize, out: &mut [f64]) -> Result<()> {
     let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols) == Some(len);
     if !(fits(a.len(), m, p) && fits(b.len(), k, p) && fits(out.len(), m, k)) {
         return Err(Error::shape(

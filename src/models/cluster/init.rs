@@ -31,12 +31,16 @@ fn potential(w: &[f64], d: &[f64]) -> f64 {
 /// The squared distances of every row of `x` (`n × p`, row-major) to `centre`, in parallel
 /// over fixed row blocks.
 fn distances_to(x: &[f64], p: usize, centre: &[f64], out: &mut [f64]) {
-    out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
-        for (r, d) in chunk.iter_mut().enumerate() {
-            let i = b * BLOCK + r;
-            *d = x.get(i * p..(i + 1) * p).map_or(0.0, |row| sq_dist(row, centre));
-        }
-    });
+    out.par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            for (r, d) in chunk.iter_mut().enumerate() {
+                let i = b * BLOCK + r;
+                *d = x
+                    .get(i * p..(i + 1) * p)
+                    .map_or(0.0, |row| sq_dist(row, centre));
+            }
+        });
 }
 
 /// k-means++ as scikit-learn's `_kmeans_plusplus`: the first centre drawn with probability
@@ -119,7 +123,9 @@ pub(super) fn random_rows(w: &[f64], k: usize, rng: &mut ChaCha8Rng) -> Result<V
             cumsum.push(acc);
         }
         let u: f64 = rng.gen::<f64>() * acc;
-        let mut id = cumsum.partition_point(|&c| c <= u).min(w.len().saturating_sub(1));
+        let mut id = cumsum
+            .partition_point(|&c| c <= u)
+            .min(w.len().saturating_sub(1));
         // Rounding can land on a drawn (zero) row at the very end: take the last live one.
         if left.get(id).is_none_or(|&v| v <= 0.0) {
             id = left.iter().rposition(|&v| v > 0.0).unwrap_or(0);

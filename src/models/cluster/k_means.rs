@@ -43,8 +43,7 @@ use crate::common::rng;
 use crate::error::{Error, Result};
 use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
 use crate::traits::{
-    Control, Dataset, FitContext, FitEvent, Model, Outputs, Predictor, Trainer,
-    TransformPredictor,
+    Control, Dataset, FitContext, FitEvent, Model, Outputs, Predictor, Trainer, TransformPredictor,
 };
 
 const NAME: &str = <KMeans as Trainer>::NAME;
@@ -191,7 +190,9 @@ impl KMeans {
             }
         };
         let n_init = match &self.n_init {
-            NInit::Count(0) => return Err(Error::param("n_init", 0, "\"auto\" or an integer >= 1")),
+            NInit::Count(0) => {
+                return Err(Error::param("n_init", 0, "\"auto\" or an integer >= 1"))
+            }
             NInit::Count(n) => *n,
             NInit::Auto(s) if s == "auto" => match start {
                 Start::Random => 10,
@@ -207,7 +208,11 @@ impl KMeans {
         };
         // Explicit centres give one run whatever n_init says (scikit-learn warns and does the
         // same).
-        let n_init = if matches!(start, Start::Centers) { 1 } else { n_init };
+        let n_init = if matches!(start, Start::Centers) {
+            1
+        } else {
+            n_init
+        };
         if self.max_iter == 0 {
             return Err(Error::param("max_iter", 0, "an integer >= 1"));
         }
@@ -260,7 +265,10 @@ impl Problem<'_> {
     /// every cluster.
     fn assign(&self, centers: &[f64], k: usize, labels: &mut [usize], update: bool) -> Sums {
         let p = self.p;
-        let c_sq: Vec<f64> = centers.chunks_exact(p.max(1)).map(|c| c.iter().map(|v| v * v).sum()).collect();
+        let c_sq: Vec<f64> = centers
+            .chunks_exact(p.max(1))
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
         let c_sq = if p == 0 { vec![0.0; k] } else { c_sq };
         let partials: Vec<Option<Sums>> = labels
             .par_chunks_mut(CHUNK)
@@ -452,7 +460,9 @@ impl Problem<'_> {
                 Control::Continue => {}
                 Control::Stop => break,
                 Control::Cancel => {
-                    return Err(Error::Cancelled(format!("{NAME}: cancelled by the callback")))
+                    return Err(Error::Cancelled(format!(
+                        "{NAME}: cancelled by the callback"
+                    )))
                 }
             }
             if shift <= tol {
@@ -561,7 +571,9 @@ impl Trainer for KMeans {
         let problem = Problem { x: &x, n, p, w: &w };
         let seed = self.random_state.unwrap_or_else(|| ctx.seed());
         let gather = |idx: &[usize]| -> Vec<f64> {
-            idx.iter().flat_map(|&i| problem.row(i).iter().copied()).collect()
+            idx.iter()
+                .flat_map(|&i| problem.row(i).iter().copied())
+                .collect()
         };
         ctx.install(|| {
             let mut best: Option<(Vec<usize>, f64, Vec<f64>, usize)> = None;
@@ -588,9 +600,8 @@ impl Trainer for KMeans {
                     best = Some((labels, inertia, centers, n_iter));
                 }
             }
-            let (_, inertia, centers, n_iter) = best.ok_or_else(|| {
-                Error::InvalidArgument(format!("{NAME}: no run was made"))
-            })?;
+            let (_, inertia, centers, n_iter) =
+                best.ok_or_else(|| Error::InvalidArgument(format!("{NAME}: no run was made")))?;
             let cluster_centers = centers
                 .chunks(p.max(1))
                 .take(k)
@@ -681,7 +692,12 @@ impl Model for KMeansModel {
                 self.n_features
             ));
         }
-        if self.cluster_centers.iter().flatten().any(|v| !v.is_finite()) {
+        if self
+            .cluster_centers
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite())
+        {
             return corrupt("a centre holds a non-finite value".into());
         }
         Ok(())
@@ -797,17 +813,26 @@ mod tests {
         param_error(KMeans::default().n_clusters(2).max_iter(0), "max_iter");
         param_error(KMeans::default().n_clusters(2).tol(-1.0), "tol");
         param_error(KMeans::default().n_clusters(2).tol(f64::NAN), "tol");
-        param_error(KMeans::default().n_clusters(2).n_init(NInit::Count(0)), "n_init");
         param_error(
-            KMeans::default().n_clusters(2).n_init(NInit::Auto("x".into())),
+            KMeans::default().n_clusters(2).n_init(NInit::Count(0)),
             "n_init",
         );
         param_error(
-            KMeans::default().n_clusters(2).init(KMeansInit::Method("kmeans".into())),
+            KMeans::default()
+                .n_clusters(2)
+                .n_init(NInit::Auto("x".into())),
+            "n_init",
+        );
+        param_error(
+            KMeans::default()
+                .n_clusters(2)
+                .init(KMeansInit::Method("kmeans".into())),
             "init",
         );
         param_error(
-            KMeans::default().n_clusters(2).init(KMeansInit::Centers(vec![vec![0.0, 0.0]])),
+            KMeans::default()
+                .n_clusters(2)
+                .init(KMeansInit::Centers(vec![vec![0.0, 0.0]])),
             "init",
         );
         param_error(
@@ -816,8 +841,14 @@ mod tests {
                 .init(KMeansInit::Centers(vec![vec![0.0, 0.0, 0.0]])),
             "init",
         );
-        param_error(KMeans::default().n_clusters(2).algorithm("elkan".into()), "algorithm");
-        param_error(KMeans::default().n_clusters(2).algorithm("full".into()), "algorithm");
+        param_error(
+            KMeans::default().n_clusters(2).algorithm("elkan".into()),
+            "algorithm",
+        );
+        param_error(
+            KMeans::default().n_clusters(2).algorithm("full".into()),
+            "algorithm",
+        );
         let e = KMeans::default()
             .n_clusters(2)
             .algorithm("elkan".into())
