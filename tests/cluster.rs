@@ -1,6 +1,6 @@
 //! k-means against scikit-learn (tests/fixtures/cluster_sklearn.json, made by
 //! tests/fixtures/cluster_generate.py): the same labels, inertia and iterations from the same
-//! explicit initial centres; k-means++ with ten runs as good as scikit-learn's. Plus: the
+//! explicit initial centres (Lloyd and Elkan); k-means++ with ten runs as good as scikit-learn's. Plus: the
 //! same seed gives the same model on 1 and 3 threads, the transform row path equals the
 //! batch bit for bit, empty clusters are relocated, and a table without target trains
 //! through the pipeline.
@@ -71,44 +71,53 @@ fn same_start_same_clusters_as_scikit_learn() {
         let rows = common::usizes(&case["init_rows"]);
         let init: Vec<Vec<f64>> = rows.iter().map(|&i| x.row(i).to_vec()).collect();
         let data = dataset(x.clone(), w);
-        let model = KMeans::default()
-            .n_clusters(k)
-            .init(KMeansInit::Centers(init))
-            .fit(&data)
-            .unwrap();
-        let want = &case["explicit"];
-        let what = format!("{} k={k} weighted={}", case["file"], case["weighted"]);
-        let inertia = want["inertia"].as_f64().unwrap();
-        let rel = (model.inertia - inertia).abs() / inertia;
-        eprintln!(
-            "{what}: inertia {} vs {inertia} (rel {rel:.2e}), n_iter {} vs {}",
-            model.inertia, model.n_iter, want["n_iter"]
-        );
-        assert!(
-            rel <= 1e-10,
-            "{what}: inertia {} vs {inertia}",
-            model.inertia
-        );
-        assert_eq!(
-            model.n_iter as u64,
-            want["n_iter"].as_u64().unwrap(),
-            "{what}"
-        );
-        assert_eq!(
-            labels(&model, &x),
-            common::usizes(&want["labels"]),
-            "{what}"
-        );
-        for (ours, theirs) in model
-            .cluster_centers
-            .iter()
-            .zip(want["cluster_centers"].as_array().unwrap())
-        {
-            for (a, b) in ours.iter().zip(common::floats(theirs)) {
-                assert!(
-                    (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
-                    "{what}: {a} vs {b}"
-                );
+        for algorithm in ["lloyd", "elkan"] {
+            let model = KMeans::default()
+                .n_clusters(k)
+                .init(KMeansInit::Centers(init.clone()))
+                .algorithm(algorithm.into())
+                .fit(&data)
+                .unwrap();
+            let want = match algorithm {
+                "lloyd" => &case["explicit"],
+                _ => &case["explicit_elkan"],
+            };
+            let what = format!(
+                "{} k={k} weighted={} {algorithm}",
+                case["file"], case["weighted"]
+            );
+            let inertia = want["inertia"].as_f64().unwrap();
+            let rel = (model.inertia - inertia).abs() / inertia;
+            eprintln!(
+                "{what}: inertia {} vs {inertia} (rel {rel:.2e}), n_iter {} vs {}",
+                model.inertia, model.n_iter, want["n_iter"]
+            );
+            assert!(
+                rel <= 1e-10,
+                "{what}: inertia {} vs {inertia}",
+                model.inertia
+            );
+            assert_eq!(
+                model.n_iter as u64,
+                want["n_iter"].as_u64().unwrap(),
+                "{what}"
+            );
+            assert_eq!(
+                labels(&model, &x),
+                common::usizes(&want["labels"]),
+                "{what}"
+            );
+            for (ours, theirs) in model
+                .cluster_centers
+                .iter()
+                .zip(want["cluster_centers"].as_array().unwrap())
+            {
+                for (a, b) in ours.iter().zip(common::floats(theirs)) {
+                    assert!(
+                        (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+                        "{what}: {a} vs {b}"
+                    );
+                }
             }
         }
     }
@@ -172,9 +181,14 @@ fn blobs() -> Array2<f64> {
 #[test]
 fn same_seed_same_model_on_one_and_three_threads() {
     let data = DenseDataset::unsupervised(blobs()).unwrap();
-    for init in ["k-means++", "random"] {
+    for (init, algorithm) in [
+        ("k-means++", "lloyd"),
+        ("random", "lloyd"),
+        ("k-means++", "elkan"),
+    ] {
         let km = KMeans::default()
             .n_clusters(6)
+            .algorithm(algorithm.into())
             .init(KMeansInit::Method(init.into()));
         let one = km
             .fit_with(&data, &FitContext::new().random_state(5).n_threads(1))
@@ -288,7 +302,7 @@ fn trains_from_a_table_without_target_through_the_pipeline() {
     assert_eq!(distinct.len(), 3);
     // Bad settings name the parameter from the config too.
     let bad =
-        TrainConfig::from_json(r#"{"model": {"type": "k_means", "algorithm": "elkan"}}"#).unwrap();
+        TrainConfig::from_json(r#"{"model": {"type": "k_means", "algorithm": "full"}}"#).unwrap();
     let e = Pipeline::fit(&bad, &table, None, &FitContext::new()).unwrap_err();
     assert!(e.to_string().contains("algorithm"), "{e}");
     assert!(TrainConfig::from_json(r#"{"model": {"type": "k_means", "n_cluster": 3}}"#).is_err());

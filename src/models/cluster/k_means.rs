@@ -6,7 +6,9 @@
 //!
 //! As scikit-learn: the data are centred on their mean before the iterations; initial centres
 //! come from k-means++ (`_kmeans_plusplus`), weighted random rows or an explicit array; each
-//! iteration assigns every row to its nearest centre and moves each centre to the weighted
+//! iteration assigns every row to its nearest centre (`algorithm: "lloyd"`: all distances,
+//! through a GEMM; `"elkan"`: Elkan's triangle-inequality bounds skip the distances that
+//! cannot change a label, for the same result) and moves each centre to the weighted
 //! mean of its rows (an empty cluster takes the row farthest from its centre,
 //! `_relocate_empty_clusters`); it stops when no label changes or when the squared centre
 //! shift is at most `tol` times the mean feature variance; the best of `n_init` runs (by
@@ -103,7 +105,9 @@ pub struct KMeans {
     /// Relative tolerance on the squared centre shift, multiplied by the mean of the feature
     /// variances of the data (default 1e-4).
     pub tol: f64,
-    /// `"lloyd"` (default). `"elkan"` is not available yet (an error at fit).
+    /// `"lloyd"` (default) or `"elkan"` (Elkan's exact variant: the same centres, fewer
+    /// distance computations through triangle-inequality bounds; with one cluster, Lloyd's
+    /// as scikit-learn).
     pub algorithm: String,
     /// The seed of the initialisation (`None`: the fit context's).
     pub random_state: Option<u64>,
@@ -155,9 +159,9 @@ enum Start {
 }
 
 impl KMeans {
-    /// Checks every setting that does not depend on the data; returns the initialisation and
-    /// the number of runs.
-    fn checked(&self) -> Result<(Start, usize)> {
+    /// Checks every setting that does not depend on the data; returns the initialisation, the
+    /// number of runs and whether to run Elkan's variant.
+    fn checked(&self) -> Result<(Start, usize, bool)> {
         if self.n_clusters == 0 {
             return Err(Error::param("n_clusters", 0, "an integer >= 1"));
         }
@@ -219,24 +223,19 @@ impl KMeans {
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(Error::param("tol", self.tol, "a finite value >= 0"));
         }
-        match self.algorithm.as_str() {
-            "lloyd" => {}
-            "elkan" => {
-                return Err(Error::param(
-                    "algorithm",
-                    "\"elkan\"",
-                    "\"lloyd\" (Elkan's algorithm is not available yet in amlis)",
-                ))
-            }
+        let elkan = match self.algorithm.as_str() {
+            "lloyd" => false,
+            // One cluster has no bounds to use: Lloyd's algorithm, as scikit-learn does.
+            "elkan" => self.n_clusters > 1,
             other => {
                 return Err(Error::param(
                     "algorithm",
                     format!("{other:?}"),
-                    "\"lloyd\" (\"elkan\" is not available yet)",
+                    "\"lloyd\" or \"elkan\"",
                 ))
             }
-        }
-        Ok((start, n_init))
+        };
+        Ok((start, n_init, elkan))
     }
 }
 
@@ -389,63 +388,91 @@ impl Problem<'_> {
         }
     }
 
-    /// One run of Lloyd's algorithm from `centers` (scikit-learn's `_kmeans_single_lloyd`):
-    /// the labels, inertia, centres and iterations.
-    fn lloyd(
+    /// The update of the centres after an assignment (scikit-learn's
+    /// `_relocate_empty_clusters`, `_average_centers`, `_center_shift`): the new centres and
+    /// the shift of every centre.
+    fn m_step(
+        &self,
+        old: &[f64],
+        mut sums: Sums,
+        labels: &[usize],
+        k: usize,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let p = self.p;
+        self.relocate_empty(old, &mut sums, labels);
+        // `_average_centers`: empty clusters go where the heaviest one is.
+        let heaviest = sums
+            .weights
+            .iter()
+            .enumerate()
+            .fold((0, f64::NEG_INFINITY), |(bj, bw), (j, &w)| {
+                if w > bw {
+                    (j, w)
+                } else {
+                    (bj, bw)
+                }
+            })
+            .0;
+        for j in 0..k {
+            let wj = sums.weights.get(j).copied().unwrap_or(0.0);
+            if wj > 0.0 {
+                let alpha = 1.0 / wj;
+                if let Some(c) = sums.centers.get_mut(j * p..(j + 1) * p) {
+                    c.iter_mut().for_each(|v| *v *= alpha);
+                }
+            } else if j != heaviest {
+                for f in 0..p {
+                    let v = sums.centers.get(heaviest * p + f).copied().unwrap_or(0.0);
+                    if let Some(c) = sums.centers.get_mut(j * p + f) {
+                        *c = v;
+                    }
+                }
+            }
+        }
+        let shift: Vec<f64> = (0..k)
+            .map(|j| {
+                let a = old.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                let b = sums.centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                sq_dist(a, b).sqrt()
+            })
+            .collect();
+        (sums.centers, shift)
+    }
+
+    /// One run from `centers` (scikit-learn's `_kmeans_single_lloyd` and
+    /// `_kmeans_single_elkan`, which give the same labels and centres): the labels, inertia,
+    /// centres and iterations.
+    fn run(
         &self,
         mut centers: Vec<f64>,
         k: usize,
         max_iter: usize,
         tol: f64,
+        elkan: bool,
         ctx: &FitContext<'_>,
     ) -> Result<(Vec<usize>, f64, Vec<f64>, usize)> {
-        let p = self.p;
         let mut labels = vec![usize::MAX; self.n];
         let mut labels_old = labels.clone();
+        let mut bounds = if elkan {
+            Some(Bounds::new(self, &centers, k, &mut labels))
+        } else {
+            None
+        };
         let mut strict = false;
         let mut n_iter = 0;
         for it in 0..max_iter {
             n_iter = it + 1;
-            let mut sums = self.assign(&centers, k, &mut labels, true);
-            self.relocate_empty(&centers, &mut sums, &labels);
-            // `_average_centers`: empty clusters go where the heaviest one is.
-            let heaviest = sums
-                .weights
-                .iter()
-                .enumerate()
-                .fold((0, f64::NEG_INFINITY), |(bj, bw), (j, &w)| {
-                    if w > bw {
-                        (j, w)
-                    } else {
-                        (bj, bw)
-                    }
-                })
-                .0;
-            for j in 0..k {
-                let wj = sums.weights.get(j).copied().unwrap_or(0.0);
-                if wj > 0.0 {
-                    let alpha = 1.0 / wj;
-                    if let Some(c) = sums.centers.get_mut(j * p..(j + 1) * p) {
-                        c.iter_mut().for_each(|v| *v *= alpha);
-                    }
-                } else if j != heaviest {
-                    for f in 0..p {
-                        let v = sums.centers.get(heaviest * p + f).copied().unwrap_or(0.0);
-                        if let Some(c) = sums.centers.get_mut(j * p + f) {
-                            *c = v;
-                        }
-                    }
-                }
+            let sums = match bounds.as_mut() {
+                Some(b) => b.assign(self, &centers, k, &mut labels, true),
+                None => self.assign(&centers, k, &mut labels, true),
+            };
+            let (new_centers, shifts) = self.m_step(&centers, sums, &labels, k);
+            if let Some(b) = bounds.as_mut() {
+                b.shift(&shifts, &labels, k);
+                b.set_centers(&new_centers, k, self.p);
             }
-            let shift: f64 = (0..k)
-                .map(|j| {
-                    let a = centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
-                    let b = sums.centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
-                    let s = sq_dist(a, b).sqrt();
-                    s * s
-                })
-                .sum();
-            centers = sums.centers;
+            let shift: f64 = shifts.iter().map(|s| s * s).sum();
+            centers = new_centers;
             if labels == labels_old {
                 strict = true;
                 break;
@@ -472,10 +499,206 @@ impl Problem<'_> {
         }
         if !strict {
             // A last assignment so that the labels match the centres.
-            self.assign(&centers, k, &mut labels, false);
+            match bounds.as_mut() {
+                Some(b) => {
+                    b.assign(self, &centers, k, &mut labels, false);
+                }
+                None => {
+                    self.assign(&centers, k, &mut labels, false);
+                }
+            }
         }
         let inertia = self.inertia(&centers, &labels);
         Ok((labels, inertia, centers, n_iter))
+    }
+}
+
+/// Elkan's bounds (scikit-learn's `_k_means_elkan`): for every row an upper bound on the
+/// distance to its centre and a lower bound on the distance to every centre, plus half the
+/// distances between centres and, for every centre, half the distance to its nearest other
+/// centre. Rows whose bounds prove their centre nearest skip the distance computations.
+struct Bounds {
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+    half: Vec<f64>,
+    next: Vec<f64>,
+}
+
+fn dist(a: &[f64], b: &[f64]) -> f64 {
+    sq_dist(a, b).sqrt()
+}
+
+impl Bounds {
+    /// `init_bounds_dense`: the first labels and the bounds.
+    fn new(pb: &Problem<'_>, centers: &[f64], k: usize, labels: &mut [usize]) -> Self {
+        let (n, p) = (pb.n, pb.p);
+        let mut b = Bounds {
+            upper: vec![0.0; n],
+            lower: vec![0.0; n * k],
+            half: Vec::new(),
+            next: Vec::new(),
+        };
+        b.set_centers(centers, k, p);
+        let half = &b.half;
+        labels
+            .par_chunks_mut(CHUNK)
+            .zip(b.upper.par_chunks_mut(CHUNK))
+            .zip(b.lower.par_chunks_mut(CHUNK * k))
+            .enumerate()
+            .for_each(|(blk, ((lab, up), low))| {
+                for (r, (l, u)) in lab.iter_mut().zip(up.iter_mut()).enumerate() {
+                    let x = pb.row(blk * CHUNK + r);
+                    let c = |j: usize| centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                    let lo = low.get_mut(r * k..(r + 1) * k).unwrap_or(&mut []);
+                    let mut best = 0;
+                    let mut min_dist = dist(x, c(0));
+                    if let Some(v) = lo.get_mut(0) {
+                        *v = min_dist;
+                    }
+                    for j in 1..k {
+                        if min_dist > half.get(best * k + j).copied().unwrap_or(0.0) {
+                            let d = dist(x, c(j));
+                            if let Some(v) = lo.get_mut(j) {
+                                *v = d;
+                            }
+                            if d < min_dist {
+                                min_dist = d;
+                                best = j;
+                            }
+                        }
+                    }
+                    *l = best;
+                    *u = min_dist;
+                }
+            });
+        b
+    }
+
+    /// Half the distances between the centres and half the distance of every centre to its
+    /// nearest other one.
+    fn set_centers(&mut self, centers: &[f64], k: usize, p: usize) {
+        let c = |j: usize| centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+        self.half = (0..k * k)
+            .map(|ij| {
+                let (i, j) = (ij / k, ij % k);
+                if i == j {
+                    0.0
+                } else {
+                    dist(c(i), c(j)) / 2.0
+                }
+            })
+            .collect();
+        self.next = (0..k)
+            .map(|j| {
+                (0..k)
+                    .filter(|&i| i != j)
+                    .map(|i| self.half.get(i * k + j).copied().unwrap_or(0.0))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+    }
+
+    /// `elkan_iter_chunked_dense`'s assignment: the labels from the bounds, tightened where
+    /// they cannot decide; with `update`, the weighted sums of every cluster.
+    fn assign(
+        &mut self,
+        pb: &Problem<'_>,
+        centers: &[f64],
+        k: usize,
+        labels: &mut [usize],
+        update: bool,
+    ) -> Sums {
+        let p = pb.p;
+        let (half, next) = (&self.half, &self.next);
+        let partials: Vec<Option<Sums>> = labels
+            .par_chunks_mut(CHUNK)
+            .zip(self.upper.par_chunks_mut(CHUNK))
+            .zip(self.lower.par_chunks_mut(CHUNK * k))
+            .enumerate()
+            .map(|(blk, ((lab, up), low))| {
+                let mut sums = update.then(|| Sums {
+                    centers: vec![0.0; k * p],
+                    weights: vec![0.0; k],
+                });
+                for (r, (l, u)) in lab.iter_mut().zip(up.iter_mut()).enumerate() {
+                    let i = blk * CHUNK + r;
+                    let x = pb.row(i);
+                    let c = |j: usize| centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                    let lo = low.get_mut(r * k..(r + 1) * k).unwrap_or(&mut []);
+                    let mut upper = *u;
+                    let mut label = *l;
+                    let mut tight = false;
+                    if !(next.get(label).copied().unwrap_or(f64::INFINITY) >= upper) {
+                        for j in 0..k {
+                            let lj = lo.get(j).copied().unwrap_or(0.0);
+                            let hj = half.get(label * k + j).copied().unwrap_or(0.0);
+                            if j != label && upper > lj && upper > hj {
+                                if !tight {
+                                    upper = dist(x, c(label));
+                                    if let Some(v) = lo.get_mut(label) {
+                                        *v = upper;
+                                    }
+                                    tight = true;
+                                }
+                                let hj = half.get(label * k + j).copied().unwrap_or(0.0);
+                                if upper > lj || upper > hj {
+                                    let d = dist(x, c(j));
+                                    if let Some(v) = lo.get_mut(j) {
+                                        *v = d;
+                                    }
+                                    if d < upper {
+                                        label = j;
+                                        upper = d;
+                                    }
+                                }
+                            }
+                        }
+                        *l = label;
+                        *u = upper;
+                    }
+                    if let Some(s) = sums.as_mut() {
+                        let wi = pb.w.get(i).copied().unwrap_or(0.0);
+                        if let Some(dst) = s.centers.get_mut(label * p..(label + 1) * p) {
+                            for (cv, xv) in dst.iter_mut().zip(x) {
+                                *cv += xv * wi;
+                            }
+                        }
+                        if let Some(sw) = s.weights.get_mut(label) {
+                            *sw += wi;
+                        }
+                    }
+                }
+                sums
+            })
+            .collect();
+        let mut total = Sums {
+            centers: vec![0.0; k * p],
+            weights: vec![0.0; k],
+        };
+        for s in partials.into_iter().flatten() {
+            for (t, v) in total.centers.iter_mut().zip(&s.centers) {
+                *t += v;
+            }
+            for (t, v) in total.weights.iter_mut().zip(&s.weights) {
+                *t += v;
+            }
+        }
+        total
+    }
+
+    /// Moves the bounds by the centre shifts.
+    fn shift(&mut self, shifts: &[f64], labels: &[usize], k: usize) {
+        for (u, &l) in self.upper.iter_mut().zip(labels) {
+            *u += shifts.get(l).copied().unwrap_or(0.0);
+        }
+        for row in self.lower.chunks_exact_mut(k) {
+            for (v, s) in row.iter_mut().zip(shifts) {
+                *v -= s;
+                if *v < 0.0 {
+                    *v = 0.0;
+                }
+            }
+        }
     }
 }
 
@@ -500,7 +723,7 @@ impl Trainer for KMeans {
     /// Clusters the rows; a target is not needed (a given one is ignored); sample weights
     /// are scikit-learn's `sample_weight`.
     fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
-        let (start, n_init) = self.checked()?;
+        let (start, n_init, elkan) = self.checked()?;
         let n = data.n_samples();
         let p = data.n_features();
         let k = self.n_clusters;
@@ -591,7 +814,7 @@ impl Trainer for KMeans {
                     }
                 };
                 let (labels, inertia, centers, n_iter) =
-                    problem.lloyd(init, k, self.max_iter, tol, ctx)?;
+                    problem.run(init, k, self.max_iter, tol, elkan, ctx)?;
                 let better = match &best {
                     None => true,
                     Some((bl, bi, _, _)) => inertia < *bi && !same_clustering(&labels, bl, k),
@@ -842,19 +1065,29 @@ mod tests {
             "init",
         );
         param_error(
-            KMeans::default().n_clusters(2).algorithm("elkan".into()),
-            "algorithm",
-        );
-        param_error(
             KMeans::default().n_clusters(2).algorithm("full".into()),
             "algorithm",
         );
-        let e = KMeans::default()
-            .n_clusters(2)
-            .algorithm("elkan".into())
-            .fit(&data())
-            .unwrap_err();
-        assert!(e.to_string().contains("not available"), "{e}");
+    }
+
+    #[test]
+    fn elkan_gives_lloyds_clusters() {
+        let d = data();
+        for k in 1..=4 {
+            let lloyd = KMeans::default()
+                .n_clusters(k)
+                .random_state(3)
+                .fit(&d)
+                .unwrap();
+            let elkan = KMeans::default()
+                .n_clusters(k)
+                .random_state(3)
+                .algorithm("elkan".into())
+                .fit(&d)
+                .unwrap();
+            assert_eq!(lloyd.n_iter, elkan.n_iter, "k = {k}");
+            assert!((lloyd.inertia - elkan.inertia).abs() <= 1e-12 * (1.0 + lloyd.inertia));
+        }
     }
 
     #[test]
