@@ -628,7 +628,8 @@ impl Bounds {
                     let mut upper = *u;
                     let mut label = *l;
                     let mut tight = false;
-                    if !(next.get(label).copied().unwrap_or(f64::INFINITY) >= upper) {
+                    // scikit-learn: `not next >= upper`; the same here, every value is finite.
+                    if next.get(label).copied().unwrap_or(f64::INFINITY) < upper {
                         for j in 0..k {
                             let lj = lo.get(j).copied().unwrap_or(0.0);
                             let hj = half.get(label * k + j).copied().unwrap_or(0.0);
