@@ -8,6 +8,8 @@
 //! - [`weighted_gram`]: `Xᵀ X` and `Xᵀ y` of a centred, row-weighted matrix, computed in
 //!   parallel over fixed row blocks and reduced in a fixed order (the same bits for any number of
 //!   threads).
+//! - [`gemm_abt`]: `A·Bᵀ` of two row-major blocks, sequential, for callers that run fixed row
+//!   blocks in parallel (k-means distances).
 //!
 //! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
 //! problems where determinism matters more than the last bit of speed, and faer's parallel
@@ -25,7 +27,7 @@ use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
 use faer::linalg::svd::ComputeSvdVectors;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
@@ -38,6 +40,48 @@ pub const ROW_BLOCK: usize = 2048;
 /// Rows centred at a time inside a [`ROW_BLOCK`] by [`weighted_gram`] (a buffer that stays in
 /// cache).
 const SUB_BLOCK: usize = 256;
+
+/// `out = a · bᵀ`, where `a` is the row-major `m × p` matrix in `a`, `b` the row-major `k × p`
+/// matrix in `b` and `out` the row-major `m × k` result (overwritten).
+///
+/// Runs on the calling thread (faer with `Par::Seq`): callers cut their rows into fixed blocks
+/// and run the blocks in parallel, so the bits never depend on the number of threads. Wrong
+/// lengths are an error.
+///
+/// ```
+/// let (a, b) = ([1.0, 2.0, 3.0, 4.0], [1.0, 0.0, 1.0, 1.0, 0.0, 2.0]);
+/// let mut out = [0.0; 6];
+/// amlis::common::linalg::gemm_abt(&a, 2, &b, 3, 2, &mut out)?;
+/// assert_eq!(out, [1.0, 3.0, 4.0, 3.0, 7.0, 8.0]);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn gemm_abt(a: &[f64], m: usize, b: &[f64], k: usize, p: usize, out: &mut [f64]) -> Result<()> {
+    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols) == Some(len);
+    if !(fits(a.len(), m, p) && fits(b.len(), k, p) && fits(out.len(), m, k)) {
+        return Err(Error::shape(
+            "gemm_abt",
+            format!("{m} x {p}, {k} x {p} and {m} x {k} matrices"),
+            format!(
+                "slices of {}, {} and {} values",
+                a.len(),
+                b.len(),
+                out.len()
+            ),
+        ));
+    }
+    if m == 0 || k == 0 {
+        return Ok(());
+    }
+    if p == 0 {
+        out.fill(0.0);
+        return Ok(());
+    }
+    let am = MatRef::from_row_major_slice(a, m, p);
+    let bm = MatRef::from_row_major_slice(b, k, p);
+    let om = MatMut::from_row_major_slice_mut(out, m, k);
+    faer::linalg::matmul::matmul(om, Accum::Replace, am, bm.transpose(), 1.0, Par::Seq);
+    Ok(())
+}
 
 /// A thin singular value decomposition `A = U·diag(s)·Vᵀ` of an `n × p` matrix, `k = min(n, p)`.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! - [`registry`]: [`ModelConfig`] (every trainer, chosen by its config `type`) and
 //!   [`AnyModel`] (every fitted model), generated from one list;
 //! - the families: [`dummy`] baselines, [`linear`] models, decision [`tree`]s, tree
-//!   [`ensemble`]s, [`feature_selection`];
+//!   [`ensemble`]s, [`feature_selection`], [`cluster`]ing;
 //! - [`stream`]: [`AnyLearner`], models under streaming training (`partial_fit`) and online
 //!   policies;
 //! - [`kit`]: what families share (class weights, input checks).
@@ -21,6 +21,7 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+pub mod cluster;
 pub mod dummy;
 pub mod ensemble;
 pub mod feature_selection;

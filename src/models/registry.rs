@@ -165,6 +165,7 @@ registry! {
     ExtraTreesRegressor(crate::models::ensemble::forest::ExtraTreesRegressor => crate::models::ensemble::forest::ExtraTreesRegressorModel) = "extra_trees_regressor", Regressor + handles_nan;
     GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor", Regressor + decision_function + handles_nan + handles_categorical;
     VarianceThreshold(crate::models::feature_selection::VarianceThreshold => crate::models::feature_selection::VarianceThresholdModel) = "variance_threshold", Transformer + handles_nan;
+    KMeans(crate::models::cluster::KMeans => crate::models::cluster::KMeansModel) = "k_means", Clusterer + transforms;
 }
 
 /// The registry entry of `type_name`.

@@ -1,0 +1,1125 @@
+//! `KMeans`, as scikit-learn's (Lloyd's algorithm): `n_clusters` centres that minimise the
+//! weighted sum of squared distances of the rows to their nearest centre (the *inertia*). A
+//! model of kind *clusterer*: it fits without a target, predicts the index of the nearest
+//! centre (`AMLIS_OUTPUT_VALUE`) and transforms a row into its distances to every centre
+//! (`AMLIS_OUTPUT_TRANSFORM`, scikit-learn's `KMeans.transform`).
+//!
+//! As scikit-learn: the data are centred on their mean before the iterations; initial centres
+//! come from k-means++ (`_kmeans_plusplus`), weighted random rows or an explicit array; each
+//! iteration assigns every row to its nearest centre (`algorithm: "lloyd"`: all distances,
+//! through a GEMM; `"elkan"`: Elkan's triangle-inequality bounds skip the distances that
+//! cannot change a label, for the same result) and moves each centre to the weighted
+//! mean of its rows (an empty cluster takes the row farthest from its centre,
+//! `_relocate_empty_clusters`); it stops when no label changes or when the squared centre
+//! shift is at most `tol` times the mean feature variance; the best of `n_init` runs (by
+//! inertia) is kept. Distances of the iterations go through a GEMM over fixed row blocks run in
+//! parallel and reduced in block order, and run `r` draws from `rng::for_task(seed, r)`, so a
+//! seed gives the same model for any number of threads.
+//!
+//! ```
+//! use amlis::data::DenseDataset;
+//! use amlis::models::cluster::KMeans;
+//! use amlis::traits::{Predictor, Trainer, TransformPredictor};
+//! use ndarray::array;
+//!
+//! let x = array![[1.0, 2.0], [1.0, 4.0], [1.0, 0.0], [10.0, 2.0], [10.0, 4.0], [10.0, 0.0]];
+//! let model = KMeans::default().n_clusters(2).fit(&DenseDataset::unsupervised(x)?)?;
+//! let mut label = [0.0; 2];
+//! model.predict_into(array![[0.0, 0.0], [12.0, 3.0]].view(), &mut label)?;
+//! assert_ne!(label[0], label[1]);
+//! assert!((model.inertia - 16.0).abs() < 1e-12);
+//! let mut d = [0.0; 2];
+//! model.transform_row_into(&[1.0, 2.0], &mut d)?;
+//! assert_eq!(d.iter().copied().fold(f64::INFINITY, f64::min), 0.0);
+//! # Ok::<(), amlis::Error>(())
+//! ```
+
+use ndarray::{ArrayView1, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::init::{kmeans_plusplus, random_rows, sq_dist};
+use crate::common::linalg::gemm_abt;
+use crate::common::parallel::first_of_blocks;
+use crate::common::rng;
+use crate::error::{Error, Result};
+use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
+use crate::traits::{
+    Control, Dataset, FitContext, FitEvent, Model, Outputs, Predictor, Trainer, TransformPredictor,
+};
+
+const NAME: &str = <KMeans as Trainer>::NAME;
+
+/// Rows per block of the assignment step (the GEMM of a block with the centres).
+const CHUNK: usize = 256;
+
+/// Rows per block of prediction.
+const PREDICT_BLOCK: usize = 1024;
+
+/// How the initial centres are chosen: `"k-means++"`, `"random"`, or an explicit array of
+/// `n_clusters` centres of `n_features` values each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KMeansInit {
+    /// `"k-means++"` (the default) or `"random"`.
+    Method(String),
+    /// The initial centres, one row each.
+    Centers(Vec<Vec<f64>>),
+}
+
+impl Default for KMeansInit {
+    fn default() -> Self {
+        KMeansInit::Method("k-means++".into())
+    }
+}
+
+/// The number of runs: `"auto"` (1 for k-means++ or explicit centres, 10 for random, as
+/// scikit-learn >= 1.4) or a count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NInit {
+    /// A number of runs (>= 1).
+    Count(usize),
+    /// `"auto"`.
+    Auto(String),
+}
+
+impl Default for NInit {
+    fn default() -> Self {
+        NInit::Auto("auto".into())
+    }
+}
+
+/// The settings of k-means, with scikit-learn's names and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KMeans {
+    /// The number of clusters (default 8), at least 1 and at most the number of rows.
+    pub n_clusters: usize,
+    /// `"k-means++"` (default), `"random"`, or explicit initial centres.
+    pub init: KMeansInit,
+    /// Runs from different initial centres, the best kept (default `"auto"`).
+    pub n_init: NInit,
+    /// Iterations per run at most (default 300).
+    pub max_iter: usize,
+    /// Relative tolerance on the squared centre shift, multiplied by the mean of the feature
+    /// variances of the data (default 1e-4).
+    pub tol: f64,
+    /// `"lloyd"` (default) or `"elkan"` (Elkan's exact variant: the same centres, fewer
+    /// distance computations through triangle-inequality bounds; with one cluster, Lloyd's
+    /// as scikit-learn).
+    pub algorithm: String,
+    /// The seed of the initialisation (`None`: the fit context's).
+    pub random_state: Option<u64>,
+}
+
+impl Default for KMeans {
+    fn default() -> Self {
+        Self {
+            n_clusters: 8,
+            init: KMeansInit::default(),
+            n_init: NInit::default(),
+            max_iter: 300,
+            tol: 1e-4,
+            algorithm: "lloyd".into(),
+            random_state: None,
+        }
+    }
+}
+
+crate::models::kit::setters!(KMeans {
+    n_clusters: usize,
+    init: KMeansInit,
+    n_init: NInit,
+    max_iter: usize,
+    tol: f64,
+    algorithm: String,
+    random_state: u64 => Some,
+});
+
+/// A fitted [`KMeans`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansModel {
+    /// The centres, `n_clusters` rows of `n_features` values (scikit-learn's
+    /// `cluster_centers_`).
+    pub cluster_centers: Vec<Vec<f64>>,
+    /// The weighted sum of squared distances of the training rows to their centre.
+    pub inertia: f64,
+    /// The iterations of the best run.
+    pub n_iter: usize,
+    /// The number of input features.
+    pub n_features: usize,
+}
+
+/// The settings checked, in the form the iterations use.
+enum Start {
+    PlusPlus,
+    Random,
+    Centers,
+}
+
+impl KMeans {
+    /// Checks every setting that does not depend on the data; returns the initialisation, the
+    /// number of runs and whether to run Elkan's variant.
+    fn checked(&self) -> Result<(Start, usize, bool)> {
+        if self.n_clusters == 0 {
+            return Err(Error::param("n_clusters", 0, "an integer >= 1"));
+        }
+        let start = match &self.init {
+            KMeansInit::Method(m) if m == "k-means++" => Start::PlusPlus,
+            KMeansInit::Method(m) if m == "random" => Start::Random,
+            KMeansInit::Method(m) => {
+                return Err(Error::param(
+                    "init",
+                    format!("{m:?}"),
+                    "\"k-means++\", \"random\" or an array of initial centres",
+                ))
+            }
+            KMeansInit::Centers(rows) => {
+                if rows.len() != self.n_clusters {
+                    return Err(Error::param(
+                        "init",
+                        format!("an array of {} centres", rows.len()),
+                        &format!("n_clusters = {} centres", self.n_clusters),
+                    ));
+                }
+                if rows.iter().flatten().any(|v| !v.is_finite()) {
+                    return Err(Error::param(
+                        "init",
+                        "an array with a non-finite value",
+                        "finite initial centres",
+                    ));
+                }
+                Start::Centers
+            }
+        };
+        let n_init = match &self.n_init {
+            NInit::Count(0) => {
+                return Err(Error::param("n_init", 0, "\"auto\" or an integer >= 1"))
+            }
+            NInit::Count(n) => *n,
+            NInit::Auto(s) if s == "auto" => match start {
+                Start::Random => 10,
+                _ => 1,
+            },
+            NInit::Auto(s) => {
+                return Err(Error::param(
+                    "n_init",
+                    format!("{s:?}"),
+                    "\"auto\" or an integer >= 1",
+                ))
+            }
+        };
+        // Explicit centres give one run whatever n_init says (scikit-learn warns and does the
+        // same).
+        let n_init = if matches!(start, Start::Centers) {
+            1
+        } else {
+            n_init
+        };
+        if self.max_iter == 0 {
+            return Err(Error::param("max_iter", 0, "an integer >= 1"));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(Error::param("tol", self.tol, "a finite value >= 0"));
+        }
+        let elkan = match self.algorithm.as_str() {
+            "lloyd" => false,
+            // One cluster has no bounds to use: Lloyd's algorithm, as scikit-learn does.
+            "elkan" => self.n_clusters > 1,
+            other => {
+                return Err(Error::param(
+                    "algorithm",
+                    format!("{other:?}"),
+                    "\"lloyd\" or \"elkan\"",
+                ))
+            }
+        };
+        Ok((start, n_init, elkan))
+    }
+}
+
+/// The training rows, centred, row-major, with their weights.
+struct Problem<'a> {
+    x: &'a [f64],
+    n: usize,
+    p: usize,
+    w: &'a [f64],
+}
+
+/// What one assignment step found: per-block sums of the weighted rows of each cluster and the
+/// cluster weights, reduced in block order.
+struct Sums {
+    centers: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl Problem<'_> {
+    fn row(&self, i: usize) -> &[f64] {
+        self.x.get(i * self.p..(i + 1) * self.p).unwrap_or(&[])
+    }
+
+    /// Assigns every row to its nearest centre (`‖c‖² − 2 x·c`, the first on ties, as
+    /// scikit-learn's `_update_chunk_dense`); with `update`, also sums the weighted rows of
+    /// every cluster.
+    fn assign(&self, centers: &[f64], k: usize, labels: &mut [usize], update: bool) -> Sums {
+        let p = self.p;
+        let c_sq: Vec<f64> = centers
+            .chunks_exact(p.max(1))
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
+        let c_sq = if p == 0 { vec![0.0; k] } else { c_sq };
+        let partials: Vec<Option<Sums>> = labels
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(b, lab)| {
+                let start = b * CHUNK;
+                let rows = lab.len();
+                let block = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
+                let mut dots = vec![0.0; rows * k];
+                if gemm_abt(block, rows, centers, k, p, &mut dots).is_err() {
+                    dots.fill(0.0);
+                }
+                let mut sums = update.then(|| Sums {
+                    centers: vec![0.0; k * p],
+                    weights: vec![0.0; k],
+                });
+                for (r, (l, d)) in lab.iter_mut().zip(dots.chunks_exact(k)).enumerate() {
+                    let mut best = 0;
+                    let mut best_d = f64::INFINITY;
+                    for (j, (dot, cs)) in d.iter().zip(&c_sq).enumerate() {
+                        let v = cs - 2.0 * dot;
+                        if j == 0 || v < best_d {
+                            best = j;
+                            best_d = v;
+                        }
+                    }
+                    *l = best;
+                    if let Some(s) = sums.as_mut() {
+                        let i = start + r;
+                        let wi = self.w.get(i).copied().unwrap_or(0.0);
+                        if let Some(dst) = s.centers.get_mut(best * p..(best + 1) * p) {
+                            for (c, xv) in dst.iter_mut().zip(self.row(i)) {
+                                *c += xv * wi;
+                            }
+                        }
+                        if let Some(sw) = s.weights.get_mut(best) {
+                            *sw += wi;
+                        }
+                    }
+                }
+                sums
+            })
+            .collect();
+        let mut total = Sums {
+            centers: vec![0.0; k * p],
+            weights: vec![0.0; k],
+        };
+        for s in partials.into_iter().flatten() {
+            for (t, v) in total.centers.iter_mut().zip(&s.centers) {
+                *t += v;
+            }
+            for (t, v) in total.weights.iter_mut().zip(&s.weights) {
+                *t += v;
+            }
+        }
+        total
+    }
+
+    /// `Σ w_i ‖x_i − c_{label_i}‖²`, by row blocks in parallel, added in block order.
+    fn inertia(&self, centers: &[f64], labels: &[usize]) -> f64 {
+        let p = self.p;
+        let partials: Vec<f64> = labels
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(b, lab)| {
+                lab.iter()
+                    .enumerate()
+                    .map(|(r, &l)| {
+                        let i = b * CHUNK + r;
+                        let c = centers.get(l * p..(l + 1) * p).unwrap_or(&[]);
+                        self.w.get(i).copied().unwrap_or(0.0) * sq_dist(self.row(i), c)
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        partials.iter().sum()
+    }
+
+    /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes one of the
+    /// rows farthest from their (old) centre, farthest first (ties: the lower row).
+    fn relocate_empty(&self, old: &[f64], sums: &mut Sums, labels: &[usize]) {
+        let p = self.p;
+        let empty: Vec<usize> = (0..sums.weights.len())
+            .filter(|&j| sums.weights[j] == 0.0)
+            .collect();
+        if empty.is_empty() {
+            return;
+        }
+        let distances: Vec<f64> = (0..self.n)
+            .map(|i| {
+                let l = labels.get(i).copied().unwrap_or(0);
+                sq_dist(self.row(i), old.get(l * p..(l + 1) * p).unwrap_or(&[]))
+            })
+            .collect();
+        if distances.iter().all(|&d| d == 0.0) {
+            return;
+        }
+        let mut far: Vec<usize> = (0..self.n).collect();
+        far.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
+        for (&new_id, &far_idx) in empty.iter().zip(&far) {
+            let wi = self.w.get(far_idx).copied().unwrap_or(0.0);
+            let old_id = labels.get(far_idx).copied().unwrap_or(0);
+            let row = self.row(far_idx);
+            for (f, &xv) in row.iter().enumerate() {
+                if let Some(c) = sums.centers.get_mut(old_id * p + f) {
+                    *c -= xv * wi;
+                }
+                if let Some(c) = sums.centers.get_mut(new_id * p + f) {
+                    *c = xv * wi;
+                }
+            }
+            if let Some(v) = sums.weights.get_mut(new_id) {
+                *v = wi;
+            }
+            if let Some(v) = sums.weights.get_mut(old_id) {
+                *v -= wi;
+            }
+        }
+    }
+
+    /// The update of the centres after an assignment (scikit-learn's
+    /// `_relocate_empty_clusters`, `_average_centers`, `_center_shift`): the new centres and
+    /// the shift of every centre.
+    fn m_step(
+        &self,
+        old: &[f64],
+        mut sums: Sums,
+        labels: &[usize],
+        k: usize,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let p = self.p;
+        self.relocate_empty(old, &mut sums, labels);
+        // `_average_centers`: empty clusters go where the heaviest one is.
+        let heaviest = sums
+            .weights
+            .iter()
+            .enumerate()
+            .fold((0, f64::NEG_INFINITY), |(bj, bw), (j, &w)| {
+                if w > bw {
+                    (j, w)
+                } else {
+                    (bj, bw)
+                }
+            })
+            .0;
+        for j in 0..k {
+            let wj = sums.weights.get(j).copied().unwrap_or(0.0);
+            if wj > 0.0 {
+                let alpha = 1.0 / wj;
+                if let Some(c) = sums.centers.get_mut(j * p..(j + 1) * p) {
+                    c.iter_mut().for_each(|v| *v *= alpha);
+                }
+            } else if j != heaviest {
+                for f in 0..p {
+                    let v = sums.centers.get(heaviest * p + f).copied().unwrap_or(0.0);
+                    if let Some(c) = sums.centers.get_mut(j * p + f) {
+                        *c = v;
+                    }
+                }
+            }
+        }
+        let shift: Vec<f64> = (0..k)
+            .map(|j| {
+                let a = old.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                let b = sums.centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                sq_dist(a, b).sqrt()
+            })
+            .collect();
+        (sums.centers, shift)
+    }
+
+    /// One run from `centers` (scikit-learn's `_kmeans_single_lloyd` and
+    /// `_kmeans_single_elkan`, which give the same labels and centres): the labels, inertia,
+    /// centres and iterations.
+    fn run(
+        &self,
+        mut centers: Vec<f64>,
+        k: usize,
+        max_iter: usize,
+        tol: f64,
+        elkan: bool,
+        ctx: &FitContext<'_>,
+    ) -> Result<(Vec<usize>, f64, Vec<f64>, usize)> {
+        let mut labels = vec![usize::MAX; self.n];
+        let mut labels_old = labels.clone();
+        let mut bounds = if elkan {
+            Some(Bounds::new(self, &centers, k, &mut labels))
+        } else {
+            None
+        };
+        let mut strict = false;
+        let mut n_iter = 0;
+        for it in 0..max_iter {
+            n_iter = it + 1;
+            let sums = match bounds.as_mut() {
+                Some(b) => b.assign(self, &centers, k, &mut labels, true),
+                None => self.assign(&centers, k, &mut labels, true),
+            };
+            let (new_centers, shifts) = self.m_step(&centers, sums, &labels, k);
+            if let Some(b) = bounds.as_mut() {
+                b.shift(&shifts, &labels, k);
+                b.set_centers(&new_centers, k, self.p);
+            }
+            let shift: f64 = shifts.iter().map(|s| s * s).sum();
+            centers = new_centers;
+            if labels == labels_old {
+                strict = true;
+                break;
+            }
+            let control = ctx.report(&FitEvent {
+                stage: NAME,
+                iteration: it + 1,
+                total: Some(max_iter),
+                values: &[("center_shift", shift)],
+            });
+            match control {
+                Control::Continue => {}
+                Control::Stop => break,
+                Control::Cancel => {
+                    return Err(Error::Cancelled(format!(
+                        "{NAME}: cancelled by the callback"
+                    )))
+                }
+            }
+            if shift <= tol {
+                break;
+            }
+            labels_old.copy_from_slice(&labels);
+        }
+        if !strict {
+            // A last assignment so that the labels match the centres.
+            match bounds.as_mut() {
+                Some(b) => {
+                    b.assign(self, &centers, k, &mut labels, false);
+                }
+                None => {
+                    self.assign(&centers, k, &mut labels, false);
+                }
+            }
+        }
+        let inertia = self.inertia(&centers, &labels);
+        Ok((labels, inertia, centers, n_iter))
+    }
+}
+
+/// Elkan's bounds (scikit-learn's `_k_means_elkan`): for every row an upper bound on the
+/// distance to its centre and a lower bound on the distance to every centre, plus half the
+/// distances between centres and, for every centre, half the distance to its nearest other
+/// centre. Rows whose bounds prove their centre nearest skip the distance computations.
+struct Bounds {
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+    half: Vec<f64>,
+    next: Vec<f64>,
+}
+
+fn dist(a: &[f64], b: &[f64]) -> f64 {
+    sq_dist(a, b).sqrt()
+}
+
+impl Bounds {
+    /// `init_bounds_dense`: the first labels and the bounds.
+    fn new(pb: &Problem<'_>, centers: &[f64], k: usize, labels: &mut [usize]) -> Self {
+        let (n, p) = (pb.n, pb.p);
+        let mut b = Bounds {
+            upper: vec![0.0; n],
+            lower: vec![0.0; n * k],
+            half: Vec::new(),
+            next: Vec::new(),
+        };
+        b.set_centers(centers, k, p);
+        let half = &b.half;
+        labels
+            .par_chunks_mut(CHUNK)
+            .zip(b.upper.par_chunks_mut(CHUNK))
+            .zip(b.lower.par_chunks_mut(CHUNK * k))
+            .enumerate()
+            .for_each(|(blk, ((lab, up), low))| {
+                for (r, (l, u)) in lab.iter_mut().zip(up.iter_mut()).enumerate() {
+                    let x = pb.row(blk * CHUNK + r);
+                    let c = |j: usize| centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                    let lo = low.get_mut(r * k..(r + 1) * k).unwrap_or(&mut []);
+                    let mut best = 0;
+                    let mut min_dist = dist(x, c(0));
+                    if let Some(v) = lo.get_mut(0) {
+                        *v = min_dist;
+                    }
+                    for j in 1..k {
+                        if min_dist > half.get(best * k + j).copied().unwrap_or(0.0) {
+                            let d = dist(x, c(j));
+                            if let Some(v) = lo.get_mut(j) {
+                                *v = d;
+                            }
+                            if d < min_dist {
+                                min_dist = d;
+                                best = j;
+                            }
+                        }
+                    }
+                    *l = best;
+                    *u = min_dist;
+                }
+            });
+        b
+    }
+
+    /// Half the distances between the centres and half the distance of every centre to its
+    /// nearest other one.
+    fn set_centers(&mut self, centers: &[f64], k: usize, p: usize) {
+        let c = |j: usize| centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+        self.half = (0..k * k)
+            .map(|ij| {
+                let (i, j) = (ij / k, ij % k);
+                if i == j {
+                    0.0
+                } else {
+                    dist(c(i), c(j)) / 2.0
+                }
+            })
+            .collect();
+        self.next = (0..k)
+            .map(|j| {
+                (0..k)
+                    .filter(|&i| i != j)
+                    .map(|i| self.half.get(i * k + j).copied().unwrap_or(0.0))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+    }
+
+    /// `elkan_iter_chunked_dense`'s assignment: the labels from the bounds, tightened where
+    /// they cannot decide; with `update`, the weighted sums of every cluster.
+    fn assign(
+        &mut self,
+        pb: &Problem<'_>,
+        centers: &[f64],
+        k: usize,
+        labels: &mut [usize],
+        update: bool,
+    ) -> Sums {
+        let p = pb.p;
+        let (half, next) = (&self.half, &self.next);
+        let partials: Vec<Option<Sums>> = labels
+            .par_chunks_mut(CHUNK)
+            .zip(self.upper.par_chunks_mut(CHUNK))
+            .zip(self.lower.par_chunks_mut(CHUNK * k))
+            .enumerate()
+            .map(|(blk, ((lab, up), low))| {
+                let mut sums = update.then(|| Sums {
+                    centers: vec![0.0; k * p],
+                    weights: vec![0.0; k],
+                });
+                for (r, (l, u)) in lab.iter_mut().zip(up.iter_mut()).enumerate() {
+                    let i = blk * CHUNK + r;
+                    let x = pb.row(i);
+                    let c = |j: usize| centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                    let lo = low.get_mut(r * k..(r + 1) * k).unwrap_or(&mut []);
+                    let mut upper = *u;
+                    let mut label = *l;
+                    let mut tight = false;
+                    // scikit-learn: `not next >= upper`; the same here, every value is finite.
+                    if next.get(label).copied().unwrap_or(f64::INFINITY) < upper {
+                        for j in 0..k {
+                            let lj = lo.get(j).copied().unwrap_or(0.0);
+                            let hj = half.get(label * k + j).copied().unwrap_or(0.0);
+                            if j != label && upper > lj && upper > hj {
+                                if !tight {
+                                    upper = dist(x, c(label));
+                                    if let Some(v) = lo.get_mut(label) {
+                                        *v = upper;
+                                    }
+                                    tight = true;
+                                }
+                                let hj = half.get(label * k + j).copied().unwrap_or(0.0);
+                                if upper > lj || upper > hj {
+                                    let d = dist(x, c(j));
+                                    if let Some(v) = lo.get_mut(j) {
+                                        *v = d;
+                                    }
+                                    if d < upper {
+                                        label = j;
+                                        upper = d;
+                                    }
+                                }
+                            }
+                        }
+                        *l = label;
+                        *u = upper;
+                    }
+                    if let Some(s) = sums.as_mut() {
+                        let wi = pb.w.get(i).copied().unwrap_or(0.0);
+                        if let Some(dst) = s.centers.get_mut(label * p..(label + 1) * p) {
+                            for (cv, xv) in dst.iter_mut().zip(x) {
+                                *cv += xv * wi;
+                            }
+                        }
+                        if let Some(sw) = s.weights.get_mut(label) {
+                            *sw += wi;
+                        }
+                    }
+                }
+                sums
+            })
+            .collect();
+        let mut total = Sums {
+            centers: vec![0.0; k * p],
+            weights: vec![0.0; k],
+        };
+        for s in partials.into_iter().flatten() {
+            for (t, v) in total.centers.iter_mut().zip(&s.centers) {
+                *t += v;
+            }
+            for (t, v) in total.weights.iter_mut().zip(&s.weights) {
+                *t += v;
+            }
+        }
+        total
+    }
+
+    /// Moves the bounds by the centre shifts.
+    fn shift(&mut self, shifts: &[f64], labels: &[usize], k: usize) {
+        for (u, &l) in self.upper.iter_mut().zip(labels) {
+            *u += shifts.get(l).copied().unwrap_or(0.0);
+        }
+        for row in self.lower.chunks_exact_mut(k) {
+            for (v, s) in row.iter_mut().zip(shifts) {
+                *v -= s;
+                if *v < 0.0 {
+                    *v = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Whether two labelings are the same partition up to a renaming of the clusters
+/// (scikit-learn's `_is_same_clustering`).
+fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
+    let mut map = vec![usize::MAX; k];
+    for (&x, &y) in a.iter().zip(b) {
+        match map.get_mut(x) {
+            Some(m) if *m == usize::MAX => *m = y,
+            Some(m) if *m == y => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+impl Trainer for KMeans {
+    type Model = KMeansModel;
+    const NAME: &'static str = "k_means";
+
+    /// Clusters the rows; a target is not needed (a given one is ignored); sample weights
+    /// are scikit-learn's `sample_weight`.
+    fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<Self::Model> {
+        let (start, n_init, elkan) = self.checked()?;
+        let n = data.n_samples();
+        let p = data.n_features();
+        let k = self.n_clusters;
+        if n == 0 {
+            return Err(Error::Empty(format!("{NAME}: no rows to fit on")));
+        }
+        if n < k {
+            return Err(Error::param(
+                "n_clusters",
+                k,
+                &format!("at most the number of rows ({n})"),
+            ));
+        }
+        if let KMeansInit::Centers(rows) = &self.init {
+            if let Some(r) = rows.iter().find(|r| r.len() != p) {
+                return Err(Error::param(
+                    "init",
+                    format!("a centre of {} values", r.len()),
+                    &format!("centres of n_features = {p} values"),
+                ));
+            }
+        }
+        check_numeric_kinds(NAME, data.feature_kinds(), data.feature_names())?;
+        let features = data.features();
+        check_finite(NAME, features.view(), data.feature_names())?;
+        let w: Vec<f64> = match data.weights() {
+            Some(w) => w.to_vec(),
+            None => vec![1.0; n],
+        };
+        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::InvalidValue {
+                context: format!("{NAME} sample weights"),
+                row: i,
+                column: None,
+                message: "sample weights must be finite and >= 0".into(),
+            });
+        }
+        if w.iter().sum::<f64>() <= 0.0 {
+            return Err(Error::InvalidArgument(format!(
+                "{NAME}: the sample weights sum to 0"
+            )));
+        }
+        // Centre the data on its (unweighted) mean, as scikit-learn.
+        let mut mean = vec![0.0; p];
+        for row in features.outer_iter() {
+            for (m, v) in mean.iter_mut().zip(row.iter()) {
+                *m += v;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut x = Vec::with_capacity(n * p);
+        for row in features.outer_iter() {
+            x.extend(row.iter().zip(&mean).map(|(v, m)| v - m));
+        }
+        drop(features);
+        // scikit-learn's `_tolerance`: tol times the mean of the (unweighted) variances.
+        let tol = if self.tol == 0.0 || p == 0 {
+            0.0
+        } else {
+            let mut var = vec![0.0; p];
+            for row in x.chunks_exact(p) {
+                for (s, v) in var.iter_mut().zip(row) {
+                    *s += v * v;
+                }
+            }
+            var.iter().map(|s| s / n as f64).sum::<f64>() / p as f64 * self.tol
+        };
+        let problem = Problem { x: &x, n, p, w: &w };
+        let seed = self.random_state.unwrap_or_else(|| ctx.seed());
+        let gather = |idx: &[usize]| -> Vec<f64> {
+            idx.iter()
+                .flat_map(|&i| problem.row(i).iter().copied())
+                .collect()
+        };
+        ctx.install(|| {
+            let mut best: Option<(Vec<usize>, f64, Vec<f64>, usize)> = None;
+            for run in 0..n_init {
+                let mut rng = rng::for_task(seed, run as u64);
+                let init = match (&start, &self.init) {
+                    (Start::PlusPlus, _) => gather(&kmeans_plusplus(&x, n, p, &w, k, &mut rng)),
+                    (Start::Random, _) => gather(&random_rows(&w, k, &mut rng)?),
+                    (Start::Centers, KMeansInit::Centers(rows)) => rows
+                        .iter()
+                        .flat_map(|r| r.iter().zip(&mean).map(|(v, m)| v - m))
+                        .collect(),
+                    (Start::Centers, KMeansInit::Method(_)) => {
+                        return Err(Error::param("init", "a method", "explicit centres"))
+                    }
+                };
+                let (labels, inertia, centers, n_iter) =
+                    problem.run(init, k, self.max_iter, tol, elkan, ctx)?;
+                let better = match &best {
+                    None => true,
+                    Some((bl, bi, _, _)) => inertia < *bi && !same_clustering(&labels, bl, k),
+                };
+                if better {
+                    best = Some((labels, inertia, centers, n_iter));
+                }
+            }
+            let (_, inertia, centers, n_iter) =
+                best.ok_or_else(|| Error::InvalidArgument(format!("{NAME}: no run was made")))?;
+            let cluster_centers = centers
+                .chunks(p.max(1))
+                .take(k)
+                .map(|c| c.iter().zip(&mean).map(|(v, m)| v + m).collect())
+                .collect::<Vec<Vec<f64>>>();
+            let cluster_centers = if p == 0 {
+                vec![Vec::new(); k]
+            } else {
+                cluster_centers
+            };
+            Ok(KMeansModel {
+                cluster_centers,
+                inertia,
+                n_iter,
+                n_features: p,
+            })
+        })?
+    }
+}
+
+impl KMeansModel {
+    /// The number of clusters.
+    pub fn n_clusters(&self) -> usize {
+        self.cluster_centers.len()
+    }
+
+    /// Errors on the first non-finite value of `row`, naming row `index` and its column.
+    fn check_row(row: ArrayView1<'_, f64>, index: usize) -> Result<()> {
+        match row.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(j) => Err(Error::InvalidValue {
+                context: NAME.into(),
+                row: index,
+                column: Some(format!("x{j}")),
+                message: format!(
+                    "{} is not a finite number; k-means takes finite values only (impute \
+                     missing values first, e.g. with a `simple_imputer` step)",
+                    row.get(j).copied().unwrap_or(f64::NAN)
+                ),
+            }),
+        }
+    }
+
+    /// Writes the squared distance of `row` to every centre into `out` (one per centre).
+    fn sq_distances(&self, row: ArrayView1<'_, f64>, out: &mut [f64], index: usize) -> Result<()> {
+        Self::check_row(row, index)?;
+        for (o, c) in out.iter_mut().zip(&self.cluster_centers) {
+            *o = row.iter().zip(c).map(|(u, v)| (u - v) * (u - v)).sum();
+        }
+        Ok(())
+    }
+
+    /// The index of the nearest centre of `row` (the first on ties); allocation-free.
+    fn label(&self, row: ArrayView1<'_, f64>, index: usize) -> Result<f64> {
+        Self::check_row(row, index)?;
+        let mut best = 0usize;
+        let mut best_d = f64::INFINITY;
+        for (j, c) in self.cluster_centers.iter().enumerate() {
+            let d: f64 = row.iter().zip(c).map(|(u, v)| (u - v) * (u - v)).sum();
+            if j == 0 || d < best_d {
+                best = j;
+                best_d = d;
+            }
+        }
+        Ok(best as f64)
+    }
+}
+
+impl Model for KMeansModel {
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn validate(&self) -> Result<()> {
+        let corrupt = |m: String| Err(Error::ModelCorrupt(format!("fitted {NAME}: {m}")));
+        if self.cluster_centers.is_empty() {
+            return corrupt("no cluster centre".into());
+        }
+        if let Some((j, c)) = self
+            .cluster_centers
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.len() != self.n_features)
+        {
+            return corrupt(format!(
+                "centre {j} has {} values for {} features",
+                c.len(),
+                self.n_features
+            ));
+        }
+        if self
+            .cluster_centers
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite())
+        {
+            return corrupt("a centre holds a non-finite value".into());
+        }
+        Ok(())
+    }
+}
+
+impl Predictor for KMeansModel {
+    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        check_predict_shapes(NAME, x, self.n_features, out.len(), 1)?;
+        let bad = first_of_blocks(out, PREDICT_BLOCK, |b, chunk| {
+            for (r, o) in chunk.iter_mut().enumerate() {
+                let i = b * PREDICT_BLOCK + r;
+                match self.label(x.row(i), i) {
+                    Ok(v) => *o = v,
+                    Err(e) => return Some(e),
+                }
+            }
+            None
+        });
+        bad.map_or(Ok(()), Err)
+    }
+
+    /// Allocation-free.
+    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        if row.len() != self.n_features || out.len() != 1 {
+            return Err(Error::shape(
+                "k_means predict_row",
+                format!("{} values in, 1 out", self.n_features),
+                format!("{} in, {} out", row.len(), out.len()),
+            ));
+        }
+        out[0] = self.label(ArrayView1::from(row), 0)?;
+        Ok(())
+    }
+}
+
+/// scikit-learn's `KMeans.transform`: the (not squared) distance to every centre.
+impl TransformPredictor for KMeansModel {
+    fn n_outputs(&self) -> usize {
+        self.cluster_centers.len()
+    }
+
+    fn transform_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        let k = self.cluster_centers.len();
+        check_predict_shapes(NAME, x, self.n_features, out.len(), k)?;
+        let bad = first_of_blocks(out, PREDICT_BLOCK * k.max(1), |b, chunk| {
+            for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
+                let i = b * PREDICT_BLOCK + r;
+                if let Err(e) = self.sq_distances(x.row(i), o, i) {
+                    return Some(e);
+                }
+                o.iter_mut().for_each(|v| *v = v.sqrt());
+            }
+            None
+        });
+        bad.map_or(Ok(()), Err)
+    }
+
+    /// Allocation-free.
+    fn transform_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        if row.len() != self.n_features || out.len() != self.cluster_centers.len() {
+            return Err(Error::shape(
+                "k_means transform_row",
+                format!(
+                    "{} values in, {} out",
+                    self.n_features,
+                    self.cluster_centers.len()
+                ),
+                format!("{} in, {} out", row.len(), out.len()),
+            ));
+        }
+        self.sq_distances(ArrayView1::from(row), out, 0)?;
+        out.iter_mut().for_each(|v| *v = v.sqrt());
+        Ok(())
+    }
+}
+
+impl Outputs for KMeansModel {
+    fn as_transform(&self) -> Option<&dyn TransformPredictor> {
+        Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DenseDataset;
+    use ndarray::array;
+
+    fn data() -> DenseDataset {
+        DenseDataset::unsupervised(array![
+            [0.0, 0.0],
+            [0.0, 1.0],
+            [1.0, 0.0],
+            [9.0, 9.0],
+            [9.0, 10.0],
+            [10.0, 9.0]
+        ])
+        .unwrap()
+    }
+
+    fn param_error(km: KMeans, name: &str) {
+        match km.fit(&data()) {
+            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_errors_naming_the_parameter() {
+        param_error(KMeans::default().n_clusters(0), "n_clusters");
+        param_error(KMeans::default().n_clusters(7), "n_clusters");
+        param_error(KMeans::default().n_clusters(2).max_iter(0), "max_iter");
+        param_error(KMeans::default().n_clusters(2).tol(-1.0), "tol");
+        param_error(KMeans::default().n_clusters(2).tol(f64::NAN), "tol");
+        param_error(
+            KMeans::default().n_clusters(2).n_init(NInit::Count(0)),
+            "n_init",
+        );
+        param_error(
+            KMeans::default()
+                .n_clusters(2)
+                .n_init(NInit::Auto("x".into())),
+            "n_init",
+        );
+        param_error(
+            KMeans::default()
+                .n_clusters(2)
+                .init(KMeansInit::Method("kmeans".into())),
+            "init",
+        );
+        param_error(
+            KMeans::default()
+                .n_clusters(2)
+                .init(KMeansInit::Centers(vec![vec![0.0, 0.0]])),
+            "init",
+        );
+        param_error(
+            KMeans::default()
+                .n_clusters(1)
+                .init(KMeansInit::Centers(vec![vec![0.0, 0.0, 0.0]])),
+            "init",
+        );
+        param_error(
+            KMeans::default().n_clusters(2).algorithm("full".into()),
+            "algorithm",
+        );
+    }
+
+    #[test]
+    fn elkan_gives_lloyds_clusters() {
+        let d = data();
+        for k in 1..=4 {
+            let lloyd = KMeans::default()
+                .n_clusters(k)
+                .random_state(3)
+                .fit(&d)
+                .unwrap();
+            let elkan = KMeans::default()
+                .n_clusters(k)
+                .random_state(3)
+                .algorithm("elkan".into())
+                .fit(&d)
+                .unwrap();
+            assert_eq!(lloyd.n_iter, elkan.n_iter, "k = {k}");
+            assert!((lloyd.inertia - elkan.inertia).abs() <= 1e-12 * (1.0 + lloyd.inertia));
+        }
+    }
+
+    #[test]
+    fn corrupt_state_and_non_finite_rows_are_errors() {
+        let m = KMeans::default().n_clusters(2).fit(&data()).unwrap();
+        assert_eq!(m.n_iter, 2);
+        let mut bad = m.clone();
+        bad.cluster_centers[1].pop();
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.cluster_centers.clear();
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.n_features = 3;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut out = [0.0];
+        let e = m.predict_row_into(&[0.0, f64::NAN], &mut out).unwrap_err();
+        assert!(e.to_string().contains("x1"), "{e}");
+        let x = array![[0.0, 0.0], [f64::INFINITY, 0.0]];
+        let mut out = [0.0; 4];
+        match m.transform_into(x.view(), &mut out) {
+            Err(Error::InvalidValue { row, column, .. }) => {
+                assert_eq!((row, column.as_deref()), (1, Some("x0")))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn same_clustering_is_up_to_renaming() {
+        assert!(same_clustering(&[0, 0, 1, 2], &[2, 2, 0, 1], 3));
+        assert!(!same_clustering(&[0, 0, 1, 2], &[2, 1, 0, 1], 3));
+    }
+}

@@ -1,0 +1,12 @@
+//! Clustering (scikit-learn's `sklearn.cluster`): models of kind *clusterer*, trained without
+//! a target; they predict a cluster label per row and transform rows into distances to the
+//! cluster centres.
+//!
+//! | trainer | config `type` | model |
+//! |---|---|---|
+//! | [`KMeans`] | `k_means` | [`KMeansModel`] |
+
+mod init;
+pub mod k_means;
+
+pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};
