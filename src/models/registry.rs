@@ -142,6 +142,30 @@ macro_rules! registry {
                     $( AnyModel::$v(m) => m, )*
                 }
             }
+
+            /// The model as a [`Predictor`].
+            pub fn as_predictor(&self) -> &dyn Predictor {
+                match self {
+                    $( AnyModel::$v(m) => m, )*
+                }
+            }
+        }
+
+        impl Predictor for AnyModel {
+            fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+                match self {
+                    $( AnyModel::$v(m) => m.predict_into(x, out), )*
+                }
+            }
+
+            /// Static dispatch to the model's own row path (the latency path: no virtual
+            /// call).
+            #[inline]
+            fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+                match self {
+                    $( AnyModel::$v(m) => m.predict_row_into(row, out), )*
+                }
+            }
         }
     };
 }
@@ -211,11 +235,6 @@ impl AnyModel {
     /// that is not a classifier).
     pub fn as_probabilistic(&self) -> Option<&dyn crate::traits::ProbabilisticPredictor> {
         self.as_outputs().as_probabilistic()
-    }
-
-    /// The model as a [`Predictor`].
-    pub fn as_predictor(&self) -> &dyn Predictor {
-        self.as_outputs()
     }
 
     /// The task the model learned: classification with its classes, regression, or none
@@ -300,7 +319,7 @@ impl AnyModel {
         self.output_width(kind)?;
         let o = self.as_outputs();
         match kind {
-            PredictKind::Value => o.predict_into(x, out),
+            PredictKind::Value => Predictor::predict_into(self, x, out),
             PredictKind::Proba => match o.as_probabilistic() {
                 Some(p) => p.predict_proba_into(x, out),
                 None => Err(self.unsupported(kind)),
@@ -326,7 +345,7 @@ impl AnyModel {
     ) -> Result<()> {
         let o = self.as_outputs();
         match kind {
-            PredictKind::Value => o.predict_row_into(row, out),
+            PredictKind::Value => Predictor::predict_row_into(self, row, out),
             PredictKind::Proba => match o.as_probabilistic().filter(|_| o.has_probabilities()) {
                 Some(p) => p.predict_proba_row_into(row, out),
                 None => Err(self.unsupported(kind)),
@@ -360,16 +379,6 @@ impl Model for AnyModel {
 
     fn validate(&self) -> Result<()> {
         self.as_outputs().validate()
-    }
-}
-
-impl Predictor for AnyModel {
-    fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.as_outputs().predict_into(x, out)
-    }
-
-    fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        self.as_outputs().predict_row_into(row, out)
     }
 }
 
