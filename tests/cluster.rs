@@ -8,7 +8,7 @@
 mod common;
 
 use amlis::config::TrainConfig;
-use amlis::data::{read_csv, CsvOptions, DenseDataset};
+use amlis::data::DenseDataset;
 use amlis::models::cluster::{KMeans, KMeansInit, KMeansModel, NInit};
 use amlis::models::{Estimator, PredictKind};
 use amlis::pipeline::Pipeline;
@@ -19,17 +19,7 @@ use serde_json::Value;
 /// The case's data set as the script made it (features only; standardized as
 /// `(x - mean) / std` when asked) and its weights.
 fn load(case: &Value) -> (Array2<f64>, Option<Array1<f64>>) {
-    let file = case["file"].as_str().unwrap();
-    let path = format!("{}/data/{file}", env!("CARGO_MANIFEST_DIR"));
-    let table = read_csv(&path, &CsvOptions::default()).unwrap();
-    let columns: Vec<String> = case["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect();
-    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let data = DenseDataset::features_from_table(&table.select(&names).unwrap()).unwrap();
+    let data = common::fixture_features(case);
     let mut x = data.features().to_owned();
     if case["standardize"].as_bool().unwrap() {
         let n = x.nrows() as f64;

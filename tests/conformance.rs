@@ -6,6 +6,7 @@
 //! nothing passed every other test.)
 
 use amlis::config::TrainConfig;
+use amlis::data::Table;
 use amlis::models::{Estimator, PredictKind, REGISTERED};
 use amlis::pipeline::Pipeline;
 use amlis::traits::FitContext;
@@ -28,19 +29,24 @@ fn small(type_name: &str) -> &'static str {
     }
 }
 
+/// A small model of `type_name` with the usual steps fitted on `table` (`extra`: more keys of
+/// the config's top level).
+fn fit(type_name: &str, table: &Table, target: Option<&str>, extra: &str) -> Pipeline {
+    let config = TrainConfig::from_json(&format!(
+        r#"{{"model": {{"type": "{type_name}"{}}}, "preprocess": {STEPS}{extra}}}"#,
+        small(type_name)
+    ))
+    .unwrap();
+    Pipeline::fit(&config, table, target, &FitContext::new()).unwrap()
+}
+
 /// The outputs a fitted model has are among those its tags allow, and a classifier exposes
 /// its classes (an empty `impl Outputs` compiles: this catches it).
 #[test]
 fn every_type_has_only_the_outputs_its_tags_allow() {
     for r in REGISTERED {
         let (table, target) = common::penguins_for(r.estimator);
-        let config = TrainConfig::from_json(&format!(
-            r#"{{"model": {{"type": "{}"{}}}, "preprocess": {STEPS}}}"#,
-            r.type_name,
-            small(r.type_name)
-        ))
-        .unwrap();
-        let p = Pipeline::fit(&config, &table, target, &FitContext::new()).unwrap();
+        let p = fit(r.type_name, &table, target, "");
         for kind in p.outputs() {
             let allowed = match kind {
                 PredictKind::Value => r.estimator != Estimator::Transformer,
@@ -81,13 +87,7 @@ fn every_type_rejects_or_survives_a_hostile_model_payload() {
 
     for r in REGISTERED {
         let (table, target) = common::penguins_for(r.estimator);
-        let config = TrainConfig::from_json(&format!(
-            r#"{{"model": {{"type": "{}"{}}}, "preprocess": {STEPS}}}"#,
-            r.type_name,
-            small(r.type_name)
-        ))
-        .unwrap();
-        let p = Pipeline::fit(&config, &table, target, &FitContext::new()).unwrap();
+        let p = fit(r.type_name, &table, target, "");
         let x = common::raw_rows(&p, &table);
         let x = x.slice(ndarray::s![..20, ..]).to_owned();
         let good = serde_json::to_value(&p).unwrap();
@@ -144,17 +144,8 @@ fn every_type_fits_the_same_model_for_any_thread_count() {
     for r in REGISTERED {
         let (table, target) = common::penguins_for(r.estimator);
         let fit = |threads: usize| {
-            let config = TrainConfig::from_json(&format!(
-                r#"{{"model": {{"type": "{}"{}}}, "preprocess": {STEPS}, "random_state": 5,
-                    "n_threads": {threads}}}"#,
-                r.type_name,
-                small(r.type_name)
-            ))
-            .unwrap();
-            Pipeline::fit(&config, &table, target, &FitContext::new())
-                .unwrap()
-                .model()
-                .clone()
+            let extra = format!(r#", "random_state": 5, "n_threads": {threads}"#);
+            fit(r.type_name, &table, target, &extra).model().clone()
         };
         assert_eq!(fit(1), fit(2), "{}", r.type_name);
     }

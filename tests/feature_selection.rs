@@ -5,7 +5,6 @@
 mod common;
 
 use amlis::config::TrainConfig;
-use amlis::data::{read_csv, CsvOptions, DenseDataset};
 use amlis::models::feature_selection::VarianceThreshold;
 use amlis::models::{Estimator, PredictKind};
 use amlis::persist::Encoding;
@@ -19,16 +18,7 @@ fn variance_threshold_matches_scikit_learn_on_real_data() {
     assert!(cases.len() >= 10);
     for case in cases {
         let file = case["file"].as_str().unwrap();
-        let path = format!("{}/data/{file}", env!("CARGO_MANIFEST_DIR"));
-        let table = read_csv(&path, &CsvOptions::default()).unwrap();
-        let columns: Vec<String> = case["columns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap().to_string())
-            .collect();
-        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let data = DenseDataset::features_from_table(&table.select(&names).unwrap()).unwrap();
+        let data = common::fixture_features(case);
         let threshold = case["threshold"].as_f64().unwrap();
         let model = VarianceThreshold::default()
             .threshold(threshold)

@@ -23,6 +23,14 @@ use super::kind::{Estimator, PredictKind, Tags};
 use crate::error::{Error, Result};
 use crate::traits::{Dataset, FitContext, Model, Outputs, Predictor, Trainer};
 
+/// The view of a fitted model that writes one output kind.
+enum OutputView<'a> {
+    Value,
+    Proba(&'a dyn crate::traits::ProbabilisticPredictor),
+    Score(&'a dyn crate::traits::ScorePredictor),
+    Transform(&'a dyn crate::traits::TransformPredictor),
+}
+
 /// One registered model type: its config `type` name, kind and tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registered {
@@ -308,6 +316,24 @@ impl AnyModel {
         ))
     }
 
+    /// The view that writes output `kind`, or [`Error::Unsupported`] naming the outputs the
+    /// model has (the one place batch and row paths resolve a kind).
+    fn view(&self, kind: PredictKind) -> Result<OutputView<'_>> {
+        let o = self.as_outputs();
+        let view = match kind {
+            PredictKind::Value => {
+                (self.estimator() != Estimator::Transformer).then_some(OutputView::Value)
+            }
+            PredictKind::Proba => o
+                .as_probabilistic()
+                .filter(|_| o.has_probabilities())
+                .map(OutputView::Proba),
+            PredictKind::Score => o.as_scorer().map(OutputView::Score),
+            PredictKind::Transform => o.as_transform().map(OutputView::Transform),
+        };
+        view.ok_or_else(|| self.unsupported(kind))
+    }
+
     /// Writes the `kind` output of every row of `x` into `out`
     /// (`x.nrows() * output_width(kind)` values).
     pub fn predict_kind_into(
@@ -316,22 +342,11 @@ impl AnyModel {
         x: ArrayView2<'_, f64>,
         out: &mut [f64],
     ) -> Result<()> {
-        self.output_width(kind)?;
-        let o = self.as_outputs();
-        match kind {
-            PredictKind::Value => Predictor::predict_into(self, x, out),
-            PredictKind::Proba => match o.as_probabilistic() {
-                Some(p) => p.predict_proba_into(x, out),
-                None => Err(self.unsupported(kind)),
-            },
-            PredictKind::Score => match o.as_scorer() {
-                Some(s) => s.score_into(x, out),
-                None => Err(self.unsupported(kind)),
-            },
-            PredictKind::Transform => match o.as_transform() {
-                Some(t) => t.transform_into(x, out),
-                None => Err(self.unsupported(kind)),
-            },
+        match self.view(kind)? {
+            OutputView::Value => Predictor::predict_into(self, x, out),
+            OutputView::Proba(p) => p.predict_proba_into(x, out),
+            OutputView::Score(s) => s.score_into(x, out),
+            OutputView::Transform(t) => t.transform_into(x, out),
         }
     }
 
@@ -343,21 +358,11 @@ impl AnyModel {
         row: &[f64],
         out: &mut [f64],
     ) -> Result<()> {
-        let o = self.as_outputs();
-        match kind {
-            PredictKind::Value => Predictor::predict_row_into(self, row, out),
-            PredictKind::Proba => match o.as_probabilistic().filter(|_| o.has_probabilities()) {
-                Some(p) => p.predict_proba_row_into(row, out),
-                None => Err(self.unsupported(kind)),
-            },
-            PredictKind::Score => match o.as_scorer() {
-                Some(s) => s.score_row_into(row, out),
-                None => Err(self.unsupported(kind)),
-            },
-            PredictKind::Transform => match o.as_transform() {
-                Some(t) => t.transform_row_into(row, out),
-                None => Err(self.unsupported(kind)),
-            },
+        match self.view(kind)? {
+            OutputView::Value => Predictor::predict_row_into(self, row, out),
+            OutputView::Proba(p) => p.predict_proba_row_into(row, out),
+            OutputView::Score(s) => s.score_row_into(row, out),
+            OutputView::Transform(t) => t.transform_row_into(row, out),
         }
     }
 

@@ -80,3 +80,18 @@ pub fn penguins_for(estimator: amlis::models::Estimator) -> (Table, Option<&'sta
         _ => (table.drop(&["species"]).unwrap(), None),
     }
 }
+
+/// The feature columns a fixture case names (`file` in `data/`, `columns`) as a dataset, read
+/// as the library reads them.
+pub fn fixture_features(case: &Value) -> amlis::data::DenseDataset {
+    let file = case["file"].as_str().unwrap();
+    let path = format!("{}/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let table = amlis::data::read_csv(&path, &amlis::data::CsvOptions::default()).unwrap();
+    let columns: Vec<&str> = case["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    amlis::data::DenseDataset::features_from_table(&table.select(&columns).unwrap()).unwrap()
+}

@@ -254,6 +254,25 @@ struct Sums {
     weights: Vec<f64>,
 }
 
+impl Sums {
+    /// The per-block sums added in block order (the same bits for any thread count).
+    fn total(partials: Vec<Option<Sums>>, k: usize, p: usize) -> Sums {
+        let mut total = Sums {
+            centers: vec![0.0; k * p],
+            weights: vec![0.0; k],
+        };
+        for s in partials.into_iter().flatten() {
+            for (t, v) in total.centers.iter_mut().zip(&s.centers) {
+                *t += v;
+            }
+            for (t, v) in total.weights.iter_mut().zip(&s.weights) {
+                *t += v;
+            }
+        }
+        total
+    }
+}
+
 impl Problem<'_> {
     fn row(&self, i: usize) -> &[f64] {
         self.x.get(i * self.p..(i + 1) * self.p).unwrap_or(&[])
@@ -311,19 +330,7 @@ impl Problem<'_> {
                 sums
             })
             .collect();
-        let mut total = Sums {
-            centers: vec![0.0; k * p],
-            weights: vec![0.0; k],
-        };
-        for s in partials.into_iter().flatten() {
-            for (t, v) in total.centers.iter_mut().zip(&s.centers) {
-                *t += v;
-            }
-            for (t, v) in total.weights.iter_mut().zip(&s.weights) {
-                *t += v;
-            }
-        }
-        total
+        Sums::total(partials, k, p)
     }
 
     /// `Σ w_i ‖x_i − c_{label_i}‖²`, by row blocks in parallel, added in block order.
@@ -672,19 +679,7 @@ impl Bounds {
                 sums
             })
             .collect();
-        let mut total = Sums {
-            centers: vec![0.0; k * p],
-            weights: vec![0.0; k],
-        };
-        for s in partials.into_iter().flatten() {
-            for (t, v) in total.centers.iter_mut().zip(&s.centers) {
-                *t += v;
-            }
-            for (t, v) in total.weights.iter_mut().zip(&s.weights) {
-                *t += v;
-            }
-        }
-        total
+        Sums::total(partials, k, p)
     }
 
     /// Moves the bounds by the centre shifts.

@@ -77,6 +77,17 @@ pub struct PipelineMeta {
 }
 
 impl PipelineMeta {
+    /// The metadata of a pipeline fitted now by this library (training metrics added later).
+    fn new(config: &TrainConfig, target: Option<&str>, n_train_rows: usize) -> Self {
+        Self {
+            library_version: crate::VERSION.to_string(),
+            target: target.map(str::to_string),
+            config: config.clone(),
+            training_metrics: BTreeMap::new(),
+            n_train_rows,
+        }
+    }
+
     /// The target column's name, or an error saying the model was fitted without one.
     pub fn target_name(&self) -> Result<&str> {
         self.target.as_deref().ok_or_else(|| {
@@ -343,13 +354,7 @@ impl Pipeline {
             steps,
             features: features_layout,
             model,
-            meta: PipelineMeta {
-                library_version: crate::VERSION.to_string(),
-                target: target.map(str::to_string),
-                config: config.clone(),
-                training_metrics: BTreeMap::new(),
-                n_train_rows: data.n_samples(),
-            },
+            meta: PipelineMeta::new(config, target, data.n_samples()),
             plan: OnceLock::new(),
             threads: OnceLock::new(),
         };
@@ -412,13 +417,7 @@ impl Pipeline {
             inputs,
             steps: Vec::new(),
             model,
-            meta: PipelineMeta {
-                library_version: crate::VERSION.to_string(),
-                target: target.map(str::to_string),
-                config: config.clone(),
-                training_metrics: BTreeMap::new(),
-                n_train_rows,
-            },
+            meta: PipelineMeta::new(config, target, n_train_rows),
             plan: OnceLock::new(),
             threads: OnceLock::new(),
         };
