@@ -44,7 +44,9 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// History: 1.0, the first; 1.1 adds models of the kinds that learn without a target (the
 /// pipeline's `target` may be `null`) and the `variance_threshold` model. A 1.1 reader reads
 /// 1.0 files unchanged; a 1.0 reader refuses 1.1 files with a version error (not "corrupt").
-pub const FORMAT_MINOR: u16 = 1;
+/// 1.2 adds the unsupervised families after k-means (decomposition, mixtures, density
+/// clustering, outlier detection) and the `pca` preprocessing step.
+pub const FORMAT_MINOR: u16 = 2;
 /// Size of the envelope in bytes.
 pub const HEADER_LEN: usize = 28;
 
