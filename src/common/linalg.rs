@@ -9,7 +9,9 @@
 //!   parallel over fixed row blocks and reduced in a fixed order (the same bits for any number of
 //!   threads).
 //! - [`gemm_abt`]: `A·Bᵀ` of two row-major blocks, sequential, for callers that run fixed row
-//!   blocks in parallel (k-means distances).
+//!   blocks in parallel (k-means distances);
+//! - [`sym_eigh`]: the eigendecomposition of a symmetric matrix (PCA's covariance solver);
+//! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder).
 //!
 //! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
 //! problems where determinism matters more than the last bit of speed, and faer's parallel
@@ -162,6 +164,117 @@ pub fn thin_svd(a: ArrayView2<'_, f64>) -> Result<ThinSvd> {
         s,
         v: to_ndarray(v.as_ref()),
     })
+}
+
+/// The eigendecomposition `A = V·diag(w)·Vᵀ` of a symmetric `p × p` matrix (only its lower
+/// triangle is read): eigenvalues ascending in `w`, eigenvectors as the columns of `v`.
+#[derive(Debug, Clone)]
+pub struct SymEigen {
+    /// Eigenvalues, ascending.
+    pub w: Array1<f64>,
+    /// Eigenvectors, one per column, `p × p`.
+    pub v: Array2<f64>,
+}
+
+/// The eigendecomposition of a symmetric matrix (faer's self-adjoint solver, sequential).
+///
+/// Errors when `a` is not square, holds a non-finite value or the iteration fails.
+///
+/// ```
+/// use ndarray::array;
+/// let e = amlis::common::linalg::sym_eigh(array![[2.0, 1.0], [1.0, 2.0]].view())?;
+/// assert!((e.w[0] - 1.0).abs() < 1e-12 && (e.w[1] - 3.0).abs() < 1e-12);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn sym_eigh(a: ArrayView2<'_, f64>) -> Result<SymEigen> {
+    let p = a.nrows();
+    if a.ncols() != p {
+        return Err(Error::shape(
+            "sym_eigh",
+            "a square matrix",
+            format!("{}x{}", a.nrows(), a.ncols()),
+        ));
+    }
+    if a.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "eigendecomposition of a matrix holding NaN or infinite values".into(),
+        ));
+    }
+    let par = Par::Seq;
+    let m = Mat::from_fn(p, p, |i, j| if i >= j { a[[i, j]] } else { a[[j, i]] });
+    let mut u = Mat::<f64>::zeros(p, p);
+    let mut s = Diag::<f64>::zeros(p);
+    let req = faer::linalg::evd::self_adjoint_evd_scratch::<f64>(
+        p,
+        faer::linalg::evd::ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    );
+    let mut mem = MemBuffer::new(req);
+    faer::linalg::evd::self_adjoint_evd(
+        m.as_ref(),
+        s.as_mut(),
+        Some(u.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|e| Error::InvalidArgument(format!("eigendecomposition did not converge: {e:?}")))?;
+    Ok(SymEigen {
+        w: Array1::from_iter(s.column_vector().iter().copied()),
+        v: to_ndarray(u.as_ref()),
+    })
+}
+
+/// An orthonormal basis of the column space of the `n × k` matrix `a`: the economic `Q` of
+/// its Householder QR factorization, `n × min(n, k)` (faer, sequential; LAPACK's and
+/// SciPy's `qr(mode="economic")` up to the signs of the columns).
+pub fn thin_q(a: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+    let (n, k_in) = a.dim();
+    let k = n.min(k_in);
+    if k == 0 {
+        return Ok(Array2::zeros((n, 0)));
+    }
+    if a.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "QR factorization of a matrix holding NaN or infinite values".into(),
+        ));
+    }
+    let par = Par::Seq;
+    let mut qr = Mat::from_fn(n, k_in, |i, j| a[[i, j]]);
+    let bs = faer::linalg::qr::no_pivoting::factor::recommended_blocksize::<f64>(n, k_in);
+    let mut coeff = Mat::<f64>::zeros(bs, k);
+    let mut mem = MemBuffer::new(
+        faer::linalg::qr::no_pivoting::factor::qr_in_place_scratch::<f64>(
+            n,
+            k_in,
+            bs,
+            par,
+            Default::default(),
+        ),
+    );
+    faer::linalg::qr::no_pivoting::factor::qr_in_place(
+        qr.as_mut(),
+        coeff.as_mut(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    let mut q = Mat::<f64>::identity(n, k);
+    let mut mem = MemBuffer::new(
+        faer::linalg::householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<
+            f64,
+        >(n, bs, k),
+    );
+    faer::linalg::householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+        qr.as_ref().subcols(0, k),
+        coeff.as_ref(),
+        faer::Conj::No,
+        q.as_mut(),
+        par,
+        MemStack::new(&mut mem),
+    );
+    Ok(to_ndarray(q.as_ref()))
 }
 
 /// The outcome of [`cholesky_solve`].

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod cluster;
+pub mod decomposition;
 pub mod dummy;
 pub mod ensemble;
 pub mod feature_selection;

@@ -198,6 +198,8 @@ registry! {
     GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor", Regressor + decision_function + handles_nan + handles_categorical;
     VarianceThreshold(crate::models::feature_selection::VarianceThreshold => crate::models::feature_selection::VarianceThresholdModel) = "variance_threshold", Transformer + handles_nan;
     KMeans(crate::models::cluster::KMeans => crate::models::cluster::KMeansModel) = "k_means", Clusterer + transforms;
+    Pca(crate::models::decomposition::Pca => crate::models::decomposition::PcaModel) = "pca", Transformer + decision_function;
+    IncrementalPca(crate::models::decomposition::IncrementalPca => crate::models::decomposition::PcaModel) = "incremental_pca", Transformer + decision_function + partial_fit;
 }
 
 /// The registry entry of `type_name`.

@@ -83,6 +83,7 @@ macro_rules! learners {
 learners! {
     SgdClassifier(crate::models::linear::sgd::SgdClassifier),
     SgdRegressor(crate::models::linear::sgd::SgdRegressor),
+    IncrementalPca(crate::models::decomposition::IncrementalPca),
 }
 
 impl AnyLearner {

@@ -1,5 +1,5 @@
-//! Preprocessing transformers: scalers, a normalizer, an imputer and categorical encoders
-//! (plus [`LabelEncoder`] for target labels).
+//! Preprocessing transformers: scalers, a normalizer, an imputer, categorical encoders and
+//! principal component analysis ([`Pca`]), plus [`LabelEncoder`] for target labels.
 //!
 //! Every step follows scikit-learn (names, parameters, numbers) and works on [`Table`]s:
 //! [`Transformer::fit`] learns from a training table, [`FittedTransformer::transform`] applies
@@ -71,6 +71,7 @@ mod encoder;
 mod imputer;
 mod label;
 mod normalizer;
+mod pca;
 mod row;
 mod scaler;
 mod step;
@@ -81,7 +82,9 @@ pub use encoder::{
 };
 pub use imputer::{FillValue, FittedSimpleImputer, ImputeStrategy, ImputedColumn, SimpleImputer};
 pub use label::LabelEncoder;
+pub use crate::common::pca::{IteratedPower, NComponents, Pca};
 pub use normalizer::{FittedNormalizer, Norm, Normalizer};
+pub use pca::FittedPca;
 #[cfg(test)]
 pub(crate) use row::testing;
 pub(crate) use row::{layout_of, RowKernel, RowSlot, RowStep};

@@ -183,13 +183,6 @@ impl LinearMap {
     /// A map of input slots `srcs` to `n_out` outputs; [`Error::ModelCorrupt`] (naming
     /// `step`) when `center` or `weights` do not have `srcs.len()` and
     /// `n_out * srcs.len()` entries.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for matrix steps; none is registered yet (see `testing`)"
-        )
-    )]
     pub(crate) fn new(
         step: &str,
         srcs: Vec<usize>,
@@ -267,13 +260,6 @@ pub(crate) enum SlotOp {
     /// A categorical slot through an encoder.
     Encode(LevelEncoder),
     /// Several output slots from several input slots.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for matrix steps; none is registered yet (see `testing`)"
-        )
-    )]
     Linear(LinearMap),
 }
 
@@ -368,13 +354,6 @@ impl<'l> SlotMapBuilder<'l> {
 
     /// Replaces the group of input slots `srcs` by `op` (a matrix map reading them): its
     /// outputs sit at the leftmost slot of the group, the other slots are dropped.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for matrix steps; none is registered yet (see `testing`)"
-        )
-    )]
     pub(crate) fn replace_group(&mut self, srcs: &[usize], op: SlotOp) -> Result<()> {
         let Some(&first) = srcs.iter().min() else {
             return Err(self.corrupt("a matrix map without inputs"));

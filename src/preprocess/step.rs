@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use super::encoder::{FittedOneHotEncoder, FittedOrdinalEncoder, OneHotEncoder, OrdinalEncoder};
 use super::imputer::{FittedSimpleImputer, SimpleImputer};
 use super::normalizer::{FittedNormalizer, Normalizer};
+use super::pca::FittedPca;
 use super::row::{RowKernel, RowSlot, RowStep};
 use super::scaler::{
     FittedMinMaxScaler, FittedRobustScaler, FittedStandardScaler, MinMaxScaler, NumericScaler,
     RobustScaler, StandardScaler,
 };
+use crate::common::pca::Pca;
 use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::traits::{FittedTransformer, Transformer};
@@ -188,6 +190,7 @@ step_registry! {
     SimpleImputer(SimpleImputer => FittedSimpleImputer) = "simple_imputer",
     OneHotEncoder(OneHotEncoder => FittedOneHotEncoder) = "one_hot_encoder",
     OrdinalEncoder(OrdinalEncoder => FittedOrdinalEncoder) = "ordinal_encoder",
+    Pca(Pca => FittedPca) = "pca",
 }
 
 impl FittedStep {
