@@ -568,7 +568,9 @@ impl PcaModel {
     /// `score_samples`: a Gaussian with covariance `Wᵀ diag(λ - σ²) W + σ² I`), through the
     /// closed form of its precision for orthonormal components: `Σ_k (w_k·x)² / λ_k +
     /// (‖x‖² - Σ_k (w_k·x)²) / σ²` and `log det = Σ_k ln λ_k + (p - k) ln σ²`, where `x` is
-    /// the centred row and `λ_k` is at least `σ²`. Allocation-free.
+    /// the centred row and `λ_k` is at least `σ²`. As scikit-learn's `get_covariance`, a
+    /// whitened model scales its components by `sqrt(explained_variance)` first, so that
+    /// `λ_k` is then `ev_k · max(ev_k - σ², 0) + σ²`. Allocation-free.
     pub fn log_likelihood_row(&self, row: &[f64]) -> f64 {
         let sigma2 = self.noise_variance;
         let p = self.n_features as f64;
@@ -584,7 +586,11 @@ impl PcaModel {
             for ((&x, &m), &w) in row.iter().zip(&self.mean).zip(c) {
                 proj += (x - m) * w;
             }
-            let lambda = ev.max(sigma2);
+            let lambda = if self.whiten {
+                ev * (ev - sigma2).max(0.0) + sigma2
+            } else {
+                ev.max(sigma2)
+            };
             quad += proj * proj / lambda;
             explained += proj * proj;
             log_det += lambda.ln();
