@@ -570,7 +570,11 @@ impl PcaModel {
     /// (‖x‖² - Σ_k (w_k·x)²) / σ²` and `log det = Σ_k ln λ_k + (p - k) ln σ²`, where `x` is
     /// the centred row and `λ_k` is at least `σ²`. As scikit-learn's `get_covariance`, a
     /// whitened model scales its components by `sqrt(explained_variance)` first, so that
-    /// `λ_k` is then `ev_k · max(ev_k - σ², 0) + σ²`. Allocation-free.
+    /// `λ_k` is then `ev_k · max(ev_k - σ², 0) + σ²`. A rank-deficient fit (collinear
+    /// columns, e.g. one-hot indicators that sum to 1) has variances of 0, whose density
+    /// scikit-learn cannot evaluate (a singular covariance): here every `λ_k` is at least
+    /// machine epsilon times the largest, which changes nothing for data of full rank and
+    /// keeps the score finite. Allocation-free.
     pub fn log_likelihood_row(&self, row: &[f64]) -> f64 {
         let sigma2 = self.noise_variance;
         let p = self.n_features as f64;
@@ -581,6 +585,7 @@ impl PcaModel {
         let mut quad = 0.0;
         let mut explained = 0.0;
         let mut log_det = 0.0;
+        let floor = f64::EPSILON * self.explained_variance.first().copied().unwrap_or(0.0);
         for (c, &ev) in self.components.iter().zip(&self.explained_variance) {
             let mut proj = 0.0;
             for ((&x, &m), &w) in row.iter().zip(&self.mean).zip(c) {
@@ -590,7 +595,8 @@ impl PcaModel {
                 ev * (ev - sigma2).max(0.0) + sigma2
             } else {
                 ev.max(sigma2)
-            };
+            }
+            .max(floor);
             quad += proj * proj / lambda;
             explained += proj * proj;
             log_det += lambda.ln();
