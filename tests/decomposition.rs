@@ -13,9 +13,7 @@ use amlis::data::DenseDataset;
 use amlis::models::decomposition::{IncrementalPca, IteratedPower, NComponents, Pca, PcaModel};
 use amlis::models::PredictKind;
 use amlis::pipeline::Pipeline;
-use amlis::traits::{
-    Dataset, FitContext, Model, ScorePredictor, Trainer, TransformPredictor,
-};
+use amlis::traits::{Dataset, FitContext, Model, ScorePredictor, Trainer, TransformPredictor};
 use ndarray::{s, Array2};
 use serde_json::Value;
 
@@ -55,8 +53,16 @@ fn compare(ctx: &str, m: &PcaModel, want: &Value, x: &Array2<f64>, tol: f64) {
     let top = ev[0];
     let gaps = common::floats(&want["gaps"]);
     let vecs = [
-        ("explained_variance", &m.explained_variance, "explained_variance"),
-        ("explained_variance_ratio", &m.explained_variance_ratio, "explained_variance_ratio"),
+        (
+            "explained_variance",
+            &m.explained_variance,
+            "explained_variance",
+        ),
+        (
+            "explained_variance_ratio",
+            &m.explained_variance_ratio,
+            "explained_variance_ratio",
+        ),
         ("singular_values", &m.singular_values, "singular_values"),
     ];
     for (what, got, key) in vecs {
@@ -78,7 +84,10 @@ fn compare(ctx: &str, m: &PcaModel, want: &Value, x: &Array2<f64>, tol: f64) {
     }
     let comps = matrix(&want["components"]);
     let unique: Vec<bool> = gaps.iter().map(|g| *g > 1e-6 * top).collect();
-    assert!(unique.iter().filter(|u| **u).count() * 2 >= k, "{ctx}: too few unique axes");
+    assert!(
+        unique.iter().filter(|u| **u).count() * 2 >= k,
+        "{ctx}: too few unique axes"
+    );
     for (c, (g, w)) in m.components.iter().zip(&comps).enumerate() {
         if unique[c] {
             for (a, b) in g.iter().zip(w) {
@@ -93,7 +102,13 @@ fn compare(ctx: &str, m: &PcaModel, want: &Value, x: &Array2<f64>, tol: f64) {
         for (c, w) in row.iter().enumerate() {
             if unique[c] {
                 let scale = if m.whiten { 1.0 } else { ev[c].sqrt() };
-                close(&format!("{ctx} transform [{r}, {c}]"), z[r * k + c], *w, scale, tol);
+                close(
+                    &format!("{ctx} transform [{r}, {c}]"),
+                    z[r * k + c],
+                    *w,
+                    scale,
+                    tol,
+                );
             }
         }
     }
@@ -149,9 +164,21 @@ fn randomized_finds_the_exact_axes_behind_a_spectral_gap() {
     let rows = matrix(&syn["x"]);
     let x = Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j]);
     let exact = &syn["exact"];
-    let full = Pca::default().n_components(NComponents::Count(5)).svd_solver("full".into());
-    compare("synthetic full", &full.fit(&data(&x)).unwrap(), exact, &x, 1e-8);
-    for (iters, normalizer) in [(IteratedPower::default(), "auto"), (IteratedPower::Count(2), "none"), (IteratedPower::Count(3), "QR")] {
+    let full = Pca::default()
+        .n_components(NComponents::Count(5))
+        .svd_solver("full".into());
+    compare(
+        "synthetic full",
+        &full.fit(&data(&x)).unwrap(),
+        exact,
+        &x,
+        1e-8,
+    );
+    for (iters, normalizer) in [
+        (IteratedPower::default(), "auto"),
+        (IteratedPower::Count(2), "none"),
+        (IteratedPower::Count(3), "QR"),
+    ] {
         let rand = Pca::default()
             .n_components(NComponents::Count(5))
             .svd_solver("randomized".into())
@@ -159,10 +186,20 @@ fn randomized_finds_the_exact_axes_behind_a_spectral_gap() {
             .power_iteration_normalizer(normalizer.into())
             .random_state(3);
         let m = rand.fit(&data(&x)).unwrap();
-        compare(&format!("synthetic randomized {normalizer}"), &m, exact, &x, 1e-6);
+        compare(
+            &format!("synthetic randomized {normalizer}"),
+            &m,
+            exact,
+            &x,
+            1e-6,
+        );
         // The same seed gives the same bits on 1 and 3 threads.
-        let again = rand.fit_with(&data(&x), &FitContext::new().n_threads(3)).unwrap();
-        let one = rand.fit_with(&data(&x), &FitContext::new().n_threads(1)).unwrap();
+        let again = rand
+            .fit_with(&data(&x), &FitContext::new().n_threads(3))
+            .unwrap();
+        let one = rand
+            .fit_with(&data(&x), &FitContext::new().n_threads(1))
+            .unwrap();
         assert_eq!(again, one);
         assert_eq!(m, one);
     }
@@ -179,8 +216,12 @@ fn rows_equal_the_batch_and_threads_do_not_change_the_model() {
     let case = &fixture["pca"][11]; // breast cancer, covariance_eigh (auto), whiten
     let x = load(case);
     let pca = pca_of(&case["settings"]);
-    let one = pca.fit_with(&data(&x), &FitContext::new().n_threads(1)).unwrap();
-    let three = pca.fit_with(&data(&x), &FitContext::new().n_threads(3)).unwrap();
+    let one = pca
+        .fit_with(&data(&x), &FitContext::new().n_threads(1))
+        .unwrap();
+    let three = pca
+        .fit_with(&data(&x), &FitContext::new().n_threads(3))
+        .unwrap();
     assert_eq!(one, three);
     let k = one.n_components;
     let mut batch = vec![0.0; x.nrows() * k];
@@ -190,9 +231,11 @@ fn rows_equal_the_batch_and_threads_do_not_change_the_model() {
     let mut row_out = vec![0.0; k];
     let mut score = [0.0];
     for (i, row) in x.outer_iter().enumerate() {
-        one.transform_row_into(row.as_slice().unwrap(), &mut row_out).unwrap();
+        one.transform_row_into(row.as_slice().unwrap(), &mut row_out)
+            .unwrap();
         assert_eq!(&batch[i * k..(i + 1) * k], &row_out[..]);
-        one.score_row_into(row.as_slice().unwrap(), &mut score).unwrap();
+        one.score_row_into(row.as_slice().unwrap(), &mut score)
+            .unwrap();
         assert_eq!(score[0].to_bits(), scores[i].to_bits());
     }
     // inverse_transform undoes transform when every component is kept.
@@ -246,7 +289,8 @@ fn pca_as_a_preprocessing_step_of_a_pipeline() {
     }
     // Accuracy of two standardized components on iris.
     let mut pred = vec![0.0; x.nrows()];
-    p.predict_rows_into(PredictKind::Value, x.view(), &mut pred).unwrap();
+    p.predict_rows_into(PredictKind::Value, x.view(), &mut pred)
+        .unwrap();
     let labels = amlis::datasets::iris().unwrap();
     let y = labels.targets().unwrap();
     let acc = pred.iter().zip(y.iter()).filter(|(a, b)| a == b).count() as f64 / 150.0;

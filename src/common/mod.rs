@@ -4,7 +4,7 @@
 
 pub(crate) mod json_float;
 pub mod linalg;
-pub mod pca;
 pub mod parallel;
+pub mod pca;
 pub mod rng;
 pub mod stats;

@@ -76,13 +76,13 @@ mod row;
 mod scaler;
 mod step;
 
+pub use crate::common::pca::{IteratedPower, NComponents, Pca};
 pub use encoder::{
     ColumnCategories, FittedOneHotEncoder, FittedOrdinalEncoder, HandleUnknown, OneHotDrop,
     OneHotEncoder, OrdinalEncoder, OrdinalHandleUnknown,
 };
 pub use imputer::{FillValue, FittedSimpleImputer, ImputeStrategy, ImputedColumn, SimpleImputer};
 pub use label::LabelEncoder;
-pub use crate::common::pca::{IteratedPower, NComponents, Pca};
 pub use normalizer::{FittedNormalizer, Norm, Normalizer};
 pub use pca::FittedPca;
 #[cfg(test)]

@@ -24,7 +24,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::columns::{self, require_rows, select_fit_columns};
-use super::row::{non_finite_error, LinearMap, RowKernel, RowSlot, RowStep, SlotMapBuilder, SlotOp};
+use super::row::{
+    non_finite_error, LinearMap, RowKernel, RowSlot, RowStep, SlotMapBuilder, SlotOp,
+};
 use crate::common::pca::{Pca, PcaModel};
 use crate::data::{Column, ColumnKind, Table};
 use crate::error::{Error, Result};
@@ -94,7 +96,11 @@ impl FittedPca {
 
     fn check(&self) -> Result<()> {
         self.model.check(STEP)?;
-        columns::check_lengths(STEP, self.model.n_features, &[("columns", self.columns.len())])
+        columns::check_lengths(
+            STEP,
+            self.model.n_features,
+            &[("columns", self.columns.len())],
+        )
     }
 }
 

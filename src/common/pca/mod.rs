@@ -23,7 +23,7 @@
 //! largest-magnitude entry of each component (the first on ties) is positive.
 //! `n_components` may be a count, a fraction of the explained variance in `(0, 1)` (the
 //! fewest components whose cumulated ratio exceeds it) or `"mle"` (Minka's estimate,
-//! [`mle`]).
+//! [`infer_dimension`]).
 
 mod mle;
 mod randomized;
@@ -232,7 +232,9 @@ impl Pca {
                 return Err(Error::param(
                     "n_components",
                     "\"mle\"",
-                    &format!("a count or fraction: \"mle\" needs n_samples ({n}) >= n_features ({p})"),
+                    &format!(
+                        "a count or fraction: \"mle\" needs n_samples ({n}) >= n_features ({p})"
+                    ),
                 ))
             }
             Count::Mle | Count::Fraction(_) if solver == Solver::Randomized => {
@@ -456,15 +458,15 @@ impl PcaModel {
         let corrupt = |m: String| Err(Error::ModelCorrupt(format!("fitted {context}: {m}")));
         let k = self.n_components;
         if k == 0 || self.n_features == 0 {
-            return corrupt(format!(
-                "{k} components of {} features",
-                self.n_features
-            ));
+            return corrupt(format!("{k} components of {} features", self.n_features));
         }
         for (what, len) in [
             ("components", self.components.len()),
             ("explained_variance", self.explained_variance.len()),
-            ("explained_variance_ratio", self.explained_variance_ratio.len()),
+            (
+                "explained_variance_ratio",
+                self.explained_variance_ratio.len(),
+            ),
             ("singular_values", self.singular_values.len()),
         ] {
             if len != k {
@@ -488,7 +490,7 @@ impl PcaModel {
             .chain(&self.explained_variance_ratio)
             .chain(&self.singular_values)
             .all(|v| v.is_finite());
-        if !finite || !(self.noise_variance.is_finite() && self.noise_variance >= 0.0) {
+        if !(finite && self.noise_variance.is_finite() && self.noise_variance >= 0.0) {
             return corrupt("a non-finite value, or a negative noise variance".into());
         }
         if self.explained_variance.iter().any(|&v| v < 0.0) {
@@ -518,7 +520,11 @@ impl PcaModel {
             for ((&x, &m), &w) in row.iter().zip(&self.mean).zip(c) {
                 acc += (x - m) * w;
             }
-            *o = if self.whiten { acc / self.scale(k) } else { acc };
+            *o = if self.whiten {
+                acc / self.scale(k)
+            } else {
+                acc
+            };
         }
     }
 

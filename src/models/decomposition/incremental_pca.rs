@@ -26,9 +26,7 @@ use crate::common::linalg;
 use crate::common::pca::flip_rows;
 use crate::error::{Error, Result};
 use crate::models::kit::validate::{check_finite, check_numeric_kinds};
-use crate::traits::{
-    Dataset, FitContext, Incremental, IncrementalLearner, StreamSpec, Trainer,
-};
+use crate::traits::{Dataset, FitContext, Incremental, IncrementalLearner, StreamSpec, Trainer};
 
 use super::pca::PcaModel;
 
@@ -159,8 +157,8 @@ impl IncrementalPcaState {
             let mut v = Array1::zeros(p);
             for j in 0..p {
                 let d = last_sum[j] / last_over_new - new_sum[j];
-                v[j] = (self.var[j] * last_n + new_unnorm[j] + last_over_new / total * d * d)
-                    / total;
+                v[j] =
+                    (self.var[j] * last_n + new_unnorm[j] + last_over_new / total * d * d) / total;
             }
             v
         };
@@ -305,7 +303,9 @@ mod tests {
 
     #[test]
     fn one_batch_is_exact_pca_and_bad_settings_are_errors() {
-        let x = Array2::from_shape_fn((30, 4), |(i, j)| ((i * 7 + j * 3) % 11) as f64 * (j + 1) as f64);
+        let x = Array2::from_shape_fn((30, 4), |(i, j)| {
+            ((i * 7 + j * 3) % 11) as f64 * (j + 1) as f64
+        });
         let data = DenseDataset::unsupervised(x.clone()).unwrap();
         let inc = IncrementalPca::default().batch_size(30).fit(&data).unwrap();
         let full = crate::common::pca::Pca {
@@ -319,9 +319,18 @@ mod tests {
             assert!((a - b).abs() < 1e-10 * b.max(1.0));
         }
         assert!(IncrementalPca::default().batch_size(0).fit(&data).is_err());
-        assert!(IncrementalPca::default().n_components(5).fit(&data).is_err());
-        let spec = StreamSpec { n_features: 4, classes: vec![] };
-        let mut l = IncrementalPca::default().n_components(3).start(&spec, &FitContext::new()).unwrap();
+        assert!(IncrementalPca::default()
+            .n_components(5)
+            .fit(&data)
+            .is_err());
+        let spec = StreamSpec {
+            n_features: 4,
+            classes: vec![],
+        };
+        let mut l = IncrementalPca::default()
+            .n_components(3)
+            .start(&spec, &FitContext::new())
+            .unwrap();
         assert!(l.model().is_err());
         assert!(l.partial_fit_matrix(x.slice(s![..2, ..])).is_err());
         l.partial_fit_matrix(x.slice(s![..10, ..])).unwrap();

@@ -116,7 +116,13 @@ fn per_row(
 }
 
 /// Checks the lengths of a single-row call.
-fn check_row_shapes(context: &str, n_in: usize, n_out: usize, row: &[f64], out: &[f64]) -> Result<()> {
+fn check_row_shapes(
+    context: &str,
+    n_in: usize,
+    n_out: usize,
+    row: &[f64],
+    out: &[f64],
+) -> Result<()> {
     if row.len() != n_in || out.len() != n_out {
         return Err(Error::shape(
             context,
@@ -227,7 +233,12 @@ mod tests {
 
     #[test]
     fn corrupt_state_and_non_finite_rows_are_errors() {
-        let x = array![[1.0, 2.0, 0.5], [3.0, 5.0, 1.5], [0.0, 1.0, -1.0], [2.0, 2.0, 2.0]];
+        let x = array![
+            [1.0, 2.0, 0.5],
+            [3.0, 5.0, 1.5],
+            [0.0, 1.0, -1.0],
+            [2.0, 2.0, 2.0]
+        ];
         let m = Pca::default()
             .n_components(NComponents::Count(2))
             .fit(&DenseDataset::unsupervised(x).unwrap())
@@ -243,7 +254,9 @@ mod tests {
         bad.noise_variance = f64::NAN;
         assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
         let mut out = [0.0; 2];
-        assert!(m.transform_row_into(&[0.0, f64::NAN, 0.0], &mut out).is_err());
+        assert!(m
+            .transform_row_into(&[0.0, f64::NAN, 0.0], &mut out)
+            .is_err());
         assert!(m.transform_row_into(&[0.0, 0.0], &mut out).is_err());
         assert!(m.predict(array![[0.0, 0.0, 0.0]].view()).is_err());
     }
