@@ -198,6 +198,7 @@ registry! {
     GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor", Regressor + decision_function + handles_nan + handles_categorical;
     VarianceThreshold(crate::models::feature_selection::VarianceThreshold => crate::models::feature_selection::VarianceThresholdModel) = "variance_threshold", Transformer + handles_nan;
     KMeans(crate::models::cluster::KMeans => crate::models::cluster::KMeansModel) = "k_means", Clusterer + transforms;
+    GaussianMixture(crate::models::mixture::GaussianMixture => crate::models::mixture::GaussianMixtureModel) = "gaussian_mixture", Clusterer + probabilities + decision_function;
 }
 
 /// The registry entry of `type_name`.
