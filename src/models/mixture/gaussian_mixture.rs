@@ -258,15 +258,29 @@ impl Components<'_> {
     }
 }
 
-/// The training rows, row-major, with their weights.
+/// The training rows, row-major, with their weights (and the dataset they come from, for
+/// the k-means initialisation).
 struct Problem<'a> {
+    data: &'a dyn Dataset,
     x: &'a [f64],
+    n: usize,
     p: usize,
     w: &'a [f64],
     w_sum: f64,
 }
 
-impl Problem<'_> {
+impl<'a> Problem<'a> {
+    fn new(data: &'a dyn Dataset, x: &'a [f64], w: &'a [f64], n: usize, p: usize) -> Self {
+        Self {
+            data,
+            x,
+            n,
+            p,
+            w,
+            w_sum: w.iter().sum(),
+        }
+    }
+
     fn row(&self, i: usize) -> &[f64] {
         self.x.get(i * self.p..(i + 1) * self.p).unwrap_or(&[])
     }
@@ -556,13 +570,12 @@ impl GaussianMixture {
     fn initial_resp(
         &self,
         init: InitParams,
-        data: &dyn Dataset,
         problem: &Problem<'_>,
-        n: usize,
         k: usize,
         seed: u64,
         run: usize,
     ) -> Result<Vec<f64>> {
+        let n = problem.n;
         let mut rng = rng::for_task(seed, run as u64);
         let mut resp = vec![0.0; n * k];
         let one_per_component = |rows: &[usize], resp: &mut [f64]| {
@@ -578,7 +591,7 @@ impl GaussianMixture {
                     .n_clusters(k)
                     .n_init(NInit::Count(1))
                     .random_state(rng.gen())
-                    .fit_with(data, &FitContext::new())?;
+                    .fit_with(problem.data, &FitContext::new())?;
                 let x = ArrayView2::from_shape((n, problem.p), problem.x)
                     .map_err(|e| Error::shape(NAME, "the training rows", e))?;
                 let mut labels = vec![0.0; n];
@@ -610,13 +623,10 @@ impl GaussianMixture {
 
     /// The initial parameters of run `run` (scikit-learn's `_initialize_parameters`): the
     /// explicit ones where given, the others estimated from the initial responsibilities.
-    #[allow(clippy::too_many_arguments)]
     fn initial_params(
         &self,
         checked: &Checked,
-        data: &dyn Dataset,
         problem: &Problem<'_>,
-        n: usize,
         k: usize,
         seed: u64,
         run: usize,
@@ -632,7 +642,7 @@ impl GaussianMixture {
                 precisions_cholesky: Vec::new(),
             },
             _ => {
-                let resp = self.initial_resp(checked.init, data, problem, n, k, seed, run)?;
+                let resp = self.initial_resp(checked.init, problem, k, seed, run)?;
                 let mut est = problem.estimate(&resp, k, ct, self.reg_covar)?;
                 est.weights.iter_mut().for_each(|v| *v /= problem.w_sum);
                 est
@@ -651,19 +661,17 @@ impl GaussianMixture {
     }
 
     /// One EM run from `params`, the lower bound starting at `lower_bound`.
-    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         ct: CovarianceType,
         problem: &Problem<'_>,
         mut params: Params,
         mut lower_bound: f64,
-        n: usize,
         k: usize,
         ctx: &FitContext<'_>,
     ) -> Result<Run> {
         let p = problem.p;
-        let mut resp = vec![0.0; n * k];
+        let mut resp = vec![0.0; problem.n * k];
         let mut converged = false;
         let mut n_iter = 0;
         for it in 1..=self.max_iter {
@@ -795,12 +803,7 @@ impl GaussianMixture {
                 format!("{p} features"),
             ));
         }
-        let problem = Problem {
-            x: &x,
-            p,
-            w: &w,
-            w_sum: w.iter().sum(),
-        };
+        let problem = Problem::new(data, &x, &w, n, p);
         let params = Params {
             weights: previous.weights.clone(),
             means: previous.means.clone(),
@@ -813,7 +816,6 @@ impl GaussianMixture {
                 &problem,
                 params,
                 previous.lower_bound,
-                n,
                 self.n_components,
                 ctx,
             )
@@ -833,18 +835,13 @@ impl Trainer for GaussianMixture {
         let (x, w, n, p) = self.rows(data)?;
         // Errors in the explicit precisions come before any work.
         self.flat_precisions(checked.ct, k, p)?;
-        let problem = Problem {
-            x: &x,
-            p,
-            w: &w,
-            w_sum: w.iter().sum(),
-        };
+        let problem = Problem::new(data, &x, &w, n, p);
         let seed = self.random_state.unwrap_or_else(|| ctx.seed());
         let best = ctx.install(|| -> Result<Run> {
             let mut best: Option<Run> = None;
             for run in 0..self.n_init {
-                let params = self.initial_params(&checked, data, &problem, n, k, seed, run)?;
-                let r = self.run(checked.ct, &problem, params, f64::NEG_INFINITY, n, k, ctx)?;
+                let params = self.initial_params(&checked, &problem, k, seed, run)?;
+                let r = self.run(checked.ct, &problem, params, f64::NEG_INFINITY, k, ctx)?;
                 let better = match &best {
                     None => true,
                     Some(b) => r.lower_bound > b.lower_bound,
