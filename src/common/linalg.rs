@@ -5,6 +5,8 @@
 //!
 //! - [`thin_svd`]: `A = U·diag(s)·Vᵀ` (singular values in non-increasing order);
 //! - [`cholesky_solve`]: solves `A x = b` for a symmetric positive-definite `A`, or says it is not;
+//! - [`cholesky_lower`]: the lower Cholesky factor of a symmetric positive-definite `A`, or
+//!   `None` (Gaussian mixtures' precision factors);
 //! - [`weighted_gram`]: `Xᵀ X` and `Xᵀ y` of a centred, row-weighted matrix, computed in
 //!   parallel over fixed row blocks and reduced in a fixed order (the same bits for any number of
 //!   threads).
@@ -340,6 +342,59 @@ pub fn cholesky_solve(
         x,
         rcond: (dmin / dmax).powi(2),
     }))
+}
+
+/// The lower Cholesky factor `L` (`A = L·Lᵀ`) of a symmetric positive-definite `p × p`
+/// matrix `A` given row-major in `a` (only its lower triangle is read), returned row-major
+/// with zeros above the diagonal.
+///
+/// `None` when `A` is not numerically positive definite (a factor with a non-positive or
+/// non-finite diagonal); a length other than `p²` is an error.
+///
+/// ```
+/// let l = amlis::common::linalg::cholesky_lower(&[4.0, 2.0, 2.0, 5.0], 2)?.unwrap();
+/// assert_eq!(l, [2.0, 0.0, 1.0, 2.0]);
+/// assert!(amlis::common::linalg::cholesky_lower(&[1.0, 2.0, 2.0, 1.0], 2)?.is_none());
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn cholesky_lower(a: &[f64], p: usize) -> Result<Option<Vec<f64>>> {
+    if p.checked_mul(p) != Some(a.len()) {
+        return Err(Error::shape(
+            "cholesky_lower",
+            format!("{p} x {p} values"),
+            format!("{} values", a.len()),
+        ));
+    }
+    let par = Par::Seq;
+    let mut l = Mat::from_fn(p, p, |i, j| if i >= j { a[i * p + j] } else { 0.0 });
+    let req = faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+        p,
+        par,
+        Default::default(),
+    );
+    let mut mem = MemBuffer::new(req);
+    let fact = faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        l.as_mut(),
+        Default::default(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    if fact.is_err() || (0..p).any(|i| !(l[(i, i)] > 0.0 && l[(i, i)].is_finite())) {
+        return Ok(None);
+    }
+    Ok(Some(
+        (0..p * p)
+            .map(|ij| {
+                let (i, j) = (ij / p, ij % p);
+                if i >= j {
+                    l[(i, j)]
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// The Gram quantities of a centred, row-weighted least-squares problem.

@@ -6,7 +6,7 @@
 //! - [`registry`]: [`ModelConfig`] (every trainer, chosen by its config `type`) and
 //!   [`AnyModel`] (every fitted model), generated from one list;
 //! - the families: [`dummy`] baselines, [`linear`] models, decision [`tree`]s, tree
-//!   [`ensemble`]s, [`feature_selection`], [`cluster`]ing;
+//!   [`ensemble`]s, [`feature_selection`], [`cluster`]ing, [`mixture`] models;
 //! - [`stream`]: [`AnyLearner`], models under streaming training (`partial_fit`) and online
 //!   policies;
 //! - [`kit`]: what families share (class weights, input checks).
@@ -29,6 +29,7 @@ pub mod feature_selection;
 pub mod kind;
 pub mod kit;
 pub mod linear;
+pub mod mixture;
 pub mod registry;
 pub mod stream;
 pub mod tree;

@@ -200,6 +200,7 @@ registry! {
     KMeans(crate::models::cluster::KMeans => crate::models::cluster::KMeansModel) = "k_means", Clusterer + transforms;
     Pca(crate::models::decomposition::Pca => crate::models::decomposition::PcaModel) = "pca", Transformer + decision_function;
     IncrementalPca(crate::models::decomposition::IncrementalPca => crate::models::decomposition::PcaModel) = "incremental_pca", Transformer + decision_function + partial_fit;
+    GaussianMixture(crate::models::mixture::GaussianMixture => crate::models::mixture::GaussianMixtureModel) = "gaussian_mixture", Clusterer + probabilities + decision_function;
 }
 
 /// The registry entry of `type_name`.

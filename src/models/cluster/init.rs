@@ -47,7 +47,7 @@ fn distances_to(x: &[f64], p: usize, centre: &[f64], out: &mut [f64]) {
 /// proportional to the weight, each next one the best (smallest total weighted potential) of
 /// `2 + ⌊ln k⌋` candidates drawn with probability proportional to `weight · D²`. Returns the
 /// indices of the chosen rows.
-pub(super) fn kmeans_plusplus(
+pub(crate) fn kmeans_plusplus(
     x: &[f64],
     n: usize,
     p: usize,
@@ -104,7 +104,7 @@ pub(super) fn kmeans_plusplus(
 
 /// `k` distinct rows drawn without replacement with probability proportional to the weight
 /// (scikit-learn's `init="random"`: `choice(n, k, replace=False, p=w/Σw)`).
-pub(super) fn random_rows(w: &[f64], k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>> {
+pub(crate) fn random_rows(w: &[f64], k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>> {
     let positive = w.iter().filter(|&&v| v > 0.0).count();
     if positive < k {
         return Err(Error::InvalidArgument(format!(

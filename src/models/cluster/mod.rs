@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | [`KMeans`] | `k_means` | [`KMeansModel`] |
 
-mod init;
+pub(crate) mod init;
 pub mod k_means;
 
 pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};
