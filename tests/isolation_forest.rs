@@ -54,7 +54,11 @@ fn average_path_length_is_scikit_learns_bit_for_bit() {
     let want = common::floats(&apl["value"]);
     assert!(ns.len() > 1000);
     for (n, w) in ns.iter().zip(&want) {
-        assert_eq!(average_path_length(*n as u64).to_bits(), w.to_bits(), "n = {n}");
+        assert_eq!(
+            average_path_length(*n as u64).to_bits(),
+            w.to_bits(),
+            "n = {n}"
+        );
     }
 }
 
@@ -131,10 +135,7 @@ fn same_seed_same_model_on_one_and_three_threads_and_rows_match_the_batch() {
             .bootstrap(bootstrap);
         let fit = |threads: usize| {
             trainer
-                .fit_with(
-                    &data,
-                    &FitContext::new().random_state(5).n_threads(threads),
-                )
+                .fit_with(&data, &FitContext::new().random_state(5).n_threads(threads))
                 .unwrap()
         };
         let one = fit(1);
@@ -155,7 +156,10 @@ fn same_seed_same_model_on_one_and_three_threads_and_rows_match_the_batch() {
         }
         // The flagged share is the contamination, and the outliers score lowest.
         let flagged = labels.iter().filter(|&&v| v == -1.0).count();
-        assert!((flagged as f64 - 0.05 * x.nrows() as f64).abs() <= 1.0, "{flagged}");
+        assert!(
+            (flagged as f64 - 0.05 * x.nrows() as f64).abs() <= 1.0,
+            "{flagged}"
+        );
         let other = trainer
             .fit_with(&data, &FitContext::new().random_state(6))
             .unwrap();

@@ -198,6 +198,7 @@ registry! {
     GradientBoostingRegressor(crate::models::ensemble::gbm::GradientBoostingRegressor => crate::models::ensemble::gbm::GradientBoostingModel) = "gradient_boosting_regressor", Regressor + decision_function + handles_nan + handles_categorical;
     VarianceThreshold(crate::models::feature_selection::VarianceThreshold => crate::models::feature_selection::VarianceThresholdModel) = "variance_threshold", Transformer + handles_nan;
     KMeans(crate::models::cluster::KMeans => crate::models::cluster::KMeansModel) = "k_means", Clusterer + transforms;
+    MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans => crate::models::cluster::KMeansModel) = "mini_batch_k_means", Clusterer + transforms + partial_fit;
     IsolationForest(crate::models::outlier::IsolationForest => crate::models::outlier::IsolationForestModel) = "isolation_forest", OutlierDetector + handles_nan;
 }
 

@@ -83,6 +83,7 @@ macro_rules! learners {
 learners! {
     SgdClassifier(crate::models::linear::sgd::SgdClassifier),
     SgdRegressor(crate::models::linear::sgd::SgdRegressor),
+    MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans),
 }
 
 impl AnyLearner {

@@ -654,7 +654,9 @@ impl ScorePredictor for IsolationForestModel {
     fn score_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         check_predict_shapes(NAME, x, self.n_features, out.len(), 1)?;
         let block = ensemble_block_rows(x.nrows());
-        par_row_blocks(x, out, 1, block, |rows, chunk| self.score_block(rows, chunk))
+        par_row_blocks(x, out, 1, block, |rows, chunk| {
+            self.score_block(rows, chunk)
+        })
     }
 
     /// Allocation-free.
@@ -692,13 +694,25 @@ mod tests {
     fn bad_settings_are_errors_naming_the_parameter() {
         let d = IsolationForest::default;
         param_error(d().n_estimators(0), "n_estimators");
-        param_error(d().contamination(Contamination::Fraction(0.0)), "contamination");
-        param_error(d().contamination(Contamination::Fraction(0.6)), "contamination");
-        param_error(d().contamination(Contamination::Auto("x".into())), "contamination");
+        param_error(
+            d().contamination(Contamination::Fraction(0.0)),
+            "contamination",
+        );
+        param_error(
+            d().contamination(Contamination::Fraction(0.6)),
+            "contamination",
+        );
+        param_error(
+            d().contamination(Contamination::Auto("x".into())),
+            "contamination",
+        );
         param_error(d().max_samples(MaxSamples::Count(0)), "max_samples");
         param_error(d().max_samples(MaxSamples::Fraction(1.5)), "max_samples");
         param_error(d().max_samples(MaxSamples::Fraction(0.001)), "max_samples");
-        param_error(d().max_samples(MaxSamples::Auto("all".into())), "max_samples");
+        param_error(
+            d().max_samples(MaxSamples::Auto("all".into())),
+            "max_samples",
+        );
         param_error(d().max_features(MaxFeatures::Count(4)), "max_features");
         param_error(d().max_features(MaxFeatures::Fraction(0.0)), "max_features");
     }
