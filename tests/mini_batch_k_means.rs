@@ -12,9 +12,7 @@ use amlis::data::DenseDataset;
 use amlis::models::cluster::{KMeansInit, MiniBatchKMeans};
 use amlis::models::stream::AnyLearner;
 use amlis::models::ModelConfig;
-use amlis::traits::{
-    Dataset, FitContext, Incremental, IncrementalLearner as _, StreamSpec, Trainer,
-};
+use amlis::traits::{Dataset, FitContext, Incremental, StreamSpec, Trainer};
 use ndarray::{Array1, Array2};
 use serde_json::Value;
 

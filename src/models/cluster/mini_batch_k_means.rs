@@ -547,7 +547,8 @@ impl Trainer for MiniBatchKMeans {
 pub struct MiniBatchKMeansState {
     trainer: MiniBatchKMeans,
     n_features: usize,
-    rng: ChaCha8Rng,
+    /// Boxed: the generator is most of the state's size.
+    rng: Box<ChaCha8Rng>,
     steps: Option<Steps>,
     n_steps: usize,
     inertia: f64,
@@ -620,7 +621,7 @@ impl Incremental for MiniBatchKMeans {
         Ok(MiniBatchKMeansState {
             trainer: self.clone(),
             n_features: spec.n_features,
-            rng: rng::for_task(seed, 0),
+            rng: Box::new(rng::for_task(seed, 0)),
             steps: None,
             n_steps: 0,
             inertia: 0.0,
