@@ -45,6 +45,8 @@ fn small_params(kind: &str) -> &'static str {
         r#", "max_depth": 5"#
     } else if kind.starts_with("gradient_boosting") {
         r#", "max_iter": 8, "max_leaf_nodes": 8"#
+    } else if kind == "isolation_forest" {
+        r#", "n_estimators": 4, "max_samples": 32"#
     } else {
         ""
     }

@@ -30,6 +30,7 @@ pub mod kind;
 pub mod kit;
 pub mod linear;
 pub mod mixture;
+pub mod outlier;
 pub mod registry;
 pub mod stream;
 pub mod tree;

@@ -201,6 +201,8 @@ registry! {
     Pca(crate::models::decomposition::Pca => crate::models::decomposition::PcaModel) = "pca", Transformer + decision_function;
     IncrementalPca(crate::models::decomposition::IncrementalPca => crate::models::decomposition::PcaModel) = "incremental_pca", Transformer + decision_function + partial_fit;
     GaussianMixture(crate::models::mixture::GaussianMixture => crate::models::mixture::GaussianMixtureModel) = "gaussian_mixture", Clusterer + probabilities + decision_function;
+    MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans => crate::models::cluster::KMeansModel) = "mini_batch_k_means", Clusterer + transforms + partial_fit;
+    IsolationForest(crate::models::outlier::IsolationForest => crate::models::outlier::IsolationForestModel) = "isolation_forest", OutlierDetector + handles_nan;
 }
 
 /// The registry entry of `type_name`.

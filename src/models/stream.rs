@@ -84,6 +84,7 @@ learners! {
     SgdClassifier(crate::models::linear::sgd::SgdClassifier),
     SgdRegressor(crate::models::linear::sgd::SgdRegressor),
     IncrementalPca(crate::models::decomposition::IncrementalPca),
+    MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans),
 }
 
 impl AnyLearner {

@@ -152,7 +152,7 @@ pub struct KMeansModel {
 }
 
 /// The settings checked, in the form the iterations use.
-enum Start {
+pub(super) enum Start {
     PlusPlus,
     Random,
     Centers,
@@ -161,7 +161,7 @@ enum Start {
 impl KMeans {
     /// Checks every setting that does not depend on the data; returns the initialisation, the
     /// number of runs and whether to run Elkan's variant.
-    fn checked(&self) -> Result<(Start, usize, bool)> {
+    pub(super) fn checked(&self) -> Result<(Start, usize, bool)> {
         if self.n_clusters == 0 {
             return Err(Error::param("n_clusters", 0, "an integer >= 1"));
         }
@@ -239,19 +239,19 @@ impl KMeans {
     }
 }
 
-/// The training rows, centred, row-major, with their weights.
-struct Problem<'a> {
-    x: &'a [f64],
-    n: usize,
-    p: usize,
-    w: &'a [f64],
+/// The training rows (centred for k-means), row-major, with their weights.
+pub(super) struct Problem<'a> {
+    pub(super) x: &'a [f64],
+    pub(super) n: usize,
+    pub(super) p: usize,
+    pub(super) w: &'a [f64],
 }
 
 /// What one assignment step found: per-block sums of the weighted rows of each cluster and the
 /// cluster weights, reduced in block order.
-struct Sums {
-    centers: Vec<f64>,
-    weights: Vec<f64>,
+pub(super) struct Sums {
+    pub(super) centers: Vec<f64>,
+    pub(super) weights: Vec<f64>,
 }
 
 impl Sums {
@@ -274,14 +274,20 @@ impl Sums {
 }
 
 impl Problem<'_> {
-    fn row(&self, i: usize) -> &[f64] {
+    pub(super) fn row(&self, i: usize) -> &[f64] {
         self.x.get(i * self.p..(i + 1) * self.p).unwrap_or(&[])
     }
 
     /// Assigns every row to its nearest centre (`‖c‖² − 2 x·c`, the first on ties, as
     /// scikit-learn's `_update_chunk_dense`); with `update`, also sums the weighted rows of
     /// every cluster.
-    fn assign(&self, centers: &[f64], k: usize, labels: &mut [usize], update: bool) -> Sums {
+    pub(super) fn assign(
+        &self,
+        centers: &[f64],
+        k: usize,
+        labels: &mut [usize],
+        update: bool,
+    ) -> Sums {
         let p = self.p;
         let c_sq: Vec<f64> = centers
             .chunks_exact(p.max(1))
@@ -334,7 +340,7 @@ impl Problem<'_> {
     }
 
     /// `Σ w_i ‖x_i − c_{label_i}‖²`, by row blocks in parallel, added in block order.
-    fn inertia(&self, centers: &[f64], labels: &[usize]) -> f64 {
+    pub(super) fn inertia(&self, centers: &[f64], labels: &[usize]) -> f64 {
         let p = self.p;
         let partials: Vec<f64> = labels
             .par_chunks(CHUNK)

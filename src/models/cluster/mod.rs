@@ -5,8 +5,11 @@
 //! | trainer | config `type` | model |
 //! |---|---|---|
 //! | [`KMeans`] | `k_means` | [`KMeansModel`] |
+//! | [`MiniBatchKMeans`] | `mini_batch_k_means` | [`KMeansModel`] |
 
 pub(crate) mod init;
 pub mod k_means;
+pub mod mini_batch_k_means;
 
 pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};
+pub use mini_batch_k_means::{MiniBatchKMeans, MiniBatchKMeansState};

@@ -58,6 +58,21 @@ impl Columns {
         })
     }
 
+    /// Columns gathered by the caller: `data[j * n_rows + i]` is row `i` of feature `j`
+    /// (`NaN` missing, no infinity). `None` when `data` does not hold `n_rows * n_features`
+    /// values, a dimension is 0 or the rows do not fit a tree's `u32` indices.
+    pub fn from_column_major(n_rows: usize, n_features: usize, data: Vec<f64>) -> Option<Self> {
+        let ok = n_rows > 0
+            && n_features > 0
+            && u32::try_from(n_rows).is_ok()
+            && n_rows.checked_mul(n_features) == Some(data.len());
+        ok.then_some(Self {
+            n_rows,
+            n_features,
+            data,
+        })
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.n_rows
