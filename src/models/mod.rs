@@ -28,6 +28,7 @@ pub mod feature_selection;
 pub mod kind;
 pub mod kit;
 pub mod linear;
+pub mod neighbors;
 pub mod registry;
 pub mod stream;
 pub mod tree;

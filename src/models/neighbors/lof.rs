@@ -1,0 +1,7 @@
+//! placeholder
+/// x
+pub struct LocalOutlierFactor;
+/// x
+pub struct LocalOutlierFactorModel;
+/// x
+pub struct Contamination;
