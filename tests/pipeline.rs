@@ -45,6 +45,9 @@ fn small_params(kind: &str) -> &'static str {
         r#", "max_depth": 5"#
     } else if kind.starts_with("gradient_boosting") {
         r#", "max_iter": 8, "max_leaf_nodes": 8"#
+    } else if kind == "local_outlier_factor" {
+        // Scores new rows only as a novelty detector (as scikit-learn).
+        r#", "novelty": true"#
     } else {
         ""
     }

@@ -5,8 +5,11 @@
 //! | trainer | config `type` | model |
 //! |---|---|---|
 //! | [`KMeans`] | `k_means` | [`KMeansModel`] |
+//! | [`Dbscan`] | `dbscan` | [`DbscanModel`] |
 
+pub mod dbscan;
 mod init;
 pub mod k_means;
 
+pub use dbscan::{Dbscan, DbscanModel};
 pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};

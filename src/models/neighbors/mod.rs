@@ -29,5 +29,23 @@ pub use index::{Algorithm, IndexParams, KNeighbors, NeighborBlock, NeighborIndex
 pub use lof::{Contamination, LocalOutlierFactor, LocalOutlierFactorModel};
 pub use metric::{Distance, Metric};
 
+/// Errors on the first non-finite value of a row to predict, naming row `index` and its
+/// column (the neighbour-based models take finite values only).
+pub(crate) fn finite_row(context: &str, row: &[f64], index: usize) -> crate::error::Result<()> {
+    match row.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(j) => Err(crate::error::Error::InvalidValue {
+            context: context.into(),
+            row: index,
+            column: Some(format!("x{j}")),
+            message: format!(
+                "{} is not a finite number; neighbour searches take finite values only \
+                 (impute missing values first, e.g. with a `simple_imputer` step)",
+                row.get(j).copied().unwrap_or(f64::NAN)
+            ),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests;
