@@ -197,7 +197,9 @@ impl Trainer for Dbscan {
                             let (nb, _) = b.row(r);
                             let count = match &weights {
                                 None => nb.len() as f64,
-                                Some(w) => nb.iter().map(|&j| w.get(j).copied().unwrap_or(0.0)).sum(),
+                                Some(w) => {
+                                    nb.iter().map(|&j| w.get(j).copied().unwrap_or(0.0)).sum()
+                                }
                             };
                             count >= min_samples
                         })
@@ -435,7 +437,11 @@ mod tests {
 
     #[test]
     fn weights_make_core_samples_and_labels_follow_first_core() {
-        let m = Dbscan::default().eps(1.5).min_samples(3).fit(&data()).unwrap();
+        let m = Dbscan::default()
+            .eps(1.5)
+            .min_samples(3)
+            .fit(&data())
+            .unwrap();
         assert_eq!(m.labels, vec![0, 0, 0, 1, 1, 1, -1]);
         assert_eq!(m.n_clusters(), 2);
         let w = ndarray::Array1::from(vec![1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 3.0]);
@@ -450,7 +456,11 @@ mod tests {
 
     #[test]
     fn corrupt_state_is_an_error() {
-        let m = Dbscan::default().eps(1.5).min_samples(3).fit(&data()).unwrap();
+        let m = Dbscan::default()
+            .eps(1.5)
+            .min_samples(3)
+            .fit(&data())
+            .unwrap();
         m.validate().unwrap();
         let mut bad = m.clone();
         bad.core_sample_indices.pop();

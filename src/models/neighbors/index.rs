@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::metric::{Distance, Metric};
-use super::search::{brute, Collector, KnnCollector, OneKnn, RadiusCollector};
+use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector};
 use super::tree::Tree;
 use crate::common::parallel::map_fold_blocks;
 use crate::error::{Error, Result};
@@ -533,7 +533,7 @@ impl NeighborIndex {
         )
     }
 
-    /// Every indexed row within `radius` (`<=`) of the queries, block by block, sorted by
+    /// Every indexed row within `radius` of the queries (reported distance `<= radius`), block by block, sorted by
     /// distance then index: `map` turns each block into a `T` (in parallel), `fold` receives
     /// the `T`s in block order.
     pub fn radius_blocks<T, M, F>(
@@ -555,7 +555,7 @@ impl NeighborIndex {
         let without_self = matches!(queries, Queries::FittedWithoutSelf);
         let nq = queries.len(self.n);
         let n_blocks = nq.div_ceil(QUERY_BLOCK);
-        let r_rd = self.dist.to_rdist(radius);
+        let within = Radius::new(self.dist, radius);
         let mut fold = fold;
         map_fold_blocks(
             n_blocks,
@@ -565,7 +565,7 @@ impl NeighborIndex {
                 let (q, ids) = self.gather(&queries, from, to);
                 let rows = to - from;
                 let mut c = RadiusCollector {
-                    radius: r_rd,
+                    radius: within,
                     found: vec![Vec::new(); rows],
                 };
                 self.search(&q, rows, &mut c);
@@ -681,6 +681,7 @@ impl NeighborIndex {
 
     /// The search of one query row into caller buffers; returns how many were found.
     fn one(&self, q: &[f64], rds: &mut [f64], idx: &mut [usize], radius: f64) -> usize {
+        let radius = Radius::new(self.dist, radius);
         let mut c = OneKnn {
             rds,
             idx,
@@ -711,9 +712,11 @@ impl NeighborIndex {
     /// index on ties), or `None`. Allocation-free (a cosine index uses a per-thread scratch
     /// row that is grown once).
     pub fn nearest_within(&self, row: &[f64], radius: f64) -> Result<Option<(usize, f64)>> {
-        let r_rd = self.dist.to_rdist(radius);
+        if radius.is_nan() || radius < 0.0 {
+            return Err(Error::param("radius", radius, "a value >= 0"));
+        }
         self.with_row(row, 1, |q, rds, idx| {
-            (self.one(q, rds, idx, r_rd) == 1).then(|| (idx[0], rds[0]))
+            (self.one(q, rds, idx, radius) == 1).then(|| (idx[0], rds[0]))
         })
     }
 

@@ -207,7 +207,8 @@ impl Trainer for LocalOutlierFactor {
         check_finite(NAME, features.view(), data.feature_names())?;
         let k = self.n_neighbors.min(n - 1);
         ctx.install(|| {
-            let index = NeighborIndex::build(features.view(), &self.index_params(), self.n_neighbors)?;
+            let index =
+                NeighborIndex::build(features.view(), &self.index_params(), self.n_neighbors)?;
             let knn = index.kneighbors(Queries::FittedWithoutSelf, k)?;
             let k_distance: Vec<f64> = knn.distances.column(k - 1).to_vec();
             let row = |i: usize| {
@@ -322,9 +323,7 @@ impl LocalOutlierFactorModel {
         self.check_novelty()?;
         finite_row(NAME, row, 0)?;
         self.index
-            .with_kneighbors_of_row(row, self.n_neighbors, |idx, dist| {
-                self.score_of(idx, dist)
-            })
+            .with_kneighbors_of_row(row, self.n_neighbors, |idx, dist| self.score_of(idx, dist))
     }
 }
 
@@ -434,7 +433,10 @@ mod tests {
 
     #[test]
     fn duplicates_stay_finite_and_novelty_false_refuses_new_rows() {
-        let m = LocalOutlierFactor::default().n_neighbors(1).fit(&data()).unwrap();
+        let m = LocalOutlierFactor::default()
+            .n_neighbors(1)
+            .fit(&data())
+            .unwrap();
         assert_eq!(m.n_neighbors, 1);
         assert!(m.negative_outlier_factor.iter().all(|v| v.is_finite()));
         let e = m.predict(array![[0.0]].view()).unwrap_err();

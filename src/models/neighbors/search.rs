@@ -55,7 +55,6 @@ pub(crate) struct KnnCollector {
     pub(crate) rds: Vec<f64>,
     pub(crate) idx: Vec<usize>,
     pub(crate) len: Vec<usize>,
-    pub(crate) radius: f64,
 }
 
 impl KnnCollector {
@@ -65,8 +64,39 @@ impl KnnCollector {
             rds: vec![f64::INFINITY; rows * k],
             idx: vec![usize::MAX; rows * k],
             len: vec![0; rows],
-            radius: f64::INFINITY,
         }
+    }
+}
+
+/// A radius in distance units, with the reduced-distance limit the searches prune by (a
+/// hair above the radius, so rounding in the conversion cannot drop a row): a row is within
+/// the radius when its reported distance is `<= radius`, the test scikit-learn's brute force
+/// makes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Radius {
+    pub(crate) dist: Distance,
+    pub(crate) radius: f64,
+    pub(crate) loose: f64,
+}
+
+impl Radius {
+    pub(crate) fn new(dist: Distance, radius: f64) -> Self {
+        let loose = if radius == f64::INFINITY {
+            f64::INFINITY
+        } else {
+            dist.to_rdist(radius) * (1.0 + 1e-10)
+        };
+        Self {
+            dist,
+            radius,
+            loose,
+        }
+    }
+
+    /// Whether a row at reduced distance `rd` is within the radius.
+    #[inline]
+    pub(crate) fn holds(&self, rd: f64) -> bool {
+        rd <= self.loose && self.dist.to_dist(rd) <= self.radius
     }
 }
 
@@ -75,9 +105,12 @@ impl Collector for KnnCollector {
     fn limit(&self, r: usize) -> f64 {
         let len = self.len.get(r).copied().unwrap_or(0);
         if len < self.k {
-            self.radius
+            f64::INFINITY
         } else {
-            self.rds.get(r * self.k + self.k - 1).copied().unwrap_or(0.0)
+            self.rds
+                .get(r * self.k + self.k - 1)
+                .copied()
+                .unwrap_or(0.0)
         }
     }
 
@@ -91,7 +124,7 @@ impl Collector for KnnCollector {
         ) else {
             return;
         };
-        insert_sorted(rds, idx, len, self.radius, rd, i);
+        insert_sorted(rds, idx, len, f64::INFINITY, rd, i);
     }
 }
 
@@ -100,14 +133,14 @@ pub(crate) struct OneKnn<'a> {
     pub(crate) rds: &'a mut [f64],
     pub(crate) idx: &'a mut [usize],
     pub(crate) len: usize,
-    pub(crate) radius: f64,
+    pub(crate) radius: Radius,
 }
 
 impl Collector for OneKnn<'_> {
     #[inline]
     fn limit(&self, _r: usize) -> f64 {
         if self.len < self.rds.len() {
-            self.radius
+            self.radius.loose
         } else {
             self.rds.last().copied().unwrap_or(0.0)
         }
@@ -115,25 +148,27 @@ impl Collector for OneKnn<'_> {
 
     #[inline]
     fn offer(&mut self, _r: usize, i: usize, rd: f64) {
-        insert_sorted(self.rds, self.idx, &mut self.len, self.radius, rd, i);
+        if self.radius.holds(rd) {
+            insert_sorted(self.rds, self.idx, &mut self.len, f64::INFINITY, rd, i);
+        }
     }
 }
 
 /// Every row within a reduced radius of each query row of a block, unsorted.
 pub(crate) struct RadiusCollector {
-    pub(crate) radius: f64,
+    pub(crate) radius: Radius,
     pub(crate) found: Vec<Vec<(usize, f64)>>,
 }
 
 impl Collector for RadiusCollector {
     #[inline]
     fn limit(&self, _r: usize) -> f64 {
-        self.radius
+        self.radius.loose
     }
 
     #[inline]
     fn offer(&mut self, r: usize, i: usize, rd: f64) {
-        if rd <= self.radius {
+        if self.radius.holds(rd) {
             if let Some(f) = self.found.get_mut(r) {
                 f.push((i, rd));
             }
@@ -193,7 +228,12 @@ pub(crate) fn brute<C: Collector + ?Sized>(
         for r in 0..rows {
             let qn = q_norms.get(r).copied().unwrap_or(0.0);
             let qr = row(q, d, r);
-            for (j, dot) in buf.get(r * m..(r + 1) * m).unwrap_or(&[]).iter().enumerate() {
+            for (j, dot) in buf
+                .get(r * m..(r + 1) * m)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
                 let i = start + j;
                 let xn = sq_norms.get(i).copied().unwrap_or(0.0);
                 let screen = qn + xn - 2.0 * dot;

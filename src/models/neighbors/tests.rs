@@ -26,12 +26,20 @@ fn data(n: usize, d: usize, seed: u64, grid: bool) -> Array2<f64> {
 
 fn unit(v: &[f64]) -> Vec<f64> {
     let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
-    v.iter().map(|a| if norm > 0.0 { a / norm } else { *a }).collect()
+    v.iter()
+        .map(|a| if norm > 0.0 { a / norm } else { *a })
+        .collect()
 }
 
 /// (index, reduced distance) of every training row, sorted by (distance, index).
 fn naive(x: &Array2<f64>, q: &[f64], dist: Distance) -> Vec<(usize, f64)> {
-    let prep = |v: &[f64]| if dist == Distance::Cosine { unit(v) } else { v.to_vec() };
+    let prep = |v: &[f64]| {
+        if dist == Distance::Cosine {
+            unit(v)
+        } else {
+            v.to_vec()
+        }
+    };
     let q = prep(q);
     let mut all: Vec<(usize, f64)> = x
         .outer_iter()
@@ -68,7 +76,12 @@ fn every_algorithm_gives_the_naive_neighbours_bit_for_bit() {
             let dist = Distance::resolve(metric, p).unwrap();
             for algorithm in algorithms(metric) {
                 for leaf_size in [1, 6] {
-                    let params = IndexParams { metric, p, algorithm, leaf_size };
+                    let params = IndexParams {
+                        metric,
+                        p,
+                        algorithm,
+                        leaf_size,
+                    };
                     let ix = NeighborIndex::build(x.view(), &params, 5).unwrap();
                     let what = format!("{metric:?} p={p} {algorithm:?} leaf={leaf_size} n={n}");
                     let k = 7;
@@ -95,11 +108,11 @@ fn every_algorithm_gives_the_naive_neighbours_bit_for_bit() {
                     // Radius queries of the fitted rows (themselves included).
                     let radius = dist.to_dist(naive(&x, x.row(0).as_slice().unwrap(), dist)[6].1);
                     let near = ix.radius_neighbors(Queries::Fitted, radius).unwrap();
-                    let rd = dist.to_rdist(radius);
+                    let within = |rd: f64| dist.to_dist(rd) <= radius;
                     for (i, got) in near.iter().enumerate() {
                         let want: Vec<usize> = naive(&x, x.row(i).as_slice().unwrap(), dist)
                             .into_iter()
-                            .filter(|w| w.1 <= rd)
+                            .filter(|w| within(w.1))
                             .map(|w| w.0)
                             .collect();
                         let got: Vec<usize> = got.iter().map(|g| g.0).collect();
@@ -109,7 +122,7 @@ fn every_algorithm_gives_the_naive_neighbours_bit_for_bit() {
                     for q in queries.outer_iter().take(10) {
                         let w = naive(&x, q.as_slice().unwrap(), dist)[0];
                         let got = ix.nearest_within(q.as_slice().unwrap(), radius).unwrap();
-                        let want = (w.1 <= rd).then(|| (w.0, dist.to_dist(w.1)));
+                        let want = within(w.1).then(|| (w.0, dist.to_dist(w.1)));
                         assert_eq!(got, want, "{what}");
                     }
                 }
@@ -130,14 +143,23 @@ fn without_self_drops_the_row_itself_as_scikit_learn() {
         top.remove(drop);
         assert_eq!(got.indices.row(i).to_vec(), top, "row {i}");
     }
-    let near = ix.radius_neighbors(Queries::FittedWithoutSelf, 1.0).unwrap();
-    assert!(near.iter().enumerate().all(|(i, n)| n.iter().all(|m| m.0 != i)));
+    let near = ix
+        .radius_neighbors(Queries::FittedWithoutSelf, 1.0)
+        .unwrap();
+    assert!(near
+        .iter()
+        .enumerate()
+        .all(|(i, n)| n.iter().all(|m| m.0 != i)));
 }
 
 #[test]
 fn the_index_reloads_to_the_same_index_and_rejects_corrupt_state() {
     let x = data(100, 3, 5, false);
-    let params = IndexParams { algorithm: Algorithm::BallTree, leaf_size: 4, ..Default::default() };
+    let params = IndexParams {
+        algorithm: Algorithm::BallTree,
+        leaf_size: 4,
+        ..Default::default()
+    };
     let ix = NeighborIndex::build(x.view(), &params, 5).unwrap();
     let json = serde_json::to_value(&ix).unwrap();
     let back: NeighborIndex = serde_json::from_value(json.clone()).unwrap();
@@ -160,14 +182,34 @@ fn settings_and_queries_are_checked() {
         Err(crate::Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
         other => panic!("{name}: {other:?}"),
     };
-    bad(IndexParams { leaf_size: 0, ..Default::default() }, "leaf_size");
-    bad(IndexParams { p: 0.0, ..Default::default() }, "p");
     bad(
-        IndexParams { p: 0.5, algorithm: Algorithm::KdTree, ..Default::default() },
+        IndexParams {
+            leaf_size: 0,
+            ..Default::default()
+        },
+        "leaf_size",
+    );
+    bad(
+        IndexParams {
+            p: 0.0,
+            ..Default::default()
+        },
+        "p",
+    );
+    bad(
+        IndexParams {
+            p: 0.5,
+            algorithm: Algorithm::KdTree,
+            ..Default::default()
+        },
         "algorithm",
     );
     bad(
-        IndexParams { metric: Metric::Cosine, algorithm: Algorithm::KdTree, ..Default::default() },
+        IndexParams {
+            metric: Metric::Cosine,
+            algorithm: Algorithm::KdTree,
+            ..Default::default()
+        },
         "algorithm",
     );
     // auto as scikit-learn: brute for cosine, small n, many features; else a kd-tree.
@@ -175,7 +217,10 @@ fn settings_and_queries_are_checked() {
     assert_eq!(auto.resolved(1000, 4, 5).unwrap(), Algorithm::KdTree);
     assert_eq!(auto.resolved(1000, 16, 5).unwrap(), Algorithm::Brute);
     assert_eq!(auto.resolved(10, 4, 5).unwrap(), Algorithm::Brute);
-    let cos = IndexParams { metric: Metric::Cosine, ..Default::default() };
+    let cos = IndexParams {
+        metric: Metric::Cosine,
+        ..Default::default()
+    };
     assert_eq!(cos.resolved(1000, 4, 5).unwrap(), Algorithm::Brute);
     let ix = NeighborIndex::build(x.view(), &auto, 5).unwrap();
     assert!(ix.kneighbors(Queries::Fitted, 0).is_err());

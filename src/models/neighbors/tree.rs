@@ -188,10 +188,7 @@ impl Tree {
             return;
         }
         let (a, b) = (2 * node + 1, 2 * node + 2);
-        let (ba, bb) = (
-            self.lower_bound(a, q, dist),
-            self.lower_bound(b, q, dist),
-        );
+        let (ba, bb) = (self.lower_bound(a, q, dist), self.lower_bound(b, q, dist));
         if ba <= bb {
             self.search_node(x, a, ba, q, r, dist, out);
             self.search_node(x, b, bb, q, r, dist, out);
