@@ -29,7 +29,7 @@ fn fixture() -> &'static Value {
 fn data(name: &str) -> Array2<f64> {
     let rows = fixture()["data"][name].as_array().unwrap();
     let d = rows[0].as_array().unwrap().len();
-    let flat: Vec<f64> = rows.iter().flat_map(|r| common::floats(r)).collect();
+    let flat: Vec<f64> = rows.iter().flat_map(common::floats).collect();
     Array2::from_shape_vec((rows.len(), d), flat).unwrap()
 }
 
@@ -247,13 +247,16 @@ fn lof_for(case: &Value, algorithm: Algorithm, novelty: bool) -> LocalOutlierFac
         .novelty(novelty)
 }
 
-/// The value of row `i` of `key` under each of scikit-learn's algorithms.
-fn by_algorithm(case: &Value, key: &str, i: usize) -> Vec<f64> {
-    case["by_algorithm"]
+/// Per row of `key`, its values under each of scikit-learn's algorithms.
+fn by_algorithm(case: &Value, key: &str) -> Vec<Vec<f64>> {
+    let per: Vec<Vec<f64>> = case["by_algorithm"]
         .as_object()
         .unwrap()
         .values()
-        .map(|a| common::floats(&a[key])[i])
+        .map(|a| common::floats(&a[key]))
+        .collect();
+    (0..per[0].len())
+        .map(|i| per.iter().map(|v| v[i]).collect())
         .collect()
 }
 
@@ -283,13 +286,19 @@ fn local_outlier_factor_equals_scikit_learn() {
             }
             let what = format!("{} {} {algorithm:?}", case["data"], case["metric"]);
             let m = lof_for(case, algorithm, false).fit(&train).unwrap();
-            let labels = m.labels();
-            for i in 0..n {
-                let w = by_algorithm(case, "negative_outlier_factor", i);
+            let (want_nof, want_labels) = (
+                by_algorithm(case, "negative_outlier_factor"),
+                by_algorithm(case, "labels"),
+            );
+            assert_eq!(want_nof.len(), n);
+            let got = m.negative_outlier_factor.iter().zip(m.labels());
+            for (i, ((nof, label), (wn, wl))) in
+                got.zip(want_nof.iter().zip(&want_labels)).enumerate()
+            {
                 let row = format!("{what} row {i}");
                 rows += 1;
-                agreed += usize::from(equals_one_of(&row, m.negative_outlier_factor[i], &w));
-                equals_one_of(&row, labels[i], &by_algorithm(case, "labels", i));
+                agreed += usize::from(equals_one_of(&row, *nof, wn));
+                equals_one_of(&row, label, wl);
             }
             let offsets: Vec<f64> = case["by_algorithm"]
                 .as_object()
@@ -304,11 +313,13 @@ fn local_outlier_factor_equals_scikit_learn() {
             let mut score = vec![0.0; new.nrows()];
             m.score_into(new.view(), &mut score).unwrap();
             let pred = m.predict(new.view()).unwrap();
+            let (want_score, want_pred) = (
+                by_algorithm(case, "score_samples"),
+                by_algorithm(case, "predict"),
+            );
             for (i, row) in new.outer_iter().enumerate() {
-                let w = by_algorithm(case, "score_samples", i);
-                equals_one_of(&format!("{what} new row {i}"), score[i], &w);
-                let w = by_algorithm(case, "predict", i);
-                equals_one_of(&format!("{what} new row {i} label"), pred[i], &w);
+                equals_one_of(&format!("{what} new row {i}"), score[i], &want_score[i]);
+                equals_one_of(&format!("{what} new row {i} label"), pred[i], &want_pred[i]);
                 // The row path gives the batch's bits.
                 let mut out = [0.0];
                 m.score_row_into(row.as_slice().unwrap(), &mut out).unwrap();
@@ -319,4 +330,79 @@ fn local_outlier_factor_equals_scikit_learn() {
     // scikit-learn's own algorithms disagree only on the few rows with tied neighbours.
     eprintln!("{agreed} of {rows} LOF rows where scikit-learn's algorithms agree");
     assert!(agreed * 20 >= rows * 19, "{agreed} of {rows}");
+}
+
+#[test]
+fn local_outlier_factor_is_the_same_on_one_and_three_threads() {
+    let case = &fixture()["lof"][0];
+    let train = DenseDataset::unsupervised(data(case["data"].as_str().unwrap())).unwrap();
+    let new = data("blobs");
+    let new = new.slice(ndarray::s![.., ..2]).to_owned();
+    let fit = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let m = lof_for(case, Algorithm::Brute, true).fit(&train).unwrap();
+            let mut s = vec![0.0; new.nrows()];
+            m.score_into(new.view(), &mut s).unwrap();
+            (m, s)
+        })
+    };
+    let (a, b) = (fit(1), fit(3));
+    assert_eq!(a.0, b.0);
+    assert_eq!(
+        a.1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        b.1.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn configs_name_metric_and_algorithm_as_scikit_learn() {
+    use amlis::models::ModelConfig;
+    use amlis::traits::FitContext;
+    let iris = DenseDataset::unsupervised(data("iris")).unwrap();
+    let config = ModelConfig::from_json_parts(
+        "dbscan",
+        serde_json::json!({"eps": 0.8, "metric": "manhattan", "algorithm": "ball_tree", "leaf_size": 12}),
+    )
+    .unwrap();
+    let model = config.fit(&iris, &FitContext::new()).unwrap();
+    assert_eq!(model.estimator(), amlis::models::Estimator::Clusterer);
+    let config = ModelConfig::from_json_parts(
+        "local_outlier_factor",
+        serde_json::json!({"n_neighbors": 10, "contamination": 0.1, "novelty": true, "p": 3}),
+    )
+    .unwrap();
+    let model = config.fit(&iris, &FitContext::new()).unwrap();
+    assert_eq!(
+        model.outputs(),
+        vec![
+            amlis::models::PredictKind::Value,
+            amlis::models::PredictKind::Score
+        ]
+    );
+    for (kind, params, key) in [
+        (
+            "dbscan",
+            serde_json::json!({"metric": "hamming"}),
+            "model.metric",
+        ),
+        (
+            "dbscan",
+            serde_json::json!({"algorithm": "kdtree"}),
+            "model.algorithm",
+        ),
+        (
+            "local_outlier_factor",
+            serde_json::json!({"radius": 1.0}),
+            "model",
+        ),
+    ] {
+        match ModelConfig::from_json_parts(kind, params) {
+            Err(amlis::Error::Config { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{kind}: {other:?}"),
+        }
+    }
 }

@@ -88,11 +88,11 @@ fn every_algorithm_gives_the_naive_neighbours_bit_for_bit() {
                     let got = ix.kneighbors(Queries::Rows(queries.view()), k).unwrap();
                     for (r, q) in queries.outer_iter().enumerate() {
                         let want = naive(&x, q.as_slice().unwrap(), dist);
-                        for t in 0..k {
-                            assert_eq!(got.indices[[r, t]], want[t].0, "{what} row {r}");
+                        for (t, w) in want.iter().take(k).enumerate() {
+                            assert_eq!(got.indices[[r, t]], w.0, "{what} row {r}");
                             assert_eq!(
                                 got.distances[[r, t]].to_bits(),
-                                dist.to_dist(want[t].1).to_bits(),
+                                dist.to_dist(w.1).to_bits(),
                                 "{what} row {r}"
                             );
                         }
