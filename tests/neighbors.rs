@@ -397,7 +397,7 @@ fn configs_name_metric_and_algorithm_as_scikit_learn() {
         (
             "local_outlier_factor",
             serde_json::json!({"radius": 1.0}),
-            "model",
+            "model.radius",
         ),
     ] {
         match ModelConfig::from_json_parts(kind, params) {
