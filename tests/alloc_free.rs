@@ -179,6 +179,8 @@ fn small_params(kind: &str) -> &'static str {
         r#", "max_iter": 20"#
     } else if kind == "sgd_classifier" {
         r#", "loss": "log_loss""#
+    } else if kind == "local_outlier_factor" {
+        r#", "novelty": true"#
     } else {
         ""
     }

@@ -24,6 +24,8 @@ fn small(type_name: &str) -> &'static str {
         r#", "n_estimators": 4"#
     } else if type_name.starts_with("gradient_boosting") {
         r#", "max_iter": 10"#
+    } else if type_name == "local_outlier_factor" {
+        r#", "novelty": true"#
     } else {
         ""
     }

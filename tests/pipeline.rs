@@ -47,6 +47,9 @@ fn small_params(kind: &str) -> &'static str {
         r#", "max_iter": 8, "max_leaf_nodes": 8"#
     } else if kind == "isolation_forest" {
         r#", "n_estimators": 4, "max_samples": 32"#
+    } else if kind == "local_outlier_factor" {
+        // Scores new rows only as a novelty detector (as scikit-learn).
+        r#", "novelty": true"#
     } else {
         ""
     }

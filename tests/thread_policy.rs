@@ -45,6 +45,9 @@ fn one_thread_models_predict_on_the_calling_thread_while_the_global_pool_is_bloc
         if kind.contains("forest") || kind.contains("extra_trees") {
             params["n_estimators"] = json!(8);
         }
+        if kind == "local_outlier_factor" {
+            params["novelty"] = json!(true);
+        }
         let config = TrainConfig::from_value(json!({
             "model": params, "preprocess": steps, "n_threads": 1, "random_state": 3
         }))

@@ -142,6 +142,39 @@ where
     }
 }
 
+/// Maps blocks `0..n_blocks` with `map` and hands each result to `fold` in block order,
+/// stopping at the first error of `fold`.
+///
+/// Blocks are mapped in parallel in waves of a few blocks per thread of the current pool (on
+/// the calling thread under a one-thread [`ThreadPolicy`] or for a single block), and each
+/// wave is folded before the next one is mapped: at most one wave of results is alive at a
+/// time (the streaming form of the neighbour queries, whose results are large), and the fold
+/// sees the same sequence for any number of threads.
+pub(crate) fn map_fold_blocks<T, M, F>(n_blocks: usize, map: M, mut fold: F) -> Result<()>
+where
+    T: Send,
+    M: Fn(usize) -> T + Sync,
+    F: FnMut(usize, T) -> Result<()>,
+{
+    if n_blocks <= 1 || sequential() {
+        for b in 0..n_blocks {
+            fold(b, map(b))?;
+        }
+        return Ok(());
+    }
+    let wave = 2 * rayon::current_num_threads().max(1);
+    let mut start = 0;
+    while start < n_blocks {
+        let end = (start + wave).min(n_blocks);
+        let results: Vec<T> = (start..end).into_par_iter().map(&map).collect();
+        for (b, t) in (start..end).zip(results) {
+            fold(b, t)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

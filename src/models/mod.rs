@@ -31,6 +31,7 @@ pub mod kit;
 pub mod linear;
 pub mod mixture;
 pub mod outlier;
+pub mod neighbors;
 pub mod registry;
 pub mod stream;
 pub mod tree;

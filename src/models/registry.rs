@@ -203,6 +203,8 @@ registry! {
     GaussianMixture(crate::models::mixture::GaussianMixture => crate::models::mixture::GaussianMixtureModel) = "gaussian_mixture", Clusterer + probabilities + decision_function;
     MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans => crate::models::cluster::KMeansModel) = "mini_batch_k_means", Clusterer + transforms + partial_fit;
     IsolationForest(crate::models::outlier::IsolationForest => crate::models::outlier::IsolationForestModel) = "isolation_forest", OutlierDetector + handles_nan;
+    Dbscan(crate::models::cluster::Dbscan => crate::models::cluster::DbscanModel) = "dbscan", Clusterer;
+    LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
 }
 
 /// The registry entry of `type_name`.

@@ -6,10 +6,13 @@
 //! |---|---|---|
 //! | [`KMeans`] | `k_means` | [`KMeansModel`] |
 //! | [`MiniBatchKMeans`] | `mini_batch_k_means` | [`KMeansModel`] |
+//! | [`Dbscan`] | `dbscan` | [`DbscanModel`] |
 
+pub mod dbscan;
 pub(crate) mod init;
 pub mod k_means;
 pub mod mini_batch_k_means;
 
+pub use dbscan::{Dbscan, DbscanModel};
 pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};
 pub use mini_batch_k_means::{MiniBatchKMeans, MiniBatchKMeansState};

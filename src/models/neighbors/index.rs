@@ -1,0 +1,752 @@
+//! [`NeighborIndex`]: the rows of a training set indexed for exact nearest-neighbour and
+//! radius queries, the one search every neighbour-based model uses.
+
+use std::cell::RefCell;
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::metric::{Distance, Metric};
+use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector};
+use super::tree::Tree;
+use crate::common::parallel::map_fold_blocks;
+use crate::error::{Error, Result};
+
+/// Query rows per block of the parallel searches.
+pub const QUERY_BLOCK: usize = 128;
+
+/// How the index searches, as scikit-learn's `algorithm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// Chosen from the data as scikit-learn does: brute force for cosine, for more than 15
+    /// features, for minkowski with `p < 1` or when `k >= n / 2`; else a kd-tree.
+    #[default]
+    Auto,
+    /// Every training row is compared (through a GEMM screen for euclidean).
+    Brute,
+    /// A kd-tree (minkowski-family metrics).
+    KdTree,
+    /// A ball tree (any metric; cosine as the euclidean distance of unit rows).
+    BallTree,
+}
+
+impl Algorithm {
+    /// The name in configs and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Auto => "auto",
+            Algorithm::Brute => "brute",
+            Algorithm::KdTree => "kd_tree",
+            Algorithm::BallTree => "ball_tree",
+        }
+    }
+}
+
+/// The settings of an index, with scikit-learn's names and defaults (`metric: "minkowski"`,
+/// `p: 2`, `algorithm: "auto"`, `leaf_size: 30`). Models that search neighbours carry these
+/// four fields and build their index with [`NeighborIndex::build`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexParams {
+    /// The distance.
+    pub metric: Metric,
+    /// The power of `minkowski` (> 0; >= 1 for the trees).
+    pub p: f64,
+    /// The search structure.
+    pub algorithm: Algorithm,
+    /// Rows per leaf of the trees (>= 1; a tree leaf holds between `leaf_size` and
+    /// `2 leaf_size` rows).
+    pub leaf_size: usize,
+}
+
+impl Default for IndexParams {
+    fn default() -> Self {
+        Self {
+            metric: Metric::Minkowski,
+            p: 2.0,
+            algorithm: Algorithm::Auto,
+            leaf_size: 30,
+        }
+    }
+}
+
+impl IndexParams {
+    /// Checks the settings (errors name `p`, `leaf_size` or `algorithm`) and returns the
+    /// resolved distance.
+    pub fn check(&self) -> Result<Distance> {
+        let dist = Distance::resolve(self.metric, self.p)?;
+        if self.leaf_size == 0 {
+            return Err(Error::param("leaf_size", 0, "an integer >= 1"));
+        }
+        let tree = matches!(self.algorithm, Algorithm::KdTree | Algorithm::BallTree);
+        if tree && !dist.tree_ok() {
+            return Err(Error::param(
+                "algorithm",
+                self.algorithm.name(),
+                "\"brute\" or \"auto\" for minkowski with p < 1 (not a metric)",
+            ));
+        }
+        if self.algorithm == Algorithm::KdTree && dist == Distance::Cosine {
+            return Err(Error::param(
+                "algorithm",
+                "kd_tree",
+                "\"brute\", \"ball_tree\" or \"auto\" for metric \"cosine\"",
+            ));
+        }
+        Ok(dist)
+    }
+
+    /// The algorithm `auto` stands for with `n` rows of `d` features and queries of `k`
+    /// neighbours (scikit-learn's `NeighborsBase._fit`; radius-only users pass
+    /// scikit-learn's default `n_neighbors`, 5).
+    pub fn resolved(&self, n: usize, d: usize, k: usize) -> Result<Algorithm> {
+        let dist = self.check()?;
+        Ok(match self.algorithm {
+            Algorithm::Auto => {
+                if d > 15 || k >= n / 2 || dist == Distance::Cosine || !dist.tree_ok() {
+                    Algorithm::Brute
+                } else {
+                    Algorithm::KdTree
+                }
+            }
+            a => a,
+        })
+    }
+}
+
+/// Which rows to query.
+#[derive(Debug, Clone, Copy)]
+pub enum Queries<'a> {
+    /// Every indexed row, in order (each is its own neighbour at distance 0).
+    Fitted,
+    /// Every indexed row, each without itself, as scikit-learn's `kneighbors()` /
+    /// `radius_neighbors()` with `X=None`: a k-nearest query takes `k + 1` rows and drops
+    /// the row itself, or the first row when it is not among them (more than `k` duplicates).
+    FittedWithoutSelf,
+    /// These indexed rows, in this order.
+    FittedRows(&'a [usize]),
+    /// New rows (`n_features` columns).
+    Rows(ArrayView2<'a, f64>),
+}
+
+impl Queries<'_> {
+    fn len(&self, n: usize) -> usize {
+        match self {
+            Queries::Fitted | Queries::FittedWithoutSelf => n,
+            Queries::FittedRows(r) => r.len(),
+            Queries::Rows(x) => x.nrows(),
+        }
+    }
+}
+
+/// The neighbours of one block of query rows: for query `start + r`, row `r` of the block
+/// (indices and distances sorted by distance, then index; radius queries are sorted too).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NeighborBlock {
+    /// The position of the block's first query row among all the query rows.
+    pub start: usize,
+    /// Row `r`'s neighbours are `offsets[r]..offsets[r + 1]` of `indices` / `distances`.
+    pub offsets: Vec<usize>,
+    /// Training row indices.
+    pub indices: Vec<usize>,
+    /// Distances (not reduced).
+    pub distances: Vec<f64>,
+}
+
+impl NeighborBlock {
+    /// The number of query rows in the block.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether the block holds no query row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The neighbours of the block's row `r`: (training rows, distances).
+    pub fn row(&self, r: usize) -> (&[usize], &[f64]) {
+        let (a, b) = (
+            self.offsets.get(r).copied().unwrap_or(0),
+            self.offsets.get(r + 1).copied().unwrap_or(0),
+        );
+        (
+            self.indices.get(a..b).unwrap_or(&[]),
+            self.distances.get(a..b).unwrap_or(&[]),
+        )
+    }
+}
+
+/// The k nearest neighbours of every query row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KNeighbors {
+    /// `rows × k` distances, ascending per row.
+    pub distances: Array2<f64>,
+    /// `rows × k` training row indices.
+    pub indices: Array2<usize>,
+}
+
+/// The saved form of an index: its settings and rows; the search structure is rebuilt on
+/// load (it is a function of these), so a file cannot hold an inconsistent tree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexState {
+    metric: Metric,
+    p: f64,
+    /// The algorithm used (`auto` resolved at build time).
+    algorithm: Algorithm,
+    leaf_size: usize,
+    n_features: usize,
+    /// The rows, row-major.
+    data: Vec<f64>,
+}
+
+/// Exact nearest-neighbour and radius searches over the rows of a training set: brute force,
+/// a kd-tree or a ball tree (see [`Algorithm`]), all returning the same neighbours and the
+/// same distance bits. Neighbours are ordered by distance, then by training row (the smaller
+/// index first, as scikit-learn); a radius query keeps every row at distance `<= radius`.
+///
+/// The searches run in parallel over fixed blocks of [`QUERY_BLOCK`] query rows; the
+/// streaming forms ([`kneighbors_blocks`](Self::kneighbors_blocks),
+/// [`radius_blocks`](Self::radius_blocks)) hand each block to a `map` (in parallel) and its
+/// result to a `fold` (in block order, on the calling thread), so a caller never holds more
+/// than a wave of blocks' neighbourhoods, and sees the same sequence for any thread count.
+///
+/// The index serializes as its settings and rows; the tree is rebuilt when it is read.
+///
+/// ```
+/// use amlis::models::neighbors::{Algorithm, IndexParams, NeighborIndex, Queries};
+/// use ndarray::array;
+///
+/// let x = array![[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]];
+/// let params = IndexParams { algorithm: Algorithm::KdTree, leaf_size: 1, ..Default::default() };
+/// let index = NeighborIndex::build(x.view(), &params, 2)?;
+/// let knn = index.kneighbors(Queries::Rows(array![[0.1, 0.0]].view()), 2)?;
+/// assert_eq!(knn.indices.row(0).to_vec(), vec![0, 1]);
+/// let near = index.radius_neighbors(Queries::Fitted, 1.0)?;
+/// assert_eq!(near[0].iter().map(|n| n.0).collect::<Vec<_>>(), vec![0, 1]);
+/// assert_eq!(index.nearest_within(&[4.0, 4.0], 1.0)?, None);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "IndexState", into = "IndexState")]
+pub struct NeighborIndex {
+    params: IndexParams,
+    dist: Distance,
+    n: usize,
+    d: usize,
+    /// The rows as given, row-major.
+    data: Vec<f64>,
+    /// The rows searched (unit rows for cosine; empty: `data`).
+    unit: Vec<f64>,
+    /// Squared norms of the searched rows (euclidean brute force).
+    sq_norms: Vec<f64>,
+    tree: Option<Tree>,
+}
+
+impl From<NeighborIndex> for IndexState {
+    fn from(ix: NeighborIndex) -> Self {
+        IndexState {
+            metric: ix.params.metric,
+            p: ix.params.p,
+            algorithm: ix.params.algorithm,
+            leaf_size: ix.params.leaf_size,
+            n_features: ix.d,
+            data: ix.data,
+        }
+    }
+}
+
+impl TryFrom<IndexState> for NeighborIndex {
+    type Error = Error;
+
+    fn try_from(s: IndexState) -> Result<Self> {
+        let corrupt = |m: &str| Error::ModelCorrupt(format!("neighbour index: {m}"));
+        if s.algorithm == Algorithm::Auto {
+            return Err(corrupt("the algorithm was not resolved"));
+        }
+        if s.n_features == 0 {
+            if !s.data.is_empty() {
+                return Err(corrupt("rows without features"));
+            }
+        } else if s.data.len() % s.n_features != 0 {
+            return Err(corrupt("the rows do not fill n_features columns"));
+        }
+        if s.data.iter().any(|v| !v.is_finite()) {
+            return Err(corrupt("a non-finite value"));
+        }
+        let n = s.data.len().checked_div(s.n_features).unwrap_or(0);
+        let params = IndexParams {
+            metric: s.metric,
+            p: s.p,
+            algorithm: s.algorithm,
+            leaf_size: s.leaf_size,
+        };
+        params.check().map_err(|e| corrupt(&e.to_string()))?;
+        Self::from_rows(s.data, n, s.n_features, params)
+    }
+}
+
+thread_local! {
+    /// Scratch of the single-row queries (a query row scaled for cosine, k distances and
+    /// indices): grown once per thread, then reused, so the row path does not allocate.
+    static SCRATCH: RefCell<(Vec<f64>, Vec<f64>, Vec<usize>)> =
+        const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
+impl NeighborIndex {
+    /// Indexes the rows of `x` (finite values) with `params`, `auto` resolved for queries of
+    /// `k` neighbours ([`IndexParams::resolved`]).
+    pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
+        let (n, d) = x.dim();
+        let algorithm = params.resolved(n, d, k)?;
+        if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "neighbour index: {v} is not a finite number"
+            )));
+        }
+        let data: Vec<f64> = x.iter().copied().collect();
+        let params = IndexParams {
+            algorithm,
+            ..*params
+        };
+        Self::from_rows(data, n, d, params)
+    }
+
+    fn from_rows(data: Vec<f64>, n: usize, d: usize, params: IndexParams) -> Result<Self> {
+        let dist = params.check()?;
+        let mut ix = NeighborIndex {
+            params,
+            dist,
+            n,
+            d,
+            data,
+            unit: Vec::new(),
+            sq_norms: Vec::new(),
+            tree: None,
+        };
+        if dist == Distance::Cosine {
+            let mut unit = ix.data.clone();
+            for row in unit.chunks_exact_mut(d.max(1)) {
+                to_unit(row);
+            }
+            ix.unit = unit;
+        }
+        let space = ix.space();
+        match params.algorithm {
+            Algorithm::Brute | Algorithm::Auto => {
+                if dist == Distance::Euclidean {
+                    ix.sq_norms = space
+                        .chunks_exact(d.max(1))
+                        .map(|r| r.iter().map(|v| v * v).sum())
+                        .collect();
+                }
+            }
+            Algorithm::KdTree | Algorithm::BallTree => {
+                let ball = params.algorithm == Algorithm::BallTree;
+                ix.tree = Some(Tree::build(space, n, d, params.leaf_size, dist, ball));
+            }
+        }
+        Ok(ix)
+    }
+
+    /// The rows searched (unit rows for cosine).
+    fn space(&self) -> &[f64] {
+        if self.unit.is_empty() {
+            &self.data
+        } else {
+            &self.unit
+        }
+    }
+
+    /// The settings, with the algorithm resolved.
+    pub fn params(&self) -> &IndexParams {
+        &self.params
+    }
+
+    /// The number of indexed rows.
+    pub fn n_samples(&self) -> usize {
+        self.n
+    }
+
+    /// The number of features.
+    pub fn n_features(&self) -> usize {
+        self.d
+    }
+
+    /// Indexed row `i` as given.
+    pub fn row(&self, i: usize) -> &[f64] {
+        self.data.get(i * self.d..(i + 1) * self.d).unwrap_or(&[])
+    }
+
+    /// Offers the candidates of every query row of `q` (`rows` search-space rows).
+    fn search<C: Collector>(&self, q: &[f64], rows: usize, out: &mut C) {
+        let space = self.space();
+        match &self.tree {
+            Some(tree) => {
+                for r in 0..rows {
+                    let qr = q.get(r * self.d..(r + 1) * self.d).unwrap_or(&[]);
+                    tree.search(space, qr, r, self.dist, out);
+                }
+            }
+            None => brute(
+                space,
+                &self.sq_norms,
+                self.n,
+                self.d,
+                self.dist,
+                q,
+                rows,
+                out,
+            ),
+        }
+    }
+
+    /// The search-space rows of queries `from..to` (and, for indexed rows, their index).
+    fn gather(&self, queries: &Queries<'_>, from: usize, to: usize) -> (Vec<f64>, Vec<usize>) {
+        let d = self.d;
+        let mut q = Vec::with_capacity((to - from) * d);
+        let mut ids = Vec::with_capacity(to - from);
+        for t in from..to {
+            let id = match queries {
+                Queries::Fitted | Queries::FittedWithoutSelf => Some(t),
+                Queries::FittedRows(r) => r.get(t).copied(),
+                Queries::Rows(_) => None,
+            };
+            match (id, queries) {
+                (Some(i), _) => {
+                    let s = self.space();
+                    q.extend_from_slice(s.get(i * d..(i + 1) * d).unwrap_or(&vec![0.0; d]));
+                    ids.push(i);
+                }
+                (None, Queries::Rows(x)) => {
+                    let start = q.len();
+                    q.extend(x.row(t).iter());
+                    if self.dist == Distance::Cosine {
+                        if let Some(row) = q.get_mut(start..) {
+                            to_unit(row);
+                        }
+                    }
+                    ids.push(usize::MAX);
+                }
+                _ => {
+                    q.extend(std::iter::repeat_n(0.0, d));
+                    ids.push(usize::MAX);
+                }
+            }
+        }
+        (q, ids)
+    }
+
+    fn check_queries(&self, queries: &Queries<'_>) -> Result<()> {
+        match queries {
+            Queries::Rows(x) => {
+                if x.ncols() != self.d {
+                    return Err(Error::shape(
+                        "neighbour query",
+                        format!("{} columns", self.d),
+                        format!("{} columns", x.ncols()),
+                    ));
+                }
+                if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+                    return Err(Error::InvalidArgument(format!(
+                        "neighbour query: {v} is not a finite number"
+                    )));
+                }
+            }
+            Queries::FittedRows(r) => {
+                if let Some(i) = r.iter().find(|&&i| i >= self.n) {
+                    return Err(Error::InvalidArgument(format!(
+                        "neighbour query: row {i} of an index of {} rows",
+                        self.n
+                    )));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The `k` nearest neighbours of the queries, block by block: `map` turns each block into
+    /// a `T` (in parallel), `fold` receives the `T`s in block order.
+    pub fn kneighbors_blocks<T, M, F>(
+        &self,
+        queries: Queries<'_>,
+        k: usize,
+        map: M,
+        fold: F,
+    ) -> Result<()>
+    where
+        T: Send,
+        M: Fn(&NeighborBlock) -> T + Sync,
+        F: FnMut(T) -> Result<()>,
+    {
+        self.check_queries(&queries)?;
+        let without_self = matches!(queries, Queries::FittedWithoutSelf);
+        let limit = self.n.saturating_sub(usize::from(without_self));
+        if k == 0 || k > limit {
+            return Err(Error::param(
+                "n_neighbors",
+                k,
+                &format!("an integer in [1, {limit}] (the rows indexed)"),
+            ));
+        }
+        let kq = k + usize::from(without_self);
+        let nq = queries.len(self.n);
+        let n_blocks = nq.div_ceil(QUERY_BLOCK);
+        let mut fold = fold;
+        map_fold_blocks(
+            n_blocks,
+            |b| {
+                let from = b * QUERY_BLOCK;
+                let to = (from + QUERY_BLOCK).min(nq);
+                let (q, ids) = self.gather(&queries, from, to);
+                let rows = to - from;
+                let mut c = KnnCollector::new(rows, kq);
+                self.search(&q, rows, &mut c);
+                let mut block = NeighborBlock {
+                    start: from,
+                    offsets: (0..=rows).map(|r| r * k).collect(),
+                    indices: Vec::with_capacity(rows * k),
+                    distances: Vec::with_capacity(rows * k),
+                };
+                for (r, &id) in ids.iter().enumerate() {
+                    let found = c.idx.get(r * kq..(r + 1) * kq).unwrap_or(&[]);
+                    let rds = c.rds.get(r * kq..(r + 1) * kq).unwrap_or(&[]);
+                    // Without self: drop the row itself, or the first when it is absent.
+                    let skip = if without_self {
+                        found.iter().position(|&i| i == id).unwrap_or(0)
+                    } else {
+                        usize::MAX
+                    };
+                    for (t, (&i, &rd)) in found.iter().zip(rds).enumerate() {
+                        if t != skip {
+                            block.indices.push(i);
+                            block.distances.push(self.dist.to_dist(rd));
+                        }
+                    }
+                }
+                map(&block)
+            },
+            |_, t| fold(t),
+        )
+    }
+
+    /// Every indexed row within `radius` of the queries (reported distance `<= radius`), block by block, sorted by
+    /// distance then index: `map` turns each block into a `T` (in parallel), `fold` receives
+    /// the `T`s in block order.
+    pub fn radius_blocks<T, M, F>(
+        &self,
+        queries: Queries<'_>,
+        radius: f64,
+        map: M,
+        fold: F,
+    ) -> Result<()>
+    where
+        T: Send,
+        M: Fn(&NeighborBlock) -> T + Sync,
+        F: FnMut(T) -> Result<()>,
+    {
+        self.check_queries(&queries)?;
+        if radius.is_nan() || radius < 0.0 {
+            return Err(Error::param("radius", radius, "a value >= 0"));
+        }
+        let without_self = matches!(queries, Queries::FittedWithoutSelf);
+        let nq = queries.len(self.n);
+        let n_blocks = nq.div_ceil(QUERY_BLOCK);
+        let within = Radius::new(self.dist, radius);
+        let mut fold = fold;
+        map_fold_blocks(
+            n_blocks,
+            |b| {
+                let from = b * QUERY_BLOCK;
+                let to = (from + QUERY_BLOCK).min(nq);
+                let (q, ids) = self.gather(&queries, from, to);
+                let rows = to - from;
+                let mut c = RadiusCollector {
+                    radius: within,
+                    found: vec![Vec::new(); rows],
+                };
+                self.search(&q, rows, &mut c);
+                let mut block = NeighborBlock {
+                    start: from,
+                    offsets: Vec::with_capacity(rows + 1),
+                    ..Default::default()
+                };
+                block.offsets.push(0);
+                for (found, &id) in c.found.iter_mut().zip(&ids) {
+                    found.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                    for &(i, rd) in found.iter() {
+                        if !(without_self && i == id) {
+                            block.indices.push(i);
+                            block.distances.push(self.dist.to_dist(rd));
+                        }
+                    }
+                    block.offsets.push(block.indices.len());
+                }
+                map(&block)
+            },
+            |_, t| fold(t),
+        )
+    }
+
+    /// The `k` nearest neighbours of every query row.
+    pub fn kneighbors(&self, queries: Queries<'_>, k: usize) -> Result<KNeighbors> {
+        let nq = queries.len(self.n);
+        let mut distances = Vec::with_capacity(nq * k);
+        let mut indices = Vec::with_capacity(nq * k);
+        self.kneighbors_blocks(
+            queries,
+            k,
+            |b| b.clone(),
+            |b| {
+                distances.extend_from_slice(&b.distances);
+                indices.extend_from_slice(&b.indices);
+                Ok(())
+            },
+        )?;
+        let shape = |e| Error::shape("kneighbors", format!("{nq} x {k}"), e);
+        Ok(KNeighbors {
+            distances: Array2::from_shape_vec((nq, k), distances).map_err(shape)?,
+            indices: Array2::from_shape_vec((nq, k), indices).map_err(shape)?,
+        })
+    }
+
+    /// The rows within `radius` of every query row: per query, `(training row, distance)`
+    /// sorted by distance then row.
+    pub fn radius_neighbors(
+        &self,
+        queries: Queries<'_>,
+        radius: f64,
+    ) -> Result<Vec<Vec<(usize, f64)>>> {
+        let mut out = Vec::with_capacity(queries.len(self.n));
+        self.radius_blocks(
+            queries,
+            radius,
+            |b| {
+                (0..b.len())
+                    .map(|r| {
+                        let (i, d) = b.row(r);
+                        i.iter().copied().zip(d.iter().copied()).collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |rows| {
+                out.extend(rows);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Runs `f` on `row` in the search space (scaled to unit norm for cosine, in a scratch
+    /// buffer of this thread) with two scratch buffers of `k` values.
+    fn with_row<R>(
+        &self,
+        row: &[f64],
+        k: usize,
+        f: impl FnOnce(&[f64], &mut [f64], &mut [usize]) -> R,
+    ) -> Result<R> {
+        if row.len() != self.d {
+            return Err(Error::shape(
+                "neighbour query",
+                format!("{} values", self.d),
+                format!("{} values", row.len()),
+            ));
+        }
+        if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "neighbour query: {v} is not a finite number"
+            )));
+        }
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let (q, rds, idx) = &mut *s;
+            if rds.len() < k {
+                rds.resize(k, 0.0);
+                idx.resize(k, 0);
+            }
+            let (rds, idx) = (&mut rds[..k], &mut idx[..k]);
+            if self.dist == Distance::Cosine {
+                q.clear();
+                q.extend_from_slice(row);
+                to_unit(q);
+                Ok(f(q, rds, idx))
+            } else {
+                Ok(f(row, rds, idx))
+            }
+        })
+    }
+
+    /// The search of one query row into caller buffers; returns how many were found.
+    fn one(&self, q: &[f64], rds: &mut [f64], idx: &mut [usize], radius: f64) -> usize {
+        let radius = Radius::new(self.dist, radius);
+        let mut c = OneKnn {
+            rds,
+            idx,
+            len: 0,
+            radius,
+        };
+        match &self.tree {
+            Some(tree) => tree.search(self.space(), q, 0, self.dist, &mut c),
+            None => brute(
+                self.space(),
+                &self.sq_norms,
+                self.n,
+                self.d,
+                self.dist,
+                q,
+                1,
+                &mut c,
+            ),
+        }
+        let len = c.len;
+        for v in c.rds.iter_mut().take(len) {
+            *v = self.dist.to_dist(*v);
+        }
+        len
+    }
+
+    /// The nearest indexed row within `radius` (`<=`) of `row` and its distance (the smaller
+    /// index on ties), or `None`. Allocation-free (a cosine index uses a per-thread scratch
+    /// row that is grown once).
+    pub fn nearest_within(&self, row: &[f64], radius: f64) -> Result<Option<(usize, f64)>> {
+        if radius.is_nan() || radius < 0.0 {
+            return Err(Error::param("radius", radius, "a value >= 0"));
+        }
+        self.with_row(row, 1, |q, rds, idx| {
+            (self.one(q, rds, idx, radius) == 1).then(|| (idx[0], rds[0]))
+        })
+    }
+
+    /// Calls `f(indices, distances)` with the `k` nearest neighbours of one new row, sorted;
+    /// allocation-free after the first call on a thread (per-thread scratch).
+    pub fn with_kneighbors_of_row<R>(
+        &self,
+        row: &[f64],
+        k: usize,
+        f: impl FnOnce(&[usize], &[f64]) -> R,
+    ) -> Result<R> {
+        if k == 0 || k > self.n {
+            return Err(Error::param(
+                "n_neighbors",
+                k,
+                &format!("an integer in [1, {}] (the rows indexed)", self.n),
+            ));
+        }
+        self.with_row(row, k, |q, rds, idx| {
+            let len = self.one(q, rds, idx, f64::INFINITY);
+            f(&idx[..len], &rds[..len])
+        })
+    }
+}
+
+/// Scales `row` to unit euclidean norm (a zero row stays zero, as scikit-learn's
+/// `normalize`).
+fn to_unit(row: &mut [f64]) {
+    let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        row.iter_mut().for_each(|v| *v /= norm);
+    }
+}

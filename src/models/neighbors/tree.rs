@@ -1,0 +1,200 @@
+//! The kd-tree and the ball tree: one binary space partition, as scikit-learn's
+//! `BinaryTree`, whose nodes are bounded either by boxes (kd-tree: minkowski-family metrics)
+//! or by balls around the mean of their rows (ball tree: any metric that satisfies the
+//! triangle inequality; cosine is searched as the euclidean distance of unit rows).
+//!
+//! Layout as scikit-learn's: `1 + ⌊log2(max(1, (n − 1) / leaf_size))⌋` levels of a complete
+//! binary tree stored as an implicit heap (children of node `i` are `2i + 1` and `2i + 2`),
+//! each node splitting its rows at the median of the coordinate of largest spread (ties
+//! between equal values broken by row index, so the tree is a function of the data). The
+//! searches are exact: a node is skipped only when a lower bound (with a small slack for
+//! rounding) exceeds the current limit, and every kept row's reduced distance is computed by
+//! [`Distance::rdist`], the function brute force uses.
+
+use super::metric::Distance;
+use super::search::Collector;
+
+/// A built tree over the rows of a search space.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tree {
+    ball: bool,
+    d: usize,
+    /// The rows, permuted so that every node holds a contiguous range.
+    idx: Vec<usize>,
+    /// `(start, end, leaf)` of every node.
+    nodes: Vec<(usize, usize, bool)>,
+    /// Per node: kd-tree `lo[d], hi[d]`; ball tree `centre[d], radius`.
+    bounds: Vec<f64>,
+}
+
+impl Tree {
+    /// Builds the tree over the `n` rows of `x` (row-major, `d` values each).
+    pub(crate) fn build(
+        x: &[f64],
+        n: usize,
+        d: usize,
+        leaf_size: usize,
+        dist: Distance,
+        ball: bool,
+    ) -> Self {
+        let leaf_size = leaf_size.max(1);
+        let per_leaf = (n.saturating_sub(1) / leaf_size).max(1);
+        let n_levels = 1 + per_leaf.ilog2() as usize;
+        let n_nodes = (1usize << n_levels.min(40)) - 1;
+        let width = if ball { d + 1 } else { 2 * d };
+        let mut tree = Tree {
+            ball,
+            d,
+            idx: (0..n).collect(),
+            nodes: vec![(0, 0, true); n_nodes],
+            bounds: vec![0.0; n_nodes * width],
+        };
+        tree.build_node(x, 0, 0, n, dist);
+        tree
+    }
+
+    fn row(x: &[f64], d: usize, i: usize) -> &[f64] {
+        x.get(i * d..(i + 1) * d).unwrap_or(&[])
+    }
+
+    fn build_node(&mut self, x: &[f64], node: usize, start: usize, end: usize, dist: Distance) {
+        let d = self.d;
+        let rows = self.idx.get(start..end).unwrap_or(&[]);
+        let width = if self.ball { d + 1 } else { 2 * d };
+        let mut b = vec![0.0; width];
+        if self.ball {
+            for &i in rows {
+                for (c, v) in b.iter_mut().zip(Self::row(x, d, i)) {
+                    *c += v;
+                }
+            }
+            let m = rows.len().max(1) as f64;
+            b.iter_mut().take(d).for_each(|c| *c /= m);
+            let radius = rows
+                .iter()
+                .map(|&i| dist.space_dist(&b[..d], Self::row(x, d, i)))
+                .fold(0.0, f64::max);
+            b[d] = radius;
+        } else {
+            let (lo, hi) = b.split_at_mut(d);
+            lo.fill(f64::INFINITY);
+            hi.fill(f64::NEG_INFINITY);
+            for &i in rows {
+                for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(Self::row(x, d, i)) {
+                    *l = l.min(v);
+                    *h = h.max(v);
+                }
+            }
+        }
+        // The coordinate of largest spread (the first on ties).
+        let mut split = 0;
+        let mut spread = -1.0;
+        for j in 0..d {
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &i in rows {
+                let v = Self::row(x, d, i).get(j).copied().unwrap_or(0.0);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            if hi - lo > spread {
+                spread = hi - lo;
+                split = j;
+            }
+        }
+        if let Some(dst) = self.bounds.get_mut(node * width..(node + 1) * width) {
+            dst.copy_from_slice(&b);
+        }
+        let leaf = 2 * node + 1 >= self.nodes.len() || end - start < 2;
+        if let Some(n) = self.nodes.get_mut(node) {
+            *n = (start, end, leaf);
+        }
+        if leaf {
+            return;
+        }
+        let mid = start + (end - start) / 2;
+        if let Some(part) = self.idx.get_mut(start..end) {
+            let key = |i: usize| Self::row(x, d, i).get(split).copied().unwrap_or(0.0);
+            part.select_nth_unstable_by(mid - start, |&a, &b| {
+                key(a).total_cmp(&key(b)).then(a.cmp(&b))
+            });
+        }
+        self.build_node(x, 2 * node + 1, start, mid, dist);
+        self.build_node(x, 2 * node + 2, mid, end, dist);
+    }
+
+    /// A lower bound on the reduced distance of `q` to every row of `node`.
+    fn lower_bound(&self, node: usize, q: &[f64], dist: Distance) -> f64 {
+        let d = self.d;
+        if self.ball {
+            let b = self.bounds.get(node * (d + 1)..(node + 1) * (d + 1));
+            let Some((centre, radius)) = b.and_then(|b| b.split_last().map(|(r, c)| (c, *r)))
+            else {
+                return 0.0;
+            };
+            let dqc = dist.space_dist(q, centre);
+            dist.bound_rdist(dqc - radius, dqc + radius, d)
+        } else {
+            let Some(b) = self.bounds.get(node * 2 * d..(node + 1) * 2 * d) else {
+                return 0.0;
+            };
+            let (lo, hi) = b.split_at(d);
+            let gaps = q
+                .iter()
+                .zip(lo.iter().zip(hi))
+                .map(|(&v, (&l, &h))| (l - v).max(v - h).max(0.0));
+            dist.bound_rdist(dist.gap_norm(gaps), 0.0, d)
+        }
+    }
+
+    /// Offers every row of the tree that can be within the collector's limit for query row
+    /// `r` (vector `q`), nearest nodes first.
+    pub(crate) fn search<C: Collector + ?Sized>(
+        &self,
+        x: &[f64],
+        q: &[f64],
+        r: usize,
+        dist: Distance,
+        out: &mut C,
+    ) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let bound = self.lower_bound(0, q, dist);
+        self.search_node(x, 0, bound, q, r, dist, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn search_node<C: Collector + ?Sized>(
+        &self,
+        x: &[f64],
+        node: usize,
+        bound: f64,
+        q: &[f64],
+        r: usize,
+        dist: Distance,
+        out: &mut C,
+    ) {
+        if bound > out.limit(r) {
+            return;
+        }
+        let Some(&(start, end, leaf)) = self.nodes.get(node) else {
+            return;
+        };
+        if leaf {
+            for &i in self.idx.get(start..end).unwrap_or(&[]) {
+                let rd = dist.rdist(q, Self::row(x, self.d, i));
+                out.offer(r, i, rd);
+            }
+            return;
+        }
+        let (a, b) = (2 * node + 1, 2 * node + 2);
+        let (ba, bb) = (self.lower_bound(a, q, dist), self.lower_bound(b, q, dist));
+        if ba <= bb {
+            self.search_node(x, a, ba, q, r, dist, out);
+            self.search_node(x, b, bb, q, r, dist, out);
+        } else {
+            self.search_node(x, b, bb, q, r, dist, out);
+            self.search_node(x, a, ba, q, r, dist, out);
+        }
+    }
+}
