@@ -197,6 +197,10 @@ impl<'a> Points<'a> {
     ) -> Result<()> {
         let (m, c, d) = (i1 - i0, j1 - j0, self.d);
         let (a, b) = (self.rows(i0, i1), self.rows(j0, j1));
+        let len = tile.len();
+        let tile = tile
+            .get_mut(..m * c)
+            .ok_or_else(|| Error::shape("silhouette tile", format!("{m} x {c} values"), len))?;
         match self.metric {
             Distance::Manhattan => {
                 for (r, xi) in a.chunks(d.max(1)).take(m).enumerate() {
@@ -223,7 +227,7 @@ impl<'a> Points<'a> {
             }
             Distance::Cosine => {
                 linalg::gemm_abt(a, m, b, c, d, tile)?;
-                for v in tile.iter_mut().take(m * c) {
+                for v in tile.iter_mut() {
                     *v = (1.0 - *v).clamp(0.0, 2.0);
                 }
             }

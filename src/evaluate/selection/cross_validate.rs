@@ -211,7 +211,7 @@ impl CvData for TableData<'_> {
     type Fitted = Pipeline;
 
     fn n_rows(&self) -> usize {
-        self.y.len()
+        self.table.n_rows()
     }
 
     fn target_task(&self) -> &Task {
