@@ -59,7 +59,7 @@ pub enum Distance {
     /// `sqrt(Σ (x - y)²)` (scikit-learn's default).
     #[default]
     Euclidean,
-    /// `Σ |x - y|` (`"manhattan"`, `"cityblock"`, `"l1"`).
+    /// `Σ |x - y|` (scikit-learn also calls it `"cityblock"` and `"l1"`).
     Manhattan,
     /// `1 - x·y / (|x| |y|)`, clipped to `[0, 2]`; a zero row counts as similarity 0.
     Cosine,
