@@ -536,4 +536,23 @@ pub trait Metric: Send + Sync {
         y_pred: Prediction<'_>,
         weights: Option<ArrayView1<'_, f64>>,
     ) -> Result<f64>;
+
+    /// Whether the metric judges predicted labels by the features they were predicted from
+    /// (the internal clustering scores: silhouette, Calinski-Harabasz, Davies-Bouldin) rather
+    /// than against true targets. Such a metric needs no target and scores through
+    /// [`score_features`](Self::score_features).
+    fn reads_features(&self) -> bool {
+        false
+    }
+
+    /// Scores predicted `labels` (one per row) by the features `x` the model saw: after a
+    /// pipeline's preprocessing steps, as scikit-learn scores `silhouette_score(X_transformed,
+    /// labels)`. The default is an error, for metrics that compare with true targets.
+    fn score_features(&self, x: ArrayView2<'_, f64>, labels: ArrayView1<'_, f64>) -> Result<f64> {
+        let _ = (x, labels);
+        Err(Error::Unsupported(format!(
+            "metric `{}` compares predictions with true targets; it does not score features",
+            self.name()
+        )))
+    }
 }

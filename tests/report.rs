@@ -264,3 +264,71 @@ fn regression_report_and_plots() {
     let r2 = evaluate_model(p.model(), &data).unwrap();
     assert_eq!(r2.metrics, r.metrics);
 }
+
+#[test]
+fn clustering_report_scores_the_features_the_clusterer_saw() {
+    let iris = amlis::datasets::iris_table().unwrap();
+    let features = iris.drop(&["species"]).unwrap();
+    let config = TrainConfig::from_json(
+        r#"{"model": {"type": "k_means", "n_clusters": 3, "n_init": 4, "random_state": 0},
+            "preprocess": [{"type": "standard_scaler"}]}"#,
+    )
+    .unwrap();
+    let ctx = FitContext::new();
+    // Without a target: the scores of the features alone.
+    let p = Pipeline::fit(&config, &features, None, &ctx).unwrap();
+    let r = evaluate(&p, &features).unwrap();
+    let x = p.transform_table(&features).unwrap();
+    let labels = p.predict_table(&features).unwrap();
+    let names: Vec<&str> = r.metrics.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "silhouette_score",
+            "calinski_harabasz_score",
+            "davies_bouldin_score"
+        ]
+    );
+    assert_eq!(
+        r.metric("silhouette_score"),
+        Some(metrics::silhouette_score(x.view(), labels.view()).unwrap())
+    );
+    assert_eq!(
+        r.metric("davies_bouldin_score"),
+        Some(metrics::davies_bouldin_score(x.view(), labels.view()).unwrap())
+    );
+    assert_eq!(
+        evaluate_metric(&p, &features, "calinski_harabasz").unwrap(),
+        metrics::calinski_harabasz_score(x.view(), labels.view()).unwrap()
+    );
+    let Details::Clustering(d) = &r.details else {
+        panic!("{r}")
+    };
+    assert_eq!((d.n_clusters, d.n_noise, d.labelled), (3, 0, false));
+    assert_eq!(d.cluster_sizes.iter().map(|c| c.size).sum::<usize>(), 150);
+    let text = r.to_string();
+    assert!(text.contains("3 clusters, 0 noise rows"), "{text}");
+    let dir = svg_dir("report_clustering");
+    let written = r.write_svg(&dir).unwrap();
+    assert_eq!(written, vec![dir.join("cluster_sizes.svg")]);
+    read_svg(&written[0]);
+
+    // Fitted naming the truth: the agreement scores too, the same partition scores.
+    let q = Pipeline::fit(&config, &iris, "species", &ctx).unwrap();
+    let r2 = evaluate(&q, &iris).unwrap();
+    for name in [
+        "adjusted_rand_score",
+        "normalized_mutual_info_score",
+        "homogeneity_score",
+        "completeness_score",
+        "v_measure_score",
+    ] {
+        let v = r2.metric(name).unwrap_or_else(|| panic!("{name}: {r2}"));
+        assert_eq!(v, evaluate_metric(&q, &iris, name).unwrap());
+    }
+    assert_eq!(r2.metric("silhouette_score"), r.metric("silhouette_score"));
+    // The same model on a dense dataset.
+    let data = amlis::datasets::iris().unwrap();
+    let r3 = evaluate_model(q.model(), &data).unwrap();
+    assert!(r3.metric("adjusted_rand_score").is_some());
+}

@@ -5,6 +5,15 @@ Model and scaler data: scikit-learn's ``make_classification`` / ``make_regressio
 little-endian f64, row-major (``x_train.f64``, ``y_train.f64``, ``x_test.f64``, ...) plus a
 ``meta.json`` shape header, in ``benches/compare/data/<spec>/``. Both sides read these files.
 
+Unsupervised data (training rows only; ``y_train.f64`` holds what was planted, for quality
+only, never given to a fit):
+
+- ``blobs``: ``make_blobs(n, d, centers, cluster_std)``, ``y`` = the true blob;
+- ``moons``: ``make_moons(n, noise)`` (2-D), ``y`` = the moon;
+- ``outliers``: ``make_blobs`` inliers plus a ``contamination`` fraction of rows drawn
+  uniformly over the inliers' bounding box widened by 20 %, shuffled; ``y`` = 1 for a planted
+  outlier, 0 for an inlier.
+
 CSV data: ``data/diamonds.csv`` as shipped; the numeric file has the layout of
 ``benches/csv_read.rs`` (columns ``c0..c19``: even columns decimals with 4 places in
 [-1000, 1000), odd ones integers in [0, 100000), ``c19`` 6 places in [0, 1)). In full mode the
@@ -19,8 +28,11 @@ import numpy as np
 
 def dataset_dir(root, spec):
     s = spec
-    return os.path.join(root, f"{s['task']}_{s['n_train']}x{s['n_features']}"
-                              f"_test{s['n_test']}_batch{s['n_batch']}")
+    base = (f"{s['task']}_{s['n_train']}x{s['n_features']}"
+            f"_test{s['n_test']}_batch{s['n_batch']}")
+    extra = sorted(k for k in s if k not in ("task", "n_train", "n_features", "n_test",
+                                             "n_batch", "dir"))
+    return os.path.join(root, base + "".join(f"_{k}{s[k]}" for k in extra))
 
 
 def write_f64(path, arr):
@@ -35,11 +47,33 @@ def ensure_dataset(root, spec):
         with open(meta_path) as f:
             if json.load(f).get("spec") == spec:
                 return d
-    from sklearn.datasets import make_classification, make_regression
+    from sklearn.datasets import make_blobs, make_classification, make_moons, make_regression
 
     n = spec["n_train"] + spec["n_test"] + spec["n_batch"]
     p = spec["n_features"]
-    if spec["task"] == "classification":
+    if spec["task"] == "blobs":
+        gen = dict(n_samples=n, n_features=p, centers=spec["centers"],
+                   cluster_std=spec["cluster_std"], random_state=0)
+        x, y = make_blobs(**gen)
+        generator = "sklearn.datasets.make_blobs"
+    elif spec["task"] == "moons":
+        gen = dict(n_samples=n, noise=spec["noise"], random_state=0)
+        x, y = make_moons(**gen)
+        generator = "sklearn.datasets.make_moons"
+    elif spec["task"] == "outliers":
+        n_out = int(round(n * spec["contamination"]))
+        gen = dict(n_samples=n - n_out, n_features=p, centers=spec["centers"], random_state=0)
+        inliers, _ = make_blobs(**gen)
+        rng = np.random.default_rng(0)
+        lo, hi = inliers.min(axis=0), inliers.max(axis=0)
+        pad = 0.2 * (hi - lo)
+        outliers = rng.uniform(lo - pad, hi + pad, size=(n_out, p))
+        x = np.vstack([inliers, outliers])
+        y = np.r_[np.zeros(n - n_out), np.ones(n_out)]
+        order = rng.permutation(n)
+        x, y = x[order], y[order]
+        generator = "sklearn.datasets.make_blobs + uniform outliers"
+    elif spec["task"] == "classification":
         gen = dict(n_samples=n, n_features=p, n_informative=max(2, p // 2),
                    n_redundant=p // 10, random_state=0)
         x, y = make_classification(**gen)
@@ -63,6 +97,23 @@ def ensure_dataset(root, spec):
     shutil.rmtree(d, ignore_errors=True)
     os.rename(tmp, d)
     return d
+
+
+def blobs(n, d, centers, cluster_std=1.0):
+    """Unsupervised: ``make_blobs`` rows (the blob of each row kept for quality only)."""
+    return dict(task="blobs", n_train=n, n_test=0, n_batch=0, n_features=d, centers=centers,
+                cluster_std=cluster_std)
+
+
+def moons(n, noise=0.05):
+    """Unsupervised, 2-D: ``make_moons`` rows."""
+    return dict(task="moons", n_train=n, n_test=0, n_batch=0, n_features=2, noise=noise)
+
+
+def outliers(n, d, centers=3, contamination=0.01):
+    """Unsupervised: blob inliers with uniform planted outliers (flagged for quality only)."""
+    return dict(task="outliers", n_train=n, n_test=0, n_batch=0, n_features=d,
+                centers=centers, contamination=contamination)
 
 
 def write_numeric_csv(path, n_rows, n_cols, seed=0):

@@ -107,7 +107,10 @@ def versions():
     v = dict(rustc=capture(["rustc", "-V"]), amlis=commit,
              python=sys.version.split()[0])
     for lib in ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost"):
-        v[lib] = version(lib)
+        try:
+            v[lib] = version(lib)
+        except Exception:  # --system-python without it
+            v[lib] = "not installed"
     return v
 
 
@@ -194,6 +197,8 @@ def task_spec(task, args, runner_dir):
     if "amlis" in task:
         spec["config"] = task["amlis"]
     spec["metrics"] = task.get("metrics", [])
+    if "output" in task:
+        spec["output"] = task["output"]
     if "latency" in task["rows"]:
         import tasks
         spec["latency_rows"] = tasks.LATENCY_ROWS // scale
@@ -294,6 +299,10 @@ def table(results):
                 heap = median_of(runs, "fit_heap_mb")
                 if heap is not None:
                     rss_s += f" (fit heap {heap:,.0f})" if heap >= 10 else f" (fit heap {heap:.2g})"
+                fit_rss = median_of(runs, "fit_rss_mb")
+                if fit_rss is not None:
+                    rss_s += (f" (fit RSS +{fit_rss:,.0f})" if fit_rss >= 10
+                              else f" (fit RSS +{fit_rss:.2g})")
                 if not runs:
                     msg = (st if st != "ok" else "no result").replace("|", "\\|")
                     msg = " ".join(msg.split())[:300]
@@ -361,6 +370,21 @@ amlis build; the other libraries are still measured.
   measure for every side. For amlis models, "fit heap" is the fit's own working memory: the
   peak of heap bytes allocated during `fit` above those live when it started (the training data
   is already in memory), counted by a global-allocator wrapper in `benches/compare/runner.rs`.
+  For the Python side of unsupervised tasks, "fit RSS +" is the peak resident set during
+  `fit` above the resident set at its start (VmHWM reset through `/proc/self/clear_refs`):
+  a page-level measure, close to but not the same as the allocator count.
+- **unsupervised tasks** (k-means, mini-batch k-means, DBSCAN, HDBSCAN, PCA, incremental
+  PCA, Gaussian mixtures, isolation forest): fit on the training rows without a target, then
+  the task's output on the same rows (`predict`, `transform` or `score_samples`; DBSCAN and
+  HDBSCAN have no `predict` in scikit-learn, which reads `labels_` from the fit, while amlis
+  times `predict` on the training rows). Quality: inertia, iterations and time per
+  iteration, silhouette on a seeded 10,000-row subsample (each side its own draw), adjusted
+  Rand index against the planted blobs / moons, clusters found and noise share, explained
+  variance of the 10 components, mean log-likelihood, ROC AUC against planted outliers (see
+  `UNSUPERVISED_QUALITY` in `benches/compare/tasks.py`). Same settings on both sides
+  (k-means: k-means++, `n_init=1`, Lloyd, `max_iter=300`, `tol=1e-4`; PCA `svd_solver`
+  full / randomized; mixtures: same covariance type, `max_iter=100`, `n_init=1`, k-means
+  initialisation).
 - **data**: `make_classification` / `make_regression` (random_state 0), written once as raw
   little-endian f64 under `benches/compare/data/` and read by both sides; see
   `benches/compare/data.py`.
@@ -403,11 +427,16 @@ def main():
                          "default OMP_WAIT_POLICY=PASSIVE, since spinning threads collapse on "
                          "a loaded shared machine")
     ap.add_argument("--skip-build", action="store_true", help="use the runner as built")
+    ap.add_argument("--system-python", action="store_true",
+                    help="run the Python libraries from this interpreter instead of the pinned "
+                         "venv (a library it lacks is reported as an error in its rows; the "
+                         "versions in the report are this interpreter's)")
     args = ap.parse_args()
     if args.runs < 1 or args.threads < 1:
         ap.error("--runs and --threads must be at least 1")
     command = shlex.join(["python3", "benches/compare/run.py", *sys.argv[1:]])
-    ensure_venv()
+    if not args.system_python:
+        ensure_venv()
 
     sys.path.insert(0, HERE)
     import tasks

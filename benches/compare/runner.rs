@@ -17,12 +17,19 @@
 //! The task JSON (written by `run.py`):
 //!
 //! ```json
-//! {"kind": "model" | "scaler" | "csv",
+//! {"kind": "model" | "unsupervised" | "scaler" | "csv",
 //!  "threads": 2, "seed": 0,
 //!  "data": {"dir": "...", "n_train": 1, "n_test": 1, "n_batch": 0, "n_features": 1},
 //!  "csv_path": "...", "config": {"model": {...}}, "metrics": ["accuracy"],
-//!  "latency_rows": 10000}
+//!  "latency_rows": 10000, "output": "predict" | "labels" | "transform" | "score"}
 //! ```
+//!
+//! Unsupervised tasks fit on the training rows without a target, then time one output on the
+//! same rows (`predict` for "predict" and "labels", `transform`, `score`); their quality
+//! measures (`UNSUPERVISED_QUALITY` in `tasks.py`) are computed outside the timed region,
+//! from the outputs and from the fields the fitted model serializes (`inertia`, `n_iter`),
+//! so that the runner names no model family and a type not registered in this build is
+//! "not yet available".
 //!
 //! Times come from `std::time::Instant` around the library call only; data loading, metric
 //! computation and JSON output are outside the timed region.
@@ -40,9 +47,11 @@ use std::time::Instant;
 
 use amlis::config::TrainConfig;
 use amlis::data::{read_csv, Column, CsvOptions, DenseDataset, Table};
+use amlis::evaluate::metrics::Silhouette;
 use amlis::model::{AnyModel, ModelConfig};
+use amlis::models::PredictKind;
 use amlis::preprocess::{NumericScaler, StandardScaler};
-use amlis::traits::{FitContext, FittedTransformer, Prediction, Predictor, Transformer};
+use amlis::traits::{Dataset, FitContext, FittedTransformer, Prediction, Predictor, Transformer};
 use ndarray::{s, Array1, Array2, ArrayView2};
 use serde_json::{json, Map, Value};
 
@@ -169,6 +178,7 @@ fn vmhwm_mb() -> Option<f64> {
 /// The loaded state of one task.
 enum Task {
     Model(Box<ModelTask>),
+    Unsupervised(Box<UnsupervisedTask>),
     Scaler { table: Table, x: Array2<f64> },
     Csv { path: PathBuf },
 }
@@ -182,6 +192,19 @@ struct ModelTask {
     metrics: Vec<String>,
     latency_rows: usize,
 }
+
+struct UnsupervisedTask {
+    config: TrainConfig,
+    /// The training rows, without a target.
+    train: DenseDataset,
+    /// What was planted (blob, moon, outlier flag): for quality only.
+    planted: Array1<f64>,
+    output: String,
+    metrics: Vec<String>,
+}
+
+/// Silhouette subsample (rows), as `SILHOUETTE_SAMPLE` in `tasks.py`.
+const SILHOUETTE_SAMPLE: usize = 10_000;
 
 enum Loaded {
     Ready(Task),
@@ -208,26 +231,29 @@ fn load(task: &Value) -> Res<Loaded> {
             let table = Table::new(columns).map_err(|e| e.to_string())?;
             Ok(Loaded::Ready(Task::Scaler { table, x }))
         }
-        "model" => {
-            let config_value = field(task, "config")?;
-            let model_type = config_value
-                .get("model")
-                .and_then(|m| m.get("type"))
-                .and_then(Value::as_str)
-                .ok_or("task JSON: `config.model.type` must be a string")?;
-            if !ModelConfig::type_names().contains(&model_type) {
-                return Ok(Loaded::Unavailable(format!(
-                    "model type `{model_type}` is not registered in this build"
-                )));
-            }
-            let config =
-                TrainConfig::from_value(config_value.clone()).map_err(|e| e.to_string())?;
-            if !config.preprocess.is_empty() {
-                return Err(
-                    "the runner fits bare models: `config.preprocess` must be empty".into(),
-                );
-            }
+        "model" | "unsupervised" => {
+            let config = match bare_config(task)? {
+                Ok(c) => c,
+                Err(unavailable) => return Ok(Loaded::Unavailable(unavailable)),
+            };
             let data = field(task, "data")?;
+            if kind == "unsupervised" {
+                let dir = PathBuf::from(str_field(data, "dir")?);
+                let (n, p) = (
+                    usize_field(data, "n_train")?,
+                    usize_field(data, "n_features")?,
+                );
+                let x = read_matrix(&dir, "x_train", n, p)?;
+                return Ok(Loaded::Ready(Task::Unsupervised(Box::new(
+                    UnsupervisedTask {
+                        config,
+                        train: DenseDataset::unsupervised(x).map_err(|e| e.to_string())?,
+                        planted: read_vector(&dir, "y_train", n)?,
+                        output: str_field(task, "output")?.to_string(),
+                        metrics: string_list(task, "metrics")?,
+                    },
+                ))));
+            }
             let dir = PathBuf::from(str_field(data, "dir")?);
             let p = usize_field(data, "n_features")?;
             let (n_train, n_test) = (usize_field(data, "n_train")?, usize_field(data, "n_test")?);
@@ -246,12 +272,7 @@ fn load(task: &Value) -> Res<Loaded> {
             } else {
                 None
             };
-            let metrics = field(task, "metrics")?
-                .as_array()
-                .ok_or("task JSON: `metrics` must be a list")?
-                .iter()
-                .filter_map(|m| m.as_str().map(String::from))
-                .collect();
+            let metrics = string_list(task, "metrics")?;
             Ok(Loaded::Ready(Task::Model(Box::new(ModelTask {
                 config,
                 train,
@@ -267,6 +288,35 @@ fn load(task: &Value) -> Res<Loaded> {
         }
         other => Err(format!("task JSON: unknown kind `{other}`")),
     }
+}
+
+/// The task's training config, or why its model type is not available in this build.
+fn bare_config(task: &Value) -> Res<Result<TrainConfig, String>> {
+    let config_value = field(task, "config")?;
+    let model_type = config_value
+        .get("model")
+        .and_then(|m| m.get("type"))
+        .and_then(Value::as_str)
+        .ok_or("task JSON: `config.model.type` must be a string")?;
+    if !ModelConfig::type_names().contains(&model_type) {
+        return Ok(Err(format!(
+            "model type `{model_type}` is not registered in this build"
+        )));
+    }
+    let config = TrainConfig::from_value(config_value.clone()).map_err(|e| e.to_string())?;
+    if !config.preprocess.is_empty() {
+        return Err("the runner fits bare models: `config.preprocess` must be empty".into());
+    }
+    Ok(Ok(config))
+}
+
+fn string_list(task: &Value, key: &str) -> Res<Vec<String>> {
+    Ok(field(task, key)?
+        .as_array()
+        .ok_or_else(|| format!("task JSON: `{key}` must be a list"))?
+        .iter()
+        .filter_map(|m| m.as_str().map(String::from))
+        .collect())
 }
 
 fn time<R>(f: impl FnOnce() -> R) -> (f64, R) {
@@ -342,9 +392,122 @@ fn run_model(t: &ModelTask, threads: usize, seed: u64) -> Res<Value> {
     Ok(Value::Object(rows))
 }
 
+/// The first number stored under `key` anywhere in the model's serialized form (`inertia`,
+/// `n_iter`): read without naming the model's type.
+fn model_number(model: &AnyModel, key: &str) -> Option<f64> {
+    fn find(v: &Value, key: &str) -> Option<f64> {
+        match v {
+            Value::Object(m) => m
+                .get(key)
+                .and_then(Value::as_f64)
+                .or_else(|| m.values().find_map(|v| find(v, key))),
+            _ => None,
+        }
+    }
+    find(&serde_json::to_value(model).ok()?, key)
+}
+
+/// The `kind` output of `model` on `x`, as a row-major matrix.
+fn output(model: &AnyModel, kind: PredictKind, x: ArrayView2<'_, f64>) -> Res<Array2<f64>> {
+    let width = model.output_width(kind).map_err(|e| e.to_string())?;
+    let mut out = vec![0.0; x.nrows() * width];
+    model
+        .predict_kind_into(kind, x, &mut out)
+        .map_err(|e| e.to_string())?;
+    Array2::from_shape_vec((x.nrows(), width), out).map_err(|e| e.to_string())
+}
+
+/// Population variances of the columns, summed.
+fn total_variance(x: ArrayView2<'_, f64>) -> f64 {
+    x.columns()
+        .into_iter()
+        .map(|c| {
+            let n = c.len() as f64;
+            let mean = c.sum() / n;
+            c.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n
+        })
+        .sum()
+}
+
+fn run_unsupervised(t: &UnsupervisedTask, threads: usize, seed: u64) -> Res<Value> {
+    let ctx = FitContext::new()
+        .random_state(t.config.random_state.unwrap_or(seed))
+        .n_threads(t.config.n_threads.unwrap_or(threads));
+    let ((fit_s, model), fit_heap_mb) = heap_peak(|| time(|| t.config.model.fit(&t.train, &ctx)));
+    let model = model.map_err(|e| e.to_string())?;
+    let x = t.train.features();
+    let x = x.view();
+    let kind = match t.output.as_str() {
+        "predict" | "labels" => PredictKind::Value,
+        "transform" => PredictKind::Transform,
+        "score" => PredictKind::Score,
+        other => return Err(format!("task JSON: unknown output `{other}`")),
+    };
+    let (predict_s, out) = time(|| output(&model, kind, x));
+    let out = out?;
+    let labels = || -> Res<Array1<f64>> {
+        match kind {
+            PredictKind::Value => Ok(out.column(0).to_owned()),
+            _ => Ok(output(&model, PredictKind::Value, x)?.column(0).to_owned()),
+        }
+    };
+    let mut q = Map::new();
+    for name in &t.metrics {
+        let n_iter =
+            || model_number(&model, "n_iter").ok_or("the fitted model has no `n_iter`".to_string());
+        let v = match name.as_str() {
+            "inertia" => {
+                json!(model_number(&model, "inertia").ok_or("the fitted model has no `inertia`")?)
+            }
+            "n_iter" => json!(n_iter()?),
+            "ms_per_iter" => json!(fit_s * 1000.0 / n_iter()?.max(1.0)),
+            "silhouette" => json!(Silhouette::default()
+                .sample_size(SILHOUETTE_SAMPLE.min(x.nrows()))
+                .random_state(0)
+                .score(x, labels()?.view())
+                .map_err(|e| e.to_string())?),
+            "ari" => json!(
+                amlis::metrics::adjusted_rand_score(t.planted.view(), labels()?.view())
+                    .map_err(|e| e.to_string())?
+            ),
+            "n_clusters" => {
+                let mut l: Vec<i64> = labels()?.iter().map(|v| *v as i64).collect();
+                l.sort_unstable();
+                l.dedup();
+                json!(l.iter().filter(|v| **v != -1).count())
+            }
+            "noise_frac" => {
+                let l = labels()?;
+                json!(l.iter().filter(|v| **v == -1.0).count() as f64 / l.len() as f64)
+            }
+            "explained_variance" => json!(total_variance(out.view()) / total_variance(x)),
+            "mean_log_likelihood" => {
+                let s = output(&model, PredictKind::Score, x)?;
+                json!(s.sum() / s.len() as f64)
+            }
+            "roc_auc" => {
+                let neg = out.column(0).mapv(|v| -v);
+                json!(
+                    amlis::metrics::roc_auc_score(t.planted.view(), neg.view(), None, None)
+                        .map_err(|e| e.to_string())?
+                )
+            }
+            other => return Err(format!("unknown quality measure `{other}`")),
+        };
+        q.insert(name.clone(), v);
+    }
+    Ok(json!({"main": {
+        "fit": fit_s,
+        "predict": predict_s,
+        "quality": q,
+        "fit_heap_mb": fit_heap_mb,
+    }}))
+}
+
 fn run_once(task: &Task, threads: usize, seed: u64) -> Res<Value> {
     match task {
         Task::Model(t) => run_model(t, threads, seed),
+        Task::Unsupervised(t) => run_unsupervised(t, threads, seed),
         Task::Scaler { table, x } => {
             let (fit_s, r) = time(|| StandardScaler::default().fit_transform(table));
             let (fitted, out) = r.map_err(|e| e.to_string())?;

@@ -3,10 +3,13 @@
 Each task has:
 
 - ``name``: the key used by ``--tasks``;
-- ``kind``: ``"model"`` (fit + predict + quality), ``"scaler"`` (fit_transform + transform) or
-  ``"csv"`` (read a file);
-- ``data``: a dataset spec (``classification(...)`` / ``regression(...)``), generated once by
-  ``data.py`` and shared by every task with the same spec; or ``csv``: a CSV spec;
+- ``kind``: ``"model"`` (fit + predict + quality), ``"unsupervised"`` (fit without a target,
+  then one output on the training rows, + quality), ``"scaler"`` (fit_transform + transform)
+  or ``"csv"`` (read a file);
+- ``data``: a dataset spec (``classification(...)`` / ``regression(...)``; for unsupervised
+  tasks ``blobs(n, d, centers)``, ``moons(n)``, ``outliers(n, d)`` from ``data.py``),
+  generated once by ``data.py`` and shared by every task with the same spec; or ``csv``: a
+  CSV spec;
 - ``rows``: the table rows the task produces, ``{row key: title}``; ``main`` always, plus
   ``batch`` (batch predict on the ``x_batch`` rows), ``latency`` (single-row predict, µs per
   row) and ``array`` (the scaler's array path) when the task asks for them;
@@ -14,12 +17,41 @@ Each task has:
   through ``target/release/examples/compare_runner`` (the library itself). A model type not
   registered in this build is reported as "not yet available";
 - ``metrics``: quality metrics, named as ``amlis::metrics::get`` and scikit-learn name them;
+  for unsupervised tasks, the quality measures of ``UNSUPERVISED_QUALITY`` (below);
+- ``output`` (unsupervised tasks): what is timed after the fit, on the training rows:
+  ``"predict"`` (labels), ``"transform"`` (PCA), ``"score"`` (``score_samples``), or
+  ``"labels"`` (DBSCAN / HDBSCAN, which have no ``predict`` in scikit-learn: the Python side
+  reads ``labels_`` from the fit and times nothing; amlis times ``predict`` on the training
+  rows);
 - ``libs``: ``{library name: factory}``, where the factory takes ``(threads, seed)`` and
   returns an estimator with scikit-learn's ``fit`` / ``predict`` / ``predict_proba`` (model
   tasks), or, for ``csv`` tasks, a function ``path -> number of rows``.
 
 Sizes are the full-mode sizes; ``--quick`` divides every row count by 10.
 """
+from data import blobs, moons, outliers  # noqa: F401  (dataset specs of unsupervised tasks)
+
+# Quality measures of unsupervised tasks, computed outside the timed region the same way on
+# both sides (amlis from its outputs and its model file's fields, Python from the
+# estimator's attributes and outputs):
+UNSUPERVISED_QUALITY = {
+    "inertia": "sum of squared distances to the nearest centre (amlis: the model's `inertia`, "
+               "scikit-learn: `inertia_`)",
+    "n_iter": "iterations of the (best) run (amlis: the model's `n_iter`; `n_iter_`)",
+    "ms_per_iter": "fit time / n_iter, in ms",
+    "silhouette": "silhouette of the predicted labels on a seeded subsample of 10,000 rows "
+                  "(each side its own draw)",
+    "ari": "adjusted Rand index of the labels against the planted blobs / moons",
+    "n_clusters": "clusters found (labels other than -1)",
+    "noise_frac": "share of rows labelled -1",
+    "explained_variance": "variance of the transformed training rows over the total variance "
+                          "of the rows",
+    "mean_log_likelihood": "mean of score_samples on the training rows",
+    "roc_auc": "ROC AUC of -score_samples against the planted outliers",
+}
+
+# Silhouette subsample (rows); both sides draw their own seeded subsample of this size.
+SILHOUETTE_SAMPLE = 10_000
 
 
 def classification(n_train, n_test, n_features, n_batch=0):
@@ -112,6 +144,157 @@ def xgboost_gbm(threads, seed):
         nthread=threads, random_state=seed)
 
 
+# ---- unsupervised (fit without target); equal settings on both sides
+
+def sk_kmeans(threads, seed):
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=8, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
+                  algorithm="lloyd", random_state=seed)
+
+
+def sk_mini_batch_kmeans(threads, seed):
+    from sklearn.cluster import MiniBatchKMeans
+
+    return MiniBatchKMeans(n_clusters=8, batch_size=1024, n_init=1, max_iter=100,
+                           random_state=seed)
+
+
+DBSCAN_2D = dict(eps=0.03, min_samples=10)
+DBSCAN_10D = dict(eps=3.0, min_samples=10)
+
+
+def sk_dbscan_2d(threads, seed):
+    from sklearn.cluster import DBSCAN
+
+    return DBSCAN(**DBSCAN_2D, n_jobs=threads)
+
+
+def sk_dbscan_10d(threads, seed):
+    from sklearn.cluster import DBSCAN
+
+    return DBSCAN(**DBSCAN_10D, n_jobs=threads)
+
+
+HDBSCAN_PARAMS = dict(min_cluster_size=50)
+
+
+def sk_hdbscan(threads, seed):
+    from sklearn.cluster import HDBSCAN
+
+    return HDBSCAN(**HDBSCAN_PARAMS, n_jobs=threads)
+
+
+def pypi_hdbscan(threads, seed):
+    """The `hdbscan` package from PyPI, when it is installed in the venv (not pinned: it
+    builds from source; `benches/compare/.venv/bin/pip install hdbscan` adds it)."""
+    import hdbscan
+
+    return hdbscan.HDBSCAN(**HDBSCAN_PARAMS, core_dist_n_jobs=threads)
+
+
+def sk_pca(solver):
+    def make(threads, seed):
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=10, svd_solver=solver, random_state=seed)
+    return make
+
+
+def sk_incremental_pca(threads, seed):
+    from sklearn.decomposition import IncrementalPCA
+
+    return IncrementalPCA(n_components=10, batch_size=5000)
+
+
+def sk_gaussian_mixture(covariance_type):
+    def make(threads, seed):
+        from sklearn.mixture import GaussianMixture
+
+        return GaussianMixture(n_components=8, covariance_type=covariance_type, max_iter=100,
+                               n_init=1, init_params="kmeans", tol=1e-3, random_state=seed)
+    return make
+
+
+def sk_isolation_forest(threads, seed):
+    from sklearn.ensemble import IsolationForest
+
+    return IsolationForest(n_estimators=100, max_samples=256, n_jobs=threads,
+                           random_state=seed)
+
+
+def unsupervised_tasks():
+    # cluster_std 4: overlapping blobs, so that k-means runs some 30 iterations (not 2).
+    km = blobs(500_000, 20, centers=8, cluster_std=4.0)
+    pca_data = blobs(200_000, 100, centers=8)
+    gm_data = blobs(100_000, 10, centers=8)
+    t = [
+        dict(name="k_means", kind="unsupervised", data=km, output="predict",
+             amlis={"model": {"type": "k_means", "n_clusters": 8, "init": "k-means++",
+                              "n_init": 1, "max_iter": 300, "tol": 1e-4,
+                              "algorithm": "lloyd"}},
+             metrics=["inertia", "n_iter", "ms_per_iter", "silhouette", "ari"],
+             rows={"main": "k-means (k=8, lloyd, n_init=1) {n_train} × {p}, predict {n_train}"},
+             libs={"scikit-learn": sk_kmeans}),
+        dict(name="mini_batch_k_means", kind="unsupervised", data=km, output="predict",
+             amlis={"model": {"type": "mini_batch_k_means", "n_clusters": 8,
+                              "batch_size": 1024, "n_init": 1, "max_iter": 100}},
+             metrics=["inertia", "n_iter", "silhouette", "ari"],
+             rows={"main": "mini-batch k-means (k=8, batch 1024) {n_train} × {p}, "
+                           "predict {n_train}"},
+             libs={"scikit-learn": sk_mini_batch_kmeans}),
+        dict(name="dbscan_2d", kind="unsupervised", data=moons(100_000), output="labels",
+             amlis={"model": {"type": "dbscan", **DBSCAN_2D}},
+             metrics=["n_clusters", "noise_frac", "ari"],
+             rows={"main": "DBSCAN (eps=0.03, min_samples=10) moons {n_train} × 2"},
+             libs={"scikit-learn": sk_dbscan_2d}),
+        dict(name="dbscan_10d", kind="unsupervised", data=blobs(100_000, 10, centers=8),
+             output="labels", amlis={"model": {"type": "dbscan", **DBSCAN_10D}},
+             metrics=["n_clusters", "noise_frac", "ari"],
+             rows={"main": "DBSCAN (eps=3, min_samples=10) blobs {n_train} × {p}"},
+             libs={"scikit-learn": sk_dbscan_10d}),
+        dict(name="hdbscan", kind="unsupervised", data=blobs(50_000, 10, centers=8),
+             output="labels", amlis={"model": {"type": "hdbscan", **HDBSCAN_PARAMS}},
+             metrics=["n_clusters", "noise_frac", "ari"],
+             rows={"main": "HDBSCAN (min_cluster_size=50) blobs {n_train} × {p}"},
+             libs={"scikit-learn": sk_hdbscan, "hdbscan (PyPI)": pypi_hdbscan}),
+    ]
+    for solver in ("full", "randomized"):
+        t.append(dict(
+            name=f"pca_{solver}", kind="unsupervised", data=pca_data, output="transform",
+            amlis={"model": {"type": "pca", "n_components": 10, "svd_solver": solver}},
+            metrics=["explained_variance"],
+            rows={"main": f"PCA ({solver}, 10 components) {{n_train}} × {{p}}, "
+                          "transform {n_train}"},
+            libs={"scikit-learn": sk_pca(solver)}))
+    t.append(dict(
+        name="incremental_pca", kind="unsupervised", data=pca_data, output="transform",
+        amlis={"model": {"type": "incremental_pca", "n_components": 10, "batch_size": 5000}},
+        metrics=["explained_variance"],
+        rows={"main": "incremental PCA (10 components, batch 5000) {n_train} × {p}, "
+                      "transform {n_train}"},
+        libs={"scikit-learn": sk_incremental_pca}))
+    for ct in ("full", "tied", "diag", "spherical"):
+        t.append(dict(
+            name=f"gaussian_mixture_{ct}", kind="unsupervised", data=gm_data, output="predict",
+            amlis={"model": {"type": "gaussian_mixture", "n_components": 8,
+                             "covariance_type": ct, "max_iter": 100, "n_init": 1,
+                             "init_params": "kmeans", "tol": 1e-3}},
+            metrics=["mean_log_likelihood", "n_iter", "ms_per_iter", "ari"],
+            rows={"main": f"Gaussian mixture (8 components, {ct}) {{n_train}} × {{p}}, "
+                          "predict {n_train}"},
+            libs={"scikit-learn": sk_gaussian_mixture(ct)}))
+    t.append(dict(
+        name="isolation_forest", kind="unsupervised", data=outliers(200_000, 10),
+        output="score",
+        amlis={"model": {"type": "isolation_forest", "n_estimators": 100, "max_samples": 256}},
+        metrics=["roc_auc"],
+        rows={"main": "isolation forest (100 trees, 256 samples) {n_train} × {p}, "
+                      "score_samples {n_train}"},
+        libs={"scikit-learn": sk_isolation_forest}))
+    return t
+
+
 TASKS = [
     dict(name="csv_diamonds", kind="csv", csv=dict(file="diamonds"),
          rows={"main": "CSV read: diamonds.csv (53,940 × 10, 3 categorical)"},
@@ -162,6 +345,7 @@ TASKS = [
                "latency": "gradient boosting: single-row predict"},
          libs={"LightGBM": lightgbm_gbm, "XGBoost (hist)": xgboost_gbm,
                "scikit-learn HGB": sk_hist_gbm}),
+    *unsupervised_tasks(),
 ]
 
 # Single-row latency: this many rows of the test set, one predict call each (quick: / 10).

@@ -77,13 +77,20 @@ impl Estimator {
     }
 
     /// The scorer used when none is named (as scikit-learn's `score`): `accuracy` for a
-    /// classifier, `r2` for a regressor, `adjusted_rand_score` (against given labels) for a
-    /// clusterer; `None` for kinds that have no default score.
+    /// classifier, `r2` for a regressor, `silhouette_score` for a clusterer; `None` for kinds
+    /// that have no default score.
+    ///
+    /// A clusterer's default needs no labels and applies to every clusterer: it scores the
+    /// predicted partition of the held-out rows by their features (after the pipeline's
+    /// steps). scikit-learn's `KMeans.score` (minus the inertia) is not used: it exists for
+    /// k-means alone and always improves with more clusters, so it cannot choose
+    /// `n_clusters`. To compare with known labels, name `adjusted_rand_score` (or another
+    /// external score).
     pub fn default_scorer(self) -> Option<&'static str> {
         match self {
             Estimator::Classifier => Some("accuracy"),
             Estimator::Regressor => Some("r2"),
-            Estimator::Clusterer => Some("adjusted_rand_score"),
+            Estimator::Clusterer => Some("silhouette_score"),
             Estimator::Transformer | Estimator::OutlierDetector => None,
         }
     }
@@ -234,6 +241,10 @@ mod tests {
         }
         assert_eq!(Estimator::Regressor.task(), TaskKind::Regression);
         assert_eq!(Estimator::Transformer.default_scorer(), None);
+        assert_eq!(
+            Estimator::Clusterer.default_scorer(),
+            Some("silhouette_score")
+        );
         let t = Tags::of(Estimator::Classifier)
             .probabilities()
             .handles_nan();

@@ -1,15 +1,16 @@
-//! Clustering metrics: the silhouette (euclidean, computed in parallel row blocks) and the
-//! label-agreement scores (adjusted Rand, Rand, mutual information and its normalized form,
-//! homogeneity, completeness, V-measure), as scikit-learn computes them.
+//! Clustering metrics that compare a partition with true labels (external scores): adjusted
+//! Rand, Rand, mutual information and its normalized form, homogeneity, completeness,
+//! V-measure, as scikit-learn computes them. The scores that need no labels (silhouette,
+//! Calinski-Harabasz, Davies-Bouldin) are in [`super::internal`] and re-exported here.
 //!
 //! Labels are any finite values (cluster ids need not be contiguous); only their equality
 //! matters.
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
-use rayon::prelude::*;
+use ndarray::ArrayView1;
 
 use crate::error::{Error, Result};
 use crate::evaluate::metrics::check;
+pub use crate::evaluate::metrics::internal::{silhouette_samples, silhouette_score};
 
 /// The contingency table of two labelings as its non-zero cells `(i, j, n_ij)` in row-major
 /// order, with row and column totals.
@@ -20,7 +21,8 @@ struct Contingency {
     n: i64,
 }
 
-fn encode(v: ArrayView1<'_, f64>) -> (Vec<usize>, usize) {
+/// Labels as indices `0..k` into their sorted distinct values, and `k`.
+pub(crate) fn encode(v: ArrayView1<'_, f64>) -> (Vec<usize>, usize) {
     let u = check::unique_sorted([v]);
     let codes = v.iter().map(|x| check::find(&u, *x).unwrap_or(0)).collect();
     (codes, u.len())
@@ -250,84 +252,4 @@ pub fn completeness_score(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> Res
 /// V-measure: the harmonic mean of homogeneity and completeness.
 pub fn v_measure_score(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> Result<f64> {
     Ok(homogeneity_completeness_v_measure(a, b, 1.0)?.2)
-}
-
-/// Rows per parallel task, and columns per cache block, of the silhouette distances.
-const ROW_BLOCK: usize = 32;
-const COL_BLOCK: usize = 256;
-
-/// Silhouette coefficient of every sample with euclidean distances
-/// (`sklearn.metrics.silhouette_samples`): `(b - a) / max(a, b)` with `a` the mean distance to
-/// the sample's own cluster and `b` the smallest mean distance to another cluster; 0 for a
-/// sample alone in its cluster.
-///
-/// Rows are processed in parallel blocks (rayon); each row's sums run over the other rows in
-/// index order, so the result does not depend on the number of threads. The number of
-/// distinct labels must be between 2 and `n_samples - 1`.
-pub fn silhouette_samples(
-    x: ArrayView2<'_, f64>,
-    labels: ArrayView1<'_, f64>,
-) -> Result<Array1<f64>> {
-    const CTX: &str = "silhouette_samples";
-    let n = x.nrows();
-    check::same_len(CTX, ("X rows", n), ("labels", labels.len()))?;
-    check::non_empty(CTX, "X", n)?;
-    check::finite(CTX, "labels", labels)?;
-    check::finite2(CTX, "X", x)?;
-    let (codes, k) = encode(labels);
-    if !(k > 1 && k < n) {
-        return Err(Error::InvalidArgument(format!(
-            "{CTX}: number of labels is {k}; valid values are 2 to n_samples - 1 = {} (inclusive)",
-            n.saturating_sub(1)
-        )));
-    }
-    let mut freq = vec![0usize; k];
-    for &c in &codes {
-        freq[c] += 1;
-    }
-    let xs = x.as_standard_layout().to_owned();
-    let d = xs.ncols();
-    let flat = xs.as_slice().unwrap_or(&[]);
-    let row = |i: usize| &flat[i * d..(i + 1) * d];
-    let mut out = vec![0.0; n];
-    out.par_chunks_mut(ROW_BLOCK)
-        .enumerate()
-        .for_each(|(blk, chunk)| {
-            let start = blk * ROW_BLOCK;
-            let mut sums = vec![vec![0.0f64; k]; chunk.len()];
-            for j0 in (0..n).step_by(COL_BLOCK) {
-                let j1 = (j0 + COL_BLOCK).min(n);
-                for (r, s) in sums.iter_mut().enumerate() {
-                    let xi = row(start + r);
-                    for j in j0..j1 {
-                        let xj = row(j);
-                        let mut acc = 0.0;
-                        for t in 0..d {
-                            let diff = xi[t] - xj[t];
-                            acc += diff * diff;
-                        }
-                        s[codes[j]] += acc.sqrt();
-                    }
-                }
-            }
-            for (r, o) in chunk.iter_mut().enumerate() {
-                let own = codes[start + r];
-                let s = &sums[r];
-                let a = s[own] / (freq[own] as f64 - 1.0);
-                let b = (0..k)
-                    .filter(|&c| c != own)
-                    .map(|c| s[c] / freq[c] as f64)
-                    .fold(f64::INFINITY, f64::min);
-                let v = (b - a) / a.max(b);
-                *o = if v.is_nan() { 0.0 } else { v };
-            }
-        });
-    Ok(Array1::from(out))
-}
-
-/// Mean silhouette coefficient over all samples (`sklearn.metrics.silhouette_score`,
-/// euclidean, no sub-sampling).
-pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: ArrayView1<'_, f64>) -> Result<f64> {
-    let s = silhouette_samples(x, labels)?;
-    Ok(check::np_mean(&s.to_vec()))
 }

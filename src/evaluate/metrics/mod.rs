@@ -9,8 +9,10 @@
 //! - [`probabilistic`]: log loss and the Brier score.
 //! - [`regression`]: MSE, RMSE, MAE, median AE, MAPE, max error, MSLE, R², explained variance,
 //!   Poisson and Gamma deviance.
-//! - [`clustering`]: silhouette (parallel), adjusted Rand, Rand, mutual information,
-//!   normalized mutual information, homogeneity, completeness, V-measure.
+//! - [`clustering`]: adjusted Rand, Rand, mutual information, normalized mutual information,
+//!   homogeneity, completeness, V-measure (a partition against true labels);
+//!   [`internal`]: the silhouette (euclidean, manhattan, cosine; parallel, optionally on a
+//!   subsample), Calinski-Harabasz and Davies-Bouldin (a partition judged by the features).
 //! - [`get`] / [`names`]: the same metrics as [`Metric`](crate::traits::Metric) objects under
 //!   scikit-learn's scorer names (see [`scorers`] for the sign convention), and
 //!   [`metric_fits_task`] to check a metric against a task.
@@ -53,6 +55,7 @@ pub(crate) mod check;
 pub mod classification;
 pub mod clustering;
 pub mod confusion;
+pub mod internal;
 pub mod probabilistic;
 pub mod ranking;
 pub mod regression;
@@ -67,10 +70,13 @@ pub use classification::{
 };
 pub use clustering::{
     adjusted_rand_score, completeness_score, homogeneity_completeness_v_measure, homogeneity_score,
-    mutual_info_score, normalized_mutual_info_score, rand_score, silhouette_samples,
-    silhouette_score, v_measure_score, AverageMethod,
+    mutual_info_score, normalized_mutual_info_score, rand_score, v_measure_score, AverageMethod,
 };
 pub use confusion::{confusion_matrix, Normalize};
+pub use internal::{
+    calinski_harabasz_score, davies_bouldin_score, silhouette_samples, silhouette_score, Distance,
+    Silhouette,
+};
 pub use probabilistic::{brier_score_loss, log_loss};
 pub use ranking::{
     auc, average_precision_score, average_precision_score_multiclass, positive_scores,

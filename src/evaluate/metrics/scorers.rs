@@ -12,6 +12,14 @@
 //! metric given a 2-column probability matrix scores column 1; a 1-column matrix is the
 //! decision score of class 1. Multiclass score metrics pass the labels `0..k` (one per
 //! column), so a fold that misses a class still has a defined column layout.
+//!
+//! Internal clustering scores judge predicted labels by the features, with no target:
+//! `silhouette_score`, `calinski_harabasz_score` and `davies_bouldin_score` (scikit-learn has
+//! no scorer names for them; the short names `silhouette`, `calinski_harabasz` and
+//! `davies_bouldin` are accepted as aliases). They answer
+//! [`Metric::reads_features`] and score through [`Metric::score_features`] (euclidean
+//! silhouette on every row); `davies_bouldin_score` is lower-is-better
+//! (`greater_is_better() == false`), as searches take into account.
 
 use ndarray::{ArrayView1, ArrayView2};
 
@@ -19,6 +27,7 @@ use crate::data::Task;
 use crate::error::{Error, Result};
 use crate::evaluate::metrics::classification::{self as cls, Average, KappaWeights, PrfOptions};
 use crate::evaluate::metrics::clustering::{self as clu, AverageMethod};
+use crate::evaluate::metrics::internal;
 use crate::evaluate::metrics::probabilistic as prob;
 use crate::evaluate::metrics::ranking::{self as rk, MultiClass};
 use crate::evaluate::metrics::regression as reg;
@@ -58,6 +67,14 @@ enum ClusterKind {
     VMeasure,
 }
 
+/// The scores of a partition by the features alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InternalKind {
+    Silhouette,
+    CalinskiHarabasz,
+    DaviesBouldin,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Accuracy,
@@ -74,6 +91,7 @@ enum Kind {
     TopK,
     Reg(RegKind),
     Cluster(ClusterKind),
+    Internal(InternalKind),
 }
 
 /// What a task must be for a metric to apply.
@@ -83,6 +101,8 @@ enum Needs {
     Binary,
     Regression,
     Labels,
+    /// Reads no target: fits every task.
+    Features,
 }
 
 impl Kind {
@@ -103,6 +123,7 @@ impl Kind {
             Kind::Prf(_, Average::Binary) | Kind::RocAuc | Kind::AveragePrecision => Needs::Binary,
             Kind::Reg(_) => Needs::Regression,
             Kind::Cluster(_) => Needs::Labels,
+            Kind::Internal(_) => Needs::Features,
             _ => Needs::Classification,
         }
     }
@@ -195,6 +216,32 @@ fn table() -> Vec<Scorer> {
         ),
         score("v_measure_score", Kind::Cluster(ClusterKind::VMeasure)),
     ];
+    for (names, kind, greater) in [
+        (
+            ["silhouette_score", "silhouette"],
+            InternalKind::Silhouette,
+            true,
+        ),
+        (
+            ["calinski_harabasz_score", "calinski_harabasz"],
+            InternalKind::CalinskiHarabasz,
+            true,
+        ),
+        (
+            ["davies_bouldin_score", "davies_bouldin"],
+            InternalKind::DaviesBouldin,
+            false,
+        ),
+    ] {
+        for name in names {
+            t.push(Scorer {
+                name,
+                kind: Kind::Internal(kind),
+                negate: false,
+                greater,
+            });
+        }
+    }
     prf_scorers!(
         t,
         score,
@@ -381,8 +428,32 @@ impl Metric for Scorer {
                     ClusterKind::VMeasure => clu::v_measure_score(y, v),
                 }
             }
+            Kind::Internal(_) => Err(Error::Unsupported(format!(
+                "metric `{n}` judges predicted labels by the features, not against true \
+                 targets: score it with `score_features(X, labels)`"
+            ))),
         }?;
         Ok(if self.negate { -v } else { v })
+    }
+
+    fn reads_features(&self) -> bool {
+        matches!(self.kind, Kind::Internal(_))
+    }
+
+    fn score_features(&self, x: ArrayView2<'_, f64>, labels: ArrayView1<'_, f64>) -> Result<f64> {
+        match self.kind {
+            Kind::Internal(InternalKind::Silhouette) => internal::silhouette_score(x, labels),
+            Kind::Internal(InternalKind::CalinskiHarabasz) => {
+                internal::calinski_harabasz_score(x, labels)
+            }
+            Kind::Internal(InternalKind::DaviesBouldin) => {
+                internal::davies_bouldin_score(x, labels)
+            }
+            _ => Err(Error::Unsupported(format!(
+                "metric `{}` compares predictions with true targets; it does not score features",
+                self.name
+            ))),
+        }
     }
 }
 
@@ -429,7 +500,8 @@ fn find(name: &str) -> Result<Scorer> {
 }
 
 /// The metric of that scikit-learn scorer name, e.g. `"accuracy"`, `"f1_macro"`, `"roc_auc"`,
-/// `"neg_log_loss"`, `"r2"`, `"neg_mean_squared_error"`, `"adjusted_rand_score"`.
+/// `"neg_log_loss"`, `"r2"`, `"neg_mean_squared_error"`, `"adjusted_rand_score"`,
+/// `"silhouette_score"`.
 ///
 /// An unknown name is an [`Error::InvalidArgument`] that lists close matches and every valid
 /// name.
@@ -452,7 +524,9 @@ pub fn get(name: &str) -> Result<Box<dyn Metric>> {
 
 /// Checks that metric `name` applies to `task`: label and score metrics need a classification
 /// task (binary ones exactly two classes), regression metrics a regression task, clustering
-/// metrics a classification or unsupervised task. The error says why and what to use instead.
+/// metrics that compare with labels a classification or unsupervised task (the labels are
+/// read when scoring), internal clustering scores (which read no target) any task. The error
+/// says why and what to use instead.
 pub fn metric_fits_task(name: &str, task: &Task) -> Result<()> {
     let s = find(name)?;
     let task_name = match task {
@@ -468,7 +542,7 @@ pub fn metric_fits_task(name: &str, task: &Task) -> Result<()> {
         )))
     };
     match (s.kind.needs(), task) {
-        (Needs::Regression, Task::Regression) => Ok(()),
+        (Needs::Features, _) | (Needs::Regression, Task::Regression) => Ok(()),
         (Needs::Regression, _) => fail("it scores real-valued predictions of a regressor"),
         (Needs::Labels, Task::Regression) => fail("it compares labelings (clusters or classes)"),
         (Needs::Labels, _) => Ok(()),

@@ -9,7 +9,13 @@
 //!   the ROC and precision-recall curves (the positive class for binary tasks, one per class
 //!   otherwise);
 //! - regression: R², explained variance, MSE, RMSE, MAE, median AE, MAPE, max error, and the
-//!   true / predicted values for the residual plots.
+//!   true / predicted values for the residual plots;
+//! - clustering: the silhouette, Calinski-Harabasz and Davies-Bouldin scores of the predicted
+//!   partition, computed on the features the clusterer saw (after the pipeline's steps), with
+//!   no labels needed; when the table holds the pipeline's target column (the truth named at
+//!   fit), also adjusted Rand, normalized mutual information, homogeneity, completeness and
+//!   V-measure against it; the cluster sizes and the number of noise rows (label `-1`, which
+//!   the scores count as one more cluster, as scikit-learn does).
 //!
 //! Every number is computed by the functions of [`crate::evaluate::metrics`] under their scorer names;
 //! a metric that is undefined on this data (ROC AUC with one class present) is listed in
@@ -34,7 +40,7 @@ mod plot;
 
 use std::fmt;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Column, Table, Task};
@@ -77,6 +83,19 @@ const REGRESSION: &[&str] = &[
     "max_error",
 ];
 
+/// The scorer names a clustering report computes, in order: first the scores of the features
+/// (always), then those against true labels (when the truth is given).
+const CLUSTERING: &[&str] = &[
+    "silhouette_score",
+    "calinski_harabasz_score",
+    "davies_bouldin_score",
+    "adjusted_rand_score",
+    "normalized_mutual_info_score",
+    "homogeneity_score",
+    "completeness_score",
+    "v_measure_score",
+];
+
 /// One curve of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassCurves {
@@ -117,6 +136,28 @@ pub struct RegressionDetails {
     pub y_pred: Vec<f64>,
 }
 
+/// The rows of one cluster label.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSize {
+    /// The predicted label (`-1`: noise).
+    pub label: f64,
+    /// How many rows have it.
+    pub size: usize,
+}
+
+/// What a clusterer's report holds beyond the scalar metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusteringDetails {
+    /// The number of clusters found in the data (distinct labels other than `-1`).
+    pub n_clusters: usize,
+    /// Rows labelled `-1` (noise, as DBSCAN and HDBSCAN label them).
+    pub n_noise: usize,
+    /// Rows per label, by ascending label (noise first when present).
+    pub cluster_sizes: Vec<ClusterSize>,
+    /// Whether true labels were given (the agreement scores were computed).
+    pub labelled: bool,
+}
+
 /// Task-specific details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "task", rename_all = "snake_case")]
@@ -125,6 +166,8 @@ pub enum Details {
     Classification(Box<ClassificationDetails>),
     /// A regressor's.
     Regression(RegressionDetails),
+    /// A clusterer's.
+    Clustering(ClusteringDetails),
 }
 
 /// Every metric that fits the task, and the details to plot.
@@ -155,20 +198,56 @@ impl EvaluationReport {
 
     /// Writes the plots into `dir` (created if needed) and returns their paths:
     /// `roc.svg`, `precision_recall.svg`, `confusion_matrix.svg` for a classifier;
-    /// `predicted_vs_actual.svg`, `residuals.svg` for a regressor.
+    /// `predicted_vs_actual.svg`, `residuals.svg` for a regressor; `cluster_sizes.svg` for a
+    /// clusterer.
     pub fn write_svg(&self, dir: impl AsRef<std::path::Path>) -> Result<Vec<std::path::PathBuf>> {
         plot::write_all(self, dir.as_ref())
     }
 }
 
 /// Evaluates a fitted pipeline on a raw table that holds its input columns and its target.
+///
+/// A clusterer needs no target: it is scored on the features after the pipeline's steps, and
+/// against the truth too when the pipeline was fitted naming a target column that `table`
+/// holds.
+///
+/// ```
+/// use amlis::service::config::TrainConfig;
+/// use amlis::service::pipeline::Pipeline;
+/// use amlis::traits::FitContext;
+///
+/// let table = amlis::data::datasets::iris_table()?.drop(&["species"])?;
+/// let config = TrainConfig::from_json(r#"{"model": {"type": "k_means", "n_clusters": 3},
+///     "preprocess": [{"type": "standard_scaler"}]}"#)?;
+/// let pipeline = Pipeline::fit(&config, &table, None, &FitContext::new())?;
+/// let report = amlis::evaluate::report::evaluate(&pipeline, &table)?;
+/// assert!(report.metric("silhouette_score").is_some_and(|s| s > 0.4));
+/// assert!(report.metric("adjusted_rand_score").is_none());
+/// println!("{report}");
+/// # Ok::<(), amlis::Error>(())
+/// ```
 pub fn evaluate(pipeline: &Pipeline, table: &Table) -> Result<EvaluationReport> {
+    if pipeline.estimator() == Estimator::Clusterer {
+        let x = pipeline.transform_table(table)?;
+        let truth = match pipeline.meta().target_name() {
+            Ok(target) if table.names().iter().any(|n| n == target) => {
+                Some(truth(pipeline, table, target)?)
+            }
+            _ => None,
+        };
+        return build_clustering(pipeline.model(), x.view(), truth);
+    }
     let (y, pred, proba) = pipeline_predictions(pipeline, table)?;
     build(pipeline.model(), y, pred, proba)
 }
 
-/// Evaluates a fitted model on a dataset whose targets use the model's class indices.
+/// Evaluates a fitted model on a dataset whose targets use the model's class indices (a
+/// clusterer: on the dataset's features, and against its targets when it has any).
 pub fn evaluate_model(model: &AnyModel, data: &dyn Dataset) -> Result<EvaluationReport> {
+    if model.estimator() == Estimator::Clusterer {
+        let x = data.features();
+        return build_clustering(model, x.view(), data.targets());
+    }
     let y = data
         .targets()
         .ok_or_else(|| Error::InvalidArgument("the dataset has no targets to evaluate".into()))?;
@@ -183,10 +262,17 @@ pub fn evaluate_model(model: &AnyModel, data: &dyn Dataset) -> Result<Evaluation
 
 /// One metric of a fitted pipeline on a raw table (what `amlis_evaluate` calls). The name is
 /// a scorer name (`accuracy`, `roc_auc`, `neg_mean_squared_error`, `r2`, ...); a name that
-/// does not fit the model's task is an error.
+/// does not fit the model's task is an error. A metric that reads the features
+/// (`silhouette_score`, ...) scores the predicted labels on the features after the
+/// pipeline's steps and needs no target.
 pub fn evaluate_metric(pipeline: &Pipeline, table: &Table, metric: &str) -> Result<f64> {
     let m = metrics::get(metric)?;
     metrics::metric_fits_task(metric, &task_of(pipeline.model()))?;
+    if m.reads_features() {
+        let x = pipeline.transform_table(table)?;
+        let labels = pipeline.model().predict(x.view())?;
+        return m.score_features(x.view(), labels.view());
+    }
     let (y, pred, proba) = pipeline_predictions(pipeline, table)?;
     score(m.as_ref(), &y, &pred, proba.as_ref())
 }
@@ -199,7 +285,22 @@ type Predictions = (Array1<f64>, Array1<f64>, Option<Array2<f64>>);
 
 /// The targets of `table` (as the pipeline's class indices) and the pipeline's predictions.
 fn pipeline_predictions(pipeline: &Pipeline, table: &Table) -> Result<Predictions> {
-    let target = &pipeline.meta().target_name()?.to_string();
+    let target = pipeline.meta().target_name()?;
+    let y = truth(pipeline, table, target)?;
+    let pred = pipeline.predict_table(table)?;
+    let proba = if pipeline.n_classes() > 0 {
+        Some(pipeline.predict_proba_table(table)?)
+    } else {
+        None
+    };
+    Ok((y, pred, proba))
+}
+
+/// Column `target` of `table` as the truth for the pipeline's model: a classifier's class
+/// indices, numbers as they are, and for the kinds that learn without targets categories as
+/// their codes (a partition).
+fn truth(pipeline: &Pipeline, table: &Table, target: &str) -> Result<Array1<f64>> {
+    let target = &target.to_string();
     let col = table.column(target)?;
     let estimator = pipeline.estimator();
     let y = match (col, pipeline.model().as_probabilistic()) {
@@ -261,13 +362,7 @@ fn pipeline_predictions(pipeline: &Pipeline, table: &Table) -> Result<Prediction
             })
         }
     };
-    let pred = pipeline.predict_table(table)?;
-    let proba = if pipeline.n_classes() > 0 {
-        Some(pipeline.predict_proba_table(table)?)
-    } else {
-        None
-    };
-    Ok((y, pred, proba))
+    Ok(y)
 }
 
 fn score(
@@ -336,6 +431,62 @@ fn build(
         skipped,
         details,
     })
+}
+
+/// The report of a clusterer on features `x` (as the model sees them), with the truth when
+/// given.
+fn build_clustering(
+    model: &AnyModel,
+    x: ArrayView2<'_, f64>,
+    truth: Option<Array1<f64>>,
+) -> Result<EvaluationReport> {
+    if x.nrows() == 0 {
+        return Err(Error::Empty("evaluation data".into()));
+    }
+    let pred = model.predict(x)?;
+    let mut values = Vec::new();
+    let mut skipped = Vec::new();
+    for &name in CLUSTERING {
+        let m = metrics::get(name)?;
+        let v = if m.reads_features() {
+            m.score_features(x, pred.view())
+        } else if let Some(y) = &truth {
+            m.score(y.view(), Prediction::Values(pred.view()), None)
+        } else {
+            continue;
+        };
+        match v {
+            Ok(v) => values.push((name.to_string(), v)),
+            Err(e) => skipped.push((name.to_string(), e.to_string())),
+        }
+    }
+    Ok(EvaluationReport {
+        model: model.type_name().to_string(),
+        n_samples: pred.len(),
+        metrics: values,
+        skipped,
+        details: Details::Clustering(clustering_details(&pred, truth.is_some())),
+    })
+}
+
+/// Cluster sizes and noise count of predicted labels.
+fn clustering_details(pred: &Array1<f64>, labelled: bool) -> ClusteringDetails {
+    let mut sorted = pred.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut cluster_sizes: Vec<ClusterSize> = Vec::new();
+    for label in sorted {
+        match cluster_sizes.last_mut() {
+            Some(c) if c.label == label => c.size += 1,
+            _ => cluster_sizes.push(ClusterSize { label, size: 1 }),
+        }
+    }
+    let noise = |c: &&ClusterSize| c.label == -1.0;
+    ClusteringDetails {
+        n_clusters: cluster_sizes.iter().filter(|c| !noise(c)).count(),
+        n_noise: cluster_sizes.iter().filter(noise).map(|c| c.size).sum(),
+        cluster_sizes,
+        labelled,
+    }
 }
 
 fn classification_details(
@@ -441,6 +592,23 @@ impl fmt::Display for EvaluationReport {
                     )?;
                 }
             }
+            Details::Clustering(d) => {
+                writeln!(
+                    f,
+                    "\n{} clusters, {} noise rows (label -1){}",
+                    d.n_clusters,
+                    d.n_noise,
+                    if d.labelled {
+                        ""
+                    } else {
+                        "; no true labels given"
+                    }
+                )?;
+                writeln!(f, "  {:>8}  {:>8}", "label", "rows")?;
+                for c in &d.cluster_sizes {
+                    writeln!(f, "  {:>8}  {:>8}", c.label, c.size)?;
+                }
+            }
             Details::Regression(d) => {
                 let res: Vec<f64> = d.y_true.iter().zip(&d.y_pred).map(|(a, b)| a - b).collect();
                 let (mean, std) = crate::evaluate::selection::mean_std(&res);
@@ -451,5 +619,18 @@ impl fmt::Display for EvaluationReport {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noise_is_counted_apart_from_the_clusters() {
+        let d = clustering_details(&ndarray::arr1(&[2.0, -1.0, 0.0, 2.0, -1.0, 2.0]), false);
+        assert_eq!((d.n_clusters, d.n_noise), (2, 2));
+        let sizes: Vec<(f64, usize)> = d.cluster_sizes.iter().map(|c| (c.label, c.size)).collect();
+        assert_eq!(sizes, vec![(-1.0, 2), (0.0, 1), (2.0, 3)]);
     }
 }

@@ -1,5 +1,5 @@
 //! SVG plots of an [`EvaluationReport`] with plotters: ROC and precision-recall curves, the
-//! confusion-matrix heat map, predicted-vs-actual and residual scatter plots.
+//! confusion-matrix heat map, predicted-vs-actual and residual scatter plots, cluster sizes.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 use crate::evaluate::report::{
-    ClassificationDetails, Details, EvaluationReport, RegressionDetails,
+    ClassificationDetails, ClusteringDetails, Details, EvaluationReport, RegressionDetails,
 };
 
 const SIZE: (u32, u32) = (640, 520);
@@ -50,8 +50,69 @@ pub(super) fn write_all(report: &EvaluationReport, dir: &Path) -> Result<Vec<Pat
             written.push(scatter(d, &dir.join("predicted_vs_actual.svg"), false)?);
             written.push(scatter(d, &dir.join("residuals.svg"), true)?);
         }
+        Details::Clustering(d) => written.push(cluster_sizes(d, &dir.join("cluster_sizes.svg"))?),
     }
     Ok(written)
+}
+
+/// The rows of each cluster label as bars (noise, label -1, in grey).
+fn cluster_sizes(d: &ClusteringDetails, path: &Path) -> Result<PathBuf> {
+    let err = |e: &dyn std::fmt::Display| draw_err(path, e);
+    let k = i32::try_from(d.cluster_sizes.len().max(1)).unwrap_or(i32::MAX);
+    let top = d
+        .cluster_sizes
+        .iter()
+        .map(|c| c.size)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * 1.1;
+    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let label = |i: i32| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| d.cluster_sizes.get(i))
+            .map(|c| format!("{}", c.label))
+            .unwrap_or_default()
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Cluster sizes", ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0..k).into_segmented(), 0.0..top)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("Cluster label")
+        .y_desc("Rows")
+        .x_labels(d.cluster_sizes.len())
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => label(*i),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (i, c) in (0i32..).zip(&d.cluster_sizes) {
+        let fill = if c.label == -1.0 {
+            RGBColor(150, 150, 150)
+        } else {
+            color(0)
+        };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), c.size as f64),
+                ],
+                fill.filled(),
+            )))
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(path.to_path_buf())
 }
 
 /// Fills `root` white and builds on it a chart over `x` × `y` with `(title, x label,

@@ -2,9 +2,17 @@
 //!
 //! One engine serves every kind of estimator through [`CvData`]: the data (rows, targets, the
 //! task with its global class list) and how to fit an estimator config on a subset of rows
-//! and predict another subset. Two implementations ship: [`TableData`] (a raw [`Table`] with a
-//! target column, fitting a whole [`Pipeline`] from a [`TrainConfig`]) and [`DenseDataset`]
-//! (fitting any [`ModelConfig`]). Searches reuse the same fold loop.
+//! and predict another subset. Two implementations ship: [`TableData`] (a raw [`Table`] with
+//! or without a target column, fitting a whole [`Pipeline`] from a [`TrainConfig`]) and
+//! [`DenseDataset`] (fitting any [`ModelConfig`]). Searches reuse the same fold loop.
+//!
+//! Data without a target (clusterers) are scored by metrics that read the features
+//! ([`Metric::reads_features`]: `silhouette_score`, `calinski_harabasz_score`,
+//! `davies_bouldin_score`): each test fold's predicted labels with the fold's features **as
+//! the model saw them**, after the pipeline's preprocessing steps (fitted on the training
+//! rows), as a scikit-learn user scores `silhouette_score(pipe[:-1].transform(X_test),
+//! pipe.predict(X_test))`. Metrics that compare with labels (`adjusted_rand_score`) need a
+//! target column.
 //!
 //! As scikit-learn's `cross_validate`, every fold's fit receives the same seed (the same
 //! `random_state` for each fold's estimator), folds run in parallel and results are in fold
@@ -31,6 +39,9 @@ pub struct FoldPrediction {
     pub values: Array1<f64>,
     /// Class probabilities with one column per global class, when asked for.
     pub scores: Option<Array2<f64>>,
+    /// The features the model predicted from (after a pipeline's steps), for the metrics that
+    /// read them; `None` when the data cannot give them.
+    pub features: Option<Array2<f64>>,
 }
 
 /// Data that cross-validation can split, and how to fit and predict an estimator config on
@@ -48,13 +59,14 @@ pub trait CvData: Sync {
     fn target_task(&self) -> &Task;
 
     /// The kind of the estimators fitted, when the data knows it: its default scorer is the
-    /// default metric (a clusterer is scored with `adjusted_rand_score` against labels, not
-    /// with the accuracy the labels' task would suggest).
+    /// default metric (a clusterer is scored with `silhouette_score`, not with the accuracy
+    /// the labels' task would suggest).
     fn estimator(&self) -> Option<Estimator> {
         None
     }
 
-    /// The targets of all rows (global class indices for classification).
+    /// The targets of all rows (global class indices for classification); empty when the data
+    /// have no target.
     fn y(&self) -> &[f64];
 
     /// Fits `config` on the rows `rows`.
@@ -74,11 +86,12 @@ pub trait CvData: Sync {
     ) -> Result<FoldPrediction>;
 }
 
-/// A raw table with a target column: cross-validates whole pipelines ([`TrainConfig`]).
+/// A raw table, with a target column or (for the kinds that learn without one) without:
+/// cross-validates whole pipelines ([`TrainConfig`]).
 #[derive(Debug, Clone)]
 pub struct TableData<'a> {
     table: &'a Table,
-    target: String,
+    target: Option<String>,
     y: Vec<f64>,
     task: Task,
     estimator: Estimator,
@@ -86,8 +99,28 @@ pub struct TableData<'a> {
 
 impl<'a> TableData<'a> {
     /// The table and its target column, encoded for an estimator of kind `estimator`
-    /// (classes sorted as scikit-learn sorts `classes_`).
-    pub fn new(table: &'a Table, target: &str, estimator: Estimator) -> Result<Self> {
+    /// (classes sorted as scikit-learn sorts `classes_`). `None` (or a table read without a
+    /// target) is an unsupervised task, for a clusterer, transformer or outlier detector; a
+    /// classifier or regressor without a target is an error.
+    pub fn new<'t>(
+        table: &'a Table,
+        target: impl Into<Option<&'t str>>,
+        estimator: Estimator,
+    ) -> Result<Self> {
+        let Some(target) = target.into() else {
+            if estimator.needs_target() {
+                return Err(Error::InvalidArgument(format!(
+                    "a {estimator} needs a target column to cross-validate; name one"
+                )));
+            }
+            return Ok(Self {
+                table,
+                target: None,
+                y: Vec::new(),
+                task: Task::Unsupervised,
+                estimator,
+            });
+        };
         let kind = estimator.task();
         let only_target = table.select(&[target])?;
         let data = DenseDataset::from_table(&only_target, target, kind)?;
@@ -97,7 +130,7 @@ impl<'a> TableData<'a> {
             .to_vec();
         Ok(Self {
             table,
-            target: target.to_string(),
+            target: Some(target.to_string()),
             y,
             task: data.task().clone(),
             estimator,
@@ -109,9 +142,9 @@ impl<'a> TableData<'a> {
         self.table
     }
 
-    /// The target column's name.
-    pub fn target(&self) -> &str {
-        &self.target
+    /// The target column's name (`None` for an unsupervised task).
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 }
 
@@ -138,11 +171,19 @@ fn globalize(
     scores: Option<Array2<f64>>,
 ) -> Result<FoldPrediction> {
     let Task::Classification { classes } = task else {
-        return Ok(FoldPrediction { values, scores });
+        return Ok(FoldPrediction {
+            values,
+            scores,
+            features: None,
+        });
     };
     let map = class_map(classes, local_classes)?;
     if map.iter().enumerate().all(|(i, &g)| i == g) && map.len() == classes.len() {
-        return Ok(FoldPrediction { values, scores });
+        return Ok(FoldPrediction {
+            values,
+            scores,
+            features: None,
+        });
     }
     let values = values.mapv(|v| {
         if v >= 0.0 && v.fract() == 0.0 {
@@ -158,7 +199,11 @@ fn globalize(
         }
         out
     });
-    Ok(FoldPrediction { values, scores })
+    Ok(FoldPrediction {
+        values,
+        scores,
+        features: None,
+    })
 }
 
 impl CvData for TableData<'_> {
@@ -166,7 +211,7 @@ impl CvData for TableData<'_> {
     type Fitted = Pipeline;
 
     fn n_rows(&self) -> usize {
-        self.y.len()
+        self.table.n_rows()
     }
 
     fn target_task(&self) -> &Task {
@@ -183,13 +228,15 @@ impl CvData for TableData<'_> {
 
     fn fit(&self, config: &TrainConfig, rows: &[usize], ctx: &FitContext<'_>) -> Result<Pipeline> {
         let train = self.table.take_rows(rows)?;
-        Pipeline::fit(config, &train, self.target.as_str(), ctx)
+        Pipeline::fit(config, &train, self.target.as_deref(), ctx)
     }
 
     fn predict(&self, fitted: &Pipeline, rows: &[usize], scores: bool) -> Result<FoldPrediction> {
         let part = self.table.take_rows(rows)?;
         let x = fitted.transform_table(&part)?;
-        predict_model(&self.task, fitted.model(), x.view(), scores)
+        let mut pred = predict_model(&self.task, fitted.model(), x.view(), scores)?;
+        pred.features = Some(x);
+        Ok(pred)
     }
 }
 
@@ -217,6 +264,7 @@ fn predict_model(
         return Ok(FoldPrediction {
             values,
             scores: proba,
+            features: None,
         });
     }
     globalize(task, model.classes(), values, proba)
@@ -247,7 +295,10 @@ impl CvData for DenseDataset {
 
     fn predict(&self, fitted: &AnyModel, rows: &[usize], scores: bool) -> Result<FoldPrediction> {
         let view = self.view(rows.to_vec())?;
-        predict_model(Dataset::task(self), fitted, view.features().view(), scores)
+        let x = view.features().into_owned();
+        let mut pred = predict_model(Dataset::task(self), fitted, x.view(), scores)?;
+        pred.features = Some(x);
+        Ok(pred)
     }
 }
 
@@ -309,8 +360,9 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// The metrics of `names`, checked against the task before any fit. An empty list means the
 /// default scorer of the estimator kind when it is known (`accuracy`, `r2`,
-/// `adjusted_rand_score`), else of the task (`accuracy` for classification, `r2` for
-/// regression).
+/// `silhouette_score`), else of the task (`accuracy` for classification, `r2` for
+/// regression). On an unsupervised task (no target), a metric that compares with labels is an
+/// error that names the ones that need none.
 pub fn resolve_metrics(
     names: &[String],
     task: &Task,
@@ -342,9 +394,24 @@ pub fn resolve_metrics(
                 )));
             }
             metrics::metric_fits_task(n, task)?;
-            metrics::get(n)
+            let m = metrics::get(n)?;
+            if matches!(task, Task::Unsupervised) && !m.reads_features() {
+                return Err(Error::InvalidArgument(format!(
+                    "metric `{n}` compares predictions with true labels, and the data have no \
+                     target; name a target column, or score without labels: \
+                     silhouette_score, calinski_harabasz_score, davies_bouldin_score"
+                )));
+            }
+            Ok(m)
         })
         .collect()
+}
+
+/// The splits of `data`: its targets go to the splitter (for stratification) when it has
+/// any.
+pub(crate) fn split_data<D: CvData>(data: &D, splitter: &dyn Splitter) -> Result<Vec<Split>> {
+    let y = data.y();
+    splitter.split_indices(data.n_rows(), (!y.is_empty()).then_some(y))
 }
 
 /// The default scorer of a task: the default scorer of the estimator kind that learns it
@@ -355,7 +422,10 @@ pub fn default_metric(task: &Task) -> Result<&'static str> {
         Task::Regression => Estimator::Regressor,
         Task::Unsupervised => {
             return Err(Error::InvalidArgument(
-                "cross-validation needs targets; the data has none".into(),
+                "the data have no target and the estimator's kind is not known: name a metric \
+                 that needs no labels (silhouette_score, calinski_harabasz_score, \
+                 davies_bouldin_score)"
+                    .into(),
             ))
         }
     };
@@ -379,20 +449,38 @@ fn score_rows<D: CvData>(
     rows: &[usize],
     metrics: &[Box<dyn Metric>],
 ) -> Result<Vec<f64>> {
-    let need_scores = metrics.iter().any(|m| m.input() == MetricInput::Scores);
+    let need_scores = metrics
+        .iter()
+        .any(|m| !m.reads_features() && m.input() == MetricInput::Scores);
     let pred = data.predict(fitted, rows, need_scores)?;
     let all = data.y();
-    let y: Array1<f64> = rows
-        .iter()
-        .map(|&i| {
-            all.get(i)
-                .copied()
-                .ok_or_else(|| Error::shape("cross-validation rows", format!("< {}", all.len()), i))
-        })
-        .collect::<Result<_>>()?;
+    let y: Array1<f64> = if metrics.iter().all(|m| m.reads_features()) {
+        Array1::zeros(0)
+    } else {
+        rows.iter()
+            .map(|&i| {
+                all.get(i).copied().ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "row {i} has no target (the data hold {} targets): the metrics that \
+                         compare with labels need a target column",
+                        all.len()
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
     metrics
         .iter()
         .map(|m| {
+            if m.reads_features() {
+                let x = pred.features.as_ref().ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        "metric `{}` reads the features, which this data does not give",
+                        m.name()
+                    ))
+                })?;
+                return m.score_features(x.view(), pred.values.view());
+            }
             let p = match (m.input(), &pred.scores) {
                 (MetricInput::Scores, Some(s)) => Prediction::Scores(s.view()),
                 (MetricInput::Scores, None) => {
@@ -523,7 +611,7 @@ pub fn cross_validate<D: CvData>(
     ctx: &FitContext<'_>,
 ) -> Result<CvResults> {
     let metrics = resolve_metrics(&options.metrics, data.target_task(), data.estimator())?;
-    let splits = splitter.split_indices(data.n_rows(), Some(data.y()))?;
+    let splits = split_data(data, splitter)?;
     let seed = ctx.seed();
     let folds = ctx.install(|| {
         splits

@@ -33,7 +33,7 @@ use rand::seq::index::sample;
 use crate::common::rng;
 use crate::data::{Split, Splitter, Table};
 use crate::error::{Error, Result};
-use crate::evaluate::selection::cross_validate::{CvData, TableData};
+use crate::evaluate::selection::cross_validate::{split_data, CvData, TableData};
 use crate::evaluate::selection::param_path::Params;
 use crate::evaluate::selection::results::SearchResults;
 use crate::evaluate::selection::search::{
@@ -166,12 +166,13 @@ impl HalvingSearch {
         })
     }
 
-    /// Runs the halving iterations on `table`, then refits the best of the last iteration.
-    pub fn fit(
+    /// Runs the halving iterations on `table`, then refits the best of the last iteration
+    /// (`target`: the target column, or `None` for a model that learns without one).
+    pub fn fit<'t>(
         &self,
         base: &TrainConfig,
         table: &Table,
-        target: &str,
+        target: impl Into<Option<&'t str>>,
         splitter: &dyn Splitter,
         ctx: &FitContext<'_>,
     ) -> Result<SearchResults> {
@@ -179,15 +180,19 @@ impl HalvingSearch {
         let prepared = prepare(&data, &self.options)?;
         let configs = candidate_configs(base, &self.candidates)?;
         let n = data.n_rows();
-        let base_splits = splitter.split_indices(n, Some(data.y()))?;
-        let n_classes = data.target_task().classes().len();
+        let base_splits = split_data(&data, splitter)?;
+        // scikit-learn counts classes only for a classifier (a clusterer's labels are not).
+        let n_classes = match data.estimator() {
+            Some(crate::models::Estimator::Classifier) => data.target_task().classes().len(),
+            _ => 0,
+        };
+        let greater = prepared
+            .metrics
+            .get(k_refit(&prepared))
+            .is_none_or(|m| m.greater_is_better());
         let schedule = self.schedule(n, base_splits.len(), n_classes)?;
         let total: usize = schedule.n_candidates.iter().sum();
-        let k = prepared
-            .names
-            .iter()
-            .position(|m| *m == prepared.refit_metric)
-            .unwrap_or(0);
+        let k = k_refit(&prepared);
 
         let mut alive: Vec<usize> = (0..configs.len()).collect();
         let mut rows = Vec::new();
@@ -216,13 +221,19 @@ impl HalvingSearch {
                 n_resources,
             )?;
             offset += confs.len();
-            // _top_k: ascending stable order of the mean (NaN first), keep the last ceil(n/f).
+            // _top_k: ascending stable order of the mean (NaN first), keep the last ceil(n/f);
+            // the mean negated for a lower-is-better metric.
             let mut order: Vec<usize> = (0..new_rows.len()).collect();
             let mean = |i: usize| {
-                new_rows
+                let m = new_rows
                     .get(i)
                     .and_then(|r| r.scores.get(k))
-                    .map_or(f64::NAN, |s| s.mean)
+                    .map_or(f64::NAN, |s| s.mean);
+                if greater {
+                    m
+                } else {
+                    -m
+                }
             };
             order.sort_by(|&a, &b| {
                 let (x, y) = (mean(a), mean(b));
@@ -253,6 +264,15 @@ impl HalvingSearch {
             ctx,
         )
     }
+}
+
+/// The index of the refit metric among the prepared metrics.
+fn k_refit(prepared: &super::search::Prepared) -> usize {
+    prepared
+        .names
+        .iter()
+        .position(|m| *m == prepared.refit_metric)
+        .unwrap_or(0)
 }
 
 /// Each split with its training and test rows subsampled to `n_resources / n_samples` of

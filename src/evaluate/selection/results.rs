@@ -22,7 +22,8 @@ pub struct CandidateScore {
     #[serde(with = "crate::common::json_float::one")]
     pub std: f64,
     /// Rank among all candidates (1 = best; ties share the smallest rank, as
-    /// `rankdata(-mean, method="min")`).
+    /// `rankdata(-mean, method="min")`; the smallest mean is best for a metric that is not
+    /// greater-is-better).
     pub rank: usize,
 }
 
@@ -50,6 +51,10 @@ pub struct CandidateResult {
 pub struct SearchResults {
     /// The metric names, in the order asked.
     pub metrics: Vec<String>,
+    /// Per metric, whether a larger mean is better (`false` for a plain error or
+    /// `davies_bouldin_score`: the smallest mean ranks first).
+    #[serde(default)]
+    pub greater_is_better: Vec<bool>,
     /// The metric that chose the best candidate.
     pub refit_metric: String,
     /// One row per evaluated candidate (per iteration for successive halving).
@@ -97,13 +102,23 @@ impl SearchResults {
             let means: Vec<f64> = self
                 .candidates
                 .iter()
-                .map(|c| c.scores.get(k).map_or(f64::NAN, |s| s.mean))
+                .map(|c| self.oriented(k, c.scores.get(k).map_or(f64::NAN, |s| s.mean)))
                 .collect();
             for (c, r) in self.candidates.iter_mut().zip(rank_min(&means)) {
                 if let Some(s) = c.scores.get_mut(k) {
                     s.rank = r;
                 }
             }
+        }
+    }
+
+    /// `mean` of metric `k` oriented so that larger is better (negated for a metric that is
+    /// not greater-is-better).
+    pub fn oriented(&self, k: usize, mean: f64) -> f64 {
+        if self.greater_is_better.get(k).copied().unwrap_or(true) {
+            mean
+        } else {
+            -mean
         }
     }
 

@@ -5,6 +5,31 @@
 //! [`Error::Config`] naming it). A fit or score that fails stops the search with that error
 //! (the first in (candidate, fold) order); scikit-learn's `error_score=nan` is not offered.
 //!
+//! Candidates are ranked by the mean score, the best first: the highest for a metric whose
+//! `greater_is_better()` (every scikit-learn scorer name), the lowest for a plain error
+//! (`mean_squared_error`) or `davies_bouldin_score`.
+//!
+//! Without a target (`None`), a clusterer is searched by the scores that need no labels,
+//! computed on each test fold's features after the pipeline's steps: for instance
+//! `n_clusters` of `k_means` by `silhouette_score` (a clusterer's default scorer):
+//!
+//! ```
+//! use amlis::service::config::TrainConfig;
+//! use amlis::data::KFold;
+//! use amlis::evaluate::selection::{GridSearch, ParamGrid, SearchOptions};
+//! use amlis::traits::FitContext;
+//!
+//! let table = amlis::data::datasets::iris_table()?.drop(&["species"])?;
+//! let base = TrainConfig::from_json(r#"{"model": {"type": "k_means", "n_init": 1},
+//!     "preprocess": [{"type": "standard_scaler"}]}"#)?;
+//! let grid = ParamGrid::from_json(r#"{"model.n_clusters": [2, 3, 4]}"#)?;
+//! let search = GridSearch::new(grid, SearchOptions::default());
+//! let results = search.fit(&base, &table, None, &KFold::new(3), &FitContext::new())?;
+//! assert_eq!(results.refit_metric, "silhouette_score");
+//! assert_eq!(results.candidates.len(), 3);
+//! # Ok::<(), amlis::Error>(())
+//! ```
+//!
 //! ```
 //! use amlis::service::config::TrainConfig;
 //! use amlis::data::KFold;
@@ -30,7 +55,7 @@ use rayon::prelude::*;
 use crate::data::{Split, Splitter, Table};
 use crate::error::{Error, Result};
 use crate::evaluate::selection::cross_validate::{
-    mean_std, resolve_metrics, run_fold, CvData, FoldOutcome, TableData,
+    mean_std, resolve_metrics, run_fold, split_data, CvData, FoldOutcome, TableData,
 };
 use crate::evaluate::selection::grid::ParamGrid;
 use crate::evaluate::selection::param_path::{set_params, Params};
@@ -44,7 +69,8 @@ use crate::traits::{FitContext, FitEvent, Metric};
 /// What every search shares: the metrics, which one picks the best, whether to refit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchOptions {
-    /// Scorer names (empty: the task's default scorer, `accuracy` or `r2`).
+    /// Scorer names (empty: the estimator kind's default scorer: `accuracy`, `r2`,
+    /// `silhouette_score`).
     pub metrics: Vec<String>,
     /// The metric that picks the best candidate (default: the first metric).
     pub refit_metric: Option<String>,
@@ -137,6 +163,13 @@ pub(crate) struct Prepared {
     pub metrics: Vec<Box<dyn Metric>>,
     pub names: Vec<String>,
     pub refit_metric: String,
+}
+
+impl Prepared {
+    /// Whether a larger mean of each metric is better.
+    pub fn greater_is_better(&self) -> Vec<bool> {
+        self.metrics.iter().map(|m| m.greater_is_better()).collect()
+    }
 }
 
 pub(crate) fn prepare(data: &TableData<'_>, options: &SearchOptions) -> Result<Prepared> {
@@ -245,6 +278,7 @@ pub(crate) fn finish(
     ctx: &FitContext<'_>,
 ) -> Result<SearchResults> {
     let mut results = SearchResults {
+        greater_is_better: prepared.greater_is_better(),
         metrics: prepared.names,
         refit_metric: prepared.refit_metric,
         candidates: rows,
@@ -262,6 +296,8 @@ pub(crate) fn finish(
             .and_then(|c| c.scores.get(k))
             .map_or(f64::NAN, |s| s.mean)
     };
+    // The mean oriented so that larger is better.
+    let oriented = |i: usize| results.oriented(k, mean_of(i));
     let best = match eligible {
         None => (0..results.candidates.len())
             .min_by_key(|&i| {
@@ -276,11 +312,11 @@ pub(crate) fn finish(
             // np.nanargmax: the first maximum, NaN skipped.
             let mut best: Option<usize> = None;
             for &i in idx {
-                let m = mean_of(i);
+                let m = oriented(i);
                 if m.is_nan() {
                     continue;
                 }
-                if best.is_none_or(|b| m > mean_of(b)) {
+                if best.is_none_or(|b| m > oriented(b)) {
                     best = Some(i);
                 }
             }
@@ -296,12 +332,7 @@ pub(crate) fn finish(
         .unwrap_or_default();
     if refit {
         let config = set_params(base, &results.best_params)?;
-        results.best_pipeline = Some(Pipeline::fit(
-            &config,
-            data.table(),
-            Some(data.target()),
-            ctx,
-        )?);
+        results.best_pipeline = Some(Pipeline::fit(&config, data.table(), data.target(), ctx)?);
     }
     Ok(results)
 }
@@ -310,7 +341,7 @@ pub(crate) fn finish(
 pub(crate) fn search_candidates(
     base: &TrainConfig,
     table: &Table,
-    target: &str,
+    target: Option<&str>,
     candidates: &[Params],
     splitter: &dyn Splitter,
     options: &SearchOptions,
@@ -319,7 +350,7 @@ pub(crate) fn search_candidates(
     let data = TableData::new(table, target, base.model.estimator())?;
     let prepared = prepare(&data, options)?;
     let configs = candidate_configs(base, candidates)?;
-    let splits = splitter.split_indices(data.n_rows(), Some(data.y()))?;
+    let splits = split_data(&data, splitter)?;
     let progress = Progress::new(ctx, configs.len(), splits.len(), 0, configs.len());
     let rows = evaluate_candidates(
         &data,
@@ -351,12 +382,14 @@ impl GridSearch {
     }
 
     /// Cross-validates every combination of the grid on `table` (pipelines built from
-    /// `base` with the parameters set by path), ranks them, and refits the best.
-    pub fn fit(
+    /// `base` with the parameters set by path), ranks them, and refits the best. `target` is
+    /// the target column, or `None` for a model that learns without one (scored by metrics
+    /// that need no labels).
+    pub fn fit<'t>(
         &self,
         base: &TrainConfig,
         table: &Table,
-        target: &str,
+        target: impl Into<Option<&'t str>>,
         splitter: &dyn Splitter,
         ctx: &FitContext<'_>,
     ) -> Result<SearchResults> {
@@ -364,7 +397,7 @@ impl GridSearch {
         search_candidates(
             base,
             table,
-            target,
+            target.into(),
             &candidates,
             splitter,
             &self.options,
@@ -403,12 +436,13 @@ impl RandomSearch {
         }
     }
 
-    /// Draws the candidates, cross-validates them, ranks them and refits the best.
-    pub fn fit(
+    /// Draws the candidates, cross-validates them, ranks them and refits the best (`target`
+    /// as in [`GridSearch::fit`]).
+    pub fn fit<'t>(
         &self,
         base: &TrainConfig,
         table: &Table,
-        target: &str,
+        target: impl Into<Option<&'t str>>,
         splitter: &dyn Splitter,
         ctx: &FitContext<'_>,
     ) -> Result<SearchResults> {
@@ -416,7 +450,7 @@ impl RandomSearch {
         search_candidates(
             base,
             table,
-            target,
+            target.into(),
             &candidates,
             splitter,
             &self.options,
