@@ -239,8 +239,8 @@ fn own_initialisations_are_as_good_as_scikit_learn() {
 
 #[test]
 fn same_seed_same_model_on_one_and_three_threads() {
-    // 1,500 rows: several row blocks, so the E- and M-steps really run in parallel.
-    let n = 1500;
+    // 600 rows: three row blocks, so the E- and M-steps really run in parallel.
+    let n = 600;
     let x = Array2::from_shape_fn((n, 3), |(i, j)| {
         let c = (i % 3) as f64 * 4.0;
         let t = ((i * 7919 + j * 104_729) % 1000) as f64 / 1000.0 - 0.5;

@@ -9,6 +9,7 @@
 //! | [`GaussianMixture`] | `gaussian_mixture` | [`GaussianMixtureModel`] |
 
 pub mod covariance;
+mod em;
 pub mod gaussian_mixture;
 
 pub use covariance::CovarianceType;

@@ -1,0 +1,268 @@
+//! Expectation-maximisation of a Gaussian mixture, as scikit-learn's `_e_step` / `_m_step`:
+//! the weighted log-density of a row under every component (through the precision factors of
+//! [`CovarianceType`]), the log-sum-exp that turns them into responsibilities and a
+//! log-likelihood, and the re-estimation of the weights, means and covariances from the
+//! responsibilities. Both steps run over fixed row blocks in parallel and add the blocks'
+//! sums in block order, so their results do not depend on the number of threads. The
+//! predictions of a fitted model use the same per-row functions.
+
+use rayon::prelude::*;
+
+use super::covariance::CovarianceType;
+use crate::error::Result;
+use crate::traits::Dataset;
+
+/// Rows per block of the E- and M-steps.
+const BLOCK: usize = 256;
+
+/// The parameters of a mixture, flat: `k` weights, `k × p` means (row-major), covariances
+/// and precision factors in the covariance type's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Params {
+    pub(super) weights: Vec<f64>,
+    pub(super) means: Vec<f64>,
+    pub(super) covariances: Vec<f64>,
+    pub(super) precisions_cholesky: Vec<f64>,
+}
+
+/// The components of a mixture as the E-step and the predictions read them: every
+/// component's weighted log-density of a row is `offset_j − ½ ‖(x − μ_j)ᵀU_j‖²`.
+pub(super) struct Components<'a> {
+    pub(super) ct: CovarianceType,
+    pub(super) means: &'a [f64],
+    pub(super) pc: &'a [f64],
+    pub(super) offsets: &'a [f64],
+    pub(super) p: usize,
+}
+
+/// `log w_j + ½ log det P_j − ½ p log 2π` of every component.
+pub(super) fn offsets(ct: CovarianceType, weights: &[f64], pc: &[f64], p: usize) -> Vec<f64> {
+    let norm = 0.5 * p as f64 * (2.0 * std::f64::consts::PI).ln();
+    weights
+        .iter()
+        .enumerate()
+        .map(|(j, w)| w.ln() + ct.half_log_det(pc, j, p) - norm)
+        .collect()
+}
+
+/// `log Σ exp(v)` in one pass (a running maximum, the sum rescaled when it moves), as the
+/// E-step, `score_samples` and `predict_proba` all compute it.
+pub(super) fn log_sum_exp(values: impl Iterator<Item = f64>) -> f64 {
+    let mut max = f64::NEG_INFINITY;
+    let mut sum = 0.0;
+    for v in values {
+        if v == f64::NEG_INFINITY {
+            continue;
+        }
+        if v > max {
+            sum = sum * (max - v).exp() + 1.0;
+            max = v;
+        } else {
+            sum += (v - max).exp();
+        }
+    }
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    max + sum.ln()
+}
+
+impl Components<'_> {
+    /// The weighted log-density of `x` under component `j`.
+    pub(super) fn weighted_log_prob(&self, x: &[f64], j: usize) -> f64 {
+        let mu = self.means.get(j * self.p..(j + 1) * self.p).unwrap_or(&[]);
+        self.offsets.get(j).copied().unwrap_or(f64::NAN)
+            - 0.5 * self.ct.sq_mahalanobis(self.pc, j, x, mu)
+    }
+
+    pub(super) fn k(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// The log-likelihood of `x` (scikit-learn's `score_samples` of one row).
+    pub(super) fn log_likelihood(&self, x: &[f64]) -> f64 {
+        log_sum_exp((0..self.k()).map(|j| self.weighted_log_prob(x, j)))
+    }
+
+    /// The most probable component of `x` (the first on ties).
+    pub(super) fn argmax(&self, x: &[f64]) -> usize {
+        let mut best = 0;
+        let mut best_v = f64::NEG_INFINITY;
+        for j in 0..self.k() {
+            let v = self.weighted_log_prob(x, j);
+            if j == 0 || v > best_v {
+                best = j;
+                best_v = v;
+            }
+        }
+        best
+    }
+
+    /// Writes the responsibilities of every component for `x` into `out` (`k` values) and
+    /// returns the log-likelihood of `x`.
+    pub(super) fn responsibilities(&self, x: &[f64], out: &mut [f64]) -> f64 {
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = self.weighted_log_prob(x, j);
+        }
+        let lse = log_sum_exp(out.iter().copied());
+        for o in out.iter_mut() {
+            *o = (*o - lse).exp();
+        }
+        lse
+    }
+}
+
+/// The training rows, row-major, with their weights (and the dataset they come from, for
+/// the k-means initialisation).
+pub(super) struct Problem<'a> {
+    pub(super) data: &'a dyn Dataset,
+    pub(super) x: &'a [f64],
+    pub(super) n: usize,
+    pub(super) p: usize,
+    pub(super) w: &'a [f64],
+    pub(super) w_sum: f64,
+}
+
+impl<'a> Problem<'a> {
+    pub(super) fn new(
+        data: &'a dyn Dataset,
+        x: &'a [f64],
+        w: &'a [f64],
+        n: usize,
+        p: usize,
+    ) -> Self {
+        Self {
+            data,
+            x,
+            n,
+            p,
+            w,
+            w_sum: w.iter().sum(),
+        }
+    }
+
+    pub(super) fn row(&self, i: usize) -> &[f64] {
+        self.x.get(i * self.p..(i + 1) * self.p).unwrap_or(&[])
+    }
+
+    pub(super) fn weight(&self, i: usize) -> f64 {
+        self.w.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// The E-step: the responsibilities of every row into `resp` (`n × k`) and the weighted
+    /// mean log-likelihood (the lower bound of the parameters that `c` describes).
+    pub(super) fn e_step(&self, c: &Components<'_>, resp: &mut [f64]) -> f64 {
+        let k = c.k().max(1);
+        let partials: Vec<f64> = resp
+            .par_chunks_mut(BLOCK * k)
+            .enumerate()
+            .map(|(b, block)| {
+                let mut acc = 0.0;
+                for (r, out) in block.chunks_exact_mut(k).enumerate() {
+                    let i = b * BLOCK + r;
+                    let lse = c.responsibilities(self.row(i), out);
+                    let wi = self.weight(i);
+                    if wi != 0.0 {
+                        acc += wi * lse;
+                    }
+                }
+                acc
+            })
+            .collect();
+        partials.iter().sum::<f64>() / self.w_sum
+    }
+
+    /// scikit-learn's `_estimate_gaussian_parameters` with sample weights: the component
+    /// weights `nk` (plus `10 ε`), the means and the covariances of the responsibilities
+    /// `resp` (`n × k`), and the precision factors of the covariances.
+    pub(super) fn estimate(
+        &self,
+        resp: &[f64],
+        k: usize,
+        ct: CovarianceType,
+        reg_covar: f64,
+    ) -> Result<Params> {
+        let p = self.p;
+        // Pass 1: Σ r_ij w_i and Σ r_ij w_i x_i per block, added in block order.
+        let partials: Vec<(Vec<f64>, Vec<f64>)> = resp
+            .par_chunks(BLOCK * k)
+            .enumerate()
+            .map(|(b, block)| {
+                let mut nk = vec![0.0; k];
+                let mut sums = vec![0.0; k * p];
+                for (r, rr) in block.chunks_exact(k).enumerate() {
+                    let i = b * BLOCK + r;
+                    let (x, wi) = (self.row(i), self.weight(i));
+                    for (j, &rij) in rr.iter().enumerate() {
+                        let rw = rij * wi;
+                        if rw == 0.0 {
+                            continue;
+                        }
+                        nk[j] += rw;
+                        for (s, xv) in sums[j * p..(j + 1) * p].iter_mut().zip(x) {
+                            *s += rw * xv;
+                        }
+                    }
+                }
+                (nk, sums)
+            })
+            .collect();
+        let mut nk = vec![0.0; k];
+        let mut means = vec![0.0; k * p];
+        for (pn, ps) in &partials {
+            nk.iter_mut().zip(pn).for_each(|(t, v)| *t += v);
+            means.iter_mut().zip(ps).for_each(|(t, v)| *t += v);
+        }
+        nk.iter_mut().for_each(|v| *v += 10.0 * f64::EPSILON);
+        for (m, n) in means.chunks_exact_mut(p).zip(&nk) {
+            m.iter_mut().for_each(|v| *v /= n);
+        }
+        // Pass 2: the scatter of every component around its new mean.
+        let len = ct.scatter_len(k, p);
+        let partials: Vec<Vec<f64>> = resp
+            .par_chunks(BLOCK * k)
+            .enumerate()
+            .map(|(b, block)| {
+                let mut s = vec![0.0; len];
+                for (r, rr) in block.chunks_exact(k).enumerate() {
+                    let i = b * BLOCK + r;
+                    let (x, wi) = (self.row(i), self.weight(i));
+                    for (j, &rij) in rr.iter().enumerate() {
+                        let rw = rij * wi;
+                        if rw != 0.0 {
+                            ct.accumulate(&mut s, j, rw, x, &means[j * p..(j + 1) * p]);
+                        }
+                    }
+                }
+                s
+            })
+            .collect();
+        let mut scatter = vec![0.0; len];
+        for s in &partials {
+            scatter.iter_mut().zip(s).for_each(|(t, v)| *t += v);
+        }
+        let covariances = ct.covariances(&scatter, &nk, p, reg_covar);
+        let precisions_cholesky = ct.precisions_cholesky(&covariances, k, p, reg_covar)?;
+        Ok(Params {
+            weights: nk,
+            means,
+            covariances,
+            precisions_cholesky,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_sum_exp_is_stable() {
+        let v = [1000.0, 1000.0, f64::NEG_INFINITY];
+        assert!((log_sum_exp(v.iter().copied()) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+        assert_eq!(
+            log_sum_exp([f64::NEG_INFINITY].iter().copied()),
+            f64::NEG_INFINITY
+        );
+    }
+}
