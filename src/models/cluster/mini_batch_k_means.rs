@@ -33,7 +33,7 @@
 //!     .random_state(0)
 //!     .fit(&DenseDataset::unsupervised(x)?)?;
 //! let mut label = [0.0; 2];
-//! model.predict_into(array![[0.3, 0.3], [10.3, 0.3]].view(), &mut label)?;
+//! model.predict_into(array![[0.3, 0.3], [10.3, 10.3]].view(), &mut label)?;
 //! assert_ne!(label[0], label[1]);
 //! # Ok::<(), amlis::Error>(())
 //! ```

@@ -27,15 +27,17 @@
 //! use amlis::traits::{Predictor, ScorePredictor, Trainer};
 //! use ndarray::{array, Array2};
 //!
-//! // A tight grid of inliers around the origin.
-//! let x = Array2::from_shape_fn((100, 2), |(i, j)| ((i * (j + 3)) % 10) as f64 * 0.1);
+//! // A grid of inliers in the unit square.
+//! let x = Array2::from_shape_fn((100, 2), |(i, j)| if j == 0 { i % 10 } else { i / 10 } as f64 * 0.1);
 //! let model = IsolationForest::default().random_state(0).fit(&DenseDataset::unsupervised(x)?)?;
 //! let mut label = [0.0; 2];
 //! model.predict_into(array![[0.45, 0.45], [25.0, -30.0]].view(), &mut label)?;
 //! assert_eq!(label, [1.0, -1.0]);
-//! let mut score = [0.0];
-//! model.score_row_into(&[25.0, -30.0], &mut score)?;
-//! assert!(score[0] < model.offset()); // decision_function < 0: an outlier
+//! let (mut inner, mut far) = ([0.0], [0.0]);
+//! model.score_row_into(&[0.45, 0.45], &mut inner)?;
+//! model.score_row_into(&[25.0, -30.0], &mut far)?;
+//! assert!(far[0] < inner[0]);
+//! assert!(far[0] < model.offset()); // decision_function < 0: an outlier
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
