@@ -13,7 +13,9 @@
 //! - [`gemm_abt`]: `A·Bᵀ` of two row-major blocks, sequential, for callers that run fixed row
 //!   blocks in parallel (k-means distances);
 //! - [`sym_eigh`]: the eigendecomposition of a symmetric matrix (PCA's covariance solver);
-//! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder).
+//! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder);
+//! - [`sq_euclidean`]: the squared distance of two rows, in four lanes the compiler vectorizes
+//!   (the one-row kernel of nearest-centre predictions).
 //!
 //! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
 //! problems where determinism matters more than the last bit of speed, and faer's parallel
@@ -40,6 +42,48 @@ use crate::error::{Error, Result};
 /// Rows per block in blocked, parallel kernels. Fixed (not derived from the thread count), so
 /// that block boundaries and hence the floating-point reduction order never change.
 pub const ROW_BLOCK: usize = 2048;
+
+/// The squared euclidean distance `Σ (aᵢ − bᵢ)²` of two rows of equal length, summed in four
+/// interleaved lanes (added as `(l0 + l1) + (l2 + l3)`, then the tail) so that it vectorizes;
+/// the same bits for the same inputs on every call. Extra values of the longer row are ignored.
+///
+/// ```
+/// let d = amlis::common::linalg::sq_euclidean(&[1.0, 2.0, 3.0], &[1.0, 0.0, 1.0]);
+/// assert_eq!(d, 8.0);
+/// ```
+#[inline]
+pub fn sq_euclidean(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0.0f64; 4];
+    let (a4, a_tail) = a.split_at(n - n % 4);
+    let (b4, b_tail) = b.split_at(n - n % 4);
+    for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
+        for l in 0..4 {
+            let d = x[l] - y[l];
+            lanes[l] += d * d;
+        }
+    }
+    let mut sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (x, y) in a_tail.iter().zip(b_tail) {
+        sum += (x - y) * (x - y);
+    }
+    sum
+}
+
+/// The values of `row` as a slice: borrowed when the view is contiguous, else copied into
+/// `buf` (a per-block scratch the caller reuses).
+#[inline]
+pub fn row_slice<'a>(row: ArrayView1<'a, f64>, buf: &'a mut Vec<f64>) -> &'a [f64] {
+    match row.to_slice() {
+        Some(s) => s,
+        None => {
+            buf.clear();
+            buf.extend(row.iter());
+            buf
+        }
+    }
+}
 
 /// Rows centred at a time inside a [`ROW_BLOCK`] by [`weighted_gram`] (a buffer that stays in
 /// cache).

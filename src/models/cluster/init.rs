@@ -5,16 +5,12 @@
 use rand::Rng;
 use rayon::prelude::*;
 
+use crate::common::linalg::sq_euclidean;
 use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
 
 /// Rows per parallel block of the distance computations here.
 const BLOCK: usize = 1024;
-
-/// Squared Euclidean distance of two rows.
-pub(super) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(u, v)| (u - v) * (u - v)).sum()
-}
 
 /// The first index whose running sum of `values` is `>= target` (numpy's `searchsorted`,
 /// side left, on the cumulative sum), clipped to the last index.
@@ -38,7 +34,7 @@ fn distances_to(x: &[f64], p: usize, centre: &[f64], out: &mut [f64]) {
                 let i = b * BLOCK + r;
                 *d = x
                     .get(i * p..(i + 1) * p)
-                    .map_or(0.0, |row| sq_dist(row, centre));
+                    .map_or(0.0, |row| sq_euclidean(row, centre));
             }
         });
 }

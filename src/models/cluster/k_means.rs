@@ -38,8 +38,8 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::init::{kmeans_plusplus, random_rows, sq_dist};
-use crate::common::linalg::gemm_abt;
+use super::init::{kmeans_plusplus, random_rows};
+use crate::common::linalg::{gemm_abt, row_slice, sq_euclidean};
 use crate::common::parallel::first_of_blocks;
 use crate::common::rng;
 use crate::error::{Error, Result};
@@ -351,7 +351,7 @@ impl Problem<'_> {
                     .map(|(r, &l)| {
                         let i = b * CHUNK + r;
                         let c = centers.get(l * p..(l + 1) * p).unwrap_or(&[]);
-                        self.w.get(i).copied().unwrap_or(0.0) * sq_dist(self.row(i), c)
+                        self.w.get(i).copied().unwrap_or(0.0) * sq_euclidean(self.row(i), c)
                     })
                     .sum::<f64>()
             })
@@ -372,7 +372,7 @@ impl Problem<'_> {
         let distances: Vec<f64> = (0..self.n)
             .map(|i| {
                 let l = labels.get(i).copied().unwrap_or(0);
-                sq_dist(self.row(i), old.get(l * p..(l + 1) * p).unwrap_or(&[]))
+                sq_euclidean(self.row(i), old.get(l * p..(l + 1) * p).unwrap_or(&[]))
             })
             .collect();
         if distances.iter().all(|&d| d == 0.0) {
@@ -446,7 +446,7 @@ impl Problem<'_> {
             .map(|j| {
                 let a = old.get(j * p..(j + 1) * p).unwrap_or(&[]);
                 let b = sums.centers.get(j * p..(j + 1) * p).unwrap_or(&[]);
-                sq_dist(a, b).sqrt()
+                sq_euclidean(a, b).sqrt()
             })
             .collect();
         (sums.centers, shift)
@@ -538,7 +538,7 @@ struct Bounds {
 }
 
 fn dist(a: &[f64], b: &[f64]) -> f64 {
-    sq_dist(a, b).sqrt()
+    sq_euclidean(a, b).sqrt()
 }
 
 impl Bounds {
@@ -854,7 +854,7 @@ impl KMeansModel {
     }
 
     /// Errors on the first non-finite value of `row`, naming row `index` and its column.
-    fn check_row(row: ArrayView1<'_, f64>, index: usize) -> Result<()> {
+    fn check_row(row: &[f64], index: usize) -> Result<()> {
         match row.iter().position(|v| !v.is_finite()) {
             None => Ok(()),
             Some(j) => Err(Error::InvalidValue {
@@ -871,21 +871,21 @@ impl KMeansModel {
     }
 
     /// Writes the squared distance of `row` to every centre into `out` (one per centre).
-    fn sq_distances(&self, row: ArrayView1<'_, f64>, out: &mut [f64], index: usize) -> Result<()> {
+    fn sq_distances(&self, row: &[f64], out: &mut [f64], index: usize) -> Result<()> {
         Self::check_row(row, index)?;
         for (o, c) in out.iter_mut().zip(&self.cluster_centers) {
-            *o = row.iter().zip(c).map(|(u, v)| (u - v) * (u - v)).sum();
+            *o = sq_euclidean(row, c);
         }
         Ok(())
     }
 
     /// The index of the nearest centre of `row` (the first on ties); allocation-free.
-    fn label(&self, row: ArrayView1<'_, f64>, index: usize) -> Result<f64> {
+    fn label(&self, row: &[f64], index: usize) -> Result<f64> {
         Self::check_row(row, index)?;
         let mut best = 0usize;
         let mut best_d = f64::INFINITY;
         for (j, c) in self.cluster_centers.iter().enumerate() {
-            let d: f64 = row.iter().zip(c).map(|(u, v)| (u - v) * (u - v)).sum();
+            let d = sq_euclidean(row, c);
             if j == 0 || d < best_d {
                 best = j;
                 best_d = d;
@@ -933,9 +933,10 @@ impl Predictor for KMeansModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         check_predict_shapes(NAME, x, self.n_features, out.len(), 1)?;
         let bad = first_of_blocks(out, PREDICT_BLOCK, |b, chunk| {
+            let mut buf = Vec::new();
             for (r, o) in chunk.iter_mut().enumerate() {
                 let i = b * PREDICT_BLOCK + r;
-                match self.label(x.row(i), i) {
+                match self.label(row_slice(x.row(i), &mut buf), i) {
                     Ok(v) => *o = v,
                     Err(e) => return Some(e),
                 }
@@ -954,7 +955,7 @@ impl Predictor for KMeansModel {
                 format!("{} in, {} out", row.len(), out.len()),
             ));
         }
-        out[0] = self.label(ArrayView1::from(row), 0)?;
+        out[0] = self.label(row, 0)?;
         Ok(())
     }
 }
@@ -969,9 +970,10 @@ impl TransformPredictor for KMeansModel {
         let k = self.cluster_centers.len();
         check_predict_shapes(NAME, x, self.n_features, out.len(), k)?;
         let bad = first_of_blocks(out, PREDICT_BLOCK * k.max(1), |b, chunk| {
+            let mut buf = Vec::new();
             for (r, o) in chunk.chunks_exact_mut(k.max(1)).enumerate() {
                 let i = b * PREDICT_BLOCK + r;
-                if let Err(e) = self.sq_distances(x.row(i), o, i) {
+                if let Err(e) = self.sq_distances(row_slice(x.row(i), &mut buf), o, i) {
                     return Some(e);
                 }
                 o.iter_mut().for_each(|v| *v = v.sqrt());
@@ -994,7 +996,7 @@ impl TransformPredictor for KMeansModel {
                 format!("{} in, {} out", row.len(), out.len()),
             ));
         }
-        self.sq_distances(ArrayView1::from(row), out, 0)?;
+        self.sq_distances(row, out, 0)?;
         out.iter_mut().for_each(|v| *v = v.sqrt());
         Ok(())
     }
