@@ -199,6 +199,7 @@ registry! {
     VarianceThreshold(crate::models::feature_selection::VarianceThreshold => crate::models::feature_selection::VarianceThresholdModel) = "variance_threshold", Transformer + handles_nan;
     KMeans(crate::models::cluster::KMeans => crate::models::cluster::KMeansModel) = "k_means", Clusterer + transforms;
     Dbscan(crate::models::cluster::Dbscan => crate::models::cluster::DbscanModel) = "dbscan", Clusterer;
+    Hdbscan(crate::models::cluster::Hdbscan => crate::models::cluster::HdbscanModel) = "hdbscan", Clusterer + probabilities;
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
 }
 

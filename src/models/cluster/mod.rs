@@ -6,10 +6,13 @@
 //! |---|---|---|
 //! | [`KMeans`] | `k_means` | [`KMeansModel`] |
 //! | [`Dbscan`] | `dbscan` | [`DbscanModel`] |
+//! | [`Hdbscan`] | `hdbscan` | [`HdbscanModel`] |
 
 pub mod dbscan;
+pub mod hdbscan;
 mod init;
 pub mod k_means;
 
 pub use dbscan::{Dbscan, DbscanModel};
+pub use hdbscan::{Hdbscan, HdbscanModel};
 pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};

@@ -380,6 +380,13 @@ impl NeighborIndex {
         self.data.get(i * self.d..(i + 1) * self.d).unwrap_or(&[])
     }
 
+    /// The distance of indexed rows `a` and `b` (the bits a search reports).
+    pub fn distance(&self, a: usize, b: usize) -> f64 {
+        let s = self.space();
+        let row = |i: usize| s.get(i * self.d..(i + 1) * self.d).unwrap_or(&[]);
+        self.dist.to_dist(self.dist.rdist(row(a), row(b)))
+    }
+
     /// Offers the candidates of every query row of `q` (`rows` search-space rows).
     fn search<C: Collector>(&self, q: &[f64], rows: usize, out: &mut C) {
         let space = self.space();
