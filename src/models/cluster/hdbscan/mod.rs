@@ -560,4 +560,33 @@ mod tests {
         );
         bad(Hdbscan::default().leaf_size(0), "leaf_size");
     }
+
+    #[test]
+    fn corrupt_state_is_an_error_and_predictions_follow_the_clusters() {
+        let x = ndarray::Array2::from_shape_fn((30, 2), |(i, j)| {
+            (if i < 15 { 0.0 } else { 8.0 }) + ((i * 5 + j) % 4) as f64 * 0.2
+        });
+        let m = Hdbscan::default()
+            .fit(&DenseDataset::unsupervised(x.clone()).unwrap())
+            .unwrap();
+        m.validate().unwrap();
+        assert_eq!(m.n_clusters(), 2);
+        let mut out = [0.0];
+        m.predict_row_into(&[0.1, 0.1], &mut out).unwrap();
+        assert_eq!(out[0], m.labels[0] as f64);
+        m.predict_proba_row_into(&[0.1, 0.1], &mut out).unwrap();
+        assert!(out[0] > 0.0 && out[0] <= 1.0);
+        let mut bad = m.clone();
+        bad.point_parent[0] = 0;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.cluster_parent[1] = 1 << 40;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.cluster_label.pop();
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m;
+        bad.min_samples = 100;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+    }
 }
