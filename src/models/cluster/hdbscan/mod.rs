@@ -25,12 +25,16 @@
 //! use amlis::traits::{Predictor, Trainer};
 //! use ndarray::Array2;
 //!
+//! // Two grids of 20 rows, around (0, 0) and (10, 10).
 //! let x = Array2::from_shape_fn((40, 2), |(i, j)| {
 //!     let centre = if i < 20 { 0.0 } else { 10.0 };
-//!     centre + ((i * 7 + j * 3) % 5) as f64 * 0.1
+//!     let step = if j == 0 { (i % 5) as f64 * 0.1 + 0.013 * (i % 7) as f64 }
+//!                else { ((i / 5) % 4) as f64 * 0.1 + 0.011 * (i % 3) as f64 };
+//!     centre + step
 //! });
 //! let model = Hdbscan::default().fit(&DenseDataset::unsupervised(x)?)?;
 //! assert_eq!(model.n_clusters(), 2);
+//! assert_eq!((model.labels[0], model.labels[39]), (0, 1));
 //! let mut label = [0.0; 2];
 //! model.predict_into(ndarray::array![[0.2, 0.2], [10.2, 10.1]].view(), &mut label)?;
 //! assert_ne!(label[0], label[1]);
