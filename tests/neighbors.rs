@@ -406,3 +406,82 @@ fn configs_name_metric_and_algorithm_as_scikit_learn() {
         }
     }
 }
+
+fn hdbscan_for(case: &Value, algorithm: Algorithm) -> amlis::models::cluster::Hdbscan {
+    let mut h = amlis::models::cluster::Hdbscan::default()
+        .min_cluster_size(case["min_cluster_size"].as_u64().unwrap() as usize)
+        .cluster_selection_epsilon(case["cluster_selection_epsilon"].as_f64().unwrap())
+        .cluster_selection_method(case["cluster_selection_method"].as_str().unwrap().into())
+        .allow_single_cluster(case["allow_single_cluster"].as_bool().unwrap())
+        .metric(metric(case["metric"].as_str().unwrap()))
+        .alpha(case["alpha"].as_f64().unwrap())
+        .algorithm(algorithm);
+    if let Some(m) = case["min_samples"].as_u64() {
+        h = h.min_samples(m as usize);
+    }
+    if let Some(m) = case["max_cluster_size"].as_u64() {
+        h = h.max_cluster_size(m as usize);
+    }
+    h
+}
+
+#[test]
+fn hdbscan_gives_scikit_learns_labels_and_probabilities() {
+    use amlis::traits::ProbabilisticPredictor;
+    for case in fixture()["hdbscan"].as_array().unwrap() {
+        let x = data(case["data"].as_str().unwrap());
+        let train = DenseDataset::unsupervised(x).unwrap();
+        let ints = |v: &Value| -> Vec<i64> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect()
+        };
+        // scikit-learn's tree code on the stably sorted spanning tree (amlis's tie order),
+        // and HDBSCAN's own labels (an unstable sort of tied edge weights): at most 3 rows
+        // apart.
+        let want_labels = ints(&case["labels_stable_sort"]);
+        let own_labels = ints(&case["labels"]);
+        let want_prob = common::floats(&case["probabilities_stable_sort"]);
+        let apart = want_labels
+            .iter()
+            .zip(&own_labels)
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(apart <= 3, "{}: {apart} rows", case["data"]);
+        for algorithm in [Algorithm::Auto, Algorithm::Brute, Algorithm::BallTree] {
+            // scikit-learn's brute path also divides the core distances by alpha (the
+            // reference is its tree path).
+            if algorithm == Algorithm::Brute && case["alpha"].as_f64() != Some(1.0) {
+                continue;
+            }
+            let what = format!(
+                "{} {} {} {algorithm:?}",
+                case["data"], case["cluster_selection_method"], case["metric"]
+            );
+            let m = hdbscan_for(case, algorithm).fit(&train).unwrap();
+            assert_eq!(m.labels, want_labels, "{what}");
+            for (i, (g, w)) in m.probabilities.iter().zip(&want_prob).enumerate() {
+                assert!((g - w).abs() <= 1e-12, "{what} row {i}: {g} vs {w}");
+            }
+            let Some(approx) = case.get("approximate_labels") else {
+                continue;
+            };
+            let new = rows_of(&case["new"]);
+            let new = Array2::from_shape_vec((new.len(), new[0].len()), new.concat()).unwrap();
+            let labels = m.predict(new.view()).unwrap();
+            assert_eq!(
+                labels.to_vec(),
+                common::floats(approx),
+                "{what}: approximate"
+            );
+            let mut strength = vec![0.0; new.nrows()];
+            m.predict_proba_into(new.view(), &mut strength).unwrap();
+            let want = common::floats(&case["approximate_probabilities"]);
+            for (i, (g, w)) in strength.iter().zip(&want).enumerate() {
+                assert!((g - w).abs() <= 1e-12, "{what} new row {i}: {g} vs {w}");
+            }
+        }
+    }
+}

@@ -204,6 +204,7 @@ registry! {
     MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans => crate::models::cluster::KMeansModel) = "mini_batch_k_means", Clusterer + transforms + partial_fit;
     IsolationForest(crate::models::outlier::IsolationForest => crate::models::outlier::IsolationForestModel) = "isolation_forest", OutlierDetector + handles_nan;
     Dbscan(crate::models::cluster::Dbscan => crate::models::cluster::DbscanModel) = "dbscan", Clusterer;
+    Hdbscan(crate::models::cluster::Hdbscan => crate::models::cluster::HdbscanModel) = "hdbscan", Clusterer + probabilities;
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
 }
 

@@ -29,7 +29,7 @@
 //! assert_eq!(model.labels, vec![0, 0, 0, 1, 1, -1]);
 //! assert_eq!(model.core_sample_indices, vec![0, 1, 2, 3, 4]);
 //! let mut label = [0.0; 2];
-//! model.predict_into(array![[0.0, 0.0], [9.0, 9.0]].view(), &mut label)?;
+//! model.predict_into(array![[-5.0, -5.0], [9.0, 9.0]].view(), &mut label)?;
 //! assert_eq!(label, [-1.0, 1.0]);
 //! # Ok::<(), amlis::Error>(())
 //! ```

@@ -7,12 +7,15 @@
 //! | [`KMeans`] | `k_means` | [`KMeansModel`] |
 //! | [`MiniBatchKMeans`] | `mini_batch_k_means` | [`KMeansModel`] |
 //! | [`Dbscan`] | `dbscan` | [`DbscanModel`] |
+//! | [`Hdbscan`] | `hdbscan` | [`HdbscanModel`] |
 
 pub mod dbscan;
+pub mod hdbscan;
 pub(crate) mod init;
 pub mod k_means;
 pub mod mini_batch_k_means;
 
 pub use dbscan::{Dbscan, DbscanModel};
+pub use hdbscan::{Hdbscan, HdbscanModel};
 pub use k_means::{KMeans, KMeansInit, KMeansModel, NInit};
 pub use mini_batch_k_means::{MiniBatchKMeans, MiniBatchKMeansState};

@@ -380,6 +380,13 @@ impl NeighborIndex {
         self.data.get(i * self.d..(i + 1) * self.d).unwrap_or(&[])
     }
 
+    /// The distance of indexed rows `a` and `b` (the bits a search reports).
+    pub fn distance(&self, a: usize, b: usize) -> f64 {
+        let s = self.space();
+        let row = |i: usize| s.get(i * self.d..(i + 1) * self.d).unwrap_or(&[]);
+        self.dist.to_dist(self.dist.rdist(row(a), row(b)))
+    }
+
     /// Offers the candidates of every query row of `q` (`rows` search-space rows).
     fn search<C: Collector>(&self, q: &[f64], rows: usize, out: &mut C) {
         let space = self.space();
@@ -416,8 +423,10 @@ impl NeighborIndex {
             };
             match (id, queries) {
                 (Some(i), _) => {
-                    let s = self.space();
-                    q.extend_from_slice(s.get(i * d..(i + 1) * d).unwrap_or(&vec![0.0; d]));
+                    match self.space().get(i * d..(i + 1) * d) {
+                        Some(row) => q.extend_from_slice(row),
+                        None => q.extend(std::iter::repeat_n(0.0, d)),
+                    }
                     ids.push(i);
                 }
                 (None, Queries::Rows(x)) => {
@@ -660,9 +669,7 @@ impl NeighborIndex {
                 "neighbour query: {v} is not a finite number"
             )));
         }
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let (q, rds, idx) = &mut *s;
+        let run = |q: &mut Vec<f64>, rds: &mut Vec<f64>, idx: &mut Vec<usize>| {
             if rds.len() < k {
                 rds.resize(k, 0.0);
                 idx.resize(k, 0);
@@ -672,11 +679,19 @@ impl NeighborIndex {
                 q.clear();
                 q.extend_from_slice(row);
                 to_unit(q);
-                Ok(f(q, rds, idx))
+                f(q, rds, idx)
             } else {
-                Ok(f(row, rds, idx))
+                f(row, rds, idx)
             }
-        })
+        };
+        Ok(SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => {
+                let (q, rds, idx) = &mut *s;
+                run(q, rds, idx)
+            }
+            // A query from inside another one's callback: buffers of its own.
+            Err(_) => run(&mut Vec::new(), &mut Vec::new(), &mut Vec::new()),
+        }))
     }
 
     /// The search of one query row into caller buffers; returns how many were found.

@@ -211,20 +211,22 @@ impl Trainer for LocalOutlierFactor {
                 NeighborIndex::build(features.view(), &self.index_params(), self.n_neighbors)?;
             let knn = index.kneighbors(Queries::FittedWithoutSelf, k)?;
             let k_distance: Vec<f64> = knn.distances.column(k - 1).to_vec();
-            let row = |i: usize| {
-                (
-                    knn.indices.row(i).to_slice().unwrap_or(&[]).to_vec(),
-                    knn.distances.row(i).to_slice().unwrap_or(&[]).to_vec(),
-                )
-            };
-            let lrd: Vec<f64> = (0..n)
-                .map(|i| {
-                    let (idx, dist) = row(i);
-                    density(&idx, &dist, &k_distance)
+            let (indices, distances) = (knn.indices.view(), knn.distances.view());
+            let lrd: Vec<f64> = indices
+                .outer_iter()
+                .zip(distances.outer_iter())
+                .map(|(idx, dist)| {
+                    density(
+                        idx.to_slice().unwrap_or(&[]),
+                        dist.to_slice().unwrap_or(&[]),
+                        &k_distance,
+                    )
                 })
                 .collect();
-            let negative_outlier_factor: Vec<f64> = (0..n)
-                .map(|i| negative_factor(&row(i).0, &lrd, lrd[i]))
+            let negative_outlier_factor: Vec<f64> = indices
+                .outer_iter()
+                .zip(&lrd)
+                .map(|(idx, &own)| negative_factor(idx.to_slice().unwrap_or(&[]), &lrd, own))
                 .collect();
             let offset = match contamination {
                 None => -1.5,
