@@ -24,7 +24,9 @@
 //!     "preprocess": [{"type": "standard_scaler"}]}"#)?;
 //! let grid = ParamGrid::from_json(r#"{"model.n_clusters": [2, 3, 4]}"#)?;
 //! let search = GridSearch::new(grid, SearchOptions::default());
-//! let results = search.fit(&base, &table, None, &KFold::new(3), &FitContext::new())?;
+//! // Shuffled folds: iris is sorted by species, so an unshuffled test fold can fall into a
+//! // single cluster, whose silhouette is undefined (an error that stops the search).
+//! let results = search.fit(&base, &table, None, &KFold::new(3).shuffle(0), &FitContext::new())?;
 //! assert_eq!(results.refit_metric, "silhouette_score");
 //! assert_eq!(results.candidates.len(), 3);
 //! # Ok::<(), amlis::Error>(())
