@@ -34,7 +34,7 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
