@@ -117,6 +117,42 @@ enum Link {
 }
 
 /// Compiles one C or C++ source into an executable; panics with the compiler output on error.
+/// A counting gate: at most `limit` holders at once.
+struct Gate {
+    held: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    limit: usize,
+}
+
+/// One hold of a [`Gate`], released on drop.
+struct Permit<'a>(&'a Gate);
+
+impl Gate {
+    fn acquire(&self) -> Permit<'_> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        while *held >= self.limit {
+            held = self.freed.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        *held += 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
+        *held -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// The compiler runs (compile + link) allowed at once.
+static LINKS: Gate = Gate {
+    held: std::sync::Mutex::new(0),
+    freed: std::sync::Condvar::new(),
+    limit: 2,
+};
+
 fn compile(source: &str, link: Link, tag: &str) -> PathBuf {
     let s = setup();
     let src = s.root.join(source);
@@ -152,9 +188,13 @@ fn compile(source: &str, link: Link, tag: &str) -> PathBuf {
             cmd.args(&s.native_static_libs);
         }
     }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    let out = {
+        // Linking the (debug, ~0.5 GB) static archive takes a lot of memory: at most two
+        // links at once, so that the parallel tests cannot run the machine out of memory.
+        let _permit = LINKS.acquire();
+        cmd.output()
+            .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"))
+    };
     assert!(
         out.status.success(),
         "compiling {source} failed: {cmd:?}\n{}{}",
