@@ -41,7 +41,9 @@ use crate::error::{Error, Result};
 use crate::models::kit::{class_weight, context, setters, validate, ClassWeight};
 use crate::models::linear::logistic::{argmax, check_two_classes, checked_features, class_targets};
 use crate::models::linear::prep::{self, dot};
-use crate::traits::{Dataset, FitContext, Model, Outputs, Predictor, ScorePredictor, Trainer};
+use crate::traits::{
+    Dataset, FitContext, Model, Outputs, Predictor, ProbabilisticPredictor, ScorePredictor, Trainer,
+};
 
 /// The loss of `linear_svc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -429,7 +431,42 @@ impl ScorePredictor for LinearSvcModel {
     }
 }
 
+/// The classes only: a linear SVM has no probabilities (every `predict_proba*` call is
+/// [`Error::Unsupported`]); the view exists because classifiers expose their classes here.
+impl ProbabilisticPredictor for LinearSvcModel {
+    fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn predict_proba_into(&self, _x: ArrayView2<'_, f64>, _out: &mut [f64]) -> Result<()> {
+        Err(no_probabilities())
+    }
+
+    fn predict_proba_row_into(&self, _row: &[f64], _out: &mut [f64]) -> Result<()> {
+        Err(no_probabilities())
+    }
+}
+
+fn no_probabilities() -> Error {
+    Error::Unsupported(format!(
+        "{} has no probabilities; use the decision function (score output)",
+        LinearSvc::NAME
+    ))
+}
+
 impl Outputs for LinearSvcModel {
+    fn as_probabilistic(&self) -> Option<&dyn ProbabilisticPredictor> {
+        Some(self)
+    }
+
+    fn has_probabilities(&self) -> bool {
+        false
+    }
+
     fn as_scorer(&self) -> Option<&dyn ScorePredictor> {
         Some(self)
     }
