@@ -311,3 +311,92 @@ pub(crate) fn solve_all(
         converged,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc_table(penalty: Penalty, dual: bool) -> std::result::Result<Solver, String> {
+        match (penalty, dual) {
+            (Penalty::L2, true) => Ok(Solver::DualL2),
+            (Penalty::L2, false) => Ok(Solver::Newton),
+            (Penalty::L1, false) => Ok(Solver::L1Cd),
+            (Penalty::L1, true) => Err(not_with_dual(penalty, "squared_hinge", dual)),
+        }
+    }
+
+    #[test]
+    fn auto_dual_follows_scikit_learn() {
+        let pick =
+            |penalty, dual, n, p| choose_solver(svc_table, penalty, "squared_hinge", dual, n, p);
+        // More rows than features: the primal; fewer: the dual, when each exists.
+        assert_eq!(
+            pick(Penalty::L2, Dual::Auto, 100, 5).unwrap(),
+            Solver::Newton
+        );
+        assert_eq!(
+            pick(Penalty::L2, Dual::Auto, 5, 100).unwrap(),
+            Solver::DualL2
+        );
+        assert_eq!(pick(Penalty::L1, Dual::Auto, 5, 100).unwrap(), Solver::L1Cd);
+        let err = pick(Penalty::L1, Dual::Dual, 100, 5)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`dual`") && err.contains("dual=True"), "{err}");
+    }
+
+    #[test]
+    fn rows_drop_zero_weights_and_append_the_bias() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let rows = Rows::new(&x, 2, &[true, false, true], Some(0.5));
+        assert_eq!((rows.n(), rows.d), (2, 3));
+        assert_eq!(rows.row(1), &[5.0, 6.0, 0.5]);
+        assert_eq!(rows.columns(), vec![1.0, 5.0, 2.0, 6.0, 0.5, 0.5]);
+        let plain = Rows::new(&x, 3, &[true, true], None);
+        assert_eq!((plain.n(), plain.d), (2, 3));
+    }
+
+    #[test]
+    fn primal_tolerance_is_liblinears() {
+        assert_eq!(primal_tol(1.0, &[1.0, -1.0, -1.0, -1.0]), 0.25);
+        assert_eq!(primal_tol(1.0, &[-1.0, -1.0]), 0.5);
+    }
+
+    #[test]
+    fn common_checks_name_the_parameter() {
+        let e = check_common(f64::NAN, 1e-4, 10, true, 1.0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`C`"), "{e}");
+        let e = check_common(1.0, 0.0, 10, true, 1.0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`tol`"), "{e}");
+        assert!(check_common(1.0, 1e-4, 10, false, 0.0).is_ok());
+    }
+
+    #[test]
+    fn corrupt_models_are_rejected() {
+        use crate::traits::Model;
+        use ndarray::{Array1, Array2};
+        let model = LinearSvcModel {
+            coef: Array2::zeros((3, 2)),
+            intercept: Array1::zeros(2),
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            n_iter: 1,
+            converged: true,
+        };
+        assert!(matches!(model.validate(), Err(Error::ModelCorrupt(_))));
+        let mut two = model.clone();
+        two.intercept = Array1::zeros(3);
+        two.classes.truncate(2);
+        assert!(matches!(two.validate(), Err(Error::ModelCorrupt(_))));
+        let svr = LinearSvrModel {
+            coef: Array1::from(vec![1.0, f64::NAN]),
+            intercept: 0.0,
+            n_iter: 1,
+            converged: true,
+        };
+        assert!(matches!(svr.validate(), Err(Error::ModelCorrupt(_))));
+    }
+}

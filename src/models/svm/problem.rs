@@ -35,11 +35,7 @@ impl Rows {
 
     /// The number of rows.
     pub fn n(&self) -> usize {
-        if self.d == 0 {
-            0
-        } else {
-            self.x.len() / self.d
-        }
+        self.x.len().checked_div(self.d).unwrap_or(0)
     }
 
     /// Row `i`.
