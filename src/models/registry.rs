@@ -206,6 +206,8 @@ registry! {
     Dbscan(crate::models::cluster::Dbscan => crate::models::cluster::DbscanModel) = "dbscan", Clusterer;
     Hdbscan(crate::models::cluster::Hdbscan => crate::models::cluster::HdbscanModel) = "hdbscan", Clusterer + probabilities;
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
+    LinearSvc(crate::models::svm::LinearSvc => crate::models::svm::LinearSvcModel) = "linear_svc", Classifier + decision_function;
+    LinearSvr(crate::models::svm::LinearSvr => crate::models::svm::LinearSvrModel) = "linear_svr", Regressor;
 }
 
 /// The registry entry of `type_name`.
