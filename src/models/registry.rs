@@ -205,6 +205,10 @@ registry! {
     IsolationForest(crate::models::outlier::IsolationForest => crate::models::outlier::IsolationForestModel) = "isolation_forest", OutlierDetector + handles_nan;
     Dbscan(crate::models::cluster::Dbscan => crate::models::cluster::DbscanModel) = "dbscan", Clusterer;
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
+    KNeighborsClassifier(crate::models::neighbors::KNeighborsClassifier => crate::models::neighbors::NeighborsClassifierModel) = "k_neighbors_classifier", Classifier + probabilities;
+    RadiusNeighborsClassifier(crate::models::neighbors::RadiusNeighborsClassifier => crate::models::neighbors::NeighborsClassifierModel) = "radius_neighbors_classifier", Classifier + probabilities;
+    KNeighborsRegressor(crate::models::neighbors::KNeighborsRegressor => crate::models::neighbors::NeighborsRegressorModel) = "k_neighbors_regressor", Regressor;
+    RadiusNeighborsRegressor(crate::models::neighbors::RadiusNeighborsRegressor => crate::models::neighbors::NeighborsRegressorModel) = "radius_neighbors_regressor", Regressor;
 }
 
 /// The registry entry of `type_name`.
