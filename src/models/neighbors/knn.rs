@@ -49,10 +49,10 @@ use super::metric::Metric;
 use super::vote::{self, Weights};
 use super::{finite_row, Algorithm};
 use crate::error::{Error, Result};
+use crate::models::kit::setters;
 use crate::models::kit::validate::{
     check_finite, check_numeric_kinds, check_predict_shapes, class_targets,
 };
-use crate::models::kit::{context, setters};
 use crate::traits::{
     Dataset, FitContext, Model, Outputs, Predictor, ProbabilisticPredictor, Trainer,
 };
@@ -537,10 +537,24 @@ impl Trainer for RadiusNeighborsRegressor {
     }
 }
 
-const CLASSIFIER: &str = "neighbors classifier";
-const REGRESSOR: &str = "neighbors regressor";
+impl Neighborhood {
+    /// The config `type` of the trainer of a classifier (`classifier`) or regressor with this
+    /// neighbourhood, which names the model in its errors.
+    fn model_name(self, classifier: bool) -> &'static str {
+        match (self, classifier) {
+            (Neighborhood::KNearest(_), true) => KNeighborsClassifier::NAME,
+            (Neighborhood::Radius(_), true) => RadiusNeighborsClassifier::NAME,
+            (Neighborhood::KNearest(_), false) => KNeighborsRegressor::NAME,
+            (Neighborhood::Radius(_), false) => RadiusNeighborsRegressor::NAME,
+        }
+    }
+}
 
 impl NeighborsClassifierModel {
+    fn name(&self) -> &'static str {
+        self.neighbors.neighborhood.model_name(true)
+    }
+
     /// The error of a row without neighbours and no `outlier_label`, naming the row.
     fn no_neighbours(&self, row: usize) -> Error {
         let r = match self.neighbors.neighborhood {
@@ -548,7 +562,7 @@ impl NeighborsClassifierModel {
             Neighborhood::KNearest(_) => 0.0,
         };
         Error::InvalidValue {
-            context: CLASSIFIER.into(),
+            context: self.name().into(),
             row,
             column: None,
             message: format!(
@@ -591,9 +605,9 @@ impl Model for NeighborsClassifierModel {
     }
 
     fn validate(&self) -> Result<()> {
-        self.neighbors.check(CLASSIFIER)?;
+        self.neighbors.check(self.name())?;
         let (n, k) = (self.neighbors.index.n_samples(), self.classes.len());
-        let corrupt = |m: String| Err(Error::ModelCorrupt(format!("fitted {CLASSIFIER}: {m}")));
+        let corrupt = |m: String| Err(Error::ModelCorrupt(format!("fitted {}: {m}", self.name())));
         if self.y.len() != n {
             return corrupt(format!("{} classes for {n} training rows", self.y.len()));
         }
@@ -610,17 +624,17 @@ impl Model for NeighborsClassifierModel {
 impl Predictor for NeighborsClassifierModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         self.neighbors
-            .batch(CLASSIFIER, x, 1, out, |r, idx, dist, o| {
+            .batch(self.name(), x, 1, out, |r, idx, dist, o| {
                 put(o, self.class_of(r, idx, dist)?)
             })
     }
 
     /// Allocation-free after the first call on a thread.
     fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        let ctx = context!(CLASSIFIER, "predict_row");
-        self.neighbors.one(ctx, row, 1, out, |r, idx, dist, o| {
-            put(o, self.class_of(r, idx, dist)?)
-        })
+        self.neighbors
+            .one(self.name(), row, 1, out, |r, idx, dist, o| {
+                put(o, self.class_of(r, idx, dist)?)
+            })
     }
 }
 
@@ -636,18 +650,18 @@ impl ProbabilisticPredictor for NeighborsClassifierModel {
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let k = self.classes.len();
         self.neighbors
-            .batch(CLASSIFIER, x, k, out, |r, idx, dist, o| {
+            .batch(self.name(), x, k, out, |r, idx, dist, o| {
                 self.proba_of(r, idx, dist, o)
             })
     }
 
     /// Allocation-free after the first call on a thread.
     fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        let ctx = context!(CLASSIFIER, "predict_proba_row");
         let k = self.classes.len();
-        self.neighbors.one(ctx, row, k, out, |r, idx, dist, o| {
-            self.proba_of(r, idx, dist, o)
-        })
+        self.neighbors
+            .one(self.name(), row, k, out, |r, idx, dist, o| {
+                self.proba_of(r, idx, dist, o)
+            })
     }
 }
 
@@ -663,12 +677,12 @@ impl Model for NeighborsRegressorModel {
     }
 
     fn validate(&self) -> Result<()> {
-        self.neighbors.check(REGRESSOR)?;
+        let name = self.neighbors.neighborhood.model_name(false);
+        self.neighbors.check(name)?;
         let n = self.neighbors.index.n_samples();
         if self.y.len() != n || self.y.iter().any(|v| !v.is_finite()) {
             return Err(Error::ModelCorrupt(format!(
-                "fitted {REGRESSOR}: {} finite targets needed, {} given",
-                n,
+                "fitted {name}: {n} finite targets needed, {} given",
                 self.y.len()
             )));
         }
@@ -680,17 +694,17 @@ impl Model for NeighborsRegressorModel {
 impl Predictor for NeighborsRegressorModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let w = self.neighbors.weights;
-        self.neighbors
-            .batch(REGRESSOR, x, 1, out, |_, idx, dist, o| {
-                put(o, vote::mean(w, idx, dist, &self.y))
-            })
+        let name = self.neighbors.neighborhood.model_name(false);
+        self.neighbors.batch(name, x, 1, out, |_, idx, dist, o| {
+            put(o, vote::mean(w, idx, dist, &self.y))
+        })
     }
 
     /// Allocation-free after the first call on a thread.
     fn predict_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        let ctx = context!(REGRESSOR, "predict_row");
+        let name = self.neighbors.neighborhood.model_name(false);
         let w = self.neighbors.weights;
-        self.neighbors.one(ctx, row, 1, out, |_, idx, dist, o| {
+        self.neighbors.one(name, row, 1, out, |_, idx, dist, o| {
             put(o, vote::mean(w, idx, dist, &self.y))
         })
     }
