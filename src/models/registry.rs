@@ -208,6 +208,10 @@ registry! {
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
     LinearSvc(crate::models::svm::LinearSvc => crate::models::svm::LinearSvcModel) = "linear_svc", Classifier + decision_function;
     LinearSvr(crate::models::svm::LinearSvr => crate::models::svm::LinearSvrModel) = "linear_svr", Regressor;
+    KNeighborsClassifier(crate::models::neighbors::KNeighborsClassifier => crate::models::neighbors::NeighborsClassifierModel) = "k_neighbors_classifier", Classifier + probabilities;
+    RadiusNeighborsClassifier(crate::models::neighbors::RadiusNeighborsClassifier => crate::models::neighbors::NeighborsClassifierModel) = "radius_neighbors_classifier", Classifier + probabilities;
+    KNeighborsRegressor(crate::models::neighbors::KNeighborsRegressor => crate::models::neighbors::NeighborsRegressorModel) = "k_neighbors_regressor", Regressor;
+    RadiusNeighborsRegressor(crate::models::neighbors::RadiusNeighborsRegressor => crate::models::neighbors::NeighborsRegressorModel) = "radius_neighbors_regressor", Regressor;
 }
 
 /// The registry entry of `type_name`.

@@ -293,6 +293,10 @@ thread_local! {
     /// indices): grown once per thread, then reused, so the row path does not allocate.
     static SCRATCH: RefCell<(Vec<f64>, Vec<f64>, Vec<usize>)> =
         const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+
+    /// Scratch of the single-row radius queries: every indexed row can be found, so it is
+    /// grown once to the index's row count, then reused.
+    static RADIUS_SCRATCH: RefCell<Vec<(f64, usize)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl NeighborIndex {
@@ -754,6 +758,76 @@ impl NeighborIndex {
             let len = self.one(q, rds, idx, f64::INFINITY);
             f(&idx[..len], &rds[..len])
         })
+    }
+}
+
+impl NeighborIndex {
+    /// Calls `f(indices, distances)` with every indexed row within `radius` (`<=`) of one new
+    /// row, sorted by distance then index (the order and the distance bits of
+    /// [`radius_blocks`](Self::radius_blocks)); allocation-free after the first call on a
+    /// thread (per-thread scratch of `n_samples` entries).
+    pub fn with_radius_of_row<R>(
+        &self,
+        row: &[f64],
+        radius: f64,
+        f: impl FnOnce(&[usize], &[f64]) -> R,
+    ) -> Result<R> {
+        if radius.is_nan() || radius < 0.0 {
+            return Err(Error::param("radius", radius, "a value >= 0"));
+        }
+        let n = self.n;
+        self.with_row(row, n, |q, rds, idx| {
+            RADIUS_SCRATCH.with(|s| {
+                let mut found = s.borrow_mut();
+                found.clear();
+                found.reserve(n);
+                let mut c = OneRadius {
+                    radius: Radius::new(self.dist, radius),
+                    found: &mut found,
+                };
+                match &self.tree {
+                    Some(tree) => tree.search(self.space(), q, 0, self.dist, &mut c),
+                    None => brute(
+                        self.space(),
+                        &self.sq_norms,
+                        self.n,
+                        self.d,
+                        self.dist,
+                        q,
+                        1,
+                        &mut c,
+                    ),
+                }
+                found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let len = found.len().min(rds.len());
+                for ((&(rd, i), r), j) in found.iter().zip(rds.iter_mut()).zip(idx.iter_mut()) {
+                    *r = self.dist.to_dist(rd);
+                    *j = i;
+                }
+                f(idx.get(..len).unwrap_or(&[]), rds.get(..len).unwrap_or(&[]))
+            })
+        })
+    }
+}
+
+/// Every row within a radius of one query row, unsorted, into a buffer of capacity `n`
+/// (each indexed row is offered at most once, so it never grows).
+struct OneRadius<'a> {
+    radius: Radius,
+    found: &'a mut Vec<(f64, usize)>,
+}
+
+impl Collector for OneRadius<'_> {
+    #[inline]
+    fn limit(&self, _r: usize) -> f64 {
+        self.radius.loose
+    }
+
+    #[inline]
+    fn offer(&mut self, _r: usize, i: usize, rd: f64) {
+        if self.radius.holds(rd) && self.found.len() < self.found.capacity() {
+            self.found.push((rd, i));
+        }
     }
 }
 

@@ -11,23 +11,37 @@
 //!   parallel, a `fold` in block order) so callers never hold every neighbourhood at once.
 //!   Models carry [`IndexParams`] (scikit-learn's `metric`, `p`, `algorithm`, `leaf_size`).
 //! - [`LocalOutlierFactor`] (`local_outlier_factor`, an outlier detector).
+//! - The kNN models ([`knn`]): [`KNeighborsClassifier`], [`KNeighborsRegressor`],
+//!   [`RadiusNeighborsClassifier`], [`RadiusNeighborsRegressor`], voting through one piece of
+//!   code ([`vote`], scikit-learn's `weights`).
 //!
 //! Used by `dbscan` ([`crate::models::cluster::Dbscan`]) and local outlier factor; kNN models
-//! and label spreading are to build on the same index.
+//! and the kNN models; label spreading is to build on the same index.
 //!
 //! | trainer | config `type` | model |
 //! |---|---|---|
 //! | [`LocalOutlierFactor`] | `local_outlier_factor` | [`LocalOutlierFactorModel`] |
+//! | [`KNeighborsClassifier`] | `k_neighbors_classifier` | [`NeighborsClassifierModel`] |
+//! | [`RadiusNeighborsClassifier`] | `radius_neighbors_classifier` | [`NeighborsClassifierModel`] |
+//! | [`KNeighborsRegressor`] | `k_neighbors_regressor` | [`NeighborsRegressorModel`] |
+//! | [`RadiusNeighborsRegressor`] | `radius_neighbors_regressor` | [`NeighborsRegressorModel`] |
 
 pub mod index;
+pub mod knn;
 pub mod lof;
 pub mod metric;
 mod search;
 mod tree;
+pub mod vote;
 
 pub use index::{Algorithm, IndexParams, KNeighbors, NeighborBlock, NeighborIndex, Queries};
+pub use knn::{
+    KNeighborsClassifier, KNeighborsRegressor, Neighborhood, Neighbors, NeighborsClassifierModel,
+    NeighborsRegressorModel, RadiusNeighborsClassifier, RadiusNeighborsRegressor,
+};
 pub use lof::{Contamination, LocalOutlierFactor, LocalOutlierFactorModel};
 pub use metric::{Distance, Metric};
+pub use vote::Weights;
 
 /// Errors on the first non-finite value of a row to predict, naming row `index` and its
 /// column (the neighbour-based models take finite values only).
