@@ -205,6 +205,11 @@ registry! {
     IsolationForest(crate::models::outlier::IsolationForest => crate::models::outlier::IsolationForestModel) = "isolation_forest", OutlierDetector + handles_nan;
     Dbscan(crate::models::cluster::Dbscan => crate::models::cluster::DbscanModel) = "dbscan", Clusterer;
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
+    GaussianNb(crate::models::naive_bayes::GaussianNb => crate::models::naive_bayes::GaussianNbModel) = "gaussian_nb", Classifier + probabilities + partial_fit;
+    MultinomialNb(crate::models::naive_bayes::MultinomialNb => crate::models::naive_bayes::DiscreteNbModel) = "multinomial_nb", Classifier + probabilities + partial_fit;
+    ComplementNb(crate::models::naive_bayes::ComplementNb => crate::models::naive_bayes::DiscreteNbModel) = "complement_nb", Classifier + probabilities + partial_fit;
+    BernoulliNb(crate::models::naive_bayes::BernoulliNb => crate::models::naive_bayes::DiscreteNbModel) = "bernoulli_nb", Classifier + probabilities + partial_fit;
+    CategoricalNb(crate::models::naive_bayes::CategoricalNb => crate::models::naive_bayes::CategoricalNbModel) = "categorical_nb", Classifier + probabilities + partial_fit;
 }
 
 /// The registry entry of `type_name`.
