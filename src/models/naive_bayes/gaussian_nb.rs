@@ -183,7 +183,7 @@ impl GaussianNbLearner {
             )));
         }
         let (k, p) = (self.classes.len(), self.n_features);
-        if let Some(at) = self.var.iter().position(|&v| !(v > 0.0)) {
+        if let Some(at) = self.var.iter().position(|&v| v.is_nan() || v <= 0.0) {
             return Err(Error::InvalidArgument(format!(
                 "{NAME}: feature x{} has variance {} in class {:?}; set var_smoothing > 0 \
                  (or drop constant features)",
