@@ -196,10 +196,14 @@ fn every_registered_type_predicts_a_row_without_allocating() {
         let estimator = ModelConfig::from_json_parts(kind, serde_json::json!({}))
             .unwrap()
             .estimator();
+        let coded;
         let (table, target, prep) = match estimator {
-            Estimator::Classifier => (&penguins, Some("species"), PREP),
-            Estimator::Regressor => (&diabetes, Some("progression"), SCALE),
-            _ => (&unlabelled, None, PREP),
+            Estimator::Classifier => {
+                coded = common::penguins_for_type(kind, estimator).0;
+                (&coded, Some("species"), common::prep_for(kind, PREP))
+            }
+            Estimator::Regressor => (&diabetes, Some("progression"), SCALE.to_string()),
+            _ => (&unlabelled, None, PREP.to_string()),
         };
         let params = small_params(kind);
         let p = fit(

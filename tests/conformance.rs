@@ -35,8 +35,9 @@ fn small(type_name: &str) -> &'static str {
 /// the config's top level).
 fn fit(type_name: &str, table: &Table, target: Option<&str>, extra: &str) -> Pipeline {
     let config = TrainConfig::from_json(&format!(
-        r#"{{"model": {{"type": "{type_name}"{}}}, "preprocess": {STEPS}{extra}}}"#,
-        small(type_name)
+        r#"{{"model": {{"type": "{type_name}"{}}}, "preprocess": {}{extra}}}"#,
+        small(type_name),
+        common::prep_for(type_name, STEPS)
     ))
     .unwrap();
     Pipeline::fit(&config, table, target, &FitContext::new()).unwrap()
@@ -47,7 +48,7 @@ fn fit(type_name: &str, table: &Table, target: Option<&str>, extra: &str) -> Pip
 #[test]
 fn every_type_has_only_the_outputs_its_tags_allow() {
     for r in REGISTERED {
-        let (table, target) = common::penguins_for(r.estimator);
+        let (table, target) = common::penguins_for_type(r.type_name, r.estimator);
         let p = fit(r.type_name, &table, target, "");
         for kind in p.outputs() {
             let allowed = match kind {
@@ -88,7 +89,7 @@ fn every_type_rejects_or_survives_a_hostile_model_payload() {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     for r in REGISTERED {
-        let (table, target) = common::penguins_for(r.estimator);
+        let (table, target) = common::penguins_for_type(r.type_name, r.estimator);
         let p = fit(r.type_name, &table, target, "");
         let x = common::raw_rows(&p, &table);
         let x = x.slice(ndarray::s![..20, ..]).to_owned();
@@ -144,7 +145,7 @@ fn every_type_rejects_or_survives_a_hostile_model_payload() {
 #[test]
 fn every_type_fits_the_same_model_for_any_thread_count() {
     for r in REGISTERED {
-        let (table, target) = common::penguins_for(r.estimator);
+        let (table, target) = common::penguins_for_type(r.type_name, r.estimator);
         let fit = |threads: usize| {
             let extra = format!(r#", "random_state": 5, "n_threads": {threads}"#);
             fit(r.type_name, &table, target, &extra).model().clone()

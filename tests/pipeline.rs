@@ -57,6 +57,7 @@ fn small_params(kind: &str) -> &'static str {
 
 fn config(kind: &str, steps: &str) -> TrainConfig {
     let params = small_params(kind);
+    let steps = common::prep_for(kind, steps);
     TrainConfig::from_json(&format!(
         r#"{{"model": {{"type": "{kind}"{params}}}, "preprocess": {steps}, "random_state": 7}}"#
     ))
@@ -72,7 +73,7 @@ fn estimator_of(kind: &str) -> Estimator {
 /// Penguins, with the target for the kind: `species` for classifiers, `body_mass_g` (rows
 /// where it is missing removed) for regressors.
 fn penguins_for(kind: &str) -> (Table, Option<&'static str>) {
-    common::penguins_for(estimator_of(kind))
+    common::penguins_for_type(kind, estimator_of(kind))
 }
 
 fn fit(kind: &str, steps: &str) -> (Pipeline, Table) {

@@ -48,11 +48,13 @@ fn one_thread_models_predict_on_the_calling_thread_while_the_global_pool_is_bloc
         if kind == "local_outlier_factor" {
             params["novelty"] = json!(true);
         }
+        let steps: serde_json::Value =
+            serde_json::from_str(&common::prep_for(kind, &steps.to_string())).unwrap();
         let config = TrainConfig::from_value(json!({
             "model": params, "preprocess": steps, "n_threads": 1, "random_state": 3
         }))
         .unwrap();
-        let (table, target) = common::penguins_for(model.estimator());
+        let (table, target) = common::penguins_for_type(kind, model.estimator());
         let p = Pipeline::fit(&config, &table, target, &FitContext::new()).unwrap();
         let x = rows(&p, &table);
         cases.push((kind, p, x));

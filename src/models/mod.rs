@@ -6,7 +6,9 @@
 //! - [`registry`]: [`ModelConfig`] (every trainer, chosen by its config `type`) and
 //!   [`AnyModel`] (every fitted model), generated from one list;
 //! - the families: [`dummy`] baselines, [`linear`] models, decision [`tree`]s, tree
-//!   [`ensemble`]s, [`feature_selection`], [`cluster`]ing, [`mixture`] models, [`svm`]s (support vector machines);
+//!   [`ensemble`]s, [`feature_selection`], [`cluster`]ing, [`decomposition`], [`mixture`]
+//!   models, [`neighbors`], [`outlier`] detection, [`naive_bayes`] classifiers, [`svm`]s
+//!   (support vector machines);
 //! - [`stream`]: [`AnyLearner`], models under streaming training (`partial_fit`) and online
 //!   policies;
 //! - [`kit`]: what families share (class weights, input checks).
@@ -30,6 +32,7 @@ pub mod kind;
 pub mod kit;
 pub mod linear;
 pub mod mixture;
+pub mod naive_bayes;
 pub mod neighbors;
 pub mod outlier;
 pub mod registry;

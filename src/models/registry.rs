@@ -212,6 +212,11 @@ registry! {
     RadiusNeighborsClassifier(crate::models::neighbors::RadiusNeighborsClassifier => crate::models::neighbors::NeighborsClassifierModel) = "radius_neighbors_classifier", Classifier + probabilities;
     KNeighborsRegressor(crate::models::neighbors::KNeighborsRegressor => crate::models::neighbors::NeighborsRegressorModel) = "k_neighbors_regressor", Regressor;
     RadiusNeighborsRegressor(crate::models::neighbors::RadiusNeighborsRegressor => crate::models::neighbors::NeighborsRegressorModel) = "radius_neighbors_regressor", Regressor;
+    GaussianNb(crate::models::naive_bayes::GaussianNb => crate::models::naive_bayes::GaussianNbModel) = "gaussian_nb", Classifier + probabilities + partial_fit;
+    MultinomialNb(crate::models::naive_bayes::MultinomialNb => crate::models::naive_bayes::DiscreteNbModel) = "multinomial_nb", Classifier + probabilities + partial_fit;
+    ComplementNb(crate::models::naive_bayes::ComplementNb => crate::models::naive_bayes::DiscreteNbModel) = "complement_nb", Classifier + probabilities + partial_fit;
+    BernoulliNb(crate::models::naive_bayes::BernoulliNb => crate::models::naive_bayes::DiscreteNbModel) = "bernoulli_nb", Classifier + probabilities + partial_fit;
+    CategoricalNb(crate::models::naive_bayes::CategoricalNb => crate::models::naive_bayes::CategoricalNbModel) = "categorical_nb", Classifier + probabilities + partial_fit;
 }
 
 /// The registry entry of `type_name`.

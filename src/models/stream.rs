@@ -85,6 +85,11 @@ learners! {
     SgdRegressor(crate::models::linear::sgd::SgdRegressor),
     IncrementalPca(crate::models::decomposition::IncrementalPca),
     MiniBatchKMeans(crate::models::cluster::MiniBatchKMeans),
+    GaussianNb(crate::models::naive_bayes::GaussianNb),
+    MultinomialNb(crate::models::naive_bayes::MultinomialNb),
+    ComplementNb(crate::models::naive_bayes::ComplementNb),
+    BernoulliNb(crate::models::naive_bayes::BernoulliNb),
+    CategoricalNb(crate::models::naive_bayes::CategoricalNb),
 }
 
 impl AnyLearner {

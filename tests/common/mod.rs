@@ -95,3 +95,36 @@ pub fn fixture_features(case: &Value) -> amlis::data::DenseDataset {
         .collect();
     amlis::data::DenseDataset::features_from_table(&table.select(&columns).unwrap()).unwrap()
 }
+
+/// The preprocessing steps a model type needs instead of `usual` (a JSON array of steps):
+/// the count models (`multinomial_nb`, `complement_nb`) take values `>= 0`, so they are scaled
+/// to [0, 1] instead of standardized; `categorical_nb` takes category codes (the imputed,
+/// ordinal-encoded categories, an unknown one as the unseen code 99, which
+/// `categorical_nb` smooths; see [`penguins_for_type`] for its columns).
+pub fn prep_for(type_name: &str, usual: &str) -> String {
+    match type_name {
+        "multinomial_nb" | "complement_nb" => usual.replace("standard_scaler", "min_max_scaler"),
+        "categorical_nb" => r#"[{"type": "simple_imputer", "strategy": "most_frequent"},
+                               {"type": "ordinal_encoder", "handle_unknown": "use_encoded_value",
+                                "unknown_value": 99, "encoded_missing_value": 98}]"#
+            .to_string(),
+        _ => usual.to_string(),
+    }
+}
+
+/// [`penguins_for`] for a model type: `categorical_nb` reads only the penguins' categorical
+/// columns and the (whole-number) year, as category codes.
+pub fn penguins_for_type(
+    type_name: &str,
+    estimator: amlis::models::Estimator,
+) -> (Table, Option<&'static str>) {
+    let (table, target) = penguins_for(estimator);
+    if type_name == "categorical_nb" {
+        let year = table.column("year").unwrap().as_numeric().unwrap();
+        let base: Vec<f64> = year.iter().map(|y| y - 2007.0).collect();
+        let mut codes = table.select(&["species", "island", "sex"]).unwrap();
+        codes.push_column("year", Column::numeric(base)).unwrap();
+        return (codes, target);
+    }
+    (table, target)
+}
