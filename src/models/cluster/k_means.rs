@@ -43,7 +43,9 @@ use crate::common::linalg::{gemm_abt, row_slice, sq_euclidean};
 use crate::common::parallel::first_of_blocks;
 use crate::common::rng;
 use crate::error::{Error, Result};
-use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
+use crate::models::kit::validate::{
+    check_finite, check_numeric_kinds, check_predict_shapes, sample_weights,
+};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Outputs, Predictor, Trainer, TransformPredictor,
 };
@@ -751,23 +753,7 @@ impl Trainer for KMeans {
         check_numeric_kinds(NAME, data.feature_kinds(), data.feature_names())?;
         let features = data.features();
         check_finite(NAME, features.view(), data.feature_names())?;
-        let w: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; n],
-        };
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidValue {
-                context: format!("{NAME} sample weights"),
-                row: i,
-                column: None,
-                message: "sample weights must be finite and >= 0".into(),
-            });
-        }
-        if w.iter().sum::<f64>() <= 0.0 {
-            return Err(Error::InvalidArgument(format!(
-                "{NAME}: the sample weights sum to 0"
-            )));
-        }
+        let w = sample_weights(NAME, data)?;
         // Centre the data on its (unweighted) mean, as scikit-learn.
         let mut mean = vec![0.0; p];
         for row in features.outer_iter() {

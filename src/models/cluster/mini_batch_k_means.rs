@@ -46,7 +46,7 @@ use super::k_means::{KMeans, KMeansInit, KMeansModel, NInit, Problem, Start};
 use crate::common::rng::{self, ChaCha8Rng};
 use crate::error::{Error, Result};
 use crate::models::kit::setters;
-use crate::models::kit::validate::{check_finite, check_numeric_kinds};
+use crate::models::kit::validate::{check_finite, check_numeric_kinds, sample_weights};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Incremental, IncrementalLearner, StreamSpec, Trainer,
 };
@@ -134,23 +134,7 @@ impl Data {
         let features = data.features();
         check_finite(NAME, features.view(), data.feature_names())?;
         let x: Vec<f64> = features.iter().copied().collect();
-        let w: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; n],
-        };
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidValue {
-                context: format!("{NAME} sample weights"),
-                row: i,
-                column: None,
-                message: "sample weights must be finite and >= 0".into(),
-            });
-        }
-        if w.iter().sum::<f64>() <= 0.0 {
-            return Err(Error::InvalidArgument(format!(
-                "{NAME}: the sample weights sum to 0"
-            )));
-        }
+        let w = sample_weights(NAME, data)?;
         Ok(Self { x, w, n, p })
     }
 

@@ -1,5 +1,5 @@
 //! Input checks shared by every model: feature kinds, column counts, output lengths, finite
-//! values.
+//! values, sample weights.
 
 use ndarray::ArrayView2;
 
@@ -207,4 +207,27 @@ pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<St
         out.push(v as u32);
     }
     Ok((classes, out))
+}
+
+/// The dataset's sample weights (all 1 when it has none), checked: every weight finite and
+/// `>= 0` (else an error naming the first bad row) and a positive sum.
+pub fn sample_weights(context: &str, data: &dyn Dataset) -> Result<Vec<f64>> {
+    let w: Vec<f64> = match data.weights() {
+        Some(w) => w.to_vec(),
+        None => vec![1.0; data.n_samples()],
+    };
+    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(Error::InvalidValue {
+            context: format!("{context} sample weights"),
+            row: i,
+            column: None,
+            message: "sample weights must be finite and >= 0".into(),
+        });
+    }
+    if w.iter().sum::<f64>() <= 0.0 {
+        return Err(Error::InvalidArgument(format!(
+            "{context}: the sample weights sum to 0"
+        )));
+    }
+    Ok(w)
 }

@@ -63,7 +63,9 @@ use crate::common::rng;
 use crate::error::{Error, Result};
 use crate::models::cluster::init::{kmeans_plusplus, random_rows};
 use crate::models::cluster::{KMeans, NInit};
-use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
+use crate::models::kit::validate::{
+    check_finite, check_numeric_kinds, check_predict_shapes, sample_weights,
+};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Outputs, Predictor, ProbabilisticPredictor,
     ScorePredictor, Trainer,
@@ -521,23 +523,7 @@ impl GaussianMixture {
         check_numeric_kinds(NAME, data.feature_kinds(), data.feature_names())?;
         let features = data.features();
         check_finite(NAME, features.view(), data.feature_names())?;
-        let w: Vec<f64> = match data.weights() {
-            Some(w) => w.to_vec(),
-            None => vec![1.0; n],
-        };
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidValue {
-                context: format!("{NAME} sample weights"),
-                row: i,
-                column: None,
-                message: "sample weights must be finite and >= 0".into(),
-            });
-        }
-        if w.iter().sum::<f64>() <= 0.0 {
-            return Err(Error::InvalidArgument(format!(
-                "{NAME}: the sample weights sum to 0"
-            )));
-        }
+        let w = sample_weights(NAME, data)?;
         let x: Vec<f64> = features.iter().copied().collect();
         Ok((x, w, n, p))
     }
