@@ -18,10 +18,12 @@
 //! [`crate::models::registry`] (ARCHITECTURE.md, "Adding a model family").
 
 pub mod class_weight;
+pub mod contamination;
 pub(crate) mod name;
 pub(crate) mod setters;
 pub mod validate;
 
 pub use class_weight::{ClassWeight, ClassWeightMode};
+pub use contamination::Contamination;
 pub(crate) use name::context;
 pub(crate) use setters::setters;

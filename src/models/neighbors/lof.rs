@@ -48,22 +48,7 @@ const NAME: &str = <LocalOutlierFactor as Trainer>::NAME;
 /// scikit-learn's guard against a zero mean reachability distance (duplicates).
 const DENSITY_GUARD: f64 = 1e-10;
 
-/// The share of outliers expected: `"auto"` (offset −1.5, as in the LOF paper) or a fraction
-/// in `(0, 0.5]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Contamination {
-    /// A fraction in `(0, 0.5]`.
-    Fraction(f64),
-    /// `"auto"`.
-    Auto(String),
-}
-
-impl Default for Contamination {
-    fn default() -> Self {
-        Contamination::Auto("auto".into())
-    }
-}
+pub use crate::models::kit::Contamination;
 
 /// The settings of local outlier factor, with scikit-learn's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,24 +131,7 @@ impl LocalOutlierFactor {
         if self.n_neighbors == 0 {
             return Err(Error::param("n_neighbors", 0, "an integer >= 1"));
         }
-        let contamination = match &self.contamination {
-            Contamination::Auto(s) if s == "auto" => None,
-            Contamination::Fraction(c) if *c > 0.0 && *c <= 0.5 => Some(*c),
-            Contamination::Fraction(c) => {
-                return Err(Error::param(
-                    "contamination",
-                    c,
-                    "\"auto\" or a fraction in (0, 0.5]",
-                ))
-            }
-            Contamination::Auto(s) => {
-                return Err(Error::param(
-                    "contamination",
-                    format!("{s:?}"),
-                    "\"auto\" or a fraction in (0, 0.5]",
-                ))
-            }
-        };
+        let contamination = self.contamination.fraction()?;
         self.index_params().check()?;
         Ok(contamination)
     }

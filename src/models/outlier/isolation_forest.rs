@@ -90,22 +90,7 @@ impl Default for MaxSamples {
     }
 }
 
-/// The expected share of outliers: `"auto"` (the threshold of the original paper, offset
-/// `-0.5`) or a fraction in `(0, 0.5]` (the offset is that percentile of the training scores).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Contamination {
-    /// A fraction in `(0, 0.5]`.
-    Fraction(f64),
-    /// `"auto"`.
-    Auto(String),
-}
-
-impl Default for Contamination {
-    fn default() -> Self {
-        Contamination::Auto("auto".into())
-    }
-}
+pub use crate::models::kit::Contamination;
 
 /// The settings of an isolation forest, with scikit-learn's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,17 +184,7 @@ impl IsolationForest {
         if self.n_estimators == 0 {
             return Err(Error::param("n_estimators", 0, "an integer >= 1"));
         }
-        let contamination = match &self.contamination {
-            Contamination::Auto(s) if s == "auto" => None,
-            Contamination::Fraction(f) if *f > 0.0 && *f <= 0.5 => Some(*f),
-            other => {
-                return Err(Error::param(
-                    "contamination",
-                    format!("{other:?}"),
-                    "\"auto\" or a fraction in (0, 0.5]",
-                ))
-            }
-        };
+        let contamination = self.contamination.fraction()?;
         let max_samples = match &self.max_samples {
             MaxSamples::Auto(s) if s == "auto" => n.min(256),
             MaxSamples::Count(c) if *c >= 1 => (*c).min(n),
