@@ -108,6 +108,9 @@ fn svc_for(case: &Value, tol: f64, max_iter: usize) -> LinearSvc {
     if case.get("class_weight").is_some() {
         t = t.class_weight(ClassWeight::balanced());
     }
+    if case.get("multi_class").and_then(Value::as_str) == Some("crammer_singer") {
+        t = t.multi_class(MultiClass::CrammerSinger);
+    }
     if let Some(fi) = case.get("fit_intercept").and_then(Value::as_bool) {
         t = t.fit_intercept(fi);
     }
@@ -131,6 +134,7 @@ fn linear_svc_matches_scikit_learn() {
         if case.get("sample_weight").is_some() {
             data = data.with_weights(weights(n)).unwrap();
         }
+        let tol = case.get("tol").and_then(Value::as_f64).unwrap_or(tol);
         let model = svc_for(case, tol, max_iter as usize).fit(&data).unwrap();
         assert!(
             model.converged,
@@ -290,6 +294,13 @@ fn same_model_for_any_thread_count_and_seeded() {
     let a = t.fit_with(&data, &FitContext::new().n_threads(1)).unwrap();
     let b = t.fit_with(&data, &FitContext::new().n_threads(3)).unwrap();
     assert_eq!(a, b);
+    let t = LinearSvc::default()
+        .multi_class(MultiClass::CrammerSinger)
+        .max_iter(25);
+    let a = t.fit_with(&data, &FitContext::new().n_threads(1)).unwrap();
+    let b = t.fit_with(&data, &FitContext::new().n_threads(3)).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.coef.nrows(), 3);
     // `random_state` overrides the context's seed.
     let t = LinearSvc::default()
         .dual(Dual::Dual)
@@ -355,11 +366,6 @@ fn unsupported_combinations_and_bad_parameters_are_named() {
     );
     let e = err(LinearSvc::default().penalty(Penalty::L1).dual(Dual::Dual));
     assert!(e.contains("when dual=True"), "{e}");
-    let e = err(LinearSvc::default().multi_class(MultiClass::CrammerSinger));
-    assert!(
-        e.contains("multi_class") && e.contains("not implemented"),
-        "{e}"
-    );
     assert!(err(LinearSvc::default().c(0.0)).contains("`C`"));
     assert!(err(LinearSvc::default().tol(-1.0)).contains("`tol`"));
     assert!(err(LinearSvc::default().max_iter(0)).contains("`max_iter`"));

@@ -32,11 +32,13 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::problem::Rows;
+use super::problem::{Monitor, Rows, Run};
 use super::{
-    check_common, choose_solver, not_with_dual, solve_all, Dual, Penalty, Plan, Solver, Task,
+    check_common, choose_solver, crammer_singer, not_with_dual, solve_all, Dual, Penalty, Plan,
+    Solver, Task,
 };
 use crate::common::parallel::first_of_blocks;
+use crate::common::rng;
 use crate::error::{Error, Result};
 use crate::models::kit::{class_weight, context, setters, validate, ClassWeight};
 use crate::models::linear::logistic::{argmax, check_two_classes, checked_features, class_targets};
@@ -72,8 +74,8 @@ pub enum MultiClass {
     /// One binary problem per class against the rest (solved in parallel).
     #[default]
     Ovr,
-    /// Crammer and Singer's joint multiclass problem: not implemented yet (a fit is an
-    /// error naming `multi_class`).
+    /// Crammer and Singer's joint multiclass problem (liblinear's `MCSVM_CS`, solved on one
+    /// thread): one weight row per class, a single row `w₁ − w₀` for two classes.
     CrammerSinger,
 }
 
@@ -92,7 +94,8 @@ pub struct LinearSvc {
     /// Cost of the loss (> 0); larger is less regularized.
     #[serde(rename = "C")]
     pub c: f64,
-    /// `ovr` (default); `crammer_singer` is not implemented yet.
+    /// `ovr` (default) or `crammer_singer` (one joint problem; `penalty`, `loss` and `dual`
+    /// are then ignored, as in scikit-learn).
     pub multi_class: MultiClass,
     /// Whether to fit intercepts (through a bias column, regularized as in liblinear).
     pub fit_intercept: bool,
@@ -189,27 +192,24 @@ impl Trainer for LinearSvc {
             self.intercept_scaling,
         )?;
         class_weight::reject_subsample(self.class_weight.as_ref())?;
-        if self.multi_class == MultiClass::CrammerSinger {
-            return Err(Error::param(
-                "multi_class",
-                "crammer_singer",
-                "ovr (crammer_singer is not implemented yet)",
-            ));
-        }
         let (y, classes) = class_targets(data, CTX)?;
         let x = checked_features(data, CTX)?;
         let (n, p) = x.dim();
         if n == 0 || p == 0 {
             return Err(Error::Empty(format!("{CTX}: {n} rows, {p} features")));
         }
-        let solver = choose_solver(
-            svc_solver(self.loss),
-            self.penalty,
-            self.loss.name(),
-            self.dual,
-            n,
-            p,
-        )?;
+        // Crammer–Singer ignores `penalty`, `loss` and `dual`, as in scikit-learn.
+        let solver = match self.multi_class {
+            MultiClass::Ovr => Some(choose_solver(
+                svc_solver(self.loss),
+                self.penalty,
+                self.loss.name(),
+                self.dual,
+                n,
+                p,
+            )?),
+            MultiClass::CrammerSinger => None,
+        };
         let sw = prep::sample_weights(data, CTX)?.map_or_else(|| vec![1.0; n], |w| w.to_vec());
         // scikit-learn 1.9 counts sample weights in "balanced".
         let per_class = class_weight::class_weights(
@@ -233,6 +233,10 @@ impl Trainer for LinearSvc {
             .map(|(&c, &w)| (c, w))
             .collect();
         let k = classes.len();
+        let seed = self.random_state.unwrap_or_else(|| ctx.seed());
+        let Some(solver) = solver else {
+            return self.fit_crammer_singer(&rows, &kept, &per_class, classes, seed, ctx);
+        };
         // (positive class, cost of the positive rows, cost of the others).
         let problems: Vec<(usize, f64, f64)> = if k == 2 {
             vec![(1, self.c * per_class[1], self.c * per_class[0])]
@@ -257,7 +261,7 @@ impl Trainer for LinearSvc {
             epsilon: None,
             tol: self.tol,
             max_iter: self.max_iter,
-            seed: self.random_state.unwrap_or_else(|| ctx.seed()),
+            seed,
             stage: CTX,
         };
         let solved = solve_all(&rows, &tasks, &plan, ctx)?;
@@ -270,6 +274,77 @@ impl Trainer for LinearSvc {
                 intercept[t] = self.intercept_scaling * w.get(p).copied().unwrap_or(0.0);
             }
         }
+        Ok(LinearSvcModel {
+            coef,
+            intercept,
+            classes,
+            n_iter: solved.n_iter,
+            converged: solved.converged,
+        })
+    }
+}
+
+impl LinearSvc {
+    /// Crammer and Singer's joint problem over the kept rows (`(class, sample weight)`
+    /// each): one weight row per class; for two classes, scikit-learn's single row
+    /// `w₁ − w₀` (and intercept `b₁ − b₀`).
+    fn fit_crammer_singer(
+        &self,
+        rows: &Rows,
+        kept: &[(usize, f64)],
+        per_class: &[f64],
+        classes: Vec<String>,
+        seed: u64,
+        ctx: &FitContext<'_>,
+    ) -> Result<LinearSvcModel> {
+        let k = classes.len();
+        let p = rows.d - usize::from(self.fit_intercept);
+        let y: Vec<usize> = kept.iter().map(|&(c, _)| c).collect();
+        let costs: Vec<f64> = kept
+            .iter()
+            .map(|&(c, w)| self.c * w * per_class.get(c).copied().unwrap_or(1.0))
+            .collect();
+        let monitor = Monitor {
+            ctx,
+            stage: LinearSvc::NAME,
+            task: 0,
+        };
+        let mut run = Run {
+            tol: self.tol,
+            max_iter: self.max_iter,
+            rng: rng::for_task(seed, 0),
+            monitor,
+        };
+        let solved = crammer_singer::solve(rows, &y, &costs, k, &mut run)?;
+        if !solved.converged && solved.n_iter >= self.max_iter {
+            run.monitor.max_iter_reached(solved.n_iter);
+        }
+        if solved.w.iter().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the solver diverged (non-finite coefficients)",
+                LinearSvc::NAME
+            )));
+        }
+        let d = rows.d;
+        let weight = |m: usize, j: usize| solved.w.get(m * d + j).copied().unwrap_or(0.0);
+        let bias = |m: usize| {
+            if self.fit_intercept {
+                self.intercept_scaling * weight(m, p)
+            } else {
+                0.0
+            }
+        };
+        let (coef, intercept) = if k == 2 {
+            (
+                Array2::from_shape_fn((1, p), |(_, j)| weight(1, j) - weight(0, j)),
+                Array1::from(vec![bias(1) - bias(0)]),
+            )
+        } else {
+            (
+                Array2::from_shape_fn((k, p), |(m, j)| weight(m, j)),
+                Array1::from_iter((0..k).map(bias)),
+            )
+        };
         Ok(LinearSvcModel {
             coef,
             intercept,

@@ -2,7 +2,7 @@
 //!
 //! | type | trainer | model | solvers |
 //! |---|---|---|---|
-//! | `linear_svc` | [`LinearSvc`] | [`LinearSvcModel`] | liblinear's: dual coordinate descent, primal Newton, L1 coordinate descent |
+//! | `linear_svc` | [`LinearSvc`] | [`LinearSvcModel`] | liblinear's: dual coordinate descent, primal Newton, L1 coordinate descent, Crammer–Singer |
 //! | `linear_svr` | [`LinearSvr`] | [`LinearSvrModel`] | dual coordinate descent, primal Newton |
 //!
 //! The linear SVMs reproduce scikit-learn's `LinearSVC` / `LinearSVR`, which wrap liblinear:
@@ -19,6 +19,7 @@
 //! is false and the fit's callback receives an event of stage [`MAX_ITER_REACHED`] (one per
 //! problem that did not converge), as scikit-learn warns with a `ConvergenceWarning`.
 
+mod crammer_singer;
 mod dual_cd;
 mod l1_cd;
 mod linear_svc;
