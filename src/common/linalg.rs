@@ -12,6 +12,8 @@
 //!   threads).
 //! - [`gemm_abt`]: `A·Bᵀ` of two row-major blocks, sequential, for callers that run fixed row
 //!   blocks in parallel (k-means distances);
+//! - [`gemm_atb_add`]: `out += Aᵀ·B` of two row-major blocks, sequential (Gaussian mixtures'
+//!   scatter matrices);
 //! - [`sym_eigh`]: the eigendecomposition of a symmetric matrix (PCA's covariance solver);
 //! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder);
 //! - [`sq_euclidean`]: the squared distance of two rows, in four lanes the compiler vectorizes
@@ -128,6 +130,52 @@ pub fn gemm_abt(a: &[f64], m: usize, b: &[f64], k: usize, p: usize, out: &mut [f
     let bm = MatRef::from_row_major_slice(b, k, p);
     let om = MatMut::from_row_major_slice_mut(out, m, k);
     faer::linalg::matmul::matmul(om, Accum::Replace, am, bm.transpose(), 1.0, Par::Seq);
+    Ok(())
+}
+
+/// `out += aᵀ · b`, where `a` is the row-major `m × p` matrix in `a`, `b` the row-major `m × q`
+/// matrix in `b` and `out` the row-major `p × q` accumulator: a weighted scatter matrix
+/// `Σᵢ rᵢ dᵢ dᵢᵀ` is `gemm_atb_add(r∘d, d, ...)`.
+///
+/// Runs on the calling thread (faer with `Par::Seq`), like [`gemm_abt`]. Wrong lengths are an
+/// error.
+///
+/// ```
+/// // Rows (1, 2) and (3, 4): aᵀa = [[10, 14], [14, 20]], added to the identity.
+/// let a = [1.0, 2.0, 3.0, 4.0];
+/// let mut out = [1.0, 0.0, 0.0, 1.0];
+/// amlis::common::linalg::gemm_atb_add(&a, &a, 2, 2, 2, &mut out)?;
+/// assert_eq!(out, [11.0, 14.0, 14.0, 21.0]);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn gemm_atb_add(
+    a: &[f64],
+    b: &[f64],
+    m: usize,
+    p: usize,
+    q: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols) == Some(len);
+    if !(fits(a.len(), m, p) && fits(b.len(), m, q) && fits(out.len(), p, q)) {
+        return Err(Error::shape(
+            "gemm_atb_add",
+            format!("{m} x {p}, {m} x {q} and {p} x {q} matrices"),
+            format!(
+                "slices of {}, {} and {} values",
+                a.len(),
+                b.len(),
+                out.len()
+            ),
+        ));
+    }
+    if m == 0 || p == 0 || q == 0 {
+        return Ok(());
+    }
+    let am = MatRef::from_row_major_slice(a, m, p);
+    let bm = MatRef::from_row_major_slice(b, m, q);
+    let om = MatMut::from_row_major_slice_mut(out, p, q);
+    faer::linalg::matmul::matmul(om, Accum::Add, am.transpose(), bm, 1.0, Par::Seq);
     Ok(())
 }
 

@@ -84,21 +84,65 @@ impl CovarianceType {
         values.get(range).unwrap_or(&[])
     }
 
-    /// `(x − μ)ᵀ P_j (x − μ)` through the precision factor of component `j`:
-    /// `Σ_c ((x − μ)ᵀ U_j)_c²`. Allocation-free.
-    pub(crate) fn sq_mahalanobis(self, pc: &[f64], j: usize, x: &[f64], mu: &[f64]) -> f64 {
+    /// `μ_jᵀ U_j` of every component (`k × p`, row-major) for `full` and `tied` (scikit-learn's
+    /// `np.dot(mu, prec_chol)`), so that `(x − μ_j)ᵀ U_j = xᵀ U_j − μ_jᵀ U_j`; empty for `diag`
+    /// and `spherical`, which read the means directly.
+    pub(crate) fn mean_factors(self, means: &[f64], pc: &[f64], k: usize, p: usize) -> Vec<f64> {
+        match self {
+            CovarianceType::Full | CovarianceType::Tied => {
+                let mut out = vec![0.0; k * p];
+                for (j, o) in out.chunks_exact_mut(p.max(1)).enumerate() {
+                    let u = self.block(pc, j, p);
+                    let mu = means.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                    for (r, m) in mu.iter().enumerate() {
+                        let row = u.get(r * p..(r + 1) * p).unwrap_or(&[]);
+                        for (v, uv) in o.iter_mut().zip(row) {
+                            *v += m * uv;
+                        }
+                    }
+                }
+                out
+            }
+            CovarianceType::Diag | CovarianceType::Spherical => Vec::new(),
+        }
+    }
+
+    /// `(x − μ_j)ᵀ P_j (x − μ_j)` of component `j` through its precision factor: for `full`
+    /// and `tied`, `‖xᵀU_j − μ_jᵀU_j‖²` with the row of [`mean_factors`](Self::mean_factors)
+    /// in `mf`, in column panels of eight that run along the rows of `U` (contiguous);
+    /// for `diag` and `spherical`, `Σ ((x − μ)·s)²` with the means in `mu`. Allocation-free.
+    pub(crate) fn sq_mahalanobis(
+        self,
+        pc: &[f64],
+        j: usize,
+        x: &[f64],
+        mu: &[f64],
+        mf: &[f64],
+    ) -> f64 {
+        const PANEL: usize = 8;
         let p = x.len();
         let u = self.block(pc, j, p);
         match self {
             CovarianceType::Full | CovarianceType::Tied => {
                 let mut total = 0.0;
-                for c in 0..p {
-                    // Column c of the upper-triangular U: rows 0..=c.
-                    let mut y = 0.0;
-                    for (r, (xv, mv)) in x.iter().zip(mu).take(c + 1).enumerate() {
-                        y += (xv - mv) * u.get(r * p + c).copied().unwrap_or(0.0);
+                let mut start = 0;
+                while start < p {
+                    let width = (p - start).min(PANEL);
+                    let mut acc = [0.0; PANEL];
+                    // U is upper triangular: rows past the panel are zero in its columns.
+                    for (r, xv) in x.iter().enumerate().take(start + width) {
+                        let from = r * p + start;
+                        let row = u.get(from..from + width).unwrap_or(&[]);
+                        for (a, uv) in acc.iter_mut().zip(row) {
+                            *a += xv * uv;
+                        }
                     }
-                    total += y * y;
+                    let m = mf.get(start..start + width).unwrap_or(&[]);
+                    for (a, mv) in acc.iter().zip(m) {
+                        let y = a - mv;
+                        total += y * y;
+                    }
+                    start += width;
                 }
                 total
             }
@@ -122,6 +166,27 @@ impl CovarianceType {
                     .sum()
             }
         }
+    }
+
+    /// The columns of the precision factors stacked as rows, for the E-step's block product
+    /// `X · [U_1 … U_k]`: `k · p` rows of `p` values for `full` (row `j·p + c` is column `c`
+    /// of `U_j`), `p` rows for `tied` (one shared `U`); `None` for `diag` and `spherical`.
+    pub(crate) fn stacked_columns(self, pc: &[f64], k: usize, p: usize) -> Option<Vec<f64>> {
+        let count = match self {
+            CovarianceType::Full => k,
+            CovarianceType::Tied => 1,
+            CovarianceType::Diag | CovarianceType::Spherical => return None,
+        };
+        let mut out = vec![0.0; count * p * p];
+        for (j, block) in out.chunks_exact_mut((p * p).max(1)).enumerate() {
+            let u = self.block(pc, j, p);
+            for (c, column) in block.chunks_exact_mut(p.max(1)).enumerate() {
+                for (r, v) in column.iter_mut().enumerate() {
+                    *v = u.get(r * p + c).copied().unwrap_or(0.0);
+                }
+            }
+        }
+        Some(out)
     }
 
     /// `½·log det P_j`: the sum of the logs of the diagonal of the precision factor of
@@ -377,7 +442,9 @@ mod tests {
             assert!((a - b).abs() < 1e-15, "{u:?} {u2:?}");
         }
         // ‖(x − μ)ᵀU‖² = (x − μ)ᵀ P (x − μ); ½ log det P = −½ log 8.
-        let d = CovarianceType::Full.sq_mahalanobis(&u, 0, &[1.0, 2.0], &[0.0, 0.0]);
+        let mu = [0.5, -1.0];
+        let mf = CovarianceType::Full.mean_factors(&mu, &u, 1, 2);
+        let d = CovarianceType::Full.sq_mahalanobis(&u, 0, &[1.5, 1.0], &mu, &mf);
         assert!((d - (3.0 - 8.0 + 16.0) / 8.0).abs() < 1e-15);
         let h = CovarianceType::Full.half_log_det(&u, 0, 2);
         assert!((h + 0.5 * 8f64.ln()).abs() < 1e-15);

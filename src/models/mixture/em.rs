@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use super::covariance::CovarianceType;
+use crate::common::linalg::{gemm_abt, gemm_atb_add};
 use crate::error::Result;
 use crate::traits::Dataset;
 
@@ -31,6 +32,8 @@ pub(super) struct Components<'a> {
     pub(super) ct: CovarianceType,
     pub(super) means: &'a [f64],
     pub(super) pc: &'a [f64],
+    /// `μ_jᵀ U_j` per component (`full`, `tied`; see [`CovarianceType::mean_factors`]).
+    pub(super) factors: &'a [f64],
     pub(super) offsets: &'a [f64],
     pub(super) p: usize,
 }
@@ -70,9 +73,11 @@ pub(super) fn log_sum_exp(values: impl Iterator<Item = f64>) -> f64 {
 impl Components<'_> {
     /// The weighted log-density of `x` under component `j`.
     pub(super) fn weighted_log_prob(&self, x: &[f64], j: usize) -> f64 {
-        let mu = self.means.get(j * self.p..(j + 1) * self.p).unwrap_or(&[]);
+        let part = j * self.p..(j + 1) * self.p;
+        let mu = self.means.get(part.clone()).unwrap_or(&[]);
+        let mf = self.factors.get(part).unwrap_or(&[]);
         self.offsets.get(j).copied().unwrap_or(f64::NAN)
-            - 0.5 * self.ct.sq_mahalanobis(self.pc, j, x, mu)
+            - 0.5 * self.ct.sq_mahalanobis(self.pc, j, x, mu, mf)
     }
 
     pub(super) fn k(&self) -> usize {
@@ -104,12 +109,50 @@ impl Components<'_> {
         for (j, o) in out.iter_mut().enumerate() {
             *o = self.weighted_log_prob(x, j);
         }
-        let lse = log_sum_exp(out.iter().copied());
-        for o in out.iter_mut() {
-            *o = (*o - lse).exp();
-        }
-        lse
+        normalize(out)
     }
+
+    /// The weighted log-densities of a block of `rows` rows (row-major in `x`) under every
+    /// component into `out` (`rows × k`), for `full` and `tied` through one matrix product
+    /// `X · [U_1 … U_k]` with the stacked factor columns `stacked` (scikit-learn's
+    /// `np.dot(X, prec_chol) − np.dot(mu, prec_chol)`); `xu` is the block's scratch.
+    fn block_log_probs(
+        &self,
+        x: &[f64],
+        rows: usize,
+        stacked: &[f64],
+        xu: &mut Vec<f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let (p, k) = (self.p, self.k());
+        let width = stacked.len() / p.max(1);
+        xu.resize(rows * width, 0.0);
+        gemm_abt(x, rows, stacked, width, p, xu)?;
+        let shared = width == p;
+        for (xr, lp) in xu
+            .chunks_exact(width.max(1))
+            .zip(out.chunks_exact_mut(k.max(1)))
+        {
+            for (j, o) in lp.iter_mut().enumerate() {
+                let col = if shared { 0 } else { j * p };
+                let y = xr.get(col..col + p).unwrap_or(&[]);
+                let mf = self.factors.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                let maha: f64 = y.iter().zip(mf).map(|(a, m)| (a - m) * (a - m)).sum();
+                *o = self.offsets.get(j).copied().unwrap_or(f64::NAN) - 0.5 * maha;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns weighted log-densities into responsibilities in place; returns their log-sum-exp
+/// (the row's log-likelihood).
+fn normalize(out: &mut [f64]) -> f64 {
+    let lse = log_sum_exp(out.iter().copied());
+    for o in out.iter_mut() {
+        *o = (*o - lse).exp();
+    }
+    lse
 }
 
 /// The training rows, row-major, with their weights (and the dataset they come from, for
@@ -150,26 +193,44 @@ impl<'a> Problem<'a> {
     }
 
     /// The E-step: the responsibilities of every row into `resp` (`n × k`) and the weighted
-    /// mean log-likelihood (the lower bound of the parameters that `c` describes).
-    pub(super) fn e_step(&self, c: &Components<'_>, resp: &mut [f64]) -> f64 {
+    /// mean log-likelihood (the lower bound of the parameters that `c` describes). `full` and
+    /// `tied` take each block's densities from one matrix product; `diag` and `spherical` go
+    /// row by row.
+    pub(super) fn e_step(&self, c: &Components<'_>, resp: &mut [f64]) -> Result<f64> {
         let k = c.k().max(1);
-        let partials: Vec<f64> = resp
+        let p = self.p;
+        let stacked = c.ct.stacked_columns(c.pc, c.k(), p);
+        let partials: Vec<Result<f64>> = resp
             .par_chunks_mut(BLOCK * k)
             .enumerate()
             .map(|(b, block)| {
+                let start = b * BLOCK;
+                let rows = block.len() / k;
+                if let Some(stacked) = &stacked {
+                    let x = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
+                    let mut xu = Vec::new();
+                    c.block_log_probs(x, rows, stacked, &mut xu, block)?;
+                }
                 let mut acc = 0.0;
                 for (r, out) in block.chunks_exact_mut(k).enumerate() {
-                    let i = b * BLOCK + r;
-                    let lse = c.responsibilities(self.row(i), out);
+                    let i = start + r;
+                    let lse = match stacked {
+                        Some(_) => normalize(out),
+                        None => c.responsibilities(self.row(i), out),
+                    };
                     let wi = self.weight(i);
                     if wi != 0.0 {
                         acc += wi * lse;
                     }
                 }
-                acc
+                Ok(acc)
             })
             .collect();
-        partials.iter().sum::<f64>() / self.w_sum
+        let mut total = 0.0;
+        for part in partials {
+            total += part?;
+        }
+        Ok(total / self.w_sum)
     }
 
     /// scikit-learn's `_estimate_gaussian_parameters` with sample weights: the component
@@ -217,13 +278,40 @@ impl<'a> Problem<'a> {
         for (m, n) in means.chunks_exact_mut(p).zip(&nk) {
             m.iter_mut().for_each(|v| *v /= n);
         }
-        // Pass 2: the scatter of every component around its new mean.
+        // Pass 2: the scatter of every component around its new mean (`full` and `tied`:
+        // one product `(r∘D)ᵀ D` per block and component, D the block's rows minus the mean).
         let len = ct.scatter_len(k, p);
-        let partials: Vec<Vec<f64>> = resp
+        let products = matches!(ct, CovarianceType::Full | CovarianceType::Tied);
+        let partials: Vec<Result<Vec<f64>>> = resp
             .par_chunks(BLOCK * k)
             .enumerate()
             .map(|(b, block)| {
                 let mut s = vec![0.0; len];
+                let rows = block.len() / k;
+                if products {
+                    let mut d = vec![0.0; rows * p];
+                    let mut rd = vec![0.0; rows * p];
+                    for j in 0..k {
+                        let mu = means.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                        for (r, (dr, rdr)) in d
+                            .chunks_exact_mut(p.max(1))
+                            .zip(rd.chunks_exact_mut(p.max(1)))
+                            .enumerate()
+                        {
+                            let i = b * BLOCK + r;
+                            let rw = block.get(r * k + j).copied().unwrap_or(0.0) * self.weight(i);
+                            for (((dv, rv), xv), mv) in
+                                dr.iter_mut().zip(rdr.iter_mut()).zip(self.row(i)).zip(mu)
+                            {
+                                *dv = xv - mv;
+                                *rv = rw * *dv;
+                            }
+                        }
+                        let sj = s.get_mut(j * p * p..(j + 1) * p * p).unwrap_or(&mut []);
+                        gemm_atb_add(&rd, &d, rows, p, p, sj)?;
+                    }
+                    return Ok(s);
+                }
                 for (r, rr) in block.chunks_exact(k).enumerate() {
                     let i = b * BLOCK + r;
                     let (x, wi) = (self.row(i), self.weight(i));
@@ -234,12 +322,12 @@ impl<'a> Problem<'a> {
                         }
                     }
                 }
-                s
+                Ok(s)
             })
             .collect();
         let mut scatter = vec![0.0; len];
-        for s in &partials {
-            scatter.iter_mut().zip(s).for_each(|(t, v)| *t += v);
+        for s in partials {
+            scatter.iter_mut().zip(s?).for_each(|(t, v)| *t += v);
         }
         let covariances = ct.covariances(&scatter, &nk, p, reg_covar);
         let precisions_cholesky = ct.precisions_cholesky(&covariances, k, p, reg_covar)?;

@@ -449,14 +449,16 @@ impl GaussianMixture {
             n_iter = it;
             let previous = lower_bound;
             let offs = offsets(ct, &params.weights, &params.precisions_cholesky, p);
+            let factors = ct.mean_factors(&params.means, &params.precisions_cholesky, k, p);
             let comps = Components {
                 ct,
                 means: &params.means,
                 pc: &params.precisions_cholesky,
+                factors: &factors,
                 offsets: &offs,
                 p,
             };
-            lower_bound = problem.e_step(&comps, &mut resp);
+            lower_bound = problem.e_step(&comps, &mut resp)?;
             params = problem.estimate(&resp, k, ct, self.reg_covar)?;
             let total: f64 = params.weights.iter().sum();
             params.weights.iter_mut().for_each(|v| *v /= total);
@@ -612,10 +614,12 @@ impl Trainer for GaussianMixture {
 }
 
 /// What the predictions derive from the parameters once: every component's offset
-/// `log w_j + ½ log det P_j − ½ p log 2π` and the component names (`"0"`, `"1"`, ...).
+/// `log w_j + ½ log det P_j − ½ p log 2π`, its mean factor `μ_jᵀ U_j` (`full`, `tied`) and
+/// the component names (`"0"`, `"1"`, ...).
 #[derive(Debug, Clone)]
 struct Derived {
     offsets: Vec<f64>,
+    factors: Vec<f64>,
     names: Vec<String>,
 }
 
@@ -673,6 +677,12 @@ impl GaussianMixtureModel {
                 &self.precisions_cholesky,
                 self.n_features,
             ),
+            factors: self.covariance_type.mean_factors(
+                &self.means,
+                &self.precisions_cholesky,
+                self.weights.len(),
+                self.n_features,
+            ),
             names: (0..self.weights.len()).map(|j| j.to_string()).collect(),
         })
     }
@@ -682,6 +692,7 @@ impl GaussianMixtureModel {
             ct: self.covariance_type,
             means: &self.means,
             pc: &self.precisions_cholesky,
+            factors: &self.derived().factors,
             offsets: &self.derived().offsets,
             p: self.n_features,
         }
