@@ -267,7 +267,10 @@ mod tests {
                 other => panic!("{other}"),
             }
         }
-        assert!(PolicyConfig::LinUcb(LinUcb::default()).start(&BanditSpec::new(0, 1)).is_err());
+        assert!(matches!(
+            PolicyConfig::LinUcb(LinUcb::default()).start(&BanditSpec::new(0, 1)),
+            Err(Error::InvalidArgument(_))
+        ));
     }
 
     #[test]

@@ -23,17 +23,15 @@ pub fn mark_excluded(scores: &mut [f64], excluded: &[usize]) -> Result<()> {
     let n = scores.len();
     for &a in excluded {
         let slot = scores.get_mut(a).ok_or_else(|| {
-            Error::param(
-                "excluded",
-                a,
-                &format!("action indices below {n} (the number of actions)"),
-            )
+            Error::InvalidArgument(format!(
+                "argument `excluded` holds {a}; expected action indices below {n}"
+            ))
         })?;
         *slot = f64::NEG_INFINITY;
     }
     if scores.iter().all(|&s| s == f64::NEG_INFINITY) {
         return Err(Error::InvalidArgument(format!(
-            "every one of the {} actions is excluded; at least one must stay allowed",
+            "argument `excluded` rules out every one of the {} actions; at least one must stay allowed",
             scores.len()
         )));
     }

@@ -39,7 +39,9 @@ impl BanditSpec {
     /// Checks the counts (at least one action).
     pub fn check(&self) -> Result<()> {
         if self.n_actions == 0 {
-            return Err(Error::param("n_actions", 0, "at least 1 action"));
+            return Err(Error::InvalidArgument(
+                "argument `n_actions` is 0; a bandit needs at least 1 action".into(),
+            ));
         }
         Ok(())
     }
@@ -91,21 +93,21 @@ impl BanditSpec {
     ) -> Result<()> {
         self.check_context(context)?;
         if action >= self.n_actions {
-            return Err(Error::param(
-                "action",
-                action,
-                &format!("an action index below {}", self.n_actions),
-            ));
+            return Err(Error::InvalidArgument(format!(
+                "argument `action` is {action}; expected an action index below {}",
+                self.n_actions
+            )));
         }
         if !reward.is_finite() {
-            return Err(Error::param("reward", reward, "a finite number"));
+            return Err(Error::InvalidArgument(format!(
+                "argument `reward` is {reward}; expected a finite number"
+            )));
         }
         if !(probability > 0.0 && probability <= 1.0) {
-            return Err(Error::param(
-                "probability",
-                probability,
-                "the probability the action was chosen with, in (0, 1]",
-            ));
+            return Err(Error::InvalidArgument(format!(
+                "argument `probability` is {probability}; expected the probability the action \
+                 was chosen with, in (0, 1]"
+            )));
         }
         Ok(())
     }

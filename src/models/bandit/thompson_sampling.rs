@@ -164,11 +164,10 @@ impl Policy for ThompsonSamplingPolicy {
     fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
         self.spec.check_outcome(context, action, reward, probability)?;
         if self.params.reward == RewardModel::Bernoulli && !(0.0..=1.0).contains(&reward) {
-            return Err(Error::param(
-                "reward",
-                reward,
-                "a reward in [0, 1] for Bernoulli Thompson sampling (use \"reward\": \"gaussian\" for real rewards)",
-            ));
+            return Err(Error::InvalidArgument(format!(
+                "argument `reward` is {reward}; Bernoulli Thompson sampling takes rewards in \
+                 [0, 1] (use \"reward\": \"gaussian\" for real rewards)"
+            )));
         }
         self.arms[action].add(reward);
         Ok(())

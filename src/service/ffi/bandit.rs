@@ -74,8 +74,8 @@ fn choose_checked(
 /// "random_state": 0}`; policy types `epsilon_greedy`, `ucb1`, `thompson_sampling`,
 /// `softmax`, `lin_ucb`, `lin_ts`, `lin_greedy` (`epsilon_greedy` and `softmax` take an
 /// `"estimator": {"type": "sgd_regressor", ...}` to learn a regressor per arm). A malformed
-/// or unknown key is `AMLIS_CONFIG_ERROR` naming it; a setting out of range is
-/// `AMLIS_INVALID_ARGUMENT` naming it. On success `*out` receives a new handle to free with
+/// or unknown key, or a setting out of range, is `AMLIS_CONFIG_ERROR` naming it; `n_actions`
+/// of 0 is `AMLIS_INVALID_ARGUMENT`. On success `*out` receives a new handle to free with
 /// `amlis_bandit_free`; on failure it is not written.
 ///
 /// # Safety
