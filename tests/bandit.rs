@@ -66,7 +66,11 @@ fn linear_state_equals_a_direct_ridge_solve_after_10000_updates() {
         for _ in 0..10_000 {
             let x: Vec<f64> = (0..d).map(|_| rng.gen_range(-2.0..2.0)).collect();
             let a = rng.gen_range(0..k);
-            let r = x.iter().enumerate().map(|(j, v)| (j as f64 - 2.0) * v).sum::<f64>()
+            let r = x
+                .iter()
+                .enumerate()
+                .map(|(j, v)| (j as f64 - 2.0) * v)
+                .sum::<f64>()
                 + rng.gen_range(-1.0..1.0);
             p.update(&x, a, r, 1.0 / k as f64).unwrap();
             for i in 0..d {
@@ -79,13 +83,21 @@ fn linear_state_equals_a_direct_ridge_solve_after_10000_updates() {
         for (a, arm) in arms_of(&p).arms.iter().enumerate() {
             let theta = solve(gram[a].clone(), xty[a].clone(), d);
             for j in 0..d {
-                assert!((arm.theta[j] - theta[j]).abs() < 1e-9, "{} arm {a} θ{j}", p.type_name());
+                assert!(
+                    (arm.theta[j] - theta[j]).abs() < 1e-9,
+                    "{} arm {a} θ{j}",
+                    p.type_name()
+                );
                 let mut e = vec![0.0; d];
                 e[j] = 1.0;
                 let col = solve(gram[a].clone(), e, d);
                 for i in 0..d {
                     let diff = (arm.a_inv[i * d + j] - col[i]).abs();
-                    assert!(diff < 1e-9, "{} arm {a} A⁻¹[{i},{j}] off by {diff}", p.type_name());
+                    assert!(
+                        diff < 1e-9,
+                        "{} arm {a} A⁻¹[{i},{j}] off by {diff}",
+                        p.type_name()
+                    );
                 }
                 assert!((arm.b[j] - xty[a][j]).abs() < 1e-9 * xty[a][j].abs().max(1.0));
             }
@@ -96,7 +108,15 @@ fn linear_state_equals_a_direct_ridge_solve_after_10000_updates() {
 #[test]
 fn many_arms_never_pulled_give_finite_pmfs() {
     let (k, d) = (400, 20);
-    for name in ["lin_ucb", "lin_ts", "lin_greedy", "ucb1", "thompson_sampling", "epsilon_greedy", "softmax"] {
+    for name in [
+        "lin_ucb",
+        "lin_ts",
+        "lin_greedy",
+        "ucb1",
+        "thompson_sampling",
+        "epsilon_greedy",
+        "softmax",
+    ] {
         let mut p = PolicyConfig::from_json_parts(name, serde_json::json!({}))
             .unwrap()
             .start(&BanditSpec::new(k, d))
@@ -124,7 +144,9 @@ fn all_configs() -> Vec<String> {
 }
 
 fn context(t: u64, d: usize) -> Vec<f64> {
-    (0..d).map(|j| (((t * 31 + j as u64 * 17) % 23) as f64) / 11.0 - 1.0).collect()
+    (0..d)
+        .map(|j| (((t * 31 + j as u64 * 17) % 23) as f64) / 11.0 - 1.0)
+        .collect()
 }
 
 fn reward(t: u64, a: usize) -> f64 {
@@ -158,7 +180,11 @@ fn save_and_load_resume_bit_identically() {
             assert_eq!(run(&b, 120, 80), run(&reference, 120, 80), "{config}");
             let a2 = Bandit::from_bytes(&a.to_bytes(Encoding::Binary).unwrap()).unwrap();
             // The original, continued, makes the same decisions as its reloaded copies.
-            assert_eq!(run(&a2, 120, 80), run(&Bandit::from_bytes(&bytes).unwrap(), 120, 80), "{config}");
+            assert_eq!(
+                run(&a2, 120, 80),
+                run(&Bandit::from_bytes(&bytes).unwrap(), 120, 80),
+                "{config}"
+            );
             assert_eq!(
                 a2.to_bytes(Encoding::Binary).unwrap(),
                 b.to_bytes(Encoding::Binary).unwrap(),
@@ -168,7 +194,10 @@ fn save_and_load_resume_bit_identically() {
         // Every truncation is an error, never a panic.
         let bytes = a.to_bytes(Encoding::Binary).unwrap();
         for cut in (0..bytes.len()).step_by(bytes.len() / 50 + 1) {
-            assert!(Bandit::from_bytes(&bytes[..cut]).is_err(), "{config} cut {cut}");
+            assert!(
+                Bandit::from_bytes(&bytes[..cut]).is_err(),
+                "{config} cut {cut}"
+            );
         }
     }
 }
@@ -189,7 +218,10 @@ fn a_corrupt_state_is_model_corrupt() {
     let mut w: serde_json::Value = serde_json::from_str(&json).unwrap();
     w["policy"]["state"]["spec"]["n_actions"] = serde_json::json!(5);
     let bytes = amlis::service::persist::encode(&w, 2, Encoding::Json).unwrap();
-    assert!(matches!(Bandit::from_bytes(&bytes), Err(amlis::Error::ModelCorrupt(_))));
+    assert!(matches!(
+        Bandit::from_bytes(&bytes),
+        Err(amlis::Error::ModelCorrupt(_))
+    ));
 }
 
 #[test]
@@ -232,7 +264,10 @@ fn partial_fit_from_logs_equals_updates() {
     }
     let logs = LoggedFeedback::new(2, xs, acts.clone(), rs.clone(), ps.clone()).unwrap();
     b.partial_fit(&logs).unwrap();
-    assert_eq!(a.to_bytes(Encoding::Binary).unwrap(), b.to_bytes(Encoding::Binary).unwrap());
+    assert_eq!(
+        a.to_bytes(Encoding::Binary).unwrap(),
+        b.to_bytes(Encoding::Binary).unwrap()
+    );
     // A bad row (action out of range) is an error naming it, and nothing is learned.
     let mut bad = acts;
     bad[7] = 3;
@@ -251,12 +286,21 @@ fn supervised(data: &dyn Dataset) -> (Vec<Vec<f64>>, Vec<usize>, usize) {
     let (n, d) = x.dim();
     let mut rows = vec![vec![1.0; d + 1]; n];
     for j in 0..d {
-        let col: Vec<f64> = x.column(j).iter().copied().filter(|v| v.is_finite()).collect();
+        let col: Vec<f64> = x
+            .column(j)
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
         let mean = col.iter().sum::<f64>() / col.len() as f64;
         let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64).sqrt();
         for i in 0..n {
             let v = x[[i, j]];
-            rows[i][j] = if v.is_finite() && sd > 0.0 { (v - mean) / sd } else { 0.0 };
+            rows[i][j] = if v.is_finite() && sd > 0.0 {
+                (v - mean) / sd
+            } else {
+                0.0
+            };
         }
     }
     let labels: Vec<usize> = y.iter().map(|&v| v as usize).collect();
@@ -293,10 +337,25 @@ fn lin_ucb_beats_uniform_random_on_supervised_to_bandit_simulations() {
         rows.truncate(n);
         labels.truncate(n);
         let random = 1.0 / k as f64;
-        let lin_ucb = simulate(r#"{"policy": {"type": "lin_ucb", "alpha": 0.5}}"#, &rows, &labels, k, 1);
-        let lin_ts = simulate(r#"{"policy": {"type": "lin_ts", "alpha": 0.2, "pmf_samples": 10}}"#, &rows, &labels, k, 1);
+        let lin_ucb = simulate(
+            r#"{"policy": {"type": "lin_ucb", "alpha": 0.5}}"#,
+            &rows,
+            &labels,
+            k,
+            1,
+        );
+        let lin_ts = simulate(
+            r#"{"policy": {"type": "lin_ts", "alpha": 0.2, "pmf_samples": 10}}"#,
+            &rows,
+            &labels,
+            k,
+            1,
+        );
         println!("{name}: LinUCB {lin_ucb:.3}, LinTS {lin_ts:.3}, uniform {random:.3}");
-        assert!(lin_ucb > least && lin_ucb > 2.5 * random, "{name}: LinUCB {lin_ucb}");
+        assert!(
+            lin_ucb > least && lin_ucb > 2.5 * random,
+            "{name}: LinUCB {lin_ucb}"
+        );
         assert!(lin_ts > least, "{name}: LinTS {lin_ts}");
     }
 }

@@ -83,9 +83,12 @@ impl BanditConfig {
         for (key, value) in root {
             match key.as_str() {
                 "random_state" => {
-                    random_state = value
-                        .as_u64()
-                        .ok_or_else(|| config_err("random_state", format!("{value} is not a seed (an integer >= 0)")))?;
+                    random_state = value.as_u64().ok_or_else(|| {
+                        config_err(
+                            "random_state",
+                            format!("{value} is not a seed (an integer >= 0)"),
+                        )
+                    })?;
                 }
                 other => {
                     return Err(config_err(
@@ -165,7 +168,13 @@ impl Bandit {
     }
 
     /// Learns one outcome (see [`Policy::update`]); takes the write lock.
-    pub fn update(&self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
+    pub fn update(
+        &self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
         let mut state = self.state.write().map_err(|_| poisoned())?;
         state.update(context, action, reward, probability)
     }
@@ -240,9 +249,15 @@ mod tests {
         for (json, key) in [
             (r#"{}"#, "policy"),
             (r#"{"policy": {"alpha": 1}}"#, "policy.type"),
-            (r#"{"policy": {"type": "lin_ucb", "alpha": "x"}}"#, "policy.alpha"),
+            (
+                r#"{"policy": {"type": "lin_ucb", "alpha": "x"}}"#,
+                "policy.alpha",
+            ),
             (r#"{"policy": {"type": "lin_ucb"}, "seed": 1}"#, "seed"),
-            (r#"{"policy": {"type": "lin_ucb"}, "random_state": -1}"#, "random_state"),
+            (
+                r#"{"policy": {"type": "lin_ucb"}, "random_state": -1}"#,
+                "random_state",
+            ),
             (r#"[]"#, "<root>"),
         ] {
             match BanditConfig::from_json(json).unwrap_err() {
@@ -255,6 +270,9 @@ mod tests {
     #[test]
     fn a_pipeline_file_is_not_a_bandit() {
         let bytes = persist::encode(&1u8, 1, Encoding::Binary).unwrap();
-        assert!(matches!(Bandit::from_bytes(&bytes), Err(Error::ModelCorrupt(_))));
+        assert!(matches!(
+            Bandit::from_bytes(&bytes),
+            Err(Error::ModelCorrupt(_))
+        ));
     }
 }

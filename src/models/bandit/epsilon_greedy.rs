@@ -40,7 +40,11 @@ setters!(EpsilonGreedy { epsilon: f64, decay: f64, estimator: ModelConfig => Som
 impl EpsilonGreedy {
     fn check(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.epsilon) {
-            return Err(Error::param("epsilon", self.epsilon, "a probability in [0, 1]"));
+            return Err(Error::param(
+                "epsilon",
+                self.epsilon,
+                "a probability in [0, 1]",
+            ));
         }
         if !(self.decay > 0.0 && self.decay <= 1.0) {
             return Err(Error::param("decay", self.decay, "a factor in (0, 1]"));
@@ -97,8 +101,15 @@ impl Policy for EpsilonGreedyPolicy {
         Ok(pmf::sample(pmf_out, &mut rng))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         self.values.update(context, action, reward)?;
         self.epsilon_now *= self.params.decay;
         Ok(())

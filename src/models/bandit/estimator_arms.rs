@@ -77,7 +77,9 @@ impl TryFrom<EstimatorArmsState> for EstimatorArms {
         let d = state.n_features;
         for (a, h) in state.history.iter().enumerate() {
             if h.x.len() != h.y.len().saturating_mul(d) || h.y.iter().any(|v| !v.is_finite()) {
-                return Err(corrupt(format!("arm {a}: history of inconsistent length or values")));
+                return Err(corrupt(format!(
+                    "arm {a}: history of inconsistent length or values"
+                )));
             }
         }
         if state.estimator.estimator() != Estimator::Regressor {
@@ -200,8 +202,7 @@ impl EstimatorArms {
 
     /// Checks the state against the policy's spec.
     pub fn validate(&self, spec: &BanditSpec) -> Result<()> {
-        if self.state.history.len() != spec.n_actions || self.state.n_features != spec.n_features
-        {
+        if self.state.history.len() != spec.n_actions || self.state.n_features != spec.n_features {
             return Err(corrupt(format!(
                 "{} estimator arms of {} features for {} actions of {} features",
                 self.state.history.len(),

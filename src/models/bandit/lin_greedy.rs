@@ -28,12 +28,19 @@ impl Default for LinGreedy {
     }
 }
 
-setters!(LinGreedy { epsilon: f64, l2_lambda: f64 });
+setters!(LinGreedy {
+    epsilon: f64,
+    l2_lambda: f64
+});
 
 impl LinGreedy {
     fn check(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.epsilon) {
-            return Err(Error::param("epsilon", self.epsilon, "a probability in [0, 1]"));
+            return Err(Error::param(
+                "epsilon",
+                self.epsilon,
+                "a probability in [0, 1]",
+            ));
         }
         check_l2_lambda(self.l2_lambda)
     }
@@ -92,8 +99,15 @@ impl Policy for LinGreedyPolicy {
         Ok(pmf::sample(pmf_out, &mut rng))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         self.arms.update(context, action, reward);
         Ok(())
     }

@@ -35,7 +35,11 @@ impl Default for LinTs {
     }
 }
 
-setters!(LinTs { alpha: f64, l2_lambda: f64, pmf_samples: usize });
+setters!(LinTs {
+    alpha: f64,
+    l2_lambda: f64,
+    pmf_samples: usize
+});
 
 impl LinTs {
     fn check(&self) -> Result<()> {
@@ -99,19 +103,36 @@ impl Policy for LinTsPolicy {
             .arms
             .arms
             .iter()
-            .map(|arm| (arm.predict(context), self.params.alpha * arm.variance(context).sqrt()))
+            .map(|arm| {
+                (
+                    arm.predict(context),
+                    self.params.alpha * arm.variance(context).sqrt(),
+                )
+            })
             .collect();
         pmf_out[..n].fill(0.0);
         pmf::mark_excluded(pmf_out, excluded)?;
         let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        Ok(monte_carlo_pmf(pmf_out, self.params.pmf_samples, &mut rng, |a, rng| {
-            let (mean, sd) = stats[a];
-            mean + sd * draw::normal(rng)
-        }))
+        Ok(monte_carlo_pmf(
+            pmf_out,
+            self.params.pmf_samples,
+            &mut rng,
+            |a, rng| {
+                let (mean, sd) = stats[a];
+                mean + sd * draw::normal(rng)
+            },
+        ))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         self.arms.update(context, action, reward);
         Ok(())
     }

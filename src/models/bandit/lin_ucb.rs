@@ -30,7 +30,10 @@ impl Default for LinUcb {
     }
 }
 
-setters!(LinUcb { alpha: f64, l2_lambda: f64 });
+setters!(LinUcb {
+    alpha: f64,
+    l2_lambda: f64
+});
 
 /// A LinUCB policy and its learning state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,8 +90,15 @@ impl Policy for LinUcbPolicy {
         Ok(pmf::sample(pmf_out, &mut rng))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         self.arms.update(context, action, reward);
         Ok(())
     }

@@ -70,13 +70,23 @@ impl LoggedFeedback {
         if contexts.len() != n.saturating_mul(n_features) {
             return Err(Error::shape(
                 "logged contexts",
-                format!("{n} rows x {n_features} features = {} values", n * n_features),
+                format!(
+                    "{n} rows x {n_features} features = {} values",
+                    n * n_features
+                ),
                 contexts.len(),
             ));
         }
-        for (name, len) in [("rewards", rewards.len()), ("propensities", propensities.len())] {
+        for (name, len) in [
+            ("rewards", rewards.len()),
+            ("propensities", propensities.len()),
+        ] {
             if len != n {
-                return Err(Error::shape(name, format!("{n} values (one per action)"), len));
+                return Err(Error::shape(
+                    name,
+                    format!("{n} values (one per action)"),
+                    len,
+                ));
             }
         }
         Ok(Self {

@@ -196,11 +196,19 @@ impl Policy for AnyPolicy {
         excluded: &[usize],
         pmf: &mut [f64],
     ) -> Result<usize> {
-        self.as_policy().choose_into(context, event_id, excluded, pmf)
+        self.as_policy()
+            .choose_into(context, event_id, excluded, pmf)
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.as_policy_mut().update(context, action, reward, probability)
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.as_policy_mut()
+            .update(context, action, reward, probability)
     }
 
     fn validate(&self) -> Result<()> {
@@ -221,7 +229,13 @@ impl crate::traits::OnlineLearner for AnyPolicy {
         self.choose_into(context, event_id, &[], pmf)
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
         Policy::update(self, context, action, reward, probability)
     }
 }
@@ -242,10 +256,18 @@ mod tests {
             assert!(a < 4 && pmf[a] > 0.0, "{name}");
             assert!((pmf.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{name}");
         }
-        let e = PolicyConfig::from_json_parts("lin_ucb", serde_json::json!({"alpa": 1})).unwrap_err();
-        assert!(matches!(e, Error::Config { ref key, .. } if key == "policy.alpa"), "{e}");
-        let e = PolicyConfig::from_json_parts("lin_ucb", serde_json::json!({"alpha": "x"})).unwrap_err();
-        assert!(matches!(e, Error::Config { ref key, .. } if key == "policy.alpha"), "{e}");
+        let e =
+            PolicyConfig::from_json_parts("lin_ucb", serde_json::json!({"alpa": 1})).unwrap_err();
+        assert!(
+            matches!(e, Error::Config { ref key, .. } if key == "policy.alpa"),
+            "{e}"
+        );
+        let e = PolicyConfig::from_json_parts("lin_ucb", serde_json::json!({"alpha": "x"}))
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Config { ref key, .. } if key == "policy.alpha"),
+            "{e}"
+        );
         assert!(PolicyConfig::from_json_parts("nope", serde_json::json!({})).is_err());
     }
 
@@ -253,13 +275,28 @@ mod tests {
     fn invalid_settings_name_the_parameter() {
         let spec = BanditSpec::new(2, 1);
         let cases: Vec<(PolicyConfig, &str)> = vec![
-            (PolicyConfig::LinUcb(LinUcb::default().l2_lambda(0.0)), "l2_lambda"),
+            (
+                PolicyConfig::LinUcb(LinUcb::default().l2_lambda(0.0)),
+                "l2_lambda",
+            ),
             (PolicyConfig::LinUcb(LinUcb::default().alpha(-1.0)), "alpha"),
-            (PolicyConfig::EpsilonGreedy(EpsilonGreedy::default().epsilon(1.5)), "epsilon"),
-            (PolicyConfig::EpsilonGreedy(EpsilonGreedy::default().decay(0.0)), "decay"),
+            (
+                PolicyConfig::EpsilonGreedy(EpsilonGreedy::default().epsilon(1.5)),
+                "epsilon",
+            ),
+            (
+                PolicyConfig::EpsilonGreedy(EpsilonGreedy::default().decay(0.0)),
+                "decay",
+            ),
             (PolicyConfig::Softmax(Softmax::default().tau(0.0)), "tau"),
-            (PolicyConfig::ThompsonSampling(ThompsonSampling::default().pmf_samples(0)), "pmf_samples"),
-            (PolicyConfig::LinGreedy(LinGreedy::default().epsilon(-0.1)), "epsilon"),
+            (
+                PolicyConfig::ThompsonSampling(ThompsonSampling::default().pmf_samples(0)),
+                "pmf_samples",
+            ),
+            (
+                PolicyConfig::LinGreedy(LinGreedy::default().epsilon(-0.1)),
+                "epsilon",
+            ),
         ];
         for (c, name) in cases {
             match c.start(&spec).unwrap_err() {
@@ -275,7 +312,9 @@ mod tests {
 
     #[test]
     fn bad_outcomes_are_errors_and_leave_the_state_unchanged() {
-        let mut p = PolicyConfig::LinUcb(LinUcb::default()).start(&BanditSpec::new(3, 2)).unwrap();
+        let mut p = PolicyConfig::LinUcb(LinUcb::default())
+            .start(&BanditSpec::new(3, 2))
+            .unwrap();
         let before = p.clone();
         assert!(p.update(&[1.0], 0, 1.0, 1.0).is_err());
         assert!(p.update(&[1.0, f64::NAN], 0, 1.0, 1.0).is_err());
@@ -295,7 +334,11 @@ mod tests {
     fn context_free_policies_find_the_best_arm() {
         // Arm 2 pays 0.8, the others 0.2 (Bernoulli, from a fixed stream).
         for name in ["epsilon_greedy", "ucb1", "thompson_sampling", "softmax"] {
-            let settings = if name == "softmax" { serde_json::json!({"tau": 0.05}) } else { serde_json::json!({}) };
+            let settings = if name == "softmax" {
+                serde_json::json!({"tau": 0.05})
+            } else {
+                serde_json::json!({})
+            };
             let mut p = PolicyConfig::from_json_parts(name, settings)
                 .unwrap()
                 .start(&BanditSpec::new(4, 0).random_state(3))
@@ -311,7 +354,10 @@ mod tests {
                     late += 1;
                 }
             }
-            assert!(late > 800, "{name}: arm 2 chosen {late} of the last 1000 times");
+            assert!(
+                late > 800,
+                "{name}: arm 2 chosen {late} of the last 1000 times"
+            );
         }
     }
 }

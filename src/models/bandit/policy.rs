@@ -169,15 +169,25 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     ) -> Result<usize>;
 
     /// [`choose_into`](Self::choose_into) returning the pmf as a new vector.
-    fn choose(&self, context: &[f64], event_id: u64, excluded: &[usize]) -> Result<(usize, Vec<f64>)> {
+    fn choose(
+        &self,
+        context: &[f64],
+        event_id: u64,
+        excluded: &[usize],
+    ) -> Result<(usize, Vec<f64>)> {
         let mut pmf = vec![0.0; self.n_actions()];
         let action = self.choose_into(context, event_id, excluded, &mut pmf)?;
         Ok((action, pmf))
     }
 
     /// Learns from one outcome.
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64)
-        -> Result<()>;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()>;
 
     /// Learns from a batch of logged outcomes, row by row in order (the same as calling
     /// [`update`](Self::update) on each row). Every row is checked before the first is

@@ -87,8 +87,15 @@ impl Policy for SoftmaxPolicy {
         Ok(pmf::sample(pmf_out, &mut rng))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         self.values.update(context, action, reward)
     }
 

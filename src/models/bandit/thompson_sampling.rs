@@ -46,7 +46,10 @@ impl Default for ThompsonSampling {
     }
 }
 
-setters!(ThompsonSampling { reward: RewardModel, pmf_samples: usize });
+setters!(ThompsonSampling {
+    reward: RewardModel,
+    pmf_samples: usize
+});
 
 impl ThompsonSampling {
     fn check(&self) -> Result<()> {
@@ -161,8 +164,15 @@ impl Policy for ThompsonSamplingPolicy {
         ))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         if self.params.reward == RewardModel::Bernoulli && !(0.0..=1.0).contains(&reward) {
             return Err(Error::InvalidArgument(format!(
                 "argument `reward` is {reward}; Bernoulli Thompson sampling takes rewards in \
@@ -177,10 +187,7 @@ impl Policy for ThompsonSamplingPolicy {
         self.params.check().map_err(corrupt)?;
         ArmStats::validate_all(&self.arms, &self.spec)?;
         if self.params.reward == RewardModel::Bernoulli
-            && self
-                .arms
-                .iter()
-                .any(|a| a.sum < 0.0 || a.sum > a.n as f64)
+            && self.arms.iter().any(|a| a.sum < 0.0 || a.sum > a.n as f64)
         {
             return Err(corrupt("a Bernoulli arm with more successes than pulls"));
         }

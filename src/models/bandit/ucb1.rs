@@ -89,8 +89,15 @@ impl Policy for Ucb1Policy {
         Ok(pmf::sample(pmf_out, &mut rng))
     }
 
-    fn update(&mut self, context: &[f64], action: usize, reward: f64, probability: f64) -> Result<()> {
-        self.spec.check_outcome(context, action, reward, probability)?;
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
         self.arms[action].add(reward);
         self.total += 1;
         Ok(())

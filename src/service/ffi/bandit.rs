@@ -91,7 +91,8 @@ pub unsafe extern "C" fn amlis_bandit_new(
 ) -> AmlisStatus {
     boundary::run("amlis_bandit_new", || {
         // SAFETY: the caller guarantees each pointer is NULL or valid as documented above.
-        let (config, out) = unsafe { (arg_str(config_json, "config_json")?, Out::new(out, "out")?) };
+        let (config, out) =
+            unsafe { (arg_str(config_json, "config_json")?, Out::new(out, "out")?) };
         let bandit = Bandit::from_json(config, n_actions, n_features)?;
         out.write(into_handle(AmlisBandit { bandit }));
         Ok(())
@@ -231,8 +232,12 @@ pub unsafe extern "C" fn amlis_bandit_update(
     boundary::run("amlis_bandit_update", || {
         // SAFETY: the caller guarantees each pointer is NULL or valid as documented above;
         // the state is changed only under the bandit's write lock.
-        let (b, context) =
-            unsafe { (arg_ref(b.cast_const(), "b")?, context_arg(context, n_features)?) };
+        let (b, context) = unsafe {
+            (
+                arg_ref(b.cast_const(), "b")?,
+                context_arg(context, n_features)?,
+            )
+        };
         b.bandit.update(context, action, reward, probability)?;
         Ok(())
     })

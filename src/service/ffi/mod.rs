@@ -31,9 +31,9 @@ pub mod status;
 pub mod version;
 
 pub use bandit::{
-    amlis_bandit_choose, amlis_bandit_choose_excluding, amlis_bandit_free, amlis_bandit_load_buffer,
-    amlis_bandit_load_file, amlis_bandit_new, amlis_bandit_save_buffer, amlis_bandit_save_file,
-    amlis_bandit_update, AmlisBandit,
+    amlis_bandit_choose, amlis_bandit_choose_excluding, amlis_bandit_free,
+    amlis_bandit_load_buffer, amlis_bandit_load_file, amlis_bandit_new, amlis_bandit_save_buffer,
+    amlis_bandit_save_file, amlis_bandit_update, AmlisBandit,
 };
 pub use dataset::{
     amlis_dataset_free, amlis_dataset_from_csv, amlis_dataset_from_dense, amlis_dataset_shape,
