@@ -192,14 +192,15 @@ AmlisStatus amlis_bandit_update(AmlisBandit *b,
                                 double reward,
                                 double probability);
 
-// Saves the bandit's config and whole learning state to `path`, atomically (temporary file
-// + rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
+// Saves the bandit's config and whole learning state to `path`, atomically (a temporary
+// file, then a rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
 // `amlis_bandit_load_file`. An unwritable file is `AMLIS_IO_ERROR` naming it.
 //
 // # Safety
 //
 // `b` must be NULL or a live bandit handle; `path` NULL or a NUL-terminated string.
-AmlisStatus amlis_bandit_save_file(const AmlisBandit *b, const char *path);
+AmlisStatus amlis_bandit_save_file(const AmlisBandit *b,
+                                   const char *path);
 
 // Loads a bandit file written by `amlis_bandit_save_file`; it resumes learning exactly
 // where the saved one stood. A truncated or corrupt file (or a model file that is not a

@@ -91,8 +91,8 @@ fn linear_state_equals_a_direct_ridge_solve_after_10000_updates() {
                 let mut e = vec![0.0; d];
                 e[j] = 1.0;
                 let col = solve(gram[a].clone(), e, d);
-                for i in 0..d {
-                    let diff = (arm.a_inv[i * d + j] - col[i]).abs();
+                for (i, c) in col.iter().enumerate() {
+                    let diff = (arm.a_inv[i * d + j] - c).abs();
                     assert!(
                         diff < 1e-9,
                         "{} arm {a} A⁻¹[{i},{j}] off by {diff}",

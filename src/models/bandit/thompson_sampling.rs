@@ -101,8 +101,8 @@ pub(crate) fn monte_carlo_pmf(
     let mut first = usize::MAX;
     for _ in 0..samples {
         let (mut best, mut winner) = (f64::NEG_INFINITY, usize::MAX);
-        for a in 0..pmf_out.len() {
-            if !pmf::allowed(pmf_out[a]) {
+        for (a, p) in pmf_out.iter().enumerate() {
+            if !pmf::allowed(*p) {
                 continue;
             }
             let s = score(a, rng);

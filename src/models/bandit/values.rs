@@ -58,7 +58,7 @@ pub enum ArmValues {
     /// Mean reward per arm; the context is ignored.
     Means(Vec<ArmStats>),
     /// A regressor per arm, predicting the reward from the context.
-    Estimators(EstimatorArms),
+    Estimators(Box<EstimatorArms>),
 }
 
 impl ArmValues {
@@ -66,7 +66,7 @@ impl ArmValues {
     pub fn new(spec: &BanditSpec, estimator: Option<&ModelConfig>) -> Result<Self> {
         Ok(match estimator {
             None => ArmValues::Means(vec![ArmStats::default(); spec.n_actions]),
-            Some(e) => ArmValues::Estimators(EstimatorArms::new(spec, e)?),
+            Some(e) => ArmValues::Estimators(Box::new(EstimatorArms::new(spec, e)?)),
         })
     }
 

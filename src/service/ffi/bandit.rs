@@ -243,8 +243,8 @@ pub unsafe extern "C" fn amlis_bandit_update(
     })
 }
 
-/// Saves the bandit's config and whole learning state to `path`, atomically (temporary file
-/// + rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
+/// Saves the bandit's config and whole learning state to `path`, atomically (a temporary
+/// file, then a rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
 /// `amlis_bandit_load_file`. An unwritable file is `AMLIS_IO_ERROR` naming it.
 ///
 /// # Safety
