@@ -130,7 +130,9 @@ extern "C" {
 // `softmax`, `lin_ucb`, `lin_ts`, `lin_greedy` (`epsilon_greedy` and `softmax` take an
 // `"estimator": {"type": "sgd_regressor", ...}` to learn a regressor per arm). A malformed
 // or unknown key, or a setting out of range, is `AMLIS_CONFIG_ERROR` naming it; `n_actions`
-// of 0 is `AMLIS_INVALID_ARGUMENT`. On success `*out` receives a new handle to free with
+// of 0 is `AMLIS_INVALID_ARGUMENT`. A config with `preprocess` steps is `AMLIS_CONFIG_ERROR`
+// here (steps are fitted on logged contexts in Rust); a bandit saved with fitted steps loads
+// with `amlis_bandit_load_file` and applies them to every context. On success `*out` receives a new handle to free with
 // `amlis_bandit_free`; on failure it is not written.
 //
 // # Safety

@@ -27,19 +27,31 @@ use std::sync::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::data::{Column, Table};
 use crate::error::{Error, Result};
-use crate::models::bandit::{AnyPolicy, BanditSpec, LoggedFeedback, Policy, PolicyConfig};
+use crate::models::bandit::{
+    AnyPolicy, BanditSpec, LogColumns, LoggedFeedback, Policy, PolicyConfig,
+};
+use crate::preprocess::{FittedStep, Step};
 use crate::service::persist::{self, Encoding};
+use crate::traits::{FittedTransformer, Transformer};
 
 /// The `kind` of a bandit in the model file's envelope (a pipeline is 1).
 pub const BANDIT_KIND: u16 = 2;
 
-/// A bandit config: `{"policy": {"type": "lin_ucb", "alpha": 1.0}, "random_state": 0}`.
+/// A bandit config: `{"policy": {"type": "lin_ucb", "alpha": 1.0}, "random_state": 0,
+/// "preprocess": [{"type": "standard_scaler"}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BanditConfig {
     /// The policy and its settings.
     pub policy: PolicyConfig,
+    /// Preprocessing steps every context passes through before the policy sees it (the
+    /// pipeline's steps: imputer, scalers, normalizer, pca, ...). They are fitted on the
+    /// contexts of the first logged data the bandit learns from
+    /// ([`Bandit::partial_fit_table`]); until then the bandit cannot decide.
+    #[serde(default)]
+    pub preprocess: Vec<Step>,
     /// The seed of every exploration draw (default 0).
     #[serde(default)]
     pub random_state: u64,
@@ -80,8 +92,27 @@ impl BanditConfig {
         };
         let policy = PolicyConfig::from_json_parts(&type_name, Value::Object(policy))?;
         let mut random_state = 0;
+        let mut preprocess = Vec::new();
         for (key, value) in root {
             match key.as_str() {
+                "preprocess" => {
+                    let Value::Array(steps) = value else {
+                        return Err(config_err("preprocess", "expected a list of steps"));
+                    };
+                    for (i, step) in steps.into_iter().enumerate() {
+                        let at = format!("preprocess.{i}");
+                        let Value::Object(mut obj) = step else {
+                            return Err(config_err(&at, "expected an object with a `type`"));
+                        };
+                        let Some(Value::String(t)) = obj.remove("type") else {
+                            return Err(config_err(
+                                &format!("{at}.type"),
+                                "missing or not a string",
+                            ));
+                        };
+                        preprocess.push(Step::from_json_parts(&t, Value::Object(obj), &at)?);
+                    }
+                }
                 "random_state" => {
                     random_state = value.as_u64().ok_or_else(|| {
                         config_err(
@@ -93,7 +124,7 @@ impl BanditConfig {
                 other => {
                     return Err(config_err(
                         other,
-                        "unknown key; expected `policy` or `random_state`",
+                        "unknown key; expected `policy`, `preprocess` or `random_state`",
                     ))
                 }
             }
@@ -101,7 +132,76 @@ impl BanditConfig {
         Ok(Self {
             policy,
             random_state,
+            preprocess,
         })
+    }
+}
+
+/// The fitted preprocessing of contexts: numeric input columns through fitted steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSteps {
+    /// The raw context's column names.
+    pub inputs: Vec<String>,
+    /// The fitted steps, in order.
+    pub steps: Vec<FittedStep>,
+}
+
+impl ContextSteps {
+    /// Fits `steps` in order on the raw contexts (`n` rows of `inputs.len()` values,
+    /// row-major).
+    pub fn fit(steps: &[Step], inputs: Vec<String>, contexts: &[f64]) -> Result<Self> {
+        let mut table = Self::table(&inputs, contexts)?;
+        let mut fitted = Vec::with_capacity(steps.len());
+        for step in steps {
+            let (f, t) = step.fit_transform(&table)?;
+            fitted.push(f);
+            table = t;
+        }
+        Ok(Self {
+            inputs,
+            steps: fitted,
+        })
+    }
+
+    fn table(inputs: &[String], contexts: &[f64]) -> Result<Table> {
+        let d = inputs.len();
+        let n = if d == 0 { 0 } else { contexts.len() / d };
+        let columns = inputs
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let col: Vec<f64> = (0..n).map(|i| contexts[i * d + j]).collect();
+                (name.clone(), Column::Numeric(col))
+            })
+            .collect();
+        Table::new(columns)
+    }
+
+    /// Transforms raw contexts (row-major, `inputs.len()` per row) into the policy's
+    /// features (row-major); returns them with their width.
+    pub fn transform(&self, contexts: &[f64]) -> Result<(Vec<f64>, usize)> {
+        let mut table = Self::table(&self.inputs, contexts)?;
+        for step in &self.steps {
+            table = step.transform(&table)?;
+        }
+        let n = table.n_rows();
+        let d = table.n_columns();
+        let mut out = vec![0.0; n * d];
+        for (j, (name, col)) in table.iter().enumerate() {
+            let Column::Numeric(v) = col else {
+                return Err(Error::ColumnKind {
+                    column: name.to_string(),
+                    context: "bandit context after preprocessing".into(),
+                    found: col.kind().to_string(),
+                    expected: "numeric".into(),
+                });
+            };
+            for (i, x) in v.iter().enumerate() {
+                out[i * d + j] = *x;
+            }
+        }
+        Ok((out, d))
     }
 }
 
@@ -111,15 +211,43 @@ impl BanditConfig {
 struct BanditFile {
     library_version: String,
     config: BanditConfig,
-    policy: AnyPolicy,
+    /// The raw context width.
+    n_features: usize,
+    n_actions: usize,
+    steps: Option<ContextSteps>,
+    policy: Option<AnyPolicy>,
 }
 
-/// A policy shared between threads, with its config; saved and loaded as a model file.
+/// What the lock guards: the fitted steps and the policy (both `None` until the steps are
+/// fitted, when the config has steps).
+#[derive(Debug, Clone, PartialEq)]
+struct State {
+    steps: Option<ContextSteps>,
+    policy: Option<AnyPolicy>,
+}
+
+impl State {
+    fn policy(&self) -> Result<&AnyPolicy> {
+        self.policy.as_ref().ok_or_else(unfitted)
+    }
+}
+
+fn unfitted() -> Error {
+    Error::InvalidArgument(
+        "the bandit's preprocessing steps are not fitted yet: learn from logged contexts first \
+         (Bandit::partial_fit, Bandit::partial_fit_table)"
+            .into(),
+    )
+}
+
+/// A policy shared between threads, with its config and the fitted preprocessing of its
+/// contexts; saved and loaded as a model file.
 #[derive(Debug)]
 pub struct Bandit {
     config: BanditConfig,
+    /// Actions, raw context width and seed.
     spec: BanditSpec,
-    state: RwLock<AnyPolicy>,
+    state: RwLock<State>,
 }
 
 fn poisoned() -> Error {
@@ -132,11 +260,21 @@ impl Bandit {
     /// Starts a policy of `config` for `n_actions` actions and contexts of `n_features`.
     pub fn new(config: BanditConfig, n_actions: usize, n_features: usize) -> Result<Self> {
         let spec = BanditSpec::new(n_actions, n_features).random_state(config.random_state);
-        let policy = config.policy.start(&spec)?;
+        spec.check()?;
+        let policy = if config.preprocess.is_empty() {
+            Some(config.policy.start(&spec)?)
+        } else {
+            // Checks the settings now; the policy starts when the steps are fitted.
+            config.policy.start(&BanditSpec::new(n_actions, 1))?;
+            None
+        };
         Ok(Self {
             config,
             spec,
-            state: RwLock::new(policy),
+            state: RwLock::new(State {
+                steps: None,
+                policy,
+            }),
         })
     }
 
@@ -150,12 +288,25 @@ impl Bandit {
         &self.config
     }
 
-    /// What the policy decides between and from.
+    /// The number of actions, the raw context width (before preprocessing) and the seed.
     pub fn spec(&self) -> &BanditSpec {
         &self.spec
     }
 
-    /// Chooses an action (see [`Policy::choose_into`]); takes the read lock.
+    fn check_raw(&self, context: &[f64]) -> Result<()> {
+        if context.len() != self.spec.n_features {
+            return Err(Error::shape(
+                "context",
+                format!("{} features", self.spec.n_features),
+                format!("{} values", context.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Chooses an action (see [`Policy::choose_into`]); takes the read lock. With
+    /// preprocessing steps the context passes through them first (allocating; without steps
+    /// the decision allocates nothing beyond what the policy does).
     pub fn choose(
         &self,
         context: &[f64],
@@ -164,7 +315,15 @@ impl Bandit {
         pmf: &mut [f64],
     ) -> Result<usize> {
         let state = self.state.read().map_err(|_| poisoned())?;
-        state.choose_into(context, event_id, excluded, pmf)
+        let policy = state.policy()?;
+        match &state.steps {
+            None => policy.choose_into(context, event_id, excluded, pmf),
+            Some(steps) => {
+                self.check_raw(context)?;
+                let (x, _) = steps.transform(context)?;
+                policy.choose_into(&x, event_id, excluded, pmf)
+            }
+        }
     }
 
     /// Learns one outcome (see [`Policy::update`]); takes the write lock.
@@ -176,19 +335,82 @@ impl Bandit {
         probability: f64,
     ) -> Result<()> {
         let mut state = self.state.write().map_err(|_| poisoned())?;
-        state.update(context, action, reward, probability)
+        let State { steps, policy } = &mut *state;
+        let policy = policy.as_mut().ok_or_else(unfitted)?;
+        match steps {
+            None => policy.update(context, action, reward, probability),
+            Some(steps) => {
+                self.check_raw(context)?;
+                let (x, _) = steps.transform(context)?;
+                policy.update(&x, action, reward, probability)
+            }
+        }
     }
 
-    /// Learns from logged outcomes, in order (see [`Policy::partial_fit`]); takes the write
-    /// lock once.
+    /// Learns from logged outcomes whose contexts are raw (before preprocessing), in order
+    /// (see [`Policy::partial_fit`]); takes the write lock once. The first logs a bandit with
+    /// preprocessing steps learns from also fit its steps, on their contexts. A bad log
+    /// leaves the bandit unchanged.
     pub fn partial_fit(&self, logs: &LoggedFeedback) -> Result<()> {
+        if logs.n_features() != self.spec.n_features {
+            return Err(Error::shape(
+                "logged contexts",
+                format!("{} features", self.spec.n_features),
+                format!("{} columns", logs.n_features()),
+            ));
+        }
         let mut state = self.state.write().map_err(|_| poisoned())?;
-        state.partial_fit(logs)
+        if self.config.preprocess.is_empty() {
+            let policy = state.policy.as_mut().ok_or_else(unfitted)?;
+            return policy.partial_fit(logs);
+        }
+        let n = logs.n_rows();
+        let mut raw = Vec::with_capacity(n * logs.n_features());
+        let (mut actions, mut rewards, mut propensities) = (vec![], vec![], vec![]);
+        for i in 0..n {
+            let (x, a, r, p) = logs.row(i);
+            raw.extend_from_slice(x);
+            actions.push(a);
+            rewards.push(r);
+            propensities.push(p);
+        }
+        let fresh = match &state.steps {
+            Some(_) => None,
+            None => Some(ContextSteps::fit(
+                &self.config.preprocess,
+                logs.context_names().to_vec(),
+                &raw,
+            )?),
+        };
+        let steps = fresh
+            .as_ref()
+            .or(state.steps.as_ref())
+            .ok_or_else(unfitted)?;
+        let (x, width) = steps.transform(&raw)?;
+        let transformed = LoggedFeedback::new(width, x, actions, rewards, propensities)?;
+        let mut policy = match &state.policy {
+            Some(p) => p.clone(),
+            None => self.config.policy.start(
+                &BanditSpec::new(self.spec.n_actions, width).random_state(self.spec.random_state),
+            )?,
+        };
+        policy.partial_fit(&transformed)?;
+        if fresh.is_some() {
+            state.steps = fresh;
+        }
+        state.policy = Some(policy);
+        Ok(())
     }
 
-    /// A copy of the policy's state now.
-    pub fn snapshot(&self) -> Result<AnyPolicy> {
-        Ok(self.state.read().map_err(|_| poisoned())?.clone())
+    /// Learns from a table of logged outcomes (e.g. read from CSV): `columns` names the
+    /// action, reward, propensity and context columns. See [`partial_fit`](Self::partial_fit).
+    pub fn partial_fit_table(&self, table: &Table, columns: &LogColumns) -> Result<()> {
+        self.partial_fit(&LoggedFeedback::from_table(table, columns)?)
+    }
+
+    /// A copy of the policy's state now (`None` while preprocessing steps are unfitted).
+    pub fn snapshot(&self) -> Result<Option<AnyPolicy>> {
+        Ok(self.state.read().map_err(|_| poisoned())?.policy.clone())
     }
 
     /// The model-file image of the config and the whole learning state.
@@ -197,7 +419,10 @@ impl Bandit {
         let file = BanditFile {
             library_version: env!("CARGO_PKG_VERSION").to_string(),
             config: self.config.clone(),
-            policy: state.clone(),
+            n_features: self.spec.n_features,
+            n_actions: self.spec.n_actions,
+            steps: state.steps.clone(),
+            policy: state.policy.clone(),
         };
         drop(state);
         persist::encode(&file, BANDIT_KIND, encoding)
@@ -213,19 +438,50 @@ impl Bandit {
                 header.kind
             )));
         }
-        let spec = *file.policy.spec();
-        file.policy.validate()?;
-        if spec.random_state != file.config.random_state
-            || file.config.policy.type_name() != file.policy.type_name()
-        {
-            return Err(Error::ModelCorrupt(
-                "bandit file: the config and the policy state disagree".into(),
-            ));
+        let disagree = |what: &str| Error::ModelCorrupt(format!("bandit file: {what}"));
+        let spec =
+            BanditSpec::new(file.n_actions, file.n_features).random_state(file.config.random_state);
+        let has_steps = !file.config.preprocess.is_empty();
+        match (&file.steps, &file.policy) {
+            (None, None) if has_steps => {}
+            (None, Some(p)) if !has_steps => {
+                if *p.spec() != spec {
+                    return Err(disagree("the policy's spec differs from the bandit's"));
+                }
+            }
+            (Some(steps), Some(p)) if has_steps => {
+                if steps.inputs.len() != spec.n_features
+                    || steps.steps.len() != file.config.preprocess.len()
+                {
+                    return Err(disagree("the fitted steps do not match the config"));
+                }
+                // The steps must turn a raw context into the policy's features.
+                let (_, width) = steps
+                    .transform(&vec![0.0; spec.n_features])
+                    .map_err(|e| disagree(&format!("the fitted steps do not apply: {e}")))?;
+                let ps = p.spec();
+                if width != ps.n_features
+                    || ps.n_actions != spec.n_actions
+                    || ps.random_state != spec.random_state
+                {
+                    return Err(disagree("the steps' output and the policy's spec differ"));
+                }
+            }
+            _ => return Err(disagree("the steps and the policy do not match the config")),
+        }
+        if let Some(p) = &file.policy {
+            p.validate()?;
+            if p.type_name() != file.config.policy.type_name() {
+                return Err(disagree("the config and the policy state disagree"));
+            }
         }
         Ok(Self {
             config: file.config,
             spec,
-            state: RwLock::new(file.policy),
+            state: RwLock::new(State {
+                steps: file.steps,
+                policy: file.policy,
+            }),
         })
     }
 

@@ -5,7 +5,7 @@
 use std::ffi::c_char;
 
 use crate::error::{Error, Result};
-use crate::service::bandit::Bandit;
+use crate::service::bandit::{Bandit, BanditConfig};
 use crate::service::ffi::boundary::{
     self, arg_ref, arg_slice, arg_slice_mut, arg_str, free_handle, into_handle, FfiResult, Out,
     OutBuffer,
@@ -75,7 +75,9 @@ fn choose_checked(
 /// `softmax`, `lin_ucb`, `lin_ts`, `lin_greedy` (`epsilon_greedy` and `softmax` take an
 /// `"estimator": {"type": "sgd_regressor", ...}` to learn a regressor per arm). A malformed
 /// or unknown key, or a setting out of range, is `AMLIS_CONFIG_ERROR` naming it; `n_actions`
-/// of 0 is `AMLIS_INVALID_ARGUMENT`. On success `*out` receives a new handle to free with
+/// of 0 is `AMLIS_INVALID_ARGUMENT`. A config with `preprocess` steps is `AMLIS_CONFIG_ERROR`
+/// here (steps are fitted on logged contexts in Rust); a bandit saved with fitted steps loads
+/// with `amlis_bandit_load_file` and applies them to every context. On success `*out` receives a new handle to free with
 /// `amlis_bandit_free`; on failure it is not written.
 ///
 /// # Safety
@@ -93,7 +95,18 @@ pub unsafe extern "C" fn amlis_bandit_new(
         // SAFETY: the caller guarantees each pointer is NULL or valid as documented above.
         let (config, out) =
             unsafe { (arg_str(config_json, "config_json")?, Out::new(out, "out")?) };
-        let bandit = Bandit::from_json(config, n_actions, n_features)?;
+        let config = BanditConfig::from_json(config)?;
+        if !config.preprocess.is_empty() {
+            return Err(Error::Config {
+                key: "preprocess".into(),
+                message: "preprocessing steps are fitted on logged contexts, which C cannot give \
+                          a bandit yet: fit it in Rust (Bandit::partial_fit_table), save it, and \
+                          load it with amlis_bandit_load_file"
+                    .into(),
+            }
+            .into());
+        }
+        let bandit = Bandit::new(config, n_actions, n_features)?;
         out.write(into_handle(AmlisBandit { bandit }));
         Ok(())
     })
