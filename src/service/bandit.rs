@@ -166,7 +166,7 @@ impl ContextSteps {
 
     fn table(inputs: &[String], contexts: &[f64]) -> Result<Table> {
         let d = inputs.len();
-        let n = if d == 0 { 0 } else { contexts.len() / d };
+        let n = contexts.len().checked_div(d).unwrap_or(0);
         let columns = inputs
             .iter()
             .enumerate()
