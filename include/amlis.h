@@ -55,6 +55,14 @@ typedef enum {
   AMLIS_PANIC,
 } AmlisStatus;
 
+// An opaque handle to a bandit: a policy and its whole learning state.
+//
+// Made by `amlis_bandit_new`, `amlis_bandit_load_file` or `amlis_bandit_load_buffer`, freed
+// by `amlis_bandit_free`. Every function on it may be called from many threads at once:
+// decisions and saves share a read lock, updates take the write lock, so an update is
+// visible to every decision that starts after it returns.
+typedef struct AmlisBandit AmlisBandit;
+
 // An opaque dataset handle.
 //
 // Made by `amlis_dataset_from_csv` or `amlis_dataset_from_dense`, freed by
@@ -113,6 +121,130 @@ typedef uint32_t AmlisOutput;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Makes a bandit for `n_actions` actions (at least 1) and contexts of `n_features` doubles
+// (0 for a context-free policy).
+//
+// `config_json`: `{"policy": {"type": "lin_ucb", "alpha": 1.0, "l2_lambda": 1.0},
+// "random_state": 0}`; policy types `epsilon_greedy`, `ucb1`, `thompson_sampling`,
+// `softmax`, `lin_ucb`, `lin_ts`, `lin_greedy` (`epsilon_greedy` and `softmax` take an
+// `"estimator": {"type": "sgd_regressor", ...}` to learn a regressor per arm). A malformed
+// or unknown key, or a setting out of range, is `AMLIS_CONFIG_ERROR` naming it; `n_actions`
+// of 0 is `AMLIS_INVALID_ARGUMENT`. A config with `preprocess` steps is `AMLIS_CONFIG_ERROR`
+// here (steps are fitted on logged contexts in Rust); a bandit saved with fitted steps loads
+// with `amlis_bandit_load_file` and applies them to every context. On success `*out` receives a new handle to free with
+// `amlis_bandit_free`; on failure it is not written.
+//
+// # Safety
+//
+// `config_json` must be NULL or a NUL-terminated string; `out` NULL or a valid pointer to
+// writable `AmlisBandit *` storage.
+AmlisStatus amlis_bandit_new(const char *config_json,
+                             size_t n_actions,
+                             size_t n_features,
+                             AmlisBandit **out);
+
+// Chooses an action for a context (`n_features` doubles; NULL allowed when 0): writes the
+// chosen action's index to `*action` and the probability of every action under the policy
+// to `pmf` (`pmf_len` = the number of actions), for evaluating policies offline later.
+// Reproducible: the same bandit state, context and `event_id` give the same action and pmf
+// on any thread. Outputs are written only on success.
+//
+// # Safety
+//
+// `b` must be NULL or a live bandit handle; `context` NULL or `n_features` readable doubles;
+// `action` NULL or a writable `size_t`; `pmf` NULL or `pmf_len` writable doubles.
+AmlisStatus amlis_bandit_choose(AmlisBandit *b,
+                                const double *context,
+                                size_t n_features,
+                                uint64_t event_id,
+                                size_t *action,
+                                double *pmf,
+                                size_t pmf_len);
+
+// `amlis_bandit_choose` with the `n_excluded` actions listed in `excluded` ruled out for
+// this decision (their probability is 0; `excluded` may be NULL when `n_excluded` is 0).
+// An index out of range, or excluding every action, is `AMLIS_INVALID_ARGUMENT`.
+//
+// # Safety
+//
+// As `amlis_bandit_choose`; `excluded` NULL or `n_excluded` readable `size_t`s.
+AmlisStatus amlis_bandit_choose_excluding(AmlisBandit *b,
+                                          const double *context,
+                                          size_t n_features,
+                                          uint64_t event_id,
+                                          const size_t *excluded,
+                                          size_t n_excluded,
+                                          size_t *action,
+                                          double *pmf,
+                                          size_t pmf_len);
+
+// Learns from one outcome: `reward` was observed after `action` in `context` (`n_features`
+// doubles; NULL allowed when 0), which the logging policy chose with `probability` (in
+// (0, 1]). An invalid argument (action out of range, non-finite reward or context) is an
+// error that leaves the bandit unchanged.
+//
+// # Safety
+//
+// `b` must be NULL or a live bandit handle; `context` NULL or `n_features` readable doubles.
+AmlisStatus amlis_bandit_update(AmlisBandit *b,
+                                const double *context,
+                                size_t n_features,
+                                size_t action,
+                                double reward,
+                                double probability);
+
+// Saves the bandit's config and whole learning state to `path`, atomically (a temporary
+// file, then a rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
+// `amlis_bandit_load_file`. An unwritable file is `AMLIS_IO_ERROR` naming it.
+//
+// # Safety
+//
+// `b` must be NULL or a live bandit handle; `path` NULL or a NUL-terminated string.
+AmlisStatus amlis_bandit_save_file(const AmlisBandit *b,
+                                   const char *path);
+
+// Loads a bandit file written by `amlis_bandit_save_file`; it resumes learning exactly
+// where the saved one stood. A truncated or corrupt file (or a model file that is not a
+// bandit) is `AMLIS_MODEL_CORRUPT`, a newer format `AMLIS_MODEL_VERSION`, a missing file
+// `AMLIS_IO_ERROR`. On success `*out` receives a new handle; on failure it is not written.
+//
+// # Safety
+//
+// `path` must be NULL or a NUL-terminated string; `out` NULL or a valid pointer to writable
+// `AmlisBandit *` storage.
+AmlisStatus amlis_bandit_load_file(const char *path, AmlisBandit **out);
+
+// Writes the bandit's file image (binary) into `buf`, with two-call sizing: `buf = NULL,
+// buf_len = 0` writes the size needed to `*out_len` and returns `AMLIS_OK`; a `buf_len`
+// too small writes the size needed and returns `AMLIS_BUFFER_TOO_SMALL`. (Updates between
+// the two calls may change the size.)
+//
+// # Safety
+//
+// `b` must be NULL or a live bandit handle; `buf` NULL or `buf_len` writable bytes;
+// `out_len` NULL or a valid pointer to a writable `size_t`.
+AmlisStatus amlis_bandit_save_buffer(const AmlisBandit *b,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+// Loads a bandit from a file image in memory (`len` bytes at `buf`), with the checks and
+// errors of `amlis_bandit_load_file`. The bytes are not used after the call returns.
+//
+// # Safety
+//
+// `buf` must be NULL or point to `len` readable bytes; `out` NULL or a valid pointer to
+// writable `AmlisBandit *` storage.
+AmlisStatus amlis_bandit_load_buffer(const uint8_t *buf, size_t len, AmlisBandit **out);
+
+// Frees a bandit. NULL does nothing.
+//
+// # Safety
+//
+// `b` must be NULL or a bandit handle that has not been freed; it must not be used
+// afterwards, nor be in use by another thread during the call.
+void amlis_bandit_free(AmlisBandit *b);
 
 // Reads a CSV file (header row; numeric or categorical columns inferred) into a new dataset.
 //

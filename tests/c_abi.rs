@@ -351,6 +351,16 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: Some(&["300"]),
     },
     Program {
+        source: "tests/c/bandit.c",
+        args: &[SCRATCH, "400"],
+        valgrind_args: Some(&[SCRATCH, "40"]),
+    },
+    Program {
+        source: "examples/c/bandit.c",
+        args: &["data/wine.csv", "cultivar"],
+        valgrind_args: None,
+    },
+    Program {
         source: "examples/c/quickstart.c",
         args: &["data/penguins.csv", "species", QUICKSTART_MODEL],
         valgrind_args: None,

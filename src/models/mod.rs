@@ -23,6 +23,7 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+pub mod bandit;
 pub mod cluster;
 pub mod decomposition;
 pub mod dummy;

@@ -5,6 +5,7 @@
 //! - [`persist`]: the versioned, checksummed model file;
 //! - [`ffi`]: the C ABI (`libamlis`, `include/amlis.h`).
 
+pub mod bandit;
 pub mod config;
 pub mod ffi;
 pub mod persist;

@@ -19,6 +19,7 @@
 //!
 //! The Rust functions here are the C functions; Rust programs use the safe API instead.
 
+pub mod bandit;
 mod boundary;
 pub mod dataset;
 pub mod error;
@@ -29,6 +30,11 @@ pub mod predict;
 pub mod status;
 pub mod version;
 
+pub use bandit::{
+    amlis_bandit_choose, amlis_bandit_choose_excluding, amlis_bandit_free,
+    amlis_bandit_load_buffer, amlis_bandit_load_file, amlis_bandit_new, amlis_bandit_save_buffer,
+    amlis_bandit_save_file, amlis_bandit_update, AmlisBandit,
+};
 pub use dataset::{
     amlis_dataset_free, amlis_dataset_from_csv, amlis_dataset_from_dense, amlis_dataset_shape,
     AmlisDataset, DatasetContents,

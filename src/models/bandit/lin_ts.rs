@@ -1,0 +1,144 @@
+//! Linear Thompson sampling (Agrawal and Goyal 2013; MABWiser's LinTS): a ridge regression
+//! per arm with coefficients drawn from N(θ, alpha² A⁻¹). For one context the drawn score
+//! `x·β` of an arm is N(θ·x, alpha² xᵀA⁻¹x) — the same distribution, drawn with one normal
+//! per arm instead of a d-dimensional one. The chosen action wins the first draw; the pmf is
+//! the frequency of wins over `pmf_samples` draws (see `thompson_sampling`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::models::bandit::linear::{check_alpha, check_l2_lambda, LinearArms};
+use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
+use crate::models::bandit::thompson_sampling::monte_carlo_pmf;
+use crate::models::bandit::{draw, pmf, StartPolicy};
+use crate::models::kit::setters;
+
+/// LinTS settings (`"type": "lin_ts"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinTs {
+    /// Scale of the posterior's standard deviation, >= 0 (default 1).
+    pub alpha: f64,
+    /// Ridge penalty, > 0 (default 1).
+    pub l2_lambda: f64,
+    /// Posterior draws that estimate the pmf, >= 1 (default 100).
+    pub pmf_samples: usize,
+}
+
+impl Default for LinTs {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            l2_lambda: 1.0,
+            pmf_samples: 100,
+        }
+    }
+}
+
+setters!(LinTs {
+    alpha: f64,
+    l2_lambda: f64,
+    pmf_samples: usize
+});
+
+impl LinTs {
+    fn check(&self) -> Result<()> {
+        check_alpha(self.alpha)?;
+        check_l2_lambda(self.l2_lambda)?;
+        if self.pmf_samples == 0 {
+            return Err(Error::param("pmf_samples", 0, "at least 1 draw"));
+        }
+        Ok(())
+    }
+}
+
+/// A LinTS policy and its learning state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinTsPolicy {
+    params: LinTs,
+    spec: BanditSpec,
+    arms: LinearArms,
+}
+
+impl LinTsPolicy {
+    /// The per-arm ridge states.
+    pub fn arms(&self) -> &LinearArms {
+        &self.arms
+    }
+}
+
+impl StartPolicy for LinTs {
+    const NAME: &'static str = "lin_ts";
+    type Policy = LinTsPolicy;
+
+    fn start(&self, spec: &BanditSpec) -> Result<LinTsPolicy> {
+        self.check()?;
+        Ok(LinTsPolicy {
+            params: self.clone(),
+            spec: *spec,
+            arms: LinearArms::new(spec, self.l2_lambda)?,
+        })
+    }
+}
+
+impl Policy for LinTsPolicy {
+    fn spec(&self) -> &BanditSpec {
+        &self.spec
+    }
+
+    fn choose_into(
+        &self,
+        context: &[f64],
+        event_id: u64,
+        excluded: &[usize],
+        pmf_out: &mut [f64],
+    ) -> Result<usize> {
+        self.spec.check_context(context)?;
+        self.spec.check_pmf(pmf_out)?;
+        // Each arm's mean and standard deviation, computed once; the excluded arms' slots
+        // are marked afterwards, so they are never drawn.
+        let n = self.spec.n_actions;
+        let stats: Vec<(f64, f64)> = self
+            .arms
+            .arms
+            .iter()
+            .map(|arm| {
+                (
+                    arm.predict(context),
+                    self.params.alpha * arm.variance(context).sqrt(),
+                )
+            })
+            .collect();
+        pmf_out[..n].fill(0.0);
+        pmf::mark_excluded(pmf_out, excluded)?;
+        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
+        Ok(monte_carlo_pmf(
+            pmf_out,
+            self.params.pmf_samples,
+            &mut rng,
+            |a, rng| {
+                let (mean, sd) = stats[a];
+                mean + sd * draw::normal(rng)
+            },
+        ))
+    }
+
+    fn update(
+        &mut self,
+        context: &[f64],
+        action: usize,
+        reward: f64,
+        probability: f64,
+    ) -> Result<()> {
+        self.spec
+            .check_outcome(context, action, reward, probability)?;
+        self.arms.update(context, action, reward);
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.params.check().map_err(corrupt)?;
+        self.arms.validate(&self.spec)
+    }
+}

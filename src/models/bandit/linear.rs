@@ -1,0 +1,87 @@
+//! What the linear policies share: a ridge regression per arm ([`RidgeArm`]) on the
+//! context, and its settings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::models::bandit::policy::{corrupt, BanditSpec};
+use crate::models::bandit::ridge::RidgeArm;
+
+/// Ridge arms: one [`RidgeArm`] per action, with a scratch vector for updates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearArms {
+    /// The ridge penalty every arm started from.
+    pub l2_lambda: f64,
+    /// One arm per action.
+    pub arms: Vec<RidgeArm>,
+    #[serde(skip)]
+    scratch: Vec<f64>,
+}
+
+impl PartialEq for LinearArms {
+    fn eq(&self, other: &Self) -> bool {
+        self.l2_lambda.to_bits() == other.l2_lambda.to_bits() && self.arms == other.arms
+    }
+}
+
+/// Checks a ridge penalty.
+pub fn check_l2_lambda(l2_lambda: f64) -> Result<()> {
+    if !(l2_lambda > 0.0 && l2_lambda.is_finite()) {
+        return Err(Error::param(
+            "l2_lambda",
+            l2_lambda,
+            "a finite ridge penalty > 0 (it keeps arms never pulled well defined)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a confidence width / posterior scale.
+pub fn check_alpha(alpha: f64) -> Result<()> {
+    if !(alpha >= 0.0 && alpha.is_finite()) {
+        return Err(Error::param("alpha", alpha, "a finite value >= 0"));
+    }
+    Ok(())
+}
+
+impl LinearArms {
+    /// Fresh arms for `spec` (`A = l2_lambda · I`).
+    pub fn new(spec: &BanditSpec, l2_lambda: f64) -> Result<Self> {
+        check_l2_lambda(l2_lambda)?;
+        spec.check()?;
+        Ok(Self {
+            l2_lambda,
+            arms: (0..spec.n_actions)
+                .map(|_| RidgeArm::new(spec.n_features, l2_lambda))
+                .collect(),
+            scratch: vec![0.0; spec.n_features],
+        })
+    }
+
+    /// Learns one (checked) outcome.
+    pub fn update(&mut self, context: &[f64], action: usize, reward: f64) {
+        if self.scratch.len() != context.len() {
+            self.scratch = vec![0.0; context.len()];
+        }
+        if let Some(arm) = self.arms.get_mut(action) {
+            arm.update(context, reward, &mut self.scratch);
+        }
+    }
+
+    /// Checks the state read from a file.
+    pub fn validate(&self, spec: &BanditSpec) -> Result<()> {
+        check_l2_lambda(self.l2_lambda).map_err(corrupt)?;
+        if self.arms.len() != spec.n_actions {
+            return Err(corrupt(format!(
+                "{} arms for {} actions",
+                self.arms.len(),
+                spec.n_actions
+            )));
+        }
+        for (a, arm) in self.arms.iter().enumerate() {
+            arm.validate(spec.n_features, a)?;
+        }
+        Ok(())
+    }
+}
