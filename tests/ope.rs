@@ -125,13 +125,13 @@ fn dr_bootstrap_interval_covers_the_true_value_at_its_nominal_rate() {
     let seeds = 100;
     let mut covered = 0;
     for seed in 0..seeds {
-        let (_, actions, rewards, props, pi, qh) = sim.log(400, seed);
+        let (_, actions, rewards, props, pi, qh) = sim.log(200, seed);
         let logs = LoggedFeedback::new(&actions, &rewards, pi.view())
             .propensities(&props)
             .reward_model(qh.view());
         let options = OpeOptions {
             estimators: vec![OpeEstimator::Dr],
-            n_bootstrap: 200,
+            n_bootstrap: 100,
             random_state: seed,
             ..Default::default()
         };
