@@ -14,7 +14,9 @@ fn bench(c: &mut Criterion) {
     let (n, k) = (1_000_000, 10);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let actions: Vec<usize> = (0..n).map(|_| rng.gen_range(0..k)).collect();
-    let rewards: Vec<f64> = (0..n).map(|_| f64::from(u8::from(rng.gen::<f64>() < 0.3))).collect();
+    let rewards: Vec<f64> = (0..n)
+        .map(|_| f64::from(u8::from(rng.gen::<f64>() < 0.3)))
+        .collect();
     let propensities = vec![1.0 / k as f64; n];
     let mut policy = Array2::from_shape_fn((n, k), |_| rng.gen::<f64>());
     for mut row in policy.rows_mut() {

@@ -59,7 +59,8 @@ struct CartPole;
 
 impl CartPole {
     fn step(s: [f64; 4], action: usize) -> ([f64; 4], bool) {
-        let (gravity, masscart, masspole, length, force_mag, tau) = (9.8, 1.0, 0.1, 0.5, 10.0, 0.02);
+        let (gravity, masscart, masspole, length, force_mag, tau) =
+            (9.8, 1.0, 0.1, 0.5, 10.0, 0.02);
         let total_mass = masscart + masspole;
         let polemass_length = masspole * length;
         let [x, x_dot, theta, theta_dot] = s;
@@ -80,6 +81,9 @@ impl CartPole {
     }
 }
 
+/// One transition: (state, action, reward, next state, done).
+type Row<const D: usize> = ([f64; D], usize, f64, [f64; D], bool);
+
 /// Logged transitions (states, actions, rewards, next states, dones).
 struct Logs {
     states: Array2<f64>,
@@ -90,7 +94,7 @@ struct Logs {
 }
 
 impl Logs {
-    fn new<const D: usize>(rows: Vec<([f64; D], usize, f64, [f64; D], bool)>) -> Self {
+    fn new<const D: usize>(rows: Vec<Row<D>>) -> Self {
         let n = rows.len();
         let (mut states, mut next) = (Array2::zeros((n, D)), Array2::zeros((n, D)));
         let (mut actions, mut rewards, mut dones) = (vec![], vec![], vec![]);
@@ -103,7 +107,13 @@ impl Logs {
             rewards.push(r);
             dones.push(d);
         }
-        Self { states, actions, rewards, next, dones }
+        Self {
+            states,
+            actions,
+            rewards,
+            next,
+            dones,
+        }
     }
 
     fn transitions(&self) -> Transitions<'_> {
@@ -189,7 +199,10 @@ fn mountain_car_reaches_the_goal_within_200_steps() {
             let (next, done, k) = MountainCar::act(s, a);
             (s, reached, steps) = (next, done, steps + k);
         }
-        assert!(reached, "from {start}: not at the goal after {steps} steps (at {s:?})");
+        assert!(
+            reached,
+            "from {start}: not at the goal after {steps} steps (at {s:?})"
+        );
     }
 }
 
@@ -211,7 +224,10 @@ fn cart_pole_balances_for_200_steps() {
         let mut s = [0.0; 4].map(|_: f64| rng.gen_range(-0.05..0.05));
         for step in 0..200 {
             let (next, failed) = CartPole::step(s, policy.choose(&s).unwrap());
-            assert!(!failed, "trial {trial}: the pole fell at step {step} ({next:?})");
+            assert!(
+                !failed,
+                "trial {trial}: the pole fell at step {step} ({next:?})"
+            );
             s = next;
         }
     }
@@ -227,21 +243,54 @@ fn the_policy_saves_reloads_and_ignores_the_thread_count() {
     .with_estimator(extra_trees(3))
     .unwrap();
     let fit = |threads| {
-        fqi.fit(&logs.transitions(), 3, &FitContext::new().random_state(8).n_threads(threads))
-            .unwrap()
+        fqi.fit(
+            &logs.transitions(),
+            3,
+            &FitContext::new().random_state(8).n_threads(threads),
+        )
+        .unwrap()
     };
     let policy = fit(1);
     assert_eq!(policy, fit(2));
-    for encoding in [amlis::service::persist::Encoding::Binary, amlis::service::persist::Encoding::Json] {
+    for encoding in [
+        amlis::service::persist::Encoding::Binary,
+        amlis::service::persist::Encoding::Json,
+    ] {
         let bytes = policy.to_bytes(encoding).unwrap();
         let back = GreedyPolicy::from_bytes(&bytes).unwrap();
         assert_eq!(back, policy);
         let s = [-0.3, 0.01];
-        assert_eq!(back.action_values(&s).unwrap(), policy.action_values(&s).unwrap());
+        assert_eq!(
+            back.action_values(&s).unwrap(),
+            policy.action_values(&s).unwrap()
+        );
         for cut in [0, 10, 28, bytes.len() / 2, bytes.len() - 1] {
             assert!(GreedyPolicy::from_bytes(&bytes[..cut]).is_err());
         }
     }
+    // Bit flips are errors or harmless, never panics; an inflated action count is corrupt.
+    let bytes = policy
+        .to_bytes(amlis::service::persist::Encoding::Binary)
+        .unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    for _ in 0..300 {
+        let mut b = bytes.clone();
+        let i = rng.gen_range(0..b.len());
+        b[i] ^= 1 << rng.gen_range(0..8);
+        let _ = GreedyPolicy::from_bytes(&b);
+    }
+    let mut state = serde_json::to_value(&policy).unwrap();
+    state["q"]["n_actions"] = serde_json::json!(4);
+    let forged = amlis::service::persist::encode(
+        &state,
+        amlis::models::rl::POLICY_KIND,
+        amlis::service::persist::Encoding::Json,
+    )
+    .unwrap();
+    assert!(matches!(
+        GreedyPolicy::from_bytes(&forged),
+        Err(amlis::Error::ModelCorrupt(_))
+    ));
     let path = std::env::temp_dir().join(format!("amlis_fqi_{}.amlis", std::process::id()));
     policy.save_file(&path).unwrap();
     assert_eq!(GreedyPolicy::load_file(&path).unwrap(), policy);
@@ -251,14 +300,19 @@ fn the_policy_saves_reloads_and_ignores_the_thread_count() {
 #[test]
 fn bad_parameters_are_named() {
     let logs = mountain_car_logs(10, 4);
-    let e = FittedQIteration { gamma: 1.5, ..Default::default() }
-        .fit(&logs.transitions(), 3, &FitContext::new())
-        .unwrap_err();
+    let e = FittedQIteration {
+        gamma: 1.5,
+        ..Default::default()
+    }
+    .fit(&logs.transitions(), 3, &FitContext::new())
+    .unwrap_err();
     assert!(e.to_string().contains("gamma"), "{e}");
     let e = FittedQIteration::default()
         .with_estimator(serde_json::json!({"type": "logistic_regression"}))
         .unwrap_err();
     assert!(e.to_string().contains("regressor"), "{e}");
-    let e = FittedQIteration::default().fit(&logs.transitions(), 2, &FitContext::new()).unwrap_err();
+    let e = FittedQIteration::default()
+        .fit(&logs.transitions(), 2, &FitContext::new())
+        .unwrap_err();
     assert!(e.to_string().contains("out of range"), "{e}");
 }

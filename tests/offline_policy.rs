@@ -35,8 +35,18 @@ fn iris_logs(repeats: usize, seed: u64) -> Logs {
     let x = x0.select(Axis(0), &rows);
     let labels: Vec<usize> = rows.iter().map(|&i| y[i] as usize).collect();
     let actions: Vec<usize> = rows.iter().map(|_| rng.gen_range(0..3)).collect();
-    let rewards = labels.iter().zip(&actions).map(|(l, a)| f64::from(u8::from(l == a))).collect();
-    Logs { x, labels, actions, rewards, propensities: vec![1.0 / 3.0; rows.len()] }
+    let rewards = labels
+        .iter()
+        .zip(&actions)
+        .map(|(l, a)| f64::from(u8::from(l == a)))
+        .collect();
+    Logs {
+        x,
+        labels,
+        actions,
+        rewards,
+        propensities: vec![1.0 / 3.0; rows.len()],
+    }
 }
 
 impl Logs {
@@ -51,7 +61,12 @@ impl Logs {
 
     fn accuracy(&self, policy: &GreedyPolicy) -> f64 {
         let chosen = policy.choose_batch(self.x.view()).unwrap();
-        chosen.iter().zip(&self.labels).filter(|(a, l)| a == l).count() as f64 / chosen.len() as f64
+        chosen
+            .iter()
+            .zip(&self.labels)
+            .filter(|(a, l)| a == l)
+            .count() as f64
+            / chosen.len() as f64
     }
 }
 
@@ -105,7 +120,10 @@ fn the_learned_policy_is_evaluated_off_policy_near_its_true_value() {
     let mut text = String::from("f0,f1,f2,f3,action,reward,p\n");
     for i in 0..test.actions.len() {
         let r = test.x.row(i);
-        text += &format!("{},{},{},{},{},{},{}\n", r[0], r[1], r[2], r[3], test.actions[i], test.rewards[i], test.propensities[i]);
+        text += &format!(
+            "{},{},{},{},{},{},{}\n",
+            r[0], r[1], r[2], r[3], test.actions[i], test.rewards[i], test.propensities[i]
+        );
     }
     std::fs::write(&csv, text).unwrap();
     let options = serde_json::json!({
@@ -122,19 +140,35 @@ fn the_learned_policy_is_evaluated_off_policy_near_its_true_value() {
     // SAFETY: valid NUL-terminated strings, a writable handle slot and a buffer of its length.
     unsafe {
         let empty = CString::new("{}").unwrap();
-        assert_eq!(amlis::ffi::amlis_dataset_from_csv(path.as_ptr(), empty.as_ptr(), &mut d) as i32, 0);
-        let st = amlis::ffi::amlis_evaluate_policy(d, options.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut len);
+        assert_eq!(
+            amlis::ffi::amlis_dataset_from_csv(path.as_ptr(), empty.as_ptr(), &mut d) as i32,
+            0
+        );
+        let st = amlis::ffi::amlis_evaluate_policy(
+            d,
+            options.as_ptr(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+        );
         amlis::ffi::amlis_dataset_free(d);
         assert_eq!(st as i32, 0);
     }
     let text: String = buf[..len - 1].iter().map(|&c| c as u8 as char).collect();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let direct = evaluate_policy(
-        &LoggedFeedback::new(&test.actions, &test.rewards, pmf.view()).propensities(&test.propensities),
-        &OpeOptions { n_bootstrap: 0, ..Default::default() },
+        &LoggedFeedback::new(&test.actions, &test.rewards, pmf.view())
+            .propensities(&test.propensities),
+        &OpeOptions {
+            n_bootstrap: 0,
+            ..Default::default()
+        },
     )
     .unwrap();
-    assert_eq!(json["estimates"][0]["value"].as_f64(), direct.estimate("ips"));
+    assert_eq!(
+        json["estimates"][0]["value"].as_f64(),
+        direct.estimate("ips")
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -142,9 +176,16 @@ fn the_learned_policy_is_evaluated_off_policy_near_its_true_value() {
 fn bad_logs_are_named_errors() {
     let mut logs = iris_logs(1, 3);
     logs.propensities[5] = 0.0;
-    let e = OfflinePolicyLearner::default().fit(&logs.bandit(), 3, &FitContext::new()).unwrap_err();
-    assert!(e.to_string().contains("propensities") && e.to_string().contains("row 5"), "{e}");
+    let e = OfflinePolicyLearner::default()
+        .fit(&logs.bandit(), 3, &FitContext::new())
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("propensities") && e.to_string().contains("row 5"),
+        "{e}"
+    );
     let logs = iris_logs(1, 3);
-    let e = OfflinePolicyLearner::default().fit(&logs.bandit(), 2, &FitContext::new()).unwrap_err();
+    let e = OfflinePolicyLearner::default()
+        .fit(&logs.bandit(), 2, &FitContext::new())
+        .unwrap_err();
     assert!(e.to_string().contains("out of range"), "{e}");
 }

@@ -28,7 +28,10 @@ fn estimators_equal_the_obp_formulas() {
     let fixture = common::fixture("ope_obp.json");
     for case in fixture["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let actions: Vec<usize> = common::floats(&case["actions"]).iter().map(|&a| a as usize).collect();
+        let actions: Vec<usize> = common::floats(&case["actions"])
+            .iter()
+            .map(|&a| a as usize)
+            .collect();
         let rewards = common::floats(&case["rewards"]);
         let propensities = common::floats(&case["propensities"]);
         let policy = matrix(&case["policy"]);
@@ -47,11 +50,18 @@ fn estimators_equal_the_obp_formulas() {
         for e in OpeEstimator::ALL {
             let got = report.estimate(e.name()).unwrap();
             let want = expected[e.name()].as_f64().unwrap();
-            assert!((got - want).abs() <= 1e-10, "{name} {}: {got} vs {want}", e.name());
+            assert!(
+                (got - want).abs() <= 1e-10,
+                "{name} {}: {got} vs {want}",
+                e.name()
+            );
         }
         let ess = report.effective_sample_size.unwrap();
         let want = expected["effective_sample_size"].as_f64().unwrap();
-        assert!((ess - want).abs() <= 1e-10 * want, "{name} ess: {ess} vs {want}");
+        assert!(
+            (ess - want).abs() <= 1e-10 * want,
+            "{name} ess: {ess} vs {want}"
+        );
         let max_w = report.max_weight.unwrap();
         assert!((max_w - expected["max_weight"].as_f64().unwrap()).abs() <= 1e-12);
     }
@@ -76,22 +86,45 @@ impl Simulation {
                 target[c][a] = [0.1, 0.2, 0.7][(2 * c + a) % 3];
             }
         }
-        Self { q, behavior, target }
+        Self {
+            q,
+            behavior,
+            target,
+        }
     }
 
     /// The exact value of the target policy.
     fn true_value(&self) -> f64 {
         (0..8)
-            .map(|c| (0..3).map(|a| self.target[c][a] * self.q[c][a]).sum::<f64>())
+            .map(|c| {
+                (0..3)
+                    .map(|a| self.target[c][a] * self.q[c][a])
+                    .sum::<f64>()
+            })
             .sum::<f64>()
             / 8.0
     }
 
     /// `n` logged rows: (contexts, actions, rewards, propensities, policy pmf, biased q).
     #[allow(clippy::type_complexity)]
-    fn log(&self, n: usize, seed: u64) -> (Array2<f64>, Vec<usize>, Vec<f64>, Vec<f64>, Array2<f64>, Array2<f64>) {
+    fn log(
+        &self,
+        n: usize,
+        seed: u64,
+    ) -> (
+        Array2<f64>,
+        Vec<usize>,
+        Vec<f64>,
+        Vec<f64>,
+        Array2<f64>,
+        Array2<f64>,
+    ) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let (mut x, mut pi, mut qh) = (Array2::zeros((n, 8)), Array2::zeros((n, 3)), Array2::zeros((n, 3)));
+        let (mut x, mut pi, mut qh) = (
+            Array2::zeros((n, 8)),
+            Array2::zeros((n, 3)),
+            Array2::zeros((n, 3)),
+        );
         let (mut actions, mut rewards, mut props) = (vec![], vec![], vec![]);
         for i in 0..n {
             let c = rng.gen_range(0..8);
@@ -142,7 +175,10 @@ fn dr_bootstrap_interval_covers_the_true_value_at_its_nominal_rate() {
         covered += usize::from(ci.lower <= truth && truth <= ci.upper);
     }
     let rate = covered as f64 / seeds as f64;
-    assert!((0.88..=0.99).contains(&rate), "coverage {rate} of the 95% interval");
+    assert!(
+        (0.88..=0.99).contains(&rate),
+        "coverage {rate} of the 95% interval"
+    );
 }
 
 #[test]
@@ -193,20 +229,42 @@ fn the_report_does_not_depend_on_the_thread_count() {
 fn bad_inputs_are_named_errors() {
     let pi = ndarray::array![[0.5, 0.5], [1.0, 0.0]];
     let opts = OpeOptions::default();
-    let err = |logs: LoggedFeedback<'_>, opts: &OpeOptions| evaluate_policy(&logs, opts).unwrap_err().to_string();
-    let e = err(LoggedFeedback::new(&[0, 2], &[1.0, 0.0], pi.view()).propensities(&[0.5, 0.5]), &opts);
+    let err = |logs: LoggedFeedback<'_>, opts: &OpeOptions| {
+        evaluate_policy(&logs, opts).unwrap_err().to_string()
+    };
+    let e = err(
+        LoggedFeedback::new(&[0, 2], &[1.0, 0.0], pi.view()).propensities(&[0.5, 0.5]),
+        &opts,
+    );
     assert!(e.contains("action 2"), "{e}");
-    let e = err(LoggedFeedback::new(&[0, 1], &[1.0, 0.0], pi.view()).propensities(&[0.5, 0.0]), &opts);
+    let e = err(
+        LoggedFeedback::new(&[0, 1], &[1.0, 0.0], pi.view()).propensities(&[0.5, 0.0]),
+        &opts,
+    );
     assert!(e.contains("propensit") && e.contains("row 1"), "{e}");
     let bad_pi = ndarray::array![[0.5, 0.6], [1.0, 0.0]];
-    let e = err(LoggedFeedback::new(&[0, 1], &[1.0, 0.0], bad_pi.view()).propensities(&[0.5, 0.5]), &opts);
+    let e = err(
+        LoggedFeedback::new(&[0, 1], &[1.0, 0.0], bad_pi.view()).propensities(&[0.5, 0.5]),
+        &opts,
+    );
     assert!(e.contains("sum to"), "{e}");
-    let dr_only = OpeOptions { estimators: vec![OpeEstimator::Dr], ..Default::default() };
-    let e = err(LoggedFeedback::new(&[0, 1], &[1.0, 0.0], pi.view()).propensities(&[0.5, 0.5]), &dr_only);
+    let dr_only = OpeOptions {
+        estimators: vec![OpeEstimator::Dr],
+        ..Default::default()
+    };
+    let e = err(
+        LoggedFeedback::new(&[0, 1], &[1.0, 0.0], pi.view()).propensities(&[0.5, 0.5]),
+        &dr_only,
+    );
     assert!(e.contains("reward model"), "{e}");
-    let e = OpeOptions::from_json(serde_json::json!({"clipp": 1.0})).unwrap_err().to_string();
+    let e = OpeOptions::from_json(serde_json::json!({"clipp": 1.0}))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("clipp"), "{e}");
-    let bad = OpeOptions { alpha: 1.5, ..Default::default() };
+    let bad = OpeOptions {
+        alpha: 1.5,
+        ..Default::default()
+    };
     let e = err(LoggedFeedback::new(&[0, 1], &[1.0, 0.0], pi.view()), &bad);
     assert!(e.contains("alpha"), "{e}");
     // Without propensities only replay (and dm with a model) are reported.

@@ -31,10 +31,15 @@ pub(super) fn intervals(
             let mut sums = Sums::default();
             for _ in 0..n {
                 let i = rng.gen_range(0..n);
-                let row = terms.get(i * ROW_WIDTH..(i + 1) * ROW_WIDTH).unwrap_or_default();
+                let row = terms
+                    .get(i * ROW_WIDTH..(i + 1) * ROW_WIDTH)
+                    .unwrap_or_default();
                 sums.add(&RowTerms::load(row), weighting, 1.0);
             }
-            estimators.iter().map(|&e| sums.estimate(e)).collect::<Vec<f64>>()
+            estimators
+                .iter()
+                .map(|&e| sums.estimate(e))
+                .collect::<Vec<f64>>()
         },
         |_, values| {
             for (dst, v) in replicates.iter_mut().zip(values) {

@@ -107,7 +107,13 @@ impl RowTerms {
     /// Writes the terms into `out` (`ROW_WIDTH` values).
     pub fn store(&self, out: &mut [f64]) {
         if let [r, w, m, d, q] = out {
-            (*r, *w, *m, *d, *q) = (self.reward, self.weight, self.matched, self.dm, self.q_logged);
+            (*r, *w, *m, *d, *q) = (
+                self.reward,
+                self.weight,
+                self.matched,
+                self.dm,
+                self.q_logged,
+            );
         }
     }
 
@@ -161,15 +167,7 @@ impl Sums {
         } else {
             0.0
         };
-        let a = [
-            0.0,
-            w * r,
-            0.0,
-            t.dm,
-            t.dm + w * resid,
-            t.dm,
-            t.dm + switch,
-        ];
+        let a = [0.0, w * r, 0.0, t.dm, t.dm + w * resid, t.dm, t.dm + switch];
         let b = [t.matched * r, 0.0, w * r, 0.0, 0.0, w * resid, 0.0];
         let c = [t.matched, 0.0, w, 0.0, 0.0, w, 0.0];
         for k in 0..N_EST {
@@ -201,7 +199,11 @@ impl Sums {
     /// The estimate of `e` from these sums.
     pub fn estimate(&self, e: OpeEstimator) -> f64 {
         let k = e.index();
-        let mean = if self.n > 0.0 { self.a[k] / self.n } else { 0.0 };
+        let mean = if self.n > 0.0 {
+            self.a[k] / self.n
+        } else {
+            0.0
+        };
         let ratio = if self.c[k] > 0.0 {
             self.b[k] / self.c[k]
         } else {

@@ -139,21 +139,32 @@ impl Default for OpeOptions {
 impl OpeOptions {
     /// Parses options from JSON, naming the key of an error.
     pub fn from_json(value: serde_json::Value) -> Result<Self> {
-        serde_path_to_error::deserialize(value).map_err(|e| Error::Config {
-            key: e.path().to_string(),
-            message: e.inner().to_string(),
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            Error::Config {
+                key: if path == "." { "options".into() } else { path },
+                message: e.inner().to_string(),
+            }
         })
     }
 
     fn check(&self) -> Result<Weighting> {
         if let Some(c) = self.clip {
             if c.is_nan() || c <= 0.0 {
-                return Err(Error::param("clip", c, "a weight bound > 0 (or null for none)"));
+                return Err(Error::param(
+                    "clip",
+                    c,
+                    "a weight bound > 0 (or null for none)",
+                ));
             }
         }
         if let Some(t) = self.tau {
             if t.is_nan() || t < 0.0 {
-                return Err(Error::param("tau", t, "a threshold >= 0 (or null for none)"));
+                return Err(Error::param(
+                    "tau",
+                    t,
+                    "a threshold >= 0 (or null for none)",
+                ));
             }
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
@@ -241,12 +252,17 @@ impl PolicyEvaluation {
 /// outside `(0, 1]`, a policy row that is negative or does not sum to 1 (within 1e-6); an
 /// estimator that needs propensities or a reward model without one is an
 /// [`Error::InvalidArgument`].
-pub fn evaluate_policy(logs: &LoggedFeedback<'_>, options: &OpeOptions) -> Result<PolicyEvaluation> {
+pub fn evaluate_policy(
+    logs: &LoggedFeedback<'_>,
+    options: &OpeOptions,
+) -> Result<PolicyEvaluation> {
     let weighting = options.check()?;
     let n = logs.actions.len();
     let k = logs.n_actions();
     if n == 0 {
-        return Err(Error::Empty("off-policy evaluation needs at least one logged row".into()));
+        return Err(Error::Empty(
+            "off-policy evaluation needs at least one logged row".into(),
+        ));
     }
     if k == 0 {
         return Err(Error::shape("policy", "at least one action column", 0));
@@ -339,19 +355,27 @@ fn check_len(name: &str, len: usize, n: usize) -> Result<()> {
     if len == n {
         Ok(())
     } else {
-        Err(Error::shape(name, format!("{n} (one per logged action)"), len))
+        Err(Error::shape(
+            name,
+            format!("{n} (one per logged action)"),
+            len,
+        ))
     }
 }
 
 /// The estimators to report: those asked for (checked against the inputs), or every one the
 /// inputs allow.
 fn chosen_estimators(logs: &LoggedFeedback<'_>, options: &OpeOptions) -> Result<Vec<OpeEstimator>> {
-    let has_q = logs.reward_model.is_some()
-        || (options.estimator.is_some() && logs.contexts.is_some());
+    let has_q =
+        logs.reward_model.is_some() || (options.estimator.is_some() && logs.contexts.is_some());
     let has_p = logs.propensities.is_some();
-    let allowed = |e: OpeEstimator| (has_q || !e.needs_reward_model()) && (has_p || !e.needs_propensities());
+    let allowed =
+        |e: OpeEstimator| (has_q || !e.needs_reward_model()) && (has_p || !e.needs_propensities());
     if options.estimators.is_empty() {
-        return Ok(OpeEstimator::ALL.into_iter().filter(|&e| allowed(e)).collect());
+        return Ok(OpeEstimator::ALL
+            .into_iter()
+            .filter(|&e| allowed(e))
+            .collect());
     }
     for &e in &options.estimators {
         if !allowed(e) {
@@ -377,7 +401,9 @@ fn fit_reward_model(
 ) -> Result<ndarray::Array2<f64>> {
     let config: ModelConfig = crate::models::rl::fitted_q::parse_estimator(config)?;
     let x = logs.contexts.ok_or_else(|| {
-        Error::InvalidArgument("a reward model is fitted on `contexts`, which were not given".into())
+        Error::InvalidArgument(
+            "a reward model is fitted on `contexts`, which were not given".into(),
+        )
     })?;
     check_len("contexts rows", x.nrows(), logs.actions.len())?;
     let k = logs.n_actions();
@@ -399,7 +425,11 @@ fn fit_reward_model(
 
 /// The checked terms of row `i`.
 #[inline]
-fn row_terms(logs: &LoggedFeedback<'_>, q: Option<ArrayView2<'_, f64>>, i: usize) -> Result<RowTerms> {
+fn row_terms(
+    logs: &LoggedFeedback<'_>,
+    q: Option<ArrayView2<'_, f64>>,
+    i: usize,
+) -> Result<RowTerms> {
     let bad = |context: &str, message: String| Error::InvalidValue {
         context: context.to_string(),
         row: i,
@@ -409,7 +439,10 @@ fn row_terms(logs: &LoggedFeedback<'_>, q: Option<ArrayView2<'_, f64>>, i: usize
     let k = logs.n_actions();
     let a = logs.actions.get(i).copied().unwrap_or(usize::MAX);
     if a >= k {
-        return Err(bad("actions", format!("action {a} is out of range (expected 0..{k})")));
+        return Err(bad(
+            "actions",
+            format!("action {a} is out of range (expected 0..{k})"),
+        ));
     }
     let reward = logs.rewards.get(i).copied().unwrap_or(f64::NAN);
     if !reward.is_finite() {
@@ -420,26 +453,38 @@ fn row_terms(logs: &LoggedFeedback<'_>, q: Option<ArrayView2<'_, f64>>, i: usize
     let mut dm_num = 0.0;
     for (j, &p) in pi.iter().enumerate() {
         if !(p >= 0.0 && p.is_finite()) {
-            return Err(bad("policy", format!("probability {p} of action {j} is not in [0, 1]")));
+            return Err(bad(
+                "policy",
+                format!("probability {p} of action {j} is not in [0, 1]"),
+            ));
         }
         total += p;
         if let Some(q) = q {
             let v = q[[i, j]];
             if !v.is_finite() {
-                return Err(bad("reward_model", format!("q for action {j} is {v}, not finite")));
+                return Err(bad(
+                    "reward_model",
+                    format!("q for action {j} is {v}, not finite"),
+                ));
             }
             dm_num += p * v;
         }
     }
     if (total - 1.0).abs() > 1e-6 {
-        return Err(bad("policy", format!("the action probabilities sum to {total}, not 1")));
+        return Err(bad(
+            "policy",
+            format!("the action probabilities sum to {total}, not 1"),
+        ));
     }
     let pi_a = pi[a];
     let weight = match logs.propensities {
         Some(ps) => {
             let p = ps.get(i).copied().unwrap_or(f64::NAN);
             if !(p > 0.0 && p <= 1.0) {
-                return Err(bad("propensities", format!("propensity {p} is not in (0, 1]")));
+                return Err(bad(
+                    "propensities",
+                    format!("propensity {p} is not in (0, 1]"),
+                ));
             }
             pi_a / p
         }

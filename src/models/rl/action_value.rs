@@ -29,7 +29,9 @@ pub fn default_regressor() -> ModelConfig {
         serde_json::json!({"n_estimators": 50, "min_samples_leaf": 2}),
     )
     .unwrap_or_else(|_| {
-        ModelConfig::ExtraTreesRegressor(crate::models::ensemble::forest::ExtraTreesRegressor::default())
+        ModelConfig::ExtraTreesRegressor(
+            crate::models::ensemble::forest::ExtraTreesRegressor::default(),
+        )
     })
 }
 
@@ -117,7 +119,8 @@ impl ActionValueModel {
         }
         check_actions(actions, n_actions, "actions")?;
         let d = x.ncols();
-        let rows_of = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> { (0..n).filter(|&i| keep(i)).collect() };
+        let rows_of =
+            |keep: &dyn Fn(usize) -> bool| -> Vec<usize> { (0..n).filter(|&i| keep(i)).collect() };
         let fit_rows = |rows: &[usize], one_hot: bool| -> Result<AnyModel> {
             let width = if one_hot { d + n_actions } else { d };
             let mut m = Array2::zeros((rows.len(), width));
@@ -180,7 +183,11 @@ impl ActionValueModel {
     pub fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         let (n, k, d) = (x.nrows(), self.n_actions, self.n_features);
         if x.ncols() != d {
-            return Err(Error::shape("action values", format!("{d} columns"), x.ncols()));
+            return Err(Error::shape(
+                "action values",
+                format!("{d} columns"),
+                x.ncols(),
+            ));
         }
         let len = n
             .checked_mul(k)
@@ -289,11 +296,14 @@ pub fn cross_fit_predict(
         return Err(Error::param("n_folds", 0, "at least 1"));
     }
     if n_folds == 1 {
-        let model = ActionValueModel::fit(x, actions, targets, None, n_actions, encoding, config, ctx)?;
+        let model =
+            ActionValueModel::fit(x, actions, targets, None, n_actions, encoding, config, ctx)?;
         model.predict_into(x, &mut out)?;
         return Ok(out);
     }
-    let splits = KFold::new(n_folds).shuffle(ctx.seed()).split_indices(n, None)?;
+    let splits = KFold::new(n_folds)
+        .shuffle(ctx.seed())
+        .split_indices(n, None)?;
     for (fold, split) in splits.iter().enumerate() {
         let pick = |rows: &[usize]| -> (ndarray::Array2<f64>, Vec<usize>, Vec<f64>) {
             (
@@ -305,7 +315,16 @@ pub fn cross_fit_predict(
         let (xt, at, yt) = pick(&split.train);
         let seed: u64 = rand::Rng::gen(&mut crate::common::rng::for_task(ctx.seed(), fold as u64));
         let fit_ctx = FitContext::new().random_state(seed);
-        let model = ActionValueModel::fit(xt.view(), &at, &yt, None, n_actions, encoding, config, &fit_ctx)?;
+        let model = ActionValueModel::fit(
+            xt.view(),
+            &at,
+            &yt,
+            None,
+            n_actions,
+            encoding,
+            config,
+            &fit_ctx,
+        )?;
         let xs = x.select(Axis(0), &split.test);
         let mut q = vec![0.0; split.test.len() * n_actions];
         model.predict_into(xs.view(), &mut q)?;

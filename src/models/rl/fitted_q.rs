@@ -8,7 +8,9 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::action_value::{check_actions, check_regressor, default_regressor, ActionEncoding, ActionValueModel};
+use super::action_value::{
+    check_actions, check_regressor, default_regressor, ActionEncoding, ActionValueModel,
+};
 use super::greedy::{GreedyPolicy, PolicyOrigin};
 use crate::common::rng;
 use crate::error::{Error, Result};
@@ -34,7 +36,9 @@ impl Transitions<'_> {
     fn check(&self, n_actions: usize) -> Result<()> {
         let n = self.states.nrows();
         if n == 0 {
-            return Err(Error::Empty("fitted Q iteration needs at least one transition".into()));
+            return Err(Error::Empty(
+                "fitted Q iteration needs at least one transition".into(),
+            ));
         }
         if self.next_states.dim() != self.states.dim() {
             return Err(Error::shape(
@@ -49,7 +53,11 @@ impl Transitions<'_> {
             ("dones", self.dones.len()),
         ] {
             if len != n {
-                return Err(Error::shape(name, format!("{n} values (one per transition)"), len));
+                return Err(Error::shape(
+                    name,
+                    format!("{n} values (one per transition)"),
+                    len,
+                ));
             }
         }
         if let Some(row) = self.rewards.iter().position(|r| !r.is_finite()) {
@@ -117,7 +125,11 @@ impl FittedQIteration {
 
     fn check(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.gamma) {
-            return Err(Error::param("gamma", self.gamma, "a discount factor in [0, 1]"));
+            return Err(Error::param(
+                "gamma",
+                self.gamma,
+                "a discount factor in [0, 1]",
+            ));
         }
         if self.n_iterations == 0 {
             return Err(Error::param("n_iterations", 0, "at least 1"));
@@ -152,7 +164,11 @@ impl FittedQIteration {
                     let best = next_values
                         .get(i * n_actions..(i + 1) * n_actions)
                         .map_or(0.0, |v| v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-                    let future = if logs.dones[i] { 0.0 } else { self.gamma * best };
+                    let future = if logs.dones[i] {
+                        0.0
+                    } else {
+                        self.gamma * best
+                    };
                     *target = logs.rewards[i] + future;
                 }
             }

@@ -192,7 +192,11 @@ impl OfflinePolicyLearner {
                     for act in 0..n_actions {
                         xx.row_mut(i * n_actions + act).assign(&x.row(i));
                         let base = baseline.get(i * n_actions + act).copied().unwrap_or(0.0);
-                        let correction = if act == a[i] { (r[i] - base) / p[i] } else { 0.0 };
+                        let correction = if act == a[i] {
+                            (r[i] - base) / p[i]
+                        } else {
+                            0.0
+                        };
                         aa.push(act);
                         yy.push(base + correction);
                     }

@@ -67,7 +67,10 @@ fn string_key(options: &Map<String, Value>, key: &str) -> Result<Option<String>>
     match options.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(config_error(key, format!("expected a column name, found {other}"))),
+        Some(other) => Err(config_error(
+            key,
+            format!("expected a column name, found {other}"),
+        )),
     }
 }
 
@@ -111,7 +114,10 @@ fn actions_of(values: &[f64], key: &str) -> Result<Vec<usize>> {
 }
 
 /// The evaluation report of `options_json` on the dataset.
-pub(crate) fn evaluate_policy_json(contents: &DatasetContents, options_json: &str) -> Result<String> {
+pub(crate) fn evaluate_policy_json(
+    contents: &DatasetContents,
+    options_json: &str,
+) -> Result<String> {
     let parsed: Value = serde_json::from_str(options_json)
         .map_err(|e| config_error("options_json", e.to_string()))?;
     let Value::Object(mut options) = parsed else {
@@ -163,20 +169,18 @@ fn policy_matrix(
     contexts: Option<&Array2<f64>>,
     n: usize,
 ) -> Result<Array2<f64>> {
-    let spec = match policy {
-        Some(Value::Object(o)) => o,
-        _ => {
-            return Err(config_error(
+    let spec =
+        match policy {
+            Some(Value::Object(o)) => o,
+            _ => return Err(config_error(
                 "policy",
                 "expected {\"pmf_columns\": [..]}, {\"action_column\": .., \"n_actions\": k} or \
                  {\"model_file\": ..} (a greedy policy applied to `context_columns`)",
-            ))
-        }
-    };
-    if let Some(unknown) = spec
-        .keys()
-        .find(|k| !["pmf_columns", "action_column", "n_actions", "model_file"].contains(&k.as_str()))
-    {
+            )),
+        };
+    if let Some(unknown) = spec.keys().find(|k| {
+        !["pmf_columns", "action_column", "n_actions", "model_file"].contains(&k.as_str())
+    }) {
         return Err(config_error(&format!("policy.{unknown}"), "unknown key"));
     }
     if let Some(names) = names_key(spec, "pmf_columns")? {
@@ -206,7 +210,10 @@ fn policy_matrix(
     if let Some(path) = string_key(spec, "model_file")? {
         let policy = GreedyPolicy::load_file(&path)?;
         let x = contexts.ok_or_else(|| {
-            config_error("context_columns", "a policy from a model file needs the context columns")
+            config_error(
+                "context_columns",
+                "a policy from a model file needs the context columns",
+            )
         })?;
         return policy.pmf(x.view());
     }
