@@ -607,6 +607,43 @@ AmlisStatus amlis_model_n_outputs(const AmlisModel *m, AmlisOutput kind, size_t 
 // `out_len` NULL or a valid pointer to a writable `size_t`.
 AmlisStatus amlis_model_info_json(const AmlisModel *m, char *buf, size_t buf_len, size_t *out_len);
 
+// Estimates the value of a policy on logged bandit feedback in `logs` and writes a JSON
+// report as a NUL-terminated string, with two-call sizing (`report_json = NULL, buf_len = 0`
+// writes the size needed, counting the NUL, to `*out_len`; a `buf_len` too small is
+// `AMLIS_BUFFER_TOO_SMALL` with the size in `*out_len`).
+//
+// `options_json` names the columns of `logs` (a CSV dataset's columns, the target and weight
+// columns included, or a dense dataset's feature names `x0`, `x1`, ...):
+// `{"action": "a", "reward": "r", "propensity": "p", "policy": {...}, "reward_model":
+// ["q0", "q1"], "context_columns": ["x0", "x1"]}`, where `policy` is one of
+// `{"pmf_columns": ["pi0", "pi1"]}` (the evaluated policy's probabilities),
+// `{"action_column": "chosen", "n_actions": 2}` (a deterministic policy's actions) or
+// `{"model_file": "policy.amlis"}` (a greedy policy saved by amlis, applied to
+// `context_columns`). The other keys are the estimators' options: `estimators` (`replay`,
+// `ips`, `snips`, `dm`, `dr`, `sndr`, `switch_dr`; default every one the inputs allow),
+// `clip`, `tau`, `n_bootstrap` (100), `alpha` (0.05), `random_state`, and for a reward model
+// fitted on `context_columns`, `estimator` (`{"type": "ridge"}`, any registered regressor),
+// `n_folds` (2) and `action_encoding` (`one_hot` or `per_action`).
+//
+// The report is `{"n_rows", "n_actions", "effective_sample_size", "max_weight", "n_matched",
+// "n_bootstrap", "alpha", "estimates": [{"estimator": "dr", "value": .., "interval":
+// {"lower": .., "upper": .., "mean": ..}}, ..]}`; it is the same for any thread count.
+//
+// Errors: a malformed option or an unknown key is `AMLIS_CONFIG_ERROR` naming the key; an
+// unknown column is `AMLIS_INVALID_ARGUMENT` listing the columns; a bad row (an action out of
+// range, a propensity outside (0, 1], a policy row not summing to 1) names the row.
+//
+// # Safety
+//
+// `logs` must be NULL or a live dataset handle; `options_json` NULL or a NUL-terminated
+// string; `report_json` NULL or `buf_len` writable chars; `out_len` NULL or a valid pointer to
+// a writable `size_t`.
+AmlisStatus amlis_evaluate_policy(const AmlisDataset *logs,
+                                  const char *options_json,
+                                  char *report_json,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
 // Predicts `n_rows` raw rows into `out`.
 //
 // `x` holds `n_rows * n_cols` doubles, row-major, in the model's input-column order

@@ -341,6 +341,11 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/policy.c",
+        args: &[SCRATCH],
+        valgrind_args: None,
+    },
+    Program {
         source: "tests/c/learner.c",
         args: &[],
         valgrind_args: None,

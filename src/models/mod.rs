@@ -37,6 +37,7 @@ pub mod naive_bayes;
 pub mod neighbors;
 pub mod outlier;
 pub mod registry;
+pub mod rl;
 pub mod stream;
 pub mod svm;
 pub mod tree;

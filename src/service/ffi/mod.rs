@@ -26,6 +26,7 @@ pub mod error;
 pub mod evaluate;
 pub mod learner;
 pub mod model;
+pub mod policy;
 pub mod predict;
 pub mod status;
 pub mod version;
@@ -50,6 +51,7 @@ pub use model::{
     amlis_model_n_classes, amlis_model_n_features, amlis_model_n_outputs, amlis_model_save_buffer,
     amlis_model_save_file, amlis_train, AmlisModel,
 };
+pub use policy::amlis_evaluate_policy;
 pub use predict::{
     amlis_predict, amlis_predict_dataset, amlis_predict_row, amlis_predictor_free,
     amlis_predictor_new, AmlisPredictor,
