@@ -36,6 +36,7 @@ pub mod naive_bayes;
 pub mod neighbors;
 pub mod outlier;
 pub mod registry;
+pub mod semi_supervised;
 pub mod stream;
 pub mod svm;
 pub mod tree;

@@ -220,6 +220,9 @@ registry! {
     ComplementNb(crate::models::naive_bayes::ComplementNb => crate::models::naive_bayes::DiscreteNbModel) = "complement_nb", Classifier + probabilities + partial_fit;
     BernoulliNb(crate::models::naive_bayes::BernoulliNb => crate::models::naive_bayes::DiscreteNbModel) = "bernoulli_nb", Classifier + probabilities + partial_fit;
     CategoricalNb(crate::models::naive_bayes::CategoricalNb => crate::models::naive_bayes::CategoricalNbModel) = "categorical_nb", Classifier + probabilities + partial_fit;
+    LabelPropagation(crate::models::semi_supervised::LabelPropagation => crate::models::semi_supervised::LabelPropagationModel) = "label_propagation", Classifier + probabilities + semi_supervised;
+    LabelSpreading(crate::models::semi_supervised::LabelSpreading => crate::models::semi_supervised::LabelPropagationModel) = "label_spreading", Classifier + probabilities + semi_supervised;
+    SelfTrainingClassifier(crate::models::semi_supervised::SelfTrainingClassifier => crate::models::semi_supervised::SelfTrainingModel) = "self_training_classifier", Classifier + probabilities + semi_supervised;
 }
 
 /// The registry entry of `type_name`.
