@@ -222,10 +222,29 @@ impl Graph {
     }
 
     /// `out = self · f`, `f` and `out` row-major `n × k`, in parallel over blocks of
-    /// [`GRAPH_BLOCK`] rows (each row summed in column order).
-    pub fn times(&self, f: &[f64], k: usize, out: &mut [f64]) {
+    /// [`GRAPH_BLOCK`] rows (a GEMM per block for a dense graph; sparse rows summed in
+    /// column order).
+    pub fn times(&self, f: &[f64], k: usize, out: &mut [f64]) -> Result<()> {
         let k1 = k.max(1);
         let n = self.n();
+        if let Graph::Dense { values, .. } = self {
+            // fᵀ, so that each block is one `a · bᵀ` product.
+            let mut ft = vec![0.0; n * k1];
+            for (j, row) in f.chunks_exact(k1).enumerate() {
+                for (c, &v) in row.iter().enumerate() {
+                    if let Some(t) = ft.get_mut(c * n + j) {
+                        *t = v;
+                    }
+                }
+            }
+            let failed = first_of_blocks(out, GRAPH_BLOCK * k1, |b, chunk| {
+                let rows = chunk.len() / k1;
+                let start = b * GRAPH_BLOCK;
+                let block = values.get(start * n..(start + rows) * n)?;
+                gemm_abt(block, rows, &ft, k1, n, chunk).err()
+            });
+            return failed.map_or(Ok(()), Err);
+        }
         let _ = first_of_blocks(out, GRAPH_BLOCK * k1, |b, chunk| {
             for (r, o) in chunk.chunks_exact_mut(k1).enumerate() {
                 let i = b * GRAPH_BLOCK + r;
@@ -263,6 +282,7 @@ impl Graph {
             }
             None::<()>
         });
+        Ok(())
     }
 }
 
@@ -306,7 +326,8 @@ mod tests {
             n: 3,
             values: vec![1.0, 2.0, 0.0, 2.0, 1.0, 4.0, 0.0, 4.0, 1.0],
         }
-        .times(&[1.0, 1.0, 1.0], 1, &mut out);
+        .times(&[1.0, 1.0, 1.0], 1, &mut out)
+        .unwrap();
         assert_eq!(out, vec![3.0, 7.0, 5.0]);
     }
 }

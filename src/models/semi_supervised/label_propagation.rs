@@ -361,7 +361,7 @@ impl Settings {
                     }
                 }
             }
-            graph.times(&f, k, &mut next);
+            graph.times(&f, k, &mut next)?;
             std::mem::swap(&mut previous, &mut f);
             std::mem::swap(&mut f, &mut next);
             match self.variant {
