@@ -75,8 +75,8 @@ fn cases() -> Vec<Case<'static>> {
 }
 
 fn fit(m: &Value, data: &DenseDataset) -> AnyModel {
-    let config = ModelConfig::from_json_parts(m["type"].as_str().unwrap(), m["params"].clone())
-        .unwrap();
+    let config =
+        ModelConfig::from_json_parts(m["type"].as_str().unwrap(), m["params"].clone()).unwrap();
     config.fit(data, &FitContext::new()).unwrap()
 }
 
@@ -93,7 +93,11 @@ fn label_propagation_and_spreading_match_scikit_learn() {
     let mut worst = 0.0f64;
     let mut checked = 0;
     for case in cases() {
-        for m in case.models.iter().filter(|m| m["type"] != "self_training_classifier") {
+        for m in case
+            .models
+            .iter()
+            .filter(|m| m["type"] != "self_training_classifier")
+        {
             let what = format!("{} {} {}", case.name, m["type"], m["params"]);
             let fitted = fit(m, &case.data);
             let (AnyModel::LabelPropagation(model) | AnyModel::LabelSpreading(model)) = &fitted
@@ -104,11 +108,18 @@ fn label_propagation_and_spreading_match_scikit_learn() {
             assert_eq!(model.n_iter as u64, m["n_iter"].as_u64().unwrap(), "{what}");
             let expected = common::floats(&m["label_distributions"]);
             let diff = max_abs_diff(&model.label_distributions, &expected);
-            assert!(diff < 1e-8, "{what}: label_distributions differ by {diff:e}");
+            assert!(
+                diff < 1e-8,
+                "{what}: label_distributions differ by {diff:e}"
+            );
             worst = worst.max(diff);
             let transduction: Vec<i64> = model.transduction.iter().map(|&c| c as i64).collect();
             assert_eq!(transduction, ints(&m["transduction"]), "{what}");
-            assert_eq!(model.n_no_mass as u64, m["n_no_mass"].as_u64().unwrap(), "{what}");
+            assert_eq!(
+                model.n_no_mass as u64,
+                m["n_no_mass"].as_u64().unwrap(),
+                "{what}"
+            );
             let proba = fitted
                 .as_probabilistic()
                 .unwrap()
@@ -131,7 +142,11 @@ fn label_propagation_and_spreading_match_scikit_learn() {
 fn check_self_training(keep: impl Fn(&str) -> bool) -> usize {
     let mut checked = 0;
     for case in cases().into_iter().filter(|c| keep(&c.name)) {
-        for m in case.models.iter().filter(|m| m["type"] == "self_training_classifier") {
+        for m in case
+            .models
+            .iter()
+            .filter(|m| m["type"] == "self_training_classifier")
+        {
             let what = format!("{} {}", case.name, m["params"]);
             let fitted = fit(m, &case.data);
             let AnyModel::SelfTrainingClassifier(model) = &fitted else {

@@ -11,8 +11,8 @@
 use std::ffi::{CStr, CString};
 
 use amlis::data::{
-    mark_unlabeled, unlabeled_rows, Column, DenseDataset, KFold, Split, Splitter,
-    StratifiedKFold, Table, TaskKind, TrainTestSplit, SplitSize,
+    mark_unlabeled, unlabeled_rows, Column, DenseDataset, KFold, Split, SplitSize, Splitter,
+    StratifiedKFold, Table, TaskKind, TrainTestSplit,
 };
 use amlis::evaluate::selection::{cross_validate, CvOptions, TableData};
 use amlis::models::{Estimator, ModelConfig, REGISTERED};
@@ -68,7 +68,10 @@ fn every_supervised_type_names_the_unlabeled_rows() {
         .fit(&classes, &FitContext::new())
         .unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("3 row(s) are unlabeled") && msg.contains("row 3"), "{msg}");
+    assert!(
+        msg.contains("3 row(s) are unlabeled") && msg.contains("row 3"),
+        "{msg}"
+    );
     assert!(msg.contains("label_spreading"), "{msg}");
 }
 
@@ -95,7 +98,14 @@ fn pipeline_reads_missing_cells_and_tokens_as_unlabeled() {
     let supervised = TrainConfig::from_json(r#"{"model": {"type": "gaussian_nb"}}"#).unwrap();
     let e = Pipeline::fit(&supervised, &table, "species", &FitContext::new()).unwrap_err();
     assert!(
-        matches!(e, Error::UnlabeledRows { count: 112, first_row: 1, .. }),
+        matches!(
+            e,
+            Error::UnlabeledRows {
+                count: 112,
+                first_row: 1,
+                ..
+            }
+        ),
         "{e}"
     );
     let semi = TrainConfig::from_json(
@@ -110,8 +120,14 @@ fn pipeline_reads_missing_cells_and_tokens_as_unlabeled() {
     assert!(acc > 0.8 && acc <= 1.0, "{acc}");
     // A numeric target with -1 for unlabeled, as scikit-learn marks them.
     let t = Table::new(vec![
-        ("x".into(), Column::numeric(vec![0.0, 0.1, 0.2, 5.0, 5.1, 5.2])),
-        ("y".into(), Column::numeric(vec![0.0, -1.0, -1.0, -1.0, -1.0, 1.0])),
+        (
+            "x".into(),
+            Column::numeric(vec![0.0, 0.1, 0.2, 5.0, 5.1, 5.2]),
+        ),
+        (
+            "y".into(),
+            Column::numeric(vec![0.0, -1.0, -1.0, -1.0, -1.0, 1.0]),
+        ),
     ])
     .unwrap();
     let t = mark_unlabeled(&t, "y", "-1").unwrap();
@@ -177,7 +193,13 @@ fn cross_validation_scores_labelled_rows_only() {
         .unwrap()
         .iter()
         .enumerate()
-        .map(|(i, v)| if i % 3 == 0 { v.map(str::to_string) } else { None })
+        .map(|(i, v)| {
+            if i % 3 == 0 {
+                v.map(str::to_string)
+            } else {
+                None
+            }
+        })
         .collect();
     table
         .replace_column("species", Column::categorical_from(&species))
@@ -197,7 +219,11 @@ fn cross_validation_scores_labelled_rows_only() {
     )
     .unwrap();
     let acc = cv.metric("accuracy").unwrap();
-    assert!(acc.folds.iter().all(|a| a.is_finite() && *a > 0.7), "{:?}", acc.folds);
+    assert!(
+        acc.folds.iter().all(|a| a.is_finite() && *a > 0.7),
+        "{:?}",
+        acc.folds
+    );
     // A supervised model in the same folds is refused by name.
     let config = TrainConfig::from_json(r#"{"model": {"type": "logistic_regression"}}"#).unwrap();
     let e = cross_validate(
@@ -238,7 +264,10 @@ fn c_abi_carries_unlabeled_rows() {
     let (status, _) = train(d, r#"{"model": {"type": "logistic_regression"}}"#);
     assert_eq!(status, AmlisStatus::AMLIS_INVALID_ARGUMENT);
     let msg = last_error();
-    assert!(msg.contains("logistic_regression") && msg.contains("3 row(s)"), "{msg}");
+    assert!(
+        msg.contains("logistic_regression") && msg.contains("3 row(s)"),
+        "{msg}"
+    );
     let (status, m) = train(d, r#"{"model": {"type": "label_spreading", "gamma": 1.0}}"#);
     assert_eq!(status, AmlisStatus::AMLIS_OK, "{}", last_error());
     let mut k = 0usize;
@@ -262,7 +291,11 @@ fn c_abi_carries_unlabeled_rows() {
             _ if i % 2 == 0 => "",
             _ => "-1",
         };
-        let v = if i < 20 { i as f64 * 0.1 } else { 5.0 + i as f64 * 0.1 };
+        let v = if i < 20 {
+            i as f64 * 0.1
+        } else {
+            5.0 + i as f64 * 0.1
+        };
         text.push_str(&format!("{v},{},{label}\n", -v));
     }
     std::fs::write(&path, text).unwrap();

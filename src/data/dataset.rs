@@ -761,7 +761,10 @@ mod tests {
         let d = DenseDataset::from_table(&marked, "c", TaskKind::Auto).unwrap();
         assert_eq!(d.task().classes(), &["a", "b"]);
         assert_eq!(unlabeled_rows(&d), Some((2, 1)));
-        assert_eq!(unlabeled_rows(&d.view(vec![3, 2, 0]).unwrap()), Some((1, 1)));
+        assert_eq!(
+            unlabeled_rows(&d.view(vec![3, 2, 0]).unwrap()),
+            Some((1, 1))
+        );
         assert!(mark_unlabeled(&t, "y", "none").is_err());
     }
 

@@ -118,9 +118,16 @@ fn unlabeled_in_train(
     };
     let (labelled, unlabeled): (Vec<usize>, Vec<usize>) =
         (0..n_samples).partition(|&i| y_all.get(i).is_some_and(|v| !v.is_nan()));
-    let y_labelled: Vec<f64> = labelled.iter().filter_map(|&i| y_all.get(i)).copied().collect();
+    let y_labelled: Vec<f64> = labelled
+        .iter()
+        .filter_map(|&i| y_all.get(i))
+        .copied()
+        .collect();
     let to_base = |rows: &[usize]| -> Vec<usize> {
-        rows.iter().filter_map(|&i| labelled.get(i)).copied().collect()
+        rows.iter()
+            .filter_map(|&i| labelled.get(i))
+            .copied()
+            .collect()
     };
     let splits = split(labelled.len(), Some(&y_labelled))?;
     Ok(splits

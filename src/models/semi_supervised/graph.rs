@@ -60,7 +60,8 @@ pub enum Graph {
 
 /// The bytes a dense `n × n` kernel of `f64` takes (saturating).
 pub fn dense_kernel_bytes(n: usize) -> usize {
-    n.saturating_mul(n).saturating_mul(std::mem::size_of::<f64>())
+    n.saturating_mul(n)
+        .saturating_mul(std::mem::size_of::<f64>())
 }
 
 /// The rbf kernel of the rows of `x` (row-major, `n × d`): `exp(-gamma · d²)` with the

@@ -645,7 +645,9 @@ impl Model for LabelPropagationModel {
             .iter()
             .any(|v| !(v.is_finite() && *v >= 0.0))
         {
-            return Err(corrupt("a distribution value is not finite and >= 0".into()));
+            return Err(corrupt(
+                "a distribution value is not finite and >= 0".into(),
+            ));
         }
         if self.transduction.len() != n || self.transduction.iter().any(|&c| c as usize >= k) {
             return Err(corrupt("the transduction is not one class per row".into()));
@@ -747,7 +749,10 @@ mod tests {
         let data = two_blobs();
         let e = LabelSpreading::default().alpha(1.0).fit(&data).unwrap_err();
         assert!(e.to_string().contains("`alpha`"), "{e}");
-        let e = LabelPropagation::default().gamma(0.0).fit(&data).unwrap_err();
+        let e = LabelPropagation::default()
+            .gamma(0.0)
+            .fit(&data)
+            .unwrap_err();
         assert!(e.to_string().contains("`gamma`"), "{e}");
         let e = LabelPropagation::default()
             .kernel(Kernel::Knn)
@@ -755,7 +760,10 @@ mod tests {
             .fit(&data)
             .unwrap_err();
         assert!(e.to_string().contains("`n_neighbors`"), "{e}");
-        let e = LabelPropagation::default().max_iter(0).fit(&data).unwrap_err();
+        let e = LabelPropagation::default()
+            .max_iter(0)
+            .fit(&data)
+            .unwrap_err();
         assert!(e.to_string().contains("`max_iter`"), "{e}");
     }
 
@@ -778,12 +786,18 @@ mod tests {
             .fit(&two_blobs())
             .unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("392 bytes") && msg.contains("kernel = \"knn\""), "{msg}");
+        assert!(
+            msg.contains("392 bytes") && msg.contains("kernel = \"knn\""),
+            "{msg}"
+        );
     }
 
     #[test]
     fn corrupt_state_is_an_error() {
-        let model = LabelSpreading::default().gamma(1.0).fit(&two_blobs()).unwrap();
+        let model = LabelSpreading::default()
+            .gamma(1.0)
+            .fit(&two_blobs())
+            .unwrap();
         let mut bad = model.clone();
         bad.transduction[0] = 2;
         assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));

@@ -280,13 +280,18 @@ impl Trainer for SelfTrainingClassifier {
             let best: Vec<(usize, f64)> = proba
                 .chunks_exact(k.max(1))
                 .map(|p| {
-                    p.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (c, &v)| {
-                        if v > b.1 {
-                            (c, v)
-                        } else {
-                            b
-                        }
-                    })
+                    p.iter()
+                        .enumerate()
+                        .fold(
+                            (0, f64::NEG_INFINITY),
+                            |b, (c, &v)| {
+                                if v > b.1 {
+                                    (c, v)
+                                } else {
+                                    b
+                                }
+                            },
+                        )
                 })
                 .collect();
             let selected: Vec<usize> = match self.criterion {
@@ -369,7 +374,9 @@ impl Model for SelfTrainingModel {
         if self.estimator.estimator() != Estimator::Classifier
             || !self.estimator.as_outputs().has_probabilities()
         {
-            return Err(corrupt("the wrapped model is not a classifier with probabilities"));
+            return Err(corrupt(
+                "the wrapped model is not a classifier with probabilities",
+            ));
         }
         self.estimator.validate()?;
         let k = self.estimator.n_classes() as i64;
@@ -434,11 +441,20 @@ mod tests {
     fn parameters_are_checked_by_name() {
         let d = data();
         let reg: ModelConfig = serde_json::from_str(r#"{"type": "ridge"}"#).unwrap();
-        let e = SelfTrainingClassifier::default().estimator(reg).fit(&d).unwrap_err();
+        let e = SelfTrainingClassifier::default()
+            .estimator(reg)
+            .fit(&d)
+            .unwrap_err();
         assert!(e.to_string().contains("`estimator`"), "{e}");
-        let e = SelfTrainingClassifier::default().threshold(1.0).fit(&d).unwrap_err();
+        let e = SelfTrainingClassifier::default()
+            .threshold(1.0)
+            .fit(&d)
+            .unwrap_err();
         assert!(e.to_string().contains("`threshold`"), "{e}");
-        let e = SelfTrainingClassifier::default().k_best(0).fit(&d).unwrap_err();
+        let e = SelfTrainingClassifier::default()
+            .k_best(0)
+            .fit(&d)
+            .unwrap_err();
         assert!(e.to_string().contains("`k_best`"), "{e}");
     }
 
