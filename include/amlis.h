@@ -257,7 +257,12 @@ void amlis_bandit_free(AmlisBandit *b);
 // - `"delimiter"`, `"quote"`: one ASCII character each (default `","` and `"\""`);
 // - `"missing"`: the cell texts that mean missing (default `"", "NA", "N/A", "NaN", "nan",
 //   "null", "NULL", "?"`);
-// - `"column_kinds"`: `{"column": "numeric" | "categorical"}` overriding inference.
+// - `"column_kinds"`: `{"column": "numeric" | "categorical"}` overriding inference;
+// - `"unlabeled_token"`: a target cell text that marks an unlabeled row (`"-1"`, as
+//   scikit-learn marks them); a missing target cell marks one too, for a classification
+//   target. Only the semi-supervised models (`label_propagation`, `label_spreading`,
+//   `self_training_classifier`) train on unlabeled rows; the others refuse them naming the
+//   count and the first row.
 //
 // The target and weight columns are not features. On success `*out` receives a new handle to
 // free with `amlis_dataset_free`; on failure `*out` is not written. A missing or unreadable
@@ -273,7 +278,8 @@ AmlisStatus amlis_dataset_from_csv(const char *path, const char *options_json, A
 //
 // `y` is NULL (features only; `y_len` is ignored) or holds `y_len == n_rows` values
 // (otherwise `AMLIS_SHAPE_MISMATCH`). Targets are numbers: a classifier trained on the
-// dataset takes their distinct values, sorted, as its classes. `n_rows` and `n_cols` must be
+// dataset takes their distinct values, sorted, as its classes; a `NaN` target marks an
+// unlabeled row (for the semi-supervised models). `n_rows` and `n_cols` must be
 // at least 1, and `n_rows * n_cols` must not overflow (`AMLIS_INVALID_ARGUMENT`). The data are
 // copied: the caller may free `x` and `y` after the call. On success `*out` receives a new
 // handle to free with `amlis_dataset_free`; on failure `*out` is not written.

@@ -144,6 +144,22 @@ pub enum Error {
     #[error("unsupported: {0}")]
     Unsupported(String),
 
+    /// A supervised trainer was given rows without a label (a `NaN` target: a missing target
+    /// cell). Only the semi-supervised models learn from unlabeled rows.
+    #[error(
+        "model `{model}` needs a label on every training row, but {count} row(s) are unlabeled \
+         (the first is row {first_row}); drop them, or train a semi-supervised model \
+         (self_training_classifier, label_propagation, label_spreading)"
+    )]
+    UnlabeledRows {
+        /// The model's config `type`.
+        model: String,
+        /// How many training rows have no label.
+        count: usize,
+        /// The first of them (0-based, a position in the training data).
+        first_row: usize,
+    },
+
     /// The fit was stopped by the fit callback.
     #[error("training cancelled by the callback at {0}")]
     Cancelled(String),

@@ -316,6 +316,11 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/semi_supervised.c",
+        args: &[],
+        valgrind_args: None,
+    },
+    Program {
         source: "tests/c/csv.c",
         args: &["data"],
         valgrind_args: None,

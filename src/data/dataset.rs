@@ -122,10 +122,14 @@ impl DenseDataset {
     }
 
     /// A classification dataset from a matrix and class indices `0..n_classes` (labels are
-    /// the indices as text).
+    /// the indices as text). A `NaN` target marks an unlabeled row (semi-supervised
+    /// learning).
     pub fn classification(x: Array2<f64>, y: Array1<f64>) -> Result<Self> {
         let mut max = -1.0f64;
         for (i, &v) in y.iter().enumerate() {
+            if v.is_nan() {
+                continue;
+            }
             if !(v >= 0.0 && v.fract() == 0.0) {
                 return Err(Error::InvalidValue {
                     context: "classification targets".into(),
@@ -149,8 +153,10 @@ impl DenseDataset {
     /// a feature (categorical columns as category codes, see [`FeatureKind`]).
     ///
     /// Classification labels are sorted as scikit-learn sorts `classes_` (numerically for a
-    /// numeric column, lexicographically for strings). A missing target is an error naming
-    /// the row.
+    /// numeric column, lexicographically for strings). A missing classification target (an
+    /// empty cell, `NaN`) marks an unlabeled row, stored as a `NaN` target (see
+    /// [`unlabeled_rows`]; [`mark_unlabeled`] turns a token such as `"-1"` into missing
+    /// cells first); a missing regression target is an error naming the row.
     pub fn from_table(table: &Table, target: &str, task: TaskKind) -> Result<Self> {
         Self::from_table_with_weights(table, target, task, None)
     }
@@ -320,6 +326,65 @@ pub(crate) fn weight_column(table: &Table, name: &str) -> Result<Array1<f64>> {
     Ok(Array1::from(v.to_vec()))
 }
 
+/// The unlabeled rows of `data` (targets that are `NaN`): their count and the first of them
+/// (a position in `data`), or `None` when every row is labelled or there are no targets.
+pub fn unlabeled_rows(data: &dyn Dataset) -> Option<(usize, usize)> {
+    let y = data.base_targets()?;
+    let mut count = 0usize;
+    let mut first = None;
+    for i in 0..data.n_samples() {
+        if y.get(data.base_index(i)).is_some_and(|v| v.is_nan()) {
+            count += 1;
+            first.get_or_insert(i);
+        }
+    }
+    first.map(|f| (count, f))
+}
+
+/// A copy of `table` whose cells of column `target` equal to `token` are missing: the way a
+/// file marks an unlabeled row with a value such as `"-1"` (scikit-learn's convention) or
+/// `"unknown"`. A numeric column compares numerically (`"-1"` matches `-1.0`), a categorical
+/// one by text.
+///
+/// ```
+/// use amlis::data::{mark_unlabeled, unlabeled_rows, Column, DenseDataset, Table, TaskKind};
+///
+/// let table = Table::new(vec![
+///     ("x".into(), Column::numeric(vec![0.0, 1.0, 2.0])),
+///     ("y".into(), Column::numeric(vec![0.0, -1.0, 1.0])),
+/// ])?;
+/// let table = mark_unlabeled(&table, "y", "-1")?;
+/// let data = DenseDataset::from_table(&table, "y", TaskKind::Classification)?;
+/// assert_eq!(data.task().classes(), &["0", "1"]);
+/// assert_eq!(unlabeled_rows(&data), Some((1, 1)));
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn mark_unlabeled(table: &Table, target: &str, token: &str) -> Result<Table> {
+    let column = match table.column(target)? {
+        Column::Numeric(v) => {
+            let Ok(value) = token.trim().parse::<f64>() else {
+                return Err(Error::param(
+                    "unlabeled_token",
+                    token,
+                    &format!("a number, since the target column `{target}` is numeric"),
+                ));
+            };
+            Column::Numeric(
+                v.iter()
+                    .map(|&x| if x == value { f64::NAN } else { x })
+                    .collect(),
+            )
+        }
+        Column::Categorical(c) => {
+            let cells: Vec<Option<&str>> = c.iter().map(|v| v.filter(|s| *s != token)).collect();
+            Column::Categorical(CategoricalColumn::from_values(&cells))
+        }
+    };
+    let mut out = table.clone();
+    out.replace_column(target, column)?;
+    Ok(out)
+}
+
 fn missing_target(name: &str, row: usize) -> Error {
     Error::InvalidValue {
         context: "target".into(),
@@ -336,8 +401,13 @@ pub(crate) fn encode_target(
 ) -> Result<(Array1<f64>, Task)> {
     match (col, kind) {
         (Column::Numeric(v), TaskKind::Regression | TaskKind::Auto) => {
+            // Read as it comes (`Auto`), a missing number stays `NaN`: the target may still
+            // be read as class labels with unlabeled rows, and a trainer that needs every
+            // label refuses it by name.
             if let Some(i) = v.iter().position(|x| x.is_nan()) {
-                return Err(missing_target(name, i));
+                if kind == TaskKind::Regression {
+                    return Err(missing_target(name, i));
+                }
             }
             if let Some(i) = v.iter().position(|x| x.is_infinite()) {
                 return Err(Error::InvalidValue {
@@ -350,15 +420,27 @@ pub(crate) fn encode_target(
             Ok((Array1::from(v.clone()), Task::Regression))
         }
         (Column::Numeric(v), TaskKind::Classification) => {
-            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(missing_target(name, i));
+            if let Some(i) = v.iter().position(|x| x.is_infinite()) {
+                return Err(Error::InvalidValue {
+                    context: "target".into(),
+                    row: i,
+                    column: Some(name.to_string()),
+                    message: "the class label is infinite".into(),
+                });
             }
-            let mut uniq: Vec<f64> = v.clone();
+            // NaN marks an unlabeled row: it is no class.
+            let mut uniq: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
             uniq.sort_by(f64::total_cmp);
             uniq.dedup();
             let y = v
                 .iter()
-                .map(|x| uniq.partition_point(|u| u < x) as f64)
+                .map(|x| {
+                    if x.is_nan() {
+                        f64::NAN
+                    } else {
+                        uniq.partition_point(|u| u < x) as f64
+                    }
+                })
                 .collect::<Vec<_>>();
             let classes = uniq.into_iter().map(format_label).collect();
             Ok((Array1::from(y), Task::Classification { classes }))
@@ -371,11 +453,9 @@ pub(crate) fn encode_target(
                 rank[o] = r;
             }
             let mut y = Vec::with_capacity(c.len());
-            for (i, &code) in c.codes().iter().enumerate() {
-                match rank.get(code as usize) {
-                    Some(&r) => y.push(r as f64),
-                    None => return Err(missing_target(name, i)),
-                }
+            for &code in c.codes() {
+                // A missing cell (no category) marks an unlabeled row.
+                y.push(rank.get(code as usize).map_or(f64::NAN, |&r| r as f64));
             }
             let classes = order.iter().map(|&o| c.categories()[o].clone()).collect();
             Ok((Array1::from(y), Task::Classification { classes }))
@@ -659,6 +739,36 @@ mod tests {
     use ndarray::array;
 
     #[test]
+    fn missing_class_labels_are_unlabeled_rows() {
+        let t = Table::new(vec![
+            ("x".into(), Column::numeric(vec![1.0, 2.0, 3.0, 4.0])),
+            ("y".into(), Column::numeric(vec![1.0, f64::NAN, 3.0, -1.0])),
+            (
+                "c".into(),
+                Column::categorical_from(&[Some("b"), None, Some("?"), Some("a")]),
+            ),
+        ])
+        .unwrap();
+        let d = DenseDataset::from_table(&t.drop(&["c"]).unwrap(), "y", TaskKind::Classification)
+            .unwrap();
+        assert_eq!(d.task().classes(), &["-1", "1", "3"]);
+        assert_eq!(unlabeled_rows(&d), Some((1, 1)));
+        let marked = mark_unlabeled(&t.drop(&["c"]).unwrap(), "y", "-1").unwrap();
+        let d = DenseDataset::from_table(&marked, "y", TaskKind::Classification).unwrap();
+        assert_eq!(d.task().classes(), &["1", "3"]);
+        assert_eq!(unlabeled_rows(&d), Some((2, 1)));
+        let marked = mark_unlabeled(&t.drop(&["y"]).unwrap(), "c", "?").unwrap();
+        let d = DenseDataset::from_table(&marked, "c", TaskKind::Auto).unwrap();
+        assert_eq!(d.task().classes(), &["a", "b"]);
+        assert_eq!(unlabeled_rows(&d), Some((2, 1)));
+        assert_eq!(
+            unlabeled_rows(&d.view(vec![3, 2, 0]).unwrap()),
+            Some((1, 1))
+        );
+        assert!(mark_unlabeled(&t, "y", "none").is_err());
+    }
+
+    #[test]
     fn classes_sorted_like_sklearn() {
         let t = Table::new(vec![
             ("x".into(), Column::numeric(vec![1.0, 2.0, 3.0, 4.0])),
@@ -694,13 +804,10 @@ mod tests {
         .unwrap();
         let e = DenseDataset::from_table(&t, "y", TaskKind::Regression).unwrap_err();
         assert!(matches!(e, Error::InvalidValue { row: 1, .. }), "{e}");
-        let t2 = Table::new(vec![(
-            "y".into(),
-            Column::categorical_from(&[Some("a"), None]),
-        )])
-        .unwrap();
-        let e = DenseDataset::from_table(&t2, "y", TaskKind::Auto).unwrap_err();
-        assert!(e.to_string().contains("row 1"), "{e}");
+        // Read as it comes, a missing number is carried (a classifier reads it as an
+        // unlabeled row; a regressor refuses it by name).
+        let d = DenseDataset::from_table(&t, "y", TaskKind::Auto).unwrap();
+        assert!(d.targets().unwrap()[1].is_nan());
     }
 
     #[test]

@@ -11,8 +11,8 @@ pub mod table;
 
 pub use self::csv::{read_csv, read_csv_bytes, CsvOptions};
 pub use dataset::{
-    features_table, format_label, targets_for, DatasetView, DenseDataset, FeatureKind, Task,
-    TaskKind, WithTargets,
+    features_table, format_label, mark_unlabeled, targets_for, unlabeled_rows, DatasetView,
+    DenseDataset, FeatureKind, Task, TaskKind, WithTargets,
 };
 pub use join::{join, JoinKind, JoinOptions};
 pub use split::{

@@ -103,6 +103,47 @@ pub trait Splitter: Sync {
     }
 }
 
+/// The splits of the labelled rows only, when `y` marks some rows unlabeled (`NaN`): `split`
+/// cuts the labelled rows (their count and targets), and every unlabeled row joins each
+/// training side, so that no unlabeled row is ever a test row (semi-supervised models learn
+/// from them; no metric can score them). Without unlabeled rows this is `split` itself.
+fn unlabeled_in_train(
+    n_samples: usize,
+    y: Option<&[f64]>,
+    split: impl FnOnce(usize, Option<&[f64]>) -> Result<Vec<Split>>,
+) -> Result<Vec<Split>> {
+    let y_all = match y {
+        Some(y) if y.len() == n_samples && y.iter().any(|v| v.is_nan()) => y,
+        _ => return split(n_samples, y),
+    };
+    let (labelled, unlabeled): (Vec<usize>, Vec<usize>) =
+        (0..n_samples).partition(|&i| y_all.get(i).is_some_and(|v| !v.is_nan()));
+    let y_labelled: Vec<f64> = labelled
+        .iter()
+        .filter_map(|&i| y_all.get(i))
+        .copied()
+        .collect();
+    let to_base = |rows: &[usize]| -> Vec<usize> {
+        rows.iter()
+            .filter_map(|&i| labelled.get(i))
+            .copied()
+            .collect()
+    };
+    let splits = split(labelled.len(), Some(&y_labelled))?;
+    Ok(splits
+        .into_iter()
+        .map(|s| {
+            let mut train = to_base(&s.train);
+            train.extend_from_slice(&unlabeled);
+            train.sort_unstable();
+            Split {
+                train,
+                test: to_base(&s.test),
+            }
+        })
+        .collect())
+}
+
 /// Checks `2 <= n_splits <= n_samples`.
 fn check_n_splits(n_splits: usize, n_samples: usize) -> Result<()> {
     if n_splits < 2 {
@@ -175,7 +216,13 @@ impl Splitter for KFold {
     }
 
     fn split_indices(&self, n_samples: usize, y: Option<&[f64]>) -> Result<Vec<Split>> {
-        let _ = y;
+        unlabeled_in_train(n_samples, y, |n, _| self.labelled_splits(n))
+    }
+}
+
+impl KFold {
+    /// The folds of `n_samples` rows, all labelled.
+    fn labelled_splits(&self, n_samples: usize) -> Result<Vec<Split>> {
         check_n_splits(self.n_splits, n_samples)?;
         let order = if self.shuffle {
             rng::permutation(n_samples, &mut rng::from_seed(self.random_state))
@@ -321,6 +368,13 @@ impl Splitter for StratifiedKFold {
     }
 
     fn split_indices(&self, n_samples: usize, y: Option<&[f64]>) -> Result<Vec<Split>> {
+        unlabeled_in_train(n_samples, y, |n, y| self.labelled_splits(n, y))
+    }
+}
+
+impl StratifiedKFold {
+    /// The folds of `n_samples` rows, all labelled.
+    fn labelled_splits(&self, n_samples: usize, y: Option<&[f64]>) -> Result<Vec<Split>> {
         let y = stratify_targets(y, n_samples, "StratifiedKFold")?;
         let mut tests = vec![Vec::new(); self.n_splits];
         for (row, fold) in self.test_folds(y)?.into_iter().enumerate() {
@@ -479,8 +533,19 @@ impl TrainTestSplit {
     }
 
     /// The train and test row indices of `n_samples` rows; `y` (the targets) is needed only to
-    /// stratify.
+    /// stratify. Unlabeled rows (`NaN` targets) all go to the training side: the sizes and
+    /// the stratification apply to the labelled rows.
     pub fn indices(&self, n_samples: usize, y: Option<&[f64]>) -> Result<Split> {
+        let mut splits = unlabeled_in_train(n_samples, y, |n, y| {
+            self.labelled_indices(n, y).map(|s| vec![s])
+        })?;
+        splits
+            .pop()
+            .ok_or_else(|| Error::InvalidArgument("train/test split: no split was made".into()))
+    }
+
+    /// The split of `n_samples` rows, all labelled.
+    fn labelled_indices(&self, n_samples: usize, y: Option<&[f64]>) -> Result<Split> {
         let (n_train, n_test) = self.sizes(n_samples)?;
         if !self.shuffle {
             if self.stratify {

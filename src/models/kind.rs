@@ -123,6 +123,10 @@ pub struct Tags {
     pub handles_nan: bool,
     /// Takes categorical features natively (as category codes).
     pub handles_categorical: bool,
+    /// Learns from unlabeled rows too (a `NaN` target); every other type that needs a target
+    /// refuses them with [`crate::Error::UnlabeledRows`].
+    #[serde(default)]
+    pub semi_supervised: bool,
 }
 
 impl Tags {
@@ -137,6 +141,7 @@ impl Tags {
             supports_partial_fit: false,
             handles_nan: false,
             handles_categorical: false,
+            semi_supervised: false,
         }
     }
 
@@ -176,6 +181,12 @@ impl Tags {
         self
     }
 
+    /// Adds the `semi_supervised` tag.
+    pub const fn semi_supervised(mut self) -> Self {
+        self.semi_supervised = true;
+        self
+    }
+
     /// The names of the tags that are set, as `amlis_model_info_json` lists them.
     pub fn names(&self) -> Vec<&'static str> {
         [
@@ -186,6 +197,7 @@ impl Tags {
             (self.supports_partial_fit, "supports_partial_fit"),
             (self.handles_nan, "handles_nan"),
             (self.handles_categorical, "handles_categorical"),
+            (self.semi_supervised, "semi_supervised"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))

@@ -38,6 +38,7 @@ pub mod neighbors;
 pub mod outlier;
 pub mod registry;
 pub mod rl;
+pub mod semi_supervised;
 pub mod stream;
 pub mod svm;
 pub mod tree;

@@ -93,8 +93,11 @@ macro_rules! registry {
                 &[$( $name, )*]
             }
 
-            /// Fits the trainer on `data`.
+            /// Fits the trainer on `data`. A type that needs a target and is not
+            /// semi-supervised refuses unlabeled rows (`NaN` targets) with
+            /// [`Error::UnlabeledRows`], before its own checks.
             pub fn fit(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<AnyModel> {
+                self.check_labelled(data)?;
                 match self {
                     $( ModelConfig::$v(t) => Ok(AnyModel::$v(t.fit_with(data, ctx)?)), )*
                 }
@@ -217,6 +220,9 @@ registry! {
     ComplementNb(crate::models::naive_bayes::ComplementNb => crate::models::naive_bayes::DiscreteNbModel) = "complement_nb", Classifier + probabilities + partial_fit;
     BernoulliNb(crate::models::naive_bayes::BernoulliNb => crate::models::naive_bayes::DiscreteNbModel) = "bernoulli_nb", Classifier + probabilities + partial_fit;
     CategoricalNb(crate::models::naive_bayes::CategoricalNb => crate::models::naive_bayes::CategoricalNbModel) = "categorical_nb", Classifier + probabilities + partial_fit;
+    LabelPropagation(crate::models::semi_supervised::LabelPropagation => crate::models::semi_supervised::LabelPropagationModel) = "label_propagation", Classifier + probabilities + semi_supervised;
+    LabelSpreading(crate::models::semi_supervised::LabelSpreading => crate::models::semi_supervised::LabelPropagationModel) = "label_spreading", Classifier + probabilities + semi_supervised;
+    SelfTrainingClassifier(crate::models::semi_supervised::SelfTrainingClassifier => crate::models::semi_supervised::SelfTrainingModel) = "self_training_classifier", Classifier + probabilities + semi_supervised;
 }
 
 /// The registry entry of `type_name`.
@@ -235,6 +241,24 @@ fn entry(type_name: &str) -> &'static Registered {
 }
 
 impl ModelConfig {
+    /// The one check that every supervised type gets: unlabeled rows (`NaN` targets) are an
+    /// [`Error::UnlabeledRows`] naming the model, their count and the first of them, unless
+    /// the type is tagged `semi_supervised`.
+    pub fn check_labelled(&self, data: &dyn Dataset) -> Result<()> {
+        let tags = self.tags();
+        if !tags.needs_target || tags.semi_supervised {
+            return Ok(());
+        }
+        match crate::data::unlabeled_rows(data) {
+            None => Ok(()),
+            Some((count, first_row)) => Err(Error::UnlabeledRows {
+                model: self.type_name().to_string(),
+                count,
+                first_row,
+            }),
+        }
+    }
+
     /// What the model is: classifier, regressor, clusterer, transformer, outlier detector.
     pub fn estimator(&self) -> Estimator {
         entry(self.type_name()).estimator

@@ -452,8 +452,20 @@ fn score_rows<D: CvData>(
     let need_scores = metrics
         .iter()
         .any(|m| !m.reads_features() && m.input() == MetricInput::Scores);
-    let pred = data.predict(fitted, rows, need_scores)?;
     let all = data.y();
+    // Unlabeled rows (semi-supervised training) are never scored.
+    let labelled: Vec<usize>;
+    let rows = if rows.iter().any(|&i| all.get(i).is_some_and(|v| v.is_nan())) {
+        labelled = rows
+            .iter()
+            .copied()
+            .filter(|&i| all.get(i).is_some_and(|v| !v.is_nan()))
+            .collect();
+        &labelled[..]
+    } else {
+        rows
+    };
+    let pred = data.predict(fitted, rows, need_scores)?;
     let y: Array1<f64> = if metrics.iter().all(|m| m.reads_features()) {
         Array1::zeros(0)
     } else {

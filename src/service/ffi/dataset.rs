@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::data::{
-    format_label, read_csv, ColumnKind, CsvOptions, DenseDataset, Table, Task, TaskKind,
+    format_label, mark_unlabeled, read_csv, ColumnKind, CsvOptions, DenseDataset, Table, Task,
+    TaskKind,
 };
 use crate::error::{Error, Result};
 use crate::service::ffi::boundary::{
@@ -109,20 +110,30 @@ fn numbers_as_classes(dense: &DenseDataset) -> Result<DenseDataset> {
     let y = dense
         .targets()
         .ok_or_else(|| Error::InvalidArgument("no targets".into()))?;
-    if let Some(row) = y.iter().position(|v| !v.is_finite()) {
+    if let Some(row) = y.iter().position(|v| v.is_infinite()) {
         return Err(Error::InvalidValue {
             context: "classification target".into(),
             row,
             column: None,
-            message: format!("{} is not a class label (labels must be finite)", y[row]),
+            message: format!(
+                "{} is not a class label (labels must be finite; NaN marks an unlabeled row)",
+                y[row]
+            ),
         });
     }
-    let mut values: Vec<f64> = y.to_vec();
+    // NaN marks an unlabeled row: it stays NaN and is no class.
+    let mut values: Vec<f64> = y.iter().copied().filter(|v| !v.is_nan()).collect();
     values.sort_by(f64::total_cmp);
     values.dedup();
     let codes: Array1<f64> = y
         .iter()
-        .map(|v| values.partition_point(|c| c < v) as f64)
+        .map(|v| {
+            if v.is_nan() {
+                f64::NAN
+            } else {
+                values.partition_point(|c| c < v) as f64
+            }
+        })
         .collect();
     let classes = values.iter().map(|&v| format_label(v)).collect();
     let (x, _, w) = dense.clone().into_parts();
@@ -143,6 +154,7 @@ const CSV_OPTION_KEYS: &[&str] = &[
     "quote",
     "missing",
     "column_kinds",
+    "unlabeled_token",
 ];
 
 /// The options of `amlis_dataset_from_csv`, parsed from JSON.
@@ -151,6 +163,7 @@ struct CsvDatasetOptions {
     target: Option<String>,
     task: Option<TaskKind>,
     weights: Option<String>,
+    unlabeled_token: Option<String>,
     csv: CsvOptions,
 }
 
@@ -196,6 +209,7 @@ fn parse_csv_options(json: Option<&str>) -> Result<CsvDatasetOptions> {
             "target" => options.target = Some(field(&key, value)?),
             "task" => options.task = Some(field(&key, value)?),
             "weights" => options.weights = Some(field(&key, value)?),
+            "unlabeled_token" => options.unlabeled_token = Some(field(&key, value)?),
             "delimiter" => options.csv.delimiter = single_byte(&key, value)?,
             "quote" => options.csv.quote = single_byte(&key, value)?,
             "missing" => options.csv.missing_tokens = field(&key, value)?,
@@ -215,6 +229,12 @@ fn parse_csv_options(json: Option<&str>) -> Result<CsvDatasetOptions> {
     }
     if options.task.is_some() && options.target.is_none() {
         return Err(config_error("task", "a task needs a `target` column"));
+    }
+    if options.unlabeled_token.is_some() && options.target.is_none() {
+        return Err(config_error(
+            "unlabeled_token",
+            "an unlabeled token marks cells of the `target` column; name the target",
+        ));
     }
     Ok(options)
 }
@@ -236,8 +256,12 @@ fn check_option_column(table: &Table, key: &str, name: &str, path: &str) -> Resu
 /// Reads a CSV file into dataset contents (the Rust side of `amlis_dataset_from_csv`).
 fn contents_from_csv(path: &str, options_json: Option<&str>) -> Result<DatasetContents> {
     let options = parse_csv_options(options_json)?;
-    let table = read_csv(path, &options.csv)?;
+    let mut table = read_csv(path, &options.csv)?;
     let target = options.target.as_deref();
+    if let (Some(t), Some(token)) = (target, options.unlabeled_token.as_deref()) {
+        check_option_column(&table, "target", t, path)?;
+        table = mark_unlabeled(&table, t, token)?;
+    }
     let weights = options.weights.as_deref();
     if let Some(t) = target {
         check_option_column(&table, "target", t, path)?;
@@ -342,7 +366,12 @@ fn into_dataset_handle(contents: DatasetContents) -> *mut AmlisDataset {
 /// - `"delimiter"`, `"quote"`: one ASCII character each (default `","` and `"\""`);
 /// - `"missing"`: the cell texts that mean missing (default `"", "NA", "N/A", "NaN", "nan",
 ///   "null", "NULL", "?"`);
-/// - `"column_kinds"`: `{"column": "numeric" | "categorical"}` overriding inference.
+/// - `"column_kinds"`: `{"column": "numeric" | "categorical"}` overriding inference;
+/// - `"unlabeled_token"`: a target cell text that marks an unlabeled row (`"-1"`, as
+///   scikit-learn marks them); a missing target cell marks one too, for a classification
+///   target. Only the semi-supervised models (`label_propagation`, `label_spreading`,
+///   `self_training_classifier`) train on unlabeled rows; the others refuse them naming the
+///   count and the first row.
 ///
 /// The target and weight columns are not features. On success `*out` receives a new handle to
 /// free with `amlis_dataset_free`; on failure `*out` is not written. A missing or unreadable
@@ -377,7 +406,8 @@ pub unsafe extern "C" fn amlis_dataset_from_csv(
 ///
 /// `y` is NULL (features only; `y_len` is ignored) or holds `y_len == n_rows` values
 /// (otherwise `AMLIS_SHAPE_MISMATCH`). Targets are numbers: a classifier trained on the
-/// dataset takes their distinct values, sorted, as its classes. `n_rows` and `n_cols` must be
+/// dataset takes their distinct values, sorted, as its classes; a `NaN` target marks an
+/// unlabeled row (for the semi-supervised models). `n_rows` and `n_cols` must be
 /// at least 1, and `n_rows * n_cols` must not overflow (`AMLIS_INVALID_ARGUMENT`). The data are
 /// copied: the caller may free `x` and `y` after the call. On success `*out` receives a new
 /// handle to free with `amlis_dataset_free`; on failure `*out` is not written.

@@ -54,7 +54,8 @@ impl AmlisStatus {
             | Error::ColumnKind { .. }
             | Error::InvalidValue { .. }
             | Error::InvalidArgument(_)
-            | Error::Empty(_) => Self::AMLIS_INVALID_ARGUMENT,
+            | Error::Empty(_)
+            | Error::UnlabeledRows { .. } => Self::AMLIS_INVALID_ARGUMENT,
             // From C, hyperparameters always arrive through a JSON configuration.
             Error::InvalidParameter { .. } | Error::Config { .. } => Self::AMLIS_CONFIG_ERROR,
             Error::ModelCorrupt(_) => Self::AMLIS_MODEL_CORRUPT,

@@ -369,7 +369,9 @@ impl Pipeline {
             return Ok(out);
         };
         let pred = self.model.predict(x.view())?;
-        let n = y.len().max(1) as f64;
+        // Unlabeled rows (semi-supervised training) are not scored.
+        let labelled = y.iter().filter(|v| !v.is_nan()).count();
+        let n = labelled.max(1) as f64;
         match self.model.estimator() {
             Estimator::Classifier => {
                 let hits = y.iter().zip(pred.iter()).filter(|(a, b)| a == b).count();
