@@ -22,7 +22,8 @@ fn main() -> amlis::Result<()> {
     let config = TrainConfig::from_json(
         r#"{"model": {"type": "logistic_regression", "C": 1.0}, "preprocess": [{"type": "standard_scaler"}]}"#,
     )?;
-    Pipeline::fit(&config, &iris, "species", &ctx)?.save(dir.join("iris.amlis"), Encoding::Binary)?;
+    Pipeline::fit(&config, &iris, "species", &ctx)?
+        .save(dir.join("iris.amlis"), Encoding::Binary)?;
 
     // A classifier with categorical columns (strings in, one tensor per column).
     let penguins = amlis::datasets::penguins_table()?;

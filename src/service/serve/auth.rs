@@ -40,7 +40,9 @@ impl BearerToken {
     pub fn check(&self, header: Option<&[u8]>) -> Result<(), ServeError> {
         let given = header
             .and_then(|h| h.strip_prefix(b"Bearer "))
-            .ok_or_else(|| ServeError::new(401, "missing bearer token (Authorization: Bearer ...)"))?;
+            .ok_or_else(|| {
+                ServeError::new(401, "missing bearer token (Authorization: Bearer ...)")
+            })?;
         if constant_time_eq(given, &self.token) {
             Ok(())
         } else {

@@ -43,7 +43,10 @@ impl ServeError {
     pub fn overloaded(retry_after: u32) -> Self {
         Self {
             retry_after: Some(retry_after),
-            ..Self::new(503, "the server is at its bound of concurrent requests; retry later")
+            ..Self::new(
+                503,
+                "the server is at its bound of concurrent requests; retry later",
+            )
         }
     }
 

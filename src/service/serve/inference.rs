@@ -105,7 +105,11 @@ pub fn metadata(name: &str, version: &str, p: &Pipeline) -> Value {
     let outputs: Vec<Value> = ModelOutput::of(p)
         .into_iter()
         .map(|o| {
-            let datatype = if o == ModelOutput::Label { "BYTES" } else { "FP64" };
+            let datatype = if o == ModelOutput::Label {
+                "BYTES"
+            } else {
+                "FP64"
+            };
             let shape = match o.width(p) {
                 Ok(Some(w)) => json!([-1, w]),
                 _ => json!([-1]),

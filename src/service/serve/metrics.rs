@@ -15,8 +15,8 @@ use std::time::Duration;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 16] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    0.5, 1.0, 2.5, 10.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 10.0,
 ];
 
 #[derive(Debug, Default)]
@@ -108,7 +108,10 @@ impl Metrics {
                 escape(model)
             );
         }
-        let _ = writeln!(s, "# HELP amlis_outputs_total Outputs computed by inference requests.");
+        let _ = writeln!(
+            s,
+            "# HELP amlis_outputs_total Outputs computed by inference requests."
+        );
         let _ = writeln!(s, "# TYPE amlis_outputs_total counter");
         for ((model, output), n) in &t.outputs {
             let _ = writeln!(
@@ -133,27 +136,51 @@ impl Metrics {
                 "amlis_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                 h.count
             );
-            let _ = writeln!(s, "amlis_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-            let _ = writeln!(s, "amlis_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+            let _ = writeln!(
+                s,
+                "amlis_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                s,
+                "amlis_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
         }
         let _ = writeln!(s, "# HELP amlis_requests_in_flight Requests being handled.");
         let _ = writeln!(s, "# TYPE amlis_requests_in_flight gauge");
-        let _ = writeln!(s, "amlis_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
-        let _ = writeln!(s, "# HELP amlis_model_loads_total Model file loads and reloads.");
+        let _ = writeln!(
+            s,
+            "amlis_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            s,
+            "# HELP amlis_model_loads_total Model file loads and reloads."
+        );
         let _ = writeln!(s, "# TYPE amlis_model_loads_total counter");
         for ((kind, result), n) in &t.loads {
-            let _ = writeln!(s, "amlis_model_loads_total{{kind=\"{kind}\",result=\"{result}\"}} {n}");
+            let _ = writeln!(
+                s,
+                "amlis_model_loads_total{{kind=\"{kind}\",result=\"{result}\"}} {n}"
+            );
         }
         let _ = writeln!(s, "# HELP amlis_models_ready Models that can serve.");
         let _ = writeln!(s, "# TYPE amlis_models_ready gauge");
-        let _ = writeln!(s, "amlis_models_ready {}", self.models_ready.load(Ordering::Relaxed));
+        let _ = writeln!(
+            s,
+            "amlis_models_ready {}",
+            self.models_ready.load(Ordering::Relaxed)
+        );
         s
     }
 }
 
 /// A label value with `\`, `"` and newlines escaped.
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -166,9 +193,15 @@ mod tests {
         m.request("iris", "infer", 200, Duration::from_micros(80));
         m.request("iris", "infer", 400, Duration::from_millis(3));
         let text = m.render();
-        assert!(text.contains("amlis_requests_total{model=\"iris\",route=\"infer\",status=\"200\"} 1"));
-        assert!(text.contains("amlis_request_duration_seconds_bucket{route=\"infer\",le=\"0.0001\"} 1"));
-        assert!(text.contains("amlis_request_duration_seconds_bucket{route=\"infer\",le=\"0.005\"} 2"));
+        assert!(
+            text.contains("amlis_requests_total{model=\"iris\",route=\"infer\",status=\"200\"} 1")
+        );
+        assert!(
+            text.contains("amlis_request_duration_seconds_bucket{route=\"infer\",le=\"0.0001\"} 1")
+        );
+        assert!(
+            text.contains("amlis_request_duration_seconds_bucket{route=\"infer\",le=\"0.005\"} 2")
+        );
         assert!(text.contains("amlis_request_duration_seconds_count{route=\"infer\"} 2"));
     }
 }

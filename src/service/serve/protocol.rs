@@ -315,9 +315,7 @@ fn decode_binary(name: &str, datatype: Datatype, bytes: &[u8]) -> Result<TensorD
     }
     let chunks = bytes.chunks_exact(size);
     let values: Vec<f64> = match datatype {
-        Datatype::Fp64 => chunks
-            .map(|c| f64::from_le_bytes(le::<8>(c)))
-            .collect(),
+        Datatype::Fp64 => chunks.map(|c| f64::from_le_bytes(le::<8>(c))).collect(),
         Datatype::Fp32 => chunks
             .map(|c| f64::from(f32::from_le_bytes(le::<4>(c))))
             .collect(),
@@ -566,7 +564,7 @@ mod tests {
 
     #[test]
     fn binary_inputs_and_outputs_round_trip() {
-        let json = br#"{"id":"7","inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}},{"name":"c","shape":[2],"datatype":"BYTES","parameters":{"binary_data_size":11}}],"parameters":{"binary_data_output":true}}"#;
+        let json = br#"{"id":"7","inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}},{"name":"c","shape":[2],"datatype":"BYTES","parameters":{"binary_data_size":13}}],"parameters":{"binary_data_output":true}}"#;
         let mut body = json.to_vec();
         body.extend(1.5f32.to_le_bytes());
         body.extend((-2.0f32).to_le_bytes());

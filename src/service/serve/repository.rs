@@ -117,7 +117,9 @@ impl Repository {
             let why = if slot.unloaded {
                 "it was unloaded".to_string()
             } else {
-                slot.error.clone().unwrap_or_else(|| "it is not loaded".into())
+                slot.error
+                    .clone()
+                    .unwrap_or_else(|| "it is not loaded".into())
             };
             ServeError::not_found(format!("model `{name}` is not ready: {why}"))
         })?;
@@ -172,7 +174,8 @@ impl Repository {
             tracing::info!(model = %name, "model file removed: unloaded");
             slots.remove(&name);
         }
-        self.metrics.set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
+        self.metrics
+            .set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
     }
 
     /// Reads, validates and swaps in the file of model `name`.
@@ -231,7 +234,8 @@ impl Repository {
             })?;
         let loaded = self.load_file(name, &path);
         let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
-        self.metrics.set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
+        self.metrics
+            .set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
         loaded
     }
 
@@ -245,7 +249,8 @@ impl Repository {
         slot.model = None;
         slot.unloaded = true;
         tracing::info!(model = %name, "model unloaded");
-        self.metrics.set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
+        self.metrics
+            .set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
         Ok(())
     }
 
@@ -257,7 +262,11 @@ impl Repository {
             .map(|(name, s)| IndexEntry {
                 name: name.clone(),
                 version: s.model.as_ref().map(|m| m.version.clone()),
-                state: if s.model.is_some() { "READY" } else { "UNAVAILABLE" },
+                state: if s.model.is_some() {
+                    "READY"
+                } else {
+                    "UNAVAILABLE"
+                },
                 reason: if s.unloaded {
                     "unloaded".into()
                 } else {
@@ -274,7 +283,10 @@ mod tests {
 
     #[test]
     fn model_files_are_named_by_stem() {
-        assert_eq!(model_name(Path::new("m/iris.amlis")).as_deref(), Some("iris"));
+        assert_eq!(
+            model_name(Path::new("m/iris.amlis")).as_deref(),
+            Some("iris")
+        );
         assert_eq!(model_name(Path::new("m/a.b.json")).as_deref(), Some("a.b"));
         assert_eq!(model_name(Path::new("m/.iris.amlis.tmp-1")), None);
         assert_eq!(model_name(Path::new("m/README.md")), None);

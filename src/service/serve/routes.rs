@@ -83,9 +83,7 @@ impl Route {
                     _ => return Err(no_route(path)),
                 }
             }
-            ["v2", "repository", "index"] => {
-                (Route::RepositoryIndex, &[Method::GET, Method::POST])
-            }
+            ["v2", "repository", "index"] => (Route::RepositoryIndex, &[Method::GET, Method::POST]),
             ["v2", "repository", "models", name, "load"] => {
                 (Route::Load(name.to_string()), &[Method::POST])
             }
@@ -150,10 +148,7 @@ fn no_route(path: &str) -> ServeError {
 }
 
 /// Answers one request. Never fails: every error, a panic included, is a response.
-pub async fn handle(
-    state: Arc<State>,
-    req: Request<Incoming>,
-) -> Result<HttpResponse, Infallible> {
+pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
     let start = Instant::now();
     let _in_flight = state.metrics.enter();
     let route = Route::parse(req.method(), req.uri().path());
@@ -168,7 +163,9 @@ pub async fn handle(
             .await
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "a request handler panicked");
-                Err(ServeError::internal("internal error (the handler failed; the server goes on)"))
+                Err(ServeError::internal(
+                    "internal error (the handler failed; the server goes on)",
+                ))
             }),
     };
     let response = match result {
@@ -182,9 +179,12 @@ pub async fn handle(
             error_response(&e)
         }
     };
-    state
-        .metrics
-        .request(&model, route_name, response.status().as_u16(), start.elapsed());
+    state.metrics.request(
+        &model,
+        route_name,
+        response.status().as_u16(),
+        start.elapsed(),
+    );
     Ok(response)
 }
 
@@ -328,21 +328,14 @@ async fn infer(
     let request = InferRequest::parse(&body, json_len)?;
     drop(body);
     let p = &model.pipeline;
-    let outputs =
-        inference::select_outputs(p, request.outputs.as_deref(), request.binary_default)?;
+    let outputs = inference::select_outputs(p, request.outputs.as_deref(), request.binary_default)?;
     let rows = inference::rows_of(p, request.inputs)?;
-    let tensors = run_prediction(rows.n_values(), || {
-        inference::predict(p, &rows, &outputs)
-    })?;
+    let tensors = run_prediction(rows.n_values(), || inference::predict(p, &rows, &outputs))?;
     state
         .metrics
         .outputs(name, outputs.iter().map(|(o, _)| o.name()));
-    let encoded = protocol::encode_response(
-        &model.name,
-        &model.version,
-        request.id.as_deref(),
-        &tensors,
-    )?;
+    let encoded =
+        protocol::encode_response(&model.name, &model.version, request.id.as_deref(), &tensors)?;
     let mut response = Response::new(Full::new(Bytes::from(encoded.body)));
     let headers = response.headers_mut();
     match encoded.json_len {
@@ -488,8 +481,18 @@ mod tests {
             Route::parse(&post, "/v1/models/iris:predict").unwrap(),
             Route::V1Predict("iris".into())
         );
-        assert_eq!(Route::parse(&get, "/v2/models/iris/infer").unwrap_err().status, 405);
+        assert_eq!(
+            Route::parse(&get, "/v2/models/iris/infer")
+                .unwrap_err()
+                .status,
+            405
+        );
         assert_eq!(Route::parse(&get, "/v3").unwrap_err().status, 404);
-        assert_eq!(Route::parse(&post, "/v1/models/:predict").unwrap_err().status, 404);
+        assert_eq!(
+            Route::parse(&post, "/v1/models/:predict")
+                .unwrap_err()
+                .status,
+            404
+        );
     }
 }
