@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 fn binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        if let Some(bin) = option_env!("CARGO_BIN_EXE_amlis-serve") {
-            return PathBuf::from(bin);
+        if let Some(bin) = prebuilt() {
+            return bin;
         }
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let target = manifest.join("target").join("serve-test");
@@ -48,6 +48,18 @@ fn binary() -> PathBuf {
         target.join("debug").join("amlis-serve")
     })
     .clone()
+}
+
+/// The binary cargo built for this test run, with the `serve` feature on.
+#[cfg(feature = "serve")]
+fn prebuilt() -> Option<PathBuf> {
+    Some(PathBuf::from(env!("CARGO_BIN_EXE_amlis-serve")))
+}
+
+/// Without the feature cargo builds no binary (a stale one may lie in the target directory).
+#[cfg(not(feature = "serve"))]
+fn prebuilt() -> Option<PathBuf> {
+    None
 }
 
 /// A scratch directory of this test.
@@ -924,5 +936,81 @@ fn graceful_shutdown_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}\n{}", server.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tls_with_rustls() {
+    let have = |tool: &str, arg: &str| {
+        Command::new(tool)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("openssl", "version") || !have("curl", "--version") {
+        eprintln!("tls_with_rustls skipped: openssl or curl is not installed");
+        return;
+    }
+    let dir = scratch("tls");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let server = Server::start(
+        &dir,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let out = Command::new("curl")
+        .args(["-s", "--cacert"])
+        .arg(&cert)
+        .arg(format!("https://{}/v2/models/iris/infer", server.addr))
+        .arg("--data-binary")
+        .arg(String::from_utf8(iris_request()).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = expected(&iris, PredictKind::Value, &[5.1, 3.5, 1.4, 0.2]);
+    assert!(same_bits(&floats(&output(&r, "predict")["data"]), &want));
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let mut s = server.connect();
+    s.write_all(&head("GET", "/v2/health/live", &[], 0))
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(!buf.starts_with(b"HTTP/1.1 200"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -364,7 +364,8 @@ fn decode_json(
     value: Value,
     count: usize,
 ) -> Result<TensorData, ServeError> {
-    let mut leaves = Vec::with_capacity(count);
+    // The shape is the client's word: it bounds nothing until checked against the data.
+    let mut leaves = Vec::with_capacity(count.min(1 << 16));
     flatten(value, &mut leaves, 0)
         .map_err(|m| ServeError::bad_request(format!("input `{name}`: {m}")))?;
     if datatype == Datatype::Bytes {

@@ -159,14 +159,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<HttpRes
     let task_state = state.clone();
     let result = match route {
         Err(e) => Err(e),
-        Ok(route) => tokio::spawn(async move { dispatch(&task_state, route, req).await })
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "a request handler panicked");
-                Err(ServeError::internal(
-                    "internal error (the handler failed; the server goes on)",
-                ))
-            }),
+        Ok(route) => isolate(async move { dispatch(&task_state, route, req).await }).await,
     };
     let response = match result {
         Ok(r) => r,
@@ -186,6 +179,19 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<HttpRes
         start.elapsed(),
     );
     Ok(response)
+}
+
+/// Runs a handler in a task of its own: a panic in it becomes a 500 for this request only.
+async fn isolate<F>(handler: F) -> Result<HttpResponse, ServeError>
+where
+    F: std::future::Future<Output = Result<HttpResponse, ServeError>> + Send + 'static,
+{
+    tokio::spawn(handler).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a request handler panicked");
+        Err(ServeError::internal(
+            "internal error (the handler failed; the server goes on)",
+        ))
+    })
 }
 
 async fn dispatch(
@@ -463,6 +469,27 @@ pub fn error_response(e: &ServeError) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_is_a_500() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt
+            .block_on(isolate(async {
+                if std::hint::black_box(true) {
+                    panic!("boom");
+                }
+                json_response(&Value::Null)
+            }))
+            .unwrap_err();
+        assert_eq!(e.status, 500);
+        // The runtime goes on.
+        assert!(rt
+            .block_on(isolate(async { json_response(&Value::Null) }))
+            .is_ok());
+    }
 
     #[test]
     fn routes_parse() {
