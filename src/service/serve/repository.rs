@@ -107,6 +107,12 @@ impl Repository {
         slots.get(name).and_then(|s| s.model.clone())
     }
 
+    /// Whether the repository knows a model of this name (loaded or not).
+    pub fn contains(&self, name: &str) -> bool {
+        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        slots.contains_key(name)
+    }
+
     /// The model `name` (and `version`, when given), or 404 saying why it cannot serve.
     pub fn require(&self, name: &str, version: Option<&str>) -> Result<Arc<Loaded>, ServeError> {
         let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());

@@ -172,6 +172,13 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<HttpRes
             error_response(&e)
         }
     };
+    // Names the repository does not know are counted under "" (a client cannot grow the
+    // metrics without bound by inventing names).
+    let model = if state.repository.contains(&model) {
+        model
+    } else {
+        String::new()
+    };
     state.metrics.request(
         &model,
         route_name,
