@@ -28,7 +28,7 @@ fn main() -> amlis::Result<()> {
     // A classifier with categorical columns (strings in, one tensor per column).
     let penguins = amlis::datasets::penguins_table()?;
     let config = TrainConfig::from_json(
-        r#"{"model": {"type": "random_forest_classifier", "n_estimators": 50, "random_state": 0},
+        r#"{"model": {"type": "random_forest_classifier", "n_estimators": 50}, "random_state": 0,
             "preprocess": [{"type": "simple_imputer", "strategy": "most_frequent"},
                            {"type": "one_hot_encoder", "handle_unknown": "ignore"}]}"#,
     )?;

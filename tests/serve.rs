@@ -774,7 +774,10 @@ fn endpoints_outputs_errors_repository_and_hot_reload() {
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
     }
-    assert!(!text.contains("model=\"nope\""), "unknown names are not labels:\n{text}");
+    assert!(
+        !text.contains("model=\"nope\""),
+        "unknown names are not labels:\n{text}"
+    );
     assert!(server.log().contains("reload failed"), "{}", server.log());
     let _ = std::fs::remove_dir_all(&dir);
 }
