@@ -5,7 +5,8 @@ generator (benches/serve/load.rs): throughput, p50/p99 latency at batch 1 and 10
 During the amlis batch-1 run the model file is replaced 5 times (hot reload under load); the
 load generator counts every non-200 answer as an error.
 
-    pip install "mlserver==1.7.1" "mlserver-sklearn==1.7.1" scikit-learn joblib
+    pip install "mlserver==1.7.1" "mlserver-sklearn==1.7.1" "uvloop<0.22" scikit-learn joblib
+    (MLServer 1.7.1 workers fail to start with uvloop 0.22: "no current event loop")
     cargo run --release --example serve -- /tmp/amlis-models
     cargo build --release --features serve --bin amlis-serve --example serve_load
     python3 benches/serve/compare_mlserver.py --amlis target/release/amlis-serve \
