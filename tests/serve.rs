@@ -1,0 +1,1020 @@
+//! `amlis-serve` end to end: the binary is started on `127.0.0.1:0` over a directory of model
+//! files and spoken to over HTTP/1.1 with a small std::net client.
+//!
+//! Without the `serve` feature (the plain `cargo test`), the binary is first built with
+//! `cargo build --features serve --bin amlis-serve` into `target/serve-test` (the outer cargo
+//! holds the lock of the main target directory).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use amlis::config::TrainConfig;
+use amlis::data::{Column, Table};
+use amlis::models::PredictKind;
+use amlis::persist::Encoding;
+use amlis::pipeline::Pipeline;
+use amlis::traits::FitContext;
+use ndarray::ArrayView2;
+use serde_json::{json, Value};
+
+/// The server binary (built once per test run when the feature is off).
+fn binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = prebuilt() {
+            return bin;
+        }
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target = manifest.join("target").join("serve-test");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--features",
+                "serve",
+                "--bin",
+                "amlis-serve",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .current_dir(manifest)
+            .status()
+            .expect("run cargo build for amlis-serve");
+        assert!(status.success(), "building amlis-serve failed");
+        target.join("debug").join("amlis-serve")
+    })
+    .clone()
+}
+
+/// The binary cargo built for this test run, with the `serve` feature on.
+#[cfg(feature = "serve")]
+fn prebuilt() -> Option<PathBuf> {
+    Some(PathBuf::from(env!("CARGO_BIN_EXE_amlis-serve")))
+}
+
+/// Without the feature cargo builds no binary (a stale one may lie in the target directory).
+#[cfg(not(feature = "serve"))]
+fn prebuilt() -> Option<PathBuf> {
+    None
+}
+
+/// A scratch directory of this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    dir
+}
+
+fn fit(config: &str, table: &Table, target: &str) -> Pipeline {
+    let config = TrainConfig::from_json(config).unwrap();
+    Pipeline::fit(&config, table, target, &FitContext::new()).unwrap()
+}
+
+const IRIS: &str =
+    r#"{"model": {"type": "logistic_regression"}, "preprocess": [{"type": "standard_scaler"}]}"#;
+const PENGUINS: &str = r#"{"model": {"type": "logistic_regression", "max_iter": 200},
+    "preprocess": [{"type": "simple_imputer", "strategy": "median"},
+                   {"type": "simple_imputer", "strategy": "most_frequent"},
+                   {"type": "one_hot_encoder", "handle_unknown": "ignore"},
+                   {"type": "standard_scaler"}]}"#;
+
+fn ridge(alpha: f64) -> Pipeline {
+    let diabetes = amlis::datasets::diabetes_table().unwrap();
+    fit(
+        &format!(r#"{{"model": {{"type": "ridge", "alpha": {alpha}}}}}"#),
+        &diabetes,
+        "progression",
+    )
+}
+
+/// A running server, killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str]) -> Server {
+        let port_file = dir.join("port");
+        let log = dir.join("server.log");
+        let _ = std::fs::remove_file(&port_file);
+        let child = Command::new(binary())
+            .arg("--model-dir")
+            .arg(dir.join("models"))
+            .args(["--addr", "127.0.0.1:0", "--port-file"])
+            .arg(&port_file)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start amlis-serve");
+        let start = Instant::now();
+        let addr = loop {
+            if let Ok(a) = std::fs::read_to_string(&port_file) {
+                break a;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the server did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Server { child, addr, log }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut s = self.connect();
+        s.write_all(&head(method, path, headers, body.len()))
+            .unwrap();
+        s.write_all(body).unwrap();
+        read_reply(&mut s)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Reply {
+        self.request("POST", path, &[], body.to_string().as_bytes())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn head(method: &str, path: &str, headers: &[(&str, &str)], len: usize) -> Vec<u8> {
+    let mut h = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {len}\r\n"
+    );
+    for (k, v) in headers {
+        h.push_str(&format!("{k}: {v}\r\n"));
+    }
+    h.push_str("\r\n");
+    h.into_bytes()
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `{"error": ...}` message of an error reply with `status`.
+    fn error(&self, status: u16) -> String {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()["error"]
+            .as_str()
+            .expect("an error message")
+            .to_string()
+    }
+}
+
+fn read_reply(s: &mut TcpStream) -> Reply {
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// The raw numeric rows of a table's input columns (categorical cells as category indices).
+fn raw_rows(p: &Pipeline, table: &Table) -> Vec<f64> {
+    let n = table.n_rows();
+    let k = p.inputs().len();
+    let mut x = vec![0.0; n * k];
+    for (j, input) in p.inputs().iter().enumerate() {
+        match table.column(&input.name).unwrap() {
+            Column::Numeric(v) => (0..n).for_each(|i| x[i * k + j] = v[i]),
+            Column::Categorical(c) => {
+                let amlis::data::FeatureKind::Categorical { categories } = &input.kind else {
+                    panic!("kind")
+                };
+                for i in 0..n {
+                    x[i * k + j] = c
+                        .get(i)
+                        .and_then(|s| categories.iter().position(|t| t == s))
+                        .map_or(f64::NAN, |p| p as f64);
+                }
+            }
+        }
+    }
+    x
+}
+
+fn expected(p: &Pipeline, kind: PredictKind, x: &[f64]) -> Vec<f64> {
+    let k = p.inputs().len();
+    let n = x.len() / k;
+    let mut out = vec![0.0; n * p.output_width(kind).unwrap()];
+    p.predict_rows_into(kind, ArrayView2::from_shape((n, k), x).unwrap(), &mut out)
+        .unwrap();
+    out
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+fn output<'a>(reply: &'a Value, name: &str) -> &'a Value {
+    reply["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no output {name} in {reply}"))
+}
+
+fn wait_for(what: &str, server: &Server, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}; log:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn endpoints_outputs_errors_repository_and_hot_reload() {
+    let dir = scratch("main");
+    let models = dir.join("models");
+    let iris_table = amlis::datasets::iris_table().unwrap();
+    let iris = fit(IRIS, &iris_table, "species");
+    iris.save(models.join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let penguins_table = amlis::datasets::penguins_table().unwrap();
+    let penguins = fit(PENGUINS, &penguins_table, "species");
+    penguins
+        .save(models.join("penguins.json"), Encoding::Json)
+        .unwrap();
+    let diabetes = ridge(1.0);
+    diabetes
+        .save(models.join("diabetes.amlis"), Encoding::Binary)
+        .unwrap();
+    std::fs::write(models.join("README.md"), "not a model").unwrap();
+    let server = Server::start(&dir, &["--poll-interval-ms", "100"]);
+
+    // Server metadata and health.
+    let r = server.get("/v2").json();
+    assert_eq!(r["name"], "amlis");
+    assert!(r["extensions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("binary_tensor_data")));
+    assert_eq!(server.get("/v2/health/live").status, 200);
+    assert_eq!(server.get("/v2/health/ready").status, 200);
+
+    // Model metadata: -1 for the batch dimension, datatypes, every output.
+    let meta = server.get("/v2/models/iris").json();
+    assert_eq!(meta["versions"], json!(["1"]));
+    assert_eq!(
+        meta["inputs"],
+        json!([{"name": "input", "datatype": "FP64", "shape": [-1, 4]}])
+    );
+    let outputs: Vec<_> = meta["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(outputs, ["predict", "label", "predict_proba", "score"]);
+    assert_eq!(output(&meta, "predict_proba")["shape"], json!([-1, 3]));
+    assert_eq!(output(&meta, "label")["datatype"], "BYTES");
+    assert_eq!(server.get("/v2/models/iris/versions/1").json(), meta);
+    server.get("/v2/models/iris/versions/7").error(404);
+    let pmeta = server.get("/v2/models/penguins").json();
+    let island = pmeta["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "island")
+        .unwrap();
+    assert_eq!(island["datatype"], "BYTES");
+    assert_eq!(server.get("/v2/models/iris/ready").json()["ready"], true);
+    assert_eq!(server.get("/v2/models/iris/versions/1/ready").status, 200);
+    server.get("/v2/models/nope/ready").error(404);
+    server.get("/v2/models/nope").error(404);
+
+    // Inference: every output by default, bit for bit with the library, id echoed.
+    let x = raw_rows(&iris, &iris_table);
+    let n = x.len() / 4;
+    let request = json!({"id": "req-1", "inputs": [{"name": "input", "shape": [n, 4], "datatype": "FP64", "data": x}]});
+    let r = server.post("/v2/models/iris/infer", &request);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = r.json();
+    assert_eq!(
+        (
+            r["id"].as_str(),
+            r["model_name"].as_str(),
+            r["model_version"].as_str()
+        ),
+        (Some("req-1"), Some("iris"), Some("1"))
+    );
+    let predicted = expected(&iris, PredictKind::Value, &x);
+    assert!(same_bits(
+        &floats(&output(&r, "predict")["data"]),
+        &predicted
+    ));
+    assert_eq!(output(&r, "predict")["shape"], json!([n]));
+    assert!(same_bits(
+        &floats(&output(&r, "predict_proba")["data"]),
+        &expected(&iris, PredictKind::Proba, &x)
+    ));
+    assert_eq!(output(&r, "predict_proba")["shape"], json!([n, 3]));
+    assert!(same_bits(
+        &floats(&output(&r, "score")["data"]),
+        &expected(&iris, PredictKind::Score, &x)
+    ));
+    let labels: Vec<&str> = output(&r, "label")["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = predicted
+        .iter()
+        .map(|&c| iris.classes()[c as usize].as_str())
+        .collect();
+    assert_eq!(labels, want);
+
+    // Nested data, a version path, and the outputs asked for only; FP32 and INT inputs.
+    let nested: Vec<Vec<f64>> = x.chunks(4).take(3).map(|r| r.to_vec()).collect();
+    let r = server
+        .post("/v2/models/iris/versions/1/infer", &json!({"inputs": [{"name": "x", "shape": [3, 4], "datatype": "FP64", "data": nested}], "outputs": [{"name": "predict_proba"}]}))
+        .json();
+    assert_eq!(r["outputs"].as_array().unwrap().len(), 1);
+    assert!(same_bits(
+        &floats(&output(&r, "predict_proba")["data"]),
+        &expected(&iris, PredictKind::Proba, &x[..12])
+    ));
+    assert!(r.get("id").is_none());
+    let r = server
+        .post("/v2/models/iris/infer", &json!({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "INT32", "data": [5, 3, 1, 0]}], "outputs": [{"name": "predict"}]}))
+        .json();
+    assert!(same_bits(
+        &floats(&output(&r, "predict")["data"]),
+        &expected(&iris, PredictKind::Value, &[5.0, 3.0, 1.0, 0.0])
+    ));
+
+    // The binary tensor extension: FP64 rows in, binary outputs back.
+    let header = json!({"inputs": [{"name": "input", "shape": [n, 4], "datatype": "FP64", "parameters": {"binary_data_size": x.len() * 8}}],
+        "outputs": [{"name": "predict_proba", "parameters": {"binary_data": true}}, {"name": "label"}]}).to_string();
+    let mut body = header.clone().into_bytes();
+    x.iter().for_each(|v| body.extend(v.to_le_bytes()));
+    let len = header.len().to_string();
+    let r = server.request(
+        "POST",
+        "/v2/models/iris/infer",
+        &[
+            ("Inference-Header-Content-Length", &len),
+            ("Content-Type", "application/octet-stream"),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let json_len: usize = r
+        .header("inference-header-content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let json_head: Value = serde_json::from_slice(&r.body[..json_len]).unwrap();
+    assert_eq!(
+        output(&json_head, "predict_proba")["parameters"]["binary_data_size"],
+        n * 3 * 8
+    );
+    let proba: Vec<f64> = r.body[json_len..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert!(same_bits(&proba, &expected(&iris, PredictKind::Proba, &x)));
+    assert_eq!(
+        output(&json_head, "label")["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        n
+    );
+
+    // One tensor per named column, BYTES for the categorical ones (JSON, then binary).
+    let rows = penguins_table
+        .take_rows(&(0..40).collect::<Vec<_>>())
+        .unwrap();
+    let px = raw_rows(&penguins, &rows);
+    let mut inputs = Vec::new();
+    for (name, column) in rows.iter().filter(|(name, _)| *name != "species") {
+        inputs.push(match column {
+            Column::Numeric(v) => json!({"name": name, "shape": [40], "datatype": "FP64", "data": v.iter().map(|x| if x.is_nan() { Value::Null } else { json!(x) }).collect::<Vec<_>>()}),
+            Column::Categorical(c) => json!({"name": name, "shape": [40, 1], "datatype": "BYTES", "data": c.iter().map(|s| s.unwrap_or("")).collect::<Vec<_>>()}),
+        });
+    }
+    // Rows with a missing category are sent as "" (unknown to the encoder, which ignores it);
+    // compare against the table path, which handles it the same way.
+    let mut with_blank = rows.clone();
+    for (name, column) in rows.iter() {
+        if let Column::Categorical(c) = column {
+            let values: Vec<Option<&str>> = c.iter().map(|s| Some(s.unwrap_or(""))).collect();
+            with_blank
+                .replace_column(name, Column::categorical_from(&values))
+                .unwrap();
+        }
+    }
+    let mut want = vec![0.0; 40 * 3];
+    penguins
+        .predict_table_into(
+            PredictKind::Proba,
+            &with_blank.drop(&["species"]).unwrap(),
+            &mut want,
+        )
+        .unwrap();
+    let r = server.post(
+        "/v2/models/penguins/infer",
+        &json!({"inputs": inputs, "outputs": [{"name": "predict_proba"}]}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(same_bits(
+        &floats(&output(&r.json(), "predict_proba")["data"]),
+        &want
+    ));
+    // Known labels only: the row path, bit for bit with amlis_predict on category indices.
+    let known: Vec<usize> = (0..40)
+        .filter(|&i| {
+            (0..7).all(|j| {
+                !px[i * 7 + j].is_nan()
+                    || !matches!(
+                        penguins.inputs()[j].kind,
+                        amlis::data::FeatureKind::Categorical { .. }
+                    )
+            })
+        })
+        .collect();
+    let krows = rows.take_rows(&known).unwrap();
+    let kx = raw_rows(&penguins, &krows);
+    let m = known.len();
+    let island: Vec<&str> = krows
+        .column("island")
+        .unwrap()
+        .as_categorical()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap())
+        .collect();
+    let sex: Vec<&str> = krows
+        .column("sex")
+        .unwrap()
+        .as_categorical()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap())
+        .collect();
+    let mut bin_inputs = Vec::new();
+    let mut binary = Vec::new();
+    for (j, input) in penguins.inputs().iter().enumerate() {
+        let start = binary.len();
+        let datatype = match input.name.as_str() {
+            "island" | "sex" => {
+                for s in if input.name == "island" {
+                    &island
+                } else {
+                    &sex
+                } {
+                    binary.extend((s.len() as u32).to_le_bytes());
+                    binary.extend(s.as_bytes());
+                }
+                "BYTES"
+            }
+            _ => {
+                (0..m).for_each(|i| binary.extend(kx[i * 7 + j].to_le_bytes()));
+                "FP64"
+            }
+        };
+        bin_inputs.push(json!({"name": input.name, "shape": [m], "datatype": datatype, "parameters": {"binary_data_size": binary.len() - start}}));
+    }
+    let header = json!({"inputs": bin_inputs, "outputs": [{"name": "predict"}]}).to_string();
+    let mut body = header.clone().into_bytes();
+    body.extend(binary);
+    let len = header.len().to_string();
+    let r = server.request(
+        "POST",
+        "/v2/models/penguins/infer",
+        &[("Inference-Header-Content-Length", &len)],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(same_bits(
+        &floats(&output(&r.json(), "predict")["data"]),
+        &expected(&penguins, PredictKind::Value, &kx)
+    ));
+
+    // V1: {"instances": rows} -> {"predictions": the predict output}.
+    let dtable = amlis::datasets::diabetes_table().unwrap();
+    let dx = raw_rows(&diabetes, &dtable);
+    let instances: Vec<Vec<f64>> = dx.chunks(10).take(5).map(|r| r.to_vec()).collect();
+    let r = server.post(
+        "/v1/models/diabetes:predict",
+        &json!({"instances": instances}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(same_bits(
+        &floats(&r.json()["predictions"]),
+        &expected(&diabetes, PredictKind::Value, &dx[..50])
+    ));
+
+    // Errors: 400 and 404 with {"error": ...}.
+    let one = |data: Value, shape: Value, datatype: &str| json!({"inputs": [{"name": "input", "shape": shape, "datatype": datatype, "data": data}]});
+    let e = server
+        .post(
+            "/v2/models/nope/infer",
+            &one(json!([1, 2, 3, 4]), json!([1, 4]), "FP64"),
+        )
+        .error(404);
+    assert!(e.contains("nope"), "{e}");
+    let e = server
+        .post(
+            "/v2/models/iris/infer",
+            &one(json!([1, 2, 3]), json!([1, 4]), "FP64"),
+        )
+        .error(400);
+    assert!(e.contains("4 elements"), "{e}");
+    let e = server
+        .post(
+            "/v2/models/iris/infer",
+            &one(json!([1, 2, 3]), json!([1, 3]), "FP64"),
+        )
+        .error(400);
+    assert!(e.contains("[n, 4]"), "{e}");
+    let e = server
+        .post(
+            "/v2/models/iris/infer",
+            &one(json!(["a", "b", "c", "d"]), json!([1, 4]), "BYTES"),
+        )
+        .error(400);
+    assert!(e.contains("BYTES"), "{e}");
+    let e = server
+        .post(
+            "/v2/models/iris/infer",
+            &one(json!([1, "x", 3, 4]), json!([1, 4]), "FP64"),
+        )
+        .error(400);
+    assert!(e.contains("numbers"), "{e}");
+    server
+        .post(
+            "/v2/models/iris/infer",
+            &one(json!([1, 2, 3, 4]), json!([1, 4]), "COMPLEX"),
+        )
+        .error(400);
+    let e = server
+        .post("/v2/models/diabetes/infer", &json!({"inputs": [{"name": "input", "shape": [1, 10], "datatype": "FP64", "data": dx[..10]}], "outputs": [{"name": "predict_proba"}]}))
+        .error(400);
+    assert!(e.contains("unknown output `predict_proba`"), "{e}");
+    let e = server
+        .request("POST", "/v2/models/iris/infer", &[], b"{not json")
+        .error(400);
+    assert!(e.contains("JSON"), "{e}");
+    server
+        .request(
+            "POST",
+            "/v2/models/iris/infer",
+            &[("Inference-Header-Content-Length", "999")],
+            b"{}",
+        )
+        .error(400);
+    server
+        .post("/v1/models/diabetes:predict", &json!({"rows": []}))
+        .error(400);
+    server.get("/v2/nothing/here").error(404);
+    server.get("/v2/models/iris/infer").error(405);
+    // An unknown category index in a single tensor.
+    let mut bad = px[..7].to_vec();
+    bad[0] = 99.0;
+    server.post("/v2/models/penguins/infer", &json!({"inputs": [{"name": "input", "shape": [1, 7], "datatype": "FP64", "data": bad}]})).error(400);
+    // A body over the 16 MiB default limit is refused from its Content-Length.
+    let mut s = server.connect();
+    s.write_all(&head("POST", "/v2/models/iris/infer", &[], 17 << 20))
+        .unwrap();
+    assert_eq!(read_reply(&mut s).status, 413);
+
+    // Repository extension: index, unload, load.
+    let index = server.get("/v2/repository/index").json();
+    let names: Vec<_> = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("diabetes", "READY"),
+            ("iris", "READY"),
+            ("penguins", "READY")
+        ]
+    );
+    assert_eq!(
+        server
+            .request("POST", "/v2/repository/index", &[], b"{}")
+            .status,
+        200
+    );
+    assert_eq!(
+        server
+            .request("POST", "/v2/repository/models/iris/unload", &[], b"")
+            .status,
+        200
+    );
+    let e = server.post("/v2/models/iris/infer", &request).error(404);
+    assert!(e.contains("unloaded"), "{e}");
+    server.get("/v2/models/iris/ready").error(404);
+    let index = server.get("/v2/repository/index").json();
+    assert_eq!(index[1]["state"], "UNAVAILABLE");
+    let r = server
+        .request("POST", "/v2/repository/models/iris/load", &[], b"")
+        .json();
+    assert_eq!(r["version"], "2");
+    assert_eq!(server.post("/v2/models/iris/infer", &request).status, 200);
+    server
+        .request("POST", "/v2/repository/models/nope/load", &[], b"")
+        .error(404);
+    server
+        .request("POST", "/v2/repository/models/nope/unload", &[], b"")
+        .error(404);
+
+    // Hot reload: a new file is swapped in; a corrupt one keeps the old model serving.
+    let version = |s: &Server| {
+        s.get("/v2/models/diabetes").json()["versions"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(version(&server), "1");
+    let stronger = ridge(50.0);
+    stronger
+        .save(models.join("diabetes.amlis"), Encoding::Binary)
+        .unwrap();
+    wait_for("the reload", &server, || version(&server) == "2");
+    let v1 = json!({"instances": instances});
+    let r = server.post("/v1/models/diabetes:predict", &v1).json();
+    assert!(same_bits(
+        &floats(&r["predictions"]),
+        &expected(&stronger, PredictKind::Value, &dx[..50])
+    ));
+    assert!(!same_bits(
+        &floats(&r["predictions"]),
+        &expected(&diabetes, PredictKind::Value, &dx[..50])
+    ));
+    let mut corrupt = stronger.to_bytes(Encoding::Binary).unwrap();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0x55;
+    std::fs::write(models.join("diabetes.amlis"), &corrupt).unwrap();
+    wait_for("the failed reload", &server, || {
+        server.get("/v2/repository/index").json()[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("checksum"))
+    });
+    assert_eq!(version(&server), "2");
+    let r = server.post("/v1/models/diabetes:predict", &v1).json();
+    assert!(same_bits(
+        &floats(&r["predictions"]),
+        &expected(&stronger, PredictKind::Value, &dx[..50])
+    ));
+    // A new file appears, a removed one goes.
+    iris.save(models.join("iris2.amlis"), Encoding::Binary)
+        .unwrap();
+    wait_for("the new model", &server, || {
+        server.get("/v2/models/iris2/ready").status == 200
+    });
+    std::fs::remove_file(models.join("iris2.amlis")).unwrap();
+    wait_for("the removal", &server, || {
+        server.get("/v2/models/iris2/ready").status == 404
+    });
+
+    // Metrics.
+    let r = server.get("/metrics");
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body).unwrap();
+    for line in [
+        "amlis_requests_total{model=\"iris\",route=\"infer\",status=\"200\"}",
+        "amlis_requests_total{model=\"iris\",route=\"infer\",status=\"404\"} 1",
+        "amlis_outputs_total{model=\"iris\",output=\"predict_proba\"}",
+        "amlis_request_duration_seconds_bucket{route=\"infer\",le=\"+Inf\"}",
+        "amlis_requests_in_flight 1",
+        "amlis_model_loads_total{kind=\"reload\",result=\"ok\"}",
+        "amlis_model_loads_total{kind=\"reload\",result=\"error\"} 1",
+        "amlis_models_ready 3",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    assert!(
+        !text.contains("model=\"nope\""),
+        "unknown names are not labels:\n{text}"
+    );
+    assert!(server.log().contains("reload failed"), "{}", server.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sends the headers of an inference request and part of its body: the request holds a
+/// slot of the concurrency bound until its body arrives or times out.
+fn hold(server: &Server, path: &str, body: &[u8]) -> TcpStream {
+    let mut s = server.connect();
+    s.write_all(&head(
+        "POST",
+        path,
+        &[("Authorization", "Bearer s3cret")],
+        body.len(),
+    ))
+    .unwrap();
+    s.write_all(&body[..10]).unwrap();
+    s.flush().unwrap();
+    s
+}
+
+fn iris_request() -> Vec<u8> {
+    json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}], "outputs": [{"name": "predict"}]})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn auth_limits_and_overload() {
+    let dir = scratch("limits");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    std::fs::write(dir.join("token"), "s3cret\n").unwrap();
+    let token = dir.join("token").display().to_string();
+    let server = Server::start(
+        &dir,
+        &[
+            "--auth-token-file",
+            &token,
+            "--max-concurrency",
+            "1",
+            "--queue",
+            "0",
+            "--body-timeout-ms",
+            "1500",
+            "--header-timeout-ms",
+            "1500",
+            "--max-body-bytes",
+            "4096",
+        ],
+    );
+    let body = iris_request();
+    let auth = [("Authorization", "Bearer s3cret")];
+
+    // Bearer token.
+    server
+        .request("POST", "/v2/models/iris/infer", &[], &body)
+        .error(401);
+    let r = server.request(
+        "POST",
+        "/v2/models/iris/infer",
+        &[("Authorization", "Bearer s3creT")],
+        &body,
+    );
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    r.error(401);
+    server.get("/v2/models/iris").error(401);
+    assert_eq!(
+        server
+            .request("POST", "/v2/models/iris/infer", &auth, &body)
+            .status,
+        200
+    );
+    assert_eq!(server.get("/v2/health/live").status, 200);
+    assert_eq!(server.get("/v2/health/ready").status, 200);
+
+    // Body limit, on what is actually sent.
+    let big = vec![b' '; 5000];
+    let mut s = server.connect();
+    s.write_all(&head("POST", "/v2/models/iris/infer", &auth, big.len()))
+        .unwrap();
+    let _ = s.write_all(&big);
+    assert_eq!(read_reply(&mut s).status, 413);
+
+    // Concurrency bound: one request holds the only slot, the next is refused with 503 and
+    // Retry-After; the slow body times out (408) and frees the slot.
+    let mut slow = hold(&server, "/v2/models/iris/infer", &body);
+    std::thread::sleep(Duration::from_millis(200));
+    let r = server.request("POST", "/v2/models/iris/infer", &auth, &body);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    r.error(503);
+    assert_eq!(read_reply(&mut slow).status, 408);
+    assert_eq!(
+        server
+            .request("POST", "/v2/models/iris/infer", &auth, &body)
+            .status,
+        200
+    );
+
+    // A client that never finishes its headers is disconnected.
+    let mut s = server.connect();
+    s.write_all(b"POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert_eq!(
+        server
+            .request("POST", "/v2/models/iris/infer", &auth, &body)
+            .status,
+        200
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn graceful_shutdown_on_sigterm() {
+    let dir = scratch("shutdown");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let mut server = Server::start(&dir, &[]);
+    let body = iris_request();
+    // A request in flight: headers sent, body not yet.
+    let mut s = server.connect();
+    s.write_all(&head("POST", "/v2/models/iris/infer", &[], body.len()))
+        .unwrap();
+    s.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // New connections are refused once the listener is closed.
+    wait_for("the listener to close", &server, || {
+        TcpStream::connect(&server.addr).is_err()
+    });
+    // The request in flight finishes.
+    s.write_all(&body[10..]).unwrap();
+    let r = read_reply(&mut s);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let want = expected(&iris, PredictKind::Value, &[5.1, 3.5, 1.4, 0.2]);
+    assert!(same_bits(
+        &floats(&output(&r.json(), "predict")["data"]),
+        &want
+    ));
+    // Then the server exits cleanly.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the server did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}\n{}", server.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tls_with_rustls() {
+    let have = |tool: &str, arg: &str| {
+        Command::new(tool)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("openssl", "version") || !have("curl", "--version") {
+        eprintln!("tls_with_rustls skipped: openssl or curl is not installed");
+        return;
+    }
+    let dir = scratch("tls");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let server = Server::start(
+        &dir,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let out = Command::new("curl")
+        .args(["-s", "--cacert"])
+        .arg(&cert)
+        .arg(format!("https://{}/v2/models/iris/infer", server.addr))
+        .arg("--data-binary")
+        .arg(String::from_utf8(iris_request()).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = expected(&iris, PredictKind::Value, &[5.1, 3.5, 1.4, 0.2]);
+    assert!(same_bits(&floats(&output(&r, "predict")["data"]), &want));
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let mut s = server.connect();
+    s.write_all(&head("GET", "/v2/health/live", &[], 0))
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(!buf.starts_with(b"HTTP/1.1 200"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
