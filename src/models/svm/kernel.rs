@@ -224,7 +224,12 @@ impl SupportVectors {
     /// `K(sv_s, row)` (a checked row of `n_features` values).
     #[inline]
     pub(crate) fn k(&self, s: usize, row: &[f64]) -> f64 {
-        match self.vectors.row(s).to_slice() {
+        let p = self.vectors.ncols();
+        match self
+            .vectors
+            .as_slice()
+            .and_then(|v| v.get(s * p..(s + 1) * p))
+        {
             Some(sv) => self.kernel.eval(sv, row),
             None => 0.0,
         }

@@ -671,3 +671,58 @@ impl Outputs for SvcModel {
         Some(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DenseDataset;
+    use ndarray::array;
+
+    fn model() -> SvcModel {
+        let x = array![
+            [0.0, 0.0],
+            [0.2, 0.1],
+            [1.0, 1.1],
+            [0.9, 1.0],
+            [2.0, 0.1],
+            [2.1, 0.0]
+        ];
+        let y = array![0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
+        Svc::default()
+            .fit(&DenseDataset::classification(x, y).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn corrupt_models_are_rejected() {
+        let m = model();
+        assert!(m.validate().is_ok());
+        let mut bad = m.clone();
+        bad.n_support[0] += 1;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.n_support = vec![usize::MAX, 2, 2];
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.classes.push("x".into());
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.intercept.pop();
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.support_vectors.support.pop();
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m;
+        bad.dual_coef = Array2::zeros((1, bad.support_vectors.len()));
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+    }
+
+    #[test]
+    fn ovr_scores_are_votes_plus_squashed_confidences() {
+        let m = model();
+        let s = m.decision_function(array![[0.1, 0.0]].view()).unwrap();
+        // Class 0 wins both of its pairs: 2 votes, plus a confidence in (-1/3, 1/3).
+        assert!(s[[0, 0]] > 5.0 / 3.0 && s[[0, 0]] < 7.0 / 3.0, "{s:?}");
+        assert_eq!(first_max(&[1.0, 3.0, 3.0]), 1);
+    }
+}

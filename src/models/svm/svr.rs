@@ -389,3 +389,36 @@ impl Predictor for SvrModel {
 }
 
 impl Outputs for SvrModel {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DenseDataset;
+    use ndarray::array;
+
+    #[test]
+    fn corrupt_expansions_are_rejected() {
+        let x = array![[0.0], [1.0], [2.0], [3.0]];
+        let data = DenseDataset::regression(x, array![0.0, 1.0, 2.0, 3.0]).unwrap();
+        let m = Svr::default().fit(&data).unwrap();
+        assert!(m.validate().is_ok());
+        let mut bad = m.clone();
+        bad.expansion.dual_coef.push(1.0);
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m.clone();
+        bad.expansion.intercept = f64::NAN;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+        let mut bad = m;
+        bad.expansion.support_vectors.kernel.gamma = -1.0;
+        assert!(matches!(bad.validate(), Err(Error::ModelCorrupt(_))));
+    }
+
+    #[test]
+    fn nu_svr_checks_nu_then_c() {
+        let data = DenseDataset::regression(array![[0.0], [1.0]], array![0.0, 1.0]).unwrap();
+        let e = NuSvr::default().nu(2.0).fit(&data).unwrap_err().to_string();
+        assert!(e.contains("`nu`"), "{e}");
+        let e = NuSvr::default().c(-1.0).fit(&data).unwrap_err().to_string();
+        assert!(e.contains("`C`"), "{e}");
+    }
+}
