@@ -85,7 +85,7 @@ impl KernelSettings {
     /// Checks the settings (naming the parameter) and resolves `gamma` on the training rows
     /// (row-major `n × p`).
     pub fn resolve(&self, x: &[f64], p: usize) -> Result<Kernel> {
-        if self.kernel == KernelType::Poly && !(0..=i64::from(i32::MAX)).contains(&self.degree) {
+        if !(0..=i64::from(i32::MAX)).contains(&self.degree) {
             return Err(Error::param("degree", self.degree, "an integer >= 0"));
         }
         if !self.coef0.is_finite() {
