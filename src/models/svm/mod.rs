@@ -4,6 +4,11 @@
 //! |---|---|---|---|
 //! | `linear_svc` | [`LinearSvc`] | [`LinearSvcModel`] | liblinear's: dual coordinate descent, primal Newton, L1 coordinate descent, Crammer–Singer |
 //! | `linear_svr` | [`LinearSvr`] | [`LinearSvrModel`] | dual coordinate descent, primal Newton |
+//! | `svc` | [`Svc`] | [`SvcModel`] | libsvm's SMO (C-SVC), one-vs-one |
+//! | `nu_svc` | [`NuSvc`] | [`SvcModel`] | libsvm's SMO (nu-SVC), one-vs-one |
+//! | `svr` | [`Svr`] | [`SvrModel`] | libsvm's SMO (epsilon-SVR) |
+//! | `nu_svr` | [`NuSvr`] | [`SvrModel`] | libsvm's SMO (nu-SVR) |
+//! | `one_class_svm` | [`OneClassSvm`] | [`OneClassSvmModel`] | libsvm's SMO (one-class) |
 //!
 //! The linear SVMs reproduce scikit-learn's `LinearSVC` / `LinearSVR`, which wrap liblinear:
 //! the same objectives (an intercept is a bias column of value `intercept_scaling`, penalized
@@ -18,18 +23,41 @@
 //! A solver that stops at `max_iter` before meeting `tol` says so: the model's `converged`
 //! is false and the fit's callback receives an event of stage [`MAX_ITER_REACHED`] (one per
 //! problem that did not converge), as scikit-learn warns with a `ConvergenceWarning`.
+//!
+//! The kernel SVMs reproduce scikit-learn's `SVC`, `NuSVC`, `SVR`, `NuSVR` and `OneClassSVM`,
+//! which wrap libsvm: the same formulations with per-row weights (`formulation`), the same
+//! SMO solver with second-order working-set selection, shrinking and gradient reconstruction
+//! (`smo`), the kernel rows held in single precision as libsvm's `Qfloat` in an LRU cache of
+//! `cache_size` MB (`kernel_cache`; rows are computed in parallel over fixed column blocks,
+//! the full kernel matrix is never allocated), the same grouping of classes, support vectors,
+//! `dual_coef_` / `intercept_` layout and sign conventions, and the same `max_iter` rule (-1:
+//! no limit; a stop at the cap is reported with [`MAX_ITER_REACHED`]). Known differences:
+//! `probability=true` (Platt scaling, deprecated in scikit-learn 1.9) is not implemented, and
+//! with zero sample weights `support` holds indices of the full training data.
 
 mod crammer_singer;
 mod dual_cd;
+mod formulation;
+mod kernel;
+mod kernel_cache;
 mod l1_cd;
+mod libsvm;
 mod linear_svc;
 mod linear_svr;
 mod newton;
+mod one_class;
 mod problem;
+mod smo;
+mod svc;
+mod svr;
 
+pub use kernel::{Gamma, Kernel, KernelType, SupportVectors};
 pub use linear_svc::{LinearSvc, LinearSvcModel, MultiClass, SvcLoss};
 pub use linear_svr::{LinearSvr, LinearSvrModel, SvrLoss};
+pub use one_class::{OneClassSvm, OneClassSvmModel};
 pub use problem::MAX_ITER_REACHED;
+pub use svc::{DecisionShape, NuSvc, Svc, SvcModel};
+pub use svr::{Expansion, NuSvr, Svr, SvrModel};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -1,0 +1,238 @@
+//! The kernel matrix as the SMO solver reads it: rows of `Q` computed on demand (in parallel
+//! over fixed blocks of columns) and kept in an LRU cache bounded by `cache_size` megabytes,
+//! as libsvm's `Cache`. The full `n × n` matrix is never allocated. Entries are stored in
+//! single precision, as libsvm's `Qfloat`, so that the solver follows libsvm's iterates.
+
+use std::sync::Arc;
+
+use super::kernel::Kernel;
+use crate::common::parallel::first_of_blocks;
+use crate::models::linear::prep::dot;
+
+/// Columns of a kernel row computed per parallel task.
+const ROW_BLOCK: usize = 2048;
+
+/// The training rows a problem reads (row-major `n × p`), their squared norms and the kernel.
+pub(crate) struct TrainRows<'a> {
+    pub x: &'a [f64],
+    pub p: usize,
+    sq: Vec<f64>,
+    pub kernel: Kernel,
+}
+
+impl<'a> TrainRows<'a> {
+    /// Wraps `x` (row-major, `p >= 1` values per row).
+    pub fn new(x: &'a [f64], p: usize, kernel: Kernel) -> Self {
+        let sq = x.chunks_exact(p.max(1)).map(|r| dot(r, r)).collect();
+        Self { x, p, sq, kernel }
+    }
+
+    #[inline]
+    fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.p..(i + 1) * self.p]
+    }
+
+    /// `K(x_a, x_b)` in libsvm's training form.
+    #[inline]
+    pub fn k(&self, a: usize, b: usize) -> f64 {
+        self.kernel
+            .with_norms(self.row(a), self.row(b), self.sq[a], self.sq[b])
+    }
+
+    /// `out[j] = K(x_a, x_{index[j]})`, in parallel over fixed column blocks.
+    fn fill(&self, a: usize, index: &[usize], out: &mut [f64]) {
+        let _ = first_of_blocks(out, ROW_BLOCK, |b, chunk| {
+            let start = b * ROW_BLOCK;
+            for (o, &j) in chunk.iter_mut().zip(&index[start..]) {
+                *o = self.k(a, j);
+            }
+            None::<()>
+        });
+    }
+}
+
+/// How `Q` is made from the kernel.
+pub(crate) enum QKind {
+    /// `Q_ij = y_i y_j K_ij` (C-SVC, nu-SVC).
+    Svc(Vec<i8>),
+    /// `Q_ij = K_ij` (one-class).
+    OneClass,
+    /// `2l` variables (`α`, `α*`): `Q_ij = s_i s_j K_{i mod l, j mod l}`, `s = +1` then `−1`.
+    Svr,
+}
+
+/// The `Q` matrix of one problem over the training rows `index` (a sub-problem's rows).
+pub(crate) struct QMatrix<'a> {
+    rows: &'a TrainRows<'a>,
+    index: Vec<usize>,
+    kind: QKind,
+    qd: Vec<f64>,
+    cache: LruRows,
+    scratch: Vec<f64>,
+}
+
+impl<'a> QMatrix<'a> {
+    /// The matrix of `kind` over `index`, with a cache of `cache_bytes`.
+    pub fn new(rows: &'a TrainRows<'a>, index: Vec<usize>, kind: QKind, cache_bytes: f64) -> Self {
+        let l = index.len();
+        let mut qd: Vec<f64> = index.iter().map(|&i| rows.k(i, i)).collect();
+        let vars = if matches!(kind, QKind::Svr) {
+            qd.extend_from_within(..);
+            2 * l
+        } else {
+            l
+        };
+        let row_bytes = (vars.max(1) * std::mem::size_of::<f32>()) as f64;
+        let capacity = ((cache_bytes / row_bytes).floor() as usize).clamp(2, l.max(2));
+        Self {
+            rows,
+            index,
+            kind,
+            qd,
+            cache: LruRows::new(l, capacity),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The number of variables.
+    pub fn len(&self) -> usize {
+        self.qd.len()
+    }
+
+    /// The diagonal `Q_ii`.
+    pub fn qd(&self) -> &[f64] {
+        &self.qd
+    }
+
+    /// Row `i` of `Q` as `(data, sign)`: `Q_ij = sign · data[j]`.
+    pub fn row(&mut self, i: usize) -> (Arc<[f32]>, f64) {
+        let l = self.index.len();
+        let (key, sign) = if i >= l { (i - l, -1.0) } else { (i, 1.0) };
+        if let Some(r) = self.cache.get(key) {
+            return (r, sign);
+        }
+        self.scratch.resize(l, 0.0);
+        let a = self.index[key];
+        self.rows.fill(a, &self.index, &mut self.scratch);
+        let data: Arc<[f32]> = match &self.kind {
+            QKind::Svc(y) => {
+                let yi = f64::from(y[key]);
+                self.scratch
+                    .iter()
+                    .zip(y)
+                    .map(|(k, &yj)| (yi * f64::from(yj) * k) as f32)
+                    .collect()
+            }
+            QKind::OneClass => self.scratch.iter().map(|k| *k as f32).collect(),
+            QKind::Svr => {
+                let pos = self.scratch.iter().map(|k| *k as f32);
+                pos.clone().chain(pos.map(|v| -v)).collect()
+            }
+        };
+        self.cache.put(key, Arc::clone(&data));
+        (data, sign)
+    }
+}
+
+/// Rows kept by key with least-recently-used eviction (a doubly linked list over the keys,
+/// as libsvm's `Cache`).
+struct LruRows {
+    rows: Vec<Option<Arc<[f32]>>>,
+    prev: Vec<usize>,
+    next: Vec<usize>,
+    capacity: usize,
+    held: usize,
+}
+
+impl LruRows {
+    /// A cache of keys `0..n` holding at most `capacity` rows. Key `n` is the list's head.
+    fn new(n: usize, capacity: usize) -> Self {
+        Self {
+            rows: vec![None; n],
+            prev: vec![n; n + 1],
+            next: vec![n; n + 1],
+            capacity: capacity.max(1),
+            held: 0,
+        }
+    }
+
+    fn head(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn unlink(&mut self, k: usize) {
+        let (p, n) = (self.prev[k], self.next[k]);
+        self.next[p] = n;
+        self.prev[n] = p;
+    }
+
+    /// Links `k` as the most recently used.
+    fn link_last(&mut self, k: usize) {
+        let h = self.head();
+        let last = self.prev[h];
+        self.next[k] = h;
+        self.prev[k] = last;
+        self.next[last] = k;
+        self.prev[h] = k;
+    }
+
+    fn get(&mut self, k: usize) -> Option<Arc<[f32]>> {
+        let r = self.rows.get(k)?.clone()?;
+        self.unlink(k);
+        self.link_last(k);
+        Some(r)
+    }
+
+    fn put(&mut self, k: usize, row: Arc<[f32]>) {
+        if self.held >= self.capacity {
+            let oldest = self.next[self.head()];
+            if oldest != self.head() {
+                self.unlink(oldest);
+                self.rows[oldest] = None;
+                self.held -= 1;
+            }
+        }
+        self.rows[k] = Some(row);
+        self.held += 1;
+        self.link_last(k);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::svm::kernel::KernelType;
+
+    #[test]
+    fn lru_evicts_the_least_recently_used() {
+        let mut c = LruRows::new(4, 2);
+        let r = |v: f32| -> Arc<[f32]> { Arc::from(vec![v]) };
+        c.put(0, r(0.0));
+        c.put(1, r(1.0));
+        assert!(c.get(0).is_some()); // 1 is now the oldest
+        c.put(2, r(2.0));
+        assert!(c.get(1).is_none());
+        assert!(c.get(0).is_some() && c.get(2).is_some());
+        assert_eq!(c.held, 2);
+    }
+
+    #[test]
+    fn q_rows_follow_their_kind() {
+        let x = [0.0, 1.0, 2.0];
+        let kernel = Kernel {
+            kernel: KernelType::Linear,
+            degree: 3,
+            gamma: 1.0,
+            coef0: 0.0,
+        };
+        let rows = TrainRows::new(&x, 1, kernel);
+        let mut svc = QMatrix::new(&rows, vec![1, 2], QKind::Svc(vec![1, -1]), 0.0);
+        let (r, s) = svc.row(1);
+        assert_eq!((&r[..], s), (&[-2.0f32, 4.0][..], 1.0));
+        assert_eq!(svc.qd(), &[1.0, 4.0]);
+        let mut svr = QMatrix::new(&rows, vec![1, 2], QKind::Svr, 1e9);
+        let (r, s) = svr.row(3);
+        assert_eq!((&r[..], s), (&[2.0f32, 4.0, -2.0, -4.0][..], -1.0));
+        assert_eq!(svr.len(), 4);
+    }
+}
