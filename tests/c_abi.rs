@@ -361,7 +361,7 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: Some(&["300"]),
     },
     Program {
-        source: "tests/c/bandit.c",
+        source: "tests/c/bandit_calls.c",
         args: &[SCRATCH, "400"],
         valgrind_args: Some(&[SCRATCH, "40"]),
     },

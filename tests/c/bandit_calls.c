@@ -201,5 +201,5 @@ int main(int argc, char **argv) {
     amlis_bandit_free(from_json);
     amlis_bandit_free(free_ctx);
     amlis_bandit_free(NULL);
-    return check_report("bandit");
+    return check_report("bandit_calls");
 }
