@@ -15,8 +15,8 @@ only, never given to a fit):
   outlier, 0 for an inlier.
 
 Count data (``counts``, classification on non-negative counts for multinomial naive Bayes):
-per-class Dirichlet(0.5) word distributions, Poisson(100) row lengths, multinomial draws,
-seeded with 0.
+per-class word distributions drawn from Dirichlet(3000 · a shared distribution), Poisson(100)
+row lengths, multinomial draws, seeded with 0.
 
 CSV data: ``data/diamonds.csv`` as shipped; the numeric file has the layout of
 ``benches/csv_read.rs`` (columns ``c0..c19``: even columns decimals with 4 places in
@@ -78,16 +78,19 @@ def ensure_dataset(root, spec):
         x, y = x[order], y[order]
         generator = "sklearn.datasets.make_blobs + uniform outliers"
     elif spec["task"] == "counts":
-        # Word-count-like rows: each class has its own Dirichlet word distribution, each row
-        # a Poisson(100) length of multinomial draws from its class's distribution.
+        # Word-count-like rows: each class has its own word distribution, a Dirichlet draw
+        # close to one shared distribution (so that the classes overlap), each row a
+        # Poisson(100) length of multinomial draws from its class's distribution.
         rng = np.random.default_rng(0)
         k = spec["n_classes"]
         gen = dict(n_samples=n, n_features=p, n_classes=k, mean_length=100, seed=0)
-        word_p = rng.dirichlet(np.full(p, 0.5), size=k)
+        shared = rng.dirichlet(np.ones(p))
+        word_p = rng.dirichlet(3000.0 * shared, size=k)
         y = rng.integers(0, k, size=n)
         lengths = rng.poisson(100, size=n)
         x = rng.multinomial(lengths, word_p[y]).astype(np.float64)
-        generator = "numpy multinomial counts (per-class Dirichlet(0.5) words, Poisson(100) lengths)"
+        generator = ("numpy multinomial counts (per-class Dirichlet(3000 · shared) words, "
+                     "Poisson(100) lengths)")
     elif spec["task"] == "classification":
         gen = dict(n_samples=n, n_features=p, n_informative=max(2, p // 2),
                    n_redundant=p // 10, random_state=0)

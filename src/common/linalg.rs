@@ -716,6 +716,27 @@ mod tests {
     }
 
     #[test]
+    fn svd_right_equals_the_full_svd_on_tall_and_wide_matrices() {
+        // 9001 rows: a tall-skinny QR over blocks of unequal length; 40 x 7: faer directly.
+        for (n, p) in [(9001, 7), (40, 7), (7, 40)] {
+            let a = Array2::from_shape_fn((n, p), |(i, j)| {
+                (((i * 31 + j * 17) % 23) as f64 - 11.0) * (1.0 + j as f64) + (i % 5) as f64
+            });
+            let fast = svd_right(a.view()).unwrap();
+            let full = thin_svd(a.view()).unwrap();
+            assert_eq!(fast.s.len(), full.s.len());
+            for (x, y) in fast.s.iter().zip(full.s.iter()) {
+                assert!((x - y).abs() <= 1e-10 * full.s[0], "{n}x{p}: {x} vs {y}");
+            }
+            // The same vectors up to sign (the singular values are distinct here).
+            for c in 0..fast.s.len() {
+                let dot: f64 = (0..p).map(|r| fast.v[[r, c]] * full.v[[r, c]]).sum();
+                assert!((dot.abs() - 1.0).abs() < 1e-9, "{n}x{p} vector {c}: {dot}");
+            }
+        }
+    }
+
+    #[test]
     fn cholesky_solves_and_detects_indefinite() {
         let a = array![[4.0, 2.0], [2.0, 3.0]];
         let b = array![2.0, 1.0];

@@ -300,11 +300,6 @@ pub(super) struct Pass {
 }
 
 impl Pass {
-    /// Labels only.
-    pub(super) const LABELS: Pass = Pass {
-        sums: false,
-        inertia: false,
-    };
     /// Labels and cluster sums (a Lloyd iteration).
     pub(super) const SUMS: Pass = Pass {
         sums: true,
