@@ -342,9 +342,11 @@ impl BlockScratch {
 impl Workspace {
     /// The workspace of `n` rows of `p` features and `k` centres, in blocks of `block` rows
     /// (rounded up to a multiple of [`CHUNK`]): [`LLOYD_BLOCK`] for full passes, smaller for
-    /// mini-batches so that a batch still spreads over the threads.
+    /// mini-batches so that a batch still spreads over the threads. A block has at least
+    /// `4·k` rows, so that the partial sums (`k·p` per block) stay under a quarter of the
+    /// data's size however many centres there are.
     pub(super) fn new(n: usize, k: usize, p: usize, block: usize) -> Self {
-        let block = block.max(1).div_ceil(CHUNK) * CHUNK;
+        let block = block.max(4 * k).max(1).div_ceil(CHUNK) * CHUNK;
         let n_blocks = n.div_ceil(block);
         let chunk = CHUNK.min(n.max(1));
         let blocks = (0..n_blocks)
