@@ -14,6 +14,10 @@ only, never given to a fit):
   uniformly over the inliers' bounding box widened by 20 %, shuffled; ``y`` = 1 for a planted
   outlier, 0 for an inlier.
 
+Count data (``counts``, classification on non-negative counts for multinomial naive Bayes):
+per-class word distributions drawn from Dirichlet(3000 · a shared distribution), Poisson(100)
+row lengths, multinomial draws, seeded with 0.
+
 CSV data: ``data/diamonds.csv`` as shipped; the numeric file has the layout of
 ``benches/csv_read.rs`` (columns ``c0..c19``: even columns decimals with 4 places in
 [-1000, 1000), odd ones integers in [0, 100000), ``c19`` 6 places in [0, 1)). In full mode the
@@ -73,6 +77,20 @@ def ensure_dataset(root, spec):
         order = rng.permutation(n)
         x, y = x[order], y[order]
         generator = "sklearn.datasets.make_blobs + uniform outliers"
+    elif spec["task"] == "counts":
+        # Word-count-like rows: each class has its own word distribution, a Dirichlet draw
+        # close to one shared distribution (so that the classes overlap), each row a
+        # Poisson(100) length of multinomial draws from its class's distribution.
+        rng = np.random.default_rng(0)
+        k = spec["n_classes"]
+        gen = dict(n_samples=n, n_features=p, n_classes=k, mean_length=100, seed=0)
+        shared = rng.dirichlet(np.ones(p))
+        word_p = rng.dirichlet(3000.0 * shared, size=k)
+        y = rng.integers(0, k, size=n)
+        lengths = rng.poisson(100, size=n)
+        x = rng.multinomial(lengths, word_p[y]).astype(np.float64)
+        generator = ("numpy multinomial counts (per-class Dirichlet(3000 · shared) words, "
+                     "Poisson(100) lengths)")
     elif spec["task"] == "classification":
         gen = dict(n_samples=n, n_features=p, n_informative=max(2, p // 2),
                    n_redundant=p // 10, random_state=0)
@@ -97,6 +115,13 @@ def ensure_dataset(root, spec):
     shutil.rmtree(d, ignore_errors=True)
     os.rename(tmp, d)
     return d
+
+
+def counts(n_train, n_test, n_features, n_classes=3, n_batch=0):
+    """Classification on non-negative counts (multinomial naive Bayes): each class draws its
+    rows' counts from its own word distribution."""
+    return dict(task="counts", n_train=n_train, n_test=n_test, n_features=n_features,
+                n_batch=n_batch, n_classes=n_classes)
 
 
 def blobs(n, d, centers, cluster_std=1.0):

@@ -180,7 +180,8 @@ def task_spec(task, args, runner_dir):
     spec = dict(name=task["name"], kind=task["kind"], threads=args.threads, seed=0)
     fmt = {}
     if "data" in task:
-        d = {k: (v // scale if k.startswith("n_") and k != "n_features" else v)
+        d = {k: (v // scale if k.startswith("n_") and k not in ("n_features", "n_classes")
+                 else v)
              for k, v in task["data"].items()}
         from data import ensure_dataset
         d["dir"] = ensure_dataset(DATA, d)

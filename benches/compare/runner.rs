@@ -37,7 +37,14 @@
 //! Model rows also carry `fit_heap_mb`: the peak of heap bytes allocated during `fit` above
 //! what was allocated when it started (the training data is already in memory), counted by a
 //! global allocator wrapper. That is the fit's own working memory: for gradient boosting, the
-//! binned copy of the data, gradients, histograms and the trees.
+//! binned copy of the data, gradients, histograms and the trees. It counts reservations that
+//! are never touched, too: faer's matrix products (behind `linalg::gemm_abt`, QR, SVD...)
+//! reserve a packing buffer of twice the L3 cache size per thread that calls them (a
+//! thread-local of `private-gemm-x86`, allocated uninitialised, freed when the thread ends;
+//! a fit's thread pool is new for each fit), so a model using them shows `2 × L3` per
+//! thread (64 MB per thread on a 32 MB-L3 machine) of which only a few pages are resident.
+//! Rows therefore also carry `fit_rss_mb`, the page-level peak measured as `worker.py` does
+//! for the Python side.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, Write};
@@ -167,12 +174,36 @@ fn read_vector(dir: &Path, name: &str, rows: usize) -> Res<Array1<f64>> {
     )?))
 }
 
-/// Peak resident set size of this process in MB (`VmHWM` of `/proc/self/status`).
-fn vmhwm_mb() -> Option<f64> {
+/// A `/proc/self/status` value in MB (`VmHWM:`, `VmRSS:`).
+fn status_mb(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Peak resident set size of this process in MB (`VmHWM` of `/proc/self/status`).
+fn vmhwm_mb() -> Option<f64> {
+    status_mb("VmHWM:")
+}
+
+/// Runs `f`, returning its result and the peak resident set during `f` above the resident
+/// set at its start, in MB (the kernel's peak is reset through `/proc/self/clear_refs` just
+/// before): the page-level measure of `worker.py`'s `fit_rss_mb`, so that both sides of a
+/// row are measured the same way. Unlike the heap count, it leaves out memory that is
+/// reserved but never touched, such as the packing buffers that faer's matrix products
+/// reserve per thread (twice the L3 cache size, see `fit_heap_mb`); `None` where `/proc` is
+/// not writable.
+fn rss_peak<R>(f: impl FnOnce() -> R) -> (R, Option<f64>) {
+    let base = std::fs::write("/proc/self/clear_refs", "5")
+        .ok()
+        .and_then(|()| status_mb("VmRSS:"));
+    let r = f();
+    let grew = match (base, status_mb("VmHWM:")) {
+        (Some(b), Some(peak)) => Some((peak - b).max(0.0)),
+        _ => None,
+    };
+    (r, grew)
 }
 
 /// The loaded state of one task.
@@ -260,7 +291,7 @@ fn load(task: &Value) -> Res<Loaded> {
             let n_batch = data.get("n_batch").and_then(Value::as_u64).unwrap_or(0) as usize;
             let x = read_matrix(&dir, "x_train", n_train, p)?;
             let y = read_vector(&dir, "y_train", n_train)?;
-            let train = if str_field(data, "task")? == "classification" {
+            let train = if matches!(str_field(data, "task")?, "classification" | "counts") {
                 DenseDataset::classification(x, y)
             } else {
                 DenseDataset::regression(x, y)
@@ -356,7 +387,8 @@ fn run_model(t: &ModelTask, threads: usize, seed: u64) -> Res<Value> {
     let ctx = FitContext::new()
         .random_state(t.config.random_state.unwrap_or(seed))
         .n_threads(t.config.n_threads.unwrap_or(threads));
-    let ((fit_s, model), fit_heap_mb) = heap_peak(|| time(|| t.config.model.fit(&t.train, &ctx)));
+    let (((fit_s, model), fit_heap_mb), fit_rss_mb) =
+        rss_peak(|| heap_peak(|| time(|| t.config.model.fit(&t.train, &ctx))));
     let model = model.map_err(|e| e.to_string())?;
     let mut pred = vec![0.0; t.x_test.nrows()];
     let (predict_s, r) = time(|| model.predict_into(t.x_test.view(), &mut pred));
@@ -369,6 +401,7 @@ fn run_model(t: &ModelTask, threads: usize, seed: u64) -> Res<Value> {
             "predict": predict_s,
             "quality": quality(t, &model, &pred)?,
             "fit_heap_mb": fit_heap_mb,
+            "fit_rss_mb": fit_rss_mb,
         }),
     );
     if let Some(xb) = &t.x_batch {
@@ -433,7 +466,8 @@ fn run_unsupervised(t: &UnsupervisedTask, threads: usize, seed: u64) -> Res<Valu
     let ctx = FitContext::new()
         .random_state(t.config.random_state.unwrap_or(seed))
         .n_threads(t.config.n_threads.unwrap_or(threads));
-    let ((fit_s, model), fit_heap_mb) = heap_peak(|| time(|| t.config.model.fit(&t.train, &ctx)));
+    let (((fit_s, model), fit_heap_mb), fit_rss_mb) =
+        rss_peak(|| heap_peak(|| time(|| t.config.model.fit(&t.train, &ctx))));
     let model = model.map_err(|e| e.to_string())?;
     let x = t.train.features();
     let x = x.view();
@@ -501,6 +535,7 @@ fn run_unsupervised(t: &UnsupervisedTask, threads: usize, seed: u64) -> Res<Valu
         "predict": predict_s,
         "quality": q,
         "fit_heap_mb": fit_heap_mb,
+        "fit_rss_mb": fit_rss_mb,
     }}))
 }
 

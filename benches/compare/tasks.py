@@ -6,7 +6,8 @@ Each task has:
 - ``kind``: ``"model"`` (fit + predict + quality), ``"unsupervised"`` (fit without a target,
   then one output on the training rows, + quality), ``"scaler"`` (fit_transform + transform)
   or ``"csv"`` (read a file);
-- ``data``: a dataset spec (``classification(...)`` / ``regression(...)``; for unsupervised
+- ``data``: a dataset spec (``classification(...)`` / ``regression(...)`` / ``counts(...)``
+  (non-negative counts, for multinomial naive Bayes); for unsupervised
   tasks ``blobs(n, d, centers)``, ``moons(n)``, ``outliers(n, d)`` from ``data.py``),
   generated once by ``data.py`` and shared by every task with the same spec; or ``csv``: a
   CSV spec;
@@ -29,7 +30,7 @@ Each task has:
 
 Sizes are the full-mode sizes; ``--quick`` divides every row count by 10.
 """
-from data import blobs, moons, outliers  # noqa: F401  (dataset specs of unsupervised tasks)
+from data import blobs, counts, moons, outliers  # noqa: F401  (dataset specs)
 
 # Quality measures of unsupervised tasks, computed outside the timed region the same way on
 # both sides (amlis from its outputs and its model file's fields, Python from the
@@ -223,6 +224,75 @@ def sk_isolation_forest(threads, seed):
                            random_state=seed)
 
 
+# ---- neighbours, naive Bayes, linear SVMs (issue 14); equal settings on both sides
+
+KNN = dict(n_neighbors=5)
+
+
+def sk_knn(algorithm):
+    def make(threads, seed):
+        from sklearn.neighbors import KNeighborsClassifier
+
+        return KNeighborsClassifier(**KNN, algorithm=algorithm, n_jobs=threads)
+    return make
+
+
+def sk_gaussian_nb(threads, seed):
+    from sklearn.naive_bayes import GaussianNB
+
+    return GaussianNB()
+
+
+def sk_multinomial_nb(threads, seed):
+    from sklearn.naive_bayes import MultinomialNB
+
+    return MultinomialNB(alpha=1.0)
+
+
+def sk_linear_svc(threads, seed):
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(C=1.0, random_state=seed)
+
+
+def supervised_tasks_14():
+    # The data of gradient boosting / logistic regression, so that they are generated once.
+    big = classification(400_000, 100_000, 50, n_batch=500_000)
+    t = []
+    for name, algorithm, p, title in (("knn_brute", "brute", 20, "brute"),
+                                      ("knn_kd_tree", "kd_tree", 3, "kd-tree")):
+        t.append(dict(
+            name=name, kind="model", data=classification(50_000, 5_000, p),
+            amlis={"model": {"type": "k_neighbors_classifier", **KNN,
+                             "algorithm": algorithm}},
+            metrics=["accuracy", "roc_auc"],
+            rows={"main": f"kNN classifier (k=5, {title}) {{n_train}} × {{p}}, "
+                          "predict {n_test}"},
+            libs={"scikit-learn": sk_knn(algorithm)}))
+    t += [
+        dict(name="gaussian_nb", kind="model", data=big,
+             amlis={"model": {"type": "gaussian_nb"}},
+             metrics=["accuracy", "roc_auc"],
+             rows={"main": "GaussianNB {n_train} × {p}, predict {n_test}",
+                   "batch": "GaussianNB: batch predict {n_batch} rows",
+                   "latency": "GaussianNB: single-row predict"},
+             libs={"scikit-learn": sk_gaussian_nb}),
+        dict(name="multinomial_nb", kind="model", data=counts(400_000, 100_000, 50, n_classes=2),
+             amlis={"model": {"type": "multinomial_nb", "alpha": 1.0}},
+             metrics=["accuracy", "roc_auc"],
+             rows={"main": "MultinomialNB (counts) {n_train} × {p}, predict {n_test}",
+                   "latency": "MultinomialNB: single-row predict"},
+             libs={"scikit-learn": sk_multinomial_nb}),
+        dict(name="linear_svc", kind="model", data=classification(160_000, 40_000, 50),
+             amlis={"model": {"type": "linear_svc", "C": 1.0}},
+             metrics=["accuracy"],
+             rows={"main": "LinearSVC (squared hinge, C=1) {n_train} × {p}, predict {n_test}",
+                   "latency": "LinearSVC: single-row predict"},
+             libs={"scikit-learn": sk_linear_svc}),
+    ]
+    return t
+
+
 def unsupervised_tasks():
     # cluster_std 4: overlapping blobs, so that k-means runs some 30 iterations (not 2).
     km = blobs(500_000, 20, centers=8, cluster_std=4.0)
@@ -345,6 +415,7 @@ TASKS = [
                "latency": "gradient boosting: single-row predict"},
          libs={"LightGBM": lightgbm_gbm, "XGBoost (hist)": xgboost_gbm,
                "scikit-learn HGB": sk_hist_gbm}),
+    *supervised_tasks_14(),
     *unsupervised_tasks(),
 ]
 

@@ -6,7 +6,7 @@ Speaks the protocol of ``runner.rs``: prints ``{"status": "ready"}`` once the da
 (untimed), then answers each ``run`` line on stdin with one JSON line of timings, and ``quit``
 with ``{"status": "done"}``. Only the library call is inside the timed region.
 
-Unsupervised tasks also report ``fit_rss_mb``: the peak resident set during ``fit`` above the
+Model and unsupervised tasks also report ``fit_rss_mb``: the peak resident set during ``fit`` above the
 resident set when it started (the kernel's peak is reset through ``/proc/self/clear_refs``
 just before the fit). That is Python's counterpart of the amlis runner's ``fit_heap_mb``
 (heap bytes counted by its allocator): a page-level measure that also counts memory the
@@ -54,15 +54,16 @@ def _status_mb(key):
     return None
 
 
-def fit_with_rss(est, x):
-    """Fits ``est`` on ``x``; returns (seconds, peak RSS above the start in MB or None)."""
+def fit_with_rss(est, *data):
+    """Fits ``est`` on ``data`` (``x`` or ``x, y``); returns (seconds, peak RSS above the start
+    in MB or None)."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")  # resets VmHWM to the current RSS
         base = _status_mb("VmRSS:")
     except OSError:
         base = None
-    s, _ = timed(est.fit, x)
+    s, _ = timed(est.fit, *data)
     peak = _status_mb("VmHWM:")
     return s, (None if base is None or peak is None else max(peak - base, 0.0))
 
@@ -156,7 +157,7 @@ def main():
         y = load_vector(d, "y_train", d["n_train"])
         xt = load_matrix(d, "x_test", d["n_test"], d["n_features"])
         yt = load_vector(d, "y_test", d["n_test"])
-        if d["task"] == "classification":
+        if d["task"] in ("classification", "counts"):
             y, yt = y.astype(np.int64), yt.astype(np.int64)
         xb = load_matrix(d, "x_batch", d["n_batch"], d["n_features"]) if spec.get("batch") else None
     say({"status": "ready"})
@@ -183,10 +184,12 @@ def main():
                         "array": {"predict": tr_s}}
             else:
                 est = factory(threads, seed)
-                fit_s, _ = timed(est.fit, x, y)
+                fit_s, fit_rss = fit_with_rss(est, x, y)
                 pred_s, pred = timed(est.predict, xt)
                 rows = {"main": {"fit": fit_s, "predict": pred_s,
                                  "quality": quality(spec["metrics"], est, xt, yt, pred)}}
+                if fit_rss is not None:
+                    rows["main"]["fit_rss_mb"] = fit_rss
                 if xb is not None:
                     s, _ = timed(est.predict, xb)
                     rows["batch"] = {"predict": s}

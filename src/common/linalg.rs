@@ -4,6 +4,8 @@
 //! few dense kernels the models need:
 //!
 //! - [`thin_svd`]: `A = U·diag(s)·Vᵀ` (singular values in non-increasing order);
+//! - [`svd_right`]: the singular values and right vectors only (PCA), through a parallel
+//!   tall-skinny QR when the matrix is tall;
 //! - [`cholesky_solve`]: solves `A x = b` for a symmetric positive-definite `A`, or says it is not;
 //! - [`cholesky_lower`]: the lower Cholesky factor of a symmetric positive-definite `A`, or
 //!   `None` (Gaussian mixtures' precision factors);
@@ -256,6 +258,139 @@ pub fn thin_svd(a: ArrayView2<'_, f64>) -> Result<ThinSvd> {
     Ok(ThinSvd {
         u: to_ndarray(u.as_ref()),
         s,
+        v: to_ndarray(v.as_ref()),
+    })
+}
+
+/// The singular values and right singular vectors of an `n × p` matrix, `k = min(n, p)`
+/// (what PCA needs: no left vectors).
+#[derive(Debug, Clone)]
+pub struct RightSvd {
+    /// Singular values, non-negative, non-increasing, length `k`.
+    pub s: Array1<f64>,
+    /// Right singular vectors, `p × k` (not transposed).
+    pub v: Array2<f64>,
+}
+
+/// Fewest rows per block of [`svd_right`]'s tall-skinny QR.
+const TSQR_MIN_ROWS: usize = ROW_BLOCK;
+
+/// Most blocks of [`svd_right`]'s tall-skinny QR (the stacked triangular factors, at most
+/// this many times `p × p`, are factored once more on one thread).
+const TSQR_MAX_BLOCKS: usize = 32;
+
+/// The singular values and right singular vectors of `a` (any shape), without the left
+/// vectors: the same values and vectors as [`thin_svd`] (up to rounding and the signs of the
+/// vectors), at a fraction of the cost for a tall matrix.
+///
+/// A matrix with at least `2·p` and `2·2048` rows goes through a tall-skinny QR: fixed blocks
+/// of rows (their number depends only on the shape) are QR-factored in parallel, their `R`
+/// factors stacked and the SVD taken of that small stack — the right singular vectors and
+/// values of `A = Q·R` are those of `R`, and Householder QR is backward stable, so this is as
+/// exact as the direct SVD (unlike the eigendecomposition of `AᵀA`, which squares the
+/// condition number). Any other shape takes faer's SVD without left vectors. Each block runs
+/// sequentially and the stack is in block order: the same bits for any number of threads.
+///
+/// Errors when `a` holds a non-finite value or the iteration fails to converge.
+///
+/// ```
+/// use ndarray::Array2;
+/// let a = Array2::from_shape_fn((5000, 3), |(i, j)| ((i * (j + 2)) % 7) as f64 - 3.0 + j as f64);
+/// let fast = amlis::common::linalg::svd_right(a.view())?;
+/// let full = amlis::common::linalg::thin_svd(a.view())?;
+/// for (x, y) in fast.s.iter().zip(full.s.iter()) {
+///     assert!((x - y).abs() <= 1e-10 * full.s[0]);
+/// }
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn svd_right(a: ArrayView2<'_, f64>) -> Result<RightSvd> {
+    let (n, p) = a.dim();
+    let k = n.min(p);
+    if k == 0 {
+        return Ok(RightSvd {
+            s: Array1::zeros(0),
+            v: Array2::zeros((p, 0)),
+        });
+    }
+    if a.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "SVD of a matrix holding NaN or infinite values".into(),
+        ));
+    }
+    let min_rows = TSQR_MIN_ROWS.max(p);
+    if n < 2 * min_rows {
+        return with_faer(a, svd_right_faer);
+    }
+    let n_blocks = (n / min_rows).clamp(1, TSQR_MAX_BLOCKS);
+    let rows = n.div_ceil(n_blocks);
+    let factors: Vec<Mat<f64>> = (0..n_blocks)
+        .into_par_iter()
+        .map(|b| {
+            let start = (b * rows).min(n);
+            let end = ((b + 1) * rows).min(n);
+            let block = a.slice(ndarray::s![start..end, ..]);
+            r_factor(block)
+        })
+        .collect();
+    let stacked = Mat::from_fn(n_blocks * p, p, |i, j| factors[i / p][(i % p, j)]);
+    svd_right_faer(stacked.as_ref())
+}
+
+/// The `p × p` upper-triangular `R` of the Householder QR of the `m × p` block `a`
+/// (`m >= p`), sequential.
+fn r_factor(a: ArrayView2<'_, f64>) -> Mat<f64> {
+    let (m, p) = a.dim();
+    let par = Par::Seq;
+    let mut qr = Mat::from_fn(m, p, |i, j| a[[i, j]]);
+    let bs = faer::linalg::qr::no_pivoting::factor::recommended_blocksize::<f64>(m, p);
+    let mut coeff = Mat::<f64>::zeros(bs, m.min(p));
+    let mut mem = MemBuffer::new(
+        faer::linalg::qr::no_pivoting::factor::qr_in_place_scratch::<f64>(
+            m,
+            p,
+            bs,
+            par,
+            Default::default(),
+        ),
+    );
+    faer::linalg::qr::no_pivoting::factor::qr_in_place(
+        qr.as_mut(),
+        coeff.as_mut(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    Mat::from_fn(p, p, |i, j| if i <= j && i < m { qr[(i, j)] } else { 0.0 })
+}
+
+/// faer's SVD of `a`, singular values and right vectors only (sequential).
+fn svd_right_faer(a: MatRef<'_, f64>) -> Result<RightSvd> {
+    let (n, p) = (a.nrows(), a.ncols());
+    let k = n.min(p);
+    let par = Par::Seq;
+    let mut v = Mat::<f64>::zeros(p, k);
+    let mut s = Diag::<f64>::zeros(k);
+    let req = faer::linalg::svd::svd_scratch::<f64>(
+        n,
+        p,
+        ComputeSvdVectors::No,
+        ComputeSvdVectors::Thin,
+        par,
+        Default::default(),
+    );
+    let mut mem = MemBuffer::new(req);
+    faer::linalg::svd::svd(
+        a,
+        s.as_mut(),
+        None,
+        Some(v.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|e| Error::InvalidArgument(format!("SVD did not converge: {e:?}")))?;
+    Ok(RightSvd {
+        s: Array1::from_iter(s.column_vector().iter().copied()),
         v: to_ndarray(v.as_ref()),
     })
 }
@@ -626,6 +761,27 @@ mod tests {
         let at = a.t().to_owned();
         let svd2 = thin_svd(at.t()).unwrap();
         assert!((svd2.s[0] - svd.s[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn svd_right_equals_the_full_svd_on_tall_and_wide_matrices() {
+        // 9001 rows: a tall-skinny QR over blocks of unequal length; 40 x 7: faer directly.
+        for (n, p) in [(9001, 7), (40, 7), (7, 40)] {
+            let a = Array2::from_shape_fn((n, p), |(i, j)| {
+                (((i * 31 + j * 17) % 23) as f64 - 11.0) * (1.0 + j as f64) + (i % 5) as f64
+            });
+            let fast = svd_right(a.view()).unwrap();
+            let full = thin_svd(a.view()).unwrap();
+            assert_eq!(fast.s.len(), full.s.len());
+            for (x, y) in fast.s.iter().zip(full.s.iter()) {
+                assert!((x - y).abs() <= 1e-10 * full.s[0], "{n}x{p}: {x} vs {y}");
+            }
+            // The same vectors up to sign (the singular values are distinct here).
+            for c in 0..fast.s.len() {
+                let dot: f64 = (0..p).map(|r| fast.v[[r, c]] * full.v[[r, c]]).sum();
+                assert!((dot.abs() - 1.0).abs() < 1e-9, "{n}x{p} vector {c}: {dot}");
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!
 //! Solvers, as scikit-learn 1.9's `PCA._fit`:
 //!
-//! - `"full"`: the thin SVD of the centred data; explained variances `s² / (n - 1)`;
+//! - `"full"`: the SVD of the centred data (singular values and right vectors only, through a
+//!   parallel tall-skinny QR when the data are tall: [`linalg::svd_right`]); explained
+//!   variances `s² / (n - 1)`;
 //! - `"covariance_eigh"`: the eigendecomposition of the covariance matrix, computed as a
 //!   blocked, parallel Gram product reduced in a fixed order ([`linalg::weighted_gram`]);
 //!   negative eigenvalues (rounding) become 0;
@@ -258,7 +260,7 @@ impl Pca {
         let seed = self.random_state.unwrap_or(seed);
         let axes = match solver {
             Solver::Full => {
-                let svd = linalg::thin_svd(centred.view())?;
+                let svd = linalg::svd_right(centred.view())?;
                 let ev = svd.s.mapv(|s| s * s / denom);
                 Spectrum::full(svd.v.reversed_axes(), svd.s, ev, count, n, p)
             }

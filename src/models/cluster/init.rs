@@ -19,24 +19,38 @@ fn search_cumsum(cumsum: &[f64], target: f64) -> usize {
     i.min(cumsum.len().saturating_sub(1))
 }
 
-/// `Σ w_i d_i`, summed in row order.
-fn potential(w: &[f64], d: &[f64]) -> f64 {
-    w.iter().zip(d).map(|(w, d)| w * d).sum()
-}
-
-/// The squared distances of every row of `x` (`n × p`, row-major) to `centre`, in parallel
-/// over fixed row blocks.
-fn distances_to(x: &[f64], p: usize, centre: &[f64], out: &mut [f64]) {
+/// The squared distances of every row of `x` (`n × p`, row-major) to `centre`, each capped
+/// by the matching value of `cap` when given, written to `out`; returns their weighted sum
+/// `Σ w_i out_i` (the potential). Fixed row blocks run in parallel, each summed in row order
+/// and the blocks added in block order: the same bits for any number of threads.
+fn distances_to(
+    x: &[f64],
+    p: usize,
+    w: &[f64],
+    centre: &[f64],
+    cap: Option<&[f64]>,
+    out: &mut [f64],
+) -> f64 {
+    let mut partial = vec![0.0; out.len().div_ceil(BLOCK)];
     out.par_chunks_mut(BLOCK)
+        .zip(partial.par_iter_mut())
         .enumerate()
-        .for_each(|(b, chunk)| {
+        .for_each(|(b, (chunk, pot))| {
+            let mut sum = 0.0;
             for (r, d) in chunk.iter_mut().enumerate() {
                 let i = b * BLOCK + r;
-                *d = x
+                let v = x
                     .get(i * p..(i + 1) * p)
                     .map_or(0.0, |row| sq_euclidean(row, centre));
+                *d = match cap.and_then(|c| c.get(i)) {
+                    Some(&c) => v.min(c),
+                    None => v,
+                };
+                sum += w.get(i).copied().unwrap_or(0.0) * *d;
             }
+            *pot = sum;
         });
+    partial.iter().sum()
 }
 
 /// k-means++ as scikit-learn's `_kmeans_plusplus`: the first centre drawn with probability
@@ -64,8 +78,7 @@ pub(crate) fn kmeans_plusplus(
     let first = cumsum.partition_point(|&c| c <= u).min(n.saturating_sub(1));
     let mut chosen = vec![first];
     let mut closest = vec![0.0; n];
-    distances_to(x, p, row(first), &mut closest);
-    let mut current_pot = potential(w, &closest);
+    let mut current_pot = distances_to(x, p, w, row(first), None, &mut closest);
     let mut candidate = vec![0.0; n];
     let mut best_dist = vec![0.0; n];
     for _ in 1..k {
@@ -79,11 +92,7 @@ pub(crate) fn kmeans_plusplus(
         for _ in 0..n_local_trials {
             let r: f64 = rng.gen::<f64>() * current_pot;
             let id = search_cumsum(&cumsum, r);
-            distances_to(x, p, row(id), &mut candidate);
-            for (c, d) in candidate.iter_mut().zip(&closest) {
-                *c = c.min(*d);
-            }
-            let pot = potential(w, &candidate);
+            let pot = distances_to(x, p, w, row(id), Some(&closest), &mut candidate);
             if best.is_none_or(|(b, _)| pot < b) {
                 best = Some((pot, id));
                 std::mem::swap(&mut best_dist, &mut candidate);

@@ -52,8 +52,13 @@ use crate::traits::{
 
 const NAME: &str = <KMeans as Trainer>::NAME;
 
-/// Rows per block of the assignment step (the GEMM of a block with the centres).
+/// Rows per GEMM of the assignment step (scikit-learn's chunk of 256 rows: the chunk, its
+/// distances and the cluster sums stay in cache between the GEMM and the argmin).
 const CHUNK: usize = 256;
+
+/// Rows per parallel block of a Lloyd pass over the training rows: each block has its own
+/// partial sums, added in block order (fixed, so the bits never depend on the thread count).
+pub(super) const LLOYD_BLOCK: usize = 2048;
 
 /// Rows per block of prediction.
 const PREDICT_BLOCK: usize = 1024;
@@ -275,90 +280,226 @@ impl Sums {
     }
 }
 
+/// When a run stops, and how it assigns.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_iter: usize,
+    /// The absolute tolerance on the squared centre shift.
+    tol: f64,
+    /// Elkan's variant.
+    elkan: bool,
+}
+
+/// What an assignment pass computes besides the labels.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pass {
+    /// The weighted sums of the rows of every cluster (a Lloyd iteration).
+    pub(super) sums: bool,
+    /// The inertia of the new labels.
+    pub(super) inertia: bool,
+}
+
+impl Pass {
+    /// Labels and cluster sums (a Lloyd iteration).
+    pub(super) const SUMS: Pass = Pass {
+        sums: true,
+        inertia: false,
+    };
+    /// Labels and their inertia.
+    pub(super) const INERTIA: Pass = Pass {
+        sums: false,
+        inertia: true,
+    };
+}
+
+/// The working memory of the assignment passes over one problem, allocated once per run: for
+/// every fixed row block, the GEMM output of one chunk and the block's partial sums.
+pub(super) struct Workspace {
+    /// Rows per parallel block (a multiple of [`CHUNK`]).
+    block: usize,
+    blocks: Vec<BlockScratch>,
+    /// `‖c‖²` of the current centres.
+    c_sq: Vec<f64>,
+}
+
+struct BlockScratch {
+    dots: Vec<f64>,
+    sums: Vec<f64>,
+    weights: Vec<f64>,
+    inertia: f64,
+}
+
+impl BlockScratch {
+    fn clear(&mut self, pass: Pass) {
+        if pass.sums {
+            self.sums.fill(0.0);
+            self.weights.fill(0.0);
+        }
+        self.inertia = 0.0;
+    }
+}
+
+impl Workspace {
+    /// The workspace of `n` rows of `p` features and `k` centres, in blocks of `block` rows
+    /// (rounded up to a multiple of [`CHUNK`]): [`LLOYD_BLOCK`] for full passes, smaller for
+    /// mini-batches so that a batch still spreads over the threads. A block has at least
+    /// `4·k` rows, so that the partial sums (`k·p` per block) stay under a quarter of the
+    /// data's size however many centres there are.
+    pub(super) fn new(n: usize, k: usize, p: usize, block: usize) -> Self {
+        let block = block.max(4 * k).max(1).div_ceil(CHUNK) * CHUNK;
+        let n_blocks = n.div_ceil(block);
+        let chunk = CHUNK.min(n.max(1));
+        let blocks = (0..n_blocks)
+            .map(|_| BlockScratch {
+                dots: vec![0.0; chunk * k],
+                sums: vec![0.0; k * p],
+                weights: vec![0.0; k],
+                inertia: 0.0,
+            })
+            .collect();
+        Self {
+            block,
+            blocks,
+            c_sq: Vec::with_capacity(k),
+        }
+    }
+
+    /// Makes the workspace fit `n` rows, `k` centres and `p` features (rebuilt only when it
+    /// was made for other sizes).
+    fn fit_to(&mut self, n: usize, k: usize, p: usize) {
+        let n_blocks = n.div_ceil(self.block);
+        let chunk = CHUNK.min(n.max(1));
+        let fits = self.blocks.len() == n_blocks
+            && self.blocks.iter().all(|b| {
+                b.sums.len() == k * p && b.weights.len() == k && b.dots.len() >= chunk * k
+            });
+        if !fits {
+            *self = Workspace::new(n, k, p, self.block);
+        }
+    }
+}
+
 impl Problem<'_> {
     pub(super) fn row(&self, i: usize) -> &[f64] {
         self.x.get(i * self.p..(i + 1) * self.p).unwrap_or(&[])
     }
 
     /// Assigns every row to its nearest centre (`‖c‖² − 2 x·c`, the first on ties, as
-    /// scikit-learn's `_update_chunk_dense`); with `update`, also sums the weighted rows of
-    /// every cluster.
+    /// scikit-learn's `_update_chunk_dense`), fused with what `pass` asks for: the weighted
+    /// sums of the rows of every cluster and / or the inertia `Σ w_i ‖x_i − c_{label_i}‖²`
+    /// (exact distances, as [`Problem::inertia`]).
+    ///
+    /// The rows are cut into the workspace's fixed blocks, run in parallel; each block takes
+    /// its rows [`CHUNK`] at a time (one small GEMM with the centres, then the argmin and the
+    /// accumulation while the chunk is in cache, as scikit-learn's `lloyd_iter_chunked_dense`)
+    /// into the block's own partial sums, which are then added in block order: the same bits
+    /// for any number of threads, and no allocation per iteration beyond `O(k·p)`.
     pub(super) fn assign(
         &self,
         centers: &[f64],
         k: usize,
         labels: &mut [usize],
-        update: bool,
-    ) -> Sums {
+        pass: Pass,
+        ws: &mut Workspace,
+    ) -> (Option<Sums>, f64) {
         let p = self.p;
-        let c_sq: Vec<f64> = centers
-            .chunks_exact(p.max(1))
-            .map(|c| c.iter().map(|v| v * v).sum())
-            .collect();
-        let c_sq = if p == 0 { vec![0.0; k] } else { c_sq };
-        let partials: Vec<Option<Sums>> = labels
-            .par_chunks_mut(CHUNK)
+        ws.fit_to(labels.len(), k, p);
+        ws.c_sq.clear();
+        ws.c_sq.extend((0..k).map(|j| {
+            centers
+                .get(j * p..(j + 1) * p)
+                .map_or(0.0, |c| c.iter().map(|v| v * v).sum())
+        }));
+        let c_sq = &ws.c_sq;
+        let block = ws.block;
+        labels
+            .par_chunks_mut(block)
+            .zip(ws.blocks.par_iter_mut())
             .enumerate()
-            .map(|(b, lab)| {
-                let start = b * CHUNK;
-                let rows = lab.len();
-                let block = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
-                let mut dots = vec![0.0; rows * k];
-                if gemm_abt(block, rows, centers, k, p, &mut dots).is_err() {
-                    dots.fill(0.0);
-                }
-                let mut sums = update.then(|| Sums {
-                    centers: vec![0.0; k * p],
-                    weights: vec![0.0; k],
-                });
-                for (r, (l, d)) in lab.iter_mut().zip(dots.chunks_exact(k)).enumerate() {
-                    let mut best = 0;
-                    let mut best_d = f64::INFINITY;
-                    for (j, (dot, cs)) in d.iter().zip(&c_sq).enumerate() {
-                        let v = cs - 2.0 * dot;
-                        if j == 0 || v < best_d {
-                            best = j;
-                            best_d = v;
-                        }
+            .for_each(|(b, (lab, s))| {
+                s.clear(pass);
+                let start = b * block;
+                for (c, lab) in lab.chunks_mut(CHUNK).enumerate() {
+                    let first = start + c * CHUNK;
+                    let rows = lab.len();
+                    let xs = self.x.get(first * p..(first + rows) * p).unwrap_or(&[]);
+                    let dots = s.dots.get_mut(..rows * k).unwrap_or(&mut []);
+                    if gemm_abt(xs, rows, centers, k, p, dots).is_err() {
+                        dots.fill(0.0);
                     }
-                    *l = best;
-                    if let Some(s) = sums.as_mut() {
-                        let i = start + r;
-                        let wi = self.w.get(i).copied().unwrap_or(0.0);
-                        if let Some(dst) = s.centers.get_mut(best * p..(best + 1) * p) {
-                            for (c, xv) in dst.iter_mut().zip(self.row(i)) {
-                                *c += xv * wi;
+                    for (r, (l, d)) in lab.iter_mut().zip(dots.chunks_exact(k)).enumerate() {
+                        let mut best = 0;
+                        let mut best_d = f64::INFINITY;
+                        for (j, (dot, cs)) in d.iter().zip(c_sq).enumerate() {
+                            let v = cs - 2.0 * dot;
+                            if j == 0 || v < best_d {
+                                best = j;
+                                best_d = v;
                             }
                         }
-                        if let Some(sw) = s.weights.get_mut(best) {
-                            *sw += wi;
+                        *l = best;
+                        let i = first + r;
+                        let wi = self.w.get(i).copied().unwrap_or(0.0);
+                        let row = xs.get(r * p..(r + 1) * p).unwrap_or(&[]);
+                        if pass.sums {
+                            if let Some(dst) = s.sums.get_mut(best * p..(best + 1) * p) {
+                                for (cv, xv) in dst.iter_mut().zip(row) {
+                                    *cv += xv * wi;
+                                }
+                            }
+                            if let Some(sw) = s.weights.get_mut(best) {
+                                *sw += wi;
+                            }
+                        }
+                        if pass.inertia {
+                            let cb = centers.get(best * p..(best + 1) * p).unwrap_or(&[]);
+                            s.inertia += wi * sq_euclidean(row, cb);
                         }
                     }
                 }
-                sums
-            })
-            .collect();
-        Sums::total(partials, k, p)
+            });
+        let sums = pass.sums.then(|| {
+            let mut total = Sums {
+                centers: vec![0.0; k * p],
+                weights: vec![0.0; k],
+            };
+            for s in &ws.blocks {
+                for (t, v) in total.centers.iter_mut().zip(&s.sums) {
+                    *t += v;
+                }
+                for (t, v) in total.weights.iter_mut().zip(&s.weights) {
+                    *t += v;
+                }
+            }
+            total
+        });
+        let inertia = ws.blocks.iter().map(|s| s.inertia).sum();
+        (sums, inertia)
     }
 
-    /// `Σ w_i ‖x_i − c_{label_i}‖²`, by row blocks in parallel, added in block order.
-    pub(super) fn inertia(&self, centers: &[f64], labels: &[usize]) -> f64 {
+    /// `Σ w_i ‖x_i − c_{label_i}‖²`, by the workspace's row blocks in parallel, each summed in
+    /// row order and the blocks added in block order (the same bits as the inertia of
+    /// [`Problem::assign`] for the same labels).
+    pub(super) fn inertia(&self, centers: &[f64], labels: &[usize], ws: &mut Workspace) -> f64 {
         let p = self.p;
-        let partials: Vec<f64> = labels
-            .par_chunks(CHUNK)
+        ws.fit_to(labels.len(), centers.len() / p.max(1), p);
+        let block = ws.block;
+        labels
+            .par_chunks(block)
+            .zip(ws.blocks.par_iter_mut())
             .enumerate()
-            .map(|(b, lab)| {
-                lab.iter()
+            .for_each(|(b, (lab, s))| {
+                s.inertia = lab
+                    .iter()
                     .enumerate()
                     .map(|(r, &l)| {
-                        let i = b * CHUNK + r;
+                        let i = b * block + r;
                         let c = centers.get(l * p..(l + 1) * p).unwrap_or(&[]);
                         self.w.get(i).copied().unwrap_or(0.0) * sq_euclidean(self.row(i), c)
                     })
-                    .sum::<f64>()
-            })
-            .collect();
-        partials.iter().sum()
+                    .fold(0.0, |a, v| a + v);
+            });
+        ws.blocks.iter().map(|s| s.inertia).sum()
     }
 
     /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes one of the
@@ -461,11 +602,15 @@ impl Problem<'_> {
         &self,
         mut centers: Vec<f64>,
         k: usize,
-        max_iter: usize,
-        tol: f64,
-        elkan: bool,
+        limits: Limits,
+        ws: &mut Workspace,
         ctx: &FitContext<'_>,
     ) -> Result<(Vec<usize>, f64, Vec<f64>, usize)> {
+        let Limits {
+            max_iter,
+            tol,
+            elkan,
+        } = limits;
         let mut labels = vec![usize::MAX; self.n];
         let mut labels_old = labels.clone();
         let mut bounds = if elkan {
@@ -479,7 +624,13 @@ impl Problem<'_> {
             n_iter = it + 1;
             let sums = match bounds.as_mut() {
                 Some(b) => b.assign(self, &centers, k, &mut labels, true),
-                None => self.assign(&centers, k, &mut labels, true),
+                None => self
+                    .assign(&centers, k, &mut labels, Pass::SUMS, ws)
+                    .0
+                    .unwrap_or_else(|| Sums {
+                        centers: vec![0.0; k * self.p],
+                        weights: vec![0.0; k],
+                    }),
             };
             let (new_centers, shifts) = self.m_step(&centers, sums, &labels, k);
             if let Some(b) = bounds.as_mut() {
@@ -512,18 +663,16 @@ impl Problem<'_> {
             }
             labels_old.copy_from_slice(&labels);
         }
-        if !strict {
-            // A last assignment so that the labels match the centres.
-            match bounds.as_mut() {
-                Some(b) => {
-                    b.assign(self, &centers, k, &mut labels, false);
-                }
-                None => {
-                    self.assign(&centers, k, &mut labels, false);
-                }
+        // A last assignment so that the labels match the centres (fused with the inertia),
+        // unless the labels did not change.
+        let inertia = match (strict, bounds.as_mut()) {
+            (true, _) => self.inertia(&centers, &labels, ws),
+            (false, Some(b)) => {
+                b.assign(self, &centers, k, &mut labels, false);
+                self.inertia(&centers, &labels, ws)
             }
-        }
-        let inertia = self.inertia(&centers, &labels);
+            (false, None) => self.assign(&centers, k, &mut labels, Pass::INERTIA, ws).1,
+        };
         Ok((labels, inertia, centers, n_iter))
     }
 }
@@ -720,6 +869,60 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
     true
 }
 
+/// The rows of `x` centred on their mean, row-major, with the mean and the mean of the
+/// column variances. Fixed row blocks run in parallel and their partial sums are added in
+/// block order (the same bits for any number of threads).
+fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
+    let (n, p) = x.dim();
+    let mut c: Vec<f64> = match x.as_slice() {
+        Some(s) => s.to_vec(),
+        None => x.iter().copied().collect(),
+    };
+    if n == 0 || p == 0 {
+        return (c, vec![0.0; p], 0.0);
+    }
+    let block = LLOYD_BLOCK * p;
+    let column_sums = |parts: Vec<Vec<f64>>| {
+        let mut total = vec![0.0; p];
+        for part in parts {
+            for (t, v) in total.iter_mut().zip(part) {
+                *t += v;
+            }
+        }
+        total
+    };
+    let sums = column_sums(
+        c.par_chunks(block)
+            .map(|rows| {
+                let mut s = vec![0.0; p];
+                for row in rows.chunks_exact(p) {
+                    for (a, v) in s.iter_mut().zip(row) {
+                        *a += v;
+                    }
+                }
+                s
+            })
+            .collect(),
+    );
+    let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+    let squares = column_sums(
+        c.par_chunks_mut(block)
+            .map(|rows| {
+                let mut s = vec![0.0; p];
+                for row in rows.chunks_exact_mut(p) {
+                    for ((a, v), m) in s.iter_mut().zip(row.iter_mut()).zip(&mean) {
+                        *v -= m;
+                        *a += *v * *v;
+                    }
+                }
+                s
+            })
+            .collect(),
+    );
+    let mean_var = squares.iter().map(|s| s / n as f64).sum::<f64>() / p as f64;
+    (c, mean, mean_var)
+}
+
 impl Trainer for KMeans {
     type Model = KMeansModel;
     const NAME: &'static str = "k_means";
@@ -754,30 +957,14 @@ impl Trainer for KMeans {
         let features = data.features();
         check_finite(NAME, features.view(), data.feature_names())?;
         let w = sample_weights(NAME, data)?;
-        // Centre the data on its (unweighted) mean, as scikit-learn.
-        let mut mean = vec![0.0; p];
-        for row in features.outer_iter() {
-            for (m, v) in mean.iter_mut().zip(row.iter()) {
-                *m += v;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut x = Vec::with_capacity(n * p);
-        for row in features.outer_iter() {
-            x.extend(row.iter().zip(&mean).map(|(v, m)| v - m));
-        }
-        drop(features);
+        // Centre the data on its (unweighted) mean, as scikit-learn; the tolerance is
         // scikit-learn's `_tolerance`: tol times the mean of the (unweighted) variances.
+        let (x, mean, mean_var) = ctx.install(|| centred(features.view()))?;
+        drop(features);
         let tol = if self.tol == 0.0 || p == 0 {
             0.0
         } else {
-            let mut var = vec![0.0; p];
-            for row in x.chunks_exact(p) {
-                for (s, v) in var.iter_mut().zip(row) {
-                    *s += v * v;
-                }
-            }
-            var.iter().map(|s| s / n as f64).sum::<f64>() / p as f64 * self.tol
+            mean_var * self.tol
         };
         let problem = Problem { x: &x, n, p, w: &w };
         let seed = self.random_state.unwrap_or_else(|| ctx.seed());
@@ -785,6 +972,12 @@ impl Trainer for KMeans {
             idx.iter()
                 .flat_map(|&i| problem.row(i).iter().copied())
                 .collect()
+        };
+        let mut ws = Workspace::new(n, k, p, LLOYD_BLOCK);
+        let limits = Limits {
+            max_iter: self.max_iter,
+            tol,
+            elkan,
         };
         ctx.install(|| {
             let mut best: Option<(Vec<usize>, f64, Vec<f64>, usize)> = None;
@@ -802,7 +995,7 @@ impl Trainer for KMeans {
                     }
                 };
                 let (labels, inertia, centers, n_iter) =
-                    problem.run(init, k, self.max_iter, tol, elkan, ctx)?;
+                    problem.run(init, k, limits, &mut ws, ctx)?;
                 let better = match &best {
                     None => true,
                     Some((bl, bi, _, _)) => inertia < *bi && !same_clustering(&labels, bl, k),

@@ -42,7 +42,9 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::init::{kmeans_plusplus, random_rows};
-use super::k_means::{KMeans, KMeansInit, KMeansModel, NInit, Problem, Start};
+use super::k_means::{
+    KMeans, KMeansInit, KMeansModel, NInit, Pass, Problem, Start, Workspace, LLOYD_BLOCK,
+};
 use crate::common::rng::{self, ChaCha8Rng};
 use crate::error::{Error, Result};
 use crate::models::kit::setters;
@@ -52,6 +54,10 @@ use crate::traits::{
 };
 
 const NAME: &str = <MiniBatchKMeans as Trainer>::NAME;
+
+/// Rows per parallel block of a mini-batch's assignment (one GEMM chunk each: a batch of 1024
+/// rows still spreads over the threads).
+const BATCH_BLOCK: usize = 256;
 
 /// The settings of mini-batch k-means, with scikit-learn's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +151,20 @@ impl Data {
             p: self.p,
             w: &self.w,
         }
+    }
+
+    /// The rows `idx` (with their weights) into `out`, reusing its buffers.
+    fn take_into(&self, idx: &[usize], out: &mut Data) {
+        let p = self.p;
+        out.x.clear();
+        out.w.clear();
+        for &i in idx {
+            out.x
+                .extend_from_slice(self.x.get(i * p..(i + 1) * p).unwrap_or(&[]));
+            out.w.push(self.w.get(i).copied().unwrap_or(0.0));
+        }
+        out.n = idx.len();
+        out.p = p;
     }
 
     /// The rows `idx` (with their weights) as new data.
@@ -306,33 +326,41 @@ impl Steps {
 
     /// One step on `batch` (scikit-learn's `_mini_batch_step`): assigns its rows, moves the
     /// centres, reassigns low-weight centres when `reassign`; returns the batch inertia
-    /// (before the move).
-    fn step(&mut self, batch: &Data, reassign: bool, rng: &mut ChaCha8Rng) -> f64 {
+    /// (before the move). `ws` is the assignment workspace, reused across steps.
+    fn step(
+        &mut self,
+        batch: &Data,
+        reassign: bool,
+        rng: &mut ChaCha8Rng,
+        ws: &mut Workspace,
+    ) -> f64 {
         let (k, p) = (self.k, self.p);
         let problem = batch.problem();
         let mut labels = vec![0usize; batch.n];
-        problem.assign(&self.centres, k, &mut labels, false);
-        let inertia = problem.inertia(&self.centres, &labels);
-        // `_minibatch_update_dense`: per centre, in row order.
-        for (c, count) in self.counts.iter_mut().enumerate() {
-            let Some(centre) = self.centres.get_mut(c * p..(c + 1) * p) else {
-                continue;
-            };
-            let members = || labels.iter().enumerate().filter(|(_, &l)| l == c);
-            let wsum: f64 = members()
-                .map(|(i, _)| batch.w.get(i).copied().unwrap_or(0.0))
-                .sum();
-            if wsum > 0.0 {
-                centre.iter_mut().for_each(|v| *v *= *count);
-                for (i, _) in members() {
-                    let wi = batch.w.get(i).copied().unwrap_or(0.0);
-                    for (v, xv) in centre.iter_mut().zip(problem.row(i)) {
-                        *v += xv * wi;
+        let pass = Pass {
+            sums: true,
+            inertia: true,
+        };
+        let (sums, inertia) = problem.assign(&self.centres, k, &mut labels, pass, ws);
+        // `_minibatch_update_dense`: each centre with members in the batch moves to the mean
+        // of its old position (weighted by its accumulated weight) and of its new rows.
+        if let Some(sums) = sums {
+            for (c, count) in self.counts.iter_mut().enumerate() {
+                let wsum = sums.weights.get(c).copied().unwrap_or(0.0);
+                let (Some(centre), Some(add)) = (
+                    self.centres.get_mut(c * p..(c + 1) * p),
+                    sums.centers.get(c * p..(c + 1) * p),
+                ) else {
+                    continue;
+                };
+                if wsum > 0.0 {
+                    let old = *count;
+                    *count += wsum;
+                    let alpha = 1.0 / *count;
+                    for (v, a) in centre.iter_mut().zip(add) {
+                        *v = (*v * old + a) * alpha;
                     }
                 }
-                *count += wsum;
-                let alpha = 1.0 / *count;
-                centre.iter_mut().for_each(|v| *v *= alpha);
             }
         }
         if reassign && self.reassignment_ratio > 0.0 {
@@ -405,8 +433,10 @@ impl Steps {
 fn inertia_of(data: &Data, centres: &[f64], k: usize) -> f64 {
     let problem = data.problem();
     let mut labels = vec![0usize; data.n];
-    problem.assign(centres, k, &mut labels, false);
-    problem.inertia(centres, &labels)
+    let mut ws = Workspace::new(data.n, k, data.p, LLOYD_BLOCK);
+    problem
+        .assign(centres, k, &mut labels, Pass::INERTIA, &mut ws)
+        .1
 }
 
 impl Trainer for MiniBatchKMeans {
@@ -449,6 +479,14 @@ impl Trainer for MiniBatchKMeans {
                 best.ok_or_else(|| Error::InvalidArgument(format!("{NAME}: no initialisation")))?;
             let bs = plan.batch_size;
             let mut steps = Steps::new(centres, k, p, bs, self.reassignment_ratio);
+            let mut ws = Workspace::new(bs, k, p, BATCH_BLOCK);
+            let mut idx = Vec::with_capacity(bs);
+            let mut batch = Data {
+                x: Vec::with_capacity(bs * p),
+                w: Vec::with_capacity(bs),
+                n: 0,
+                p,
+            };
             let mut cum = Vec::with_capacity(n);
             let mut acc = 0.0;
             for wi in &d.w {
@@ -462,17 +500,16 @@ impl Trainer for MiniBatchKMeans {
             let mut done = 0usize;
             for i in 0..n_steps {
                 done = i + 1;
-                let idx: Vec<usize> = (0..bs)
-                    .map(|_| {
-                        let u = rng.gen::<f64>() * acc;
-                        cum.partition_point(|&c| c <= u).min(n - 1)
-                    })
-                    .collect();
-                let mut batch = d.take(&idx);
+                idx.clear();
+                idx.extend((0..bs).map(|_| {
+                    let u = rng.gen::<f64>() * acc;
+                    cum.partition_point(|&c| c <= u).min(n - 1)
+                }));
+                d.take_into(&idx, &mut batch);
                 batch.w.iter_mut().for_each(|w| *w = 1.0);
                 let old = (tol > 0.0).then(|| steps.centres.clone());
                 let due = steps.reassign_due();
-                let batch_inertia = steps.step(&batch, due, &mut rng) / bs as f64;
+                let batch_inertia = steps.step(&batch, due, &mut rng, &mut ws) / bs as f64;
                 let diff: f64 = old.map_or(0.0, |o| {
                     o.iter()
                         .zip(&steps.centres)
@@ -566,7 +603,8 @@ impl MiniBatchKMeansState {
             }
         };
         let due = steps.reassign_due();
-        steps.step(&d, due, &mut self.rng);
+        let mut ws = Workspace::new(d.n, k, d.p, BATCH_BLOCK);
+        steps.step(&d, due, &mut self.rng, &mut ws);
         self.inertia = inertia_of(&d, &steps.centres, k);
         self.steps = Some(steps);
         self.n_steps += 1;

@@ -187,7 +187,7 @@ impl IncrementalPcaState {
                 a
             }
         };
-        let svd = linalg::thin_svd(stacked.view())?;
+        let svd = linalg::svd_right(stacked.view())?;
         let mut vt = svd.v.reversed_axes();
         flip_rows(&mut vt);
         let denom = total - 1.0;
@@ -267,7 +267,7 @@ impl Trainer for IncrementalPca {
     /// Learns from batches of `batch_size` rows, as scikit-learn's `fit` (`gen_batches` with
     /// `min_batch_size = n_components`: a last batch smaller than that joins the one before).
     /// A target and sample weights are ignored.
-    fn fit_with(&self, data: &dyn Dataset, _ctx: &FitContext<'_>) -> Result<PcaModel> {
+    fn fit_with(&self, data: &dyn Dataset, ctx: &FitContext<'_>) -> Result<PcaModel> {
         self.checked()?;
         check_numeric_kinds(NAME, data.feature_kinds(), data.feature_names())?;
         let x = data.features();
@@ -279,19 +279,21 @@ impl Trainer for IncrementalPca {
         let batch = self.batch_size.unwrap_or(5 * p).max(1);
         let min_batch = self.n_components.unwrap_or(0);
         let mut state = IncrementalPcaState::new(self.clone(), p)?;
-        let mut start = 0;
-        for _ in 0..n / batch {
-            let end = start + batch;
-            if end + min_batch > n {
-                continue;
+        ctx.install(|| {
+            let mut start = 0;
+            for _ in 0..n / batch {
+                let end = start + batch;
+                if end + min_batch > n {
+                    continue;
+                }
+                state.partial_fit_matrix(x.slice(s![start..end, ..]))?;
+                start = end;
             }
-            state.partial_fit_matrix(x.slice(s![start..end, ..]))?;
-            start = end;
-        }
-        if start < n {
-            state.partial_fit_matrix(x.slice(s![start..n, ..]))?;
-        }
-        state.model()
+            if start < n {
+                state.partial_fit_matrix(x.slice(s![start..n, ..]))?;
+            }
+            state.model()
+        })?
     }
 }
 
