@@ -273,11 +273,19 @@ fn parameter_errors() {
         StratifiedKFold::new(2).split_indices(5, Some(&y)),
         Err(Error::Shape { .. })
     ));
-    let nan = [0.0, f64::NAN, 0.0, 1.0];
+    // An infinite target is an error naming its row; a NaN one is an unlabeled row, kept on
+    // every training side and never tested.
+    let inf = [0.0, f64::INFINITY, 0.0, 1.0];
     assert!(matches!(
-        StratifiedKFold::new(2).split_indices(4, Some(&nan)),
+        StratifiedKFold::new(2).split_indices(4, Some(&inf)),
         Err(Error::InvalidValue { row: 1, .. })
     ));
+    let nan = [0.0, f64::NAN, 0.0, 1.0, 1.0];
+    let folds = StratifiedKFold::new(2).split_indices(5, Some(&nan)).unwrap();
+    assert_eq!(folds.len(), 2);
+    for fold in &folds {
+        assert!(fold.train.contains(&1) && !fold.test.contains(&1));
+    }
     for bad in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
         assert!(
             TrainTestSplit::new(SplitSize::Fraction(bad))
