@@ -6,7 +6,9 @@ Each task has:
 - ``kind``: ``"model"`` (fit + predict + quality), ``"unsupervised"`` (fit without a target,
   then one output on the training rows, + quality), ``"scaler"`` (fit_transform + transform)
   or ``"csv"`` (read a file);
-- ``data``: a dataset spec (``classification(...)`` / ``regression(...)`` / ``counts(...)``
+- ``data``: a dataset spec (``classification(...)`` (with ``labeled_fraction=f`` for
+  semi-supervised tasks: the other training rows are unlabeled) / ``regression(...)`` /
+  ``counts(...)``
   (non-negative counts, for multinomial naive Bayes); for unsupervised
   tasks ``blobs(n, d, centers)``, ``moons(n)``, ``outliers(n, d)`` from ``data.py``),
   generated once by ``data.py`` and shared by every task with the same spec; or ``csv``: a
