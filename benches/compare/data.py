@@ -14,6 +14,11 @@ only, never given to a fit):
   uniformly over the inliers' bounding box widened by 20 %, shuffled; ``y`` = 1 for a planted
   outlier, 0 for an inlier.
 
+Semi-supervised data: a ``classification`` spec with ``labeled_fraction`` keeps the target of
+that share of the training rows (a seeded draw, ``default_rng(0)``) and stores ``NaN`` for the
+others: amlis reads a ``NaN`` classification target as unlabeled, the Python worker passes
+``-1`` (scikit-learn's unlabeled marker). Test rows keep every label (quality only).
+
 Count data (``counts``, classification on non-negative counts for multinomial naive Bayes):
 per-class word distributions drawn from Dirichlet(3000 · a shared distribution), Poisson(100)
 row lengths, multinomial draws, seeded with 0.
@@ -101,6 +106,15 @@ def ensure_dataset(root, spec):
                    random_state=0)
         x, y = make_regression(**gen)
         generator = "sklearn.datasets.make_regression"
+    y = y.astype(np.float64)
+    frac = spec.get("labeled_fraction")
+    if frac is not None:
+        # Unlabel all but `frac` of the training rows (test and batch rows keep their labels).
+        n_lab = int(round(spec["n_train"] * frac))
+        keep = np.random.default_rng(0).permutation(spec["n_train"])[:n_lab]
+        y_train = np.full(spec["n_train"], np.nan)
+        y_train[keep] = y[keep]
+        y = np.r_[y_train, y[spec["n_train"]:]]
     tmp = d + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)

@@ -6,7 +6,9 @@ Each task has:
 - ``kind``: ``"model"`` (fit + predict + quality), ``"unsupervised"`` (fit without a target,
   then one output on the training rows, + quality), ``"scaler"`` (fit_transform + transform)
   or ``"csv"`` (read a file);
-- ``data``: a dataset spec (``classification(...)`` / ``regression(...)`` / ``counts(...)``
+- ``data``: a dataset spec (``classification(...)`` (with ``labeled_fraction=f`` for
+  semi-supervised tasks: the other training rows are unlabeled) / ``regression(...)`` /
+  ``counts(...)``
   (non-negative counts, for multinomial naive Bayes); for unsupervised
   tasks ``blobs(n, d, centers)``, ``moons(n)``, ``outliers(n, d)`` from ``data.py``),
   generated once by ``data.py`` and shared by every task with the same spec; or ``csv``: a
@@ -55,9 +57,14 @@ UNSUPERVISED_QUALITY = {
 SILHOUETTE_SAMPLE = 10_000
 
 
-def classification(n_train, n_test, n_features, n_batch=0):
-    return dict(task="classification", n_train=n_train, n_test=n_test,
+def classification(n_train, n_test, n_features, n_batch=0, labeled_fraction=None):
+    """Classification rows; with ``labeled_fraction``, only that share of the training rows
+    keeps its label (the others are unlabeled: ``NaN`` for amlis, ``-1`` for scikit-learn)."""
+    spec = dict(task="classification", n_train=n_train, n_test=n_test,
                 n_features=n_features, n_batch=n_batch)
+    if labeled_fraction is not None:
+        spec["labeled_fraction"] = labeled_fraction
+    return spec
 
 
 def regression(n_train, n_test, n_features, n_batch=0):
@@ -293,6 +300,90 @@ def supervised_tasks_14():
     return t
 
 
+# Kernel SVMs: scikit-learn's defaults on both sides (rbf, gamma "scale", tol 1e-3, 200 MB
+# kernel cache, shrinking).
+SVM = dict(C=1.0, kernel="rbf", gamma="scale", tol=1e-3, cache_size=200.0)
+
+
+def sk_svc(threads, seed):
+    from sklearn.svm import SVC
+
+    return SVC(**SVM, random_state=seed)
+
+
+def sk_svr(threads, seed):
+    from sklearn.svm import SVR
+
+    return SVR(**SVM, epsilon=0.1)
+
+
+def svm_tasks():
+    return [
+        dict(name="svc_rbf", kind="model", data=classification(20_000, 5_000, 20),
+             amlis={"model": {"type": "svc", **SVM}},
+             metrics=["accuracy"],
+             rows={"main": "SVC (rbf, C=1) {n_train} × {p}, predict {n_test}"},
+             libs={"scikit-learn": sk_svc}),
+        dict(name="svr_rbf", kind="model", data=regression(20_000, 5_000, 20),
+             amlis={"model": {"type": "svr", **SVM, "epsilon": 0.1}},
+             metrics=["r2"],
+             rows={"main": "SVR (rbf, C=1, epsilon=0.1) {n_train} × {p}, predict {n_test}"},
+             libs={"scikit-learn": sk_svr}),
+    ]
+
+
+# ---- semi-supervised (issue 15); 5 % of the training rows labelled, equal settings.
+# The rbf graph's gamma is set for make_classification's scale (squared distances of some
+# 2 · p), where the default 20 would underflow every off-diagonal weight.
+SPREAD_KNN = dict(kernel="knn", n_neighbors=7, alpha=0.2, max_iter=30, tol=1e-3)
+SPREAD_RBF = dict(kernel="rbf", gamma=0.05, alpha=0.2, max_iter=30, tol=1e-3)
+SELF_TRAINING = dict(threshold=0.75, criterion="threshold", max_iter=10)
+
+
+def sk_label_spreading(params):
+    def make(threads, seed):
+        from sklearn.semi_supervised import LabelSpreading
+
+        return LabelSpreading(**params, n_jobs=threads)
+    return make
+
+
+def sk_self_training_logistic(threads, seed):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.semi_supervised import SelfTrainingClassifier
+
+    return SelfTrainingClassifier(LogisticRegression(C=1.0, solver="lbfgs", max_iter=100),
+                                  **SELF_TRAINING)
+
+
+def semi_supervised_tasks():
+    return [
+        dict(name="label_spreading_knn", kind="model",
+             data=classification(70_000, 10_000, 50, labeled_fraction=0.05),
+             amlis={"model": {"type": "label_spreading", **SPREAD_KNN}},
+             metrics=["accuracy", "roc_auc"],
+             rows={"main": "label spreading (knn, 7 neighbours) {n_train} × {p}, 5 % labelled, "
+                           "predict {n_test}"},
+             libs={"scikit-learn": sk_label_spreading(SPREAD_KNN)}),
+        dict(name="label_spreading_rbf", kind="model",
+             data=classification(5_000, 1_000, 20, labeled_fraction=0.05),
+             amlis={"model": {"type": "label_spreading", **SPREAD_RBF}},
+             metrics=["accuracy", "roc_auc"],
+             rows={"main": "label spreading (rbf, gamma=0.05) {n_train} × {p}, 5 % labelled, "
+                           "predict {n_test}"},
+             libs={"scikit-learn": sk_label_spreading(SPREAD_RBF)}),
+        dict(name="self_training_logistic", kind="model",
+             data=classification(100_000, 20_000, 20, labeled_fraction=0.05),
+             amlis={"model": {"type": "self_training_classifier", **SELF_TRAINING,
+                              "estimator": {"type": "logistic_regression", "C": 1.0,
+                                            "max_iter": 100}}},
+             metrics=["accuracy", "roc_auc"],
+             rows={"main": "self-training (logistic regression, threshold 0.75) "
+                           "{n_train} × {p}, 5 % labelled, predict {n_test}"},
+             libs={"scikit-learn": sk_self_training_logistic}),
+    ]
+
+
 def unsupervised_tasks():
     # cluster_std 4: overlapping blobs, so that k-means runs some 30 iterations (not 2).
     km = blobs(500_000, 20, centers=8, cluster_std=4.0)
@@ -416,6 +507,8 @@ TASKS = [
          libs={"LightGBM": lightgbm_gbm, "XGBoost (hist)": xgboost_gbm,
                "scikit-learn HGB": sk_hist_gbm}),
     *supervised_tasks_14(),
+    *svm_tasks(),
+    *semi_supervised_tasks(),
     *unsupervised_tasks(),
 ]
 

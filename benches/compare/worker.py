@@ -158,7 +158,9 @@ def main():
         xt = load_matrix(d, "x_test", d["n_test"], d["n_features"])
         yt = load_vector(d, "y_test", d["n_test"])
         if d["task"] in ("classification", "counts"):
-            y, yt = y.astype(np.int64), yt.astype(np.int64)
+            # NaN marks an unlabeled training row (``labeled_fraction``); scikit-learn's
+            # marker is -1.
+            y, yt = np.where(np.isnan(y), -1, y).astype(np.int64), yt.astype(np.int64)
         xb = load_matrix(d, "x_batch", d["n_batch"], d["n_features"]) if spec.get("batch") else None
     say({"status": "ready"})
 
