@@ -281,7 +281,9 @@ fn parameter_errors() {
         Err(Error::InvalidValue { row: 1, .. })
     ));
     let nan = [0.0, f64::NAN, 0.0, 1.0, 1.0];
-    let folds = StratifiedKFold::new(2).split_indices(5, Some(&nan)).unwrap();
+    let folds = StratifiedKFold::new(2)
+        .split_indices(5, Some(&nan))
+        .unwrap();
     assert_eq!(folds.len(), 2);
     for fold in &folds {
         assert!(fold.train.contains(&1) && !fold.test.contains(&1));
