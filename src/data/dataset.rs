@@ -348,6 +348,7 @@ pub fn unlabeled_rows(data: &dyn Dataset) -> Option<(usize, usize)> {
 ///
 /// ```
 /// use amlis::data::{mark_unlabeled, unlabeled_rows, Column, DenseDataset, Table, TaskKind};
+/// use amlis::traits::Dataset;
 ///
 /// let table = Table::new(vec![
 ///     ("x".into(), Column::numeric(vec![0.0, 1.0, 2.0])),

@@ -72,7 +72,8 @@ struct Settings {
 /// let x = array![[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]];
 /// let y = array![0.0, f64::NAN, f64::NAN, f64::NAN, f64::NAN, 1.0];
 /// let data = DenseDataset::classification(x, y)?;
-/// let model = LabelPropagation::default().kernel(Kernel::Knn).n_neighbors(2).fit(&data)?;
+/// // Each row links to itself and its two nearest rows, so both labels reach their groups.
+/// let model = LabelPropagation::default().kernel(Kernel::Knn).n_neighbors(3).fit(&data)?;
 /// assert_eq!(model.transduction, vec![0, 0, 0, 1, 1, 1]);
 /// assert_eq!(model.predict(array![[0.05], [5.05]].view())?.to_vec(), vec![0.0, 1.0]);
 /// # Ok::<(), amlis::Error>(())
