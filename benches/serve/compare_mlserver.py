@@ -3,7 +3,8 @@
 standard scaler + logistic regression), same V2 JSON requests from the same loopback load
 generator (benches/serve/load.rs): throughput, p50/p99 latency at batch 1 and 100, peak RSS.
 During the amlis batch-1 run the model file is replaced 5 times (hot reload under load); the
-load generator counts every non-200 answer as an error.
+load generator counts every non-200 answer as an error, and every 200 answer whose outputs
+differ from those of a reference request sent before the run as `wrong` (also an error).
 
     pip install "mlserver==1.7.1" "mlserver-sklearn==1.7.1" "uvloop<0.22" scikit-learn joblib
     (MLServer 1.7.1 workers fail to start with uvloop 0.22: "no current event loop")
@@ -191,10 +192,10 @@ def main():
             ml.wait(timeout=60)
             shutil.rmtree(work, ignore_errors=True)
 
-    print("| server | batch | connections | ok | errors | requests/s | rows/s | p50 µs | p99 µs | peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| server | batch | connections | ok | errors | wrong | requests/s | rows/s | p50 µs | p99 µs | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['server']} | {r['batch']} | {r['connections']} | {r['ok']} | {r['errors']} | "
+        print(f"| {r['server']} | {r['batch']} | {r['connections']} | {r['ok']} | {r['errors']} | {r.get('wrong', 0)} | "
               f"{r['requests_per_s']:.0f} | {r['rows_per_s']:.0f} | {r['p50_us']} | {r['p99_us']} | {r['peak_rss_mib']:.1f} |")
     for r in results:
         if "versions_after_reloads" in r:

@@ -7,9 +7,12 @@
 //!
 //! Each connection is a thread with one keep-alive HTTP/1.1 connection sending the same
 //! JSON request (`--batch` rows of `--features` values, the `predict` output) until the
-//! request count or the time bound is reached. Only loopback addresses are accepted. Prints
-//! one JSON line: requests, errors, throughput (requests and rows per second), p50/p99/max
-//! latency in microseconds.
+//! request count or the time bound is reached. Only loopback addresses are accepted. One
+//! request is sent first, alone, and its answer's `outputs` part is the reference: every 200
+//! answer under load whose `outputs` part differs is counted as `wrong` (an error, so a model
+//! swapped in under load must answer exactly as before). Prints one JSON line: requests,
+//! errors, wrong answers, throughput (requests and rows per second), p50/p99/max latency in
+//! microseconds.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -81,8 +84,18 @@ fn body(a: &Args) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Sends one request on a keep-alive connection and reads the response; the status code.
-fn call(r: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<u16> {
+/// The `outputs` part of a V2 answer (from the key on), which does not depend on the
+/// request id or the model version.
+fn outputs_part(body: &[u8]) -> &[u8] {
+    let key = b"\"outputs\"";
+    body.windows(key.len())
+        .position(|w| w == key)
+        .map_or(body, |i| &body[i..])
+}
+
+/// Sends one request on a keep-alive connection and reads the response: the status code and
+/// the body.
+fn call(r: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
     r.get_mut().write_all(request)?;
     let mut line = String::new();
     r.read_line(&mut line)?;
@@ -106,7 +119,7 @@ fn call(r: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<u16> {
     }
     let mut body = vec![0; len];
     r.read_exact(&mut body)?;
-    Ok(status)
+    Ok((status, body))
 }
 
 fn main() {
@@ -126,16 +139,38 @@ fn main() {
     )
     .into_bytes();
     request.extend(&body);
+    let reference =
+        match TcpStream::connect(a.addr).and_then(|s| call(&mut BufReader::new(s), &request)) {
+            Ok((200, body)) => outputs_part(&body).to_vec(),
+            Ok((status, body)) => {
+                eprintln!(
+                    "serve_load: the reference request answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("serve_load: the reference request failed: {e}");
+                std::process::exit(1);
+            }
+        };
+    let reference = Arc::new(reference);
     let request = Arc::new(request);
     let next = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs_f64(a.max_seconds);
     let start = Instant::now();
     let workers: Vec<_> = (0..a.connections)
         .map(|_| {
-            let (request, next, addr, total) = (request.clone(), next.clone(), a.addr, a.requests);
+            let (request, reference, next, addr, total) = (
+                request.clone(),
+                reference.clone(),
+                next.clone(),
+                a.addr,
+                a.requests,
+            );
             std::thread::spawn(move || {
                 let mut latencies = Vec::new();
-                let mut errors = 0usize;
+                let (mut errors, mut wrong) = (0usize, 0usize);
                 let mut conn: Option<BufReader<TcpStream>> = None;
                 while next.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
                     let t = Instant::now();
@@ -153,7 +188,13 @@ fn main() {
                         },
                     };
                     match call(c, &request) {
-                        Ok(200) => latencies.push(t.elapsed().as_micros() as u64),
+                        Ok((200, body)) if outputs_part(&body) == reference.as_slice() => {
+                            latencies.push(t.elapsed().as_micros() as u64)
+                        }
+                        Ok((200, _)) => {
+                            errors += 1;
+                            wrong += 1;
+                        }
                         Ok(_) => errors += 1,
                         Err(_) => {
                             errors += 1;
@@ -161,16 +202,17 @@ fn main() {
                         }
                     }
                 }
-                (latencies, errors)
+                (latencies, errors, wrong)
             })
         })
         .collect();
     let mut latencies = Vec::new();
-    let mut errors = 0;
+    let (mut errors, mut wrong) = (0, 0);
     for w in workers {
-        if let Ok((l, e)) = w.join() {
+        if let Ok((l, e, x)) = w.join() {
             latencies.extend(l);
             errors += e;
+            wrong += x;
         }
     }
     let secs = start.elapsed().as_secs_f64();
@@ -183,7 +225,7 @@ fn main() {
     };
     let ok = latencies.len();
     println!(
-        "{{\"model\": \"{}\", \"batch\": {}, \"connections\": {}, \"ok\": {ok}, \"errors\": {errors}, \"seconds\": {secs:.3}, \"requests_per_s\": {:.1}, \"rows_per_s\": {:.1}, \"p50_us\": {}, \"p99_us\": {}, \"max_us\": {}}}",
+        "{{\"model\": \"{}\", \"batch\": {}, \"connections\": {}, \"ok\": {ok}, \"errors\": {errors}, \"wrong\": {wrong}, \"seconds\": {secs:.3}, \"requests_per_s\": {:.1}, \"rows_per_s\": {:.1}, \"p50_us\": {}, \"p99_us\": {}, \"max_us\": {}}}",
         a.model,
         a.batch,
         a.connections,
