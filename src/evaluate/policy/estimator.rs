@@ -289,7 +289,7 @@ mod tests {
         };
         let mut sums = Sums::default();
         sums.add(&row.terms(s));
-        let want = [1.0, 1.5, 1.0, 0.5, 0.5 + 1.5 * 0.75, 0.5 + 0.5, 0.5];
+        let want = [1.0, 1.5, 1.0, 0.5, 0.5 + 1.5 * 0.75, 0.5 + 0.75, 0.5];
         for (e, want) in OpeEstimator::ALL.into_iter().zip(want) {
             assert_eq!(sums.estimate(e), want, "{}", e.name());
         }
