@@ -1,20 +1,43 @@
-//! Seeded percentile bootstrap intervals of the estimates: resample `b` draws `n` rows with
-//! replacement from the stream `for_task(random_state, b)`, so the intervals are the same for
-//! any thread count.
+//! Seeded percentile bootstrap intervals of the estimates, by the Poisson bootstrap.
+//!
+//! Each resample counts every row an independent Poisson(1) number of times (Hanley and
+//! MacGibbon 2006; Chamandy et al. 2012, "Estimating uncertainty for massive data streams"),
+//! instead of drawing exactly `n` rows with replacement (the multinomial bootstrap). The
+//! counts of different rows are independent, so the rows are resampled in fixed blocks with no
+//! coordination between them: the count of row `i` in resample `r` comes from the stream
+//! `for_task(random_state, 1 + r * n_blocks + block(i))`, one pass over a block serves a
+//! group of resamples while its terms are in cache, and no index vector of `n` rows is ever
+//! made. The replicate of an estimator is its formula on the count-weighted sums, with the
+//! resample size `sum(counts)` as `n` (the mean over the resampled rows), which is
+//! asymptotically the same distribution as the multinomial bootstrap's (the resample size
+//! varies by about `sqrt(n)`, and the estimates are means or ratios of sums, invariant to it to
+//! first order). A resample of `n` rows is empty with probability `exp(-n)` (its estimates are
+//! then 0): the intervals are meant for logs of more than a few dozen rows.
+//!
+//! The per-(block, resample) streams and the block-order reduction make the intervals the
+//! same for any thread count.
 
-use rand::Rng;
+use rand::RngCore;
 
-use super::estimator::{OpeEstimator, RowTerms, Sums, Weighting, ROW_WIDTH};
+use super::estimator::{OpeEstimator, TermSums, N_TERMS};
 use super::{Interval, OpeOptions};
 use crate::common::parallel::map_fold_blocks;
 use crate::common::rng;
 use crate::common::stats::percentile_linear_sorted;
 use crate::error::Result;
 
-/// One interval per estimator (empty when `n_bootstrap` is 0).
+/// Rows per resampling block: the terms of a block (128 KiB) stay in cache across the
+/// resamples of a task.
+const BLOCK_ROWS: usize = 2048;
+
+/// Resamples drawn per pass over a block (a fixed number: the tasks do not depend on the
+/// thread count).
+const RESAMPLES_PER_TASK: usize = 32;
+
+/// One interval per estimator (empty when `n_bootstrap` is 0), from `terms`, the
+/// `N_TERMS` terms of each row, row after row.
 pub(super) fn intervals(
     terms: &[f64],
-    weighting: Weighting,
     estimators: &[OpeEstimator],
     options: &OpeOptions,
 ) -> Result<Vec<Interval>> {
@@ -22,36 +45,50 @@ pub(super) fn intervals(
     if b == 0 {
         return Ok(Vec::new());
     }
-    let n = terms.len() / ROW_WIDTH;
-    let mut replicates: Vec<Vec<f64>> = vec![Vec::with_capacity(b); estimators.len()];
+    let n = terms.len() / N_TERMS;
+    let n_blocks = n.div_ceil(BLOCK_ROWS);
+    let n_groups = b.div_ceil(RESAMPLES_PER_TASK);
+    let poisson = Poisson1::new();
+    let mut resamples = vec![TermSums::default(); b];
+    // Tasks run block by block, so each resample's block sums are added in block order.
     map_fold_blocks(
-        b,
-        |r| {
-            let mut rng = rng::for_task(options.random_state, r as u64);
-            let mut sums = Sums::default();
-            for _ in 0..n {
-                let i = rng.gen_range(0..n);
-                let row = terms
-                    .get(i * ROW_WIDTH..(i + 1) * ROW_WIDTH)
-                    .unwrap_or_default();
-                sums.add(&RowTerms::load(row), weighting, 1.0);
-            }
-            estimators
-                .iter()
-                .map(|&e| sums.estimate(e))
-                .collect::<Vec<f64>>()
+        n_blocks * n_groups,
+        |task| {
+            let (block, group) = (task / n_groups, task % n_groups);
+            let rows = terms
+                .get(block * BLOCK_ROWS * N_TERMS..)
+                .unwrap_or_default();
+            let rows = rows.get(..BLOCK_ROWS * N_TERMS).unwrap_or(rows);
+            let first = group * RESAMPLES_PER_TASK;
+            (first..(first + RESAMPLES_PER_TASK).min(b))
+                .map(|r| {
+                    let stream = (r as u64)
+                        .wrapping_mul(n_blocks as u64)
+                        .wrapping_add(block as u64);
+                    let mut rng = rng::for_task(options.random_state, stream.wrapping_add(1));
+                    let mut sums = TermSums::default();
+                    for row in rows.chunks_exact(N_TERMS) {
+                        if let Ok(row) = <&[f64; N_TERMS]>::try_from(row) {
+                            sums.add(row, poisson.count(rng.next_u64()));
+                        }
+                    }
+                    sums
+                })
+                .collect::<Vec<TermSums>>()
         },
-        |_, values| {
-            for (dst, v) in replicates.iter_mut().zip(values) {
-                dst.push(v);
+        |task, sums| {
+            let first = (task % n_groups) * RESAMPLES_PER_TASK;
+            for (total, s) in resamples.iter_mut().skip(first).zip(&sums) {
+                total.merge(s);
             }
             Ok(())
         },
     )?;
     let half = 100.0 * options.alpha / 2.0;
-    Ok(replicates
-        .into_iter()
-        .map(|mut v| {
+    Ok(estimators
+        .iter()
+        .map(|&e| {
+            let mut v: Vec<f64> = resamples.iter().map(|s| s.estimate(e)).collect();
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             v.sort_unstable_by(f64::total_cmp);
             Interval {
@@ -61,4 +98,73 @@ pub(super) fn intervals(
             }
         })
         .collect())
+}
+
+/// Poisson(1) counts from uniform 64-bit words, by inversion: the count of `v` is the number
+/// of `k` with `v < tail[k]`, where `tail[k] = P(X > k) * 2^64` (exact to the resolution of
+/// the words: `P(X > 20) * 2^64 < 1`).
+struct Poisson1 {
+    tail: [u64; 21],
+}
+
+impl Poisson1 {
+    fn new() -> Self {
+        // pmf[j] = e^-1 / j!, and each tail summed from its smallest terms up.
+        let mut pmf = [0.0f64; 40];
+        let mut p = (-1.0f64).exp();
+        for (j, slot) in pmf.iter_mut().enumerate() {
+            if j > 0 {
+                p /= j as f64;
+            }
+            *slot = p;
+        }
+        let mut tail = [0u64; 21];
+        for (k, t) in tail.iter_mut().enumerate() {
+            let above: f64 = pmf.iter().skip(k + 1).rev().sum();
+            // `as` saturates; every value here is below 2^64.
+            *t = (above * 18_446_744_073_709_551_616.0) as u64;
+        }
+        Self { tail }
+    }
+
+    /// The count of the uniform word `v`.
+    #[inline]
+    fn count(&self, v: u64) -> f64 {
+        // Branch-free over the first eight thresholds (a count of 8 or more has probability
+        // 1e-5), then the rare tail.
+        let (head, rest) = self.tail.split_at(8);
+        let mut x: u32 = head.iter().map(|&t| u32::from(v < t)).sum();
+        if x == 8 {
+            x += rest.iter().map(|&t| u32::from(v < t)).sum::<u32>();
+        }
+        f64::from(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisson_counts_have_the_poisson_1_law() {
+        let p = Poisson1::new();
+        // Thresholds are P(X > k) * 2^64, decreasing to 0.
+        let frac = |k: usize| p.tail[k] as f64 / 18_446_744_073_709_551_616.0;
+        assert!((frac(0) - (1.0 - (-1.0f64).exp())).abs() < 1e-15);
+        assert!((frac(1) - (1.0 - 2.0 * (-1.0f64).exp())).abs() < 1e-15);
+        assert!(p.tail.windows(2).all(|w| w[0] > w[1] || w[1] == 0));
+        assert_eq!(p.tail[20], 0);
+        assert_eq!(p.count(u64::MAX), 0.0);
+        assert_eq!(p.count(0), 20.0);
+        // Mean and variance 1 over a seeded stream.
+        let mut rng = rng::for_task(5, 0);
+        let n = 200_000;
+        let draws: Vec<f64> = (0..n).map(|_| p.count(rng.next_u64())).collect();
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        let var = draws.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.02, "variance {var}");
+        let zeros = draws.iter().filter(|&&c| c == 0.0).count() as f64 / n as f64;
+        assert!((zeros - (-1.0f64).exp()).abs() < 0.005, "P(0) {zeros}");
+    }
 }

@@ -2,7 +2,10 @@
 //!
 //! Every estimator is written as `sum(a) / n + sum(b) / sum(c)` over per-row terms `a`, `b`,
 //! `c` (the ratio part is 0 when `sum(c) = 0`), so that the point estimate and every bootstrap
-//! replicate are the same accumulation over a set of rows. With `w` the (clipped) importance
+//! replicate are the same accumulation over a set of rows. The `a`, `b`, `c` of all the
+//! estimators are only eight distinct terms per row ([`RowTerms::terms`]), computed once: a
+//! set of rows counted any number of times is summarised by the eight count-weighted column
+//! sums ([`TermSums`]). With `w` the (clipped) importance
 //! weight `pi(a_i | x_i) / p_i`, `r` the reward, `q` the reward model, `dm_i = sum_a pi(a |
 //! x_i) q(x_i, a) / sum_a pi(a | x_i)` and `m_i = 1` when the evaluated policy puts all its
 //! mass on the logged action:
@@ -79,14 +82,7 @@ impl OpeEstimator {
     pub fn needs_propensities(self) -> bool {
         !matches!(self, OpeEstimator::Replay | OpeEstimator::Dm)
     }
-
-    fn index(self) -> usize {
-        self as usize
-    }
 }
-
-/// Number of estimators.
-pub(crate) const N_EST: usize = OpeEstimator::ALL.len();
 
 /// What one logged row contributes, computed once: the reward, the raw importance weight,
 /// whether the evaluated policy is deterministic on the logged action, the direct-method
@@ -100,36 +96,74 @@ pub(crate) struct RowTerms {
     pub q_logged: f64,
 }
 
-/// Number of `f64`s a [`RowTerms`] is stored in.
-pub(crate) const ROW_WIDTH: usize = 5;
+/// Number of distinct per-row terms the estimators' `a`, `b`, `c` are made of (see
+/// [`RowTerms::terms`]).
+pub(crate) const N_TERMS: usize = 8;
 
-impl RowTerms {
-    /// Writes the terms into `out` (`ROW_WIDTH` values).
-    pub fn store(&self, out: &mut [f64]) {
-        if let [r, w, m, d, q] = out {
-            (*r, *w, *m, *d, *q) = (
-                self.reward,
-                self.weight,
-                self.matched,
-                self.dm,
-                self.q_logged,
-            );
+/// Positions of the terms in [`RowTerms::terms`].
+mod term {
+    /// `w r`.
+    pub const WR: usize = 0;
+    /// `dm`.
+    pub const DM: usize = 1;
+    /// `dm + w (r - q(x, a_i))`.
+    pub const DR: usize = 2;
+    /// `dm + [w_raw <= tau] w_raw (r - q(x, a_i))`.
+    pub const SWITCH: usize = 3;
+    /// `m r`.
+    pub const MR: usize = 4;
+    /// `w (r - q(x, a_i))`.
+    pub const W_RESID: usize = 5;
+    /// `m`.
+    pub const M: usize = 6;
+    /// `w`, the clipped weight.
+    pub const W: usize = 7;
+}
+
+/// Position of the `m` term (whether the policy is deterministic on the logged action).
+pub(crate) const MATCHED_TERM: usize = term::M;
+
+impl OpeEstimator {
+    /// The positions of the estimator's `a`, `b`, `c` terms in [`RowTerms::terms`] (`None`:
+    /// the term is 0): the table of the module documentation.
+    fn parts(self) -> [Option<usize>; 3] {
+        use term::*;
+        match self {
+            OpeEstimator::Replay => [None, Some(MR), Some(M)],
+            OpeEstimator::Ips => [Some(WR), None, None],
+            OpeEstimator::Snips => [None, Some(WR), Some(W)],
+            OpeEstimator::Dm => [Some(DM), None, None],
+            OpeEstimator::Dr => [Some(DR), None, None],
+            OpeEstimator::Sndr => [Some(DM), Some(W_RESID), Some(W)],
+            OpeEstimator::SwitchDr => [Some(SWITCH), None, None],
         }
     }
+}
 
-    /// Reads the terms from `row` (`ROW_WIDTH` values).
+impl RowTerms {
+    /// The row's distinct terms under the weighting: every estimator's `a`, `b` and `c` is one
+    /// of them (or 0), so the estimates of any set of rows, counted any number of times, are
+    /// read from the `N_TERMS` weighted column sums (see [`TermSums`]).
     #[inline]
-    pub fn load(row: &[f64]) -> Self {
-        match row {
-            [reward, weight, matched, dm, q_logged, ..] => Self {
-                reward: *reward,
-                weight: *weight,
-                matched: *matched,
-                dm: *dm,
-                q_logged: *q_logged,
-            },
-            _ => Self::default(),
-        }
+    pub fn terms(&self, s: Weighting) -> [f64; N_TERMS] {
+        let w = self.weight.min(s.clip);
+        let r = self.reward;
+        let resid = r - self.q_logged;
+        let switch = if self.weight <= s.tau {
+            self.weight * resid
+        } else {
+            0.0
+        };
+        let mut t = [0.0; N_TERMS];
+        t[term::WR] = w * r;
+        t[term::DM] = self.dm;
+        t[term::DR] = self.dm + w * resid;
+        t[term::SWITCH] = self.dm + switch;
+        t[term::MR] = self.matched * r;
+        t[term::W_RESID] = w * resid;
+        t[term::M] = self.matched;
+        t[term::W] = w;
+        t
     }
 }
 
@@ -142,80 +176,84 @@ pub(crate) struct Weighting {
     pub tau: f64,
 }
 
-/// The running sums of every estimator's `a`, `b`, `c` terms and of the weights.
+/// The (count-weighted) sums of the per-row terms over a set of rows, and the number of rows:
+/// what every estimate is read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct TermSums {
+    pub n: f64,
+    pub t: [f64; N_TERMS],
+}
+
+impl TermSums {
+    /// Adds the terms of one row (`N_TERMS` values), counted `times` times.
+    #[inline]
+    pub fn add(&mut self, row: &[f64; N_TERMS], times: f64) {
+        for (s, v) in self.t.iter_mut().zip(row) {
+            *s += times * v;
+        }
+        self.n += times;
+    }
+
+    /// Adds the sums of a later block.
+    pub fn merge(&mut self, o: &TermSums) {
+        for (s, v) in self.t.iter_mut().zip(&o.t) {
+            *s += v;
+        }
+        self.n += o.n;
+    }
+
+    /// The estimate of `e` from these sums: `sum(a) / n + sum(b) / sum(c)`, a part being 0
+    /// when its denominator is 0.
+    pub fn estimate(&self, e: OpeEstimator) -> f64 {
+        let [a, b, c] = e.parts().map(|k| k.and_then(|k| self.t.get(k)).copied());
+        let mean = match a {
+            Some(a) if self.n > 0.0 => a / self.n,
+            _ => 0.0,
+        };
+        let ratio = match (b, c) {
+            (Some(b), Some(c)) if c > 0.0 => b / c,
+            _ => 0.0,
+        };
+        mean + ratio
+    }
+}
+
+/// The sums of the point estimate: the term sums, and the square sum and the largest of the
+/// clipped weights.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Sums {
-    pub n: f64,
-    pub a: [f64; N_EST],
-    pub b: [f64; N_EST],
-    pub c: [f64; N_EST],
-    /// Sum of the clipped weights and of their squares (effective sample size).
-    pub w: f64,
+    pub terms: TermSums,
     pub w2: f64,
     pub w_max: f64,
 }
 
 impl Sums {
-    /// Adds one row, counted `times` times.
+    /// Adds one row's terms.
     #[inline]
-    pub fn add(&mut self, t: &RowTerms, s: Weighting, times: f64) {
-        let w = t.weight.min(s.clip);
-        let r = t.reward;
-        let resid = r - t.q_logged;
-        let switch = if t.weight <= s.tau {
-            t.weight * resid
-        } else {
-            0.0
-        };
-        let a = [0.0, w * r, 0.0, t.dm, t.dm + w * resid, t.dm, t.dm + switch];
-        let b = [t.matched * r, 0.0, w * r, 0.0, 0.0, w * resid, 0.0];
-        let c = [t.matched, 0.0, w, 0.0, 0.0, w, 0.0];
-        for k in 0..N_EST {
-            self.a[k] += times * a[k];
-            self.b[k] += times * b[k];
-            self.c[k] += times * c[k];
-        }
-        self.n += times;
-        self.w += times * w;
-        self.w2 += times * w * w;
-        if times > 0.0 {
-            self.w_max = self.w_max.max(w);
-        }
+    pub fn add(&mut self, row: &[f64; N_TERMS]) {
+        self.terms.add(row, 1.0);
+        let w = row[term::W];
+        self.w2 += w * w;
+        self.w_max = self.w_max.max(w);
     }
 
     /// Adds the sums of a later block.
     pub fn merge(&mut self, o: &Sums) {
-        for k in 0..N_EST {
-            self.a[k] += o.a[k];
-            self.b[k] += o.b[k];
-            self.c[k] += o.c[k];
-        }
-        self.n += o.n;
-        self.w += o.w;
+        self.terms.merge(&o.terms);
         self.w2 += o.w2;
         self.w_max = self.w_max.max(o.w_max);
     }
 
-    /// The estimate of `e` from these sums.
+    /// The estimate of `e`.
     pub fn estimate(&self, e: OpeEstimator) -> f64 {
-        let k = e.index();
-        let mean = if self.n > 0.0 {
-            self.a[k] / self.n
-        } else {
-            0.0
-        };
-        let ratio = if self.c[k] > 0.0 {
-            self.b[k] / self.c[k]
-        } else {
-            0.0
-        };
-        mean + ratio
+        self.terms.estimate(e)
     }
 
     /// Kish's effective sample size of the clipped weights, `(sum w)^2 / sum w^2`.
     pub fn effective_sample_size(&self) -> f64 {
+        let w = self.terms.t[term::W];
         if self.w2 > 0.0 {
-            self.w * self.w / self.w2
+            w * w / self.w2
         } else {
             0.0
         }
@@ -236,16 +274,26 @@ mod tests {
     }
 
     #[test]
-    fn row_terms_store_and_load() {
-        let t = RowTerms {
+    fn one_row_gives_the_table_of_the_module_documentation() {
+        // w = 2 clipped to 1.5, r = 1, q(x, a_i) = 0.25, dm = 0.5, matched.
+        let row = RowTerms {
             reward: 1.0,
             weight: 2.0,
             matched: 1.0,
             dm: 0.5,
             q_logged: 0.25,
         };
-        let mut buf = [0.0; ROW_WIDTH];
-        t.store(&mut buf);
-        assert_eq!(RowTerms::load(&buf), t);
+        let s = Weighting {
+            clip: 1.5,
+            tau: 1.0,
+        };
+        let mut sums = Sums::default();
+        sums.add(&row.terms(s));
+        let want = [1.0, 1.5, 1.0, 0.5, 0.5 + 1.5 * 0.75, 0.5 + 0.75, 0.5];
+        for (e, want) in OpeEstimator::ALL.into_iter().zip(want) {
+            assert_eq!(sums.estimate(e), want, "{}", e.name());
+        }
+        assert_eq!(sums.effective_sample_size(), 1.0);
+        assert_eq!(sums.w_max, 1.5);
     }
 }

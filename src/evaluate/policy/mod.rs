@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::models::rl::{cross_fit_predict, ActionEncoding};
 use crate::models::ModelConfig;
 use crate::traits::FitContext;
-use estimator::{RowTerms, Sums, Weighting, ROW_WIDTH};
+use estimator::{RowTerms, Sums, Weighting, MATCHED_TERM, N_TERMS};
 
 /// Rows per parallel block (a fixed size: the sums do not depend on the thread count).
 const BLOCK_ROWS: usize = 8192;
@@ -244,9 +244,9 @@ impl PolicyEvaluation {
 
 /// Estimates the value of the evaluated policy on the logs by every estimator asked for.
 ///
-/// Work runs in parallel over fixed blocks of rows (and over bootstrap resamples, each drawn
-/// from its own seeded stream), with sums combined in a fixed order: the report is the same
-/// for any thread count.
+/// Work runs in parallel over fixed blocks of rows, with sums combined in a fixed order; the
+/// bootstrap intervals are Poisson-bootstrap percentile intervals whose counts come from one
+/// seeded stream per (block of rows, resample): the report is the same for any thread count.
 ///
 /// Errors name the first bad row: an action out of range, a non-finite reward, a propensity
 /// outside `(0, 1]`, a policy row that is negative or does not sum to 1 (within 1e-6); an
@@ -291,19 +291,19 @@ pub fn evaluate_policy(
             ));
         }
     }
-    let mut terms = vec![0.0; n * ROW_WIDTH];
-    let failure = first_of_blocks(&mut terms, BLOCK_ROWS * ROW_WIDTH, |b, chunk| {
+    // The distinct terms of every row, computed once (`N_TERMS` per row, row after row).
+    let mut terms = vec![0.0; n * N_TERMS];
+    let failure = first_of_blocks(&mut terms, BLOCK_ROWS * N_TERMS, |b, chunk| {
         let start = b * BLOCK_ROWS;
-        chunk
-            .chunks_mut(ROW_WIDTH)
-            .enumerate()
-            .find_map(|(j, out)| match row_terms(logs, q, start + j) {
+        chunk.chunks_mut(N_TERMS).enumerate().find_map(|(j, out)| {
+            match row_terms(logs, q, start + j) {
                 Ok(t) => {
-                    t.store(out);
+                    out.copy_from_slice(&t.terms(weighting));
                     None
                 }
                 Err(e) => Some(e),
-            })
+            }
+        })
     });
     if let Some(e) = failure {
         return Err(e);
@@ -314,9 +314,11 @@ pub fn evaluate_policy(
         n_blocks,
         |b| {
             let mut s = Sums::default();
-            let rows = terms.get(b * BLOCK_ROWS * ROW_WIDTH..).unwrap_or_default();
-            for row in rows.chunks(ROW_WIDTH).take(BLOCK_ROWS) {
-                s.add(&RowTerms::load(row), weighting, 1.0);
+            let rows = terms.get(b * BLOCK_ROWS * N_TERMS..).unwrap_or_default();
+            for row in rows.chunks_exact(N_TERMS).take(BLOCK_ROWS) {
+                if let Ok(row) = <&[f64; N_TERMS]>::try_from(row) {
+                    s.add(row);
+                }
             }
             s
         },
@@ -325,10 +327,10 @@ pub fn evaluate_policy(
             Ok(())
         },
     )?;
-    let intervals = bootstrap::intervals(&terms, weighting, &estimators, options)?;
+    let intervals = bootstrap::intervals(&terms, &estimators, options)?;
     let n_matched = terms
-        .chunks(ROW_WIDTH)
-        .filter(|row| RowTerms::load(row).matched == 1.0)
+        .chunks_exact(N_TERMS)
+        .filter(|row| row.get(MATCHED_TERM) == Some(&1.0))
         .count();
     let has_weights = logs.propensities.is_some();
     Ok(PolicyEvaluation {
