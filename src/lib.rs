@@ -38,6 +38,7 @@ pub mod common;
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod meta;
 pub mod models;
 pub mod preprocess;
 pub mod service;

@@ -228,6 +228,8 @@ registry! {
     LabelPropagation(crate::models::semi_supervised::LabelPropagation => crate::models::semi_supervised::LabelPropagationModel) = "label_propagation", Classifier + probabilities + semi_supervised;
     LabelSpreading(crate::models::semi_supervised::LabelSpreading => crate::models::semi_supervised::LabelPropagationModel) = "label_spreading", Classifier + probabilities + semi_supervised;
     SelfTrainingClassifier(crate::models::semi_supervised::SelfTrainingClassifier => crate::models::semi_supervised::SelfTrainingModel) = "self_training_classifier", Classifier + probabilities + semi_supervised;
+    AutoClassifier(crate::meta::AutoClassifier => crate::meta::AutoModel) = "auto_classifier", Classifier + probabilities + handles_nan + handles_categorical;
+    AutoRegressor(crate::meta::AutoRegressor => crate::meta::AutoModel) = "auto_regressor", Regressor + handles_nan + handles_categorical;
 }
 
 /// The registry entry of `type_name`.

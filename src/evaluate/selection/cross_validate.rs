@@ -508,18 +508,18 @@ fn score_rows<D: CvData>(
         .collect()
 }
 
-/// Fits `config` on one split and scores it.
+/// Fits `config` on one split under `ctx` (its seed, thread bound and callback) and scores
+/// it.
 pub(crate) fn run_fold<D: CvData>(
     data: &D,
     config: &D::Config,
     split: &Split,
     metrics: &[Box<dyn Metric>],
     train_scores: bool,
-    seed: u64,
+    ctx: &FitContext<'_>,
 ) -> Result<FoldOutcome> {
-    let ctx = FitContext::new().random_state(seed);
     let start = Instant::now();
-    let fitted = data.fit(config, &split.train, &ctx)?;
+    let fitted = data.fit(config, &split.train, ctx)?;
     let fit_time = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let test = score_rows(data, &fitted, &split.test, metrics)?;
@@ -628,7 +628,10 @@ pub fn cross_validate<D: CvData>(
     let folds = ctx.install(|| {
         splits
             .par_iter()
-            .map(|s| run_fold(data, config, s, &metrics, options.return_train_score, seed))
+            .map(|s| {
+                let fold_ctx = FitContext::new().random_state(seed);
+                run_fold(data, config, s, &metrics, options.return_train_score, &fold_ctx)
+            })
             .collect::<Vec<Result<FoldOutcome>>>()
     })?;
     let folds = folds.into_iter().collect::<Result<Vec<_>>>()?;

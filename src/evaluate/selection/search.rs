@@ -229,7 +229,14 @@ pub(crate) fn evaluate_candidates(
                         "candidate index out of range".into(),
                     ));
                 };
-                let out = run_fold(data, config, split, metrics, false, seed);
+                let out = run_fold(
+                    data,
+                    config,
+                    split,
+                    metrics,
+                    false,
+                    &FitContext::new().random_state(seed),
+                );
                 progress.fold_done(c);
                 out
             })

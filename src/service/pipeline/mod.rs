@@ -74,6 +74,10 @@ pub struct PipelineMeta {
     pub training_metrics: BTreeMap<String, f64>,
     /// Number of training rows.
     pub n_train_rows: usize,
+    /// For a pipeline chosen by `auto_classifier` / `auto_regressor`: the search that chose
+    /// it (settings, meta-features, every trial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Box<crate::meta::SearchReport>>,
 }
 
 impl PipelineMeta {
@@ -85,6 +89,7 @@ impl PipelineMeta {
             config: config.clone(),
             training_metrics: BTreeMap::new(),
             n_train_rows,
+            search: None,
         }
     }
 
@@ -247,6 +252,15 @@ impl Pipeline {
                 weights.unwrap_or_default()
             )));
         }
+        if crate::meta::search_of(&config.model).is_some() {
+            if let Some(w) = weights {
+                return Err(Error::Unsupported(format!(
+                    "`{}` does not take sample weights (column `{w}`) yet; fit without them",
+                    config.model.type_name()
+                )));
+            }
+            return crate::meta::fit_pipeline(config, table, target, ctx);
+        }
         let estimator = config.model.estimator();
         require_target(config, target.is_some())?;
         let not_inputs: Vec<&str> = target.into_iter().chain(weights).collect();
@@ -292,6 +306,10 @@ impl Pipeline {
         target: Option<&str>,
         ctx: &FitContext<'_>,
     ) -> Result<Self> {
+        if let Some((_, kind)) = crate::meta::search_of(&config.model) {
+            let (table, name) = crate::meta::dataset_table(data, kind)?;
+            return crate::meta::fit_pipeline(config, &table, Some(&name), ctx);
+        }
         let estimator = config.model.estimator();
         let name = target.unwrap_or("y");
         let (y, task) = match targets_for(data, estimator.task(), name)? {
@@ -395,6 +413,11 @@ impl Pipeline {
             _ => {}
         }
         Ok(out)
+    }
+
+    /// Records the search that chose this pipeline (see [`crate::meta`]).
+    pub(crate) fn set_search_report(&mut self, report: crate::meta::SearchReport) {
+        self.meta.search = Some(Box::new(report));
     }
 
     /// A pipeline without preprocessing steps around a model fitted elsewhere (the snapshot

@@ -190,15 +190,6 @@ impl RowPredictor {
     /// Predicts one raw row (input-column order) into `out` (exactly
     /// [`output_len`](Self::output_len) values). Allocates nothing on success.
     pub fn predict_row(&mut self, row: &[f64], out: &mut [f64]) -> Result<()> {
-        let p = &*self.pipeline;
-        let n_inputs = p.inputs.len();
-        if row.len() != n_inputs {
-            return Err(Error::shape(
-                "pipeline predict_row",
-                format!("{n_inputs} columns (the pipeline's inputs)"),
-                format!("{} columns", row.len()),
-            ));
-        }
         if out.len() != self.width {
             return Err(Error::shape(
                 "pipeline predict_row output",
@@ -206,16 +197,8 @@ impl RowPredictor {
                 format!("{} values", out.len()),
             ));
         }
-        let features: &[f64] = if p.steps.is_empty() {
-            row
-        } else {
-            let plan = p.plan()?;
-            let in_b = plan.features_of(row, 0, &mut self.a, &mut self.b)?;
-            let buf = if in_b { &self.b } else { &self.a };
-            buf.get(..p.features.len())
-                .ok_or_else(|| Error::ModelCorrupt("feature row longer than scratch".into()))?
-        };
-        p.model.predict_kind_row_into(self.kind, features, out)
+        self.pipeline
+            .predict_row_with(self.kind, row, out, &mut self.a, &mut self.b)
     }
 }
 
@@ -224,6 +207,42 @@ impl Pipeline {
     /// [`RowPredictor::new`] to share an existing one).
     pub fn row_predictor(&self, kind: PredictKind) -> Result<RowPredictor> {
         RowPredictor::new(Arc::new(self.clone()), kind)
+    }
+
+    /// The length each scratch buffer of [`predict_row_with`](Self::predict_row_with) needs.
+    pub fn scratch_len(&self) -> Result<usize> {
+        Ok(self.plan()?.scratch_len())
+    }
+
+    /// Predicts output `kind` of one raw row (input-column order) into `out`, with the
+    /// caller's scratch buffers `a` and `b` (each at least [`scratch_len`](Self::scratch_len)
+    /// long; too short is an error, never a panic). Allocates nothing on success.
+    pub fn predict_row_with(
+        &self,
+        kind: PredictKind,
+        row: &[f64],
+        out: &mut [f64],
+        a: &mut [f64],
+        b: &mut [f64],
+    ) -> Result<()> {
+        let n_inputs = self.inputs.len();
+        if row.len() != n_inputs {
+            return Err(Error::shape(
+                "pipeline predict_row",
+                format!("{n_inputs} columns (the pipeline's inputs)"),
+                format!("{} columns", row.len()),
+            ));
+        }
+        let features: &[f64] = if self.steps.is_empty() {
+            row
+        } else {
+            let plan = self.plan()?;
+            let in_b = plan.features_of(row, 0, a, b)?;
+            let buf: &[f64] = if in_b { b } else { a };
+            buf.get(..self.features.len())
+                .ok_or_else(|| Error::ModelCorrupt("feature row longer than scratch".into()))?
+        };
+        self.model.predict_kind_row_into(kind, features, out)
     }
 
     /// The number of raw input columns (as [`Model::n_features`]).

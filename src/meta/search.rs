@@ -1,0 +1,713 @@
+//! The budgeted search: successive halving over the portfolio's candidates, the family
+//! defaults and random neighbours of the best, on growing subsamples ("rungs") of the
+//! training rows, trials in parallel, each with its own time and memory limit.
+//!
+//! Rungs grow by a factor of 3 up to every training row (a small data set has one rung).
+//! A candidate is promoted to the next rung once it ranks in the top third of the trials
+//! finished on its rung. Jobs are chosen in fixed batches from finished results only, so a
+//! search bounded by `max_trials` alone makes the same trials, scores and choice for a seed
+//! whatever the thread count. The best candidate is the best scored on the highest rung any
+//! candidate reached.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::data::{KFold, Split, Splitter, StratifiedKFold, Table, Task};
+use crate::error::{Error, Result};
+use crate::evaluate::selection::cross_validate::{resolve_metrics, run_fold, CvData, TableData};
+use crate::meta::features::{self, MetaFeatures};
+use crate::meta::portfolio::Portfolio;
+use crate::meta::space::{self, InputProfile};
+use crate::meta::spec::{AutoSearch, CvChoice};
+use crate::models::{Estimator, ModelConfig};
+use crate::preprocess::Step;
+use crate::service::config::TrainConfig;
+use crate::traits::{Control, FitContext, FitEvent, Metric};
+
+/// Trials run per batch (fixed, so that the sequence of trials does not depend on the
+/// number of threads).
+const BATCH: usize = 4;
+/// The keep ratio and growth factor of successive halving.
+const ETA: usize = 3;
+/// The smallest rung, in rows.
+const MIN_RUNG: usize = 600;
+/// The most rungs.
+const MAX_RUNGS: usize = 4;
+
+/// Where a candidate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The best configurations of the nearest portfolio data sets.
+    ZeroShot,
+    /// A family's default configuration.
+    Default,
+    /// A random neighbour of a good candidate.
+    Neighbour,
+}
+
+/// How a trial ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialStatus {
+    /// Scored.
+    Ok,
+    /// A fit or a score failed (the message says why).
+    Failed,
+    /// Cut by its own time limit or by the budget.
+    TimedOut,
+    /// Not run: its memory estimate exceeds the trial memory limit.
+    SkippedMemory,
+}
+
+/// One trial: a candidate scored on one rung.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// The trial's number, from 0.
+    pub id: usize,
+    /// The candidate's number, from 0.
+    pub candidate: usize,
+    /// Where the candidate came from.
+    pub origin: Origin,
+    /// The whole pipeline config tried.
+    pub config: TrainConfig,
+    /// The rung (0: the smallest subsample).
+    pub rung: usize,
+    /// The rows the trial cross-validated on.
+    pub n_rows: usize,
+    /// The mean score over folds (`None` unless `status` is `ok`).
+    pub score: Option<f64>,
+    /// The seconds spent fitting, over every fold.
+    pub fit_time: f64,
+    /// How it ended.
+    pub status: TrialStatus,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Why a search stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoppedBy {
+    /// `max_trials` trials were made.
+    MaxTrials,
+    /// The time budget ran out.
+    TimeBudget,
+    /// The callback asked to stop.
+    Callback,
+    /// No candidate was left.
+    Exhausted,
+}
+
+/// The record of a search: the leaderboard and what led to it. It travels in the fitted
+/// pipeline's metadata (and so in `amlis_model_info_json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchReport {
+    /// The config type searched (`auto_classifier` or `auto_regressor`).
+    pub search_type: String,
+    /// The settings of the search.
+    pub settings: AutoSearch,
+    /// The scorer.
+    pub metric: String,
+    /// `"5 folds"` or `"holdout 0.2"`.
+    pub validation: String,
+    /// The meta-features of the training data.
+    pub meta_features: MetaFeatures,
+    /// The portfolio data sets the zero-shot step found nearest.
+    pub neighbours: Vec<String>,
+    /// The rows of each rung.
+    pub rungs: Vec<usize>,
+    /// Seconds from the start to the end of the final refit.
+    pub elapsed: f64,
+    /// Why the search stopped.
+    pub stopped_by: StoppedBy,
+    /// The trial whose candidate was chosen.
+    pub best_trial: usize,
+    /// Every trial, in the order made.
+    pub trials: Vec<Trial>,
+}
+
+/// One candidate: a pipeline config and where it came from.
+#[derive(Debug, Clone)]
+struct Candidate {
+    config: TrainConfig,
+    model: Value,
+    origin: Origin,
+}
+
+/// A job: candidate `candidate` on rung `rung`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Job {
+    candidate: usize,
+    rung: usize,
+}
+
+/// The rows and splits of one rung (global row indices).
+struct Rung {
+    rows: usize,
+    splits: Vec<Split>,
+}
+
+/// The state of a search in progress.
+pub(crate) struct Search<'a> {
+    spec: &'a AutoSearch,
+    data: TableData<'a>,
+    metric: Box<dyn Metric>,
+    sign: f64,
+    profile: InputProfile,
+    encoded_width: usize,
+    user_steps: Vec<Step>,
+    families: Vec<&'static str>,
+    seed: u64,
+    rungs: Vec<Rung>,
+    candidates: Vec<Candidate>,
+    queue: VecDeque<usize>,
+    seen: HashSet<String>,
+    trials: Vec<Trial>,
+    promoted: HashSet<(usize, usize)>,
+    validation: String,
+    meta_features: MetaFeatures,
+    neighbours: Vec<String>,
+    n_generated: u64,
+}
+
+fn task_name(task: &Task) -> &'static str {
+    match task {
+        Task::Classification { .. } => "classification",
+        _ => "regression",
+    }
+}
+
+/// The splits of `rows` (sorted global indices) for `cv`, stratified for a classifier when
+/// every class allows it.
+fn splits_of(
+    rows: &[usize],
+    y: &[f64],
+    cv: CvChoice,
+    stratify: bool,
+    seed: u64,
+) -> Result<Vec<Split>> {
+    let (k, first_only) = match cv {
+        CvChoice::Folds(k) => (k, false),
+        CvChoice::Holdout(f) => (((1.0 / f).round() as usize).max(2), true),
+        CvChoice::Auto => (5, false),
+    };
+    let y_sub: Vec<f64> = rows
+        .iter()
+        .map(|&i| y.get(i).copied().unwrap_or(f64::NAN))
+        .collect();
+    let stratified = if stratify {
+        StratifiedKFold::new(k)
+            .shuffle(seed)
+            .split_indices(rows.len(), Some(&y_sub))
+            .ok()
+    } else {
+        None
+    };
+    let local = match stratified {
+        Some(s) => s,
+        None => KFold::new(k).shuffle(seed).split_indices(rows.len(), None)?,
+    };
+    let to_global = |v: &[usize]| -> Vec<usize> {
+        v.iter()
+            .filter_map(|&i| rows.get(i).copied())
+            .collect()
+    };
+    Ok(local
+        .iter()
+        .take(if first_only { 1 } else { usize::MAX })
+        .map(|s| Split {
+            train: to_global(&s.train),
+            test: to_global(&s.test),
+        })
+        .collect())
+}
+
+/// The number of model columns after one-hot encoding.
+fn encoded_width(table: &Table, target: Option<&str>) -> usize {
+    table
+        .iter()
+        .filter(|(name, _)| Some(*name) != target)
+        .map(|(_, c)| match c {
+            crate::data::Column::Numeric(_) => 1,
+            crate::data::Column::Categorical(c) => c.categories().len().max(1),
+        })
+        .sum()
+}
+
+impl<'a> Search<'a> {
+    /// Prepares a search of kind `kind` on `table` (with its `target` column): meta-features,
+    /// zero-shot candidates, family defaults, rungs and splits.
+    pub(crate) fn new(
+        spec: &'a AutoSearch,
+        kind: Estimator,
+        base: &TrainConfig,
+        table: &'a Table,
+        target: &str,
+        seed: u64,
+    ) -> Result<Self> {
+        spec.check(kind)?;
+        let data = TableData::new(table, target, kind)?;
+        let n = data.n_rows();
+        let labelled = data.y().iter().filter(|v| !v.is_nan()).count();
+        if labelled < 10 {
+            return Err(Error::InvalidArgument(format!(
+                "an automatic search needs at least 10 labelled rows; the data hold {labelled}"
+            )));
+        }
+        let metric_names: Vec<String> = spec.metric.iter().cloned().collect();
+        let metric = resolve_metrics(&metric_names, data.target_task(), Some(kind))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::InvalidArgument("no metric to rank trials by".into()))?;
+        let sign = if metric.greater_is_better() { 1.0 } else { -1.0 };
+        let profile = features::profile(&data);
+        let meta_features = features::compute(&data, seed)?;
+        let families: Vec<&'static str> = space::searchable(kind)
+            .into_iter()
+            .filter(|f| spec.families.is_empty() || spec.families.iter().any(|g| g == f))
+            .collect();
+
+        // Rungs: every row, then thirds down to MIN_RUNG rows.
+        let mut sizes = vec![n];
+        while sizes.len() < MAX_RUNGS {
+            let next = sizes.last().copied().unwrap_or(n) / ETA;
+            if next < MIN_RUNG {
+                break;
+            }
+            sizes.push(next);
+        }
+        sizes.reverse();
+        let mut rng = crate::common::rng::for_task(seed, 0x7275_6e67);
+        let order = crate::common::rng::permutation(n, &mut rng);
+        let cv = spec.cv.resolve(n);
+        let stratify = kind == Estimator::Classifier;
+        let rungs = sizes
+            .iter()
+            .map(|&size| {
+                let mut rows: Vec<usize> = order.iter().copied().take(size).collect();
+                rows.sort_unstable();
+                Ok(Rung {
+                    rows: size,
+                    splits: splits_of(&rows, data.y(), cv, stratify, seed)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let validation = match cv {
+            CvChoice::Folds(k) => format!("{k} folds"),
+            CvChoice::Holdout(f) => format!("holdout {f}"),
+            CvChoice::Auto => "auto".into(),
+        };
+        let encoded_width = encoded_width(table, Some(target));
+        let mut search = Self {
+            spec,
+            metric,
+            sign,
+            profile,
+            encoded_width,
+            user_steps: base.preprocess.clone(),
+            families,
+            seed,
+            rungs,
+            candidates: Vec::new(),
+            queue: VecDeque::new(),
+            seen: HashSet::new(),
+            trials: Vec::new(),
+            promoted: HashSet::new(),
+            validation,
+            meta_features,
+            neighbours: Vec::new(),
+            n_generated: 0,
+            data,
+        };
+        let portfolio = Portfolio::shipped()?;
+        let (zero, neighbours) = portfolio.zero_shot(
+            &search.meta_features,
+            task_name(search.data.target_task()),
+            &spec.portfolio_exclude,
+            usize::MAX,
+        );
+        search.neighbours = neighbours;
+        let mut proposed = 0;
+        for model in zero {
+            if proposed >= spec.zero_shot {
+                break;
+            }
+            if search.add(model, Origin::ZeroShot)? {
+                proposed += 1;
+            }
+        }
+        for f in search.families.clone() {
+            search.add(space::default_config(f)?, Origin::Default)?;
+        }
+        Ok(search)
+    }
+
+    /// Adds a candidate unless it repeats one or is of a family not searched; returns
+    /// whether it was added.
+    fn add(&mut self, model: Value, origin: Origin) -> Result<bool> {
+        let Some(type_name) = model.get("type").and_then(Value::as_str) else {
+            return Ok(false);
+        };
+        if !self.families.contains(&type_name) {
+            return Ok(false);
+        }
+        let key = model.to_string();
+        if !self.seen.insert(key) {
+            return Ok(false);
+        }
+        let mut params = model.clone();
+        if let Value::Object(obj) = &mut params {
+            obj.remove("type");
+        }
+        let config = ModelConfig::from_json_parts(type_name, params)?;
+        let preprocess = if self.user_steps.is_empty() {
+            space::preprocess_for(type_name, &self.profile)?
+        } else {
+            self.user_steps.clone()
+        };
+        let config = TrainConfig {
+            model: config,
+            preprocess,
+            random_state: None,
+            n_threads: None,
+        };
+        self.candidates.push(Candidate {
+            config,
+            model,
+            origin,
+        });
+        self.queue.push_back(self.candidates.len() - 1);
+        Ok(true)
+    }
+
+    /// A new neighbour of one of the three best candidates so far (a random configuration
+    /// when none has scored yet).
+    fn generate(&mut self) -> Result<bool> {
+        for _ in 0..32 {
+            self.n_generated += 1;
+            let mut rng = crate::common::rng::for_task(self.seed, 0x6e65_0000 + self.n_generated);
+            let parents = self.leaders(3);
+            let child = match parents.get(rng.gen_range(0..parents.len().max(1))) {
+                Some(&p) => match self.candidates.get(p) {
+                    Some(c) => space::neighbour(&c.model, &mut rng)?,
+                    None => continue,
+                },
+                None => {
+                    let i = rng.gen_range(0..self.families.len().max(1));
+                    match self.families.get(i) {
+                        Some(f) => space::random_config(f, &mut rng)?,
+                        None => return Ok(false),
+                    }
+                }
+            };
+            if self.add(child, Origin::Neighbour)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The highest rung with a scored trial.
+    fn top_rung(&self) -> Option<usize> {
+        self.trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Ok)
+            .map(|t| t.rung)
+            .max()
+    }
+
+    /// Scored trials of `rung`, best first (ties: the earlier trial).
+    fn ranked(&self, rung: usize) -> Vec<&Trial> {
+        let mut done: Vec<&Trial> = self
+            .trials
+            .iter()
+            .filter(|t| t.rung == rung && t.status == TrialStatus::Ok)
+            .collect();
+        done.sort_by(|a, b| {
+            let key = |t: &Trial| self.sign * t.score.unwrap_or(f64::NAN);
+            key(b)
+                .total_cmp(&key(a))
+                .then(a.id.cmp(&b.id))
+        });
+        done
+    }
+
+    /// The best `k` candidates on the highest rung reached.
+    fn leaders(&self, k: usize) -> Vec<usize> {
+        self.top_rung()
+            .map(|r| self.ranked(r).iter().take(k).map(|t| t.candidate).collect())
+            .unwrap_or_default()
+    }
+
+    /// The next job: a promotion (highest rung first) or a new candidate.
+    fn next_job(&mut self, pending: &[Job]) -> Result<Option<Job>> {
+        for rung in (0..self.rungs.len().saturating_sub(1)).rev() {
+            let ranked = self.ranked(rung);
+            let finished = self.trials.iter().filter(|t| t.rung == rung).count();
+            let allowed = finished / ETA;
+            let next = ranked.iter().take(allowed).map(|t| t.candidate).find(|&c| {
+                !self.promoted.contains(&(c, rung + 1))
+                    && !pending.contains(&Job {
+                        candidate: c,
+                        rung: rung + 1,
+                    })
+            });
+            if let Some(candidate) = next {
+                return Ok(Some(Job {
+                    candidate,
+                    rung: rung + 1,
+                }));
+            }
+        }
+        if self.queue.is_empty() && !self.generate()? {
+            return Ok(None);
+        }
+        Ok(self.queue.pop_front().map(|candidate| Job { candidate, rung: 0 }))
+    }
+
+    /// Runs one job under a deadline.
+    fn run(&self, job: Job, deadline: Option<Instant>) -> Trial {
+        let mut trial = Trial {
+            id: 0,
+            candidate: job.candidate,
+            origin: Origin::Default,
+            config: TrainConfig::new(ModelConfig::DummyRegressor(Default::default())),
+            rung: job.rung,
+            n_rows: 0,
+            score: None,
+            fit_time: 0.0,
+            status: TrialStatus::Failed,
+            message: None,
+        };
+        let (Some(candidate), Some(rung)) =
+            (self.candidates.get(job.candidate), self.rungs.get(job.rung))
+        else {
+            trial.message = Some("internal: unknown candidate or rung".into());
+            return trial;
+        };
+        trial.origin = candidate.origin;
+        trial.config = candidate.config.clone();
+        trial.n_rows = rung.rows;
+        let mib = space::estimated_mib(&candidate.config.model, rung.rows, self.encoded_width);
+        if mib > self.spec.trial_memory_limit {
+            trial.status = TrialStatus::SkippedMemory;
+            trial.message = Some(format!(
+                "estimated {mib:.0} MiB, above trial_memory_limit = {} MiB",
+                self.spec.trial_memory_limit
+            ));
+            return trial;
+        }
+        let cancel = move |_e: &FitEvent<'_>| match deadline {
+            Some(d) if Instant::now() >= d => Control::Cancel,
+            _ => Control::Continue,
+        };
+        let ctx = FitContext::new().random_state(self.seed).callback(&cancel);
+        let metrics = std::slice::from_ref(&self.metric);
+        let mut scores = Vec::with_capacity(rung.splits.len());
+        for split in &rung.splits {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                trial.status = TrialStatus::TimedOut;
+                trial.message = Some("the trial's time ran out between folds".into());
+                return trial;
+            }
+            match run_fold(&self.data, &candidate.config, split, metrics, false, &ctx) {
+                Ok(fold) => {
+                    trial.fit_time += fold.fit_time;
+                    scores.push(fold.test.first().copied().unwrap_or(f64::NAN));
+                }
+                Err(Error::Cancelled(_)) => {
+                    trial.status = TrialStatus::TimedOut;
+                    trial.message = Some("cut by its time limit".into());
+                    return trial;
+                }
+                Err(e) => {
+                    trial.message = Some(e.to_string());
+                    return trial;
+                }
+            }
+        }
+        let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+        if mean.is_finite() {
+            trial.score = Some(mean);
+            trial.status = TrialStatus::Ok;
+        } else {
+            trial.message = Some(format!("the score is not finite ({mean})"));
+        }
+        trial
+    }
+
+    /// Seconds the final refit of the current best is expected to take.
+    fn refit_estimate(&self) -> f64 {
+        let Some(r) = self.top_rung() else {
+            return 0.0;
+        };
+        let Some(best) = self.ranked(r).first().copied() else {
+            return 0.0;
+        };
+        let folds = self.rungs.get(r).map_or(1, |g| g.splits.len().max(1)) as f64;
+        let per_fit = best.fit_time / folds;
+        per_fit * (self.data.n_rows() as f64 / best.n_rows.max(1) as f64) * 1.25
+    }
+
+    /// Runs the search to its end; returns the chosen config and the report (its `elapsed`
+    /// is set by the caller after the refit).
+    pub(crate) fn run_all(
+        mut self,
+        search_type: &str,
+        start: Instant,
+        ctx: &FitContext<'_>,
+        threads: Option<usize>,
+    ) -> Result<(TrainConfig, SearchReport)> {
+        let budget = self.spec.budget();
+        let deadline = budget.map(|b| start + Duration::from_secs_f64(b));
+        let trial_limit = self
+            .spec
+            .trial_time_limit
+            .or(budget.map(|b| b / 4.0))
+            .map(Duration::from_secs_f64);
+        let pool_ctx = FitContext::new().n_threads(threads.unwrap_or(0));
+        let stopped_by = loop {
+            let remaining = self
+                .spec
+                .max_trials
+                .map(|m| m.saturating_sub(self.trials.len()));
+            if remaining == Some(0) {
+                break StoppedBy::MaxTrials;
+            }
+            // Leave time for the final refit.
+            let reserve = Duration::from_secs_f64(self.refit_estimate());
+            let search_end = deadline.map(|d| d.checked_sub(reserve).unwrap_or(d));
+            if search_end.is_some_and(|e| Instant::now() >= e) && self.top_rung().is_some() {
+                break StoppedBy::TimeBudget;
+            }
+            let mut jobs: Vec<Job> = Vec::new();
+            while jobs.len() < BATCH.min(remaining.unwrap_or(BATCH)) {
+                match self.next_job(&jobs)? {
+                    Some(j) => jobs.push(j),
+                    None => break,
+                }
+            }
+            if jobs.is_empty() {
+                break StoppedBy::Exhausted;
+            }
+            let now = Instant::now();
+            let job_deadline = match (search_end, trial_limit) {
+                (Some(e), Some(t)) => Some(e.min(now + t)),
+                (Some(e), None) => Some(e),
+                (None, Some(t)) => Some(now + t),
+                (None, None) => None,
+            };
+            // Without any scored trial yet, the first batch may run to the budget's end.
+            let job_deadline = if self.top_rung().is_none() {
+                deadline.or(job_deadline)
+            } else {
+                job_deadline
+            };
+            let this = &self;
+            let results = pool_ctx.install(|| {
+                jobs.par_iter()
+                    .map(|&j| this.run(j, job_deadline))
+                    .collect::<Vec<Trial>>()
+            })?;
+            let mut stop = None;
+            for (job, mut trial) in jobs.iter().zip(results) {
+                trial.id = self.trials.len();
+                if job.rung > 0 {
+                    self.promoted.insert((job.candidate, job.rung));
+                }
+                let best = self
+                    .top_rung()
+                    .and_then(|r| self.ranked(r).first().and_then(|t| t.score))
+                    .unwrap_or(f64::NAN);
+                let values = [
+                    ("score", trial.score.unwrap_or(f64::NAN)),
+                    ("best", best),
+                    ("rung", job.rung as f64),
+                ];
+                self.trials.push(trial);
+                let event = FitEvent {
+                    stage: search_type,
+                    iteration: self.trials.len(),
+                    total: self.spec.max_trials,
+                    values: &values,
+                };
+                match ctx.report(&event) {
+                    Control::Continue => {}
+                    Control::Stop => stop = Some(StoppedBy::Callback),
+                    Control::Cancel => {
+                        return Err(Error::Cancelled(format!(
+                            "{search_type}: cancelled by the callback after {} trials",
+                            self.trials.len()
+                        )))
+                    }
+                }
+            }
+            if let Some(s) = stop {
+                break s;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) && self.top_rung().is_some() {
+                break StoppedBy::TimeBudget;
+            }
+        };
+        let best = self
+            .top_rung()
+            .and_then(|r| self.ranked(r).first().map(|t| (t.id, t.config.clone())));
+        let Some((best_trial, config)) = best else {
+            return Err(self.nothing_fitted(search_type));
+        };
+        let report = SearchReport {
+            search_type: search_type.to_string(),
+            settings: self.spec.clone(),
+            metric: self.metric.name().to_string(),
+            validation: self.validation.clone(),
+            meta_features: self.meta_features.clone(),
+            neighbours: self.neighbours.clone(),
+            rungs: self.rungs.iter().map(|r| r.rows).collect(),
+            elapsed: 0.0,
+            stopped_by,
+            best_trial,
+            trials: self.trials,
+        };
+        Ok((config, report))
+    }
+
+    /// The error of a search where no trial scored: how many trials ended how, and the
+    /// first messages.
+    fn nothing_fitted(&self, search_type: &str) -> Error {
+        let count = |s: TrialStatus| self.trials.iter().filter(|t| t.status == s).count();
+        let mut messages: Vec<String> = Vec::new();
+        for t in &self.trials {
+            if let Some(m) = &t.message {
+                let line = format!("{}: {m}", t.config.model.type_name());
+                if !messages.contains(&line) && messages.len() < 5 {
+                    messages.push(line);
+                }
+            }
+        }
+        Error::InvalidArgument(format!(
+            "{search_type}: no model was fitted: {} trials ({} failed, {} timed out, {} \
+             skipped for memory){}{}",
+            self.trials.len(),
+            count(TrialStatus::Failed),
+            count(TrialStatus::TimedOut),
+            count(TrialStatus::SkippedMemory),
+            if messages.is_empty() {
+                String::new()
+            } else {
+                format!("; first reasons: {}", messages.join("; "))
+            },
+            if count(TrialStatus::TimedOut) > 0 {
+                "; raise time_budget or trial_time_limit"
+            } else {
+                ""
+            }
+        ))
+    }
+}
