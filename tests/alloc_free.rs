@@ -182,7 +182,7 @@ fn small_params(kind: &str) -> &'static str {
     } else if kind == "local_outlier_factor" {
         r#", "novelty": true"#
     } else {
-        ""
+        common::auto_small(kind)
     }
 }
 

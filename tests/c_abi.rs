@@ -321,6 +321,11 @@ const PROGRAMS: &[Program] = &[
         valgrind_args: None,
     },
     Program {
+        source: "tests/c/auto.c",
+        args: &["data/iris.csv"],
+        valgrind_args: None,
+    },
+    Program {
         source: "tests/c/csv.c",
         args: &["data"],
         valgrind_args: None,

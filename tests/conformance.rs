@@ -27,7 +27,7 @@ fn small(type_name: &str) -> &'static str {
     } else if type_name == "local_outlier_factor" {
         r#", "novelty": true"#
     } else {
-        ""
+        common::auto_small(type_name)
     }
 }
 
@@ -50,6 +50,17 @@ fn every_type_has_only_the_outputs_its_tags_allow() {
     for r in REGISTERED {
         let (table, target) = common::penguins_for_type(r.type_name, r.estimator);
         let p = fit(r.type_name, &table, target, "");
+        // An automatic type fits an ordinary pipeline of the family it chose: that family's
+        // tags apply.
+        let chosen = REGISTERED
+            .iter()
+            .find(|e| e.type_name == p.model().type_name())
+            .unwrap();
+        let r = if r.type_name.starts_with("auto_") {
+            chosen
+        } else {
+            r
+        };
         for kind in p.outputs() {
             let allowed = match kind {
                 PredictKind::Value => r.estimator != Estimator::Transformer,

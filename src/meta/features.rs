@@ -164,7 +164,9 @@ fn landmark_scores(data: &TableData<'_>, seed: u64) -> Result<Vec<f64>> {
     rows.truncate(LANDMARK_ROWS);
     rows.sort_unstable();
     let sub_table = data.table().take_rows(&rows)?;
-    let kind = data.estimator().unwrap_or(crate::models::Estimator::Regressor);
+    let kind = data
+        .estimator()
+        .unwrap_or(crate::models::Estimator::Regressor);
     let sub = TableData::new(&sub_table, data.target(), kind)?;
     let splitter: Box<dyn Splitter> = match sub.target_task() {
         Task::Classification { .. } => Box::new(StratifiedKFold::new(3).shuffle(seed)),
@@ -173,7 +175,9 @@ fn landmark_scores(data: &TableData<'_>, seed: u64) -> Result<Vec<f64>> {
     let y = sub.y().to_vec();
     let splits = match splitter.split_indices(sub.n_rows(), Some(&y)) {
         Ok(s) => s,
-        Err(_) => KFold::new(3).shuffle(seed).split_indices(sub.n_rows(), None)?,
+        Err(_) => KFold::new(3)
+            .shuffle(seed)
+            .split_indices(sub.n_rows(), None)?,
     };
     let Some(split) = splits.first() else {
         return Ok(vec![0.0; 3]);

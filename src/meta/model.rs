@@ -60,7 +60,9 @@ impl AutoModel {
         if self.classes.is_empty() || !(v >= 0.0) {
             return v;
         }
-        self.class_map.get(v as usize).map_or(f64::NAN, |&g| g as f64)
+        self.class_map
+            .get(v as usize)
+            .map_or(f64::NAN, |&g| g as f64)
     }
 
     /// Writes the pipeline's `kind` output of one row, with stack scratch when it fits.
@@ -69,11 +71,13 @@ impl AutoModel {
         if need <= STACK_SCRATCH {
             let mut a = [0.0; STACK_SCRATCH];
             let mut b = [0.0; STACK_SCRATCH];
-            self.pipeline.predict_row_with(kind, row, out, &mut a, &mut b)
+            self.pipeline
+                .predict_row_with(kind, row, out, &mut a, &mut b)
         } else {
             let mut a = vec![0.0; need];
             let mut b = vec![0.0; need];
-            self.pipeline.predict_row_with(kind, row, out, &mut a, &mut b)
+            self.pipeline
+                .predict_row_with(kind, row, out, &mut a, &mut b)
         }
     }
 
@@ -81,7 +85,10 @@ impl AutoModel {
     /// `out`.
     fn map_proba(&self, buf: &[f64], out: &mut [f64]) {
         let k = self.classes.len();
-        for (src, dst) in buf.chunks(self.class_map.len().max(1)).zip(out.chunks_mut(k.max(1))) {
+        for (src, dst) in buf
+            .chunks(self.class_map.len().max(1))
+            .zip(out.chunks_mut(k.max(1)))
+        {
             dst.fill(0.0);
             for (j, &g) in self.class_map.iter().enumerate() {
                 if let (Some(d), Some(&s)) = (dst.get_mut(g), src.get(j)) {
@@ -114,7 +121,8 @@ impl Model for AutoModel {
 
 impl Predictor for AutoModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.pipeline.predict_rows_into(PredictKind::Value, x, out)?;
+        self.pipeline
+            .predict_rows_into(PredictKind::Value, x, out)?;
         for v in out.iter_mut() {
             *v = self.map_value(*v);
         }
@@ -160,12 +168,17 @@ impl ProbabilisticPredictor for AutoModel {
         if k > STACK_SCRATCH || out.len() != self.classes.len() {
             return Err(Error::shape(
                 "auto predict_proba row",
-                format!("{} values (at most {STACK_SCRATCH} classes)", self.classes.len()),
+                format!(
+                    "{} values (at most {STACK_SCRATCH} classes)",
+                    self.classes.len()
+                ),
                 format!("{} values", out.len()),
             ));
         }
         let mut buf = [0.0; STACK_SCRATCH];
-        let part = buf.get_mut(..k).ok_or_else(|| Error::ModelCorrupt("classes".into()))?;
+        let part = buf
+            .get_mut(..k)
+            .ok_or_else(|| Error::ModelCorrupt("classes".into()))?;
         self.row_kind(PredictKind::Proba, row, part)?;
         self.map_proba(part, out);
         Ok(())

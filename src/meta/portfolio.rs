@@ -70,7 +70,10 @@ impl Portfolio {
     fn check(&self) -> Result<()> {
         let bad = |m: String| Error::InvalidArgument(format!("portfolio: {m}"));
         if self.format != 1 {
-            return Err(bad(format!("format {} (this library reads format 1)", self.format)));
+            return Err(bad(format!(
+                "format {} (this library reads format 1)",
+                self.format
+            )));
         }
         if self.feature_names != NAMES {
             return Err(bad(format!(
@@ -79,8 +82,7 @@ impl Portfolio {
             )));
         }
         for d in &self.datasets {
-            if d.meta_features.values.len() != NAMES.len() || d.scores.len() != self.configs.len()
-            {
+            if d.meta_features.values.len() != NAMES.len() || d.scores.len() != self.configs.len() {
                 return Err(bad(format!(
                     "data set `{}` has {} meta-features and {} scores (expected {} and {})",
                     d.name,
@@ -195,7 +197,10 @@ fn normalization(pool: &[&PortfolioDataset]) -> (Vec<f64>, Vec<f64>) {
             let pos = p * (v.len() - 1) as f64;
             let lo = pos.floor() as usize;
             let hi = pos.ceil() as usize;
-            let (a, b) = (v.get(lo).copied().unwrap_or(0.0), v.get(hi).copied().unwrap_or(0.0));
+            let (a, b) = (
+                v.get(lo).copied().unwrap_or(0.0),
+                v.get(hi).copied().unwrap_or(0.0),
+            );
             a + (b - a) * (pos - lo as f64)
         };
         let iqr = q(0.75) - q(0.25);

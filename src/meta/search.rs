@@ -212,13 +212,12 @@ fn splits_of(
     };
     let local = match stratified {
         Some(s) => s,
-        None => KFold::new(k).shuffle(seed).split_indices(rows.len(), None)?,
+        None => KFold::new(k)
+            .shuffle(seed)
+            .split_indices(rows.len(), None)?,
     };
-    let to_global = |v: &[usize]| -> Vec<usize> {
-        v.iter()
-            .filter_map(|&i| rows.get(i).copied())
-            .collect()
-    };
+    let to_global =
+        |v: &[usize]| -> Vec<usize> { v.iter().filter_map(|&i| rows.get(i).copied()).collect() };
     Ok(local
         .iter()
         .take(if first_only { 1 } else { usize::MAX })
@@ -255,7 +254,17 @@ impl<'a> Search<'a> {
         spec.check(kind)?;
         let data = TableData::new(table, target, kind)?;
         let n = data.n_rows();
-        let labelled = data.y().iter().filter(|v| !v.is_nan()).count();
+        if let Some(first_row) = data.y().iter().position(|v| v.is_nan()) {
+            return Err(Error::UnlabeledRows {
+                model: match kind {
+                    Estimator::Classifier => "auto_classifier".into(),
+                    _ => "auto_regressor".into(),
+                },
+                count: data.y().iter().filter(|v| v.is_nan()).count(),
+                first_row,
+            });
+        }
+        let labelled = data.y().len();
         if labelled < 10 {
             return Err(Error::InvalidArgument(format!(
                 "an automatic search needs at least 10 labelled rows; the data hold {labelled}"
@@ -266,7 +275,11 @@ impl<'a> Search<'a> {
             .into_iter()
             .next()
             .ok_or_else(|| Error::InvalidArgument("no metric to rank trials by".into()))?;
-        let sign = if metric.greater_is_better() { 1.0 } else { -1.0 };
+        let sign = if metric.greater_is_better() {
+            1.0
+        } else {
+            -1.0
+        };
         let profile = features::profile(&data);
         let meta_features = features::compute(&data, seed)?;
         let families: Vec<&'static str> = space::searchable(kind)
@@ -432,9 +445,7 @@ impl<'a> Search<'a> {
             .collect();
         done.sort_by(|a, b| {
             let key = |t: &Trial| self.sign * t.score.unwrap_or(f64::NAN);
-            key(b)
-                .total_cmp(&key(a))
-                .then(a.id.cmp(&b.id))
+            key(b).total_cmp(&key(a)).then(a.id.cmp(&b.id))
         });
         done
     }
@@ -469,7 +480,10 @@ impl<'a> Search<'a> {
         if self.queue.is_empty() && !self.generate()? {
             return Ok(None);
         }
-        Ok(self.queue.pop_front().map(|candidate| Job { candidate, rung: 0 }))
+        Ok(self
+            .queue
+            .pop_front()
+            .map(|candidate| Job { candidate, rung: 0 }))
     }
 
     /// Runs one job under a deadline.

@@ -40,7 +40,10 @@ struct Family {
 
 const FOREST: &[(&str, Range)] = &[
     ("n_estimators", Range::LogInt(50, 400)),
-    ("max_features", Range::Choice(&["\"sqrt\"", "0.3", "0.6", "1.0"])),
+    (
+        "max_features",
+        Range::Choice(&["\"sqrt\"", "0.3", "0.6", "1.0"]),
+    ),
     ("min_samples_leaf", Range::LogInt(1, 20)),
 ];
 const BOOSTING: &[(&str, Range)] = &[
@@ -48,14 +51,20 @@ const BOOSTING: &[(&str, Range)] = &[
     ("max_iter", Range::LogInt(30, 500)),
     ("max_leaf_nodes", Range::LogInt(4, 128)),
     ("min_samples_leaf", Range::LogInt(2, 60)),
-    ("l2_regularization", Range::Choice(&["0.0", "0.01", "0.1", "1.0", "10.0"])),
+    (
+        "l2_regularization",
+        Range::Choice(&["0.0", "0.01", "0.1", "1.0", "10.0"]),
+    ),
 ];
 const NEIGHBOURS: &[(&str, Range)] = &[
     ("n_neighbors", Range::LogInt(1, 50)),
     ("weights", Range::Choice(&["\"uniform\"", "\"distance\""])),
 ];
 const TREE: &[(&str, Range)] = &[
-    ("max_depth", Range::Choice(&["3", "5", "8", "12", "20", "null"])),
+    (
+        "max_depth",
+        Range::Choice(&["3", "5", "8", "12", "20", "null"]),
+    ),
     ("min_samples_leaf", Range::LogInt(1, 50)),
 ];
 
@@ -347,7 +356,10 @@ pub fn preprocess_for(model_type: &str, profile: &InputProfile) -> Result<Vec<St
         )?);
     }
     if profile.categorical {
-        steps.push(step("one_hot_encoder", json!({"handle_unknown": "ignore"}))?);
+        steps.push(step(
+            "one_hot_encoder",
+            json!({"handle_unknown": "ignore"}),
+        )?);
     }
     if f.scale {
         steps.push(step("standard_scaler", json!({}))?);
@@ -367,7 +379,10 @@ pub fn estimated_mib(config: &ModelConfig, n: usize, d: usize) -> f64 {
         | ModelConfig::RandomForestRegressor(_)
         | ModelConfig::ExtraTreesRegressor(_) => {
             let v = serde_json::to_value(config).unwrap_or(Value::Null);
-            let trees = v.get("n_estimators").and_then(Value::as_f64).unwrap_or(100.0);
+            let trees = v
+                .get("n_estimators")
+                .and_then(Value::as_f64)
+                .unwrap_or(100.0);
             let leaf = v
                 .get("min_samples_leaf")
                 .and_then(Value::as_f64)

@@ -160,7 +160,11 @@ impl AutoSearch {
     pub fn check(&self, kind: Estimator) -> Result<()> {
         if let Some(b) = self.time_budget {
             if !(b.is_finite() && b > 0.0) {
-                return Err(Error::param("time_budget", b, "a positive number of seconds"));
+                return Err(Error::param(
+                    "time_budget",
+                    b,
+                    "a positive number of seconds",
+                ));
             }
         }
         if self.max_trials == Some(0) {
@@ -168,7 +172,11 @@ impl AutoSearch {
         }
         if let Some(t) = self.trial_time_limit {
             if !(t.is_finite() && t > 0.0) {
-                return Err(Error::param("trial_time_limit", t, "a positive number of seconds"));
+                return Err(Error::param(
+                    "trial_time_limit",
+                    t,
+                    "a positive number of seconds",
+                ));
             }
         }
         if !(self.trial_memory_limit.is_finite() && self.trial_memory_limit > 0.0) {
@@ -180,10 +188,18 @@ impl AutoSearch {
         }
         match self.cv {
             CvChoice::Folds(k) if k < 2 => {
-                return Err(Error::param("cv", k, "at least 2 folds, or a holdout fraction"))
+                return Err(Error::param(
+                    "cv",
+                    k,
+                    "at least 2 folds, or a holdout fraction",
+                ))
             }
             CvChoice::Holdout(f) if !(f > 0.0 && f <= 0.5) => {
-                return Err(Error::param("cv", f, "a holdout fraction in (0, 0.5], or folds"))
+                return Err(Error::param(
+                    "cv",
+                    f,
+                    "a holdout fraction in (0, 0.5], or folds",
+                ))
             }
             _ => {}
         }

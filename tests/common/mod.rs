@@ -128,3 +128,16 @@ pub fn penguins_for_type(
     }
     (table, target)
 }
+
+/// Settings that keep an automatic search (`auto_classifier`, `auto_regressor`) small in a
+/// test that fits every registered type: two trials over two cheap families. Empty for the
+/// other types.
+pub fn auto_small(type_name: &str) -> &'static str {
+    match type_name {
+        "auto_classifier" => {
+            r#", "max_trials": 2, "families": ["gaussian_nb", "logistic_regression"]"#
+        }
+        "auto_regressor" => r#", "max_trials": 2, "families": ["ridge", "k_neighbors_regressor"]"#,
+        _ => "",
+    }
+}

@@ -630,7 +630,14 @@ pub fn cross_validate<D: CvData>(
             .par_iter()
             .map(|s| {
                 let fold_ctx = FitContext::new().random_state(seed);
-                run_fold(data, config, s, &metrics, options.return_train_score, &fold_ctx)
+                run_fold(
+                    data,
+                    config,
+                    s,
+                    &metrics,
+                    options.return_train_score,
+                    &fold_ctx,
+                )
             })
             .collect::<Vec<Result<FoldOutcome>>>()
     })?;

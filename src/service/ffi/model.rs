@@ -133,6 +133,7 @@ pub fn info_json(p: &Pipeline) -> Value {
         "n_train_rows": meta.n_train_rows,
         "training_metrics": meta.training_metrics,
         "config": meta.config,
+        "search": meta.search,
     })
 }
 

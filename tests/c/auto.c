@@ -1,0 +1,74 @@
+/* Automatic model selection from C: amlis_train with an auto_classifier config on iris
+ * (a fixed trial count, so the choice is reproducible), the leaderboard in the model info,
+ * predictions, the same choice twice, and bad settings named. argv[1] = iris.csv. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static const char *CONFIG =
+    "{\"model\": {\"type\": \"auto_classifier\", \"max_trials\": 4, \"cv\": 3, "
+    "\"families\": [\"logistic_regression\", \"gaussian_nb\"]}, \"random_state\": 3}";
+
+static char *info_of(AmlisModel *m) {
+    size_t need = 0;
+    CHECK_STATUS(amlis_model_info_json(m, NULL, 0, &need), AMLIS_BUFFER_TOO_SMALL, "");
+    char *text = malloc(need + 1);
+    CHECK(text != NULL);
+    if (!text) return NULL;
+    CHECK_STATUS(amlis_model_info_json(m, text, need + 1, &need), AMLIS_OK, "");
+    return text;
+}
+
+int main(int argc, char **argv) {
+    const char *path = argc > 1 ? argv[1] : "data/iris.csv";
+    AmlisDataset *d = NULL;
+    CHECK_STATUS(amlis_dataset_from_csv(path, "{\"target\": \"species\"}", &d), AMLIS_OK, "");
+
+    AmlisModel *a = NULL, *b = NULL;
+    CHECK_STATUS(amlis_train(d, CONFIG, &a), AMLIS_OK, "");
+    CHECK_STATUS(amlis_train(d, CONFIG, &b), AMLIS_OK, "");
+    if (a && b) {
+        char *ia = info_of(a), *ib = info_of(b);
+        if (ia && ib) {
+            /* An ordinary pipeline of the chosen family, with the search in its info. */
+            CHECK(strstr(ia, "\"type\": \"logistic_regression\"") != NULL ||
+                  strstr(ia, "\"type\": \"gaussian_nb\"") != NULL);
+            CHECK(strstr(ia, "\"search\"") != NULL && strstr(ia, "\"trials\"") != NULL);
+            CHECK(strstr(ia, "\"stopped_by\": \"max_trials\"") != NULL);
+        }
+        free(ia);
+        free(ib);
+        double rows[8] = {5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3};
+        double pa[2] = {-1, -1}, pb[2] = {-2, -2}, proba[6] = {0};
+        CHECK_STATUS(amlis_predict(a, AMLIS_OUTPUT_VALUE, rows, 2, 4, pa, 2), AMLIS_OK, "");
+        CHECK_STATUS(amlis_predict(b, AMLIS_OUTPUT_VALUE, rows, 2, 4, pb, 2), AMLIS_OK, "");
+        CHECK(pa[0] == 0.0 && pa[1] == 2.0);
+        CHECK(pa[0] == pb[0] && pa[1] == pb[1]);
+        CHECK_STATUS(amlis_predict(a, AMLIS_OUTPUT_PROBA, rows, 2, 4, proba, 6), AMLIS_OK, "");
+        CHECK(proba[0] > 0.5 && proba[5] > 0.5);
+    }
+    amlis_model_free(a);
+    amlis_model_free(b);
+
+    /* Bad settings are configuration errors naming the key. */
+    AmlisModel *m = NULL;
+    CHECK_STATUS(amlis_train(d,
+                             "{\"model\": {\"type\": \"auto_classifier\", \"families\": [\"ridge\"]}}",
+                             &m),
+                 AMLIS_CONFIG_ERROR, "families");
+    CHECK(m == NULL);
+    CHECK_STATUS(amlis_train(d, "{\"model\": {\"type\": \"auto_classifier\", \"time_budget\": -1}}",
+                             &m),
+                 AMLIS_CONFIG_ERROR, "time_budget");
+    CHECK_STATUS(amlis_train(d, "{\"model\": {\"type\": \"auto_classifier\", \"max_trial\": 3}}", &m),
+                 AMLIS_CONFIG_ERROR, "max_trial");
+    /* Nothing fits within the memory bound: the error says why. */
+    CHECK_STATUS(amlis_train(d,
+                             "{\"model\": {\"type\": \"auto_classifier\", \"max_trials\": 2, "
+                             "\"trial_memory_limit\": 1e-9}}",
+                             &m),
+                 AMLIS_INVALID_ARGUMENT, "skipped for memory");
+    amlis_dataset_free(d);
+    return check_report("auto");
+}

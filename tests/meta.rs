@@ -1,0 +1,257 @@
+//! Automatic model selection (`auto_classifier`, `auto_regressor`): an ordinary pipeline
+//! comes out, with its leaderboard; a fixed `max_trials` is reproducible bit for bit and
+//! independent of the thread count; failing trials are recorded and skipped; nothing
+//! fitted is an error that says why; the callback stops or cancels; meta-features are of
+//! the training rows only.
+
+use amlis::data::KFold;
+use amlis::evaluate::selection::{cross_validate, CvData, CvOptions, TableData};
+use amlis::meta::{features, AutoModel, StoppedBy, TrialStatus};
+use amlis::models::{AnyModel, Estimator, ModelConfig};
+use amlis::persist::Encoding;
+use amlis::pipeline::Pipeline;
+use amlis::service::config::TrainConfig;
+use amlis::traits::{Control, FitContext, FitEvent, Model, Predictor};
+
+fn config(json: &str) -> TrainConfig {
+    TrainConfig::from_json(json).unwrap()
+}
+
+fn penguins_auto(threads: usize) -> Pipeline {
+    let table = amlis::datasets::penguins_table().unwrap();
+    let c = config(
+        r#"{"model": {"type": "auto_classifier", "max_trials": 6, "cv": 3,
+            "families": ["logistic_regression", "gaussian_nb", "decision_tree_classifier"]},
+            "random_state": 11}"#,
+    );
+    Pipeline::fit(&c, &table, "species", &FitContext::new().n_threads(threads)).unwrap()
+}
+
+#[test]
+fn a_fixed_trial_count_is_reproducible_whatever_the_threads() {
+    let one = penguins_auto(1);
+    let two = penguins_auto(2);
+    let report = one.meta().search.as_ref().unwrap();
+    assert_eq!(report.trials.len(), 6);
+    assert_eq!(report.stopped_by, StoppedBy::MaxTrials);
+    // Penguins has missing values and strings: the chosen pipeline imputes and encodes.
+    let steps: Vec<&str> = one.steps().iter().map(|s| s.type_name()).collect();
+    assert!(steps.contains(&"simple_imputer") && steps.contains(&"one_hot_encoder"));
+    // The same trials, scores, choice and model bit for bit (fit times aside).
+    let strip = |p: &Pipeline| {
+        let mut r = (**p.meta().search.as_ref().unwrap()).clone();
+        r.elapsed = 0.0;
+        for t in &mut r.trials {
+            t.fit_time = 0.0;
+        }
+        r
+    };
+    assert_eq!(strip(&one), strip(&two));
+    assert_eq!(one.model(), two.model());
+    assert_eq!(one.steps(), two.steps());
+    let best = &report.trials[report.best_trial];
+    assert_eq!(best.config.model, one.meta().config.model);
+    assert!(report
+        .trials
+        .iter()
+        .filter(|t| t.rung == best.rung && t.status == TrialStatus::Ok)
+        .all(|t| t.score <= best.score));
+}
+
+#[test]
+fn the_chosen_pipeline_saves_reloads_and_predicts() {
+    let p = penguins_auto(2);
+    let table = amlis::datasets::penguins_table().unwrap();
+    for encoding in [Encoding::Binary, Encoding::Json] {
+        let back = Pipeline::from_bytes(&p.to_bytes(encoding).unwrap()).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(
+            back.predict_table(&table).unwrap(),
+            p.predict_table(&table).unwrap()
+        );
+    }
+    let acc = p.meta().training_metrics["accuracy"];
+    assert!(acc > 0.95, "training accuracy {acc}");
+}
+
+#[test]
+fn a_regressor_search_keeps_to_its_families() {
+    let table = amlis::datasets::diabetes_table().unwrap();
+    let c = config(
+        r#"{"model": {"type": "auto_regressor", "max_trials": 5, "metric": "neg_mean_absolute_error",
+            "families": ["ridge", "k_neighbors_regressor"]}}"#,
+    );
+    let p = Pipeline::fit(&c, &table, "progression", &FitContext::new()).unwrap();
+    let report = p.meta().search.as_ref().unwrap();
+    assert_eq!(report.metric, "neg_mean_absolute_error");
+    assert!(["ridge", "k_neighbors_regressor"].contains(&p.model().type_name()));
+    assert!(report
+        .trials
+        .iter()
+        .all(|t| ["ridge", "k_neighbors_regressor"].contains(&t.config.model.type_name())));
+    // Both need scaled inputs.
+    assert_eq!(p.steps().last().unwrap().type_name(), "standard_scaler");
+}
+
+#[test]
+fn failing_trials_are_recorded_and_skipped_and_nothing_fitted_says_why() {
+    let table = amlis::datasets::iris_table().unwrap();
+    // Forests exceed the memory bound, naive Bayes does not.
+    let c = config(
+        r#"{"model": {"type": "auto_classifier", "max_trials": 4, "trial_memory_limit": 0.5,
+            "families": ["random_forest_classifier", "gaussian_nb"]}}"#,
+    );
+    let p = Pipeline::fit(&c, &table, "species", &FitContext::new()).unwrap();
+    assert_eq!(p.model().type_name(), "gaussian_nb");
+    let report = p.meta().search.as_ref().unwrap();
+    let skipped: Vec<_> = report
+        .trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::SkippedMemory)
+        .collect();
+    assert!(!skipped.is_empty());
+    assert!(
+        skipped
+            .iter()
+            .all(|t| t.score.is_none()
+                && t.message.as_deref().unwrap().contains("trial_memory_limit"))
+    );
+    let none = config(
+        r#"{"model": {"type": "auto_classifier", "max_trials": 3, "trial_memory_limit": 1e-9}}"#,
+    );
+    let err = Pipeline::fit(&none, &table, "species", &FitContext::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("no model was fitted") && text.contains("3 skipped for memory"),
+        "{text}"
+    );
+}
+
+#[test]
+fn settings_are_checked_by_name() {
+    let table = amlis::datasets::iris_table().unwrap();
+    for (json, name) in [
+        (
+            r#"{"type": "auto_classifier", "families": ["ridge"]}"#,
+            "families",
+        ),
+        (
+            r#"{"type": "auto_classifier", "families": ["no_such_model"]}"#,
+            "families",
+        ),
+        (r#"{"type": "auto_classifier", "cv": 1}"#, "cv"),
+        (r#"{"type": "auto_classifier", "cv": 0.9}"#, "cv"),
+        (
+            r#"{"type": "auto_classifier", "time_budget": 0}"#,
+            "time_budget",
+        ),
+        (
+            r#"{"type": "auto_classifier", "max_trials": 0}"#,
+            "max_trials",
+        ),
+        (r#"{"type": "auto_classifier", "metric": "r3"}"#, "metric"),
+    ] {
+        let c = config(&format!(r#"{{"model": {json}}}"#));
+        let err = Pipeline::fit(&c, &table, "species", &FitContext::new()).unwrap_err();
+        assert!(err.to_string().contains(name), "{json}: {err}");
+    }
+    let err = TrainConfig::from_json(r#"{"model": {"type": "auto_regressor", "budget": 3}}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("budget"));
+}
+
+#[test]
+fn the_callback_sees_each_trial_and_can_stop_or_cancel() {
+    let table = amlis::datasets::wine_table().unwrap();
+    let c = config(
+        r#"{"model": {"type": "auto_classifier", "max_trials": 12,
+            "families": ["gaussian_nb", "logistic_regression"]}}"#,
+    );
+    let stop_after = |n: usize, answer: Control| {
+        move |e: &FitEvent<'_>| {
+            if e.stage == "auto_classifier" && e.iteration >= n {
+                answer
+            } else {
+                Control::Continue
+            }
+        }
+    };
+    let stop = stop_after(4, Control::Stop);
+    let p = Pipeline::fit(&c, &table, "cultivar", &FitContext::new().callback(&stop)).unwrap();
+    let report = p.meta().search.as_ref().unwrap();
+    assert_eq!(report.stopped_by, StoppedBy::Callback);
+    assert_eq!(report.trials.len(), 4);
+    let cancel = stop_after(2, Control::Cancel);
+    let err =
+        Pipeline::fit(&c, &table, "cultivar", &FitContext::new().callback(&cancel)).unwrap_err();
+    assert!(matches!(err, amlis::Error::Cancelled(_)), "{err}");
+}
+
+#[test]
+fn a_time_budget_stops_the_search() {
+    let table = amlis::datasets::breast_cancer_table().unwrap();
+    let c = config(
+        r#"{"model": {"type": "auto_classifier", "time_budget": 1.0,
+            "families": ["gaussian_nb", "logistic_regression", "decision_tree_classifier"]}}"#,
+    );
+    let p = Pipeline::fit(&c, &table, "diagnosis", &FitContext::new()).unwrap();
+    let report = p.meta().search.as_ref().unwrap();
+    assert_eq!(report.stopped_by, StoppedBy::TimeBudget);
+    assert!(report.trials.len() >= 3);
+}
+
+#[test]
+fn meta_features_are_of_the_training_rows_only() {
+    let table = amlis::datasets::wine_table().unwrap();
+    let c = config(
+        r#"{"model": {"type": "auto_classifier", "max_trials": 2, "random_state": 5,
+            "families": ["gaussian_nb"]}}"#,
+    );
+    let data = TableData::new(&table, "cultivar", Estimator::Classifier).unwrap();
+    let full = features::compute(&data, 5).unwrap();
+    let split = amlis::data::Splitter::split_indices(&KFold::new(2), data.n_rows(), None).unwrap();
+    let train = table.take_rows(&split[0].train).unwrap();
+    let p = Pipeline::fit(&c, &train, "cultivar", &FitContext::new()).unwrap();
+    let seen = &p.meta().search.as_ref().unwrap().meta_features;
+    let train_data = TableData::new(&train, "cultivar", Estimator::Classifier).unwrap();
+    assert_eq!(seen, &features::compute(&train_data, 5).unwrap());
+    assert_ne!(seen, &full);
+    // Cross-validating the auto model itself works fold by fold.
+    let cv = cross_validate(
+        &data,
+        &c,
+        &KFold::new(2).shuffle(1),
+        &CvOptions::metrics(&["accuracy"]),
+        &FitContext::new(),
+    )
+    .unwrap();
+    assert!(cv.metric("accuracy").unwrap().mean > 0.5);
+}
+
+#[test]
+fn a_bare_auto_model_fits_a_dataset_and_predicts_its_classes() {
+    let data = amlis::datasets::iris().unwrap();
+    let config = ModelConfig::from_json_parts(
+        "auto_classifier",
+        serde_json::json!({"max_trials": 3, "families": ["logistic_regression"]}),
+    )
+    .unwrap();
+    let model = config.fit(&data, &FitContext::new()).unwrap();
+    let AnyModel::AutoClassifier(auto) = &model else {
+        panic!("{}", model.type_name())
+    };
+    let auto: &AutoModel = auto;
+    assert_eq!(auto.report().unwrap().trials.len(), 3);
+    assert_eq!(model.n_classes(), 3);
+    let x = amlis::traits::Dataset::features(&data).into_owned();
+    let pred = model.predict(x.view()).unwrap();
+    let y = amlis::traits::Dataset::targets(&data).unwrap();
+    let hits = pred.iter().zip(y.iter()).filter(|(a, b)| a == b).count();
+    assert!(hits > 140, "{hits} of 150");
+    let mut row_out = [0.0];
+    model
+        .predict_row_into(x.row(70).as_slice().unwrap(), &mut row_out)
+        .unwrap();
+    assert_eq!(row_out[0], pred[70]);
+    model.validate().unwrap();
+}
