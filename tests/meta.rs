@@ -51,11 +51,23 @@ fn a_fixed_trial_count_is_reproducible_whatever_the_threads() {
     assert_eq!(one.steps(), two.steps());
     let best = &report.trials[report.best_trial];
     assert_eq!(best.config.model, one.meta().config.model);
-    assert!(report
+    // The one-standard-error rule: the chosen candidate is within one standard error of
+    // the best mean on its rung, and no earlier candidate is.
+    let on_rung: Vec<_> = report
         .trials
         .iter()
         .filter(|t| t.rung == best.rung && t.status == TrialStatus::Ok)
-        .all(|t| t.score <= best.score));
+        .collect();
+    let top = on_rung
+        .iter()
+        .max_by(|a, b| a.score.unwrap().total_cmp(&b.score.unwrap()))
+        .unwrap();
+    let bound = top.score.unwrap() - top.std_error.unwrap_or(0.0);
+    assert!(best.score.unwrap() >= bound);
+    assert!(on_rung
+        .iter()
+        .filter(|t| t.candidate < best.candidate)
+        .all(|t| t.score.unwrap() < bound));
 }
 
 #[test]

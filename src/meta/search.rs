@@ -82,6 +82,10 @@ pub struct Trial {
     pub n_rows: usize,
     /// The mean score over folds (`None` unless `status` is `ok`).
     pub score: Option<f64>,
+    /// The standard error of that mean (fold standard deviation over the square root of
+    /// the fold count; `None` with one holdout split).
+    #[serde(default)]
+    pub std_error: Option<f64>,
     /// The seconds spent fitting, over every fold.
     pub fit_time: f64,
     /// How it ended.
@@ -496,6 +500,7 @@ impl<'a> Search<'a> {
             rung: job.rung,
             n_rows: 0,
             score: None,
+            std_error: None,
             fit_time: 0.0,
             status: TrialStatus::Failed,
             message: None,
@@ -548,6 +553,11 @@ impl<'a> Search<'a> {
             }
         }
         let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+        if scores.len() > 1 {
+            let k = scores.len() as f64;
+            let var = scores.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (k - 1.0);
+            trial.std_error = Some((var / k).sqrt()).filter(|v| v.is_finite());
+        }
         if mean.is_finite() {
             trial.score = Some(mean);
             trial.status = TrialStatus::Ok;
@@ -555,6 +565,22 @@ impl<'a> Search<'a> {
             trial.message = Some(format!("the score is not finite ({mean})"));
         }
         trial
+    }
+
+    /// The trial whose candidate is chosen, by the one-standard-error rule on the highest
+    /// rung reached: of the candidates scored within one standard error of the best mean,
+    /// the one proposed first (portfolio choices and family defaults come before
+    /// neighbours). Among many close candidates, the best cross-validated mean is mostly
+    /// luck; the rule keeps what was known to work unless something is clearly better.
+    fn choose(&self) -> Option<&Trial> {
+        let ranked = self.ranked(self.top_rung()?);
+        let best = *ranked.first()?;
+        let margin = best.std_error.unwrap_or(0.0);
+        let bound = self.sign * best.score? - margin;
+        ranked
+            .into_iter()
+            .filter(|t| t.score.is_some_and(|s| self.sign * s >= bound))
+            .min_by_key(|t| (t.candidate, t.id))
     }
 
     /// Seconds the final refit of the current best is expected to take.
@@ -598,7 +624,7 @@ impl<'a> Search<'a> {
             // Leave time for the final refit.
             let reserve = Duration::from_secs_f64(self.refit_estimate());
             let search_end = deadline.map(|d| d.checked_sub(reserve).unwrap_or(d));
-            if search_end.is_some_and(|e| Instant::now() >= e) && self.top_rung().is_some() {
+            if search_end.is_some_and(|e| Instant::now() >= e) {
                 break StoppedBy::TimeBudget;
             }
             let mut jobs: Vec<Job> = Vec::new();
@@ -617,12 +643,6 @@ impl<'a> Search<'a> {
                 (Some(e), None) => Some(e),
                 (None, Some(t)) => Some(now + t),
                 (None, None) => None,
-            };
-            // Without any scored trial yet, the first batch may run to the budget's end.
-            let job_deadline = if self.top_rung().is_none() {
-                deadline.or(job_deadline)
-            } else {
-                job_deadline
             };
             let this = &self;
             let results = pool_ctx.install(|| {
@@ -666,13 +686,11 @@ impl<'a> Search<'a> {
             if let Some(s) = stop {
                 break s;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) && self.top_rung().is_some() {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
                 break StoppedBy::TimeBudget;
             }
         };
-        let best = self
-            .top_rung()
-            .and_then(|r| self.ranked(r).first().map(|t| (t.id, t.config.clone())));
+        let best = self.choose().map(|t| (t.id, t.config.clone()));
         let Some((best_trial, config)) = best else {
             return Err(self.nothing_fitted(search_type));
         };

@@ -12,7 +12,7 @@ static const char *CONFIG =
 
 static char *info_of(AmlisModel *m) {
     size_t need = 0;
-    CHECK_STATUS(amlis_model_info_json(m, NULL, 0, &need), AMLIS_BUFFER_TOO_SMALL, "");
+    CHECK_STATUS(amlis_model_info_json(m, NULL, 0, &need), AMLIS_OK, "");
     char *text = malloc(need + 1);
     CHECK(text != NULL);
     if (!text) return NULL;
