@@ -35,6 +35,7 @@ struct Args {
     seed: u64,
     threads: usize,
     defaults: bool,
+    leaderboard: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -49,6 +50,7 @@ fn parse() -> Result<Args, String> {
         seed: 0,
         threads: 2,
         defaults: false,
+        leaderboard: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,6 +66,7 @@ fn parse() -> Result<Args, String> {
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("{e}"))?,
             "--n-threads" => a.threads = value()?.parse().map_err(|e| format!("{e}"))?,
             "--defaults" => a.defaults = true,
+            "--leaderboard" => a.leaderboard = true,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -140,6 +143,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fit_seconds = start.elapsed().as_secs_f64();
     let score = amlis::evaluate::report::evaluate_metric(&pipeline, &test, metric)?;
     let report = pipeline.meta().search.as_ref();
+    if let (true, Some(r)) = (a.leaderboard, report) {
+        for t in &r.trials {
+            eprintln!(
+                "{:>5} cand {:>4} rung {} {:>6} rows {:<30} {:<14} score {:>9} fit {:.3}s {}",
+                t.id,
+                t.candidate,
+                t.rung,
+                t.n_rows,
+                t.config.model.type_name(),
+                format!("{:?}", t.status),
+                t.score.map_or("-".into(), |s| format!("{s:.4}")),
+                t.fit_time,
+                t.message.as_deref().unwrap_or("")
+            );
+        }
+    }
     println!(
         "{}",
         json!({

@@ -36,8 +36,12 @@ const BATCH: usize = 4;
 const ETA: usize = 3;
 /// The smallest rung, in rows.
 const MIN_RUNG: usize = 600;
-/// The most rungs.
+/// The most rungs of growing size.
 const MAX_RUNGS: usize = 4;
+/// Extra rungs on every row with new splits (repeated cross-validation of the best third,
+/// then ninth): the choice rests on the mean over repeats, which tames the luck of the best
+/// of many close candidates.
+const REPEATS: usize = 2;
 
 /// Where a candidate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +86,10 @@ pub struct Trial {
     pub n_rows: usize,
     /// The mean score over folds (`None` unless `status` is `ok`).
     pub score: Option<f64>,
+    /// The mean over this trial and the candidate's earlier trials on the same rows (with
+    /// other splits): what the ranking uses.
+    #[serde(default)]
+    pub repeated_score: Option<f64>,
     /// The standard error of that mean (fold standard deviation over the square root of
     /// the fold count; `None` with one holdout split).
     #[serde(default)]
@@ -175,6 +183,12 @@ pub(crate) struct Search<'a> {
     seen: HashSet<String>,
     trials: Vec<Trial>,
     promoted: HashSet<(usize, usize)>,
+    /// Per rung, the scored trials (indices) best first.
+    ranking: Vec<Vec<usize>>,
+    /// Per rung, the finished trials.
+    finished: Vec<usize>,
+    /// Per candidate, its trials (indices).
+    by_candidate: Vec<Vec<usize>>,
     validation: String,
     meta_features: MetaFeatures,
     neighbours: Vec<String>,
@@ -305,17 +319,23 @@ impl<'a> Search<'a> {
         let order = crate::common::rng::permutation(n, &mut rng);
         let cv = spec.cv.resolve(n);
         let stratify = kind == Estimator::Classifier;
-        let rungs = sizes
+        let plan: Vec<(usize, u64)> = sizes
             .iter()
-            .map(|&size| {
+            .map(|&size| (size, seed))
+            .chain((1..=REPEATS as u64).map(|r| (n, seed.wrapping_add(r))))
+            .collect();
+        let rungs = plan
+            .iter()
+            .map(|&(size, split_seed)| {
                 let mut rows: Vec<usize> = order.iter().copied().take(size).collect();
                 rows.sort_unstable();
                 Ok(Rung {
                     rows: size,
-                    splits: splits_of(&rows, data.y(), cv, stratify, seed)?,
+                    splits: splits_of(&rows, data.y(), cv, stratify, split_seed)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let n_rungs = rungs.len();
         let validation = match cv {
             CvChoice::Folds(k) => format!("{k} folds"),
             CvChoice::Holdout(f) => format!("holdout {f}"),
@@ -337,6 +357,9 @@ impl<'a> Search<'a> {
             seen: HashSet::new(),
             trials: Vec::new(),
             promoted: HashSet::new(),
+            ranking: vec![Vec::new(); n_rungs],
+            finished: vec![0; n_rungs],
+            by_candidate: Vec::new(),
             validation,
             meta_features,
             neighbours: Vec::new(),
@@ -401,6 +424,7 @@ impl<'a> Search<'a> {
             origin,
         });
         self.queue.push_back(self.candidates.len() - 1);
+        self.by_candidate.push(Vec::new());
         Ok(true)
     }
 
@@ -411,7 +435,16 @@ impl<'a> Search<'a> {
             self.n_generated += 1;
             let mut rng = crate::common::rng::for_task(self.seed, 0x6e65_0000 + self.n_generated);
             let parents = self.leaders(3);
-            let child = match parents.get(rng.gen_range(0..parents.len().max(1))) {
+            // Mostly neighbours of the leaders; one draw in four (and every draw once the
+            // neighbourhood is used up) a fresh random configuration.
+            let explore =
+                parents.is_empty() || rng.gen_range(0..4) == 0 || self.n_generated % 64 >= 48;
+            let parent = if explore {
+                None
+            } else {
+                parents.get(rng.gen_range(0..parents.len()))
+            };
+            let child = match parent {
                 Some(&p) => match self.candidates.get(p) {
                     Some(c) => space::neighbour(&c.model, &mut rng)?,
                     None => continue,
@@ -433,25 +466,60 @@ impl<'a> Search<'a> {
 
     /// The highest rung with a scored trial.
     fn top_rung(&self) -> Option<usize> {
-        self.trials
-            .iter()
-            .filter(|t| t.status == TrialStatus::Ok)
-            .map(|t| t.rung)
-            .max()
+        self.ranking.iter().rposition(|r| !r.is_empty())
     }
 
-    /// Scored trials of `rung`, best first (ties: the earlier trial).
+    /// Scored trials of `rung`, best first by repeated score (ties: the earlier trial).
     fn ranked(&self, rung: usize) -> Vec<&Trial> {
-        let mut done: Vec<&Trial> = self
-            .trials
-            .iter()
-            .filter(|t| t.rung == rung && t.status == TrialStatus::Ok)
-            .collect();
-        done.sort_by(|a, b| {
-            let key = |t: &Trial| self.sign * t.score.unwrap_or(f64::NAN);
-            key(b).total_cmp(&key(a)).then(a.id.cmp(&b.id))
-        });
-        done
+        self.ranking
+            .get(rung)
+            .map(|r| r.iter().filter_map(|&i| self.trials.get(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The ranking key of a trial (larger is better).
+    fn key(&self, t: &Trial) -> f64 {
+        self.sign * t.repeated_score.unwrap_or(f64::NAN)
+    }
+
+    /// Records a finished trial: its repeated score and standard error (over the
+    /// candidate's trials on the same rows), its place in its rung's ranking.
+    fn record(&mut self, mut trial: Trial) {
+        let id = self.trials.len();
+        trial.id = id;
+        if let (Some(score), Some(mine)) = (trial.score, self.by_candidate.get(trial.candidate)) {
+            let same_rows: Vec<&Trial> = mine
+                .iter()
+                .filter_map(|&i| self.trials.get(i))
+                .filter(|t| t.n_rows == trial.n_rows && t.status == TrialStatus::Ok)
+                .collect();
+            let m = (same_rows.len() + 1) as f64;
+            let sum = same_rows.iter().filter_map(|t| t.score).sum::<f64>() + score;
+            trial.repeated_score = Some(sum / m);
+            let ses: Option<Vec<f64>> = same_rows
+                .iter()
+                .map(|t| t.std_error)
+                .chain(std::iter::once(trial.std_error))
+                .collect();
+            trial.std_error = ses.map(|v| v.iter().map(|e| e * e).sum::<f64>().sqrt() / m);
+        }
+        if let Some(f) = self.finished.get_mut(trial.rung) {
+            *f += 1;
+        }
+        if let Some(list) = self.by_candidate.get_mut(trial.candidate) {
+            list.push(id);
+        }
+        if trial.status == TrialStatus::Ok {
+            let key = self.key(&trial);
+            if let Some(r) = self.ranking.get(trial.rung) {
+                let at =
+                    r.partition_point(|&i| self.trials.get(i).is_some_and(|t| self.key(t) >= key));
+                if let Some(r) = self.ranking.get_mut(trial.rung) {
+                    r.insert(at, id);
+                }
+            }
+        }
+        self.trials.push(trial);
     }
 
     /// The best `k` candidates on the highest rung reached.
@@ -465,7 +533,7 @@ impl<'a> Search<'a> {
     fn next_job(&mut self, pending: &[Job]) -> Result<Option<Job>> {
         for rung in (0..self.rungs.len().saturating_sub(1)).rev() {
             let ranked = self.ranked(rung);
-            let finished = self.trials.iter().filter(|t| t.rung == rung).count();
+            let finished = self.finished.get(rung).copied().unwrap_or(0);
             let allowed = finished / ETA;
             let next = ranked.iter().take(allowed).map(|t| t.candidate).find(|&c| {
                 !self.promoted.contains(&(c, rung + 1))
@@ -500,6 +568,7 @@ impl<'a> Search<'a> {
             rung: job.rung,
             n_rows: 0,
             score: None,
+            repeated_score: None,
             std_error: None,
             fit_time: 0.0,
             status: TrialStatus::Failed,
@@ -576,10 +645,10 @@ impl<'a> Search<'a> {
         let ranked = self.ranked(self.top_rung()?);
         let best = *ranked.first()?;
         let margin = best.std_error.unwrap_or(0.0);
-        let bound = self.sign * best.score? - margin;
+        let bound = self.key(best) - margin;
         ranked
             .into_iter()
-            .filter(|t| t.score.is_some_and(|s| self.sign * s >= bound))
+            .filter(|t| self.key(t) >= bound)
             .min_by_key(|t| (t.candidate, t.id))
     }
 
@@ -651,21 +720,20 @@ impl<'a> Search<'a> {
                     .collect::<Vec<Trial>>()
             })?;
             let mut stop = None;
-            for (job, mut trial) in jobs.iter().zip(results) {
-                trial.id = self.trials.len();
+            for (job, trial) in jobs.iter().zip(results) {
                 if job.rung > 0 {
                     self.promoted.insert((job.candidate, job.rung));
                 }
                 let best = self
                     .top_rung()
-                    .and_then(|r| self.ranked(r).first().and_then(|t| t.score))
+                    .and_then(|r| self.ranked(r).first().and_then(|t| t.repeated_score))
                     .unwrap_or(f64::NAN);
                 let values = [
                     ("score", trial.score.unwrap_or(f64::NAN)),
                     ("best", best),
                     ("rung", job.rung as f64),
                 ];
-                self.trials.push(trial);
+                self.record(trial);
                 let event = FitEvent {
                     stage: search_type,
                     iteration: self.trials.len(),
