@@ -169,6 +169,9 @@ def build(spec: Spec):
             df[c] = df[c].map(lambda v: None if v is None else str(v).strip())
     df = df[df[spec.target].notna()].reset_index(drop=True)
     if spec.task == "classification":
+        y = df[spec.target]
+        if pd.api.types.is_float_dtype(y) and (y == y.round()).all():
+            df[spec.target] = y.astype(np.int64)  # labels 0.0 / 1.0 are written as 0 / 1
         counts = df[spec.target].value_counts()
         rare = sorted(str(k) for k in counts[counts < MIN_CLASS_ROWS].index)
         if rare:
