@@ -106,7 +106,11 @@ def run_flaml(entry: dict, train: Path, test: Path, budget: float, n_jobs: int) 
     return {
         "name": entry["name"], "task": task, "budget": budget, "metric": METRIC[task],
         "score": score, "best_estimator": automl.best_estimator,
-        "best_config": _jsonable(automl.best_config), "n_trials": len(automl.config_history),
+        "best_config": _jsonable(automl.best_config),
+        # config_history holds only the improvements; the per-learner iteration counts hold all trials.
+        "n_trials": int(sum(getattr(automl, "_iter_per_learner", {}).values())) or None,
+        "n_trials_per_learner": {k: int(v) for k, v in getattr(automl, "_iter_per_learner", {}).items()},
+        "n_best_updates": len(automl.config_history),
         "fit_seconds": round(fit_seconds, 3), "n_train": len(X_train), "n_test": len(X_test),
         "categorical": cats, "flaml_version": flaml.__version__, "n_jobs": n_jobs,
         "load_before": load_before, "load_after": load_avg(),
