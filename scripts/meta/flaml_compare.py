@@ -216,7 +216,7 @@ def report(rows_by_budget: dict, entries: dict, command: str, amlis_note: str, l
     for budget, rows in rows_by_budget.items():
         out.append(f"## Budget {budget:g} s")
         out.append("")
-        out.append("| data set | task | rows | FLAML | FLAML model | amlis auto | amlis model "
+        out.append("| data set | task | rows | FLAML | FLAML model (trials) | amlis auto | amlis model (trials) "
                    "| best amlis default (type) | winner | auto >= default |")
         out.append("|---|---|---:|---:|---|---:|---|---:|---|---|")
         both, triple, ge_flaml, ge_default, n_default = [], [], 0, 0, 0
@@ -227,9 +227,11 @@ def report(rows_by_budget: dict, entries: dict, command: str, amlis_note: str, l
             winner = "-" if a is None or f is None else ("amlis" if a >= f else "FLAML")
             vs_default = "-" if a is None or d is None else ("yes" if a >= d else "no")
             acell = fmt(a) if ran else "-"
+            trials = "?" if r["amlis_trials"] is None else r["amlis_trials"]
+            mcell = f"{r['amlis_model'] or '-'} ({trials})" if ran else "-"
             dcell = (f"{fmt(d)} ({dtype})" if d is not None else "fail") if ran else "-"
             out.append(f"| {e['name']} | {e['task'][:5]}. | {e['n_rows']} | {fmt(f)} | "
-                       f"{r['flaml_model'] or '-'} | {acell} | {r['amlis_model'] or '-'} | {dcell} | "
+                       f"{r['flaml_model'] or '-'} ({r['flaml_trials'] or '?'}) | {acell} | {mcell} | {dcell} | "
                        f"{winner} | {vs_default} |")
             if a is not None and f is not None:
                 both.append((f, a))
@@ -271,6 +273,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--flaml-only", action="store_true", help="skip the amlis runs")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: build the report from the cache (absent runs show as fail)")
     parser.add_argument("--retry-failed", action="store_true",
                         help="rerun cached runs that failed (by default a cached failure is kept)")
     args = parser.parse_args()
@@ -302,14 +306,16 @@ def main() -> int:
         if binary is not None:
             path = args.cache / "amlis" / f"{name}__defaults__{max(budgets):g}__{bhash}.json"
             defaults_record = read_cached(path, args.retry_failed)
-            if defaults_record is None:
+            if defaults_record is None and not args.report_only:
                 defaults_record = run_amlis(binary, entry, train, test, max(budgets), True, args.n_jobs)
                 write_json(path, defaults_record)
-            if "error" in defaults_record:
+            if defaults_record and "error" in defaults_record:
                 print(f"[amlis defaults] {name}: {defaults_record['error']}", flush=True)
         for budget in budgets:
             fpath = args.cache / "flaml" / f"{name}__{budget:g}.json"
             frec = read_cached(fpath, args.retry_failed)
+            if frec is None and args.report_only:
+                frec = {"name": name, "budget": budget, "error": "not in the cache"}
             if frec is None:
                 print(f"[flaml] {name} budget {budget:g} s ... (load {load_avg()})", flush=True)
                 try:
@@ -323,6 +329,8 @@ def main() -> int:
             if binary is not None:
                 apath = args.cache / "amlis" / f"{name}__{budget:g}__{bhash}.json"
                 arec = read_cached(apath, args.retry_failed)
+                if arec is None and args.report_only:
+                    arec = {"error": "not in the cache"}
                 if arec is None:
                     arec = run_amlis(binary, entry, train, test, budget, False, args.n_jobs)
                     write_json(apath, arec)
@@ -335,6 +343,8 @@ def main() -> int:
                 "amlis_ran": binary is not None,
                 "amlis": float(arec["result"]["score"]) if arec and "result" in arec else None,
                 "amlis_model": amlis_model(arec),
+                "amlis_trials": arec["result"].get("n_trials") if arec and "result" in arec else None,
+                "flaml_trials": frec.get("n_trials"),
                 "default": best_default(defaults_record),
             })
     loads.append(load_avg())
