@@ -190,6 +190,14 @@ def amlis_model(record: dict | None) -> str | None:
     return None
 
 
+def _load1(record: dict | None) -> list[float]:
+    """The 1-minute load average recorded when a run started, as a 0- or 1-element list."""
+    try:
+        return [float(record["load_before"].split()[0])]
+    except (TypeError, KeyError, ValueError, IndexError, AttributeError):
+        return []
+
+
 def _finite(v) -> bool:
     try:
         return v is not None and float(v) == float(v) and abs(float(v)) != float("inf")
@@ -212,6 +220,12 @@ def report(rows_by_budget: dict, entries: dict, command: str, amlis_note: str, l
     out.append("")
     out.append("Load average (1/5/15 min) at start and end of this invocation: " + "; ".join(loads)
                + ". Machine: 2 cores shared with other builds; every number is one run.")
+    for side in ("flaml", "amlis"):
+        values = sorted(x for rows in rows_by_budget.values() for r in rows for x in r[f"{side}_load"])
+        if values:
+            out.append(f"1-minute load average when the {'FLAML' if side == 'flaml' else 'amlis'} runs "
+                       f"started (from the cached records): min {values[0]:.1f}, "
+                       f"median {values[len(values) // 2]:.1f}, max {values[-1]:.1f} over {len(values)} runs.")
     out.append("")
     for budget, rows in rows_by_budget.items():
         out.append(f"## Budget {budget:g} s")
@@ -345,6 +359,8 @@ def main() -> int:
                 "amlis_model": amlis_model(arec),
                 "amlis_trials": arec["result"].get("n_trials") if arec and "result" in arec else None,
                 "flaml_trials": frec.get("n_trials"),
+                "flaml_load": _load1(frec),
+                "amlis_load": _load1(arec) + _load1(defaults_record),
                 "default": best_default(defaults_record),
             })
     loads.append(load_avg())
