@@ -183,6 +183,8 @@ def amlis_model(record: dict | None) -> str | None:
     if not record or "result" not in record:
         return None
     best = record["result"].get("best")
+    if isinstance(best, dict) and isinstance(best.get("model"), dict):
+        best = best["model"]  # a pipeline config: {"model": {"type": ...}, "preprocess": [...]}
     if isinstance(best, dict):
         for key in ("type", "model", "estimator", "family"):
             if isinstance(best.get(key), str):
