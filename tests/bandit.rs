@@ -8,7 +8,9 @@ use amlis::models::bandit::{
 };
 use std::path::{Path, PathBuf};
 
-use amlis::models::rl::{BanditLogs, GreedyPolicy, OfflinePolicyLearner, Reduction};
+use amlis::models::rl::{
+    ActionEncoding, BanditLogs, GreedyPolicy, OfflinePolicyLearner, Reduction,
+};
 use amlis::service::bandit::Bandit;
 use amlis::service::persist::{self, Encoding};
 use amlis::traits::{Dataset, FitContext};
@@ -458,8 +460,8 @@ fn decisions_json(rows: &[(usize, Vec<u64>)]) -> serde_json::Value {
         .collect()
 }
 
-/// The greedy policy of the kind-3 golden file: DM over ridge with one-hot actions, from a
-/// small simulated log of 4 actions and 3 features.
+/// The greedy policy of the kind-3 golden file: DM over a ridge per action, from a small
+/// simulated log of 4 actions and 3 features where the best action depends on the context.
 fn golden_greedy_policy() -> GreedyPolicy {
     let (n, k, d) = (60, 4, 3);
     let mut x = ndarray::Array2::zeros((n, d));
@@ -470,7 +472,8 @@ fn golden_greedy_policy() -> GreedyPolicy {
         }
         let a = (t * 7 + 3) % k;
         actions.push(a);
-        rewards.push(reward(t as u64, a) + 0.1 * x[[t, 0]] * a as f64);
+        let bonus = |j: usize, arm: usize| if a == arm { 2.0 * x[[t, j]] } else { 0.0 };
+        rewards.push(x[[t, 0]] * (a as f64 - 1.5) + bonus(1, 1) + bonus(2, 2));
     }
     let propensities = vec![1.0 / k as f64; n];
     let logs = BanditLogs {
@@ -481,6 +484,7 @@ fn golden_greedy_policy() -> GreedyPolicy {
     };
     OfflinePolicyLearner {
         reduction: Reduction::Dm,
+        action_encoding: ActionEncoding::PerAction,
         ..Default::default()
     }
     .with_estimator(serde_json::json!({"type": "ridge", "alpha": 0.5}))
@@ -593,4 +597,61 @@ fn greedy_policy_golden_file_keeps_deciding() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn a_greedy_policy_learned_from_logs_decides_through_the_bandit_handle() {
+    let name = "greedy_policy";
+    let dir = golden_dir_of(name).expect("no greedy policy golden file");
+    let want = read_decisions(&dir, name);
+    let policy = GreedyPolicy::load_file(dir.join(format!("{name}.amlis"))).unwrap();
+    for file in [format!("{name}.amlis"), format!("{name}.json")] {
+        // The handle loads kind 3 and decides as the policy does (any event id).
+        let b = Bandit::load(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(b.greedy(), Some(&policy));
+        assert!(b.config().is_none() && b.snapshot().unwrap().is_none());
+        assert_eq!(
+            decisions_json(&decisions(&b, 0, 30, false)),
+            want["choose"],
+            "{file}"
+        );
+        let (k, d) = (b.spec().n_actions, b.spec().n_features);
+        // Excluding the greedy action moves all the mass to the best of the others.
+        for t in 0..30u64 {
+            let x = context(t, d);
+            let mut pmf = vec![0.0; k];
+            let best = b.choose(&x, t, &[], &mut pmf).unwrap();
+            let values = policy.action_values(&x).unwrap();
+            let next = (0..k).filter(|&a| a != best).fold(usize::MAX, |m, a| {
+                if m == usize::MAX || values[a] > values[m] {
+                    a
+                } else {
+                    m
+                }
+            });
+            assert_eq!(b.choose(&x, t + 1000, &[best], &mut pmf).unwrap(), next);
+            assert_eq!(pmf[next], 1.0);
+            assert_eq!(pmf.iter().sum::<f64>(), 1.0);
+        }
+        // It does not learn: a clear error, the state unchanged.
+        let e = b.update(&context(1, d), 0, 1.0, 0.5).unwrap_err();
+        assert!(
+            matches!(e, amlis::Error::Unsupported(ref m) if m.contains("greedy policy")),
+            "{e}"
+        );
+        let logs = LoggedFeedback::new(d, context(1, d), vec![0], vec![1.0], vec![0.5]).unwrap();
+        assert!(matches!(
+            b.partial_fit(&logs),
+            Err(amlis::Error::Unsupported(_))
+        ));
+        // It saves back as the same kind-3 image.
+        let bytes = b.to_bytes(Encoding::Binary).unwrap();
+        assert_eq!(bytes, policy.to_bytes(Encoding::Binary).unwrap());
+        assert_eq!(Bandit::from_bytes(&bytes).unwrap().greedy(), Some(&policy));
+    }
+    // Wrong sizes are shape errors, as for any bandit.
+    let b = Bandit::from_greedy(policy);
+    let mut pmf = vec![0.0; 3];
+    assert!(b.choose(&context(0, 3), 0, &[], &mut pmf).is_err());
+    assert!(b.choose(&context(0, 2), 0, &[], &mut [0.0; 4]).is_err());
 }
