@@ -365,7 +365,10 @@ fn newer_format_is_a_version_error_naming_both() {
     let e = Pipeline::from_bytes(&bytes).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::ModelVersion { .. }), "{msg}");
-    assert!(msg.contains(&format!("1.{newer}")) && msg.contains("1.0"), "{msg}");
+    assert!(
+        msg.contains(&format!("1.{newer}")) && msg.contains("1.0"),
+        "{msg}"
+    );
     bytes[10] = 0;
     bytes[8] = 2; // major 2
     assert!(matches!(
