@@ -130,10 +130,12 @@ extern "C" {
 // `softmax`, `lin_ucb`, `lin_ts`, `lin_greedy` (`epsilon_greedy` and `softmax` take an
 // `"estimator": {"type": "sgd_regressor", ...}` to learn a regressor per arm). A malformed
 // or unknown key, or a setting out of range, is `AMLIS_CONFIG_ERROR` naming it; `n_actions`
-// of 0 is `AMLIS_INVALID_ARGUMENT`. A config with `preprocess` steps is `AMLIS_CONFIG_ERROR`
-// here (steps are fitted on logged contexts in Rust); a bandit saved with fitted steps loads
-// with `amlis_bandit_load_file` and applies them to every context. On success `*out` receives a new handle to free with
-// `amlis_bandit_free`; on failure it is not written.
+// of 0 is `AMLIS_INVALID_ARGUMENT`. A config may have `"preprocess"` steps (the
+// pipeline's: imputer, scalers, ...): they are fitted on the contexts of the first logs
+// given to `amlis_bandit_partial_fit`, and until then `amlis_bandit_choose` and
+// `amlis_bandit_update` are `AMLIS_INVALID_ARGUMENT` saying so; every context then passes
+// through them. On success `*out` receives a new handle to free with `amlis_bandit_free`;
+// on failure it is not written.
 //
 // # Safety
 //
@@ -182,7 +184,9 @@ AmlisStatus amlis_bandit_choose_excluding(AmlisBandit *b,
 // Learns from one outcome: `reward` was observed after `action` in `context` (`n_features`
 // doubles; NULL allowed when 0), which the logging policy chose with `probability` (in
 // (0, 1]). An invalid argument (action out of range, non-finite reward or context) is an
-// error that leaves the bandit unchanged.
+// error that leaves the bandit unchanged. A bandit loaded from a greedy policy learned from
+// logs (fitted Q iteration, offline IPS/DM/DR; model file kind 3) does not learn online:
+// `AMLIS_UNSUPPORTED`, with a message saying so.
 //
 // # Safety
 //
@@ -193,6 +197,29 @@ AmlisStatus amlis_bandit_update(AmlisBandit *b,
                                 size_t action,
                                 double reward,
                                 double probability);
+
+// Learns from `n_rows` (at least 1) logged outcomes, in order, as `amlis_bandit_update` on
+// each row would: row `i` is the context `contexts[i * n_features .. (i + 1) * n_features]`
+// (row-major; NULL allowed when `n_features` is 0), the action `actions[i]`, the reward
+// `rewards[i]` and the probability `probabilities[i]` (in (0, 1]) the logging policy chose
+// it with. Every row is checked before the first is learned, so a bad row (action out of
+// range, non-finite context or reward, probability out of range) is an error naming it that
+// leaves the bandit unchanged. The first logs given to a bandit with `preprocess` steps also
+// fit the steps, on their contexts. Takes the write lock once for the whole batch. A greedy
+// policy learned from logs (model file kind 3) does not learn: `AMLIS_UNSUPPORTED`.
+//
+// # Safety
+//
+// `b` must be NULL or a live bandit handle; `contexts` NULL or `n_rows * n_features`
+// readable doubles; `actions` NULL or `n_rows` readable `size_t`s; `rewards` and
+// `probabilities` NULL or `n_rows` readable doubles each.
+AmlisStatus amlis_bandit_partial_fit(AmlisBandit *b,
+                                     const double *contexts,
+                                     size_t n_rows,
+                                     size_t n_features,
+                                     const size_t *actions,
+                                     const double *rewards,
+                                     const double *probabilities);
 
 // Saves the bandit's config and whole learning state to `path`, atomically (a temporary
 // file, then a rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
@@ -205,15 +232,20 @@ AmlisStatus amlis_bandit_save_file(const AmlisBandit *b,
                                    const char *path);
 
 // Loads a bandit file written by `amlis_bandit_save_file`; it resumes learning exactly
-// where the saved one stood. A truncated or corrupt file (or a model file that is not a
-// bandit) is `AMLIS_MODEL_CORRUPT`, a newer format `AMLIS_MODEL_VERSION`, a missing file
+// where the saved one stood. A greedy policy learned from logs in Rust (fitted Q iteration,
+// offline IPS/DM/DR: `GreedyPolicy::save_file`, model file kind 3) loads too: it decides
+// with `amlis_bandit_choose` (all the probability on its best allowed action, ties to the
+// lowest index) and saves back as kind 3, but `amlis_bandit_update` and
+// `amlis_bandit_partial_fit` on it are `AMLIS_UNSUPPORTED`. A truncated or corrupt file (or
+// a model file that is neither) is `AMLIS_MODEL_CORRUPT`, a newer format `AMLIS_MODEL_VERSION`, a missing file
 // `AMLIS_IO_ERROR`. On success `*out` receives a new handle; on failure it is not written.
 //
 // # Safety
 //
 // `path` must be NULL or a NUL-terminated string; `out` NULL or a valid pointer to writable
 // `AmlisBandit *` storage.
-AmlisStatus amlis_bandit_load_file(const char *path, AmlisBandit **out);
+AmlisStatus amlis_bandit_load_file(const char *path,
+                                   AmlisBandit **out);
 
 // Writes the bandit's file image (binary) into `buf`, with two-call sizing: `buf = NULL,
 // buf_len = 0` writes the size needed to `*out_len` and returns `AMLIS_OK`; a `buf_len`
@@ -229,14 +261,16 @@ AmlisStatus amlis_bandit_save_buffer(const AmlisBandit *b,
                                      size_t buf_len,
                                      size_t *out_len);
 
-// Loads a bandit from a file image in memory (`len` bytes at `buf`), with the checks and
-// errors of `amlis_bandit_load_file`. The bytes are not used after the call returns.
+// Loads a bandit (or a greedy policy learned from logs) from a file image in memory (`len`
+// bytes at `buf`), with the checks and errors of `amlis_bandit_load_file`. The bytes are not used after the call returns.
 //
 // # Safety
 //
 // `buf` must be NULL or point to `len` readable bytes; `out` NULL or a valid pointer to
 // writable `AmlisBandit *` storage.
-AmlisStatus amlis_bandit_load_buffer(const uint8_t *buf, size_t len, AmlisBandit **out);
+AmlisStatus amlis_bandit_load_buffer(const uint8_t *buf,
+                                     size_t len,
+                                     AmlisBandit **out);
 
 // Frees a bandit. NULL does nothing.
 //

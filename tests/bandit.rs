@@ -6,9 +6,14 @@ use amlis::data::datasets;
 use amlis::models::bandit::{
     AnyPolicy, BanditSpec, LinTs, LinUcb, LoggedFeedback, Policy, PolicyConfig,
 };
+use std::path::{Path, PathBuf};
+
+use amlis::models::rl::{
+    ActionEncoding, BanditLogs, GreedyPolicy, OfflinePolicyLearner, Reduction,
+};
 use amlis::service::bandit::Bandit;
-use amlis::service::persist::Encoding;
-use amlis::traits::Dataset;
+use amlis::service::persist::{self, Encoding};
+use amlis::traits::{Dataset, FitContext};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -133,14 +138,25 @@ fn many_arms_never_pulled_give_finite_pmfs() {
     }
 }
 
-fn all_configs() -> Vec<String> {
-    let mut v: Vec<String> = PolicyConfig::type_names()
+/// Every policy type with its defaults, and the two over a regressor, each with a name (the
+/// name of its golden file).
+fn named_configs() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = PolicyConfig::type_names()
         .iter()
-        .map(|n| format!(r#"{{"policy": {{"type": "{n}"}}, "random_state": 9}}"#))
+        .map(|n| {
+            (
+                format!("bandit_{n}"),
+                format!(r#"{{"policy": {{"type": "{n}"}}, "random_state": 9}}"#),
+            )
+        })
         .collect();
-    v.push(r#"{"policy": {"type": "epsilon_greedy", "estimator": {"type": "sgd_regressor", "eta0": 0.05}}, "random_state": 4}"#.into());
-    v.push(r#"{"policy": {"type": "softmax", "tau": 0.2, "estimator": {"type": "ridge", "alpha": 1.0}}, "random_state": 4}"#.into());
+    v.push(("bandit_epsilon_greedy_sgd".into(), r#"{"policy": {"type": "epsilon_greedy", "estimator": {"type": "sgd_regressor", "eta0": 0.05}}, "random_state": 4}"#.into()));
+    v.push(("bandit_softmax_ridge".into(), r#"{"policy": {"type": "softmax", "tau": 0.2, "estimator": {"type": "ridge", "alpha": 1.0}}, "random_state": 4}"#.into()));
     v
+}
+
+fn all_configs() -> Vec<String> {
+    named_configs().into_iter().map(|(_, c)| c).collect()
 }
 
 fn context(t: u64, d: usize) -> Vec<f64> {
@@ -153,8 +169,9 @@ fn reward(t: u64, a: usize) -> f64 {
     f64::from((t as usize + a) % 3 == 0)
 }
 
-/// Runs `steps` decisions and updates from event `from`; returns actions and pmf bits.
-fn run(b: &Bandit, from: u64, steps: u64) -> Vec<(usize, Vec<u64>)> {
+/// Runs `steps` decisions (each followed by its update when `learn`) from event `from`;
+/// returns actions and pmf bits.
+fn decisions(b: &Bandit, from: u64, steps: u64, learn: bool) -> Vec<(usize, Vec<u64>)> {
     let k = b.spec().n_actions;
     let d = b.spec().n_features;
     (from..from + steps)
@@ -162,10 +179,17 @@ fn run(b: &Bandit, from: u64, steps: u64) -> Vec<(usize, Vec<u64>)> {
             let x = context(t, d);
             let mut pmf = vec![0.0; k];
             let a = b.choose(&x, t, &[], &mut pmf).unwrap();
-            b.update(&x, a, reward(t, a), pmf[a]).unwrap();
+            if learn {
+                b.update(&x, a, reward(t, a), pmf[a]).unwrap();
+            }
             (a, pmf.iter().map(|p| p.to_bits()).collect())
         })
         .collect()
+}
+
+/// Runs `steps` decisions and updates from event `from`; returns actions and pmf bits.
+fn run(b: &Bandit, from: u64, steps: u64) -> Vec<(usize, Vec<u64>)> {
+    decisions(b, from, steps, true)
 }
 
 #[test]
@@ -417,4 +441,217 @@ fn contexts_pass_through_preprocessing_steps_fitted_on_logs() {
             d.to_bytes(Encoding::Binary).unwrap()
         );
     }
+}
+
+// Golden files of the model file's bandit kinds: a bandit's learning state (envelope kind 2)
+// for every named config, and a greedy policy learned from logs (kind 3). Each file was
+// written with the decisions it made then; it must keep loading (binary and JSON) and decide
+// the same actions with the same pmf bits — and, for kind 2, keep learning the same way.
+// Files are never rewritten: a config gets one in the format version that introduced it.
+// Write the missing ones with
+// `cargo test --test bandit -- --ignored write_bandit_golden_files`: they are
+// `tests/golden/v<major>.<minor>/<name>.{amlis,json,decisions.json}` (not `*.expected.json`,
+// which the pipeline's golden test reads as pipelines).
+
+/// The actions and pmf bits of decisions, as a golden file records them.
+fn decisions_json(rows: &[(usize, Vec<u64>)]) -> serde_json::Value {
+    rows.iter()
+        .map(|(a, bits)| serde_json::json!({"action": a, "pmf_bits": bits}))
+        .collect()
+}
+
+/// The greedy policy of the kind-3 golden file: DM over a ridge per action, from a small
+/// simulated log of 4 actions and 3 features where the best action depends on the context.
+fn golden_greedy_policy() -> GreedyPolicy {
+    let (n, k, d) = (60, 4, 3);
+    let mut x = ndarray::Array2::zeros((n, d));
+    let (mut actions, mut rewards) = (vec![], vec![]);
+    for t in 0..n {
+        for (j, v) in context(t as u64, d).into_iter().enumerate() {
+            x[[t, j]] = v;
+        }
+        let a = (t * 7 + 3) % k;
+        actions.push(a);
+        let bonus = |j: usize, arm: usize| if a == arm { 2.0 * x[[t, j]] } else { 0.0 };
+        rewards.push(x[[t, 0]] * (a as f64 - 1.5) + bonus(1, 1) + bonus(2, 2));
+    }
+    let propensities = vec![1.0 / k as f64; n];
+    let logs = BanditLogs {
+        contexts: x.view(),
+        actions: &actions,
+        rewards: &rewards,
+        propensities: &propensities,
+    };
+    OfflinePolicyLearner {
+        reduction: Reduction::Dm,
+        action_encoding: ActionEncoding::PerAction,
+        ..Default::default()
+    }
+    .with_estimator(serde_json::json!({"type": "ridge", "alpha": 0.5}))
+    .unwrap()
+    .fit(&logs, k, &FitContext::new().random_state(2))
+    .unwrap()
+}
+
+/// The greedy policy's decisions on events `0..steps`: its action and one-hot pmf.
+fn greedy_decisions(p: &GreedyPolicy, steps: u64) -> Vec<(usize, Vec<u64>)> {
+    (0..steps)
+        .map(|t| {
+            let a = p.choose(&context(t, p.n_features())).unwrap();
+            let pmf = (0..p.n_actions()).map(|i| f64::from(u8::from(i == a)).to_bits());
+            (a, pmf.collect())
+        })
+        .collect()
+}
+
+/// The first format version directory holding the golden file `name`.
+fn golden_dir_of(name: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .find(|v| v.join(format!("{name}.decisions.json")).exists())
+}
+
+fn write_pretty(path: PathBuf, v: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_string_pretty(v).unwrap() + "\n").unwrap();
+}
+
+fn read_decisions(dir: &Path, name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(format!("{name}.decisions.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Writes the golden files of the current format version that are missing.
+#[test]
+#[ignore = "writes tests/golden; run by hand when a new format version is released"]
+fn write_bandit_golden_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "tests/golden/v{}.{}",
+        persist::FORMAT_MAJOR,
+        persist::FORMAT_MINOR
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, config) in named_configs() {
+        if golden_dir_of(&name).is_some() {
+            continue;
+        }
+        let b = Bandit::from_json(&config, 4, 3).unwrap();
+        run(&b, 0, 120);
+        b.save(dir.join(format!("{name}.amlis")), Encoding::Binary)
+            .unwrap();
+        b.save(dir.join(format!("{name}.json")), Encoding::Json)
+            .unwrap();
+        let choose = decisions_json(&decisions(&b, 200, 30, false));
+        let resume = decisions_json(&run(&b, 120, 40));
+        let record = serde_json::json!({"config": config, "choose": choose, "resume": resume});
+        write_pretty(dir.join(format!("{name}.decisions.json")), &record);
+    }
+    let name = "greedy_policy";
+    if golden_dir_of(name).is_none() {
+        let p = golden_greedy_policy();
+        for (file, encoding) in [("amlis", Encoding::Binary), ("json", Encoding::Json)] {
+            std::fs::write(
+                dir.join(format!("{name}.{file}")),
+                p.to_bytes(encoding).unwrap(),
+            )
+            .unwrap();
+        }
+        let record = serde_json::json!({"choose": decisions_json(&greedy_decisions(&p, 30))});
+        write_pretty(dir.join(format!("{name}.decisions.json")), &record);
+    }
+}
+
+#[test]
+fn bandit_golden_files_keep_deciding_and_learning() {
+    for (name, config) in named_configs() {
+        let dir = golden_dir_of(&name).unwrap_or_else(|| panic!("no golden file for {name}"));
+        let want = read_decisions(&dir, &name);
+        assert_eq!(want["config"], serde_json::json!(config), "{name}");
+        for file in [format!("{name}.amlis"), format!("{name}.json")] {
+            let b = Bandit::load(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(
+                decisions_json(&decisions(&b, 200, 30, false)),
+                want["choose"],
+                "{file}"
+            );
+            assert_eq!(decisions_json(&run(&b, 120, 40)), want["resume"], "{file}");
+        }
+    }
+}
+
+#[test]
+fn greedy_policy_golden_file_keeps_deciding() {
+    let name = "greedy_policy";
+    let dir = golden_dir_of(name).expect("no greedy policy golden file");
+    let want = read_decisions(&dir, name);
+    for file in [format!("{name}.amlis"), format!("{name}.json")] {
+        let p = GreedyPolicy::load_file(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            decisions_json(&greedy_decisions(&p, 30)),
+            want["choose"],
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_greedy_policy_learned_from_logs_decides_through_the_bandit_handle() {
+    let name = "greedy_policy";
+    let dir = golden_dir_of(name).expect("no greedy policy golden file");
+    let want = read_decisions(&dir, name);
+    let policy = GreedyPolicy::load_file(dir.join(format!("{name}.amlis"))).unwrap();
+    for file in [format!("{name}.amlis"), format!("{name}.json")] {
+        // The handle loads kind 3 and decides as the policy does (any event id).
+        let b = Bandit::load(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(b.greedy(), Some(&policy));
+        assert!(b.config().is_none() && b.snapshot().unwrap().is_none());
+        assert_eq!(
+            decisions_json(&decisions(&b, 0, 30, false)),
+            want["choose"],
+            "{file}"
+        );
+        let (k, d) = (b.spec().n_actions, b.spec().n_features);
+        // Excluding the greedy action moves all the mass to the best of the others.
+        for t in 0..30u64 {
+            let x = context(t, d);
+            let mut pmf = vec![0.0; k];
+            let best = b.choose(&x, t, &[], &mut pmf).unwrap();
+            let values = policy.action_values(&x).unwrap();
+            let next = (0..k).filter(|&a| a != best).fold(usize::MAX, |m, a| {
+                if m == usize::MAX || values[a] > values[m] {
+                    a
+                } else {
+                    m
+                }
+            });
+            assert_eq!(b.choose(&x, t + 1000, &[best], &mut pmf).unwrap(), next);
+            assert_eq!(pmf[next], 1.0);
+            assert_eq!(pmf.iter().sum::<f64>(), 1.0);
+        }
+        // It does not learn: a clear error, the state unchanged.
+        let e = b.update(&context(1, d), 0, 1.0, 0.5).unwrap_err();
+        assert!(
+            matches!(e, amlis::Error::Unsupported(ref m) if m.contains("greedy policy")),
+            "{e}"
+        );
+        let logs = LoggedFeedback::new(d, context(1, d), vec![0], vec![1.0], vec![0.5]).unwrap();
+        assert!(matches!(
+            b.partial_fit(&logs),
+            Err(amlis::Error::Unsupported(_))
+        ));
+        // It saves back as the same kind-3 image.
+        let bytes = b.to_bytes(Encoding::Binary).unwrap();
+        assert_eq!(bytes, policy.to_bytes(Encoding::Binary).unwrap());
+        assert_eq!(Bandit::from_bytes(&bytes).unwrap().greedy(), Some(&policy));
+    }
+    // Wrong sizes are shape errors, as for any bandit.
+    let b = Bandit::from_greedy(policy);
+    let mut pmf = vec![0.0; 3];
+    assert!(b.choose(&context(0, 3), 0, &[], &mut pmf).is_err());
+    assert!(b.choose(&context(0, 2), 0, &[], &mut [0.0; 4]).is_err());
 }

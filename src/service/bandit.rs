@@ -1,7 +1,9 @@
 //! The deployable bandit: [`Bandit`] holds one policy's whole learning state behind a
 //! read-write lock, so that many threads may choose and learn at once, and saves it in the
 //! model file (the same envelope as models: versioned, checksummed, every length checked on
-//! load) to resume learning bit-identically. The C ABI's `AmlisBandit` wraps one.
+//! load) to resume learning bit-identically. It also serves a greedy policy learned from
+//! logs (fitted Q iteration, offline IPS/DM/DR; model file kind 3) for decisions only. The C
+//! ABI's `AmlisBandit` wraps one.
 //!
 //! Consistency: decisions share the read lock and learning takes the write lock, so an
 //! update is visible to every decision that starts after it returns; a decision sees a
@@ -32,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::models::bandit::{
     AnyPolicy, BanditSpec, LogColumns, LoggedFeedback, Policy, PolicyConfig,
 };
+use crate::models::rl::{GreedyPolicy, ServedGreedyPolicy, POLICY_KIND};
 use crate::preprocess::{FittedStep, Step};
 use crate::service::persist::{self, Encoding};
 use crate::traits::{FittedTransformer, Transformer};
@@ -235,19 +238,41 @@ impl State {
 fn unfitted() -> Error {
     Error::InvalidArgument(
         "the bandit's preprocessing steps are not fitted yet: learn from logged contexts first \
-         (Bandit::partial_fit, Bandit::partial_fit_table)"
+         (Bandit::partial_fit, Bandit::partial_fit_table; amlis_bandit_partial_fit from C)"
             .into(),
     )
 }
 
 /// A policy shared between threads, with its config and the fitted preprocessing of its
 /// contexts; saved and loaded as a model file.
+///
+/// It holds either a policy that learns online (made from a [`BanditConfig`]; model file
+/// kind [`BANDIT_KIND`]) or a [`GreedyPolicy`] learned from logs by fitted Q iteration or
+/// the offline IPS/DM/DR reductions (kind [`POLICY_KIND`], made by
+/// [`from_greedy`](Self::from_greedy) or loaded from its file): it decides the same way
+/// (action and pmf, exclusions) but learns nothing, so `update` and `partial_fit` on it are
+/// [`Error::Unsupported`].
 #[derive(Debug)]
 pub struct Bandit {
-    config: BanditConfig,
     /// Actions, raw context width and seed.
     spec: BanditSpec,
+    served: Served,
+}
+
+/// A policy of a config that learns, and its lock.
+#[derive(Debug)]
+struct Learning {
+    config: BanditConfig,
     state: RwLock<State>,
+}
+
+/// What a bandit serves.
+#[derive(Debug)]
+enum Served {
+    /// A policy that learns, behind the lock (boxed: the config and lock are large).
+    Learning(Box<Learning>),
+    /// A greedy policy learned from logs: read-only, so no lock.
+    Greedy(ServedGreedyPolicy),
 }
 
 fn poisoned() -> Error {
@@ -269,13 +294,24 @@ impl Bandit {
             None
         };
         Ok(Self {
-            config,
             spec,
-            state: RwLock::new(State {
-                steps: None,
-                policy,
-            }),
+            served: Served::Learning(Box::new(Learning {
+                config,
+                state: RwLock::new(State {
+                    steps: None,
+                    policy,
+                }),
+            })),
         })
+    }
+
+    /// Serves a greedy policy learned from logs (decisions only).
+    pub fn from_greedy(policy: GreedyPolicy) -> Self {
+        let served = ServedGreedyPolicy::new(policy);
+        Self {
+            spec: *served.spec(),
+            served: Served::Greedy(served),
+        }
     }
 
     /// [`new`](Self::new) from a JSON config.
@@ -283,9 +319,32 @@ impl Bandit {
         Self::new(BanditConfig::from_json(config_json)?, n_actions, n_features)
     }
 
-    /// The config.
-    pub fn config(&self) -> &BanditConfig {
-        &self.config
+    /// The config (`None` for a greedy policy learned from logs).
+    pub fn config(&self) -> Option<&BanditConfig> {
+        match &self.served {
+            Served::Learning(l) => Some(&l.config),
+            Served::Greedy(_) => None,
+        }
+    }
+
+    /// The greedy policy served, if the bandit holds one learned from logs.
+    pub fn greedy(&self) -> Option<&GreedyPolicy> {
+        match &self.served {
+            Served::Learning(_) => None,
+            Served::Greedy(g) => Some(g.policy()),
+        }
+    }
+
+    /// The lock of a learning policy, or the error of a greedy one (`what` it cannot do).
+    fn learning(&self, what: &str) -> Result<(&BanditConfig, &RwLock<State>)> {
+        match &self.served {
+            Served::Learning(l) => Ok((&l.config, &l.state)),
+            Served::Greedy(_) => Err(Error::Unsupported(format!(
+                "{what}: this bandit serves a greedy policy learned from logs (fitted Q \
+                 iteration or the offline IPS/DM/DR reductions; model file kind \
+                 {POLICY_KIND}), which decides but does not learn online"
+            ))),
+        }
     }
 
     /// The number of actions, the raw context width (before preprocessing) and the seed.
@@ -314,7 +373,10 @@ impl Bandit {
         excluded: &[usize],
         pmf: &mut [f64],
     ) -> Result<usize> {
-        let state = self.state.read().map_err(|_| poisoned())?;
+        let state = match &self.served {
+            Served::Greedy(g) => return g.choose_into(context, event_id, excluded, pmf),
+            Served::Learning(l) => l.state.read().map_err(|_| poisoned())?,
+        };
         let policy = state.policy()?;
         match &state.steps {
             None => policy.choose_into(context, event_id, excluded, pmf),
@@ -334,7 +396,8 @@ impl Bandit {
         reward: f64,
         probability: f64,
     ) -> Result<()> {
-        let mut state = self.state.write().map_err(|_| poisoned())?;
+        let (_, lock) = self.learning("update")?;
+        let mut state = lock.write().map_err(|_| poisoned())?;
         let State { steps, policy } = &mut *state;
         let policy = policy.as_mut().ok_or_else(unfitted)?;
         match steps {
@@ -359,8 +422,9 @@ impl Bandit {
                 format!("{} columns", logs.n_features()),
             ));
         }
-        let mut state = self.state.write().map_err(|_| poisoned())?;
-        if self.config.preprocess.is_empty() {
+        let (config, lock) = self.learning("partial_fit")?;
+        let mut state = lock.write().map_err(|_| poisoned())?;
+        if config.preprocess.is_empty() {
             let policy = state.policy.as_mut().ok_or_else(unfitted)?;
             return policy.partial_fit(logs);
         }
@@ -377,7 +441,7 @@ impl Bandit {
         let fresh = match &state.steps {
             Some(_) => None,
             None => Some(ContextSteps::fit(
-                &self.config.preprocess,
+                &config.preprocess,
                 logs.context_names().to_vec(),
                 &raw,
             )?),
@@ -390,7 +454,7 @@ impl Bandit {
         let transformed = LoggedFeedback::new(width, x, actions, rewards, propensities)?;
         let mut policy = match &state.policy {
             Some(p) => p.clone(),
-            None => self.config.policy.start(
+            None => config.policy.start(
                 &BanditSpec::new(self.spec.n_actions, width).random_state(self.spec.random_state),
             )?,
         };
@@ -408,17 +472,26 @@ impl Bandit {
         self.partial_fit(&LoggedFeedback::from_table(table, columns)?)
     }
 
-    /// A copy of the policy's state now (`None` while preprocessing steps are unfitted).
+    /// A copy of the policy's state now (`None` while preprocessing steps are unfitted, and
+    /// for a greedy policy learned from logs: see [`greedy`](Self::greedy)).
     pub fn snapshot(&self) -> Result<Option<AnyPolicy>> {
-        Ok(self.state.read().map_err(|_| poisoned())?.policy.clone())
+        match &self.served {
+            Served::Learning(l) => Ok(l.state.read().map_err(|_| poisoned())?.policy.clone()),
+            Served::Greedy(_) => Ok(None),
+        }
     }
 
-    /// The model-file image of the config and the whole learning state.
+    /// The model-file image of the config and the whole learning state (kind
+    /// [`BANDIT_KIND`]), or of the greedy policy served (kind [`POLICY_KIND`]).
     pub fn to_bytes(&self, encoding: Encoding) -> Result<Vec<u8>> {
-        let state = self.state.read().map_err(|_| poisoned())?;
+        let (config, lock) = match &self.served {
+            Served::Greedy(g) => return g.policy().to_bytes(encoding),
+            Served::Learning(l) => (&l.config, &l.state),
+        };
+        let state = lock.read().map_err(|_| poisoned())?;
         let file = BanditFile {
             library_version: env!("CARGO_PKG_VERSION").to_string(),
-            config: self.config.clone(),
+            config: config.clone(),
             n_features: self.spec.n_features,
             n_actions: self.spec.n_actions,
             steps: state.steps.clone(),
@@ -428,13 +501,18 @@ impl Bandit {
         persist::encode(&file, BANDIT_KIND, encoding)
     }
 
-    /// Reads a bandit from a model-file image, checking the envelope and every length and
+    /// Reads a bandit (kind [`BANDIT_KIND`]) or a greedy policy learned from logs (kind
+    /// [`POLICY_KIND`]) from a model-file image, checking the envelope and every length and
     /// count of the state ([`Error::ModelCorrupt`] otherwise).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if persist::read_header(bytes)?.0.kind == POLICY_KIND {
+            return Ok(Self::from_greedy(GreedyPolicy::from_bytes(bytes)?));
+        }
         let (header, file): (_, BanditFile) = persist::decode(bytes)?;
         if header.kind != BANDIT_KIND {
             return Err(Error::ModelCorrupt(format!(
-                "the file holds kind {}, expected a bandit (kind {BANDIT_KIND})",
+                "the file holds kind {}, expected a bandit (kind {BANDIT_KIND}) or a greedy \
+                 policy (kind {POLICY_KIND})",
                 header.kind
             )));
         }
@@ -476,12 +554,14 @@ impl Bandit {
             }
         }
         Ok(Self {
-            config: file.config,
             spec,
-            state: RwLock::new(State {
-                steps: file.steps,
-                policy: file.policy,
-            }),
+            served: Served::Learning(Box::new(Learning {
+                config: file.config,
+                state: RwLock::new(State {
+                    steps: file.steps,
+                    policy: file.policy,
+                }),
+            })),
         })
     }
 

@@ -45,8 +45,11 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// pipeline's `target` may be `null`) and the `variance_threshold` model. A 1.1 reader reads
 /// 1.0 files unchanged; a 1.0 reader refuses 1.1 files with a version error (not "corrupt").
 /// 1.2 adds the unsupervised families after k-means (decomposition, mixtures, density
-/// clustering, outlier detection) and the `pca` preprocessing step.
-pub const FORMAT_MINOR: u16 = 2;
+/// clustering, outlier detection) and the `pca` preprocessing step. 1.3 adds two envelope
+/// kinds beside the pipeline (kind 1): a bandit's whole learning state (kind 2,
+/// `service::bandit::BANDIT_KIND`) and a greedy policy learned from logs (kind 3,
+/// `models::rl::POLICY_KIND`); pipeline payloads are unchanged.
+pub const FORMAT_MINOR: u16 = 3;
 /// Size of the envelope in bytes.
 pub const HEADER_LEN: usize = 28;
 

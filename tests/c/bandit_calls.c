@@ -1,5 +1,8 @@
 /* Bandits from C: NULL arguments, wrong sizes, corrupt buffers, save / load resuming
- * bit-identically, and 8 threads choosing and updating on one bandit at once.
+ * bit-identically, 8 threads choosing and updating on one bandit at once, learning from a
+ * batch of logged rows (amlis_bandit_partial_fit, also fitting preprocessing steps), and a
+ * greedy policy learned from logs in Rust served through the same handle (the golden file
+ * tests/golden/v1.3/greedy_policy.amlis, read from the crate root).
  *
  *   bandit <scratch dir> [<updates per thread>]
  */
@@ -39,6 +42,150 @@ static uint64_t run(AmlisBandit *b, uint64_t from, uint64_t steps) {
         sum = (sum ^ a) * 1099511628211ULL;
     }
     return sum;
+}
+
+/* The binary image of a bandit (malloc'ed; its length in *len), or NULL. */
+static unsigned char *image_of(const AmlisBandit *b, size_t *len) {
+    size_t need = 0;
+    if (amlis_bandit_save_buffer(b, NULL, 0, &need) != AMLIS_OK) return NULL;
+    unsigned char *buf = malloc(need);
+    if (buf && amlis_bandit_save_buffer(b, buf, need, len) != AMLIS_OK) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Whether two bandits hold the same bytes. */
+static int same_image(const AmlisBandit *a, const AmlisBandit *b) {
+    size_t la = 0, lb = 0;
+    unsigned char *ia = image_of(a, &la), *ib = image_of(b, &lb);
+    int same = ia && ib && la == lb && memcmp(ia, ib, la) == 0;
+    free(ia);
+    free(ib);
+    return same;
+}
+
+#define LOGGED 60
+
+/* Batch learning from logged rows: the same state as row-by-row updates; bad rows are
+ * errors that change nothing; preprocessing steps are fitted on the first logs. */
+static void check_partial_fit(const char *config) {
+    double xs[LOGGED * D], rewards[LOGGED], probs[LOGGED];
+    size_t actions[LOGGED];
+    for (uint64_t t = 0; t < LOGGED; t++) {
+        context_of(t, &xs[t * D]);
+        actions[t] = (size_t)((t * 7 + 1) % K);
+        rewards[t] = reward_of(t, actions[t]);
+        probs[t] = 1.0 / K;
+    }
+    AmlisBandit *batch = NULL, *rows = NULL;
+    CHECK_STATUS(amlis_bandit_new(config, K, D, &batch), AMLIS_OK, "");
+    CHECK_STATUS(amlis_bandit_new(config, K, D, &rows), AMLIS_OK, "");
+    for (size_t i = 0; i < LOGGED; i++)
+        CHECK_STATUS(amlis_bandit_update(rows, &xs[i * D], D, actions[i], rewards[i], probs[i]),
+                     AMLIS_OK, "");
+
+    CHECK_STATUS(amlis_bandit_partial_fit(NULL, xs, LOGGED, D, actions, rewards, probs),
+                 AMLIS_NULL_ARGUMENT, "b");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, NULL, LOGGED, D, actions, rewards, probs),
+                 AMLIS_NULL_ARGUMENT, "context");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D, NULL, rewards, probs),
+                 AMLIS_NULL_ARGUMENT, "actions");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D, actions, NULL, probs),
+                 AMLIS_NULL_ARGUMENT, "rewards");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D, actions, rewards, NULL),
+                 AMLIS_NULL_ARGUMENT, "probabilities");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, 0, D, actions, rewards, probs),
+                 AMLIS_INVALID_ARGUMENT, "n_rows");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, SIZE_MAX, D, actions, rewards, probs),
+                 AMLIS_INVALID_ARGUMENT, "overflows");
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D - 1, actions, rewards, probs),
+                 AMLIS_SHAPE_MISMATCH, "features");
+    /* One bad row anywhere: nothing is learned. */
+    AmlisBandit *fresh = NULL;
+    CHECK_STATUS(amlis_bandit_new(config, K, D, &fresh), AMLIS_OK, "");
+    actions[LOGGED - 1] = K;
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D, actions, rewards, probs),
+                 AMLIS_INVALID_ARGUMENT, "action");
+    actions[LOGGED - 1] = (size_t)(((LOGGED - 1) * 7 + 1) % K);
+    probs[3] = 0.0;
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D, actions, rewards, probs),
+                 AMLIS_INVALID_ARGUMENT, "probability");
+    probs[3] = 1.0 / K;
+    CHECK(same_image(batch, fresh));
+
+    CHECK_STATUS(amlis_bandit_partial_fit(batch, xs, LOGGED, D, actions, rewards, probs),
+                 AMLIS_OK, "");
+    CHECK(same_image(batch, rows));
+    CHECK(run(batch, 500, 50) == run(rows, 500, 50));
+    amlis_bandit_free(batch);
+    amlis_bandit_free(rows);
+    amlis_bandit_free(fresh);
+
+    /* With preprocessing steps: no decision before logs fit them. */
+    AmlisBandit *scaled = NULL;
+    char scaled_config[512];
+    snprintf(scaled_config, sizeof scaled_config,
+             "{\"policy\": {\"type\": \"lin_ucb\"}, \"preprocess\": [{\"type\": "
+             "\"standard_scaler\"}], \"random_state\": 5}");
+    double pmf[K];
+    size_t a = 0;
+    CHECK_STATUS(amlis_bandit_new(scaled_config, K, D, &scaled), AMLIS_OK, "");
+    CHECK_STATUS(amlis_bandit_choose(scaled, xs, D, 1, &a, pmf, K), AMLIS_INVALID_ARGUMENT,
+                 "amlis_bandit_partial_fit");
+    CHECK_STATUS(amlis_bandit_update(scaled, xs, D, 0, 1.0, 0.5), AMLIS_INVALID_ARGUMENT,
+                 "not fitted");
+    CHECK_STATUS(amlis_bandit_partial_fit(scaled, xs, LOGGED, D, actions, rewards, probs),
+                 AMLIS_OK, "");
+    CHECK(run(scaled, 500, 50) != 0);
+    amlis_bandit_free(scaled);
+}
+
+/* A greedy policy learned from logs in Rust (model file kind 3) decides through the bandit
+ * handle (its recorded actions, all the mass on one action) but does not learn. */
+static void check_greedy_policy(void) {
+    const char *path = "tests/golden/v1.3/greedy_policy.amlis";
+    static const size_t expected[10] = {1, 2, 3, 1, 2, 3, 1, 2, 3, 1};
+    AmlisBandit *g = NULL, *g2 = NULL;
+    CHECK_STATUS(amlis_bandit_load_file(path, &g), AMLIS_OK, "");
+    if (!g) return;
+    double x[D], pmf[K];
+    for (uint64_t t = 0; t < 10; t++) {
+        size_t a = 99;
+        context_of(t, x);
+        CHECK_STATUS(amlis_bandit_choose(g, x, D, t + 1000, &a, pmf, K), AMLIS_OK, "");
+        CHECK(a == expected[t]);
+        for (size_t k = 0; k < K; k++) CHECK(pmf[k] == (k == a ? 1.0 : 0.0));
+        /* Excluding it moves all the mass to another action. */
+        size_t excluded[1] = {a}, other = 99;
+        CHECK_STATUS(amlis_bandit_choose_excluding(g, x, D, t, excluded, 1, &other, pmf, K),
+                     AMLIS_OK, "");
+        CHECK(other != a && other < K && pmf[other] == 1.0 && pmf[a] == 0.0);
+    }
+    CHECK_STATUS(amlis_bandit_choose(g, x, D - 1, 0, &(size_t){0}, pmf, K), AMLIS_SHAPE_MISMATCH,
+                 "context");
+    CHECK_STATUS(amlis_bandit_update(g, x, D, 0, 1.0, 0.5), AMLIS_UNSUPPORTED, "greedy policy");
+    size_t zero = 0;
+    double one = 1.0, half = 0.5;
+    CHECK_STATUS(amlis_bandit_partial_fit(g, x, 1, D, &zero, &one, &half), AMLIS_UNSUPPORTED,
+                 "greedy policy");
+    /* It saves back as the same kind-3 image and loads from a buffer. */
+    size_t len = 0;
+    unsigned char *img = image_of(g, &len);
+    CHECK(img != NULL);
+    if (img) {
+        CHECK_STATUS(amlis_bandit_load_buffer(img, len, &g2), AMLIS_OK, "");
+        CHECK(same_image(g, g2));
+        size_t a1 = 0, a2 = 1;
+        context_of(3, x);
+        CHECK_STATUS(amlis_bandit_choose(g2, x, D, 3, &a1, pmf, K), AMLIS_OK, "");
+        CHECK_STATUS(amlis_bandit_choose(g, x, D, 3, &a2, pmf, K), AMLIS_OK, "");
+        CHECK(a1 == a2 && a1 == expected[3]);
+        free(img);
+    }
+    amlis_bandit_free(g);
+    amlis_bandit_free(g2);
 }
 
 typedef struct {
@@ -194,6 +341,9 @@ int main(int argc, char **argv) {
     CHECK_STATUS(amlis_bandit_choose(shared, x, D, 12345, &a1, p1, K), AMLIS_OK, "");
     CHECK_STATUS(amlis_bandit_choose(shared, x, D, 12345, &a2, p2, K), AMLIS_OK, "");
     CHECK(a1 == a2 && memcmp(p1, p2, sizeof p1) == 0);
+
+    check_partial_fit(config);
+    check_greedy_policy();
 
     amlis_bandit_free(b);
     amlis_bandit_free(copy);

@@ -5,9 +5,10 @@
 //! instead of drawing exactly `n` rows with replacement (the multinomial bootstrap). The
 //! counts of different rows are independent, so the rows are resampled in fixed blocks with no
 //! coordination between them: the count of row `i` in resample `r` comes from the stream
-//! `for_task(random_state, 1 + r * n_blocks + block(i))`, one pass over a block serves a
-//! group of resamples while its terms are in cache, and no index vector of `n` rows is ever
-//! made. The replicate of an estimator is its formula on the count-weighted sums, with the
+//! `for_task(random_state, 1 + r * n_blocks + block(i))` — the rows `2j` and `2j + 1` of a
+//! block from the low and high 32 bits of the stream's word `j`, two counts per draw — one
+//! pass over a block serves a group of resamples while its terms are in cache, and no index
+//! vector of `n` rows is ever made. The replicate of an estimator is its formula on the count-weighted sums, with the
 //! resample size `sum(counts)` as `n` (the mean over the resampled rows), which is
 //! asymptotically the same distribution as the multinomial bootstrap's (the resample size
 //! varies by about `sqrt(n)`, and the estimates are means or ratios of sums, invariant to it to
@@ -67,10 +68,21 @@ pub(super) fn intervals(
                         .wrapping_add(block as u64);
                     let mut rng = rng::for_task(options.random_state, stream.wrapping_add(1));
                     let mut sums = TermSums::default();
-                    for row in rows.chunks_exact(N_TERMS) {
-                        if let Ok(row) = <&[f64; N_TERMS]>::try_from(row) {
-                            sums.add(row, poisson.count(rng.next_u64()));
+                    // Two rows per 64-bit word: the low half counts the first.
+                    let mut pairs = rows.chunks_exact(2 * N_TERMS);
+                    for pair in &mut pairs {
+                        let word = rng.next_u64();
+                        let (first, second) = pair.split_at(N_TERMS);
+                        if let (Ok(a), Ok(b)) = (
+                            <&[f64; N_TERMS]>::try_from(first),
+                            <&[f64; N_TERMS]>::try_from(second),
+                        ) {
+                            sums.add(a, poisson.count(word as u32));
+                            sums.add(b, poisson.count((word >> 32) as u32));
                         }
+                    }
+                    if let Ok(last) = <&[f64; N_TERMS]>::try_from(pairs.remainder()) {
+                        sums.add(last, poisson.count(rng.next_u64() as u32));
                     }
                     sums
                 })
@@ -100,11 +112,11 @@ pub(super) fn intervals(
         .collect())
 }
 
-/// Poisson(1) counts from uniform 64-bit words, by inversion: the count of `v` is the number
-/// of `k` with `v < tail[k]`, where `tail[k] = P(X > k) * 2^64` (exact to the resolution of
-/// the words: `P(X > 20) * 2^64 < 1`).
+/// Poisson(1) counts from uniform 32-bit words, by inversion: the count of `v` is the number
+/// of `k` with `v < tail[k]`, where `tail[k] = P(X > k) * 2^32` (exact to the resolution of
+/// the words, 2^-32: `P(X > 12) * 2^32 < 1`, so counts stop at 12).
 struct Poisson1 {
-    tail: [u64; 21],
+    tail: [u32; 13],
 }
 
 impl Poisson1 {
@@ -118,18 +130,18 @@ impl Poisson1 {
             }
             *slot = p;
         }
-        let mut tail = [0u64; 21];
+        let mut tail = [0u32; 13];
         for (k, t) in tail.iter_mut().enumerate() {
             let above: f64 = pmf.iter().skip(k + 1).rev().sum();
-            // `as` saturates; every value here is below 2^64.
-            *t = (above * 18_446_744_073_709_551_616.0) as u64;
+            // `as` saturates; every value here is below 2^32.
+            *t = (above * 4_294_967_296.0) as u32;
         }
         Self { tail }
     }
 
     /// The count of the uniform word `v`.
     #[inline]
-    fn count(&self, v: u64) -> f64 {
+    fn count(&self, v: u32) -> f64 {
         // Branch-free over the first eight thresholds (a count of 8 or more has probability
         // 1e-5), then the rare tail.
         let (head, rest) = self.tail.split_at(8);
@@ -148,18 +160,18 @@ mod tests {
     #[test]
     fn poisson_counts_have_the_poisson_1_law() {
         let p = Poisson1::new();
-        // Thresholds are P(X > k) * 2^64, decreasing to 0.
-        let frac = |k: usize| p.tail[k] as f64 / 18_446_744_073_709_551_616.0;
-        assert!((frac(0) - (1.0 - (-1.0f64).exp())).abs() < 1e-15);
-        assert!((frac(1) - (1.0 - 2.0 * (-1.0f64).exp())).abs() < 1e-15);
-        assert!(p.tail.windows(2).all(|w| w[0] > w[1] || w[1] == 0));
-        assert_eq!(p.tail[20], 0);
-        assert_eq!(p.count(u64::MAX), 0.0);
-        assert_eq!(p.count(0), 20.0);
+        // Thresholds are P(X > k) * 2^32, decreasing to 0.
+        let frac = |k: usize| f64::from(p.tail[k]) / 4_294_967_296.0;
+        assert!((frac(0) - (1.0 - (-1.0f64).exp())).abs() < 1e-9);
+        assert!((frac(1) - (1.0 - 2.0 * (-1.0f64).exp())).abs() < 1e-9);
+        assert!(p.tail.windows(2).all(|w| w[0] > w[1]));
+        assert_eq!((p.tail[11], p.tail[12]), (3, 0));
+        assert_eq!(p.count(u32::MAX), 0.0);
+        assert_eq!(p.count(0), 12.0);
         // Mean and variance 1 over a seeded stream.
         let mut rng = rng::for_task(5, 0);
         let n = 200_000;
-        let draws: Vec<f64> = (0..n).map(|_| p.count(rng.next_u64())).collect();
+        let draws: Vec<f64> = (0..n).map(|_| p.count(rng.next_u32())).collect();
         let mean = draws.iter().sum::<f64>() / n as f64;
         let var = draws.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / n as f64;
         assert!((mean - 1.0).abs() < 0.01, "mean {mean}");

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::models::bandit::linear::{check_l2_lambda, LinearArms};
-use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
-use crate::models::bandit::{pmf, StartPolicy};
+use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
+use crate::models::bandit::StartPolicy;
 use crate::models::kit::setters;
 
 /// LinGreedy settings (`"type": "lin_greedy"`).
@@ -81,33 +81,18 @@ impl Policy for LinGreedyPolicy {
         &self.spec
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf_out: &mut [f64],
-    ) -> Result<usize> {
-        self.spec.check_context(context)?;
-        self.spec.check_pmf(pmf_out)?;
-        for (s, arm) in pmf_out.iter_mut().zip(&self.arms.arms) {
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
+        for (s, arm) in scores.iter_mut().zip(&self.arms.arms) {
             *s = arm.predict(context);
         }
-        pmf::mark_excluded(pmf_out, excluded)?;
-        pmf::epsilon_greedy(pmf_out, self.params.epsilon);
-        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        Ok(pmf::sample(pmf_out, &mut rng))
+        Ok(())
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.spec
-            .check_outcome(context, action, reward, probability)?;
+    fn exploration(&self) -> Exploration {
+        Exploration::EpsilonGreedy(self.params.epsilon)
+    }
+
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
         self.arms.update(context, action, reward);
         Ok(())
     }

@@ -6,11 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::models::bandit::linear::{check_alpha, check_l2_lambda, LinearArms};
 use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
 use crate::models::bandit::thompson_sampling::monte_carlo_pmf;
-use crate::models::bandit::{draw, pmf, StartPolicy};
+use crate::models::bandit::{draw, StartPolicy};
 use crate::models::kit::setters;
 
 /// LinTS settings (`"type": "lin_ts"`).
@@ -87,18 +88,15 @@ impl Policy for LinTsPolicy {
         &self.spec
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf_out: &mut [f64],
-    ) -> Result<usize> {
-        self.spec.check_context(context)?;
-        self.spec.check_pmf(pmf_out)?;
-        // Each arm's mean and standard deviation, computed once; the excluded arms' slots
-        // are marked afterwards, so they are never drawn.
-        let n = self.spec.n_actions;
+    /// Every allowed action starts at 0; the winners are counted by [`explore`](Self::explore).
+    fn scores_into(&self, _context: &[f64], scores: &mut [f64]) -> Result<()> {
+        scores.fill(0.0);
+        Ok(())
+    }
+
+    fn explore(&self, context: &[f64], pmf_out: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+        // Each arm's mean and standard deviation, computed once (excluded arms are never
+        // drawn).
         let stats: Vec<(f64, f64)> = self
             .arms
             .arms
@@ -110,29 +108,13 @@ impl Policy for LinTsPolicy {
                 )
             })
             .collect();
-        pmf_out[..n].fill(0.0);
-        pmf::mark_excluded(pmf_out, excluded)?;
-        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        Ok(monte_carlo_pmf(
-            pmf_out,
-            self.params.pmf_samples,
-            &mut rng,
-            |a, rng| {
-                let (mean, sd) = stats[a];
-                mean + sd * draw::normal(rng)
-            },
-        ))
+        monte_carlo_pmf(pmf_out, self.params.pmf_samples, rng, |a, rng| {
+            let (mean, sd) = stats[a];
+            mean + sd * draw::normal(rng)
+        })
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.spec
-            .check_outcome(context, action, reward, probability)?;
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
         self.arms.update(context, action, reward);
         Ok(())
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::models::bandit::linear::{check_alpha, check_l2_lambda, LinearArms};
 use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
-use crate::models::bandit::{pmf, StartPolicy};
+use crate::models::bandit::StartPolicy;
 use crate::models::kit::setters;
 
 /// LinUCB settings (`"type": "lin_ucb"`), MABWiser's names and defaults.
@@ -71,34 +71,15 @@ impl Policy for LinUcbPolicy {
         &self.spec
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf_out: &mut [f64],
-    ) -> Result<usize> {
-        self.spec.check_context(context)?;
-        self.spec.check_pmf(pmf_out)?;
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
         let alpha = self.params.alpha;
-        for (s, arm) in pmf_out.iter_mut().zip(&self.arms.arms) {
+        for (s, arm) in scores.iter_mut().zip(&self.arms.arms) {
             *s = arm.predict(context) + alpha * arm.variance(context).sqrt();
         }
-        pmf::mark_excluded(pmf_out, excluded)?;
-        pmf::epsilon_greedy(pmf_out, 0.0);
-        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        Ok(pmf::sample(pmf_out, &mut rng))
+        Ok(())
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.spec
-            .check_outcome(context, action, reward, probability)?;
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
         self.arms.update(context, action, reward);
         Ok(())
     }

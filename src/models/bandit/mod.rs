@@ -56,6 +56,7 @@ pub mod values;
 
 use serde::{Deserialize, Serialize};
 
+use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
 
 pub use epsilon_greedy::{EpsilonGreedy, EpsilonGreedyPolicy};
@@ -63,7 +64,7 @@ pub use lin_greedy::{LinGreedy, LinGreedyPolicy};
 pub use lin_ts::{LinTs, LinTsPolicy};
 pub use lin_ucb::{LinUcb, LinUcbPolicy};
 pub use logs::{LogColumns, LoggedFeedback};
-pub use policy::{BanditSpec, Policy};
+pub use policy::{BanditSpec, Exploration, Policy};
 pub use softmax::{Softmax, SoftmaxPolicy};
 pub use thompson_sampling::{RewardModel, ThompsonSampling, ThompsonSamplingPolicy};
 pub use ucb1::{Ucb1, Ucb1Policy};
@@ -189,26 +190,20 @@ impl Policy for AnyPolicy {
         self.as_policy().spec()
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf: &mut [f64],
-    ) -> Result<usize> {
-        self.as_policy()
-            .choose_into(context, event_id, excluded, pmf)
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
+        self.as_policy().scores_into(context, scores)
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.as_policy_mut()
-            .update(context, action, reward, probability)
+    fn exploration(&self) -> Exploration {
+        self.as_policy().exploration()
+    }
+
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+        self.as_policy().explore(context, pmf, rng)
+    }
+
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
+        self.as_policy_mut().learn(context, action, reward)
     }
 
     fn validate(&self) -> Result<()> {

@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::models::bandit::logs::LoggedFeedback;
+use crate::models::bandit::pmf;
 
 /// What a policy decides between and from: `n_actions` actions, contexts of `n_features`
 /// numbers (0 for a context-free policy; a context-free policy given `n_features > 0` checks
@@ -113,6 +115,29 @@ impl BanditSpec {
     }
 }
 
+/// How a policy turns its per-action scores into the probabilities of a decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Exploration {
+    /// The best-scored allowed actions share `1 - epsilon` (ties split evenly; `+inf` beats
+    /// every finite score) and `epsilon` is spread over every allowed action
+    /// ([`pmf::epsilon_greedy`]); `EpsilonGreedy(0.0)` is greedy.
+    EpsilonGreedy(f64),
+    /// Probabilities proportional to `exp(score / tau)` ([`pmf::softmax`]).
+    Softmax(f64),
+}
+
+impl Exploration {
+    /// Turns `scores` (excluded actions at `-inf`) into the decision's pmf in place and draws
+    /// the action from it.
+    pub fn decide(self, scores: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+        match self {
+            Exploration::EpsilonGreedy(epsilon) => pmf::epsilon_greedy(scores, epsilon),
+            Exploration::Softmax(tau) => pmf::softmax(scores, tau),
+        }
+        pmf::sample(scores, rng)
+    }
+}
+
 /// A policy that decides online and learns from each outcome: a (contextual) bandit.
 ///
 /// # Contract
@@ -138,12 +163,13 @@ impl BanditSpec {
 ///   decisions share the read lock, updates take the write lock, so an update is visible to
 ///   every decision that starts after it returns).
 ///
-/// Implementing it for a new policy (a greedy policy learned offline, fitted Q iteration):
-/// compute a score per action into `pmf`, call [`pmf::mark_excluded`](super::pmf::mark_excluded),
-/// turn scores into probabilities ([`pmf::epsilon_greedy`](super::pmf::epsilon_greedy) with
-/// `epsilon = 0` for a greedy policy) and draw with [`pmf::sample`](super::pmf::sample) from
-/// [`pmf::decision_rng`](super::pmf::decision_rng); a policy that does not learn online
-/// returns [`Error::Unsupported`] from `update`.
+/// Implementing it for a new policy: [`scores_into`](Self::scores_into) writes a score per
+/// action, [`exploration`](Self::exploration) names the rule that turns scores into
+/// probabilities (greedy by default), and [`learn`](Self::learn) takes one checked outcome
+/// (a policy that does not learn online returns [`Error::Unsupported`]). The checks, the
+/// exclusions, the decision's generator and the draw are the provided
+/// [`choose_into`](Self::choose_into) and [`update`](Self::update); a policy whose draw is
+/// not "scores -> pmf -> one draw" (Thompson sampling) overrides [`explore`](Self::explore).
 pub trait Policy: Send + Sync + std::fmt::Debug {
     /// What the policy decides between and from.
     fn spec(&self) -> &BanditSpec;
@@ -158,6 +184,22 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
         self.spec().n_features
     }
 
+    /// Writes a score per action for a checked `context` into `scores` (`n_actions` values;
+    /// larger is better).
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()>;
+
+    /// The rule that turns scores into the decision's pmf (default: greedy, ties split).
+    fn exploration(&self) -> Exploration {
+        Exploration::EpsilonGreedy(0.0)
+    }
+
+    /// Turns the scores in `pmf` (excluded actions at `-inf`) into the decision's pmf in place
+    /// and draws the action with `rng`; by default by [`exploration`](Self::exploration).
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+        let _ = context;
+        self.exploration().decide(pmf, rng)
+    }
+
     /// Chooses an action for `context` with the actions in `excluded` ruled out; writes the
     /// decision's pmf into `pmf` (`n_actions` values) and returns the chosen action.
     fn choose_into(
@@ -166,7 +208,15 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
         event_id: u64,
         excluded: &[usize],
         pmf: &mut [f64],
-    ) -> Result<usize>;
+    ) -> Result<usize> {
+        let spec = self.spec();
+        spec.check_context(context)?;
+        spec.check_pmf(pmf)?;
+        self.scores_into(context, pmf)?;
+        pmf::mark_excluded(pmf, excluded)?;
+        let mut rng = pmf::decision_rng(spec.random_state, event_id);
+        Ok(self.explore(context, pmf, &mut rng))
+    }
 
     /// [`choose_into`](Self::choose_into) returning the pmf as a new vector.
     fn choose(
@@ -180,14 +230,22 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
         Ok((action, pmf))
     }
 
-    /// Learns from one outcome.
+    /// Learns from one checked outcome (context, action index, finite reward); an error must
+    /// leave the policy unchanged.
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()>;
+
+    /// Learns from one outcome: checks it, then [`learn`](Self::learn)s it.
     fn update(
         &mut self,
         context: &[f64],
         action: usize,
         reward: f64,
         probability: f64,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.spec()
+            .check_outcome(context, action, reward, probability)?;
+        self.learn(context, action, reward)
+    }
 
     /// Learns from a batch of logged outcomes, row by row in order (the same as calling
     /// [`update`](Self::update) on each row). Every row is checked before the first is

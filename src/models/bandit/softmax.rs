@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::models::bandit::pmf;
-use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
+use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
 use crate::models::bandit::values::ArmValues;
 use crate::models::bandit::StartPolicy;
 use crate::models::kit::setters;
@@ -71,31 +70,15 @@ impl Policy for SoftmaxPolicy {
         &self.spec
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf_out: &mut [f64],
-    ) -> Result<usize> {
-        self.spec.check_context(context)?;
-        self.spec.check_pmf(pmf_out)?;
-        self.values.scores_into(context, pmf_out)?;
-        pmf::mark_excluded(pmf_out, excluded)?;
-        pmf::softmax(pmf_out, self.params.tau);
-        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        Ok(pmf::sample(pmf_out, &mut rng))
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
+        self.values.scores_into(context, scores)
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.spec
-            .check_outcome(context, action, reward, probability)?;
+    fn exploration(&self) -> Exploration {
+        Exploration::Softmax(self.params.tau)
+    }
+
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
         self.values.update(context, action, reward)
     }
 

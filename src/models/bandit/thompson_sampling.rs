@@ -131,55 +131,39 @@ impl Policy for ThompsonSamplingPolicy {
         &self.spec
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf_out: &mut [f64],
-    ) -> Result<usize> {
-        self.spec.check_context(context)?;
-        self.spec.check_pmf(pmf_out)?;
-        pmf_out.fill(0.0);
-        pmf::mark_excluded(pmf_out, excluded)?;
-        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        let arms = &self.arms;
-        let model = self.params.reward;
-        Ok(monte_carlo_pmf(
-            pmf_out,
-            self.params.pmf_samples,
-            &mut rng,
-            |a, rng| {
-                let s = arms[a];
-                match model {
-                    RewardModel::Bernoulli => {
-                        draw::beta(1.0 + s.sum, 1.0 + s.n as f64 - s.sum, rng)
-                    }
-                    RewardModel::Gaussian => {
-                        let n1 = s.n as f64 + 1.0;
-                        s.sum / n1 + draw::normal(rng) / n1.sqrt()
-                    }
-                }
-            },
-        ))
+    /// Every allowed action starts at 0; the winners are counted by [`explore`](Self::explore).
+    fn scores_into(&self, _context: &[f64], scores: &mut [f64]) -> Result<()> {
+        scores.fill(0.0);
+        Ok(())
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.spec
-            .check_outcome(context, action, reward, probability)?;
+    fn explore(&self, _context: &[f64], pmf_out: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+        let arms = &self.arms;
+        let model = self.params.reward;
+        monte_carlo_pmf(pmf_out, self.params.pmf_samples, rng, |a, rng| {
+            let s = arms[a];
+            match model {
+                RewardModel::Bernoulli => draw::beta(1.0 + s.sum, 1.0 + s.n as f64 - s.sum, rng),
+                RewardModel::Gaussian => {
+                    let n1 = s.n as f64 + 1.0;
+                    s.sum / n1 + draw::normal(rng) / n1.sqrt()
+                }
+            }
+        })
+    }
+
+    fn learn(&mut self, _context: &[f64], action: usize, reward: f64) -> Result<()> {
         if self.params.reward == RewardModel::Bernoulli && !(0.0..=1.0).contains(&reward) {
             return Err(Error::InvalidArgument(format!(
                 "argument `reward` is {reward}; Bernoulli Thompson sampling takes rewards in \
                  [0, 1] (use \"reward\": \"gaussian\" for real rewards)"
             )));
         }
-        self.arms[action].add(reward);
+        let arm = self
+            .arms
+            .get_mut(action)
+            .ok_or_else(|| corrupt("an action without an arm"))?;
+        arm.add(reward);
         Ok(())
     }
 

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::models::bandit::pmf;
 use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
 use crate::models::bandit::values::ArmStats;
 use crate::models::bandit::StartPolicy;
@@ -66,39 +65,24 @@ impl Policy for Ucb1Policy {
         &self.spec
     }
 
-    fn choose_into(
-        &self,
-        context: &[f64],
-        event_id: u64,
-        excluded: &[usize],
-        pmf_out: &mut [f64],
-    ) -> Result<usize> {
-        self.spec.check_context(context)?;
-        self.spec.check_pmf(pmf_out)?;
+    fn scores_into(&self, _context: &[f64], scores: &mut [f64]) -> Result<()> {
         let log_total = (self.total.max(1) as f64).ln();
-        for (s, a) in pmf_out.iter_mut().zip(&self.arms) {
+        for (s, a) in scores.iter_mut().zip(&self.arms) {
             *s = if a.n == 0 {
                 f64::INFINITY
             } else {
                 a.mean() + self.params.alpha * (2.0 * log_total / a.n as f64).sqrt()
             };
         }
-        pmf::mark_excluded(pmf_out, excluded)?;
-        pmf::epsilon_greedy(pmf_out, 0.0);
-        let mut rng = pmf::decision_rng(self.spec.random_state, event_id);
-        Ok(pmf::sample(pmf_out, &mut rng))
+        Ok(())
     }
 
-    fn update(
-        &mut self,
-        context: &[f64],
-        action: usize,
-        reward: f64,
-        probability: f64,
-    ) -> Result<()> {
-        self.spec
-            .check_outcome(context, action, reward, probability)?;
-        self.arms[action].add(reward);
+    fn learn(&mut self, _context: &[f64], action: usize, reward: f64) -> Result<()> {
+        let arm = self
+            .arms
+            .get_mut(action)
+            .ok_or_else(|| corrupt("an action without an arm"))?;
+        arm.add(reward);
         self.total += 1;
         Ok(())
     }

@@ -6,7 +6,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::action_value::ActionValueModel;
+use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
+use crate::models::bandit::{pmf, BanditSpec, Policy};
 use crate::service::persist::{self, Encoding};
 
 /// The model file `kind` of a [`GreedyPolicy`] (a pipeline is kind 1).
@@ -130,6 +132,78 @@ impl GreedyPolicy {
     /// Loads a policy saved by [`save_file`](Self::save_file).
     pub fn load_file(path: impl AsRef<Path>) -> Result<Self> {
         Self::from_bytes(&persist::read_file(path.as_ref())?)
+    }
+}
+
+/// A [`GreedyPolicy`] as a bandit [`Policy`], for the decisions of `service::bandit::Bandit`
+/// (and so `amlis_bandit_choose`): the allowed action of highest estimated value (ties and
+/// NaN as [`GreedyPolicy::choose`]: the lowest index wins, NaN never does) gets all the
+/// probability. It draws nothing (the `event_id` does not matter) and does not learn
+/// online: [`Policy::update`] is [`Error::Unsupported`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedGreedyPolicy {
+    spec: BanditSpec,
+    policy: GreedyPolicy,
+}
+
+impl ServedGreedyPolicy {
+    /// Serves `policy` (its actions and context width; seed 0, never used).
+    pub fn new(policy: GreedyPolicy) -> Self {
+        Self {
+            spec: BanditSpec::new(policy.n_actions(), policy.n_features()),
+            policy,
+        }
+    }
+
+    /// The greedy policy served.
+    pub fn policy(&self) -> &GreedyPolicy {
+        &self.policy
+    }
+}
+
+impl Policy for ServedGreedyPolicy {
+    fn spec(&self) -> &BanditSpec {
+        &self.spec
+    }
+
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
+        let values = self.policy.action_values(context)?;
+        if values.len() != scores.len() {
+            return Err(Error::shape("action values", scores.len(), values.len()));
+        }
+        scores.copy_from_slice(&values);
+        Ok(())
+    }
+
+    fn explore(&self, _context: &[f64], pmf: &mut [f64], _rng: &mut ChaCha8Rng) -> usize {
+        let (mut chosen, mut best) = (usize::MAX, f64::NEG_INFINITY);
+        for (a, &s) in pmf.iter().enumerate() {
+            if !pmf::allowed(s) {
+                continue;
+            }
+            if chosen == usize::MAX || s > best {
+                chosen = a;
+                best = best.max(s);
+            }
+        }
+        pmf.fill(0.0);
+        if let Some(p) = pmf.get_mut(chosen) {
+            *p = 1.0;
+        }
+        chosen
+    }
+
+    fn learn(&mut self, _context: &[f64], _action: usize, _reward: f64) -> Result<()> {
+        Err(Error::Unsupported(
+            "this bandit serves a greedy policy learned from logs (fitted Q iteration or the \
+             offline IPS/DM/DR reductions; model file kind 3): it decides but does not learn \
+             online; learn a new policy from the grown logs instead"
+                .into(),
+        ))
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.policy.validate()
     }
 }
 

@@ -13,5 +13,5 @@ pub mod offline;
 
 pub use action_value::{cross_fit_predict, ActionEncoding, ActionValueModel};
 pub use fitted_q::{FittedQIteration, Transitions};
-pub use greedy::{argmax, GreedyPolicy, PolicyOrigin, POLICY_KIND};
+pub use greedy::{argmax, GreedyPolicy, PolicyOrigin, ServedGreedyPolicy, POLICY_KIND};
 pub use offline::{BanditLogs, OfflinePolicyLearner, Reduction};

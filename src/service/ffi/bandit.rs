@@ -1,14 +1,16 @@
 //! Bandit handles: `AmlisBandit`, a policy that chooses actions and learns from their rewards
 //! online, from C: make (`amlis_bandit_new`), decide (`amlis_bandit_choose`), learn
-//! (`amlis_bandit_update`), save and load its whole learning state, free.
+//! (`amlis_bandit_update`, or a batch of logged rows with `amlis_bandit_partial_fit`), save
+//! and load its whole learning state, free.
 
 use std::ffi::c_char;
 
 use crate::error::{Error, Result};
+use crate::models::bandit::LoggedFeedback;
 use crate::service::bandit::{Bandit, BanditConfig};
 use crate::service::ffi::boundary::{
-    self, arg_ref, arg_slice, arg_slice_mut, arg_str, free_handle, into_handle, FfiResult, Out,
-    OutBuffer,
+    self, arg_ref, arg_slice, arg_slice_mut, arg_str, checked_len, free_handle, into_handle,
+    FfiResult, Out, OutBuffer,
 };
 use crate::service::ffi::model::encoding_for_path;
 use crate::service::ffi::status::AmlisStatus;
@@ -75,10 +77,12 @@ fn choose_checked(
 /// `softmax`, `lin_ucb`, `lin_ts`, `lin_greedy` (`epsilon_greedy` and `softmax` take an
 /// `"estimator": {"type": "sgd_regressor", ...}` to learn a regressor per arm). A malformed
 /// or unknown key, or a setting out of range, is `AMLIS_CONFIG_ERROR` naming it; `n_actions`
-/// of 0 is `AMLIS_INVALID_ARGUMENT`. A config with `preprocess` steps is `AMLIS_CONFIG_ERROR`
-/// here (steps are fitted on logged contexts in Rust); a bandit saved with fitted steps loads
-/// with `amlis_bandit_load_file` and applies them to every context. On success `*out` receives a new handle to free with
-/// `amlis_bandit_free`; on failure it is not written.
+/// of 0 is `AMLIS_INVALID_ARGUMENT`. A config may have `"preprocess"` steps (the
+/// pipeline's: imputer, scalers, ...): they are fitted on the contexts of the first logs
+/// given to `amlis_bandit_partial_fit`, and until then `amlis_bandit_choose` and
+/// `amlis_bandit_update` are `AMLIS_INVALID_ARGUMENT` saying so; every context then passes
+/// through them. On success `*out` receives a new handle to free with `amlis_bandit_free`;
+/// on failure it is not written.
 ///
 /// # Safety
 ///
@@ -96,16 +100,6 @@ pub unsafe extern "C" fn amlis_bandit_new(
         let (config, out) =
             unsafe { (arg_str(config_json, "config_json")?, Out::new(out, "out")?) };
         let config = BanditConfig::from_json(config)?;
-        if !config.preprocess.is_empty() {
-            return Err(Error::Config {
-                key: "preprocess".into(),
-                message: "preprocessing steps are fitted on logged contexts, which C cannot give \
-                          a bandit yet: fit it in Rust (Bandit::partial_fit_table), save it, and \
-                          load it with amlis_bandit_load_file"
-                    .into(),
-            }
-            .into());
-        }
         let bandit = Bandit::new(config, n_actions, n_features)?;
         out.write(into_handle(AmlisBandit { bandit }));
         Ok(())
@@ -228,7 +222,9 @@ unsafe fn choose_excluding(
 /// Learns from one outcome: `reward` was observed after `action` in `context` (`n_features`
 /// doubles; NULL allowed when 0), which the logging policy chose with `probability` (in
 /// (0, 1]). An invalid argument (action out of range, non-finite reward or context) is an
-/// error that leaves the bandit unchanged.
+/// error that leaves the bandit unchanged. A bandit loaded from a greedy policy learned from
+/// logs (fitted Q iteration, offline IPS/DM/DR; model file kind 3) does not learn online:
+/// `AMLIS_UNSUPPORTED`, with a message saying so.
 ///
 /// # Safety
 ///
@@ -256,6 +252,62 @@ pub unsafe extern "C" fn amlis_bandit_update(
     })
 }
 
+/// Learns from `n_rows` (at least 1) logged outcomes, in order, as `amlis_bandit_update` on
+/// each row would: row `i` is the context `contexts[i * n_features .. (i + 1) * n_features]`
+/// (row-major; NULL allowed when `n_features` is 0), the action `actions[i]`, the reward
+/// `rewards[i]` and the probability `probabilities[i]` (in (0, 1]) the logging policy chose
+/// it with. Every row is checked before the first is learned, so a bad row (action out of
+/// range, non-finite context or reward, probability out of range) is an error naming it that
+/// leaves the bandit unchanged. The first logs given to a bandit with `preprocess` steps also
+/// fit the steps, on their contexts. Takes the write lock once for the whole batch. A greedy
+/// policy learned from logs (model file kind 3) does not learn: `AMLIS_UNSUPPORTED`.
+///
+/// # Safety
+///
+/// `b` must be NULL or a live bandit handle; `contexts` NULL or `n_rows * n_features`
+/// readable doubles; `actions` NULL or `n_rows` readable `size_t`s; `rewards` and
+/// `probabilities` NULL or `n_rows` readable doubles each.
+#[no_mangle]
+pub unsafe extern "C" fn amlis_bandit_partial_fit(
+    b: *mut AmlisBandit,
+    contexts: *const f64,
+    n_rows: usize,
+    n_features: usize,
+    actions: *const usize,
+    rewards: *const f64,
+    probabilities: *const f64,
+) -> AmlisStatus {
+    boundary::run("amlis_bandit_partial_fit", || {
+        let n_values = checked_len::<f64>(n_rows, "n_rows", n_features, "n_features")?;
+        // SAFETY: the caller guarantees each pointer is NULL or valid as documented above;
+        // the state is changed only under the bandit's write lock.
+        let (b, contexts, actions, rewards, probabilities) = unsafe {
+            (
+                arg_ref(b.cast_const(), "b")?,
+                context_arg(contexts, n_values)?,
+                arg_slice(actions, n_rows, "actions")?,
+                arg_slice(rewards, n_rows, "rewards")?,
+                arg_slice(probabilities, n_rows, "probabilities")?,
+            )
+        };
+        if n_rows == 0 {
+            return Err(Error::InvalidArgument(
+                "argument `n_rows` is 0; expected at least 1 logged outcome".into(),
+            )
+            .into());
+        }
+        let logs = LoggedFeedback::new(
+            n_features,
+            contexts.to_vec(),
+            actions.to_vec(),
+            rewards.to_vec(),
+            probabilities.to_vec(),
+        )?;
+        b.bandit.partial_fit(&logs)?;
+        Ok(())
+    })
+}
+
 /// Saves the bandit's config and whole learning state to `path`, atomically (a temporary
 /// file, then a rename). JSON when `path` ends in `.json` (any case), binary otherwise; both load with
 /// `amlis_bandit_load_file`. An unwritable file is `AMLIS_IO_ERROR` naming it.
@@ -277,8 +329,12 @@ pub unsafe extern "C" fn amlis_bandit_save_file(
 }
 
 /// Loads a bandit file written by `amlis_bandit_save_file`; it resumes learning exactly
-/// where the saved one stood. A truncated or corrupt file (or a model file that is not a
-/// bandit) is `AMLIS_MODEL_CORRUPT`, a newer format `AMLIS_MODEL_VERSION`, a missing file
+/// where the saved one stood. A greedy policy learned from logs in Rust (fitted Q iteration,
+/// offline IPS/DM/DR: `GreedyPolicy::save_file`, model file kind 3) loads too: it decides
+/// with `amlis_bandit_choose` (all the probability on its best allowed action, ties to the
+/// lowest index) and saves back as kind 3, but `amlis_bandit_update` and
+/// `amlis_bandit_partial_fit` on it are `AMLIS_UNSUPPORTED`. A truncated or corrupt file (or
+/// a model file that is neither) is `AMLIS_MODEL_CORRUPT`, a newer format `AMLIS_MODEL_VERSION`, a missing file
 /// `AMLIS_IO_ERROR`. On success `*out` receives a new handle; on failure it is not written.
 ///
 /// # Safety
@@ -327,8 +383,8 @@ pub unsafe extern "C" fn amlis_bandit_save_buffer(
     })
 }
 
-/// Loads a bandit from a file image in memory (`len` bytes at `buf`), with the checks and
-/// errors of `amlis_bandit_load_file`. The bytes are not used after the call returns.
+/// Loads a bandit (or a greedy policy learned from logs) from a file image in memory (`len`
+/// bytes at `buf`), with the checks and errors of `amlis_bandit_load_file`. The bytes are not used after the call returns.
 ///
 /// # Safety
 ///

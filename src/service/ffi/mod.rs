@@ -31,6 +31,7 @@ pub mod predict;
 pub mod status;
 pub mod version;
 
+pub use bandit::amlis_bandit_partial_fit;
 pub use bandit::{
     amlis_bandit_choose, amlis_bandit_choose_excluding, amlis_bandit_free,
     amlis_bandit_load_buffer, amlis_bandit_load_file, amlis_bandit_new, amlis_bandit_save_buffer,
