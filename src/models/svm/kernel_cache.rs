@@ -39,6 +39,13 @@ impl<'a> TrainRows<'a> {
             .with_norms(self.row(a), self.row(b), self.sq[a], self.sq[b])
     }
 
+    /// `K(x_a, x_b)` in libsvm's prediction form (`k_function(x_a, x_b)`: `rbf` from the
+    /// squared distance), as a fitted model evaluates a row against a support vector.
+    #[inline]
+    pub fn k_predict(&self, a: usize, b: usize) -> f64 {
+        self.kernel.eval(self.row(a), self.row(b))
+    }
+
     /// `out[j] = K(x_a, x_{index[j]})`, in parallel over fixed column blocks.
     fn fill(&self, a: usize, index: &[usize], out: &mut [f64]) {
         let _ = first_of_blocks(out, ROW_BLOCK, |b, chunk| {
