@@ -211,8 +211,8 @@ registry! {
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
     LinearSvc(crate::models::svm::LinearSvc => crate::models::svm::LinearSvcModel) = "linear_svc", Classifier + decision_function;
     LinearSvr(crate::models::svm::LinearSvr => crate::models::svm::LinearSvrModel) = "linear_svr", Regressor;
-    Svc(crate::models::svm::Svc => crate::models::svm::SvcModel) = "svc", Classifier + decision_function;
-    NuSvc(crate::models::svm::NuSvc => crate::models::svm::SvcModel) = "nu_svc", Classifier + decision_function;
+    Svc(crate::models::svm::Svc => crate::models::svm::SvcModel) = "svc", Classifier + probabilities + decision_function;
+    NuSvc(crate::models::svm::NuSvc => crate::models::svm::SvcModel) = "nu_svc", Classifier + probabilities + decision_function;
     Svr(crate::models::svm::Svr => crate::models::svm::SvrModel) = "svr", Regressor;
     NuSvr(crate::models::svm::NuSvr => crate::models::svm::SvrModel) = "nu_svr", Regressor;
     OneClassSvm(crate::models::svm::OneClassSvm => crate::models::svm::OneClassSvmModel) = "one_class_svm", OutlierDetector;
