@@ -543,3 +543,83 @@ fn corrupt_probabilities_are_rejected() {
     bad.prob_a[0] = f64::NAN;
     assert!(bad.validate().is_err());
 }
+
+/// The SMO solver reports every 100 iterations (stage = the type name, values `task` and
+/// `violation`); `Cancel` ends the fit with `Error::Cancelled`, `Stop` returns the current
+/// iterate as a model marked not converged. The cross-validation fits of `probability=true`
+/// report under their own stage and can be cancelled too.
+#[test]
+fn smo_reports_progress_and_can_be_cancelled() {
+    let data = dataset("breast_cancer");
+    let t = Svc::default().c(10.0).tol(1e-6);
+    let events = Mutex::new(Vec::new());
+    let log = |e: &FitEvent<'_>| {
+        if e.stage == "svc" {
+            let violation = e.values.iter().find(|v| v.0 == "violation").unwrap().1;
+            events.lock().unwrap().push((e.iteration, violation));
+        }
+        Control::Continue
+    };
+    let full = t
+        .fit_with(&data, &FitContext::new().callback(&log))
+        .unwrap();
+    let seen = events.lock().unwrap().clone();
+    assert!(full.n_iter[0] > 100, "{:?}", full.n_iter);
+    assert_eq!(seen.len(), (full.n_iter[0] - 1) / 100, "{seen:?}");
+    assert!(seen
+        .iter()
+        .all(|(i, v)| i % 100 == 0 && v.is_finite() && *v > 0.0));
+
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let cancel = |e: &FitEvent<'_>| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if e.stage == "svc" {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let err = t.fit_with(&data, &FitContext::new().callback(&cancel));
+    assert!(matches!(err, Err(amlis::Error::Cancelled(_))), "{err:?}");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    let stop = |e: &FitEvent<'_>| {
+        if e.stage == "svc" {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let early = t
+        .fit_with(&data, &FitContext::new().callback(&stop))
+        .unwrap();
+    assert_eq!(early.n_iter, vec![100]);
+    assert!(!early.converged);
+
+    let cancel_cv = |e: &FitEvent<'_>| {
+        if e.stage == "svm_probability_cv" {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let err = t
+        .clone()
+        .probability(true)
+        .fit_with(&data, &FitContext::new().callback(&cancel_cv));
+    assert!(matches!(err, Err(amlis::Error::Cancelled(_))), "{err:?}");
+
+    let reg = dataset("diabetes");
+    let cancel_svr = |e: &FitEvent<'_>| {
+        if e.stage == "svr" {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let err = Svr::default()
+        .c(10.0)
+        .tol(1e-6)
+        .fit_with(&reg, &FitContext::new().callback(&cancel_svr));
+    assert!(matches!(err, Err(amlis::Error::Cancelled(_))), "{err:?}");
+}

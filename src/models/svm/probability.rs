@@ -13,8 +13,12 @@ use rayon::prelude::*;
 
 use super::formulation::{self, Formulation, Run};
 use super::kernel_cache::TrainRows;
+use super::libsvm::PLATT_CV_STAGE;
 use super::mt19937::Mt19937;
 use super::platt;
+use super::problem::Monitor;
+use crate::error::Result;
+use crate::traits::FitContext;
 
 /// libsvm's number of folds.
 const N_FOLD: usize = 5;
@@ -81,14 +85,16 @@ fn both_labels(y: &[i8], perm: &[usize], f: usize) -> bool {
     p > 0 && n > 0
 }
 
-/// Platt's `(A, B)` of one pair from its shuffle `perm`, and whether a fold's solver stopped
-/// at `max_iter`.
+/// Platt's `(A, B)` of pair `t` from its shuffle `perm`, and whether a fold's solver stopped
+/// early (at `max_iter` or by the callback).
 pub(crate) fn pair_sigmoid(
     rows: &TrainRows<'_>,
     pair: &PairRows<'_>,
     perm: &[usize],
     run: Run,
-) -> ((f64, f64), bool) {
+    ctx: &FitContext<'_>,
+    t: usize,
+) -> Result<((f64, f64), bool)> {
     let l = pair.y.len();
     // Each fold's model gets a share of the cache: the folds train in parallel.
     let run = Run {
@@ -97,8 +103,15 @@ pub(crate) fn pair_sigmoid(
     };
     let folds: Vec<(Vec<f64>, bool)> = (0..N_FOLD)
         .into_par_iter()
-        .map(|f| fold_values(rows, pair, perm, f, run))
-        .collect();
+        .map(|f| {
+            let monitor = Monitor {
+                ctx,
+                stage: PLATT_CV_STAGE,
+                task: N_FOLD * t + f,
+            };
+            fold_values(rows, pair, perm, f, run, &monitor)
+        })
+        .collect::<Result<_>>()?;
     let mut dec = vec![0.0; l];
     let mut timed_out = false;
     for (f, (values, t)) in folds.into_iter().enumerate() {
@@ -108,7 +121,7 @@ pub(crate) fn pair_sigmoid(
         }
     }
     let positive: Vec<bool> = pair.y.iter().map(|&v| v > 0).collect();
-    (platt::sigmoid_train(&dec, &positive), timed_out)
+    Ok((platt::sigmoid_train(&dec, &positive), timed_out))
 }
 
 /// The decision values of fold `f`'s rows (in `perm` order) from a model trained on the
@@ -119,13 +132,14 @@ fn fold_values(
     perm: &[usize],
     f: usize,
     run: Run,
-) -> (Vec<f64>, bool) {
+    monitor: &Monitor<'_>,
+) -> Result<(Vec<f64>, bool)> {
     let r = fold(perm.len(), f);
     let test = &perm[r.clone()];
     match counts(pair.y, perm, f) {
-        (0, 0) => return (vec![0.0; test.len()], false),
-        (_, 0) => return (vec![1.0; test.len()], false),
-        (0, _) => return (vec![-1.0; test.len()], false),
+        (0, 0) => return Ok((vec![0.0; test.len()], false)),
+        (_, 0) => return Ok((vec![1.0; test.len()], false)),
+        (0, _) => return Ok((vec![-1.0; test.len()], false)),
         _ => {}
     }
     // libsvm trains the fold's model on labels sorted (-1 first): the rows of class j, in
@@ -146,7 +160,13 @@ fn fold_values(
     let fit = match &pair.costs {
         Costs::C(c) => {
             let c = order.iter().map(|&p| c[p]).collect();
-            formulation::solve(rows, index.clone(), Formulation::CSvc { y, c }, run)
+            formulation::solve(
+                rows,
+                index.clone(),
+                Formulation::CSvc { y, c },
+                run,
+                monitor,
+            )?
         }
         Costs::Nu { w, nu } => {
             let w: Vec<f64> = order.iter().map(|&p| w[p]).collect();
@@ -155,7 +175,8 @@ fn fold_values(
                 index.clone(),
                 Formulation::NuSvc { y, w: &w, nu: *nu },
                 run,
-            )
+                monitor,
+            )?
         }
     };
     let values = test
@@ -172,7 +193,7 @@ fn fold_values(
             -(sum - fit.rho)
         })
         .collect();
-    (values, fit.timed_out)
+    Ok((values, fit.timed_out || fit.stopped))
 }
 
 #[cfg(test)]

@@ -9,6 +9,12 @@
 //! to indices only: cached kernel rows never move.
 
 use super::kernel_cache::QMatrix;
+use super::problem::Monitor;
+use crate::error::Result;
+
+/// The solver reports its progress to the fit callback every this many iterations (with the
+/// maximal violation of the optimality conditions); the callback may stop or cancel the fit.
+pub(crate) const REPORT_EVERY: usize = 100;
 
 /// libsvm's `TAU`: the curvature used when a pair's is not positive.
 const TAU: f64 = 1e-12;
@@ -51,6 +57,8 @@ pub(crate) struct Solution {
     pub n_iter: usize,
     /// Whether it stopped at `max_iter`.
     pub timed_out: bool,
+    /// Whether the fit callback asked it to stop early.
+    pub stopped: bool,
 }
 
 struct Solver<'q, 'a> {
@@ -69,10 +77,18 @@ struct Solver<'q, 'a> {
     eps: f64,
     nu: bool,
     unshrink: bool,
+    /// The maximal violation found by the last working-set selection.
+    gap: f64,
 }
 
-/// Solves `problem` over `q`.
-pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -> Solution {
+/// Solves `problem` over `q`, reporting to `monitor` every [`REPORT_EVERY`] iterations
+/// (a cancelled fit is an error; a stopped one returns the current iterate).
+pub(crate) fn solve(
+    q: &mut QMatrix<'_>,
+    problem: Problem,
+    settings: Settings,
+    monitor: &Monitor<'_>,
+) -> Result<Solution> {
     let l = q.len();
     let qd = q.qd().to_vec();
     let mut s = Solver {
@@ -90,6 +106,7 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
         eps: settings.eps,
         nu: settings.nu,
         unshrink: false,
+        gap: f64::INFINITY,
     };
     for i in 0..l {
         s.update_status(i);
@@ -114,9 +131,17 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
     let mut iter = 0;
     let mut counter = l.min(1000) + 1;
     let mut timed_out = false;
+    let mut stopped = false;
     loop {
         if settings.max_iter.is_some_and(|m| iter >= m) {
             timed_out = true;
+            break;
+        }
+        if iter > 0
+            && iter % REPORT_EVERY == 0
+            && !monitor.progress(iter, settings.max_iter, s.gap)?
+        {
+            stopped = true;
             break;
         }
         counter -= 1;
@@ -152,13 +177,14 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
     } else {
         rho = s.rho();
     }
-    Solution {
+    Ok(Solution {
         alpha: s.alpha,
         rho,
         r,
         n_iter: iter,
         timed_out,
-    }
+        stopped,
+    })
 }
 
 impl Solver<'_, '_> {
@@ -360,7 +386,8 @@ impl Solver<'_, '_> {
                 }
             }
         }
-        if gmax + gmax2 < self.eps {
+        self.gap = gmax + gmax2;
+        if self.gap < self.eps {
             return None;
         }
         gmin_idx.map(|j| (i, j))
@@ -410,7 +437,8 @@ impl Solver<'_, '_> {
                 }
             }
         }
-        if (gmaxp + gmaxp2).max(gmaxn + gmaxn2) < self.eps {
+        self.gap = (gmaxp + gmaxp2).max(gmaxn + gmaxn2);
+        if self.gap < self.eps {
             return None;
         }
         let j = gmin_idx?;

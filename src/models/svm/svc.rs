@@ -36,6 +36,7 @@ use super::libsvm::{prepare, report_max_iter, Common, DEFAULT_KERNEL};
 use super::mt19937;
 use super::platt;
 use super::probability::{self, Costs, PairRows};
+use super::problem::Monitor;
 use crate::error::{Error, Result};
 use crate::models::kit::{class_weight, context, setters, ClassWeight};
 use crate::models::linear::logistic::class_targets;
@@ -293,10 +294,12 @@ fn fit(
             Pair { index, y, w, c }
         })
         .collect();
-    let (fits, sigmoids) = ctx.install(|| {
+    let stage = super::libsvm::context_stage(name);
+    let (fits, sigmoids) = ctx.install(|| -> Result<_> {
         let fits: Vec<Fit> = pairs
             .iter()
-            .map(|pair| {
+            .enumerate()
+            .map(|(t, pair)| {
                 let f = match cost {
                     Cost::Svc(_) => Formulation::CSvc {
                         y: pair.y.clone(),
@@ -308,16 +311,22 @@ fn fit(
                         nu,
                     },
                 };
-                formulation::solve(&rows, pair.index.clone(), f, run)
+                let monitor = Monitor {
+                    ctx,
+                    stage,
+                    task: t,
+                };
+                formulation::solve(&rows, pair.index.clone(), f, run, &monitor)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let sigmoids: Vec<((f64, f64), bool)> = if s.probability {
             let ys: Vec<&[i8]> = pairs.iter().map(|p| p.y.as_slice()).collect();
             let perms = probability::shuffles(seed, &ys);
             pairs
                 .iter()
                 .zip(&perms)
-                .map(|(pair, perm)| {
+                .enumerate()
+                .map(|(t, (pair, perm))| {
                     let costs = match cost {
                         Cost::Svc(_) => Costs::C(&pair.c),
                         Cost::NuSvc(nu) => Costs::Nu { w: &pair.w, nu },
@@ -327,20 +336,22 @@ fn fit(
                         y: &pair.y,
                         costs,
                     };
-                    probability::pair_sigmoid(&rows, &rows_of, perm, run)
+                    probability::pair_sigmoid(&rows, &rows_of, perm, run, ctx, t)
                 })
-                .collect()
+                .collect::<Result<_>>()?
         } else {
             Vec::new()
         };
-        (fits, sigmoids)
-    })?;
+        Ok((fits, sigmoids))
+    })??;
     let mut converged = true;
     for (t, f) in fits.iter().enumerate() {
-        let cv_timed_out = sigmoids.get(t).is_some_and(|s| s.1);
-        if f.timed_out || cv_timed_out {
-            converged = false;
+        let cv_early = sigmoids.get(t).is_some_and(|s| s.1);
+        if f.timed_out {
             report_max_iter(ctx, t, f.n_iter);
+        }
+        if f.timed_out || f.stopped || cv_early {
+            converged = false;
         }
         if !f.rho.is_finite() || f.coef.iter().any(|v| !v.is_finite()) {
             return Err(Error::InvalidArgument(format!(
