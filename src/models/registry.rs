@@ -245,23 +245,29 @@ fn entry(type_name: &str) -> &'static Registered {
         .unwrap_or(&UNKNOWN)
 }
 
+/// The one unlabeled-row check, for the registered type `type_name`: batch fits
+/// ([`ModelConfig::check_labelled`]) and streaming `partial_fit` chunks go through it.
+pub(crate) fn check_labelled_as(type_name: &str, data: &dyn Dataset) -> Result<()> {
+    let tags = entry(type_name).tags;
+    if !tags.needs_target || tags.semi_supervised {
+        return Ok(());
+    }
+    match crate::data::unlabeled_rows(data) {
+        None => Ok(()),
+        Some((count, first_row)) => Err(Error::UnlabeledRows {
+            model: type_name.to_string(),
+            count,
+            first_row,
+        }),
+    }
+}
+
 impl ModelConfig {
     /// The one check that every supervised type gets: unlabeled rows (`NaN` targets) are an
     /// [`Error::UnlabeledRows`] naming the model, their count and the first of them, unless
     /// the type is tagged `semi_supervised`.
     pub fn check_labelled(&self, data: &dyn Dataset) -> Result<()> {
-        let tags = self.tags();
-        if !tags.needs_target || tags.semi_supervised {
-            return Ok(());
-        }
-        match crate::data::unlabeled_rows(data) {
-            None => Ok(()),
-            Some((count, first_row)) => Err(Error::UnlabeledRows {
-                model: self.type_name().to_string(),
-                count,
-                first_row,
-            }),
-        }
+        check_labelled_as(self.type_name(), data)
     }
 
     /// What the model is: classifier, regressor, clusterer, transformer, outlier detector.
