@@ -94,7 +94,7 @@ pub(crate) fn sigmoid_predict(dec: f64, a: f64, b: f64) -> f64 {
 /// The pairwise probability of pair `(i, j)` for libsvm's decision value `dec`, clipped.
 #[inline]
 pub(crate) fn pairwise(dec: f64, a: f64, b: f64) -> f64 {
-    sigmoid_predict(dec, a, b).max(MIN_PROB).min(1.0 - MIN_PROB)
+    sigmoid_predict(dec, a, b).clamp(MIN_PROB, 1.0 - MIN_PROB)
 }
 
 /// The scratch values [`couple`] needs for `k` classes.
