@@ -181,6 +181,9 @@ fn small_params(kind: &str) -> &'static str {
         r#", "loss": "log_loss""#
     } else if kind == "local_outlier_factor" {
         r#", "novelty": true"#
+    } else if kind == "svc" || kind == "nu_svc" {
+        // Platt scaling: the probability output's row path too.
+        r#", "probability": true, "random_state": 0"#
     } else {
         common::auto_small(kind)
     }

@@ -11,7 +11,10 @@ use amlis::models::svm::{
     NuSvc, NuSvr, OneClassSvm, OneClassSvmModel, Svc, SvcModel, Svr, SvrModel, MAX_ITER_REACHED,
 };
 use amlis::models::{ModelConfig, PredictKind};
-use amlis::traits::{Control, Dataset, FitContext, FitEvent, Predictor, ScorePredictor, Trainer};
+use amlis::traits::{
+    Control, Dataset, FitContext, FitEvent, Predictor, ProbabilisticPredictor, ScorePredictor,
+    Trainer,
+};
 use ndarray::{Array1, Array2, Axis};
 use serde_json::{json, Value};
 
@@ -105,6 +108,7 @@ fn params(case: &Value) -> Value {
         "class_weight",
         "decision_function_shape",
         "break_ties",
+        "random_state",
     ] {
         if let Some(v) = case.get(key) {
             p[key] = v.clone();
@@ -381,7 +385,7 @@ fn parameters_are_checked_first() {
     assert!(err(Svc::default().tol(-1.0)).contains("`tol`"));
     assert!(err(Svc::default().cache_size(0.0)).contains("`cache_size`"));
     assert!(err(Svc::default().max_iter(-2)).contains("`max_iter`"));
-    assert!(err(Svc::default().probability(true)).contains("`probability`"));
+    assert!(err(Svc::default().probability(true).random_state(1 << 33)).contains("`random_state`"));
     assert!(err(Svc::default()
         .break_ties(true)
         .decision_function_shape(amlis::models::svm::DecisionShape::Ovo))
@@ -399,4 +403,223 @@ fn parameters_are_checked_first() {
     let e = NuSvr::default().nu(0.0).fit(&reg).unwrap_err().to_string();
     assert!(e.contains("`nu`"), "{e}");
     assert!(serde_json::from_value::<Svc>(json!({"C": 1.0, "bogus": 1})).is_err());
+}
+
+/// The agreement asked of Platt's `probA_` / `probB_` and of the probabilities.
+const PROBA_TOL: f64 = 1e-6;
+
+fn worst(got: &[f64], want: &[f64]) -> f64 {
+    assert_eq!(got.len(), want.len());
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs())
+        .fold(0.0, f64::max)
+}
+
+/// `probability=true`: libsvm's 5-fold cross-validation (same shuffles from
+/// `random_state`), Platt's sigmoids and the pairwise coupling, against scikit-learn.
+#[test]
+fn probabilities_match_scikit_learn() {
+    let mut report = Vec::new();
+    for case in fixture()["proba_cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let data = data_for(case);
+        let mut p = params(case);
+        p["tol"] = case["tol"].clone();
+        p["probability"] = json!(true);
+        let model: SvcModel = match case["model"].as_str().unwrap() {
+            "svc" => serde_json::from_value::<Svc>(p)
+                .unwrap()
+                .fit(&data)
+                .unwrap(),
+            _ => serde_json::from_value::<NuSvc>(p)
+                .unwrap()
+                .fit(&data)
+                .unwrap(),
+        };
+        assert_eq!(
+            model.support_vectors.support,
+            support(case),
+            "{name}: support"
+        );
+        let ea = worst(&model.prob_a, &vector(&case["prob_a"]));
+        let eb = worst(&model.prob_b, &vector(&case["prob_b"]));
+        let xs = data.features();
+        let x = xs.view();
+        let proba = model.predict_proba(x).unwrap();
+        let ep = worst(
+            proba.as_slice().unwrap(),
+            matrix(&case["proba"]).as_slice().unwrap(),
+        );
+        let shifted = x.mapv(|v| v + 0.25);
+        let ps = model.predict_proba(shifted.view()).unwrap();
+        let es = worst(
+            ps.as_slice().unwrap(),
+            matrix(&case["proba_shifted"]).as_slice().unwrap(),
+        );
+        let lp = model
+            .predict_log_proba(x.slice(ndarray::s![..20, ..]))
+            .unwrap();
+        let el = worst(
+            lp.as_slice().unwrap(),
+            matrix(&case["log_proba"]).as_slice().unwrap(),
+        );
+        report.push(format!(
+            "{name}: A {ea:.1e} B {eb:.1e} proba {ep:.1e} shifted {es:.1e} log {el:.1e}"
+        ));
+        for (what, e) in [
+            ("probA", ea),
+            ("probB", eb),
+            ("proba", ep),
+            ("proba shifted", es),
+            ("log_proba", el),
+        ] {
+            assert!(
+                e <= PROBA_TOL,
+                "{name}: {what} off by {e:e}\n{}",
+                report.join("\n")
+            );
+        }
+        // predict keeps the decision function's vote.
+        assert_eq!(
+            model.predict(x).unwrap().to_vec(),
+            vector(&case["predict"]),
+            "{name}: predict"
+        );
+        // The single-row path gives the batch's bits.
+        let k = model.classes.len();
+        let mut row_out = vec![0.0; k];
+        for i in (0..x.nrows()).step_by(17) {
+            model
+                .predict_proba_row_into(&x.row(i).to_vec(), &mut row_out)
+                .unwrap();
+            assert_eq!(
+                row_out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                proba.row(i).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{name}: row {i}"
+            );
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn probabilities_are_seeded_and_thread_independent() {
+    let data = dataset("iris");
+    let t = Svc::default().probability(true).random_state(3);
+    let one = t.fit_with(&data, &FitContext::new().n_threads(1)).unwrap();
+    let two = t.fit_with(&data, &FitContext::new().n_threads(2)).unwrap();
+    assert_eq!(one, two);
+    let other = t.clone().random_state(4).fit(&data).unwrap();
+    assert_ne!(one.prob_a, other.prob_a);
+    // Without probability=true: no probabilities, and the PROBA output says so.
+    let plain = Svc::default().fit(&data).unwrap();
+    assert!(plain.prob_a.is_empty());
+    assert!(plain.predict_proba(data.features().view()).is_err());
+    let cfg = ModelConfig::from_json_parts("svc", json!({"probability": true, "random_state": 0}))
+        .unwrap();
+    let model = cfg.fit(&data, &FitContext::new()).unwrap();
+    assert_eq!(model.output_width(PredictKind::Proba).unwrap(), 3);
+}
+
+#[test]
+fn corrupt_probabilities_are_rejected() {
+    use amlis::traits::Model;
+    let data = dataset("iris");
+    let m = Svc::default()
+        .probability(true)
+        .random_state(0)
+        .fit(&data)
+        .unwrap();
+    assert!(m.validate().is_ok());
+    let mut bad = m.clone();
+    bad.prob_b.pop();
+    assert!(bad.validate().is_err());
+    let mut bad = m.clone();
+    bad.prob_a.push(1.0);
+    bad.prob_b.push(1.0);
+    assert!(bad.validate().is_err());
+    let mut bad = m;
+    bad.prob_a[0] = f64::NAN;
+    assert!(bad.validate().is_err());
+}
+
+/// The SMO solver reports every 100 iterations (stage = the type name, values `task` and
+/// `violation`); `Cancel` ends the fit with `Error::Cancelled`, `Stop` returns the current
+/// iterate as a model marked not converged. The cross-validation fits of `probability=true`
+/// report under their own stage and can be cancelled too.
+#[test]
+fn smo_reports_progress_and_can_be_cancelled() {
+    let data = dataset("breast_cancer");
+    let t = Svc::default().c(10.0).tol(1e-6);
+    let events = Mutex::new(Vec::new());
+    let log = |e: &FitEvent<'_>| {
+        if e.stage == "svc" {
+            let violation = e.values.iter().find(|v| v.0 == "violation").unwrap().1;
+            events.lock().unwrap().push((e.iteration, violation));
+        }
+        Control::Continue
+    };
+    let full = t
+        .fit_with(&data, &FitContext::new().callback(&log))
+        .unwrap();
+    let seen = events.lock().unwrap().clone();
+    assert!(full.n_iter[0] > 100, "{:?}", full.n_iter);
+    assert_eq!(seen.len(), (full.n_iter[0] - 1) / 100, "{seen:?}");
+    assert!(seen
+        .iter()
+        .all(|(i, v)| i % 100 == 0 && v.is_finite() && *v > 0.0));
+
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let cancel = |e: &FitEvent<'_>| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if e.stage == "svc" {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let err = t.fit_with(&data, &FitContext::new().callback(&cancel));
+    assert!(matches!(err, Err(amlis::Error::Cancelled(_))), "{err:?}");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    let stop = |e: &FitEvent<'_>| {
+        if e.stage == "svc" {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let early = t
+        .fit_with(&data, &FitContext::new().callback(&stop))
+        .unwrap();
+    assert_eq!(early.n_iter, vec![100]);
+    assert!(!early.converged);
+
+    let cancel_cv = |e: &FitEvent<'_>| {
+        if e.stage == "svm_probability_cv" {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let err = t
+        .clone()
+        .probability(true)
+        .fit_with(&data, &FitContext::new().callback(&cancel_cv));
+    assert!(matches!(err, Err(amlis::Error::Cancelled(_))), "{err:?}");
+
+    let reg = dataset("diabetes");
+    let cancel_svr = |e: &FitEvent<'_>| {
+        if e.stage == "svr" {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let err = Svr::default()
+        .c(10.0)
+        .tol(1e-6)
+        .fit_with(&reg, &FitContext::new().callback(&cancel_svr));
+    assert!(matches!(err, Err(amlis::Error::Cancelled(_))), "{err:?}");
 }

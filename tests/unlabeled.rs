@@ -330,3 +330,130 @@ fn unlabeled_targets_stay_nan_through_views() {
     let d = DenseDataset::classification(ndarray::Array2::zeros((3, 1)), y).unwrap();
     assert_eq!(d.task().classes(), &["0", "1"]);
 }
+
+/// Streaming learners (`partial_fit`, from Rust and C) refuse unlabeled rows through the same
+/// check as a batch fit: `Error::UnlabeledRows` naming the type, the count and the first row.
+#[test]
+fn streaming_learners_refuse_unlabeled_rows() {
+    use amlis::models::AnyLearner;
+    use amlis::traits::StreamSpec;
+    let data = iris_with_gaps();
+    let spec = StreamSpec {
+        n_features: 4,
+        classes: data.task().classes().to_vec(),
+    };
+    for name in ["gaussian_nb", "sgd_classifier"] {
+        let config = ModelConfig::from_json_parts(name, serde_json::json!({})).unwrap();
+        let mut learner = AnyLearner::start(&config, &spec, &FitContext::new()).unwrap();
+        match learner.partial_fit(&data) {
+            Err(Error::UnlabeledRows {
+                model,
+                count,
+                first_row,
+            }) => assert_eq!((model.as_str(), count, first_row), (name, 3, 3)),
+            other => panic!("{name}: {other:?}"),
+        }
+        // Labelled chunks still learn.
+        let labelled = data.view((0..150).filter(|i| ![3, 10, 77].contains(i)).collect());
+        learner.partial_fit(&labelled.unwrap()).unwrap();
+    }
+
+    // From C: the chunk of a dense dataset with NaN targets.
+    let x = data.features().to_owned();
+    let xs = x.as_slice().unwrap();
+    let y: Vec<f64> = data.targets().unwrap().to_vec();
+    let mut d: *mut AmlisDataset = std::ptr::null_mut();
+    // SAFETY: the pointers and lengths describe live buffers.
+    let status = unsafe { amlis_dataset_from_dense(xs.as_ptr(), 150, 4, y.as_ptr(), 150, &mut d) };
+    assert_eq!(status, AmlisStatus::AMLIS_OK, "{}", last_error());
+    let config = CString::new(r#"{"model": {"type": "gaussian_nb"}}"#).unwrap();
+    let stream = CString::new(r#"{"n_features": 4, "classes": ["0", "1", "2"]}"#).unwrap();
+    let mut l: *mut AmlisLearner = std::ptr::null_mut();
+    // SAFETY: C strings, live handles, writable out pointer; each handle freed once.
+    unsafe {
+        let status = amlis_learner_new(config.as_ptr(), stream.as_ptr(), &mut l);
+        assert_eq!(status, AmlisStatus::AMLIS_OK, "{}", last_error());
+        let status = amlis_learner_partial_fit(l, d);
+        assert_eq!(status, AmlisStatus::AMLIS_INVALID_ARGUMENT);
+        let msg = last_error();
+        assert!(
+            msg.contains("gaussian_nb") && msg.contains("3 row(s)"),
+            "{msg}"
+        );
+        amlis_learner_free(l);
+        amlis_dataset_free(d);
+    }
+}
+
+/// The training config's `unlabeled_token` marks target values as unlabeled rows, as the
+/// CSV option of the same name: from a table and from a dataset, refused by a supervised
+/// model and learned from by a semi-supervised one; without a target it is a config error.
+#[test]
+fn the_training_config_reads_an_unlabeled_token() {
+    let t = Table::new(vec![
+        (
+            "x".into(),
+            Column::numeric(vec![0.0, 0.1, 0.2, 5.0, 5.1, 5.2]),
+        ),
+        (
+            "y".into(),
+            Column::numeric(vec![0.0, -1.0, -1.0, -1.0, -1.0, 1.0]),
+        ),
+    ])
+    .unwrap();
+    let supervised =
+        TrainConfig::from_json(r#"{"model": {"type": "gaussian_nb"}, "unlabeled_token": "-1"}"#)
+            .unwrap();
+    assert_eq!(supervised.unlabeled_token.as_deref(), Some("-1"));
+    let e = Pipeline::fit(&supervised, &t, "y", &FitContext::new()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::UnlabeledRows {
+                count: 4,
+                first_row: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A number is accepted too.
+    let semi = TrainConfig::from_json(
+        r#"{"model": {"type": "label_spreading", "kernel": "knn", "n_neighbors": 2},
+            "unlabeled_token": -1}"#,
+    )
+    .unwrap();
+    let p = Pipeline::fit(&semi, &t, "y", &FitContext::new()).unwrap();
+    assert_eq!(p.classes(), &["0", "1"]);
+    // A dataset whose numeric targets use -1: the class "-1" becomes unlabeled rows.
+    let d = DenseDataset::regression(
+        ndarray::Array2::from_shape_vec((6, 1), vec![0.0, 0.1, 0.2, 5.0, 5.1, 5.2]).unwrap(),
+        Array1::from(vec![0.0, -1.0, -1.0, -1.0, -1.0, 1.0]),
+    )
+    .unwrap();
+    let e = Pipeline::fit_dataset(&supervised, &d, Some("y"), &FitContext::new()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::UnlabeledRows {
+                count: 4,
+                first_row: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let p = Pipeline::fit_dataset(&semi, &d, Some("y"), &FitContext::new()).unwrap();
+    assert_eq!(p.classes(), &["0", "1"]);
+    // Without a target, or with a value of the wrong type, the key is named.
+    let cluster = TrainConfig::from_json(
+        r#"{"model": {"type": "k_means", "n_clusters": 2}, "unlabeled_token": "-1"}"#,
+    )
+    .unwrap();
+    let e =
+        Pipeline::fit(&cluster, &t.drop(&["y"]).unwrap(), None, &FitContext::new()).unwrap_err();
+    assert!(e.to_string().contains("unlabeled_token"), "{e}");
+    let e = TrainConfig::from_json(r#"{"model": {"type": "gaussian_nb"}, "unlabeled_token": [1]}"#)
+        .unwrap_err();
+    assert!(e.to_string().contains("unlabeled_token"), "{e}");
+}

@@ -211,8 +211,8 @@ registry! {
     LocalOutlierFactor(crate::models::neighbors::LocalOutlierFactor => crate::models::neighbors::LocalOutlierFactorModel) = "local_outlier_factor", OutlierDetector;
     LinearSvc(crate::models::svm::LinearSvc => crate::models::svm::LinearSvcModel) = "linear_svc", Classifier + decision_function;
     LinearSvr(crate::models::svm::LinearSvr => crate::models::svm::LinearSvrModel) = "linear_svr", Regressor;
-    Svc(crate::models::svm::Svc => crate::models::svm::SvcModel) = "svc", Classifier + decision_function;
-    NuSvc(crate::models::svm::NuSvc => crate::models::svm::SvcModel) = "nu_svc", Classifier + decision_function;
+    Svc(crate::models::svm::Svc => crate::models::svm::SvcModel) = "svc", Classifier + probabilities + decision_function;
+    NuSvc(crate::models::svm::NuSvc => crate::models::svm::SvcModel) = "nu_svc", Classifier + probabilities + decision_function;
     Svr(crate::models::svm::Svr => crate::models::svm::SvrModel) = "svr", Regressor;
     NuSvr(crate::models::svm::NuSvr => crate::models::svm::SvrModel) = "nu_svr", Regressor;
     OneClassSvm(crate::models::svm::OneClassSvm => crate::models::svm::OneClassSvmModel) = "one_class_svm", OutlierDetector;
@@ -247,23 +247,29 @@ fn entry(type_name: &str) -> &'static Registered {
         .unwrap_or(&UNKNOWN)
 }
 
+/// The one unlabeled-row check, for the registered type `type_name`: batch fits
+/// ([`ModelConfig::check_labelled`]) and streaming `partial_fit` chunks go through it.
+pub(crate) fn check_labelled_as(type_name: &str, data: &dyn Dataset) -> Result<()> {
+    let tags = entry(type_name).tags;
+    if !tags.needs_target || tags.semi_supervised {
+        return Ok(());
+    }
+    match crate::data::unlabeled_rows(data) {
+        None => Ok(()),
+        Some((count, first_row)) => Err(Error::UnlabeledRows {
+            model: type_name.to_string(),
+            count,
+            first_row,
+        }),
+    }
+}
+
 impl ModelConfig {
     /// The one check that every supervised type gets: unlabeled rows (`NaN` targets) are an
     /// [`Error::UnlabeledRows`] naming the model, their count and the first of them, unless
     /// the type is tagged `semi_supervised`.
     pub fn check_labelled(&self, data: &dyn Dataset) -> Result<()> {
-        let tags = self.tags();
-        if !tags.needs_target || tags.semi_supervised {
-            return Ok(());
-        }
-        match crate::data::unlabeled_rows(data) {
-            None => Ok(()),
-            Some((count, first_row)) => Err(Error::UnlabeledRows {
-                model: self.type_name().to_string(),
-                count,
-                first_row,
-            }),
-        }
+        check_labelled_as(self.type_name(), data)
     }
 
     /// What the model is: classifier, regressor, clusterer, transformer, outlier detector.

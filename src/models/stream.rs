@@ -24,8 +24,8 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::models::registry::{AnyModel, ModelConfig, REGISTERED};
-use crate::traits::{Dataset, FitContext, Incremental, OnlineLearner, StreamSpec};
+use crate::models::registry::{check_labelled_as, AnyModel, ModelConfig, REGISTERED};
+use crate::traits::{Dataset, FitContext, Incremental, OnlineLearner, StreamSpec, Trainer};
 
 macro_rules! learners {
     ( $( $v:ident ( $t:ty ) ),* $(,)? ) => {
@@ -53,10 +53,14 @@ macro_rules! learners {
                 }
             }
 
-            /// Learns from one chunk of labelled rows.
+            /// Learns from one chunk of labelled rows. Unlabeled rows (`NaN` targets) are
+            /// refused as by a batch fit, with [`Error::UnlabeledRows`] naming the type.
             pub fn partial_fit(&mut self, chunk: &dyn Dataset) -> Result<()> {
                 match self {
-                    $( AnyLearner::$v(l) => l.partial_fit(chunk), )*
+                    $( AnyLearner::$v(l) => {
+                        check_labelled_as(<$t as Trainer>::NAME, chunk)?;
+                        l.partial_fit(chunk)
+                    } )*
                 }
             }
 

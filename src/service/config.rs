@@ -10,6 +10,9 @@
 //! }
 //! ```
 //!
+//! `"unlabeled_token": "-1"` marks the target cells equal to `-1` as unlabeled rows (as the
+//! option of the same name of `amlis_dataset_from_csv`).
+//!
 //! Model and step `type` names are scikit-learn's class names in snake_case; every other key
 //! is a hyperparameter with scikit-learn's name. Unknown keys, unknown types and values of the
 //! wrong type are [`Error::Config`] naming the key (`model.C`, `preprocess.1.strategy`);
@@ -50,6 +53,12 @@ pub struct TrainConfig {
     /// Bound on the number of threads (default: all cores of the current rayon pool).
     #[serde(default)]
     pub n_threads: Option<usize>,
+    /// A target value that marks an unlabeled row (`"-1"`, scikit-learn's convention, or
+    /// `"?"`), as the `unlabeled_token` option of `amlis_dataset_from_csv`: the target cells
+    /// equal to it are missing (a numeric target compares numerically). Semi-supervised
+    /// models learn from such rows; every other model that needs a target refuses them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlabeled_token: Option<String>,
 }
 
 fn config_err(key: impl Into<String>, message: impl Into<String>) -> Error {
@@ -88,6 +97,7 @@ impl TrainConfig {
             preprocess: Vec::new(),
             random_state: None,
             n_threads: None,
+            unlabeled_token: None,
         }
     }
 
@@ -100,6 +110,12 @@ impl TrainConfig {
     /// Sets the seed.
     pub fn random_state(mut self, seed: u64) -> Self {
         self.random_state = Some(seed);
+        self
+    }
+
+    /// Sets the target value that marks unlabeled rows.
+    pub fn unlabeled_token(mut self, token: impl Into<String>) -> Self {
+        self.unlabeled_token = Some(token.into());
         self
     }
 
@@ -170,10 +186,23 @@ impl TrainConfig {
                     })?,
             ),
         };
+        let unlabeled_token = match root.remove("unlabeled_token") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            // A number is the token of a numeric target (`-1`).
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(v) => {
+                return Err(config_err(
+                    "unlabeled_token",
+                    format!("expected a string such as \"-1\" or \"?\", found {v}"),
+                ))
+            }
+        };
         if let Some(key) = root.keys().next() {
             return Err(config_err(
                 key.clone(),
-                "unknown key; expected `model`, `preprocess`, `random_state` or `n_threads`",
+                "unknown key; expected `model`, `preprocess`, `random_state`, `n_threads` or \
+                 `unlabeled_token`",
             ));
         }
         Ok(Self {
@@ -181,6 +210,7 @@ impl TrainConfig {
             preprocess,
             random_state,
             n_threads,
+            unlabeled_token,
         })
     }
 

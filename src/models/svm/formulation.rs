@@ -4,7 +4,9 @@
 //! rows and `ρ`.
 
 use super::kernel_cache::{QKind, QMatrix, TrainRows};
+use super::problem::Monitor;
 use super::smo::{self, Problem, Settings};
+use crate::error::Result;
 
 /// Which problem, with its per-row data (rows in the order of the problem's `index`).
 pub(crate) enum Formulation<'a> {
@@ -46,10 +48,18 @@ pub(crate) struct Fit {
     pub rho: f64,
     pub n_iter: usize,
     pub timed_out: bool,
+    /// The fit callback stopped the solver early.
+    pub stopped: bool,
 }
 
-/// Solves `f` over the training rows `index`.
-pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>, run: Run) -> Fit {
+/// Solves `f` over the training rows `index`, reporting progress to `monitor`.
+pub(crate) fn solve(
+    rows: &TrainRows<'_>,
+    index: Vec<usize>,
+    f: Formulation<'_>,
+    run: Run,
+    monitor: &Monitor<'_>,
+) -> Result<Fit> {
     let l = index.len();
     let settings = |nu| Settings {
         eps: run.tol,
@@ -57,7 +67,7 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
         max_iter: run.max_iter,
         nu,
     };
-    match f {
+    Ok(match f {
         Formulation::CSvc { y, c } => {
             let mut q = QMatrix::new(rows, index, QKind::Svc(y.clone()), run.cache_bytes);
             let problem = Problem {
@@ -66,7 +76,7 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 alpha: vec![0.0; l],
                 c,
             };
-            let s = smo::solve(&mut q, problem, settings(false));
+            let s = smo::solve(&mut q, problem, settings(false), monitor)?;
             let coef = s
                 .alpha
                 .iter()
@@ -78,6 +88,7 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 rho: s.rho,
                 n_iter: s.n_iter,
                 timed_out: s.timed_out,
+                stopped: s.stopped,
             }
         }
         Formulation::NuSvc { y, w, nu } => {
@@ -101,7 +112,7 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 alpha,
                 c,
             };
-            let s = smo::solve(&mut q, problem, settings(true));
+            let s = smo::solve(&mut q, problem, settings(true), monitor)?;
             let r = s.r;
             let coef = s
                 .alpha
@@ -114,6 +125,7 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 rho: s.rho / r,
                 n_iter: s.n_iter,
                 timed_out: s.timed_out,
+                stopped: s.stopped,
             }
         }
         Formulation::OneClass { w, nu } => {
@@ -134,12 +146,13 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 alpha,
                 c,
             };
-            let s = smo::solve(&mut q, problem, settings(false));
+            let s = smo::solve(&mut q, problem, settings(false), monitor)?;
             Fit {
                 coef: s.alpha,
                 rho: s.rho,
                 n_iter: s.n_iter,
                 timed_out: s.timed_out,
+                stopped: s.stopped,
             }
         }
         Formulation::EpsilonSvr { y, w, c, epsilon } => {
@@ -156,13 +169,14 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 c: [cost.as_slice(), cost.as_slice()].concat(),
             };
             let mut q = QMatrix::new(rows, index, QKind::Svr, run.cache_bytes);
-            let s = smo::solve(&mut q, problem, settings(false));
+            let s = smo::solve(&mut q, problem, settings(false), monitor)?;
             let coef = (0..l).map(|i| s.alpha[i] - s.alpha[i + l]).collect();
             Fit {
                 coef,
                 rho: s.rho,
                 n_iter: s.n_iter,
                 timed_out: s.timed_out,
+                stopped: s.stopped,
             }
         }
         Formulation::NuSvr { y, w, c, nu } => {
@@ -183,16 +197,17 @@ pub(crate) fn solve(rows: &TrainRows<'_>, index: Vec<usize>, f: Formulation<'_>,
                 c: [cost.as_slice(), cost.as_slice()].concat(),
             };
             let mut q = QMatrix::new(rows, index, QKind::Svr, run.cache_bytes);
-            let s = smo::solve(&mut q, problem, settings(true));
+            let s = smo::solve(&mut q, problem, settings(true), monitor)?;
             let coef = (0..l).map(|i| s.alpha[i] - s.alpha[i + l]).collect();
             Fit {
                 coef,
                 rho: s.rho,
                 n_iter: s.n_iter,
                 timed_out: s.timed_out,
+                stopped: s.stopped,
             }
         }
-    }
+    })
 }
 
 /// `+1` for the `l` first variables, `−1` for the `l` others.

@@ -39,16 +39,37 @@ impl<'a> TrainRows<'a> {
             .with_norms(self.row(a), self.row(b), self.sq[a], self.sq[b])
     }
 
-    /// `out[j] = K(x_a, x_{index[j]})`, in parallel over fixed column blocks.
-    fn fill(&self, a: usize, index: &[usize], out: &mut [f64]) {
+    /// `K(x_a, x_b)` in libsvm's prediction form (`k_function(x_a, x_b)`: `rbf` from the
+    /// squared distance), as a fitted model evaluates a row against a support vector.
+    #[inline]
+    pub fn k_predict(&self, a: usize, b: usize) -> f64 {
+        self.kernel.eval(self.row(a), self.row(b))
+    }
+
+    /// `out[t] = K(x_a, x_{index[cols[t] mod n]})` with `n = index.len()`, in parallel over
+    /// fixed blocks of `cols`.
+    fn fill(&self, a: usize, index: &[usize], cols: &[usize], out: &mut [f64]) {
+        let n = index.len().max(1);
         let _ = first_of_blocks(out, ROW_BLOCK, |b, chunk| {
             let start = b * ROW_BLOCK;
-            for (o, &j) in chunk.iter_mut().zip(&index[start..]) {
-                *o = self.k(a, j);
+            for (o, &c) in chunk.iter_mut().zip(&cols[start..]) {
+                *o = self.k(a, index[c % n]);
             }
             None::<()>
         });
     }
+}
+
+/// Which entries of a row of `Q` the solver reads.
+#[derive(Clone, Copy)]
+pub(crate) enum Span<'s> {
+    /// Every entry.
+    All,
+    /// The entries of the active variables `positions` (libsvm's `get_Q(i, active_size)`).
+    /// `epoch` counts the times the active set grew back to every variable: within one
+    /// epoch the active set only shrinks, so a row computed earlier in the epoch still
+    /// covers it.
+    Active { positions: &'s [usize], epoch: u64 },
 }
 
 /// How `Q` is made from the kernel.
@@ -104,40 +125,67 @@ impl<'a> QMatrix<'a> {
         &self.qd
     }
 
-    /// Row `i` of `Q` as `(data, sign)`: `Q_ij = sign · data[j]`.
-    pub fn row(&mut self, i: usize) -> (Arc<[f32]>, f64) {
+    /// Row `i` of `Q` as `(data, sign)`: `Q_ij = sign · data[j]` for every `j` in `span`
+    /// (entries outside it may be stale zeros). As libsvm's `get_Q(i, len)`, only the
+    /// requested entries are computed; a cached row is reused when it covers `span`.
+    pub fn row(&mut self, i: usize, span: Span<'_>) -> (Arc<[f32]>, f64) {
         let l = self.index.len();
         let (key, sign) = if i >= l { (i - l, -1.0) } else { (i, 1.0) };
-        if let Some(r) = self.cache.get(key) {
+        let epoch = match span {
+            Span::All => None,
+            Span::Active { epoch, .. } => Some(epoch),
+        };
+        if let Some(r) = self.cache.get(key, epoch) {
             return (r, sign);
         }
-        self.scratch.resize(l, 0.0);
-        let a = self.index[key];
-        self.rows.fill(a, &self.index, &mut self.scratch);
-        let data: Arc<[f32]> = match &self.kind {
-            QKind::Svc(y) => {
-                let yi = f64::from(y[key]);
-                self.scratch
-                    .iter()
-                    .zip(y)
-                    .map(|(k, &yj)| (yi * f64::from(yj) * k) as f32)
-                    .collect()
-            }
-            QKind::OneClass => self.scratch.iter().map(|k| *k as f32).collect(),
-            QKind::Svr => {
-                let pos = self.scratch.iter().map(|k| *k as f32);
-                pos.clone().chain(pos.map(|v| -v)).collect()
+        let vars = self.qd.len();
+        let all: Vec<usize>;
+        let cols: &[usize] = match span {
+            Span::Active { positions, .. } if positions.len() < vars => positions,
+            _ => {
+                all = (0..vars).collect();
+                &all
             }
         };
-        self.cache.put(key, Arc::clone(&data));
+        let full = cols.len() == vars;
+        self.scratch.resize(cols.len(), 0.0);
+        let a = self.index[key];
+        self.rows.fill(a, &self.index, cols, &mut self.scratch);
+        let mut data = vec![0.0f32; vars];
+        for (&c, k) in cols.iter().zip(&self.scratch) {
+            data[c] = match &self.kind {
+                QKind::Svc(y) => (f64::from(y[key]) * f64::from(y[c]) * k) as f32,
+                QKind::OneClass => *k as f32,
+                // The l first variables are α (+K), the l others α* (−K).
+                QKind::Svr => {
+                    let v = *k as f32;
+                    if c < l {
+                        v
+                    } else {
+                        -v
+                    }
+                }
+            };
+        }
+        let data: Arc<[f32]> = Arc::from(data);
+        self.cache
+            .put(key, Arc::clone(&data), if full { None } else { epoch });
         (data, sign)
     }
+}
+
+/// A cached row: complete, or computed for the active set of `epoch`.
+#[derive(Clone)]
+struct Cached {
+    data: Arc<[f32]>,
+    /// `None`: every entry; `Some(e)`: the active entries of epoch `e`.
+    epoch: Option<u64>,
 }
 
 /// Rows kept by key with least-recently-used eviction (a doubly linked list over the keys,
 /// as libsvm's `Cache`).
 struct LruRows {
-    rows: Vec<Option<Arc<[f32]>>>,
+    rows: Vec<Option<Cached>>,
     prev: Vec<usize>,
     next: Vec<usize>,
     capacity: usize,
@@ -176,14 +224,27 @@ impl LruRows {
         self.prev[h] = k;
     }
 
-    fn get(&mut self, k: usize) -> Option<Arc<[f32]>> {
-        let r = self.rows.get(k)?.clone()?;
+    /// Row `k` if cached and covering `want` (`None`: every entry; `Some(e)`: the active
+    /// entries of epoch `e`).
+    fn get(&mut self, k: usize, want: Option<u64>) -> Option<Arc<[f32]>> {
+        let c = self.rows.get(k)?.as_ref()?;
+        let covers = c.epoch.is_none() || c.epoch == want;
+        if !covers {
+            return None;
+        }
+        let r = Arc::clone(&c.data);
         self.unlink(k);
         self.link_last(k);
         Some(r)
     }
 
-    fn put(&mut self, k: usize, row: Arc<[f32]>) {
+    fn put(&mut self, k: usize, row: Arc<[f32]>, epoch: Option<u64>) {
+        if self.rows[k].is_some() {
+            // A partial row replaced by a wider one.
+            self.unlink(k);
+            self.rows[k] = None;
+            self.held -= 1;
+        }
         if self.held >= self.capacity {
             let oldest = self.next[self.head()];
             if oldest != self.head() {
@@ -192,7 +253,7 @@ impl LruRows {
                 self.held -= 1;
             }
         }
-        self.rows[k] = Some(row);
+        self.rows[k] = Some(Cached { data: row, epoch });
         self.held += 1;
         self.link_last(k);
     }
@@ -207,13 +268,18 @@ mod tests {
     fn lru_evicts_the_least_recently_used() {
         let mut c = LruRows::new(4, 2);
         let r = |v: f32| -> Arc<[f32]> { Arc::from(vec![v]) };
-        c.put(0, r(0.0));
-        c.put(1, r(1.0));
-        assert!(c.get(0).is_some()); // 1 is now the oldest
-        c.put(2, r(2.0));
-        assert!(c.get(1).is_none());
-        assert!(c.get(0).is_some() && c.get(2).is_some());
+        c.put(0, r(0.0), None);
+        c.put(1, r(1.0), None);
+        assert!(c.get(0, None).is_some()); // 1 is now the oldest
+        c.put(2, r(2.0), None);
+        assert!(c.get(1, None).is_none());
+        assert!(c.get(0, None).is_some() && c.get(2, Some(3)).is_some());
         assert_eq!(c.held, 2);
+        // A partial row serves its epoch only, and is replaced in place.
+        c.put(2, r(2.5), Some(1));
+        assert_eq!(c.held, 2);
+        assert!(c.get(2, Some(1)).is_some());
+        assert!(c.get(2, Some(2)).is_none() && c.get(2, None).is_none());
     }
 
     #[test]
@@ -227,11 +293,23 @@ mod tests {
         };
         let rows = TrainRows::new(&x, 1, kernel);
         let mut svc = QMatrix::new(&rows, vec![1, 2], QKind::Svc(vec![1, -1]), 0.0);
-        let (r, s) = svc.row(1);
+        let (r, s) = svc.row(1, Span::All);
         assert_eq!((&r[..], s), (&[-2.0f32, 4.0][..], 1.0));
+        // Only the active entries are computed.
+        let mut part = QMatrix::new(&rows, vec![1, 2], QKind::Svc(vec![1, -1]), 1e9);
+        let (r, _) = part.row(
+            1,
+            Span::Active {
+                positions: &[1],
+                epoch: 0,
+            },
+        );
+        assert_eq!(&r[..], &[0.0f32, 4.0][..]);
+        let (r, _) = part.row(1, Span::All);
+        assert_eq!(&r[..], &[-2.0f32, 4.0][..]);
         assert_eq!(svc.qd(), &[1.0, 4.0]);
         let mut svr = QMatrix::new(&rows, vec![1, 2], QKind::Svr, 1e9);
-        let (r, s) = svr.row(3);
+        let (r, s) = svr.row(3, Span::All);
         assert_eq!((&r[..], s), (&[2.0f32, 4.0, -2.0, -4.0][..], -1.0));
         assert_eq!(svr.len(), 4);
     }

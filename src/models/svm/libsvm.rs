@@ -107,6 +107,22 @@ pub(crate) fn prepare<'a>(
     Ok(Prepared { x, kernel, sw })
 }
 
+/// The `'static` stage name of a kernel SVM's progress events (its type name).
+pub(crate) fn context_stage(name: &str) -> &'static str {
+    match name {
+        "svc" => "svc",
+        "nu_svc" => "nu_svc",
+        "svr" => "svr",
+        "nu_svr" => "nu_svr",
+        "one_class_svm" => "one_class_svm",
+        _ => "kernel_svm",
+    }
+}
+
+/// The stage of the progress events of `probability=true`'s cross-validation fits (task:
+/// `5 · pair + fold`).
+pub(crate) const PLATT_CV_STAGE: &str = "svm_probability_cv";
+
 /// Sends [`MAX_ITER_REACHED`] for problem `task` (scikit-learn's `ConvergenceWarning`).
 pub(crate) fn report_max_iter(ctx: &FitContext<'_>, task: usize, n_iter: usize) {
     let values = [("task", task as f64), ("n_iter", n_iter as f64)];

@@ -31,9 +31,15 @@
 //! `cache_size` MB (`kernel_cache`; rows are computed in parallel over fixed column blocks,
 //! the full kernel matrix is never allocated), the same grouping of classes, support vectors,
 //! `dual_coef_` / `intercept_` layout and sign conventions, and the same `max_iter` rule (-1:
-//! no limit; a stop at the cap is reported with [`MAX_ITER_REACHED`]). Known differences:
-//! `probability=true` (Platt scaling, deprecated in scikit-learn 1.9) is not implemented, and
-//! with zero sample weights `support` holds indices of the full training data.
+//! no limit; a stop at the cap is reported with [`MAX_ITER_REACHED`]).
+//!
+//! `svc` / `nu_svc` with `probability=true` fit libsvm's probability model
+//! (`probability`, `platt`): for each pair of classes an internal 5-fold cross-validation
+//! shuffled by libsvm's own generator (`mt19937`, seeded from `random_state` as scikit-learn
+//! does), Platt's sigmoid on the out-of-fold decision values (`probA_` / `probB_`), and
+//! Wu–Lin–Weng pairwise coupling at prediction; `predict` still uses the decision function,
+//! so `argmax(predict_proba)` may differ from `predict`, as in scikit-learn. Known
+//! difference: with zero sample weights `support` holds indices of the full training data.
 
 mod crammer_singer;
 mod dual_cd;
@@ -44,8 +50,11 @@ mod l1_cd;
 mod libsvm;
 mod linear_svc;
 mod linear_svr;
+mod mt19937;
 mod newton;
 mod one_class;
+mod platt;
+mod probability;
 mod problem;
 mod smo;
 mod svc;

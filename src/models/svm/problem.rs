@@ -112,11 +112,16 @@ impl Monitor<'_> {
     /// Reports iteration `iteration` (1-based) with the solver's stopping measure:
     /// `Ok(true)` to go on, `Ok(false)` when the callback asked to stop.
     pub fn iteration(&self, iteration: usize, total: usize, measure: f64) -> Result<bool> {
+        self.progress(iteration, Some(total), measure)
+    }
+
+    /// As [`iteration`](Self::iteration), for a solver whose cap may be absent (`total`).
+    pub fn progress(&self, iteration: usize, total: Option<usize>, measure: f64) -> Result<bool> {
         let values = [("task", self.task as f64), ("violation", measure)];
         match self.ctx.report(&FitEvent {
             stage: self.stage,
             iteration,
-            total: Some(total),
+            total,
             values: &values,
         }) {
             Control::Continue => Ok(true),

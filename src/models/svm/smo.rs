@@ -8,7 +8,13 @@
 //! variables are visited (and ties broken) in libsvm's order, but the permutation is applied
 //! to indices only: cached kernel rows never move.
 
-use super::kernel_cache::QMatrix;
+use super::kernel_cache::{QMatrix, Span};
+use super::problem::Monitor;
+use crate::error::Result;
+
+/// The solver reports its progress to the fit callback every this many iterations (with the
+/// maximal violation of the optimality conditions); the callback may stop or cancel the fit.
+pub(crate) const REPORT_EVERY: usize = 100;
 
 /// libsvm's `TAU`: the curvature used when a pair's is not positive.
 const TAU: f64 = 1e-12;
@@ -51,6 +57,8 @@ pub(crate) struct Solution {
     pub n_iter: usize,
     /// Whether it stopped at `max_iter`.
     pub timed_out: bool,
+    /// Whether the fit callback asked it to stop early.
+    pub stopped: bool,
 }
 
 struct Solver<'q, 'a> {
@@ -69,10 +77,34 @@ struct Solver<'q, 'a> {
     eps: f64,
     nu: bool,
     unshrink: bool,
+    /// The maximal violation found by the last working-set selection.
+    gap: f64,
+    /// How many times the active set grew back to every variable (the kernel cache's
+    /// validity of rows computed over the active set only).
+    epoch: u64,
 }
 
-/// Solves `problem` over `q`.
-pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -> Solution {
+/// Row `i` of `Q` over the active variables of `$s` (libsvm's `get_Q(i, active_size)`).
+macro_rules! active_row {
+    ($s:expr, $i:expr) => {
+        $s.q.row(
+            $i,
+            Span::Active {
+                positions: &$s.order[..$s.active_size],
+                epoch: $s.epoch,
+            },
+        )
+    };
+}
+
+/// Solves `problem` over `q`, reporting to `monitor` every [`REPORT_EVERY`] iterations
+/// (a cancelled fit is an error; a stopped one returns the current iterate).
+pub(crate) fn solve(
+    q: &mut QMatrix<'_>,
+    problem: Problem,
+    settings: Settings,
+    monitor: &Monitor<'_>,
+) -> Result<Solution> {
     let l = q.len();
     let qd = q.qd().to_vec();
     let mut s = Solver {
@@ -90,6 +122,8 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
         eps: settings.eps,
         nu: settings.nu,
         unshrink: false,
+        gap: f64::INFINITY,
+        epoch: 0,
     };
     for i in 0..l {
         s.update_status(i);
@@ -97,7 +131,7 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
     s.g = s.p.clone();
     for i in 0..l {
         if s.status[i] != LOWER {
-            let (qi, sign) = s.q.row(i);
+            let (qi, sign) = s.q.row(i, Span::All);
             let a = s.alpha[i] * sign;
             for (g, v) in s.g.iter_mut().zip(qi.iter()) {
                 *g += a * f64::from(*v);
@@ -114,9 +148,17 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
     let mut iter = 0;
     let mut counter = l.min(1000) + 1;
     let mut timed_out = false;
+    let mut stopped = false;
     loop {
         if settings.max_iter.is_some_and(|m| iter >= m) {
             timed_out = true;
+            break;
+        }
+        if iter > 0
+            && iter % REPORT_EVERY == 0
+            && !monitor.progress(iter, settings.max_iter, s.gap)?
+        {
+            stopped = true;
             break;
         }
         counter -= 1;
@@ -130,7 +172,7 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
             Some(pair) => pair,
             None => {
                 s.reconstruct_gradient();
-                s.active_size = l;
+                s.grow_to_all();
                 match s.select_working_set() {
                     Some(pair) => {
                         counter = 1;
@@ -152,13 +194,14 @@ pub(crate) fn solve(q: &mut QMatrix<'_>, problem: Problem, settings: Settings) -
     } else {
         rho = s.rho();
     }
-    Solution {
+    Ok(Solution {
         alpha: s.alpha,
         rho,
         r,
         n_iter: iter,
         timed_out,
-    }
+        stopped,
+    })
 }
 
 impl Solver<'_, '_> {
@@ -185,8 +228,8 @@ impl Solver<'_, '_> {
     /// One SMO step on the pair `(i, j)`: the analytic two-variable update clipped to the
     /// box, then the gradient (over the active set) and `G_bar` updates.
     fn step(&mut self, i: usize, j: usize) {
-        let (qi, si) = self.q.row(i);
-        let (qj, sj) = self.q.row(j);
+        let (qi, si) = active_row!(self, i);
+        let (qj, sj) = active_row!(self, j);
         let qij = si * f64::from(qi[j]);
         let (ci, cj) = (self.c[i], self.c[j]);
         let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
@@ -256,17 +299,25 @@ impl Solver<'_, '_> {
         self.update_status(i);
         self.update_status(j);
         if ui != self.upper(i) {
+            let (qi, _) = self.q.row(i, Span::All);
             let c = if ui { -ci } else { ci } * si;
             for (g, v) in self.g_bar.iter_mut().zip(qi.iter()) {
                 *g += c * f64::from(*v);
             }
         }
         if uj != self.upper(j) {
+            let (qj, _) = self.q.row(j, Span::All);
             let c = if uj { -cj } else { cj } * sj;
             for (g, v) in self.g_bar.iter_mut().zip(qj.iter()) {
                 *g += c * f64::from(*v);
             }
         }
+    }
+
+    /// Makes every variable active again (a new epoch of the kernel cache).
+    fn grow_to_all(&mut self) {
+        self.active_size = self.alpha.len();
+        self.epoch += 1;
     }
 
     /// The active variables, in libsvm's order.
@@ -293,7 +344,7 @@ impl Solver<'_, '_> {
         let a = self.active_size;
         if free.len() * l > 2 * a * (l - a) {
             for &i in &inactive {
-                let (qi, si) = self.q.row(i);
+                let (qi, si) = active_row!(self, i);
                 let mut add = 0.0;
                 for &j in &free {
                     add += self.alpha[j] * si * f64::from(qi[j]);
@@ -302,7 +353,7 @@ impl Solver<'_, '_> {
             }
         } else {
             for &i in &free {
-                let (qi, si) = self.q.row(i);
+                let (qi, si) = self.q.row(i, Span::All);
                 let ai = self.alpha[i] * si;
                 for &j in &inactive {
                     self.g[j] += ai * f64::from(qi[j]);
@@ -332,7 +383,7 @@ impl Solver<'_, '_> {
             }
         }
         let i = gmax_idx?;
-        let (qi, si) = self.q.row(i);
+        let (qi, si) = active_row!(self, i);
         let yi = f64::from(self.y[i]);
         let mut gmax2 = f64::NEG_INFINITY;
         let mut gmin_idx = None;
@@ -360,7 +411,8 @@ impl Solver<'_, '_> {
                 }
             }
         }
-        if gmax + gmax2 < self.eps {
+        self.gap = gmax + gmax2;
+        if self.gap < self.eps {
             return None;
         }
         gmin_idx.map(|j| (i, j))
@@ -380,8 +432,8 @@ impl Solver<'_, '_> {
                 in_ = Some(t);
             }
         }
-        let rp = ip.map(|i| self.q.row(i));
-        let rn = in_.map(|i| self.q.row(i));
+        let rp = ip.map(|i| active_row!(self, i));
+        let rn = in_.map(|i| active_row!(self, i));
         let (mut gmaxp2, mut gmaxn2) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
         let mut gmin_idx = None;
         let mut obj_min = f64::INFINITY;
@@ -410,7 +462,8 @@ impl Solver<'_, '_> {
                 }
             }
         }
-        if (gmaxp + gmaxp2).max(gmaxn + gmaxn2) < self.eps {
+        self.gap = (gmaxp + gmaxp2).max(gmaxn + gmaxn2);
+        if self.gap < self.eps {
             return None;
         }
         let j = gmin_idx?;
@@ -487,7 +540,7 @@ impl Solver<'_, '_> {
         if !self.unshrink && gap <= self.eps * 10.0 {
             self.unshrink = true;
             self.reconstruct_gradient();
-            self.active_size = self.alpha.len();
+            self.grow_to_all();
         }
         // libsvm's swaps: a shrunk variable trades places with the last active one that stays.
         let mut i = 0;

@@ -33,6 +33,10 @@ use super::formulation::{self, Fit, Formulation};
 use super::kernel::{Gamma, KernelSettings, KernelType, SupportVectors};
 use super::kernel_cache::TrainRows;
 use super::libsvm::{prepare, report_max_iter, Common, DEFAULT_KERNEL};
+use super::mt19937;
+use super::platt;
+use super::probability::{self, Costs, PairRows};
+use super::problem::Monitor;
 use crate::error::{Error, Result};
 use crate::models::kit::{class_weight, context, setters, ClassWeight};
 use crate::models::linear::logistic::class_targets;
@@ -74,8 +78,10 @@ macro_rules! kernel_classifier {
             pub coef0: f64,
             /// Whether to use libsvm's shrinking heuristic.
             pub shrinking: bool,
-            /// Probability estimates (Platt scaling): not implemented (deprecated in
-            /// scikit-learn 1.9); `true` is an error naming `probability`.
+            /// Probability estimates (libsvm's Platt scaling, fitted on an internal 5-fold
+            /// cross-validation of each pair of classes; deprecated in scikit-learn 1.9 but
+            /// still computed as libsvm does). `predict` keeps using the decision function,
+            /// so `argmax(predict_proba)` may differ from `predict`, as in scikit-learn.
             pub probability: bool,
             /// Stopping tolerance of the solver (> 0).
             pub tol: f64,
@@ -92,6 +98,11 @@ macro_rules! kernel_classifier {
             /// With `ovr` and more than two classes, predict the argmax of the decision
             /// function instead of the vote.
             pub break_ties: bool,
+            /// Seed of the shuffles of `probability=true`'s cross-validation, in
+            /// `[0, 2^32 - 1]`: the same value as scikit-learn's `random_state` gives the same
+            /// folds (libsvm's seed is `RandomState(random_state).randint(2**31 - 1)`).
+            /// `None`: the fit context's seed (folded to 32 bits).
+            pub random_state: Option<u64>,
         }
 
         impl Default for $name {
@@ -110,6 +121,7 @@ macro_rules! kernel_classifier {
                     max_iter: -1,
                     decision_function_shape: DecisionShape::Ovr,
                     break_ties: false,
+                    random_state: None,
                 }
             }
         }
@@ -128,6 +140,7 @@ macro_rules! kernel_classifier {
             max_iter: i64,
             decision_function_shape: DecisionShape,
             break_ties: bool,
+            random_state: u64 => Some,
         });
 
         impl $name {
@@ -149,6 +162,7 @@ macro_rules! kernel_classifier {
                     class_weight: self.class_weight.clone(),
                     shape: self.decision_function_shape,
                     break_ties: self.break_ties,
+                    random_state: self.random_state,
                 }
             }
         }
@@ -191,6 +205,7 @@ struct Settings {
     class_weight: Option<ClassWeight>,
     shape: DecisionShape,
     break_ties: bool,
+    random_state: Option<u64>,
 }
 
 /// The formulation's parameter.
@@ -209,14 +224,14 @@ fn fit(
 ) -> Result<SvcModel> {
     let run = s.common.run()?;
     class_weight::reject_subsample(s.class_weight.as_ref())?;
-    if s.probability {
-        return Err(Error::param(
-            "probability",
-            true,
-            "false (Platt scaling is not implemented; scikit-learn 1.9 deprecates it for \
-             CalibratedClassifierCV)",
-        ));
-    }
+    // libsvm's seed, checked before any work (scikit-learn draws it on every fit).
+    let seed = match s.random_state {
+        Some(r) => mt19937::libsvm_seed(r)?,
+        None => {
+            let c = ctx.seed();
+            mt19937::libsvm_seed((c ^ (c >> 32)) & u64::from(u32::MAX))?
+        }
+    };
     if s.break_ties && s.shape == DecisionShape::Ovo {
         return Err(Error::param(
             "break_ties",
@@ -256,38 +271,87 @@ fn fit(
     let p = prepared.x.ncols();
     let rows = TrainRows::new(prepared.rows(), p, prepared.kernel);
     let sw = &prepared.sw;
-    let mut fits: Vec<Fit> = Vec::with_capacity(k * (k - 1) / 2);
-    ctx.install(|| {
-        for i in 0..k {
-            for j in i + 1..k {
-                let index: Vec<usize> = groups[i].iter().chain(&groups[j]).copied().collect();
-                let y: Vec<i8> = std::iter::repeat_n(1, groups[i].len())
-                    .chain(std::iter::repeat_n(-1, groups[j].len()))
-                    .collect();
-                let w: Vec<f64> = index.iter().map(|&r| sw[r]).collect();
+    // One problem per pair (i, j): class i's rows (+1), then class j's (−1), with their
+    // costs (C-SVC) or weights (nu-SVC).
+    let pairs: Vec<Pair> = (0..k)
+        .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            let index: Vec<usize> = groups[i].iter().chain(&groups[j]).copied().collect();
+            let y: Vec<i8> = std::iter::repeat_n(1, groups[i].len())
+                .chain(std::iter::repeat_n(-1, groups[j].len()))
+                .collect();
+            let w: Vec<f64> = index.iter().map(|&r| sw[r]).collect();
+            let c = match cost {
+                Cost::Svc(c) => {
+                    let (cp, cn) = (c * per_class[i], c * per_class[j]);
+                    w.iter()
+                        .zip(&y)
+                        .map(|(wr, &yr)| wr * if yr == 1 { cp } else { cn })
+                        .collect()
+                }
+                Cost::NuSvc(_) => Vec::new(),
+            };
+            Pair { index, y, w, c }
+        })
+        .collect();
+    let stage = super::libsvm::context_stage(name);
+    let (fits, sigmoids) = ctx.install(|| -> Result<_> {
+        let fits: Vec<Fit> = pairs
+            .iter()
+            .enumerate()
+            .map(|(t, pair)| {
                 let f = match cost {
-                    Cost::Svc(c) => {
-                        let (cp, cn) = (c * per_class[i], c * per_class[j]);
-                        let c = w
-                            .iter()
-                            .zip(&y)
-                            .map(|(wr, &yr)| wr * if yr == 1 { cp } else { cn })
-                            .collect();
-                        formulation::solve(&rows, index, Formulation::CSvc { y, c }, run)
-                    }
-                    Cost::NuSvc(nu) => {
-                        formulation::solve(&rows, index, Formulation::NuSvc { y, w: &w, nu }, run)
-                    }
+                    Cost::Svc(_) => Formulation::CSvc {
+                        y: pair.y.clone(),
+                        c: pair.c.clone(),
+                    },
+                    Cost::NuSvc(nu) => Formulation::NuSvc {
+                        y: pair.y.clone(),
+                        w: &pair.w,
+                        nu,
+                    },
                 };
-                fits.push(f);
-            }
-        }
-    })?;
+                let monitor = Monitor {
+                    ctx,
+                    stage,
+                    task: t,
+                };
+                formulation::solve(&rows, pair.index.clone(), f, run, &monitor)
+            })
+            .collect::<Result<_>>()?;
+        let sigmoids: Vec<((f64, f64), bool)> = if s.probability {
+            let ys: Vec<&[i8]> = pairs.iter().map(|p| p.y.as_slice()).collect();
+            let perms = probability::shuffles(seed, &ys);
+            pairs
+                .iter()
+                .zip(&perms)
+                .enumerate()
+                .map(|(t, (pair, perm))| {
+                    let costs = match cost {
+                        Cost::Svc(_) => Costs::C(&pair.c),
+                        Cost::NuSvc(nu) => Costs::Nu { w: &pair.w, nu },
+                    };
+                    let rows_of = PairRows {
+                        index: &pair.index,
+                        y: &pair.y,
+                        costs,
+                    };
+                    probability::pair_sigmoid(&rows, &rows_of, perm, run, ctx, t)
+                })
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        Ok((fits, sigmoids))
+    })??;
     let mut converged = true;
     for (t, f) in fits.iter().enumerate() {
+        let cv_early = sigmoids.get(t).is_some_and(|s| s.1);
         if f.timed_out {
-            converged = false;
             report_max_iter(ctx, t, f.n_iter);
+        }
+        if f.timed_out || f.stopped || cv_early {
+            converged = false;
         }
         if !f.rho.is_finite() || f.coef.iter().any(|v| !v.is_finite()) {
             return Err(Error::InvalidArgument(format!(
@@ -376,7 +440,17 @@ fn fit(
         break_ties: s.break_ties,
         n_iter: fits.iter().map(|f| f.n_iter).collect(),
         converged,
+        prob_a: sigmoids.iter().map(|s| s.0 .0).collect(),
+        prob_b: sigmoids.iter().map(|s| s.0 .1).collect(),
     })
+}
+
+/// One pair's problem: training rows, labels, sample weights and (C-SVC) per-row costs.
+struct Pair {
+    index: Vec<usize>,
+    y: Vec<i8>,
+    w: Vec<f64>,
+    c: Vec<f64>,
 }
 
 /// A fitted `svc` or `nu_svc` (scikit-learn's fitted attributes).
@@ -401,6 +475,13 @@ pub struct SvcModel {
     pub n_iter: Vec<usize>,
     /// Whether every pair met `tol` within `max_iter`.
     pub converged: bool,
+    /// Platt scaling's `A` per pair of classes (scikit-learn's `probA_`); empty without
+    /// `probability=true`.
+    #[serde(default)]
+    pub prob_a: Vec<f64>,
+    /// Platt scaling's `B` per pair of classes (`probB_`); empty without `probability=true`.
+    #[serde(default)]
+    pub prob_b: Vec<f64>,
 }
 
 impl SvcModel {
@@ -566,10 +647,22 @@ impl Model for SvcModel {
                 self.intercept.len()
             ));
         }
+        if self.prob_a.len() != self.prob_b.len()
+            || !(self.prob_a.is_empty() || self.prob_a.len() == self.n_pairs())
+        {
+            return bad(format!(
+                "{} probA and {} probB values for {} pairs of classes",
+                self.prob_a.len(),
+                self.prob_b.len(),
+                self.n_pairs()
+            ));
+        }
         if self
             .dual_coef
             .iter()
             .chain(&self.intercept)
+            .chain(&self.prob_a)
+            .chain(&self.prob_b)
             .any(|v| !v.is_finite())
         {
             return bad("non-finite coefficients".into());
@@ -634,8 +727,10 @@ impl ScorePredictor for SvcModel {
     }
 }
 
-/// The classes only: without Platt scaling there are no probabilities (every
-/// `predict_proba*` call is [`Error::Unsupported`]).
+/// Class probabilities from Platt scaling (`probability=true`): each pair's decision value
+/// through its sigmoid, coupled into class probabilities as libsvm's `predict_probability`.
+/// A model fitted without probabilities lists its classes; its `predict_proba*` calls are
+/// [`Error::Unsupported`].
 impl ProbabilisticPredictor for SvcModel {
     fn n_classes(&self) -> usize {
         self.classes.len()
@@ -645,17 +740,77 @@ impl ProbabilisticPredictor for SvcModel {
         &self.classes
     }
 
-    fn predict_proba_into(&self, _x: ArrayView2<'_, f64>, _out: &mut [f64]) -> Result<()> {
-        Err(no_probabilities())
+    fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
+        self.check_probabilities()?;
+        self.support_vectors.batch(
+            context!("svc", "predict_proba"),
+            x,
+            out,
+            self.classes.len(),
+            |kv, o| self.proba(&|s| kv[s], o),
+        )
     }
 
-    fn predict_proba_row_into(&self, _row: &[f64], _out: &mut [f64]) -> Result<()> {
-        Err(no_probabilities())
+    /// Allocation-free up to 32 classes; the same sums as the batch path.
+    fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        self.check_probabilities()?;
+        self.support_vectors.check_row(
+            context!("svc", "predict_proba_row"),
+            row,
+            out.len(),
+            self.classes.len(),
+        )?;
+        self.proba(&|s| self.support_vectors.k(s, row), out);
+        Ok(())
     }
 }
 
-fn no_probabilities() -> Error {
-    Error::Unsupported("svc has no probabilities (probability=true is not implemented); use the decision function (score output)".into())
+/// Classes up to which the probability paths keep their scratch on the stack.
+const STACK_PROBA_CLASSES: usize = 32;
+
+/// The stack scratch of the probability paths: pairwise probabilities and coupling buffers.
+const PROBA_SCRATCH: usize =
+    STACK_PROBA_CLASSES * (STACK_PROBA_CLASSES - 1) / 2 + platt::scratch_len(STACK_PROBA_CLASSES);
+
+impl SvcModel {
+    /// Natural logarithms of [`predict_proba`](ProbabilisticPredictor::predict_proba)
+    /// (scikit-learn's `predict_log_proba`).
+    pub fn predict_log_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        Ok(self.predict_proba(x)?.mapv_into(f64::ln))
+    }
+
+    fn check_probabilities(&self) -> Result<()> {
+        if self.prob_a.is_empty() {
+            return Err(Error::Unsupported(
+                "svc has no probabilities: fit with probability=true (or use the decision \
+                 function, the score output)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The class probabilities of one row into `out` (`n_classes` values).
+    fn proba(&self, kv: &impl Fn(usize) -> f64, out: &mut [f64]) {
+        let k = self.classes.len();
+        let n_pairs = self.n_pairs();
+        let need = n_pairs + platt::scratch_len(k);
+        let mut run = |buf: &mut [f64]| {
+            let (r, scratch) = buf.split_at_mut(n_pairs);
+            // libsvm's orientation: two-class models store scikit-learn's negated values.
+            let sign = if k == 2 { -1.0 } else { 1.0 };
+            self.pairs(kv, |p, _, _, v| {
+                r[p] = platt::pairwise(sign * v, self.prob_a[p], self.prob_b[p]);
+            });
+            platt::couple(k, r, out, scratch);
+        };
+        if need <= PROBA_SCRATCH {
+            let mut buf = [0.0; PROBA_SCRATCH];
+            run(&mut buf[..need]);
+        } else {
+            run(&mut vec![0.0; need]);
+        }
+    }
 }
 
 impl Outputs for SvcModel {
@@ -664,7 +819,7 @@ impl Outputs for SvcModel {
     }
 
     fn has_probabilities(&self) -> bool {
-        false
+        !self.prob_a.is_empty()
     }
 
     fn as_scorer(&self) -> Option<&dyn ScorePredictor> {

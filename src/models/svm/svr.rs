@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use super::formulation::{self, Formulation};
 use super::kernel::{Gamma, KernelSettings, KernelType, SupportVectors};
 use super::kernel_cache::TrainRows;
-use super::libsvm::{prepare, report_max_iter, Common, Prepared, DEFAULT_KERNEL};
+use super::libsvm::{context_stage, prepare, report_max_iter, Common, Prepared, DEFAULT_KERNEL};
+use super::problem::Monitor;
 use crate::error::{Error, Result};
 use crate::models::kit::{context, setters};
 use crate::models::linear::prep;
@@ -263,7 +264,12 @@ pub(crate) fn fit_expansion(
     };
     let rows = TrainRows::new(prepared.rows(), prepared.x.ncols(), prepared.kernel);
     let problem = formulation(&y, &w);
-    let f = ctx.install(|| formulation::solve(&rows, keep.clone(), problem, run))?;
+    let monitor = Monitor {
+        ctx,
+        stage: context_stage(name),
+        task: 0,
+    };
+    let f = ctx.install(|| formulation::solve(&rows, keep.clone(), problem, run, &monitor))??;
     if f.timed_out {
         report_max_iter(ctx, 0, f.n_iter);
     }
@@ -287,7 +293,7 @@ pub(crate) fn fit_expansion(
         dual_coef,
         intercept: if f.rho != 0.0 { -f.rho } else { 0.0 },
         n_iter: f.n_iter,
-        converged: !f.timed_out,
+        converged: !(f.timed_out || f.stopped),
     })
 }
 

@@ -166,6 +166,8 @@ fn stream_class_targets(chunk: &dyn Dataset, classes: &[String]) -> Result<Array
 
 impl AmlisLearner {
     fn partial_fit(&self, chunk: &dyn Dataset) -> Result<()> {
+        // Unlabeled rows: the batch fit's check, before the labels are matched to the stream's.
+        self.config.model.check_labelled(chunk)?;
         let mut state = self.state.write().map_err(|_| poisoned())?;
         if chunk.n_features() != state.spec.n_features {
             return Err(Error::shape(

@@ -36,6 +36,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::dataset::{column_of, encode_target, weight_column};
+use crate::data::mark_unlabeled;
 use crate::data::{
     features_table, targets_for, Column, DenseDataset, FeatureKind, Table, Task, WithTargets,
 };
@@ -184,6 +185,44 @@ impl Supervision {
     }
 }
 
+/// The class named `token` of a classification target becomes unlabeled rows (`NaN`), and
+/// the classes after it move down one index: the config's `unlabeled_token` applied to a
+/// dataset's encoded classes (a numeric target's `-1` is the class `"-1"`).
+fn unlabel_class(y: Array1<f64>, task: Task, token: &str) -> (Array1<f64>, Task) {
+    let Task::Classification { mut classes } = task else {
+        return (y, task);
+    };
+    let parsed = token.trim().parse::<f64>().ok();
+    let same =
+        |c: &String| c == token || parsed.is_some_and(|v| c.trim().parse::<f64>().ok() == Some(v));
+    let Some(drop) = classes.iter().position(same) else {
+        return (y, Task::Classification { classes });
+    };
+    classes.remove(drop);
+    let d = drop as f64;
+    let y = y.mapv(|v| {
+        if v == d {
+            f64::NAN
+        } else if v > d {
+            v - 1.0
+        } else {
+            v
+        }
+    });
+    (y, Task::Classification { classes })
+}
+
+/// `unlabeled_token` marks target cells: without a target it is a config error.
+fn no_token_without_target(config: &TrainConfig) -> Result<()> {
+    if config.unlabeled_token.is_some() {
+        return Err(Error::Config {
+            key: "unlabeled_token".into(),
+            message: "an unlabeled token marks cells of the target column; name the target".into(),
+        });
+    }
+    Ok(())
+}
+
 /// A model that needs a target and has none is an error naming the model.
 fn require_target(config: &TrainConfig, has_target: bool) -> Result<()> {
     let estimator = config.model.estimator();
@@ -263,11 +302,22 @@ impl Pipeline {
         }
         let estimator = config.model.estimator();
         require_target(config, target.is_some())?;
+        if target.is_none() {
+            no_token_without_target(config)?;
+        }
         let not_inputs: Vec<&str> = target.into_iter().chain(weights).collect();
         let raw = table.drop(&not_inputs)?;
+        let marked;
         let (y, task) = match target {
             Some(t) if estimator.needs_target() => {
-                let (y, task) = encode_target(t, table.column(t)?, estimator.task())?;
+                let column = match config.unlabeled_token.as_deref() {
+                    Some(token) => {
+                        marked = mark_unlabeled(table, t, token)?;
+                        marked.column(t)?
+                    }
+                    None => table.column(t)?,
+                };
+                let (y, task) = encode_target(t, column, estimator.task())?;
                 (Some(y), task)
             }
             _ => (None, Task::Unsupervised),
@@ -312,8 +362,17 @@ impl Pipeline {
         }
         let estimator = config.model.estimator();
         let name = target.unwrap_or("y");
+        if data.base_targets().is_none() {
+            no_token_without_target(config)?;
+        }
         let (y, task) = match targets_for(data, estimator.task(), name)? {
-            Some((y, task)) if estimator.needs_target() => (Some(y), task),
+            Some((y, task)) if estimator.needs_target() => {
+                let (y, task) = match config.unlabeled_token.as_deref() {
+                    Some(token) => unlabel_class(y, task, token),
+                    None => (y, task),
+                };
+                (Some(y), task)
+            }
             _ => (None, Task::Unsupervised),
         };
         require_target(config, y.is_some())?;
