@@ -109,6 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 preprocess: space::preprocess_for(family, &space::profile_of(&train, &a.target))?,
                 random_state: Some(a.seed),
                 n_threads: Some(a.threads),
+                unlabeled_token: None,
             };
             let score = Pipeline::fit(&config, &train, a.target.as_str(), &ctx)
                 .and_then(|p| amlis::evaluate::report::evaluate_metric(&p, &test, metric));

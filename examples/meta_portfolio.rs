@@ -152,6 +152,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         preprocess: space::preprocess_for(family, &profile)?,
                         random_state: Some(a.seed),
                         n_threads: Some(1),
+                        unlabeled_token: None,
                     };
                     let cv = cross_validate(
                         &sub_data,

@@ -408,8 +408,20 @@ registered (the quick run uses about 1 CPU-minute; full mode has 10× the rows, 
 boosting on 400,000 × 50, the random forest and the single-row loops dominate), plus about a
 minute to generate the data the first time.
 """
+    # Sections other harnesses write (after KEEP_MARKER) survive a rewrite of the table.
+    try:
+        with open(path) as f:
+            previous = f.read()
+        if KEEP_MARKER in previous:
+            doc += "\n" + previous[previous.index(KEEP_MARKER):]
+    except FileNotFoundError:
+        pass
     with open(path, "w") as f:
         f.write(doc)
+
+
+#: Everything from this line on in BENCHMARKS.md is kept when the table is rewritten.
+KEEP_MARKER = "<!-- sections below are written by other harnesses and kept by run.py -->"
 
 
 # ---------------------------------------------------------------- main

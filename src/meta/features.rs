@@ -116,6 +116,7 @@ fn landmarkers(task: &Task, profile: &InputProfile) -> Result<Vec<TrainConfig>> 
             preprocess: steps.clone(),
             random_state: None,
             n_threads: None,
+            unlabeled_token: None,
         })
         .collect())
 }

@@ -417,6 +417,7 @@ impl<'a> Search<'a> {
             preprocess,
             random_state: None,
             n_threads: None,
+            unlabeled_token: None,
         };
         self.candidates.push(Candidate {
             config,
