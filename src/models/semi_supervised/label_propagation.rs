@@ -630,9 +630,9 @@ impl LabelPropagationModel {
                     values
                 },
                 |values| {
-                    let slot = out
-                        .get_mut(pos..pos + values.len())
-                        .ok_or_else(|| Error::shape(self.context(), "an output per row", "fewer"))?;
+                    let slot = out.get_mut(pos..pos + values.len()).ok_or_else(|| {
+                        Error::shape(self.context(), "an output per row", "fewer")
+                    })?;
                     slot.copy_from_slice(&values);
                     pos += values.len();
                     Ok(())
@@ -766,7 +766,9 @@ impl ProbabilisticPredictor for LabelPropagationModel {
     }
 
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.batch(x, out, self.classes.len(), |proba, o| o.copy_from_slice(proba))
+        self.batch(x, out, self.classes.len(), |proba, o| {
+            o.copy_from_slice(proba)
+        })
     }
 
     fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
