@@ -19,7 +19,11 @@
 //! - [`sym_eigh`]: the eigendecomposition of a symmetric matrix (PCA's covariance solver);
 //! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder);
 //! - [`sq_euclidean`]: the squared distance of two rows, in four lanes the compiler vectorizes
-//!   (the one-row kernel of nearest-centre predictions).
+//!   (the one-row kernel of nearest-centre predictions);
+//! - [`shifted_dots_ordered`]: `(A − 1·sᵀ)·B` for a few outputs, register-tiled, each output
+//!   accumulated in feature order (the bits of a per-row loop: PCA's batch transform, the
+//!   nearest-centre screen of k-means);
+//! - [`all_finite`]: whether a row holds only finite values, in vectorized lanes.
 //!
 //! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
 //! problems where determinism matters more than the last bit of speed, and faer's parallel
@@ -742,80 +746,6 @@ pub fn weighted_gram(
     Ok(Gram { xtx, xty, yty })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    #[test]
-    fn svd_reconstructs() {
-        let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.5]];
-        let svd = thin_svd(a.view()).unwrap();
-        let us = &svd.u * &svd.s;
-        let back = us.dot(&svd.v.t());
-        for (x, y) in back.iter().zip(a.iter()) {
-            assert!((x - y).abs() < 1e-12);
-        }
-        assert!(svd.s[0] >= svd.s[1]);
-        // Same through a transposed (column-major) view.
-        let at = a.t().to_owned();
-        let svd2 = thin_svd(at.t()).unwrap();
-        assert!((svd2.s[0] - svd.s[0]).abs() < 1e-12);
-    }
-
-    #[test]
-    fn svd_right_equals_the_full_svd_on_tall_and_wide_matrices() {
-        // 9001 rows: a tall-skinny QR over blocks of unequal length; 40 x 7: faer directly.
-        for (n, p) in [(9001, 7), (40, 7), (7, 40)] {
-            let a = Array2::from_shape_fn((n, p), |(i, j)| {
-                (((i * 31 + j * 17) % 23) as f64 - 11.0) * (1.0 + j as f64) + (i % 5) as f64
-            });
-            let fast = svd_right(a.view()).unwrap();
-            let full = thin_svd(a.view()).unwrap();
-            assert_eq!(fast.s.len(), full.s.len());
-            for (x, y) in fast.s.iter().zip(full.s.iter()) {
-                assert!((x - y).abs() <= 1e-10 * full.s[0], "{n}x{p}: {x} vs {y}");
-            }
-            // The same vectors up to sign (the singular values are distinct here).
-            for c in 0..fast.s.len() {
-                let dot: f64 = (0..p).map(|r| fast.v[[r, c]] * full.v[[r, c]]).sum();
-                assert!((dot.abs() - 1.0).abs() < 1e-9, "{n}x{p} vector {c}: {dot}");
-            }
-        }
-    }
-
-    #[test]
-    fn cholesky_solves_and_detects_indefinite() {
-        let a = array![[4.0, 2.0], [2.0, 3.0]];
-        let b = array![2.0, 1.0];
-        let sol = cholesky_solve(a.view(), b.view()).unwrap().unwrap();
-        assert!((sol.x[0] - 0.5).abs() < 1e-14 && sol.x[1].abs() < 1e-14);
-        let bad = array![[1.0, 2.0], [2.0, 1.0]];
-        assert!(cholesky_solve(bad.view(), b.view()).unwrap().is_none());
-    }
-
-    #[test]
-    fn gram_matches_direct_product() {
-        let n = ROW_BLOCK * 2 + 17;
-        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 - 3.0);
-        let y = Array1::from_shape_fn(n, |i| (i % 5) as f64);
-        let w = Array1::from_shape_fn(n, |i| ((i % 3) as f64 + 0.5).sqrt());
-        let off = array![0.5, -1.0, 2.0];
-        let g = weighted_gram(x.view(), y.view(), off.view(), 1.5, Some(w.view())).unwrap();
-        let xc = Array2::from_shape_fn((n, 3), |(i, j)| w[i] * (x[[i, j]] - off[j]));
-        let yc = Array1::from_shape_fn(n, |i| w[i] * (y[i] - 1.5));
-        let want = xc.t().dot(&xc);
-        for (a, b) in g.xtx.iter().zip(want.iter()) {
-            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
-        }
-        let xty = xc.t().dot(&yc);
-        for (a, b) in g.xty.iter().zip(xty.iter()) {
-            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
-        }
-        assert!((g.yty - yc.dot(&yc)).abs() < 1e-9 * g.yty);
-    }
-}
-
 /// `out[r·k + c] = Σ_j (a[r·p + j] − shift[j]) · bt[j·k + c]` for `m` rows `a` (row-major
 /// `m × p`), the `p × k` matrix `bt` (row-major: column `c` holds output `c`'s weights) and a
 /// shift per input column, each output accumulated from 0 in `j` order with a separate
@@ -958,4 +888,78 @@ pub fn all_finite(row: &[f64]) -> bool {
         }
     }
     !(lanes.iter().sum::<f64>() + tail).is_nan()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn svd_reconstructs() {
+        let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.5]];
+        let svd = thin_svd(a.view()).unwrap();
+        let us = &svd.u * &svd.s;
+        let back = us.dot(&svd.v.t());
+        for (x, y) in back.iter().zip(a.iter()) {
+            assert!((x - y).abs() < 1e-12);
+        }
+        assert!(svd.s[0] >= svd.s[1]);
+        // Same through a transposed (column-major) view.
+        let at = a.t().to_owned();
+        let svd2 = thin_svd(at.t()).unwrap();
+        assert!((svd2.s[0] - svd.s[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn svd_right_equals_the_full_svd_on_tall_and_wide_matrices() {
+        // 9001 rows: a tall-skinny QR over blocks of unequal length; 40 x 7: faer directly.
+        for (n, p) in [(9001, 7), (40, 7), (7, 40)] {
+            let a = Array2::from_shape_fn((n, p), |(i, j)| {
+                (((i * 31 + j * 17) % 23) as f64 - 11.0) * (1.0 + j as f64) + (i % 5) as f64
+            });
+            let fast = svd_right(a.view()).unwrap();
+            let full = thin_svd(a.view()).unwrap();
+            assert_eq!(fast.s.len(), full.s.len());
+            for (x, y) in fast.s.iter().zip(full.s.iter()) {
+                assert!((x - y).abs() <= 1e-10 * full.s[0], "{n}x{p}: {x} vs {y}");
+            }
+            // The same vectors up to sign (the singular values are distinct here).
+            for c in 0..fast.s.len() {
+                let dot: f64 = (0..p).map(|r| fast.v[[r, c]] * full.v[[r, c]]).sum();
+                assert!((dot.abs() - 1.0).abs() < 1e-9, "{n}x{p} vector {c}: {dot}");
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_solves_and_detects_indefinite() {
+        let a = array![[4.0, 2.0], [2.0, 3.0]];
+        let b = array![2.0, 1.0];
+        let sol = cholesky_solve(a.view(), b.view()).unwrap().unwrap();
+        assert!((sol.x[0] - 0.5).abs() < 1e-14 && sol.x[1].abs() < 1e-14);
+        let bad = array![[1.0, 2.0], [2.0, 1.0]];
+        assert!(cholesky_solve(bad.view(), b.view()).unwrap().is_none());
+    }
+
+    #[test]
+    fn gram_matches_direct_product() {
+        let n = ROW_BLOCK * 2 + 17;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 - 3.0);
+        let y = Array1::from_shape_fn(n, |i| (i % 5) as f64);
+        let w = Array1::from_shape_fn(n, |i| ((i % 3) as f64 + 0.5).sqrt());
+        let off = array![0.5, -1.0, 2.0];
+        let g = weighted_gram(x.view(), y.view(), off.view(), 1.5, Some(w.view())).unwrap();
+        let xc = Array2::from_shape_fn((n, 3), |(i, j)| w[i] * (x[[i, j]] - off[j]));
+        let yc = Array1::from_shape_fn(n, |i| w[i] * (y[i] - 1.5));
+        let want = xc.t().dot(&xc);
+        for (a, b) in g.xtx.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
+        }
+        let xty = xc.t().dot(&yc);
+        for (a, b) in g.xty.iter().zip(xty.iter()) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
+        }
+        assert!((g.yty - yc.dot(&yc)).abs() < 1e-9 * g.yty);
+    }
 }
