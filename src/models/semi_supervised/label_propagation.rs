@@ -598,7 +598,7 @@ impl LabelPropagationModel {
 
     /// Writes `width` values per row, `emit(probabilities, out)` for each, in parallel over
     /// row blocks. The knn kernel searches a block of rows at a time through the index (the
-    /// blocked GEMM brute force or a tree: the neighbours of [`proba_row`](Self::proba_row),
+    /// blocked brute force or a tree: the neighbours of [`proba_row`](Self::proba_row),
     /// so the same bits).
     fn batch(
         &self,
