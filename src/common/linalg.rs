@@ -20,10 +20,9 @@
 //! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder);
 //! - [`sq_euclidean`]: the squared distance of two rows, in four lanes the compiler vectorizes
 //!   (the one-row kernel of nearest-centre predictions);
-//! - [`shifted_dots_ordered`]: `(A − 1·sᵀ)·B` for a few outputs, register-tiled, each output
-//!   accumulated in feature order (the bits of a per-row loop: PCA's batch transform, the
-//!   nearest-centre screen of k-means);
-//! - [`all_finite`]: whether a row holds only finite values, in vectorized lanes.
+//! - [`shifted_dots_ordered`]: `(A − 1·sᵀ)·B` with each output accumulated in feature order
+//!   and the outputs of a row side by side (vectorized; the bits of a per-output loop: PCA's
+//!   batch transform).
 //!
 //! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
 //! problems where determinism matters more than the last bit of speed, and faer's parallel
@@ -807,16 +806,7 @@ unsafe fn shifted_dots_avx2(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out:
     shifted_dots_kernel(a, shift, bt, k, out);
 }
 
-/// Rows per register tile of [`shifted_dots_ordered`].
-const DOT_TILE_ROWS: usize = 8;
-
-/// Outputs per register tile of [`shifted_dots_ordered`] (one AVX2 vector).
-const DOT_TILE_COLS: usize = 4;
-
-/// The loop of [`shifted_dots_ordered`] (lengths checked by the caller): the outputs are
-/// packed by groups of [`DOT_TILE_COLS`] (zero-padded), and a tile of [`DOT_TILE_ROWS`] rows
-/// times one group accumulates in registers over the whole row; leftover rows go one at a
-/// time. Every output sees the same operations in the same order whatever its tile.
+/// The loop of [`shifted_dots_ordered`] (lengths checked by the caller).
 #[inline(always)]
 fn shifted_dots_kernel(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut [f64]) {
     let p = shift.len();
@@ -824,70 +814,15 @@ fn shifted_dots_kernel(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut
         out.fill(0.0);
         return;
     }
-    let groups = k.div_ceil(DOT_TILE_COLS);
-    let mut packed = vec![0.0; groups * p * DOT_TILE_COLS];
-    for (j, w) in bt.chunks_exact(k).enumerate() {
-        for (c, &v) in w.iter().enumerate() {
-            let at = (c / DOT_TILE_COLS * p + j) * DOT_TILE_COLS + c % DOT_TILE_COLS;
-            if let Some(slot) = packed.get_mut(at) {
-                *slot = v;
+    for (row, acc) in a.chunks_exact(p).zip(out.chunks_exact_mut(k)) {
+        acc.fill(0.0);
+        for ((&x, &s), w) in row.iter().zip(shift).zip(bt.chunks_exact(k)) {
+            let t = x - s;
+            for (o, &wv) in acc.iter_mut().zip(w) {
+                *o += t * wv;
             }
         }
     }
-    let full = out.len() / k / DOT_TILE_ROWS * DOT_TILE_ROWS;
-    let (a_tiles, a_rest) = a.split_at(full * p);
-    let (o_tiles, o_rest) = out.split_at_mut(full * k);
-    for (ar, or) in a_tiles
-        .chunks_exact(DOT_TILE_ROWS * p)
-        .zip(o_tiles.chunks_exact_mut(DOT_TILE_ROWS * k))
-    {
-        dot_tile::<DOT_TILE_ROWS>(ar, shift, &packed, k, or);
-    }
-    for (ar, or) in a_rest.chunks_exact(p).zip(o_rest.chunks_exact_mut(k)) {
-        dot_tile::<1>(ar, shift, &packed, k, or);
-    }
-}
-
-/// `R` rows of [`shifted_dots_kernel`] (`a`: `R × p`, `out`: `R × k`).
-#[inline(always)]
-fn dot_tile<const R: usize>(a: &[f64], shift: &[f64], packed: &[f64], k: usize, out: &mut [f64]) {
-    let p = shift.len();
-    for (g, w) in packed.chunks_exact(p * DOT_TILE_COLS).enumerate() {
-        let mut acc = [[0.0f64; DOT_TILE_COLS]; R];
-        for (j, (wv, &s)) in w.chunks_exact(DOT_TILE_COLS).zip(shift).enumerate() {
-            let Ok(wv) = <&[f64; DOT_TILE_COLS]>::try_from(wv) else {
-                continue;
-            };
-            for (acc_r, a_r) in acc.iter_mut().zip(a.chunks_exact(p)) {
-                let t = a_r.get(j).copied().unwrap_or(0.0) - s;
-                for (o, &wl) in acc_r.iter_mut().zip(wv) {
-                    *o += t * wl;
-                }
-            }
-        }
-        for (acc_r, o_r) in acc.iter().zip(out.chunks_exact_mut(k)) {
-            for (l, &v) in acc_r.iter().enumerate() {
-                if let Some(o) = o_r.get_mut(g * DOT_TILE_COLS + l) {
-                    *o = v;
-                }
-            }
-        }
-    }
-}
-
-/// Whether every value of `row` is finite, checked in eight independent lanes (`v · 0` is
-/// `NaN` exactly when `v` is not finite), so that it vectorizes.
-#[inline]
-pub fn all_finite(row: &[f64]) -> bool {
-    let mut lanes = [0.0f64; 8];
-    let chunks = row.chunks_exact(8);
-    let tail = chunks.remainder().iter().fold(0.0, |a, v| a + v * 0.0);
-    for c in chunks {
-        for (l, v) in lanes.iter_mut().zip(c) {
-            *l += v * 0.0;
-        }
-    }
-    !(lanes.iter().sum::<f64>() + tail).is_nan()
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::init::{kmeans_plusplus, random_rows};
-use crate::common::linalg::{all_finite, gemm_abt, row_slice, shifted_dots_ordered, sq_euclidean};
+use crate::common::linalg::{gemm_abt, row_slice, sq_euclidean};
 use crate::common::parallel::first_of_blocks;
 use crate::common::rng;
 use crate::error::{Error, Result};
@@ -876,15 +876,7 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
 fn nearest_screened(row: &[f64], centers: &[Vec<f64>], c_sq: &[f64], dots: &[f64]) -> usize {
     // |screen − exact| + |computed exact − exact| <= (4p + 8) ε (‖x‖² + ‖c‖²), generously.
     let tol = (row.len() as f64 + 8.0) * 8.0 * f64::EPSILON;
-    let mut lanes = [0.0f64; 4];
-    let quads = row.chunks_exact(4);
-    let tail: f64 = quads.remainder().iter().map(|v| v * v).sum();
-    for c in quads {
-        for (l, v) in lanes.iter_mut().zip(c) {
-            *l += v * v;
-        }
-    }
-    let x_sq = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail;
+    let x_sq: f64 = row.iter().map(|v| v * v).sum();
     let bound = |j: usize| tol * (x_sq + c_sq.get(j).copied().unwrap_or(0.0));
     let screen =
         |j: usize| c_sq.get(j).copied().unwrap_or(0.0) - 2.0 * dots.get(j).copied().unwrap_or(0.0);
@@ -1162,9 +1154,8 @@ impl Model for KMeansModel {
 
 impl Predictor for KMeansModel {
     /// The nearest centre of every row, in parallel over fixed blocks of rows: each
-    /// [`CHUNK`] of rows is screened through one blocked product with the centres
-    /// (`‖c‖² − 2 x·c`, as the fit's assignment; [`shifted_dots_ordered`], whose register
-    /// tiles suit a few centres better than a GEMM), and the exact distances are recomputed only for the centres
+    /// [`CHUNK`] of rows is screened through one GEMM with the centres (`‖c‖² − 2 x·c`, as
+    /// the fit's assignment), and the exact distances are recomputed only for the centres
     /// whose screened value is within a rounding bound of the best: the labels of
     /// [`predict_row_into`](Predictor::predict_row_into) (exact distances, the first centre
     /// on ties), bit for bit, whatever the thread count.
@@ -1172,20 +1163,11 @@ impl Predictor for KMeansModel {
         check_predict_shapes(NAME, x, self.n_features, out.len(), 1)?;
         let p = self.n_features;
         let k = self.cluster_centers.len();
-        if p == 0 || k == 0 || self.cluster_centers.iter().any(|c| c.len() != p) {
+        let centers: Vec<f64> = self.cluster_centers.iter().flatten().copied().collect();
+        if p == 0 || k == 0 || centers.len() != k * p {
             out.fill(0.0);
             return Ok(());
         }
-        // The centres as a `p × k` matrix, for the dot products of a chunk of rows.
-        let mut centers_t = vec![0.0; p * k];
-        for (j, c) in self.cluster_centers.iter().enumerate() {
-            for (f, &v) in c.iter().enumerate() {
-                if let Some(t) = centers_t.get_mut(f * k + j) {
-                    *t = v;
-                }
-            }
-        }
-        let zeros = vec![0.0; p];
         let c_sq: Vec<f64> = self
             .cluster_centers
             .iter()
@@ -1208,14 +1190,12 @@ impl Predictor for KMeansModel {
                     }
                 };
                 for (r, row) in xs.chunks_exact(p).enumerate() {
-                    if !all_finite(row) {
-                        if let Err(e) = Self::check_row(row, first + r) {
-                            return Some(e);
-                        }
+                    if let Err(e) = Self::check_row(row, first + r) {
+                        return Some(e);
                     }
                 }
                 let dots = dots.get_mut(..m * k).unwrap_or(&mut []);
-                if let Err(e) = shifted_dots_ordered(xs, m, &zeros, &centers_t, k, dots) {
+                if let Err(e) = gemm_abt(xs, m, &centers, k, p, dots) {
                     return Some(e);
                 }
                 for ((l, row), d) in labels

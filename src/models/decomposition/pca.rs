@@ -179,10 +179,8 @@ impl TransformPredictor for PcaModel {
                 }
             };
             for (r, row) in rows.chunks_exact(p.max(1)).enumerate() {
-                if !crate::common::linalg::all_finite(row) {
-                    if let Err(e) = check_row(CONTEXT, row, first + r) {
-                        return Some(e);
-                    }
+                if let Err(e) = check_row(CONTEXT, row, first + r) {
+                    return Some(e);
                 }
             }
             self.project_rows(&weights, rows, chunk).err()

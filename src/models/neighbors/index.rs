@@ -23,7 +23,7 @@ pub enum Algorithm {
     /// features, for minkowski with `p < 1` or when `k >= n / 2`; else a kd-tree.
     #[default]
     Auto,
-    /// Every training row is compared (through a blocked dot-product screen for euclidean).
+    /// Every training row is compared (through a GEMM screen for euclidean).
     Brute,
     /// A kd-tree (minkowski-family metrics).
     KdTree,

@@ -2,8 +2,7 @@
 //! neighbour-based model shares, and the models built on it.
 //!
 //! - [`NeighborIndex`]: the rows of a training set indexed for k-nearest and radius queries,
-//!   by brute force (blocked, screened by a register-tiled dot-product kernel for
-//!   euclidean), a kd-tree or a ball tree
+//!   by brute force (blocked, GEMM-screened for euclidean), a kd-tree or a ball tree
 //!   ([`Algorithm`], `leaf_size`), under a [`Metric`] (`euclidean`, `manhattan`,
 //!   `chebyshev`, `minkowski` with `p`, `cosine`). Every algorithm returns the same
 //!   neighbours in the same order with the same distance bits: sorted by distance, ties by

@@ -4,6 +4,7 @@
 //! by training row (the smaller index first on ties, as scikit-learn).
 
 use super::metric::Distance;
+use crate::common::linalg::gemm_abt;
 
 /// Receives the candidate rows of a search for query rows `r` of a block.
 pub(crate) trait Collector {
@@ -175,26 +176,19 @@ impl Collector for RadiusCollector {
     }
 }
 
-/// Rows of the training set per block of the brute force search (packed once per block).
+/// Rows of the training set per GEMM block of the brute force search.
 const DATA_BLOCK: usize = 256;
-
-/// Training rows per vector group of the screen (the lanes of its dot products).
-const GROUP: usize = 8;
-
-/// Query rows per register tile of the screen.
-const Q_TILE: usize = 4;
 
 /// Brute force: offers every training row (`x`, `n × d`) to the collector for each query row
 /// of `q` (`rows × d`).
 ///
-/// For the euclidean distance the rows are screened through the expansion
-/// `‖q‖² + ‖x‖² − 2 q·x`: a block of [`DATA_BLOCK`] training rows is packed by groups of
-/// [`GROUP`] rows, and the dot products of a tile of [`Q_TILE`] query rows with a group stay in
-/// registers (a GEMM micro-kernel fused with the screen; AVX2 and FMA when the CPU has them),
-/// compared at once with each query's limit. Only the rows whose screened value is within a
-/// rounding bound of the collector's limit have their exact reduced distance computed and
-/// offered, in training-row order: the screen never drops a row the exact comparison keeps,
-/// so the result is the exact one, the same bits whatever the CPU.
+/// For the euclidean distance the rows are screened a block at a time through a GEMM
+/// (`‖q‖² + ‖x‖² − 2 q·x`), and only those whose screened value is within a rounding bound
+/// of the collector's limit have their exact reduced distance computed and offered: the
+/// screen never drops a row the exact comparison keeps, so the result is the exact one.
+/// The screen tests [`SCREEN_LANES`] rows at a time without branching (vectorized; with AVX2
+/// when the CPU has it, which changes no bit: nothing is fused) and looks at the rows one by
+/// one only in a group where one may be kept.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn brute<C: Collector + ?Sized>(
     x: &[f64],
@@ -208,19 +202,18 @@ pub(crate) fn brute<C: Collector + ?Sized>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
             unsafe { brute_avx2(x, sq_norms, n, d, dist, q, rows, out) };
             return;
         }
     }
-    brute_kernel::<C, false>(x, sq_norms, n, d, dist, q, rows, out);
+    brute_kernel(x, sq_norms, n, d, dist, q, rows, out);
 }
 
-/// [`brute_kernel`] compiled for AVX2, its screen's dot products with fused multiply-adds.
+/// [`brute_kernel`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn brute_avx2<C: Collector + ?Sized>(
     x: &[f64],
@@ -232,14 +225,16 @@ unsafe fn brute_avx2<C: Collector + ?Sized>(
     rows: usize,
     out: &mut C,
 ) {
-    brute_kernel::<C, true>(x, sq_norms, n, d, dist, q, rows, out);
+    brute_kernel(x, sq_norms, n, d, dist, q, rows, out);
 }
 
-/// The loop of [`brute`]; `FUSED` computes the screen's dot products with `mul_add` (only
-/// where the CPU fuses it: the screen's bound covers either rounding).
+/// Rows per branch-free group of the GEMM screen.
+const SCREEN_LANES: usize = 8;
+
+/// The loop of [`brute`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn brute_kernel<C: Collector + ?Sized, const FUSED: bool>(
+fn brute_kernel<C: Collector + ?Sized>(
     x: &[f64],
     sq_norms: &[f64],
     n: usize,
@@ -267,90 +262,54 @@ fn brute_kernel<C: Collector + ?Sized, const FUSED: bool>(
         .collect();
     // |fl(screen) − exact| <= (d + 8) · 8ε · (‖q‖² + ‖x‖²), generously.
     let tol = (d as f64 + 8.0) * 8.0 * f64::EPSILON;
-    // The query rows padded with zero rows to whole tiles.
-    let tiles = rows.div_ceil(Q_TILE);
-    let mut qp = vec![0.0; tiles * Q_TILE * d];
-    if let (Some(dst), Some(src)) = (qp.get_mut(..rows * d), q.get(..rows * d)) {
-        dst.copy_from_slice(src);
-    }
-    // A block of training rows by groups: group `g` holds `d × GROUP` values, feature-major
-    // (zero rows pad the last group), and the rows' squared norms.
-    let groups_max = DATA_BLOCK.div_ceil(GROUP);
-    let mut packed = vec![0.0; groups_max * d * GROUP];
-    let mut norms = vec![0.0; groups_max * GROUP];
+    let mut dots = vec![0.0; rows * DATA_BLOCK];
     let mut start = 0;
     while start < n {
         let end = (start + DATA_BLOCK).min(n);
         let m = end - start;
-        let groups = m.div_ceil(GROUP);
-        packed.fill(0.0);
-        norms.fill(0.0);
-        for t in 0..m {
-            let (g, l) = (t / GROUP, t % GROUP);
-            for (j, &v) in row(x, d, start + t).iter().enumerate() {
-                if let Some(p) = packed.get_mut((g * d + j) * GROUP + l) {
-                    *p = v;
-                }
-            }
-            if let Some(p) = norms.get_mut(t) {
-                *p = sq_norms.get(start + t).copied().unwrap_or(0.0);
-            }
+        let block = x.get(start * d..end * d).unwrap_or(&[]);
+        let norms = sq_norms.get(start..end).unwrap_or(&[]);
+        let buf = dots.get_mut(..rows * m).unwrap_or(&mut []);
+        if gemm_abt(q, rows, block, m, d, buf).is_err() {
+            buf.fill(f64::NEG_INFINITY);
         }
-        for tile in 0..tiles {
-            let qt = qp
-                .get(tile * Q_TILE * d..(tile + 1) * Q_TILE * d)
-                .unwrap_or(&[]);
-            for g in 0..groups {
-                let pg = packed
-                    .get(g * d * GROUP..(g + 1) * d * GROUP)
-                    .unwrap_or(&[]);
-                let mut acc = [[0.0f64; GROUP]; Q_TILE];
-                for (j, xv) in pg.chunks_exact(GROUP).enumerate() {
-                    let Ok(xv) = <&[f64; GROUP]>::try_from(xv) else {
-                        continue;
-                    };
-                    for (t, a) in acc.iter_mut().enumerate() {
-                        let qv = qt.get(t * d + j).copied().unwrap_or(0.0);
-                        for (al, &xl) in a.iter_mut().zip(xv) {
-                            *al = if FUSED {
-                                qv.mul_add(xl, *al)
-                            } else {
-                                *al + qv * xl
-                            };
+        for r in 0..rows {
+            let qn = q_norms.get(r).copied().unwrap_or(0.0);
+            let qr = row(q, d, r);
+            // Whether a row may be kept: its screened value is within the rounding bound of
+            // the limit, or the screen overflowed. The limit changes only when a row is
+            // offered.
+            let may_keep = |dot: f64, xn: f64, limit: f64| {
+                let screen = qn + xn - 2.0 * dot;
+                (screen - tol * (qn + xn) <= limit) | !screen.is_finite()
+            };
+            let mut limit = out.limit(r);
+            let dr = buf.get(r * m..(r + 1) * m).unwrap_or(&[]);
+            let mut offset = 0;
+            for (dg, ng) in dr.chunks(SCREEN_LANES).zip(norms.chunks(SCREEN_LANES)) {
+                let any = match (
+                    <&[f64; SCREEN_LANES]>::try_from(dg),
+                    <&[f64; SCREEN_LANES]>::try_from(ng),
+                ) {
+                    (Ok(dg), Ok(ng)) => {
+                        let mut hit = [false; SCREEN_LANES];
+                        for ((h, &dot), &xn) in hit.iter_mut().zip(dg).zip(ng) {
+                            *h = may_keep(dot, xn, limit);
                         }
+                        hit.iter().fold(false, |a, &h| a | h)
                     }
-                }
-                let ng = norms.get(g * GROUP..(g + 1) * GROUP).unwrap_or(&[]);
-                let valid = (m - g * GROUP).min(GROUP);
-                for (t, dots) in acc.iter().enumerate() {
-                    let r = tile * Q_TILE + t;
-                    if r >= rows {
-                        break;
-                    }
-                    let qn = q_norms.get(r).copied().unwrap_or(0.0);
-                    // Whether a row may be kept: its screened value is within the rounding
-                    // bound of the limit, or the screen overflowed.
-                    let may_keep = |dot: f64, xn: f64, limit: f64| {
-                        let screen = qn + xn - 2.0 * dot;
-                        (screen - tol * (qn + xn) <= limit) | !screen.is_finite()
-                    };
-                    let mut limit = out.limit(r);
-                    let mut any = false;
-                    for (&dot, &xn) in dots.iter().zip(ng) {
-                        any |= may_keep(dot, xn, limit);
-                    }
-                    if !any {
-                        continue;
-                    }
-                    let qr = row(q, d, r);
-                    for (l, (&dot, &xn)) in dots.iter().zip(ng).enumerate().take(valid) {
+                    _ => true,
+                };
+                if any {
+                    for (t, (&dot, &xn)) in dg.iter().zip(ng).enumerate() {
                         if may_keep(dot, xn, limit) {
-                            let i = start + g * GROUP + l;
+                            let i = start + offset + t;
                             out.offer(r, i, dist.rdist(qr, row(x, d, i)));
                             limit = out.limit(r);
                         }
                     }
                 }
+                offset += dg.len();
             }
         }
         start = end;
