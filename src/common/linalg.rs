@@ -19,7 +19,10 @@
 //! - [`sym_eigh`]: the eigendecomposition of a symmetric matrix (PCA's covariance solver);
 //! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder);
 //! - [`sq_euclidean`]: the squared distance of two rows, in four lanes the compiler vectorizes
-//!   (the one-row kernel of nearest-centre predictions).
+//!   (the one-row kernel of nearest-centre predictions);
+//! - [`shifted_dots_ordered`]: `(A − 1·sᵀ)·B` with each output accumulated in feature order
+//!   and the outputs of a row side by side (vectorized; the bits of a per-output loop: PCA's
+//!   batch transform).
 //!
 //! Factorizations run sequentially inside faer (`Par::Seq`): they act on `p × p` matrices or on
 //! problems where determinism matters more than the last bit of speed, and faer's parallel
@@ -740,6 +743,86 @@ pub fn weighted_gram(
         }
     }
     Ok(Gram { xtx, xty, yty })
+}
+
+/// `out[r·k + c] = Σ_j (a[r·p + j] − shift[j]) · bt[j·k + c]` for `m` rows `a` (row-major
+/// `m × p`), the `p × k` matrix `bt` (row-major: column `c` holds output `c`'s weights) and a
+/// shift per input column, each output accumulated from 0 in `j` order with a separate
+/// subtraction, multiplication and addition. These are the bits of the plain loop
+/// `acc += (a_j − shift_j) · w_j` over one output at a time (a row path), but the `k` outputs
+/// of a row accumulate side by side, so the loop vectorizes (AVX2 when the CPU has it: the
+/// same bits, since no multiply-add is fused). Sequential, for callers that run fixed row
+/// blocks in parallel. Wrong lengths are an error.
+///
+/// ```
+/// // Rows [1, 2] and [3, 4] shifted by [1, 1], times columns [1, 0] and [1, 1].
+/// let mut out = [0.0; 4];
+/// amlis::common::linalg::shifted_dots_ordered(
+///     &[1.0, 2.0, 3.0, 4.0], 2, &[1.0, 1.0], &[1.0, 1.0, 0.0, 1.0], 2, &mut out,
+/// )?;
+/// assert_eq!(out, [0.0, 1.0, 2.0, 5.0]);
+/// # Ok::<(), amlis::Error>(())
+/// ```
+pub fn shifted_dots_ordered(
+    a: &[f64],
+    m: usize,
+    shift: &[f64],
+    bt: &[f64],
+    k: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    let p = shift.len();
+    if m.checked_mul(p) != Some(a.len())
+        || p.checked_mul(k) != Some(bt.len())
+        || m.checked_mul(k) != Some(out.len())
+    {
+        return Err(Error::shape(
+            "shifted_dots_ordered",
+            format!("{m} x {p}, {p} x {k} and {m} x {k} matrices"),
+            format!(
+                "slices of {}, {} and {} values",
+                a.len(),
+                bt.len(),
+                out.len()
+            ),
+        ));
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { shifted_dots_avx2(a, shift, bt, k, out) };
+            return Ok(());
+        }
+    }
+    shifted_dots_kernel(a, shift, bt, k, out);
+    Ok(())
+}
+
+/// [`shifted_dots_kernel`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn shifted_dots_avx2(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut [f64]) {
+    shifted_dots_kernel(a, shift, bt, k, out);
+}
+
+/// The loop of [`shifted_dots_ordered`] (lengths checked by the caller).
+#[inline(always)]
+fn shifted_dots_kernel(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut [f64]) {
+    let p = shift.len();
+    if k == 0 || p == 0 {
+        out.fill(0.0);
+        return;
+    }
+    for (row, acc) in a.chunks_exact(p).zip(out.chunks_exact_mut(k)) {
+        acc.fill(0.0);
+        for ((&x, &s), w) in row.iter().zip(shift).zip(bt.chunks_exact(k)) {
+            let t = x - s;
+            for (o, &wv) in acc.iter_mut().zip(w) {
+                *o += t * wv;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

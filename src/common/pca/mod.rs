@@ -530,6 +530,40 @@ impl PcaModel {
         }
     }
 
+    /// The projection of a block of finite rows (`x` row-major, `n_features` values each)
+    /// into `out` (`n_components` values per row): the bits of
+    /// [`project_row`](Self::project_row) for every row, with the components of a row
+    /// accumulated side by side ([`linalg::shifted_dots_ordered`] over `components_t`, the
+    /// components transposed by [`components_transposed`](Self::components_transposed)).
+    pub fn project_rows(&self, components_t: &[f64], x: &[f64], out: &mut [f64]) -> Result<()> {
+        let k = self.n_components;
+        let m = x.len() / self.n_features.max(1);
+        linalg::shifted_dots_ordered(x, m, &self.mean, components_t, k, out)?;
+        if self.whiten {
+            for row in out.chunks_exact_mut(k.max(1)) {
+                for (c, o) in row.iter_mut().enumerate() {
+                    *o /= self.scale(c);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The components as an `n_features × n_components` row-major matrix (the weights of
+    /// [`project_rows`](Self::project_rows)).
+    pub fn components_transposed(&self) -> Vec<f64> {
+        let (p, k) = (self.n_features, self.n_components);
+        let mut t = vec![0.0; p * k];
+        for (c, comp) in self.components.iter().enumerate().take(k) {
+            for (j, &w) in comp.iter().enumerate().take(p) {
+                if let Some(v) = t.get_mut(j * k + c) {
+                    *v = w;
+                }
+            }
+        }
+        t
+    }
+
     /// The weights of [`project_row`](Self::project_row) with the whitening folded in, row
     /// `k` being `components[k] / scale_k`, row-major `n_components × n_features` (the matrix
     /// of the `pca` preprocessing step's row kernel).

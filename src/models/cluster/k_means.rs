@@ -869,6 +869,50 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
     true
 }
 
+/// The nearest of `centers` to `row` (exact squared distances, the first on ties: the label
+/// of [`KMeansModel`]'s row path) from the screened values `dots` (`x·c` by GEMM): only the
+/// centres whose screened distance `‖c‖² − 2 x·c` is within a rounding bound of the best are
+/// compared exactly (none when a single one is left).
+fn nearest_screened(row: &[f64], centers: &[Vec<f64>], c_sq: &[f64], dots: &[f64]) -> usize {
+    // |screen − exact| + |computed exact − exact| <= (4p + 8) ε (‖x‖² + ‖c‖²), generously.
+    let tol = (row.len() as f64 + 8.0) * 8.0 * f64::EPSILON;
+    let x_sq: f64 = row.iter().map(|v| v * v).sum();
+    let bound = |j: usize| tol * (x_sq + c_sq.get(j).copied().unwrap_or(0.0));
+    let screen =
+        |j: usize| c_sq.get(j).copied().unwrap_or(0.0) - 2.0 * dots.get(j).copied().unwrap_or(0.0);
+    let mut best_hi = f64::INFINITY;
+    for j in 0..centers.len() {
+        best_hi = best_hi.min(screen(j) + bound(j));
+    }
+    let mut only = None;
+    let mut count = 0;
+    if best_hi.is_finite() {
+        for j in 0..centers.len() {
+            if screen(j) - bound(j) <= best_hi {
+                only = Some(j);
+                count += 1;
+            }
+        }
+    }
+    if let (1, Some(j)) = (count, only) {
+        return j;
+    }
+    // Several candidates (or values too large to screen): exact distances, in centre order.
+    let mut best = None;
+    let mut best_d = f64::INFINITY;
+    for (j, c) in centers.iter().enumerate() {
+        if best_hi.is_finite() && screen(j) - bound(j) > best_hi {
+            continue;
+        }
+        let d = sq_euclidean(row, c);
+        if best.is_none() || d < best_d {
+            best = Some(j);
+            best_d = d;
+        }
+    }
+    best.unwrap_or(0)
+}
+
 /// The rows of `x` centred on their mean, row-major, with the mean and the mean of the
 /// column variances. Fixed row blocks run in parallel and their partial sums are added in
 /// block order (the same bits for any number of threads).
@@ -1109,15 +1153,57 @@ impl Model for KMeansModel {
 }
 
 impl Predictor for KMeansModel {
+    /// The nearest centre of every row, in parallel over fixed blocks of rows: each
+    /// [`CHUNK`] of rows is screened through one GEMM with the centres (`‖c‖² − 2 x·c`, as
+    /// the fit's assignment), and the exact distances are recomputed only for the centres
+    /// whose screened value is within a rounding bound of the best: the labels of
+    /// [`predict_row_into`](Predictor::predict_row_into) (exact distances, the first centre
+    /// on ties), bit for bit, whatever the thread count.
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
         check_predict_shapes(NAME, x, self.n_features, out.len(), 1)?;
+        let p = self.n_features;
+        let k = self.cluster_centers.len();
+        let centers: Vec<f64> = self.cluster_centers.iter().flatten().copied().collect();
+        if p == 0 || k == 0 || centers.len() != k * p {
+            out.fill(0.0);
+            return Ok(());
+        }
+        let c_sq: Vec<f64> = self
+            .cluster_centers
+            .iter()
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
         let bad = first_of_blocks(out, PREDICT_BLOCK, |b, chunk| {
-            let mut buf = Vec::new();
-            for (r, o) in chunk.iter_mut().enumerate() {
-                let i = b * PREDICT_BLOCK + r;
-                match self.label(row_slice(x.row(i), &mut buf), i) {
-                    Ok(v) => *o = v,
-                    Err(e) => return Some(e),
+            let start = b * PREDICT_BLOCK;
+            let mut rows_buf = Vec::new();
+            let mut dots = vec![0.0; CHUNK.min(chunk.len()) * k];
+            for (c, labels) in chunk.chunks_mut(CHUNK).enumerate() {
+                let first = start + c * CHUNK;
+                let m = labels.len();
+                let view = x.slice(ndarray::s![first..first + m, ..]);
+                let xs = match view.as_slice() {
+                    Some(s) => s,
+                    None => {
+                        rows_buf.clear();
+                        rows_buf.extend(view.iter().copied());
+                        &rows_buf[..]
+                    }
+                };
+                for (r, row) in xs.chunks_exact(p).enumerate() {
+                    if let Err(e) = Self::check_row(row, first + r) {
+                        return Some(e);
+                    }
+                }
+                let dots = dots.get_mut(..m * k).unwrap_or(&mut []);
+                if let Err(e) = gemm_abt(xs, m, &centers, k, p, dots) {
+                    return Some(e);
+                }
+                for ((l, row), d) in labels
+                    .iter_mut()
+                    .zip(xs.chunks_exact(p))
+                    .zip(dots.chunks_exact(k))
+                {
+                    *l = nearest_screened(row, &self.cluster_centers, &c_sq, d) as f64;
                 }
             }
             None
@@ -1209,6 +1295,57 @@ mod tests {
         match km.fit(&data()) {
             Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
             other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn batch_labels_are_the_row_labels_ties_included() {
+        // Four centres on a grid: the rows between them are at equal exact distances (the
+        // first centre wins), and the GEMM screen must not reorder near ties.
+        let model = KMeansModel {
+            cluster_centers: vec![
+                vec![0.0, 0.0, 0.5],
+                vec![2.0, 0.0, 0.5],
+                vec![0.0, 2.0, 0.5],
+                vec![2.0, 2.0, 0.5],
+            ],
+            inertia: 0.0,
+            n_iter: 1,
+            n_features: 3,
+        };
+        let n = 3000;
+        let x = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| match i % 3 {
+            // Exact ties on the grid's midlines.
+            0 => [1.0, (i % 7) as f64 * 0.5, 0.5][j],
+            1 => [(i % 5) as f64 * 0.5, 1.0, 0.5][j],
+            // Near ties: one part in 1e15 off the midline, and far rows.
+            _ => [
+                1.0 + 1e-15 * ((i % 11) as f64 - 5.0),
+                1e8 * (i % 2) as f64 + 1.0,
+                0.5,
+            ][j],
+        });
+        let mut batch = vec![0.0; n];
+        model.predict_into(x.view(), &mut batch).unwrap();
+        for (i, row) in x.outer_iter().enumerate() {
+            let mut one = [0.0];
+            model
+                .predict_row_into(row.to_slice().unwrap(), &mut one)
+                .unwrap();
+            assert_eq!(one[0].to_bits(), batch[i].to_bits(), "row {i}");
+        }
+        assert_eq!(batch[0], 0.0, "a tie goes to the first centre");
+        // A strided view (not contiguous) gives the same labels.
+        let wide = ndarray::concatenate(ndarray::Axis(1), &[x.view(), x.view()]).unwrap();
+        let strided = wide.slice(ndarray::s![.., ..;2]);
+        let strided = strided.slice(ndarray::s![.., 0..3]);
+        let mut again = vec![0.0; n];
+        // Columns 0, 2, 4 of [x, x] are x0, x2, x1: compare with those rows' own labels.
+        model.predict_into(strided, &mut again).unwrap();
+        for (i, row) in strided.outer_iter().enumerate() {
+            let mut one = [0.0];
+            model.predict_row_into(&row.to_vec(), &mut one).unwrap();
+            assert_eq!(one[0], again[i], "strided row {i}");
         }
     }
 

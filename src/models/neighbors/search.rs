@@ -186,8 +186,55 @@ const DATA_BLOCK: usize = 256;
 /// (`‖q‖² + ‖x‖² − 2 q·x`), and only those whose screened value is within a rounding bound
 /// of the collector's limit have their exact reduced distance computed and offered: the
 /// screen never drops a row the exact comparison keeps, so the result is the exact one.
+/// The screen tests [`SCREEN_LANES`] rows at a time without branching (vectorized; with AVX2
+/// when the CPU has it, which changes no bit: nothing is fused) and looks at the rows one by
+/// one only in a group where one may be kept.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn brute<C: Collector + ?Sized>(
+    x: &[f64],
+    sq_norms: &[f64],
+    n: usize,
+    d: usize,
+    dist: Distance,
+    q: &[f64],
+    rows: usize,
+    out: &mut C,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { brute_avx2(x, sq_norms, n, d, dist, q, rows, out) };
+            return;
+        }
+    }
+    brute_kernel(x, sq_norms, n, d, dist, q, rows, out);
+}
+
+/// [`brute_kernel`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn brute_avx2<C: Collector + ?Sized>(
+    x: &[f64],
+    sq_norms: &[f64],
+    n: usize,
+    d: usize,
+    dist: Distance,
+    q: &[f64],
+    rows: usize,
+    out: &mut C,
+) {
+    brute_kernel(x, sq_norms, n, d, dist, q, rows, out);
+}
+
+/// Rows per branch-free group of the GEMM screen.
+const SCREEN_LANES: usize = 8;
+
+/// The loop of [`brute`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn brute_kernel<C: Collector + ?Sized>(
     x: &[f64],
     sq_norms: &[f64],
     n: usize,
@@ -221,6 +268,7 @@ pub(crate) fn brute<C: Collector + ?Sized>(
         let end = (start + DATA_BLOCK).min(n);
         let m = end - start;
         let block = x.get(start * d..end * d).unwrap_or(&[]);
+        let norms = sq_norms.get(start..end).unwrap_or(&[]);
         let buf = dots.get_mut(..rows * m).unwrap_or(&mut []);
         if gemm_abt(q, rows, block, m, d, buf).is_err() {
             buf.fill(f64::NEG_INFINITY);
@@ -228,18 +276,40 @@ pub(crate) fn brute<C: Collector + ?Sized>(
         for r in 0..rows {
             let qn = q_norms.get(r).copied().unwrap_or(0.0);
             let qr = row(q, d, r);
-            for (j, dot) in buf
-                .get(r * m..(r + 1) * m)
-                .unwrap_or(&[])
-                .iter()
-                .enumerate()
-            {
-                let i = start + j;
-                let xn = sq_norms.get(i).copied().unwrap_or(0.0);
+            // Whether a row may be kept: its screened value is within the rounding bound of
+            // the limit, or the screen overflowed. The limit changes only when a row is
+            // offered.
+            let may_keep = |dot: f64, xn: f64, limit: f64| {
                 let screen = qn + xn - 2.0 * dot;
-                if screen - tol * (qn + xn) <= out.limit(r) || !screen.is_finite() {
-                    out.offer(r, i, dist.rdist(qr, row(x, d, i)));
+                (screen - tol * (qn + xn) <= limit) | !screen.is_finite()
+            };
+            let mut limit = out.limit(r);
+            let dr = buf.get(r * m..(r + 1) * m).unwrap_or(&[]);
+            let mut offset = 0;
+            for (dg, ng) in dr.chunks(SCREEN_LANES).zip(norms.chunks(SCREEN_LANES)) {
+                let any = match (
+                    <&[f64; SCREEN_LANES]>::try_from(dg),
+                    <&[f64; SCREEN_LANES]>::try_from(ng),
+                ) {
+                    (Ok(dg), Ok(ng)) => {
+                        let mut hit = [false; SCREEN_LANES];
+                        for ((h, &dot), &xn) in hit.iter_mut().zip(dg).zip(ng) {
+                            *h = may_keep(dot, xn, limit);
+                        }
+                        hit.iter().fold(false, |a, &h| a | h)
+                    }
+                    _ => true,
+                };
+                if any {
+                    for (t, (&dot, &xn)) in dg.iter().zip(ng).enumerate() {
+                        if may_keep(dot, xn, limit) {
+                            let i = start + offset + t;
+                            out.offer(r, i, dist.rdist(qr, row(x, d, i)));
+                            limit = out.limit(r);
+                        }
+                    }
                 }
+                offset += dg.len();
             }
         }
         start = end;

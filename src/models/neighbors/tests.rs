@@ -132,6 +132,35 @@ fn every_algorithm_gives_the_naive_neighbours_bit_for_bit() {
 }
 
 #[test]
+fn blocked_brute_screen_across_blocks_and_tiles_is_exact() {
+    // More rows than a data block (ties and duplicates on a grid), queries that do not fill
+    // the last tile, and far rows whose screen could round.
+    for (seed, grid, n) in [(5, true, 601), (6, false, 530)] {
+        let mut x = data(n, 3, seed, grid);
+        x.row_mut(n - 1).fill(1e9);
+        let queries = data(39, 3, seed + 10, grid);
+        let params = IndexParams {
+            algorithm: Algorithm::Brute,
+            ..IndexParams::default()
+        };
+        let ix = NeighborIndex::build(x.view(), &params, 5).unwrap();
+        let k = 9;
+        let got = ix.kneighbors(Queries::Rows(queries.view()), k).unwrap();
+        for (r, q) in queries.outer_iter().enumerate() {
+            let want = naive(&x, q.as_slice().unwrap(), Distance::Euclidean);
+            for (t, w) in want.iter().take(k).enumerate() {
+                assert_eq!(got.indices[[r, t]], w.0, "n={n} row {r}");
+                assert_eq!(
+                    got.distances[[r, t]].to_bits(),
+                    w.1.sqrt().to_bits(),
+                    "n={n} row {r}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn without_self_drops_the_row_itself_as_scikit_learn() {
     let x = data(60, 2, 4, true);
     let ix = NeighborIndex::build(x.view(), &IndexParams::default(), 3).unwrap();

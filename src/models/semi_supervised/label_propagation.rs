@@ -24,7 +24,7 @@ use crate::data::Task;
 use crate::error::{Error, Result};
 use crate::models::kit::setters;
 use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
-use crate::models::neighbors::{Algorithm, IndexParams, NeighborIndex};
+use crate::models::neighbors::{Algorithm, IndexParams, NeighborIndex, Queries};
 use crate::traits::{
     Control, Dataset, FitContext, FitEvent, Model, Outputs, Predictor, ProbabilisticPredictor,
     Trainer,
@@ -398,6 +398,17 @@ fn normalize(row: &mut [f64]) {
     }
 }
 
+/// Divides `out` by its sum, or makes it uniform when it has no (finite) mass.
+fn normalize_or_uniform(out: &mut [f64]) {
+    let s: f64 = out.iter().sum();
+    if s > 0.0 && s.is_finite() {
+        out.iter_mut().for_each(|v| *v /= s);
+    } else {
+        let u = 1.0 / out.len() as f64;
+        out.fill(u);
+    }
+}
+
 /// The index of the largest value (the first on ties).
 fn argmax(row: &[f64]) -> u32 {
     let mut best = 0;
@@ -521,6 +532,38 @@ impl LabelPropagationModel {
         }
     }
 
+    /// Errors on a non-finite value of `row` (query row `index`), naming its column.
+    fn check_finite_row(&self, row: &[f64], index: usize) -> Result<()> {
+        match row.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(j) => Err(Error::InvalidValue {
+                context: self.context().into(),
+                row: index,
+                column: Some(format!("x{j}")),
+                message: "not a finite number; impute missing values first".into(),
+            }),
+        }
+    }
+
+    /// Adds `w` times training row `j`'s distribution to `out`.
+    fn add_distribution(&self, j: usize, w: f64, out: &mut [f64]) {
+        let k = out.len();
+        if let Some(f) = self.label_distributions.get(j * k..(j + 1) * k) {
+            for (o, &p) in out.iter_mut().zip(f) {
+                *o += w * p;
+            }
+        }
+    }
+
+    /// The knn kernel's probabilities from a row's neighbours (`idx`, nearest first).
+    fn knn_proba(&self, idx: &[usize], out: &mut [f64]) {
+        out.fill(0.0);
+        for &j in idx {
+            self.add_distribution(j, 1.0, out);
+        }
+        normalize_or_uniform(out);
+    }
+
     /// The class probabilities of one row into `out` (`n_classes` values): allocation-free
     /// (the knn search uses the index's per-thread scratch).
     fn proba_row(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
@@ -533,62 +576,76 @@ impl LabelPropagationModel {
                 format!("{} in, {} out", row.len(), out.len()),
             ));
         }
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidValue {
-                context: context.into(),
-                row: 0,
-                column: Some(format!("x{j}")),
-                message: "not a finite number; impute missing values first".into(),
-            });
-        }
-        out.fill(0.0);
-        let mut add = |j: usize, w: f64| {
-            if let Some(f) = self.label_distributions.get(j * k..(j + 1) * k) {
-                for (o, &p) in out.iter_mut().zip(f) {
-                    *o += w * p;
-                }
-            }
-        };
+        self.check_finite_row(row, 0)?;
         match self.kernel {
             Kernel::Rbf => {
+                out.fill(0.0);
                 for j in 0..self.index.n_samples() {
                     let sq = crate::common::linalg::sq_euclidean(row, self.index.row(j));
-                    add(j, (-self.gamma * sq).exp());
+                    self.add_distribution(j, (-self.gamma * sq).exp(), out);
                 }
+                normalize_or_uniform(out);
             }
             Kernel::Knn => {
                 self.index
                     .with_kneighbors_of_row(row, self.n_neighbors, |idx, _| {
-                        for &j in idx {
-                            add(j, 1.0);
-                        }
+                        self.knn_proba(idx, out)
                     })?;
             }
-        }
-        let s: f64 = out.iter().sum();
-        if s > 0.0 && s.is_finite() {
-            out.iter_mut().for_each(|v| *v /= s);
-        } else {
-            out.fill(1.0 / k as f64);
         }
         Ok(())
     }
 
-    /// Writes `width` values per row, `f(row, out)` for each, in parallel over row blocks.
+    /// Writes `width` values per row, `emit(probabilities, out)` for each, in parallel over
+    /// row blocks. The knn kernel searches a block of rows at a time through the index (the
+    /// blocked brute force or a tree: the neighbours of [`proba_row`](Self::proba_row),
+    /// so the same bits).
     fn batch(
         &self,
         x: ArrayView2<'_, f64>,
         out: &mut [f64],
         width: usize,
-        f: impl Fn(&[f64], &mut [f64]) -> Result<()> + Sync,
+        emit: impl Fn(&[f64], &mut [f64]) + Sync,
     ) -> Result<()> {
         check_predict_shapes(self.context(), x, self.index.n_features(), out.len(), width)?;
-        let failed = first_of_blocks(out, PREDICT_BLOCK * width.max(1), |b, chunk| {
+        let k = self.classes.len();
+        let width = width.max(1);
+        if self.kernel == Kernel::Knn {
+            for (i, row) in x.outer_iter().enumerate() {
+                if row.iter().any(|v| !v.is_finite()) {
+                    self.check_finite_row(&row.to_vec(), i)?;
+                }
+            }
+            let mut pos = 0;
+            return self.index.kneighbors_blocks(
+                Queries::Rows(x),
+                self.n_neighbors,
+                |b| {
+                    let mut proba = vec![0.0; k];
+                    let mut values = vec![0.0; b.len() * width];
+                    for (r, o) in values.chunks_exact_mut(width).enumerate() {
+                        self.knn_proba(b.row(r).0, &mut proba);
+                        emit(&proba, o);
+                    }
+                    values
+                },
+                |values| {
+                    let slot = out.get_mut(pos..pos + values.len()).ok_or_else(|| {
+                        Error::shape(self.context(), "an output per row", "fewer")
+                    })?;
+                    slot.copy_from_slice(&values);
+                    pos += values.len();
+                    Ok(())
+                },
+            );
+        }
+        let failed = first_of_blocks(out, PREDICT_BLOCK * width, |b, chunk| {
             let mut buf = Vec::new();
-            for (r, o) in chunk.chunks_exact_mut(width.max(1)).enumerate() {
+            let mut proba = vec![0.0; k];
+            for (r, o) in chunk.chunks_exact_mut(width).enumerate() {
                 let i = b * PREDICT_BLOCK + r;
                 let row = crate::common::linalg::row_slice(x.row(i), &mut buf);
-                if let Err(e) = f(row, o) {
+                if let Err(e) = self.proba_row(row, &mut proba) {
                     return Some(match e {
                         Error::InvalidValue {
                             context,
@@ -604,6 +661,7 @@ impl LabelPropagationModel {
                         other => other,
                     });
                 }
+                emit(&proba, o);
             }
             None
         });
@@ -671,21 +729,10 @@ impl Model for LabelPropagationModel {
 
 impl Predictor for LabelPropagationModel {
     fn predict_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        let k = self.classes.len();
-        self.batch(x, out, 1, |row, o| {
-            let mut stack = [0.0; STACK_CLASSES];
-            let mut heap;
-            let scratch = match stack.get_mut(..k) {
-                Some(s) => s,
-                None => {
-                    heap = vec![0.0; k];
-                    &mut heap[..]
-                }
-            };
+        self.batch(x, out, 1, |proba, o| {
             if let Some(v) = o.first_mut() {
-                *v = self.predict_one(row, scratch)?;
+                *v = f64::from(argmax(proba));
             }
-            Ok(())
         })
     }
 
@@ -719,7 +766,9 @@ impl ProbabilisticPredictor for LabelPropagationModel {
     }
 
     fn predict_proba_into(&self, x: ArrayView2<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.batch(x, out, self.classes.len(), |row, o| self.proba_row(row, o))
+        self.batch(x, out, self.classes.len(), |proba, o| {
+            o.copy_from_slice(proba)
+        })
     }
 
     fn predict_proba_row_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
