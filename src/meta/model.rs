@@ -57,7 +57,7 @@ impl AutoModel {
     }
 
     fn map_value(&self, v: f64) -> f64 {
-        if self.classes.is_empty() || !(v >= 0.0) {
+        if self.classes.is_empty() || v.is_nan() || v < 0.0 {
             return v;
         }
         self.class_map
