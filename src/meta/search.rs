@@ -682,7 +682,19 @@ impl<'a> Search<'a> {
             .trial_time_limit
             .or(budget.map(|b| b / 4.0))
             .map(Duration::from_secs_f64);
-        let pool_ctx = FitContext::new().n_threads(threads.unwrap_or(0));
+        // One pool for the whole search (not one per batch): a search on a small table runs
+        // thousands of batches.
+        let pool = match threads {
+            Some(n) if n > 0 => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| {
+                        Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}"))
+                    })?,
+            ),
+            _ => None,
+        };
         let stopped_by = loop {
             let remaining = self
                 .spec
@@ -715,11 +727,15 @@ impl<'a> Search<'a> {
                 (None, None) => None,
             };
             let this = &self;
-            let results = pool_ctx.install(|| {
+            let run_batch = || {
                 jobs.par_iter()
                     .map(|&j| this.run(j, job_deadline))
                     .collect::<Vec<Trial>>()
-            })?;
+            };
+            let results = match &pool {
+                Some(p) => p.install(run_batch),
+                None => run_batch(),
+            };
             let mut stop = None;
             for (job, trial) in jobs.iter().zip(results) {
                 if job.rung > 0 {
