@@ -10,8 +10,7 @@ use crate::models::PredictKind;
 use crate::service::pipeline::Pipeline;
 use crate::traits::{Model, Outputs, Predictor, ProbabilisticPredictor};
 
-/// Rows of up to this many encoded values are predicted with stack scratch (no allocation).
-const STACK_SCRATCH: usize = 512;
+use crate::service::pipeline::STACK_SCRATCH;
 
 /// A fitted `auto_classifier` / `auto_regressor` outside a pipeline: the chosen pipeline,
 /// whose inputs are the training dataset's feature columns, and the dataset's classes.
@@ -33,17 +32,7 @@ impl AutoModel {
             Task::Classification { classes } => classes.clone(),
             _ => Vec::new(),
         };
-        let class_map = pipeline
-            .classes()
-            .iter()
-            .map(|c| {
-                classes.iter().position(|g| g == c).ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "the chosen pipeline knows class `{c}`, not among {classes:?}"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let class_map = crate::models::ensemble::voting::class_map(pipeline.classes(), &classes)?;
         Ok(Self {
             pipeline: Box::new(pipeline),
             classes,
@@ -65,20 +54,9 @@ impl AutoModel {
             .map_or(f64::NAN, |&g| g as f64)
     }
 
-    /// Writes the pipeline's `kind` output of one row, with stack scratch when it fits.
+    /// Writes the pipeline's `kind` output of one row (stack scratch when it fits).
     fn row_kind(&self, kind: PredictKind, row: &[f64], out: &mut [f64]) -> Result<()> {
-        let need = self.pipeline.scratch_len()?;
-        if need <= STACK_SCRATCH {
-            let mut a = [0.0; STACK_SCRATCH];
-            let mut b = [0.0; STACK_SCRATCH];
-            self.pipeline
-                .predict_row_with(kind, row, out, &mut a, &mut b)
-        } else {
-            let mut a = vec![0.0; need];
-            let mut b = vec![0.0; need];
-            self.pipeline
-                .predict_row_with(kind, row, out, &mut a, &mut b)
-        }
+        self.pipeline.predict_kind_row_into(kind, row, out)
     }
 
     /// Moves pipeline-class columns of `buf` (`k` per row) to the dataset's class order in

@@ -228,6 +228,8 @@ registry! {
     LabelPropagation(crate::models::semi_supervised::LabelPropagation => crate::models::semi_supervised::LabelPropagationModel) = "label_propagation", Classifier + probabilities + semi_supervised;
     LabelSpreading(crate::models::semi_supervised::LabelSpreading => crate::models::semi_supervised::LabelPropagationModel) = "label_spreading", Classifier + probabilities + semi_supervised;
     SelfTrainingClassifier(crate::models::semi_supervised::SelfTrainingClassifier => crate::models::semi_supervised::SelfTrainingModel) = "self_training_classifier", Classifier + probabilities + semi_supervised;
+    VotingClassifier(crate::models::ensemble::voting::VotingClassifier => crate::models::ensemble::voting::VotingModel) = "voting_classifier", Classifier + probabilities + handles_nan + handles_categorical;
+    VotingRegressor(crate::models::ensemble::voting::VotingRegressor => crate::models::ensemble::voting::VotingModel) = "voting_regressor", Regressor + handles_nan + handles_categorical;
     AutoClassifier(crate::meta::AutoClassifier => crate::meta::AutoModel) = "auto_classifier", Classifier + probabilities + handles_nan + handles_categorical;
     AutoRegressor(crate::meta::AutoRegressor => crate::meta::AutoModel) = "auto_regressor", Regressor + handles_nan + handles_categorical;
 }

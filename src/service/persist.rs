@@ -48,8 +48,10 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// clustering, outlier detection) and the `pca` preprocessing step. 1.3 adds two envelope
 /// kinds beside the pipeline (kind 1): a bandit's whole learning state (kind 2,
 /// `service::bandit::BANDIT_KIND`) and a greedy policy learned from logs (kind 3,
-/// `models::rl::POLICY_KIND`); pipeline payloads are unchanged.
-pub const FORMAT_MINOR: u16 = 3;
+/// `models::rl::POLICY_KIND`); pipeline payloads are unchanged. 1.4 adds the voting
+/// ensembles (`voting_classifier`, `voting_regressor`), whose fitted state holds whole member
+/// pipelines.
+pub const FORMAT_MINOR: u16 = 4;
 /// Size of the envelope in bytes.
 pub const HEADER_LEN: usize = 28;
 

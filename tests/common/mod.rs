@@ -129,15 +129,30 @@ pub fn penguins_for_type(
     (table, target)
 }
 
-/// Settings that keep an automatic search (`auto_classifier`, `auto_regressor`) small in a
-/// test that fits every registered type: two trials over two cheap families. Empty for the
-/// other types.
+/// Settings that a meta type needs in a test that fits every registered type: an automatic
+/// search (`auto_classifier`, `auto_regressor`) kept small (two trials over two cheap
+/// families), a voting ensemble's members. Empty for the other types.
 pub fn auto_small(type_name: &str) -> &'static str {
     match type_name {
         "auto_classifier" => {
             r#", "max_trials": 2, "families": ["gaussian_nb", "logistic_regression"]"#
         }
         "auto_regressor" => r#", "max_trials": 2, "families": ["ridge", "k_neighbors_regressor"]"#,
+        // Members bring their own preprocessing: the ensemble takes raw columns.
+        "voting_classifier" => {
+            r#", "voting": "soft", "weights": [2, 1], "estimators": [
+                {"model": {"type": "gaussian_nb"}, "preprocess": [
+                    {"type": "simple_imputer", "strategy": "most_frequent"},
+                    {"type": "one_hot_encoder", "handle_unknown": "ignore"}]},
+                {"model": {"type": "gradient_boosting_classifier", "max_iter": 5}}]"#
+        }
+        "voting_regressor" => {
+            r#", "estimators": [
+                {"model": {"type": "ridge"}, "preprocess": [
+                    {"type": "simple_imputer", "strategy": "most_frequent"},
+                    {"type": "one_hot_encoder", "handle_unknown": "ignore"}]},
+                {"model": {"type": "gradient_boosting_regressor", "max_iter": 5}}]"#
+        }
         _ => "",
     }
 }

@@ -1,4 +1,6 @@
-//! Ensembles of trees: random forests, extra trees, and histogram gradient boosting.
+//! Ensembles: random forests, extra trees, histogram gradient boosting, and voting over
+//! member pipelines.
 
 pub mod forest;
 pub mod gbm;
+pub mod voting;

@@ -26,7 +26,7 @@ mod predict;
 mod row;
 
 pub use crate::models::PredictKind;
-pub use predict::RowPredictor;
+pub use predict::{RowPredictor, STACK_SCRATCH};
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -15,6 +15,9 @@ use crate::traits::Model;
 /// Rows per block of a batch prediction; blocks run in parallel when there are several.
 const BLOCK_ROWS: usize = 1024;
 
+/// Scratch values per buffer that [`Pipeline::predict_kind_row_into`] keeps on the stack.
+pub const STACK_SCRATCH: usize = 512;
+
 impl Pipeline {
     /// The number of values a prediction of `kind` writes per row (1 for
     /// [`PredictKind::Value`], `n_classes` for [`PredictKind::Proba`], ...);
@@ -243,6 +246,27 @@ impl Pipeline {
                 .ok_or_else(|| Error::ModelCorrupt("feature row longer than scratch".into()))?
         };
         self.model.predict_kind_row_into(kind, features, out)
+    }
+
+    /// Predicts output `kind` of one raw row into `out`, with scratch on the stack when the
+    /// steps need at most [`STACK_SCRATCH`] values per buffer (on the heap otherwise): the
+    /// single-row path of models that hold pipelines (`auto_*`, `voting_*`).
+    pub fn predict_kind_row_into(
+        &self,
+        kind: PredictKind,
+        row: &[f64],
+        out: &mut [f64],
+    ) -> Result<()> {
+        let need = self.scratch_len()?;
+        if need <= STACK_SCRATCH {
+            let mut a = [0.0; STACK_SCRATCH];
+            let mut b = [0.0; STACK_SCRATCH];
+            self.predict_row_with(kind, row, out, &mut a, &mut b)
+        } else {
+            let mut a = vec![0.0; need];
+            let mut b = vec![0.0; need];
+            self.predict_row_with(kind, row, out, &mut a, &mut b)
+        }
     }
 
     /// The number of raw input columns (as [`Model::n_features`]).
