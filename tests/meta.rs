@@ -273,3 +273,52 @@ fn a_bare_auto_model_fits_a_dataset_and_predicts_its_classes() {
     assert_eq!(row_out[0], pred[70]);
     model.validate().unwrap();
 }
+
+fn diabetes_auto(threads: usize, ensemble_size: usize) -> Pipeline {
+    let table = amlis::datasets::diabetes_table().unwrap();
+    let c = config(&format!(
+        r#"{{"model": {{"type": "auto_regressor", "max_trials": 12, "ensemble_size": {ensemble_size},
+            "families": ["ridge", "k_neighbors_regressor", "decision_tree_regressor"]}}}}"#
+    ));
+    Pipeline::fit(&c, &table, "progression", &FitContext::new().n_threads(threads)).unwrap()
+}
+
+#[test]
+fn an_ensemble_of_the_best_candidates_is_chosen_when_it_scores_better_out_of_fold() {
+    let p = diabetes_auto(2, 25);
+    let report = p.meta().search.as_ref().unwrap();
+    let ensemble = report.ensemble.as_ref().unwrap();
+    assert!(ensemble.used, "{ensemble:?}");
+    assert!(ensemble.members.len() >= 2);
+    assert!(ensemble.score > ensemble.best_single_score);
+    assert!(ensemble.rounds >= 2 && ensemble.rounds <= 25);
+    // The model is a soft voting ensemble of the selected candidates' whole pipelines,
+    // weighted by how often each was selected.
+    let ModelConfig::VotingRegressor(voting) = &p.meta().config.model else {
+        panic!("{:?}", p.meta().config.model)
+    };
+    let weights: Vec<f64> = ensemble.members.iter().map(|m| m.weight).collect();
+    assert_eq!(voting.weights.as_ref(), Some(&weights));
+    for (member, selected) in voting.estimators.iter().zip(&ensemble.members) {
+        assert_eq!(member.0, report.trials[selected.trial].config);
+    }
+    assert_eq!(p.model().type_name(), "voting_regressor");
+    // Reproducible whatever the threads, saved and reloaded bit for bit.
+    let one = diabetes_auto(1, 25);
+    assert_eq!(one.model(), p.model());
+    let table = amlis::datasets::diabetes_table().unwrap();
+    let back = Pipeline::from_bytes(&p.to_bytes(Encoding::Binary).unwrap()).unwrap();
+    assert_eq!(
+        back.predict_table(&table).unwrap(),
+        p.predict_table(&table).unwrap()
+    );
+    // Without ensemble selection the same search gives the one-SE single candidate.
+    let single = diabetes_auto(2, 0);
+    let r = single.meta().search.as_ref().unwrap();
+    assert!(r.ensemble.is_none());
+    assert_eq!(
+        single.meta().config.model,
+        r.trials[r.best_trial].config.model
+    );
+    assert_eq!(r.best_trial, report.best_trial);
+}

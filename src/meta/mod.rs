@@ -34,6 +34,7 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+pub mod ensemble;
 pub mod features;
 pub mod model;
 pub mod portfolio;

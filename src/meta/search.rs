@@ -19,11 +19,15 @@ use serde_json::Value;
 
 use crate::data::{KFold, Split, Splitter, StratifiedKFold, Table, Task};
 use crate::error::{Error, Result};
-use crate::evaluate::selection::cross_validate::{resolve_metrics, run_fold, CvData, TableData};
+use crate::evaluate::selection::cross_validate::{
+    resolve_metrics, run_fold_keeping, CvData, TableData,
+};
+use crate::meta::ensemble::{self, EnsembleReport, Oof, OofStore, Scoring};
 use crate::meta::features::{self, MetaFeatures};
 use crate::meta::portfolio::Portfolio;
 use crate::meta::space::{self, InputProfile};
 use crate::meta::spec::{AutoSearch, CvChoice};
+use crate::models::ensemble::voting::{Voting, VotingClassifier, VotingRegressor};
 use crate::models::{Estimator, ModelConfig};
 use crate::preprocess::Step;
 use crate::service::config::TrainConfig;
@@ -143,6 +147,11 @@ pub struct SearchReport {
     pub best_trial: usize,
     /// Every trial, in the order made.
     pub trials: Vec<Trial>,
+    /// The ensemble selection over the best candidates' out-of-fold predictions, when it
+    /// ran; when `used`, the fitted model is that ensemble and `best_trial` names the best
+    /// single candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleReport>,
 }
 
 /// One candidate: a pipeline config and where it came from.
@@ -169,6 +178,7 @@ struct Rung {
 /// The state of a search in progress.
 pub(crate) struct Search<'a> {
     spec: &'a AutoSearch,
+    kind: Estimator,
     data: TableData<'a>,
     metric: Box<dyn Metric>,
     sign: f64,
@@ -193,6 +203,10 @@ pub(crate) struct Search<'a> {
     meta_features: MetaFeatures,
     neighbours: Vec<String>,
     n_generated: u64,
+    /// The first rung of every row, whose out-of-fold predictions feed ensemble selection.
+    ens_rung: usize,
+    /// The out-of-fold predictions of the best candidates on `ens_rung`.
+    oof: OofStore,
 }
 
 fn task_name(task: &Task) -> &'static str {
@@ -336,6 +350,7 @@ impl<'a> Search<'a> {
             })
             .collect::<Result<Vec<_>>>()?;
         let n_rungs = rungs.len();
+        let ens_rung = sizes.len().saturating_sub(1);
         let validation = match cv {
             CvChoice::Folds(k) => format!("{k} folds"),
             CvChoice::Holdout(f) => format!("holdout {f}"),
@@ -344,6 +359,7 @@ impl<'a> Search<'a> {
         let encoded_width = encoded_width(table, Some(target));
         let mut search = Self {
             spec,
+            kind,
             metric,
             sign,
             profile,
@@ -364,6 +380,8 @@ impl<'a> Search<'a> {
             meta_features,
             neighbours: Vec::new(),
             n_generated: 0,
+            ens_rung,
+            oof: OofStore::default(),
             data,
         };
         let portfolio = Portfolio::shipped()?;
@@ -485,9 +503,17 @@ impl<'a> Search<'a> {
 
     /// Records a finished trial: its repeated score and standard error (over the
     /// candidate's trials on the same rows), its place in its rung's ranking.
-    fn record(&mut self, mut trial: Trial) {
+    fn record(&mut self, mut trial: Trial, oof: Option<Vec<f64>>) {
         let id = self.trials.len();
         trial.id = id;
+        if let (Some(values), Some(score), TrialStatus::Ok) = (oof, trial.score, trial.status) {
+            self.oof.insert(Oof {
+                candidate: trial.candidate,
+                trial: id,
+                key: self.sign * score,
+                values,
+            });
+        }
         if let (Some(score), Some(mine)) = (trial.score, self.by_candidate.get(trial.candidate)) {
             let same_rows: Vec<&Trial> = mine
                 .iter()
@@ -559,8 +585,9 @@ impl<'a> Search<'a> {
             .map(|candidate| Job { candidate, rung: 0 }))
     }
 
-    /// Runs one job under a deadline.
-    fn run(&self, job: Job, deadline: Option<Instant>) -> Trial {
+    /// Runs one job under a deadline; on the ensemble rung, also returns the candidate's
+    /// out-of-fold predictions (row-major, in split order).
+    fn run(&self, job: Job, deadline: Option<Instant>) -> (Trial, Option<Vec<f64>>) {
         let mut trial = Trial {
             id: 0,
             candidate: job.candidate,
@@ -579,7 +606,7 @@ impl<'a> Search<'a> {
             (self.candidates.get(job.candidate), self.rungs.get(job.rung))
         else {
             trial.message = Some("internal: unknown candidate or rung".into());
-            return trial;
+            return (trial, None);
         };
         trial.origin = candidate.origin;
         trial.config = candidate.config.clone();
@@ -591,7 +618,7 @@ impl<'a> Search<'a> {
                 "estimated {mib:.0} MiB, above trial_memory_limit = {} MiB",
                 self.spec.trial_memory_limit
             ));
-            return trial;
+            return (trial, None);
         }
         let cancel = move |_e: &FitEvent<'_>| match deadline {
             Some(d) if Instant::now() >= d => Control::Cancel,
@@ -599,26 +626,40 @@ impl<'a> Search<'a> {
         };
         let ctx = FitContext::new().random_state(self.seed).callback(&cancel);
         let metrics = std::slice::from_ref(&self.metric);
+        let keep = self.spec.ensemble_size > 0 && job.rung == self.ens_rung;
+        let mut oof: Option<Vec<f64>> = keep.then(Vec::new);
         let mut scores = Vec::with_capacity(rung.splits.len());
         for split in &rung.splits {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 trial.status = TrialStatus::TimedOut;
                 trial.message = Some("the trial's time ran out between folds".into());
-                return trial;
+                return (trial, None);
             }
-            match run_fold(&self.data, &candidate.config, split, metrics, false, &ctx) {
+            match run_fold_keeping(
+                &self.data,
+                &candidate.config,
+                split,
+                metrics,
+                false,
+                keep,
+                &ctx,
+            ) {
                 Ok(fold) => {
                     trial.fit_time += fold.fit_time;
                     scores.push(fold.test.first().copied().unwrap_or(f64::NAN));
+                    oof = oof.and_then(|mut acc| {
+                        self.append_oof(&mut acc, fold.kept?, split.test.len())
+                            .then_some(acc)
+                    });
                 }
                 Err(Error::Cancelled(_)) => {
                     trial.status = TrialStatus::TimedOut;
                     trial.message = Some("cut by its time limit".into());
-                    return trial;
+                    return (trial, None);
                 }
                 Err(e) => {
                     trial.message = Some(e.to_string());
-                    return trial;
+                    return (trial, None);
                 }
             }
         }
@@ -634,7 +675,126 @@ impl<'a> Search<'a> {
         } else {
             trial.message = Some(format!("the score is not finite ({mean})"));
         }
-        trial
+        (trial, oof)
+    }
+
+    /// Values per row of the out-of-fold predictions: the class count or 1.
+    fn oof_width(&self) -> usize {
+        match self.data.target_task() {
+            Task::Classification { classes } => classes.len(),
+            _ => 1,
+        }
+    }
+
+    /// Appends one fold's kept predictions of `rows` test rows to `acc`; false when they do
+    /// not have the expected shape (the candidate then stays out of the ensemble).
+    fn append_oof(
+        &self,
+        acc: &mut Vec<f64>,
+        kept: crate::evaluate::selection::cross_validate::FoldPrediction,
+        rows: usize,
+    ) -> bool {
+        let width = self.oof_width();
+        match (self.kind, kept.scores) {
+            (Estimator::Classifier, Some(p)) if p.dim() == (rows, width) => {
+                acc.extend(p.iter().copied());
+                true
+            }
+            (Estimator::Classifier, _) => false,
+            _ if kept.values.len() == rows => {
+                acc.extend(kept.values.iter().copied());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The targets of the rows the ensemble rung scores, in split order.
+    fn oof_targets(&self) -> Vec<f64> {
+        let y = self.data.y();
+        self.rungs
+            .get(self.ens_rung)
+            .map(|r| {
+                r.splits
+                    .iter()
+                    .flat_map(|s| s.test.iter())
+                    .map(|&i| y.get(i).copied().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Seconds a refit of `trial`'s candidate on every row is expected to take.
+    fn refit_seconds(&self, trial: &Trial) -> f64 {
+        let folds = self
+            .rungs
+            .get(trial.rung)
+            .map_or(1, |g| g.splits.len().max(1)) as f64;
+        trial.fit_time / folds * (self.data.n_rows() as f64 / trial.n_rows.max(1) as f64) * 1.25
+    }
+
+    /// Ensemble selection over the kept out-of-fold predictions, and the voting config of
+    /// the ensemble when it is used: two members or more, a strictly better out-of-fold
+    /// score than the best single candidate, and time left for its refit.
+    #[allow(clippy::type_complexity)]
+    fn ensemble(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<(EnsembleReport, Option<TrainConfig>)>> {
+        if self.spec.ensemble_size == 0 {
+            return Ok(None);
+        }
+        let y = self.oof_targets();
+        let scoring = Scoring {
+            y: &y,
+            width: self.oof_width(),
+            classification: self.kind == Estimator::Classifier,
+            metric: self.metric.as_ref(),
+            sign: self.sign,
+        };
+        let Some(mut report) = ensemble::select(&self.oof, &scoring, self.spec.ensemble_size)?
+        else {
+            return Ok(None);
+        };
+        let refit: f64 = report
+            .members
+            .iter()
+            .filter_map(|m| self.trials.get(m.trial))
+            .map(|t| self.refit_seconds(t))
+            .sum();
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+        report.why_not = if report.members.len() < 2 {
+            Some("the best round holds one candidate".into())
+        } else if self.sign * report.score <= self.sign * report.best_single_score {
+            Some("not better out of fold than the best single candidate".into())
+        } else if left.is_some_and(|l| refit > l) {
+            Some(format!(
+                "its refit (about {refit:.1} s) does not fit in the {:.1} s left",
+                left.unwrap_or(0.0)
+            ))
+        } else {
+            None
+        };
+        report.used = report.why_not.is_none();
+        if !report.used {
+            return Ok(Some((report, None)));
+        }
+        let members: Vec<TrainConfig> = report
+            .members
+            .iter()
+            .filter_map(|m| self.candidates.get(m.candidate))
+            .map(|c| c.config.clone())
+            .collect();
+        let weights = Some(report.members.iter().map(|m| m.weight).collect());
+        let model = match self.kind {
+            Estimator::Classifier => ModelConfig::VotingClassifier(
+                VotingClassifier::new(members)
+                    .voting(Voting::Soft)
+                    .weights(weights),
+            ),
+            _ => ModelConfig::VotingRegressor(VotingRegressor::new(members).weights(weights)),
+        };
+        Ok(Some((report, Some(TrainConfig::new(model)))))
     }
 
     /// The trial whose candidate is chosen, by the one-standard-error rule on the highest
@@ -653,7 +813,8 @@ impl<'a> Search<'a> {
             .min_by_key(|t| (t.candidate, t.id))
     }
 
-    /// Seconds the final refit of the current best is expected to take.
+    /// Seconds the final refit of the current best is expected to take (twice that when
+    /// an ensemble may be chosen, whose members are refitted too).
     fn refit_estimate(&self) -> f64 {
         let Some(r) = self.top_rung() else {
             return 0.0;
@@ -661,9 +822,8 @@ impl<'a> Search<'a> {
         let Some(best) = self.ranked(r).first().copied() else {
             return 0.0;
         };
-        let folds = self.rungs.get(r).map_or(1, |g| g.splits.len().max(1)) as f64;
-        let per_fit = best.fit_time / folds;
-        per_fit * (self.data.n_rows() as f64 / best.n_rows.max(1) as f64) * 1.25
+        let factor = if self.spec.ensemble_size > 0 { 2.0 } else { 1.0 };
+        self.refit_seconds(best) * factor
     }
 
     /// Runs the search to its end; returns the chosen config and the report (its `elapsed`
@@ -730,14 +890,14 @@ impl<'a> Search<'a> {
             let run_batch = || {
                 jobs.par_iter()
                     .map(|&j| this.run(j, job_deadline))
-                    .collect::<Vec<Trial>>()
+                    .collect::<Vec<(Trial, Option<Vec<f64>>)>>()
             };
             let results = match &pool {
                 Some(p) => p.install(run_batch),
                 None => run_batch(),
             };
             let mut stop = None;
-            for (job, trial) in jobs.iter().zip(results) {
+            for (job, (trial, oof)) in jobs.iter().zip(results) {
                 if job.rung > 0 {
                     self.promoted.insert((job.candidate, job.rung));
                 }
@@ -750,7 +910,7 @@ impl<'a> Search<'a> {
                     ("best", best),
                     ("rung", job.rung as f64),
                 ];
-                self.record(trial);
+                self.record(trial, oof);
                 let event = FitEvent {
                     stage: search_type,
                     iteration: self.trials.len(),
@@ -776,8 +936,14 @@ impl<'a> Search<'a> {
             }
         };
         let best = self.choose().map(|t| (t.id, t.config.clone()));
-        let Some((best_trial, config)) = best else {
+        let Some((best_trial, single)) = best else {
             return Err(self.nothing_fitted(search_type));
+        };
+        let ensemble = self.ensemble(deadline)?;
+        let (config, ensemble) = match ensemble {
+            Some((report, Some(voting))) => (voting, Some(report)),
+            Some((report, None)) => (single, Some(report)),
+            None => (single, None),
         };
         let report = SearchReport {
             search_type: search_type.to_string(),
@@ -791,6 +957,7 @@ impl<'a> Search<'a> {
             stopped_by,
             best_trial,
             trials: self.trials,
+            ensemble,
         };
         Ok((config, report))
     }

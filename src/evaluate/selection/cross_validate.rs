@@ -441,6 +441,9 @@ pub(crate) struct FoldOutcome {
     pub train: Option<Vec<f64>>,
     pub fit_time: f64,
     pub score_time: f64,
+    /// The test rows' predictions (with class probabilities for a classifier), when asked
+    /// for ([`run_fold_keeping`]).
+    pub kept: Option<FoldPrediction>,
 }
 
 fn score_rows<D: CvData>(
@@ -449,9 +452,23 @@ fn score_rows<D: CvData>(
     rows: &[usize],
     metrics: &[Box<dyn Metric>],
 ) -> Result<Vec<f64>> {
-    let need_scores = metrics
-        .iter()
-        .any(|m| !m.reads_features() && m.input() == MetricInput::Scores);
+    score_rows_keeping(data, fitted, rows, metrics, false).map(|(s, _)| s)
+}
+
+/// Scores `rows`; with `keep`, also returns their prediction, with class probabilities when
+/// the data are a classification.
+fn score_rows_keeping<D: CvData>(
+    data: &D,
+    fitted: &D::Fitted,
+    rows: &[usize],
+    metrics: &[Box<dyn Metric>],
+    keep: bool,
+) -> Result<(Vec<f64>, Option<FoldPrediction>)> {
+    let classification = matches!(data.target_task(), Task::Classification { .. });
+    let need_scores = (keep && classification)
+        || metrics
+            .iter()
+            .any(|m| !m.reads_features() && m.input() == MetricInput::Scores);
     let all = data.y();
     // Unlabeled rows (semi-supervised training) are never scored.
     let labelled: Vec<usize>;
@@ -481,7 +498,7 @@ fn score_rows<D: CvData>(
             })
             .collect::<Result<_>>()?
     };
-    metrics
+    let scores = metrics
         .iter()
         .map(|m| {
             if m.reads_features() {
@@ -505,7 +522,8 @@ fn score_rows<D: CvData>(
             };
             m.score(y.view(), p, None)
         })
-        .collect()
+        .collect::<Result<Vec<f64>>>()?;
+    Ok((scores, keep.then_some(pred)))
 }
 
 /// Fits `config` on one split under `ctx` (its seed, thread bound and callback) and scores
@@ -518,11 +536,26 @@ pub(crate) fn run_fold<D: CvData>(
     train_scores: bool,
     ctx: &FitContext<'_>,
 ) -> Result<FoldOutcome> {
+    run_fold_keeping(data, config, split, metrics, train_scores, false, ctx)
+}
+
+/// [`run_fold`] that, with `keep`, also keeps the test rows' predictions (class
+/// probabilities for a classification) in [`FoldOutcome::kept`]: the out-of-fold
+/// predictions an ensemble is selected on.
+pub(crate) fn run_fold_keeping<D: CvData>(
+    data: &D,
+    config: &D::Config,
+    split: &Split,
+    metrics: &[Box<dyn Metric>],
+    train_scores: bool,
+    keep: bool,
+    ctx: &FitContext<'_>,
+) -> Result<FoldOutcome> {
     let start = Instant::now();
     let fitted = data.fit(config, &split.train, ctx)?;
     let fit_time = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let test = score_rows(data, &fitted, &split.test, metrics)?;
+    let (test, kept) = score_rows_keeping(data, &fitted, &split.test, metrics, keep)?;
     let score_time = start.elapsed().as_secs_f64();
     let train = if train_scores {
         Some(score_rows(data, &fitted, &split.train, metrics)?)
@@ -534,6 +567,7 @@ pub(crate) fn run_fold<D: CvData>(
         train,
         fit_time,
         score_time,
+        kept,
     })
 }
 

@@ -1,0 +1,285 @@
+//! Ensemble selection (Caruana, Niculescu-Mizil, Crew and Ksikes 2004, as auto-sklearn
+//! does it): greedy forward selection, with replacement, of the candidates whose averaged
+//! out-of-fold predictions score best.
+//!
+//! The search keeps the out-of-fold predictions of the best [`NBEST`] candidates on the
+//! first rung of every training row (class probabilities for a classifier, values for a
+//! regressor). Each round adds the candidate whose addition gives the best score of the
+//! averaged predictions (ties: the better single candidate); the ensemble of the best round
+//! (the earliest, on ties) is kept, each member weighted by how often it was added. The
+//! search uses it only when it has two members or more and scores strictly better than the
+//! best single candidate on the same rows.
+
+use ndarray::{ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::traits::{Metric, MetricInput, Prediction};
+
+/// The most candidates whose out-of-fold predictions are kept.
+pub const NBEST: usize = 16;
+
+/// One candidate's out-of-fold predictions.
+#[derive(Debug, Clone)]
+pub(crate) struct Oof {
+    /// The candidate.
+    pub candidate: usize,
+    /// The trial that made the predictions.
+    pub trial: usize,
+    /// Its score, signed so that larger is better.
+    pub key: f64,
+    /// Row-major predictions of the evaluated rows (`width` values per row).
+    pub values: Vec<f64>,
+}
+
+/// The out-of-fold predictions of the best candidates so far, best first (ties: the
+/// earlier candidate), at most [`NBEST`].
+#[derive(Debug, Default)]
+pub(crate) struct OofStore {
+    entries: Vec<Oof>,
+}
+
+impl OofStore {
+    /// Adds `oof`, dropping the worst entry beyond [`NBEST`].
+    pub fn insert(&mut self, oof: Oof) {
+        let at = self
+            .entries
+            .partition_point(|e| (e.key, std::cmp::Reverse(e.candidate)) >= (oof.key, std::cmp::Reverse(oof.candidate)));
+        self.entries.insert(at, oof);
+        self.entries.truncate(NBEST);
+    }
+
+    /// The entries, best first.
+    pub fn entries(&self) -> &[Oof] {
+        &self.entries
+    }
+}
+
+/// One member of a selected ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleMember {
+    /// The trial whose out-of-fold predictions were selected.
+    pub trial: usize,
+    /// Its candidate.
+    pub candidate: usize,
+    /// How many rounds selected it (its voting weight).
+    pub weight: f64,
+}
+
+/// What ensemble selection found, and whether the search used it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleReport {
+    /// The members of the best round.
+    pub members: Vec<EnsembleMember>,
+    /// The ensemble's out-of-fold score (the search metric).
+    pub score: f64,
+    /// The best single candidate's score on the same rows.
+    pub best_single_score: f64,
+    /// The round (from 1) whose ensemble was kept.
+    pub rounds: usize,
+    /// Whether the fitted model is this ensemble.
+    pub used: bool,
+    /// Why it was not used, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+/// The truth of the evaluated rows and how to score averaged predictions.
+pub(crate) struct Scoring<'a> {
+    /// The targets of the evaluated rows (class indices for a classifier).
+    pub y: &'a [f64],
+    /// Values per row: the class count for a classifier, 1 for a regressor.
+    pub width: usize,
+    /// Whether the predictions are class probabilities.
+    pub classification: bool,
+    /// The search metric.
+    pub metric: &'a dyn Metric,
+    /// +1 when larger is better, else -1.
+    pub sign: f64,
+}
+
+impl Scoring<'_> {
+    /// The signed score (larger is better) of row-major predictions `p`.
+    pub fn key(&self, p: &[f64]) -> Result<f64> {
+        let n = self.y.len();
+        let y = ArrayView1::from(self.y);
+        let score = if !self.classification {
+            self.metric
+                .score(y, Prediction::Values(ArrayView1::from(p)), None)?
+        } else if self.metric.input() == MetricInput::Scores {
+            let view = ArrayView2::from_shape((n, self.width), p)
+                .map_err(|e| Error::shape("ensemble selection", "rows x classes", e))?;
+            self.metric.score(y, Prediction::Scores(view), None)?
+        } else {
+            let labels: Vec<f64> = p.chunks(self.width.max(1)).map(argmax).collect();
+            self.metric
+                .score(y, Prediction::Values(ArrayView1::from(&labels[..])), None)?
+        };
+        Ok(self.sign * score)
+    }
+}
+
+/// The index of the first largest value (NaN never wins).
+fn argmax(values: &[f64]) -> f64 {
+    let mut best = 0;
+    let mut top = f64::NEG_INFINITY;
+    for (j, &v) in values.iter().enumerate() {
+        if v > top {
+            top = v;
+            best = j;
+        }
+    }
+    best as f64
+}
+
+/// Runs `rounds` rounds of greedy selection with replacement over `store`; `None` when the
+/// store is empty.
+pub(crate) fn select(
+    store: &OofStore,
+    scoring: &Scoring<'_>,
+    rounds: usize,
+) -> Result<Option<EnsembleReport>> {
+    let pool = store.entries();
+    let Some(first) = pool.first() else {
+        return Ok(None);
+    };
+    let len = first.values.len();
+    if pool.iter().any(|e| e.values.len() != len) || len != scoring.y.len() * scoring.width {
+        return Err(Error::InvalidArgument(
+            "ensemble selection: out-of-fold predictions of different shapes".into(),
+        ));
+    }
+    let mut sum = vec![0.0; len];
+    let mut trial = vec![0.0; len];
+    let mut counts = vec![0usize; pool.len()];
+    let mut best: Option<(f64, Vec<usize>, usize)> = None;
+    for round in 1..=rounds {
+        let scale = 1.0 / round as f64;
+        let mut pick: Option<(f64, usize)> = None;
+        for (m, entry) in pool.iter().enumerate() {
+            for ((t, s), v) in trial.iter_mut().zip(&sum).zip(&entry.values) {
+                *t = (s + v) * scale;
+            }
+            let key = scoring.key(&trial)?;
+            if key.is_finite() && pick.is_none_or(|(k, _)| key > k) {
+                pick = Some((key, m));
+            }
+        }
+        let Some((key, m)) = pick else {
+            break;
+        };
+        if let (Some(c), Some(entry)) = (counts.get_mut(m), pool.get(m)) {
+            *c += 1;
+            for (s, v) in sum.iter_mut().zip(&entry.values) {
+                *s += v;
+            }
+        }
+        if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
+            best = Some((key, counts.clone(), round));
+        }
+    }
+    let Some((key, counts, rounds)) = best else {
+        return Ok(None);
+    };
+    let members = pool
+        .iter()
+        .zip(&counts)
+        .filter(|(_, &c)| c > 0)
+        .map(|(e, &c)| EnsembleMember {
+            trial: e.trial,
+            candidate: e.candidate,
+            weight: c as f64,
+        })
+        .collect();
+    Ok(Some(EnsembleReport {
+        members,
+        score: scoring.sign * key,
+        best_single_score: scoring.sign * first.key,
+        rounds,
+        used: false,
+        why_not: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oof(candidate: usize, key: f64, values: Vec<f64>) -> Oof {
+        Oof {
+            candidate,
+            trial: candidate,
+            key,
+            values,
+        }
+    }
+
+    #[test]
+    fn the_store_keeps_the_best_first_and_at_most_nbest() {
+        let mut store = OofStore::default();
+        for c in 0..(NBEST + 4) {
+            store.insert(oof(c, (c % 7) as f64, vec![0.0]));
+        }
+        let keys: Vec<f64> = store.entries().iter().map(|e| e.key).collect();
+        assert_eq!(keys.len(), NBEST);
+        assert!(keys.windows(2).all(|w| w[0] >= w[1]));
+        // Ties keep the earlier candidate first.
+        let sixes: Vec<usize> = store
+            .entries()
+            .iter()
+            .filter(|e| e.key == 6.0)
+            .map(|e| e.candidate)
+            .collect();
+        assert_eq!(sixes, vec![6, 13]);
+    }
+
+    #[test]
+    fn two_complementary_classifiers_beat_either_alone() {
+        // Four rows, two classes: each model is sure and right on two rows and unsure
+        // (slightly wrong) on the other two; their average is right everywhere.
+        let y = [0.0, 0.0, 1.0, 1.0];
+        let a = vec![0.9, 0.1, 0.45, 0.55, 0.1, 0.9, 0.55, 0.45];
+        let b = vec![0.45, 0.55, 0.9, 0.1, 0.55, 0.45, 0.1, 0.9];
+        let metric = crate::evaluate::metrics::get("accuracy").unwrap();
+        let scoring = Scoring {
+            y: &y,
+            width: 2,
+            classification: true,
+            metric: metric.as_ref(),
+            sign: 1.0,
+        };
+        let mut store = OofStore::default();
+        store.insert(oof(0, scoring.key(&a).unwrap(), a));
+        store.insert(oof(1, scoring.key(&b).unwrap(), b));
+        let report = select(&store, &scoring, 10).unwrap().unwrap();
+        assert_eq!(report.best_single_score, 0.5);
+        assert_eq!(report.score, 1.0);
+        assert_eq!(report.rounds, 2);
+        let weights: Vec<f64> = report.members.iter().map(|m| m.weight).collect();
+        assert_eq!(weights, vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn a_regression_ensemble_weights_by_selection_count() {
+        // y = 0; a predicts +1, b predicts -2: the mean of two a's and one b is exact.
+        let y = [0.0; 3];
+        let metric = crate::evaluate::metrics::get("neg_mean_squared_error").unwrap();
+        let scoring = Scoring {
+            y: &y,
+            width: 1,
+            classification: false,
+            metric: metric.as_ref(),
+            sign: 1.0,
+        };
+        let a = vec![1.0; 3];
+        let b = vec![-2.0; 3];
+        let mut store = OofStore::default();
+        store.insert(oof(0, scoring.key(&a).unwrap(), a));
+        store.insert(oof(1, scoring.key(&b).unwrap(), b));
+        let report = select(&store, &scoring, 6).unwrap().unwrap();
+        assert_eq!(report.score, 0.0);
+        assert_eq!(report.rounds, 3);
+        let weights: Vec<f64> = report.members.iter().map(|m| m.weight).collect();
+        assert_eq!(weights, vec![2.0, 1.0]);
+    }
+}
