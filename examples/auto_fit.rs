@@ -170,6 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "fit_seconds": fit_seconds,
             "stopped_by": report.map(|r| r.stopped_by),
             "neighbours": report.map(|r| r.neighbours.clone()),
+            "ensemble": report.and_then(|r| r.ensemble.clone()),
         })
     );
     Ok(())

@@ -213,6 +213,16 @@ def amlis_model(record: dict | None) -> str | None:
     if isinstance(best, dict) and isinstance(best.get("model"), dict):
         best = best["model"]  # a pipeline config: {"model": {"type": ...}, "preprocess": [...]}
     if isinstance(best, dict):
+        members = best.get("estimators")
+        weights = best.get("weights") or []
+        if best.get("type", "").startswith("voting_") and isinstance(members, list):
+            # An ensemble of the best candidates: "voting(type x weight, ...)".
+            parts = []
+            for i, m in enumerate(members):
+                inner = m.get("model", m) if isinstance(m, dict) else {}
+                w = weights[i] if i < len(weights) else 1
+                parts.append(f"{inner.get('type', '?')} x{w:g}")
+            return "voting(" + ", ".join(parts) + ")"
         for key in ("type", "model", "estimator", "family"):
             if isinstance(best.get(key), str):
                 return best[key]

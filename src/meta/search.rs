@@ -762,7 +762,9 @@ impl<'a> Search<'a> {
             .filter_map(|m| self.trials.get(m.trial))
             .map(|t| self.refit_seconds(t))
             .sum();
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+        let left = deadline.map(|d| {
+            d.saturating_duration_since(Instant::now()).as_secs_f64() + self.slack()
+        });
         report.why_not = if report.members.len() < 2 {
             Some("the best round holds one candidate".into())
         } else if self.sign * report.score <= self.sign * report.best_single_score {
@@ -811,6 +813,13 @@ impl<'a> Search<'a> {
             .into_iter()
             .filter(|t| self.key(t) >= bound)
             .min_by_key(|t| (t.candidate, t.id))
+    }
+
+    /// Seconds kept free at the end of the search besides the refit estimate (1% of the
+    /// budget; the budget is kept within 5%), so that quick refits are never refused for
+    /// want of time.
+    fn slack(&self) -> f64 {
+        self.spec.budget().map_or(0.0, |b| b * 0.01)
     }
 
     /// Seconds the final refit of the current best is expected to take (twice that when
@@ -864,7 +873,7 @@ impl<'a> Search<'a> {
                 break StoppedBy::MaxTrials;
             }
             // Leave time for the final refit.
-            let reserve = Duration::from_secs_f64(self.refit_estimate());
+            let reserve = Duration::from_secs_f64(self.refit_estimate() + self.slack());
             let search_end = deadline.map(|d| d.checked_sub(reserve).unwrap_or(d));
             if search_end.is_some_and(|e| Instant::now() >= e) {
                 break StoppedBy::TimeBudget;

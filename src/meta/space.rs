@@ -120,6 +120,20 @@ const FAMILIES: &[Family] = &[
         params: &[("var_smoothing", Range::LogFloat(1e-11, 1e-3))],
     },
     Family {
+        name: "svc",
+        kind: Estimator::Classifier,
+        scale: true,
+        nan: false,
+        base: r#"{"probability": true}"#,
+        params: &[
+            ("C", Range::LogFloat(1e-2, 1e3)),
+            (
+                "gamma",
+                Range::Choice(&["\"scale\"", "0.001", "0.01", "0.1", "1.0"]),
+            ),
+        ],
+    },
+    Family {
         name: "decision_tree_classifier",
         kind: Estimator::Classifier,
         scale: false,

@@ -1,6 +1,8 @@
 /* Automatic model selection from C: amlis_train with an auto_classifier config on iris
  * (a fixed trial count, so the choice is reproducible), the leaderboard in the model info,
- * predictions, the same choice twice, and bad settings named. argv[1] = iris.csv. */
+ * predictions, the same choice twice, and bad settings named; a voting ensemble (what a
+ * search returns when an ensemble of its best candidates scores better) trained from its
+ * config, predicting in batch and row by row. argv[1] = iris.csv. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +71,46 @@ int main(int argc, char **argv) {
                              "\"trial_memory_limit\": 1e-9}}",
                              &m),
                  AMLIS_INVALID_ARGUMENT, "skipped for memory");
+
+    /* A voting ensemble of member pipelines, soft and hard. */
+    AmlisModel *v = NULL;
+    CHECK_STATUS(amlis_train(d,
+                             "{\"model\": {\"type\": \"voting_classifier\", \"voting\": \"soft\", "
+                             "\"weights\": [2, 1], \"estimators\": [{\"model\": {\"type\": "
+                             "\"logistic_regression\"}, \"preprocess\": [{\"type\": "
+                             "\"standard_scaler\"}]}, {\"type\": \"gaussian_nb\"}]}}",
+                             &v),
+                 AMLIS_OK, "");
+    if (v) {
+        double rows[8] = {5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3};
+        double proba[6] = {0}, one[3] = {0}, value[2] = {-1, -1};
+        CHECK_STATUS(amlis_predict(v, AMLIS_OUTPUT_VALUE, rows, 2, 4, value, 2), AMLIS_OK, "");
+        CHECK(value[0] == 0.0 && value[1] == 2.0);
+        CHECK_STATUS(amlis_predict(v, AMLIS_OUTPUT_PROBA, rows, 2, 4, proba, 6), AMLIS_OK, "");
+        AmlisPredictor *p = NULL;
+        CHECK_STATUS(amlis_predictor_new(v, AMLIS_OUTPUT_PROBA, &p), AMLIS_OK, "");
+        if (p) {
+            CHECK_STATUS(amlis_predict_row(p, rows + 4, 4, one, 3), AMLIS_OK, "");
+            CHECK(memcmp(one, proba + 3, sizeof one) == 0);
+        }
+        amlis_predictor_free(p);
+    }
+    amlis_model_free(v);
+    v = NULL;
+    CHECK_STATUS(amlis_train(d,
+                             "{\"model\": {\"type\": \"voting_classifier\", \"estimators\": "
+                             "[{\"type\": \"gaussian_nb\"}, {\"type\": \"decision_tree_classifier\"}]}}",
+                             &v),
+                 AMLIS_OK, "");
+    if (v) {
+        double rows[4] = {5.1, 3.5, 1.4, 0.2}, proba[3] = {0};
+        CHECK_STATUS(amlis_predict(v, AMLIS_OUTPUT_PROBA, rows, 1, 4, proba, 3), AMLIS_UNSUPPORTED,
+                     "has no");
+    }
+    amlis_model_free(v);
+    CHECK_STATUS(amlis_train(d, "{\"model\": {\"type\": \"voting_classifier\", \"estimators\": []}}",
+                             &v),
+                 AMLIS_CONFIG_ERROR, "estimators");
     amlis_dataset_free(d);
     return check_report("auto");
 }
