@@ -280,7 +280,13 @@ fn diabetes_auto(threads: usize, ensemble_size: usize) -> Pipeline {
         r#"{{"model": {{"type": "auto_regressor", "max_trials": 12, "ensemble_size": {ensemble_size},
             "families": ["ridge", "k_neighbors_regressor", "decision_tree_regressor"]}}}}"#
     ));
-    Pipeline::fit(&c, &table, "progression", &FitContext::new().n_threads(threads)).unwrap()
+    Pipeline::fit(
+        &c,
+        &table,
+        "progression",
+        &FitContext::new().n_threads(threads),
+    )
+    .unwrap()
 }
 
 #[test]

@@ -42,9 +42,9 @@ pub(crate) struct OofStore {
 impl OofStore {
     /// Adds `oof`, dropping the worst entry beyond [`NBEST`].
     pub fn insert(&mut self, oof: Oof) {
-        let at = self
-            .entries
-            .partition_point(|e| (e.key, std::cmp::Reverse(e.candidate)) >= (oof.key, std::cmp::Reverse(oof.candidate)));
+        let at = self.entries.partition_point(|e| {
+            (e.key, std::cmp::Reverse(e.candidate)) >= (oof.key, std::cmp::Reverse(oof.candidate))
+        });
         self.entries.insert(at, oof);
         self.entries.truncate(NBEST);
     }
@@ -73,7 +73,8 @@ pub struct EnsembleReport {
     pub members: Vec<EnsembleMember>,
     /// The ensemble's out-of-fold score (the search metric).
     pub score: f64,
-    /// The best single candidate's score on the same rows.
+    /// The best single candidate's score on the same pooled out-of-fold rows (pooled, like
+    /// the ensemble's, so the two compare; a trial's score is the mean over folds).
     pub best_single_score: f64,
     /// The round (from 1) whose ensemble was kept.
     pub rounds: usize,
@@ -153,6 +154,8 @@ pub(crate) fn select(
     let mut trial = vec![0.0; len];
     let mut counts = vec![0usize; pool.len()];
     let mut best: Option<(f64, Vec<usize>, usize)> = None;
+    // The first round scores every candidate alone: its best is the best single candidate.
+    let mut single = f64::NAN;
     for round in 1..=rounds {
         let scale = 1.0 / round as f64;
         let mut pick: Option<(f64, usize)> = None;
@@ -168,6 +171,9 @@ pub(crate) fn select(
         let Some((key, m)) = pick else {
             break;
         };
+        if round == 1 {
+            single = key;
+        }
         if let (Some(c), Some(entry)) = (counts.get_mut(m), pool.get(m)) {
             *c += 1;
             for (s, v) in sum.iter_mut().zip(&entry.values) {
@@ -194,7 +200,7 @@ pub(crate) fn select(
     Ok(Some(EnsembleReport {
         members,
         score: scoring.sign * key,
-        best_single_score: scoring.sign * first.key,
+        best_single_score: scoring.sign * single,
         rounds,
         used: false,
         why_not: None,

@@ -762,9 +762,8 @@ impl<'a> Search<'a> {
             .filter_map(|m| self.trials.get(m.trial))
             .map(|t| self.refit_seconds(t))
             .sum();
-        let left = deadline.map(|d| {
-            d.saturating_duration_since(Instant::now()).as_secs_f64() + self.slack()
-        });
+        let left = deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64() + self.slack());
         report.why_not = if report.members.len() < 2 {
             Some("the best round holds one candidate".into())
         } else if self.sign * report.score <= self.sign * report.best_single_score {
@@ -831,7 +830,11 @@ impl<'a> Search<'a> {
         let Some(best) = self.ranked(r).first().copied() else {
             return 0.0;
         };
-        let factor = if self.spec.ensemble_size > 0 { 2.0 } else { 1.0 };
+        let factor = if self.spec.ensemble_size > 0 {
+            2.0
+        } else {
+            1.0
+        };
         self.refit_seconds(best) * factor
     }
 
