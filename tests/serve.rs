@@ -17,6 +17,7 @@ use amlis::data::{Column, Table};
 use amlis::models::PredictKind;
 use amlis::persist::Encoding;
 use amlis::pipeline::Pipeline;
+use amlis::service::bandit::Bandit;
 use amlis::traits::FitContext;
 use ndarray::ArrayView2;
 use serde_json::{json, Value};
@@ -1016,5 +1017,359 @@ fn tls_with_rustls() {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     assert!(!buf.starts_with(b"HTTP/1.1 200"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A context of `d` features for event `t` (deterministic, in [-1, 1]).
+fn bandit_context(t: u64, d: usize) -> Vec<f64> {
+    (0..d)
+        .map(|j| (((t * 31 + j as u64 * 17) % 23) as f64) / 11.0 - 1.0)
+        .collect()
+}
+
+/// The decisions of `b` on `contexts` (row-major) with `event_ids` and one exclusion list
+/// for every row: the actions and the pmf bits.
+fn rust_choose(
+    b: &Bandit,
+    contexts: &[f64],
+    event_ids: &[u64],
+    excluded: &[usize],
+) -> (Vec<i64>, Vec<f64>) {
+    let (k, d) = (b.spec().n_actions, b.spec().n_features);
+    let mut actions = Vec::new();
+    let mut pmf = vec![0.0; event_ids.len() * k];
+    for (i, &e) in event_ids.iter().enumerate() {
+        let a = b
+            .choose(
+                &contexts[i * d..(i + 1) * d],
+                e,
+                excluded,
+                &mut pmf[i * k..(i + 1) * k],
+            )
+            .unwrap();
+        actions.push(a as i64);
+    }
+    (actions, pmf)
+}
+
+fn choose_request(contexts: &[f64], d: usize, event_ids: &[u64]) -> Value {
+    json!({"id": "c1", "inputs": [
+        {"name": "context", "shape": [event_ids.len(), d], "datatype": "FP64", "data": contexts},
+        {"name": "event_id", "shape": [event_ids.len()], "datatype": "UINT64", "data": event_ids}]})
+}
+
+fn ints(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+/// The actions and pmf of a `choose` answer.
+fn decisions_of(r: &Reply) -> (Vec<i64>, Vec<f64>) {
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = r.json();
+    (
+        ints(&output(&r, "action")["data"]),
+        floats(&output(&r, "pmf")["data"]),
+    )
+}
+
+#[test]
+fn bandit_choose_reward_save_reload_and_errors() {
+    let dir = scratch("bandit");
+    let models = dir.join("models");
+    let (k, d) = (4, 3);
+    // A LinTS bandit that has learned a little (its draws depend on the event id).
+    let fresh = Bandit::from_json(
+        r#"{"policy": {"type": "lin_ts", "alpha": 0.3, "pmf_samples": 16}, "random_state": 5}"#,
+        k,
+        d,
+    )
+    .unwrap();
+    for t in 0..30u64 {
+        let x = bandit_context(t, d);
+        let mut pmf = vec![0.0; k];
+        let a = fresh.choose(&x, t, &[], &mut pmf).unwrap();
+        fresh
+            .update(&x, a, f64::from((t as usize + a) % 3 == 0), pmf[a])
+            .unwrap();
+    }
+    fresh
+        .save(models.join("lin.amlis"), Encoding::Binary)
+        .unwrap();
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1.3/greedy_policy.amlis");
+    std::fs::copy(&golden, models.join("greedy.amlis")).unwrap();
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(models.join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let server = Server::start(&dir, &["--poll-interval-ms", "100"]);
+    // The server's bandit and a local copy of the same file.
+    let local = Bandit::load(models.join("lin.amlis")).unwrap();
+
+    // Metadata: the platform, the sizes, the policy.
+    let meta = server.get("/v2/models/lin").json();
+    assert_eq!(meta["platform"], "amlis-bandit");
+    assert_eq!(
+        meta["inputs"][0],
+        json!({"name": "context", "datatype": "FP64", "shape": [-1, 3]})
+    );
+    assert_eq!(output(&meta, "pmf")["shape"], json!([-1, 4]));
+    let p = &meta["parameters"];
+    assert_eq!(
+        (
+            &p["kind"],
+            &p["policy"],
+            &p["n_actions"],
+            &p["n_features"],
+            &p["learns"]
+        ),
+        (
+            &json!("bandit"),
+            &json!("lin_ts"),
+            &json!(4),
+            &json!(3),
+            &json!(true)
+        )
+    );
+    let g = server.get("/v2/models/greedy").json();
+    assert_eq!(g["parameters"]["kind"], "greedy_policy");
+    assert_eq!(g["parameters"]["learns"], false);
+    assert_eq!(server.get("/v2/models/lin/ready").status, 200);
+
+    // choose: bit for bit with Bandit::choose for the same event ids (all 64 bits of them).
+    let n = 12;
+    let event_ids: Vec<u64> = (0..n as u64)
+        .map(|i| match i {
+            0 => u64::MAX,
+            1 => (1 << 60) + 1,
+            _ => 1000 + i,
+        })
+        .collect();
+    let x: Vec<f64> = (0..n as u64)
+        .flat_map(|t| bandit_context(t + 100, d))
+        .collect();
+    let r = server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids));
+    assert_eq!(r.json()["id"], "c1");
+    let (actions, pmf) = decisions_of(&r);
+    let (want_actions, want_pmf) = rust_choose(&local, &x, &event_ids, &[]);
+    assert_eq!(actions, want_actions);
+    assert!(same_bits(&pmf, &want_pmf));
+    // One row, [1, d], and excluded actions as a BOOL mask.
+    let mask: Vec<bool> = (0..k).map(|a| a == 0 || a == 2).collect();
+    let r = server.post(
+        "/v2/models/lin/choose",
+        &json!({"inputs": [
+        {"name": "context", "shape": [1, d], "datatype": "FP64", "data": [x[..d]]},
+        {"name": "event_id", "shape": [1], "datatype": "UINT64", "data": [7]},
+        {"name": "excluded", "shape": [1, k], "datatype": "BOOL", "data": mask}]}),
+    );
+    let (a1, p1) = decisions_of(&r);
+    let (wa, wp) = rust_choose(&local, &x[..d], &[7], &[0, 2]);
+    assert_eq!(a1, wa);
+    assert!(same_bits(&p1, &wp));
+    assert!(a1[0] == 1 || a1[0] == 3);
+    // The binary extension: contexts and event ids raw, the pmf back raw.
+    let header = json!({"inputs": [
+        {"name": "context", "shape": [n, d], "datatype": "FP64", "parameters": {"binary_data_size": n * d * 8}},
+        {"name": "event_id", "shape": [n], "datatype": "UINT64", "parameters": {"binary_data_size": n * 8}}],
+        "outputs": [{"name": "pmf", "parameters": {"binary_data": true}}, {"name": "action"}]})
+    .to_string();
+    let mut body = header.clone().into_bytes();
+    x.iter().for_each(|v| body.extend(v.to_le_bytes()));
+    event_ids.iter().for_each(|v| body.extend(v.to_le_bytes()));
+    let len = header.len().to_string();
+    let r = server.request(
+        "POST",
+        "/v2/models/lin/choose",
+        &[("Inference-Header-Content-Length", &len)],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let json_len: usize = r
+        .header("inference-header-content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let head: Value = serde_json::from_slice(&r.body[..json_len]).unwrap();
+    assert_eq!(ints(&output(&head, "action")["data"]), want_actions);
+    let raw: Vec<f64> = r.body[json_len..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert!(same_bits(&raw, &want_pmf));
+
+    // reward: a batch learned in order, then every later choose reflects it.
+    let outcomes: Vec<(usize, f64, f64)> = (0..n)
+        .map(|i| {
+            let a = actions[i] as usize;
+            (a, f64::from((i + a) % 2 == 0), pmf[i * k + a])
+        })
+        .collect();
+    let reward_request = |rows: &[(usize, f64, f64)], x: &[f64]| {
+        json!({"id": "r1", "inputs": [
+            {"name": "context", "shape": [rows.len(), d], "datatype": "FP64", "data": x},
+            {"name": "action", "shape": [rows.len()], "datatype": "INT64", "data": rows.iter().map(|o| o.0).collect::<Vec<_>>()},
+            {"name": "reward", "shape": [rows.len()], "datatype": "FP64", "data": rows.iter().map(|o| o.1).collect::<Vec<_>>()},
+            {"name": "probability", "shape": [rows.len()], "datatype": "FP64", "data": rows.iter().map(|o| o.2).collect::<Vec<_>>()}]})
+    };
+    let r = server.post("/v2/models/lin/reward", &reward_request(&outcomes, &x));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["learned"], n);
+    assert_eq!(r.json()["id"], "r1");
+    for (i, &(a, reward, prob)) in outcomes.iter().enumerate() {
+        local
+            .update(&x[i * d..(i + 1) * d], a, reward, prob)
+            .unwrap();
+    }
+    let (after_actions, after_pmf) =
+        decisions_of(&server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids)));
+    let (want_actions, want_pmf) = rust_choose(&local, &x, &event_ids, &[]);
+    assert_eq!(after_actions, want_actions);
+    assert!(same_bits(&after_pmf, &want_pmf));
+    assert!(
+        !same_bits(&after_pmf, &pmf),
+        "the update changed no decision"
+    );
+
+    // Errors: 400 with a JSON message, and nothing learned from a bad batch.
+    let e = server
+        .post("/v2/models/lin/choose", &choose_request(&x[..2], 2, &[1]))
+        .error(400);
+    assert!(e.contains("[n, 3]"), "{e}");
+    let bad_rows = |rows: &[(usize, f64, f64)]| {
+        let mut all = outcomes[..2].to_vec();
+        all.extend_from_slice(rows);
+        server.post(
+            "/v2/models/lin/reward",
+            &reward_request(&all, &x[..all.len() * d]),
+        )
+    };
+    let e = bad_rows(&[(9, 1.0, 0.5)]).error(400);
+    assert!(e.contains("action") && e.contains("row 2"), "{e}");
+    for p in [0.0, 1.5, -0.1] {
+        let e = bad_rows(&[(1, 1.0, p)]).error(400);
+        assert!(e.contains("probability"), "{e}");
+    }
+    let e = server
+        .post(
+            "/v2/models/lin/choose",
+            &json!({"inputs": [{"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]}]}),
+        )
+        .error(400);
+    assert!(e.contains("event_id"), "{e}");
+    let e = server
+        .post(
+            "/v2/models/lin/choose",
+            &json!({"inputs": [
+            {"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]},
+            {"name": "event_id", "shape": [1], "datatype": "INT64", "data": [-3]}]}),
+        )
+        .error(400);
+    assert!(e.contains("event_id"), "{e}");
+    let e = server
+        .post("/v2/models/lin/choose", &json!({"inputs": [
+            {"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]},
+            {"name": "event_id", "shape": [1], "datatype": "UINT64", "data": [1]},
+            {"name": "excluded", "shape": [1, 4], "datatype": "BOOL", "data": [true, true, true, true]}]}))
+        .error(400);
+    assert!(e.contains("excluded"), "{e}");
+    server
+        .post("/v2/models/lin/choose", &json!({"inputs": [
+            {"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]},
+            {"name": "event_id", "shape": [1], "datatype": "UINT64", "data": [1]},
+            {"name": "excluded", "shape": [4], "datatype": "BOOL", "data": [true, false, false, false]}]}))
+        .error(400);
+    let e = server
+        .post("/v2/models/nope/choose", &choose_request(&x, d, &event_ids))
+        .error(404);
+    assert!(e.contains("nope"), "{e}");
+    let e = server
+        .post("/v2/models/iris/choose", &choose_request(&x, d, &event_ids))
+        .error(400);
+    assert!(e.contains("not a bandit"), "{e}");
+    server
+        .post("/v2/models/iris/reward", &reward_request(&outcomes, &x))
+        .error(400);
+    let e = server
+        .post("/v2/models/lin/infer", &json!({"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]}]}))
+        .error(400);
+    assert!(e.contains("bandit"), "{e}");
+    server.get("/v2/models/lin/choose").error(405);
+    // After the refused batches the state is still that of the good one.
+    let (a2, p2) =
+        decisions_of(&server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids)));
+    assert_eq!(a2, want_actions);
+    assert!(same_bits(&p2, &want_pmf));
+
+    // A greedy policy learned from logs decides like the Rust handle; reward is 400.
+    let greedy = Bandit::load(models.join("greedy.amlis")).unwrap();
+    let gd = greedy.spec().n_features;
+    let gx: Vec<f64> = (0..5).flat_map(|t| bandit_context(t, gd)).collect();
+    let gids = [1, 2, 3, 4, 5];
+    let (ga, gp) =
+        decisions_of(&server.post("/v2/models/greedy/choose", &choose_request(&gx, gd, &gids)));
+    let (wa, wp) = rust_choose(&greedy, &gx, &gids, &[]);
+    assert_eq!(ga, wa);
+    assert!(same_bits(&gp, &wp));
+    let e = server
+        .post(
+            "/v2/models/greedy/reward",
+            &json!({"inputs": [
+            {"name": "context", "shape": [1, gd], "datatype": "FP64", "data": gx[..gd]},
+            {"name": "action", "shape": [1], "datatype": "INT64", "data": [0]},
+            {"name": "reward", "shape": [1], "datatype": "FP64", "data": [1.0]},
+            {"name": "probability", "shape": [1], "datatype": "FP64", "data": [1.0]}]}),
+        )
+        .error(400);
+    assert!(e.contains("greedy policy"), "{e}");
+
+    // save: the learned state goes to the file; the server does not reload its own save.
+    let r = server.request("POST", "/v2/models/lin/save", &[], b"");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["version"], "1");
+    let saved = Bandit::load(models.join("lin.amlis")).unwrap();
+    let (sa, sp) = rust_choose(&saved, &x, &event_ids, &[]);
+    assert_eq!(sa, want_actions);
+    assert!(same_bits(&sp, &want_pmf));
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        server.get("/v2/models/lin").json()["versions"],
+        json!(["1"])
+    );
+    server
+        .request("POST", "/v2/models/greedy/save", &[], b"")
+        .error(400);
+    server
+        .request("POST", "/v2/models/iris/save", &[], b"")
+        .error(400);
+
+    // Hot reload: a new file replaces the in-memory learned state.
+    fresh
+        .save(models.join("lin.amlis"), Encoding::Binary)
+        .unwrap();
+    wait_for("the bandit reload", &server, || {
+        server.get("/v2/models/lin").json()["versions"] == json!(["2"])
+    });
+    let (ra, rp) =
+        decisions_of(&server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids)));
+    let (wa, wp) = rust_choose(&fresh, &x, &event_ids, &[]);
+    assert_eq!(ra, wa);
+    assert!(same_bits(&rp, &wp));
+
+    // Metrics count the requests by route and the rows decided and learned.
+    let text = String::from_utf8(server.get("/metrics").body).unwrap();
+    for line in [
+        "amlis_requests_total{model=\"lin\",route=\"choose\",status=\"200\"}",
+        "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"200\"} 1",
+        "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"400\"} 4",
+        "amlis_requests_total{model=\"lin\",route=\"save\",status=\"200\"} 1",
+        "amlis_bandit_rows_total{model=\"lin\",route=\"reward\"} 12",
+        "amlis_bandit_rows_total{model=\"greedy\",route=\"choose\"} 5",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
