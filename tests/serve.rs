@@ -1373,3 +1373,72 @@ fn bandit_choose_reward_save_reload_and_errors() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn model_names_in_paths_are_percent_decoded() {
+    let dir = scratch("names");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("my model.amlis"), Encoding::Binary)
+        .unwrap();
+    iris.save(dir.join("models").join("café.amlis"), Encoding::Binary)
+        .unwrap();
+    let server = Server::start(&dir, &[]);
+    let body = iris_request();
+    let want = expected(&iris, PredictKind::Value, &[5.1, 3.5, 1.4, 0.2]);
+    for (path, name) in [
+        ("/v2/models/my%20model/infer", "my model"),
+        ("/v2/models/my%20model/versions/1/infer", "my model"),
+        ("/v2/models/caf%C3%A9/infer", "café"),
+        ("/v2/models/caf%c3%a9/infer", "café"),
+    ] {
+        let r = server.request("POST", path, &[], &body);
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let r = r.json();
+        assert_eq!(r["model_name"], name);
+        assert!(same_bits(&floats(&output(&r, "predict")["data"]), &want));
+    }
+    assert_eq!(
+        server.get("/v2/models/my%20model").json()["name"],
+        "my model"
+    );
+    let r = server.request(
+        "POST",
+        "/v1/models/my%20model:predict",
+        &[],
+        br#"{"instances": [[5.1, 3.5, 1.4, 0.2]]}"#,
+    );
+    assert!(same_bits(&floats(&r.json()["predictions"]), &want));
+    // Undecoded, the name is unknown; invalid escapes are 400 with a JSON error.
+    server.get("/v2/models/my%2520model").error(404);
+    for bad in [
+        "/v2/models/my%2model/infer",
+        "/v2/models/my%zzmodel/infer",
+        "/v2/models/my%C3/infer",
+        "/v2/models/my%",
+    ] {
+        let e = server.request("POST", bad, &[], &body).error(400);
+        assert!(e.contains("percent-escape"), "{bad}: {e}");
+    }
+    // A decoded `/` cannot reach outside the model directory.
+    server
+        .request(
+            "POST",
+            "/v2/repository/models/..%2Fmodels%2Fmy%20model/load",
+            &[],
+            b"",
+        )
+        .error(404);
+    let r = server.request("POST", "/v2/repository/models/my%20model/load", &[], b"");
+    assert_eq!(r.json()["version"], "2");
+    let text = String::from_utf8(server.get("/metrics").body).unwrap();
+    assert!(
+        text.contains("amlis_requests_total{model=\"my model\",route=\"infer\",status=\"200\"} 2"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@
 //! Every handler runs in a task of its own, so that a panic becomes a 500 for its request
 //! only; every error is `{"error": "..."}` with its status.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -67,9 +68,15 @@ enum Route {
 
 impl Route {
     /// The route for a method and path: 404 for an unknown path, 405 for a known path with
-    /// another method.
+    /// another method, 400 for an invalid percent-escape. Each segment is percent-decoded
+    /// (`/v2/models/my%20model/infer` is about the model `my model`).
     fn parse(method: &Method, path: &str) -> Result<Self, ServeError> {
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let decoded = path
+            .trim_matches('/')
+            .split('/')
+            .map(percent_decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
         let (route, allowed): (Route, &[Method]) = match segments[..] {
             ["v2"] => (Route::Server, &[Method::GET]),
             ["v2", "health", "live"] => (Route::Live, &[Method::GET]),
@@ -155,6 +162,37 @@ impl Route {
     fn is_probe(&self) -> bool {
         matches!(self, Route::Live | Route::Ready)
     }
+}
+
+/// A path segment with its percent-escapes (`%20`, `%C3%A9`) decoded; an escape that is not
+/// `%` and two hex digits, or bytes that are not UTF-8 once decoded, are 400.
+fn percent_decode(segment: &str) -> Result<Cow<'_, str>, ServeError> {
+    if !segment.contains('%') {
+        return Ok(Cow::Borrowed(segment));
+    }
+    let invalid = || {
+        ServeError::bad_request(format!(
+            "invalid percent-escape in the path segment `{segment}` (expected % and two hex \
+             digits, decoding to UTF-8)"
+        ))
+    };
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'%' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let hex = bytes.get(i + 1..i + 3).ok_or_else(invalid)?;
+        let digit = |h: u8| char::from(h).to_digit(16).ok_or_else(invalid);
+        out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
+        i += 3;
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| invalid())
 }
 
 fn no_route(path: &str) -> ServeError {
@@ -621,6 +659,28 @@ mod tests {
             405
         );
         assert_eq!(Route::parse(&get, "/v3").unwrap_err().status, 404);
+        // Percent-escapes are decoded per segment; invalid ones are 400.
+        assert_eq!(
+            Route::parse(&post, "/v2/models/my%20model/infer").unwrap(),
+            Route::Infer("my model".into(), None)
+        );
+        assert_eq!(
+            Route::parse(&get, "/v2/models/caf%C3%A9%2Fx%25").unwrap(),
+            Route::ModelMeta("café/x%".into(), None)
+        );
+        assert_eq!(
+            Route::parse(&post, "/v1/models/my%20model:predict").unwrap(),
+            Route::V1Predict("my model".into())
+        );
+        for bad in [
+            "/v2/models/a%2/infer",
+            "/v2/models/a%/infer",
+            "/v2/models/a%zz/infer",
+            "/v2/models/a%C3/infer",
+            "/v2/models/%+1x/infer",
+        ] {
+            assert_eq!(Route::parse(&post, bad).unwrap_err().status, 400, "{bad}");
+        }
         assert_eq!(
             Route::parse(&post, "/v1/models/:predict")
                 .unwrap_err()
