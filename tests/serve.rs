@@ -886,6 +886,15 @@ fn auth_limits_and_overload() {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     assert!(start.elapsed() < Duration::from_secs(20));
+    // Nor does a client that sends nothing, or only part of the HTTP/2 preface.
+    for first in [&b""[..], b"PRI * HTTP/2.0\r\n"] {
+        let mut s = server.connect();
+        s.write_all(first).unwrap();
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        assert!(buf.is_empty() && start.elapsed() < Duration::from_secs(20));
+    }
     assert_eq!(
         server
             .request("POST", "/v2/models/iris/infer", &auth, &body)
@@ -1440,5 +1449,275 @@ fn model_names_in_paths_are_percent_decoded() {
         text.contains("amlis_requests_total{model=\"my model\",route=\"infer\",status=\"200\"} 2"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A test CA and a leaf certificate for 127.0.0.1 signed by it (webpki refuses a self-signed
+/// CA certificate as a server's own): `(ca, cert, key)`, or `None` without openssl.
+fn test_certificates(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let ok = openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=amlis test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+        ]
+        .concat(),
+    ) && openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "leaf.csr",
+            ],
+        ]
+        .concat(),
+    ) && std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .is_ok()
+        && openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "cert.pem",
+        ]);
+    ok.then(|| {
+        (
+            dir.join("ca.pem"),
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+        )
+    })
+}
+
+/// One request through a hyper client connection: status, HTTP version and body.
+async fn hyper_request<S>(sender: S, uri: String, body: Vec<u8>) -> (u16, hyper::Version, Vec<u8>)
+where
+    S: HyperSender,
+{
+    use http_body_util::BodyExt;
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    let response = sender.send(request).await;
+    let status = response.status().as_u16();
+    let version = response.version();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, version, body.to_vec())
+}
+
+type HyperBody = http_body_util::Full<bytes::Bytes>;
+
+/// hyper's HTTP/1.1 and HTTP/2 client senders, behind one call.
+trait HyperSender {
+    fn send(
+        self,
+        request: hyper::Request<HyperBody>,
+    ) -> impl std::future::Future<Output = hyper::Response<hyper::body::Incoming>>;
+}
+
+impl HyperSender for hyper::client::conn::http2::SendRequest<HyperBody> {
+    async fn send(
+        mut self,
+        request: hyper::Request<HyperBody>,
+    ) -> hyper::Response<hyper::body::Incoming> {
+        self.ready().await.unwrap();
+        self.send_request(request).await.unwrap()
+    }
+}
+
+impl HyperSender for &mut hyper::client::conn::http1::SendRequest<HyperBody> {
+    async fn send(
+        self,
+        request: hyper::Request<HyperBody>,
+    ) -> hyper::Response<hyper::body::Incoming> {
+        self.ready().await.unwrap();
+        self.send_request(request).await.unwrap()
+    }
+}
+
+/// A TLS connection to `addr` that trusts `ca` and offers `alpn`.
+#[allow(deprecated)] // rustls' ring provider, as the server uses (see src/service/serve/tls.rs)
+async fn tls_connect(
+    addr: &str,
+    ca: &Path,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    use tokio_rustls::rustls::{crypto, ClientConfig, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(ca).unwrap())
+        .unwrap();
+    let mut config =
+        ClientConfig::builder_with_provider(std::sync::Arc::new(crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    connector
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn http2_with_prior_knowledge_and_over_tls_by_alpn() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let dir = scratch("h2");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let plain = Server::start(&dir, &[]);
+    let x = raw_rows(&iris, &amlis::datasets::iris_table().unwrap());
+    let rows = |i: usize| x[i * 4..(i + 1) * 4].to_vec();
+    let request = |i: usize| {
+        json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64", "data": rows(i)}], "outputs": [{"name": "predict_proba"}]})
+            .to_string()
+            .into_bytes()
+    };
+    let check = |i: usize,
+                 (status, version, body): (u16, hyper::Version, Vec<u8>),
+                 http: hyper::Version| {
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(version, http);
+        let r: Value = serde_json::from_slice(&body).unwrap();
+        assert!(same_bits(
+            &floats(&output(&r, "predict_proba")["data"]),
+            &expected(&iris, PredictKind::Proba, &rows(i))
+        ));
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // h2c: 32 requests multiplexed on one connection, each bit for bit; errors as JSON.
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(&plain.addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let uri = |path: &str| format!("http://{}{path}", plain.addr);
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                tokio::spawn(hyper_request(
+                    sender.clone(),
+                    uri("/v2/models/iris/infer"),
+                    request(i),
+                ))
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            check(i, t.await.unwrap(), hyper::Version::HTTP_2);
+        }
+        let (status, version, body) =
+            hyper_request(sender.clone(), uri("/v2/models/nope/infer"), request(0)).await;
+        assert_eq!((status, version), (404, hyper::Version::HTTP_2));
+        let e: Value = serde_json::from_slice(&body).unwrap();
+        assert!(e["error"].as_str().unwrap().contains("nope"));
+    });
+    // HTTP/1.1 on the same port still works (every other test speaks it too).
+    assert_eq!(plain.get("/v2/health/ready").status, 200);
+
+    // TLS: h2 when ALPN offers it, HTTP/1.1 when the client offers only that.
+    let Some((ca, cert, key)) = test_certificates(&dir) else {
+        eprintln!(
+            "the TLS part of http2_with_prior_knowledge_and_over_tls_by_alpn skipped: no openssl"
+        );
+        return;
+    };
+    let tls = Server::start(
+        &dir,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let uri = |path: &str| format!("https://{}{path}", tls.addr);
+    rt.block_on(async {
+        let stream = tls_connect(&tls.addr, &ca, &[b"h2", b"http/1.1"]).await;
+        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                tokio::spawn(hyper_request(
+                    sender.clone(),
+                    uri("/v2/models/iris/infer"),
+                    request(i),
+                ))
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            check(i, t.await.unwrap(), hyper::Version::HTTP_2);
+        }
+
+        let stream = tls_connect(&tls.addr, &ca, &[b"http/1.1"]).await;
+        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        for i in 0..3 {
+            let reply = hyper_request(&mut sender, uri("/v2/models/iris/infer"), request(i)).await;
+            check(i, reply, hyper::Version::HTTP_11);
+        }
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
