@@ -1114,6 +1114,13 @@ fn bandit_choose_reward_save_reload_and_errors() {
     let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
     iris.save(models.join("iris.amlis"), Encoding::Binary)
         .unwrap();
+    // A bandit with a preprocessing step, fitted by its first batch of outcomes.
+    let scaled_config = r#"{"policy": {"type": "lin_ucb", "alpha": 0.4}, "random_state": 1,
+        "preprocess": [{"type": "standard_scaler"}]}"#;
+    Bandit::from_json(scaled_config, k, d)
+        .unwrap()
+        .save(models.join("scaled.json"), Encoding::Json)
+        .unwrap();
     let server = Server::start(&dir, &["--poll-interval-ms", "100"]);
     // The server's bandit and a local copy of the same file.
     let local = Bandit::load(models.join("lin.amlis")).unwrap();
@@ -1313,6 +1320,39 @@ fn bandit_choose_reward_save_reload_and_errors() {
     assert_eq!(a2, want_actions);
     assert!(same_bits(&p2, &want_pmf));
 
+    // Preprocessing steps: no decision before they are fitted; the first reward batch fits
+    // them (as Bandit::partial_fit does), then decisions go through them.
+    let e = server
+        .post(
+            "/v2/models/scaled/choose",
+            &choose_request(&x[..d], d, &[1]),
+        )
+        .error(400);
+    assert!(e.contains("not fitted"), "{e}");
+    let logs: Vec<(usize, f64, f64)> = (0..n).map(|i| (i % k, (i % 3) as f64, 0.25)).collect();
+    let r = server.post("/v2/models/scaled/reward", &reward_request(&logs, &x));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let scaled = Bandit::from_json(scaled_config, k, d).unwrap();
+    scaled
+        .partial_fit(
+            &amlis::models::bandit::LoggedFeedback::new(
+                d,
+                x.clone(),
+                logs.iter().map(|o| o.0).collect(),
+                logs.iter().map(|o| o.1).collect(),
+                logs.iter().map(|o| o.2).collect(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let (sa, sp) = decisions_of(&server.post(
+        "/v2/models/scaled/choose",
+        &choose_request(&x, d, &event_ids),
+    ));
+    let (wa, wp) = rust_choose(&scaled, &x, &event_ids, &[]);
+    assert_eq!(sa, wa);
+    assert!(same_bits(&sp, &wp));
+
     // A greedy policy learned from logs decides like the Rust handle; reward is 400.
     let greedy = Bandit::load(models.join("greedy.amlis")).unwrap();
     let gd = greedy.spec().n_features;
@@ -1368,14 +1408,36 @@ fn bandit_choose_reward_save_reload_and_errors() {
     assert_eq!(ra, wa);
     assert!(same_bits(&rp, &wp));
 
+    // Many clients at once: every choose and reward answers, and every outcome is learned.
+    std::thread::scope(|scope| {
+        for c in 0..8u64 {
+            let server = &server;
+            scope.spawn(move || {
+                for t in 0..10u64 {
+                    let e = c * 1000 + t;
+                    let ctx = bandit_context(e, d);
+                    let (a, p) = decisions_of(
+                        &server.post("/v2/models/lin/choose", &choose_request(&ctx, d, &[e])),
+                    );
+                    let r = server.post("/v2/models/lin/reward", &json!({"inputs": [
+                        {"name": "context", "shape": [1, d], "datatype": "FP64", "data": ctx},
+                        {"name": "action", "shape": [1], "datatype": "INT64", "data": a},
+                        {"name": "reward", "shape": [1], "datatype": "FP64", "data": [1.0]},
+                        {"name": "probability", "shape": [1], "datatype": "FP64", "data": [p[a[0] as usize]]}]}));
+                    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+                }
+            });
+        }
+    });
+
     // Metrics count the requests by route and the rows decided and learned.
     let text = String::from_utf8(server.get("/metrics").body).unwrap();
     for line in [
         "amlis_requests_total{model=\"lin\",route=\"choose\",status=\"200\"}",
-        "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"200\"} 1",
+        "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"200\"} 81",
         "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"400\"} 4",
         "amlis_requests_total{model=\"lin\",route=\"save\",status=\"200\"} 1",
-        "amlis_bandit_rows_total{model=\"lin\",route=\"reward\"} 12",
+        "amlis_bandit_rows_total{model=\"lin\",route=\"reward\"} 92",
         "amlis_bandit_rows_total{model=\"greedy\",route=\"choose\"} 5",
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
