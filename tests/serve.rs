@@ -17,6 +17,7 @@ use amlis::data::{Column, Table};
 use amlis::models::PredictKind;
 use amlis::persist::Encoding;
 use amlis::pipeline::Pipeline;
+use amlis::service::bandit::Bandit;
 use amlis::traits::FitContext;
 use ndarray::ArrayView2;
 use serde_json::{json, Value};
@@ -885,6 +886,15 @@ fn auth_limits_and_overload() {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     assert!(start.elapsed() < Duration::from_secs(20));
+    // Nor does a client that sends nothing, or only part of the HTTP/2 preface.
+    for first in [&b""[..], b"PRI * HTTP/2.0\r\n"] {
+        let mut s = server.connect();
+        s.write_all(first).unwrap();
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        assert!(buf.is_empty() && start.elapsed() < Duration::from_secs(20));
+    }
     assert_eq!(
         server
             .request("POST", "/v2/models/iris/infer", &auth, &body)
@@ -1016,5 +1026,760 @@ fn tls_with_rustls() {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     assert!(!buf.starts_with(b"HTTP/1.1 200"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A context of `d` features for event `t` (deterministic, in [-1, 1]).
+fn bandit_context(t: u64, d: usize) -> Vec<f64> {
+    (0..d)
+        .map(|j| (((t * 31 + j as u64 * 17) % 23) as f64) / 11.0 - 1.0)
+        .collect()
+}
+
+/// The decisions of `b` on `contexts` (row-major) with `event_ids` and one exclusion list
+/// for every row: the actions and the pmf bits.
+fn rust_choose(
+    b: &Bandit,
+    contexts: &[f64],
+    event_ids: &[u64],
+    excluded: &[usize],
+) -> (Vec<i64>, Vec<f64>) {
+    let (k, d) = (b.spec().n_actions, b.spec().n_features);
+    let mut actions = Vec::new();
+    let mut pmf = vec![0.0; event_ids.len() * k];
+    for (i, &e) in event_ids.iter().enumerate() {
+        let a = b
+            .choose(
+                &contexts[i * d..(i + 1) * d],
+                e,
+                excluded,
+                &mut pmf[i * k..(i + 1) * k],
+            )
+            .unwrap();
+        actions.push(a as i64);
+    }
+    (actions, pmf)
+}
+
+fn choose_request(contexts: &[f64], d: usize, event_ids: &[u64]) -> Value {
+    json!({"id": "c1", "inputs": [
+        {"name": "context", "shape": [event_ids.len(), d], "datatype": "FP64", "data": contexts},
+        {"name": "event_id", "shape": [event_ids.len()], "datatype": "UINT64", "data": event_ids}]})
+}
+
+fn ints(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+/// The actions and pmf of a `choose` answer.
+fn decisions_of(r: &Reply) -> (Vec<i64>, Vec<f64>) {
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = r.json();
+    (
+        ints(&output(&r, "action")["data"]),
+        floats(&output(&r, "pmf")["data"]),
+    )
+}
+
+#[test]
+fn bandit_choose_reward_save_reload_and_errors() {
+    let dir = scratch("bandit");
+    let models = dir.join("models");
+    let (k, d) = (4, 3);
+    // A LinTS bandit that has learned a little (its draws depend on the event id).
+    let fresh = Bandit::from_json(
+        r#"{"policy": {"type": "lin_ts", "alpha": 0.3, "pmf_samples": 16}, "random_state": 5}"#,
+        k,
+        d,
+    )
+    .unwrap();
+    for t in 0..30u64 {
+        let x = bandit_context(t, d);
+        let mut pmf = vec![0.0; k];
+        let a = fresh.choose(&x, t, &[], &mut pmf).unwrap();
+        fresh
+            .update(&x, a, f64::from((t as usize + a) % 3 == 0), pmf[a])
+            .unwrap();
+    }
+    fresh
+        .save(models.join("lin.amlis"), Encoding::Binary)
+        .unwrap();
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1.3/greedy_policy.amlis");
+    std::fs::copy(&golden, models.join("greedy.amlis")).unwrap();
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(models.join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    // A bandit with a preprocessing step, fitted by its first batch of outcomes.
+    let scaled_config = r#"{"policy": {"type": "lin_ucb", "alpha": 0.4}, "random_state": 1,
+        "preprocess": [{"type": "standard_scaler"}]}"#;
+    Bandit::from_json(scaled_config, k, d)
+        .unwrap()
+        .save(models.join("scaled.json"), Encoding::Json)
+        .unwrap();
+    let server = Server::start(&dir, &["--poll-interval-ms", "100"]);
+    // The server's bandit and a local copy of the same file.
+    let local = Bandit::load(models.join("lin.amlis")).unwrap();
+
+    // Metadata: the platform, the sizes, the policy.
+    let meta = server.get("/v2/models/lin").json();
+    assert_eq!(meta["platform"], "amlis-bandit");
+    assert_eq!(
+        meta["inputs"][0],
+        json!({"name": "context", "datatype": "FP64", "shape": [-1, 3]})
+    );
+    assert_eq!(output(&meta, "pmf")["shape"], json!([-1, 4]));
+    let p = &meta["parameters"];
+    assert_eq!(
+        (
+            &p["kind"],
+            &p["policy"],
+            &p["n_actions"],
+            &p["n_features"],
+            &p["learns"]
+        ),
+        (
+            &json!("bandit"),
+            &json!("lin_ts"),
+            &json!(4),
+            &json!(3),
+            &json!(true)
+        )
+    );
+    let g = server.get("/v2/models/greedy").json();
+    assert_eq!(g["parameters"]["kind"], "greedy_policy");
+    assert_eq!(g["parameters"]["learns"], false);
+    assert_eq!(server.get("/v2/models/lin/ready").status, 200);
+
+    // choose: bit for bit with Bandit::choose for the same event ids (all 64 bits of them).
+    let n = 12;
+    let event_ids: Vec<u64> = (0..n as u64)
+        .map(|i| match i {
+            0 => u64::MAX,
+            1 => (1 << 60) + 1,
+            _ => 1000 + i,
+        })
+        .collect();
+    let x: Vec<f64> = (0..n as u64)
+        .flat_map(|t| bandit_context(t + 100, d))
+        .collect();
+    let r = server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids));
+    assert_eq!(r.json()["id"], "c1");
+    let (actions, pmf) = decisions_of(&r);
+    let (want_actions, want_pmf) = rust_choose(&local, &x, &event_ids, &[]);
+    assert_eq!(actions, want_actions);
+    assert!(same_bits(&pmf, &want_pmf));
+    // One row, [1, d], and excluded actions as a BOOL mask.
+    let mask: Vec<bool> = (0..k).map(|a| a == 0 || a == 2).collect();
+    let r = server.post(
+        "/v2/models/lin/choose",
+        &json!({"inputs": [
+        {"name": "context", "shape": [1, d], "datatype": "FP64", "data": [x[..d]]},
+        {"name": "event_id", "shape": [1], "datatype": "UINT64", "data": [7]},
+        {"name": "excluded", "shape": [1, k], "datatype": "BOOL", "data": mask}]}),
+    );
+    let (a1, p1) = decisions_of(&r);
+    let (wa, wp) = rust_choose(&local, &x[..d], &[7], &[0, 2]);
+    assert_eq!(a1, wa);
+    assert!(same_bits(&p1, &wp));
+    assert!(a1[0] == 1 || a1[0] == 3);
+    // The binary extension: contexts and event ids raw, the pmf back raw.
+    let header = json!({"inputs": [
+        {"name": "context", "shape": [n, d], "datatype": "FP64", "parameters": {"binary_data_size": n * d * 8}},
+        {"name": "event_id", "shape": [n], "datatype": "UINT64", "parameters": {"binary_data_size": n * 8}}],
+        "outputs": [{"name": "pmf", "parameters": {"binary_data": true}}, {"name": "action"}]})
+    .to_string();
+    let mut body = header.clone().into_bytes();
+    x.iter().for_each(|v| body.extend(v.to_le_bytes()));
+    event_ids.iter().for_each(|v| body.extend(v.to_le_bytes()));
+    let len = header.len().to_string();
+    let r = server.request(
+        "POST",
+        "/v2/models/lin/choose",
+        &[("Inference-Header-Content-Length", &len)],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let json_len: usize = r
+        .header("inference-header-content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let head: Value = serde_json::from_slice(&r.body[..json_len]).unwrap();
+    assert_eq!(ints(&output(&head, "action")["data"]), want_actions);
+    let raw: Vec<f64> = r.body[json_len..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert!(same_bits(&raw, &want_pmf));
+
+    // reward: a batch learned in order, then every later choose reflects it.
+    let outcomes: Vec<(usize, f64, f64)> = (0..n)
+        .map(|i| {
+            let a = actions[i] as usize;
+            (a, f64::from((i + a) % 2 == 0), pmf[i * k + a])
+        })
+        .collect();
+    let reward_request = |rows: &[(usize, f64, f64)], x: &[f64]| {
+        json!({"id": "r1", "inputs": [
+            {"name": "context", "shape": [rows.len(), d], "datatype": "FP64", "data": x},
+            {"name": "action", "shape": [rows.len()], "datatype": "INT64", "data": rows.iter().map(|o| o.0).collect::<Vec<_>>()},
+            {"name": "reward", "shape": [rows.len()], "datatype": "FP64", "data": rows.iter().map(|o| o.1).collect::<Vec<_>>()},
+            {"name": "probability", "shape": [rows.len()], "datatype": "FP64", "data": rows.iter().map(|o| o.2).collect::<Vec<_>>()}]})
+    };
+    let r = server.post("/v2/models/lin/reward", &reward_request(&outcomes, &x));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["learned"], n);
+    assert_eq!(r.json()["id"], "r1");
+    for (i, &(a, reward, prob)) in outcomes.iter().enumerate() {
+        local
+            .update(&x[i * d..(i + 1) * d], a, reward, prob)
+            .unwrap();
+    }
+    let (after_actions, after_pmf) =
+        decisions_of(&server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids)));
+    let (want_actions, want_pmf) = rust_choose(&local, &x, &event_ids, &[]);
+    assert_eq!(after_actions, want_actions);
+    assert!(same_bits(&after_pmf, &want_pmf));
+    assert!(
+        !same_bits(&after_pmf, &pmf),
+        "the update changed no decision"
+    );
+
+    // Errors: 400 with a JSON message, and nothing learned from a bad batch.
+    let e = server
+        .post("/v2/models/lin/choose", &choose_request(&x[..2], 2, &[1]))
+        .error(400);
+    assert!(e.contains("[n, 3]"), "{e}");
+    let bad_rows = |rows: &[(usize, f64, f64)]| {
+        let mut all = outcomes[..2].to_vec();
+        all.extend_from_slice(rows);
+        server.post(
+            "/v2/models/lin/reward",
+            &reward_request(&all, &x[..all.len() * d]),
+        )
+    };
+    let e = bad_rows(&[(9, 1.0, 0.5)]).error(400);
+    assert!(e.contains("action") && e.contains("row 2"), "{e}");
+    for p in [0.0, 1.5, -0.1] {
+        let e = bad_rows(&[(1, 1.0, p)]).error(400);
+        assert!(e.contains("probability"), "{e}");
+    }
+    let e = server
+        .post(
+            "/v2/models/lin/choose",
+            &json!({"inputs": [{"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]}]}),
+        )
+        .error(400);
+    assert!(e.contains("event_id"), "{e}");
+    let e = server
+        .post(
+            "/v2/models/lin/choose",
+            &json!({"inputs": [
+            {"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]},
+            {"name": "event_id", "shape": [1], "datatype": "INT64", "data": [-3]}]}),
+        )
+        .error(400);
+    assert!(e.contains("event_id"), "{e}");
+    let e = server
+        .post("/v2/models/lin/choose", &json!({"inputs": [
+            {"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]},
+            {"name": "event_id", "shape": [1], "datatype": "UINT64", "data": [1]},
+            {"name": "excluded", "shape": [1, 4], "datatype": "BOOL", "data": [true, true, true, true]}]}))
+        .error(400);
+    assert!(e.contains("excluded"), "{e}");
+    server
+        .post("/v2/models/lin/choose", &json!({"inputs": [
+            {"name": "context", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]},
+            {"name": "event_id", "shape": [1], "datatype": "UINT64", "data": [1]},
+            {"name": "excluded", "shape": [4], "datatype": "BOOL", "data": [true, false, false, false]}]}))
+        .error(400);
+    let e = server
+        .post("/v2/models/nope/choose", &choose_request(&x, d, &event_ids))
+        .error(404);
+    assert!(e.contains("nope"), "{e}");
+    let e = server
+        .post("/v2/models/iris/choose", &choose_request(&x, d, &event_ids))
+        .error(400);
+    assert!(e.contains("not a bandit"), "{e}");
+    server
+        .post("/v2/models/iris/reward", &reward_request(&outcomes, &x))
+        .error(400);
+    let e = server
+        .post("/v2/models/lin/infer", &json!({"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP64", "data": [0, 0, 0]}]}))
+        .error(400);
+    assert!(e.contains("bandit"), "{e}");
+    server.get("/v2/models/lin/choose").error(405);
+    // After the refused batches the state is still that of the good one.
+    let (a2, p2) =
+        decisions_of(&server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids)));
+    assert_eq!(a2, want_actions);
+    assert!(same_bits(&p2, &want_pmf));
+
+    // Preprocessing steps: no decision before they are fitted; the first reward batch fits
+    // them (as Bandit::partial_fit does), then decisions go through them.
+    let e = server
+        .post(
+            "/v2/models/scaled/choose",
+            &choose_request(&x[..d], d, &[1]),
+        )
+        .error(400);
+    assert!(e.contains("not fitted"), "{e}");
+    let logs: Vec<(usize, f64, f64)> = (0..n).map(|i| (i % k, (i % 3) as f64, 0.25)).collect();
+    let r = server.post("/v2/models/scaled/reward", &reward_request(&logs, &x));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let scaled = Bandit::from_json(scaled_config, k, d).unwrap();
+    scaled
+        .partial_fit(
+            &amlis::models::bandit::LoggedFeedback::new(
+                d,
+                x.clone(),
+                logs.iter().map(|o| o.0).collect(),
+                logs.iter().map(|o| o.1).collect(),
+                logs.iter().map(|o| o.2).collect(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let (sa, sp) = decisions_of(&server.post(
+        "/v2/models/scaled/choose",
+        &choose_request(&x, d, &event_ids),
+    ));
+    let (wa, wp) = rust_choose(&scaled, &x, &event_ids, &[]);
+    assert_eq!(sa, wa);
+    assert!(same_bits(&sp, &wp));
+
+    // A greedy policy learned from logs decides like the Rust handle; reward is 400.
+    let greedy = Bandit::load(models.join("greedy.amlis")).unwrap();
+    let gd = greedy.spec().n_features;
+    let gx: Vec<f64> = (0..5).flat_map(|t| bandit_context(t, gd)).collect();
+    let gids = [1, 2, 3, 4, 5];
+    let (ga, gp) =
+        decisions_of(&server.post("/v2/models/greedy/choose", &choose_request(&gx, gd, &gids)));
+    let (wa, wp) = rust_choose(&greedy, &gx, &gids, &[]);
+    assert_eq!(ga, wa);
+    assert!(same_bits(&gp, &wp));
+    let e = server
+        .post(
+            "/v2/models/greedy/reward",
+            &json!({"inputs": [
+            {"name": "context", "shape": [1, gd], "datatype": "FP64", "data": gx[..gd]},
+            {"name": "action", "shape": [1], "datatype": "INT64", "data": [0]},
+            {"name": "reward", "shape": [1], "datatype": "FP64", "data": [1.0]},
+            {"name": "probability", "shape": [1], "datatype": "FP64", "data": [1.0]}]}),
+        )
+        .error(400);
+    assert!(e.contains("greedy policy"), "{e}");
+
+    // save: the learned state goes to the file; the server does not reload its own save.
+    let r = server.request("POST", "/v2/models/lin/save", &[], b"");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["version"], "1");
+    let saved = Bandit::load(models.join("lin.amlis")).unwrap();
+    let (sa, sp) = rust_choose(&saved, &x, &event_ids, &[]);
+    assert_eq!(sa, want_actions);
+    assert!(same_bits(&sp, &want_pmf));
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        server.get("/v2/models/lin").json()["versions"],
+        json!(["1"])
+    );
+    server
+        .request("POST", "/v2/models/greedy/save", &[], b"")
+        .error(400);
+    server
+        .request("POST", "/v2/models/iris/save", &[], b"")
+        .error(400);
+
+    // Hot reload: a new file replaces the in-memory learned state.
+    fresh
+        .save(models.join("lin.amlis"), Encoding::Binary)
+        .unwrap();
+    wait_for("the bandit reload", &server, || {
+        server.get("/v2/models/lin").json()["versions"] == json!(["2"])
+    });
+    let (ra, rp) =
+        decisions_of(&server.post("/v2/models/lin/choose", &choose_request(&x, d, &event_ids)));
+    let (wa, wp) = rust_choose(&fresh, &x, &event_ids, &[]);
+    assert_eq!(ra, wa);
+    assert!(same_bits(&rp, &wp));
+
+    // Many clients at once: every choose and reward answers, and every outcome is learned.
+    std::thread::scope(|scope| {
+        for c in 0..8u64 {
+            let server = &server;
+            scope.spawn(move || {
+                for t in 0..10u64 {
+                    let e = c * 1000 + t;
+                    let ctx = bandit_context(e, d);
+                    let (a, p) = decisions_of(
+                        &server.post("/v2/models/lin/choose", &choose_request(&ctx, d, &[e])),
+                    );
+                    let r = server.post("/v2/models/lin/reward", &json!({"inputs": [
+                        {"name": "context", "shape": [1, d], "datatype": "FP64", "data": ctx},
+                        {"name": "action", "shape": [1], "datatype": "INT64", "data": a},
+                        {"name": "reward", "shape": [1], "datatype": "FP64", "data": [1.0]},
+                        {"name": "probability", "shape": [1], "datatype": "FP64", "data": [p[a[0] as usize]]}]}));
+                    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+                }
+            });
+        }
+    });
+
+    // Metrics count the requests by route and the rows decided and learned.
+    let text = String::from_utf8(server.get("/metrics").body).unwrap();
+    for line in [
+        "amlis_requests_total{model=\"lin\",route=\"choose\",status=\"200\"}",
+        "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"200\"} 81",
+        "amlis_requests_total{model=\"lin\",route=\"reward\",status=\"400\"} 4",
+        "amlis_requests_total{model=\"lin\",route=\"save\",status=\"200\"} 1",
+        "amlis_bandit_rows_total{model=\"lin\",route=\"reward\"} 92",
+        "amlis_bandit_rows_total{model=\"greedy\",route=\"choose\"} 5",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn model_names_in_paths_are_percent_decoded() {
+    let dir = scratch("names");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("my model.amlis"), Encoding::Binary)
+        .unwrap();
+    iris.save(dir.join("models").join("café.amlis"), Encoding::Binary)
+        .unwrap();
+    let server = Server::start(&dir, &[]);
+    let body = iris_request();
+    let want = expected(&iris, PredictKind::Value, &[5.1, 3.5, 1.4, 0.2]);
+    for (path, name) in [
+        ("/v2/models/my%20model/infer", "my model"),
+        ("/v2/models/my%20model/versions/1/infer", "my model"),
+        ("/v2/models/caf%C3%A9/infer", "café"),
+        ("/v2/models/caf%c3%a9/infer", "café"),
+    ] {
+        let r = server.request("POST", path, &[], &body);
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let r = r.json();
+        assert_eq!(r["model_name"], name);
+        assert!(same_bits(&floats(&output(&r, "predict")["data"]), &want));
+    }
+    assert_eq!(
+        server.get("/v2/models/my%20model").json()["name"],
+        "my model"
+    );
+    let r = server.request(
+        "POST",
+        "/v1/models/my%20model:predict",
+        &[],
+        br#"{"instances": [[5.1, 3.5, 1.4, 0.2]]}"#,
+    );
+    assert!(same_bits(&floats(&r.json()["predictions"]), &want));
+    // Undecoded, the name is unknown; invalid escapes are 400 with a JSON error.
+    server.get("/v2/models/my%2520model").error(404);
+    for bad in [
+        "/v2/models/my%2model/infer",
+        "/v2/models/my%zzmodel/infer",
+        "/v2/models/my%C3/infer",
+        "/v2/models/my%",
+    ] {
+        let e = server.request("POST", bad, &[], &body).error(400);
+        assert!(e.contains("percent-escape"), "{bad}: {e}");
+    }
+    // A decoded `/` cannot reach outside the model directory.
+    server
+        .request(
+            "POST",
+            "/v2/repository/models/..%2Fmodels%2Fmy%20model/load",
+            &[],
+            b"",
+        )
+        .error(404);
+    let r = server.request("POST", "/v2/repository/models/my%20model/load", &[], b"");
+    assert_eq!(r.json()["version"], "2");
+    let text = String::from_utf8(server.get("/metrics").body).unwrap();
+    assert!(
+        text.contains("amlis_requests_total{model=\"my model\",route=\"infer\",status=\"200\"} 2"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A test CA and a leaf certificate for 127.0.0.1 signed by it (webpki refuses a self-signed
+/// CA certificate as a server's own): `(ca, cert, key)`, or `None` without openssl.
+fn test_certificates(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let ok = openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=amlis test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+        ]
+        .concat(),
+    ) && openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "leaf.csr",
+            ],
+        ]
+        .concat(),
+    ) && std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .is_ok()
+        && openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "cert.pem",
+        ]);
+    ok.then(|| {
+        (
+            dir.join("ca.pem"),
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+        )
+    })
+}
+
+/// One request through a hyper client connection: status, HTTP version and body.
+async fn hyper_request<S>(sender: S, uri: String, body: Vec<u8>) -> (u16, hyper::Version, Vec<u8>)
+where
+    S: HyperSender,
+{
+    use http_body_util::BodyExt;
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    let response = sender.send(request).await;
+    let status = response.status().as_u16();
+    let version = response.version();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, version, body.to_vec())
+}
+
+type HyperBody = http_body_util::Full<bytes::Bytes>;
+
+/// hyper's HTTP/1.1 and HTTP/2 client senders, behind one call.
+trait HyperSender {
+    fn send(
+        self,
+        request: hyper::Request<HyperBody>,
+    ) -> impl std::future::Future<Output = hyper::Response<hyper::body::Incoming>>;
+}
+
+impl HyperSender for hyper::client::conn::http2::SendRequest<HyperBody> {
+    async fn send(
+        mut self,
+        request: hyper::Request<HyperBody>,
+    ) -> hyper::Response<hyper::body::Incoming> {
+        self.ready().await.unwrap();
+        self.send_request(request).await.unwrap()
+    }
+}
+
+impl HyperSender for &mut hyper::client::conn::http1::SendRequest<HyperBody> {
+    async fn send(
+        self,
+        request: hyper::Request<HyperBody>,
+    ) -> hyper::Response<hyper::body::Incoming> {
+        self.ready().await.unwrap();
+        self.send_request(request).await.unwrap()
+    }
+}
+
+/// A TLS connection to `addr` that trusts `ca` and offers `alpn`.
+#[allow(deprecated)] // rustls' ring provider, as the server uses (see src/service/serve/tls.rs)
+async fn tls_connect(
+    addr: &str,
+    ca: &Path,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    use tokio_rustls::rustls::{crypto, ClientConfig, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(ca).unwrap())
+        .unwrap();
+    let mut config =
+        ClientConfig::builder_with_provider(std::sync::Arc::new(crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    connector
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn http2_with_prior_knowledge_and_over_tls_by_alpn() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let dir = scratch("h2");
+    let iris = fit(IRIS, &amlis::datasets::iris_table().unwrap(), "species");
+    iris.save(dir.join("models").join("iris.amlis"), Encoding::Binary)
+        .unwrap();
+    let plain = Server::start(&dir, &[]);
+    let x = raw_rows(&iris, &amlis::datasets::iris_table().unwrap());
+    let rows = |i: usize| x[i * 4..(i + 1) * 4].to_vec();
+    let request = |i: usize| {
+        json!({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64", "data": rows(i)}], "outputs": [{"name": "predict_proba"}]})
+            .to_string()
+            .into_bytes()
+    };
+    let check = |i: usize,
+                 (status, version, body): (u16, hyper::Version, Vec<u8>),
+                 http: hyper::Version| {
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(version, http);
+        let r: Value = serde_json::from_slice(&body).unwrap();
+        assert!(same_bits(
+            &floats(&output(&r, "predict_proba")["data"]),
+            &expected(&iris, PredictKind::Proba, &rows(i))
+        ));
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // h2c: 32 requests multiplexed on one connection, each bit for bit; errors as JSON.
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(&plain.addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let uri = |path: &str| format!("http://{}{path}", plain.addr);
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                tokio::spawn(hyper_request(
+                    sender.clone(),
+                    uri("/v2/models/iris/infer"),
+                    request(i),
+                ))
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            check(i, t.await.unwrap(), hyper::Version::HTTP_2);
+        }
+        let (status, version, body) =
+            hyper_request(sender.clone(), uri("/v2/models/nope/infer"), request(0)).await;
+        assert_eq!((status, version), (404, hyper::Version::HTTP_2));
+        let e: Value = serde_json::from_slice(&body).unwrap();
+        assert!(e["error"].as_str().unwrap().contains("nope"));
+    });
+    // HTTP/1.1 on the same port still works (every other test speaks it too).
+    assert_eq!(plain.get("/v2/health/ready").status, 200);
+
+    // TLS: h2 when ALPN offers it, HTTP/1.1 when the client offers only that.
+    let Some((ca, cert, key)) = test_certificates(&dir) else {
+        eprintln!(
+            "the TLS part of http2_with_prior_knowledge_and_over_tls_by_alpn skipped: no openssl"
+        );
+        return;
+    };
+    let tls = Server::start(
+        &dir,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let uri = |path: &str| format!("https://{}{path}", tls.addr);
+    rt.block_on(async {
+        let stream = tls_connect(&tls.addr, &ca, &[b"h2", b"http/1.1"]).await;
+        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                tokio::spawn(hyper_request(
+                    sender.clone(),
+                    uri("/v2/models/iris/infer"),
+                    request(i),
+                ))
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            check(i, t.await.unwrap(), hyper::Version::HTTP_2);
+        }
+
+        let stream = tls_connect(&tls.addr, &ca, &[b"http/1.1"]).await;
+        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        for i in 0..3 {
+            let reply = hyper_request(&mut sender, uri("/v2/models/iris/infer"), request(i)).await;
+            check(i, reply, hyper::Version::HTTP_11);
+        }
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -166,8 +166,14 @@ impl Rows {
 }
 
 /// Assembles the request's tensors into rows for `p`.
-pub fn rows_of(p: &Pipeline, inputs: Vec<InputTensor>) -> Result<Rows, ServeError> {
+pub fn rows_of(p: &Pipeline, mut inputs: Vec<InputTensor>) -> Result<Rows, ServeError> {
     let k = p.inputs().len();
+    // Exact integers are only asked for by the bandit routes; here they are numbers.
+    for t in &mut inputs {
+        if let TensorData::Ids(v) = &t.data {
+            t.data = TensorData::Numbers(v.iter().map(|&i| i as f64).collect());
+        }
+    }
     let by_column = inputs.len() == k
         && inputs
             .iter()
@@ -201,7 +207,7 @@ pub fn rows_of(p: &Pipeline, inputs: Vec<InputTensor>) -> Result<Rows, ServeErro
     };
     match tensor.data {
         TensorData::Numbers(x) => Ok(Rows::Dense { n, x }),
-        TensorData::Strings(_) => Err(ServeError::bad_request(format!(
+        TensorData::Strings(_) | TensorData::Ids(_) => Err(ServeError::bad_request(format!(
             "input `{}` is BYTES; a single [n, {k}] tensor must be numeric (categorical cells as \
              category indices), or send one tensor per column",
             tensor.name
@@ -257,6 +263,7 @@ fn columns(p: &Pipeline, mut inputs: Vec<InputTensor>) -> Result<Rows, ServeErro
                     };
                 }
             }
+            (_, TensorData::Ids(_)) => return Err(integers_as_numbers()),
             (FeatureKind::Numeric, TensorData::Strings(_)) => {
                 return Err(ServeError::bad_request(format!(
                     "input `{}` is BYTES but the column is numeric",
@@ -301,10 +308,16 @@ fn columns(p: &Pipeline, mut inputs: Vec<InputTensor>) -> Result<Rows, ServeErro
                     .collect::<Result<Vec<_>, _>>()?;
                 Column::categorical_from(&values)
             }
+            (TensorData::Ids(_), _) => return Err(integers_as_numbers()),
         };
         table.push_column(column.name.clone(), col)?;
     }
     Ok(Rows::Table(table))
+}
+
+/// [`rows_of`] turns exact integers into numbers first: they cannot reach a column.
+fn integers_as_numbers() -> ServeError {
+    ServeError::internal("exact integers reached a column of the inference input")
 }
 
 fn category(categories: &[String], code: f64) -> Option<&str> {

@@ -2,6 +2,9 @@
 //!
 //! - `amlis_requests_total{model, route, status}`: requests answered;
 //! - `amlis_outputs_total{model, output}`: outputs computed by inference requests;
+//! - `amlis_bandit_rows_total{model, route = choose | reward}`: decisions made and outcomes
+//!   learned by bandits (the requests themselves are counted in `amlis_requests_total` under
+//!   the routes `choose`, `reward` and `save`);
 //! - `amlis_request_duration_seconds`: a histogram of request latency, by route;
 //! - `amlis_requests_in_flight`: requests being handled;
 //! - `amlis_model_loads_total{kind = load | reload, result = ok | error}`;
@@ -30,6 +33,7 @@ struct Histogram {
 struct Tables {
     requests: BTreeMap<(String, &'static str, u16), u64>,
     outputs: BTreeMap<(String, &'static str), u64>,
+    bandit_rows: BTreeMap<(String, &'static str), u64>,
     latency: BTreeMap<&'static str, Histogram>,
     loads: BTreeMap<(&'static str, &'static str), u64>,
 }
@@ -82,6 +86,12 @@ impl Metrics {
         }
     }
 
+    /// Records the rows a bandit request decided (`choose`) or learned (`reward`).
+    pub fn bandit_rows(&self, model: &str, route: &'static str, rows: usize) {
+        let mut t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        *t.bandit_rows.entry((model.to_string(), route)).or_default() += rows as u64;
+    }
+
     /// Records a model load (`reload` when a model was already serving) and its result.
     pub fn model_loaded(&self, reload: bool, ok: bool) {
         let mut t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
@@ -117,6 +127,18 @@ impl Metrics {
             let _ = writeln!(
                 s,
                 "amlis_outputs_total{{model=\"{}\",output=\"{output}\"}} {n}",
+                escape(model)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP amlis_bandit_rows_total Decisions made and outcomes learned by bandits."
+        );
+        let _ = writeln!(s, "# TYPE amlis_bandit_rows_total counter");
+        for ((model, route), n) in &t.bandit_rows {
+            let _ = writeln!(
+                s,
+                "amlis_bandit_rows_total{{model=\"{}\",route=\"{route}\"}} {n}",
                 escape(model)
             );
         }

@@ -10,12 +10,14 @@
 //! - [`protocol`]: V2 requests and responses, tensors, Triton's binary tensor extension;
 //! - [`inference`]: tensors to raw rows, the model's outputs, model metadata;
 //! - [`repository`]: the model directory, hot reload with an atomic swap;
+//! - [`bandit`]: contextual bandits' `choose` and `reward` over V2 tensors;
 //! - [`routes`]: the HTTP routes;
 //! - [`auth`], [`limits`], [`metrics`], [`tls`], [`shutdown`]: security, robustness,
 //!   observability;
 //! - [`server`]: the accept loop and the binary's main; [`options`]: its command line.
 
 pub mod auth;
+pub mod bandit;
 pub mod error;
 pub mod inference;
 pub mod limits;

@@ -77,6 +77,9 @@ pub enum TensorData {
     Numbers(Vec<f64>),
     /// `BYTES` elements.
     Strings(Vec<String>),
+    /// Non-negative integers read exactly (all 64 bits), for the inputs a caller names in
+    /// [`InferRequest::parse_with_ids`] (event ids, action indices).
+    Ids(Vec<u64>),
 }
 
 impl TensorData {
@@ -85,6 +88,7 @@ impl TensorData {
         match self {
             TensorData::Numbers(v) => v.len(),
             TensorData::Strings(v) => v.len(),
+            TensorData::Ids(v) => v.len(),
         }
     }
 
@@ -168,6 +172,17 @@ impl InferRequest {
     /// Parses a request body; `json_len` is the `Inference-Header-Content-Length` header, when
     /// present (the JSON part's length; the rest of the body holds binary tensors).
     pub fn parse(body: &[u8], json_len: Option<usize>) -> Result<Self, ServeError> {
+        Self::parse_with_ids(body, json_len, &[])
+    }
+
+    /// [`parse`](Self::parse), reading the inputs named in `ids` as exact non-negative
+    /// integers ([`TensorData::Ids`]): in JSON, integer literals (or integral numbers up to
+    /// 2^53); in binary, any integer datatype.
+    pub fn parse_with_ids(
+        body: &[u8],
+        json_len: Option<usize>,
+        ids: &[&str],
+    ) -> Result<Self, ServeError> {
         let (json, mut binary) = match json_len {
             Some(n) => {
                 let json = body.get(..n).ok_or_else(|| {
@@ -189,7 +204,8 @@ impl InferRequest {
         };
         let mut inputs = Vec::with_capacity(raw.inputs.len());
         for input in raw.inputs {
-            inputs.push(read_input(input, &mut binary)?);
+            let exact = ids.contains(&input.name.as_str());
+            inputs.push(read_input(input, &mut binary, exact)?);
         }
         if !binary.is_empty() {
             return Err(ServeError::bad_request(format!(
@@ -239,7 +255,7 @@ fn element_count(name: &str, shape: &[i64]) -> Result<(Vec<usize>, usize), Serve
     Ok((dims, count))
 }
 
-fn read_input(input: RawInput, binary: &mut &[u8]) -> Result<InputTensor, ServeError> {
+fn read_input(input: RawInput, binary: &mut &[u8], exact: bool) -> Result<InputTensor, ServeError> {
     let name = input.name;
     let datatype = Datatype::parse(&input.datatype)
         .map_err(|e| ServeError::bad_request(format!("input `{name}`: {}", e.message)))?;
@@ -266,8 +282,13 @@ fn read_input(input: RawInput, binary: &mut &[u8]) -> Result<InputTensor, ServeE
             }
             let (mine, rest) = binary.split_at(size);
             *binary = rest;
-            decode_binary(&name, datatype, mine)?
+            if exact {
+                TensorData::Ids(decode_binary_ids(&name, datatype, mine)?)
+            } else {
+                decode_binary(&name, datatype, mine)?
+            }
         }
+        (None, Some(value)) if exact => TensorData::Ids(decode_json_ids(&name, datatype, value)?),
         (None, Some(value)) => decode_json(&name, datatype, value, count)?,
         (Some(_), Some(_)) => {
             return Err(ServeError::bad_request(format!(
@@ -351,6 +372,71 @@ fn le<const N: usize>(chunk: &[u8]) -> [u8; N] {
     a
 }
 
+/// The integers of a binary input read exactly (`ids`): any integer datatype, no negative value.
+fn decode_binary_ids(name: &str, datatype: Datatype, bytes: &[u8]) -> Result<Vec<u64>, ServeError> {
+    let (size, signed) = match datatype {
+        Datatype::Uint(bits) => (usize::from(bits / 8), false),
+        Datatype::Int(bits) => (usize::from(bits / 8), true),
+        other => {
+            return Err(ServeError::bad_request(format!(
+                "input `{name}` is {other:?}; send it as UINT64 (or another integer datatype)"
+            )))
+        }
+    };
+    if bytes.len() % size != 0 {
+        return Err(ServeError::bad_request(format!(
+            "input `{name}`: {} binary bytes are not a whole number of {size}-byte elements",
+            bytes.len()
+        )));
+    }
+    bytes
+        .chunks_exact(size)
+        .map(|c| {
+            let mut le = [0u8; 8];
+            le[..size].copy_from_slice(c);
+            let negative = signed && c[size - 1] & 0x80 != 0;
+            if negative {
+                return Err(ServeError::bad_request(format!(
+                    "input `{name}` holds a negative value; expected integers >= 0"
+                )));
+            }
+            Ok(u64::from_le_bytes(le))
+        })
+        .collect()
+}
+
+/// The integers of a JSON input read exactly (`ids`): integer literals in `0..2^64`, or
+/// integral numbers up to 2^53.
+fn decode_json_ids(name: &str, datatype: Datatype, value: Value) -> Result<Vec<u64>, ServeError> {
+    if datatype == Datatype::Bytes {
+        return Err(ServeError::bad_request(format!(
+            "input `{name}` is BYTES; send integers (UINT64)"
+        )));
+    }
+    let mut leaves = Vec::new();
+    flatten(value, &mut leaves, 0)
+        .map_err(|m| ServeError::bad_request(format!("input `{name}`: {m}")))?;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    leaves
+        .into_iter()
+        .map(|v| {
+            let n = match &v {
+                Value::Number(n) => n.as_u64().or_else(|| {
+                    n.as_f64()
+                        .filter(|x| x.fract() == 0.0 && (0.0..=EXACT).contains(x))
+                        .map(|x| x as u64)
+                }),
+                _ => None,
+            };
+            n.ok_or_else(|| {
+                ServeError::bad_request(format!(
+                    "input `{name}` holds {v}; expected integers in 0..2^64"
+                ))
+            })
+        })
+        .collect()
+}
+
 fn truncated_bytes(name: &str) -> ServeError {
     ServeError::bad_request(format!(
         "input `{name}`: truncated BYTES element (each is a 4-byte little-endian length, then \
@@ -423,6 +509,8 @@ fn flatten(value: Value, out: &mut Vec<Value>, depth: usize) -> Result<(), Strin
 pub enum OutputData {
     /// FP64 values.
     Fp64(Vec<f64>),
+    /// INT64 values (a bandit's chosen actions).
+    Int64(Vec<i64>),
     /// BYTES values (class labels).
     Bytes(Vec<String>),
 }
@@ -469,6 +557,7 @@ struct WireParameters {
 #[serde(untagged)]
 enum WireData<'a> {
     Fp64(&'a [f64]),
+    Int64(&'a [i64]),
     Bytes(&'a [String]),
 }
 
@@ -494,12 +583,14 @@ pub fn encode_response(
     for o in outputs {
         let datatype = match o.data {
             OutputData::Fp64(_) => "FP64",
+            OutputData::Int64(_) => "INT64",
             OutputData::Bytes(_) => "BYTES",
         };
         let (parameters, data) = if o.binary {
             let start = binary.len();
             match &o.data {
                 OutputData::Fp64(v) => v.iter().for_each(|x| binary.extend(x.to_le_bytes())),
+                OutputData::Int64(v) => v.iter().for_each(|x| binary.extend(x.to_le_bytes())),
                 OutputData::Bytes(v) => v.iter().for_each(|s| {
                     binary.extend((s.len() as u32).to_le_bytes());
                     binary.extend(s.as_bytes());
@@ -510,6 +601,7 @@ pub fn encode_response(
         } else {
             let data = match &o.data {
                 OutputData::Fp64(v) => WireData::Fp64(v),
+                OutputData::Int64(v) => WireData::Int64(v),
                 OutputData::Bytes(v) => WireData::Bytes(v),
             };
             (None, Some(data))

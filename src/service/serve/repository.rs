@@ -7,15 +7,48 @@
 //! load (corrupt, truncated, a newer format) leaves the old model serving and is logged. A
 //! model's version is the number of times it has been loaded. A model unloaded through the
 //! repository extension stays unloaded until loaded again.
+//!
+//! A file holds a pipeline (served by `infer`) or a contextual bandit: a policy that learns
+//! online, or a greedy policy learned from logs (served by `choose` and `reward`); the
+//! envelope's kind tells which. A bandit's learned state lives in memory: a (re)load of its
+//! file replaces that state with the file's, and [`Repository::save`] writes the state back
+//! to the file (without the poller then reloading it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use super::error::ServeError;
 use super::metrics::Metrics;
+use crate::models::rl::POLICY_KIND;
+use crate::service::bandit::{Bandit, BANDIT_KIND};
+use crate::service::persist::{self, Encoding};
 use crate::service::pipeline::Pipeline;
+
+/// What a model file holds.
+#[derive(Debug)]
+pub enum Served {
+    /// A pipeline (model file kind 1), for `infer` and `:predict` (boxed: it is large).
+    Pipeline(Box<Pipeline>),
+    /// A contextual bandit (kind 2) or a greedy policy learned from logs (kind 3), for
+    /// `choose` and `reward`.
+    Bandit(Bandit),
+}
+
+impl Served {
+    /// Reads and validates a model file of any kind the server serves.
+    pub fn read(path: &Path) -> crate::Result<(Self, Encoding)> {
+        let bytes = persist::read_file(path)?;
+        let header = persist::read_header(&bytes)?.0;
+        let served = if header.kind == BANDIT_KIND || header.kind == POLICY_KIND {
+            Served::Bandit(Bandit::from_bytes(&bytes)?)
+        } else {
+            Served::Pipeline(Box::new(Pipeline::from_bytes(&bytes)?))
+        };
+        Ok((served, header.encoding))
+    }
+}
 
 /// A loaded model, shared by the requests that use it.
 #[derive(Debug)]
@@ -24,8 +57,35 @@ pub struct Loaded {
     pub name: String,
     /// Its version: `1` for the first load, then one more for each reload.
     pub version: String,
-    /// The pipeline.
-    pub pipeline: Arc<Pipeline>,
+    /// The pipeline or bandit.
+    pub served: Served,
+    /// The encoding of its file (a bandit's state is saved back in it).
+    pub encoding: Encoding,
+}
+
+impl Loaded {
+    /// The pipeline, or 400 for a bandit.
+    pub fn pipeline(&self) -> Result<&Pipeline, ServeError> {
+        match &self.served {
+            Served::Pipeline(p) => Ok(p),
+            Served::Bandit(_) => Err(ServeError::bad_request(format!(
+                "model `{}` is a contextual bandit: it answers POST /v2/models/{}/choose and \
+                 /reward, not inference",
+                self.name, self.name
+            ))),
+        }
+    }
+
+    /// The bandit, or 400 for a pipeline.
+    pub fn bandit(&self) -> Result<&Bandit, ServeError> {
+        match &self.served {
+            Served::Bandit(b) => Ok(b),
+            Served::Pipeline(_) => Err(ServeError::bad_request(format!(
+                "model `{}` is not a bandit (a pipeline: POST /v2/models/{}/infer)",
+                self.name, self.name
+            ))),
+        }
+    }
 }
 
 /// What identifies one state of a file on disk.
@@ -66,6 +126,9 @@ pub struct Repository {
     dir: PathBuf,
     slots: RwLock<BTreeMap<String, Slot>>,
     metrics: Arc<Metrics>,
+    /// Held by every read and write of model files (polls, loads, saves), so that a poll
+    /// never takes a file the server is writing, nor the server's own save for a change.
+    disk: Mutex<()>,
 }
 
 /// The model name of a file, when it is a model file.
@@ -93,6 +156,7 @@ impl Repository {
             dir: dir.into(),
             slots: RwLock::new(BTreeMap::new()),
             metrics,
+            disk: Mutex::new(()),
         }
     }
 
@@ -140,6 +204,7 @@ impl Repository {
 
     /// Rescans the directory: new and changed files are loaded, removed ones unloaded.
     pub fn poll(&self) {
+        let _disk = self.disk.lock().unwrap_or_else(|e| e.into_inner());
         let mut seen = BTreeMap::new();
         match std::fs::read_dir(&self.dir) {
             Ok(entries) => {
@@ -189,20 +254,21 @@ impl Repository {
         // The stamp is taken before reading: a write that lands during the read changes the
         // stamp again and is read at the next poll.
         let stamp = stamp_of(path);
-        let result = Pipeline::load(path);
+        let result = Served::read(path);
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
         let slot = slots.entry(name.to_string()).or_default();
         slot.file = path.to_path_buf();
         slot.stamp = stamp;
         slot.unloaded = false;
         match result {
-            Ok(pipeline) => {
+            Ok((served, encoding)) => {
                 slot.loads += 1;
                 let reload = slot.model.is_some();
                 let loaded = Arc::new(Loaded {
                     name: name.to_string(),
                     version: slot.loads.to_string(),
-                    pipeline: Arc::new(pipeline),
+                    served,
+                    encoding,
                 });
                 slot.model = Some(loaded.clone());
                 slot.error = None;
@@ -228,6 +294,7 @@ impl Repository {
     /// The repository extension's `load`: reads the model's file now (`NAME.amlis`, else
     /// `NAME.json`). A file that does not load is 400 and leaves any old model serving.
     pub fn load(&self, name: &str) -> Result<Arc<Loaded>, ServeError> {
+        let _disk = self.disk.lock().unwrap_or_else(|e| e.into_inner());
         let path = ["amlis", "json"]
             .iter()
             .map(|ext| self.dir.join(format!("{name}.{ext}")))
@@ -243,6 +310,38 @@ impl Repository {
         self.metrics
             .set_models_ready(slots.values().filter(|s| s.model.is_some()).count());
         loaded
+    }
+
+    /// Writes the learned state of bandit `name` to its file, atomically and in the file's
+    /// encoding; returns the model and the bytes written. The version does not change: the
+    /// same state goes on serving, and the poller does not take the new file for a change.
+    /// A greedy policy learned from logs does not learn, so there is nothing to save (400).
+    pub fn save(&self, name: &str) -> Result<(Arc<Loaded>, usize), ServeError> {
+        let _disk = self.disk.lock().unwrap_or_else(|e| e.into_inner());
+        let model = self.require(name, None)?;
+        let bandit = model.bandit()?;
+        if bandit.greedy().is_some() {
+            return Err(ServeError::bad_request(format!(
+                "model `{name}` is a greedy policy learned from logs: it does not learn online, \
+                 so its file already holds its whole state"
+            )));
+        }
+        let file = {
+            let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+            slots.get(name).map(|s| s.file.clone())
+        }
+        .ok_or_else(|| ServeError::not_found(format!("unknown model `{name}`")))?;
+        let bytes = bandit.to_bytes(model.encoding)?;
+        persist::write_atomic(&file, &bytes)
+            .map_err(|e| ServeError::internal(format!("cannot save model `{name}`: {e}")))?;
+        let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = slots.get_mut(name) {
+            if slot.model.as_ref().is_some_and(|m| Arc::ptr_eq(m, &model)) {
+                slot.stamp = stamp_of(&file);
+            }
+        }
+        tracing::info!(model = %name, version = %model.version, file = %file.display(), bytes = bytes.len(), "bandit state saved");
+        Ok((model, bytes.len()))
     }
 
     /// The repository extension's `unload`: the model stops serving (requests in flight

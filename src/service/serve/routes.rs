@@ -1,9 +1,11 @@
 //! The HTTP routes: Open Inference Protocol V2 (server and model metadata, health, readiness,
-//! inference), Triton's repository extension, the V1 `:predict` route and `/metrics`.
+//! inference), Triton's repository extension, the V1 `:predict` route, `/metrics`, and the
+//! contextual-bandit routes `choose`, `reward` and `save` (see [`bandit`]).
 //!
 //! Every handler runs in a task of its own, so that a panic becomes a 500 for its request
 //! only; every error is `{"error": "..."}` with its status.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,12 +19,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::auth::BearerToken;
+use super::bandit;
 use super::error::ServeError;
 use super::inference::{self, ModelOutput};
 use super::limits::{Gate, Limits};
 use super::metrics::Metrics;
 use super::protocol::{self, InferRequest, InputTensor, TensorData};
-use super::repository::Repository;
+use super::repository::{Repository, Served};
 
 /// Everything a handler needs.
 #[derive(Debug)]
@@ -54,6 +57,9 @@ enum Route {
     ModelMeta(String, Option<String>),
     ModelReady(String, Option<String>),
     Infer(String, Option<String>),
+    Choose(String, Option<String>),
+    Reward(String, Option<String>),
+    Save(String, Option<String>),
     V1Predict(String),
     RepositoryIndex,
     Load(String),
@@ -62,9 +68,15 @@ enum Route {
 
 impl Route {
     /// The route for a method and path: 404 for an unknown path, 405 for a known path with
-    /// another method.
+    /// another method, 400 for an invalid percent-escape. Each segment is percent-decoded
+    /// (`/v2/models/my%20model/infer` is about the model `my model`).
     fn parse(method: &Method, path: &str) -> Result<Self, ServeError> {
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let decoded = path
+            .trim_matches('/')
+            .split('/')
+            .map(percent_decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
         let (route, allowed): (Route, &[Method]) = match segments[..] {
             ["v2"] => (Route::Server, &[Method::GET]),
             ["v2", "health", "live"] => (Route::Live, &[Method::GET]),
@@ -80,6 +92,9 @@ impl Route {
                     [] => (Route::ModelMeta(name, version), &[Method::GET]),
                     ["ready"] => (Route::ModelReady(name, version), &[Method::GET]),
                     ["infer"] => (Route::Infer(name, version), &[Method::POST]),
+                    ["choose"] => (Route::Choose(name, version), &[Method::POST]),
+                    ["reward"] => (Route::Reward(name, version), &[Method::POST]),
+                    ["save"] => (Route::Save(name, version), &[Method::POST]),
                     _ => return Err(no_route(path)),
                 }
             }
@@ -116,6 +131,9 @@ impl Route {
             Route::ModelMeta(..) => "model_metadata",
             Route::ModelReady(..) => "model_ready",
             Route::Infer(..) => "infer",
+            Route::Choose(..) => "choose",
+            Route::Reward(..) => "reward",
+            Route::Save(..) => "save",
             Route::V1Predict(_) => "v1_predict",
             Route::RepositoryIndex => "repository_index",
             Route::Load(_) => "repository_load",
@@ -129,6 +147,9 @@ impl Route {
             Route::ModelMeta(n, _)
             | Route::ModelReady(n, _)
             | Route::Infer(n, _)
+            | Route::Choose(n, _)
+            | Route::Reward(n, _)
+            | Route::Save(n, _)
             | Route::V1Predict(n)
             | Route::Load(n)
             | Route::Unload(n) => n,
@@ -141,6 +162,37 @@ impl Route {
     fn is_probe(&self) -> bool {
         matches!(self, Route::Live | Route::Ready)
     }
+}
+
+/// A path segment with its percent-escapes (`%20`, `%C3%A9`) decoded; an escape that is not
+/// `%` and two hex digits, or bytes that are not UTF-8 once decoded, are 400.
+fn percent_decode(segment: &str) -> Result<Cow<'_, str>, ServeError> {
+    if !segment.contains('%') {
+        return Ok(Cow::Borrowed(segment));
+    }
+    let invalid = || {
+        ServeError::bad_request(format!(
+            "invalid percent-escape in the path segment `{segment}` (expected % and two hex \
+             digits, decoding to UTF-8)"
+        ))
+    };
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'%' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let hex = bytes.get(i + 1..i + 3).ok_or_else(invalid)?;
+        let digit = |h: u8| char::from(h).to_digit(16).ok_or_else(invalid);
+        out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
+        i += 3;
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| invalid())
 }
 
 fn no_route(path: &str) -> ServeError {
@@ -221,7 +273,7 @@ async fn dispatch(
         Route::Server => json_response(&json!({
             "name": "amlis",
             "version": crate::VERSION,
-            "extensions": ["binary_tensor_data", "model_repository"],
+            "extensions": ["binary_tensor_data", "model_repository", "contextual_bandits"],
         })),
         Route::Live => json_response(&json!({"live": true})),
         Route::Ready => {
@@ -241,13 +293,26 @@ async fn dispatch(
         }
         Route::ModelMeta(name, version) => {
             let m = repo.require(&name, version.as_deref())?;
-            json_response(&inference::metadata(&m.name, &m.version, &m.pipeline))
+            json_response(&match &m.served {
+                Served::Pipeline(p) => inference::metadata(&m.name, &m.version, p),
+                Served::Bandit(b) => bandit::metadata(&m.name, &m.version, b),
+            })
         }
         Route::ModelReady(name, version) => {
             let m = repo.require(&name, version.as_deref())?;
             json_response(&json!({"name": m.name, "version": m.version, "ready": true}))
         }
         Route::Infer(name, version) => infer(state, &name, version.as_deref(), req).await,
+        Route::Choose(name, version) => choose(state, &name, version.as_deref(), req).await,
+        Route::Reward(name, version) => reward(state, &name, version.as_deref(), req).await,
+        Route::Save(name, version) => {
+            repo.require(&name, version.as_deref())?.bandit()?;
+            let repo = repo.clone();
+            let (m, bytes) = tokio::task::spawn_blocking(move || repo.save(&name))
+                .await
+                .map_err(|e| ServeError::internal(format!("the save failed: {e}")))??;
+            json_response(&json!({"name": m.name, "version": m.version, "saved_bytes": bytes}))
+        }
         Route::V1Predict(name) => v1_predict(state, &name, req).await,
         Route::RepositoryIndex => {
             json_response(&serde_json::to_value(repo.index()).unwrap_or(Value::Null))
@@ -323,32 +388,45 @@ async fn infer(
     // The model is taken before the body is read: a reload during the request does not
     // change the model this request runs on.
     let model = state.repository.require(name, version)?;
-    let json_len = match req.headers().get(protocol::HEADER_LENGTH) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok())
-                .ok_or_else(|| {
-                    ServeError::bad_request(format!(
-                        "{} must be a non-negative integer",
-                        protocol::HEADER_LENGTH
-                    ))
-                })?,
-        ),
-    };
+    let p = model.pipeline()?;
+    let json_len = binary_header_len(&req)?;
     let body = read_body(&state.limits, req).await?;
     let request = InferRequest::parse(&body, json_len)?;
     drop(body);
-    let p = &model.pipeline;
     let outputs = inference::select_outputs(p, request.outputs.as_deref(), request.binary_default)?;
     let rows = inference::rows_of(p, request.inputs)?;
     let tensors = run_prediction(rows.n_values(), || inference::predict(p, &rows, &outputs))?;
     state
         .metrics
         .outputs(name, outputs.iter().map(|(o, _)| o.name()));
-    let encoded =
-        protocol::encode_response(&model.name, &model.version, request.id.as_deref(), &tensors)?;
+    tensor_response(&model.name, &model.version, request.id.as_deref(), &tensors)
+}
+
+/// The `Inference-Header-Content-Length` of a request with binary tensors.
+fn binary_header_len(req: &Request<Incoming>) -> Result<Option<usize>, ServeError> {
+    let Some(v) = req.headers().get(protocol::HEADER_LENGTH) else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ServeError::bad_request(format!(
+                "{} must be a non-negative integer",
+                protocol::HEADER_LENGTH
+            ))
+        })
+}
+
+/// A V2 answer of output tensors (binary ones after the JSON, announced by the header).
+fn tensor_response(
+    model_name: &str,
+    model_version: &str,
+    id: Option<&str>,
+    tensors: &[protocol::OutputTensor],
+) -> Result<HttpResponse, ServeError> {
+    let encoded = protocol::encode_response(model_name, model_version, id, tensors)?;
     let mut response = Response::new(Full::new(Bytes::from(encoded.body)));
     let headers = response.headers_mut();
     match encoded.json_len {
@@ -366,6 +444,65 @@ async fn infer(
     Ok(response)
 }
 
+/// `POST /v2/models/{name}/choose`: a decision per context row (see [`bandit`]).
+async fn choose(
+    state: &State,
+    name: &str,
+    version: Option<&str>,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, ServeError> {
+    let model = state.repository.require(name, version)?;
+    let b = model.bandit()?;
+    let json_len = binary_header_len(&req)?;
+    let body = read_body(&state.limits, req).await?;
+    let request = InferRequest::parse_with_ids(&body, json_len, &bandit::ID_INPUTS)?;
+    drop(body);
+    let n_values = request.inputs.iter().map(|t| t.data.len()).sum();
+    let decisions = run_prediction(n_values, || bandit::choose(b, request.inputs))?;
+    state.metrics.bandit_rows(name, "choose", decisions.n);
+    let tensors = bandit::choose_outputs(
+        decisions,
+        b.spec().n_actions,
+        request.outputs.as_deref(),
+        request.binary_default,
+    )?;
+    tensor_response(&model.name, &model.version, request.id.as_deref(), &tensors)
+}
+
+/// `POST /v2/models/{name}/reward`: learns the outcome rows in order, as one batch (see
+/// [`bandit`]); answers how many rows were learned.
+async fn reward(
+    state: &State,
+    name: &str,
+    version: Option<&str>,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, ServeError> {
+    let model = state.repository.require(name, version)?;
+    let b = model.bandit()?;
+    if b.greedy().is_some() {
+        return Err(ServeError::bad_request(format!(
+            "model `{name}` serves a greedy policy learned from logs (fitted Q iteration or the \
+             offline IPS/DM/DR reductions), which decides but does not learn online: /reward \
+             is not supported"
+        )));
+    }
+    let json_len = binary_header_len(&req)?;
+    let body = read_body(&state.limits, req).await?;
+    let request = InferRequest::parse_with_ids(&body, json_len, &bandit::ID_INPUTS)?;
+    drop(body);
+    let n_values = request.inputs.iter().map(|t| t.data.len()).sum();
+    let logs = bandit::outcomes(b, request.inputs)?;
+    let n = logs.n_rows();
+    run_prediction(n_values, || b.partial_fit(&logs))?;
+    state.metrics.bandit_rows(name, "reward", n);
+    let mut answer =
+        json!({"model_name": model.name, "model_version": model.version, "learned": n});
+    if let Some(id) = request.id {
+        answer["id"] = json!(id);
+    }
+    json_response(&answer)
+}
+
 /// `POST /v1/models/{name}:predict` with `{"instances": [[...], ...]}` (one array per row in
 /// the input order; labels or category indices for categorical columns): answers
 /// `{"predictions": [...]}`, the `predict` output.
@@ -375,6 +512,7 @@ async fn v1_predict(
     req: Request<Incoming>,
 ) -> Result<HttpResponse, ServeError> {
     let model = state.repository.require(name, None)?;
+    let p = model.pipeline()?;
     let body = read_body(&state.limits, req).await?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ServeError::bad_request(format!("the request is not valid JSON: {e}")))?;
@@ -382,7 +520,6 @@ async fn v1_predict(
         .get("instances")
         .and_then(Value::as_array)
         .ok_or_else(|| ServeError::bad_request("expected {\"instances\": [[...], ...]}"))?;
-    let p = &model.pipeline;
     let columns = p.inputs();
     let n = instances.len();
     let mut tensors: Vec<InputTensor> = columns
@@ -522,6 +659,28 @@ mod tests {
             405
         );
         assert_eq!(Route::parse(&get, "/v3").unwrap_err().status, 404);
+        // Percent-escapes are decoded per segment; invalid ones are 400.
+        assert_eq!(
+            Route::parse(&post, "/v2/models/my%20model/infer").unwrap(),
+            Route::Infer("my model".into(), None)
+        );
+        assert_eq!(
+            Route::parse(&get, "/v2/models/caf%C3%A9%2Fx%25").unwrap(),
+            Route::ModelMeta("café/x%".into(), None)
+        );
+        assert_eq!(
+            Route::parse(&post, "/v1/models/my%20model:predict").unwrap(),
+            Route::V1Predict("my model".into())
+        );
+        for bad in [
+            "/v2/models/a%2/infer",
+            "/v2/models/a%/infer",
+            "/v2/models/a%zz/infer",
+            "/v2/models/a%C3/infer",
+            "/v2/models/%+1x/infer",
+        ] {
+            assert_eq!(Route::parse(&post, bad).unwrap_err().status, 400, "{bad}");
+        }
         assert_eq!(
             Route::parse(&post, "/v1/models/:predict")
                 .unwrap_err()

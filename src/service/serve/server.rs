@@ -1,17 +1,26 @@
-//! The accept loop: TCP (or TLS) connections served by hyper's HTTP/1.1, each request through
-//! [`routes::handle`]; the repository polled in the background; a graceful stop on SIGTERM or
-//! SIGINT (stop accepting, let in-flight requests finish within the shutdown timeout).
+//! The accept loop: TCP (or TLS) connections served by hyper's HTTP/1.1 or HTTP/2, each
+//! request through [`routes::handle`]; the repository polled in the background; a graceful
+//! stop on SIGTERM or SIGINT (stop accepting, let in-flight requests finish within the
+//! shutdown timeout).
+//!
+//! Which HTTP: over TLS, the protocol ALPN agreed on (`h2`, else HTTP/1.1); over plain TCP,
+//! HTTP/2 with prior knowledge (h2c) when the client's first bytes are the HTTP/2 connection
+//! preface, else HTTP/1.1. A client that sends too little to tell within the header timeout
+//! is disconnected.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
+use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 
 use super::auth::BearerToken;
 use super::limits::Gate;
@@ -80,11 +89,20 @@ pub async fn serve(options: Options, stop: impl Future<Output = ()>) -> Result<(
         })
     });
 
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
+    let mut h1 = http1::Builder::new();
+    h1.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new())
+        // Streams beyond the concurrency bound wait in the gate's queue or get a 503, as
+        // HTTP/1.1 connections do; a dead peer is found by pings.
+        .max_concurrent_streams(
+            u32::try_from(limits.max_concurrency.saturating_add(limits.queue)).unwrap_or(u32::MAX),
+        )
+        .keep_alive_interval(Some(limits.header_timeout))
+        .keep_alive_timeout(limits.header_timeout);
+    let builders = Arc::new(Builders { h1, h2 });
     let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
@@ -101,17 +119,22 @@ pub async fn serve(options: Options, stop: impl Future<Output = ()>) -> Result<(
                 };
                 let _ = stream.set_nodelay(true);
                 let watcher = graceful.watcher();
-                let builder = builder.clone();
+                let builders = builders.clone();
                 let state = state.clone();
                 let tls = tls.clone();
                 let header_timeout = limits.header_timeout;
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| routes::handle(state.clone(), req));
                     let result = match tls {
-                        None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
+                        None => match speaks_h2c(&stream, header_timeout).await {
+                            Some(h2) => builders.serve(stream, h2, state, watcher).await,
+                            None => return,
+                        },
                         Some(acceptor) => {
                             match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
-                                Ok(Ok(s)) => watcher.watch(builder.serve_connection(TokioIo::new(s), service)).await,
+                                Ok(Ok(s)) => {
+                                    let h2 = s.get_ref().1.alpn_protocol() == Some(b"h2");
+                                    builders.serve(s, h2, state, watcher).await
+                                }
                                 Ok(Err(e)) => {
                                     tracing::debug!(error = %e, "TLS handshake failed");
                                     return;
@@ -142,6 +165,62 @@ pub async fn serve(options: Options, stop: impl Future<Output = ()>) -> Result<(
         ),
     }
     Ok(())
+}
+
+/// The connection settings of each HTTP version.
+struct Builders {
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    /// Serves one connection in HTTP/2 (`h2`) or HTTP/1.1 until it closes, or until a
+    /// graceful shutdown has let its in-flight requests finish.
+    async fn serve<I>(
+        &self,
+        io: I,
+        h2: bool,
+        state: Arc<State>,
+        watcher: Watcher,
+    ) -> Result<(), hyper::Error>
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let service = service_fn(move |req: Request<Incoming>| routes::handle(state.clone(), req));
+        let io = TokioIo::new(io);
+        if h2 {
+            watcher.watch(self.h2.serve_connection(io, service)).await
+        } else {
+            watcher.watch(self.h1.serve_connection(io, service)).await
+        }
+    }
+}
+
+/// The connection preface every HTTP/2 client sends first (RFC 9113, section 3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether a plain-TCP client speaks HTTP/2 with prior knowledge: its first bytes are the
+/// HTTP/2 preface (peeked, left in the stream). `None` when it sends too little to tell
+/// within `timeout`, or the connection fails.
+async fn speaks_h2c(stream: &TcpStream, timeout: Duration) -> Option<bool> {
+    let sniff = async {
+        let mut buf = [0u8; H2_PREFACE.len()];
+        loop {
+            let n = stream.peek(&mut buf).await.ok()?;
+            let seen = buf.get(..n)?;
+            if n == 0 || !H2_PREFACE.starts_with(seen) {
+                // An HTTP/1.1 request (or an empty connection, which HTTP/1.1 closes).
+                return Some(false);
+            }
+            if n == H2_PREFACE.len() {
+                return Some(true);
+            }
+            // Part of the preface: peek returns at once while those bytes wait, so wait a
+            // little for the rest.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(timeout, sniff).await.ok().flatten()
 }
 
 /// The binary's main: logging, the runtime, then [`serve`] until SIGTERM or SIGINT.
