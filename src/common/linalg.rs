@@ -19,7 +19,7 @@
 //! - [`sym_eigh`]: the eigendecomposition of a symmetric matrix (PCA's covariance solver);
 //! - [`thin_q`]: an orthonormal basis of a matrix's columns (randomized SVD's range finder);
 //! - [`sq_euclidean`]: the squared distance of two rows, in four lanes the compiler vectorizes
-//!   (the one-row kernel of nearest-centre predictions);
+//!   (the one-row kernel of nearest-centre predictions), and [`sq_norm`], a row's squared norm;
 //! - [`shifted_dots_ordered`]: `(A − 1·sᵀ)·B` with each output accumulated in feature order
 //!   and the outputs of a row side by side (vectorized; the bits of a per-output loop: PCA's
 //!   batch transform).
@@ -44,6 +44,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
+use super::simd::with_avx2;
 use crate::error::{Error, Result};
 
 /// Rows per block in blocked, parallel kernels. Fixed (not derived from the thread count), so
@@ -60,6 +61,24 @@ pub const ROW_BLOCK: usize = 2048;
 /// ```
 #[inline]
 pub fn sq_euclidean(a: &[f64], b: &[f64]) -> f64 {
+    four_lane_sum(a, b, |x, y| (x - y) * (x - y))
+}
+
+/// The squared norm `Σ aᵢ²` of a row, summed in four interleaved lanes as [`sq_euclidean`]
+/// (vectorized; the same bits on every call).
+///
+/// ```
+/// assert_eq!(amlis::common::linalg::sq_norm(&[1.0, 2.0, 3.0, 4.0, 5.0]), 55.0);
+/// ```
+#[inline]
+pub fn sq_norm(a: &[f64]) -> f64 {
+    four_lane_sum(a, a, |x, _| x * x)
+}
+
+/// `Σ term(aᵢ, bᵢ)` over the common length, in four interleaved lanes added as
+/// `(l0 + l1) + (l2 + l3)`, then the tail in order.
+#[inline(always)]
+fn four_lane_sum(a: &[f64], b: &[f64], term: impl Fn(f64, f64) -> f64) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut lanes = [0.0f64; 4];
@@ -67,13 +86,12 @@ pub fn sq_euclidean(a: &[f64], b: &[f64]) -> f64 {
     let (b4, b_tail) = b.split_at(n - n % 4);
     for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
         for l in 0..4 {
-            let d = x[l] - y[l];
-            lanes[l] += d * d;
+            lanes[l] += term(x[l], y[l]);
         }
     }
     let mut sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     for (x, y) in a_tail.iter().zip(b_tail) {
-        sum += (x - y) * (x - y);
+        sum += term(*x, *y);
     }
     sum
 }
@@ -787,26 +805,22 @@ pub fn shifted_dots_ordered(
             ),
         ));
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { shifted_dots_avx2(a, shift, bt, k, out) };
-            return Ok(());
-        }
-    }
-    shifted_dots_kernel(a, shift, bt, k, out);
+    with_avx2(
+        #[inline(always)]
+        || shifted_dots_kernel(a, shift, bt, k, out),
+    );
     Ok(())
 }
 
-/// [`shifted_dots_kernel`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn shifted_dots_avx2(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut [f64]) {
-    shifted_dots_kernel(a, shift, bt, k, out);
-}
+/// Outputs per group of [`shifted_dots_kernel`] (two AVX2 registers).
+const DOT_LANES: usize = 8;
+/// Rows per group of [`shifted_dots_kernel`]: `DOT_ROWS × DOT_LANES` independent sums, enough
+/// to hide the latency of the additions.
+const DOT_ROWS: usize = 4;
 
-/// The loop of [`shifted_dots_ordered`] (lengths checked by the caller).
+/// The loop of [`shifted_dots_ordered`] (lengths checked by the caller): the outputs in groups
+/// of [`DOT_LANES`] (weights copied side by side, zero-padded), [`DOT_ROWS`] rows at a time,
+/// with the sums held in registers; each sum still runs over `j` in order.
 #[inline(always)]
 fn shifted_dots_kernel(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut [f64]) {
     let p = shift.len();
@@ -814,13 +828,54 @@ fn shifted_dots_kernel(a: &[f64], shift: &[f64], bt: &[f64], k: usize, out: &mut
         out.fill(0.0);
         return;
     }
-    for (row, acc) in a.chunks_exact(p).zip(out.chunks_exact_mut(k)) {
-        acc.fill(0.0);
-        for ((&x, &s), w) in row.iter().zip(shift).zip(bt.chunks_exact(k)) {
-            let t = x - s;
-            for (o, &wv) in acc.iter_mut().zip(w) {
+    let mut w = vec![[0.0f64; DOT_LANES]; p];
+    for c0 in (0..k).step_by(DOT_LANES) {
+        let width = DOT_LANES.min(k - c0);
+        for (wj, row) in w.iter_mut().zip(bt.chunks_exact(k)) {
+            wj.fill(0.0);
+            if let Some(src) = row.get(c0..c0 + width) {
+                wj[..width].copy_from_slice(src);
+            }
+        }
+        let mut rows = a.chunks_exact(p * DOT_ROWS);
+        let mut outs = out.chunks_exact_mut(k * DOT_ROWS);
+        for (xs, os) in (&mut rows).zip(&mut outs) {
+            shifted_dots_group::<DOT_ROWS>(xs, shift, &w, k, c0, width, os);
+        }
+        for (xs, os) in rows
+            .remainder()
+            .chunks_exact(p)
+            .zip(outs.into_remainder().chunks_exact_mut(k))
+        {
+            shifted_dots_group::<1>(xs, shift, &w, k, c0, width, os);
+        }
+    }
+}
+
+/// Outputs `c0..c0 + width` of `R` rows (`xs`: `R × p`, `os`: `R × k`).
+#[inline(always)]
+fn shifted_dots_group<const R: usize>(
+    xs: &[f64],
+    shift: &[f64],
+    w: &[[f64; DOT_LANES]],
+    k: usize,
+    c0: usize,
+    width: usize,
+    os: &mut [f64],
+) {
+    let p = shift.len();
+    let mut acc = [[0.0f64; DOT_LANES]; R];
+    for (j, (&s, wj)) in shift.iter().zip(w).enumerate() {
+        for (r, accr) in acc.iter_mut().enumerate() {
+            let t = xs.get(r * p + j).copied().unwrap_or(0.0) - s;
+            for (o, &wv) in accr.iter_mut().zip(wj) {
                 *o += t * wv;
             }
+        }
+    }
+    for (r, accr) in acc.iter().enumerate() {
+        if let Some(dst) = os.get_mut(r * k + c0..r * k + c0 + width) {
+            dst.copy_from_slice(&accr[..width]);
         }
     }
 }

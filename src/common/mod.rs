@@ -7,4 +7,5 @@ pub mod linalg;
 pub mod parallel;
 pub mod pca;
 pub mod rng;
+pub(crate) mod simd;
 pub mod stats;

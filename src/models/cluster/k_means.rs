@@ -39,9 +39,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::init::{kmeans_plusplus, random_rows};
-use crate::common::linalg::{gemm_abt, row_slice, sq_euclidean};
+use crate::common::linalg::{gemm_abt, row_slice, sq_euclidean, sq_norm};
 use crate::common::parallel::first_of_blocks;
 use crate::common::rng;
+use crate::common::simd::with_avx2;
 use crate::error::{Error, Result};
 use crate::models::kit::validate::{
     check_finite, check_numeric_kinds, check_predict_shapes, sample_weights,
@@ -869,48 +870,124 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
     true
 }
 
-/// The nearest of `centers` to `row` (exact squared distances, the first on ties: the label
-/// of [`KMeansModel`]'s row path) from the screened values `dots` (`x·c` by GEMM): only the
-/// centres whose screened distance `‖c‖² − 2 x·c` is within a rounding bound of the best are
-/// compared exactly (none when a single one is left).
-fn nearest_screened(row: &[f64], centers: &[Vec<f64>], c_sq: &[f64], dots: &[f64]) -> usize {
-    // |screen − exact| + |computed exact − exact| <= (4p + 8) ε (‖x‖² + ‖c‖²), generously.
-    let tol = (row.len() as f64 + 8.0) * 8.0 * f64::EPSILON;
-    let x_sq: f64 = row.iter().map(|v| v * v).sum();
-    let bound = |j: usize| tol * (x_sq + c_sq.get(j).copied().unwrap_or(0.0));
-    let screen =
-        |j: usize| c_sq.get(j).copied().unwrap_or(0.0) - 2.0 * dots.get(j).copied().unwrap_or(0.0);
-    let mut best_hi = f64::INFINITY;
-    for j in 0..centers.len() {
-        best_hi = best_hi.min(screen(j) + bound(j));
-    }
-    let mut only = None;
-    let mut count = 0;
-    if best_hi.is_finite() {
-        for j in 0..centers.len() {
-            if screen(j) - bound(j) <= best_hi {
-                only = Some(j);
-                count += 1;
-            }
+/// Scratch of [`nearest_of_chunk`]: the products of a chunk of rows with the centres (row
+/// major), the screened values (`k × rows`, centre-major, so that the screen runs along the
+/// rows and vectorizes) and, per row, the best and second best screened values and the best
+/// centre; allocated once per block of a batch prediction.
+struct Screen {
+    dots: Vec<f64>,
+    values: Vec<f64>,
+    best: Vec<f64>,
+    second: Vec<f64>,
+    pick: Vec<f64>,
+}
+
+impl Screen {
+    fn new(rows: usize, k: usize) -> Self {
+        Screen {
+            dots: vec![0.0; rows * k],
+            values: vec![0.0; rows * k],
+            best: vec![0.0; rows],
+            second: vec![0.0; rows],
+            pick: vec![0.0; rows],
         }
     }
-    if let (1, Some(j)) = (count, only) {
-        return j;
-    }
-    // Several candidates (or values too large to screen): exact distances, in centre order.
-    let mut best = None;
-    let mut best_d = f64::INFINITY;
-    for (j, c) in centers.iter().enumerate() {
-        if best_hi.is_finite() && screen(j) - bound(j) > best_hi {
+}
+
+/// The nearest of `centers` (row-major `k × p` in `flat`, one row each in `centers`, squared
+/// norms `c_sq`) to every row of the chunk `xs` (`m × p`, row-major), as label values into
+/// `labels`: the label of [`KMeansModel`]'s row path (exact squared distances, the first
+/// centre on ties), bit for bit.
+///
+/// The rows go through one GEMM with the centres and are screened by `‖c‖² − 2 x·c` (the
+/// distance less the row's own `‖x‖²`): a row whose second best screened value is beyond a
+/// rounding bound of its best takes the best centre; any other row (a near tie, or values too
+/// large to screen) compares the exact distances of the centres within the bound. A
+/// non-finite value is an error naming its row (`first` is the chunk's first row).
+fn nearest_of_chunk(
+    xs: &[f64],
+    first: usize,
+    flat: &[f64],
+    centers: &[Vec<f64>],
+    c_sq: &[f64],
+    s: &mut Screen,
+    labels: &mut [f64],
+) -> Result<()> {
+    let (k, m) = (centers.len(), labels.len());
+    let p = xs.len() / m.max(1);
+    let (Some(best), Some(second), Some(pick), Some(dots), Some(values)) = (
+        s.best.get_mut(..m),
+        s.second.get_mut(..m),
+        s.pick.get_mut(..m),
+        s.dots.get_mut(..m * k),
+        s.values.get_mut(..k * m),
+    ) else {
+        return Err(Error::shape(NAME, "a screen of the chunk's size", m));
+    };
+    gemm_abt(xs, m, flat, k, p, dots)?;
+    with_avx2(
+        #[inline(always)]
+        || {
+            for (r, d) in dots.chunks_exact(k).enumerate() {
+                for ((&dot, &cs), v) in d.iter().zip(c_sq).zip(values.iter_mut().skip(r).step_by(m))
+                {
+                    *v = cs - 2.0 * dot;
+                }
+            }
+            best.fill(f64::INFINITY);
+            second.fill(f64::INFINITY);
+            pick.fill(0.0);
+            for (j, vs) in values.chunks_exact(m).enumerate() {
+                let jf = j as f64;
+                for (((&v, b), s2), pk) in vs
+                    .iter()
+                    .zip(best.iter_mut())
+                    .zip(second.iter_mut())
+                    .zip(pick.iter_mut())
+                {
+                    let above = if v > *b { v } else { *b };
+                    *s2 = if above < *s2 { above } else { *s2 };
+                    *pk = if v < *b { jf } else { *pk };
+                    *b = if v < *b { v } else { *b };
+                }
+            }
+        },
+    );
+    // |screen − exact| + |computed exact − exact| <= (4p + 8) ε (‖x‖² + ‖c‖²), generously;
+    // every centre's bound is taken at the largest ‖c‖².
+    let tol = (p as f64 + 8.0) * 8.0 * f64::EPSILON;
+    let c_max = c_sq.iter().copied().fold(0.0, f64::max);
+    for (r, (l, row)) in labels.iter_mut().zip(xs.chunks_exact(p.max(1))).enumerate() {
+        let (b, s2) = (
+            best.get(r).copied().unwrap_or(f64::NAN),
+            second.get(r).copied().unwrap_or(f64::NAN),
+        );
+        // Candidates: the centres whose screened value is within twice the bound of the best.
+        let limit = b + 2.0 * tol * (sq_norm(row) + c_max);
+        let limit = if b.is_finite() { limit } else { f64::NAN };
+        if limit.is_finite() && s2 > limit {
+            *l = pick.get(r).copied().unwrap_or(0.0);
             continue;
         }
-        let d = sq_euclidean(row, c);
-        if best.is_none() || d < best_d {
-            best = Some(j);
-            best_d = d;
+        // A non-finite value makes every product non-finite (an error); otherwise a near tie
+        // or values too large to screen: exact distances, in centre order.
+        KMeansModel::check_row(row, first + r)?;
+        let mut nearest = None;
+        let mut nearest_d = f64::INFINITY;
+        for (j, c) in centers.iter().enumerate() {
+            let v = values.get(j * m + r).copied().unwrap_or(f64::NAN);
+            if limit.is_finite() && v > limit {
+                continue;
+            }
+            let d = sq_euclidean(row, c);
+            if nearest.is_none() || d < nearest_d {
+                nearest = Some(j);
+                nearest_d = d;
+            }
         }
+        *l = nearest.unwrap_or(0) as f64;
     }
-    best.unwrap_or(0)
+    Ok(())
 }
 
 /// The rows of `x` centred on their mean, row-major, with the mean and the mean of the
@@ -1176,7 +1253,7 @@ impl Predictor for KMeansModel {
         let bad = first_of_blocks(out, PREDICT_BLOCK, |b, chunk| {
             let start = b * PREDICT_BLOCK;
             let mut rows_buf = Vec::new();
-            let mut dots = vec![0.0; CHUNK.min(chunk.len()) * k];
+            let mut screen = Screen::new(CHUNK.min(chunk.len()), k);
             for (c, labels) in chunk.chunks_mut(CHUNK).enumerate() {
                 let first = start + c * CHUNK;
                 let m = labels.len();
@@ -1189,21 +1266,17 @@ impl Predictor for KMeansModel {
                         &rows_buf[..]
                     }
                 };
-                for (r, row) in xs.chunks_exact(p).enumerate() {
-                    if let Err(e) = Self::check_row(row, first + r) {
-                        return Some(e);
-                    }
-                }
-                let dots = dots.get_mut(..m * k).unwrap_or(&mut []);
-                if let Err(e) = gemm_abt(xs, m, &centers, k, p, dots) {
+                let done = nearest_of_chunk(
+                    xs,
+                    first,
+                    &centers,
+                    &self.cluster_centers,
+                    &c_sq,
+                    &mut screen,
+                    labels,
+                );
+                if let Err(e) = done {
                     return Some(e);
-                }
-                for ((l, row), d) in labels
-                    .iter_mut()
-                    .zip(xs.chunks_exact(p))
-                    .zip(dots.chunks_exact(k))
-                {
-                    *l = nearest_screened(row, &self.cluster_centers, &c_sq, d) as f64;
                 }
             }
             None

@@ -178,9 +178,12 @@ impl TransformPredictor for PcaModel {
                     &copy[..]
                 }
             };
-            for (r, row) in rows.chunks_exact(p.max(1)).enumerate() {
-                if let Err(e) = check_row(CONTEXT, row, first + r) {
-                    return Some(e);
+            // One branch-free pass over the block; the row-by-row search only when it fails.
+            if !rows.iter().fold(true, |all, v| all & v.is_finite()) {
+                for (r, row) in rows.chunks_exact(p.max(1)).enumerate() {
+                    if let Err(e) = check_row(CONTEXT, row, first + r) {
+                        return Some(e);
+                    }
                 }
             }
             self.project_rows(&weights, rows, chunk).err()

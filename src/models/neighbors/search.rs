@@ -4,7 +4,8 @@
 //! by training row (the smaller index first on ties, as scikit-learn).
 
 use super::metric::Distance;
-use crate::common::linalg::gemm_abt;
+use crate::common::linalg::{gemm_abt, sq_norm};
+use crate::common::simd::with_avx2;
 
 /// Receives the candidate rows of a search for query rows `r` of a block.
 pub(crate) trait Collector {
@@ -183,9 +184,11 @@ const DATA_BLOCK: usize = 256;
 /// of `q` (`rows × d`).
 ///
 /// For the euclidean distance the rows are screened a block at a time through a GEMM
-/// (`‖q‖² + ‖x‖² − 2 q·x`), and only those whose screened value is within a rounding bound
-/// of the collector's limit have their exact reduced distance computed and offered: the
-/// screen never drops a row the exact comparison keeps, so the result is the exact one.
+/// (`‖q‖² + ‖x‖² − 2 q·x`, rearranged as `(1 − tol)‖x‖² − 2 q·x` against the limit less
+/// `(1 − tol)‖q‖²`), and only those whose screened value is within a rounding bound of the
+/// collector's limit have their exact reduced distance computed and offered: the screen never
+/// drops a row the exact comparison keeps, so the result is the exact one (queries whose
+/// norms are too large to screen, where the products could overflow, are offered every row).
 /// The screen tests [`SCREEN_LANES`] rows at a time without branching (vectorized; with AVX2
 /// when the CPU has it, which changes no bit: nothing is fused) and looks at the rows one by
 /// one only in a group where one may be kept.
@@ -200,118 +203,88 @@ pub(crate) fn brute<C: Collector + ?Sized>(
     rows: usize,
     out: &mut C,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { brute_avx2(x, sq_norms, n, d, dist, q, rows, out) };
-            return;
-        }
+    fn row(m: &[f64], d: usize, i: usize) -> &[f64] {
+        m.get(i * d..(i + 1) * d).unwrap_or(&[])
     }
-    brute_kernel(x, sq_norms, n, d, dist, q, rows, out);
-}
-
-/// [`brute_kernel`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn brute_avx2<C: Collector + ?Sized>(
-    x: &[f64],
-    sq_norms: &[f64],
-    n: usize,
-    d: usize,
-    dist: Distance,
-    q: &[f64],
-    rows: usize,
-    out: &mut C,
-) {
-    brute_kernel(x, sq_norms, n, d, dist, q, rows, out);
+    let offer_all = |out: &mut C, r: usize| {
+        let qr = row(q, d, r);
+        for i in 0..n {
+            out.offer(r, i, dist.rdist(qr, row(x, d, i)));
+        }
+    };
+    let gemm = dist == Distance::Euclidean && sq_norms.len() == n && d > 0 && rows > 1;
+    if !gemm {
+        for r in 0..rows {
+            offer_all(out, r);
+        }
+        return;
+    }
+    // |fl(screen) − exact| <= (d + 8) · 8ε · (‖q‖² + ‖x‖²), generously.
+    let tol = (d as f64 + 8.0) * 8.0 * f64::EPSILON;
+    let shrink = 1.0 - tol;
+    let q_norms: Vec<f64> = (0..rows).map(|r| sq_norm(row(q, d, r))).collect();
+    // Norms that stay far from overflow keep every product and screened value finite.
+    let safe = |v: f64| v.is_finite() && v < f64::MAX / 16.0;
+    let x_safe = sq_norms.iter().all(|&v| safe(v));
+    let x_shrunk: Vec<f64> = sq_norms.iter().map(|v| v * shrink).collect();
+    let mut dots = vec![0.0; rows * DATA_BLOCK];
+    with_avx2(
+        #[inline(always)]
+        || {
+            let mut start = 0;
+            while start < n {
+                let end = (start + DATA_BLOCK).min(n);
+                let m = end - start;
+                let block = x.get(start * d..end * d).unwrap_or(&[]);
+                let norms = x_shrunk.get(start..end).unwrap_or(&[]);
+                let buf = dots.get_mut(..rows * m).unwrap_or(&mut []);
+                let screened = gemm_abt(q, rows, block, m, d, buf).is_ok();
+                for r in 0..rows {
+                    let qn = q_norms.get(r).copied().unwrap_or(f64::INFINITY);
+                    if !(screened && x_safe && safe(qn)) {
+                        if start == 0 {
+                            offer_all(out, r);
+                        }
+                        continue;
+                    }
+                    let qr = row(q, d, r);
+                    // Whether a row may be kept: `(1 − tol)‖x‖² − 2 q·x <= bound`. The limit
+                    // changes only when a row is offered.
+                    let bound = |limit: f64| limit - qn * shrink;
+                    let mut bar = bound(out.limit(r));
+                    let dr = buf.get(r * m..(r + 1) * m).unwrap_or(&[]);
+                    let mut offset = 0;
+                    for (dg, ng) in dr.chunks(SCREEN_LANES).zip(norms.chunks(SCREEN_LANES)) {
+                        let any = match (
+                            <&[f64; SCREEN_LANES]>::try_from(dg),
+                            <&[f64; SCREEN_LANES]>::try_from(ng),
+                        ) {
+                            (Ok(dg), Ok(ng)) => {
+                                let mut hit = [false; SCREEN_LANES];
+                                for ((h, &dot), &xn) in hit.iter_mut().zip(dg).zip(ng) {
+                                    *h = xn - 2.0 * dot <= bar;
+                                }
+                                hit.iter().fold(false, |a, &h| a | h)
+                            }
+                            _ => true,
+                        };
+                        if any {
+                            for (t, (&dot, &xn)) in dg.iter().zip(ng).enumerate() {
+                                if xn - 2.0 * dot <= bar {
+                                    let i = start + offset + t;
+                                    out.offer(r, i, dist.rdist(qr, row(x, d, i)));
+                                    bar = bound(out.limit(r));
+                                }
+                            }
+                        }
+                        offset += dg.len();
+                    }
+                }
+                start = end;
+            }
+        },
+    );
 }
 
 /// Rows per branch-free group of the GEMM screen.
 const SCREEN_LANES: usize = 8;
-
-/// The loop of [`brute`].
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn brute_kernel<C: Collector + ?Sized>(
-    x: &[f64],
-    sq_norms: &[f64],
-    n: usize,
-    d: usize,
-    dist: Distance,
-    q: &[f64],
-    rows: usize,
-    out: &mut C,
-) {
-    fn row(m: &[f64], d: usize, i: usize) -> &[f64] {
-        m.get(i * d..(i + 1) * d).unwrap_or(&[])
-    }
-    let gemm = dist == Distance::Euclidean && sq_norms.len() == n && d > 0 && rows > 1;
-    if !gemm {
-        for r in 0..rows {
-            let qr = row(q, d, r);
-            for i in 0..n {
-                out.offer(r, i, dist.rdist(qr, row(x, d, i)));
-            }
-        }
-        return;
-    }
-    let q_norms: Vec<f64> = (0..rows)
-        .map(|r| row(q, d, r).iter().map(|v| v * v).sum())
-        .collect();
-    // |fl(screen) − exact| <= (d + 8) · 8ε · (‖q‖² + ‖x‖²), generously.
-    let tol = (d as f64 + 8.0) * 8.0 * f64::EPSILON;
-    let mut dots = vec![0.0; rows * DATA_BLOCK];
-    let mut start = 0;
-    while start < n {
-        let end = (start + DATA_BLOCK).min(n);
-        let m = end - start;
-        let block = x.get(start * d..end * d).unwrap_or(&[]);
-        let norms = sq_norms.get(start..end).unwrap_or(&[]);
-        let buf = dots.get_mut(..rows * m).unwrap_or(&mut []);
-        if gemm_abt(q, rows, block, m, d, buf).is_err() {
-            buf.fill(f64::NEG_INFINITY);
-        }
-        for r in 0..rows {
-            let qn = q_norms.get(r).copied().unwrap_or(0.0);
-            let qr = row(q, d, r);
-            // Whether a row may be kept: its screened value is within the rounding bound of
-            // the limit, or the screen overflowed. The limit changes only when a row is
-            // offered.
-            let may_keep = |dot: f64, xn: f64, limit: f64| {
-                let screen = qn + xn - 2.0 * dot;
-                (screen - tol * (qn + xn) <= limit) | !screen.is_finite()
-            };
-            let mut limit = out.limit(r);
-            let dr = buf.get(r * m..(r + 1) * m).unwrap_or(&[]);
-            let mut offset = 0;
-            for (dg, ng) in dr.chunks(SCREEN_LANES).zip(norms.chunks(SCREEN_LANES)) {
-                let any = match (
-                    <&[f64; SCREEN_LANES]>::try_from(dg),
-                    <&[f64; SCREEN_LANES]>::try_from(ng),
-                ) {
-                    (Ok(dg), Ok(ng)) => {
-                        let mut hit = [false; SCREEN_LANES];
-                        for ((h, &dot), &xn) in hit.iter_mut().zip(dg).zip(ng) {
-                            *h = may_keep(dot, xn, limit);
-                        }
-                        hit.iter().fold(false, |a, &h| a | h)
-                    }
-                    _ => true,
-                };
-                if any {
-                    for (t, (&dot, &xn)) in dg.iter().zip(ng).enumerate() {
-                        if may_keep(dot, xn, limit) {
-                            let i = start + offset + t;
-                            out.offer(r, i, dist.rdist(qr, row(x, d, i)));
-                            limit = out.limit(r);
-                        }
-                    }
-                }
-                offset += dg.len();
-            }
-        }
-        start = end;
-    }
-}
