@@ -73,8 +73,9 @@ impl Policy for LinUcbPolicy {
 
     fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
         let alpha = self.params.alpha;
+        self.arms.widths_into(context, scores);
         for (s, arm) in scores.iter_mut().zip(&self.arms.arms) {
-            *s = arm.predict(context) + alpha * arm.variance(context).sqrt();
+            *s = arm.predict(context) + alpha * s.sqrt();
         }
         Ok(())
     }

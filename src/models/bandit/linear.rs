@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::models::bandit::packed::quadratic_forms_into;
 use crate::models::bandit::policy::{corrupt, BanditSpec};
 use crate::models::bandit::ridge::RidgeArm;
 
@@ -66,6 +67,15 @@ impl LinearArms {
         }
         if let Some(arm) = self.arms.get_mut(action) {
             arm.update(context, reward, &mut self.scratch);
+        }
+    }
+
+    /// Writes `xᵀA⁻¹x` of every arm into `out` (one value per arm, never negative), sharing
+    /// the work that depends on the context alone between the arms.
+    pub fn widths_into(&self, context: &[f64], out: &mut [f64]) {
+        quadratic_forms_into(context, |a| self.arms.get(a).map(|arm| &arm.a_inv), out);
+        for w in out.iter_mut() {
+            *w = w.max(0.0);
         }
     }
 

@@ -46,6 +46,7 @@ pub mod lin_ts;
 pub mod lin_ucb;
 pub mod linear;
 pub mod logs;
+pub mod packed;
 pub mod pmf;
 pub mod policy;
 pub mod ridge;
