@@ -175,6 +175,22 @@ where
     Ok(())
 }
 
+/// Calls `f(i, &mut items[i])` for every item: in parallel in the current pool, or on the
+/// calling thread under a one-thread [`ThreadPolicy`] or for a single item. For independent
+/// items (each call touches its own item only), so the result does not depend on the number
+/// of threads.
+pub(crate) fn for_each_mut<T, F>(items: &mut [T], f: F)
+where
+    T: Send,
+    F: Fn(usize, &mut T) + Sync,
+{
+    if items.len() <= 1 || sequential() {
+        items.iter_mut().enumerate().for_each(|(i, t)| f(i, t));
+    } else {
+        items.par_iter_mut().enumerate().for_each(|(i, t)| f(i, t));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::common::parallel::for_each_mut;
 use crate::error::{Error, Result};
+use crate::models::bandit::logs::LoggedFeedback;
 use crate::models::bandit::packed::quadratic_forms_into;
 use crate::models::bandit::policy::{corrupt, BanditSpec};
 use crate::models::bandit::ridge::RidgeArm;
@@ -68,6 +70,45 @@ impl LinearArms {
         if let Some(arm) = self.arms.get_mut(action) {
             arm.update(context, reward, &mut self.scratch);
         }
+    }
+
+    /// Learns logged outcomes (already checked against the spec) in log order: each arm's
+    /// rows in the order they were logged, the arms side by side in parallel. The arms are
+    /// independent, so this is the state — to the bit — of learning the rows one by one, but
+    /// each arm's state stays in cache for all its rows.
+    pub fn learn_logs(&mut self, logs: &LoggedFeedback) {
+        let k = self.arms.len();
+        // The rows of each arm, in log order (a counting sort by action).
+        let mut starts = vec![0usize; k + 1];
+        for i in 0..logs.n_rows() {
+            let (_, a, _, _) = logs.row(i);
+            if let Some(s) = starts.get_mut(a + 1) {
+                *s += 1;
+            }
+        }
+        for a in 0..k {
+            starts[a + 1] += starts[a];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0usize; starts[k]];
+        for i in 0..logs.n_rows() {
+            let (_, a, _, _) = logs.row(i);
+            if let Some(slot) = next.get_mut(a).and_then(|n| {
+                let at = *n;
+                *n += 1;
+                rows.get_mut(at)
+            }) {
+                *slot = i;
+            }
+        }
+        let d = logs.n_features();
+        for_each_mut(&mut self.arms, |a, arm| {
+            let mut scratch = vec![0.0; d];
+            for &i in &rows[starts[a]..starts[a + 1]] {
+                let (context, _, reward, _) = logs.row(i);
+                arm.update(context, reward, &mut scratch);
+            }
+        });
     }
 
     /// Writes `xᵀA⁻¹x` of every arm into `out` (one value per arm, never negative), sharing

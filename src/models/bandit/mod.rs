@@ -207,6 +207,10 @@ impl Policy for AnyPolicy {
         self.as_policy_mut().learn(context, action, reward)
     }
 
+    fn partial_fit(&mut self, logs: &LoggedFeedback) -> Result<()> {
+        self.as_policy_mut().partial_fit(logs)
+    }
+
     fn validate(&self) -> Result<()> {
         self.as_policy().validate()
     }
