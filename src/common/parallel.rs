@@ -191,6 +191,28 @@ where
     }
 }
 
+/// Maps the chunks of `out` (cut into `chunk_len` values, the last one may be shorter) with
+/// `f(block, chunk)` and returns the results in block order: in parallel in the current pool,
+/// or on the calling thread for a single chunk or under a one-thread [`ThreadPolicy`].
+pub(crate) fn map_chunks_mut<T, F>(out: &mut [f64], chunk_len: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, &mut [f64]) -> T + Sync,
+{
+    let chunk_len = chunk_len.max(1);
+    if out.len() <= chunk_len || sequential() {
+        out.chunks_mut(chunk_len)
+            .enumerate()
+            .map(|(b, chunk)| f(b, chunk))
+            .collect()
+    } else {
+        out.par_chunks_mut(chunk_len)
+            .enumerate()
+            .map(|(b, chunk)| f(b, chunk))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
