@@ -175,6 +175,44 @@ where
     Ok(())
 }
 
+/// Calls `f(i, &mut items[i])` for every item: in parallel in the current pool, or on the
+/// calling thread under a one-thread [`ThreadPolicy`] or for a single item. For independent
+/// items (each call touches its own item only), so the result does not depend on the number
+/// of threads.
+pub(crate) fn for_each_mut<T, F>(items: &mut [T], f: F)
+where
+    T: Send,
+    F: Fn(usize, &mut T) + Sync,
+{
+    if items.len() <= 1 || sequential() {
+        items.iter_mut().enumerate().for_each(|(i, t)| f(i, t));
+    } else {
+        items.par_iter_mut().enumerate().for_each(|(i, t)| f(i, t));
+    }
+}
+
+/// Maps the chunks of `out` (cut into `chunk_len` values, the last one may be shorter) with
+/// `f(block, chunk)` and returns the results in block order: in parallel in the current pool,
+/// or on the calling thread for a single chunk or under a one-thread [`ThreadPolicy`].
+pub(crate) fn map_chunks_mut<T, F>(out: &mut [f64], chunk_len: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, &mut [f64]) -> T + Sync,
+{
+    let chunk_len = chunk_len.max(1);
+    if out.len() <= chunk_len || sequential() {
+        out.chunks_mut(chunk_len)
+            .enumerate()
+            .map(|(b, chunk)| f(b, chunk))
+            .collect()
+    } else {
+        out.par_chunks_mut(chunk_len)
+            .enumerate()
+            .map(|(b, chunk)| f(b, chunk))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,9 @@
 //! coordination between them: the count of row `i` in resample `r` comes from the stream
 //! `for_task(random_state, 1 + r * n_blocks + block(i))` — the rows `2j` and `2j + 1` of a
 //! block from the low and high 32 bits of the stream's word `j`, two counts per draw — one
-//! pass over a block serves a group of resamples while its terms are in cache, and no index
-//! vector of `n` rows is ever made. The replicate of an estimator is its formula on the count-weighted sums, with the
+//! pass over a block serves a group of resamples while its terms are in cache (four at a
+//! time side by side, each with its own stream and its own sums added in row order), and no
+//! index vector of `n` rows is ever made. The replicate of an estimator is its formula on the count-weighted sums, with the
 //! resample size `sum(counts)` as `n` (the mean over the resampled rows), which is
 //! asymptotically the same distribution as the multinomial bootstrap's (the resample size
 //! varies by about `sqrt(n)`, and the estimates are means or ratios of sums, invariant to it to
@@ -23,7 +24,7 @@ use rand::RngCore;
 use super::estimator::{OpeEstimator, TermSums, N_TERMS};
 use super::{Interval, OpeOptions};
 use crate::common::parallel::map_fold_blocks;
-use crate::common::rng;
+use crate::common::rng::{self, ChaCha8Rng};
 use crate::common::stats::percentile_linear_sorted;
 use crate::error::Result;
 
@@ -61,32 +62,19 @@ pub(super) fn intervals(
                 .unwrap_or_default();
             let rows = rows.get(..BLOCK_ROWS * N_TERMS).unwrap_or(rows);
             let first = group * RESAMPLES_PER_TASK;
-            (first..(first + RESAMPLES_PER_TASK).min(b))
-                .map(|r| {
-                    let stream = (r as u64)
+            let last = (first + RESAMPLES_PER_TASK).min(b);
+            let mut sums = Vec::with_capacity(last - first);
+            for lane0 in (first..last).step_by(LANES) {
+                let streams = std::array::from_fn(|l| {
+                    let stream = ((lane0 + l) as u64)
                         .wrapping_mul(n_blocks as u64)
                         .wrapping_add(block as u64);
-                    let mut rng = rng::for_task(options.random_state, stream.wrapping_add(1));
-                    let mut sums = TermSums::default();
-                    // Two rows per 64-bit word: the low half counts the first.
-                    let mut pairs = rows.chunks_exact(2 * N_TERMS);
-                    for pair in &mut pairs {
-                        let word = rng.next_u64();
-                        let (first, second) = pair.split_at(N_TERMS);
-                        if let (Ok(a), Ok(b)) = (
-                            <&[f64; N_TERMS]>::try_from(first),
-                            <&[f64; N_TERMS]>::try_from(second),
-                        ) {
-                            sums.add(a, poisson.count(word as u32));
-                            sums.add(b, poisson.count((word >> 32) as u32));
-                        }
-                    }
-                    if let Ok(last) = <&[f64; N_TERMS]>::try_from(pairs.remainder()) {
-                        sums.add(last, poisson.count(rng.next_u64() as u32));
-                    }
-                    sums
-                })
-                .collect::<Vec<TermSums>>()
+                    rng::for_task(options.random_state, stream.wrapping_add(1))
+                });
+                let lanes = resample_lanes(rows, streams, &poisson);
+                sums.extend(lanes.into_iter().take(last - lane0));
+            }
+            sums
         },
         |task, sums| {
             let first = (task % n_groups) * RESAMPLES_PER_TASK;
@@ -112,12 +100,115 @@ pub(super) fn intervals(
         .collect())
 }
 
+/// Resamples drawn side by side in one pass over a block's rows: each has its own stream and
+/// its own sums (added in row order, as alone), and the lanes' sums are independent
+/// additions the CPU overlaps (and vectorizes).
+const LANES: usize = 4;
+
+/// The count-weighted sums of `rows` (`N_TERMS` terms per row) for `LANES` resamples, lane
+/// `l` counting from `streams[l]`: rows `2j` and `2j + 1` from the low and high 32 bits of
+/// the stream's word `j`, a last odd row from the low bits of the next word. Each lane's
+/// sums are those of [`TermSums::add`] over the rows in order, to the bit.
+fn resample_lanes(
+    rows: &[f64],
+    streams: [ChaCha8Rng; LANES],
+    poisson: &Poisson1,
+) -> [TermSums; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { resample_lanes_avx2(rows, streams, poisson) };
+        }
+    }
+    resample_lanes_kernel(rows, streams, poisson)
+}
+
+/// [`resample_lanes_kernel`] compiled for AVX2 (a register per term holds the four lanes;
+/// the same bits, since no multiply-add is fused).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn resample_lanes_avx2(
+    rows: &[f64],
+    streams: [ChaCha8Rng; LANES],
+    poisson: &Poisson1,
+) -> [TermSums; LANES] {
+    resample_lanes_kernel(rows, streams, poisson)
+}
+
+/// The loop of [`resample_lanes`].
+#[inline(always)]
+fn resample_lanes_kernel(
+    rows: &[f64],
+    mut streams: [ChaCha8Rng; LANES],
+    poisson: &Poisson1,
+) -> [TermSums; LANES] {
+    let mut t = [[0.0f64; LANES]; N_TERMS];
+    let mut n = [0.0f64; LANES];
+    let mut pairs = rows.chunks_exact(2 * N_TERMS);
+    for pair in &mut pairs {
+        let mut low = [0.0; LANES];
+        let mut high = [0.0; LANES];
+        for ((rng, lo), hi) in streams.iter_mut().zip(&mut low).zip(&mut high) {
+            let word = rng.next_u64();
+            *lo = poisson.count(word as u32);
+            *hi = poisson.count((word >> 32) as u32);
+        }
+        let (first, second) = pair.split_at(N_TERMS);
+        add_counted(&mut t, &mut n, first, &low);
+        add_counted(&mut t, &mut n, second, &high);
+    }
+    let last = pairs.remainder();
+    if last.len() == N_TERMS {
+        let counts = std::array::from_fn(|l| poisson.count(streams[l].next_u64() as u32));
+        add_counted(&mut t, &mut n, last, &counts);
+    }
+    std::array::from_fn(|l| {
+        let mut s = TermSums {
+            n: n[l],
+            ..TermSums::default()
+        };
+        for (k, acc) in t.iter().enumerate() {
+            s.t[k] = acc[l];
+        }
+        s
+    })
+}
+
+/// Adds one row's terms (`N_TERMS` values) to the lanes' sums `t` (term-major) and the
+/// counts to `n`, lane `l` counting the row `counts[l]` times (inlined into the AVX2 kernel).
+#[inline(always)]
+fn add_counted(
+    t: &mut [[f64; LANES]; N_TERMS],
+    n: &mut [f64; LANES],
+    row: &[f64],
+    counts: &[f64; LANES],
+) {
+    for (acc, &v) in t.iter_mut().zip(row) {
+        for (a, &c) in acc.iter_mut().zip(counts) {
+            *a += c * v;
+        }
+    }
+    for (a, &c) in n.iter_mut().zip(counts) {
+        *a += c;
+    }
+}
+
 /// Poisson(1) counts from uniform 32-bit words, by inversion: the count of `v` is the number
 /// of `k` with `v < tail[k]`, where `tail[k] = P(X > k) * 2^32` (exact to the resolution of
 /// the words, 2^-32: `P(X > 12) * 2^32 < 1`, so counts stop at 12).
 struct Poisson1 {
     tail: [u32; 13],
+    /// The count of every word whose top `TABLE_BITS` bits are the index, or `AMBIGUOUS`
+    /// when a threshold falls inside that range of words (13 of the 4096 ranges at most).
+    table: Vec<u8>,
 }
+
+/// The bits of a word that index [`Poisson1::table`].
+const TABLE_BITS: u32 = 12;
+
+/// A table entry whose range of words holds a threshold: count by comparison.
+const AMBIGUOUS: u8 = u8::MAX;
 
 impl Poisson1 {
     fn new() -> Self {
@@ -136,12 +227,33 @@ impl Poisson1 {
             // `as` saturates; every value here is below 2^32.
             *t = (above * 4_294_967_296.0) as u32;
         }
-        Self { tail }
+        let shift = 32 - TABLE_BITS;
+        let table = (0..1u32 << TABLE_BITS)
+            .map(|b| {
+                let (lo, hi) = (b << shift, (b << shift) | ((1 << shift) - 1));
+                if tail.iter().any(|&t| lo < t && t <= hi) {
+                    AMBIGUOUS
+                } else {
+                    // Every word of the range has the count of its first.
+                    tail.iter().filter(|&&t| lo < t).count() as u8
+                }
+            })
+            .collect();
+        Self { tail, table }
     }
 
-    /// The count of the uniform word `v`.
+    /// The count of the uniform word `v`: the number of thresholds above it.
     #[inline]
     fn count(&self, v: u32) -> f64 {
+        match self.table.get((v >> (32 - TABLE_BITS)) as usize) {
+            Some(&c) if c != AMBIGUOUS => f64::from(c),
+            _ => self.count_by_comparison(v),
+        }
+    }
+
+    /// [`count`](Self::count) by comparing with every threshold.
+    #[inline]
+    fn count_by_comparison(&self, v: u32) -> f64 {
         // Branch-free over the first eight thresholds (a count of 8 or more has probability
         // 1e-5), then the rare tail.
         let (head, rest) = self.tail.split_at(8);
@@ -166,6 +278,19 @@ mod tests {
         assert!((frac(1) - (1.0 - 2.0 * (-1.0f64).exp())).abs() < 1e-9);
         assert!(p.tail.windows(2).all(|w| w[0] > w[1]));
         assert_eq!((p.tail[11], p.tail[12]), (3, 0));
+        // The table gives the comparison's count on every range's first and last word and
+        // around every threshold.
+        for b in 0..1u32 << TABLE_BITS {
+            let lo = b << (32 - TABLE_BITS);
+            for v in [lo, lo | ((1 << (32 - TABLE_BITS)) - 1)] {
+                assert_eq!(p.count(v), p.count_by_comparison(v), "{v}");
+            }
+        }
+        for &t in &p.tail {
+            for v in [t.wrapping_sub(1), t, t.wrapping_add(1)] {
+                assert_eq!(p.count(v), p.count_by_comparison(v), "{v}");
+            }
+        }
         assert_eq!(p.count(u32::MAX), 0.0);
         assert_eq!(p.count(0), 12.0);
         // Mean and variance 1 over a seeded stream.

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use estimator::OpeEstimator;
 
-use crate::common::parallel::{first_of_blocks, map_fold_blocks};
+use crate::common::parallel::{map_chunks_mut, map_fold_blocks};
 use crate::error::{Error, Result};
 use crate::models::rl::{cross_fit_predict, ActionEncoding};
 use crate::models::ModelConfig;
@@ -273,6 +273,7 @@ pub fn evaluate_policy(
         check_len("propensities", p.len(), n)?;
     }
     let estimators = chosen_estimators(logs, options)?;
+    let mut kept_terms = Vec::new();
     let fitted;
     let q: Option<ArrayView2<'_, f64>> = match (&logs.reward_model, &options.estimator) {
         (Some(q), _) => Some(q.view()),
@@ -291,47 +292,38 @@ pub fn evaluate_policy(
             ));
         }
     }
-    // The distinct terms of every row, computed once (`N_TERMS` per row, row after row).
-    let mut terms = vec![0.0; n * N_TERMS];
-    let failure = first_of_blocks(&mut terms, BLOCK_ROWS * N_TERMS, |b, chunk| {
-        let start = b * BLOCK_ROWS;
-        chunk.chunks_mut(N_TERMS).enumerate().find_map(|(j, out)| {
-            match row_terms(logs, q, start + j) {
-                Ok(t) => {
-                    out.copy_from_slice(&t.terms(weighting));
-                    None
-                }
-                Err(e) => Some(e),
-            }
-        })
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    // One pass over the rows, in parallel over fixed blocks: each row's distinct terms
+    // (`N_TERMS` per row, row after row: kept for the bootstrap, which resamples them) and
+    // each block's sums, folded in block order.
     let n_blocks = n.div_ceil(BLOCK_ROWS);
+    let pass = |b: usize, out: Option<&mut [f64]>| block_pass(logs, q, weighting, b, out);
+    let blocks: Vec<Result<(Sums, usize)>> = if options.n_bootstrap > 0 {
+        let mut terms = vec![0.0; n * N_TERMS];
+        let blocks = map_chunks_mut(&mut terms, BLOCK_ROWS * N_TERMS, |b, chunk| {
+            pass(b, Some(chunk))
+        });
+        kept_terms = terms;
+        blocks
+    } else {
+        let mut blocks = Vec::with_capacity(n_blocks);
+        map_fold_blocks(
+            n_blocks,
+            |b| pass(b, None),
+            |_, r| {
+                blocks.push(r);
+                Ok(())
+            },
+        )?;
+        blocks
+    };
     let mut sums = Sums::default();
-    map_fold_blocks(
-        n_blocks,
-        |b| {
-            let mut s = Sums::default();
-            let rows = terms.get(b * BLOCK_ROWS * N_TERMS..).unwrap_or_default();
-            for row in rows.chunks_exact(N_TERMS).take(BLOCK_ROWS) {
-                if let Ok(row) = <&[f64; N_TERMS]>::try_from(row) {
-                    s.add(row);
-                }
-            }
-            s
-        },
-        |_, s| {
-            sums.merge(&s);
-            Ok(())
-        },
-    )?;
-    let intervals = bootstrap::intervals(&terms, &estimators, options)?;
-    let n_matched = terms
-        .chunks_exact(N_TERMS)
-        .filter(|row| row.get(MATCHED_TERM) == Some(&1.0))
-        .count();
+    let mut n_matched = 0;
+    for block in blocks {
+        let (s, matched) = block?;
+        sums.merge(&s);
+        n_matched += matched;
+    }
+    let intervals = bootstrap::intervals(&kept_terms, &estimators, options)?;
     let has_weights = logs.propensities.is_some();
     Ok(PolicyEvaluation {
         n_rows: n,
@@ -425,6 +417,34 @@ fn fit_reward_model(
         .map_err(|e| Error::shape("reward model", format!("{}x{k}", x.nrows()), e))
 }
 
+/// The sums of the rows of block `b` and how many of them the evaluated policy matches
+/// (chooses with probability 1), writing each row's terms into `out` when given (`N_TERMS`
+/// per row); the first bad row is the error.
+fn block_pass(
+    logs: &LoggedFeedback<'_>,
+    q: Option<ArrayView2<'_, f64>>,
+    weighting: Weighting,
+    b: usize,
+    mut out: Option<&mut [f64]>,
+) -> Result<(Sums, usize)> {
+    let start = b * BLOCK_ROWS;
+    let end = (start + BLOCK_ROWS).min(logs.actions.len());
+    let mut sums = Sums::default();
+    let mut matched = 0;
+    for i in start..end {
+        let t = row_terms(logs, q, i)?.terms(weighting);
+        sums.add(&t);
+        matched += usize::from(t[MATCHED_TERM] == 1.0);
+        if let Some(slot) = out
+            .as_deref_mut()
+            .and_then(|o| o.get_mut((i - start) * N_TERMS..(i - start + 1) * N_TERMS))
+        {
+            slot.copy_from_slice(&t);
+        }
+    }
+    Ok((sums, matched))
+}
+
 /// The checked terms of row `i`.
 #[inline]
 fn row_terms(
@@ -451,6 +471,7 @@ fn row_terms(
         return Err(bad("rewards", format!("reward {reward} is not finite")));
     }
     let pi = logs.policy.row(i);
+    let q_row = q.as_ref().map(|q| q.row(i));
     let mut total = 0.0;
     let mut dm_num = 0.0;
     for (j, &p) in pi.iter().enumerate() {
@@ -461,8 +482,7 @@ fn row_terms(
             ));
         }
         total += p;
-        if let Some(q) = q {
-            let v = q[[i, j]];
+        if let Some(v) = q_row.as_ref().and_then(|r| r.get(j).copied()) {
             if !v.is_finite() {
                 return Err(bad(
                     "reward_model",

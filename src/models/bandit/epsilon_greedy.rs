@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::models::bandit::policy::{BanditSpec, Exploration, Policy};
+use crate::models::bandit::policy::{check_epsilon, BanditSpec, Exploration, Policy};
 use crate::models::bandit::values::ArmValues;
 use crate::models::bandit::StartPolicy;
 use crate::models::kit::setters;
@@ -38,13 +38,7 @@ setters!(EpsilonGreedy { epsilon: f64, decay: f64, estimator: ModelConfig => Som
 
 impl EpsilonGreedy {
     fn check(&self) -> Result<()> {
-        if !(0.0..=1.0).contains(&self.epsilon) {
-            return Err(Error::param(
-                "epsilon",
-                self.epsilon,
-                "a probability in [0, 1]",
-            ));
-        }
+        check_epsilon(self.epsilon)?;
         if !(self.decay > 0.0 && self.decay <= 1.0) {
             return Err(Error::param("decay", self.decay, "a factor in (0, 1]"));
         }

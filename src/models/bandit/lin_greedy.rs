@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::models::bandit::linear::{check_l2_lambda, LinearArms};
-use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
-use crate::models::bandit::StartPolicy;
+use crate::error::Result;
+use crate::models::bandit::linear::{check_l2_lambda, LinearArms, LinearPolicy, LinearRule};
+use crate::models::bandit::policy::{check_epsilon, Exploration};
 use crate::models::kit::setters;
 
 /// LinGreedy settings (`"type": "lin_greedy"`).
@@ -33,72 +32,29 @@ setters!(LinGreedy {
     l2_lambda: f64
 });
 
-impl LinGreedy {
+/// A LinGreedy policy and its learning state.
+pub type LinGreedyPolicy = LinearPolicy<LinGreedy>;
+
+impl LinearRule for LinGreedy {
+    const NAME: &'static str = "lin_greedy";
+
     fn check(&self) -> Result<()> {
-        if !(0.0..=1.0).contains(&self.epsilon) {
-            return Err(Error::param(
-                "epsilon",
-                self.epsilon,
-                "a probability in [0, 1]",
-            ));
-        }
+        check_epsilon(self.epsilon)?;
         check_l2_lambda(self.l2_lambda)
     }
-}
 
-/// A LinGreedy policy and its learning state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinGreedyPolicy {
-    params: LinGreedy,
-    spec: BanditSpec,
-    arms: LinearArms,
-}
-
-impl LinGreedyPolicy {
-    /// The per-arm ridge states.
-    pub fn arms(&self) -> &LinearArms {
-        &self.arms
-    }
-}
-
-impl StartPolicy for LinGreedy {
-    const NAME: &'static str = "lin_greedy";
-    type Policy = LinGreedyPolicy;
-
-    fn start(&self, spec: &BanditSpec) -> Result<LinGreedyPolicy> {
-        self.check()?;
-        Ok(LinGreedyPolicy {
-            params: self.clone(),
-            spec: *spec,
-            arms: LinearArms::new(spec, self.l2_lambda)?,
-        })
-    }
-}
-
-impl Policy for LinGreedyPolicy {
-    fn spec(&self) -> &BanditSpec {
-        &self.spec
+    fn l2_lambda(&self) -> f64 {
+        self.l2_lambda
     }
 
-    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
-        for (s, arm) in scores.iter_mut().zip(&self.arms.arms) {
+    /// The ridge prediction `θ·x` per arm.
+    fn scores_into(&self, arms: &LinearArms, context: &[f64], scores: &mut [f64]) {
+        for (s, arm) in scores.iter_mut().zip(&arms.arms) {
             *s = arm.predict(context);
         }
-        Ok(())
     }
 
     fn exploration(&self) -> Exploration {
-        Exploration::EpsilonGreedy(self.params.epsilon)
-    }
-
-    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
-        self.arms.update(context, action, reward);
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.params.check().map_err(corrupt)?;
-        self.arms.validate(&self.spec)
+        Exploration::EpsilonGreedy(self.epsilon)
     }
 }

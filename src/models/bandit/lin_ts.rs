@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
-use crate::models::bandit::linear::{check_alpha, check_l2_lambda, LinearArms};
-use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
+use crate::models::bandit::draw;
+use crate::models::bandit::linear::{
+    check_alpha, check_l2_lambda, LinearArms, LinearPolicy, LinearRule,
+};
 use crate::models::bandit::thompson_sampling::monte_carlo_pmf;
-use crate::models::bandit::{draw, StartPolicy};
 use crate::models::kit::setters;
 
 /// LinTS settings (`"type": "lin_ts"`).
@@ -42,7 +43,12 @@ setters!(LinTs {
     pmf_samples: usize
 });
 
-impl LinTs {
+/// A LinTS policy and its learning state.
+pub type LinTsPolicy = LinearPolicy<LinTs>;
+
+impl LinearRule for LinTs {
+    const NAME: &'static str = "lin_ts";
+
     fn check(&self) -> Result<()> {
         check_alpha(self.alpha)?;
         check_l2_lambda(self.l2_lambda)?;
@@ -51,76 +57,36 @@ impl LinTs {
         }
         Ok(())
     }
-}
 
-/// A LinTS policy and its learning state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinTsPolicy {
-    params: LinTs,
-    spec: BanditSpec,
-    arms: LinearArms,
-}
-
-impl LinTsPolicy {
-    /// The per-arm ridge states.
-    pub fn arms(&self) -> &LinearArms {
-        &self.arms
-    }
-}
-
-impl StartPolicy for LinTs {
-    const NAME: &'static str = "lin_ts";
-    type Policy = LinTsPolicy;
-
-    fn start(&self, spec: &BanditSpec) -> Result<LinTsPolicy> {
-        self.check()?;
-        Ok(LinTsPolicy {
-            params: self.clone(),
-            spec: *spec,
-            arms: LinearArms::new(spec, self.l2_lambda)?,
-        })
-    }
-}
-
-impl Policy for LinTsPolicy {
-    fn spec(&self) -> &BanditSpec {
-        &self.spec
+    fn l2_lambda(&self) -> f64 {
+        self.l2_lambda
     }
 
     /// Every allowed action starts at 0; the winners are counted by [`explore`](Self::explore).
-    fn scores_into(&self, _context: &[f64], scores: &mut [f64]) -> Result<()> {
+    fn scores_into(&self, _arms: &LinearArms, _context: &[f64], scores: &mut [f64]) {
         scores.fill(0.0);
-        Ok(())
     }
 
-    fn explore(&self, context: &[f64], pmf_out: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    fn explore(
+        &self,
+        arms: &LinearArms,
+        context: &[f64],
+        pmf_out: &mut [f64],
+        rng: &mut ChaCha8Rng,
+    ) -> usize {
         // Each arm's mean and standard deviation, computed once (excluded arms are never
         // drawn).
-        let stats: Vec<(f64, f64)> = self
-            .arms
+        let mut sd = vec![0.0; arms.arms.len()];
+        arms.widths_into(context, &mut sd);
+        let stats: Vec<(f64, f64)> = arms
             .arms
             .iter()
-            .map(|arm| {
-                (
-                    arm.predict(context),
-                    self.params.alpha * arm.variance(context).sqrt(),
-                )
-            })
+            .zip(&sd)
+            .map(|(arm, w)| (arm.predict(context), self.alpha * w.sqrt()))
             .collect();
-        monte_carlo_pmf(pmf_out, self.params.pmf_samples, rng, |a, rng| {
+        monte_carlo_pmf(pmf_out, self.pmf_samples, rng, |a, rng| {
             let (mean, sd) = stats[a];
             mean + sd * draw::normal(rng)
         })
-    }
-
-    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
-        self.arms.update(context, action, reward);
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.params.check().map_err(corrupt)?;
-        self.arms.validate(&self.spec)
     }
 }

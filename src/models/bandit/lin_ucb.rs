@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::models::bandit::linear::{check_alpha, check_l2_lambda, LinearArms};
-use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
-use crate::models::bandit::StartPolicy;
+use crate::models::bandit::linear::{
+    check_alpha, check_l2_lambda, LinearArms, LinearPolicy, LinearRule,
+};
 use crate::models::kit::setters;
 
 /// LinUCB settings (`"type": "lin_ucb"`), MABWiser's names and defaults.
@@ -36,56 +36,25 @@ setters!(LinUcb {
 });
 
 /// A LinUCB policy and its learning state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinUcbPolicy {
-    params: LinUcb,
-    spec: BanditSpec,
-    arms: LinearArms,
-}
+pub type LinUcbPolicy = LinearPolicy<LinUcb>;
 
-impl LinUcbPolicy {
-    /// The per-arm ridge states.
-    pub fn arms(&self) -> &LinearArms {
-        &self.arms
-    }
-}
-
-impl StartPolicy for LinUcb {
+impl LinearRule for LinUcb {
     const NAME: &'static str = "lin_ucb";
-    type Policy = LinUcbPolicy;
 
-    fn start(&self, spec: &BanditSpec) -> Result<LinUcbPolicy> {
+    fn check(&self) -> Result<()> {
         check_alpha(self.alpha)?;
-        check_l2_lambda(self.l2_lambda)?;
-        Ok(LinUcbPolicy {
-            params: self.clone(),
-            spec: *spec,
-            arms: LinearArms::new(spec, self.l2_lambda)?,
-        })
-    }
-}
-
-impl Policy for LinUcbPolicy {
-    fn spec(&self) -> &BanditSpec {
-        &self.spec
+        check_l2_lambda(self.l2_lambda)
     }
 
-    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
-        let alpha = self.params.alpha;
-        for (s, arm) in scores.iter_mut().zip(&self.arms.arms) {
-            *s = arm.predict(context) + alpha * arm.variance(context).sqrt();
+    fn l2_lambda(&self) -> f64 {
+        self.l2_lambda
+    }
+
+    /// `θ·x + alpha·sqrt(xᵀA⁻¹x)` per arm, the widths of all arms in one pass.
+    fn scores_into(&self, arms: &LinearArms, context: &[f64], scores: &mut [f64]) {
+        arms.widths_into(context, scores);
+        for (s, arm) in scores.iter_mut().zip(&arms.arms) {
+            *s = arm.predict(context) + self.alpha * s.sqrt();
         }
-        Ok(())
-    }
-
-    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
-        self.arms.update(context, action, reward);
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_alpha(self.params.alpha).map_err(corrupt)?;
-        self.arms.validate(&self.spec)
     }
 }

@@ -1,11 +1,19 @@
 //! What the linear policies share: a ridge regression per arm ([`RidgeArm`]) on the
-//! context, and its settings.
+//! context ([`LinearArms`]), its settings, and the policy around them ([`LinearPolicy`]):
+//! LinUCB, LinTS and LinGreedy differ only in their settings ([`LinearRule`]) — how the arms'
+//! predictions and widths become scores and a decision.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::common::parallel::for_each_mut;
+use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
-use crate::models::bandit::policy::{corrupt, BanditSpec};
+use crate::models::bandit::logs::LoggedFeedback;
+use crate::models::bandit::packed::quadratic_forms_into;
+use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
 use crate::models::bandit::ridge::RidgeArm;
+use crate::models::bandit::StartPolicy;
 
 /// Ridge arms: one [`RidgeArm`] per action, with a scratch vector for updates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +77,54 @@ impl LinearArms {
         }
     }
 
+    /// Learns logged outcomes (already checked against the spec) in log order: each arm's
+    /// rows in the order they were logged, the arms side by side in parallel. The arms are
+    /// independent, so this is the state — to the bit — of learning the rows one by one, but
+    /// each arm's state stays in cache for all its rows.
+    pub fn learn_logs(&mut self, logs: &LoggedFeedback) {
+        let k = self.arms.len();
+        // The rows of each arm, in log order (a counting sort by action).
+        let mut starts = vec![0usize; k + 1];
+        for i in 0..logs.n_rows() {
+            let (_, a, _, _) = logs.row(i);
+            if let Some(s) = starts.get_mut(a + 1) {
+                *s += 1;
+            }
+        }
+        for a in 0..k {
+            starts[a + 1] += starts[a];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0usize; starts[k]];
+        for i in 0..logs.n_rows() {
+            let (_, a, _, _) = logs.row(i);
+            if let Some(slot) = next.get_mut(a).and_then(|n| {
+                let at = *n;
+                *n += 1;
+                rows.get_mut(at)
+            }) {
+                *slot = i;
+            }
+        }
+        let d = logs.n_features();
+        for_each_mut(&mut self.arms, |a, arm| {
+            let mut scratch = vec![0.0; d];
+            for &i in &rows[starts[a]..starts[a + 1]] {
+                let (context, _, reward, _) = logs.row(i);
+                arm.update(context, reward, &mut scratch);
+            }
+        });
+    }
+
+    /// Writes `xᵀA⁻¹x` of every arm into `out` (one value per arm, never negative), sharing
+    /// the work that depends on the context alone between the arms.
+    pub fn widths_into(&self, context: &[f64], out: &mut [f64]) {
+        quadratic_forms_into(context, |a| self.arms.get(a).map(|arm| &arm.a_inv), out);
+        for w in out.iter_mut() {
+            *w = w.max(0.0);
+        }
+    }
+
     /// Checks the state read from a file.
     pub fn validate(&self, spec: &BanditSpec) -> Result<()> {
         check_l2_lambda(self.l2_lambda).map_err(corrupt)?;
@@ -83,5 +139,114 @@ impl LinearArms {
             arm.validate(spec.n_features, a)?;
         }
         Ok(())
+    }
+}
+
+/// The settings of a linear policy, and what makes it that policy: how the arms' ridge
+/// predictions (and widths) score the actions, and the exploration rule. The settings
+/// start a [`LinearPolicy`] ([`StartPolicy`]).
+pub trait LinearRule:
+    Clone + PartialEq + std::fmt::Debug + Send + Sync + Serialize + DeserializeOwned
+{
+    /// The config `type` name.
+    const NAME: &'static str;
+
+    /// Validates the settings, naming the parameter.
+    fn check(&self) -> Result<()>;
+
+    /// The ridge penalty the arms start from.
+    fn l2_lambda(&self) -> f64;
+
+    /// Writes a score per action for a checked context (see [`Policy::scores_into`]).
+    fn scores_into(&self, arms: &LinearArms, context: &[f64], scores: &mut [f64]);
+
+    /// The rule that turns the scores into the decision's pmf (default: greedy).
+    fn exploration(&self) -> Exploration {
+        Exploration::EpsilonGreedy(0.0)
+    }
+
+    /// Turns the scores in `pmf` into the decision's pmf and draws the action (see
+    /// [`Policy::explore`]); by default by [`exploration`](Self::exploration).
+    fn explore(
+        &self,
+        arms: &LinearArms,
+        context: &[f64],
+        pmf: &mut [f64],
+        rng: &mut ChaCha8Rng,
+    ) -> usize {
+        let _ = (arms, context);
+        self.exploration().decide(pmf, rng)
+    }
+}
+
+/// A linear policy (LinUCB, LinTS, LinGreedy: [`LinearRule`] `P`) and its learning state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearPolicy<P> {
+    params: P,
+    spec: BanditSpec,
+    arms: LinearArms,
+}
+
+impl<P> LinearPolicy<P> {
+    /// The per-arm ridge states.
+    pub fn arms(&self) -> &LinearArms {
+        &self.arms
+    }
+
+    /// The settings.
+    pub fn params(&self) -> &P {
+        &self.params
+    }
+}
+
+impl<P: LinearRule> StartPolicy for P {
+    const NAME: &'static str = P::NAME;
+    type Policy = LinearPolicy<P>;
+
+    fn start(&self, spec: &BanditSpec) -> Result<LinearPolicy<P>> {
+        self.check()?;
+        Ok(LinearPolicy {
+            params: self.clone(),
+            spec: *spec,
+            arms: LinearArms::new(spec, self.l2_lambda())?,
+        })
+    }
+}
+
+impl<P: LinearRule> Policy for LinearPolicy<P> {
+    fn spec(&self) -> &BanditSpec {
+        &self.spec
+    }
+
+    fn scores_into(&self, context: &[f64], scores: &mut [f64]) -> Result<()> {
+        self.params.scores_into(&self.arms, context, scores);
+        Ok(())
+    }
+
+    fn exploration(&self) -> Exploration {
+        self.params.exploration()
+    }
+
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+        self.params.explore(&self.arms, context, pmf, rng)
+    }
+
+    fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
+        self.arms.update(context, action, reward);
+        Ok(())
+    }
+
+    /// Every row checked first, then each arm's rows in log order (the same state as row by
+    /// row updates, faster: see [`LinearArms::learn_logs`]).
+    fn partial_fit(&mut self, logs: &LoggedFeedback) -> Result<()> {
+        logs.check_against(&self.spec)?;
+        self.arms.learn_logs(logs);
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.params.check().map_err(corrupt)?;
+        self.arms.validate(&self.spec)
     }
 }

@@ -46,6 +46,7 @@ pub mod lin_ts;
 pub mod lin_ucb;
 pub mod linear;
 pub mod logs;
+pub mod packed;
 pub mod pmf;
 pub mod policy;
 pub mod ridge;
@@ -204,6 +205,10 @@ impl Policy for AnyPolicy {
 
     fn learn(&mut self, context: &[f64], action: usize, reward: f64) -> Result<()> {
         self.as_policy_mut().learn(context, action, reward)
+    }
+
+    fn partial_fit(&mut self, logs: &LoggedFeedback) -> Result<()> {
+        self.as_policy_mut().partial_fit(logs)
     }
 
     fn validate(&self) -> Result<()> {

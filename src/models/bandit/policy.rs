@@ -264,6 +264,14 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     fn validate(&self) -> Result<()>;
 }
 
+/// Checks an exploration probability (`epsilon`, in [0, 1]).
+pub(crate) fn check_epsilon(epsilon: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&epsilon) {
+        return Err(Error::param("epsilon", epsilon, "a probability in [0, 1]"));
+    }
+    Ok(())
+}
+
 /// A `ModelCorrupt` error for a loaded policy.
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::ModelCorrupt(format!("bandit state: {what}"))

@@ -2,54 +2,37 @@
 //! LinGreedy): the inverse `A⁻¹` of `A = l2_lambda·I + Σ x xᵀ`, `b = Σ r x` and the
 //! coefficients `θ = A⁻¹ b`, updated in O(d²) per outcome by the Sherman–Morrison formula —
 //! never re-inverted — and with θ by the recursive least-squares step. An arm never pulled
-//! has `A⁻¹ = I / l2_lambda` and `θ = 0`: finite scores, no NaN.
+//! has `A⁻¹ = I / l2_lambda` and `θ = 0`: finite scores, no NaN. `A⁻¹` is held as a packed
+//! symmetric matrix ([`SymmetricMatrix`]); the model file stores it in full.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::models::bandit::packed::{
+    dot4, quadratic_forms_into, sherman_morrison, SymmetricMatrix,
+};
 use crate::models::bandit::policy::corrupt;
 
-/// One arm's ridge state (row-major `d x d` inverse; kept exactly symmetric).
+/// One arm's ridge state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RidgeArm {
     /// Outcomes learned.
     pub n: u64,
-    /// `A⁻¹`, row-major `d x d`.
-    pub a_inv: Vec<f64>,
+    /// `A⁻¹` (`d x d`, symmetric; indexed and saved as the row-major matrix).
+    pub a_inv: SymmetricMatrix,
     /// `b = Σ r x`.
     pub b: Vec<f64>,
     /// `θ = A⁻¹ b`.
     pub theta: Vec<f64>,
 }
 
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    // Four partial sums: lets the compiler vectorize without reassociating floats itself.
-    let mut s = [0.0; 4];
-    let chunks = a.len() / 4 * 4;
-    for (ca, cb) in a[..chunks].chunks_exact(4).zip(b[..chunks].chunks_exact(4)) {
-        for k in 0..4 {
-            s[k] += ca[k] * cb[k];
-        }
-    }
-    let mut tail = 0.0;
-    for (x, y) in a[chunks..].iter().zip(&b[chunks..]) {
-        tail += x * y;
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
-}
-
 impl RidgeArm {
     /// A fresh arm: `A = l2_lambda · I` (`l2_lambda > 0`).
     pub fn new(d: usize, l2_lambda: f64) -> Self {
-        let mut a_inv = vec![0.0; d * d];
-        for i in 0..d {
-            a_inv[i * d + i] = 1.0 / l2_lambda;
-        }
         Self {
             n: 0,
-            a_inv,
+            a_inv: SymmetricMatrix::scaled_identity(d, 1.0 / l2_lambda),
             b: vec![0.0; d],
             theta: vec![0.0; d],
         }
@@ -63,53 +46,24 @@ impl RidgeArm {
     /// The ridge prediction `θ·x`.
     #[inline]
     pub fn predict(&self, x: &[f64]) -> f64 {
-        dot(&self.theta, x)
+        dot4(&self.theta, x)
     }
 
-    /// `xᵀ A⁻¹ x` (the width of the confidence ellipsoid along `x`), from the upper triangle:
-    /// `Σ_i x_i (A⁻¹_ii x_i + 2 Σ_{j>i} A⁻¹_ij x_j)`. Never negative.
+    /// `xᵀ A⁻¹ x` (the width of the confidence ellipsoid along `x`). Never negative. (For
+    /// every arm at once, [`LinearArms::widths_into`](super::linear::LinearArms::widths_into)
+    /// shares the work that depends on `x` alone.)
     #[inline]
     pub fn variance(&self, x: &[f64]) -> f64 {
-        let d = x.len();
-        let mut total = 0.0;
-        for (i, &xi) in x.iter().enumerate() {
-            let row = &self.a_inv[i * d..(i + 1) * d];
-            let off = dot(&row[i + 1..], &x[i + 1..]);
-            total += xi * (row[i] * xi + 2.0 * off);
-        }
-        total.max(0.0)
+        let mut out = [0.0];
+        quadratic_forms_into(x, |_| Some(&self.a_inv), &mut out);
+        out[0].max(0.0)
     }
 
     /// Learns `(x, r)`: `v = A⁻¹x`, `A⁻¹ -= v vᵀ / (1 + xᵀv)`, `θ += v (r - θ·x) / (1 + xᵀv)`,
     /// `b += r x`. `scratch` holds `d` values (its contents are overwritten).
     pub fn update(&mut self, x: &[f64], r: f64, scratch: &mut [f64]) {
-        let d = x.len();
-        let v = &mut scratch[..d];
-        for (i, vi) in v.iter_mut().enumerate() {
-            *vi = dot(&self.a_inv[i * d..(i + 1) * d], x);
-        }
-        let denom = 1.0 + dot(x, v);
-        let residual = r - dot(&self.theta, x);
-        // Update the upper triangle, then mirror it: A⁻¹ stays exactly symmetric.
-        for i in 0..d {
-            let scaled = v[i] / denom;
-            let row = &mut self.a_inv[i * d + i..(i + 1) * d];
-            for (a, &vj) in row.iter_mut().zip(&v[i..]) {
-                *a -= scaled * vj;
-            }
-        }
-        for i in 0..d {
-            for j in i + 1..d {
-                self.a_inv[j * d + i] = self.a_inv[i * d + j];
-            }
-        }
-        for ((t, bi), (&vi, &xi)) in self
-            .theta
-            .iter_mut()
-            .zip(self.b.iter_mut())
-            .zip(v.iter().zip(x))
-        {
-            *t += vi * residual / denom;
+        sherman_morrison(&mut self.a_inv, &mut self.theta, x, r, scratch);
+        for (bi, &xi) in self.b.iter_mut().zip(x) {
             *bi += r * xi;
         }
         self.n += 1;
@@ -117,7 +71,7 @@ impl RidgeArm {
 
     /// Checks lengths and values read from a file.
     pub fn validate(&self, d: usize, arm: usize) -> Result<()> {
-        if self.a_inv.len() != d * d || self.b.len() != d || self.theta.len() != d {
+        if self.a_inv.dim() != d || self.b.len() != d || self.theta.len() != d {
             return Err(corrupt(format!(
                 "arm {arm}: expected {d}x{d} inverse and {d}-vectors, found {}, {}, {} values",
                 self.a_inv.len(),
@@ -126,10 +80,10 @@ impl RidgeArm {
             )));
         }
         let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
-        if !finite(&self.a_inv) || !finite(&self.b) || !finite(&self.theta) {
+        if !self.a_inv.is_finite() || !finite(&self.b) || !finite(&self.theta) {
             return Err(corrupt(format!("arm {arm}: a non-finite value")));
         }
-        if (0..d).any(|i| self.a_inv[i * d + i] <= 0.0) {
+        if self.a_inv.diagonal().any(|v| v <= 0.0) {
             return Err(corrupt(format!("arm {arm}: A⁻¹ is not positive definite")));
         }
         Ok(())
