@@ -14,6 +14,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::models::ensemble::voting::argmax;
 use crate::traits::{Metric, MetricInput, Prediction};
 
 /// The most candidates whose out-of-fold predictions are kept.
@@ -118,19 +119,6 @@ impl Scoring<'_> {
         };
         Ok(self.sign * score)
     }
-}
-
-/// The index of the first largest value (NaN never wins).
-fn argmax(values: &[f64]) -> f64 {
-    let mut best = 0;
-    let mut top = f64::NEG_INFINITY;
-    for (j, &v) in values.iter().enumerate() {
-        if v > top {
-            top = v;
-            best = j;
-        }
-    }
-    best as f64
 }
 
 /// Runs `rounds` rounds of greedy selection with replacement over `store`; `None` when the

@@ -319,7 +319,7 @@ impl crate::traits::Trainer for VotingRegressor {
 }
 
 /// The index of the first largest value (`numpy.argmax`; NaN never wins).
-fn argmax(values: &[f64]) -> f64 {
+pub(crate) fn argmax(values: &[f64]) -> f64 {
     let mut best = 0;
     let mut top = f64::NEG_INFINITY;
     for (j, &v) in values.iter().enumerate() {
