@@ -48,7 +48,7 @@ fn one_thread_models_predict_on_the_calling_thread_while_the_global_pool_is_bloc
         if kind == "local_outlier_factor" {
             params["novelty"] = json!(true);
         }
-        if kind.starts_with("auto_") {
+        if !common::auto_small(kind).is_empty() {
             let small: serde_json::Value =
                 serde_json::from_str(&format!("{{{}}}", &common::auto_small(kind)[1..])).unwrap();
             for (k, v) in small.as_object().unwrap() {
