@@ -79,29 +79,36 @@ def holdout_indices(labels: list[str], task: str, seed: int = SEED, test_size: f
     return sorted(train), sorted(test)
 
 
-def split_dataset(corpus: Path, entry: dict, out: Path) -> tuple[Path, Path]:
-    """Writes `<out>/<name>/train.csv` and `test.csv` for one index entry; returns their paths.
+def split_dir(out: Path, name: str, seed: int = SEED) -> Path:
+    """Where the split of seed `seed` lives: `<out>/<name>` for the default seed, else
+    `<out>/<name>/seed<seed>` (repeated holdouts)."""
+    return out / name if seed == SEED else out / name / f"seed{seed}"
+
+
+def split_dataset(corpus: Path, entry: dict, out: Path, seed: int = SEED) -> tuple[Path, Path]:
+    """Writes the `train.csv` and `test.csv` of one index entry's holdout split of seed `seed`
+    (in `split_dir`); returns their paths.
 
     The cells are copied as text from `<corpus>/<file>`, so the splits hold exactly the
     corpus's values.
     """
     header, rows = read_text_rows(corpus / entry["file"])
     col = header.index(entry["target"])
-    train, test = holdout_indices([row[col] for row in rows], entry["task"])
-    train_path = out / entry["name"] / "train.csv"
-    test_path = out / entry["name"] / "test.csv"
+    train, test = holdout_indices([row[col] for row in rows], entry["task"], seed=seed)
+    train_path = split_dir(out, entry["name"], seed) / "train.csv"
+    test_path = split_dir(out, entry["name"], seed) / "test.csv"
     write_text_rows(train_path, header, [rows[i] for i in train])
     write_text_rows(test_path, header, [rows[i] for i in test])
     return train_path, test_path
 
 
-def ensure_splits(corpus: Path, entry: dict, out: Path) -> tuple[Path, Path]:
-    """The split files of one data set, written first if they are missing."""
-    train_path = out / entry["name"] / "train.csv"
-    test_path = out / entry["name"] / "test.csv"
+def ensure_splits(corpus: Path, entry: dict, out: Path, seed: int = SEED) -> tuple[Path, Path]:
+    """The split files of one data set for seed `seed`, written first if they are missing."""
+    train_path = split_dir(out, entry["name"], seed) / "train.csv"
+    test_path = split_dir(out, entry["name"], seed) / "test.csv"
     if train_path.exists() and test_path.exists():
         return train_path, test_path
-    return split_dataset(corpus, entry, out)
+    return split_dataset(corpus, entry, out, seed)
 
 
 def load_xy(path: Path, target: str, categorical_from=None):

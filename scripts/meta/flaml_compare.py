@@ -4,11 +4,15 @@
 Usage:
     python scripts/meta/flaml_compare.py --corpus target/meta-corpus --budgets 10,60 \
         [--datasets a,b,c] [--amlis target/release/examples/auto_fit] \
-        [--cache target/meta-compare] [--output report.md] [--flaml-only]
+        [--cache target/meta-compare] [--output report.md] [--flaml-only] [--repeats R]
 
 For each data set (default: DEFAULT_DATASETS below) the 75/25 holdout split of
 `common.split_dataset` (seed 0, stratified for classification) is used, written to
-`<corpus>/<name>/{train,test}.csv` if missing. For each budget:
+`<corpus>/<name>/{train,test}.csv` if missing. With `--repeats R` the splits of seeds
+0..R-1 are all used (repeated holdout: seed s > 0 in `<corpus>/<name>/seed<s>/`) and every
+score in the report is the mean over the R test splits: a 25% test split of a few hundred
+rows moves accuracy or r2 by several hundredths from one seed to the next, more than most
+differences between the learners compared. For each budget and split:
   * FLAML 2.x: `AutoML().fit(X_train, y_train, task=..., time_budget=B, metric="accuracy" | "r2",
     n_jobs=2, seed=0)` with categorical columns as pandas `category` (categories of the training
     split); scored on the test split. Cached in `<cache>/flaml/<name>__<B>.json`, so FLAML runs
@@ -244,6 +248,57 @@ def _finite(v) -> bool:
         return False
 
 
+def _mean_if_all(values: list):
+    """The mean of `values`, or None when any is missing (a data set is compared only on the
+    splits where every run finished)."""
+    if not values or any(v is None for v in values):
+        return None
+    return sum(values) / len(values)
+
+
+def split_row(name: str, runs: list, amlis_ran: bool) -> dict:
+    """One report row of a data set from its runs on every split seed: `runs` holds
+    (FLAML record, amlis record, defaults record) per seed. Scores are means over the seeds;
+    the per-seed values are kept (`*_per_split`) for paired differences."""
+    flaml = [f.get("score") if f else None for f, _, _ in runs]
+    amlis = [float(a["result"]["score"]) if a and "result" in a else None for _, a, _ in runs]
+    defaults = [all_defaults(d) for _, _, d in runs]
+    types = set.intersection(*(set(d) for d in defaults)) if defaults else set()
+    defaults_all = {t: sum(d[t] for d in defaults) / len(defaults) for t in types}
+    default = max(((v, t) for t, v in defaults_all.items()), default=(None, None))
+    first_f, first_a, _ = runs[0]
+    return {
+        "name": name,
+        "flaml": _mean_if_all(flaml),
+        "flaml_model": first_f.get("best_estimator") if first_f else None,
+        "amlis_ran": amlis_ran,
+        "amlis": _mean_if_all(amlis),
+        "amlis_model": amlis_model(first_a),
+        "amlis_trials": first_a["result"].get("n_trials") if first_a and "result" in first_a else None,
+        "flaml_trials": first_f.get("n_trials") if first_f else None,
+        "flaml_load": [x for f, _, _ in runs for x in _load1(f)],
+        "amlis_load": [x for _, a, d in runs for x in _load1(a) + _load1(d)],
+        "default": default,
+        "defaults_all": defaults_all,
+        "amlis_per_split": amlis,
+        "defaults_per_split": defaults,
+        "splits": len(runs),
+    }
+
+
+def paired(a: list, b: list):
+    """Mean and standard error of the paired differences a - b (None when a value is
+    missing; standard error 0 for one pair)."""
+    if not a or len(a) != len(b) or any(v is None for v in a + b):
+        return None, None
+    d = [x - y for x, y in zip(a, b)]
+    m = sum(d) / len(d)
+    if len(d) < 2:
+        return m, 0.0
+    var = sum((x - m) ** 2 for x in d) / (len(d) - 1)
+    return m, (var / len(d)) ** 0.5
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -252,7 +307,9 @@ def fmt(v) -> str:
 
 
 def report(rows_by_budget: dict, entries: dict, command: str, amlis_note: str, loads: list[str]) -> str:
-    out = ["# amlis auto_fit vs FLAML (holdout 75/25, seed 0, 2 threads)", ""]
+    n_splits = max((r["splits"] for rows in rows_by_budget.values() for r in rows), default=1)
+    what = "seed 0" if n_splits == 1 else f"split seeds 0-{n_splits - 1}, means over the {n_splits} test splits"
+    out = [f"# amlis auto_fit vs FLAML (holdout 75/25, {what}, 2 threads)", ""]
     out.append(f"Command: `{command}`")
     out.append("")
     out.append(amlis_note)
@@ -323,6 +380,21 @@ def report(rows_by_budget: dict, entries: dict, command: str, amlis_note: str, l
                 out.append(f"{task}: the best single default model is `{dtype}` (mean {md:.4f} over "
                            f"{len(pairs)} data sets); amlis auto mean {ma:.4f}, >= it on {ge} of "
                            f"{len(pairs)}.")
+            if n_splits > 1:
+                lines = []
+                for r in rows:
+                    if entries[r["name"]]["task"] != task:
+                        continue
+                    m, se = paired(r["amlis_per_split"], [d.get(dtype) for d in r["defaults_per_split"]])
+                    if m is not None:
+                        lines.append((r["name"], m, se))
+                if lines:
+                    within = sum(m >= -se for _, m, se in lines)
+                    below = [f"{n} {m:+.4f} (SE {se:.4f})" for n, m, se in lines if m < -se]
+                    out.append(f"  paired over the {n_splits} splits (amlis auto - `{dtype}`, mean and "
+                               f"standard error): at least it or within one standard error on "
+                               f"{within} of {len(lines)}" + (f"; below by more: {', '.join(below)}"
+                                                              if below else "") + ".")
         out.append("")
     return "\n".join(out)
 
@@ -338,6 +410,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--flaml-only", action="store_true", help="skip the amlis runs")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="holdout splits of seeds 0..R-1; scores are means over them")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: build the report from the cache (absent runs show as fail)")
     parser.add_argument("--retry-failed", action="store_true",
@@ -366,55 +440,49 @@ def main() -> int:
     rows_by_budget = {b: [] for b in budgets}
     for name in names:
         entry = entries[name]
-        train, test = ensure_splits(args.corpus, entry, splits)
-        defaults_record = None
-        if binary is not None:
-            path = args.cache / "amlis" / f"{name}__defaults__{max(budgets):g}__{bhash}.json"
-            defaults_record = read_cached(path, args.retry_failed)
-            if defaults_record is None and not args.report_only:
-                defaults_record = run_amlis(binary, entry, train, test, max(budgets), True, args.n_jobs)
-                write_json(path, defaults_record)
-            if defaults_record and "error" in defaults_record:
-                print(f"[amlis defaults] {name}: {defaults_record['error']}", flush=True)
-        for budget in budgets:
-            fpath = args.cache / "flaml" / f"{name}__{budget:g}.json"
-            frec = read_cached(fpath, args.retry_failed)
-            if frec is None and args.report_only:
-                frec = {"name": name, "budget": budget, "error": "not in the cache"}
-            if frec is None:
-                print(f"[flaml] {name} budget {budget:g} s ... (load {load_avg()})", flush=True)
-                try:
-                    frec = run_flaml(entry, train, test, budget, args.n_jobs)
-                except Exception as e:  # one failed fit never stops the comparison
-                    frec = {"name": name, "budget": budget, "error": f"{type(e).__name__}: {e}"}
-                write_json(fpath, frec)
-            print(f"[flaml] {name} {budget:g} s: score {frec.get('score', frec.get('error'))} "
-                  f"({frec.get('best_estimator', '-')}, {frec.get('fit_seconds', '-')} s)", flush=True)
-            arec = None
+        per_budget = {b: [] for b in budgets}  # one record dict per split seed
+        defaults_records = []
+        for seed in range(args.repeats):
+            tag = "" if seed == 0 else f"__seed{seed}"
+            train, test = ensure_splits(args.corpus, entry, splits, seed)
+            defaults_record = None
             if binary is not None:
-                apath = args.cache / "amlis" / f"{name}__{budget:g}__{bhash}.json"
-                arec = read_cached(apath, args.retry_failed)
-                if arec is None and args.report_only:
-                    arec = {"error": "not in the cache"}
-                if arec is None:
-                    arec = run_amlis(binary, entry, train, test, budget, False, args.n_jobs)
-                    write_json(apath, arec)
-                shown = arec["result"]["score"] if "result" in arec else arec.get("error")
-                print(f"[amlis] {name} {budget:g} s: score {shown}", flush=True)
-            rows_by_budget[budget].append({
-                "name": name,
-                "flaml": frec.get("score"),
-                "flaml_model": frec.get("best_estimator"),
-                "amlis_ran": binary is not None,
-                "amlis": float(arec["result"]["score"]) if arec and "result" in arec else None,
-                "amlis_model": amlis_model(arec),
-                "amlis_trials": arec["result"].get("n_trials") if arec and "result" in arec else None,
-                "flaml_trials": frec.get("n_trials"),
-                "flaml_load": _load1(frec),
-                "amlis_load": _load1(arec) + _load1(defaults_record),
-                "default": best_default(defaults_record),
-                "defaults_all": all_defaults(defaults_record),
-            })
+                path = args.cache / "amlis" / f"{name}{tag}__defaults__{max(budgets):g}__{bhash}.json"
+                defaults_record = read_cached(path, args.retry_failed)
+                if defaults_record is None and not args.report_only:
+                    defaults_record = run_amlis(binary, entry, train, test, max(budgets), True, args.n_jobs)
+                    write_json(path, defaults_record)
+                if defaults_record and "error" in defaults_record:
+                    print(f"[amlis defaults] {name}{tag}: {defaults_record['error']}", flush=True)
+            defaults_records.append(defaults_record)
+            for budget in budgets:
+                fpath = args.cache / "flaml" / f"{name}__{budget:g}{tag}.json"
+                frec = read_cached(fpath, args.retry_failed)
+                if frec is None and args.report_only:
+                    frec = {"name": name, "budget": budget, "error": "not in the cache"}
+                if frec is None:
+                    print(f"[flaml] {name}{tag} budget {budget:g} s ... (load {load_avg()})", flush=True)
+                    try:
+                        frec = run_flaml(entry, train, test, budget, args.n_jobs)
+                    except Exception as e:  # one failed fit never stops the comparison
+                        frec = {"name": name, "budget": budget, "error": f"{type(e).__name__}: {e}"}
+                    write_json(fpath, frec)
+                print(f"[flaml] {name}{tag} {budget:g} s: score {frec.get('score', frec.get('error'))} "
+                      f"({frec.get('best_estimator', '-')}, {frec.get('fit_seconds', '-')} s)", flush=True)
+                arec = None
+                if binary is not None:
+                    apath = args.cache / "amlis" / f"{name}{tag}__{budget:g}__{bhash}.json"
+                    arec = read_cached(apath, args.retry_failed)
+                    if arec is None and args.report_only:
+                        arec = {"error": "not in the cache"}
+                    if arec is None:
+                        arec = run_amlis(binary, entry, train, test, budget, False, args.n_jobs)
+                        write_json(apath, arec)
+                    shown = arec["result"]["score"] if "result" in arec else arec.get("error")
+                    print(f"[amlis] {name}{tag} {budget:g} s: score {shown}", flush=True)
+                per_budget[budget].append((frec, arec, defaults_record))
+        for budget in budgets:
+            rows_by_budget[budget].append(split_row(name, per_budget[budget], binary is not None))
     loads.append(load_avg())
     text = report(rows_by_budget, entries, command, amlis_note, loads)
     output = args.output or args.cache / "report.md"

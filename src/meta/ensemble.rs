@@ -4,11 +4,17 @@
 //!
 //! The search keeps the out-of-fold predictions of the best [`NBEST`] candidates on the
 //! first rung of every training row (class probabilities for a classifier, values for a
-//! regressor). Each round adds the candidate whose addition gives the best score of the
-//! averaged predictions (ties: the better single candidate); the ensemble of the best round
-//! (the earliest, on ties) is kept, each member weighted by how often it was added. The
-//! search uses it only when it has two members or more and scores strictly better than the
-//! best single candidate on the same rows.
+//! regressor), at most one per model family: the best configuration of each. Near-duplicate
+//! members of one family (three extra-trees configurations) fit the out-of-fold rows more
+//! than they generalise on small data; members of different families make the errors that
+//! averaging cancels. Each round adds the candidate whose addition gives the best score of
+//! the averaged predictions (ties: the better single candidate); the ensemble of the best
+//! round (the earliest, on ties) is kept, each member weighted by how often it was added.
+//!
+//! The search uses it only when it has two members or more and its gain over the best
+//! single candidate on the same rows is larger than the gain's standard error, estimated
+//! by a seeded bootstrap over the out-of-fold rows ([`Gain`]): a gain within the noise of
+//! a few hundred rows is not worth a model several times slower to fit and predict.
 
 use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -25,6 +31,8 @@ pub const NBEST: usize = 16;
 pub(crate) struct Oof {
     /// The candidate.
     pub candidate: usize,
+    /// Its model family (the registered type name).
+    pub family: &'static str,
     /// The trial that made the predictions.
     pub trial: usize,
     /// Its score, signed so that larger is better.
@@ -33,19 +41,25 @@ pub(crate) struct Oof {
     pub values: Vec<f64>,
 }
 
-/// The out-of-fold predictions of the best candidates so far, best first (ties: the
-/// earlier candidate), at most [`NBEST`].
+/// The out-of-fold predictions of the best candidate of each family so far, best first
+/// (ties: the earlier candidate), at most [`NBEST`].
 #[derive(Debug, Default)]
 pub(crate) struct OofStore {
     entries: Vec<Oof>,
 }
 
 impl OofStore {
-    /// Adds `oof`, dropping the worst entry beyond [`NBEST`].
+    /// Adds `oof` unless its family already holds a better (or equally good, earlier)
+    /// entry, which it otherwise replaces; drops the worst entry beyond [`NBEST`].
     pub fn insert(&mut self, oof: Oof) {
-        let at = self.entries.partition_point(|e| {
-            (e.key, std::cmp::Reverse(e.candidate)) >= (oof.key, std::cmp::Reverse(oof.candidate))
-        });
+        let rank = |e: &Oof| (e.key, std::cmp::Reverse(e.candidate));
+        if let Some(i) = self.entries.iter().position(|e| e.family == oof.family) {
+            if self.entries.get(i).is_some_and(|e| rank(e) >= rank(&oof)) {
+                return;
+            }
+            self.entries.remove(i);
+        }
+        let at = self.entries.partition_point(|e| rank(e) >= rank(&oof));
         self.entries.insert(at, oof);
         self.entries.truncate(NBEST);
     }
@@ -77,6 +91,10 @@ pub struct EnsembleReport {
     /// The best single candidate's score on the same pooled out-of-fold rows (pooled, like
     /// the ensemble's, so the two compare; a trial's score is the mean over folds).
     pub best_single_score: f64,
+    /// The standard error of the ensemble's gain over the best single candidate (bootstrap
+    /// over the out-of-fold rows); the ensemble is used only when its gain is larger.
+    #[serde(default)]
+    pub gain_std_error: f64,
     /// The round (from 1) whose ensemble was kept.
     pub rounds: usize,
     /// Whether the fitted model is this ensemble.
@@ -103,8 +121,13 @@ pub(crate) struct Scoring<'a> {
 impl Scoring<'_> {
     /// The signed score (larger is better) of row-major predictions `p`.
     pub fn key(&self, p: &[f64]) -> Result<f64> {
-        let n = self.y.len();
-        let y = ArrayView1::from(self.y);
+        self.key_of(self.y, p)
+    }
+
+    /// The signed score of predictions `p` for the targets `y` (a subset of the rows).
+    fn key_of(&self, y: &[f64], p: &[f64]) -> Result<f64> {
+        let n = y.len();
+        let y = ArrayView1::from(y);
         let score = if !self.classification {
             self.metric
                 .score(y, Prediction::Values(ArrayView1::from(p)), None)?
@@ -121,12 +144,65 @@ impl Scoring<'_> {
     }
 }
 
+/// Bootstrap resamples of the out-of-fold rows that estimate the gain's standard error.
+pub const GAIN_RESAMPLES: usize = 200;
+
+/// The gain of an ensemble's averaged predictions over the best single candidate's, with
+/// its standard error from [`GAIN_RESAMPLES`] seeded bootstrap resamples of the rows (the
+/// same resamples for both, so the error is the paired one).
+pub(crate) struct Gain {
+    /// Signed gain (positive: the ensemble is better) on all rows.
+    pub gain: f64,
+    /// Standard deviation of the gain over the resamples.
+    pub std_error: f64,
+}
+
+impl Gain {
+    /// The gain of `ensemble` over `single` (row-major predictions of the scored rows).
+    pub fn of(scoring: &Scoring<'_>, ensemble: &[f64], single: &[f64], seed: u64) -> Result<Self> {
+        use rand::Rng;
+        let n = scoring.y.len();
+        let w = scoring.width.max(1);
+        let gain = scoring.key(ensemble)? - scoring.key(single)?;
+        let mut rng = crate::common::rng::for_task(seed, 0x6761_696e);
+        let (mut y, mut pe, mut ps) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n * w),
+            Vec::with_capacity(n * w),
+        );
+        let mut gains = Vec::with_capacity(GAIN_RESAMPLES);
+        for _ in 0..GAIN_RESAMPLES {
+            y.clear();
+            pe.clear();
+            ps.clear();
+            for _ in 0..n {
+                let i = rng.gen_range(0..n);
+                y.extend(scoring.y.get(i));
+                pe.extend(ensemble.get(i * w..(i + 1) * w).into_iter().flatten());
+                ps.extend(single.get(i * w..(i + 1) * w).into_iter().flatten());
+            }
+            let g = scoring.key_of(&y, &pe)? - scoring.key_of(&y, &ps)?;
+            if g.is_finite() {
+                gains.push(g);
+            }
+        }
+        let m = gains.len().max(1) as f64;
+        let mean = gains.iter().sum::<f64>() / m;
+        let var = gains.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / (m - 1.0).max(1.0);
+        Ok(Gain {
+            gain,
+            std_error: var.sqrt(),
+        })
+    }
+}
+
 /// Runs `rounds` rounds of greedy selection with replacement over `store`; `None` when the
-/// store is empty.
+/// store is empty. `seed` seeds the bootstrap of the gain's standard error.
 pub(crate) fn select(
     store: &OofStore,
     scoring: &Scoring<'_>,
     rounds: usize,
+    seed: u64,
 ) -> Result<Option<EnsembleReport>> {
     let pool = store.entries();
     let Some(first) = pool.first() else {
@@ -144,6 +220,7 @@ pub(crate) fn select(
     let mut best: Option<(f64, Vec<usize>, usize)> = None;
     // The first round scores every candidate alone: its best is the best single candidate.
     let mut single = f64::NAN;
+    let mut single_at = 0;
     for round in 1..=rounds {
         let scale = 1.0 / round as f64;
         let mut pick: Option<(f64, usize)> = None;
@@ -161,6 +238,7 @@ pub(crate) fn select(
         };
         if round == 1 {
             single = key;
+            single_at = m;
         }
         if let (Some(c), Some(entry)) = (counts.get_mut(m), pool.get(m)) {
             *c += 1;
@@ -174,6 +252,21 @@ pub(crate) fn select(
     }
     let Some((key, counts, rounds)) = best else {
         return Ok(None);
+    };
+    // The kept ensemble's averaged predictions, for the gain's standard error.
+    let total = counts.iter().sum::<usize>().max(1) as f64;
+    let mut mean = vec![0.0; len];
+    for (entry, &c) in pool.iter().zip(&counts) {
+        for (s, v) in mean.iter_mut().zip(&entry.values) {
+            *s += c as f64 * v;
+        }
+    }
+    mean.iter_mut().for_each(|v| *v /= total);
+    let gain_std_error = match pool.get(single_at) {
+        Some(s) if counts.iter().filter(|&&c| c > 0).count() > 1 => {
+            Gain::of(scoring, &mean, &s.values, seed)?.std_error
+        }
+        _ => 0.0,
     };
     let members = pool
         .iter()
@@ -189,6 +282,7 @@ pub(crate) fn select(
         members,
         score: scoring.sign * key,
         best_single_score: scoring.sign * single,
+        gain_std_error,
         rounds,
         used: false,
         why_not: None,
@@ -200,8 +294,13 @@ mod tests {
     use super::*;
 
     fn oof(candidate: usize, key: f64, values: Vec<f64>) -> Oof {
+        const FAMILIES: [&str; 20] = [
+            "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13",
+            "f14", "f15", "f16", "f17", "f18", "f19",
+        ];
         Oof {
             candidate,
+            family: FAMILIES.get(candidate).copied().unwrap_or("other"),
             trial: candidate,
             key,
             values,
@@ -228,6 +327,66 @@ mod tests {
     }
 
     #[test]
+    fn the_store_keeps_the_best_candidate_of_each_family() {
+        let mut store = OofStore::default();
+        let mut add = |candidate: usize, family: &'static str, key: f64| {
+            store.insert(Oof {
+                candidate,
+                family,
+                trial: candidate,
+                key,
+                values: vec![0.0],
+            })
+        };
+        add(0, "ridge", 0.5);
+        add(1, "extra_trees_regressor", 0.7);
+        add(2, "extra_trees_regressor", 0.8); // replaces candidate 1
+        add(3, "ridge", 0.4); // worse than candidate 0: dropped
+        add(4, "ridge", 0.5); // a tie keeps the earlier candidate
+        let kept: Vec<(usize, &str)> = store
+            .entries()
+            .iter()
+            .map(|e| (e.candidate, e.family))
+            .collect();
+        assert_eq!(kept, vec![(2, "extra_trees_regressor"), (0, "ridge")]);
+    }
+
+    #[test]
+    fn the_gain_error_is_small_for_a_clear_gain_and_large_for_noise() {
+        // 400 rows; the "ensemble" is exact on every row, the single model off by 1 on each:
+        // the gain is certain. Against a single model off by 1 on one row only, the
+        // ensemble's gain hangs on one row: its error is as large as the gain.
+        let n = 400;
+        let y: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+        let metric = crate::evaluate::metrics::get("neg_mean_squared_error").unwrap();
+        let scoring = Scoring {
+            y: &y,
+            width: 1,
+            classification: false,
+            metric: metric.as_ref(),
+            sign: 1.0,
+        };
+        let exact = y.clone();
+        let off: Vec<f64> = y.iter().map(|v| v + 1.0).collect();
+        let clear = Gain::of(&scoring, &exact, &off, 7).unwrap();
+        assert!((clear.gain - 1.0).abs() < 1e-12);
+        assert!(clear.std_error < 1e-12, "{}", clear.std_error);
+        let rare: Vec<f64> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i == 0 { v + 1.0 } else { *v })
+            .collect();
+        let noise = Gain::of(&scoring, &exact, &rare, 7).unwrap();
+        assert!((noise.gain - 1.0 / n as f64).abs() < 1e-12);
+        assert!(noise.std_error > 0.5 * noise.gain, "{}", noise.std_error);
+        // Seeded: the same error for the same seed.
+        assert_eq!(
+            Gain::of(&scoring, &exact, &rare, 7).unwrap().std_error,
+            noise.std_error
+        );
+    }
+
+    #[test]
     fn two_complementary_classifiers_beat_either_alone() {
         // Four rows, two classes: each model is sure and right on two rows and unsure
         // (slightly wrong) on the other two; their average is right everywhere.
@@ -245,7 +404,7 @@ mod tests {
         let mut store = OofStore::default();
         store.insert(oof(0, scoring.key(&a).unwrap(), a));
         store.insert(oof(1, scoring.key(&b).unwrap(), b));
-        let report = select(&store, &scoring, 10).unwrap().unwrap();
+        let report = select(&store, &scoring, 10, 0).unwrap().unwrap();
         assert_eq!(report.best_single_score, 0.5);
         assert_eq!(report.score, 1.0);
         assert_eq!(report.rounds, 2);
@@ -270,7 +429,7 @@ mod tests {
         let mut store = OofStore::default();
         store.insert(oof(0, scoring.key(&a).unwrap(), a));
         store.insert(oof(1, scoring.key(&b).unwrap(), b));
-        let report = select(&store, &scoring, 6).unwrap().unwrap();
+        let report = select(&store, &scoring, 6, 0).unwrap().unwrap();
         assert_eq!(report.score, 0.0);
         assert_eq!(report.rounds, 3);
         let weights: Vec<f64> = report.members.iter().map(|m| m.weight).collect();

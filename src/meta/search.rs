@@ -509,6 +509,7 @@ impl<'a> Search<'a> {
         if let (Some(values), Some(score), TrialStatus::Ok) = (oof, trial.score, trial.status) {
             self.oof.insert(Oof {
                 candidate: trial.candidate,
+                family: trial.config.model.type_name(),
                 trial: id,
                 key: self.sign * score,
                 values,
@@ -734,8 +735,8 @@ impl<'a> Search<'a> {
     }
 
     /// Ensemble selection over the kept out-of-fold predictions, and the voting config of
-    /// the ensemble when it is used: two members or more, a strictly better out-of-fold
-    /// score than the best single candidate, and time left for its refit.
+    /// the ensemble when it is used: two members or more, an out-of-fold gain over the best
+    /// single candidate larger than the gain's standard error, and time left for its refit.
     #[allow(clippy::type_complexity)]
     fn ensemble(
         &self,
@@ -752,7 +753,8 @@ impl<'a> Search<'a> {
             metric: self.metric.as_ref(),
             sign: self.sign,
         };
-        let Some(mut report) = ensemble::select(&self.oof, &scoring, self.spec.ensemble_size)?
+        let Some(mut report) =
+            ensemble::select(&self.oof, &scoring, self.spec.ensemble_size, self.seed)?
         else {
             return Ok(None);
         };
@@ -766,8 +768,13 @@ impl<'a> Search<'a> {
             .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64() + self.slack());
         report.why_not = if report.members.len() < 2 {
             Some("the best round holds one candidate".into())
-        } else if self.sign * report.score <= self.sign * report.best_single_score {
-            Some("not better out of fold than the best single candidate".into())
+        } else if self.sign * (report.score - report.best_single_score) <= report.gain_std_error {
+            Some(format!(
+                "its out-of-fold gain over the best single candidate ({:.4}) is not larger than \
+                 the gain's standard error ({:.4})",
+                self.sign * (report.score - report.best_single_score),
+                report.gain_std_error
+            ))
         } else if left.is_some_and(|l| refit > l) {
             Some(format!(
                 "its refit (about {refit:.1} s) does not fit in the {:.1} s left",
