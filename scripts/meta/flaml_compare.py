@@ -410,6 +410,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--flaml-only", action="store_true", help="skip the amlis runs")
+    parser.add_argument("--amlis-only", action="store_true",
+                        help="skip the FLAML runs (cached FLAML results are still reported)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="holdout splits of seeds 0..R-1; scores are means over them")
     parser.add_argument("--report-only", action="store_true",
@@ -458,7 +460,7 @@ def main() -> int:
             for budget in budgets:
                 fpath = args.cache / "flaml" / f"{name}__{budget:g}{tag}.json"
                 frec = read_cached(fpath, args.retry_failed)
-                if frec is None and args.report_only:
+                if frec is None and (args.report_only or args.amlis_only):
                     frec = {"name": name, "budget": budget, "error": "not in the cache"}
                 if frec is None:
                     print(f"[flaml] {name}{tag} budget {budget:g} s ... (load {load_avg()})", flush=True)

@@ -13,7 +13,7 @@
 //!
 //! The search uses it only when it has two members or more and its gain over the best
 //! single candidate on the same rows is larger than the gain's standard error, estimated
-//! by a seeded bootstrap over the out-of-fold rows ([`Gain`]): a gain within the noise of
+//! by a seeded bootstrap over the out-of-fold rows ([`gain_std_error`]): a gain within the noise of
 //! a few hundred rows is not worth a model several times slower to fit and predict.
 
 use ndarray::{ArrayView1, ArrayView2};
@@ -147,53 +147,46 @@ impl Scoring<'_> {
 /// Bootstrap resamples of the out-of-fold rows that estimate the gain's standard error.
 pub const GAIN_RESAMPLES: usize = 200;
 
-/// The gain of an ensemble's averaged predictions over the best single candidate's, with
-/// its standard error from [`GAIN_RESAMPLES`] seeded bootstrap resamples of the rows (the
-/// same resamples for both, so the error is the paired one).
-pub(crate) struct Gain {
-    /// Signed gain (positive: the ensemble is better) on all rows.
-    pub gain: f64,
-    /// Standard deviation of the gain over the resamples.
-    pub std_error: f64,
-}
-
-impl Gain {
-    /// The gain of `ensemble` over `single` (row-major predictions of the scored rows).
-    pub fn of(scoring: &Scoring<'_>, ensemble: &[f64], single: &[f64], seed: u64) -> Result<Self> {
-        use rand::Rng;
-        let n = scoring.y.len();
-        let w = scoring.width.max(1);
-        let gain = scoring.key(ensemble)? - scoring.key(single)?;
-        let mut rng = crate::common::rng::for_task(seed, 0x6761_696e);
-        let (mut y, mut pe, mut ps) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n * w),
-            Vec::with_capacity(n * w),
-        );
-        let mut gains = Vec::with_capacity(GAIN_RESAMPLES);
-        for _ in 0..GAIN_RESAMPLES {
-            y.clear();
-            pe.clear();
-            ps.clear();
-            for _ in 0..n {
-                let i = rng.gen_range(0..n);
-                y.extend(scoring.y.get(i));
-                pe.extend(ensemble.get(i * w..(i + 1) * w).into_iter().flatten());
-                ps.extend(single.get(i * w..(i + 1) * w).into_iter().flatten());
-            }
-            let g = scoring.key_of(&y, &pe)? - scoring.key_of(&y, &ps)?;
-            if g.is_finite() {
-                gains.push(g);
-            }
+/// The standard error of the gain (signed: positive when the ensemble is better) of an
+/// ensemble's averaged predictions over the best single candidate's, from
+/// [`GAIN_RESAMPLES`] seeded bootstrap resamples of the rows (the same resamples for both,
+/// so the error is the paired one). `ensemble` and `single` are row-major predictions of
+/// the scored rows.
+pub(crate) fn gain_std_error(
+    scoring: &Scoring<'_>,
+    ensemble: &[f64],
+    single: &[f64],
+    seed: u64,
+) -> Result<f64> {
+    use rand::Rng;
+    let n = scoring.y.len();
+    let w = scoring.width.max(1);
+    let mut rng = crate::common::rng::for_task(seed, 0x6761_696e);
+    let (mut y, mut pe, mut ps) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n * w),
+        Vec::with_capacity(n * w),
+    );
+    let mut gains = Vec::with_capacity(GAIN_RESAMPLES);
+    for _ in 0..GAIN_RESAMPLES {
+        y.clear();
+        pe.clear();
+        ps.clear();
+        for _ in 0..n {
+            let i = rng.gen_range(0..n);
+            y.extend(scoring.y.get(i));
+            pe.extend(ensemble.get(i * w..(i + 1) * w).into_iter().flatten());
+            ps.extend(single.get(i * w..(i + 1) * w).into_iter().flatten());
         }
-        let m = gains.len().max(1) as f64;
-        let mean = gains.iter().sum::<f64>() / m;
-        let var = gains.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / (m - 1.0).max(1.0);
-        Ok(Gain {
-            gain,
-            std_error: var.sqrt(),
-        })
+        let g = scoring.key_of(&y, &pe)? - scoring.key_of(&y, &ps)?;
+        if g.is_finite() {
+            gains.push(g);
+        }
     }
+    let m = gains.len().max(1) as f64;
+    let mean = gains.iter().sum::<f64>() / m;
+    let var = gains.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / (m - 1.0).max(1.0);
+    Ok(var.sqrt())
 }
 
 /// Runs `rounds` rounds of greedy selection with replacement over `store`; `None` when the
@@ -264,7 +257,7 @@ pub(crate) fn select(
     mean.iter_mut().for_each(|v| *v /= total);
     let gain_std_error = match pool.get(single_at) {
         Some(s) if counts.iter().filter(|&&c| c > 0).count() > 1 => {
-            Gain::of(scoring, &mean, &s.values, seed)?.std_error
+            gain_std_error(scoring, &mean, &s.values, seed)?
         }
         _ => 0.0,
     };
@@ -368,22 +361,21 @@ mod tests {
         };
         let exact = y.clone();
         let off: Vec<f64> = y.iter().map(|v| v + 1.0).collect();
-        let clear = Gain::of(&scoring, &exact, &off, 7).unwrap();
-        assert!((clear.gain - 1.0).abs() < 1e-12);
-        assert!(clear.std_error < 1e-12, "{}", clear.std_error);
+        let gain = |e: &[f64], s: &[f64]| scoring.key(e).unwrap() - scoring.key(s).unwrap();
+        assert!((gain(&exact, &off) - 1.0).abs() < 1e-12);
+        let clear = gain_std_error(&scoring, &exact, &off, 7).unwrap();
+        assert!(clear < 1e-12, "{clear}");
         let rare: Vec<f64> = y
             .iter()
             .enumerate()
             .map(|(i, v)| if i == 0 { v + 1.0 } else { *v })
             .collect();
-        let noise = Gain::of(&scoring, &exact, &rare, 7).unwrap();
-        assert!((noise.gain - 1.0 / n as f64).abs() < 1e-12);
-        assert!(noise.std_error > 0.5 * noise.gain, "{}", noise.std_error);
+        let small = gain(&exact, &rare);
+        assert!((small - 1.0 / n as f64).abs() < 1e-12);
+        let noise = gain_std_error(&scoring, &exact, &rare, 7).unwrap();
+        assert!(noise > 0.5 * small, "{noise}");
         // Seeded: the same error for the same seed.
-        assert_eq!(
-            Gain::of(&scoring, &exact, &rare, 7).unwrap().std_error,
-            noise.std_error
-        );
+        assert_eq!(gain_std_error(&scoring, &exact, &rare, 7).unwrap(), noise);
     }
 
     #[test]

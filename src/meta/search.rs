@@ -209,6 +209,9 @@ pub(crate) struct Search<'a> {
     oof: OofStore,
 }
 
+/// What ensemble selection found, and the voting config when the search uses it.
+type EnsembleChoice = (EnsembleReport, Option<TrainConfig>);
+
 fn task_name(task: &Task) -> &'static str {
     match task {
         Task::Classification { .. } => "classification",
@@ -737,11 +740,7 @@ impl<'a> Search<'a> {
     /// Ensemble selection over the kept out-of-fold predictions, and the voting config of
     /// the ensemble when it is used: two members or more, an out-of-fold gain over the best
     /// single candidate larger than the gain's standard error, and time left for its refit.
-    #[allow(clippy::type_complexity)]
-    fn ensemble(
-        &self,
-        deadline: Option<Instant>,
-    ) -> Result<Option<(EnsembleReport, Option<TrainConfig>)>> {
+    fn ensemble(&self, deadline: Option<Instant>) -> Result<Option<EnsembleChoice>> {
         if self.spec.ensemble_size == 0 {
             return Ok(None);
         }
