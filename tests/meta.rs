@@ -4,7 +4,7 @@
 //! fitted is an error that says why; the callback stops or cancels; meta-features are of
 //! the training rows only.
 
-use amlis::data::KFold;
+use amlis::data::{Column, KFold, Table};
 use amlis::evaluate::selection::{cross_validate, CvData, CvOptions, TableData};
 use amlis::meta::{features, AutoModel, StoppedBy, TrialStatus};
 use amlis::models::{AnyModel, Estimator, ModelConfig};
@@ -368,4 +368,42 @@ fn an_ensemble_of_the_best_candidates_is_chosen_when_it_scores_better_out_of_fol
         r.trials[r.best_trial].config.model
     );
     assert_eq!(r.best_trial, report.best_trial);
+}
+
+#[test]
+fn a_chosen_pipeline_takes_a_missing_cell_that_training_never_had() {
+    // Iris has no missing cell; the served model must still take one in any numeric
+    // column (a median imputer over every column for the families that need one).
+    let table = amlis::datasets::iris_table().unwrap();
+    let c = config(
+        r#"{"model": {"type": "auto_classifier", "max_trials": 3,
+            "families": ["logistic_regression"]}}"#,
+    );
+    let p = Pipeline::fit(&c, &table, "species", &FitContext::new()).unwrap();
+    let steps: Vec<&str> = p
+        .meta()
+        .config
+        .preprocess
+        .iter()
+        .map(|s| s.type_name())
+        .collect();
+    assert_eq!(steps.first(), Some(&"simple_imputer"), "{steps:?}");
+    let columns: Vec<(String, Column)> = table
+        .iter()
+        .map(|(name, col)| {
+            let col = match col {
+                Column::Numeric(v) => {
+                    let mut v = v.to_vec();
+                    v[0] = f64::NAN;
+                    Column::numeric(v)
+                }
+                other => other.clone(),
+            };
+            (name.to_string(), col)
+        })
+        .collect();
+    let holed = Table::new(columns).unwrap();
+    let pred = p.predict_table(&holed).unwrap();
+    let full = p.predict_table(&table).unwrap();
+    assert_eq!(pred.len(), full.len());
 }

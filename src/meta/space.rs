@@ -313,6 +313,8 @@ pub fn neighbour(parent: &Value, rng: &mut impl Rng) -> Result<Value> {
 /// What the preprocessing of a table must handle.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputProfile {
+    /// Whether any column is numeric.
+    pub numeric: bool,
     /// Numeric columns with a missing cell.
     pub numeric_missing: Vec<String>,
     /// Categorical columns with a missing cell.
@@ -331,6 +333,7 @@ pub fn profile_of(table: &crate::data::Table, target: &str) -> InputProfile {
         }
         match column {
             Column::Numeric(v) => {
+                profile.numeric = true;
                 if v.iter().any(|x| x.is_nan()) {
                     profile.numeric_missing.push(name.to_string());
                 }
@@ -350,18 +353,18 @@ fn step(type_name: &str, params: Value) -> Result<Step> {
     Step::from_json_parts(type_name, params, "preprocess")
 }
 
-/// The preprocessing a candidate of `model_type` needs on inputs like `profile`: imputers
-/// (median for numbers, most frequent for categories) unless the family takes missing
-/// values, a one-hot encoder when there are categories, a standard scaler for the families
-/// that need scaled inputs.
+/// The preprocessing a candidate of `model_type` needs on inputs like `profile`: a median
+/// imputer over every numeric column unless the family takes missing values (every column,
+/// not only those with a missing cell in training: the served model must take a missing
+/// cell in any of them), a most-frequent imputer for the categorical columns with missing
+/// cells (a missing category the training rows never had is an unknown category, which the
+/// one-hot encoder ignores), a one-hot encoder when there are categories, a standard scaler
+/// for the families that need scaled inputs.
 pub fn preprocess_for(model_type: &str, profile: &InputProfile) -> Result<Vec<Step>> {
     let f = family(model_type)?;
     let mut steps = Vec::new();
-    if !f.nan && !profile.numeric_missing.is_empty() {
-        steps.push(step(
-            "simple_imputer",
-            json!({"strategy": "median", "columns": profile.numeric_missing}),
-        )?);
+    if !f.nan && profile.numeric {
+        steps.push(step("simple_imputer", json!({"strategy": "median"}))?);
     }
     if !profile.categorical_missing.is_empty() {
         steps.push(step(
@@ -445,6 +448,7 @@ mod tests {
     #[test]
     fn preprocessing_follows_the_family() {
         let profile = InputProfile {
+            numeric: true,
             numeric_missing: vec!["a".into()],
             categorical_missing: vec![],
             categorical: true,
