@@ -7,7 +7,9 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::metric::{Distance, Metric};
-use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector};
+use super::search::{
+    brute, brute_blocked, Collector, KnnCollector, OneKnn, Radius, RadiusCollector,
+};
 use super::tree::Tree;
 use crate::common::parallel::map_fold_blocks;
 use crate::error::{Error, Result};
@@ -495,6 +497,26 @@ impl NeighborIndex {
         M: Fn(&NeighborBlock) -> T + Sync,
         F: FnMut(T) -> Result<()>,
     {
+        self.kneighbors_blocks_sized(queries, k, BlockSizes::default(), map, fold)
+    }
+
+    /// [`kneighbors_blocks`](Self::kneighbors_blocks) with the block sizes of `sizes`: the
+    /// same neighbours and the same sequence of results for any sizes (larger brute force
+    /// blocks make fewer, larger GEMMs; they hold `query × data` products per thread).
+    pub fn kneighbors_blocks_sized<T, M, F>(
+        &self,
+        queries: Queries<'_>,
+        k: usize,
+        sizes: BlockSizes,
+        map: M,
+        fold: F,
+    ) -> Result<()>
+    where
+        T: Send,
+        M: Fn(&NeighborBlock) -> T + Sync,
+        F: FnMut(T) -> Result<()>,
+    {
+        let query_block = sizes.query.max(1);
         self.check_queries(&queries)?;
         let without_self = matches!(queries, Queries::FittedWithoutSelf);
         let limit = self.n.saturating_sub(usize::from(without_self));
@@ -507,17 +529,17 @@ impl NeighborIndex {
         }
         let kq = k + usize::from(without_self);
         let nq = queries.len(self.n);
-        let n_blocks = nq.div_ceil(QUERY_BLOCK);
+        let n_blocks = nq.div_ceil(query_block);
         let mut fold = fold;
         map_fold_blocks(
             n_blocks,
             |b| {
-                let from = b * QUERY_BLOCK;
-                let to = (from + QUERY_BLOCK).min(nq);
+                let from = b * query_block;
+                let to = (from + query_block).min(nq);
                 let (q, ids) = self.gather(&queries, from, to);
                 let rows = to - from;
                 let mut c = KnnCollector::new(rows, kq);
-                self.search(&q, rows, &mut c);
+                self.search_sized(&q, rows, &mut c, sizes.data);
                 let mut block = NeighborBlock {
                     start: from,
                     offsets: (0..=rows).map(|r| r * k).collect(),
@@ -837,5 +859,46 @@ fn to_unit(row: &mut [f64]) {
     let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
     if norm > 0.0 {
         row.iter_mut().for_each(|v| *v /= norm);
+    }
+}
+
+/// Block sizes of the k-nearest searches ([`NeighborIndex::kneighbors_blocks_sized`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockSizes {
+    /// Query rows per parallel block (default [`QUERY_BLOCK`]).
+    pub query: usize,
+    /// Training rows per GEMM of the euclidean brute force (default 256).
+    pub data: usize,
+}
+
+impl Default for BlockSizes {
+    fn default() -> Self {
+        Self {
+            query: QUERY_BLOCK,
+            data: DEFAULT_DATA_BLOCK,
+        }
+    }
+}
+
+/// Training rows per GEMM of the brute force by default.
+const DEFAULT_DATA_BLOCK: usize = super::search::DATA_BLOCK;
+
+impl NeighborIndex {
+    /// [`search`](Self::search) with `data_block` training rows per brute force GEMM.
+    fn search_sized<C: Collector>(&self, q: &[f64], rows: usize, out: &mut C, data_block: usize) {
+        if self.tree.is_some() || data_block == DEFAULT_DATA_BLOCK {
+            return self.search(q, rows, out);
+        }
+        brute_blocked(
+            self.space(),
+            &self.sq_norms,
+            self.n,
+            self.d,
+            self.dist,
+            q,
+            rows,
+            out,
+            data_block,
+        );
     }
 }

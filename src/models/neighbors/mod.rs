@@ -34,6 +34,7 @@ mod search;
 mod tree;
 pub mod vote;
 
+pub use index::BlockSizes;
 pub use index::{Algorithm, IndexParams, KNeighbors, NeighborBlock, NeighborIndex, Queries};
 pub use knn::{
     KNeighborsClassifier, KNeighborsRegressor, Neighborhood, Neighbors, NeighborsClassifierModel,

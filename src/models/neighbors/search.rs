@@ -178,7 +178,7 @@ impl Collector for RadiusCollector {
 }
 
 /// Rows of the training set per GEMM block of the brute force search.
-const DATA_BLOCK: usize = 256;
+pub(crate) const DATA_BLOCK: usize = 256;
 
 /// Brute force: offers every training row (`x`, `n × d`) to the collector for each query row
 /// of `q` (`rows × d`).
@@ -203,6 +203,24 @@ pub(crate) fn brute<C: Collector + ?Sized>(
     rows: usize,
     out: &mut C,
 ) {
+    brute_blocked(x, sq_norms, n, d, dist, q, rows, out, DATA_BLOCK);
+}
+
+/// [`brute`] with `data_block` training rows per GEMM (larger blocks amortize the packing of
+/// the GEMM's inputs over more products; the neighbours found are the same for any size).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn brute_blocked<C: Collector + ?Sized>(
+    x: &[f64],
+    sq_norms: &[f64],
+    n: usize,
+    d: usize,
+    dist: Distance,
+    q: &[f64],
+    rows: usize,
+    out: &mut C,
+    data_block: usize,
+) {
+    let data_block = data_block.max(1);
     fn row(m: &[f64], d: usize, i: usize) -> &[f64] {
         m.get(i * d..(i + 1) * d).unwrap_or(&[])
     }
@@ -227,13 +245,13 @@ pub(crate) fn brute<C: Collector + ?Sized>(
     let safe = |v: f64| v.is_finite() && v < f64::MAX / 16.0;
     let x_safe = sq_norms.iter().all(|&v| safe(v));
     let x_shrunk: Vec<f64> = sq_norms.iter().map(|v| v * shrink).collect();
-    let mut dots = vec![0.0; rows * DATA_BLOCK];
+    let mut dots = vec![0.0; rows * data_block.min(n)];
     with_avx2(
         #[inline(always)]
         || {
             let mut start = 0;
             while start < n {
-                let end = (start + DATA_BLOCK).min(n);
+                let end = (start + data_block).min(n);
                 let m = end - start;
                 let block = x.get(start * d..end * d).unwrap_or(&[]);
                 let norms = x_shrunk.get(start..end).unwrap_or(&[]);

@@ -8,11 +8,19 @@ use serde::{Deserialize, Serialize};
 use crate::common::linalg::gemm_abt;
 use crate::common::parallel::first_of_blocks;
 use crate::error::{Error, Result};
-use crate::models::neighbors::{NeighborIndex, Queries};
+use crate::models::neighbors::{BlockSizes, NeighborIndex, Queries};
 
 /// Rows per block of the kernel and of the graph products (fixed, so the bits never depend on
 /// the thread count).
 pub const GRAPH_BLOCK: usize = 256;
+
+/// Block sizes of the knn kernel's searches (the fit's graph and new rows' neighbours):
+/// larger than the index's defaults, so that the brute force's GEMMs pack their inputs less
+/// often; the neighbours are the same.
+pub const KNN_BLOCKS: BlockSizes = BlockSizes {
+    query: 512,
+    data: 1024,
+};
 
 /// Which graph joins the rows, as scikit-learn's `kernel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -124,9 +132,10 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 pub fn knn_graph(index: &NeighborIndex, k: usize) -> Result<Graph> {
     let n = index.n_samples();
     let mut columns = Vec::with_capacity(n.saturating_mul(k));
-    index.kneighbors_blocks(
+    index.kneighbors_blocks_sized(
         Queries::Fitted,
         k,
+        KNN_BLOCKS,
         |b| b.indices.clone(),
         |idx| {
             columns.extend_from_slice(&idx);

@@ -18,7 +18,8 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::graph::{knn_graph, rbf_kernel, Graph, Kernel};
+use super::graph::{knn_graph, rbf_kernel, Graph, Kernel, KNN_BLOCKS};
+use crate::common::linalg::{exp_in_place, sq_euclidean};
 use crate::common::parallel::first_of_blocks;
 use crate::data::Task;
 use crate::error::{Error, Result};
@@ -38,6 +39,9 @@ pub const NO_MASS_LISTED: usize = 10;
 
 /// Rows per block of the batch predictions.
 const PREDICT_BLOCK: usize = 256;
+
+/// Training rows whose rbf weights a prediction computes at a time (a stack buffer).
+const RBF_CHUNK: usize = 128;
 
 /// Which of the two algorithms the iteration core runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -579,10 +583,22 @@ impl LabelPropagationModel {
         self.check_finite_row(row, 0)?;
         match self.kernel {
             Kernel::Rbf => {
+                // The weights of a chunk of training rows at a time, their `exp` vectorized.
                 out.fill(0.0);
-                for j in 0..self.index.n_samples() {
-                    let sq = crate::common::linalg::sq_euclidean(row, self.index.row(j));
-                    self.add_distribution(j, (-self.gamma * sq).exp(), out);
+                let mut weights = [0.0; RBF_CHUNK];
+                let n = self.index.n_samples();
+                let mut start = 0;
+                while start < n {
+                    let end = (start + RBF_CHUNK).min(n);
+                    let w = weights.get_mut(..end - start).unwrap_or(&mut []);
+                    for (t, v) in w.iter_mut().enumerate() {
+                        *v = -self.gamma * sq_euclidean(row, self.index.row(start + t));
+                    }
+                    exp_in_place(w);
+                    for (t, &v) in w.iter().enumerate() {
+                        self.add_distribution(start + t, v, out);
+                    }
+                    start = end;
                 }
                 normalize_or_uniform(out);
             }
@@ -617,9 +633,10 @@ impl LabelPropagationModel {
                 }
             }
             let mut pos = 0;
-            return self.index.kneighbors_blocks(
+            return self.index.kneighbors_blocks_sized(
                 Queries::Rows(x),
                 self.n_neighbors,
+                KNN_BLOCKS,
                 |b| {
                     let mut proba = vec![0.0; k];
                     let mut values = vec![0.0; b.len() * width];
