@@ -263,9 +263,7 @@ fn streamed_passes(
                     let (nb, _) = b.row(r);
                     let count = match &weights {
                         None => nb.len() as f64,
-                        Some(w) => {
-                            nb.iter().map(|&j| w.get(j).copied().unwrap_or(0.0)).sum()
-                        }
+                        Some(w) => nb.iter().map(|&j| w.get(j).copied().unwrap_or(0.0)).sum(),
                     };
                     count >= min_samples
                 })

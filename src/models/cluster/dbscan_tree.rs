@@ -90,7 +90,11 @@ impl<'a> TreePasses<'a> {
     }
 
     /// Pass 1: whether each row has a (weighted) neighbour count `>= min_samples`.
-    pub(super) fn core_flags(&self, weights: Option<&[f64]>, min_samples: f64) -> Result<Vec<bool>> {
+    pub(super) fn core_flags(
+        &self,
+        weights: Option<&[f64]>,
+        min_samples: f64,
+    ) -> Result<Vec<bool>> {
         let order = self.tree.order();
         let early = weights.is_none_or(|w| w.iter().all(|&v| v >= 0.0));
         let flags = Self::per_row(order, |i| {
@@ -101,7 +105,8 @@ impl<'a> TreePasses<'a> {
                 target: min_samples,
                 early,
             };
-            self.tree.visit(self.x, self.row(i), self.dist, self.inner, &mut c);
+            self.tree
+                .visit(self.x, self.row(i), self.dist, self.inner, &mut c);
             c.count >= min_samples
         })?;
         let mut is_core = vec![false; order.len()];
@@ -140,7 +145,8 @@ impl<'a> TreePasses<'a> {
                     parent: &parent,
                     snap: &snap,
                 };
-                self.tree.visit(self.x, self.row(q), self.dist, self.inner, &mut link);
+                self.tree
+                    .visit(self.x, self.row(q), self.dist, self.inner, &mut link);
             })?;
             self.refresh(is_core, &parent, &snap);
             start = end;
@@ -151,7 +157,10 @@ impl<'a> TreePasses<'a> {
 
     /// Recomputes the pass-2 summary of every node, leaves up.
     fn refresh(&self, is_core: &[bool], parent: &[AtomicUsize], snap: &[AtomicUsize]) {
-        let get = |node: usize| snap.get(node).map_or(NO_CORE, |s| s.load(Ordering::Relaxed));
+        let get = |node: usize| {
+            snap.get(node)
+                .map_or(NO_CORE, |s| s.load(Ordering::Relaxed))
+        };
         for node in (0..self.tree.n_nodes()).rev() {
             let (rows, leaf) = self.tree.node(node);
             let summary = if leaf {
@@ -219,7 +228,8 @@ impl<'a> TreePasses<'a> {
                 min_label: &min_label,
                 best: i64::MAX,
             };
-            self.tree.visit(self.x, self.row(q), self.dist, self.inner, &mut b);
+            self.tree
+                .visit(self.x, self.row(q), self.dist, self.inner, &mut b);
             if b.best == i64::MAX {
                 -1
             } else {
