@@ -37,6 +37,7 @@
 use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::dbscan_tree::TreePasses;
 use crate::common::parallel::first_of_blocks;
 use crate::error::{Error, Result};
 use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
@@ -186,103 +187,10 @@ impl Trainer for Dbscan {
         let min_samples = self.min_samples as f64;
         ctx.install(|| {
             let index = NeighborIndex::build(features.view(), &params, AUTO_K)?;
-            // Pass 1: the (weighted) neighbour count of every row, hence the core samples.
-            let mut is_core = Vec::with_capacity(n);
-            index.radius_blocks(
-                Queries::Fitted,
-                eps,
-                |b| {
-                    (0..b.len())
-                        .map(|r| {
-                            let (nb, _) = b.row(r);
-                            let count = match &weights {
-                                None => nb.len() as f64,
-                                Some(w) => {
-                                    nb.iter().map(|&j| w.get(j).copied().unwrap_or(0.0)).sum()
-                                }
-                            };
-                            count >= min_samples
-                        })
-                        .collect::<Vec<bool>>()
-                },
-                |flags| {
-                    is_core.extend(flags);
-                    Ok(())
-                },
-            )?;
-            let core: Vec<usize> = (0..n).filter(|&i| is_core[i]).collect();
-            // Pass 2: core samples within eps of each other are in one cluster.
-            let mut parent: Vec<usize> = (0..n).collect();
-            index.radius_blocks(
-                Queries::FittedRows(&core),
-                eps,
-                |b| {
-                    let mut links = Vec::new();
-                    for r in 0..b.len() {
-                        let i = core.get(b.start + r).copied().unwrap_or(0);
-                        let (nb, _) = b.row(r);
-                        links.extend(
-                            nb.iter()
-                                .filter(|&&j| j < i && is_core.get(j) == Some(&true))
-                                .map(|&j| (i, j)),
-                        );
-                    }
-                    links
-                },
-                |links| {
-                    for (i, j) in links {
-                        let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                        let (lo, hi) = (a.min(b), a.max(b));
-                        if let Some(slot) = parent.get_mut(hi) {
-                            *slot = lo;
-                        }
-                    }
-                    Ok(())
-                },
-            )?;
-            // Clusters numbered in the order of their first core sample.
-            let mut labels = vec![-1i64; n];
-            let mut next = 0i64;
-            for &i in &core {
-                let root = find(&mut parent, i);
-                let label = if root == i {
-                    next += 1;
-                    next - 1
-                } else {
-                    labels.get(root).copied().unwrap_or(-1)
-                };
-                labels[i] = label;
-            }
-            // Pass 3: a non-core row joins the first-numbered cluster among its core
-            // neighbours (the first cluster scikit-learn's expansion reaches it from).
-            let others: Vec<usize> = (0..n).filter(|&i| !is_core[i]).collect();
-            let mut border = Vec::with_capacity(others.len());
-            {
-                let labels = &labels;
-                index.radius_blocks(
-                    Queries::FittedRows(&others),
-                    eps,
-                    |b| {
-                        (0..b.len())
-                            .map(|r| {
-                                let (nb, _) = b.row(r);
-                                nb.iter()
-                                    .filter(|&&j| is_core.get(j) == Some(&true))
-                                    .filter_map(|&j| labels.get(j).copied())
-                                    .min()
-                                    .unwrap_or(-1)
-                            })
-                            .collect::<Vec<i64>>()
-                    },
-                    |l| {
-                        border.extend(l);
-                        Ok(())
-                    },
-                )?;
-            }
-            for (&i, l) in others.iter().zip(border) {
-                labels[i] = l;
-            }
+            let (core, labels) = match TreePasses::new(&index, eps) {
+                Some(passes) => tree_passes(&passes, n, weights.as_deref(), min_samples)?,
+                None => streamed_passes(&index, n, eps, weights.as_deref(), min_samples)?,
+            };
             let components = features.select(ndarray::Axis(0), &core);
             let components = NeighborIndex::build(components.view(), &params, AUTO_K)?;
             Ok(DbscanModel {
@@ -294,6 +202,141 @@ impl Trainer for Dbscan {
             })
         })?
     }
+}
+
+/// Numbers the clusters in the order of their first core sample, from the root (the first
+/// core sample) of each core sample's cluster.
+fn number_clusters(core: &[usize], root_of: impl Fn(usize) -> usize, n: usize) -> Vec<i64> {
+    let mut labels = vec![-1i64; n];
+    let mut next = 0i64;
+    for &i in core {
+        let root = root_of(i);
+        let label = if root == i {
+            next += 1;
+            next - 1
+        } else {
+            labels.get(root).copied().unwrap_or(-1)
+        };
+        if let Some(slot) = labels.get_mut(i) {
+            *slot = label;
+        }
+    }
+    labels
+}
+
+/// The passes over a tree index ([`TreePasses`]): (core samples, labels).
+fn tree_passes(
+    passes: &TreePasses<'_>,
+    n: usize,
+    weights: Option<&[f64]>,
+    min_samples: f64,
+) -> Result<(Vec<usize>, Vec<i64>)> {
+    let is_core = passes.core_flags(weights, min_samples)?;
+    let core: Vec<usize> = (0..n).filter(|&i| is_core[i]).collect();
+    let roots = passes.core_roots(&is_core)?;
+    let mut labels = number_clusters(&core, |i| roots.get(i).copied().unwrap_or(i), n);
+    let others: Vec<usize> = (0..n).filter(|&i| !is_core[i]).collect();
+    let border = passes.border_labels(&others, &is_core, &labels)?;
+    for (&i, l) in others.iter().zip(border) {
+        labels[i] = l;
+    }
+    Ok((core, labels))
+}
+
+/// The passes over a brute-force index, streamed through [`NeighborIndex::radius_blocks`]:
+/// (core samples, labels).
+fn streamed_passes(
+    index: &NeighborIndex,
+    n: usize,
+    eps: f64,
+    weights: Option<&[f64]>,
+    min_samples: f64,
+) -> Result<(Vec<usize>, Vec<i64>)> {
+    // Pass 1: the (weighted) neighbour count of every row, hence the core samples.
+    let mut is_core = Vec::with_capacity(n);
+    index.radius_blocks(
+        Queries::Fitted,
+        eps,
+        |b| {
+            (0..b.len())
+                .map(|r| {
+                    let (nb, _) = b.row(r);
+                    let count = match &weights {
+                        None => nb.len() as f64,
+                        Some(w) => nb.iter().map(|&j| w.get(j).copied().unwrap_or(0.0)).sum(),
+                    };
+                    count >= min_samples
+                })
+                .collect::<Vec<bool>>()
+        },
+        |flags| {
+            is_core.extend(flags);
+            Ok(())
+        },
+    )?;
+    let core: Vec<usize> = (0..n).filter(|&i| is_core[i]).collect();
+    // Pass 2: core samples within eps of each other are in one cluster.
+    let mut parent: Vec<usize> = (0..n).collect();
+    index.radius_blocks(
+        Queries::FittedRows(&core),
+        eps,
+        |b| {
+            let mut links = Vec::new();
+            for r in 0..b.len() {
+                let i = core.get(b.start + r).copied().unwrap_or(0);
+                let (nb, _) = b.row(r);
+                links.extend(
+                    nb.iter()
+                        .filter(|&&j| j < i && is_core.get(j) == Some(&true))
+                        .map(|&j| (i, j)),
+                );
+            }
+            links
+        },
+        |links| {
+            for (i, j) in links {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                let (lo, hi) = (a.min(b), a.max(b));
+                if let Some(slot) = parent.get_mut(hi) {
+                    *slot = lo;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut labels = number_clusters(&core, |i| roots.get(i).copied().unwrap_or(i), n);
+    // Pass 3: a non-core row joins the first-numbered cluster among its core
+    // neighbours (the first cluster scikit-learn's expansion reaches it from).
+    let others: Vec<usize> = (0..n).filter(|&i| !is_core[i]).collect();
+    let mut border = Vec::with_capacity(others.len());
+    {
+        let labels = &labels;
+        index.radius_blocks(
+            Queries::FittedRows(&others),
+            eps,
+            |b| {
+                (0..b.len())
+                    .map(|r| {
+                        let (nb, _) = b.row(r);
+                        nb.iter()
+                            .filter(|&&j| is_core.get(j) == Some(&true))
+                            .filter_map(|&j| labels.get(j).copied())
+                            .min()
+                            .unwrap_or(-1)
+                    })
+                    .collect::<Vec<i64>>()
+            },
+            |l| {
+                border.extend(l);
+                Ok(())
+            },
+        )?;
+    }
+    for (&i, l) in others.iter().zip(border) {
+        labels[i] = l;
+    }
+    Ok((core, labels))
 }
 
 impl DbscanModel {

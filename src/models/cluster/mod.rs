@@ -10,6 +10,7 @@
 //! | [`Hdbscan`] | `hdbscan` | [`HdbscanModel`] |
 
 pub mod dbscan;
+mod dbscan_tree;
 pub mod hdbscan;
 pub(crate) mod init;
 pub mod k_means;

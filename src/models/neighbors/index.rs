@@ -366,6 +366,21 @@ impl NeighborIndex {
         }
     }
 
+    /// The tree of a kd-tree or ball-tree index (`None` for brute force).
+    pub(crate) fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+
+    /// The resolved distance.
+    pub(crate) fn distance_kind(&self) -> Distance {
+        self.dist
+    }
+
+    /// The rows searched, row-major (unit rows for cosine): what [`Tree::visit`] takes.
+    pub(crate) fn search_space(&self) -> &[f64] {
+        self.space()
+    }
+
     /// The settings, with the algorithm resolved.
     pub fn params(&self) -> &IndexParams {
         &self.params

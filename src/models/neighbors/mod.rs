@@ -42,6 +42,8 @@ pub use knn::{
 };
 pub use lof::{Contamination, LocalOutlierFactor, LocalOutlierFactorModel};
 pub use metric::{Distance, Metric};
+pub(crate) use search::Radius;
+pub(crate) use tree::{Tree, Visitor};
 pub use vote::Weights;
 
 /// Errors on the first non-finite value of a row to predict, naming row `index` and its

@@ -163,6 +163,105 @@ impl Tree {
         self.search_node(x, 0, bound, q, r, dist, out);
     }
 
+    /// The number of nodes (an implicit heap: the children of node `i` are `2i + 1` and
+    /// `2i + 2`, so children always follow their parent).
+    pub(crate) fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The rows of `node` (a contiguous range of [`order`](Self::order)) and whether it is a
+    /// leaf.
+    pub(crate) fn node(&self, node: usize) -> (&[usize], bool) {
+        match self.nodes.get(node) {
+            Some(&(start, end, leaf)) => (self.idx.get(start..end).unwrap_or(&[]), leaf),
+            None => (&[], true),
+        }
+    }
+
+    /// Every row, in tree order (the rows of each node are contiguous: a spatial sort).
+    pub(crate) fn order(&self) -> &[usize] {
+        &self.idx
+    }
+
+    /// An upper bound on the reduced distance of `q` to every row of `node`, inflated so
+    /// that no computed [`Distance::rdist`] of a row of the node exceeds it (kd-trees only;
+    /// infinite for a ball tree or cosine, which take no whole nodes).
+    fn upper_bound(&self, node: usize, q: &[f64], dist: Distance) -> f64 {
+        let d = self.d;
+        if self.ball || dist == Distance::Cosine {
+            return f64::INFINITY;
+        }
+        let Some(b) = self.bounds.get(node * 2 * d..(node + 1) * 2 * d) else {
+            return f64::INFINITY;
+        };
+        let (lo, hi) = b.split_at(d);
+        // The farthest corner, each gap padded by the rounding of the differences.
+        let gaps = q.iter().zip(lo.iter().zip(hi)).map(|(&v, (&l, &h))| {
+            (v - l).abs().max((h - v).abs()) + 4.0 * f64::EPSILON * (v.abs() + l.abs() + h.abs())
+        });
+        let slack = 1.0 + 1e-12 + 8.0 * d as f64 * f64::EPSILON;
+        dist.to_rdist(dist.gap_norm(gaps) * slack) * slack
+    }
+
+    /// Visits every row of the tree that can be within `limit` (reduced) of `q`: a node the
+    /// visitor [skips](Visitor::skip), or whose lower bound exceeds [`Visitor::limit`], is
+    /// left out; a node whose every row is within `inner` (reduced; a negative value takes
+    /// no whole node) is handed over whole ([`Visitor::take_all`], no distance computed);
+    /// the rows of the other leaves are offered with their reduced distance.
+    pub(crate) fn visit<V: Visitor + ?Sized>(
+        &self,
+        x: &[f64],
+        q: &[f64],
+        dist: Distance,
+        inner: f64,
+        v: &mut V,
+    ) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let bound = self.lower_bound(0, q, dist);
+        self.visit_node(x, 0, bound, q, dist, inner, v);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn visit_node<V: Visitor + ?Sized>(
+        &self,
+        x: &[f64],
+        node: usize,
+        bound: f64,
+        q: &[f64],
+        dist: Distance,
+        inner: f64,
+        v: &mut V,
+    ) {
+        if bound > v.limit() || v.skip(node) {
+            return;
+        }
+        let Some(&(start, end, leaf)) = self.nodes.get(node) else {
+            return;
+        };
+        let rows = self.idx.get(start..end).unwrap_or(&[]);
+        if inner >= 0.0 && self.upper_bound(node, q, dist) <= inner {
+            v.take_all(rows);
+            return;
+        }
+        if leaf {
+            for &i in rows {
+                v.offer(i, dist.rdist(q, Self::row(x, self.d, i)));
+            }
+            return;
+        }
+        let (a, b) = (2 * node + 1, 2 * node + 2);
+        let (ba, bb) = (self.lower_bound(a, q, dist), self.lower_bound(b, q, dist));
+        if ba <= bb {
+            self.visit_node(x, a, ba, q, dist, inner, v);
+            self.visit_node(x, b, bb, q, dist, inner, v);
+        } else {
+            self.visit_node(x, b, bb, q, dist, inner, v);
+            self.visit_node(x, a, ba, q, dist, inner, v);
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn search_node<C: Collector + ?Sized>(
         &self,
@@ -197,4 +296,18 @@ impl Tree {
             self.search_node(x, a, ba, q, r, dist, out);
         }
     }
+}
+
+/// What a [`Tree::visit`] does with the nodes and rows it reaches (the passes of `dbscan`
+/// and the spanning tree of `hdbscan`, which keep summaries per node).
+pub(crate) trait Visitor {
+    /// The largest reduced distance still of interest (a node whose lower bound exceeds it
+    /// is left out; a negative value ends the visit).
+    fn limit(&self) -> f64;
+    /// Whether to leave out `node` (by a summary the caller keeps per node).
+    fn skip(&mut self, node: usize) -> bool;
+    /// Row `i` at reduced distance `rd`.
+    fn offer(&mut self, i: usize, rd: f64);
+    /// Rows all within the `inner` radius of the visit (no distance computed).
+    fn take_all(&mut self, rows: &[usize]);
 }

@@ -41,6 +41,7 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+mod spanning;
 mod tree;
 
 use ndarray::{ArrayView1, ArrayView2};
@@ -247,7 +248,12 @@ impl Trainer for Hdbscan {
             } else {
                 core_distances.clone()
             };
-            let mst = tree::prim_mst(n, &mst_core, self.alpha, |a, b| index.distance(a, b));
+            let space = spanning::Space {
+                x: index.search_space(),
+                d: index.n_features(),
+                dist: index.distance_kind(),
+            };
+            let mst = spanning::prim_mst_fast(&space, &mst_core, self.alpha);
             let linkage = tree::single_linkage(mst);
             let condensed = tree::condense(&linkage, self.min_cluster_size);
             let selection = tree::Selection {

@@ -36,7 +36,9 @@ pub struct Condensed {
 /// Prim's minimum spanning tree of the mutual-reachability graph,
 /// `max(core_i, core_j, d(i, j) / alpha)`, from row 0 (scikit-learn's
 /// `mst_from_data_matrix`, same visiting order and strict comparisons). `dist(i, j)` is the
-/// distance of two rows.
+/// distance of two rows. The reference of the parallel scan the fit uses
+/// ([`super::spanning::prim_mst_fast`]).
+#[cfg(test)]
 pub(crate) fn prim_mst(
     n: usize,
     core: &[f64],
