@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::metric::{Distance, Metric};
 use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector};
 use super::tree::Tree;
-use crate::common::parallel::map_fold_blocks;
+use crate::common::parallel::{first_of_blocks, map_fold_blocks};
+
+/// Values copied (or rows normed) per parallel task when an index is built.
+const COPY_BLOCK: usize = 1 << 16;
 use crate::error::{Error, Result};
 
 /// Query rows per block of the parallel searches.
@@ -305,12 +308,28 @@ impl NeighborIndex {
     pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
-        if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+        // One parallel pass over fixed row blocks copies the rows and finds the first value
+        // that is not finite (in row-major order).
+        let mut data = vec![0.0; n * d];
+        let rows_per_block = (COPY_BLOCK / d.max(1)).max(1);
+        let bad = first_of_blocks(&mut data, rows_per_block * d.max(1), |b, chunk| {
+            for (r, out) in chunk.chunks_exact_mut(d.max(1)).enumerate() {
+                let row = x.row(b * rows_per_block + r);
+                match row.as_slice() {
+                    Some(v) => out.copy_from_slice(v),
+                    None => out.iter_mut().zip(row.iter()).for_each(|(o, v)| *o = *v),
+                }
+                if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+                    return Some(*v);
+                }
+            }
+            None
+        });
+        if let Some(v) = bad {
             return Err(Error::InvalidArgument(format!(
                 "neighbour index: {v} is not a finite number"
             )));
         }
-        let data: Vec<f64> = x.iter().copied().collect();
         let params = IndexParams {
             algorithm,
             ..*params
@@ -341,10 +360,16 @@ impl NeighborIndex {
         match params.algorithm {
             Algorithm::Brute | Algorithm::Auto => {
                 if dist == Distance::Euclidean {
-                    ix.sq_norms = space
-                        .chunks_exact(d.max(1))
-                        .map(|r| r.iter().map(|v| v * v).sum())
-                        .collect();
+                    let mut sq = vec![0.0; n];
+                    let width = d.max(1);
+                    let _ = first_of_blocks(&mut sq, COPY_BLOCK / width + 1, |b, chunk| {
+                        let start = b * (COPY_BLOCK / width + 1) * width;
+                        for (o, r) in chunk.iter_mut().zip(space[start..].chunks_exact(width)) {
+                            *o = r.iter().map(|v| v * v).sum();
+                        }
+                        None::<()>
+                    });
+                    ix.sq_norms = sq;
                 }
             }
             Algorithm::KdTree | Algorithm::BallTree => {
