@@ -135,7 +135,6 @@ fn exp_block(v: &mut [f64]) {
     }
 }
 
-
 /// Which entries of a row of `Q` the solver reads.
 #[derive(Clone, Copy)]
 pub(crate) enum Span<'s> {
@@ -408,7 +407,17 @@ mod tests {
     fn exp_block_is_libms_to_the_last_places() {
         let mut x: Vec<f64> = (0..20_000)
             .map(|i| -40.0 + f64::from(i) * 0.002_000_3)
-            .chain([-800.0, -708.5, -707.9, 0.0, -0.0, 1e-300, 700.0, 710.0, f64::NAN])
+            .chain([
+                -800.0,
+                -708.5,
+                -707.9,
+                0.0,
+                -0.0,
+                1e-300,
+                700.0,
+                710.0,
+                f64::NAN,
+            ])
             .collect();
         let want: Vec<f64> = x.iter().map(|v| v.exp()).collect();
         exp_block(&mut x);
