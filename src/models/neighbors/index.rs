@@ -308,23 +308,13 @@ impl NeighborIndex {
     pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
-        // One parallel pass over fixed row blocks copies the rows and finds the first value
-        // that is not finite (in row-major order).
-        let mut data = vec![0.0; n * d];
-        let rows_per_block = (COPY_BLOCK / d.max(1)).max(1);
-        let bad = first_of_blocks(&mut data, rows_per_block * d.max(1), |b, chunk| {
-            for (r, out) in chunk.chunks_exact_mut(d.max(1)).enumerate() {
-                let row = x.row(b * rows_per_block + r);
-                match row.as_slice() {
-                    Some(v) => out.copy_from_slice(v),
-                    None => out.iter_mut().zip(row.iter()).for_each(|(o, v)| *o = *v),
-                }
-                if let Some(v) = out.iter().find(|v| !v.is_finite()) {
-                    return Some(*v);
-                }
-            }
-            None
-        });
+        // One copy (a memcpy when the rows are contiguous, reusing freed heap memory rather
+        // than faulting in fresh zeroed pages), then the check over the copied slice.
+        let data: Vec<f64> = match x.as_slice() {
+            Some(v) => v.to_vec(),
+            None => x.iter().copied().collect(),
+        };
+        let bad = data.iter().find(|v| !v.is_finite());
         if let Some(v) = bad {
             return Err(Error::InvalidArgument(format!(
                 "neighbour index: {v} is not a finite number"
