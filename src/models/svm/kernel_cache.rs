@@ -89,8 +89,8 @@ const EXP_RANGE: (f64, f64) = (-708.0, 709.0);
 /// are libm's. Exponents outside [`EXP_RANGE`] are recomputed with `f64::exp`.
 fn exp_block(v: &mut [f64]) {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     /// `1.5 · 2^52`: adding it rounds to an integer held in the low mantissa bits.
     const MAGIC: f64 = 6_755_399_441_055_744.0;
     let mut chunk = [0.0f64; 64];
