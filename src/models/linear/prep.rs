@@ -434,6 +434,7 @@ macro_rules! linear_regressor {
 pub(crate) use linear_regressor;
 
 /// Dot product of two equal-length slices, with four independent accumulators.
+#[inline(always)]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);

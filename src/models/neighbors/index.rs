@@ -11,7 +11,10 @@ use super::search::{
     brute, brute_blocked, Collector, KnnCollector, OneKnn, Radius, RadiusCollector,
 };
 use super::tree::Tree;
-use crate::common::parallel::map_fold_blocks;
+use crate::common::parallel::{first_of_blocks, map_fold_blocks};
+
+/// Values copied (or rows normed) per parallel task when an index is built.
+const COPY_BLOCK: usize = 1 << 16;
 use crate::error::{Error, Result};
 
 /// Query rows per block of the parallel searches.
@@ -307,12 +310,18 @@ impl NeighborIndex {
     pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
-        if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+        // One copy (a memcpy when the rows are contiguous, reusing freed heap memory rather
+        // than faulting in fresh zeroed pages), then the check over the copied slice.
+        let data: Vec<f64> = match x.as_slice() {
+            Some(v) => v.to_vec(),
+            None => x.iter().copied().collect(),
+        };
+        let bad = data.iter().find(|v| !v.is_finite());
+        if let Some(v) = bad {
             return Err(Error::InvalidArgument(format!(
                 "neighbour index: {v} is not a finite number"
             )));
         }
-        let data: Vec<f64> = x.iter().copied().collect();
         let params = IndexParams {
             algorithm,
             ..*params
@@ -343,10 +352,16 @@ impl NeighborIndex {
         match params.algorithm {
             Algorithm::Brute | Algorithm::Auto => {
                 if dist == Distance::Euclidean {
-                    ix.sq_norms = space
-                        .chunks_exact(d.max(1))
-                        .map(|r| r.iter().map(|v| v * v).sum())
-                        .collect();
+                    let mut sq = vec![0.0; n];
+                    let width = d.max(1);
+                    let _ = first_of_blocks(&mut sq, COPY_BLOCK / width + 1, |b, chunk| {
+                        let start = b * (COPY_BLOCK / width + 1) * width;
+                        for (o, r) in chunk.iter_mut().zip(space[start..].chunks_exact(width)) {
+                            *o = r.iter().map(|v| v * v).sum();
+                        }
+                        None::<()>
+                    });
+                    ix.sq_norms = sq;
                 }
             }
             Algorithm::KdTree | Algorithm::BallTree => {
