@@ -324,6 +324,19 @@ pub(crate) fn dot4(a: &[f64], b: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
+/// [`dot4`]`(a, b)`, in AVX2 when the CPU has it (the same bits).
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { avx2::dot4(a, b) };
+        }
+    }
+    dot4(a, b)
+}
+
 /// One Sherman–Morrison step of a ridge state: with `v = M x` and `denom = 1 + xᵀv`,
 /// `M -= v vᵀ / denom` and `theta += v (r - theta·x) / denom`. `v` is scratch of
 /// `x.len()` values. Lengths are the caller's to match (`M` of order `x.len()`, `theta` of
@@ -412,7 +425,7 @@ fn sherman_morrison_kernel<'x, D: Dots, I: Iterator<Item = (&'x [f64], f64)>>(
         let next = rows.peek().map(|&(next, _)| next);
         match next {
             Some(next) if fused => rank_one_then_mat_vec::<D>(packed, v, denom, next, w),
-            _ => rank_one(packed, v, denom),
+            _ => rank_one::<D>(packed, v, denom),
         }
         for (t, &vi) in theta.iter_mut().zip(v.iter()) {
             *t += vi * residual / denom;
@@ -442,33 +455,28 @@ fn mat_vec<D: Dots>(packed: &[f64], x: &[f64], v: &mut [f64]) {
 /// Row `i`'s part of [`mat_vec`].
 #[inline(always)]
 fn mat_vec_row<D: Dots>(row: &[f64], x: &[f64], i: usize, v: &mut [f64]) {
-    let xi = x[i];
     // SAFETY: `D` is `Avx2` only in the kernels compiled for AVX2.
-    let s = unsafe { D::lanes4(row, &x[i..]) };
-    for (vj, &mij) in v[i + 1..].iter_mut().zip(&row[1..]) {
-        *vj += xi * mij;
-    }
+    let s = unsafe { D::dot4_axpy(row, &x[i..], &mut v[i..]) };
     v[i] += s;
 }
 
 /// `M -= v vᵀ / denom`, row `i` of the packed triangle at a time.
 #[inline(always)]
-fn rank_one(packed: &mut [f64], v: &[f64], denom: f64) {
+fn rank_one<D: Dots>(packed: &mut [f64], v: &[f64], denom: f64) {
     let d = v.len();
     let mut off = 0;
     for i in 0..d {
-        rank_one_row(&mut packed[off..off + d - i], v, i, denom);
+        rank_one_row::<D>(&mut packed[off..off + d - i], v, i, denom);
         off += d - i;
     }
 }
 
 /// Row `i` of [`rank_one`].
 #[inline(always)]
-fn rank_one_row(row: &mut [f64], v: &[f64], i: usize, denom: f64) {
+fn rank_one_row<D: Dots>(row: &mut [f64], v: &[f64], i: usize, denom: f64) {
     let scaled = v[i] / denom;
-    for (mij, &vj) in row.iter_mut().zip(&v[i..]) {
-        *mij -= scaled * vj;
-    }
+    // SAFETY: `D` is `Avx2` only in the kernels compiled for AVX2.
+    unsafe { D::sub_scaled(row, scaled, &v[i..]) };
 }
 
 /// [`rank_one`] and then `w = M x` of the updated `M` in one pass: row `i` is final once
@@ -487,7 +495,7 @@ fn rank_one_then_mat_vec<D: Dots>(
     let mut off = 0;
     for i in 0..d {
         let row = &mut packed[off..off + d - i];
-        rank_one_row(row, v, i, denom);
+        rank_one_row::<D>(row, v, i, denom);
         mat_vec_row::<D>(row, x, i, w);
         off += d - i;
     }
@@ -510,6 +518,21 @@ trait Dots {
     ///
     /// As [`lanes16_many`](Self::lanes16_many).
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64;
+
+    /// [`dot4`] of `row` and `x`, and `v[k] += xi * row[k]` for `k >= 1` with `xi = x[0]`
+    /// (elementwise), sharing the loads of `row`.
+    ///
+    /// # Safety
+    ///
+    /// As [`lanes16_many`](Self::lanes16_many).
+    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64;
+
+    /// `y[k] -= a * x[k]` (elementwise).
+    ///
+    /// # Safety
+    ///
+    /// As [`lanes16_many`](Self::lanes16_many).
+    unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]);
 }
 
 /// The portable dot products.
@@ -526,6 +549,24 @@ impl Dots for Portable {
     #[inline(always)]
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64 {
         dot4(a, b)
+    }
+
+    #[inline(always)]
+    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
+        let s = dot4(row, x);
+        if let Some(&xi) = x.first() {
+            for (vj, &mij) in v.iter_mut().zip(row).skip(1) {
+                *vj += xi * mij;
+            }
+        }
+        s
+    }
+
+    #[inline(always)]
+    unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+        for (yk, &xk) in y.iter_mut().zip(x) {
+            *yk -= a * xk;
+        }
     }
 }
 
@@ -559,6 +600,18 @@ impl Dots for Avx2 {
         // SAFETY: forwarded from the caller (the CPU has AVX2).
         unsafe { avx2::dot4(a, b) }
     }
+
+    #[inline(always)]
+    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
+        // SAFETY: forwarded from the caller (the CPU has AVX2).
+        unsafe { avx2::dot4_axpy(row, x, v) }
+    }
+
+    #[inline(always)]
+    unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+        // SAFETY: forwarded from the caller (the CPU has AVX2).
+        unsafe { avx2::sub_scaled(y, a, x) }
+    }
 }
 
 /// [`dot_lanes`] and [`dot4`] in AVX2: a register holds four lanes, multiplied and added
@@ -567,8 +620,8 @@ impl Dots for Avx2 {
 mod avx2 {
     use std::arch::x86_64::{
         __m256d, _mm256_add_pd, _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_loadu_pd,
-        _mm256_mul_pd, _mm256_setzero_pd, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_hadd_pd,
-        _mm_unpackhi_pd,
+        _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+        _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_hadd_pd, _mm_unpackhi_pd,
     };
 
     /// `Σ a_i b_i` of the positions `body..n` in order, from `start`.
@@ -626,6 +679,66 @@ mod avx2 {
         let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
         let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
         s + tail(&a[body..n], &b[body..n], 0.0)
+    }
+
+    /// [`super::Dots::dot4_axpy`]: one load of each 4 values of `row` for both.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
+        let n = row.len().min(x.len()).min(v.len());
+        let (Some(&xi), Some(&keep)) = (x.first(), v.first()) else {
+            return 0.0;
+        };
+        let body = n / 4 * 4;
+        let xiv = _mm256_set1_pd(xi);
+        let mut acc = _mm256_setzero_pd();
+        let mut k = 0;
+        while k < body {
+            // SAFETY: k + 4 <= body <= n, within `row`, `x` and `v`.
+            unsafe {
+                let r = _mm256_loadu_pd(row.as_ptr().add(k));
+                acc = _mm256_add_pd(acc, _mm256_mul_pd(r, _mm256_loadu_pd(x.as_ptr().add(k))));
+                let vp = v.as_mut_ptr().add(k);
+                _mm256_storeu_pd(
+                    vp,
+                    _mm256_add_pd(_mm256_loadu_pd(vp), _mm256_mul_pd(xiv, r)),
+                );
+            }
+            k += 4;
+        }
+        for (vj, &mij) in v[body..n].iter_mut().zip(&row[body..n]) {
+            *vj += xi * mij;
+        }
+        // Position 0 is not part of the update: restored.
+        v[0] = keep;
+        let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+        let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+        s + tail(&row[body..n], &x[body..n], 0.0)
+    }
+
+    /// [`super::Dots::sub_scaled`].
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+        let n = y.len().min(x.len());
+        let body = n / 4 * 4;
+        let av = _mm256_set1_pd(a);
+        let mut k = 0;
+        while k < body {
+            // SAFETY: k + 4 <= body <= n, within `y` and `x`.
+            unsafe {
+                let yp = y.as_mut_ptr().add(k);
+                let xv = _mm256_loadu_pd(x.as_ptr().add(k));
+                _mm256_storeu_pd(
+                    yp,
+                    _mm256_sub_pd(_mm256_loadu_pd(yp), _mm256_mul_pd(av, xv)),
+                );
+            }
+            k += 4;
+        }
+        for (yk, &xk) in y[body..n].iter_mut().zip(&x[body..n]) {
+            *yk -= a * xk;
+        }
     }
 }
 
@@ -710,6 +823,22 @@ mod tests {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 let l4 = unsafe { Avx2::lanes4(&a, &b) };
                 assert_eq!(l4.to_bits(), dot4(&a, &b).to_bits(), "{n}");
+                assert_eq!(dot(&a, &b).to_bits(), dot4(&a, &b).to_bits(), "{n}");
+                let (mut v1, mut v2) = (b.clone(), b.clone());
+                // SAFETY: as above (the portable ones need nothing).
+                let (s1, s2) = unsafe {
+                    (
+                        Avx2::dot4_axpy(&a, &b, &mut v1),
+                        Portable::dot4_axpy(&a, &b, &mut v2),
+                    )
+                };
+                assert_eq!((s1.to_bits(), &v1), (s2.to_bits(), &v2), "{n}");
+                // SAFETY: as above.
+                unsafe {
+                    Avx2::sub_scaled(&mut v1, 0.3, &a);
+                    Portable::sub_scaled(&mut v2, 0.3, &a);
+                }
+                assert_eq!(v1, v2, "{n}");
                 let c: Vec<f64> = (0..n).map(|j| (j as f64 * 0.21).sin() * 3.0).collect();
                 for k in 1..=ARMS_PER_SWEEP {
                     let ps = [&a[..], &c[..], &b[..]];

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::models::bandit::packed::{
-    dot4, quadratic_forms_into, sherman_morrison, sherman_morrison_rows, SymmetricMatrix,
+    dot, quadratic_forms_into, sherman_morrison, sherman_morrison_rows, SymmetricMatrix,
 };
 use crate::models::bandit::policy::corrupt;
 
@@ -46,7 +46,7 @@ impl RidgeArm {
     /// The ridge prediction `θ·x`.
     #[inline]
     pub fn predict(&self, x: &[f64]) -> f64 {
-        dot4(&self.theta, x)
+        dot(&self.theta, x)
     }
 
     /// `xᵀ A⁻¹ x` (the width of the confidence ellipsoid along `x`). Never negative. (For
