@@ -706,9 +706,7 @@ mod avx2 {
             }
             k += 4;
         }
-        for (vj, &mij) in v[body..n].iter_mut().zip(&row[body..n]) {
-            *vj += xi * mij;
-        }
+        each_tail(body, n, |k| v[k] += xi * row[k]);
         // Position 0 is not part of the update: restored.
         v[0] = keep;
         let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
@@ -736,8 +734,22 @@ mod avx2 {
             }
             k += 4;
         }
-        for (yk, &xk) in y[body..n].iter_mut().zip(&x[body..n]) {
-            *yk -= a * xk;
+        each_tail(body, n, |k| y[k] -= a * x[k]);
+    }
+
+    /// `f(k)` for the (at most 3) positions `body..n` after a 4-wide loop, as straight-line
+    /// code: a loop here is vectorized with masked loads and stores, which are slow on some
+    /// CPUs (microcoded on AMD Zen).
+    #[inline(always)]
+    fn each_tail(body: usize, n: usize, mut f: impl FnMut(usize)) {
+        if body < n {
+            f(body);
+        }
+        if body + 1 < n {
+            f(body + 1);
+        }
+        if body + 2 < n {
+            f(body + 2);
         }
     }
 }
