@@ -108,11 +108,16 @@ impl LinearArms {
         }
         let d = logs.n_features();
         for_each_mut(&mut self.arms, |a, arm| {
-            let mut scratch = vec![0.0; d];
-            for &i in &rows[starts[a]..starts[a + 1]] {
-                let (context, _, reward, _) = logs.row(i);
-                arm.update(context, reward, &mut scratch);
-            }
+            let (mut v, mut w) = (vec![0.0; d], vec![0.0; d]);
+            let mine = rows.get(starts[a]..starts[a + 1]).unwrap_or(&[]);
+            arm.update_rows(
+                mine.iter().map(|&i| {
+                    let (context, _, reward, _) = logs.row(i);
+                    (context, reward)
+                }),
+                &mut v,
+                &mut w,
+            );
         });
     }
 

@@ -1,6 +1,7 @@
 //! Logged bandit feedback: rows of (context, action, reward, propensity), read from a table
 //! or a CSV file like any data set, for warm-starting a policy (`partial_fit`).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::data::{read_csv, Column, CsvOptions, Table};
@@ -33,14 +34,16 @@ impl Default for LogColumns {
 }
 
 /// Logged outcomes, one row each: a context of `n_features` numbers, the action taken, the
-/// reward observed and the probability the action was chosen with.
+/// reward observed and the probability the action was chosen with. The columns are owned
+/// ([`new`](Self::new), [`from_table`](Self::from_table)) or borrowed from the caller's
+/// arrays ([`borrowed`](Self::borrowed): a batch from C is learned without a copy).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LoggedFeedback {
+pub struct LoggedFeedback<'a> {
     n_features: usize,
-    contexts: Vec<f64>,
-    actions: Vec<usize>,
-    rewards: Vec<f64>,
-    propensities: Vec<f64>,
+    contexts: Cow<'a, [f64]>,
+    actions: Cow<'a, [usize]>,
+    rewards: Cow<'a, [f64]>,
+    propensities: Cow<'a, [f64]>,
     context_names: Vec<String>,
 }
 
@@ -56,7 +59,7 @@ fn numeric<'t>(table: &'t Table, name: &str) -> Result<&'t [f64]> {
     }
 }
 
-impl LoggedFeedback {
+impl LoggedFeedback<'static> {
     /// Logs from rows given directly: `contexts` row-major (`actions.len()` rows of
     /// `n_features`), with one action, reward and propensity per row.
     pub fn new(
@@ -65,6 +68,42 @@ impl LoggedFeedback {
         actions: Vec<usize>,
         rewards: Vec<f64>,
         propensities: Vec<f64>,
+    ) -> Result<Self> {
+        LoggedFeedback::from_columns(
+            n_features,
+            Cow::Owned(contexts),
+            Cow::Owned(actions),
+            Cow::Owned(rewards),
+            Cow::Owned(propensities),
+        )
+    }
+}
+
+impl<'a> LoggedFeedback<'a> {
+    /// Logs borrowing the caller's columns (as [`new`](LoggedFeedback::new), without a copy).
+    pub fn borrowed(
+        n_features: usize,
+        contexts: &'a [f64],
+        actions: &'a [usize],
+        rewards: &'a [f64],
+        propensities: &'a [f64],
+    ) -> Result<Self> {
+        Self::from_columns(
+            n_features,
+            Cow::Borrowed(contexts),
+            Cow::Borrowed(actions),
+            Cow::Borrowed(rewards),
+            Cow::Borrowed(propensities),
+        )
+    }
+
+    /// Checks the columns' lengths and makes the logs.
+    fn from_columns(
+        n_features: usize,
+        contexts: Cow<'a, [f64]>,
+        actions: Cow<'a, [usize]>,
+        rewards: Cow<'a, [f64]>,
+        propensities: Cow<'a, [f64]>,
     ) -> Result<Self> {
         let n = actions.len();
         if contexts.len() != n.saturating_mul(n_features) {
@@ -145,7 +184,7 @@ impl LoggedFeedback {
         for row in 0..n {
             contexts.extend(cols.iter().map(|c| c[row]));
         }
-        let mut logs = Self::new(names.len(), contexts, actions, rewards, propensities)?;
+        let mut logs = LoggedFeedback::new(names.len(), contexts, actions, rewards, propensities)?;
         logs.context_names = names;
         Ok(logs)
     }

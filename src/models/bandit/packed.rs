@@ -14,6 +14,8 @@
 //! version): [`SymmetricMatrix`] serializes as that and reads it back, checking that it is
 //! square and exactly symmetric.
 
+use std::mem::MaybeUninit;
+
 use serde::{Deserialize, Serialize};
 
 /// A symmetric `d × d` matrix stored as its packed upper triangle: row `i` holds
@@ -158,6 +160,12 @@ impl From<SymmetricMatrix> for Vec<f64> {
 /// the stack, 8 KiB, and stay in the L1 cache while every arm's slice streams past them).
 const CHUNK: usize = 1024;
 
+/// Arms whose quadratic forms one sweep over a pass's coefficients computes together: each
+/// coefficient is loaded once for all of them, and their sums are independent chains that
+/// keep the adders busy (3 arms × 4 AVX2 accumulators take 12 of the 16 registers). Each
+/// arm's sum keeps its own lanes and order, so the grouping never changes a bit.
+const ARMS_PER_SWEEP: usize = 3;
+
 /// Writes `out[a] = xᵀ M_a x` for the symmetric matrices `M_a = matrix(a)` of order
 /// `x.len()` (`a < out.len()`), from their packed upper triangles. Each value is
 /// `Σ_t c_t p_t` over the packed order with `c_ii = x_i²`, `c_ij = 2 x_i x_j`, summed in
@@ -190,7 +198,8 @@ unsafe fn quadratic_forms_avx2<'m>(
     quadratic_forms_kernel::<Avx2>(x, matrix, out);
 }
 
-/// The loop of [`quadratic_forms_into`].
+/// The loop of [`quadratic_forms_into`]: per pass, the coefficients once, then the arms in
+/// sweeps of [`ARMS_PER_SWEEP`].
 #[inline(always)]
 fn quadratic_forms_kernel<'m, D: Dots>(
     x: &[f64],
@@ -200,7 +209,9 @@ fn quadratic_forms_kernel<'m, D: Dots>(
     let d = x.len();
     let total = d * (d + 1) / 2;
     out.fill(0.0);
-    let mut c = [0.0f64; CHUNK];
+    // Only the first `len` coefficients of a pass are written, then read: the buffer is
+    // never zeroed (8 KiB per decision).
+    let mut c = [MaybeUninit::<f64>::uninit(); CHUNK];
     // The packed position (row i, column j) of the next coefficient.
     let (mut i, mut j) = (0, 0);
     let mut start = 0;
@@ -209,17 +220,17 @@ fn quadratic_forms_kernel<'m, D: Dots>(
         let mut t = 0;
         while t < len {
             let run = (d - j).min(len - t);
-            let (Some(xi), Some(xs), Some(cs)) =
+            let (Some(&xi), Some(xs), Some(cs)) =
                 (x.get(i), x.get(j..j + run), c.get_mut(t..t + run))
             else {
                 return;
             };
             let twice = 2.0 * xi;
             for (cv, &xj) in cs.iter_mut().zip(xs) {
-                *cv = twice * xj;
+                cv.write(twice * xj);
             }
             if j == i {
-                cs[0] = xi * xi;
+                cs[0].write(xi * xi);
             }
             t += run;
             j += run;
@@ -228,16 +239,36 @@ fn quadratic_forms_kernel<'m, D: Dots>(
                 j = i;
             }
         }
-        let coefficients = &c[..len];
-        for (a, o) in out.iter_mut().enumerate() {
-            if let Some(p) = matrix(a)
+        // SAFETY: the loop above wrote c[0..len] (runs of positions t..t + run from 0 to
+        // len, each run in full); MaybeUninit<f64> has the layout of f64.
+        let coefficients: &[f64] =
+            unsafe { std::slice::from_raw_parts(c.as_ptr().cast::<f64>(), len) };
+        let slice = |a: usize| {
+            matrix(a)
                 .filter(|m| m.d == d)
                 .and_then(|m| m.packed.get(start..start + len))
-            {
-                // SAFETY: `D` is `Avx2` only in the kernel compiled for AVX2, which runs after
-                // the CPU was checked.
-                *o += unsafe { D::lanes16(p, coefficients) };
+        };
+        let mut a = 0;
+        while a < out.len() {
+            let end = (a + ARMS_PER_SWEEP).min(out.len());
+            let mut ps: [&[f64]; ARMS_PER_SWEEP] = [&[]; ARMS_PER_SWEEP];
+            let mut arms = [0usize; ARMS_PER_SWEEP];
+            let mut n = 0;
+            for arm in a..end {
+                if let Some(p) = slice(arm) {
+                    ps[n] = p;
+                    arms[n] = arm;
+                    n += 1;
+                }
             }
+            let mut sums = [0.0; ARMS_PER_SWEEP];
+            // SAFETY: `D` is `Avx2` only in the kernel compiled for AVX2, which runs after
+            // the CPU was checked.
+            unsafe { D::lanes16_many(&ps[..n], coefficients, &mut sums[..n]) };
+            for (&arm, &s) in arms[..n].iter().zip(&sums) {
+                out[arm] += s;
+            }
+            a = end;
         }
         start += len;
     }
@@ -293,6 +324,19 @@ pub(crate) fn dot4(a: &[f64], b: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
+/// [`dot4`]`(a, b)`, in AVX2 when the CPU has it (the same bits).
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { avx2::dot4(a, b) };
+        }
+    }
+    dot4(a, b)
+}
+
 /// One Sherman–Morrison step of a ridge state: with `v = M x` and `denom = 1 + xᵀv`,
 /// `M -= v vᵀ / denom` and `theta += v (r - theta·x) / denom`. `v` is scratch of
 /// `x.len()` values. Lengths are the caller's to match (`M` of order `x.len()`, `theta` of
@@ -304,92 +348,191 @@ pub fn sherman_morrison(
     r: f64,
     v: &mut [f64],
 ) {
-    let d = x.len();
-    if m.d != d || theta.len() != d || v.len() < d {
+    sherman_morrison_rows(m, theta, std::iter::once((x, r)), v, &mut []);
+}
+
+/// [`sherman_morrison`] for the rows `(x, r)` in order (rows of another length than `M`'s
+/// order are skipped), with the bits of one step per row — faster: the rank-one update of a
+/// step and the product `M x` of the next share one pass over `M`. `v` and `w` are scratch
+/// of `d` values each (`w` may be empty for a single row); too short, nothing changes.
+pub fn sherman_morrison_rows<'x>(
+    m: &mut SymmetricMatrix,
+    theta: &mut [f64],
+    rows: impl Iterator<Item = (&'x [f64], f64)>,
+    v: &mut [f64],
+    w: &mut [f64],
+) {
+    let d = m.d;
+    if theta.len() != d || v.len() < d {
         return;
     }
+    let rows = rows.filter(|(x, _)| x.len() == d);
+    let (v, w) = (
+        &mut v[..d],
+        if w.len() >= d {
+            &mut w[..d]
+        } else {
+            &mut [][..]
+        },
+    );
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { sherman_morrison_avx2(&mut m.packed, theta, x, r, &mut v[..d]) };
+            unsafe { sherman_morrison_avx2(&mut m.packed, theta, rows, v, w) };
             return;
         }
     }
-    sherman_morrison_kernel::<Portable>(&mut m.packed, theta, x, r, &mut v[..d]);
+    sherman_morrison_kernel::<Portable, _>(&mut m.packed, theta, rows, v, w);
 }
 
 /// [`sherman_morrison_kernel`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn sherman_morrison_avx2(
+unsafe fn sherman_morrison_avx2<'x>(
     packed: &mut [f64],
     theta: &mut [f64],
-    x: &[f64],
-    r: f64,
+    rows: impl Iterator<Item = (&'x [f64], f64)>,
     v: &mut [f64],
+    w: &mut [f64],
 ) {
-    sherman_morrison_kernel::<Avx2>(packed, theta, x, r, v);
+    sherman_morrison_kernel::<Avx2, _>(packed, theta, rows, v, w);
 }
 
-/// The loop of [`sherman_morrison`] (lengths checked by the caller: `v`, `theta` and `x` of
-/// `d` values, `packed` of `d (d + 1) / 2`).
+/// The loop of [`sherman_morrison_rows`] (lengths checked by the caller: every row, `theta`
+/// and `v` of `d` values, `w` of `d` or none, `packed` of `d (d + 1) / 2`). Per row:
+/// `denom` and the residual, then `M`'s rank-one update — fused with the next row's
+/// `v = M x` when there is one and `w` can hold it — then `theta`.
 #[inline(always)]
-fn sherman_morrison_kernel<D: Dots>(
+fn sherman_morrison_kernel<'x, D: Dots, I: Iterator<Item = (&'x [f64], f64)>>(
     packed: &mut [f64],
     theta: &mut [f64],
-    x: &[f64],
-    r: f64,
+    rows: I,
     v: &mut [f64],
+    w: &mut [f64],
 ) {
+    let mut rows = rows.peekable();
+    let Some(&(first, _)) = rows.peek() else {
+        return;
+    };
+    let (mut v, mut w) = (v, w);
+    let fused = w.len() == v.len();
+    mat_vec::<D>(packed, first, v);
+    while let Some((x, r)) = rows.next() {
+        // SAFETY (here and below): `D` is `Avx2` only in the kernel compiled for AVX2.
+        let denom = 1.0 + unsafe { D::lanes4(x, v) };
+        let residual = r - unsafe { D::lanes4(theta, x) };
+        let next = rows.peek().map(|&(next, _)| next);
+        match next {
+            Some(next) if fused => rank_one_then_mat_vec::<D>(packed, v, denom, next, w),
+            _ => rank_one::<D>(packed, v, denom),
+        }
+        for (t, &vi) in theta.iter_mut().zip(v.iter()) {
+            *t += vi * residual / denom;
+        }
+        match next {
+            Some(_) if fused => std::mem::swap(&mut v, &mut w),
+            Some(next) => mat_vec::<D>(packed, next, v),
+            None => {}
+        }
+    }
+}
+
+/// `v = M x` from the packed upper triangle: row `i` gives `v_i` its part from column `i` on
+/// (a dot product, added last) and every later `v_j` its part from row `i` (`M_ji = M_ij`),
+/// in row order.
+#[inline(always)]
+fn mat_vec<D: Dots>(packed: &[f64], x: &[f64], v: &mut [f64]) {
     let d = x.len();
-    // v = M x from the upper triangle: row i gives v_i its part from column i on (a dot
-    // product) and every later v_j its part from row i (M_ji = M_ij).
     v.fill(0.0);
     let mut off = 0;
     for i in 0..d {
-        let row = &packed[off..off + d - i];
-        let xi = x[i];
-        // SAFETY (here and below): `D` is `Avx2` only in the kernel compiled for AVX2.
-        let s = unsafe { D::lanes4(row, &x[i..]) };
-        for (vj, &mij) in v[i + 1..].iter_mut().zip(&row[1..]) {
-            *vj += xi * mij;
-        }
-        v[i] += s;
+        mat_vec_row::<D>(&packed[off..off + d - i], x, i, v);
         off += d - i;
     }
-    let denom = 1.0 + unsafe { D::lanes4(x, v) };
-    let residual = r - unsafe { D::lanes4(theta, x) };
+}
+
+/// Row `i`'s part of [`mat_vec`].
+#[inline(always)]
+fn mat_vec_row<D: Dots>(row: &[f64], x: &[f64], i: usize, v: &mut [f64]) {
+    // SAFETY: `D` is `Avx2` only in the kernels compiled for AVX2.
+    let s = unsafe { D::dot4_axpy(row, &x[i..], &mut v[i..]) };
+    v[i] += s;
+}
+
+/// `M -= v vᵀ / denom`, row `i` of the packed triangle at a time.
+#[inline(always)]
+fn rank_one<D: Dots>(packed: &mut [f64], v: &[f64], denom: f64) {
+    let d = v.len();
     let mut off = 0;
     for i in 0..d {
-        let scaled = v[i] / denom;
-        let row = &mut packed[off..off + d - i];
-        for (mij, &vj) in row.iter_mut().zip(&v[i..]) {
-            *mij -= scaled * vj;
-        }
+        rank_one_row::<D>(&mut packed[off..off + d - i], v, i, denom);
         off += d - i;
     }
-    for (t, &vi) in theta.iter_mut().zip(v.iter()) {
-        *t += vi * residual / denom;
+}
+
+/// Row `i` of [`rank_one`].
+#[inline(always)]
+fn rank_one_row<D: Dots>(row: &mut [f64], v: &[f64], i: usize, denom: f64) {
+    let scaled = v[i] / denom;
+    // SAFETY: `D` is `Avx2` only in the kernels compiled for AVX2.
+    unsafe { D::sub_scaled(row, scaled, &v[i..]) };
+}
+
+/// [`rank_one`] and then `w = M x` of the updated `M` in one pass: row `i` is final once
+/// updated, and it is all that row `i` of [`mat_vec`] reads, so the bits are those of the two
+/// passes.
+#[inline(always)]
+fn rank_one_then_mat_vec<D: Dots>(
+    packed: &mut [f64],
+    v: &[f64],
+    denom: f64,
+    x: &[f64],
+    w: &mut [f64],
+) {
+    let d = v.len();
+    w.fill(0.0);
+    let mut off = 0;
+    for i in 0..d {
+        let row = &mut packed[off..off + d - i];
+        rank_one_row::<D>(row, v, i, denom);
+        mat_vec_row::<D>(row, x, i, w);
+        off += d - i;
     }
 }
 
 /// The dot products the kernels are made of: [`dot_lanes`] and [`dot4`], portable or in
 /// AVX2 intrinsics (the same lanes, the same bits).
 trait Dots {
-    /// [`dot_lanes`].
+    /// [`dot_lanes`] of each slice of `ps` with `c` into `out` (`out.len() == ps.len()`, at
+    /// most [`ARMS_PER_SWEEP`]): the same bits as one call per slice.
     ///
     /// # Safety
     ///
     /// The CPU must have the instructions of the implementation.
-    unsafe fn lanes16(a: &[f64], b: &[f64]) -> f64;
+    unsafe fn lanes16_many(ps: &[&[f64]], c: &[f64], out: &mut [f64]);
 
     /// [`dot4`].
     ///
     /// # Safety
     ///
-    /// As [`lanes16`](Self::lanes16).
+    /// As [`lanes16_many`](Self::lanes16_many).
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64;
+
+    /// [`dot4`] of `row` and `x`, and `v[k] += xi * row[k]` for `k >= 1` with `xi = x[0]`
+    /// (elementwise), sharing the loads of `row`.
+    ///
+    /// # Safety
+    ///
+    /// As [`lanes16_many`](Self::lanes16_many).
+    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64;
+
+    /// `y[k] -= a * x[k]` (elementwise).
+    ///
+    /// # Safety
+    ///
+    /// As [`lanes16_many`](Self::lanes16_many).
+    unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]);
 }
 
 /// The portable dot products.
@@ -397,13 +540,33 @@ struct Portable;
 
 impl Dots for Portable {
     #[inline(always)]
-    unsafe fn lanes16(a: &[f64], b: &[f64]) -> f64 {
-        dot_lanes(a, b)
+    unsafe fn lanes16_many(ps: &[&[f64]], c: &[f64], out: &mut [f64]) {
+        for (o, p) in out.iter_mut().zip(ps) {
+            *o = dot_lanes(p, c);
+        }
     }
 
     #[inline(always)]
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64 {
         dot4(a, b)
+    }
+
+    #[inline(always)]
+    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
+        let s = dot4(row, x);
+        if let Some(&xi) = x.first() {
+            for (vj, &mij) in v.iter_mut().zip(row).skip(1) {
+                *vj += xi * mij;
+            }
+        }
+        s
+    }
+
+    #[inline(always)]
+    unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+        for (yk, &xk) in y.iter_mut().zip(x) {
+            *yk -= a * xk;
+        }
     }
 }
 
@@ -414,15 +577,40 @@ struct Avx2;
 #[cfg(target_arch = "x86_64")]
 impl Dots for Avx2 {
     #[inline(always)]
-    unsafe fn lanes16(a: &[f64], b: &[f64]) -> f64 {
-        // SAFETY: forwarded from the caller (the CPU has AVX2).
-        unsafe { avx2::dot_lanes(a, b) }
+    unsafe fn lanes16_many(ps: &[&[f64]], c: &[f64], out: &mut [f64]) {
+        // SAFETY (each arm): forwarded from the caller (the CPU has AVX2).
+        unsafe {
+            match (ps, out) {
+                ([a, b, e], [oa, ob, oe]) => {
+                    [*oa, *ob, *oe] = avx2::dot_lanes_n([a, b, e], c);
+                }
+                ([a, b], [oa, ob]) => [*oa, *ob] = avx2::dot_lanes_n([a, b], c),
+                ([a], [oa]) => [*oa] = avx2::dot_lanes_n([a], c),
+                (ps, out) => {
+                    for (o, p) in out.iter_mut().zip(ps) {
+                        [*o] = avx2::dot_lanes_n([p], c);
+                    }
+                }
+            }
+        }
     }
 
     #[inline(always)]
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64 {
         // SAFETY: forwarded from the caller (the CPU has AVX2).
         unsafe { avx2::dot4(a, b) }
+    }
+
+    #[inline(always)]
+    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
+        // SAFETY: forwarded from the caller (the CPU has AVX2).
+        unsafe { avx2::dot4_axpy(row, x, v) }
+    }
+
+    #[inline(always)]
+    unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+        // SAFETY: forwarded from the caller (the CPU has AVX2).
+        unsafe { avx2::sub_scaled(y, a, x) }
     }
 }
 
@@ -432,8 +620,8 @@ impl Dots for Avx2 {
 mod avx2 {
     use std::arch::x86_64::{
         __m256d, _mm256_add_pd, _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_loadu_pd,
-        _mm256_mul_pd, _mm256_setzero_pd, _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_hadd_pd,
-        _mm_unpackhi_pd,
+        _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_sub_pd,
+        _mm_add_pd, _mm_add_sd, _mm_cvtsd_f64, _mm_hadd_pd, _mm_unpackhi_pd,
     };
 
     /// `Σ a_i b_i` of the positions `body..n` in order, from `start`.
@@ -442,33 +630,42 @@ mod avx2 {
         a.iter().zip(b).fold(start, |t, (x, y)| t + x * y)
     }
 
-    /// [`super::dot_lanes`].
+    /// [`super::dot_lanes`] of each of `N` slices with `c` (each to the length of the
+    /// shortest of all), in one sweep: each 4-lane block of `c` is loaded once for all
+    /// of them.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
-        let n = a.len().min(b.len());
+    #[inline]
+    pub(super) unsafe fn dot_lanes_n<const N: usize>(ps: [&&[f64]; N], c: &[f64]) -> [f64; N] {
+        let n = ps.iter().fold(c.len(), |n, p| n.min(p.len()));
         let body = n / 16 * 16;
-        let mut acc: [__m256d; 4] = [_mm256_setzero_pd(); 4];
-        for (ca, cb) in a[..body].chunks_exact(16).zip(b[..body].chunks_exact(16)) {
-            for (j, r) in acc.iter_mut().enumerate() {
-                // SAFETY: lanes 4j..4j + 4 of 16-value chunks are in bounds.
-                let (x, y) = unsafe {
-                    (
-                        _mm256_loadu_pd(ca.as_ptr().add(4 * j)),
-                        _mm256_loadu_pd(cb.as_ptr().add(4 * j)),
-                    )
-                };
-                *r = _mm256_add_pd(*r, _mm256_mul_pd(x, y));
+        let mut acc: [[__m256d; 4]; N] = [[_mm256_setzero_pd(); 4]; N];
+        let mut t = 0;
+        while t < body {
+            for j in 0..4 {
+                // SAFETY: t + 4j + 4 <= body <= n, within `c` and every slice.
+                let y = unsafe { _mm256_loadu_pd(c.as_ptr().add(t + 4 * j)) };
+                for (a, p) in acc.iter_mut().zip(&ps) {
+                    // SAFETY: as above.
+                    let x = unsafe { _mm256_loadu_pd(p.as_ptr().add(t + 4 * j)) };
+                    a[j] = _mm256_add_pd(a[j], _mm256_mul_pd(x, y));
+                }
             }
+            t += 16;
         }
-        // Lanes 0..8 += 8..16, 0..4 += 4..8, 0..2 += 2..4, 0 += 1: the portable tree.
-        let s4 = _mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3]));
-        let s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
-        let s1 = _mm_add_sd(s2, _mm_unpackhi_pd(s2, s2));
-        tail(&a[body..n], &b[body..n], _mm_cvtsd_f64(s1))
+        let mut out = [0.0; N];
+        for ((o, a), p) in out.iter_mut().zip(&acc).zip(&ps) {
+            // Lanes 0..8 += 8..16, 0..4 += 4..8, 0..2 += 2..4, 0 += 1: the portable tree.
+            let s4 = _mm256_add_pd(_mm256_add_pd(a[0], a[2]), _mm256_add_pd(a[1], a[3]));
+            let s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+            let s1 = _mm_add_sd(s2, _mm_unpackhi_pd(s2, s2));
+            *o = tail(&p[body..n], &c[body..n], _mm_cvtsd_f64(s1));
+        }
+        out
     }
 
     /// [`super::dot4`].
     #[target_feature(enable = "avx2")]
+    #[inline]
     pub(super) unsafe fn dot4(a: &[f64], b: &[f64]) -> f64 {
         let n = a.len().min(b.len());
         let body = n / 4 * 4;
@@ -482,6 +679,78 @@ mod avx2 {
         let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
         let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
         s + tail(&a[body..n], &b[body..n], 0.0)
+    }
+
+    /// [`super::Dots::dot4_axpy`]: one load of each 4 values of `row` for both.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
+        let n = row.len().min(x.len()).min(v.len());
+        let (Some(&xi), Some(&keep)) = (x.first(), v.first()) else {
+            return 0.0;
+        };
+        let body = n / 4 * 4;
+        let xiv = _mm256_set1_pd(xi);
+        let mut acc = _mm256_setzero_pd();
+        let mut k = 0;
+        while k < body {
+            // SAFETY: k + 4 <= body <= n, within `row`, `x` and `v`.
+            unsafe {
+                let r = _mm256_loadu_pd(row.as_ptr().add(k));
+                acc = _mm256_add_pd(acc, _mm256_mul_pd(r, _mm256_loadu_pd(x.as_ptr().add(k))));
+                let vp = v.as_mut_ptr().add(k);
+                _mm256_storeu_pd(
+                    vp,
+                    _mm256_add_pd(_mm256_loadu_pd(vp), _mm256_mul_pd(xiv, r)),
+                );
+            }
+            k += 4;
+        }
+        each_tail(body, n, |k| v[k] += xi * row[k]);
+        // Position 0 is not part of the update: restored.
+        v[0] = keep;
+        let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+        let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+        s + tail(&row[body..n], &x[body..n], 0.0)
+    }
+
+    /// [`super::Dots::sub_scaled`].
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+        let n = y.len().min(x.len());
+        let body = n / 4 * 4;
+        let av = _mm256_set1_pd(a);
+        let mut k = 0;
+        while k < body {
+            // SAFETY: k + 4 <= body <= n, within `y` and `x`.
+            unsafe {
+                let yp = y.as_mut_ptr().add(k);
+                let xv = _mm256_loadu_pd(x.as_ptr().add(k));
+                _mm256_storeu_pd(
+                    yp,
+                    _mm256_sub_pd(_mm256_loadu_pd(yp), _mm256_mul_pd(av, xv)),
+                );
+            }
+            k += 4;
+        }
+        each_tail(body, n, |k| y[k] -= a * x[k]);
+    }
+
+    /// `f(k)` for the (at most 3) positions `body..n` after a 4-wide loop, as straight-line
+    /// code: a loop here is vectorized with masked loads and stores, which are slow on some
+    /// CPUs (microcoded on AMD Zen).
+    #[inline(always)]
+    fn each_tail(body: usize, n: usize, mut f: impl FnMut(usize)) {
+        if body < n {
+            f(body);
+        }
+        if body + 1 < n {
+            f(body + 1);
+        }
+        if body + 2 < n {
+            f(body + 2);
+        }
     }
 }
 
@@ -525,11 +794,12 @@ mod tests {
     fn quadratic_forms_equal_the_direct_sum_across_passes() {
         // d = 50: 1275 packed values, two passes.
         for d in [0, 1, 3, 17, 50] {
-            let ms: Vec<SymmetricMatrix> = (0..3)
+            // 7 arms: sweeps of 3, 3 and 1.
+            let ms: Vec<SymmetricMatrix> = (0..7)
                 .map(|s| SymmetricMatrix::try_from(full(d, s)).unwrap())
                 .collect();
             let x: Vec<f64> = (0..d).map(|j| (j as f64 * 0.37).sin()).collect();
-            let mut out = vec![f64::NAN; 3];
+            let mut out = vec![f64::NAN; 7];
             quadratic_forms_into(&x, |a| ms.get(a), &mut out);
             for (a, m) in ms.iter().enumerate() {
                 let mut want = 0.0;
@@ -563,21 +833,87 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                let (l16, l4) = unsafe { (Avx2::lanes16(&a, &b), Avx2::lanes4(&a, &b)) };
-                assert_eq!(l16.to_bits(), dot_lanes(&a, &b).to_bits(), "{n}");
+                let l4 = unsafe { Avx2::lanes4(&a, &b) };
                 assert_eq!(l4.to_bits(), dot4(&a, &b).to_bits(), "{n}");
+                assert_eq!(dot(&a, &b).to_bits(), dot4(&a, &b).to_bits(), "{n}");
+                let (mut v1, mut v2) = (b.clone(), b.clone());
+                // SAFETY: as above (the portable ones need nothing).
+                let (s1, s2) = unsafe {
+                    (
+                        Avx2::dot4_axpy(&a, &b, &mut v1),
+                        Portable::dot4_axpy(&a, &b, &mut v2),
+                    )
+                };
+                assert_eq!((s1.to_bits(), &v1), (s2.to_bits(), &v2), "{n}");
+                // SAFETY: as above.
+                unsafe {
+                    Avx2::sub_scaled(&mut v1, 0.3, &a);
+                    Portable::sub_scaled(&mut v2, 0.3, &a);
+                }
+                assert_eq!(v1, v2, "{n}");
+                let c: Vec<f64> = (0..n).map(|j| (j as f64 * 0.21).sin() * 3.0).collect();
+                for k in 1..=ARMS_PER_SWEEP {
+                    let ps = [&a[..], &c[..], &b[..]];
+                    let mut out = vec![0.0; k];
+                    // SAFETY: as above.
+                    unsafe { Avx2::lanes16_many(&ps[..k], &b, &mut out) };
+                    for (o, p) in out.iter().zip(&ps) {
+                        assert_eq!(o.to_bits(), dot_lanes(p, &b).to_bits(), "{n} {k}");
+                    }
+                }
             }
-            // One Sherman–Morrison step, dispatched and portable.
+            // Sherman–Morrison steps, dispatched and portable.
             let mut m1 = SymmetricMatrix::scaled_identity(n, 0.5);
             let (mut t1, mut v) = (vec![0.1; n], vec![0.0; n]);
             sherman_morrison(&mut m1, &mut t1, &a, 1.5, &mut v);
             sherman_morrison(&mut m1, &mut t1, &b, -0.5, &mut v);
             let mut m2 = SymmetricMatrix::scaled_identity(n, 0.5);
             let mut t2 = vec![0.1; n];
-            sherman_morrison_kernel::<Portable>(&mut m2.packed, &mut t2, &a, 1.5, &mut v);
-            sherman_morrison_kernel::<Portable>(&mut m2.packed, &mut t2, &b, -0.5, &mut v);
+            let rows = [(&a[..], 1.5), (&b[..], -0.5)];
+            sherman_morrison_kernel::<Portable, _>(
+                &mut m2.packed,
+                &mut t2,
+                rows.iter().copied(),
+                &mut v,
+                &mut [],
+            );
             assert_eq!(m1, m2, "{n}");
             assert_eq!(t1, t2, "{n}");
+        }
+    }
+
+    #[test]
+    fn fused_rows_give_the_bits_of_one_step_at_a_time() {
+        for d in [0, 1, 2, 5, 16, 50, 53] {
+            let xs: Vec<Vec<f64>> = (0..7)
+                .map(|t| {
+                    (0..d)
+                        .map(|j| ((t * 13 + j * 7) as f64 * 0.37).sin())
+                        .collect()
+                })
+                .collect();
+            let rs: Vec<f64> = (0..7).map(|t| (t as f64 * 0.9).cos()).collect();
+            let mut m1 = SymmetricMatrix::scaled_identity(d, 0.25);
+            let (mut t1, mut v) = (vec![0.0; d], vec![0.0; d]);
+            for (x, &r) in xs.iter().zip(&rs) {
+                sherman_morrison(&mut m1, &mut t1, x, r, &mut v);
+            }
+            let rows = || xs.iter().map(|x| &x[..]).zip(rs.iter().copied());
+            let mut wide = vec![1.0; d];
+            let mut m2 = SymmetricMatrix::scaled_identity(d, 0.25);
+            let mut t2 = vec![0.0; d];
+            sherman_morrison_rows(&mut m2, &mut t2, rows(), &mut v, &mut wide);
+            assert_eq!((&m1, &t1), (&m2, &t2), "{d} dispatched");
+            let mut m3 = SymmetricMatrix::scaled_identity(d, 0.25);
+            let mut t3 = vec![0.0; d];
+            sherman_morrison_kernel::<Portable, _>(
+                &mut m3.packed,
+                &mut t3,
+                rows(),
+                &mut v,
+                &mut wide,
+            );
+            assert_eq!((&m1, &t1), (&m3, &t3), "{d} portable");
         }
     }
 }

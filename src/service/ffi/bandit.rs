@@ -296,13 +296,8 @@ pub unsafe extern "C" fn amlis_bandit_partial_fit(
             )
             .into());
         }
-        let logs = LoggedFeedback::new(
-            n_features,
-            contexts.to_vec(),
-            actions.to_vec(),
-            rewards.to_vec(),
-            probabilities.to_vec(),
-        )?;
+        // The caller's arrays, borrowed for the call: checked in place, never copied.
+        let logs = LoggedFeedback::borrowed(n_features, contexts, actions, rewards, probabilities)?;
         b.bandit.partial_fit(&logs)?;
         Ok(())
     })

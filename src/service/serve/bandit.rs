@@ -269,7 +269,10 @@ pub fn choose_outputs(
 
 /// The logged outcomes of a `reward` request, checked for shape (the bandit checks the
 /// values: action indices, finite rewards, probabilities in (0, 1]).
-pub fn outcomes(b: &Bandit, mut inputs: Vec<InputTensor>) -> Result<LoggedFeedback, ServeError> {
+pub fn outcomes(
+    b: &Bandit,
+    mut inputs: Vec<InputTensor>,
+) -> Result<LoggedFeedback<'static>, ServeError> {
     let d = b.spec().n_features;
     let action = integers(&mut inputs, ACTION)?;
     let rewards = take(&mut inputs, REWARD);
