@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::kernel::{Kernel, KernelType};
+use crate::common::linalg::exp_in_place;
 use crate::common::parallel::first_of_blocks;
 use crate::common::simd::with_avx2;
 use crate::models::linear::prep::dot;
@@ -49,7 +50,7 @@ impl<'a> TrainRows<'a> {
 
     /// `out[t] = K(x_a, x_{index[cols[t] mod n]})` with `n = index.len()`, in parallel over
     /// fixed blocks of `cols`. The `rbf` rows are computed in two vectorized passes (the
-    /// exponent of every entry, then [`exp_block`]), with the bits of [`Self::k`] up to the
+    /// exponent of every entry, then [`exp_in_place`]), with the bits of [`Self::k`] up to the
     /// last place of the exponential.
     fn fill(&self, a: usize, index: &[usize], cols: &[usize], out: &mut [f64]) {
         let n = index.len().max(1);
@@ -67,7 +68,7 @@ impl<'a> TrainRows<'a> {
                         }
                     },
                 );
-                exp_block(chunk);
+                exp_in_place(chunk);
             } else {
                 for (o, &c) in chunk.iter_mut().zip(&cols[start..]) {
                     *o = self.k(a, index[c % n]);
@@ -75,63 +76,6 @@ impl<'a> TrainRows<'a> {
             }
             None::<()>
         });
-    }
-}
-
-/// Exponents of [`exp_block`] in this range take the polynomial; the others (underflow to
-/// subnormals, overflow, NaN) take `f64::exp`.
-const EXP_RANGE: (f64, f64) = (-708.0, 709.0);
-
-/// `v[t] = exp(v[t])` for a block, vectorized: Cody–Waite reduction by `ln 2` (fdlibm's
-/// split constants) and the degree-13 Taylor polynomial on `|r| <= ln 2 / 2` (truncation
-/// below 1e-17 relative), scaled by `2^k` through the exponent bits. Within about one unit
-/// in the last place of libm's `exp`, so the single-precision kernel entries the solver reads
-/// are libm's. Exponents outside [`EXP_RANGE`] are recomputed with `f64::exp`.
-fn exp_block(v: &mut [f64]) {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-    /// `1.5 · 2^52`: adding it rounds to an integer held in the low mantissa bits.
-    const MAGIC: f64 = 6_755_399_441_055_744.0;
-    let mut chunk = [0.0f64; 64];
-    for block in v.chunks_mut(64) {
-        let x = &mut chunk[..block.len()];
-        x.copy_from_slice(block);
-        with_avx2(
-            #[inline(always)]
-            || {
-                for (o, &xi) in block.iter_mut().zip(x.iter()) {
-                    let xc = xi.clamp(EXP_RANGE.0, EXP_RANGE.1);
-                    let kb = xc * LOG2E + MAGIC;
-                    let k = kb - MAGIC;
-                    let r = (xc - k * LN2_HI) - k * LN2_LO;
-                    let mut p = 1.0 / 6_227_020_800.0;
-                    p = p * r + 1.0 / 479_001_600.0;
-                    p = p * r + 1.0 / 39_916_800.0;
-                    p = p * r + 1.0 / 3_628_800.0;
-                    p = p * r + 1.0 / 362_880.0;
-                    p = p * r + 1.0 / 40_320.0;
-                    p = p * r + 1.0 / 5_040.0;
-                    p = p * r + 1.0 / 720.0;
-                    p = p * r + 1.0 / 120.0;
-                    p = p * r + 1.0 / 24.0;
-                    p = p * r + 1.0 / 6.0;
-                    p = p * r + 0.5;
-                    let e = 1.0 + (r + r * r * p);
-                    let bits = kb
-                        .to_bits()
-                        .wrapping_sub(MAGIC.to_bits())
-                        .wrapping_add(1023)
-                        << 52;
-                    *o = e * f64::from_bits(bits);
-                }
-            },
-        );
-        for (o, &xi) in block.iter_mut().zip(x.iter()) {
-            if !(EXP_RANGE.0..=EXP_RANGE.1).contains(&xi) {
-                *o = xi.exp();
-            }
-        }
     }
 }
 
@@ -404,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn exp_block_is_libms_to_the_last_places() {
+    fn the_vectorized_exp_is_libms_in_single_precision() {
         let mut x: Vec<f64> = (0..20_000)
             .map(|i| -40.0 + f64::from(i) * 0.002_000_3)
             .chain([
@@ -420,7 +364,7 @@ mod tests {
             ])
             .collect();
         let want: Vec<f64> = x.iter().map(|v| v.exp()).collect();
-        exp_block(&mut x);
+        exp_in_place(&mut x);
         let mut f32_diffs = 0;
         for (g, w) in x.iter().zip(&want) {
             if w.is_nan() {
