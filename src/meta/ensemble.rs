@@ -286,6 +286,17 @@ pub(crate) fn select(
 mod tests {
     use super::*;
 
+    /// Scoring of a regressor's predictions of `y` by `metric` (larger is better).
+    fn regression_scoring<'a>(y: &'a [f64], metric: &'a dyn Metric) -> Scoring<'a> {
+        Scoring {
+            y,
+            width: 1,
+            classification: false,
+            metric,
+            sign: 1.0,
+        }
+    }
+
     fn oof(candidate: usize, key: f64, values: Vec<f64>) -> Oof {
         const FAMILIES: [&str; 20] = [
             "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13",
@@ -352,13 +363,7 @@ mod tests {
         let n = 400;
         let y: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
         let metric = crate::evaluate::metrics::get("neg_mean_squared_error").unwrap();
-        let scoring = Scoring {
-            y: &y,
-            width: 1,
-            classification: false,
-            metric: metric.as_ref(),
-            sign: 1.0,
-        };
+        let scoring = regression_scoring(&y, metric.as_ref());
         let exact = y.clone();
         let off: Vec<f64> = y.iter().map(|v| v + 1.0).collect();
         let gain = |e: &[f64], s: &[f64]| scoring.key(e).unwrap() - scoring.key(s).unwrap();
@@ -409,13 +414,7 @@ mod tests {
         // y = 0; a predicts +1, b predicts -2: the mean of two a's and one b is exact.
         let y = [0.0; 3];
         let metric = crate::evaluate::metrics::get("neg_mean_squared_error").unwrap();
-        let scoring = Scoring {
-            y: &y,
-            width: 1,
-            classification: false,
-            metric: metric.as_ref(),
-            sign: 1.0,
-        };
+        let scoring = regression_scoring(&y, metric.as_ref());
         let a = vec![1.0; 3];
         let b = vec![-2.0; 3];
         let mut store = OofStore::default();
