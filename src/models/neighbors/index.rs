@@ -7,9 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::metric::{Distance, Metric};
-use super::search::{
-    brute, brute_blocked, Collector, KnnCollector, OneKnn, Radius, RadiusCollector,
-};
+use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector, DATA_BLOCK};
 use super::tree::Tree;
 use crate::common::parallel::{first_of_blocks, map_fold_blocks};
 
@@ -442,6 +440,7 @@ impl NeighborIndex {
                 q,
                 rows,
                 out,
+                DATA_BLOCK,
             ),
         }
     }
@@ -770,6 +769,7 @@ impl NeighborIndex {
                 q,
                 1,
                 &mut c,
+                DATA_BLOCK,
             ),
         }
         let len = c.len;
@@ -848,6 +848,7 @@ impl NeighborIndex {
                         q,
                         1,
                         &mut c,
+                        DATA_BLOCK,
                     ),
                 }
                 found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -911,7 +912,7 @@ impl Default for BlockSizes {
 }
 
 /// Training rows per GEMM of the brute force by default.
-const DEFAULT_DATA_BLOCK: usize = super::search::DATA_BLOCK;
+const DEFAULT_DATA_BLOCK: usize = DATA_BLOCK;
 
 impl NeighborIndex {
     /// [`search`](Self::search) with `data_block` training rows per brute force GEMM.
@@ -919,7 +920,7 @@ impl NeighborIndex {
         if self.tree.is_some() || data_block == DEFAULT_DATA_BLOCK {
             return self.search(q, rows, out);
         }
-        brute_blocked(
+        brute(
             self.space(),
             &self.sq_norms,
             self.n,

@@ -192,24 +192,12 @@ pub(crate) const DATA_BLOCK: usize = 256;
 /// The screen tests [`SCREEN_LANES`] rows at a time without branching (vectorized; with AVX2
 /// when the CPU has it, which changes no bit: nothing is fused) and looks at the rows one by
 /// one only in a group where one may be kept.
+///
+/// Each GEMM takes `data_block` training rows ([`DATA_BLOCK`] by default; larger blocks
+/// amortize the packing of the GEMM's inputs over more products; the neighbours found are the
+/// same for any size).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn brute<C: Collector + ?Sized>(
-    x: &[f64],
-    sq_norms: &[f64],
-    n: usize,
-    d: usize,
-    dist: Distance,
-    q: &[f64],
-    rows: usize,
-    out: &mut C,
-) {
-    brute_blocked(x, sq_norms, n, d, dist, q, rows, out, DATA_BLOCK);
-}
-
-/// [`brute`] with `data_block` training rows per GEMM (larger blocks amortize the packing of
-/// the GEMM's inputs over more products; the neighbours found are the same for any size).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn brute_blocked<C: Collector + ?Sized>(
     x: &[f64],
     sq_norms: &[f64],
     n: usize,
