@@ -33,8 +33,8 @@ fn a_fixed_trial_count_is_reproducible_whatever_the_threads() {
     let two = penguins_auto(2);
     let report = one.meta().search.as_ref().unwrap();
     assert_eq!(report.trials.len(), 6);
-    // Penguins is small: one rung of every row, then two repeats with new splits.
-    assert_eq!(report.rungs, vec![344, 344, 344]);
+    // Penguins is small: one rung of every row, then four repeats with new splits.
+    assert_eq!(report.rungs, vec![344; 5]);
     assert_eq!(report.stopped_by, StoppedBy::MaxTrials);
     // Penguins has missing values and strings: the chosen pipeline imputes and encodes.
     let steps: Vec<&str> = one.steps().iter().map(|s| s.type_name()).collect();

@@ -220,6 +220,18 @@ fn family(name: &str) -> Result<&'static Family> {
         .ok_or_else(|| Error::InvalidArgument(format!("`{name}` is not a searchable family")))
 }
 
+/// Families whose out-of-fold predictions never join an ensemble: a single decision tree.
+/// Its predictions are piecewise constant and vary most between resamples, so one that
+/// happens to fit the out-of-fold rows is picked round after round (salaries, 397 rows:
+/// eight of 21 votes) and the ensemble loses on new rows what it gained there; the forests
+/// and boosting of the search average trees already. It stays a candidate on its own.
+const SOLO_ONLY: &[&str] = &["decision_tree_classifier", "decision_tree_regressor"];
+
+/// Whether a candidate of family `name` may be a member of a selected ensemble.
+pub fn joins_ensembles(name: &str) -> bool {
+    !SOLO_ONLY.contains(&name)
+}
+
 /// The families an automatic search of kind `kind` may choose, in a fixed order.
 pub fn searchable(kind: Estimator) -> Vec<&'static str> {
     FAMILIES
