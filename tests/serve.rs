@@ -593,47 +593,66 @@ fn endpoints_outputs_errors_repository_and_hot_reload() {
 
     // Errors: 400 and 404 with {"error": ...}.
     let one = |data: Value, shape: Value, datatype: &str| json!({"inputs": [{"name": "input", "shape": shape, "datatype": datatype, "data": data}]});
-    let e = server
-        .post(
-            "/v2/models/nope/infer",
-            &one(json!([1, 2, 3, 4]), json!([1, 4]), "FP64"),
-        )
-        .error(404);
-    assert!(e.contains("nope"), "{e}");
-    let e = server
-        .post(
-            "/v2/models/iris/infer",
-            &one(json!([1, 2, 3]), json!([1, 4]), "FP64"),
-        )
-        .error(400);
-    assert!(e.contains("4 elements"), "{e}");
-    let e = server
-        .post(
-            "/v2/models/iris/infer",
-            &one(json!([1, 2, 3]), json!([1, 3]), "FP64"),
-        )
-        .error(400);
-    assert!(e.contains("[n, 4]"), "{e}");
-    let e = server
-        .post(
-            "/v2/models/iris/infer",
-            &one(json!(["a", "b", "c", "d"]), json!([1, 4]), "BYTES"),
-        )
-        .error(400);
-    assert!(e.contains("BYTES"), "{e}");
-    let e = server
-        .post(
-            "/v2/models/iris/infer",
-            &one(json!([1, "x", 3, 4]), json!([1, 4]), "FP64"),
-        )
-        .error(400);
-    assert!(e.contains("numbers"), "{e}");
-    server
-        .post(
-            "/v2/models/iris/infer",
-            &one(json!([1, 2, 3, 4]), json!([1, 4]), "COMPLEX"),
-        )
-        .error(400);
+    // (model, data, shape, datatype, status, what the message names)
+    let cases = [
+        (
+            "nope",
+            json!([1, 2, 3, 4]),
+            json!([1, 4]),
+            "FP64",
+            404,
+            "nope",
+        ),
+        (
+            "iris",
+            json!([1, 2, 3]),
+            json!([1, 4]),
+            "FP64",
+            400,
+            "4 elements",
+        ),
+        (
+            "iris",
+            json!([1, 2, 3]),
+            json!([1, 3]),
+            "FP64",
+            400,
+            "[n, 4]",
+        ),
+        (
+            "iris",
+            json!(["a", "b", "c", "d"]),
+            json!([1, 4]),
+            "BYTES",
+            400,
+            "BYTES",
+        ),
+        (
+            "iris",
+            json!([1, "x", 3, 4]),
+            json!([1, 4]),
+            "FP64",
+            400,
+            "numbers",
+        ),
+        (
+            "iris",
+            json!([1, 2, 3, 4]),
+            json!([1, 4]),
+            "COMPLEX",
+            400,
+            "COMPLEX",
+        ),
+    ];
+    for (model, data, shape, datatype, status, names) in cases {
+        let e = server
+            .post(
+                &format!("/v2/models/{model}/infer"),
+                &one(data, shape, datatype),
+            )
+            .error(status);
+        assert!(e.contains(names), "{model} {datatype}: {e}");
+    }
     let e = server
         .post("/v2/models/diabetes/infer", &json!({"inputs": [{"name": "input", "shape": [1, 10], "datatype": "FP64", "data": dx[..10]}], "outputs": [{"name": "predict_proba"}]}))
         .error(400);

@@ -389,10 +389,7 @@ async fn infer(
     // change the model this request runs on.
     let model = state.repository.require(name, version)?;
     let p = model.pipeline()?;
-    let json_len = binary_header_len(&req)?;
-    let body = read_body(&state.limits, req).await?;
-    let request = InferRequest::parse(&body, json_len)?;
-    drop(body);
+    let request = read_request(state, req, &[]).await?;
     let outputs = inference::select_outputs(p, request.outputs.as_deref(), request.binary_default)?;
     let rows = inference::rows_of(p, request.inputs)?;
     let tensors = run_prediction(rows.n_values(), || inference::predict(p, &rows, &outputs))?;
@@ -400,6 +397,19 @@ async fn infer(
         .metrics
         .outputs(name, outputs.iter().map(|(o, _)| o.name()));
     tensor_response(&model.name, &model.version, request.id.as_deref(), &tensors)
+}
+
+/// Reads and parses a V2 request (JSON, or JSON then binary tensors as the
+/// `Inference-Header-Content-Length` header says), reading the inputs named in `ids` as
+/// exact integers; the body is dropped once parsed.
+async fn read_request(
+    state: &State,
+    req: Request<Incoming>,
+    ids: &[&str],
+) -> Result<InferRequest, ServeError> {
+    let json_len = binary_header_len(&req)?;
+    let body = read_body(&state.limits, req).await?;
+    InferRequest::parse_with_ids(&body, json_len, ids)
 }
 
 /// The `Inference-Header-Content-Length` of a request with binary tensors.
@@ -453,10 +463,7 @@ async fn choose(
 ) -> Result<HttpResponse, ServeError> {
     let model = state.repository.require(name, version)?;
     let b = model.bandit()?;
-    let json_len = binary_header_len(&req)?;
-    let body = read_body(&state.limits, req).await?;
-    let request = InferRequest::parse_with_ids(&body, json_len, &bandit::ID_INPUTS)?;
-    drop(body);
+    let request = read_request(state, req, &bandit::ID_INPUTS).await?;
     let n_values = request.inputs.iter().map(|t| t.data.len()).sum();
     let decisions = run_prediction(n_values, || bandit::choose(b, request.inputs))?;
     state.metrics.bandit_rows(name, "choose", decisions.n);
@@ -486,10 +493,7 @@ async fn reward(
              is not supported"
         )));
     }
-    let json_len = binary_header_len(&req)?;
-    let body = read_body(&state.limits, req).await?;
-    let request = InferRequest::parse_with_ids(&body, json_len, &bandit::ID_INPUTS)?;
-    drop(body);
+    let request = read_request(state, req, &bandit::ID_INPUTS).await?;
     let n_values = request.inputs.iter().map(|t| t.data.len()).sum();
     let logs = bandit::outcomes(b, request.inputs)?;
     let n = logs.n_rows();
