@@ -32,6 +32,25 @@ fn weights(case: &Value) -> Option<Vec<f64>> {
         .map(|w| common::floats(&Value::Array(w.clone())))
 }
 
+/// A fixture case's training set (a classification one when `classes`), query rows and
+/// scikit-learn's predictions for them.
+fn case_data(case: &Value, classes: bool) -> (DenseDataset, Array2<f64>, Vec<f64>) {
+    let (x, y) = (
+        matrix(&case["x_train"]),
+        Array1::from(common::floats(&case["y_train"])),
+    );
+    let data = if classes {
+        DenseDataset::classification(x, y)
+    } else {
+        DenseDataset::regression(x, y)
+    };
+    (
+        data.unwrap(),
+        matrix(&case["x_query"]),
+        common::floats(&case["predict"]),
+    )
+}
+
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
 }
@@ -40,11 +59,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 fn voting_classifier_equals_scikit_learn() {
     let fixture = common::fixture("voting_sklearn.json");
     for case in fixture["classification"].as_array().unwrap() {
-        let data = DenseDataset::classification(
-            matrix(&case["x_train"]),
-            Array1::from(common::floats(&case["y_train"])),
-        )
-        .unwrap();
+        let (data, x, want) = case_data(case, true);
         let voting = match case["voting"].as_str().unwrap() {
             "soft" => Voting::Soft,
             _ => Voting::Hard,
@@ -54,8 +69,6 @@ fn voting_classifier_equals_scikit_learn() {
             .weights(weights(case))
             .fit(&data)
             .unwrap();
-        let x = matrix(&case["x_query"]);
-        let want = common::floats(&case["predict"]);
         let got = model.predict(x.view()).unwrap();
         let what = format!("{} {} {:?}", case["data"], case["voting"], case["weights"]);
         assert_eq!(got.to_vec(), want, "{what}");
@@ -94,17 +107,11 @@ fn voting_classifier_equals_scikit_learn() {
 fn voting_regressor_equals_scikit_learn() {
     let fixture = common::fixture("voting_sklearn.json");
     for case in fixture["regression"].as_array().unwrap() {
-        let data = DenseDataset::regression(
-            matrix(&case["x_train"]),
-            Array1::from(common::floats(&case["y_train"])),
-        )
-        .unwrap();
+        let (data, x, want) = case_data(case, false);
         let model = VotingRegressor::new(members(case))
             .weights(weights(case))
             .fit(&data)
             .unwrap();
-        let x = matrix(&case["x_query"]);
-        let want = common::floats(&case["predict"]);
         let got = model.predict(x.view()).unwrap();
         let mut one = [0.0];
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
