@@ -175,6 +175,23 @@ impl Error {
         }
     }
 
+    /// The parameter an [`Error::InvalidParameter`] names, `None` for every other error:
+    /// what a caller highlights in a form or a config editor.
+    ///
+    /// ```
+    /// use amlis::Error;
+    ///
+    /// let e = Error::param("alpha", -1, "a non-negative number");
+    /// assert_eq!(e.parameter(), Some("alpha"));
+    /// assert_eq!(Error::Cancelled("by the callback".into()).parameter(), None);
+    /// ```
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            Error::InvalidParameter { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     /// Shorthand for an [`Error::Shape`].
     pub fn shape(
         context: &str,

@@ -677,9 +677,13 @@ mod tests {
     #[test]
     fn bad_settings_name_the_parameter() {
         let x = array![[1.0, 2.0], [3.0, 5.0], [0.0, 1.0]];
-        let bad = |pca: Pca, name: &str| match pca.fit_matrix(x.view(), 0) {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-            other => panic!("{other:?}"),
+        let bad = |pca: Pca, name: &str| {
+            let err = pca.fit_matrix(x.view(), 0).err();
+            assert_eq!(
+                err.as_ref().and_then(Error::parameter),
+                Some(name),
+                "{err:?}"
+            );
         };
         let with = |n: NComponents| Pca {
             n_components: Some(n),

@@ -461,9 +461,13 @@ mod tests {
 
     #[test]
     fn bad_settings_are_errors_naming_the_parameter() {
-        let bad = |m: Dbscan, name: &str| match m.fit(&data()) {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-            other => panic!("{name}: {other:?}"),
+        let bad = |m: Dbscan, name: &str| {
+            let err = m.fit(&data()).err();
+            assert_eq!(
+                err.as_ref().and_then(Error::parameter),
+                Some(name),
+                "{err:?}"
+            );
         };
         bad(Dbscan::default().eps(0.0), "eps");
         bad(Dbscan::default().eps(f64::NAN), "eps");

@@ -665,10 +665,12 @@ mod tests {
     }
 
     fn param_error(m: MiniBatchKMeans, name: &str) {
-        match m.fit(&data()) {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-            other => panic!("{name}: {other:?}"),
-        }
+        let err = m.fit(&data()).err();
+        assert_eq!(
+            err.as_ref().and_then(Error::parameter),
+            Some(name),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -381,9 +381,13 @@ mod tests {
 
     #[test]
     fn bad_settings_are_errors_naming_the_parameter() {
-        let bad = |m: LocalOutlierFactor, name: &str| match m.fit(&data()) {
-            Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-            other => panic!("{name}: {other:?}"),
+        let bad = |m: LocalOutlierFactor, name: &str| {
+            let err = m.fit(&data()).err();
+            assert_eq!(
+                err.as_ref().and_then(Error::parameter),
+                Some(name),
+                "{err:?}"
+            );
         };
         bad(LocalOutlierFactor::default().n_neighbors(0), "n_neighbors");
         for c in [0.0, 0.6, f64::NAN] {
