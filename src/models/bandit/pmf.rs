@@ -114,8 +114,16 @@ pub fn argmax_random_tie(scores: &[f64], rng: &mut ChaCha8Rng) -> usize {
 }
 
 /// Draws an action from `pmf` (inverse CDF of one uniform draw). Only actions of positive
-/// probability can be drawn, whatever the rounding of the cumulative sum.
+/// probability can be drawn, whatever the rounding of the cumulative sum. When only one
+/// action has positive probability it is returned without a draw (`rng` is left untouched:
+/// the uniform could not change the result, and the decisions drop their generator after it).
 pub fn sample(pmf: &[f64], rng: &mut ChaCha8Rng) -> usize {
+    // One action of positive probability (a greedy decision without ties): it is the draw
+    // whatever the uniform, so none is made.
+    let mut positive = pmf.iter().enumerate().filter(|(_, &p)| p > 0.0);
+    if let (Some((a, _)), None) = (positive.next(), positive.next()) {
+        return a;
+    }
     let u: f64 = rng.gen::<f64>();
     let mut cumulative = 0.0;
     let mut last = 0;
@@ -163,6 +171,10 @@ mod tests {
         for _ in 0..200 {
             assert_ne!(sample(&s, &mut rng), 2);
         }
+        // A single action of positive mass is the draw, whatever the generator.
+        let mut rng = decision_rng(1, 3);
+        assert_eq!(sample(&[0.0, 0.0, 1.0 - 1e-16, 0.0], &mut rng), 2);
+        assert_eq!(sample(&[1.0], &mut rng), 0);
         let mut r1 = decision_rng(5, 9);
         let mut r2 = decision_rng(5, 9);
         assert_eq!(sample(&s, &mut r1), sample(&s, &mut r2));

@@ -57,6 +57,10 @@ impl BanditSpec {
                 format!("{} values", context.len()),
             ));
         }
+        // The common case in one branch-free pass (vectorized), the position only on failure.
+        if context.iter().fold(true, |ok, v| ok & v.is_finite()) {
+            return Ok(());
+        }
         if let Some(j) = context.iter().position(|v| !v.is_finite()) {
             return Err(Error::InvalidValue {
                 context: "bandit context".into(),
