@@ -285,8 +285,8 @@ impl Settings {
                 Kernel::Knn => knn_graph(&index, self.n_neighbors)?,
             };
             match self.variant {
-                Variant::Propagation => graph.row_normalize(),
-                Variant::Spreading { .. } => graph.spreading_normalize(),
+                Variant::Propagation => graph.row_normalize()?,
+                Variant::Spreading { .. } => graph.spreading_normalize()?,
             }
             let (mut dist, n_iter) = self.iterate(&graph, &labels, k, ctx)?;
             let (n_no_mass, no_mass_rows) = finish_distributions(&mut dist, k);
