@@ -77,18 +77,6 @@ pub fn sq_norm(a: &[f64]) -> f64 {
     four_lane_sum(a, a, |x, _| x * x)
 }
 
-/// The dot product `Σ aᵢ bᵢ` of two rows, summed in four interleaved lanes as
-/// [`sq_euclidean`] (vectorized; the same bits on every call). Extra values of the longer row
-/// are ignored.
-///
-/// ```
-/// assert_eq!(amlis::common::linalg::dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
-/// ```
-#[inline(always)]
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    four_lane_sum(a, b, |x, y| x * y)
-}
-
 /// `Σ term(aᵢ, bᵢ)` over the common length, in four interleaved lanes added as
 /// `(l0 + l1) + (l2 + l3)`, then the tail in order.
 #[inline(always)]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::symmetric::SymmetricTiles;
 use crate::common::linalg::{exp_in_place, gemm_abt, sq_norm};
 use crate::common::parallel::first_of_blocks;
+use crate::common::simd::with_avx2;
 use crate::error::{Error, Result};
 use crate::models::neighbors::{BlockSizes, NeighborIndex, Queries};
 
@@ -108,20 +109,31 @@ pub fn rbf_kernel(
             x.get(rows.start * d..rows.end * d),
             x.get(cols.start * d..cols.end * d),
         ) else {
-            return Err(Error::shape("rbf kernel", format!("{n} x {d} rows"), x.len()));
+            return Err(Error::shape(
+                "rbf kernel",
+                format!("{n} x {d} rows"),
+                x.len(),
+            ));
         };
         gemm_abt(a, m, b, w, d, tile)?;
-        for (r, out) in tile.chunks_exact_mut(w.max(1)).enumerate() {
-            let i = rows.start + r;
-            let ni = norms.get(i).copied().unwrap_or(0.0);
-            for (t, v) in out.iter_mut().enumerate() {
-                let j = cols.start + t;
-                let sq = if i == j {
-                    0.0
-                } else {
-                    (ni + norms.get(j).copied().unwrap_or(0.0) - 2.0 * *v).max(0.0)
-                };
-                *v = -gamma * sq;
+        let col_norms = norms.get(cols.clone()).unwrap_or(&[]);
+        with_avx2(
+            #[inline(always)]
+            || {
+                for (out, &ni) in tile
+                    .chunks_exact_mut(w.max(1))
+                    .zip(norms.get(rows.clone()).unwrap_or(&[]))
+                {
+                    for (v, &nj) in out.iter_mut().zip(col_norms) {
+                        *v = -gamma * (ni + nj - 2.0 * *v).max(0.0);
+                    }
+                }
+            },
+        );
+        // The diagonal exactly 0 (`-gamma · 0`, as the other values).
+        for i in rows.start.max(cols.start)..rows.end.min(cols.end) {
+            if let Some(v) = tile.get_mut((i - rows.start) * w + (i - cols.start)) {
+                *v = -gamma * 0.0;
             }
         }
         exp_in_place(tile);

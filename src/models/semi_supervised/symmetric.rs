@@ -10,7 +10,6 @@
 
 use std::ops::Range;
 
-use crate::common::linalg::dot;
 use crate::common::parallel::{for_each_mut, map_chunks_mut};
 use crate::common::simd::with_avx2;
 use crate::error::{Error, Result};
@@ -187,24 +186,72 @@ impl SymmetricTiles {
                 let i = rows.start + r;
                 for c in 0..k {
                     let gc = gt.get(c * n..(c + 1) * n).unwrap_or(&[]);
-                    let s = dot(krow, gc.get(cols.clone()).unwrap_or(&[]));
-                    if let Some(v) = sums.get_mut(c * n + i) {
-                        *v += s;
-                    }
-                    if bi != bj {
+                    let g_cols = gc.get(cols.clone()).unwrap_or(&[]);
+                    let s = if bi == bj {
+                        row_dot(krow, g_cols, None)
+                    } else {
                         let gi = gc.get(i).copied().unwrap_or(0.0);
                         let col_sums = sums
                             .get_mut(c * n + cols.start..c * n + cols.end)
                             .unwrap_or(&mut []);
-                        for (v, &kv) in col_sums.iter_mut().zip(krow) {
-                            *v += kv * gi;
-                        }
+                        row_dot(krow, g_cols, Some((gi, col_sums)))
+                    };
+                    if let Some(v) = sums.get_mut(c * n + i) {
+                        *v += s;
                     }
                 }
             }
             t += 1;
         }
     }
+}
+
+/// Lanes of [`row_dot`]'s sum.
+const LANES: usize = 8;
+
+/// `Σ a_j b_j` (in [`LANES`] interleaved lanes, added pairwise, then the tail in order), and
+/// with `col = Some((x, sums))` also `sums_j += a_j · x` for every `j`: one pass over a tile
+/// row for both of its uses.
+#[inline(always)]
+fn row_dot(a: &[f64], b: &[f64], col: Option<(f64, &mut [f64])>) -> f64 {
+    let m = a.len().min(b.len());
+    let (a, b) = (a.get(..m).unwrap_or(&[]), b.get(..m).unwrap_or(&[]));
+    let body = m - m % LANES;
+    let mut lanes = [0.0; LANES];
+    let (a8, b8) = (
+        a.get(..body).unwrap_or(&[]).chunks_exact(LANES),
+        b.get(..body).unwrap_or(&[]).chunks_exact(LANES),
+    );
+    match col {
+        Some((x, sums)) => {
+            let s8 = sums
+                .get_mut(..body)
+                .unwrap_or(&mut [])
+                .chunks_exact_mut(LANES);
+            for ((ac, bc), sc) in a8.zip(b8).zip(s8) {
+                for l in 0..LANES {
+                    lanes[l] += ac[l] * bc[l];
+                    sc[l] += ac[l] * x;
+                }
+            }
+            for (s, &av) in sums.iter_mut().zip(a).skip(body) {
+                *s += av * x;
+            }
+        }
+        None => {
+            for (ac, bc) in a8.zip(b8) {
+                for l in 0..LANES {
+                    lanes[l] += ac[l] * bc[l];
+                }
+            }
+        }
+    }
+    let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+        + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (&av, &bv) in a.iter().zip(b).skip(body) {
+        s += av * bv;
+    }
+    s
 }
 
 #[cfg(test)]
