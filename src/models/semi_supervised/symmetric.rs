@@ -173,8 +173,7 @@ impl SymmetricTiles {
     fn block_row(&self, nb: usize, bi: usize, gt: &[f64], k: usize, sums: &mut [f64]) {
         let n = self.n;
         let rows = block(n, bi);
-        let mut t = tile_index(nb, bi, bi);
-        for bj in bi..nb {
+        for (t, bj) in (tile_index(nb, bi, bi)..).zip(bi..nb) {
             let cols = block(n, bj);
             let w = cols.len();
             let (a, b) = (
@@ -201,7 +200,6 @@ impl SymmetricTiles {
                     }
                 }
             }
-            t += 1;
         }
     }
 }
