@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::graph::{knn_graph, rbf_kernel, Graph, Kernel, KNN_BLOCKS};
 use crate::common::linalg::{exp_in_place, sq_euclidean};
 use crate::common::parallel::first_of_blocks;
+use crate::common::simd::with_avx2;
 use crate::data::Task;
 use crate::error::{Error, Result};
 use crate::models::kit::setters;
@@ -42,6 +43,9 @@ const PREDICT_BLOCK: usize = 256;
 
 /// Training rows whose rbf weights a prediction computes at a time (a stack buffer).
 const RBF_CHUNK: usize = 128;
+
+/// Query rows the batch rbf prediction computes side by side (one vector lane each).
+const QUERY_LANES: usize = 8;
 
 /// Which of the two algorithms the iteration core runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -285,8 +289,8 @@ impl Settings {
                 Kernel::Knn => knn_graph(&index, self.n_neighbors)?,
             };
             match self.variant {
-                Variant::Propagation => graph.row_normalize(),
-                Variant::Spreading { .. } => graph.spreading_normalize(),
+                Variant::Propagation => graph.row_normalize()?,
+                Variant::Spreading { .. } => graph.spreading_normalize()?,
             }
             let (mut dist, n_iter) = self.iterate(&graph, &labels, k, ctx)?;
             let (n_no_mass, no_mass_rows) = finish_distributions(&mut dist, k);
@@ -656,33 +660,108 @@ impl LabelPropagationModel {
                 },
             );
         }
+        let d = self.index.n_features();
         let failed = first_of_blocks(out, PREDICT_BLOCK * width, |b, chunk| {
+            let rows = chunk.len() / width;
+            let first = b * PREDICT_BLOCK;
             let mut buf = Vec::new();
-            let mut proba = vec![0.0; k];
-            for (r, o) in chunk.chunks_exact_mut(width).enumerate() {
-                let i = b * PREDICT_BLOCK + r;
-                let row = crate::common::linalg::row_slice(x.row(i), &mut buf);
-                if let Err(e) = self.proba_row(row, &mut proba) {
-                    return Some(match e {
-                        Error::InvalidValue {
-                            context,
-                            column,
-                            message,
-                            ..
-                        } => Error::InvalidValue {
-                            context,
-                            row: i,
-                            column,
-                            message,
-                        },
-                        other => other,
-                    });
+            for r in 0..rows {
+                let row = crate::common::linalg::row_slice(x.row(first + r), &mut buf);
+                if let Err(e) = self.check_finite_row(row, first + r) {
+                    return Some(e);
                 }
-                emit(&proba, o);
+            }
+            // Query rows side by side, feature-major (`qt[p * QUERY_LANES + l]`); a short
+            // last group repeats its last row in the unused lanes.
+            let mut qt = vec![0.0; d * QUERY_LANES];
+            let mut proba = vec![0.0; k * QUERY_LANES];
+            for (g, outs) in chunk.chunks_mut(QUERY_LANES * width).enumerate() {
+                let used = outs.len() / width;
+                for l in 0..QUERY_LANES {
+                    let i = first + g * QUERY_LANES + l.min(used.saturating_sub(1));
+                    for (p, &v) in x.row(i).iter().enumerate() {
+                        if let Some(t) = qt.get_mut(p * QUERY_LANES + l) {
+                            *t = v;
+                        }
+                    }
+                }
+                self.rbf_lanes(&qt, &mut proba);
+                let mut one = vec![0.0; k];
+                for (l, o) in outs.chunks_exact_mut(width).enumerate() {
+                    for (c, v) in one.iter_mut().enumerate() {
+                        *v = proba.get(c * QUERY_LANES + l).copied().unwrap_or(0.0);
+                    }
+                    normalize_or_uniform(&mut one);
+                    emit(&one, o);
+                }
             }
             None
         });
         failed.map_or(Ok(()), Err)
+    }
+
+    /// The rbf kernel's unnormalized class masses of [`QUERY_LANES`] query rows at once
+    /// (`qt`, feature-major) into `mass` (class-major, `mass[c * QUERY_LANES + l]`): the
+    /// bits of [`proba_row`](Self::proba_row) for each row (the same four-lane distance sums
+    /// as `sq_euclidean`, the same `exp`, the training rows added in the same order), with the
+    /// rows' arithmetic in vector lanes.
+    fn rbf_lanes(&self, qt: &[f64], mass: &mut [f64]) {
+        const L: usize = QUERY_LANES;
+        let d = self.index.n_features();
+        let k = self.classes.len();
+        let n = self.index.n_samples();
+        let body = d - d % 4;
+        mass.fill(0.0);
+        with_avx2(
+            #[inline(always)]
+            || {
+                let mut weights = [[0.0; L]; RBF_CHUNK];
+                let mut start = 0;
+                while start < n {
+                    let end = (start + RBF_CHUNK).min(n);
+                    for (t, w) in weights.iter_mut().take(end - start).enumerate() {
+                        let xj = self.index.row(start + t);
+                        let mut lanes = [[0.0; L]; 4];
+                        for (p4, xs) in xj.get(..body).unwrap_or(&[]).chunks_exact(4).enumerate() {
+                            for (f, (lane, &xv)) in lanes.iter_mut().zip(xs).enumerate() {
+                                let q = qt.get((4 * p4 + f) * L..(4 * p4 + f + 1) * L);
+                                let q = q.unwrap_or(&[0.0; L]);
+                                for (a, &qv) in lane.iter_mut().zip(q) {
+                                    let t = qv - xv;
+                                    *a += t * t;
+                                }
+                            }
+                        }
+                        for (l, v) in w.iter_mut().enumerate() {
+                            *v = (lanes[0][l] + lanes[1][l]) + (lanes[2][l] + lanes[3][l]);
+                        }
+                        for (p, &xv) in xj.iter().enumerate().skip(body) {
+                            let q = qt.get(p * L..(p + 1) * L).unwrap_or(&[0.0; L]);
+                            for (v, &qv) in w.iter_mut().zip(q) {
+                                let t = qv - xv;
+                                *v += t * t;
+                            }
+                        }
+                        for v in w.iter_mut() {
+                            *v *= -self.gamma;
+                        }
+                    }
+                    let used = weights.get_mut(..end - start).unwrap_or(&mut []);
+                    exp_in_place(used.as_flattened_mut());
+                    for (t, w) in used.iter().enumerate() {
+                        let j = start + t;
+                        let f = self.label_distributions.get(j * k..(j + 1) * k);
+                        for (c, &fc) in f.unwrap_or(&[]).iter().enumerate() {
+                            let m = mass.get_mut(c * L..(c + 1) * L).unwrap_or(&mut []);
+                            for (a, &wl) in m.iter_mut().zip(w) {
+                                *a += wl * fc;
+                            }
+                        }
+                    }
+                    start = end;
+                }
+            },
+        );
     }
 
     /// The class index of one row from its probabilities in `scratch`.
@@ -857,6 +936,29 @@ mod tests {
             msg.contains("392 bytes") && msg.contains("kernel = \"knn\""),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn batch_rbf_rows_have_the_single_row_bits() {
+        // 300 training rows (over two weight chunks), 3 features (a four-lane tail), 13
+        // queries (a short lane group).
+        let x = ndarray::Array2::from_shape_fn((300, 3), |(i, j)| ((i * 7 + j * 5) % 17) as f64);
+        let y = ndarray::Array1::from_shape_fn(300, |i| match i % 10 {
+            0 => 0.0,
+            5 => 1.0,
+            _ => f64::NAN,
+        });
+        let data = DenseDataset::classification(x, y).unwrap();
+        let model = LabelSpreading::default().gamma(0.1).fit(&data).unwrap();
+        let q = ndarray::Array2::from_shape_fn((13, 3), |(i, j)| (i * 3 + j) as f64 / 2.0);
+        let batch = model.predict_proba(q.view()).unwrap();
+        let mut one = [0.0; 2];
+        for (i, row) in q.outer_iter().enumerate() {
+            model
+                .predict_proba_row_into(row.as_slice().unwrap(), &mut one)
+                .unwrap();
+            assert_eq!(batch.row(i).to_vec(), one.to_vec(), "row {i}");
+        }
     }
 
     #[test]

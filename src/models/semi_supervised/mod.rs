@@ -18,6 +18,7 @@
 pub mod graph;
 pub mod label_propagation;
 pub mod self_training;
+pub mod symmetric;
 
 pub use graph::Kernel;
 pub use label_propagation::{LabelPropagation, LabelPropagationModel, LabelSpreading};
