@@ -131,7 +131,13 @@ impl<'a> TrainRows<'a> {
         let mut t = 0;
         for (q, e) in cols.chunks_exact(4).zip(e.chunks_exact_mut(4)) {
             let j = [index[q[0]], index[q[1]], index[q[2]], index[q[3]]];
-            let d = dot4_avx2(xa, j.map(|j| self.row(j)));
+            let d = dot4_avx2(
+                xa,
+                self.row(j[0]),
+                self.row(j[1]),
+                self.row(j[2]),
+                self.row(j[3]),
+            );
             for s in 0..4 {
                 e[s] = self.exponent(a, j[s], d[s]);
             }
@@ -154,29 +160,35 @@ impl<'a> TrainRows<'a> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn dot4_avx2(a: &[f64], rows: [&[f64]; 4]) -> [f64; 4] {
+unsafe fn dot4_avx2(a: &[f64], r0: &[f64], r1: &[f64], r2: &[f64], r3: &[f64]) -> [f64; 4] {
     use std::arch::x86_64::*;
     let p = a.len();
-    let rows = rows.map(|r| &r[..p]);
+    let (r0, r1, r2, r3) = (&r0[..p], &r1[..p], &r2[..p], &r3[..p]);
     let full = p - p % 4;
-    let mut s = [_mm256_setzero_pd(); 4];
+    let (mut s0, mut s1, mut s2, mut s3) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
     let mut t = 0;
     while t < full {
         // SAFETY: `t + 4 <= full <= p`, and every slice holds `p` values.
         let va = _mm256_loadu_pd(a.as_ptr().add(t));
-        for (s, r) in s.iter_mut().zip(&rows) {
-            *s = _mm256_add_pd(*s, _mm256_mul_pd(va, _mm256_loadu_pd(r.as_ptr().add(t))));
-        }
+        s0 = _mm256_add_pd(s0, _mm256_mul_pd(va, _mm256_loadu_pd(r0.as_ptr().add(t))));
+        s1 = _mm256_add_pd(s1, _mm256_mul_pd(va, _mm256_loadu_pd(r1.as_ptr().add(t))));
+        s2 = _mm256_add_pd(s2, _mm256_mul_pd(va, _mm256_loadu_pd(r2.as_ptr().add(t))));
+        s3 = _mm256_add_pd(s3, _mm256_mul_pd(va, _mm256_loadu_pd(r3.as_ptr().add(t))));
         t += 4;
     }
     // [s0₀+s0₁, s1₀+s1₁, s0₂+s0₃, s1₂+s1₃] and the same for rows 2 and 3, then the halves added.
-    let h01 = _mm256_hadd_pd(s[0], s[1]);
-    let h23 = _mm256_hadd_pd(s[2], s[3]);
+    let h01 = _mm256_hadd_pd(s0, s1);
+    let h23 = _mm256_hadd_pd(s2, s3);
     let lo = _mm256_permute2f128_pd::<0x20>(h01, h23);
     let hi = _mm256_permute2f128_pd::<0x31>(h01, h23);
     let mut d = [0.0f64; 4];
     _mm256_storeu_pd(d.as_mut_ptr(), _mm256_add_pd(lo, hi));
-    for (d, r) in d.iter_mut().zip(&rows) {
+    for (d, r) in d.iter_mut().zip([r0, r1, r2, r3]) {
         *d += dot_tail(&a[full..], &r[full..]);
     }
     d
@@ -503,7 +515,7 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2.
-                let d = unsafe { dot4_avx2(&a, [&rows[0], &rows[1], &rows[2], &rows[3]]) };
+                let d = unsafe { dot4_avx2(&a, &rows[0], &rows[1], &rows[2], &rows[3]) };
                 for (d, r) in d.iter().zip(&rows) {
                     assert_eq!(d.to_bits(), dot(&a, r).to_bits(), "p = {p}");
                 }
