@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::metric::{Distance, Metric};
 use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector, DATA_BLOCK};
 use super::tree::Tree;
-use crate::common::parallel::{first_of_blocks, map_chunks_mut, map_fold_blocks};
+use crate::common::parallel::{first_of_blocks, map_fold_blocks};
 
 /// Values copied (or rows normed) per parallel task when an index is built.
 const COPY_BLOCK: usize = 1 << 16;
@@ -287,7 +287,7 @@ impl TryFrom<IndexState> for NeighborIndex {
             leaf_size: s.leaf_size,
         };
         params.check().map_err(|e| corrupt(&e.to_string()))?;
-        Self::from_rows(s.data, n, s.n_features, params, None)
+        Self::from_rows(s.data, n, s.n_features, params)
     }
 }
 
@@ -308,66 +308,26 @@ impl NeighborIndex {
     pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
+        // One copy (a memcpy when the rows are contiguous, reusing freed heap memory rather
+        // than faulting in fresh zeroed pages), then the check over the copied slice.
+        let data: Vec<f64> = match x.as_slice() {
+            Some(v) => v.to_vec(),
+            None => x.iter().copied().collect(),
+        };
+        let bad = data.iter().find(|v| !v.is_finite());
+        if let Some(v) = bad {
+            return Err(Error::InvalidArgument(format!(
+                "neighbour index: {v} is not a finite number"
+            )));
+        }
         let params = IndexParams {
             algorithm,
             ..*params
         };
-        let dist = params.check()?;
-        let norms =
-            matches!(algorithm, Algorithm::Brute | Algorithm::Auto) && dist == Distance::Euclidean;
-        // One parallel pass over fixed row blocks: each block copied, checked and (for the
-        // euclidean brute force) normed while it is in cache.
-        let width = d.max(1);
-        let rows_per_block = COPY_BLOCK / width + 1;
-        let mut data = vec![0.0; n * d];
-        let src = x.as_slice();
-        let blocks = map_chunks_mut(&mut data, rows_per_block * width, |b, chunk| {
-            let first = b * rows_per_block;
-            match src {
-                Some(v) => chunk.copy_from_slice(&v[first * d..first * d + chunk.len()]),
-                None => {
-                    for (r, out) in chunk.chunks_exact_mut(width).enumerate() {
-                        for (o, v) in out.iter_mut().zip(x.row(first + r)) {
-                            *o = *v;
-                        }
-                    }
-                }
-            }
-            if let Some(v) = chunk.iter().find(|v| !v.is_finite()) {
-                return Err(*v);
-            }
-            Ok(if norms {
-                chunk
-                    .chunks_exact(width)
-                    .map(|r| r.iter().map(|v| v * v).sum::<f64>())
-                    .collect()
-            } else {
-                Vec::new()
-            })
-        });
-        let mut sq_norms = Vec::with_capacity(if norms { n } else { 0 });
-        for block in blocks {
-            match block {
-                Ok(sq) => sq_norms.extend(sq),
-                Err(v) => {
-                    return Err(Error::InvalidArgument(format!(
-                        "neighbour index: {v} is not a finite number"
-                    )))
-                }
-            }
-        }
-        Self::from_rows(data, n, d, params, norms.then_some(sq_norms))
+        Self::from_rows(data, n, d, params)
     }
 
-    /// The index over `data` (`n × d`, row-major, finite); `sq_norms`: the squared norms of
-    /// the rows when the caller computed them.
-    fn from_rows(
-        data: Vec<f64>,
-        n: usize,
-        d: usize,
-        params: IndexParams,
-        sq_norms: Option<Vec<f64>>,
-    ) -> Result<Self> {
+    fn from_rows(data: Vec<f64>, n: usize, d: usize, params: IndexParams) -> Result<Self> {
         let dist = params.check()?;
         let mut ix = NeighborIndex {
             params,
@@ -389,9 +349,7 @@ impl NeighborIndex {
         let space = ix.space();
         match params.algorithm {
             Algorithm::Brute | Algorithm::Auto => {
-                if let Some(sq) = sq_norms.filter(|sq| sq.len() == n) {
-                    ix.sq_norms = sq;
-                } else if dist == Distance::Euclidean {
+                if dist == Distance::Euclidean {
                     let mut sq = vec![0.0; n];
                     let width = d.max(1);
                     let _ = first_of_blocks(&mut sq, COPY_BLOCK / width + 1, |b, chunk| {
