@@ -332,7 +332,7 @@ impl<'a> QMatrix<'a> {
             QKind::Svc(y) => Some((&y[..], y[key])),
             QKind::OneClass | QKind::Svr => None,
         };
-        let mut data: Arc<[f32]> = std::iter::repeat(0.0f32).take(l).collect();
+        let mut data: Arc<[f32]> = std::iter::repeat_n(0.0f32, l).collect();
         if let Some(out) = Arc::get_mut(&mut data) {
             self.rows.fill(a, &self.index, &self.columns, signs, out);
         }
