@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use super::kernel::{Kernel, KernelType};
 use crate::common::linalg::exp_in_place;
-use crate::common::parallel::first_of_blocks;
-use crate::common::simd::with_avx2;
+use crate::common::parallel::for_each_mut;
 use crate::models::linear::prep::dot;
 
 /// Columns of a kernel row computed per parallel task.
 const ROW_BLOCK: usize = 2048;
+
+/// Exponents computed before each call of [`exp_in_place`] (a buffer on the stack).
+const EXP_BATCH: usize = 256;
 
 /// The training rows a problem reads (row-major `n × p`), their squared norms and the kernel.
 pub(crate) struct TrainRows<'a> {
@@ -48,35 +50,154 @@ impl<'a> TrainRows<'a> {
         self.kernel.eval(self.row(a), self.row(b))
     }
 
-    /// `out[t] = K(x_a, x_{index[cols[t] mod n]})` with `n = index.len()`, in parallel over
-    /// fixed blocks of `cols`. The `rbf` rows are computed in two vectorized passes (the
-    /// exponent of every entry, then [`exp_in_place`]), with the bits of [`Self::k`] up to the
-    /// last place of the exponential.
-    fn fill(&self, a: usize, index: &[usize], cols: &[usize], out: &mut [f64]) {
-        let n = index.len().max(1);
-        let rbf = self.kernel.kernel == KernelType::Rbf;
-        let _ = first_of_blocks(out, ROW_BLOCK, |b, chunk| {
-            let start = b * ROW_BLOCK;
-            if rbf {
-                let (xa, sq_a, gamma) = (self.row(a), self.sq[a], self.kernel.gamma);
-                with_avx2(
-                    #[inline(always)]
-                    || {
-                        for (o, &c) in chunk.iter_mut().zip(&cols[start..]) {
-                            let j = index[c % n];
-                            *o = -gamma * (sq_a + self.sq[j] - 2.0 * dot(xa, self.row(j)));
-                        }
-                    },
-                );
-                exp_in_place(chunk);
-            } else {
-                for (o, &c) in chunk.iter_mut().zip(&cols[start..]) {
-                    *o = self.k(a, index[c % n]);
+    /// Writes `out[c] = sign(c) · K(x_a, x_{index[c]})` (in single precision) for
+    /// every `c` of `cols` (ascending), in parallel over fixed blocks of `cols`; the other
+    /// entries of `out` are left as they are. `sign(c)` is `y[c]` times `y_a` for `Some((y,
+    /// y_a))`, else 1. The `rbf` entries are computed four columns at a time (AVX2 dot
+    /// products with the lanes and additions of [`dot`]) and exponentiated with
+    /// [`exp_in_place`], with the bits of [`Self::k`] up to the last place of the exponential.
+    fn fill(
+        &self,
+        a: usize,
+        index: &[usize],
+        cols: &[usize],
+        signs: Option<(&[i8], i8)>,
+        out: &mut [f32],
+    ) {
+        // Fixed blocks of columns, each with the disjoint slice of `out` its columns fall in.
+        let mut tasks = Vec::with_capacity(cols.len().div_ceil(ROW_BLOCK));
+        let mut rest = out;
+        let mut at = 0;
+        for block in cols.chunks(ROW_BLOCK) {
+            let end = block[block.len() - 1] + 1;
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(end - at);
+            tasks.push((block, at, part));
+            rest = tail;
+            at = end;
+        }
+        let sign = |c: usize| match signs {
+            Some((y, ya)) => f64::from(ya) * f64::from(y[c]),
+            None => 1.0,
+        };
+        for_each_mut(&mut tasks, |_, (block, at, part)| {
+            let at = *at;
+            if self.kernel.kernel != KernelType::Rbf {
+                for &c in block.iter() {
+                    part[c - at] = (sign(c) * self.k(a, index[c])) as f32;
+                }
+                return;
+            }
+            let mut e = [0.0f64; EXP_BATCH];
+            for sub in block.chunks(EXP_BATCH) {
+                let e = &mut e[..sub.len()];
+                self.rbf_exponents(a, index, sub, e);
+                exp_in_place(e);
+                for (&c, &k) in sub.iter().zip(e.iter()) {
+                    part[c - at] = (sign(c) * k) as f32;
                 }
             }
-            None::<()>
         });
     }
+
+    /// `e[t] = −γ (‖x_a‖² + ‖x_j‖² − 2 x_a·x_j)` for `j = index[cols[t]]`: the exponents of
+    /// the `rbf` entries, as [`Self::k`] computes them.
+    fn rbf_exponents(&self, a: usize, index: &[usize], cols: &[usize], e: &mut [f64]) {
+        #[allow(unused_mut)]
+        let mut t = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            t = unsafe { self.rbf_exponents_avx2(a, index, cols, e) };
+        }
+        let xa = self.row(a);
+        for (&c, e) in cols[t..].iter().zip(&mut e[t..]) {
+            let j = index[c];
+            *e = self.exponent(a, j, dot(xa, self.row(j)));
+        }
+    }
+
+    /// [`Self::rbf_exponents`] over the first `4 ⌊len / 4⌋` columns, four at a time; returns
+    /// how many it wrote.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn rbf_exponents_avx2(
+        &self,
+        a: usize,
+        index: &[usize],
+        cols: &[usize],
+        e: &mut [f64],
+    ) -> usize {
+        let xa = self.row(a);
+        let mut t = 0;
+        for (q, e) in cols.chunks_exact(4).zip(e.chunks_exact_mut(4)) {
+            let j = [index[q[0]], index[q[1]], index[q[2]], index[q[3]]];
+            let d = dot4_avx2(
+                xa,
+                self.row(j[0]),
+                self.row(j[1]),
+                self.row(j[2]),
+                self.row(j[3]),
+            );
+            for s in 0..4 {
+                e[s] = self.exponent(a, j[s], d[s]);
+            }
+            t += 4;
+        }
+        t
+    }
+
+    /// The exponent of the `rbf` entry `(a, j)` from the dot product `d = x_a·x_j`.
+    #[inline(always)]
+    fn exponent(&self, a: usize, j: usize, d: f64) -> f64 {
+        -self.kernel.gamma * (self.sq[a] + self.sq[j] - 2.0 * d)
+    }
+}
+
+/// The dot products of `a` with each of `rows` (every one at least `a.len()` long), with the
+/// bits of [`dot`]: the same four lanes summed in the same order, `(l₀ + l₁) + (l₂ + l₃)`,
+/// then the tail. Four rows share each load of `a`, and the four lane sums are reduced
+/// together.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn dot4_avx2(a: &[f64], r0: &[f64], r1: &[f64], r2: &[f64], r3: &[f64]) -> [f64; 4] {
+    use std::arch::x86_64::*;
+    let p = a.len();
+    let (r0, r1, r2, r3) = (&r0[..p], &r1[..p], &r2[..p], &r3[..p]);
+    let full = p - p % 4;
+    let (mut s0, mut s1, mut s2, mut s3) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let mut t = 0;
+    while t < full {
+        // SAFETY: `t + 4 <= full <= p`, and every slice holds `p` values.
+        let va = _mm256_loadu_pd(a.as_ptr().add(t));
+        s0 = _mm256_add_pd(s0, _mm256_mul_pd(va, _mm256_loadu_pd(r0.as_ptr().add(t))));
+        s1 = _mm256_add_pd(s1, _mm256_mul_pd(va, _mm256_loadu_pd(r1.as_ptr().add(t))));
+        s2 = _mm256_add_pd(s2, _mm256_mul_pd(va, _mm256_loadu_pd(r2.as_ptr().add(t))));
+        s3 = _mm256_add_pd(s3, _mm256_mul_pd(va, _mm256_loadu_pd(r3.as_ptr().add(t))));
+        t += 4;
+    }
+    // [s0₀+s0₁, s1₀+s1₁, s0₂+s0₃, s1₂+s1₃] and the same for rows 2 and 3, then the halves added.
+    let h01 = _mm256_hadd_pd(s0, s1);
+    let h23 = _mm256_hadd_pd(s2, s3);
+    let lo = _mm256_permute2f128_pd::<0x20>(h01, h23);
+    let hi = _mm256_permute2f128_pd::<0x31>(h01, h23);
+    let mut d = [0.0f64; 4];
+    _mm256_storeu_pd(d.as_mut_ptr(), _mm256_add_pd(lo, hi));
+    for (d, r) in d.iter_mut().zip([r0, r1, r2, r3]) {
+        *d += dot_tail(&a[full..], &r[full..]);
+    }
+    d
+}
+
+/// The sum of the products of the last `len % 4` values, as [`dot`] adds it.
+#[inline(always)]
+fn dot_tail(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Which entries of a row of `Q` the solver reads.
@@ -112,11 +233,12 @@ pub(crate) struct QMatrix<'a> {
     kind: QKind,
     qd: Vec<f64>,
     cache: LruRows,
-    scratch: Vec<f64>,
-    /// The kernel columns (`0..n`) a partial row needs, and the marks that dedupe them.
+    /// The kernel columns (`0..n`, ascending) the rows are computed over, the active set
+    /// they were made for (`(epoch, size)`; `None`: every column), and the marks that make
+    /// them.
     columns: Vec<usize>,
-    mark: Vec<u64>,
-    stamp: u64,
+    columns_for: Option<(u64, usize)>,
+    mark: Vec<bool>,
     /// SVR's expanded rows, reused once the solver has dropped them.
     spare: Vec<Arc<[f32]>>,
 }
@@ -137,10 +259,9 @@ impl<'a> QMatrix<'a> {
             kind,
             qd,
             cache: LruRows::new(l, capacity),
-            scratch: Vec::new(),
             columns: Vec::new(),
-            mark: vec![0; l],
-            stamp: 0,
+            columns_for: None,
+            mark: Vec::new(),
             spare: Vec::new(),
         }
     }
@@ -181,37 +302,40 @@ impl<'a> QMatrix<'a> {
         let l = self.index.len();
         let epoch = match span {
             Span::Active { positions, epoch } if positions.len() < self.qd.len() => {
-                // The kernel columns of the active variables (SVR's `α` and `α*` of one row
-                // share a column).
-                self.stamp += 1;
-                self.columns.clear();
-                for &c in positions {
-                    let c = if c >= l { c - l } else { c };
-                    if self.mark[c] != self.stamp {
-                        self.mark[c] = self.stamp;
-                        self.columns.push(c);
+                let set = Some((epoch, positions.len()));
+                if self.columns_for != set {
+                    // The kernel columns of the active variables, ascending (SVR's `α` and
+                    // `α*` of one row share a column). Within an epoch the active set only
+                    // shrinks, so its size names it.
+                    self.mark.clear();
+                    self.mark.resize(l, false);
+                    for &c in positions {
+                        self.mark[if c >= l { c - l } else { c }] = true;
                     }
+                    self.columns.clear();
+                    self.columns.extend((0..l).filter(|&c| self.mark[c]));
+                    self.columns_for = set;
                 }
                 Some(epoch)
             }
             _ => {
-                self.columns.clear();
-                self.columns.extend(0..l);
+                if self.columns_for.is_some() || self.columns.len() != l {
+                    self.columns.clear();
+                    self.columns.extend(0..l);
+                    self.columns_for = None;
+                }
                 None
             }
         };
-        self.scratch.resize(self.columns.len(), 0.0);
         let a = self.index[key];
-        self.rows
-            .fill(a, &self.index, &self.columns, &mut self.scratch);
-        let mut data = vec![0.0f32; l];
-        for (&c, k) in self.columns.iter().zip(&self.scratch) {
-            data[c] = match &self.kind {
-                QKind::Svc(y) => (f64::from(y[key]) * f64::from(y[c]) * k) as f32,
-                QKind::OneClass | QKind::Svr => *k as f32,
-            };
+        let signs = match &self.kind {
+            QKind::Svc(y) => Some((&y[..], y[key])),
+            QKind::OneClass | QKind::Svr => None,
+        };
+        let mut data: Arc<[f32]> = std::iter::repeat_n(0.0f32, l).collect();
+        if let Some(out) = Arc::get_mut(&mut data) {
+            self.rows.fill(a, &self.index, &self.columns, signs, out);
         }
-        let data: Arc<[f32]> = Arc::from(data);
         self.cache.put(key, Arc::clone(&data), epoch);
         data
     }
@@ -376,6 +500,44 @@ mod tests {
             f32_diffs += usize::from(*g as f32 != *w as f32);
         }
         assert_eq!(f32_diffs, 0);
+    }
+
+    #[test]
+    fn four_dots_at_a_time_are_dots_bits() {
+        for p in [1usize, 3, 4, 7, 20, 33] {
+            let v = |s: f64| -> Vec<f64> {
+                (0..p)
+                    .map(|t| ((t as f64 + s) * 0.37).sin() * 1e3_f64.powf(s.cos()))
+                    .collect()
+            };
+            let a = v(0.5);
+            let rows = [v(1.0), v(2.0), v(3.0), v(4.0)];
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                let d = unsafe { dot4_avx2(&a, &rows[0], &rows[1], &rows[2], &rows[3]) };
+                for (d, r) in d.iter().zip(&rows) {
+                    assert_eq!(d.to_bits(), dot(&a, r).to_bits(), "p = {p}");
+                }
+            }
+            // Rows of every kind of the kernel: the batched path gives `k`'s bits.
+            let x: Vec<f64> = rows.concat();
+            let rbf = Kernel {
+                kernel: KernelType::Rbf,
+                degree: 3,
+                gamma: 0.01,
+                coef0: 0.0,
+            };
+            let t = TrainRows::new(&x, p, rbf);
+            let index = vec![3, 1, 0, 2, 1];
+            let cols: Vec<usize> = (0..5).collect();
+            let mut out = vec![0.0f32; 5];
+            t.fill(2, &index, &cols, Some((&[1, -1, 1, 1, -1], -1)), &mut out);
+            for (c, o) in out.iter().enumerate() {
+                let s = if [1, 4].contains(&c) { 1.0 } else { -1.0 };
+                assert_eq!(*o, (s * t.k(2, index[c])) as f32);
+            }
+        }
     }
 
     #[test]

@@ -82,6 +82,10 @@ struct Solver<'q, 'a> {
     /// How many times the active set grew back to every variable (the kernel cache's
     /// validity of rows computed over the active set only).
     epoch: u64,
+    /// The first choice of the next working-set selection, `(Gmax, i)`, when the last step
+    /// found it while updating the gradient (cleared whenever the active set or the
+    /// gradient changes otherwise).
+    first: Option<(f64, Option<usize>)>,
 }
 
 /// Row `i` of `Q` over the active variables of `$s` (libsvm's `get_Q(i, active_size)`).
@@ -124,6 +128,7 @@ pub(crate) fn solve(
         unshrink: false,
         gap: f64::INFINITY,
         epoch: 0,
+        first: None,
     };
     for i in 0..l {
         s.update_status(i);
@@ -292,12 +297,22 @@ impl Solver<'_, '_> {
         self.alpha[i] = ai;
         self.alpha[j] = aj;
         let (di, dj) = ((ai - old_i) * si, (aj - old_j) * sj);
-        for &k in &self.order[..self.active_size] {
-            self.g[k] += f64::from(qi[k]) * di + f64::from(qj[k]) * dj;
-        }
         let (ui, uj) = (self.upper(i), self.upper(j));
         self.update_status(i);
         self.update_status(j);
+        if self.nu {
+            for &k in &self.order[..self.active_size] {
+                self.g[k] += f64::from(qi[k]) * di + f64::from(qj[k]) * dj;
+            }
+        } else {
+            // The first half of the next working-set selection rides on the update.
+            let mut best = (f64::NEG_INFINITY, None);
+            for &k in &self.order[..self.active_size] {
+                self.g[k] += f64::from(qi[k]) * di + f64::from(qj[k]) * dj;
+                self.consider_first(k, &mut best);
+            }
+            self.first = Some(best);
+        }
         if ui != self.upper(i) {
             let (qi, _) = self.q.row(i, Span::All);
             let c = if ui { -ci } else { ci } * si;
@@ -316,6 +331,7 @@ impl Solver<'_, '_> {
 
     /// Makes every variable active again (a new epoch of the kernel cache).
     fn grow_to_all(&mut self) {
+        self.first = None;
         self.active_size = self.alpha.len();
         self.epoch += 1;
     }
@@ -327,6 +343,7 @@ impl Solver<'_, '_> {
 
     /// Recomputes the gradient of the shrunk variables from `G_bar` and the free ones.
     fn reconstruct_gradient(&mut self) {
+        self.first = None;
         let l = self.alpha.len();
         if self.active_size == l {
             return;
@@ -362,26 +379,38 @@ impl Solver<'_, '_> {
         }
     }
 
+    /// Takes variable `t` into the first choice of the working-set selection, `(Gmax, i)`:
+    /// the largest violation `−y_t G_t` over the variables that may move up (`y_t = 1`) or
+    /// down, the last one on ties, in the order of the active set.
+    #[inline(always)]
+    fn consider_first(&self, t: usize, best: &mut (f64, Option<usize>)) {
+        let v = if self.y[t] == 1 {
+            (!self.upper(t)).then_some(-self.g[t])
+        } else {
+            (!self.lower(t)).then_some(self.g[t])
+        };
+        if let Some(v) = v {
+            if v >= best.0 {
+                *best = (v, Some(t));
+            }
+        }
+    }
+
     /// Second-order working-set selection; `None` when optimal within `eps`.
     fn select_working_set(&mut self) -> Option<(usize, usize)> {
         if self.nu {
             return self.select_working_set_nu();
         }
-        let mut gmax = f64::NEG_INFINITY;
-        let mut gmax_idx = None;
-        for &t in self.active() {
-            let v = if self.y[t] == 1 {
-                (!self.upper(t)).then_some(-self.g[t])
-            } else {
-                (!self.lower(t)).then_some(self.g[t])
-            };
-            if let Some(v) = v {
-                if v >= gmax {
-                    gmax = v;
-                    gmax_idx = Some(t);
+        let (gmax, gmax_idx) = match self.first.take() {
+            Some(best) => best,
+            None => {
+                let mut best = (f64::NEG_INFINITY, None);
+                for &t in &self.order[..self.active_size] {
+                    self.consider_first(t, &mut best);
                 }
+                best
             }
-        }
+        };
         let i = gmax_idx?;
         let (qi, si) = active_row!(self, i);
         let yi = f64::from(self.y[i]);
@@ -531,6 +560,7 @@ impl Solver<'_, '_> {
     }
 
     fn do_shrinking(&mut self) {
+        self.first = None;
         let m = self.violations();
         let gap = if self.nu {
             (m[0] + m[1]).max(m[2] + m[3])
