@@ -41,6 +41,7 @@
 //! # Ok::<(), amlis::Error>(())
 //! ```
 
+mod boruvka;
 mod spanning;
 mod tree;
 
@@ -53,13 +54,17 @@ use crate::common::parallel::first_of_blocks;
 use crate::error::{Error, Result};
 use crate::models::kit::validate::{check_finite, check_numeric_kinds, check_predict_shapes};
 use crate::models::neighbors::{
-    finite_row, Algorithm, Distance, IndexParams, Metric, NeighborIndex, Queries,
+    finite_row, Algorithm, Distance, IndexParams, Metric, NeighborIndex, Queries, Tree,
 };
 use crate::traits::{
     Dataset, FitContext, Model, Outputs, Predictor, ProbabilisticPredictor, Trainer,
 };
 
 const NAME: &str = <Hdbscan as Trainer>::NAME;
+
+/// The most features for which a brute-force index still gets a tree for the spanning tree
+/// (scikit-learn's `auto` rule: trees up to 15 features); above, Prim's scan.
+const MAX_TREE_FEATURES: usize = 15;
 
 /// Rows per block of prediction.
 const PREDICT_BLOCK: usize = 512;
@@ -253,7 +258,28 @@ impl Trainer for Hdbscan {
                 d: index.n_features(),
                 dist: index.distance_kind(),
             };
-            let mst = spanning::prim_mst_fast(&space, &mst_core, self.alpha);
+            let own;
+            let tree = match index.tree() {
+                Some(t) => Some(t),
+                None if dist.tree_ok() && space.d <= MAX_TREE_FEATURES => {
+                    own = Tree::build(
+                        space.x,
+                        n,
+                        space.d,
+                        self.leaf_size,
+                        space.dist,
+                        space.dist == Distance::Cosine,
+                    );
+                    Some(&own)
+                }
+                None => None,
+            };
+            let mst = match tree {
+                Some(tree) => {
+                    boruvka::boruvka_mst(&space, tree, &mst_core, self.alpha, knn.indices.view())
+                }
+                None => spanning::prim_mst_fast(&space, &mst_core, self.alpha),
+            };
             let linkage = tree::single_linkage(mst);
             let condensed = tree::condense(&linkage, self.min_cluster_size);
             let selection = tree::Selection {
