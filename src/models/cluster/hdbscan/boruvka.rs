@@ -467,66 +467,45 @@ fn in_prim_order(mst: &[(usize, usize, f64)], n: usize) -> Vec<(usize, usize, f6
 mod tests {
     use super::*;
     use crate::common::parallel::ThreadPolicy;
-    use crate::models::neighbors::{Algorithm, IndexParams, Metric, NeighborIndex, Queries};
+    use crate::models::cluster::hdbscan::spanning::tests::{index_cases, tie_heavy_rows};
+    use crate::models::neighbors::{Algorithm, NeighborIndex, Queries};
 
     /// A spanning tree with Prim's weights (every minimum tree has the same weights) and the
     /// same tree for 1 and 3 threads, on data with
     /// many ties (a coarse grid) and without, for both trees, several metrics and alphas.
     #[test]
     fn a_minimum_tree_the_same_for_any_number_of_threads() {
-        let x = ndarray::Array2::from_shape_fn((300, 3), |(i, j)| {
-            let v = ((i * 7919 + j * 104_729) % 1000) as f64 / 100.0;
-            if i % 3 == 0 {
-                v.round()
-            } else {
-                v + (i % 5) as f64 * 3.0
-            }
-        });
-        for (metric, p) in [
-            (Metric::Euclidean, 2.0),
-            (Metric::Manhattan, 1.0),
-            (Metric::Minkowski, 3.0),
-            (Metric::Cosine, 2.0),
-        ] {
-            for algorithm in [Algorithm::KdTree, Algorithm::BallTree] {
-                if metric == Metric::Cosine && algorithm == Algorithm::KdTree {
-                    continue;
-                }
-                let params = IndexParams {
-                    metric,
-                    p,
-                    algorithm,
-                    leaf_size: 4,
-                };
-                let index = NeighborIndex::build(x.view(), &params, 5).unwrap();
-                let tree = index.tree().unwrap();
-                for k in [1, 5] {
-                    let knn = index.kneighbors(Queries::Fitted, k).unwrap();
-                    let core: Vec<f64> = knn.distances.column(k - 1).to_vec();
-                    for alpha in [1.0, 0.7] {
-                        let space = Space {
-                            x: index.search_space(),
-                            d: 3,
-                            dist: index.distance_kind(),
-                        };
-                        let what = format!("{metric:?} {algorithm:?} k {k} alpha {alpha}");
-                        let run = |threads| {
-                            ThreadPolicy::new(Some(threads))
-                                .run(|| boruvka_mst(&space, tree, &core, alpha, knn.indices.view()))
-                                .unwrap()
-                        };
-                        let fast = run(3);
-                        assert_eq!(fast, run(1), "{what}");
-                        let plain = super::super::tree::prim_mst(300, &core, alpha, |a, b| {
-                            index.distance(a, b)
-                        });
-                        let weights = |m: &[(usize, usize, f64)]| {
-                            let mut w: Vec<f64> = m.iter().map(|e| e.2).collect();
-                            w.sort_by(f64::total_cmp);
-                            w
-                        };
-                        assert_eq!(weights(&fast), weights(&plain), "{what}");
-                    }
+        let x = tie_heavy_rows();
+        for params in index_cases(&[Algorithm::KdTree, Algorithm::BallTree]) {
+            let (metric, algorithm) = (params.metric, params.algorithm);
+            let index = NeighborIndex::build(x.view(), &params, 5).unwrap();
+            let tree = index.tree().unwrap();
+            for k in [1, 5] {
+                let knn = index.kneighbors(Queries::Fitted, k).unwrap();
+                let core: Vec<f64> = knn.distances.column(k - 1).to_vec();
+                for alpha in [1.0, 0.7] {
+                    let space = Space {
+                        x: index.search_space(),
+                        d: 3,
+                        dist: index.distance_kind(),
+                    };
+                    let what = format!("{metric:?} {algorithm:?} k {k} alpha {alpha}");
+                    let run = |threads| {
+                        ThreadPolicy::new(Some(threads))
+                            .run(|| boruvka_mst(&space, tree, &core, alpha, knn.indices.view()))
+                            .unwrap()
+                    };
+                    let fast = run(3);
+                    assert_eq!(fast, run(1), "{what}");
+                    let plain = super::super::tree::prim_mst(300, &core, alpha, |a, b| {
+                        index.distance(a, b)
+                    });
+                    let weights = |m: &[(usize, usize, f64)]| {
+                        let mut w: Vec<f64> = m.iter().map(|e| e.2).collect();
+                        w.sort_by(f64::total_cmp);
+                        w
+                    };
+                    assert_eq!(weights(&fast), weights(&plain), "{what}");
                 }
             }
         }

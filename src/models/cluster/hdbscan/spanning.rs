@@ -112,53 +112,67 @@ pub(super) fn prim_mst_fast(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::models::neighbors::{Algorithm, IndexParams, Metric, NeighborIndex, Queries};
 
-    /// The pruned search gives the plain algorithm's edges, bit for bit, on data with many
-    /// ties (a coarse grid) and without, for both trees, several metrics and alphas.
-    #[test]
-    fn equals_the_plain_prim_on_every_tree_and_metric() {
-        let x = ndarray::Array2::from_shape_fn((300, 3), |(i, j)| {
+    /// 300 rows of 3 features, every third on a coarse grid (many tied distances), the
+    /// others off it: the data the spanning-tree tests share.
+    pub(crate) fn tie_heavy_rows() -> ndarray::Array2<f64> {
+        ndarray::Array2::from_shape_fn((300, 3), |(i, j)| {
             let v = ((i * 7919 + j * 104_729) % 1000) as f64 / 100.0;
             if i % 3 == 0 {
                 v.round()
             } else {
                 v + (i % 5) as f64 * 3.0
             }
-        });
-        for (metric, p) in [
+        })
+    }
+
+    /// The indexes the spanning-tree tests run on: each of `algorithms` with euclidean,
+    /// manhattan, minkowski 3 and cosine (except a kd-tree with cosine), leaves of 4 rows.
+    pub(crate) fn index_cases(algorithms: &[Algorithm]) -> Vec<IndexParams> {
+        let metrics = [
             (Metric::Euclidean, 2.0),
             (Metric::Manhattan, 1.0),
             (Metric::Minkowski, 3.0),
             (Metric::Cosine, 2.0),
-        ] {
-            for algorithm in [Algorithm::KdTree, Algorithm::BallTree, Algorithm::Brute] {
-                if metric == Metric::Cosine && algorithm == Algorithm::KdTree {
-                    continue;
-                }
-                let params = IndexParams {
+        ];
+        metrics
+            .iter()
+            .flat_map(|&(metric, p)| {
+                algorithms.iter().map(move |&algorithm| IndexParams {
                     metric,
                     p,
                     algorithm,
                     leaf_size: 4,
+                })
+            })
+            .filter(|c| !(c.metric == Metric::Cosine && c.algorithm == Algorithm::KdTree))
+            .collect()
+    }
+
+    /// The pruned search gives the plain algorithm's edges, bit for bit, on data with many
+    /// ties (a coarse grid) and without, for both trees, several metrics and alphas.
+    #[test]
+    fn equals_the_plain_prim_on_every_tree_and_metric() {
+        let x = tie_heavy_rows();
+        let algorithms = [Algorithm::KdTree, Algorithm::BallTree, Algorithm::Brute];
+        for params in index_cases(&algorithms) {
+            let (metric, algorithm) = (params.metric, params.algorithm);
+            let index = NeighborIndex::build(x.view(), &params, 5).unwrap();
+            let knn = index.kneighbors(Queries::Fitted, 5).unwrap();
+            let core: Vec<f64> = knn.distances.column(4).to_vec();
+            for alpha in [1.0, 0.7] {
+                let space = Space {
+                    x: index.search_space(),
+                    d: 3,
+                    dist: index.distance_kind(),
                 };
-                let index = NeighborIndex::build(x.view(), &params, 5).unwrap();
-                let knn = index.kneighbors(Queries::Fitted, 5).unwrap();
-                let core: Vec<f64> = knn.distances.column(4).to_vec();
-                for alpha in [1.0, 0.7] {
-                    let space = Space {
-                        x: index.search_space(),
-                        d: 3,
-                        dist: index.distance_kind(),
-                    };
-                    let fast = prim_mst_fast(&space, &core, alpha);
-                    let plain = super::super::tree::prim_mst(300, &core, alpha, |a, b| {
-                        index.distance(a, b)
-                    });
-                    assert_eq!(fast, plain, "{metric:?} {algorithm:?} alpha {alpha}");
-                }
+                let fast = prim_mst_fast(&space, &core, alpha);
+                let plain =
+                    super::super::tree::prim_mst(300, &core, alpha, |a, b| index.distance(a, b));
+                assert_eq!(fast, plain, "{metric:?} {algorithm:?} alpha {alpha}");
             }
         }
     }
