@@ -5,9 +5,56 @@
 
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
+use rayon::prelude::*;
 
 use crate::common::{linalg, rng};
 use crate::error::Result;
+
+/// Rows of the data matrix per block of the products with it: the blocks run in parallel and
+/// their partial sums are added in block order, so the bits never depend on the thread count.
+const BLOCK: usize = 4096;
+
+/// `m · q` (`n × l`), each block of rows of `m` on its own (row-major data; any other layout
+/// goes through ndarray's product).
+fn times(m: ArrayView2<'_, f64>, q: &Array2<f64>) -> Result<Array2<f64>> {
+    let (n, p) = m.dim();
+    let l = q.ncols();
+    let (Some(ms), true) = (m.as_slice(), p > 0 && l > 0) else {
+        return Ok(m.dot(q));
+    };
+    let qt = q.t().as_standard_layout().to_owned();
+    let qt = qt.as_slice().unwrap_or(&[]);
+    let mut out = Array2::zeros((n, l));
+    if let Some(os) = out.as_slice_mut() {
+        os.par_chunks_mut(BLOCK * l)
+            .zip(ms.par_chunks(BLOCK * p))
+            .try_for_each(|(o, a)| linalg::gemm_abt(a, a.len() / p, qt, l, p, o))?;
+    }
+    Ok(out)
+}
+
+/// `mᵀ · y` (`p × l`): a partial product per block of rows, added in block order.
+fn t_times(m: ArrayView2<'_, f64>, y: &Array2<f64>) -> Result<Array2<f64>> {
+    let p = m.ncols();
+    let l = y.ncols();
+    let (Some(ms), Some(ys), true) = (m.as_slice(), y.as_slice(), p > 0 && l > 0) else {
+        return Ok(m.t().dot(y));
+    };
+    let partials = ms
+        .par_chunks(BLOCK * p)
+        .zip(ys.par_chunks(BLOCK * l))
+        .map(|(a, b)| {
+            let mut part = vec![0.0; p * l];
+            linalg::gemm_atb_add(a, b, a.len() / p, p, l, &mut part)?;
+            Ok(part)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut sum = vec![0.0; p * l];
+    for part in &partials {
+        sum.iter_mut().zip(part).for_each(|(s, v)| *s += v);
+    }
+    Ok(Array2::from_shape_vec((p, l), sum).unwrap_or_else(|_| Array2::zeros((p, l))))
+}
 
 /// The `k` leading right singular vectors (as rows, `k × p`) and singular values of the
 /// `n × p` matrix `a`, from `k + n_oversamples` random directions drawn from `seed` and
@@ -33,11 +80,11 @@ pub(super) fn svd(
         }
     };
     for _ in 0..n_iter {
-        q = orthonormal(m.dot(&q))?;
-        q = orthonormal(m.t().dot(&q))?;
+        q = orthonormal(times(m, &q)?)?;
+        q = orthonormal(t_times(m, &q)?)?;
     }
-    let q = linalg::thin_q(m.dot(&q).view())?;
-    let b = q.t().dot(&m);
+    let q = linalg::thin_q(times(m, &q)?.view())?;
+    let b = t_times(m, &q)?.reversed_axes();
     let svd = linalg::thin_svd(b.view())?;
     let k = k.min(svd.s.len());
     let s = svd.s.slice(ndarray::s![..k]).to_owned();
