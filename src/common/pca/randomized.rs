@@ -8,7 +8,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::common::{linalg, rng};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Rows of the data matrix per block of the products with it: the blocks run in parallel and
 /// their partial sums are added in block order, so the bits never depend on the thread count.
@@ -53,7 +53,8 @@ fn t_times(m: ArrayView2<'_, f64>, y: &Array2<f64>) -> Result<Array2<f64>> {
     for part in &partials {
         sum.iter_mut().zip(part).for_each(|(s, v)| *s += v);
     }
-    Ok(Array2::from_shape_vec((p, l), sum).unwrap_or_else(|_| Array2::zeros((p, l))))
+    Array2::from_shape_vec((p, l), sum)
+        .map_err(|e| Error::InvalidArgument(format!("randomized svd: a {p} x {l} product: {e}")))
 }
 
 /// The `k` leading right singular vectors (as rows, `k × p`) and singular values of the
