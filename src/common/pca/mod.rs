@@ -30,7 +30,7 @@
 mod mle;
 mod randomized;
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::common::linalg;
@@ -248,14 +248,7 @@ impl Pca {
             }
             _ => {}
         }
-        if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::InvalidArgument(
-                "pca: the data hold NaN or infinite values".into(),
-            ));
-        }
-        let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(p));
-        let mut centred = x.to_owned();
-        centred -= &mean;
+        let (centred, mean, sum_sq) = centre(x)?;
         let denom = (n - 1) as f64;
         let seed = self.random_state.unwrap_or(seed);
         let axes = match solver {
@@ -303,12 +296,72 @@ impl Pca {
                     normalize,
                     seed,
                 )?;
-                let total_var = centred.iter().map(|v| v * v).sum::<f64>() / denom;
+                let total_var = sum_sq / denom;
                 Spectrum::truncated(vt, s, total_var, n, p)
             }
         };
         Ok(axes.into_model(mean, n, self.whiten))
     }
+}
+
+/// Rows of the data per parallel block of [`centre`].
+const CENTRE_BLOCK: usize = 2048;
+
+/// The data centred on their column means (a new row-major matrix), the means, and the sum
+/// of the squared centred values. Two parallel passes over fixed row blocks (column sums,
+/// then the centred copy with its squares), each block summed in row order and the blocks
+/// added in block order: the same bits for any number of threads. NaN or infinite data are
+/// an error (a non-finite cell makes its column's sum non-finite, so the sums check it).
+fn centre(x: ArrayView2<'_, f64>) -> Result<(Array2<f64>, Array1<f64>, f64)> {
+    use rayon::prelude::*;
+    let (n, p) = x.dim();
+    let blocks = n.div_ceil(CENTRE_BLOCK);
+    let block_rows = |b: usize| {
+        x.slice(ndarray::s![
+            b * CENTRE_BLOCK..((b + 1) * CENTRE_BLOCK).min(n),
+            ..
+        ])
+    };
+    let mut sums = vec![0.0; p];
+    let partial: Vec<Vec<f64>> = (0..blocks)
+        .into_par_iter()
+        .map(|b| {
+            let mut s = vec![0.0; p];
+            for row in block_rows(b).rows() {
+                s.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+            }
+            s
+        })
+        .collect();
+    for part in &partial {
+        sums.iter_mut().zip(part).for_each(|(a, v)| *a += v);
+    }
+    if sums.iter().any(|v| !v.is_finite()) && x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(
+            "pca: the data hold NaN or infinite values".into(),
+        ));
+    }
+    let mean = Array1::from_iter(sums.iter().map(|s| s / n as f64));
+    // Zeroed memory is first touched (and its pages faulted in) by the parallel copy.
+    let mut centred = Array2::<f64>::zeros((n, p));
+    let squares: Vec<f64> = match centred.as_slice_mut() {
+        Some(out) if p > 0 => out
+            .par_chunks_mut(CENTRE_BLOCK * p)
+            .enumerate()
+            .map(|(b, dst)| {
+                let mut sq = 0.0;
+                for (d, row) in dst.chunks_exact_mut(p).zip(block_rows(b).rows()) {
+                    for ((d, v), m) in d.iter_mut().zip(row).zip(&mean) {
+                        *d = v - m;
+                        sq += *d * *d;
+                    }
+                }
+                sq
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok((centred, mean, squares.iter().sum()))
 }
 
 /// The principal axes before they become a model: components (rows, signs flipped),

@@ -75,7 +75,7 @@ pub(super) fn svd(
     let mut q = gaussian(m.ncols(), l, seed);
     let orthonormal = |y: Array2<f64>| -> Result<Array2<f64>> {
         if normalize {
-            linalg::thin_q(y.view())
+            orthonormal_basis(y)
         } else {
             Ok(y)
         }
@@ -84,7 +84,7 @@ pub(super) fn svd(
         q = orthonormal(times(m, &q)?)?;
         q = orthonormal(t_times(m, &q)?)?;
     }
-    let q = linalg::thin_q(times(m, &q)?.view())?;
+    let q = orthonormal_basis(times(m, &q)?)?;
     let b = t_times(m, &q)?.reversed_axes();
     let svd = linalg::thin_svd(b.view())?;
     let k = k.min(svd.s.len());
@@ -96,6 +96,59 @@ pub(super) fn svd(
         svd.v.slice(ndarray::s![.., ..k]).t().to_owned()
     };
     Ok((vt, s))
+}
+
+/// The largest ratio of the Cholesky factor's diagonal entries (an estimate of the condition
+/// number of `y`) for which Cholesky QR is trusted; beyond it the Householder QR is used.
+const CHOLESKY_QR_MAX_CONDITION: f64 = 1e6;
+
+/// An orthonormal basis of the column space of `y` (`n × l`, `n >= l`, as the range samples
+/// here are): Cholesky QR applied twice (CholeskyQR2, Fukaya et al. 2014): `G = YᵀY = LLᵀ`,
+/// `Q = Y L⁻ᵀ`, and once more on `Q` to bring its orthogonality to rounding level. Both the
+/// Gram matrix and the product are the parallel block products above, so this costs two
+/// passes over `y` per round instead of a sequential Householder QR. When `y` is nearly rank
+/// deficient (the Gram matrix not numerically positive definite, or a condition estimate
+/// above [`CHOLESKY_QR_MAX_CONDITION`]) the Householder QR of [`linalg::thin_q`] is used.
+fn orthonormal_basis(y: Array2<f64>) -> Result<Array2<f64>> {
+    let (n, l) = y.dim();
+    if l == 0 || n < l || y.as_slice().is_none() {
+        return linalg::thin_q(y.view());
+    }
+    let mut q = y;
+    for _ in 0..2 {
+        let gram = t_times(q.view(), &q)?;
+        let gram = gram.as_slice().unwrap_or(&[]);
+        let Some(lower) = linalg::cholesky_lower(gram, l)? else {
+            return linalg::thin_q(q.view());
+        };
+        let diag = (0..l).filter_map(|i| lower.get(i * l + i).copied());
+        let (lo, hi) = diag.fold((f64::INFINITY, 0.0f64), |(lo, hi), d| {
+            (lo.min(d), hi.max(d))
+        });
+        if !(lo > 0.0 && hi / lo <= CHOLESKY_QR_MAX_CONDITION) {
+            return linalg::thin_q(q.view());
+        }
+        q = times(q.view(), &lower_inverse_transposed(&lower, l))?;
+    }
+    Ok(q)
+}
+
+/// `L⁻ᵀ` (`l × l`, upper triangular) of the lower triangular, row-major `L` with a positive
+/// diagonal, by forward substitution on the columns of the identity.
+fn lower_inverse_transposed(lower: &[f64], l: usize) -> Array2<f64> {
+    let at = |i: usize, j: usize| lower.get(i * l + j).copied().unwrap_or(0.0);
+    // Column c of L⁻¹ solves L x = e_c; it is row c of L⁻ᵀ.
+    let mut out = Array2::zeros((l, l));
+    for (c, mut row) in out.rows_mut().into_iter().enumerate() {
+        for i in c..l {
+            let mut v = if i == c { 1.0 } else { 0.0 };
+            for j in c..i {
+                v -= at(i, j) * row[j];
+            }
+            row[i] = v / at(i, i);
+        }
+    }
+    out
 }
 
 /// A `rows × cols` matrix of independent standard normal draws (Box–Muller) from `seed`.

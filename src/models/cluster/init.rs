@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::common::linalg::sq_euclidean;
 use crate::common::rng::ChaCha8Rng;
+use crate::common::simd::with_avx2;
 use crate::error::{Error, Result};
 
 /// Rows per parallel block of the distance computations here.
@@ -19,38 +20,55 @@ fn search_cumsum(cumsum: &[f64], target: f64) -> usize {
     i.min(cumsum.len().saturating_sub(1))
 }
 
-/// The squared distances of every row of `x` (`n × p`, row-major) to `centre`, each capped
-/// by the matching value of `cap` when given, written to `out`; returns their weighted sum
-/// `Σ w_i out_i` (the potential). Fixed row blocks run in parallel, each summed in row order
-/// and the blocks added in block order: the same bits for any number of threads.
+/// The squared distances of every row of `x` (`n × p`, row-major) to each of `centres`, each
+/// capped by the matching value of `cap` when given, written row-major to `out` (`n × t` for
+/// `t` centres); returns each centre's weighted sum `Σ w_i out_it` (its potential). One pass
+/// over `x` serves every centre (k-means++ is bound by reading the rows, not by arithmetic).
+/// Fixed row blocks run in parallel, each summed in row order and the blocks added in block
+/// order: the same bits for any number of threads, and for each centre the same bits as a
+/// pass of its own.
 fn distances_to(
     x: &[f64],
     p: usize,
     w: &[f64],
-    centre: &[f64],
+    centres: &[&[f64]],
     cap: Option<&[f64]>,
     out: &mut [f64],
-) -> f64 {
-    let mut partial = vec![0.0; out.len().div_ceil(BLOCK)];
-    out.par_chunks_mut(BLOCK)
-        .zip(partial.par_iter_mut())
+) -> Vec<f64> {
+    let t = centres.len().max(1);
+    let blocks = out.len().div_ceil(BLOCK * t);
+    let mut partial = vec![0.0; blocks * t];
+    out.par_chunks_mut(BLOCK * t)
+        .zip(partial.par_chunks_mut(t))
         .enumerate()
-        .for_each(|(b, (chunk, pot))| {
-            let mut sum = 0.0;
-            for (r, d) in chunk.iter_mut().enumerate() {
-                let i = b * BLOCK + r;
-                let v = x
-                    .get(i * p..(i + 1) * p)
-                    .map_or(0.0, |row| sq_euclidean(row, centre));
-                *d = match cap.and_then(|c| c.get(i)) {
-                    Some(&c) => v.min(c),
-                    None => v,
-                };
-                sum += w.get(i).copied().unwrap_or(0.0) * *d;
-            }
-            *pot = sum;
+        .for_each(|(b, (chunk, pots))| {
+            with_avx2(
+                #[inline(always)]
+                || {
+                    for (r, ds) in chunk.chunks_exact_mut(t).enumerate() {
+                        let i = b * BLOCK + r;
+                        let row = x.get(i * p..(i + 1) * p);
+                        let c = cap.and_then(|c| c.get(i)).copied();
+                        let wi = w.get(i).copied().unwrap_or(0.0);
+                        for ((d, centre), pot) in ds.iter_mut().zip(centres).zip(pots.iter_mut()) {
+                            let v = row.map_or(0.0, |row| sq_euclidean(row, centre));
+                            *d = match c {
+                                Some(c) => v.min(c),
+                                None => v,
+                            };
+                            *pot += wi * *d;
+                        }
+                    }
+                },
+            )
         });
-    partial.iter().sum()
+    let mut total = vec![0.0; t];
+    for pots in partial.chunks_exact(t) {
+        for (s, v) in total.iter_mut().zip(pots) {
+            *s += v;
+        }
+    }
+    total
 }
 
 /// k-means++ as scikit-learn's `_kmeans_plusplus`: the first centre drawn with probability
@@ -78,9 +96,11 @@ pub(crate) fn kmeans_plusplus(
     let first = cumsum.partition_point(|&c| c <= u).min(n.saturating_sub(1));
     let mut chosen = vec![first];
     let mut closest = vec![0.0; n];
-    let mut current_pot = distances_to(x, p, w, row(first), None, &mut closest);
-    let mut candidate = vec![0.0; n];
-    let mut best_dist = vec![0.0; n];
+    let mut current_pot = distances_to(x, p, w, &[row(first)], None, &mut closest)
+        .first()
+        .copied()
+        .unwrap_or(0.0);
+    let mut candidates = vec![0.0; n * n_local_trials];
     for _ in 1..k {
         cumsum.clear();
         let mut acc = 0.0;
@@ -88,20 +108,29 @@ pub(crate) fn kmeans_plusplus(
             acc += wi * di;
             cumsum.push(acc);
         }
+        let ids: Vec<usize> = (0..n_local_trials)
+            .map(|_| search_cumsum(&cumsum, rng.gen::<f64>() * current_pot))
+            .collect();
+        let centres: Vec<&[f64]> = ids.iter().map(|&id| row(id)).collect();
+        let pots = distances_to(x, p, w, &centres, Some(&closest), &mut candidates);
+        // The first candidate of the smallest potential, as scikit-learn's argmin.
         let mut best: Option<(f64, usize)> = None;
-        for _ in 0..n_local_trials {
-            let r: f64 = rng.gen::<f64>() * current_pot;
-            let id = search_cumsum(&cumsum, r);
-            let pot = distances_to(x, p, w, row(id), Some(&closest), &mut candidate);
+        for (t, &pot) in pots.iter().enumerate() {
             if best.is_none_or(|(b, _)| pot < b) {
-                best = Some((pot, id));
-                std::mem::swap(&mut best_dist, &mut candidate);
+                best = Some((pot, t));
             }
         }
-        if let Some((pot, id)) = best {
+        if let Some((pot, t)) = best {
             current_pot = pot;
-            std::mem::swap(&mut closest, &mut best_dist);
-            chosen.push(id);
+            closest
+                .par_chunks_mut(BLOCK)
+                .zip(candidates.par_chunks(BLOCK * n_local_trials))
+                .for_each(|(c, ds)| {
+                    for (v, d) in c.iter_mut().zip(ds.chunks_exact(n_local_trials)) {
+                        *v = d.get(t).copied().unwrap_or(*v);
+                    }
+                });
+            chosen.extend(ids.get(t));
         }
     }
     chosen

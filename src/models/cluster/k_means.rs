@@ -420,44 +420,50 @@ impl Problem<'_> {
             .for_each(|(b, (lab, s))| {
                 s.clear(pass);
                 let start = b * block;
-                for (c, lab) in lab.chunks_mut(CHUNK).enumerate() {
-                    let first = start + c * CHUNK;
-                    let rows = lab.len();
-                    let xs = self.x.get(first * p..(first + rows) * p).unwrap_or(&[]);
-                    let dots = s.dots.get_mut(..rows * k).unwrap_or(&mut []);
-                    if gemm_abt(xs, rows, centers, k, p, dots).is_err() {
-                        dots.fill(0.0);
-                    }
-                    for (r, (l, d)) in lab.iter_mut().zip(dots.chunks_exact(k)).enumerate() {
-                        let mut best = 0;
-                        let mut best_d = f64::INFINITY;
-                        for (j, (dot, cs)) in d.iter().zip(c_sq).enumerate() {
-                            let v = cs - 2.0 * dot;
-                            if j == 0 || v < best_d {
-                                best = j;
-                                best_d = v;
+                with_avx2(
+                    #[inline(always)]
+                    || {
+                        for (c, lab) in lab.chunks_mut(CHUNK).enumerate() {
+                            let first = start + c * CHUNK;
+                            let rows = lab.len();
+                            let xs = self.x.get(first * p..(first + rows) * p).unwrap_or(&[]);
+                            let dots = s.dots.get_mut(..rows * k).unwrap_or(&mut []);
+                            if gemm_abt(xs, rows, centers, k, p, dots).is_err() {
+                                dots.fill(0.0);
                             }
-                        }
-                        *l = best;
-                        let i = first + r;
-                        let wi = self.w.get(i).copied().unwrap_or(0.0);
-                        let row = xs.get(r * p..(r + 1) * p).unwrap_or(&[]);
-                        if pass.sums {
-                            if let Some(dst) = s.sums.get_mut(best * p..(best + 1) * p) {
-                                for (cv, xv) in dst.iter_mut().zip(row) {
-                                    *cv += xv * wi;
+                            for (r, (l, d)) in lab.iter_mut().zip(dots.chunks_exact(k)).enumerate()
+                            {
+                                let mut best = 0;
+                                let mut best_d = f64::INFINITY;
+                                for (j, (dot, cs)) in d.iter().zip(c_sq).enumerate() {
+                                    let v = cs - 2.0 * dot;
+                                    if j == 0 || v < best_d {
+                                        best = j;
+                                        best_d = v;
+                                    }
+                                }
+                                *l = best;
+                                let i = first + r;
+                                let wi = self.w.get(i).copied().unwrap_or(0.0);
+                                let row = xs.get(r * p..(r + 1) * p).unwrap_or(&[]);
+                                if pass.sums {
+                                    if let Some(dst) = s.sums.get_mut(best * p..(best + 1) * p) {
+                                        for (cv, xv) in dst.iter_mut().zip(row) {
+                                            *cv += xv * wi;
+                                        }
+                                    }
+                                    if let Some(sw) = s.weights.get_mut(best) {
+                                        *sw += wi;
+                                    }
+                                }
+                                if pass.inertia {
+                                    let cb = centers.get(best * p..(best + 1) * p).unwrap_or(&[]);
+                                    s.inertia += wi * sq_euclidean(row, cb);
                                 }
                             }
-                            if let Some(sw) = s.weights.get_mut(best) {
-                                *sw += wi;
-                            }
                         }
-                        if pass.inertia {
-                            let cb = centers.get(best * p..(best + 1) * p).unwrap_or(&[]);
-                            s.inertia += wi * sq_euclidean(row, cb);
-                        }
-                    }
-                }
+                    },
+                );
             });
         let sums = pass.sums.then(|| {
             let mut total = Sums {
@@ -995,10 +1001,9 @@ fn nearest_of_chunk(
 /// block order (the same bits for any number of threads).
 fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
     let (n, p) = x.dim();
-    let mut c: Vec<f64> = match x.as_slice() {
-        Some(s) => s.to_vec(),
-        None => x.iter().copied().collect(),
-    };
+    // Zeroed memory comes from the allocator untouched, so its pages are first written (and
+    // faulted in) by the parallel copy below rather than by one thread.
+    let mut c = vec![0.0; n * p];
     if n == 0 || p == 0 {
         return (c, vec![0.0; p], 0.0);
     }
@@ -1012,15 +1017,28 @@ fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
         }
         total
     };
+    // One pass copies each block of rows and sums its columns in row order.
     let sums = column_sums(
-        c.par_chunks(block)
-            .map(|rows| {
+        c.par_chunks_mut(block)
+            .enumerate()
+            .map(|(b, rows)| {
                 let mut s = vec![0.0; p];
-                for row in rows.chunks_exact(p) {
-                    for (a, v) in s.iter_mut().zip(row) {
-                        *a += v;
-                    }
-                }
+                let first = b * LLOYD_BLOCK;
+                with_avx2(
+                    #[inline(always)]
+                    || {
+                        for (r, dst) in rows.chunks_exact_mut(p).enumerate() {
+                            let src = x.row(first + r);
+                            match src.as_slice() {
+                                Some(src) => dst.copy_from_slice(src),
+                                None => dst.iter_mut().zip(src).for_each(|(d, v)| *d = *v),
+                            }
+                            for (a, v) in s.iter_mut().zip(dst.iter()) {
+                                *a += v;
+                            }
+                        }
+                    },
+                );
                 s
             })
             .collect(),
@@ -1030,12 +1048,17 @@ fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
         c.par_chunks_mut(block)
             .map(|rows| {
                 let mut s = vec![0.0; p];
-                for row in rows.chunks_exact_mut(p) {
-                    for ((a, v), m) in s.iter_mut().zip(row.iter_mut()).zip(&mean) {
-                        *v -= m;
-                        *a += *v * *v;
-                    }
-                }
+                with_avx2(
+                    #[inline(always)]
+                    || {
+                        for row in rows.chunks_exact_mut(p) {
+                            for ((a, v), m) in s.iter_mut().zip(row.iter_mut()).zip(&mean) {
+                                *v -= m;
+                                *a += *v * *v;
+                            }
+                        }
+                    },
+                );
                 s
             })
             .collect(),
@@ -1076,11 +1099,15 @@ impl Trainer for KMeans {
         }
         check_numeric_kinds(NAME, data.feature_kinds(), data.feature_names())?;
         let features = data.features();
-        check_finite(NAME, features.view(), data.feature_names())?;
         let w = sample_weights(NAME, data)?;
         // Centre the data on its (unweighted) mean, as scikit-learn; the tolerance is
         // scikit-learn's `_tolerance`: tol times the mean of the (unweighted) variances.
         let (x, mean, mean_var) = ctx.install(|| centred(features.view()))?;
+        // A NaN or infinite cell makes its column's sum non-finite, so finite means prove
+        // finite data without another pass; otherwise the check names the first bad cell.
+        if !mean.iter().all(|m| m.is_finite()) {
+            check_finite(NAME, features.view(), data.feature_names())?;
+        }
         drop(features);
         let tol = if self.tol == 0.0 || p == 0 {
             0.0

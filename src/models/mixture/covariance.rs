@@ -202,42 +202,28 @@ impl CovarianceType {
         }
     }
 
-    /// The length of the scatter array that [`accumulate`](Self::accumulate) fills: `k · p²`
-    /// (`full`, `tied`) or `k · p` (`diag`, `spherical`).
-    pub(crate) fn scatter_len(self, k: usize, p: usize) -> usize {
-        match self {
-            CovarianceType::Full | CovarianceType::Tied => k * p * p,
-            CovarianceType::Diag | CovarianceType::Spherical => k * p,
+    /// The precisions `P_j` on the diagonal of every component (`k × p`, row-major: the
+    /// squares of the factors, one value repeated over the features for `spherical`) for the
+    /// E-step's expansion `(x − μ)ᵀP(x − μ) = Σ μ²P − 2 x·(μ∘P) + x²·P` (scikit-learn's
+    /// `_estimate_log_gaussian_prob` for `diag` and `spherical`); `None` for `full` and
+    /// `tied`.
+    pub(crate) fn diagonal_precisions(self, pc: &[f64], k: usize, p: usize) -> Option<Vec<f64>> {
+        if matches!(self, CovarianceType::Full | CovarianceType::Tied) {
+            return None;
         }
-    }
-
-    /// Adds `r · (x − μ_j)(x − μ_j)ᵀ` to component `j`'s scatter (the lower triangle for
-    /// `full` and `tied`, the diagonal for `diag` and `spherical`).
-    pub(crate) fn accumulate(self, scatter: &mut [f64], j: usize, r: f64, x: &[f64], mu: &[f64]) {
-        let p = x.len();
-        match self {
-            CovarianceType::Full | CovarianceType::Tied => {
-                let Some(s) = scatter.get_mut(j * p * p..(j + 1) * p * p) else {
-                    return;
+        let mut out = Vec::with_capacity(k * p);
+        for j in 0..k {
+            let u = self.block(pc, j, p);
+            for f in 0..p {
+                let s = match self {
+                    CovarianceType::Diag => u.get(f),
+                    _ => u.first(),
                 };
-                for (a, (xa, ma)) in x.iter().zip(mu).enumerate() {
-                    let da = r * (xa - ma);
-                    let row = &mut s[a * p..a * p + a + 1];
-                    for (v, (xb, mb)) in row.iter_mut().zip(x.iter().zip(mu)) {
-                        *v += da * (xb - mb);
-                    }
-                }
-            }
-            CovarianceType::Diag | CovarianceType::Spherical => {
-                let Some(s) = scatter.get_mut(j * p..(j + 1) * p) else {
-                    return;
-                };
-                for (v, (xa, ma)) in s.iter_mut().zip(x.iter().zip(mu)) {
-                    let d = xa - ma;
-                    *v += r * d * d;
-                }
+                let s = s.copied().unwrap_or(f64::NAN);
+                out.push(s * s);
             }
         }
+        Some(out)
     }
 
     /// The covariances (this type's shape) from the summed scatter of every component and

@@ -3,13 +3,15 @@
 //! [`CovarianceType`]), the log-sum-exp that turns them into responsibilities and a
 //! log-likelihood, and the re-estimation of the weights, means and covariances from the
 //! responsibilities. Both steps run over fixed row blocks in parallel and add the blocks'
-//! sums in block order, so their results do not depend on the number of threads. The
-//! predictions of a fitted model use the same per-row functions.
+//! sums in block order, so their results do not depend on the number of threads. The E-step
+//! takes each block's densities from one matrix product (scikit-learn's expansions); the
+//! predictions of a fitted model take them row by row ([`Components::weighted_log_prob`]),
+//! which agrees with the E-step to rounding.
 
 use rayon::prelude::*;
 
 use super::covariance::CovarianceType;
-use crate::common::linalg::{gemm_abt, gemm_atb_add};
+use crate::common::linalg::{exp_in_place, gemm_abt, gemm_atb_add};
 use crate::error::Result;
 use crate::traits::Dataset;
 
@@ -145,14 +147,83 @@ impl Components<'_> {
     }
 }
 
-/// Turns weighted log-densities into responsibilities in place; returns their log-sum-exp
-/// (the row's log-likelihood).
-fn normalize(out: &mut [f64]) -> f64 {
-    let lse = log_sum_exp(out.iter().copied());
-    for o in out.iter_mut() {
-        *o = (*o - lse).exp();
+/// The E-step's expansion of `diag` and `spherical` densities: `weights` holds the rows
+/// `[−2 μ_j∘P_j | P_j]` (`k × 2p`) and `consts` the values `Σ μ_j²P_j`, so that the squared
+/// Mahalanobis distance of `x` to component `j` is `consts_j + [x | x∘x] · weights_j`.
+pub(super) struct Diagonal {
+    weights: Vec<f64>,
+    consts: Vec<f64>,
+}
+
+impl Diagonal {
+    /// The weighted log-densities of a block of `rows` rows (row-major in `x`) under every
+    /// component into `out` (`rows × k`); `xx` is the block's scratch for `[X | X∘X]`.
+    fn block_log_probs(
+        &self,
+        c: &Components<'_>,
+        x: &[f64],
+        rows: usize,
+        xx: &mut Vec<f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let (p, k) = (c.p, c.k());
+        xx.resize(rows * 2 * p, 0.0);
+        for (dst, src) in xx
+            .chunks_exact_mut((2 * p).max(1))
+            .zip(x.chunks_exact(p.max(1)))
+        {
+            let (lin, sq) = dst.split_at_mut(p);
+            lin.copy_from_slice(src);
+            sq.iter_mut().zip(src).for_each(|(d, v)| *d = v * v);
+        }
+        gemm_abt(xx, rows, &self.weights, k, 2 * p, out)?;
+        for lp in out.chunks_exact_mut(k.max(1)) {
+            for ((o, off), cj) in lp.iter_mut().zip(c.offsets).zip(&self.consts) {
+                *o = off - 0.5 * (cj + *o);
+            }
+        }
+        Ok(())
     }
-    lse
+}
+
+impl Components<'_> {
+    /// The [`Diagonal`] expansion of `diag` and `spherical` components (`None` for `full`
+    /// and `tied`).
+    pub(super) fn diagonal(&self) -> Option<Diagonal> {
+        let (k, p) = (self.k(), self.p);
+        let prec = self.ct.diagonal_precisions(self.pc, k, p)?;
+        let mut weights = Vec::with_capacity(k * 2 * p);
+        let mut consts = Vec::with_capacity(k);
+        for (j, pj) in prec.chunks_exact(p.max(1)).enumerate() {
+            let mu = self.means.get(j * p..(j + 1) * p).unwrap_or(&[]);
+            weights.extend(mu.iter().zip(pj).map(|(m, q)| -2.0 * (m * q)));
+            weights.extend_from_slice(pj);
+            consts.push(mu.iter().zip(pj).map(|(m, q)| m * m * q).sum());
+        }
+        Some(Diagonal { weights, consts })
+    }
+}
+
+/// Turns weighted log-densities into responsibilities in place; returns their log-sum-exp
+/// (the row's log-likelihood): `e = exp(v − max)` through the vectorized
+/// [`exp_in_place`], `lse = max + ln Σe` and `r = e / Σe`. A row whose largest value is not
+/// finite takes the one-pass [`log_sum_exp`] and `exp(v − lse)`.
+fn normalize(out: &mut [f64]) -> f64 {
+    let max = out
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    if !max.is_finite() {
+        let lse = log_sum_exp(out.iter().copied());
+        for o in out.iter_mut() {
+            *o = (*o - lse).exp();
+        }
+        return lse;
+    }
+    out.iter_mut().for_each(|v| *v -= max);
+    exp_in_place(out);
+    let sum: f64 = out.iter().sum();
+    out.iter_mut().for_each(|v| *v /= sum);
+    max + sum.ln()
 }
 
 /// The training rows, row-major, with their weights (and the dataset they come from, for
@@ -193,32 +264,42 @@ impl<'a> Problem<'a> {
     }
 
     /// The E-step: the responsibilities of every row into `resp` (`n × k`) and the weighted
-    /// mean log-likelihood (the lower bound of the parameters that `c` describes). `full` and
-    /// `tied` take each block's densities from one matrix product; `diag` and `spherical` go
-    /// row by row.
+    /// mean log-likelihood (the lower bound of the parameters that `c` describes). Each
+    /// block's densities come from one matrix product: `X · [U_1 … U_k]` for `full` and
+    /// `tied`, `[X | X∘X] · [−2 μ∘P | P]ᵀ` for `diag` and `spherical` (scikit-learn's
+    /// expansion).
     pub(super) fn e_step(&self, c: &Components<'_>, resp: &mut [f64]) -> Result<f64> {
         let k = c.k().max(1);
         let p = self.p;
         let stacked = c.ct.stacked_columns(c.pc, c.k(), p);
+        let diagonal = c.diagonal();
         let partials: Vec<Result<f64>> = resp
             .par_chunks_mut(BLOCK * k)
             .enumerate()
             .map(|(b, block)| {
                 let start = b * BLOCK;
                 let rows = block.len() / k;
-                if let Some(stacked) = &stacked {
-                    let x = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
-                    let mut xu = Vec::new();
-                    c.block_log_probs(x, rows, stacked, &mut xu, block)?;
+                let x = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
+                let mut scratch = Vec::new();
+                match (&stacked, &diagonal) {
+                    (Some(stacked), _) => {
+                        c.block_log_probs(x, rows, stacked, &mut scratch, block)?
+                    }
+                    (None, Some(diagonal)) => {
+                        diagonal.block_log_probs(c, x, rows, &mut scratch, block)?
+                    }
+                    (None, None) => {
+                        for (r, out) in block.chunks_exact_mut(k).enumerate() {
+                            for (j, o) in out.iter_mut().enumerate() {
+                                *o = c.weighted_log_prob(self.row(start + r), j);
+                            }
+                        }
+                    }
                 }
                 let mut acc = 0.0;
                 for (r, out) in block.chunks_exact_mut(k).enumerate() {
-                    let i = start + r;
-                    let lse = match stacked {
-                        Some(_) => normalize(out),
-                        None => c.responsibilities(self.row(i), out),
-                    };
-                    let wi = self.weight(i);
+                    let lse = normalize(out);
+                    let wi = self.weight(start + r);
                     if wi != 0.0 {
                         acc += wi * lse;
                     }
@@ -233,6 +314,48 @@ impl<'a> Problem<'a> {
         Ok(total / self.w_sum)
     }
 
+    /// The scatter `Σ r_ij w_i (x_i − μ_j)(x_i − μ_j)ᵀ` of every component (`k × p × p`,
+    /// `full` and `tied`): one product `(r∘D)ᵀ D` per block and component, `D` the block's
+    /// rows minus the mean, the blocks added in block order.
+    fn scatter(&self, resp: &[f64], means: &[f64], k: usize, p: usize) -> Result<Vec<f64>> {
+        let len = k * p * p;
+        let partials: Vec<Result<Vec<f64>>> = resp
+            .par_chunks(BLOCK * k)
+            .enumerate()
+            .map(|(b, block)| {
+                let mut s = vec![0.0; len];
+                let rows = block.len() / k;
+                let mut d = vec![0.0; rows * p];
+                let mut rd = vec![0.0; rows * p];
+                for j in 0..k {
+                    let mu = means.get(j * p..(j + 1) * p).unwrap_or(&[]);
+                    for (r, (dr, rdr)) in d
+                        .chunks_exact_mut(p.max(1))
+                        .zip(rd.chunks_exact_mut(p.max(1)))
+                        .enumerate()
+                    {
+                        let i = b * BLOCK + r;
+                        let rw = block.get(r * k + j).copied().unwrap_or(0.0) * self.weight(i);
+                        for (((dv, rv), xv), mv) in
+                            dr.iter_mut().zip(rdr.iter_mut()).zip(self.row(i)).zip(mu)
+                        {
+                            *dv = xv - mv;
+                            *rv = rw * *dv;
+                        }
+                    }
+                    let sj = s.get_mut(j * p * p..(j + 1) * p * p).unwrap_or(&mut []);
+                    gemm_atb_add(&rd, &d, rows, p, p, sj)?;
+                }
+                Ok(s)
+            })
+            .collect();
+        let mut scatter = vec![0.0; len];
+        for s in partials {
+            scatter.iter_mut().zip(s?).for_each(|(t, v)| *t += v);
+        }
+        Ok(scatter)
+    }
+
     /// scikit-learn's `_estimate_gaussian_parameters` with sample weights: the component
     /// weights `nk` (plus `10 ε`), the means and the covariances of the responsibilities
     /// `resp` (`n × k`), and the precision factors of the covariances.
@@ -244,91 +367,83 @@ impl<'a> Problem<'a> {
         reg_covar: f64,
     ) -> Result<Params> {
         let p = self.p;
-        // Pass 1: Σ r_ij w_i and Σ r_ij w_i x_i per block, added in block order.
-        let partials: Vec<(Vec<f64>, Vec<f64>)> = resp
+        let diagonal = matches!(ct, CovarianceType::Diag | CovarianceType::Spherical);
+        // Pass 1, one product per block added in block order: `R̃ᵀ · X` (and `R̃ᵀ · (X∘X)` for
+        // `diag` and `spherical`, scikit-learn's `avg_X2`), `R̃` the responsibilities times
+        // the row weights, and the column sums of `R̃`.
+        let width = if diagonal { 2 * p } else { p };
+        let partials: Vec<Result<(Vec<f64>, Vec<f64>)>> = resp
             .par_chunks(BLOCK * k)
             .enumerate()
             .map(|(b, block)| {
+                let start = b * BLOCK;
+                let rows = block.len() / k.max(1);
                 let mut nk = vec![0.0; k];
-                let mut sums = vec![0.0; k * p];
-                for (r, rr) in block.chunks_exact(k).enumerate() {
-                    let i = b * BLOCK + r;
-                    let (x, wi) = (self.row(i), self.weight(i));
-                    for (j, &rij) in rr.iter().enumerate() {
-                        let rw = rij * wi;
-                        if rw == 0.0 {
-                            continue;
-                        }
-                        nk[j] += rw;
-                        for (s, xv) in sums[j * p..(j + 1) * p].iter_mut().zip(x) {
-                            *s += rw * xv;
-                        }
+                let mut rw = vec![0.0; block.len()];
+                for (r, (dst, src)) in rw
+                    .chunks_exact_mut(k.max(1))
+                    .zip(block.chunks_exact(k.max(1)))
+                    .enumerate()
+                {
+                    let wi = self.weight(start + r);
+                    for ((d, v), n) in dst.iter_mut().zip(src).zip(nk.iter_mut()) {
+                        *d = v * wi;
+                        *n += *d;
                     }
                 }
-                (nk, sums)
+                let x = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
+                let mut sums = vec![0.0; k * width];
+                if diagonal {
+                    let mut xx = vec![0.0; rows * width];
+                    for (dst, src) in xx
+                        .chunks_exact_mut(width.max(1))
+                        .zip(x.chunks_exact(p.max(1)))
+                    {
+                        let (lin, sq) = dst.split_at_mut(p);
+                        lin.copy_from_slice(src);
+                        sq.iter_mut().zip(src).for_each(|(d, v)| *d = v * v);
+                    }
+                    gemm_atb_add(&rw, &xx, rows, k, width, &mut sums)?;
+                } else {
+                    gemm_atb_add(&rw, x, rows, k, width, &mut sums)?;
+                }
+                Ok((nk, sums))
             })
             .collect();
         let mut nk = vec![0.0; k];
-        let mut means = vec![0.0; k * p];
-        for (pn, ps) in &partials {
-            nk.iter_mut().zip(pn).for_each(|(t, v)| *t += v);
-            means.iter_mut().zip(ps).for_each(|(t, v)| *t += v);
+        let mut sums = vec![0.0; k * width];
+        for part in partials {
+            let (pn, ps) = part?;
+            nk.iter_mut().zip(&pn).for_each(|(t, v)| *t += v);
+            sums.iter_mut().zip(&ps).for_each(|(t, v)| *t += v);
         }
         nk.iter_mut().for_each(|v| *v += 10.0 * f64::EPSILON);
-        for (m, n) in means.chunks_exact_mut(p).zip(&nk) {
-            m.iter_mut().for_each(|v| *v /= n);
+        let mut means = vec![0.0; k * p];
+        for ((m, s), n) in means
+            .chunks_exact_mut(p.max(1))
+            .zip(sums.chunks_exact(width.max(1)))
+            .zip(&nk)
+        {
+            m.iter_mut().zip(s).for_each(|(m, v)| *m = v / n);
         }
-        // Pass 2: the scatter of every component around its new mean (`full` and `tied`:
-        // one product `(r∘D)ᵀ D` per block and component, D the block's rows minus the mean).
-        let len = ct.scatter_len(k, p);
-        let products = matches!(ct, CovarianceType::Full | CovarianceType::Tied);
-        let partials: Vec<Result<Vec<f64>>> = resp
-            .par_chunks(BLOCK * k)
-            .enumerate()
-            .map(|(b, block)| {
-                let mut s = vec![0.0; len];
-                let rows = block.len() / k;
-                if products {
-                    let mut d = vec![0.0; rows * p];
-                    let mut rd = vec![0.0; rows * p];
-                    for j in 0..k {
-                        let mu = means.get(j * p..(j + 1) * p).unwrap_or(&[]);
-                        for (r, (dr, rdr)) in d
-                            .chunks_exact_mut(p.max(1))
-                            .zip(rd.chunks_exact_mut(p.max(1)))
-                            .enumerate()
-                        {
-                            let i = b * BLOCK + r;
-                            let rw = block.get(r * k + j).copied().unwrap_or(0.0) * self.weight(i);
-                            for (((dv, rv), xv), mv) in
-                                dr.iter_mut().zip(rdr.iter_mut()).zip(self.row(i)).zip(mu)
-                            {
-                                *dv = xv - mv;
-                                *rv = rw * *dv;
-                            }
-                        }
-                        let sj = s.get_mut(j * p * p..(j + 1) * p * p).unwrap_or(&mut []);
-                        gemm_atb_add(&rd, &d, rows, p, p, sj)?;
-                    }
-                    return Ok(s);
+        let scatter = if diagonal {
+            // Σ r (x − μ)² = Σ r x² − 2 μ Σ r x + μ² Σ r, per component and feature.
+            let mut scatter = vec![0.0; k * p];
+            for (((sc, s), m), n) in scatter
+                .chunks_exact_mut(p.max(1))
+                .zip(sums.chunks_exact(width.max(1)))
+                .zip(means.chunks_exact(p.max(1)))
+                .zip(&nk)
+            {
+                let (s1, s2) = s.split_at(p);
+                for (((v, a), b), mu) in sc.iter_mut().zip(s1).zip(s2).zip(m) {
+                    *v = (b - 2.0 * (mu * a)) + mu * mu * n;
                 }
-                for (r, rr) in block.chunks_exact(k).enumerate() {
-                    let i = b * BLOCK + r;
-                    let (x, wi) = (self.row(i), self.weight(i));
-                    for (j, &rij) in rr.iter().enumerate() {
-                        let rw = rij * wi;
-                        if rw != 0.0 {
-                            ct.accumulate(&mut s, j, rw, x, &means[j * p..(j + 1) * p]);
-                        }
-                    }
-                }
-                Ok(s)
-            })
-            .collect();
-        let mut scatter = vec![0.0; len];
-        for s in partials {
-            scatter.iter_mut().zip(s?).for_each(|(t, v)| *t += v);
-        }
+            }
+            scatter
+        } else {
+            self.scatter(resp, &means, k, p)?
+        };
         let covariances = ct.covariances(&scatter, &nk, p, reg_covar);
         let precisions_cholesky = ct.precisions_cholesky(&covariances, k, p, reg_covar)?;
         Ok(Params {
