@@ -112,7 +112,7 @@ pub fn check_finite(context: &str, x: ArrayView2<'_, f64>, names: &[String]) -> 
 }
 
 /// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
-fn nan_probe(v: &[f64]) -> f64 {
+pub(crate) fn nan_probe(v: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = v.chunks_exact(4);
     for c in &mut chunks {

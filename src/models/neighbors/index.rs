@@ -14,6 +14,7 @@ use crate::common::parallel::{first_of_blocks, map_fold_blocks};
 /// Values copied (or rows normed) per parallel task when an index is built.
 const COPY_BLOCK: usize = 1 << 16;
 use crate::error::{Error, Result};
+use crate::models::kit::validate::nan_probe;
 
 /// Query rows per block of the parallel searches.
 pub const QUERY_BLOCK: usize = 128;
@@ -308,13 +309,34 @@ impl NeighborIndex {
     pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
-        // One copy (a memcpy when the rows are contiguous, reusing freed heap memory rather
-        // than faulting in fresh zeroed pages), then the check over the copied slice.
+        // One pass copies the rows in parallel blocks (into zeroed memory, whose pages the
+        // copying threads fault in) and checks each copied block for a non-finite value.
         let data: Vec<f64> = match x.as_slice() {
-            Some(v) => v.to_vec(),
+            Some(src) => {
+                let mut data = vec![0.0; src.len()];
+                let bad = first_of_blocks(&mut data, COPY_BLOCK, |b, chunk| {
+                    let from = b * COPY_BLOCK;
+                    let part = src.get(from..from + chunk.len())?;
+                    chunk.copy_from_slice(part);
+                    if nan_probe(chunk).is_nan() {
+                        chunk.iter().find(|v| !v.is_finite()).copied()
+                    } else {
+                        None
+                    }
+                });
+                if let Some(v) = bad {
+                    return Err(Error::InvalidArgument(format!(
+                        "neighbour index: {v} is not a finite number"
+                    )));
+                }
+                data
+            }
             None => x.iter().copied().collect(),
         };
-        let bad = data.iter().find(|v| !v.is_finite());
+        let bad = match x.as_slice() {
+            Some(_) => None,
+            None => data.iter().find(|v| !v.is_finite()),
+        };
         if let Some(v) = bad {
             return Err(Error::InvalidArgument(format!(
                 "neighbour index: {v} is not a finite number"
