@@ -741,7 +741,7 @@ mod tests {
     fn quadratic_forms_equal_the_direct_sum_across_passes() {
         // d = 50: 1275 packed values, two passes.
         for d in [0, 1, 3, 17, 50] {
-            // 7 arms: sweeps of 3, 3 and 1.
+            // 7 arms: sweeps of 3, 2 and 2.
             let ms: Vec<SymmetricMatrix> = (0..7)
                 .map(|s| SymmetricMatrix::try_from(full(d, s)).unwrap())
                 .collect();
