@@ -8,9 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::models::bandit::packed::{
-    dot, quadratic_forms_into, sherman_morrison, sherman_morrison_rows, SymmetricMatrix,
-};
+use crate::models::bandit::packed::{dot, quadratic_forms_into, sherman_morrison, SymmetricMatrix};
 use crate::models::bandit::policy::corrupt;
 
 /// One arm's ridge state.
@@ -67,24 +65,6 @@ impl RidgeArm {
             *bi += r * xi;
         }
         self.n += 1;
-    }
-
-    /// Learns the rows `(x, r)` in order, to the bit as [`update`](Self::update) on each —
-    /// faster: one pass over `A⁻¹` per row instead of two (see
-    /// [`sherman_morrison_rows`]). `v` and `w` are scratch of `d` values each.
-    pub fn update_rows<'x>(
-        &mut self,
-        rows: impl Iterator<Item = (&'x [f64], f64)> + Clone,
-        v: &mut [f64],
-        w: &mut [f64],
-    ) {
-        sherman_morrison_rows(&mut self.a_inv, &mut self.theta, rows.clone(), v, w);
-        for (x, r) in rows {
-            for (bi, &xi) in self.b.iter_mut().zip(x) {
-                *bi += r * xi;
-            }
-            self.n += 1;
-        }
     }
 
     /// Checks lengths and values read from a file.
