@@ -1002,7 +1002,7 @@ fn nearest_of_chunk(
 fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
     let (n, p) = x.dim();
     // Zeroed memory comes from the allocator untouched, so its pages are first written (and
-    // faulted in) by the parallel copy below rather than by one thread.
+    // faulted in) by the parallel centring pass below rather than by one thread.
     let mut c = vec![0.0; n * p];
     if n == 0 || p == 0 {
         return (c, vec![0.0; p], 0.0);
@@ -1017,23 +1017,19 @@ fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
         }
         total
     };
-    // One pass copies each block of rows and sums its columns in row order.
+    // The rows row-major (copied first only when the view is in another layout).
+    let standard = x.as_standard_layout();
+    let xs = standard.as_slice().unwrap_or(&[]);
+    // The column sums of each block of rows, in row order, read in place.
     let sums = column_sums(
-        c.par_chunks_mut(block)
-            .enumerate()
-            .map(|(b, rows)| {
+        xs.par_chunks(block)
+            .map(|rows| {
                 let mut s = vec![0.0; p];
-                let first = b * LLOYD_BLOCK;
                 with_avx2(
                     #[inline(always)]
                     || {
-                        for (r, dst) in rows.chunks_exact_mut(p).enumerate() {
-                            let src = x.row(first + r);
-                            match src.as_slice() {
-                                Some(src) => dst.copy_from_slice(src),
-                                None => dst.iter_mut().zip(src).for_each(|(d, v)| *d = *v),
-                            }
-                            for (a, v) in s.iter_mut().zip(dst.iter()) {
+                        for row in rows.chunks_exact(p) {
+                            for (a, v) in s.iter_mut().zip(row) {
                                 *a += v;
                             }
                         }
@@ -1044,17 +1040,19 @@ fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
             .collect(),
     );
     let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+    // Then one pass writes the centred copy and sums its squares.
     let squares = column_sums(
         c.par_chunks_mut(block)
-            .map(|rows| {
+            .zip(xs.par_chunks(block))
+            .map(|(rows, source)| {
                 let mut s = vec![0.0; p];
                 with_avx2(
                     #[inline(always)]
                     || {
-                        for row in rows.chunks_exact_mut(p) {
-                            for ((a, v), m) in s.iter_mut().zip(row.iter_mut()).zip(&mean) {
-                                *v -= m;
-                                *a += *v * *v;
+                        for (dst, src) in rows.chunks_exact_mut(p).zip(source.chunks_exact(p)) {
+                            for (((a, d), v), m) in s.iter_mut().zip(dst).zip(src).zip(&mean) {
+                                *d = v - m;
+                                *a += *d * *d;
                             }
                         }
                     },
