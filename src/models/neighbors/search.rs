@@ -427,10 +427,17 @@ impl Screen<'_> {
         let threshold = |bar: f64| {
             let t = -0.5 * bar;
             let t32 = t as f32;
-            if f64::from(t32) > t {
-                t32.next_down()
-            } else {
+            if f64::from(t32) <= t {
                 t32
+            } else if t32 == 0.0 {
+                // Rounded up to zero: the largest negative value.
+                -f32::from_bits(1)
+            } else if t32 > 0.0 {
+                // One step down (from +inf: f32::MAX).
+                f32::from_bits(t32.to_bits() - 1)
+            } else {
+                // Negative: one step away from zero.
+                f32::from_bits(t32.to_bits() + 1)
             }
         };
         let mut thr = threshold(self.bound(out, r, qn));
