@@ -130,7 +130,14 @@ const SUB_BLOCK: usize = 256;
 /// assert_eq!(out, [1.0, 3.0, 4.0, 3.0, 7.0, 8.0]);
 /// # Ok::<(), amlis::Error>(())
 /// ```
-pub fn gemm_abt(a: &[f64], m: usize, b: &[f64], k: usize, p: usize, out: &mut [f64]) -> Result<()> {
+pub fn gemm_abt<T: GemmScalar>(
+    a: &[T],
+    m: usize,
+    b: &[T],
+    k: usize,
+    p: usize,
+    out: &mut [T],
+) -> Result<()> {
     let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols) == Some(len);
     if !(fits(a.len(), m, p) && fits(b.len(), k, p) && fits(out.len(), m, k)) {
         return Err(Error::shape(
@@ -148,14 +155,33 @@ pub fn gemm_abt(a: &[f64], m: usize, b: &[f64], k: usize, p: usize, out: &mut [f
         return Ok(());
     }
     if p == 0 {
-        out.fill(0.0);
+        out.fill(T::ZERO);
         return Ok(());
     }
     let am = MatRef::from_row_major_slice(a, m, p);
     let bm = MatRef::from_row_major_slice(b, k, p);
     let om = MatMut::from_row_major_slice_mut(out, m, k);
-    faer::linalg::matmul::matmul(om, Accum::Replace, am, bm.transpose(), 1.0, Par::Seq);
+    faer::linalg::matmul::matmul(om, Accum::Replace, am, bm.transpose(), T::ONE, Par::Seq);
     Ok(())
+}
+
+/// The element types [`gemm_abt`] multiplies: `f64`, and `f32` for screens that bound its
+/// rounding (twice the products per instruction).
+pub trait GemmScalar: faer::traits::ComplexField + Copy {
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+}
+
+impl GemmScalar for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+}
+
+impl GemmScalar for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
 }
 
 /// `out += aᵀ · b`, where `a` is the row-major `m × p` matrix in `a`, `b` the row-major `m × q`

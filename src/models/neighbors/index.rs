@@ -431,6 +431,12 @@ impl NeighborIndex {
         self.d
     }
 
+    /// The squared norms of the indexed rows, as the brute force computes them (empty unless
+    /// the index is a euclidean brute force, whose searched rows are the rows as given).
+    pub(crate) fn sq_norms(&self) -> &[f64] {
+        &self.sq_norms
+    }
+
     /// Indexed row `i` as given.
     pub fn row(&self, i: usize) -> &[f64] {
         self.data.get(i * self.d..(i + 1) * self.d).unwrap_or(&[])

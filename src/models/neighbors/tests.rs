@@ -135,10 +135,24 @@ fn every_algorithm_gives_the_naive_neighbours_bit_for_bit() {
 fn blocked_brute_screen_across_blocks_and_tiles_is_exact() {
     // More rows than a data block (ties and duplicates on a grid), queries that do not fill
     // the last tile, and far rows whose screen could round.
-    for (seed, grid, n) in [(5, true, 601), (6, false, 530)] {
+    // Scaled copies: values whose f32 products underflow (1e-30), large ones (1e12) and ones
+    // too large for the f32 screen (1e20); near ties f32 cannot tell apart (1e-9).
+    let cases = [
+        (5, true, 601, 1.0, 0.0),
+        (6, false, 530, 1.0, 0.0),
+        (5, true, 601, 1e-30, 0.0),
+        (6, false, 530, 1e12, 0.0),
+        (6, false, 530, 1e20, 0.0),
+        (7, true, 601, 1.0, 1e-9),
+    ];
+    for (seed, grid, n, scale, jitter) in cases {
         let mut x = data(n, 3, seed, grid);
+        for (i, mut row) in x.outer_iter_mut().enumerate() {
+            row[1] += (i % 5) as f64 * jitter;
+        }
         x.row_mut(n - 1).fill(1e9);
-        let queries = data(39, 3, seed + 10, grid);
+        x *= scale;
+        let queries = data(39, 3, seed + 10, grid) * scale;
         let params = IndexParams {
             algorithm: Algorithm::Brute,
             ..IndexParams::default()
@@ -149,11 +163,11 @@ fn blocked_brute_screen_across_blocks_and_tiles_is_exact() {
         for (r, q) in queries.outer_iter().enumerate() {
             let want = naive(&x, q.as_slice().unwrap(), Distance::Euclidean);
             for (t, w) in want.iter().take(k).enumerate() {
-                assert_eq!(got.indices[[r, t]], w.0, "n={n} row {r}");
+                assert_eq!(got.indices[[r, t]], w.0, "n={n} x{scale} row {r}");
                 assert_eq!(
                     got.distances[[r, t]].to_bits(),
                     w.1.sqrt().to_bits(),
-                    "n={n} row {r}"
+                    "n={n} x{scale} row {r}"
                 );
             }
         }

@@ -19,7 +19,7 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use super::graph::{knn_graph, rbf_kernel, Graph, Kernel, KNN_BLOCKS};
-use crate::common::linalg::{exp_in_place, sq_euclidean};
+use crate::common::linalg::{exp_in_place, sq_norm};
 use crate::common::parallel::first_of_blocks;
 use crate::common::simd::with_avx2;
 use crate::data::Task;
@@ -46,6 +46,10 @@ const RBF_CHUNK: usize = 128;
 
 /// Query rows the batch rbf prediction computes side by side (one vector lane each).
 const QUERY_LANES: usize = 8;
+
+/// Training rows whose products with the query lanes the rbf prediction sums at once (four
+/// named accumulators in the kernel).
+const RBF_ROWS: usize = 4;
 
 /// Which of the two algorithms the iteration core runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -587,23 +591,9 @@ impl LabelPropagationModel {
         self.check_finite_row(row, 0)?;
         match self.kernel {
             Kernel::Rbf => {
-                // The weights of a chunk of training rows at a time, their `exp` vectorized.
-                out.fill(0.0);
-                let mut weights = [0.0; RBF_CHUNK];
-                let n = self.index.n_samples();
-                let mut start = 0;
-                while start < n {
-                    let end = (start + RBF_CHUNK).min(n);
-                    let w = weights.get_mut(..end - start).unwrap_or(&mut []);
-                    for (t, v) in w.iter_mut().enumerate() {
-                        *v = -self.gamma * sq_euclidean(row, self.index.row(start + t));
-                    }
-                    exp_in_place(w);
-                    for (t, &v) in w.iter().enumerate() {
-                        self.add_distribution(start + t, v, out);
-                    }
-                    start = end;
-                }
+                // One query lane: the batch's arithmetic for one row (the row itself is its
+                // feature-major form).
+                self.rbf_lanes::<1>(row, out);
                 normalize_or_uniform(out);
             }
             Kernel::Knn => {
@@ -685,7 +675,7 @@ impl LabelPropagationModel {
                         }
                     }
                 }
-                self.rbf_lanes(&qt, &mut proba);
+                self.rbf_lanes::<QUERY_LANES>(&qt, &mut proba);
                 let mut one = vec![0.0; k];
                 for (l, o) in outs.chunks_exact_mut(width).enumerate() {
                     for (c, v) in one.iter_mut().enumerate() {
@@ -700,61 +690,97 @@ impl LabelPropagationModel {
         failed.map_or(Ok(()), Err)
     }
 
-    /// The rbf kernel's unnormalized class masses of [`QUERY_LANES`] query rows at once
-    /// (`qt`, feature-major) into `mass` (class-major, `mass[c * QUERY_LANES + l]`): the
-    /// bits of [`proba_row`](Self::proba_row) for each row (the same four-lane distance sums
-    /// as `sq_euclidean`, the same `exp`, the training rows added in the same order), with the
-    /// rows' arithmetic in vector lanes.
-    fn rbf_lanes(&self, qt: &[f64], mass: &mut [f64]) {
-        const L: usize = QUERY_LANES;
+    /// The rbf kernel's unnormalized class masses of `L` query rows at once (`qt`,
+    /// feature-major, `qt[p * L + l]`) into `mass` (class-major, `mass[c * L + l]`): the
+    /// batch predict runs [`QUERY_LANES`] rows in vector lanes, the single-row predict one, and
+    /// every row gets the same bits either way.
+    ///
+    /// The squared distances are expanded as scikit-learn's `euclidean_distances`
+    /// (`(‖q‖² + ‖x‖²) − 2 q·x`, clipped at 0; `q·x` and `‖q‖²` summed feature by feature in
+    /// order, `‖x‖²` the index's), [`RBF_ROWS`] training rows at a time against the query
+    /// lanes; the weights of a chunk of rows get a vectorized `exp`, then the training rows'
+    /// distributions are added in row order.
+    fn rbf_lanes<const L: usize>(&self, qt: &[f64], mass: &mut [f64]) {
         let d = self.index.n_features();
         let k = self.classes.len();
         let n = self.index.n_samples();
-        let body = d - d % 4;
+        let norms = self.index.sq_norms();
+        let lane = |p: usize| -> [f64; L] {
+            qt.get(p * L..(p + 1) * L)
+                .and_then(|q| <[f64; L]>::try_from(q).ok())
+                .unwrap_or([0.0; L])
+        };
         mass.fill(0.0);
         with_avx2(
             #[inline(always)]
             || {
+                let mut qn = [0.0; L];
+                for p in 0..d {
+                    let q = lane(p);
+                    for (a, &v) in qn.iter_mut().zip(&q) {
+                        *a += v * v;
+                    }
+                }
                 let mut weights = [[0.0; L]; RBF_CHUNK];
                 let mut start = 0;
                 while start < n {
                     let end = (start + RBF_CHUNK).min(n);
-                    for (t, w) in weights.iter_mut().take(end - start).enumerate() {
-                        let xj = self.index.row(start + t);
-                        let mut lanes = [[0.0; L]; 4];
-                        for (p4, xs) in xj.get(..body).unwrap_or(&[]).chunks_exact(4).enumerate() {
-                            for (f, (lane, &xv)) in lanes.iter_mut().zip(xs).enumerate() {
-                                let q = qt.get((4 * p4 + f) * L..(4 * p4 + f + 1) * L);
-                                let q = q.unwrap_or(&[0.0; L]);
-                                for (a, &qv) in lane.iter_mut().zip(q) {
-                                    let t = qv - xv;
-                                    *a += t * t;
-                                }
+                    let used = weights.get_mut(..end - start).unwrap_or(&mut []);
+                    for (g, wg) in used.chunks_mut(RBF_ROWS).enumerate() {
+                        let j0 = start + g * RBF_ROWS;
+                        // Four training rows (a short group repeats its last row; the
+                        // extra products are not used).
+                        let last = wg.len().saturating_sub(1);
+                        let x = |r: usize| self.index.row(j0 + r.min(last));
+                        let mut dots = [[0.0; L]; RBF_ROWS];
+                        let mut d0 = [0.0; L];
+                        let mut d1 = [0.0; L];
+                        let mut d2 = [0.0; L];
+                        let mut d3 = [0.0; L];
+                        let rows = x(0).iter().zip(x(1)).zip(x(2)).zip(x(3));
+                        for (q, (((&x0, &x1), &x2), &x3)) in qt.chunks_exact(L).zip(rows) {
+                            let Ok(q) = <&[f64; L]>::try_from(q) else {
+                                continue;
+                            };
+                            let q = *q;
+                            for l in 0..L {
+                                d0[l] += q[l] * x0;
+                                d1[l] += q[l] * x1;
+                                d2[l] += q[l] * x2;
+                                d3[l] += q[l] * x3;
                             }
                         }
-                        for (l, v) in w.iter_mut().enumerate() {
-                            *v = (lanes[0][l] + lanes[1][l]) + (lanes[2][l] + lanes[3][l]);
-                        }
-                        for (p, &xv) in xj.iter().enumerate().skip(body) {
-                            let q = qt.get(p * L..(p + 1) * L).unwrap_or(&[0.0; L]);
-                            for (v, &qv) in w.iter_mut().zip(q) {
-                                let t = qv - xv;
-                                *v += t * t;
+                        dots[0] = d0;
+                        dots[1] = d1;
+                        dots[2] = d2;
+                        dots[3] = d3;
+                        for (r, (w, dot)) in wg.iter_mut().zip(&dots).enumerate() {
+                            let j = j0 + r;
+                            let xn = match norms.get(j) {
+                                Some(&v) => v,
+                                None => sq_norm(self.index.row(j)),
+                            };
+                            // Computed in registers, then stored.
+                            let mut v = [0.0; L];
+                            for l in 0..L {
+                                v[l] = -self.gamma * ((qn[l] + xn) - 2.0 * dot[l]).max(0.0);
                             }
-                        }
-                        for v in w.iter_mut() {
-                            *v *= -self.gamma;
+                            *w = v;
                         }
                     }
-                    let used = weights.get_mut(..end - start).unwrap_or(&mut []);
                     exp_in_place(used.as_flattened_mut());
                     for (t, w) in used.iter().enumerate() {
                         let j = start + t;
                         let f = self.label_distributions.get(j * k..(j + 1) * k);
-                        for (c, &fc) in f.unwrap_or(&[]).iter().enumerate() {
-                            let m = mass.get_mut(c * L..(c + 1) * L).unwrap_or(&mut []);
-                            for (a, &wl) in m.iter_mut().zip(w) {
-                                *a += wl * fc;
+                        for (&fc, m) in f.unwrap_or(&[]).iter().zip(mass.chunks_exact_mut(L)) {
+                            if let Ok(m) = <&mut [f64; L]>::try_from(m) {
+                                // Register copies: the compiler cannot tell `mass` from the
+                                // weights.
+                                let (wv, mut mv) = (*w, *m);
+                                for l in 0..L {
+                                    mv[l] += wv[l] * fc;
+                                }
+                                *m = mv;
                             }
                         }
                     }

@@ -227,10 +227,21 @@ fn row_dot(a: &[f64], b: &[f64], col: Option<(f64, &mut [f64])>) -> f64 {
                 .unwrap_or(&mut [])
                 .chunks_exact_mut(LANES);
             for ((ac, bc), sc) in a8.zip(b8).zip(s8) {
+                // Fixed-size views, so that the lanes are vector registers.
+                let (Ok(ac), Ok(bc), Ok(sc)) = (
+                    <&[f64; LANES]>::try_from(ac),
+                    <&[f64; LANES]>::try_from(bc),
+                    <&mut [f64; LANES]>::try_from(sc),
+                ) else {
+                    continue;
+                };
+                // Register copies: the compiler cannot tell the sums from the inputs.
+                let (av, bv, mut sv) = (*ac, *bc, *sc);
                 for l in 0..LANES {
-                    lanes[l] += ac[l] * bc[l];
-                    sc[l] += ac[l] * x;
+                    lanes[l] += av[l] * bv[l];
+                    sv[l] += av[l] * x;
                 }
+                *sc = sv;
             }
             for (s, &av) in sums.iter_mut().zip(a).skip(body) {
                 *s += av * x;
@@ -238,8 +249,14 @@ fn row_dot(a: &[f64], b: &[f64], col: Option<(f64, &mut [f64])>) -> f64 {
         }
         None => {
             for (ac, bc) in a8.zip(b8) {
+                let (Ok(ac), Ok(bc)) =
+                    (<&[f64; LANES]>::try_from(ac), <&[f64; LANES]>::try_from(bc))
+                else {
+                    continue;
+                };
+                let (av, bv) = (*ac, *bc);
                 for l in 0..LANES {
-                    lanes[l] += ac[l] * bc[l];
+                    lanes[l] += av[l] * bv[l];
                 }
             }
         }
