@@ -14,23 +14,46 @@ use crate::error::{Error, Result};
 /// their partial sums are added in block order, so the bits never depend on the thread count.
 const BLOCK: usize = 4096;
 
-/// `m · q` (`n × l`), each block of rows of `m` on its own (row-major data; any other layout
-/// goes through ndarray's product).
-fn times(m: ArrayView2<'_, f64>, q: &Array2<f64>) -> Result<Array2<f64>> {
+/// `m · q` (`n × l`) into `out`, each block of rows of `m` on its own (row-major data; any
+/// other layout goes through ndarray's product). `out` is reused when it has the right shape:
+/// every value is overwritten, so a buffer kept across the power iterations is never zeroed
+/// again.
+fn times_into(m: ArrayView2<'_, f64>, q: &Array2<f64>, out: &mut Array2<f64>) -> Result<()> {
     let (n, p) = m.dim();
     let l = q.ncols();
     let (Some(ms), true) = (m.as_slice(), p > 0 && l > 0) else {
-        return Ok(m.dot(q));
+        *out = m.dot(q);
+        return Ok(());
     };
+    if out.dim() != (n, l) || !out.is_standard_layout() {
+        *out = Array2::zeros((n, l));
+    }
     let qt = q.t().as_standard_layout().to_owned();
     let qt = qt.as_slice().unwrap_or(&[]);
-    let mut out = Array2::zeros((n, l));
     if let Some(os) = out.as_slice_mut() {
         os.par_chunks_mut(BLOCK * l)
             .zip(ms.par_chunks(BLOCK * p))
             .try_for_each(|(o, a)| linalg::gemm_abt(a, a.len() / p, qt, l, p, o))?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// `y ← y · r` in place (`r` square), block by block of rows: the same products as
+/// [`times_into`] with `y` for `m`.
+fn right_multiply(y: &mut Array2<f64>, r: &Array2<f64>) -> Result<()> {
+    let l = y.ncols();
+    let rt = r.t().as_standard_layout().to_owned();
+    let rt = rt.as_slice().unwrap_or(&[]);
+    let Some(ys) = y.as_slice_mut().filter(|_| l > 0 && r.dim() == (l, l)) else {
+        *y = y.dot(r);
+        return Ok(());
+    };
+    ys.par_chunks_mut(BLOCK * l).try_for_each(|block| {
+        let mut product = vec![0.0; block.len()];
+        linalg::gemm_abt(block, block.len() / l, rt, l, l, &mut product)?;
+        block.copy_from_slice(&product);
+        Ok(())
+    })
 }
 
 /// `mᵀ · y` (`p × l`): a partial product per block of rows, added in block order.
@@ -73,18 +96,21 @@ pub(super) fn svd(
     let m = if transpose { a.reversed_axes() } else { a };
     let l = k + n_oversamples;
     let mut q = gaussian(m.ncols(), l, seed);
-    let orthonormal = |y: Array2<f64>| -> Result<Array2<f64>> {
-        if normalize {
-            orthonormal_basis(y)
-        } else {
-            Ok(y)
-        }
-    };
+    // The `n × l` range sample, one buffer for every product with `m`.
+    let mut y = Array2::zeros((0, 0));
     for _ in 0..n_iter {
-        q = orthonormal(times(m, &q)?)?;
-        q = orthonormal(t_times(m, &q)?)?;
+        times_into(m, &q, &mut y)?;
+        if normalize {
+            orthonormalize(&mut y)?;
+        }
+        q = t_times(m, &y)?;
+        if normalize {
+            orthonormalize(&mut q)?;
+        }
     }
-    let q = orthonormal_basis(times(m, &q)?)?;
+    times_into(m, &q, &mut y)?;
+    orthonormalize(&mut y)?;
+    let q = y;
     let b = t_times(m, &q)?.reversed_axes();
     let svd = linalg::thin_svd(b.view())?;
     let k = k.min(svd.s.len());
@@ -102,35 +128,37 @@ pub(super) fn svd(
 /// number of `y`) for which Cholesky QR is trusted; beyond it the Householder QR is used.
 const CHOLESKY_QR_MAX_CONDITION: f64 = 1e6;
 
-/// An orthonormal basis of the column space of `y` (`n × l`, `n >= l`, as the range samples
-/// here are): Cholesky QR applied twice (CholeskyQR2, Fukaya et al. 2014): `G = YᵀY = LLᵀ`,
+/// Replaces `y` (`n × l`, `n >= l`, as the range samples here are) by an orthonormal basis
+/// of its column space: Cholesky QR applied twice (CholeskyQR2, Fukaya et al. 2014): `G = YᵀY = LLᵀ`,
 /// `Q = Y L⁻ᵀ`, and once more on `Q` to bring its orthogonality to rounding level. Both the
 /// Gram matrix and the product are the parallel block products above, so this costs two
 /// passes over `y` per round instead of a sequential Householder QR. When `y` is nearly rank
 /// deficient (the Gram matrix not numerically positive definite, or a condition estimate
 /// above [`CHOLESKY_QR_MAX_CONDITION`]) the Householder QR of [`linalg::thin_q`] is used.
-fn orthonormal_basis(y: Array2<f64>) -> Result<Array2<f64>> {
+fn orthonormalize(y: &mut Array2<f64>) -> Result<()> {
     let (n, l) = y.dim();
     if l == 0 || n < l || y.as_slice().is_none() {
-        return linalg::thin_q(y.view());
+        *y = linalg::thin_q(y.view())?;
+        return Ok(());
     }
-    let mut q = y;
     for _ in 0..2 {
-        let gram = t_times(q.view(), &q)?;
+        let gram = t_times(y.view(), y)?;
         let gram = gram.as_slice().unwrap_or(&[]);
         let Some(lower) = linalg::cholesky_lower(gram, l)? else {
-            return linalg::thin_q(q.view());
+            *y = linalg::thin_q(y.view())?;
+            return Ok(());
         };
         let diag = (0..l).filter_map(|i| lower.get(i * l + i).copied());
         let (lo, hi) = diag.fold((f64::INFINITY, 0.0f64), |(lo, hi), d| {
             (lo.min(d), hi.max(d))
         });
         if !(lo > 0.0 && hi / lo <= CHOLESKY_QR_MAX_CONDITION) {
-            return linalg::thin_q(q.view());
+            *y = linalg::thin_q(y.view())?;
+            return Ok(());
         }
-        q = times(q.view(), &lower_inverse_transposed(&lower, l))?;
+        right_multiply(y, &lower_inverse_transposed(&lower, l))?;
     }
-    Ok(q)
+    Ok(())
 }
 
 /// `L⁻ᵀ` (`l × l`, upper triangular) of the lower triangular, row-major `L` with a positive
