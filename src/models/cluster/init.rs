@@ -5,7 +5,7 @@
 use rand::Rng;
 use rayon::prelude::*;
 
-use crate::common::linalg::sq_euclidean;
+use crate::common::linalg::{gemm_abt, sq_norm};
 use crate::common::rng::ChaCha8Rng;
 use crate::common::simd::with_avx2;
 use crate::error::{Error, Result};
@@ -20,38 +20,50 @@ fn search_cumsum(cumsum: &[f64], target: f64) -> usize {
     i.min(cumsum.len().saturating_sub(1))
 }
 
-/// The squared distances of every row of `x` (`n × p`, row-major) to each of `centres`, each
-/// capped by the matching value of `cap` when given, written row-major to `out` (`n × t` for
-/// `t` centres); returns each centre's weighted sum `Σ w_i out_it` (its potential). One pass
-/// over `x` serves every centre (k-means++ is bound by reading the rows, not by arithmetic).
-/// Fixed row blocks run in parallel, each summed in row order and the blocks added in block
-/// order: the same bits for any number of threads, and for each centre the same bits as a
-/// pass of its own.
+/// The squared distances of every row of `x` (`n × p`, row-major, squared norms in `x_sq`)
+/// to each of `centres`, each capped by the matching value of `cap` when given, written
+/// row-major to `out` (`n × t` for `t` centres); returns each centre's weighted sum
+/// `Σ w_i out_it` (its potential). As scikit-learn's `_euclidean_distances` with the squared
+/// norms given: `max(0, (−2 x·c + ‖c‖²) + ‖x‖²)`, the products of a block of rows with every
+/// centre in one GEMM, so one pass over `x` serves every centre. Fixed row blocks run in
+/// parallel, each summed in row order and the blocks added in block order: the same bits for
+/// any number of threads.
 fn distances_to(
     x: &[f64],
+    x_sq: &[f64],
     p: usize,
     w: &[f64],
     centres: &[&[f64]],
     cap: Option<&[f64]>,
     out: &mut [f64],
-) -> Vec<f64> {
-    let t = centres.len().max(1);
+) -> Result<Vec<f64>> {
+    let t = centres.len();
+    if t == 0 || p == 0 {
+        out.fill(0.0);
+        return Ok(vec![0.0; t]);
+    }
+    let flat: Vec<f64> = centres.iter().flat_map(|c| c.iter().copied()).collect();
+    let c_sq: Vec<f64> = centres.iter().map(|c| sq_norm(c)).collect();
     let blocks = out.len().div_ceil(BLOCK * t);
     let mut partial = vec![0.0; blocks * t];
     out.par_chunks_mut(BLOCK * t)
         .zip(partial.par_chunks_mut(t))
         .enumerate()
-        .for_each(|(b, (chunk, pots))| {
+        .try_for_each(|(b, (chunk, pots))| {
+            let first = b * BLOCK;
+            let rows = chunk.len() / t;
+            let xs = x.get(first * p..(first + rows) * p).unwrap_or(&[]);
+            gemm_abt(xs, rows, &flat, t, p, chunk)?;
             with_avx2(
                 #[inline(always)]
                 || {
                     for (r, ds) in chunk.chunks_exact_mut(t).enumerate() {
-                        let i = b * BLOCK + r;
-                        let row = x.get(i * p..(i + 1) * p);
+                        let i = first + r;
+                        let xn = x_sq.get(i).copied().unwrap_or(0.0);
                         let c = cap.and_then(|c| c.get(i)).copied();
                         let wi = w.get(i).copied().unwrap_or(0.0);
-                        for ((d, centre), pot) in ds.iter_mut().zip(centres).zip(pots.iter_mut()) {
-                            let v = row.map_or(0.0, |row| sq_euclidean(row, centre));
+                        for ((d, cn), pot) in ds.iter_mut().zip(&c_sq).zip(pots.iter_mut()) {
+                            let v = ((-2.0 * *d + cn) + xn).max(0.0);
                             *d = match c {
                                 Some(c) => v.min(c),
                                 None => v,
@@ -60,15 +72,16 @@ fn distances_to(
                         }
                     }
                 },
-            )
-        });
+            );
+            Ok::<(), Error>(())
+        })?;
     let mut total = vec![0.0; t];
     for pots in partial.chunks_exact(t) {
         for (s, v) in total.iter_mut().zip(pots) {
             *s += v;
         }
     }
-    total
+    Ok(total)
 }
 
 /// k-means++ as scikit-learn's `_kmeans_plusplus`: the first centre drawn with probability
@@ -82,7 +95,7 @@ pub(crate) fn kmeans_plusplus(
     w: &[f64],
     k: usize,
     rng: &mut ChaCha8Rng,
-) -> Vec<usize> {
+) -> Result<Vec<usize>> {
     let n_local_trials = 2 + (k as f64).ln().floor() as usize;
     let row = |i: usize| x.get(i * p..(i + 1) * p).unwrap_or(&[]);
     let mut cumsum = Vec::with_capacity(n);
@@ -95,8 +108,16 @@ pub(crate) fn kmeans_plusplus(
     let u: f64 = rng.gen::<f64>() * total;
     let first = cumsum.partition_point(|&c| c <= u).min(n.saturating_sub(1));
     let mut chosen = vec![first];
+    let mut x_sq = vec![0.0; n];
+    x_sq.par_chunks_mut(BLOCK)
+        .zip(x.par_chunks(BLOCK * p.max(1)))
+        .for_each(|(sq, rows)| {
+            for (v, r) in sq.iter_mut().zip(rows.chunks_exact(p.max(1))) {
+                *v = sq_norm(r);
+            }
+        });
     let mut closest = vec![0.0; n];
-    let mut current_pot = distances_to(x, p, w, &[row(first)], None, &mut closest)
+    let mut current_pot = distances_to(x, &x_sq, p, w, &[row(first)], None, &mut closest)?
         .first()
         .copied()
         .unwrap_or(0.0);
@@ -112,7 +133,7 @@ pub(crate) fn kmeans_plusplus(
             .map(|_| search_cumsum(&cumsum, rng.gen::<f64>() * current_pot))
             .collect();
         let centres: Vec<&[f64]> = ids.iter().map(|&id| row(id)).collect();
-        let pots = distances_to(x, p, w, &centres, Some(&closest), &mut candidates);
+        let pots = distances_to(x, &x_sq, p, w, &centres, Some(&closest), &mut candidates)?;
         // The first candidate of the smallest potential, as scikit-learn's argmin.
         let mut best: Option<(f64, usize)> = None;
         for (t, &pot) in pots.iter().enumerate() {
@@ -133,7 +154,7 @@ pub(crate) fn kmeans_plusplus(
             chosen.extend(ids.get(t));
         }
     }
-    chosen
+    Ok(chosen)
 }
 
 /// `k` distinct rows drawn without replacement with probability proportional to the weight
@@ -183,7 +204,7 @@ mod tests {
         let x = [0.0, 0.0, 0.1, 0.0, 0.0, 0.1, 10.0, 10.0, 10.1, 10.0];
         let w = [1.0; 5];
         for seed in 0..20 {
-            let c = kmeans_plusplus(&x, 5, 2, &w, 2, &mut rng::for_task(seed, 0));
+            let c = kmeans_plusplus(&x, 5, 2, &w, 2, &mut rng::for_task(seed, 0)).unwrap();
             assert_eq!(c.len(), 2);
             assert!((c[0] < 3) != (c[1] < 3), "{c:?}");
         }

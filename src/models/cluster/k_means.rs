@@ -1130,7 +1130,7 @@ impl Trainer for KMeans {
             for run in 0..n_init {
                 let mut rng = rng::for_task(seed, run as u64);
                 let init = match (&start, &self.init) {
-                    (Start::PlusPlus, _) => gather(&kmeans_plusplus(&x, n, p, &w, k, &mut rng)),
+                    (Start::PlusPlus, _) => gather(&kmeans_plusplus(&x, n, p, &w, k, &mut rng)?),
                     (Start::Random, _) => gather(&random_rows(&w, k, &mut rng)?),
                     (Start::Centers, KMeansInit::Centers(rows)) => rows
                         .iter()
