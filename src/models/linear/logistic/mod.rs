@@ -336,11 +336,16 @@ impl LogisticRegressionModel {
                 let i = b * PREDICT_BLOCK + r;
                 let row = x.row(i);
                 let xi = row.as_slice()?;
-                if let Some(j) = xi.iter().position(|v| !v.is_finite()) {
-                    return Some((i, j));
-                }
                 for c in 0..k {
                     z[c] = self.intercept[c] + dot_row(xi, &coef[c * p..(c + 1) * p]);
+                }
+                // A NaN or infinite value makes every score it enters non-finite (times a
+                // zero coefficient it is NaN), so only a row with a non-finite score is
+                // searched for the bad cell.
+                if z.iter().any(|v| !v.is_finite()) {
+                    if let Some(j) = xi.iter().position(|v| !v.is_finite()) {
+                        return Some((i, j));
+                    }
                 }
                 if !proba {
                     o.copy_from_slice(&z);
