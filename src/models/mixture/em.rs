@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::covariance::CovarianceType;
 use crate::common::linalg::{exp_in_place, gemm_abt, gemm_atb_add};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::traits::Dataset;
 
 /// Rows per block of the E- and M-steps.
@@ -167,15 +167,7 @@ impl Diagonal {
         out: &mut [f64],
     ) -> Result<()> {
         let (p, k) = (c.p, c.k());
-        xx.resize(rows * 2 * p, 0.0);
-        for (dst, src) in xx
-            .chunks_exact_mut((2 * p).max(1))
-            .zip(x.chunks_exact(p.max(1)))
-        {
-            let (lin, sq) = dst.split_at_mut(p);
-            lin.copy_from_slice(src);
-            sq.iter_mut().zip(src).for_each(|(d, v)| *d = v * v);
-        }
+        with_squares(x, rows, p, xx);
         gemm_abt(xx, rows, &self.weights, k, 2 * p, out)?;
         for lp in out.chunks_exact_mut(k.max(1)) {
             for ((o, off), cj) in lp.iter_mut().zip(c.offsets).zip(&self.consts) {
@@ -201,6 +193,20 @@ impl Components<'_> {
             consts.push(mu.iter().zip(pj).map(|(m, q)| m * m * q).sum());
         }
         Some(Diagonal { weights, consts })
+    }
+}
+
+/// `[X | X∘X]` of the `rows × p` block `x` into `xx` (`rows × 2p`, resized): the rows next to
+/// their squares, for the `diag` / `spherical` expansions of both EM steps.
+fn with_squares(x: &[f64], rows: usize, p: usize, xx: &mut Vec<f64>) {
+    xx.resize(rows * 2 * p, 0.0);
+    for (dst, src) in xx
+        .chunks_exact_mut((2 * p).max(1))
+        .zip(x.chunks_exact(p.max(1)))
+    {
+        let (lin, sq) = dst.split_at_mut(p);
+        lin.copy_from_slice(src);
+        sq.iter_mut().zip(src).for_each(|(d, v)| *d = v * v);
     }
 }
 
@@ -281,6 +287,8 @@ impl<'a> Problem<'a> {
                 let rows = block.len() / k;
                 let x = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
                 let mut scratch = Vec::new();
+                // Every type has one of the two (`full` / `tied` the stacked factors,
+                // `diag` / `spherical` the expansion).
                 match (&stacked, &diagonal) {
                     (Some(stacked), _) => {
                         c.block_log_probs(x, rows, stacked, &mut scratch, block)?
@@ -289,11 +297,10 @@ impl<'a> Problem<'a> {
                         diagonal.block_log_probs(c, x, rows, &mut scratch, block)?
                     }
                     (None, None) => {
-                        for (r, out) in block.chunks_exact_mut(k).enumerate() {
-                            for (j, o) in out.iter_mut().enumerate() {
-                                *o = c.weighted_log_prob(self.row(start + r), j);
-                            }
-                        }
+                        return Err(Error::InvalidArgument(format!(
+                            "gaussian_mixture: no density product for covariance type {:?}",
+                            c.ct
+                        )))
                     }
                 }
                 let mut acc = 0.0;
@@ -394,15 +401,8 @@ impl<'a> Problem<'a> {
                 let x = self.x.get(start * p..(start + rows) * p).unwrap_or(&[]);
                 let mut sums = vec![0.0; k * width];
                 if diagonal {
-                    let mut xx = vec![0.0; rows * width];
-                    for (dst, src) in xx
-                        .chunks_exact_mut(width.max(1))
-                        .zip(x.chunks_exact(p.max(1)))
-                    {
-                        let (lin, sq) = dst.split_at_mut(p);
-                        lin.copy_from_slice(src);
-                        sq.iter_mut().zip(src).for_each(|(d, v)| *d = v * v);
-                    }
+                    let mut xx = Vec::new();
+                    with_squares(x, rows, p, &mut xx);
                     gemm_atb_add(&rw, &xx, rows, k, width, &mut sums)?;
                 } else {
                     gemm_atb_add(&rw, x, rows, k, width, &mut sums)?;
