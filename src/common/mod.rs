@@ -4,6 +4,7 @@
 
 pub(crate) mod json_float;
 pub mod linalg;
+pub(crate) mod pages;
 pub mod parallel;
 pub mod pca;
 pub mod rng;

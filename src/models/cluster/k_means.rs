@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::init::{kmeans_plusplus, random_rows};
 use crate::common::linalg::{gemm_abt, row_slice, sq_euclidean, sq_norm};
+use crate::common::pages;
 use crate::common::parallel::first_of_blocks;
 use crate::common::rng;
 use crate::common::simd::with_avx2;
@@ -996,16 +997,22 @@ fn nearest_of_chunk(
     Ok(())
 }
 
-/// The rows of `x` centred on their mean, row-major, with the mean and the mean of the
-/// column variances. Fixed row blocks run in parallel and their partial sums are added in
-/// block order (the same bits for any number of threads).
-fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
+/// The rows of `x` centred on their mean, row-major ([`Centred`]). Fixed row blocks run in
+/// parallel and their partial sums are added in block order (the same bits for any number
+/// of threads).
+fn centred(x: ArrayView2<'_, f64>) -> Centred {
     let (n, p) = x.dim();
     // Zeroed memory comes from the allocator untouched, so its pages are first written (and
     // faulted in) by the parallel centring pass below rather than by one thread.
-    let mut c = vec![0.0; n * p];
+    let mut c = pages::zeroed(n * p);
+    let mut row_sq = vec![0.0; n];
     if n == 0 || p == 0 {
-        return (c, vec![0.0; p], 0.0);
+        return Centred {
+            x: c,
+            row_sq,
+            mean: vec![0.0; p],
+            mean_var: 0.0,
+        };
     }
     let block = LLOYD_BLOCK * p;
     let column_sums = |parts: Vec<Vec<f64>>| {
@@ -1040,20 +1047,29 @@ fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
             .collect(),
     );
     let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-    // Then one pass writes the centred copy and sums its squares.
+    // Then one pass writes the centred copy, sums its squares by column and takes the
+    // squared norm of every centred row.
     let squares = column_sums(
         c.par_chunks_mut(block)
+            .zip(row_sq.par_chunks_mut(LLOYD_BLOCK))
             .zip(xs.par_chunks(block))
-            .map(|(rows, source)| {
+            .map(|((rows, norms), source)| {
                 let mut s = vec![0.0; p];
                 with_avx2(
                     #[inline(always)]
                     || {
-                        for (dst, src) in rows.chunks_exact_mut(p).zip(source.chunks_exact(p)) {
-                            for (((a, d), v), m) in s.iter_mut().zip(dst).zip(src).zip(&mean) {
+                        for ((dst, src), norm) in rows
+                            .chunks_exact_mut(p)
+                            .zip(source.chunks_exact(p))
+                            .zip(norms.iter_mut())
+                        {
+                            for (((a, d), v), m) in
+                                s.iter_mut().zip(dst.iter_mut()).zip(src).zip(&mean)
+                            {
                                 *d = v - m;
                                 *a += *d * *d;
                             }
+                            *norm = sq_norm(dst);
                         }
                     },
                 );
@@ -1062,7 +1078,24 @@ fn centred(x: ArrayView2<'_, f64>) -> (Vec<f64>, Vec<f64>, f64) {
             .collect(),
     );
     let mean_var = squares.iter().map(|s| s / n as f64).sum::<f64>() / p as f64;
-    (c, mean, mean_var)
+    Centred {
+        x: c,
+        row_sq,
+        mean,
+        mean_var,
+    }
+}
+
+/// The training rows centred on their mean, as the fit works on them.
+struct Centred {
+    /// The centred rows, row-major.
+    x: Vec<f64>,
+    /// The squared norm of every centred row.
+    row_sq: Vec<f64>,
+    /// The column means.
+    mean: Vec<f64>,
+    /// The mean of the column variances (scikit-learn's `_tolerance` scale).
+    mean_var: f64,
 }
 
 impl Trainer for KMeans {
@@ -1100,7 +1133,12 @@ impl Trainer for KMeans {
         let w = sample_weights(NAME, data)?;
         // Centre the data on its (unweighted) mean, as scikit-learn; the tolerance is
         // scikit-learn's `_tolerance`: tol times the mean of the (unweighted) variances.
-        let (x, mean, mean_var) = ctx.install(|| centred(features.view()))?;
+        let Centred {
+            x,
+            row_sq,
+            mean,
+            mean_var,
+        } = ctx.install(|| centred(features.view()))?;
         // A NaN or infinite cell makes its column's sum non-finite, so finite means prove
         // finite data without another pass; otherwise the check names the first bad cell.
         if !mean.iter().all(|m| m.is_finite()) {
@@ -1130,7 +1168,9 @@ impl Trainer for KMeans {
             for run in 0..n_init {
                 let mut rng = rng::for_task(seed, run as u64);
                 let init = match (&start, &self.init) {
-                    (Start::PlusPlus, _) => gather(&kmeans_plusplus(&x, n, p, &w, k, &mut rng)?),
+                    (Start::PlusPlus, _) => {
+                        gather(&kmeans_plusplus(&x, n, p, &w, k, &mut rng, Some(&row_sq))?)
+                    }
                     (Start::Random, _) => gather(&random_rows(&w, k, &mut rng)?),
                     (Start::Centers, KMeansInit::Centers(rows)) => rows
                         .iter()

@@ -274,7 +274,7 @@ impl MiniBatchKMeans {
             data
         };
         let chosen = match (&plan.start, &self.init) {
-            (Start::PlusPlus, _) => kmeans_plusplus(&d.x, d.n, d.p, &d.w, k, rng)?,
+            (Start::PlusPlus, _) => kmeans_plusplus(&d.x, d.n, d.p, &d.w, k, rng, None)?,
             (Start::Random, _) => random_rows(&d.w, k, rng)?,
             (Start::Centers, KMeansInit::Centers(rows)) => {
                 return Ok(rows.iter().flatten().copied().collect())

@@ -374,7 +374,7 @@ impl GaussianMixture {
                 }
             }
             InitParams::PlusPlus => {
-                let rows = kmeans_plusplus(problem.x, n, problem.p, problem.w, k, &mut rng)?;
+                let rows = kmeans_plusplus(problem.x, n, problem.p, problem.w, k, &mut rng, None)?;
                 one_per_component(&rows, &mut resp);
             }
             InitParams::RandomFromData => {
