@@ -327,7 +327,13 @@ mod tests {
             .map(|i| if i % 13 == 0 { 0.0 } else { r.gen::<f64>() })
             .collect();
         let d: Vec<f64> = (0..n)
-            .map(|i| if i % 7 == 0 { 0.0 } else { r.gen::<f64>() * 10.0 })
+            .map(|i| {
+                if i % 7 == 0 {
+                    0.0
+                } else {
+                    r.gen::<f64>() * 10.0
+                }
+            })
             .collect();
         let mut pots = Potentials::new(n, 1);
         let x: Vec<f64> = d.iter().map(|v| v.sqrt()).collect();
@@ -352,10 +358,19 @@ mod tests {
             // running sums straddle the target within rounding.
             if drawn != plain {
                 let (lo, hi) = (drawn.min(plain), drawn.max(plain));
-                assert!((cumsum[lo] - target).abs() <= 1e-9 * total, "{drawn} vs {plain}");
-                assert!(w[lo + 1..hi].iter().zip(&d[lo + 1..hi]).all(|(a, b)| a * b == 0.0));
+                assert!(
+                    (cumsum[lo] - target).abs() <= 1e-9 * total,
+                    "{drawn} vs {plain}"
+                );
+                assert!(w[lo + 1..hi]
+                    .iter()
+                    .zip(&d[lo + 1..hi])
+                    .all(|(a, b)| a * b == 0.0));
             }
-            assert!(w[drawn] * d[drawn] > 0.0, "a row of zero potential was drawn");
+            assert!(
+                w[drawn] * d[drawn] > 0.0,
+                "a row of zero potential was drawn"
+            );
         }
         assert_eq!(pots.draw(&w, total * 2.0), n - 1);
     }

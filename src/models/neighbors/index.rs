@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::metric::{Distance, Metric};
 use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector, DATA_BLOCK};
 use super::tree::Tree;
+use crate::common::pages;
 use crate::common::parallel::{first_of_blocks, map_fold_blocks};
 
 /// Values copied (or rows normed) per parallel task when an index is built.
@@ -310,10 +311,11 @@ impl NeighborIndex {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
         // One pass copies the rows in parallel blocks (into zeroed memory, whose pages the
-        // copying threads fault in) and checks each copied block for a non-finite value.
+        // copying threads fault in, huge pages where the kernel allows) and checks each
+        // copied block for a non-finite value.
         let data: Vec<f64> = match x.as_slice() {
             Some(src) => {
-                let mut data = vec![0.0; src.len()];
+                let mut data = pages::zeroed(src.len());
                 let bad = first_of_blocks(&mut data, COPY_BLOCK, |b, chunk| {
                     let from = b * COPY_BLOCK;
                     let part = src.get(from..from + chunk.len())?;

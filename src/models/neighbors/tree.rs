@@ -11,6 +11,8 @@
 //! rounding) exceeds the current limit, and every kept row's reduced distance is computed by
 //! [`Distance::rdist`], the function brute force uses.
 
+use rayon::prelude::*;
+
 use super::metric::Distance;
 use super::search::Collector;
 
@@ -28,7 +30,10 @@ pub(crate) struct Tree {
 }
 
 impl Tree {
-    /// Builds the tree over the `n` rows of `x` (row-major, `d` values each).
+    /// Builds the tree over the `n` rows of `x` (row-major, `d` values each), one level at
+    /// a time: the nodes of a level hold disjoint ranges of the rows and disjoint slots of
+    /// the heap, so they are built in parallel, each exactly as a recursive build would (the
+    /// tree does not depend on the number of threads).
     pub(crate) fn build(
         x: &[f64],
         n: usize,
@@ -49,7 +54,54 @@ impl Tree {
             nodes: vec![(0, 0, true); n_nodes],
             bounds: vec![0.0; n_nodes * width],
         };
-        tree.build_node(x, 0, 0, n, dist);
+        // The row range of every node of the current level that is built (children of a
+        // leaf are not), in node order; their ranges are ascending and disjoint.
+        let mut level: Vec<(usize, usize, usize)> = vec![(0, 0, n)];
+        while !level.is_empty() {
+            let first = level.first().map_or(0, |l| l.0);
+            let last = level.last().map_or(0, |l| l.0);
+            let node_slots = tree.nodes.get_mut(first..=last).unwrap_or(&mut []);
+            let bound_slots = tree
+                .bounds
+                .get_mut(first * width..(last + 1) * width)
+                .unwrap_or(&mut []);
+            // Cut the rows, node slots and bound slots of the level into one job per node.
+            let mut jobs = Vec::with_capacity(level.len());
+            let (mut rows, mut at) = (tree.idx.as_mut_slice(), 0);
+            let mut slots: Vec<_> = node_slots
+                .iter_mut()
+                .zip(bound_slots.chunks_mut(width.max(1)))
+                .map(Some)
+                .collect();
+            for &(node, start, end) in &level {
+                let (_, rest) = std::mem::take(&mut rows).split_at_mut(start.saturating_sub(at));
+                let (mine, rest) = rest.split_at_mut((end - start).min(rest.len()));
+                rows = rest;
+                at = end;
+                if let Some((slot, bounds)) = slots.get_mut(node - first).and_then(Option::take) {
+                    jobs.push((node, start, mine, slot, bounds));
+                }
+            }
+            let total = n_nodes;
+            let splits: Vec<Option<(usize, usize, usize)>> = jobs
+                .into_par_iter()
+                .map(|(node, start, rows, slot, bounds)| {
+                    let end = start + rows.len();
+                    let leaf = 2 * node + 1 >= total || end - start < 2;
+                    *slot = (start, end, leaf);
+                    Self::build_node(x, d, ball, dist, rows, bounds, leaf)
+                        .then_some((node, start, end))
+                })
+                .collect();
+            level = splits
+                .into_iter()
+                .flatten()
+                .flat_map(|(node, start, end)| {
+                    let mid = start + (end - start) / 2;
+                    [(2 * node + 1, start, mid), (2 * node + 2, mid, end)]
+                })
+                .collect();
+        }
         tree
     }
 
@@ -57,69 +109,81 @@ impl Tree {
         x.get(i * d..(i + 1) * d).unwrap_or(&[])
     }
 
-    fn build_node(&mut self, x: &[f64], node: usize, start: usize, end: usize, dist: Distance) {
-        let d = self.d;
-        let rows = self.idx.get(start..end).unwrap_or(&[]);
-        let width = if self.ball { d + 1 } else { 2 * d };
-        let mut b = vec![0.0; width];
-        if self.ball {
-            for &i in rows {
+    /// Writes the bounds of the node holding `rows` and, unless it is a `leaf`, splits its
+    /// rows at the median of the coordinate of largest spread (the first on ties; equal
+    /// values by row index). Returns whether it split.
+    fn build_node(
+        x: &[f64],
+        d: usize,
+        ball: bool,
+        dist: Distance,
+        rows: &mut [usize],
+        b: &mut [f64],
+        leaf: bool,
+    ) -> bool {
+        if ball {
+            b.fill(0.0);
+            for &i in rows.iter() {
                 for (c, v) in b.iter_mut().zip(Self::row(x, d, i)) {
                     *c += v;
                 }
             }
             let m = rows.len().max(1) as f64;
             b.iter_mut().take(d).for_each(|c| *c /= m);
-            let radius = rows
+            let (centre, radius) = b.split_at_mut(d.min(b.len()));
+            let r = rows
                 .iter()
-                .map(|&i| dist.space_dist(&b[..d], Self::row(x, d, i)))
+                .map(|&i| dist.space_dist(centre, Self::row(x, d, i)))
                 .fold(0.0, f64::max);
-            b[d] = radius;
+            if let Some(slot) = radius.first_mut() {
+                *slot = r;
+            }
         } else {
-            let (lo, hi) = b.split_at_mut(d);
+            let (lo, hi) = b.split_at_mut(d.min(b.len()));
             lo.fill(f64::INFINITY);
             hi.fill(f64::NEG_INFINITY);
-            for &i in rows {
+            for &i in rows.iter() {
                 for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(Self::row(x, d, i)) {
                     *l = l.min(v);
                     *h = h.max(v);
                 }
             }
         }
-        // The coordinate of largest spread (the first on ties).
+        if leaf {
+            return false;
+        }
+        // The coordinate of largest spread (the first on ties): a kd-tree's box has it.
         let mut split = 0;
         let mut spread = -1.0;
         for j in 0..d {
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &i in rows {
-                let v = Self::row(x, d, i).get(j).copied().unwrap_or(0.0);
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
+            let (lo, hi) = if ball {
+                rows.iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
+                        let v = Self::row(x, d, i).get(j).copied().unwrap_or(0.0);
+                        (lo.min(v), hi.max(v))
+                    })
+            } else {
+                (
+                    b.get(j).copied().unwrap_or(0.0),
+                    b.get(d + j).copied().unwrap_or(0.0),
+                )
+            };
             if hi - lo > spread {
                 spread = hi - lo;
                 split = j;
             }
         }
-        if let Some(dst) = self.bounds.get_mut(node * width..(node + 1) * width) {
-            dst.copy_from_slice(&b);
+        // The median by (value, row): on the pairs, read once, rather than through the rows.
+        let mut keyed: Vec<(f64, usize)> = rows
+            .iter()
+            .map(|&i| (Self::row(x, d, i).get(split).copied().unwrap_or(0.0), i))
+            .collect();
+        let half = keyed.len() / 2;
+        keyed.select_nth_unstable_by(half, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (r, (_, i)) in rows.iter_mut().zip(keyed) {
+            *r = i;
         }
-        let leaf = 2 * node + 1 >= self.nodes.len() || end - start < 2;
-        if let Some(n) = self.nodes.get_mut(node) {
-            *n = (start, end, leaf);
-        }
-        if leaf {
-            return;
-        }
-        let mid = start + (end - start) / 2;
-        if let Some(part) = self.idx.get_mut(start..end) {
-            let key = |i: usize| Self::row(x, d, i).get(split).copied().unwrap_or(0.0);
-            part.select_nth_unstable_by(mid - start, |&a, &b| {
-                key(a).total_cmp(&key(b)).then(a.cmp(&b))
-            });
-        }
-        self.build_node(x, 2 * node + 1, start, mid, dist);
-        self.build_node(x, 2 * node + 2, mid, end, dist);
+        true
     }
 
     /// A lower bound on the reduced distance of `q` to every row of `node`.
