@@ -458,7 +458,7 @@ impl NeighborIndex {
             Some(tree) => {
                 for r in 0..rows {
                     let qr = q.get(r * self.d..(r + 1) * self.d).unwrap_or(&[]);
-                    tree.search(space, qr, r, self.dist, out);
+                    tree.search(qr, r, self.dist, out);
                 }
             }
             None => brute(
@@ -789,7 +789,7 @@ impl NeighborIndex {
             radius,
         };
         match &self.tree {
-            Some(tree) => tree.search(self.space(), q, 0, self.dist, &mut c),
+            Some(tree) => tree.search(q, 0, self.dist, &mut c),
             None => brute(
                 self.space(),
                 &self.sq_norms,
@@ -868,7 +868,7 @@ impl NeighborIndex {
                     found: &mut found,
                 };
                 match &self.tree {
-                    Some(tree) => tree.search(self.space(), q, 0, self.dist, &mut c),
+                    Some(tree) => tree.search(q, 0, self.dist, &mut c),
                     None => brute(
                         self.space(),
                         &self.sq_norms,

@@ -16,6 +16,9 @@ use rayon::prelude::*;
 use super::metric::Distance;
 use super::search::Collector;
 
+/// Rows copied per parallel task into a tree's [`Tree::points`].
+const POINT_BLOCK: usize = 4096;
+
 /// A built tree over the rows of a search space.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Tree {
@@ -27,6 +30,9 @@ pub(crate) struct Tree {
     nodes: Vec<(usize, usize, bool)>,
     /// Per node: kd-tree `lo[d], hi[d]`; ball tree `centre[d], radius`.
     bounds: Vec<f64>,
+    /// The rows' values in tree order (row `idx[t]` at position `t`), so that a search reads
+    /// a leaf's rows contiguously.
+    points: Vec<f64>,
 }
 
 impl Tree {
@@ -53,6 +59,7 @@ impl Tree {
             idx: (0..n).collect(),
             nodes: vec![(0, 0, true); n_nodes],
             bounds: vec![0.0; n_nodes * width],
+            points: Vec::new(),
         };
         // The row range of every node of the current level that is built (children of a
         // leaf are not), in node order; their ranges are ascending and disjoint.
@@ -102,6 +109,16 @@ impl Tree {
                 })
                 .collect();
         }
+        let mut points = vec![0.0; tree.idx.len() * d];
+        points
+            .par_chunks_mut(POINT_BLOCK * d.max(1))
+            .zip(tree.idx.par_chunks(POINT_BLOCK))
+            .for_each(|(dst, rows)| {
+                for (out, &i) in dst.chunks_exact_mut(d.max(1)).zip(rows) {
+                    out.copy_from_slice(Self::row(x, d, i));
+                }
+            });
+        tree.points = points;
         tree
     }
 
@@ -214,7 +231,6 @@ impl Tree {
     /// `r` (vector `q`), nearest nodes first.
     pub(crate) fn search<C: Collector + ?Sized>(
         &self,
-        x: &[f64],
         q: &[f64],
         r: usize,
         dist: Distance,
@@ -224,7 +240,7 @@ impl Tree {
             return;
         }
         let bound = self.lower_bound(0, q, dist);
-        self.search_node(x, 0, bound, q, r, dist, out);
+        self.search_node(0, bound, q, r, dist, out);
     }
 
     /// The number of nodes (an implicit heap: the children of node `i` are `2i + 1` and
@@ -329,7 +345,6 @@ impl Tree {
     #[allow(clippy::too_many_arguments)]
     fn search_node<C: Collector + ?Sized>(
         &self,
-        x: &[f64],
         node: usize,
         bound: f64,
         q: &[f64],
@@ -344,20 +359,26 @@ impl Tree {
             return;
         };
         if leaf {
-            for &i in self.idx.get(start..end).unwrap_or(&[]) {
-                let rd = dist.rdist(q, Self::row(x, self.d, i));
-                out.offer(r, i, rd);
+            let rows = self.idx.get(start..end).unwrap_or(&[]);
+            if self.d == 0 {
+                rows.iter()
+                    .for_each(|&i| out.offer(r, i, dist.rdist(q, &[])));
+                return;
+            }
+            let points = self.points.get(start * self.d..end * self.d).unwrap_or(&[]);
+            for (&i, row) in rows.iter().zip(points.chunks_exact(self.d)) {
+                out.offer(r, i, dist.rdist(q, row));
             }
             return;
         }
         let (a, b) = (2 * node + 1, 2 * node + 2);
         let (ba, bb) = (self.lower_bound(a, q, dist), self.lower_bound(b, q, dist));
         if ba <= bb {
-            self.search_node(x, a, ba, q, r, dist, out);
-            self.search_node(x, b, bb, q, r, dist, out);
+            self.search_node(a, ba, q, r, dist, out);
+            self.search_node(b, bb, q, r, dist, out);
         } else {
-            self.search_node(x, b, bb, q, r, dist, out);
-            self.search_node(x, a, ba, q, r, dist, out);
+            self.search_node(b, bb, q, r, dist, out);
+            self.search_node(a, ba, q, r, dist, out);
         }
     }
 }
