@@ -242,18 +242,27 @@ fn queries(x: Option<ArrayView2<'_, f64>>) -> Queries<'_> {
     x.map_or(Queries::FittedWithoutSelf, Queries::Rows)
 }
 
-/// The training rows of `data` as a neighbour search needs them: numeric, finite, some.
-fn features<'a>(
-    data: &'a dyn Dataset,
+/// The training rows of `data` indexed for the searches: numeric, finite, some. The index
+/// build checks that every value is finite while it copies the rows (no pass of its own);
+/// when it fails, the check of the whole table names the first bad cell and its feature.
+fn indexed(
+    data: &dyn Dataset,
     context: &str,
-) -> Result<ndarray::CowArray<'a, f64, ndarray::Ix2>> {
+    ctx: &FitContext<'_>,
+    params: &IndexParams,
+    neighborhood: Neighborhood,
+    weights: Weights,
+) -> Result<Neighbors> {
     if data.n_samples() == 0 {
         return Err(Error::Empty(format!("{context} training data")));
     }
     check_numeric_kinds(context, data.feature_kinds(), data.feature_names())?;
     let x = data.features();
-    check_finite(context, x.view(), data.feature_names())?;
-    Ok(x)
+    ctx.install(|| Neighbors::fit(x.view(), params, neighborhood, weights))?
+        .or_else(|e| {
+            check_finite(context, x.view(), data.feature_names())?;
+            Err(e)
+        })
 }
 
 /// The settings every neighbour trainer shares (scikit-learn's names and defaults), written
@@ -451,8 +460,7 @@ fn fit_classifier(
             )
         })?),
     };
-    let x = features(data, context)?;
-    let neighbors = ctx.install(|| Neighbors::fit(x.view(), params, neighborhood, weights))??;
+    let neighbors = indexed(data, context, ctx, params, neighborhood, weights)?;
     Ok(NeighborsClassifierModel {
         neighbors,
         y,
@@ -471,8 +479,7 @@ fn fit_regressor(
 ) -> Result<NeighborsRegressorModel> {
     params.check()?;
     let y = crate::models::linear::prep::regression_targets(data, context)?.to_vec();
-    let x = features(data, context)?;
-    let neighbors = ctx.install(|| Neighbors::fit(x.view(), params, neighborhood, weights))??;
+    let neighbors = indexed(data, context, ctx, params, neighborhood, weights)?;
     Ok(NeighborsRegressorModel { neighbors, y })
 }
 
