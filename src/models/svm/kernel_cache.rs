@@ -228,16 +228,18 @@ pub(crate) struct QMatrix<'a> {
     kind: QKind,
     qd: Vec<f64>,
     cache: LruRows,
-    /// The position of each variable in the solver's order, and per kernel column the first
-    /// position of its variables (SVR's `α` and `α*` of one training row share a column).
+    /// The solver's order of the variables, the position of each variable in it, and per
+    /// kernel column the first position of its variables (SVR's `α` and `α*` of one
+    /// training row share a column).
+    order: Vec<usize>,
     pos: Vec<usize>,
     first: Vec<usize>,
     /// The swaps reported so far.
     swaps: u64,
-    /// The kernel columns (ascending) of the entries being computed, and the positions
-    /// `(swaps, from, to)` they were gathered for.
-    columns: Vec<usize>,
-    columns_for: Option<(u64, usize, usize)>,
+    /// The kernel columns of the last few ranges of positions rows were computed over.
+    gathered: Vec<Gathered>,
+    /// The entry of `gathered` to replace next.
+    next_gathered: usize,
     /// A row evicted from the cache, whose buffer the next new row reuses.
     free: Option<Arc<[f32]>>,
     /// SVR's expanded rows, reused once the solver has dropped them.
@@ -259,12 +261,13 @@ impl<'a> QMatrix<'a> {
             index,
             kind,
             cache: LruRows::new(l, capacity),
+            order: (0..qd.len()).collect(),
             pos: (0..qd.len()).collect(),
             first: (0..l).collect(),
             qd,
             swaps: 0,
-            columns: Vec::new(),
-            columns_for: None,
+            gathered: Vec::new(),
+            next_gathered: 0,
             free: None,
             spare: Vec::new(),
         }
@@ -319,7 +322,7 @@ impl<'a> QMatrix<'a> {
                 (reuse.unwrap_or_else(|| Arc::from(vec![0.0f32; n])), 0)
             }
         };
-        self.missing_columns(have, len);
+        let g = self.missing_columns(have, len);
         if Arc::get_mut(&mut data).is_none() {
             // The solver still reads the old row: extend a copy.
             data = Arc::from(&data[..]);
@@ -330,7 +333,8 @@ impl<'a> QMatrix<'a> {
             QKind::OneClass | QKind::Svr => None,
         };
         if let Some(out) = Arc::get_mut(&mut data) {
-            self.rows.fill(a, &self.index, &self.columns, signs, out);
+            let columns = &self.gathered[g].columns;
+            self.rows.fill(a, &self.index, columns, signs, out);
         }
         let row = Cached {
             data: Arc::clone(&data),
@@ -342,23 +346,51 @@ impl<'a> QMatrix<'a> {
         data
     }
 
-    /// Sets `columns` to the kernel columns, ascending, whose first variable is at a
-    /// position in `from..to` (those of `0..from` the row has).
-    fn missing_columns(&mut self, from: usize, to: usize) {
-        let n = self.index.len();
-        let key = Some((self.swaps, from, to));
-        if self.columns_for == key {
-            return;
+    /// The entry of `gathered` listing the kernel columns, ascending, whose first variable
+    /// is at a position in `from..to` (those of `0..from` the row has).
+    fn missing_columns(&mut self, from: usize, to: usize) -> usize {
+        let at = (self.swaps, from, to);
+        if let Some(g) = self.gathered.iter().position(|g| g.at == at) {
+            return g;
         }
-        self.columns.clear();
-        if from == 0 && to >= self.qd.len() {
-            self.columns.extend(0..n);
+        let g = if self.gathered.len() < GATHERED {
+            self.gathered.push(Gathered {
+                at,
+                columns: Vec::new(),
+            });
+            self.gathered.len() - 1
         } else {
-            let first = &self.first;
-            self.columns
-                .extend((0..n).filter(|&c| (from..to).contains(&first[c])));
+            self.next_gathered = (self.next_gathered + 1) % GATHERED;
+            self.next_gathered
+        };
+        let n = self.index.len();
+        let first = &self.first;
+        let entry = &mut self.gathered[g];
+        entry.at = at;
+        let columns = &mut entry.columns;
+        columns.clear();
+        if from == 0 && to >= self.pos.len() {
+            columns.extend(0..n);
+        } else if (to - from) * 16 < n {
+            // Few positions: their columns (each from its first variable), sorted.
+            for (p, &v) in (from..to).zip(&self.order[from..to]) {
+                let c = if v >= n { v - n } else { v };
+                if first[c] == p {
+                    columns.push(c);
+                }
+            }
+            columns.sort_unstable();
+        } else {
+            // Many: one branch-free pass over the columns.
+            columns.resize(n, 0);
+            let mut k = 0;
+            for (c, &f) in first.iter().enumerate() {
+                columns[k] = c;
+                k += usize::from(f.wrapping_sub(from) < to - from);
+            }
+            columns.truncate(k);
         }
-        self.columns_for = key;
+        g
     }
 
     /// The solver swapped the variables at positions `i` and `j` of its order (libsvm's
@@ -370,6 +402,7 @@ impl<'a> QMatrix<'a> {
         self.swaps += 1;
         for p in [i, j] {
             let v = order[p];
+            self.order[p] = v;
             self.pos[v] = p;
             let c = self.key(v);
             self.first[c] = if self.pos.len() > n {
@@ -417,6 +450,15 @@ impl<'a> QMatrix<'a> {
         }
         out
     }
+}
+
+/// How many ranges of positions [`QMatrix`] keeps the kernel columns of.
+const GATHERED: usize = 8;
+
+/// The kernel columns of a range of positions `(swaps, from, to)`.
+struct Gathered {
+    at: (u64, usize, usize),
+    columns: Vec<usize>,
 }
 
 /// A cached row, with the number of leading positions of the solver's order it covers.
@@ -649,7 +691,33 @@ mod tests {
         svr.swapped(1, 3, &[3, 0, 2, 1]);
         svr.swapped(2, 3, &[3, 0, 1, 2]);
         svr.row(0, 1);
-        svr.missing_columns(1, 3);
-        assert_eq!(svr.columns, [0]);
+        let g = svr.missing_columns(1, 3);
+        assert_eq!(svr.gathered[g].columns, [0]);
+        // Both ways of gathering give the columns whose first variable is in the range.
+        let x: Vec<f64> = (0..40).map(f64::from).collect();
+        let rows = TrainRows::new(&x, 1, kernel);
+        let mut q = QMatrix::new(&rows, (0..40).collect(), QKind::Svr, 1e9);
+        let mut order: Vec<usize> = (0..80).collect();
+        let mut r = 7u64;
+        for _ in 0..200 {
+            r = r
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let (i, j) = ((r >> 33) as usize % 80, (r >> 13) as usize % 80);
+            order.swap(i, j);
+            q.swapped(i, j, &order);
+        }
+        for from in 0..80 {
+            for to in from..=80 {
+                let want: Vec<usize> = (0..40)
+                    .filter(|&c| {
+                        let p = order.iter().position(|&v| v % 40 == c).unwrap_or(80);
+                        (from..to).contains(&p)
+                    })
+                    .collect();
+                let g = q.missing_columns(from, to);
+                assert_eq!(q.gathered[g].columns, want, "{from}..{to}");
+            }
+        }
     }
 }
