@@ -200,18 +200,6 @@ fn dot_tail(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Which entries of a row of `Q` the solver reads.
-#[derive(Clone, Copy)]
-pub(crate) enum Span<'s> {
-    /// Every entry.
-    All,
-    /// The entries of the active variables `positions` (libsvm's `get_Q(i, active_size)`).
-    /// `epoch` counts the times the active set grew back to every variable: within one
-    /// epoch the active set only shrinks, so a row computed earlier in the epoch still
-    /// covers it.
-    Active { positions: &'s [usize], epoch: u64 },
-}
-
 /// How `Q` is made from the kernel.
 pub(crate) enum QKind {
     /// `Q_ij = y_i y_j K_ij` (C-SVC, nu-SVC).
@@ -227,18 +215,33 @@ pub(crate) enum QKind {
 /// The cache holds rows of `n = index.len()` entries whatever the kind: the `2n` variables
 /// of SVR share one kernel row per training row (as libsvm's `SVR_Q`), expanded with their
 /// signs into a reused buffer when the solver asks for a row.
+///
+/// As in libsvm's `Cache`, a cached row covers the variables of a prefix of the solver's
+/// order of the variables (libsvm's positions `0..len` of `get_Q(i, len)`; the order starts
+/// as the identity), and a request for a longer prefix computes only the entries the row
+/// lacks (after the active set grew back, only the variables that had been shrunk). Rows
+/// are stored by variable, so the solver's swaps move no data; it reports them
+/// ([`Self::swapped`], [`Self::cut`]) so that a row's prefix keeps naming variables it has.
 pub(crate) struct QMatrix<'a> {
     rows: &'a TrainRows<'a>,
     index: Vec<usize>,
     kind: QKind,
     qd: Vec<f64>,
     cache: LruRows,
-    /// The kernel columns (`0..n`, ascending) the rows are computed over, the active set
-    /// they were made for (`(epoch, size)`; `None`: every column), and the marks that make
-    /// them.
-    columns: Vec<usize>,
-    columns_for: Option<(u64, usize)>,
-    mark: Vec<bool>,
+    /// The solver's order of the variables, the position of each variable in it, and per
+    /// kernel column the first position of its variables (SVR's `α` and `α*` of one
+    /// training row share a column).
+    order: Vec<usize>,
+    pos: Vec<usize>,
+    first: Vec<usize>,
+    /// The swaps reported so far.
+    swaps: u64,
+    /// The kernel columns of the last few ranges of positions rows were computed over.
+    gathered: Vec<Gathered>,
+    /// The entry of `gathered` to replace next.
+    next_gathered: usize,
+    /// A row evicted from the cache, whose buffer the next new row reuses.
+    free: Option<Arc<[f32]>>,
     /// SVR's expanded rows, reused once the solver has dropped them.
     spare: Vec<Arc<[f32]>>,
 }
@@ -257,11 +260,15 @@ impl<'a> QMatrix<'a> {
             rows,
             index,
             kind,
-            qd,
             cache: LruRows::new(l, capacity),
-            columns: Vec::new(),
-            columns_for: None,
-            mark: Vec::new(),
+            order: (0..qd.len()).collect(),
+            pos: (0..qd.len()).collect(),
+            first: (0..l).collect(),
+            qd,
+            swaps: 0,
+            gathered: Vec::new(),
+            next_gathered: 0,
+            free: None,
             spare: Vec::new(),
         }
     }
@@ -276,19 +283,27 @@ impl<'a> QMatrix<'a> {
         &self.qd
     }
 
-    /// Row `i` of `Q` as `(data, sign)`: `Q_ij = sign · data[j]` for every `j` in `span`
-    /// (entries outside it may be stale zeros). As libsvm's `get_Q(i, len)`, only the
-    /// requested entries are computed; a cached row is reused when it covers `span`.
-    pub fn row(&mut self, i: usize, span: Span<'_>) -> (Arc<[f32]>, f64) {
-        let l = self.index.len();
-        let (key, sign) = if i >= l { (i - l, -1.0) } else { (i, 1.0) };
-        let epoch = match span {
-            Span::All => None,
-            Span::Active { epoch, .. } => Some(epoch),
-        };
-        let data = match self.cache.get(key, epoch) {
-            Some(r) => r,
-            None => self.compute(key, span),
+    /// The cache key (training row) of variable `v`.
+    #[inline]
+    fn key(&self, v: usize) -> usize {
+        let n = self.index.len();
+        if v >= n {
+            v - n
+        } else {
+            v
+        }
+    }
+
+    /// Row `i` of `Q` as `(data, sign)`: `Q_ij = sign · data[j]` for every variable `j` at
+    /// the positions `0..len` of the solver's order (the entries of other variables may be
+    /// stale). As libsvm's `get_Q(i, len)`, only the entries the cached row lacks are
+    /// computed.
+    pub fn row(&mut self, i: usize, len: usize) -> (Arc<[f32]>, f64) {
+        let key = self.key(i);
+        let sign = if i >= self.index.len() { -1.0 } else { 1.0 };
+        let data = match self.cache.get(key) {
+            Some(c) if c.len >= len => Arc::clone(&c.data),
+            _ => self.compute(key, len),
         };
         if matches!(self.kind, QKind::Svr) {
             (self.expand(&data), sign)
@@ -297,47 +312,121 @@ impl<'a> QMatrix<'a> {
         }
     }
 
-    /// Computes (and caches) the `n` entries of row `key` that `span` needs.
-    fn compute(&mut self, key: usize, span: Span<'_>) -> Arc<[f32]> {
-        let l = self.index.len();
-        let epoch = match span {
-            Span::Active { positions, epoch } if positions.len() < self.qd.len() => {
-                let set = Some((epoch, positions.len()));
-                if self.columns_for != set {
-                    // The kernel columns of the active variables, ascending (SVR's `α` and
-                    // `α*` of one row share a column). Within an epoch the active set only
-                    // shrinks, so its size names it.
-                    self.mark.clear();
-                    self.mark.resize(l, false);
-                    for &c in positions {
-                        self.mark[if c >= l { c - l } else { c }] = true;
-                    }
-                    self.columns.clear();
-                    self.columns.extend((0..l).filter(|&c| self.mark[c]));
-                    self.columns_for = set;
-                }
-                Some(epoch)
-            }
-            _ => {
-                if self.columns_for.is_some() || self.columns.len() != l {
-                    self.columns.clear();
-                    self.columns.extend(0..l);
-                    self.columns_for = None;
-                }
-                None
+    /// Extends (or makes) the cached row `key` to cover the positions `0..len`.
+    fn compute(&mut self, key: usize, len: usize) -> Arc<[f32]> {
+        let n = self.index.len();
+        let (mut data, have) = match self.cache.take(key) {
+            Some(c) => (c.data, c.len),
+            None => {
+                let reuse = self.free.take().filter(|b| Arc::strong_count(b) == 1);
+                (reuse.unwrap_or_else(|| Arc::from(vec![0.0f32; n])), 0)
             }
         };
+        let g = self.missing_columns(have, len);
+        if Arc::get_mut(&mut data).is_none() {
+            // The solver still reads the old row: extend a copy.
+            data = Arc::from(&data[..]);
+        }
         let a = self.index[key];
         let signs = match &self.kind {
             QKind::Svc(y) => Some((&y[..], y[key])),
             QKind::OneClass | QKind::Svr => None,
         };
-        let mut data: Arc<[f32]> = std::iter::repeat_n(0.0f32, l).collect();
         if let Some(out) = Arc::get_mut(&mut data) {
-            self.rows.fill(a, &self.index, &self.columns, signs, out);
+            let columns = &self.gathered[g].columns;
+            self.rows.fill(a, &self.index, columns, signs, out);
         }
-        self.cache.put(key, Arc::clone(&data), epoch);
+        let row = Cached {
+            data: Arc::clone(&data),
+            len: have.max(len),
+        };
+        if let Some(old) = self.cache.put(key, row) {
+            self.free = Some(old.data);
+        }
         data
+    }
+
+    /// The entry of `gathered` listing the kernel columns, ascending, whose first variable
+    /// is at a position in `from..to` (those of `0..from` the row has).
+    fn missing_columns(&mut self, from: usize, to: usize) -> usize {
+        let at = (self.swaps, from, to);
+        if let Some(g) = self.gathered.iter().position(|g| g.at == at) {
+            return g;
+        }
+        let g = if self.gathered.len() < GATHERED {
+            self.gathered.push(Gathered {
+                at,
+                columns: Vec::new(),
+            });
+            self.gathered.len() - 1
+        } else {
+            self.next_gathered = (self.next_gathered + 1) % GATHERED;
+            self.next_gathered
+        };
+        let n = self.index.len();
+        let first = &self.first;
+        let entry = &mut self.gathered[g];
+        entry.at = at;
+        let columns = &mut entry.columns;
+        columns.clear();
+        if from == 0 && to >= self.pos.len() {
+            columns.extend(0..n);
+        } else if (to - from) * 16 < n {
+            // Few positions: their columns (each from its first variable), sorted.
+            for (p, &v) in (from..to).zip(&self.order[from..to]) {
+                let c = if v >= n { v - n } else { v };
+                if first[c] == p {
+                    columns.push(c);
+                }
+            }
+            columns.sort_unstable();
+        } else {
+            // Many: one branch-free pass over the columns.
+            columns.resize(n, 0);
+            let mut k = 0;
+            for (c, &f) in first.iter().enumerate() {
+                columns[k] = c;
+                k += usize::from(f.wrapping_sub(from) < to - from);
+            }
+            columns.truncate(k);
+        }
+        g
+    }
+
+    /// The solver swapped the variables at positions `i` and `j` of its order (libsvm's
+    /// `swap_index`), `order` being the order after the swap. Their rows become the most
+    /// recently used, as in libsvm's `Cache` (its `SVR_Q` keeps its cache out of the
+    /// swaps).
+    pub fn swapped(&mut self, i: usize, j: usize, order: &[usize]) {
+        let n = self.index.len();
+        self.swaps += 1;
+        for p in [i, j] {
+            let v = order[p];
+            self.order[p] = v;
+            self.pos[v] = p;
+            let c = self.key(v);
+            self.first[c] = if self.pos.len() > n {
+                self.pos[c].min(self.pos[c + n])
+            } else {
+                p
+            };
+        }
+        if !matches!(self.kind, QKind::Svr) {
+            self.cache.touch(self.key(order[i]));
+            self.cache.touch(self.key(order[j]));
+        }
+    }
+
+    /// The solver's shrinking pass swapped positions, the first pair being `i < j` (the
+    /// later pairs lie inside it): a row covering the positions `0..len` with
+    /// `i < len <= j` now has at `i..len` variables it may lack, so it is cut to `0..i`
+    /// (libsvm drops it).
+    pub fn cut(&mut self, i: usize, j: usize) {
+        self.cache.for_each(|c| {
+            if c.len > i && c.len <= j {
+                c.len = i;
+            }
+        });
     }
 
     /// SVR's row over the `2n` variables from a kernel row: the `n` first variables are `α`
@@ -363,12 +452,19 @@ impl<'a> QMatrix<'a> {
     }
 }
 
-/// A cached row: complete, or computed for the active set of `epoch`.
-#[derive(Clone)]
+/// How many ranges of positions [`QMatrix`] keeps the kernel columns of.
+const GATHERED: usize = 8;
+
+/// The kernel columns of a range of positions `(swaps, from, to)`.
+struct Gathered {
+    at: (u64, usize, usize),
+    columns: Vec<usize>,
+}
+
+/// A cached row, with the number of leading positions of the solver's order it covers.
 struct Cached {
     data: Arc<[f32]>,
-    /// `None`: every entry; `Some(e)`: the active entries of epoch `e`.
-    epoch: Option<u64>,
+    len: usize,
 }
 
 /// Rows kept by key with least-recently-used eviction (a doubly linked list over the keys,
@@ -385,7 +481,7 @@ impl LruRows {
     /// A cache of keys `0..n` holding at most `capacity` rows. Key `n` is the list's head.
     fn new(n: usize, capacity: usize) -> Self {
         Self {
-            rows: vec![None; n],
+            rows: std::iter::repeat_with(|| None).take(n).collect(),
             prev: vec![n; n + 1],
             next: vec![n; n + 1],
             capacity: capacity.max(1),
@@ -413,38 +509,54 @@ impl LruRows {
         self.prev[h] = k;
     }
 
-    /// Row `k` if cached and covering `want` (`None`: every entry; `Some(e)`: the active
-    /// entries of epoch `e`).
-    fn get(&mut self, k: usize, want: Option<u64>) -> Option<Arc<[f32]>> {
-        let c = self.rows.get(k)?.as_ref()?;
-        let covers = c.epoch.is_none() || c.epoch == want;
-        if !covers {
-            return None;
+    /// Makes row `k`, if cached, the most recently used.
+    fn touch(&mut self, k: usize) {
+        if self.rows.get(k).is_some_and(Option::is_some) {
+            self.unlink(k);
+            self.link_last(k);
         }
-        let r = Arc::clone(&c.data);
-        self.unlink(k);
-        self.link_last(k);
-        Some(r)
     }
 
-    fn put(&mut self, k: usize, row: Arc<[f32]>, epoch: Option<u64>) {
-        if self.rows[k].is_some() {
-            // A partial row replaced by a wider one.
-            self.unlink(k);
-            self.rows[k] = None;
-            self.held -= 1;
-        }
+    /// Row `k` if cached (now the most recently used).
+    fn get(&mut self, k: usize) -> Option<&Cached> {
+        self.touch(k);
+        self.rows.get(k)?.as_ref()
+    }
+
+    /// Takes row `k` out of the cache.
+    fn take(&mut self, k: usize) -> Option<Cached> {
+        let c = self.rows.get_mut(k)?.take()?;
+        self.unlink(k);
+        self.held -= 1;
+        Some(c)
+    }
+
+    /// Caches row `k` (not cached) as the most recently used; returns the row evicted for
+    /// it.
+    fn put(&mut self, k: usize, row: Cached) -> Option<Cached> {
+        let mut evicted = None;
         if self.held >= self.capacity {
             let oldest = self.next[self.head()];
             if oldest != self.head() {
-                self.unlink(oldest);
-                self.rows[oldest] = None;
-                self.held -= 1;
+                evicted = self.take(oldest);
             }
         }
-        self.rows[k] = Some(Cached { data: row, epoch });
+        self.rows[k] = Some(row);
         self.held += 1;
         self.link_last(k);
+        evicted
+    }
+
+    /// Calls `f` on every cached row.
+    fn for_each(&mut self, mut f: impl FnMut(&mut Cached)) {
+        let h = self.head();
+        let mut k = self.next[h];
+        while k != h {
+            if let Some(c) = self.rows[k].as_mut() {
+                f(c);
+            }
+            k = self.next[k];
+        }
     }
 }
 
@@ -456,19 +568,20 @@ mod tests {
     #[test]
     fn lru_evicts_the_least_recently_used() {
         let mut c = LruRows::new(4, 2);
-        let r = |v: f32| -> Arc<[f32]> { Arc::from(vec![v]) };
-        c.put(0, r(0.0), None);
-        c.put(1, r(1.0), None);
-        assert!(c.get(0, None).is_some()); // 1 is now the oldest
-        c.put(2, r(2.0), None);
-        assert!(c.get(1, None).is_none());
-        assert!(c.get(0, None).is_some() && c.get(2, Some(3)).is_some());
-        assert_eq!(c.held, 2);
-        // A partial row serves its epoch only, and is replaced in place.
-        c.put(2, r(2.5), Some(1));
-        assert_eq!(c.held, 2);
-        assert!(c.get(2, Some(1)).is_some());
-        assert!(c.get(2, Some(2)).is_none() && c.get(2, None).is_none());
+        let r = |v: f32| Cached {
+            data: Arc::from(vec![v]),
+            len: 1,
+        };
+        assert!(c.put(0, r(0.0)).is_none());
+        assert!(c.put(1, r(1.0)).is_none());
+        assert!(c.get(0).is_some()); // 1 is now the oldest
+        assert_eq!(c.put(2, r(2.0)).map(|e| e.data[0]), Some(1.0));
+        assert!(c.get(1).is_none());
+        c.touch(0); // 2 is now the oldest
+        assert!(c.take(2).is_some() && c.take(2).is_none());
+        assert_eq!(c.held, 1);
+        c.for_each(|x| x.len = 0);
+        assert_eq!(c.get(0).map(|x| x.len), Some(0));
     }
 
     #[test]
@@ -542,7 +655,7 @@ mod tests {
 
     #[test]
     fn q_rows_follow_their_kind() {
-        let x = [0.0, 1.0, 2.0];
+        let x = [0.0, 1.0, 2.0, 3.0];
         let kernel = Kernel {
             kernel: KernelType::Linear,
             degree: 3,
@@ -551,24 +664,60 @@ mod tests {
         };
         let rows = TrainRows::new(&x, 1, kernel);
         let mut svc = QMatrix::new(&rows, vec![1, 2], QKind::Svc(vec![1, -1]), 0.0);
-        let (r, s) = svc.row(1, Span::All);
+        let (r, s) = svc.row(1, 2);
         assert_eq!((&r[..], s), (&[-2.0f32, 4.0][..], 1.0));
-        // Only the active entries are computed.
-        let mut part = QMatrix::new(&rows, vec![1, 2], QKind::Svc(vec![1, -1]), 1e9);
-        let (r, _) = part.row(
-            1,
-            Span::Active {
-                positions: &[1],
-                epoch: 0,
-            },
-        );
-        assert_eq!(&r[..], &[0.0f32, 4.0][..]);
-        let (r, _) = part.row(1, Span::All);
-        assert_eq!(&r[..], &[-2.0f32, 4.0][..]);
         assert_eq!(svc.qd(), &[1.0, 4.0]);
+        // Only the entries of the requested prefix are computed; a longer prefix adds the
+        // missing ones, a cut prefix recomputes from the cut.
+        let mut part = QMatrix::new(&rows, vec![1, 2, 3], QKind::OneClass, 1e9);
+        part.swapped(0, 2, &[2, 1, 0]);
+        part.swapped(1, 2, &[2, 0, 1]);
+        let (r, _) = part.row(0, 1);
+        assert_eq!(&r[..], &[0.0f32, 0.0, 3.0][..]);
+        drop(r);
+        let (r, _) = part.row(0, 3);
+        assert_eq!(&r[..], &[1.0f32, 2.0, 3.0][..]);
+        part.cut(1, 2);
+        assert_eq!(part.cache.get(0).map(|c| c.len), Some(3));
+        part.cut(1, 3);
+        assert_eq!(part.cache.get(0).map(|c| c.len), Some(1));
         let mut svr = QMatrix::new(&rows, vec![1, 2], QKind::Svr, 1e9);
-        let (r, s) = svr.row(3, Span::All);
+        let (r, s) = svr.row(3, 4);
         assert_eq!((&r[..], s), (&[2.0f32, 4.0, -2.0, -4.0][..], -1.0));
         assert_eq!(svr.len(), 4);
+        // SVR: the `α*` of a training row whose `α` the row covers adds no column.
+        let mut svr = QMatrix::new(&rows, vec![1, 2], QKind::Svr, 1e9);
+        svr.swapped(0, 3, &[3, 1, 2, 0]);
+        svr.swapped(1, 3, &[3, 0, 2, 1]);
+        svr.swapped(2, 3, &[3, 0, 1, 2]);
+        svr.row(0, 1);
+        let g = svr.missing_columns(1, 3);
+        assert_eq!(svr.gathered[g].columns, [0]);
+        // Both ways of gathering give the columns whose first variable is in the range.
+        let x: Vec<f64> = (0..40).map(f64::from).collect();
+        let rows = TrainRows::new(&x, 1, kernel);
+        let mut q = QMatrix::new(&rows, (0..40).collect(), QKind::Svr, 1e9);
+        let mut order: Vec<usize> = (0..80).collect();
+        let mut r = 7u64;
+        for _ in 0..200 {
+            r = r
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let (i, j) = ((r >> 33) as usize % 80, (r >> 13) as usize % 80);
+            order.swap(i, j);
+            q.swapped(i, j, &order);
+        }
+        for from in 0..80 {
+            for to in from..=80 {
+                let want: Vec<usize> = (0..40)
+                    .filter(|&c| {
+                        let p = order.iter().position(|&v| v % 40 == c).unwrap_or(80);
+                        (from..to).contains(&p)
+                    })
+                    .collect();
+                let g = q.missing_columns(from, to);
+                assert_eq!(q.gathered[g].columns, want, "{from}..{to}");
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! variables are visited (and ties broken) in libsvm's order, but the permutation is applied
 //! to indices only: cached kernel rows never move.
 
-use super::kernel_cache::{QMatrix, Span};
+use super::kernel_cache::QMatrix;
 use super::problem::Monitor;
 use crate::error::Result;
 
@@ -79,9 +79,6 @@ struct Solver<'q, 'a> {
     unshrink: bool,
     /// The maximal violation found by the last working-set selection.
     gap: f64,
-    /// How many times the active set grew back to every variable (the kernel cache's
-    /// validity of rows computed over the active set only).
-    epoch: u64,
     /// The first choice of the next working-set selection, `(Gmax, i)`, when the last step
     /// found it while updating the gradient (cleared whenever the active set or the
     /// gradient changes otherwise).
@@ -91,13 +88,7 @@ struct Solver<'q, 'a> {
 /// Row `i` of `Q` over the active variables of `$s` (libsvm's `get_Q(i, active_size)`).
 macro_rules! active_row {
     ($s:expr, $i:expr) => {
-        $s.q.row(
-            $i,
-            Span::Active {
-                positions: &$s.order[..$s.active_size],
-                epoch: $s.epoch,
-            },
-        )
+        $s.q.row($i, $s.active_size)
     };
 }
 
@@ -127,7 +118,6 @@ pub(crate) fn solve(
         nu: settings.nu,
         unshrink: false,
         gap: f64::INFINITY,
-        epoch: 0,
         first: None,
     };
     for i in 0..l {
@@ -136,7 +126,7 @@ pub(crate) fn solve(
     s.g = s.p.clone();
     for i in 0..l {
         if s.status[i] != LOWER {
-            let (qi, sign) = s.q.row(i, Span::All);
+            let (qi, sign) = s.q.row(i, l);
             let a = s.alpha[i] * sign;
             for (g, v) in s.g.iter_mut().zip(qi.iter()) {
                 *g += a * f64::from(*v);
@@ -313,15 +303,18 @@ impl Solver<'_, '_> {
             }
             self.first = Some(best);
         }
+        // The active rows are released first, so that a cached one is extended in place.
+        drop((qi, qj));
+        let l = self.alpha.len();
         if ui != self.upper(i) {
-            let (qi, _) = self.q.row(i, Span::All);
+            let (qi, _) = self.q.row(i, l);
             let c = if ui { -ci } else { ci } * si;
             for (g, v) in self.g_bar.iter_mut().zip(qi.iter()) {
                 *g += c * f64::from(*v);
             }
         }
         if uj != self.upper(j) {
-            let (qj, _) = self.q.row(j, Span::All);
+            let (qj, _) = self.q.row(j, l);
             let c = if uj { -cj } else { cj } * sj;
             for (g, v) in self.g_bar.iter_mut().zip(qj.iter()) {
                 *g += c * f64::from(*v);
@@ -329,11 +322,10 @@ impl Solver<'_, '_> {
         }
     }
 
-    /// Makes every variable active again (a new epoch of the kernel cache).
+    /// Makes every variable active again.
     fn grow_to_all(&mut self) {
         self.first = None;
         self.active_size = self.alpha.len();
-        self.epoch += 1;
     }
 
     /// The active variables, in libsvm's order.
@@ -370,7 +362,7 @@ impl Solver<'_, '_> {
             }
         } else {
             for &i in &free {
-                let (qi, si) = self.q.row(i, Span::All);
+                let (qi, si) = self.q.row(i, l);
                 let ai = self.alpha[i] * si;
                 for &j in &inactive {
                     self.g[j] += ai * f64::from(qi[j]);
@@ -573,6 +565,8 @@ impl Solver<'_, '_> {
             self.grow_to_all();
         }
         // libsvm's swaps: a shrunk variable trades places with the last active one that stays.
+        // The swapped pairs are nested, so the first one spans them all for the cache.
+        let mut first = None;
         let mut i = 0;
         while i < self.active_size {
             if self.be_shrunk(self.order[i], &m) {
@@ -580,12 +574,17 @@ impl Solver<'_, '_> {
                 while self.active_size > i {
                     if !self.be_shrunk(self.order[self.active_size], &m) {
                         self.order.swap(i, self.active_size);
+                        self.q.swapped(i, self.active_size, &self.order);
+                        first = first.or(Some((i, self.active_size)));
                         break;
                     }
                     self.active_size -= 1;
                 }
             }
             i += 1;
+        }
+        if let Some((i, j)) = first {
+            self.q.cut(i, j);
         }
     }
 
