@@ -1199,8 +1199,8 @@ mod tests {
         for i in 0..d {
             let scaled = v[i] / denom;
             let off = row_offset(d, i);
-            for k in i..d {
-                m.packed[off + k - i] -= scaled * v[k];
+            for (mij, &vk) in m.packed[off..off + d - i].iter_mut().zip(&v[i..]) {
+                *mij -= scaled * vk;
             }
         }
         for (t, &vi) in theta.iter_mut().zip(&v) {
