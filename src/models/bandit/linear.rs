@@ -16,7 +16,7 @@ use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
 use crate::models::bandit::ridge::RidgeArm;
 use crate::models::bandit::StartPolicy;
 
-/// Ridge arms: one [`RidgeArm`] per action, with a scratch vector for updates.
+/// Ridge arms: one [`RidgeArm`] per action, with working memory for updates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinearArms {
@@ -64,15 +64,12 @@ impl LinearArms {
             arms: (0..spec.n_actions)
                 .map(|_| RidgeArm::new(spec.n_features, l2_lambda))
                 .collect(),
-            scratch: vec![0.0; spec.n_features],
+            scratch: Vec::with_capacity(2 * spec.n_features),
         })
     }
 
     /// Learns one (checked) outcome.
     pub fn update(&mut self, context: &[f64], action: usize, reward: f64) {
-        if self.scratch.len() != context.len() {
-            self.scratch = vec![0.0; context.len()];
-        }
         if let Some(arm) = self.arms.get_mut(action) {
             arm.update(context, reward, &mut self.scratch);
         }
@@ -111,15 +108,16 @@ impl LinearArms {
         }
         let d = logs.n_features();
         for_each_mut(&mut self.arms, |a, arm| {
-            let mut v = vec![0.0; d];
+            let mut scratch = Vec::with_capacity(2 * d);
             let mine = rows.get(starts[a]..starts[a + 1]).unwrap_or(&[]);
-            for (j, &i) in mine.iter().enumerate() {
+            let learned = mine.iter().enumerate().map(|(j, &i)| {
                 if let Some(&ahead) = mine.get(j + 2) {
                     prefetch(logs.row(ahead).0);
                 }
                 let (context, _, reward, _) = logs.row(i);
-                arm.update(context, reward, &mut v);
-            }
+                (context, reward)
+            });
+            arm.update_rows(learned, &mut scratch);
         });
     }
 

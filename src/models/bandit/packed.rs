@@ -1,7 +1,7 @@
 //! The symmetric matrices of the linear policies (each arm's `A⁻¹`), stored as their packed
 //! upper triangle, and the kernels the policies spend their time in: the quadratic forms
-//! `xᵀA⁻¹x` of every arm for one context (a decision), and the Sherman–Morrison step of one
-//! arm (an update).
+//! `xᵀA⁻¹x` of every arm for one context (a decision), and the Sherman–Morrison steps of one
+//! arm (an update, or a batch of logged rows: the same bits either way).
 //!
 //! Packing halves the memory a decision streams through (10 arms × 50 features: 100 KB
 //! instead of 200 KB) and turns every quadratic form into one long dot product: with
@@ -343,90 +343,326 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// One Sherman–Morrison step of a ridge state: with `v = M x` and `denom = 1 + xᵀv`,
-/// `M -= v vᵀ / denom` and `theta += v (r - theta·x) / denom`. `v` is scratch of
-/// `x.len()` values. Lengths are the caller's to match (`M` of order `x.len()`, `theta` of
-/// `x.len()` values); a mismatch changes nothing.
-///
-/// The product `M x` and the rank-one update are two passes over `M` (it stays in the L1
-/// cache between them): measured faster than one fused pass per logged row (the update of
-/// row `i` and the product of the next), whose stores the next row's loads wait for.
+/// `M -= v vᵀ / denom` and `theta += v (r - theta·x) / denom` (see
+/// [`sherman_morrison_rows`], of which this is the one-row case).
 pub fn sherman_morrison(
     m: &mut SymmetricMatrix,
     theta: &mut [f64],
     x: &[f64],
     r: f64,
-    v: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    sherman_morrison_rows(m, theta, std::iter::once((x, r)), scratch);
+}
+
+/// Sherman–Morrison steps of a ridge state for `rows` of `(x, r)` in order, each as
+/// [`sherman_morrison`]: `v = M x` — `v_j = Σ_{i<j} x_i M_ij` summed in row order from 0,
+/// plus [`dot4`]`(M[j, j..], x[j..])` — `denom = 1 + `[`dot4`]`(x, v)`,
+/// `M_ij -= (v_i / denom) v_j`, `theta_i += v_i (r - `[`dot4`]`(theta, x)) / denom`. The bits
+/// are those of the steps taken one by one, whatever the grouping of the rows, on any CPU.
+/// `scratch` is resized to `2 d` values. Lengths are the caller's to match (`M` of order
+/// `d = theta.len()`, every `x` of `d` values); a row of another length is skipped.
+///
+/// Per row, `M` is read twice (its column sums with `x`, its rows' dot products with `x`)
+/// and written once (the rank-one update), each pass with independent sums in flight: the
+/// column sums of up to [`PANEL`] column blocks at once, held in registers over all the
+/// rows; the dot products of four rows at once. Between two rows, the rank-one update of
+/// the first and the dot products of the next are one pass.
+pub fn sherman_morrison_rows<'x>(
+    m: &mut SymmetricMatrix,
+    theta: &mut [f64],
+    rows: impl IntoIterator<Item = (&'x [f64], f64)>,
+    scratch: &mut Vec<f64>,
 ) {
     let d = m.d;
-    if theta.len() != d || x.len() != d || v.len() < d {
+    if theta.len() != d {
         return;
     }
-    let v = &mut v[..d];
+    if scratch.len() < 2 * d {
+        scratch.resize(2 * d, 0.0);
+    }
+    let (v, w) = scratch.split_at_mut(d);
+    let rows = rows.into_iter().filter(|(x, _)| x.len() == d);
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { sherman_morrison_avx2(&mut m.packed, theta, x, r, v) };
+            unsafe { sherman_morrison_avx2(&mut m.packed, theta, rows, v, &mut w[..d]) };
             return;
         }
     }
-    sherman_morrison_kernel::<Portable>(&mut m.packed, theta, x, r, v);
+    sherman_morrison_kernel::<Portable>(&mut m.packed, theta, rows, v, &mut w[..d]);
 }
 
 /// [`sherman_morrison_kernel`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn sherman_morrison_avx2(
+unsafe fn sherman_morrison_avx2<'x>(
     packed: &mut [f64],
     theta: &mut [f64],
-    x: &[f64],
-    r: f64,
+    rows: impl Iterator<Item = (&'x [f64], f64)>,
     v: &mut [f64],
+    w: &mut [f64],
 ) {
-    sherman_morrison_kernel::<Avx2>(packed, theta, x, r, v);
+    sherman_morrison_kernel::<Avx2>(packed, theta, rows, v, w);
 }
 
-/// The step of [`sherman_morrison`] (lengths checked by the caller: `x`, `theta` and `v` of
-/// `d` values, `packed` of `d (d + 1) / 2`): `v = M x`, `denom` and the residual, `M`'s
-/// rank-one update, then `theta`.
+/// The steps of [`sherman_morrison_rows`] (lengths checked by the caller: `theta`, `v`, `w`
+/// and every row of `d` values, `packed` of `d (d + 1) / 2`): `v = M x` of the first row;
+/// then per row `denom`, the residual and `theta`; then the rank-one update fused with the
+/// next row's dot products (into `w`), and the next row's column sums (`v = cols + w`).
 #[inline(always)]
-fn sherman_morrison_kernel<D: Dots>(
+fn sherman_morrison_kernel<'x, D: Dots>(
     packed: &mut [f64],
     theta: &mut [f64],
-    x: &[f64],
-    r: f64,
+    mut rows: impl Iterator<Item = (&'x [f64], f64)>,
     v: &mut [f64],
+    w: &mut [f64],
 ) {
-    mat_vec::<D>(packed, x, v);
-    // SAFETY (both): `D` is `Avx2` only in the kernel compiled for AVX2.
-    let denom = 1.0 + unsafe { D::lanes4(x, v) };
-    let residual = r - unsafe { D::lanes4(theta, x) };
-    rank_one::<D>(packed, v, denom);
-    for (t, &vi) in theta.iter_mut().zip(v.iter()) {
-        *t += vi * residual / denom;
+    let Some(mut row) = rows.next() else {
+        return;
+    };
+    row_dots::<D, false>(packed, row.0, &[], 1.0, w);
+    column_sums::<D>(packed, row.0, v);
+    add_into(v, w);
+    loop {
+        let (x, r) = row;
+        // SAFETY (both): `D` is `Avx2` only in the kernel compiled for AVX2.
+        let denom = 1.0 + unsafe { D::lanes4(x, v) };
+        let residual = r - unsafe { D::lanes4(theta, x) };
+        for (t, &vi) in theta.iter_mut().zip(v.iter()) {
+            *t += vi * residual / denom;
+        }
+        match rows.next() {
+            Some(next) => {
+                row_dots::<D, true>(packed, next.0, v, denom, w);
+                column_sums::<D>(packed, next.0, v);
+                add_into(v, w);
+                row = next;
+            }
+            None => {
+                rank_one::<D>(packed, v, denom);
+                return;
+            }
+        }
     }
 }
 
-/// `v = M x` from the packed upper triangle: row `i` gives `v_i` its part from column `i` on
-/// (a dot product, added last) and every later `v_j` its part from row `i` (`M_ji = M_ij`),
-/// in row order.
+/// `v[j] += w[j]`: a column sum plus its row's dot product.
 #[inline(always)]
-fn mat_vec<D: Dots>(packed: &[f64], x: &[f64], v: &mut [f64]) {
+fn add_into(v: &mut [f64], w: &[f64]) {
+    for (a, &b) in v.iter_mut().zip(w) {
+        *a += b;
+    }
+}
+
+/// The most 4-column blocks whose sums [`column_sums`] keeps in registers at once.
+const PANEL: usize = 8;
+
+/// Writes `out[c] = Σ_{i<c} x_i M_ic` (summed in row order from 0) for every column `c`
+/// (`out` and `x` of `d` values, `packed` of order `d`). The columns from `r0 = d mod 4` on
+/// are blocks of four, taken [`PANEL`] at a time (as few passes as that allows, of sizes
+/// differing by at most one); the first `r0` columns (at most 3) one by one.
+#[inline(always)]
+fn column_sums<D: Dots>(packed: &[f64], x: &[f64], out: &mut [f64]) {
     let d = x.len();
-    v.fill(0.0);
-    let mut off = 0;
-    for i in 0..d {
-        mat_vec_row::<D>(&packed[off..off + d - i], x, i, v);
-        off += d - i;
+    if packed.len() != d * (d + 1) / 2 || out.len() != d {
+        return;
+    }
+    let r0 = d % 4;
+    for c in 0..r0 {
+        let mut s = 0.0;
+        for (i, &xi) in x.iter().enumerate().take(c) {
+            s += xi * packed[row_offset(d, i) + c - i];
+        }
+        out[c] = s;
+    }
+    let blocks = d / 4;
+    let passes = blocks.div_ceil(PANEL);
+    let mut q = 0;
+    for pass in 0..passes {
+        let end = q + (blocks - q).div_ceil(passes - pass);
+        let c0 = r0 + 4 * q;
+        // SAFETY (every arm): `c0 + 4 n <= d` for the `n` blocks of the pass, and the
+        // lengths were checked above; `D` is `Avx2` only in the kernels compiled for AVX2.
+        unsafe {
+            match end - q {
+                1 => column_panel::<D, 1>(packed, x, c0, out),
+                2 => column_panel::<D, 2>(packed, x, c0, out),
+                3 => column_panel::<D, 3>(packed, x, c0, out),
+                4 => column_panel::<D, 4>(packed, x, c0, out),
+                5 => column_panel::<D, 5>(packed, x, c0, out),
+                6 => column_panel::<D, 6>(packed, x, c0, out),
+                7 => column_panel::<D, 7>(packed, x, c0, out),
+                _ => column_panel::<D, PANEL>(packed, x, c0, out),
+            }
+        }
+        q = end;
     }
 }
 
-/// Row `i`'s part of [`mat_vec`].
+/// The column sums of the `N` blocks of four columns from `c0` (see [`column_sums`]): one
+/// sum per block in a register, over the rows `i < c0` (every column of the blocks is
+/// after `i`), then over the rows within the blocks, each block's first three rows masked
+/// to the columns after the row (the 4 rows of block `G` in the expansion `tri!(G)`, so that
+/// every loop over the blocks has constant bounds and the sums stay in registers).
+///
+/// # Safety
+///
+/// `packed` of order `d = x.len()`, `out` of `d` values, `c0 + 4 N <= d`; the CPU has the
+/// instructions of `D`.
 #[inline(always)]
-fn mat_vec_row<D: Dots>(row: &[f64], x: &[f64], i: usize, v: &mut [f64]) {
-    // SAFETY: `D` is `Avx2` only in the kernels compiled for AVX2.
-    let s = unsafe { D::dot4_axpy(row, &x[i..], &mut v[i..]) };
-    v[i] += s;
+unsafe fn column_panel<D: Dots, const N: usize>(
+    packed: &[f64],
+    x: &[f64],
+    c0: usize,
+    out: &mut [f64],
+) {
+    let d = x.len();
+    let p = packed.as_ptr();
+    // SAFETY (the whole body): row `i <= c0 + 4 N - 2` holds columns `i..d` from
+    // `row_offset(d, i)`, so the 4 values of row `i` from column `c >= i - 3` (and
+    // `c + 4 <= d`) are at `row_offset(d, i) + c - i >= 0` (`row_offset(d, i) >= d >= 4`
+    // for `i >= 1`; `c >= 0 = i` for `i = 0`), within `packed`: the values before column `i`
+    // are the end of row `i - 1`, masked out. `x[i]` for `i < c0 + 4 N <= d`.
+    unsafe {
+        let mut acc = [D::V::zero(); N];
+        let mut off = 0usize;
+        for i in 0..c0 {
+            let xi = D::V::splat(*x.get_unchecked(i));
+            let base = off + c0 - i;
+            for (q, a) in acc.iter_mut().enumerate() {
+                *a = a.add(xi.mul(D::V::load(p.add(base + 4 * q))));
+            }
+            off += d - i;
+        }
+        macro_rules! tri {
+            ($g:literal) => {
+                if $g < N {
+                    for t in 0..4 {
+                        let i = c0 + 4 * $g + t;
+                        if t < 3 || $g + 1 < N {
+                            let xi = D::V::splat(*x.get_unchecked(i));
+                            let base = off + c0 - i;
+                            if t < 3 {
+                                let m = D::V::load(p.add(base + 4 * $g));
+                                acc[$g] = acc[$g].add(xi.mul(m).above(t));
+                            }
+                            for q in $g + 1..N {
+                                acc[q] = acc[q].add(xi.mul(D::V::load(p.add(base + 4 * q))));
+                            }
+                        }
+                        off += d - i;
+                    }
+                }
+            };
+        }
+        tri!(0);
+        tri!(1);
+        tri!(2);
+        tri!(3);
+        tri!(4);
+        tri!(5);
+        tri!(6);
+        tri!(7);
+        for (q, a) in acc.iter().enumerate() {
+            a.store(out.as_mut_ptr().add(c0 + 4 * q));
+        }
+    }
+}
+
+/// Writes `out[i] = `[`dot4`]`(M[i, i..], x[i..])` for every row `i` (`x`, `out` of `d`
+/// values, `packed` of order `d`), four rows at a time: their four sums are independent.
+/// With `UPDATE`, each row first gets the rank-one update `M[i, j] -= (vp_i / denom) vp_j`
+/// (`vp` of `d` values), and its dot product is of the updated row.
+#[inline(always)]
+fn row_dots<D: Dots, const UPDATE: bool>(
+    packed: &mut [f64],
+    x: &[f64],
+    vp: &[f64],
+    denom: f64,
+    out: &mut [f64],
+) {
+    let d = x.len();
+    if packed.len() != d * (d + 1) / 2 || out.len() != d || (UPDATE && vp.len() != d) {
+        return;
+    }
+    let p = packed.as_mut_ptr();
+    let (xp, vpp) = (x.as_ptr(), vp.as_ptr());
+    let mut i = 0;
+    let mut off = 0;
+    // SAFETY (the whole loop): the rows `i..i + 4` (`i + 4 <= d`) of lengths `n - r`
+    // (`n = d - i`) start at `offs[r]`; each is read and written within its own length
+    // (vectors at `k + 4 <= n - r`, then single values), as are `x[i + r..]` and
+    // `vp[i + r..]` (`d` values each); `out[i..i + 4]`; `D` is `Avx2` only in the kernels
+    // compiled for AVX2.
+    unsafe {
+        while i + 4 <= d {
+            let n = d - i;
+            let offs = [off, off + n, off + 2 * n - 1, off + 3 * n - 3];
+            let mut scaled = [0.0; 4];
+            if UPDATE {
+                for (r, s) in scaled.iter_mut().enumerate() {
+                    *s = *vpp.add(i + r) / denom;
+                }
+            }
+            let sv = scaled.map(|s| D::V::splat(s));
+            let mut acc = [D::V::zero(); 4];
+            // Every row has its vectors up to `common`; then each its last one, if any.
+            let common = (n - 3) / 4 * 4;
+            let step = |r: usize, k: usize, a: D::V| {
+                let at = p.add(offs[r] + k);
+                let mut m = D::V::load(at);
+                if UPDATE {
+                    m = m.sub(sv[r].mul(D::V::load(vpp.add(i + r + k))));
+                    m.store(at);
+                }
+                a.add(m.mul(D::V::load(xp.add(i + r + k))))
+            };
+            let mut k = 0;
+            while k < common {
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = step(r, k, *a);
+                }
+                k += 4;
+            }
+            let mut tails = [0.0; 4];
+            for (r, (a, tail)) in acc.iter_mut().zip(&mut tails).enumerate() {
+                let len = n - r;
+                let body = len / 4 * 4;
+                if body > common {
+                    *a = step(r, common, *a);
+                }
+                for k in body..len {
+                    let at = p.add(offs[r] + k);
+                    if UPDATE {
+                        *at -= scaled[r] * *vpp.add(i + r + k);
+                    }
+                    *tail += *at * *xp.add(i + r + k);
+                }
+            }
+            D::V::sums4(acc)
+                .add(D::V::load(tails.as_ptr()))
+                .store(out.as_mut_ptr().add(i));
+            off += 4 * n - 6;
+            i += 4;
+        }
+    }
+    // The last rows, of fewer than 4 values: no vector, only the tail.
+    while i < d {
+        let n = d - i;
+        let scaled = if UPDATE { vp[i] / denom } else { 0.0 };
+        let mut tail = 0.0;
+        for (k, mij) in packed[off..off + n].iter_mut().enumerate() {
+            if UPDATE {
+                *mij -= scaled * vp[i + k];
+            }
+            tail += *mij * x[i + k];
+        }
+        out[i] = 0.0 + tail;
+        off += n;
+        i += 1;
+    }
 }
 
 /// `M -= v vᵀ / denom`, row `i` of the packed triangle at a time.
@@ -466,13 +702,8 @@ trait Dots {
     /// As [`lanes16_many`](Self::lanes16_many).
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64;
 
-    /// [`dot4`] of `row` and `x`, and `v[k] += xi * row[k]` for `k >= 1` with `xi = x[0]`
-    /// (elementwise), sharing the loads of `row`.
-    ///
-    /// # Safety
-    ///
-    /// As [`lanes16_many`](Self::lanes16_many).
-    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64;
+    /// Four lanes of values, in the registers of the implementation.
+    type V: Lanes;
 
     /// `y[k] -= a * x[k]` (elementwise).
     ///
@@ -480,6 +711,185 @@ trait Dots {
     ///
     /// As [`lanes16_many`](Self::lanes16_many).
     unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]);
+}
+
+/// Four `f64` lanes and the elementwise operations the kernels use, portable (an array) or
+/// an AVX2 register: the same operations in the same order per lane, so the same bits (no
+/// multiply-add is fused).
+trait Lanes: Copy {
+    /// Every lane 0.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have the instructions of the implementation (every method).
+    unsafe fn zero() -> Self;
+
+    /// Every lane `v`.
+    unsafe fn splat(v: f64) -> Self;
+
+    /// The 4 values at `p`.
+    ///
+    /// # Safety
+    ///
+    /// Also: `p` valid for reading 4 values.
+    unsafe fn load(p: *const f64) -> Self;
+
+    /// Writes the lanes to `p`.
+    ///
+    /// # Safety
+    ///
+    /// Also: `p` valid for writing 4 values.
+    unsafe fn store(self, p: *mut f64);
+
+    /// `self + o` per lane.
+    unsafe fn add(self, o: Self) -> Self;
+
+    /// `self - o` per lane.
+    unsafe fn sub(self, o: Self) -> Self;
+
+    /// `self * o` per lane.
+    unsafe fn mul(self, o: Self) -> Self;
+
+    /// The lanes after lane `t` (`t < 4`), the others +0.
+    unsafe fn above(self, t: usize) -> Self;
+
+    /// `(a0 + a1) + (a2 + a3)` of each of the four, as the four lanes.
+    unsafe fn sums4(a: [Self; 4]) -> Self;
+}
+
+impl Lanes for [f64; 4] {
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        [0.0; 4]
+    }
+
+    #[inline(always)]
+    unsafe fn splat(v: f64) -> Self {
+        [v; 4]
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const f64) -> Self {
+        // SAFETY: the caller guarantees 4 readable values at `p`.
+        unsafe { p.cast::<[f64; 4]>().read_unaligned() }
+    }
+
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f64) {
+        // SAFETY: the caller guarantees 4 writable values at `p`.
+        unsafe { p.cast::<[f64; 4]>().write_unaligned(self) }
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        [
+            self[0] + o[0],
+            self[1] + o[1],
+            self[2] + o[2],
+            self[3] + o[3],
+        ]
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        [
+            self[0] - o[0],
+            self[1] - o[1],
+            self[2] - o[2],
+            self[3] - o[3],
+        ]
+    }
+
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        [
+            self[0] * o[0],
+            self[1] * o[1],
+            self[2] * o[2],
+            self[3] * o[3],
+        ]
+    }
+
+    #[inline(always)]
+    unsafe fn above(self, t: usize) -> Self {
+        let mut out = [0.0; 4];
+        for (l, (o, v)) in out.iter_mut().zip(self).enumerate() {
+            if l > t {
+                *o = v;
+            }
+        }
+        out
+    }
+
+    #[inline(always)]
+    unsafe fn sums4(a: [Self; 4]) -> Self {
+        a.map(|v| (v[0] + v[1]) + (v[2] + v[3]))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for std::arch::x86_64::__m256d {
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY (every method): the caller guarantees the CPU has AVX2, and for loads and
+        // stores 4 valid values at the pointer.
+        unsafe { std::arch::x86_64::_mm256_setzero_pd() }
+    }
+
+    #[inline(always)]
+    unsafe fn splat(v: f64) -> Self {
+        unsafe { std::arch::x86_64::_mm256_set1_pd(v) }
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const f64) -> Self {
+        unsafe { std::arch::x86_64::_mm256_loadu_pd(p) }
+    }
+
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f64) {
+        unsafe { std::arch::x86_64::_mm256_storeu_pd(p, self) }
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_add_pd(self, o) }
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_sub_pd(self, o) }
+    }
+
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        unsafe { std::arch::x86_64::_mm256_mul_pd(self, o) }
+    }
+
+    #[inline(always)]
+    unsafe fn above(self, t: usize) -> Self {
+        /// Lane `l` kept (all ones) when `l > t`, for `t` = 0, 1, 2, 3.
+        static ABOVE: [[u64; 4]; 4] =
+            [[0, !0, !0, !0], [0, 0, !0, !0], [0, 0, 0, !0], [0, 0, 0, 0]];
+        let mask = &ABOVE[t.min(3)];
+        unsafe {
+            let m = std::arch::x86_64::_mm256_loadu_pd(mask.as_ptr().cast());
+            std::arch::x86_64::_mm256_and_pd(self, m)
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn sums4(a: [Self; 4]) -> Self {
+        use std::arch::x86_64::{_mm256_add_pd, _mm256_hadd_pd, _mm256_permute2f128_pd};
+        unsafe {
+            // [a0 (0+1), a1 (0+1), a0 (2+3), a1 (2+3)] and the same of a2, a3.
+            let h01 = _mm256_hadd_pd(a[0], a[1]);
+            let h23 = _mm256_hadd_pd(a[2], a[3]);
+            let pairs01 = _mm256_permute2f128_pd::<0x20>(h01, h23);
+            let pairs23 = _mm256_permute2f128_pd::<0x31>(h01, h23);
+            _mm256_add_pd(pairs01, pairs23)
+        }
+    }
 }
 
 /// The portable dot products.
@@ -498,16 +908,7 @@ impl Dots for Portable {
         dot4(a, b)
     }
 
-    #[inline(always)]
-    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
-        let s = dot4(row, x);
-        if let Some(&xi) = x.first() {
-            for (vj, &mij) in v.iter_mut().zip(row).skip(1) {
-                *vj += xi * mij;
-            }
-        }
-        s
-    }
+    type V = [f64; 4];
 
     #[inline(always)]
     unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
@@ -548,11 +949,7 @@ impl Dots for Avx2 {
         unsafe { avx2::dot4(a, b) }
     }
 
-    #[inline(always)]
-    unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
-        // SAFETY: forwarded from the caller (the CPU has AVX2).
-        unsafe { avx2::dot4_axpy(row, x, v) }
-    }
+    type V = std::arch::x86_64::__m256d;
 
     #[inline(always)]
     unsafe fn sub_scaled(y: &mut [f64], a: f64, x: &[f64]) {
@@ -626,39 +1023,6 @@ mod avx2 {
         let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
         let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
         s + tail(&a[body..n], &b[body..n], 0.0)
-    }
-
-    /// [`super::Dots::dot4_axpy`]: one load of each 4 values of `row` for both.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub(super) unsafe fn dot4_axpy(row: &[f64], x: &[f64], v: &mut [f64]) -> f64 {
-        let n = row.len().min(x.len()).min(v.len());
-        let (Some(&xi), Some(&keep)) = (x.first(), v.first()) else {
-            return 0.0;
-        };
-        let body = n / 4 * 4;
-        let xiv = _mm256_set1_pd(xi);
-        let mut acc = _mm256_setzero_pd();
-        let mut k = 0;
-        while k < body {
-            // SAFETY: k + 4 <= body <= n, within `row`, `x` and `v`.
-            unsafe {
-                let r = _mm256_loadu_pd(row.as_ptr().add(k));
-                acc = _mm256_add_pd(acc, _mm256_mul_pd(r, _mm256_loadu_pd(x.as_ptr().add(k))));
-                let vp = v.as_mut_ptr().add(k);
-                _mm256_storeu_pd(
-                    vp,
-                    _mm256_add_pd(_mm256_loadu_pd(vp), _mm256_mul_pd(xiv, r)),
-                );
-            }
-            k += 4;
-        }
-        each_tail(body, n, |k| v[k] += xi * row[k]);
-        // Position 0 is not part of the update: restored.
-        v[0] = keep;
-        let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
-        let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-        s + tail(&row[body..n], &x[body..n], 0.0)
     }
 
     /// [`super::Dots::sub_scaled`].
@@ -784,14 +1148,6 @@ mod tests {
                 assert_eq!(l4.to_bits(), dot4(&a, &b).to_bits(), "{n}");
                 assert_eq!(dot(&a, &b).to_bits(), dot4(&a, &b).to_bits(), "{n}");
                 let (mut v1, mut v2) = (b.clone(), b.clone());
-                // SAFETY: as above (the portable ones need nothing).
-                let (s1, s2) = unsafe {
-                    (
-                        Avx2::dot4_axpy(&a, &b, &mut v1),
-                        Portable::dot4_axpy(&a, &b, &mut v2),
-                    )
-                };
-                assert_eq!((s1.to_bits(), &v1), (s2.to_bits(), &v2), "{n}");
                 // SAFETY: as above.
                 unsafe {
                     Avx2::sub_scaled(&mut v1, 0.3, &a);
@@ -811,22 +1167,52 @@ mod tests {
             }
             // Sherman–Morrison steps, dispatched and portable.
             let mut m1 = SymmetricMatrix::scaled_identity(n, 0.5);
-            let (mut t1, mut v) = (vec![0.1; n], vec![0.0; n]);
+            let (mut t1, mut v) = (vec![0.1; n], Vec::new());
             sherman_morrison(&mut m1, &mut t1, &a, 1.5, &mut v);
             sherman_morrison(&mut m1, &mut t1, &b, -0.5, &mut v);
             let mut m2 = SymmetricMatrix::scaled_identity(n, 0.5);
             let mut t2 = vec![0.1; n];
+            let (v, w) = v.split_at_mut(n);
             for (x, r) in [(&a[..], 1.5), (&b[..], -0.5)] {
-                sherman_morrison_kernel::<Portable>(&mut m2.packed, &mut t2, x, r, &mut v);
+                let row = std::iter::once((x, r));
+                sherman_morrison_kernel::<Portable>(&mut m2.packed, &mut t2, row, v, w);
             }
             assert_eq!(m1, m2, "{n}");
             assert_eq!(t1, t2, "{n}");
         }
     }
 
+    /// One Sherman–Morrison step as [`sherman_morrison_rows`] defines it, row by row:
+    /// `v_j = Σ_{i<j} x_i M_ij` from 0 in row order, then `+ dot4(M[j, j..], x[j..])`.
+    fn reference_step(m: &mut SymmetricMatrix, theta: &mut [f64], x: &[f64], r: f64) {
+        let d = x.len();
+        let mut v = vec![0.0; d];
+        for i in 0..d {
+            let row = &m.packed[row_offset(d, i)..row_offset(d, i) + d - i];
+            for k in i + 1..d {
+                v[k] += x[i] * row[k - i];
+            }
+            v[i] += dot4(row, &x[i..]);
+        }
+        let denom = 1.0 + dot4(x, &v);
+        let residual = r - dot4(theta, x);
+        for i in 0..d {
+            let scaled = v[i] / denom;
+            let off = row_offset(d, i);
+            for (mij, &vk) in m.packed[off..off + d - i].iter_mut().zip(&v[i..]) {
+                *mij -= scaled * vk;
+            }
+        }
+        for (t, &vi) in theta.iter_mut().zip(&v) {
+            *t += vi * residual / denom;
+        }
+    }
+
     #[test]
     fn steps_give_the_portable_bits_at_every_order() {
-        for d in [0, 1, 2, 3, 4, 5, 7, 16, 50, 53] {
+        for d in [
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 23, 29, 31, 32, 33, 50, 53, 65,
+        ] {
             let xs: Vec<Vec<f64>> = (0..7)
                 .map(|t| {
                     (0..d)
@@ -836,14 +1222,39 @@ mod tests {
                 .collect();
             let rs: Vec<f64> = (0..7).map(|t| (t as f64 * 0.9).cos()).collect();
             let mut m1 = SymmetricMatrix::scaled_identity(d, 0.25);
-            let (mut t1, mut v) = (vec![0.0; d], vec![0.0; d]);
+            let (mut t1, mut v) = (vec![0.0; d], Vec::new());
             let mut m2 = m1.clone();
             let mut t2 = t1.clone();
+            let mut w = vec![0.0; 2 * d];
+            let (w1, w2) = w.split_at_mut(d);
             for (x, &r) in xs.iter().zip(&rs) {
                 sherman_morrison(&mut m1, &mut t1, x, r, &mut v);
-                sherman_morrison_kernel::<Portable>(&mut m2.packed, &mut t2, x, r, &mut v);
+                let row = std::iter::once((&x[..], r));
+                sherman_morrison_kernel::<Portable>(&mut m2.packed, &mut t2, row, w1, w2);
             }
             assert_eq!((&m1, &t1), (&m2, &t2), "{d}");
+            // The bits of the definition, step by step.
+            let mut m0 = SymmetricMatrix::scaled_identity(d, 0.25);
+            let mut t0 = vec![0.0; d];
+            for (x, &r) in xs.iter().zip(&rs) {
+                reference_step(&mut m0, &mut t0, x, r);
+            }
+            assert_eq!((&m1, &t1), (&m0, &t0), "{d}");
+            // Rows learned in groups of any size, dispatched or portable: the same bits.
+            for group in [2, 3, 7] {
+                let mut m3 = SymmetricMatrix::scaled_identity(d, 0.25);
+                let mut t3 = vec![0.0; d];
+                let mut m4 = m3.clone();
+                let mut t4 = t3.clone();
+                let rows: Vec<(&[f64], f64)> = xs.iter().map(|x| &x[..]).zip(rs.clone()).collect();
+                for chunk in rows.chunks(group) {
+                    sherman_morrison_rows(&mut m3, &mut t3, chunk.iter().copied(), &mut v);
+                    let chunk = chunk.iter().copied();
+                    sherman_morrison_kernel::<Portable>(&mut m4.packed, &mut t4, chunk, w1, w2);
+                }
+                assert_eq!((&m1, &t1), (&m3, &t3), "{d} {group}");
+                assert_eq!((&m1, &t1), (&m4, &t4), "{d} {group}");
+            }
         }
     }
 }

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::models::bandit::packed::{dot, quadratic_forms_into, sherman_morrison, SymmetricMatrix};
+use crate::models::bandit::packed::{
+    dot, quadratic_forms_into, sherman_morrison_rows, SymmetricMatrix,
+};
 use crate::models::bandit::policy::corrupt;
 
 /// One arm's ridge state.
@@ -58,13 +60,31 @@ impl RidgeArm {
     }
 
     /// Learns `(x, r)`: `v = A⁻¹x`, `A⁻¹ -= v vᵀ / (1 + xᵀv)`, `θ += v (r - θ·x) / (1 + xᵀv)`,
-    /// `b += r x`. `scratch` holds `d` values (its contents are overwritten).
-    pub fn update(&mut self, x: &[f64], r: f64, scratch: &mut [f64]) {
-        sherman_morrison(&mut self.a_inv, &mut self.theta, x, r, scratch);
-        for (bi, &xi) in self.b.iter_mut().zip(x) {
-            *bi += r * xi;
-        }
-        self.n += 1;
+    /// `b += r x`. `scratch` is working memory (resized as needed, contents overwritten).
+    pub fn update(&mut self, x: &[f64], r: f64, scratch: &mut Vec<f64>) {
+        self.update_rows(std::iter::once((x, r)), scratch);
+    }
+
+    /// Learns the rows `(x, r)` in order: the state, to the bit, of [`update`](Self::update)
+    /// on each, with the update of `A⁻¹` of one row and the product `A⁻¹x` of the next in one
+    /// pass (see [`sherman_morrison_rows`]). Rows of another length than `d` are skipped.
+    pub fn update_rows<'x>(
+        &mut self,
+        rows: impl IntoIterator<Item = (&'x [f64], f64)>,
+        scratch: &mut Vec<f64>,
+    ) {
+        let d = self.dim();
+        let (b, n) = (&mut self.b, &mut self.n);
+        let rows = rows
+            .into_iter()
+            .filter(|(x, _)| x.len() == d)
+            .inspect(|&(x, r)| {
+                for (bi, &xi) in b.iter_mut().zip(x) {
+                    *bi += r * xi;
+                }
+                *n += 1;
+            });
+        sherman_morrison_rows(&mut self.a_inv, &mut self.theta, rows, scratch);
     }
 
     /// Checks lengths and values read from a file.
@@ -95,7 +115,7 @@ mod tests {
     #[test]
     fn matches_the_direct_solve_on_a_small_case() {
         let mut arm = RidgeArm::new(2, 1.0);
-        let mut s = [0.0; 2];
+        let mut s = Vec::new();
         arm.update(&[1.0, 0.0], 2.0, &mut s);
         arm.update(&[0.0, 1.0], -1.0, &mut s);
         arm.update(&[1.0, 1.0], 1.0, &mut s);
