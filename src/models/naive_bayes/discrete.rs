@@ -204,20 +204,31 @@ pub(crate) fn class_sums(
     k: usize,
     f: impl Fn(usize, usize, f64) -> f64 + Sync,
 ) -> Result<ClassSums> {
+    Ok(class_and_total_sums(chunk, k, f, None::<fn(usize, f64) -> f64>)?.0)
+}
+
+/// [`class_sums`] and, in the same pass when `g` is given, the unweighted sums of
+/// `g(feature, value)` over every row (as one class of unit weights: the weight is the row
+/// count), with the bits each would have in a pass of its own.
+pub(crate) fn class_and_total_sums(
+    chunk: &Chunk<'_>,
+    k: usize,
+    f: impl Fn(usize, usize, f64) -> f64 + Sync,
+    g: Option<impl Fn(usize, f64) -> f64 + Sync>,
+) -> Result<(ClassSums, ClassSums)> {
     let p = chunk.x.ncols();
     let n = chunk.y.len();
     let flat = chunk.flat();
-    let mut total = ClassSums {
+    let zero = |k: usize| ClassSums {
         weight: vec![0.0; k],
         sums: vec![0.0; k * p],
     };
+    let t = usize::from(g.is_some());
+    let (mut total, mut all) = (zero(k), zero(t));
     map_fold_blocks(
         n.div_ceil(ROW_BLOCK),
         |b| {
-            let mut part = ClassSums {
-                weight: vec![0.0; k],
-                sums: vec![0.0; k * p],
-            };
+            let (mut part, mut rows) = (zero(k), zero(t));
             for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
                 let (c, wi) = (chunk.y[i], chunk.w[i]);
                 let row = flat.get(i * p..(i + 1) * p).unwrap_or(&[]);
@@ -230,20 +241,28 @@ pub(crate) fn class_sums(
                         *d += wi * f(c, j, v);
                     }
                 }
+                if let (Some(g), Some(rw)) = (&g, rows.weight.first_mut()) {
+                    *rw += 1.0;
+                    for (j, (d, &v)) in rows.sums.iter_mut().zip(row).enumerate() {
+                        *d += 1.0 * g(j, v);
+                    }
+                }
             }
-            part
+            (part, rows)
         },
-        |_, part| {
-            for (t, v) in total.weight.iter_mut().zip(&part.weight) {
-                *t += v;
-            }
-            for (t, v) in total.sums.iter_mut().zip(&part.sums) {
-                *t += v;
+        |_, (part, rows)| {
+            for (sums, part) in [(&mut total, part), (&mut all, rows)] {
+                for (t, v) in sums.weight.iter_mut().zip(&part.weight) {
+                    *t += v;
+                }
+                for (t, v) in sums.sums.iter_mut().zip(&part.sums) {
+                    *t += v;
+                }
             }
             Ok(())
         },
     )?;
-    Ok(total)
+    Ok((total, all))
 }
 
 /// The error for a negative value at (`row`, `column`) of count data.

@@ -22,7 +22,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::discrete::{check_spec, class_sums, read_chunk, spec_of, Chunk};
+use super::discrete::{check_spec, class_and_total_sums, read_chunk, spec_of};
 use super::posterior::{check_finite_row, NaiveBayes};
 use crate::error::{Error, Result};
 use crate::traits::{
@@ -125,7 +125,30 @@ impl GaussianNbLearner {
         if chunk.y.is_empty() {
             return Ok(());
         }
-        let epsilon = self.params.var_smoothing * max_variance(&chunk)?;
+        // Two passes: the class sums with the sums over every row, then the class squared
+        // deviations with those from the mean of every row (whose largest variance scales
+        // `var_smoothing`, scikit-learn's `np.var(X, axis=0).max()`).
+        let (first, all) = class_and_total_sums(&chunk, k, |_, _, v| v, Some(|_, v| v))?;
+        let new_mu: Vec<f64> = mean_of(&first, p);
+        let mean = mean_of(&all, p);
+        let (second, spread) = class_and_total_sums(
+            &chunk,
+            k,
+            |c, j, v| {
+                let d = v - new_mu[c * p + j];
+                d * d
+            },
+            Some(|j: usize, v: f64| {
+                let d = v - mean[j];
+                d * d
+            }),
+        )?;
+        let new_var = mean_of(&second, p);
+        let max_variance = mean_of(&spread, p)
+            .into_iter()
+            .fold(f64::NEG_INFINITY, f64::max)
+            .max(0.0);
+        let epsilon = self.params.var_smoothing * max_variance;
         if self.started {
             self.var.iter_mut().for_each(|v| *v -= epsilon);
         }
@@ -138,13 +161,6 @@ impl GaussianNbLearner {
                 *s = true;
             }
         }
-        let first = class_sums(&chunk, k, |_, _, v| v)?;
-        let new_mu: Vec<f64> = mean_of(&first, p);
-        let second = class_sums(&chunk, k, |c, j, v| {
-            let d = v - new_mu[c * p + j];
-            d * d
-        })?;
-        let new_var = mean_of(&second, p);
         for c in (0..k).filter(|&c| present[c]) {
             let n_new = first.weight[c];
             let n_past = self.class_count[c];
@@ -234,26 +250,6 @@ fn mean_of(s: &super::discrete::ClassSums, p: usize) -> Vec<f64> {
             .for_each(|v| *v = if w != 0.0 { *v / w } else { 0.0 });
     }
     out
-}
-
-/// The largest (unweighted, population) variance of a feature of the chunk.
-fn max_variance(chunk: &Chunk<'_>) -> Result<f64> {
-    let p = chunk.x.ncols();
-    let one = Chunk {
-        x: ndarray::CowArray::from(chunk.x.view()),
-        y: vec![0; chunk.y.len()],
-        w: vec![1.0; chunk.y.len()],
-    };
-    let first = class_sums(&one, 1, |_, _, v| v)?;
-    let mean = mean_of(&first, p);
-    let second = class_sums(&one, 1, |_, j, v| {
-        let d = v - mean[j];
-        d * d
-    })?;
-    Ok(mean_of(&second, p)
-        .into_iter()
-        .fold(f64::NEG_INFINITY, f64::max)
-        .max(0.0))
 }
 
 /// A fitted Gaussian naive Bayes model (scikit-learn's fitted attributes, plus the per-class
