@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::common::linalg::ROW_BLOCK;
-use crate::common::parallel::map_fold_blocks;
+use crate::common::parallel::{first_block_where, map_fold_blocks};
 use crate::error::{Error, Result};
 use crate::models::kit::validate;
 use crate::models::linear::logistic::dot_row;
@@ -283,7 +283,22 @@ pub(crate) fn check_non_negative(
     sklearn: &str,
 ) -> Result<()> {
     let p = chunk.x.ncols().max(1);
-    match chunk.flat().iter().position(|&v| v < 0.0) {
+    let flat = chunk.flat();
+    // Blocks probed in parallel by a count that vectorizes; the first bad block is searched.
+    let block = ROW_BLOCK * p;
+    let bad = first_block_where(flat.len().div_ceil(block), |b| {
+        let part = flat.get(b * block..).unwrap_or(&[]);
+        let part = part.get(..block.min(part.len())).unwrap_or(&[]);
+        part.iter().map(|&v| usize::from(v < 0.0)).sum::<usize>() > 0
+    });
+    let found = bad.and_then(|b| {
+        let from = b * block;
+        flat.get(from..)?
+            .iter()
+            .position(|&v| v < 0.0)
+            .map(|at| from + at)
+    });
+    match found {
         Some(at) => Err(negative(
             context,
             sklearn,
