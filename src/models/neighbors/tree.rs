@@ -89,12 +89,11 @@ impl Tree {
                     jobs.push((node, start, mine, slot, bounds));
                 }
             }
-            let total = n_nodes;
             let splits: Vec<Option<(usize, usize, usize)>> = jobs
                 .into_par_iter()
                 .map(|(node, start, rows, slot, bounds)| {
                     let end = start + rows.len();
-                    let leaf = 2 * node + 1 >= total || end - start < 2;
+                    let leaf = 2 * node + 1 >= n_nodes || end - start < 2;
                     *slot = (start, end, leaf);
                     Self::build_node(x, d, ball, dist, rows, bounds, leaf)
                         .then_some((node, start, end))
