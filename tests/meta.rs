@@ -285,7 +285,7 @@ fn diabetes_auto(threads: usize, ensemble_size: usize) -> Pipeline {
 fn diabetes_auto_of(threads: usize, ensemble_size: usize, families: &str) -> Pipeline {
     let table = amlis::datasets::diabetes_table().unwrap();
     let c = config(&format!(
-        r#"{{"model": {{"type": "auto_regressor", "max_trials": 12, "ensemble_size": {ensemble_size},
+        r#"{{"model": {{"type": "auto_regressor", "max_trials": 16, "ensemble_size": {ensemble_size},
             "families": {families}}}}}"#
     ));
     Pipeline::fit(
@@ -406,4 +406,175 @@ fn a_chosen_pipeline_takes_a_missing_cell_that_training_never_had() {
     let pred = p.predict_table(&holed).unwrap();
     let full = p.predict_table(&table).unwrap();
     assert_eq!(pred.len(), full.len());
+}
+
+/// The mean and corrected standard error of the paired fold differences (`a` − `b`) on every rung of
+/// all the rows where both candidates were scored, recomputed from the leaderboard.
+fn paired_gain(report: &amlis::meta::SearchReport, a: usize, b: usize) -> (f64, f64) {
+    let n = *report.rungs.iter().max().unwrap();
+    let folds = |c: usize, rung: usize| {
+        report
+            .trials
+            .iter()
+            .find(|t| t.candidate == c && t.rung == rung && t.status == TrialStatus::Ok)
+            .map(|t| t.fold_scores.clone())
+    };
+    let mut d = Vec::new();
+    for (rung, &rows) in report.rungs.iter().enumerate() {
+        if rows != n {
+            continue;
+        }
+        if let (Some(x), Some(y)) = (folds(a, rung), folds(b, rung)) {
+            d.extend(x.iter().zip(&y).map(|(x, y)| x - y));
+        }
+    }
+    let m = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / m;
+    let var = d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1.0);
+    // Nadeau and Bengio's correction for 3 folds: 1/3 of the rows tested, 2/3 trained on.
+    (mean, (var * (1.0 / m + 0.5)).sqrt())
+}
+
+/// An auto classifier of 24 trials on `table` over three `families`.
+fn three_family_auto(
+    table: &Table,
+    target: &str,
+    families: [&str; 3],
+    seed: u64,
+    keep: bool,
+) -> Pipeline {
+    let c = config(&format!(
+        r#"{{"model": {{"type": "auto_classifier", "max_trials": 24, "cv": 3,
+            "keep_prior_default": {keep}, "ensemble_size": 0,
+            "families": {}}}, "random_state": {seed}}}"#,
+        serde_json::json!(families)
+    ));
+    Pipeline::fit(&c, table, target, &FitContext::new().n_threads(2)).unwrap()
+}
+
+/// The candidate of the better prior default: by the highest rung reached, then by the
+/// mean score there.
+fn better_prior(report: &amlis::meta::SearchReport) -> usize {
+    let last = |c: usize| {
+        report
+            .trials
+            .iter()
+            .filter(|t| t.candidate == c && t.status == TrialStatus::Ok)
+            .max_by_key(|t| (t.rung, t.id))
+            .map(|t| (t.rung, t.repeated_score.unwrap()))
+            .unwrap()
+    };
+    let mut best = report.prior_defaults[0];
+    for &c in &report.prior_defaults[1..] {
+        let (r, s) = last(c);
+        let (rb, sb) = last(best);
+        if r > rb || (r == rb && s > sb) {
+            best = c;
+        }
+    }
+    best
+}
+
+#[test]
+fn the_better_prior_default_is_kept_unless_clearly_beaten() {
+    let table = amlis::datasets::penguins_table().unwrap();
+    let families = [
+        "logistic_regression",
+        "gaussian_nb",
+        "decision_tree_classifier",
+    ];
+    let p = three_family_auto(&table, "species", families, 3, true);
+    let report = p.meta().search.as_ref().unwrap();
+    // The two prior defaults are the portfolio's best ranked defaults of the three families,
+    // and each was scored on every rung up to the top one.
+    let types: Vec<&str> = report
+        .prior_defaults
+        .iter()
+        .map(|&c| {
+            let t = report.trials.iter().find(|t| t.candidate == c).unwrap();
+            t.config.model.type_name()
+        })
+        .collect();
+    assert_eq!(types, ["logistic_regression", "gaussian_nb"]);
+    let top = report.trials.iter().map(|t| t.rung).max().unwrap();
+    for &c in &report.prior_defaults {
+        for rung in 0..top {
+            assert!(
+                report.trials.iter().any(|t| t.candidate == c && t.rung == rung),
+                "prior candidate {c} missing on rung {rung}"
+            );
+        }
+    }
+    let chosen = report.trials[report.best_trial].candidate;
+    let prior = better_prior(report);
+    let why = report.choice.as_deref().unwrap();
+    if chosen == prior {
+        assert!(why.contains("prior default"), "{why}");
+    } else {
+        let (gain, se) = paired_gain(report, chosen, prior);
+        assert!(gain > se, "{gain} {se}: {why}");
+        assert!(why.contains("clearly better"), "{why}");
+    }
+    // On wine (133 training rows) extra trees scores best over 3-fold cross-validation
+    // repeated four times, but by less than the corrected standard error of its paired gain
+    // over the better prior default (the naive error, without Nadeau and Bengio's term for
+    // the shared training rows, would have let it through): the prior default is kept.
+    let wine = amlis::datasets::wine_table().unwrap();
+    let families = ["logistic_regression", "svc", "extra_trees_classifier"];
+    let p = three_family_auto(&wine, "cultivar", families, 1, true);
+    let report = p.meta().search.as_ref().unwrap();
+    let why = report.choice.as_deref().unwrap();
+    assert!(why.ends_with("the prior default is kept"), "{why}");
+    let chosen = report.trials[report.best_trial].candidate;
+    assert_eq!(chosen, better_prior(report));
+    let challenger = report
+        .trials
+        .iter()
+        .filter(|t| t.rung == report.trials[report.best_trial].rung && t.status == TrialStatus::Ok)
+        .max_by(|a, b| a.repeated_score.unwrap().total_cmp(&b.repeated_score.unwrap()))
+        .unwrap();
+    assert_eq!(challenger.config.model.type_name(), "extra_trees_classifier");
+    let (gain, se) = paired_gain(report, challenger.candidate, chosen);
+    assert!(gain > 0.0 && gain <= se, "{gain} {se}");
+    // Without the rule, extra trees is chosen.
+    let off = three_family_auto(&wine, "cultivar", families, 1, false);
+    assert_eq!(off.model().type_name(), "extra_trees_classifier");
+}
+
+#[test]
+fn a_challenger_clearly_better_than_the_prior_defaults_is_chosen() {
+    // XOR of two signs: neither a linear model nor naive Bayes can separate it; a tree can.
+    let n = 300;
+    let mut rng = amlis::common::rng::for_task(9, 0);
+    let (mut a, mut b, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (u, v): (f64, f64) = (
+            rand::Rng::gen_range(&mut rng, -1.0..1.0),
+            rand::Rng::gen_range(&mut rng, -1.0..1.0),
+        );
+        a.push(u);
+        b.push(v);
+        y.push(Some(if u * v > 0.0 { "same" } else { "other" }));
+    }
+    let table = Table::new(vec![
+        ("a".to_string(), Column::numeric(a)),
+        ("b".to_string(), Column::numeric(b)),
+        ("y".to_string(), Column::categorical_from(&y)),
+    ])
+    .unwrap();
+    let families = [
+        "logistic_regression",
+        "gaussian_nb",
+        "decision_tree_classifier",
+    ];
+    let p = three_family_auto(&table, "y", families, 3, true);
+    let report = p.meta().search.as_ref().unwrap();
+    assert_eq!(p.model().type_name(), "decision_tree_classifier");
+    let chosen = report.trials[report.best_trial].candidate;
+    let (gain, se) = paired_gain(report, chosen, better_prior(report));
+    assert!(gain > 0.2 && gain > se, "{gain} {se}");
+    // Without the rule the same search has no prior defaults and gives no reason.
+    let off = three_family_auto(&table, "y", families, 3, false);
+    let r = off.meta().search.as_ref().unwrap();
+    assert!(r.prior_defaults.is_empty() && r.choice.is_none());
 }

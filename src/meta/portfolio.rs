@@ -162,6 +162,61 @@ impl Portfolio {
         }
         (out, neighbours)
     }
+
+    /// The prior defaults: of the default configurations of `families` that the portfolio
+    /// scored, the `k` with the best mean rank over the data sets of `task` (not in
+    /// `exclude`), best first; empty when the portfolio holds none of them. A
+    /// configuration's rank on a data set is the share of the task's configurations scored
+    /// strictly better there (a failed score ranks last), so one data set with a wild score
+    /// range weighs no more than another. A search keeps the better of them unless a
+    /// challenger is clearly better (they are learned with the portfolio's metric, accuracy
+    /// or r2, whatever the search's metric).
+    pub fn prior_defaults(
+        &self,
+        task: &str,
+        exclude: &[String],
+        families: &[&str],
+        k: usize,
+    ) -> Vec<Value> {
+        let pool = self.in_use(task, exclude);
+        if pool.is_empty() {
+            return Vec::new();
+        }
+        let defaults: Vec<usize> = families
+            .iter()
+            .filter_map(|f| crate::meta::space::default_config(f).ok())
+            .filter_map(|d| self.configs.iter().position(|c| *c == d))
+            .filter(|&i| {
+                pool.iter()
+                    .any(|d| d.scores.get(i).is_some_and(|s| s.is_finite()))
+            })
+            .collect();
+        let mean_rank = |i: usize| -> f64 {
+            pool.iter().map(|d| relative_rank(&d.scores, i)).sum::<f64>() / pool.len() as f64
+        };
+        let mut ranked: Vec<(f64, usize)> = defaults.into_iter().map(|i| (mean_rank(i), i)).collect();
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        ranked
+            .into_iter()
+            .take(k)
+            .filter_map(|(_, i)| self.configs.get(i).cloned())
+            .collect()
+    }
+}
+
+/// The share of the finite scores in `scores` strictly better than `scores[i]` (1 when
+/// `scores[i]` is not finite, 0 when it is the only one).
+fn relative_rank(scores: &[f64], i: usize) -> f64 {
+    let Some(mine) = scores.get(i).copied().filter(|s| s.is_finite()) else {
+        return 1.0;
+    };
+    let finite = scores.iter().filter(|s| s.is_finite()).count();
+    let better = scores.iter().filter(|&&s| s.is_finite() && s > mine).count();
+    if finite > 1 {
+        better as f64 / (finite - 1) as f64
+    } else {
+        0.0
+    }
 }
 
 /// Config indices by score, best first (failed or other-task configs left out).
@@ -229,6 +284,39 @@ mod tests {
     fn the_shipped_portfolio_loads() {
         let p = Portfolio::shipped().unwrap();
         assert_eq!(p.feature_names, NAMES);
+    }
+
+    #[test]
+    fn relative_ranks_count_strictly_better_scores_and_put_failures_last() {
+        let scores = [0.5, f64::NAN, 0.9, 0.5, 0.7];
+        assert_eq!(relative_rank(&scores, 2), 0.0);
+        assert_eq!(relative_rank(&scores, 4), 1.0 / 3.0);
+        assert_eq!(relative_rank(&scores, 0), 2.0 / 3.0);
+        assert_eq!(relative_rank(&scores, 3), 2.0 / 3.0);
+        assert_eq!(relative_rank(&scores, 1), 1.0);
+        assert_eq!(relative_rank(&[0.3], 0), 0.0);
+    }
+
+    #[test]
+    fn prior_defaults_rank_the_searched_families_defaults_by_mean_rank() {
+        let p = Portfolio::shipped().unwrap();
+        let all = crate::meta::space::searchable(crate::models::Estimator::Classifier);
+        let names = |v: Vec<Value>| -> Vec<String> {
+            v.iter()
+                .map(|c| c["type"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let two = names(p.prior_defaults("classification", &[], &all, 2));
+        assert_eq!(two.len(), 2);
+        // Restricted to families, in the order of their mean rank; one family is itself.
+        let some = ["gaussian_nb", "decision_tree_classifier", two[1].as_str()];
+        let ranked = names(p.prior_defaults("classification", &[], &some, 3));
+        assert_eq!(ranked.first(), Some(&two[1]));
+        assert_eq!(ranked.len(), 3);
+        // Leaving every data set out leaves no prior; a family the grid lacks has none.
+        let every: Vec<String> = p.datasets.iter().map(|d| d.name.clone()).collect();
+        assert!(p.prior_defaults("classification", &every, &all, 2).is_empty());
+        assert!(p.prior_defaults("regression", &[], &["svc"], 2).is_empty());
     }
 
     #[test]

@@ -36,6 +36,9 @@ use crate::traits::{Control, FitContext, FitEvent, Metric};
 /// Trials run per batch (fixed, so that the sequence of trials does not depend on the
 /// number of threads).
 const BATCH: usize = 4;
+/// How many prior defaults (the family defaults that ranked best across the portfolio) are
+/// scored on every rung and compete as the incumbent.
+const PRIOR_DEFAULTS: usize = 2;
 /// The keep ratio and growth factor of successive halving.
 const ETA: usize = 3;
 /// The smallest rung, in rows.
@@ -114,6 +117,10 @@ pub struct Trial {
     /// the fold count; `None` with one holdout split).
     #[serde(default)]
     pub std_error: Option<f64>,
+    /// The score of each fold, in split order (empty unless `status` is `ok`): what paired
+    /// comparisons between candidates scored on the same splits use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fold_scores: Vec<f64>,
     /// The seconds spent fitting, over every fold.
     pub fit_time: f64,
     /// How it ended.
@@ -161,6 +168,14 @@ pub struct SearchReport {
     pub stopped_by: StoppedBy,
     /// The trial whose candidate was chosen.
     pub best_trial: usize,
+    /// The candidates of the prior defaults, best prior first (see
+    /// [`crate::meta::portfolio::Portfolio::prior_defaults`]; empty when
+    /// `keep_prior_default` is off or the portfolio names none of the searched families).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior_defaults: Vec<usize>,
+    /// Why the chosen candidate was chosen rather than the better prior default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
     /// Every trial, in the order made.
     pub trials: Vec<Trial>,
     /// The ensemble selection over the best candidates' out-of-fold predictions, when it
@@ -218,6 +233,9 @@ pub(crate) struct Search<'a> {
     validation: String,
     meta_features: MetaFeatures,
     neighbours: Vec<String>,
+    /// The candidates of the prior defaults, promoted through every rung; the better of
+    /// them is kept unless a challenger is clearly better.
+    prior: Vec<usize>,
     n_generated: u64,
     /// The first rung of every row, whose out-of-fold predictions feed ensemble selection.
     ens_rung: usize,
@@ -398,6 +416,7 @@ impl<'a> Search<'a> {
             validation,
             meta_features,
             neighbours: Vec::new(),
+            prior: Vec::new(),
             n_generated: 0,
             ens_rung,
             oof: OofStore::default(),
@@ -422,6 +441,14 @@ impl<'a> Search<'a> {
         }
         for f in search.families.clone() {
             search.add(space::default_config(f)?, Origin::Default)?;
+        }
+        if spec.keep_prior_default {
+            let task = task_name(search.data.target_task());
+            search.prior = portfolio
+                .prior_defaults(task, &spec.portfolio_exclude, &search.families, PRIOR_DEFAULTS)
+                .into_iter()
+                .filter_map(|v| search.candidates.iter().position(|c| c.model == v))
+                .collect();
         }
         Ok(search)
     }
@@ -582,8 +609,33 @@ impl<'a> Search<'a> {
             .unwrap_or_default()
     }
 
-    /// The next job: a promotion (highest rung first) or a new candidate.
+    /// The next job: a prior default's promotion, then a promotion (highest rung first),
+    /// then a new candidate.
     fn next_job(&mut self, pending: &[Job]) -> Result<Option<Job>> {
+        // A prior default goes up as soon as it is scored, whatever its rank, but never
+        // above the highest rung another candidate reached (so it does not make the top
+        // rung on its own): the choice compares the best candidate with the better of them.
+        let frontier = self
+            .trials
+            .iter()
+            .map(|t| (t.candidate, t.rung))
+            .chain(pending.iter().map(|j| (j.candidate, j.rung)))
+            .filter(|(c, _)| !self.prior.contains(c))
+            .map(|(_, r)| r)
+            .max()
+            .unwrap_or(0);
+        for &p in &self.prior {
+            for rung in (0..frontier).rev() {
+                let job = Job {
+                    candidate: p,
+                    rung: rung + 1,
+                };
+                let scored = self.ranked(rung).iter().any(|t| t.candidate == p);
+                if scored && !self.promoted.contains(&(p, rung + 1)) && !pending.contains(&job) {
+                    return Ok(Some(job));
+                }
+            }
+        }
         for rung in (0..self.rungs.len().saturating_sub(1)).rev() {
             let ranked = self.ranked(rung);
             let finished = self.finished.get(rung).copied().unwrap_or(0);
@@ -624,6 +676,7 @@ impl<'a> Search<'a> {
             score: None,
             repeated_score: None,
             std_error: None,
+            fold_scores: Vec::new(),
             fit_time: 0.0,
             status: TrialStatus::Failed,
             message: None,
@@ -697,6 +750,7 @@ impl<'a> Search<'a> {
         }
         if mean.is_finite() {
             trial.score = Some(mean);
+            trial.fold_scores = scores;
             trial.status = TrialStatus::Ok;
         } else {
             trial.message = Some(format!("the score is not finite ({mean})"));
@@ -826,12 +880,12 @@ impl<'a> Search<'a> {
         Ok(Some((report, Some(TrainConfig::new(model)))))
     }
 
-    /// The trial whose candidate is chosen, by the one-standard-error rule on the highest
-    /// rung reached: of the candidates scored within one standard error of the best mean,
-    /// the one proposed first (portfolio choices and family defaults come before
-    /// neighbours). Among many close candidates, the best cross-validated mean is mostly
-    /// luck; the rule keeps what was known to work unless something is clearly better.
-    fn choose(&self) -> Option<&Trial> {
+    /// The candidate the one-standard-error rule picks on the highest rung reached: of the
+    /// candidates scored within one standard error of the best mean, the one proposed first
+    /// (portfolio choices and family defaults come before neighbours). Among many close
+    /// candidates, the best cross-validated mean is mostly luck; the rule keeps what was
+    /// known to work unless something is clearly better.
+    fn one_se(&self) -> Option<&Trial> {
         let ranked = self.ranked(self.top_rung()?);
         let best = *ranked.first()?;
         let margin = best.std_error.unwrap_or(0.0);
@@ -840,6 +894,125 @@ impl<'a> Search<'a> {
             .into_iter()
             .filter(|t| self.key(t) >= bound)
             .min_by_key(|t| (t.candidate, t.id))
+    }
+
+    /// The trial whose candidate is chosen, and why: the one-standard-error pick, unless
+    /// the better of the prior defaults (by the mean score of its highest rung) is not
+    /// clearly beaten: the pick's paired gain over it (fold by fold, on every split of all
+    /// the rows both were scored on) is not larger than the gain's standard error. On small data, where
+    /// cross-validation cannot tell close candidates apart, this keeps a default that did
+    /// well across the portfolio's data sets rather than the luckiest of many trials.
+    fn choose(&self) -> Option<(&Trial, Option<String>)> {
+        let pick = self.one_se()?;
+        if self.prior.is_empty() {
+            return Some((pick, None));
+        }
+        let name = |t: &Trial| t.config.model.type_name();
+        // The better prior default: its trial on the highest rung it reached (ties: the
+        // better prior).
+        let mut prior: Option<&Trial> = None;
+        for &p in &self.prior {
+            let last = self
+                .by_candidate
+                .get(p)
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| self.trials.get(i))
+                .filter(|t| t.status == TrialStatus::Ok)
+                .max_by_key(|t| (t.rung, t.id));
+            if let Some(t) = last {
+                let better = match prior {
+                    None => true,
+                    Some(b) => t.rung > b.rung || (t.rung == b.rung && self.key(t) > self.key(b)),
+                };
+                if better {
+                    prior = Some(t);
+                }
+            }
+        }
+        let Some(prior) = prior else {
+            return Some((pick, Some("no prior default was scored".into())));
+        };
+        if pick.candidate == prior.candidate {
+            return Some((
+                pick,
+                Some(format!(
+                    "the prior default ({}) is the one-standard-error choice",
+                    name(pick)
+                )),
+            ));
+        }
+        let (gain, se, n) = self.paired_gain(pick, prior);
+        if n == 0 {
+            return Some((
+                pick,
+                Some(format!(
+                    "the prior default ({}) was not scored on the splits of every row",
+                    name(prior)
+                )),
+            ));
+        }
+        let detail = format!(
+            "paired gain of candidate {} ({}) over the prior default, candidate {} ({}): \
+             {gain:.4}, corrected standard error {se:.4}, {n} splits",
+            pick.candidate,
+            name(pick),
+            prior.candidate,
+            name(prior)
+        );
+        if gain > se {
+            Some((pick, Some(format!("{detail}: the challenger is clearly better"))))
+        } else {
+            Some((prior, Some(format!("{detail}: the prior default is kept"))))
+        }
+    }
+
+    /// The mean and standard error of the paired differences (larger is better for `a`)
+    /// between the fold scores of `a`'s and `b`'s candidates on every rung of all the rows
+    /// where both were scored, and the number of pairs (0: no pairs, and no gain).
+    ///
+    /// The folds of repeated cross-validation share most of their training rows, so their
+    /// differences are correlated and the plain `s/√m` is far too small. The standard error
+    /// is the corrected one of Nadeau and Bengio (2003), `s·√(1/m + n_test/n_train)`, the
+    /// corrected repeated k-fold test of Bouckaert and Frank (2004).
+    fn paired_gain(&self, a: &Trial, b: &Trial) -> (f64, f64, usize) {
+        let n = self.data.n_rows();
+        let folds = |c: usize, rung: usize| -> Option<&[f64]> {
+            self.by_candidate
+                .get(c)?
+                .iter()
+                .filter_map(|&i| self.trials.get(i))
+                .find(|t| t.rung == rung && t.status == TrialStatus::Ok)
+                .map(|t| t.fold_scores.as_slice())
+        };
+        let mut diffs: Vec<f64> = Vec::new();
+        let mut test_to_train = 0.0_f64;
+        for (rung, r) in self.rungs.iter().enumerate() {
+            if r.rows != n {
+                continue;
+            }
+            if let (Some(fa), Some(fb)) = (folds(a.candidate, rung), folds(b.candidate, rung)) {
+                if fa.len() == fb.len() {
+                    diffs.extend(fa.iter().zip(fb).map(|(x, y)| self.sign * (x - y)));
+                    if let Some(s) = r.splits.first() {
+                        test_to_train =
+                            test_to_train.max(s.test.len() as f64 / s.train.len().max(1) as f64);
+                    }
+                }
+            }
+        }
+        let m = diffs.len();
+        if m == 0 {
+            return (0.0, 0.0, 0);
+        }
+        let mean = diffs.iter().sum::<f64>() / m as f64;
+        let se = if m > 1 {
+            let var = diffs.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / (m - 1) as f64;
+            (var * (1.0 / m as f64 + test_to_train)).sqrt()
+        } else {
+            0.0
+        };
+        (mean, se, m)
     }
 
     /// Seconds kept free at the end of the search besides the refit estimate (1% of the
@@ -975,8 +1148,10 @@ impl<'a> Search<'a> {
                 break StoppedBy::TimeBudget;
             }
         };
-        let best = self.choose().map(|t| (t.id, t.config.clone()));
-        let Some((best_trial, single)) = best else {
+        let best = self
+            .choose()
+            .map(|(t, why)| (t.id, t.config.clone(), why));
+        let Some((best_trial, single, choice)) = best else {
             return Err(self.nothing_fitted(search_type));
         };
         let ensemble = self.ensemble(deadline)?;
@@ -996,6 +1171,8 @@ impl<'a> Search<'a> {
             elapsed: 0.0,
             stopped_by,
             best_trial,
+            prior_defaults: self.prior,
+            choice,
             trials: self.trials,
             ensemble,
         };

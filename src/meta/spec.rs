@@ -113,6 +113,11 @@ pub struct AutoSearch {
     /// single candidate, the result is a `voting_classifier` (soft) / `voting_regressor`
     /// over the selected candidates' pipelines, weighted by how often each was selected.
     pub ensemble_size: usize,
+    /// Keep the prior default (the family default that ranked best across the portfolio's
+    /// data sets of the task, among the searched families) unless the best candidate's
+    /// paired cross-validated gain over it is larger than the gain's standard error
+    /// (default true). The prior default is scored on every rung for this.
+    pub keep_prior_default: bool,
 }
 
 impl Default for AutoSearch {
@@ -130,6 +135,7 @@ impl Default for AutoSearch {
             zero_shot: 6,
             portfolio_exclude: Vec::new(),
             ensemble_size: 25,
+            keep_prior_default: true,
         }
     }
 }
@@ -155,6 +161,8 @@ setters!(AutoSearch {
     portfolio_exclude: Vec<String>,
     /// Sets the rounds of ensemble selection.
     ensemble_size: usize,
+    /// Sets whether the prior default is kept unless clearly beaten.
+    keep_prior_default: bool,
 });
 
 impl AutoSearch {
