@@ -327,6 +327,7 @@ fn an_ensemble_of_the_best_candidates_is_chosen_when_it_scores_better_out_of_fol
     // than the gain's standard error (ridge with k-NN gains 0.0004 r2 against an error of
     // 0.0015, and is refused).
     assert!(ensemble.score - ensemble.best_single_score > ensemble.gain_std_error);
+    assert!(ensemble.cross_fitted_gain.unwrap() > ensemble.gain_std_error);
     assert!(ensemble.gain_std_error > 0.0);
     assert!(ensemble.rounds >= 2 && ensemble.rounds <= 25);
     let families: std::collections::BTreeSet<&str> = ensemble

@@ -11,10 +11,13 @@
 //! the averaged predictions (ties: the better single candidate); the ensemble of the best
 //! round (the earliest, on ties) is kept, each member weighted by how often it was added.
 //!
-//! The search uses it only when it has two members or more and its gain over the best
-//! single candidate on the same rows is larger than the gain's standard error, estimated
-//! by a seeded bootstrap over the out-of-fold rows ([`gain_std_error`]): a gain within the noise of
-//! a few hundred rows is not worth a model several times slower to fit and predict.
+//! The search uses it only when it has two members or more and its *cross-fitted* gain over
+//! the best single candidate ([`cross_fitted_gain`]: selection on one half of the
+//! out-of-fold rows, scored on the other, both ways) is larger than the gain's standard
+//! error, estimated by a seeded bootstrap over the out-of-fold rows ([`gain_std_error`]).
+//! The gain on the rows that selected the ensemble is biased upwards (greedy selection fits
+//! them), most on small data; a gain within the noise of a few hundred rows is not worth a
+//! model several times slower to fit and predict.
 
 use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -92,9 +95,15 @@ pub struct EnsembleReport {
     /// the ensemble's, so the two compare; a trial's score is the mean over folds).
     pub best_single_score: f64,
     /// The standard error of the ensemble's gain over the best single candidate (bootstrap
-    /// over the out-of-fold rows); the ensemble is used only when its gain is larger.
+    /// over the out-of-fold rows); the ensemble is used only when its cross-fitted gain is
+    /// larger.
     #[serde(default)]
     pub gain_std_error: f64,
+    /// The gain over the best single candidate when the selection is made on one half of
+    /// the out-of-fold rows and scored on the other, averaged over both ways (`None` with
+    /// one member, or when neither half could be scored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_fitted_gain: Option<f64>,
     /// The round (from 1) whose ensemble was kept.
     pub rounds: usize,
     /// Whether the fitted model is this ensemble.
@@ -120,6 +129,7 @@ pub(crate) struct Scoring<'a> {
 
 impl Scoring<'_> {
     /// The signed score (larger is better) of row-major predictions `p`.
+    #[cfg(test)]
     pub fn key(&self, p: &[f64]) -> Result<f64> {
         self.key_of(self.y, p)
     }
@@ -189,6 +199,137 @@ pub(crate) fn gain_std_error(
     Ok(var.sqrt())
 }
 
+/// The best round of a greedy selection.
+struct Greedy {
+    /// Its signed score (larger is better).
+    key: f64,
+    /// How often each entry was selected up to it.
+    counts: Vec<usize>,
+    /// The round (from 1).
+    rounds: usize,
+    /// The signed score of the best single entry (the first round's pick).
+    single: f64,
+    /// That entry.
+    single_at: usize,
+}
+
+/// Runs `rounds` rounds of greedy selection with replacement over `values` (row-major
+/// predictions of the rows of `y`, one slice per entry); `None` when no round scores.
+fn greedy(
+    values: &[&[f64]],
+    scoring: &Scoring<'_>,
+    y: &[f64],
+    rounds: usize,
+) -> Result<Option<Greedy>> {
+    let len = values.first().map_or(0, |v| v.len());
+    let mut sum = vec![0.0; len];
+    let mut trial = vec![0.0; len];
+    let mut counts = vec![0usize; values.len()];
+    let mut best: Option<(f64, Vec<usize>, usize)> = None;
+    // The first round scores every entry alone: its best is the best single entry.
+    let mut single = f64::NAN;
+    let mut single_at = 0;
+    for round in 1..=rounds {
+        let scale = 1.0 / round as f64;
+        let mut pick: Option<(f64, usize)> = None;
+        for (m, entry) in values.iter().enumerate() {
+            for ((t, s), v) in trial.iter_mut().zip(&sum).zip(entry.iter()) {
+                *t = (s + v) * scale;
+            }
+            let key = scoring.key_of(y, &trial)?;
+            if key.is_finite() && pick.is_none_or(|(k, _)| key > k) {
+                pick = Some((key, m));
+            }
+        }
+        let Some((key, m)) = pick else {
+            break;
+        };
+        if round == 1 {
+            single = key;
+            single_at = m;
+        }
+        if let (Some(c), Some(entry)) = (counts.get_mut(m), values.get(m)) {
+            *c += 1;
+            for (s, v) in sum.iter_mut().zip(entry.iter()) {
+                *s += v;
+            }
+        }
+        if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
+            best = Some((key, counts.clone(), round));
+        }
+    }
+    Ok(best.map(|(key, counts, rounds)| Greedy {
+        key,
+        counts,
+        rounds,
+        single,
+        single_at,
+    }))
+}
+
+/// The rows `rows` of row-major `values` with `width` values per row.
+fn take_rows(values: &[f64], rows: &[usize], width: usize) -> Vec<f64> {
+    rows.iter()
+        .flat_map(|&i| values.get(i * width..(i + 1) * width).into_iter().flatten())
+        .copied()
+        .collect()
+}
+
+/// The gain of ensemble selection over the best single entry, measured on rows that did
+/// not select it: the rows are split in two seeded halves; selection runs on one half and
+/// the selected ensemble and best single entry of that half are scored on the other; the
+/// gain is the mean over both ways. `None` when neither half could be scored (a metric
+/// that needs both classes, say, on a half that lacks one).
+pub(crate) fn cross_fitted_gain(
+    values: &[&[f64]],
+    scoring: &Scoring<'_>,
+    rounds: usize,
+    seed: u64,
+) -> Option<f64> {
+    let n = scoring.y.len();
+    let w = scoring.width.max(1);
+    let mut rng = crate::common::rng::for_task(seed, 0x6372_6f73);
+    let order = crate::common::rng::permutation(n, &mut rng);
+    let (mut a, mut b) = (
+        order.get(..n / 2).unwrap_or(&[]).to_vec(),
+        order.get(n / 2..).unwrap_or(&[]).to_vec(),
+    );
+    a.sort_unstable();
+    b.sort_unstable();
+    let mut gains = Vec::with_capacity(2);
+    for (fit, test) in [(&a, &b), (&b, &a)] {
+        let fit_values: Vec<Vec<f64>> = values.iter().map(|v| take_rows(v, fit, w)).collect();
+        let refs: Vec<&[f64]> = fit_values.iter().map(Vec::as_slice).collect();
+        let fit_y = take_rows(scoring.y, fit, 1);
+        let Ok(Some(g)) = greedy(&refs, scoring, &fit_y, rounds) else {
+            continue;
+        };
+        let test_y = take_rows(scoring.y, test, 1);
+        let total = g.counts.iter().sum::<usize>().max(1) as f64;
+        let mut ensemble = vec![0.0; test.len() * w];
+        for (v, &c) in values.iter().zip(&g.counts) {
+            if c > 0 {
+                for (e, x) in ensemble.iter_mut().zip(take_rows(v, test, w)) {
+                    *e += c as f64 * x / total;
+                }
+            }
+        }
+        let single = values
+            .get(g.single_at)
+            .map(|v| take_rows(v, test, w))
+            .unwrap_or_default();
+        if let (Ok(e), Ok(s)) = (
+            scoring.key_of(&test_y, &ensemble),
+            scoring.key_of(&test_y, &single),
+        ) {
+            if (e - s).is_finite() {
+                gains.push(e - s);
+            }
+        }
+    }
+    (!gains.is_empty()).then(|| gains.iter().sum::<f64>() / gains.len() as f64)
+}
+
 /// Runs `rounds` rounds of greedy selection with replacement over `store`; `None` when the
 /// store is empty. `seed` seeds the bootstrap of the gain's standard error.
 pub(crate) fn select(
@@ -207,43 +348,15 @@ pub(crate) fn select(
             "ensemble selection: out-of-fold predictions of different shapes".into(),
         ));
     }
-    let mut sum = vec![0.0; len];
-    let mut trial = vec![0.0; len];
-    let mut counts = vec![0usize; pool.len()];
-    let mut best: Option<(f64, Vec<usize>, usize)> = None;
-    // The first round scores every candidate alone: its best is the best single candidate.
-    let mut single = f64::NAN;
-    let mut single_at = 0;
-    for round in 1..=rounds {
-        let scale = 1.0 / round as f64;
-        let mut pick: Option<(f64, usize)> = None;
-        for (m, entry) in pool.iter().enumerate() {
-            for ((t, s), v) in trial.iter_mut().zip(&sum).zip(&entry.values) {
-                *t = (s + v) * scale;
-            }
-            let key = scoring.key(&trial)?;
-            if key.is_finite() && pick.is_none_or(|(k, _)| key > k) {
-                pick = Some((key, m));
-            }
-        }
-        let Some((key, m)) = pick else {
-            break;
-        };
-        if round == 1 {
-            single = key;
-            single_at = m;
-        }
-        if let (Some(c), Some(entry)) = (counts.get_mut(m), pool.get(m)) {
-            *c += 1;
-            for (s, v) in sum.iter_mut().zip(&entry.values) {
-                *s += v;
-            }
-        }
-        if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
-            best = Some((key, counts.clone(), round));
-        }
-    }
-    let Some((key, counts, rounds)) = best else {
+    let values: Vec<&[f64]> = pool.iter().map(|e| e.values.as_slice()).collect();
+    let Some(Greedy {
+        key,
+        counts,
+        rounds: kept,
+        single,
+        single_at,
+    }) = greedy(&values, scoring, scoring.y, rounds)?
+    else {
         return Ok(None);
     };
     // The kept ensemble's averaged predictions, for the gain's standard error.
@@ -255,11 +368,15 @@ pub(crate) fn select(
         }
     }
     mean.iter_mut().for_each(|v| *v /= total);
+    let several = counts.iter().filter(|&&c| c > 0).count() > 1;
     let gain_std_error = match pool.get(single_at) {
-        Some(s) if counts.iter().filter(|&&c| c > 0).count() > 1 => {
-            gain_std_error(scoring, &mean, &s.values, seed)?
-        }
+        Some(s) if several => gain_std_error(scoring, &mean, &s.values, seed)?,
         _ => 0.0,
+    };
+    let cross_fitted_gain = if several {
+        cross_fitted_gain(&values, scoring, rounds, seed)
+    } else {
+        None
     };
     let members = pool
         .iter()
@@ -276,7 +393,8 @@ pub(crate) fn select(
         score: scoring.sign * key,
         best_single_score: scoring.sign * single,
         gain_std_error,
-        rounds,
+        cross_fitted_gain,
+        rounds: kept,
         used: false,
         why_not: None,
     }))
@@ -410,6 +528,41 @@ mod tests {
     }
 
     #[test]
+    fn the_cross_fitted_gain_does_not_credit_selection_that_fits_noise() {
+        // Twelve classifiers of coin-flip probabilities for coin-flip labels: greedy
+        // selection on all the rows finds a mix whose accuracy beats the best single one
+        // there, but that mix is no better on rows it did not see.
+        use rand::Rng;
+        let n = 300;
+        let mut rng = crate::common::rng::for_task(4, 0);
+        let y: Vec<f64> = (0..n).map(|_| f64::from(rng.gen_range(0..2u8))).collect();
+        let metric = crate::evaluate::metrics::get("accuracy").unwrap();
+        let scoring = Scoring {
+            y: &y,
+            width: 2,
+            classification: true,
+            metric: metric.as_ref(),
+            sign: 1.0,
+        };
+        let mut store = OofStore::default();
+        for c in 0..12 {
+            let v: Vec<f64> = (0..n)
+                .flat_map(|_| {
+                    let p: f64 = rng.gen();
+                    [p, 1.0 - p]
+                })
+                .collect();
+            store.insert(oof(c, scoring.key(&v).unwrap(), v));
+        }
+        let report = select(&store, &scoring, 25, 0).unwrap().unwrap();
+        let in_sample = report.score - report.best_single_score;
+        let crossed = report.cross_fitted_gain.unwrap();
+        assert!(in_sample > 0.0, "{report:?}");
+        assert!(crossed < in_sample, "{crossed} {in_sample}");
+        assert!(crossed <= report.gain_std_error, "{report:?}");
+    }
+
+    #[test]
     fn a_regression_ensemble_weights_by_selection_count() {
         // y = 0; a predicts +1, b predicts -2: the mean of two a's and one b is exact.
         let y = [0.0; 3];
@@ -425,5 +578,7 @@ mod tests {
         assert_eq!(report.rounds, 3);
         let weights: Vec<f64> = report.members.iter().map(|m| m.weight).collect();
         assert_eq!(weights, vec![2.0, 1.0]);
+        // Every half selects the same mix, which is exact on the other half too.
+        assert_eq!(report.cross_fitted_gain, Some(1.0));
     }
 }

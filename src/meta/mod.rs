@@ -16,7 +16,13 @@
 //! 3. runs successive halving over them and over random neighbours of the best, on growing
 //!    subsamples, trials in parallel, each under its own time and memory limit ([`search`]);
 //!    a trial that fails or runs out of time is recorded and skipped, never fatal;
-//! 4. refits the best candidate on every training row, inside the budget.
+//! 4. chooses a candidate: the one-standard-error pick on the highest rung, unless the better
+//!    of the two *prior defaults* (the family defaults that ranked best across the
+//!    portfolio's data sets, scored on every rung) is not clearly beaten — the pick's paired
+//!    gain over it must exceed its standard error, corrected for the training rows that
+//!    cross-validation folds share (Nadeau and Bengio, 2003); then ensemble selection
+//!    ([`ensemble`]) may replace it by a weighted vote of the best candidates;
+//! 5. refits the chosen pipeline on every training row, inside the budget.
 //!
 //! ```
 //! use amlis::pipeline::Pipeline;

@@ -815,7 +815,7 @@ impl<'a> Search<'a> {
 
     /// Ensemble selection over the kept out-of-fold predictions, and the voting config of
     /// the ensemble when it is used: two members or more, an out-of-fold gain over the best
-    /// single candidate larger than the gain's standard error, and time left for its refit.
+    /// single candidate (cross-fitted) larger than the gain's standard error, and time left for its refit.
     fn ensemble(&self, deadline: Option<Instant>) -> Result<Option<EnsembleChoice>> {
         if self.spec.ensemble_size == 0 {
             return Ok(None);
@@ -843,12 +843,18 @@ impl<'a> Search<'a> {
             .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64() + self.slack());
         report.why_not = if report.members.len() < 2 {
             Some("the best round holds one candidate".into())
-        } else if self.sign * (report.score - report.best_single_score) <= report.gain_std_error {
+        } else if report
+            .cross_fitted_gain
+            .is_none_or(|g| g <= report.gain_std_error)
+        {
             Some(format!(
-                "its out-of-fold gain over the best single candidate ({:.4}) is not larger than \
-                 the gain's standard error ({:.4})",
+                "its cross-fitted gain over the best single candidate ({}) is not larger than \
+                 the gain's standard error ({:.4}; the gain on the rows that selected it: {:.4})",
+                report
+                    .cross_fitted_gain
+                    .map_or_else(|| "not measured".to_string(), |g| format!("{g:.4}")),
+                report.gain_std_error,
                 self.sign * (report.score - report.best_single_score),
-                report.gain_std_error
             ))
         } else if left.is_some_and(|l| refit > l) {
             Some(format!(
