@@ -409,10 +409,12 @@ fn a_chosen_pipeline_takes_a_missing_cell_that_training_never_had() {
     assert_eq!(pred.len(), full.len());
 }
 
-/// The mean and corrected standard error of the paired fold differences (`a` − `b`) on every rung of
-/// all the rows where both candidates were scored, recomputed from the leaderboard.
+/// The mean and corrected standard error of the paired fold differences (`a` − `b`) on the
+/// repeated rungs of all the rows, recomputed from the leaderboard.
 fn paired_gain(report: &amlis::meta::SearchReport, a: usize, b: usize) -> (f64, f64) {
     let n = *report.rungs.iter().max().unwrap();
+    // The repeated rungs: after the first rung of every row.
+    let first = report.rungs.iter().position(|&r| r == n).unwrap();
     let folds = |c: usize, rung: usize| {
         report
             .trials
@@ -422,7 +424,7 @@ fn paired_gain(report: &amlis::meta::SearchReport, a: usize, b: usize) -> (f64, 
     };
     let mut d = Vec::new();
     for (rung, &rows) in report.rungs.iter().enumerate() {
-        if rows != n {
+        if rows != n || rung == first {
             continue;
         }
         if let (Some(x), Some(y)) = (folds(a, rung), folds(b, rung)) {

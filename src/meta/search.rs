@@ -974,8 +974,9 @@ impl<'a> Search<'a> {
     }
 
     /// The mean and standard error of the paired differences (larger is better for `a`)
-    /// between the fold scores of `a`'s and `b`'s candidates on every rung of all the rows
-    /// where both were scored, and the number of pairs (0: no pairs, and no gain).
+    /// between the fold scores of `a`'s and `b`'s candidates on the repeated rungs of all
+    /// the rows where both were scored (on the first rung of every row when no repeated
+    /// one holds both), and the number of pairs (0: no pairs, and no gain).
     ///
     /// The folds of repeated cross-validation share most of their training rows, so their
     /// differences are correlated and the plain `s/√m` is far too small. The standard error
@@ -993,18 +994,27 @@ impl<'a> Search<'a> {
         };
         let mut diffs: Vec<f64> = Vec::new();
         let mut test_to_train = 0.0_f64;
-        for (rung, r) in self.rungs.iter().enumerate() {
-            if r.rows != n {
-                continue;
-            }
-            if let (Some(fa), Some(fb)) = (folds(a.candidate, rung), folds(b.candidate, rung)) {
-                if fa.len() == fb.len() {
-                    diffs.extend(fa.iter().zip(fb).map(|(x, y)| self.sign * (x - y)));
-                    if let Some(s) = r.splits.first() {
-                        test_to_train =
-                            test_to_train.max(s.test.len() as f64 / s.train.len().max(1) as f64);
+        // The repeated rungs first: the first rung of every row is where the pick was
+        // promoted from among all the candidates, so its folds credit the pick's luck.
+        // That rung counts only when no later one holds both.
+        for later in [true, false] {
+            for (rung, r) in self.rungs.iter().enumerate() {
+                if r.rows != n || (rung > self.ens_rung) != later {
+                    continue;
+                }
+                if let (Some(fa), Some(fb)) = (folds(a.candidate, rung), folds(b.candidate, rung))
+                {
+                    if fa.len() == fb.len() {
+                        diffs.extend(fa.iter().zip(fb).map(|(x, y)| self.sign * (x - y)));
+                        if let Some(s) = r.splits.first() {
+                            test_to_train = test_to_train
+                                .max(s.test.len() as f64 / s.train.len().max(1) as f64);
+                        }
                     }
                 }
+            }
+            if !diffs.is_empty() {
+                break;
             }
         }
         let m = diffs.len();
