@@ -49,9 +49,11 @@ impl LinearRule for LinGreedy {
 
     /// The ridge prediction `θ·x` per arm.
     fn scores_into(&self, arms: &LinearArms, context: &[f64], scores: &mut [f64]) {
-        for (s, arm) in scores.iter_mut().zip(&arms.arms) {
-            *s = arm.predict(context);
-        }
+        arms.predictions(context, |a, p| {
+            if let Some(s) = scores.get_mut(a) {
+                *s = p;
+            }
+        });
     }
 
     fn exploration(&self) -> Exploration {

@@ -7,11 +7,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::common::parallel::for_each_mut;
-use crate::common::rng::ChaCha8Rng;
 use crate::common::simd::prefetch;
 use crate::error::{Error, Result};
 use crate::models::bandit::logs::LoggedFeedback;
-use crate::models::bandit::packed::quadratic_forms_into;
+use crate::models::bandit::packed::{dots, quadratic_forms_into};
+use crate::models::bandit::pmf::DecisionRng;
 use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
 use crate::models::bandit::ridge::RidgeArm;
 use crate::models::bandit::StartPolicy;
@@ -130,6 +130,14 @@ impl LinearArms {
         }
     }
 
+    /// Calls `f(a, θ_a·x)` with the ridge prediction of every arm `a` in order (the bits of
+    /// [`RidgeArm::predict`], several arms side by side).
+    #[inline]
+    pub fn predictions(&self, context: &[f64], f: impl FnMut(usize, f64)) {
+        let theta = |a: usize| self.arms.get(a).map(|arm| &arm.theta[..]);
+        dots(context, self.arms.len(), theta, f);
+    }
+
     /// Checks the state read from a file.
     pub fn validate(&self, spec: &BanditSpec) -> Result<()> {
         check_l2_lambda(self.l2_lambda).map_err(corrupt)?;
@@ -177,7 +185,7 @@ pub trait LinearRule:
         arms: &LinearArms,
         context: &[f64],
         pmf: &mut [f64],
-        rng: &mut ChaCha8Rng,
+        rng: &mut DecisionRng,
     ) -> usize {
         let _ = (arms, context);
         self.exploration().decide(pmf, rng)
@@ -233,7 +241,7 @@ impl<P: LinearRule> Policy for LinearPolicy<P> {
         self.params.exploration()
     }
 
-    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut DecisionRng) -> usize {
         self.params.explore(&self.arms, context, pmf, rng)
     }
 
