@@ -49,11 +49,9 @@ impl LinearRule for LinGreedy {
 
     /// The ridge prediction `θ·x` per arm.
     fn scores_into(&self, arms: &LinearArms, context: &[f64], scores: &mut [f64]) {
-        arms.predictions(context, |a, p| {
-            if let Some(s) = scores.get_mut(a) {
-                *s = p;
-            }
-        });
+        for (s, arm) in scores.iter_mut().zip(&arms.arms) {
+            *s = arm.predict(context);
+        }
     }
 
     fn exploration(&self) -> Exploration {

@@ -53,10 +53,8 @@ impl LinearRule for LinUcb {
     /// `θ·x + alpha·sqrt(xᵀA⁻¹x)` per arm, the widths of all arms in one pass.
     fn scores_into(&self, arms: &LinearArms, context: &[f64], scores: &mut [f64]) {
         arms.widths_into(context, scores);
-        arms.predictions(context, |a, p| {
-            if let Some(s) = scores.get_mut(a) {
-                *s = p + self.alpha * s.sqrt();
-            }
-        });
+        for (s, arm) in scores.iter_mut().zip(&arms.arms) {
+            *s = arm.predict(context) + self.alpha * s.sqrt();
+        }
     }
 }

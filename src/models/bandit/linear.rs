@@ -10,7 +10,7 @@ use crate::common::parallel::for_each_mut;
 use crate::common::simd::prefetch;
 use crate::error::{Error, Result};
 use crate::models::bandit::logs::LoggedFeedback;
-use crate::models::bandit::packed::{dots, quadratic_forms_into};
+use crate::models::bandit::packed::quadratic_forms_into;
 use crate::models::bandit::pmf::DecisionRng;
 use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
 use crate::models::bandit::ridge::RidgeArm;
@@ -128,14 +128,6 @@ impl LinearArms {
         for w in out.iter_mut() {
             *w = w.max(0.0);
         }
-    }
-
-    /// Calls `f(a, θ_a·x)` with the ridge prediction of every arm `a` in order (the bits of
-    /// [`RidgeArm::predict`], several arms side by side).
-    #[inline]
-    pub fn predictions(&self, context: &[f64], f: impl FnMut(usize, f64)) {
-        let theta = |a: usize| self.arms.get(a).map(|arm| &arm.theta[..]);
-        dots(context, self.arms.len(), theta, f);
     }
 
     /// Checks the state read from a file.

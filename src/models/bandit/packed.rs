@@ -44,9 +44,10 @@ pub struct SymmetricMatrix {
 struct CacheAligned<T>(T);
 
 /// `len` values in storage that starts on a cache line: the 32-byte loads of the kernels
-/// then never straddle two lines where they would not have to (values from a plain `Vec`
-/// are 16-byte aligned, and a decision's sweeps were about 10% slower for it, 10 × 50).
-/// The values after `len` in the last line are 0 and never read.
+/// then never straddle two lines where they would not have to (a plain `Vec` is 16-byte
+/// aligned, by the luck of the allocator: the sweeps of [`quadratic_forms_into`] over
+/// matrices 16 bytes off a 32-byte boundary measured about 10% slower, 10 × 50). The values
+/// after `len` in the last line are 0 and never read.
 #[derive(Clone)]
 struct LineBuffer {
     lines: Vec<CacheAligned<[f64; 8]>>,
@@ -416,76 +417,6 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     dot4(a, b)
 }
 
-/// The most dot products [`dots`] computes side by side (independent sums in flight, `x`
-/// loaded once for all of them).
-const DOTS_AT_ONCE: usize = 4;
-
-/// Calls `f(a, `[`dot`]`(vector(a), x))` for every `a < n`, in order (the same bits as one
-/// [`dot`] per vector: a missing vector, or one of another length, is cut to the shorter).
-/// Up to four sums at once: the products of a linear policy's arms with a context, without
-/// one short dependent chain (and one dispatch) after the other.
-pub fn dots<'v>(
-    x: &[f64],
-    n: usize,
-    vector: impl Fn(usize) -> Option<&'v [f64]>,
-    f: impl FnMut(usize, f64),
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { dots_avx2(x, n, vector, f) };
-            return;
-        }
-    }
-    dots_kernel::<Portable>(x, n, vector, f);
-}
-
-/// [`dots_kernel`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dots_avx2<'v>(
-    x: &[f64],
-    n: usize,
-    vector: impl Fn(usize) -> Option<&'v [f64]>,
-    f: impl FnMut(usize, f64),
-) {
-    dots_kernel::<Avx2>(x, n, vector, f);
-}
-
-/// The loop of [`dots`]: the vectors in groups of [`DOTS_AT_ONCE`].
-#[inline(always)]
-fn dots_kernel<'v, D: Dots>(
-    x: &[f64],
-    n: usize,
-    vector: impl Fn(usize) -> Option<&'v [f64]>,
-    mut f: impl FnMut(usize, f64),
-) {
-    let mut a = 0;
-    while a < n {
-        let m = DOTS_AT_ONCE.min(n - a);
-        let mut ps: [&[f64]; DOTS_AT_ONCE] = [&[]; DOTS_AT_ONCE];
-        for (k, p) in ps.iter_mut().enumerate().take(m) {
-            *p = vector(a + k).unwrap_or(&[]);
-        }
-        let mut out = [0.0; DOTS_AT_ONCE];
-        // SAFETY (both): `D` is `Avx2` only in the kernel compiled for AVX2, which runs after
-        // the CPU was checked.
-        if ps[..m].iter().all(|p| p.len() == x.len()) {
-            unsafe { D::lanes4_many(&ps[..m], x, &mut out[..m]) };
-        } else {
-            // Side by side, the shortest would cut the others.
-            for k in 0..m {
-                unsafe { D::lanes4_many(&ps[k..k + 1], x, &mut out[k..k + 1]) };
-            }
-        }
-        for (k, &o) in out[..m].iter().enumerate() {
-            f(a + k, o);
-        }
-        a += m;
-    }
-}
-
 /// One Sherman–Morrison step of a ridge state: with `v = M x` and `denom = 1 + xᵀv`,
 /// `M -= v vᵀ / denom` and `theta += v (r - theta·x) / denom` (see
 /// [`sherman_morrison_rows`], of which this is the one-row case).
@@ -846,14 +777,6 @@ trait Dots {
     /// As [`lanes16_many`](Self::lanes16_many).
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64;
 
-    /// [`dot4`] of each slice of `ps` with `x` into `out` (`out.len() == ps.len()`, at most
-    /// [`DOTS_AT_ONCE`]): the same bits as one call per slice.
-    ///
-    /// # Safety
-    ///
-    /// As [`lanes16_many`](Self::lanes16_many).
-    unsafe fn lanes4_many(ps: &[&[f64]], x: &[f64], out: &mut [f64]);
-
     /// Four lanes of values, in the registers of the implementation.
     type V: Lanes;
 
@@ -1060,13 +983,6 @@ impl Dots for Portable {
         dot4(a, b)
     }
 
-    #[inline(always)]
-    unsafe fn lanes4_many(ps: &[&[f64]], x: &[f64], out: &mut [f64]) {
-        for (o, p) in out.iter_mut().zip(ps) {
-            *o = dot4(p, x);
-        }
-    }
-
     type V = [f64; 4];
 
     #[inline(always)]
@@ -1106,26 +1022,6 @@ impl Dots for Avx2 {
     unsafe fn lanes4(a: &[f64], b: &[f64]) -> f64 {
         // SAFETY: forwarded from the caller (the CPU has AVX2).
         unsafe { avx2::dot4(a, b) }
-    }
-
-    #[inline(always)]
-    unsafe fn lanes4_many(ps: &[&[f64]], x: &[f64], out: &mut [f64]) {
-        // SAFETY (each case): forwarded from the caller (the CPU has AVX2).
-        unsafe {
-            match (ps, out) {
-                ([a, b, c, e], [oa, ob, oc, oe]) => {
-                    [*oa, *ob, *oc, *oe] = avx2::dot4_n([a, b, c, e], x);
-                }
-                ([a, b, c], [oa, ob, oc]) => [*oa, *ob, *oc] = avx2::dot4_n([a, b, c], x),
-                ([a, b], [oa, ob]) => [*oa, *ob] = avx2::dot4_n([a, b], x),
-                ([a], [oa]) => [*oa] = avx2::dot4_n([a], x),
-                (ps, out) => {
-                    for (o, p) in out.iter_mut().zip(ps) {
-                        [*o] = avx2::dot4_n([p], x);
-                    }
-                }
-            }
-        }
     }
 
     type V = std::arch::x86_64::__m256d;
@@ -1190,38 +1086,18 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) unsafe fn dot4(a: &[f64], b: &[f64]) -> f64 {
-        // SAFETY: forwarded from the caller (the CPU has AVX2).
-        let [s] = unsafe { dot4_n([&a], b) };
-        s
-    }
-
-    /// [`super::dot4`] of each of `N` slices with `b` (each to the length of the shortest
-    /// of all), side by side: each 4-value block of `b` is loaded once for all of them.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub(super) unsafe fn dot4_n<const N: usize>(ps: [&&[f64]; N], b: &[f64]) -> [f64; N] {
-        let n = ps.iter().fold(b.len(), |n, p| n.min(p.len()));
+        let n = a.len().min(b.len());
         let body = n / 4 * 4;
-        let mut acc = [_mm256_setzero_pd(); N];
-        let mut k = 0;
-        while k < body {
-            // SAFETY: k + 4 <= body <= n, within `b` and every slice.
-            let y = unsafe { _mm256_loadu_pd(b.as_ptr().add(k)) };
-            for (a, p) in acc.iter_mut().zip(&ps) {
-                // SAFETY: as above.
-                let x = unsafe { _mm256_loadu_pd(p.as_ptr().add(k)) };
-                *a = _mm256_add_pd(*a, _mm256_mul_pd(x, y));
-            }
-            k += 4;
+        let mut acc = _mm256_setzero_pd();
+        for (ca, cb) in a[..body].chunks_exact(4).zip(b[..body].chunks_exact(4)) {
+            // SAFETY: 4-value chunks.
+            let (x, y) = unsafe { (_mm256_loadu_pd(ca.as_ptr()), _mm256_loadu_pd(cb.as_ptr())) };
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(x, y));
         }
-        let mut out = [0.0; N];
-        for ((o, a), p) in out.iter_mut().zip(acc).zip(&ps) {
-            // [s0 + s1, s2 + s3], then their sum, then the tail summed from 0.
-            let h = _mm_hadd_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-            let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-            *o = s + tail(&p[body..n], &b[body..n], 0.0);
-        }
-        out
+        // [s0 + s1, s2 + s3], then their sum, then the tail summed from 0.
+        let h = _mm_hadd_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+        let s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+        s + tail(&a[body..n], &b[body..n], 0.0)
     }
 
     /// [`super::Dots::sub_scaled`].
@@ -1378,41 +1254,6 @@ mod tests {
             }
             assert_eq!(m1, m2, "{n}");
             assert_eq!(t1, t2, "{n}");
-        }
-    }
-
-    #[test]
-    fn dots_give_the_bits_of_one_dot_per_vector() {
-        for n in [0, 1, 3, 4, 5, 17, 50] {
-            let x: Vec<f64> = (0..n).map(|j| (j as f64 * 0.73).sin() * 9.0).collect();
-            // 7 vectors: groups of 4 and 3; one short, cut to its own length.
-            let vs: Vec<Vec<f64>> = (0..7)
-                .map(|a| {
-                    let len = if a == 5 { n / 2 } else { n };
-                    (0..len)
-                        .map(|j| ((a * 5 + j) as f64 * 0.31).cos())
-                        .collect()
-                })
-                .collect();
-            let mut seen = Vec::new();
-            dots(
-                &x,
-                8,
-                |a| vs.get(a).map(|v| &v[..]),
-                |a, s| seen.push((a, s)),
-            );
-            assert_eq!(seen.len(), 8, "{n}");
-            for (k, &(a, s)) in seen.iter().enumerate() {
-                assert_eq!(a, k);
-                let want = vs.get(a).map_or(0.0, |v| dot4(v, &x));
-                assert_eq!(s.to_bits(), want.to_bits(), "{n} {a}");
-                let mut one = [0.0];
-                // SAFETY: the portable implementation needs no CPU feature.
-                unsafe {
-                    Portable::lanes4_many(&[vs.get(a).map_or(&[][..], |v| &v[..])], &x, &mut one)
-                };
-                assert_eq!(one[0].to_bits(), want.to_bits(), "{n} {a}");
-            }
         }
     }
 
