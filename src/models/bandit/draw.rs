@@ -1,13 +1,12 @@
 //! Draws from the distributions Thompson sampling needs (standard normal, gamma, beta),
-//! from a seeded [`ChaCha8Rng`], so that a decision is reproducible from its seed.
+//! from a seeded generator (a decision's [`DecisionRng`](super::pmf::DecisionRng)), so that
+//! a decision is reproducible from its seed.
 
 use rand::Rng;
 
-use crate::common::rng::ChaCha8Rng;
-
 /// A standard normal draw (Marsaglia's polar method; the second value is discarded so that
 /// every draw consumes its own uniforms and decisions stay independent of call order).
-pub fn normal(rng: &mut ChaCha8Rng) -> f64 {
+pub fn normal(rng: &mut (impl Rng + ?Sized)) -> f64 {
     loop {
         let u = 2.0 * rng.gen::<f64>() - 1.0;
         let v = 2.0 * rng.gen::<f64>() - 1.0;
@@ -20,7 +19,7 @@ pub fn normal(rng: &mut ChaCha8Rng) -> f64 {
 
 /// A Gamma(`shape`, 1) draw (Marsaglia and Tsang 2000; `shape < 1` by the boost
 /// `Gamma(a) = Gamma(a + 1) * U^(1/a)`). `shape` must be > 0.
-pub fn gamma(shape: f64, rng: &mut ChaCha8Rng) -> f64 {
+pub fn gamma(shape: f64, rng: &mut (impl Rng + ?Sized)) -> f64 {
     if shape < 1.0 {
         let u: f64 = rng.gen::<f64>();
         return gamma(shape + 1.0, rng) * u.powf(1.0 / shape);
@@ -42,7 +41,7 @@ pub fn gamma(shape: f64, rng: &mut ChaCha8Rng) -> f64 {
 }
 
 /// A Beta(`a`, `b`) draw (`a`, `b` > 0), as the ratio of two gamma draws.
-pub fn beta(a: f64, b: f64, rng: &mut ChaCha8Rng) -> f64 {
+pub fn beta(a: f64, b: f64, rng: &mut (impl Rng + ?Sized)) -> f64 {
     let x = gamma(a, rng);
     let y = gamma(b, rng);
     if x + y > 0.0 {

@@ -6,12 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::models::bandit::draw;
 use crate::models::bandit::linear::{
     check_alpha, check_l2_lambda, LinearArms, LinearPolicy, LinearRule,
 };
+use crate::models::bandit::pmf::DecisionRng;
 use crate::models::bandit::thompson_sampling::monte_carlo_pmf;
 use crate::models::kit::setters;
 
@@ -72,7 +72,7 @@ impl LinearRule for LinTs {
         arms: &LinearArms,
         context: &[f64],
         pmf_out: &mut [f64],
-        rng: &mut ChaCha8Rng,
+        rng: &mut DecisionRng,
     ) -> usize {
         // Each arm's mean and standard deviation, computed once (excluded arms are never
         // drawn).

@@ -7,11 +7,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::common::parallel::for_each_mut;
-use crate::common::rng::ChaCha8Rng;
 use crate::common::simd::prefetch;
 use crate::error::{Error, Result};
 use crate::models::bandit::logs::LoggedFeedback;
 use crate::models::bandit::packed::quadratic_forms_into;
+use crate::models::bandit::pmf::DecisionRng;
 use crate::models::bandit::policy::{corrupt, BanditSpec, Exploration, Policy};
 use crate::models::bandit::ridge::RidgeArm;
 use crate::models::bandit::StartPolicy;
@@ -177,7 +177,7 @@ pub trait LinearRule:
         arms: &LinearArms,
         context: &[f64],
         pmf: &mut [f64],
-        rng: &mut ChaCha8Rng,
+        rng: &mut DecisionRng,
     ) -> usize {
         let _ = (arms, context);
         self.exploration().decide(pmf, rng)
@@ -233,7 +233,7 @@ impl<P: LinearRule> Policy for LinearPolicy<P> {
         self.params.exploration()
     }
 
-    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut DecisionRng) -> usize {
         self.params.explore(&self.arms, context, pmf, rng)
     }
 

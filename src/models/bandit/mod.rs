@@ -57,8 +57,8 @@ pub mod values;
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
+use crate::models::bandit::pmf::DecisionRng;
 
 pub use epsilon_greedy::{EpsilonGreedy, EpsilonGreedyPolicy};
 pub use lin_greedy::{LinGreedy, LinGreedyPolicy};
@@ -199,7 +199,7 @@ impl Policy for AnyPolicy {
         self.as_policy().exploration()
     }
 
-    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut DecisionRng) -> usize {
         self.as_policy().explore(context, pmf, rng)
     }
 

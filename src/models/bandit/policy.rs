@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::models::bandit::logs::LoggedFeedback;
-use crate::models::bandit::pmf;
+use crate::models::bandit::pmf::{self, DecisionRng};
 
 /// What a policy decides between and from: `n_actions` actions, contexts of `n_features`
 /// numbers (0 for a context-free policy; a context-free policy given `n_features > 0` checks
@@ -133,7 +132,7 @@ pub enum Exploration {
 impl Exploration {
     /// Turns `scores` (excluded actions at `-inf`) into the decision's pmf in place and draws
     /// the action from it.
-    pub fn decide(self, scores: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    pub fn decide(self, scores: &mut [f64], rng: &mut DecisionRng) -> usize {
         match self {
             Exploration::EpsilonGreedy(epsilon) => pmf::epsilon_greedy(scores, epsilon),
             Exploration::Softmax(tau) => pmf::softmax(scores, tau),
@@ -199,7 +198,7 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
 
     /// Turns the scores in `pmf` (excluded actions at `-inf`) into the decision's pmf in place
     /// and draws the action with `rng`; by default by [`exploration`](Self::exploration).
-    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    fn explore(&self, context: &[f64], pmf: &mut [f64], rng: &mut DecisionRng) -> usize {
         let _ = context;
         self.exploration().decide(pmf, rng)
     }
@@ -218,7 +217,7 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
         spec.check_pmf(pmf)?;
         self.scores_into(context, pmf)?;
         pmf::mark_excluded(pmf, excluded)?;
-        let mut rng = pmf::decision_rng(spec.random_state, event_id);
+        let mut rng = DecisionRng::new(spec.random_state, event_id);
         Ok(self.explore(context, pmf, &mut rng))
     }
 

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
+use crate::models::bandit::pmf::DecisionRng;
 use crate::models::bandit::policy::{corrupt, BanditSpec, Policy};
 use crate::models::bandit::values::ArmStats;
 use crate::models::bandit::{draw, pmf, StartPolicy};
@@ -90,8 +90,8 @@ impl StartPolicy for ThompsonSampling {
 pub(crate) fn monte_carlo_pmf(
     pmf_out: &mut [f64],
     samples: usize,
-    rng: &mut ChaCha8Rng,
-    mut score: impl FnMut(usize, &mut ChaCha8Rng) -> f64,
+    rng: &mut DecisionRng,
+    mut score: impl FnMut(usize, &mut DecisionRng) -> f64,
 ) -> usize {
     for p in pmf_out.iter_mut() {
         if pmf::allowed(*p) {
@@ -137,7 +137,7 @@ impl Policy for ThompsonSamplingPolicy {
         Ok(())
     }
 
-    fn explore(&self, _context: &[f64], pmf_out: &mut [f64], rng: &mut ChaCha8Rng) -> usize {
+    fn explore(&self, _context: &[f64], pmf_out: &mut [f64], rng: &mut DecisionRng) -> usize {
         let arms = &self.arms;
         let model = self.params.reward;
         monte_carlo_pmf(pmf_out, self.params.pmf_samples, rng, |a, rng| {

@@ -6,9 +6,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::action_value::ActionValueModel;
-use crate::common::rng::ChaCha8Rng;
 use crate::error::{Error, Result};
-use crate::models::bandit::{pmf, BanditSpec, Policy};
+use crate::models::bandit::pmf::{self, DecisionRng};
+use crate::models::bandit::{BanditSpec, Policy};
 use crate::service::persist::{self, Encoding};
 
 /// The model file `kind` of a [`GreedyPolicy`] (a pipeline is kind 1).
@@ -175,7 +175,7 @@ impl Policy for ServedGreedyPolicy {
         Ok(())
     }
 
-    fn explore(&self, _context: &[f64], pmf: &mut [f64], _rng: &mut ChaCha8Rng) -> usize {
+    fn explore(&self, _context: &[f64], pmf: &mut [f64], _rng: &mut DecisionRng) -> usize {
         let (mut chosen, mut best) = (usize::MAX, f64::NEG_INFINITY);
         for (a, &s) in pmf.iter().enumerate() {
             if !pmf::allowed(s) {
