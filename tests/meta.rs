@@ -503,7 +503,10 @@ fn the_better_prior_default_is_kept_unless_clearly_beaten() {
     for &c in &report.prior_defaults {
         for rung in 0..top {
             assert!(
-                report.trials.iter().any(|t| t.candidate == c && t.rung == rung),
+                report
+                    .trials
+                    .iter()
+                    .any(|t| t.candidate == c && t.rung == rung),
                 "prior candidate {c} missing on rung {rung}"
             );
         }
@@ -534,9 +537,16 @@ fn the_better_prior_default_is_kept_unless_clearly_beaten() {
         .trials
         .iter()
         .filter(|t| t.rung == report.trials[report.best_trial].rung && t.status == TrialStatus::Ok)
-        .max_by(|a, b| a.repeated_score.unwrap().total_cmp(&b.repeated_score.unwrap()))
+        .max_by(|a, b| {
+            a.repeated_score
+                .unwrap()
+                .total_cmp(&b.repeated_score.unwrap())
+        })
         .unwrap();
-    assert_eq!(challenger.config.model.type_name(), "extra_trees_classifier");
+    assert_eq!(
+        challenger.config.model.type_name(),
+        "extra_trees_classifier"
+    );
     let (gain, se) = paired_gain(report, challenger.candidate, chosen);
     assert!(gain > 0.0 && gain <= se, "{gain} {se}");
     // Without the rule, extra trees is chosen.

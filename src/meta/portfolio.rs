@@ -192,9 +192,13 @@ impl Portfolio {
             })
             .collect();
         let mean_rank = |i: usize| -> f64 {
-            pool.iter().map(|d| relative_rank(&d.scores, i)).sum::<f64>() / pool.len() as f64
+            pool.iter()
+                .map(|d| relative_rank(&d.scores, i))
+                .sum::<f64>()
+                / pool.len() as f64
         };
-        let mut ranked: Vec<(f64, usize)> = defaults.into_iter().map(|i| (mean_rank(i), i)).collect();
+        let mut ranked: Vec<(f64, usize)> =
+            defaults.into_iter().map(|i| (mean_rank(i), i)).collect();
         ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         ranked
             .into_iter()
@@ -211,7 +215,10 @@ fn relative_rank(scores: &[f64], i: usize) -> f64 {
         return 1.0;
     };
     let finite = scores.iter().filter(|s| s.is_finite()).count();
-    let better = scores.iter().filter(|&&s| s.is_finite() && s > mine).count();
+    let better = scores
+        .iter()
+        .filter(|&&s| s.is_finite() && s > mine)
+        .count();
     if finite > 1 {
         better as f64 / (finite - 1) as f64
     } else {
@@ -315,7 +322,9 @@ mod tests {
         assert_eq!(ranked.len(), 3);
         // Leaving every data set out leaves no prior; a family the grid lacks has none.
         let every: Vec<String> = p.datasets.iter().map(|d| d.name.clone()).collect();
-        assert!(p.prior_defaults("classification", &every, &all, 2).is_empty());
+        assert!(p
+            .prior_defaults("classification", &every, &all, 2)
+            .is_empty());
         assert!(p.prior_defaults("regression", &[], &["svc"], 2).is_empty());
     }
 

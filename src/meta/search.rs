@@ -445,7 +445,12 @@ impl<'a> Search<'a> {
         if spec.keep_prior_default {
             let task = task_name(search.data.target_task());
             search.prior = portfolio
-                .prior_defaults(task, &spec.portfolio_exclude, &search.families, PRIOR_DEFAULTS)
+                .prior_defaults(
+                    task,
+                    &spec.portfolio_exclude,
+                    &search.families,
+                    PRIOR_DEFAULTS,
+                )
                 .into_iter()
                 .filter_map(|v| search.candidates.iter().position(|c| c.model == v))
                 .collect();
@@ -967,7 +972,10 @@ impl<'a> Search<'a> {
             name(prior)
         );
         if gain > se {
-            Some((pick, Some(format!("{detail}: the challenger is clearly better"))))
+            Some((
+                pick,
+                Some(format!("{detail}: the challenger is clearly better")),
+            ))
         } else {
             Some((prior, Some(format!("{detail}: the prior default is kept"))))
         }
@@ -1002,8 +1010,7 @@ impl<'a> Search<'a> {
                 if r.rows != n || (rung > self.ens_rung) != later {
                     continue;
                 }
-                if let (Some(fa), Some(fb)) = (folds(a.candidate, rung), folds(b.candidate, rung))
-                {
+                if let (Some(fa), Some(fb)) = (folds(a.candidate, rung), folds(b.candidate, rung)) {
                     if fa.len() == fb.len() {
                         diffs.extend(fa.iter().zip(fb).map(|(x, y)| self.sign * (x - y)));
                         if let Some(s) = r.splits.first() {
@@ -1164,9 +1171,7 @@ impl<'a> Search<'a> {
                 break StoppedBy::TimeBudget;
             }
         };
-        let best = self
-            .choose()
-            .map(|(t, why)| (t.id, t.config.clone(), why));
+        let best = self.choose().map(|(t, why)| (t.id, t.config.clone(), why));
         let Some((best_trial, single, choice)) = best else {
             return Err(self.nothing_fitted(search_type));
         };
