@@ -438,6 +438,14 @@ fn paired_gain(report: &amlis::meta::SearchReport, a: usize, b: usize) -> (f64, 
     (mean, (var * (1.0 / m + 0.5)).sqrt())
 }
 
+/// Logistic regression, Gaussian naive Bayes and a decision tree: the portfolio ranks the
+/// first two defaults best of the three.
+const LINEAR_NB_TREE: [&str; 3] = [
+    "logistic_regression",
+    "gaussian_nb",
+    "decision_tree_classifier",
+];
+
 /// An auto classifier of 24 trials on `table` over three `families`.
 fn three_family_auto(
     table: &Table,
@@ -481,12 +489,7 @@ fn better_prior(report: &amlis::meta::SearchReport) -> usize {
 #[test]
 fn the_better_prior_default_is_kept_unless_clearly_beaten() {
     let table = amlis::datasets::penguins_table().unwrap();
-    let families = [
-        "logistic_regression",
-        "gaussian_nb",
-        "decision_tree_classifier",
-    ];
-    let p = three_family_auto(&table, "species", families, 3, true);
+    let p = three_family_auto(&table, "species", LINEAR_NB_TREE, 3, true);
     let report = p.meta().search.as_ref().unwrap();
     // The two prior defaults are the portfolio's best ranked defaults of the three families,
     // and each was scored on every rung up to the top one.
@@ -575,19 +578,14 @@ fn a_challenger_clearly_better_than_the_prior_defaults_is_chosen() {
         ("y".to_string(), Column::categorical_from(&y)),
     ])
     .unwrap();
-    let families = [
-        "logistic_regression",
-        "gaussian_nb",
-        "decision_tree_classifier",
-    ];
-    let p = three_family_auto(&table, "y", families, 3, true);
+    let p = three_family_auto(&table, "y", LINEAR_NB_TREE, 3, true);
     let report = p.meta().search.as_ref().unwrap();
     assert_eq!(p.model().type_name(), "decision_tree_classifier");
     let chosen = report.trials[report.best_trial].candidate;
     let (gain, se) = paired_gain(report, chosen, better_prior(report));
     assert!(gain > 0.2 && gain > se, "{gain} {se}");
     // Without the rule the same search has no prior defaults and gives no reason.
-    let off = three_family_auto(&table, "y", families, 3, false);
+    let off = three_family_auto(&table, "y", LINEAR_NB_TREE, 3, false);
     let r = off.meta().search.as_ref().unwrap();
     assert!(r.prior_defaults.is_empty() && r.choice.is_none());
 }

@@ -415,6 +415,17 @@ mod tests {
         }
     }
 
+    /// Scoring of a binary classifier's probabilities (two per row) by `metric`.
+    fn binary_scoring<'a>(y: &'a [f64], metric: &'a dyn Metric) -> Scoring<'a> {
+        Scoring {
+            y,
+            width: 2,
+            classification: true,
+            metric,
+            sign: 1.0,
+        }
+    }
+
     fn oof(candidate: usize, key: f64, values: Vec<f64>) -> Oof {
         const FAMILIES: [&str; 20] = [
             "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13",
@@ -509,13 +520,7 @@ mod tests {
         let a = vec![0.9, 0.1, 0.45, 0.55, 0.1, 0.9, 0.55, 0.45];
         let b = vec![0.45, 0.55, 0.9, 0.1, 0.55, 0.45, 0.1, 0.9];
         let metric = crate::evaluate::metrics::get("accuracy").unwrap();
-        let scoring = Scoring {
-            y: &y,
-            width: 2,
-            classification: true,
-            metric: metric.as_ref(),
-            sign: 1.0,
-        };
+        let scoring = binary_scoring(&y, metric.as_ref());
         let mut store = OofStore::default();
         store.insert(oof(0, scoring.key(&a).unwrap(), a));
         store.insert(oof(1, scoring.key(&b).unwrap(), b));
@@ -537,13 +542,7 @@ mod tests {
         let mut rng = crate::common::rng::for_task(4, 0);
         let y: Vec<f64> = (0..n).map(|_| f64::from(rng.gen_range(0..2u8))).collect();
         let metric = crate::evaluate::metrics::get("accuracy").unwrap();
-        let scoring = Scoring {
-            y: &y,
-            width: 2,
-            classification: true,
-            metric: metric.as_ref(),
-            sign: 1.0,
-        };
+        let scoring = binary_scoring(&y, metric.as_ref());
         let mut store = OofStore::default();
         for c in 0..12 {
             let v: Vec<f64> = (0..n)
