@@ -171,6 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "stopped_by": report.map(|r| r.stopped_by),
             "neighbours": report.map(|r| r.neighbours.clone()),
             "ensemble": report.and_then(|r| r.ensemble.clone()),
+            "choice": report.and_then(|r| r.choice.clone()),
         })
     );
     Ok(())
