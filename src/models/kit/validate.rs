@@ -112,6 +112,7 @@ pub fn check_finite(context: &str, x: ArrayView2<'_, f64>, names: &[String]) -> 
 }
 
 /// `Σ v·0` over `v` with four independent lanes (vectorizes): NaN iff some `v` is not finite.
+#[inline]
 pub(crate) fn nan_probe(v: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = v.chunks_exact(4);
@@ -188,24 +189,37 @@ pub(crate) fn class_targets(data: &dyn Dataset, context: &str) -> Result<(Vec<St
             )))
         }
     };
-    let y = data
-        .targets()
+    let base = data
+        .base_targets()
         .ok_or_else(|| Error::InvalidArgument(format!("{context} needs targets")))?;
-    let mut out = Vec::with_capacity(y.len());
-    for (i, &v) in y.iter().enumerate() {
-        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes.len()) {
+    // The targets of the dataset's rows, borrowed when no gather is needed.
+    let y = match data.sample_indices() {
+        None => ndarray::CowArray::from(base),
+        Some(idx) => ndarray::CowArray::from(base.select(ndarray::Axis(0), idx)),
+    };
+    // A target is class `c` when `v as i32` (truncated, saturating) is `c` in `0..k` and
+    // converts back to `v` exactly (no fraction). Converted and checked in two passes that
+    // vectorize; the first bad row is searched only on failure.
+    let k = classes.len();
+    let is_class = |v: f64, c: i32| ((c as u32 as usize) < k) & (f64::from(c) == v);
+    let codes: Vec<i32> = y.iter().map(|&v| v as i32).collect();
+    let ok = y
+        .iter()
+        .zip(&codes)
+        .fold(true, |ok, (&v, &c)| ok & is_class(v, c));
+    if !ok {
+        if let Some((i, &v)) = y.iter().enumerate().find(|&(_, &v)| !is_class(v, v as i32)) {
             return Err(Error::InvalidValue {
                 context: context.into(),
                 row: i,
                 column: None,
                 message: format!(
-                    "target {v} is not a class index in 0..{} (unlabelled rows cannot train a classifier)",
-                    classes.len()
+                    "target {v} is not a class index in 0..{k} (unlabelled rows cannot train a classifier)"
                 ),
             });
         }
-        out.push(v as u32);
     }
+    let out = codes.into_iter().map(|c| c as u32).collect();
     Ok((classes, out))
 }
 

@@ -27,7 +27,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::discrete::{check_prior, check_spec, class_log_prior, read_chunk, spec_of};
+use super::discrete::{check_prior, check_spec, class_log_prior, read_chunk, spec_of, FiniteCheck};
 use super::posterior::{bad_value, NaiveBayes};
 use crate::common::parallel::map_fold_blocks;
 use crate::error::{Error, Result};
@@ -183,7 +183,7 @@ impl CategoricalNbLearner {
             n_features: self.n_features,
             classes: self.classes.clone(),
         };
-        let chunk = read_chunk(data, NAME, &spec, false)?;
+        let chunk = read_chunk(data, NAME, &spec, false, FiniteCheck::OnRead)?;
         let (k, p) = (self.classes.len(), self.n_features);
         let flat = chunk.flat();
         // Check every code first (the first bad value in row order), and the widths.
@@ -194,12 +194,12 @@ impl CategoricalNbLearner {
                 .map_err(|m| bad_value(NAME, i, feature_name(data.feature_names(), j), m))?;
             width[j] = width[j].max(code + 1);
         }
-        for (c, w) in chunk.y.iter().zip(&chunk.w) {
-            if let Some(t) = self.class_count.get_mut(*c) {
+        for (&c, w) in chunk.y.iter().zip(chunk.weights()) {
+            if let Some(t) = self.class_count.get_mut(c as usize) {
                 *t += w;
             }
         }
-        let (y, w) = (&chunk.y, &chunk.w);
+        let chunk = &chunk;
         let (old, old_n) = (&self.category_count, &self.n_categories);
         let mut grown: Vec<(Vec<f64>, usize)> = Vec::with_capacity(p);
         map_fold_blocks(
@@ -216,9 +216,9 @@ impl CategoricalNbLearner {
                         dst.copy_from_slice(src);
                     }
                 }
-                for (i, (&c, &wi)) in y.iter().zip(w).enumerate() {
+                for (i, (&c, wi)) in chunk.y.iter().zip(chunk.weights()).enumerate() {
                     let code = flat.get(i * p + j).map_or(0, |&v| v as usize);
-                    if let Some(slot) = counts.get_mut(c * n_new + code) {
+                    if let Some(slot) = counts.get_mut(c as usize * n_new + code) {
                         *slot += wi;
                     }
                 }

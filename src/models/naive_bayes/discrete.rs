@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::linalg::ROW_BLOCK;
 use crate::common::parallel::{first_block_where, map_fold_blocks};
+use crate::common::simd::with_avx2;
 use crate::error::{Error, Result};
-use crate::models::kit::validate;
+use crate::models::kit::validate::{self, nan_probe};
 use crate::models::linear::logistic::dot_row;
 use crate::models::naive_bayes::posterior::{bad_value, check_finite_row, NaiveBayes};
 use crate::traits::{Dataset, IncrementalLearner, Model, StreamSpec, Trainer};
@@ -123,9 +124,9 @@ pub(crate) struct Chunk<'a> {
     /// The features, row-major.
     pub x: CowArray<'a, f64, Ix2>,
     /// The class index of every row.
-    pub y: Vec<usize>,
-    /// The sample weight of every row (1 without weights).
-    pub w: Vec<f64>,
+    pub y: Vec<u32>,
+    /// The sample weight of every row, `None` when the data has none (every weight 1).
+    w: Option<Vec<f64>>,
 }
 
 impl Chunk<'_> {
@@ -133,15 +134,44 @@ impl Chunk<'_> {
     pub fn flat(&self) -> &[f64] {
         self.x.as_slice().unwrap_or(&[])
     }
+
+    /// The sample weight of row `i` (1 without weights).
+    #[inline]
+    pub fn weight(&self, i: usize) -> f64 {
+        self.w
+            .as_ref()
+            .and_then(|w| w.get(i))
+            .copied()
+            .unwrap_or(1.0)
+    }
+
+    /// The sample weight of every row, in order.
+    pub fn weights(&self) -> impl Iterator<Item = f64> + '_ {
+        let w = self.w.as_deref();
+        (0..self.y.len()).map(move |i| w.and_then(|w| w.get(i)).copied().unwrap_or(1.0))
+    }
+}
+
+/// When [`read_chunk`] checks that the feature values are finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FiniteCheck {
+    /// While reading the chunk (a pass of its own).
+    OnRead,
+    /// In the caller's first pass of sums over the chunk ([`class_and_total_sums`] with a
+    /// [`ValueCheck`]), which probes every value as it adds it: one pass over the data
+    /// instead of two, and the same errors.
+    InSums,
 }
 
 /// Reads a chunk for a stream of `spec`: classes as given up front, `spec.n_features`
-/// columns, finite values (`numeric`: no categorical feature kinds), finite weights `>= 0`.
+/// columns, finite values (`numeric`: no categorical feature kinds; checked here or in the
+/// first pass of sums, as `finite` says), finite weights `>= 0`.
 pub(crate) fn read_chunk<'a>(
     data: &'a dyn Dataset,
     context: &str,
     spec: &StreamSpec,
     numeric: bool,
+    finite: FiniteCheck,
 ) -> Result<Chunk<'a>> {
     let (classes, y) = validate::class_targets(data, context)?;
     if classes != spec.classes {
@@ -160,21 +190,30 @@ pub(crate) fn read_chunk<'a>(
         CowArray::from(x.as_standard_layout().into_owned())
     };
     validate::check_n_features(context, x.view(), spec.n_features)?;
-    validate::check_finite(context, x.view(), data.feature_names())?;
-    let w = crate::models::linear::prep::weights_or_ones(data, y.len())?;
-    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+    if finite == FiniteCheck::OnRead {
+        validate::check_finite(context, x.view(), data.feature_names())?;
+    }
+    // Without weights, none are made up: every row weighs 1 ([`Chunk::weight`]).
+    let w = match data.base_weights() {
+        Some(_) => Some(crate::models::linear::prep::weights_or_ones(data, y.len())?),
+        None => None,
+    };
+    let bad_weight = w.as_ref().and_then(|w| {
+        let i = w.iter().position(|v| !(v.is_finite() && *v >= 0.0))?;
+        Some((i, w[i]))
+    });
+    if let Some((i, wi)) = bad_weight {
+        // A non-finite feature value is the error reported first, as when it is checked
+        // on reading.
+        validate::check_finite(context, x.view(), data.feature_names())?;
         return Err(Error::InvalidValue {
             context: format!("{context} sample weights"),
             row: i,
             column: None,
-            message: format!("{} is not a finite weight >= 0", w[i]),
+            message: format!("{wi} is not a finite weight >= 0"),
         });
     }
-    Ok(Chunk {
-        x,
-        y: y.into_iter().map(|c| c as usize).collect(),
-        w,
-    })
+    Ok(Chunk { x, y, w })
 }
 
 /// Checks the classes of a stream: at least one, no duplicates.
@@ -196,25 +235,53 @@ pub(crate) struct ClassSums {
     pub sums: Vec<f64>,
 }
 
+/// The check of the feature values that a pass of [`class_and_total_sums`] makes as it
+/// reads them (for a chunk read with [`FiniteCheck::InSums`]): every value finite and, for
+/// counts, `>= 0`. A probe of each block costs no extra pass; only when it finds a bad value
+/// is the chunk searched for the first one, with the errors of the separate checks (the
+/// first non-finite value, else the first negative one).
+pub(crate) struct ValueCheck<'d> {
+    /// The data the chunk was read from (for the feature names).
+    pub data: &'d dyn Dataset,
+    /// The model's name, for the errors.
+    pub context: &'d str,
+    /// scikit-learn's class name when the values are counts (`>= 0`), for the error.
+    pub counts_of: Option<&'d str>,
+}
+
+impl ValueCheck<'_> {
+    /// The error for the first bad value of `chunk`, or `Ok` when there is none.
+    fn locate(&self, chunk: &Chunk<'_>) -> Result<()> {
+        validate::check_finite(self.context, chunk.x.view(), self.data.feature_names())?;
+        match self.counts_of {
+            Some(sklearn) => check_non_negative(chunk, self.data, self.context, sklearn),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Per-class weighted sums of `f(class, feature, value)` over the rows of `chunk`, computed
 /// over fixed row blocks (in parallel) and added in block order: the same bits for any
-/// number of threads.
+/// number of threads. `check` checks the values in the same pass.
 pub(crate) fn class_sums(
     chunk: &Chunk<'_>,
     k: usize,
     f: impl Fn(usize, usize, f64) -> f64 + Sync,
+    check: Option<&ValueCheck<'_>>,
 ) -> Result<ClassSums> {
-    Ok(class_and_total_sums(chunk, k, f, None::<fn(usize, f64) -> f64>)?.0)
+    Ok(class_and_total_sums(chunk, k, f, None::<fn(usize, f64) -> f64>, check)?.0)
 }
 
 /// [`class_sums`] and, in the same pass when `g` is given, the unweighted sums of
 /// `g(feature, value)` over every row (as one class of unit weights: the weight is the row
-/// count), with the bits each would have in a pass of its own.
+/// count), with the bits each would have in a pass of its own; `check` checks the values in
+/// the same pass.
 pub(crate) fn class_and_total_sums(
     chunk: &Chunk<'_>,
     k: usize,
     f: impl Fn(usize, usize, f64) -> f64 + Sync,
     g: Option<impl Fn(usize, f64) -> f64 + Sync>,
+    check: Option<&ValueCheck<'_>>,
 ) -> Result<(ClassSums, ClassSums)> {
     let p = chunk.x.ncols();
     let n = chunk.y.len();
@@ -225,32 +292,47 @@ pub(crate) fn class_and_total_sums(
     };
     let t = usize::from(g.is_some());
     let (mut total, mut all) = (zero(k), zero(t));
+    let mut bad = false;
     map_fold_blocks(
         n.div_ceil(ROW_BLOCK),
         |b| {
             let (mut part, mut rows) = (zero(k), zero(t));
-            for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
-                let (c, wi) = (chunk.y[i], chunk.w[i]);
-                let row = flat.get(i * p..(i + 1) * p).unwrap_or(&[]);
-                if let (Some(cw), Some(dst)) = (
-                    part.weight.get_mut(c),
-                    part.sums.get_mut(c * p..(c + 1) * p),
-                ) {
-                    *cw += wi;
-                    for (j, (d, &v)) in dst.iter_mut().zip(row).enumerate() {
-                        *d += wi * f(c, j, v);
+            // Per feature: `Σ v·0` (NaN exactly when some `v` is not finite) and the count
+            // of negative values, kept lane by lane so that the loop vectorizes (with no
+            // conditional store).
+            let (mut nan, mut neg) = (vec![0.0; p], vec![0.0; p]);
+            with_avx2(
+                #[inline(always)]
+                || {
+                    for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
+                        let (c, wi) = (chunk.y[i] as usize, chunk.weight(i));
+                        let row = flat.get(i * p..(i + 1) * p).unwrap_or(&[]);
+                        if let (Some(cw), Some(dst)) = (
+                            part.weight.get_mut(c),
+                            part.sums.get_mut(c * p..(c + 1) * p),
+                        ) {
+                            *cw += wi;
+                            let cells = dst.iter_mut().zip(row).zip(&mut nan).zip(&mut neg);
+                            for (j, (((d, &v), z), m)) in cells.enumerate() {
+                                *d += wi * f(c, j, v);
+                                *z += v * 0.0;
+                                *m += if v < 0.0 { 1.0 } else { 0.0 };
+                            }
+                        }
+                        if let (Some(g), Some(rw)) = (&g, rows.weight.first_mut()) {
+                            *rw += 1.0;
+                            for (j, (d, &v)) in rows.sums.iter_mut().zip(row).enumerate() {
+                                *d += 1.0 * g(j, v);
+                            }
+                        }
                     }
-                }
-                if let (Some(g), Some(rw)) = (&g, rows.weight.first_mut()) {
-                    *rw += 1.0;
-                    for (j, (d, &v)) in rows.sums.iter_mut().zip(row).enumerate() {
-                        *d += 1.0 * g(j, v);
-                    }
-                }
-            }
-            (part, rows)
+                },
+            );
+            let bad = nan.iter().sum::<f64>().is_nan() || neg.iter().any(|&m| m > 0.0);
+            (part, rows, bad)
         },
-        |_, (part, rows)| {
+        |_, (part, rows, b)| {
+            bad |= b;
             for (sums, part) in [(&mut total, part), (&mut all, rows)] {
                 for (t, v) in sums.weight.iter_mut().zip(&part.weight) {
                     *t += v;
@@ -262,6 +344,9 @@ pub(crate) fn class_and_total_sums(
             Ok(())
         },
     )?;
+    if let Some(check) = check.filter(|_| bad) {
+        check.locate(chunk)?;
+    }
     Ok((total, all))
 }
 
@@ -438,15 +523,21 @@ impl<T: DiscreteNb<Model = DiscreteNbModel>> DiscreteNbLearner<T> {
             n_features: self.counts.n_features,
             classes: self.classes.clone(),
         };
-        let chunk = read_chunk(data, T::NAME, &spec, true)?;
-        if self.params.counts_only() {
-            check_non_negative(&chunk, data, T::NAME, T::SKLEARN)?;
-        }
+        let chunk = read_chunk(data, T::NAME, &spec, true, FiniteCheck::InSums)?;
+        let check = ValueCheck {
+            data,
+            context: T::NAME,
+            counts_of: self.params.counts_only().then_some(T::SKLEARN),
+        };
+        let k = self.classes.len();
         let sums = match self.params.binarize() {
-            Some(t) => class_sums(&chunk, self.classes.len(), |_, _, v| {
-                f64::from(u8::from(v > t))
-            })?,
-            None => class_sums(&chunk, self.classes.len(), |_, _, v| v)?,
+            Some(t) => class_sums(
+                &chunk,
+                k,
+                |_, _, v| f64::from(u8::from(v > t)),
+                Some(&check),
+            )?,
+            None => class_sums(&chunk, k, |_, _, v| v, Some(&check))?,
         };
         for (t, v) in self.counts.class_count.iter_mut().zip(&sums.weight) {
             *t += v;
@@ -588,24 +679,106 @@ impl NaiveBayes for DiscreteNbModel {
     }
 
     fn joint_log_likelihood_row(&self, row: &[f64], index: usize, out: &mut [f64]) -> Result<()> {
-        check_finite_row(self.kind.type_name(), row, index)?;
-        let p = row.len().max(1);
-        for ((o, w), b) in out
-            .iter_mut()
-            .zip(self.coef.chunks_exact(p))
-            .zip(&self.intercept)
-        {
-            let dot = match self.binarize {
-                Some(t) => masked_sum(row, t, w),
-                None => dot_row(row, w),
-            };
-            *o = dot + b;
+        let probe = linear_jll_row(row, &self.coef, &self.intercept, self.binarize, out);
+        // The row is searched for its first bad value only when the probe finds one.
+        if probe.is_nan() {
+            check_finite_row(self.kind.type_name(), row, index)?;
         }
         Ok(())
     }
 }
 
+/// The joint log-likelihoods of one row, `out[c] = x · coef_c + intercept_c` (`x` binarized
+/// at `t` first when `binarize` is set: [`masked_sum`], else [`dot_row`], with their bits),
+/// and the finiteness probe of the row, `Σ x·0` (NaN exactly when some value is not finite),
+/// in one kernel: AVX2 when the CPU has it.
+fn linear_jll_row(
+    row: &[f64],
+    coef: &[f64],
+    intercept: &[f64],
+    binarize: Option<f64>,
+    out: &mut [f64],
+) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { linear_jll_row_avx2(row, coef, intercept, binarize, out) };
+        }
+    }
+    let p = row.len().max(1);
+    for ((o, w), b) in out.iter_mut().zip(coef.chunks_exact(p)).zip(intercept) {
+        let dot = match binarize {
+            Some(t) => masked_sum(row, t, w),
+            None => dot_row(row, w),
+        };
+        *o = dot + b;
+    }
+    nan_probe(row)
+}
+
+/// [`linear_jll_row`] in AVX2 registers: each class's four lanes are those of [`dot_row`]
+/// (and [`masked_sum`]), summed in the same order, `(l₀ + l₁) + (l₂ + l₃)`, then the tail
+/// in order; no multiply-add is fused, so the bits are those of the portable path.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn linear_jll_row_avx2(
+    row: &[f64],
+    coef: &[f64],
+    intercept: &[f64],
+    binarize: Option<f64>,
+    out: &mut [f64],
+) -> f64 {
+    use std::arch::x86_64::*;
+    let p = row.len();
+    let full = p - p % 4;
+    let zero = _mm256_setzero_pd();
+    let mut probe = zero;
+    for x in row.chunks_exact(4) {
+        // SAFETY: `x` holds 4 values.
+        let v = unsafe { _mm256_loadu_pd(x.as_ptr()) };
+        probe = _mm256_add_pd(probe, _mm256_mul_pd(v, zero));
+    }
+    let (cut, tail) = row.split_at(full);
+    let t = binarize.unwrap_or(0.0);
+    let threshold = _mm256_set1_pd(t);
+    for ((o, w), b) in out
+        .iter_mut()
+        .zip(coef.chunks_exact(p.max(1)))
+        .zip(intercept)
+    {
+        let mut acc = zero;
+        for (x, w) in cut.chunks_exact(4).zip(w.chunks_exact(4)) {
+            // SAFETY: `x` and `w` hold 4 values each.
+            let (v, w) = unsafe { (_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
+            let term = match binarize {
+                // `w` where `v > t`, else +0 (as `masked_sum`'s pick).
+                Some(_) => _mm256_and_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(v, threshold), w),
+                None => _mm256_mul_pd(v, w),
+            };
+            acc = _mm256_add_pd(acc, term);
+        }
+        let mut l = [0.0f64; 4];
+        // SAFETY: `l` holds 4 values.
+        unsafe { _mm256_storeu_pd(l.as_mut_ptr(), acc) };
+        let mut rest = 0.0;
+        for (&v, &w) in tail.iter().zip(w.get(full..).unwrap_or(&[])) {
+            rest += match binarize {
+                Some(t) if v > t => w,
+                Some(_) => 0.0,
+                None => v * w,
+            };
+        }
+        *o = (l[0] + l[1]) + (l[2] + l[3]) + rest + b;
+    }
+    let mut l = [0.0f64; 4];
+    // SAFETY: `l` holds 4 values.
+    unsafe { _mm256_storeu_pd(l.as_mut_ptr(), probe) };
+    l.iter().sum::<f64>() + nan_probe(tail)
+}
+
 /// `Σ_j [x_j > t] · w_j` in four independent lanes.
+#[inline]
 fn masked_sum(x: &[f64], t: f64, w: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let cx = x.chunks_exact(4);

@@ -22,7 +22,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::discrete::{check_spec, class_and_total_sums, read_chunk, spec_of};
+use super::discrete::{
+    check_spec, class_and_total_sums, read_chunk, spec_of, FiniteCheck, ValueCheck,
+};
 use super::posterior::{check_finite_row, NaiveBayes};
 use crate::error::{Error, Result};
 use crate::traits::{
@@ -120,7 +122,7 @@ impl GaussianNbLearner {
             n_features: self.n_features,
             classes: self.classes.clone(),
         };
-        let chunk = read_chunk(data, NAME, &spec, true)?;
+        let chunk = read_chunk(data, NAME, &spec, true, FiniteCheck::InSums)?;
         let (k, p) = (self.classes.len(), self.n_features);
         if chunk.y.is_empty() {
             return Ok(());
@@ -128,7 +130,13 @@ impl GaussianNbLearner {
         // Two passes: the class sums with the sums over every row, then the class squared
         // deviations with those from the mean of every row (whose largest variance scales
         // `var_smoothing`, scikit-learn's `np.var(X, axis=0).max()`).
-        let (first, all) = class_and_total_sums(&chunk, k, |_, _, v| v, Some(|_, v| v))?;
+        let check = ValueCheck {
+            data,
+            context: NAME,
+            counts_of: None,
+        };
+        let (first, all) =
+            class_and_total_sums(&chunk, k, |_, _, v| v, Some(|_, v| v), Some(&check))?;
         let new_mu: Vec<f64> = mean_of(&first, p);
         let mean = mean_of(&all, p);
         let (second, spread) = class_and_total_sums(
@@ -142,6 +150,7 @@ impl GaussianNbLearner {
                 let d = v - mean[j];
                 d * d
             }),
+            None,
         )?;
         let new_var = mean_of(&second, p);
         let max_variance = mean_of(&spread, p)
@@ -157,7 +166,7 @@ impl GaussianNbLearner {
         // The classes present in the chunk (scikit-learn's `unique(y)`), whatever their weight.
         let mut present = vec![false; k];
         for &c in &chunk.y {
-            if let Some(s) = present.get_mut(c) {
+            if let Some(s) = present.get_mut(c as usize) {
                 *s = true;
             }
         }

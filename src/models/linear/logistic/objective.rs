@@ -140,6 +140,7 @@ impl Objective<'_> {
 }
 
 /// Dot product of two equal-length slices, in four independent lanes (vectorizes).
+#[inline]
 pub(crate) fn dot_row(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let ca = a.chunks_exact(4);
