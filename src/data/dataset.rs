@@ -330,10 +330,22 @@ pub(crate) fn weight_column(table: &Table, name: &str) -> Result<Array1<f64>> {
 /// (a position in `data`), or `None` when every row is labelled or there are no targets.
 pub fn unlabeled_rows(data: &dyn Dataset) -> Option<(usize, usize)> {
     let y = data.base_targets()?;
+    let n = data.n_samples();
+    // Whether the target at base position `b` is NaN; the rows' positions are read from the
+    // index slice (no call per row).
+    let nan_at = |b: Option<usize>| b.and_then(|b| y.get(b)).is_some_and(|v| v.is_nan());
+    match data.sample_indices() {
+        None => count_and_first((0..n).map(|i| nan_at(Some(i)))),
+        Some(idx) => count_and_first((0..n).map(|i| nan_at(idx.get(i).copied()))),
+    }
+}
+
+/// How many of `flags` are true, and the position of the first, or `None` when none is.
+fn count_and_first(flags: impl Iterator<Item = bool>) -> Option<(usize, usize)> {
     let mut count = 0usize;
     let mut first = None;
-    for i in 0..data.n_samples() {
-        if y.get(data.base_index(i)).is_some_and(|v| v.is_nan()) {
+    for (i, f) in flags.enumerate() {
+        if f {
             count += 1;
             first.get_or_insert(i);
         }
