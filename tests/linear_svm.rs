@@ -420,3 +420,29 @@ fn zero_weights_equal_dropped_rows() {
     let b = t.fit(&dropped).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_value_that_is_not_finite_is_named_and_a_finite_overflow_is_not() {
+    for name in ["iris", "breast_cancer"] {
+        let data = classification(name);
+        let model = LinearSvc::default().fit(&data).unwrap();
+        let mut x = data.features().to_owned();
+        let clean = model.predict(x.view()).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            x[[5, 2]] = bad;
+            let message = model.predict(x.view()).unwrap_err().to_string();
+            assert!(message.contains("x2") && message.contains('5'), "{message}");
+            let message = model.decision_function(x.view()).unwrap_err().to_string();
+            assert!(message.contains("x2"), "{message}");
+        }
+        // Finite values whose scores overflow are predicted, not rejected.
+        x.row_mut(5).fill(1e308);
+        let predicted = model.predict(x.view()).unwrap();
+        assert!(predicted.iter().all(|v| v.is_finite()));
+        for (i, (a, b)) in predicted.iter().zip(&clean).enumerate() {
+            if i != 5 {
+                assert_eq!(a.to_bits(), b.to_bits());
+            }
+        }
+    }
+}

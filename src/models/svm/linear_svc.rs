@@ -384,9 +384,15 @@ impl LinearSvcModel {
     /// largest score.
     #[inline]
     fn class_of(&self, row: &[f64]) -> f64 {
+        self.class_from(row, self.score(row, 0))
+    }
+
+    /// [`class_of`](Self::class_of) given the row's first score, `first`.
+    #[inline]
+    fn class_from(&self, row: &[f64], first: f64) -> f64 {
         match self.coef.nrows() {
-            1 => f64::from(u8::from(self.score(row, 0) > 0.0)),
-            k => argmax((0..k).map(|c| self.score(row, c))) as f64,
+            1 => f64::from(u8::from(first > 0.0)),
+            k => argmax(std::iter::once(first).chain((1..k).map(|c| self.score(row, c)))) as f64,
         }
     }
 
@@ -426,14 +432,19 @@ impl LinearSvcModel {
                         &owned
                     }
                 };
-                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                    return Some((i, j));
+                // A value that is not finite makes every score NaN or infinite, so the row
+                // is searched only when the first score is (a finite row can overflow too).
+                let first = self.score(row, 0);
+                if !first.is_finite() {
+                    if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                        return Some((i, j));
+                    }
                 }
                 if classes {
-                    o[0] = self.class_of(row);
+                    o[0] = self.class_from(row, first);
                 } else {
                     for (c, v) in o.iter_mut().enumerate() {
-                        *v = self.score(row, c);
+                        *v = if c == 0 { first } else { self.score(row, c) };
                     }
                 }
             }
