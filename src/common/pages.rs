@@ -20,27 +20,40 @@ const HUGE_PAGE: usize = 2 << 20;
 /// Write them first from the threads that will use them.
 pub(crate) fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
     let v = vec![T::default(); len];
-    advise_huge(&v);
+    advise_huge(v.as_ptr(), len);
     v
 }
 
-/// Advises the kernel to back the whole 2 MB pages inside `v` with huge pages.
-fn advise_huge<T>(v: &[T]) {
-    let bytes = std::mem::size_of_val(v);
+/// An empty vector with room for `len` values, advised for huge pages when the room is
+/// large (see the module doc): for a pass that writes every value through
+/// `spare_capacity_mut()` (from the threads that will use them) and then sets the length,
+/// without first zeroing memory it is about to overwrite (which the allocator does serially
+/// for reused heap memory).
+pub(crate) fn with_room<T>(len: usize) -> Vec<T> {
+    let v = Vec::with_capacity(len);
+    advise_huge(v.as_ptr(), len);
+    v
+}
+
+/// Advises the kernel to back the whole 2 MB pages inside the `len` values of type `T` from
+/// `ptr` (an allocation of this process) with huge pages.
+fn advise_huge<T>(ptr: *const T, len: usize) {
+    let bytes = len.saturating_mul(std::mem::size_of::<T>());
     if bytes < ADVISE_FROM {
         return;
     }
     #[cfg(target_os = "linux")]
     {
-        let start = v.as_ptr() as usize;
+        let start = ptr as usize;
         let first = start.next_multiple_of(HUGE_PAGE);
         let end = (start + bytes) / HUGE_PAGE * HUGE_PAGE;
         if end > first {
-            // SAFETY: `[first, end)` lies inside `v`'s allocation (its bounds rounded inward
-            // to whole huge pages), which this process owns. `MADV_HUGEPAGE` only changes
-            // how the kernel may back those pages: it never changes their contents, their
-            // validity or any other mapping, and a refusal (e.g. EINVAL when transparent
-            // huge pages are off) leaves everything as it was, so the result is ignored.
+            // SAFETY: `[first, end)` lies inside the allocation of the `len` values from
+            // `ptr` (their bounds rounded inward to whole huge pages), which this process
+            // owns. `MADV_HUGEPAGE` only changes how the kernel may back those pages: it
+            // never changes their contents, their validity or any other mapping, and a
+            // refusal (e.g. EINVAL when transparent huge pages are off) leaves everything as
+            // it was, so the result is ignored.
             unsafe {
                 libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
             }
@@ -61,5 +74,14 @@ mod tests {
         }
         let v: Vec<usize> = zeroed(ADVISE_FROM);
         assert!(v.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn buffers_with_room_are_empty_with_the_room_asked() {
+        for len in [0, 1, 1000, (ADVISE_FROM / 8) + 12_345] {
+            let v: Vec<f64> = with_room(len);
+            assert!(v.is_empty());
+            assert!(v.capacity() >= len);
+        }
     }
 }

@@ -129,6 +129,51 @@ where
     }
 }
 
+/// Calls `f(block, a_chunk, b_chunk)` for block `i` of `a` cut into chunks of `a_len` values
+/// and of `b` cut into chunks of `b_len` values, and returns the first `Some` in block order,
+/// or `None`: one task fills the matching blocks of two output buffers (rows and a value per
+/// row, say) with no temporaries. The last chunks may be shorter, and blocks past the end of
+/// the shorter buffer get an empty chunk of it (an empty `b` when there is nothing to fill).
+///
+/// Runs as [`first_of_blocks`]: on the calling thread for a single block or under a
+/// one-thread [`ThreadPolicy`], else in parallel in the current pool; blocks after the first
+/// `Some` may be skipped.
+pub(crate) fn first_of_block_pairs<A, B, T, F>(
+    a: &mut [A],
+    a_len: usize,
+    b: &mut [B],
+    b_len: usize,
+    f: F,
+) -> Option<T>
+where
+    A: Send,
+    B: Send,
+    T: Send,
+    F: Fn(usize, &mut [A], &mut [B]) -> Option<T> + Sync,
+{
+    let (a_len, b_len) = (a_len.max(1), b_len.max(1));
+    let n_blocks = a.len().div_ceil(a_len).max(b.len().div_ceil(b_len));
+    let mut a_chunks: Vec<&mut [A]> = a.chunks_mut(a_len).collect();
+    let mut b_chunks: Vec<&mut [B]> = b.chunks_mut(b_len).collect();
+    a_chunks.resize_with(n_blocks, Default::default);
+    b_chunks.resize_with(n_blocks, Default::default);
+    if n_blocks <= 1 || sequential() {
+        a_chunks
+            .into_iter()
+            .zip(b_chunks)
+            .enumerate()
+            .find_map(|(i, (x, y))| f(i, x, y))
+    } else {
+        a_chunks
+            .into_par_iter()
+            .zip(b_chunks)
+            .enumerate()
+            .map(|(i, (x, y))| f(i, x, y))
+            .find_first(Option::is_some)
+            .flatten()
+    }
+}
+
 /// The first block in `0..n_blocks` for which `pred` holds, probing blocks in parallel
 /// (on the calling thread for one block, or under a one-thread [`ThreadPolicy`]).
 pub(crate) fn first_block_where<F>(n_blocks: usize, pred: F) -> Option<usize>
@@ -216,6 +261,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_pairs_cover_both_buffers_in_matching_blocks() {
+        for (n, b_len) in [(0, 3), (1, 3), (10, 3), (1000, 3), (1000, 0)] {
+            let mut a = vec![0usize; 2 * n];
+            let mut b = vec![0usize; if b_len == 0 { 0 } else { n }];
+            let first = first_of_block_pairs(&mut a, 6, &mut b, 3, |i, x, y| {
+                x.iter_mut().for_each(|v| *v = i + 1);
+                y.iter_mut().for_each(|v| *v = i + 1);
+                (x.len() != 2 * y.len() && !y.is_empty()).then_some(i)
+            });
+            assert_eq!(first, None, "n = {n}");
+            assert!(a.iter().enumerate().all(|(j, &v)| v == j / 6 + 1));
+            assert!(b.iter().enumerate().all(|(j, &v)| v == j / 3 + 1));
+            let stop = first_of_block_pairs(&mut a, 6, &mut b, 3, |i, _, _| (i >= 2).then_some(i));
+            assert_eq!(stop, (n > 6).then_some(2), "n = {n}");
+        }
+    }
 
     #[test]
     fn first_some_in_block_order_whatever_the_block_count() {

@@ -10,7 +10,7 @@ use super::metric::{Distance, Metric};
 use super::search::{brute, Collector, KnnCollector, OneKnn, Radius, RadiusCollector, DATA_BLOCK};
 use super::tree::Tree;
 use crate::common::pages;
-use crate::common::parallel::{first_of_blocks, map_fold_blocks};
+use crate::common::parallel::{first_of_block_pairs, first_of_blocks, map_fold_blocks};
 
 /// Values copied (or rows normed) per parallel task when an index is built.
 const COPY_BLOCK: usize = 1 << 16;
@@ -289,7 +289,7 @@ impl TryFrom<IndexState> for NeighborIndex {
             leaf_size: s.leaf_size,
         };
         params.check().map_err(|e| corrupt(&e.to_string()))?;
-        Self::from_rows(s.data, n, s.n_features, params)
+        Self::from_rows(s.data, Vec::new(), n, s.n_features, params)
     }
 }
 
@@ -310,48 +310,91 @@ impl NeighborIndex {
     pub fn build(x: ArrayView2<'_, f64>, params: &IndexParams, k: usize) -> Result<Self> {
         let (n, d) = x.dim();
         let algorithm = params.resolved(n, d, k)?;
-        // One pass copies the rows in parallel blocks (into zeroed memory, whose pages the
-        // copying threads fault in, huge pages where the kernel allows) and checks each
-        // copied block for a non-finite value.
-        let data: Vec<f64> = match x.as_slice() {
-            Some(src) => {
-                let mut data = pages::zeroed(src.len());
-                let bad = first_of_blocks(&mut data, COPY_BLOCK, |b, chunk| {
-                    let from = b * COPY_BLOCK;
-                    let part = src.get(from..from + chunk.len())?;
-                    chunk.copy_from_slice(part);
-                    if nan_probe(chunk).is_nan() {
-                        chunk.iter().find(|v| !v.is_finite()).copied()
-                    } else {
-                        None
-                    }
-                });
-                if let Some(v) = bad {
-                    return Err(Error::InvalidArgument(format!(
-                        "neighbour index: {v} is not a finite number"
-                    )));
-                }
-                data
-            }
-            None => x.iter().copied().collect(),
-        };
-        let bad = match x.as_slice() {
-            Some(_) => None,
-            None => data.iter().find(|v| !v.is_finite()),
-        };
-        if let Some(v) = bad {
-            return Err(Error::InvalidArgument(format!(
-                "neighbour index: {v} is not a finite number"
-            )));
-        }
         let params = IndexParams {
             algorithm,
             ..*params
         };
-        Self::from_rows(data, n, d, params)
+        // The euclidean brute force searches with the squared row norms.
+        let norms = algorithm == Algorithm::Brute && params.check()? == Distance::Euclidean;
+        let bad =
+            |v: f64| Error::InvalidArgument(format!("neighbour index: {v} is not a finite number"));
+        let (data, sq_norms) = match x.as_slice() {
+            Some(src) if d > 0 => {
+                // One parallel pass over blocks of whole rows copies them (into memory that
+                // is not zeroed first: the copying threads fault its pages in, huge pages
+                // where the kernel allows), writes their squared norms straight into the
+                // norms vector, and checks the values for a non-finite one.
+                let rows_per_block = (COPY_BLOCK / d).max(1);
+                let mut data: Vec<f64> = pages::with_room(src.len());
+                let mut sq: Vec<f64> = pages::with_room(if norms { n } else { 0 });
+                let failed = first_of_block_pairs(
+                    &mut data.spare_capacity_mut()[..src.len()],
+                    rows_per_block * d,
+                    &mut sq.spare_capacity_mut()[..if norms { n } else { 0 }],
+                    rows_per_block,
+                    |b, rows, row_norms| {
+                        let from = b * rows_per_block * d;
+                        let Some(part) = src.get(from..from + rows.len()) else {
+                            return Some(Error::InvalidArgument(
+                                "neighbour index: the rows do not fill their shape".into(),
+                            ));
+                        };
+                        for (o, &v) in rows.iter_mut().zip(part) {
+                            o.write(v);
+                        }
+                        let finite = if row_norms.is_empty() {
+                            !nan_probe(part).is_nan()
+                        } else {
+                            // A non-finite value makes its row's norm non-finite (as does
+                            // a finite row whose norm overflows: then the search finds none).
+                            sq_norms_into(part, d, row_norms, |o, s| {
+                                o.write(s);
+                            })
+                        };
+                        if finite {
+                            None
+                        } else {
+                            part.iter().find(|v| !v.is_finite()).map(|&v| bad(v))
+                        }
+                    },
+                );
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                // SAFETY: no block failed, so every block ran (only blocks after a failing one
+                // may be skipped), and each block wrote every value of its chunk of `data`
+                // (zipped with `part`, of the same length) and, when `norms`,
+                // every value of its chunk of `sq` (`sq_norms_into` writes one norm per
+                // row); the chunks cover the first `src.len()` values of `data` and the first
+                // `n` of `sq` (`rows_per_block * d` values and `rows_per_block` norms per
+                // block, `n * d == src.len()`), which are within their capacities
+                // (`with_room`). `f64` has no invalid bit patterns nor drop glue.
+                unsafe {
+                    data.set_len(src.len());
+                    sq.set_len(if norms { n } else { 0 });
+                }
+                (data, sq)
+            }
+            _ => {
+                let data: Vec<f64> = x.iter().copied().collect();
+                if let Some(&v) = data.iter().find(|v| !v.is_finite()) {
+                    return Err(bad(v));
+                }
+                (data, Vec::new())
+            }
+        };
+        Self::from_rows(data, sq_norms, n, d, params)
     }
 
-    fn from_rows(data: Vec<f64>, n: usize, d: usize, params: IndexParams) -> Result<Self> {
+    /// The index of the `n` rows of `d` values in `data` (finite), with their squared norms
+    /// when already computed as [`sq_norms_into`] does (else empty).
+    fn from_rows(
+        data: Vec<f64>,
+        sq_norms: Vec<f64>,
+        n: usize,
+        d: usize,
+        params: IndexParams,
+    ) -> Result<Self> {
         let dist = params.check()?;
         let mut ix = NeighborIndex {
             params,
@@ -360,7 +403,7 @@ impl NeighborIndex {
             d,
             data,
             unit: Vec::new(),
-            sq_norms: Vec::new(),
+            sq_norms,
             tree: None,
         };
         if dist == Distance::Cosine {
@@ -373,14 +416,13 @@ impl NeighborIndex {
         let space = ix.space();
         match params.algorithm {
             Algorithm::Brute | Algorithm::Auto => {
-                if dist == Distance::Euclidean {
+                if dist == Distance::Euclidean && ix.sq_norms.len() != n {
                     let mut sq = vec![0.0; n];
-                    let width = d.max(1);
-                    let _ = first_of_blocks(&mut sq, COPY_BLOCK / width + 1, |b, chunk| {
-                        let start = b * (COPY_BLOCK / width + 1) * width;
-                        for (o, r) in chunk.iter_mut().zip(space[start..].chunks_exact(width)) {
-                            *o = r.iter().map(|v| v * v).sum();
-                        }
+                    let rows_per_block = COPY_BLOCK / d.max(1) + 1;
+                    let _ = first_of_blocks(&mut sq, rows_per_block, |b, chunk| {
+                        let start = b * rows_per_block * d;
+                        let rows = space.get(start..start + chunk.len() * d).unwrap_or(&[]);
+                        sq_norms_into(rows, d, chunk, |o, s| *o = s);
                         None::<()>
                     });
                     ix.sq_norms = sq;
@@ -912,6 +954,50 @@ impl Collector for OneRadius<'_> {
             self.found.push((rd, i));
         }
     }
+}
+
+/// Rows whose squared norms [`sq_norms_into`] sums side by side.
+const NORM_LANES: usize = 8;
+
+/// Puts the squared euclidean norm of each row of `d` values of `rows` into `out` (one per
+/// row, with `put`; 0 for rows without values) and returns whether they are all finite.
+///
+/// Each norm is summed in its row's order, so its bits are those of the plain per-row sum
+/// `row.iter().map(|v| v * v).sum()` (whose start, `0.0` or `-0.0`, leaves the first square
+/// unchanged: the accumulators start from `-0.0`, as the newer standard libraries); the
+/// rows are taken [`NORM_LANES`] at a time so that their independent sums overlap instead of
+/// waiting on one another.
+fn sq_norms_into<O>(rows: &[f64], d: usize, out: &mut [O], put: impl Fn(&mut O, f64)) -> bool {
+    if d == 0 {
+        out.iter_mut().for_each(|o| put(o, 0.0));
+        return true;
+    }
+    let mut probe = 0.0;
+    let mut groups = rows.chunks_exact(NORM_LANES * d);
+    let mut outs = out.chunks_exact_mut(NORM_LANES);
+    for (group, o) in (&mut groups).zip(&mut outs) {
+        let lanes: [&[f64]; NORM_LANES] = std::array::from_fn(|l| &group[l * d..(l + 1) * d]);
+        let mut sums = [-0.0f64; NORM_LANES];
+        for j in 0..d {
+            for (s, lane) in sums.iter_mut().zip(&lanes) {
+                *s += lane[j] * lane[j];
+            }
+        }
+        for (o, s) in o.iter_mut().zip(sums) {
+            probe += s * 0.0;
+            put(o, s);
+        }
+    }
+    for (row, o) in groups
+        .remainder()
+        .chunks_exact(d)
+        .zip(outs.into_remainder())
+    {
+        let s: f64 = row.iter().map(|v| v * v).sum();
+        probe += s * 0.0;
+        put(o, s);
+    }
+    !probe.is_nan()
 }
 
 /// Scales `row` to unit euclidean norm (a zero row stays zero, as scikit-learn's

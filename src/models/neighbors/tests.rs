@@ -274,3 +274,43 @@ fn settings_and_queries_are_checked() {
     assert!(ix.kneighbors(Queries::Rows(nan.view()), 1).is_err());
     assert!(ix.nearest_within(&[0.0], 1.0).is_err());
 }
+
+#[test]
+fn built_norms_are_the_plain_row_sums_and_bad_values_are_named() {
+    let brute = IndexParams {
+        algorithm: Algorithm::Brute,
+        ..Default::default()
+    };
+    // Row counts around the lanes of the norm sums and the copy blocks, a strided view.
+    for (n, d) in [(1, 3), (7, 5), (8, 5), (17, 3), (5000, 20), (3, 70_000)] {
+        let x = data(n, d, 9, false);
+        for view in [x.view(), x.slice(ndarray::s![..;2, ..])] {
+            let ix = NeighborIndex::build(view, &brute, 1).unwrap();
+            let want: Vec<u64> = view
+                .rows()
+                .into_iter()
+                .map(|r| r.iter().map(|v| v * v).sum::<f64>().to_bits())
+                .collect();
+            let got: Vec<u64> = ix.sq_norms().iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "n = {n}, d = {d}");
+            assert_eq!(ix.search_space(), view.iter().copied().collect::<Vec<_>>());
+        }
+    }
+    let mut x = data(5000, 20, 10, false);
+    // A finite row whose squared norm overflows is indexed.
+    x[[4000, 3]] = 1e200;
+    assert!(NeighborIndex::build(x.view(), &brute, 1).is_ok());
+    for (bad, name) in [(f64::NAN, "NaN"), (f64::NEG_INFINITY, "-inf")] {
+        x[[4321, 7]] = bad;
+        for algorithm in [Algorithm::Brute, Algorithm::KdTree] {
+            let params = IndexParams {
+                algorithm,
+                ..Default::default()
+            };
+            match NeighborIndex::build(x.view(), &params, 1) {
+                Err(crate::Error::InvalidArgument(m)) => assert!(m.contains(name), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
