@@ -11,7 +11,8 @@
 //! Prints one JSON object on its last line: `score` (accuracy or r2 on the test rows),
 //! `metric`, `best` (the chosen config), `n_trials`, `fit_seconds`; with `--defaults`, also
 //! every family's default config scored the same way (`defaults`), and `score` is the best
-//! of them.
+//! of them. Without `--defaults`, `selection` holds what the choice rested on (the trials
+//! scored on all the rows, with their fold scores), to study selection rules offline.
 
 use std::time::Instant;
 
@@ -172,7 +173,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "neighbours": report.map(|r| r.neighbours.clone()),
             "ensemble": report.and_then(|r| r.ensemble.clone()),
             "choice": report.and_then(|r| r.choice.clone()),
+            "selection": report.map(|r| selection(r)),
         })
     );
     Ok(())
+}
+
+/// What the choice among candidates rested on, for studying selection rules offline: the
+/// rows of each rung, the prior defaults' candidates, the chosen trial, and every trial
+/// scored on all the rows (candidate, rung, type, mean and fold scores). The default
+/// configs' test scores (`--defaults`) then give the holdout score of any prior default.
+fn selection(r: &amlis::meta::SearchReport) -> Value {
+    let n = r.rungs.iter().copied().max().unwrap_or(0);
+    let trials: Vec<Value> = r
+        .trials
+        .iter()
+        .filter(|t| t.n_rows == n && t.status == amlis::meta::TrialStatus::Ok)
+        .map(|t| {
+            json!({"id": t.id, "candidate": t.candidate, "rung": t.rung,
+                   "type": t.config.model.type_name(), "origin": t.origin,
+                   "score": t.repeated_score.or(t.score), "fold_scores": t.fold_scores})
+        })
+        .collect();
+    json!({"rungs": r.rungs, "validation": r.validation, "prior_defaults": r.prior_defaults,
+           "best_trial": r.best_trial, "full_row_trials": trials})
 }
