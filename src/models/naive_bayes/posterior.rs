@@ -60,11 +60,7 @@ pub trait NaiveBayes: Model {
     /// value has the bits the single-row call gives it. By default, row by row.
     fn joint_log_likelihood_rows(&self, rows: &[f64], first: usize, out: &mut [f64]) -> Result<()> {
         let (p, k) = (self.n_features(), self.class_labels().len());
-        let n = if k > 0 {
-            out.len() / k
-        } else {
-            rows.len() / p.max(1)
-        };
+        let n = out.len().checked_div(k).unwrap_or(rows.len() / p.max(1));
         for i in 0..n {
             let row = rows.get(i * p..(i + 1) * p).unwrap_or(&[]);
             let o = out.get_mut(i * k..(i + 1) * k).unwrap_or(&mut []);
