@@ -1,8 +1,11 @@
 //! Work over the blocks of an output buffer: in parallel when there are several blocks, on
 //! the calling thread when there is one or when a one-thread [`ThreadPolicy`] is in force.
 
+use std::any::Any;
 use std::cell::Cell;
-use std::sync::OnceLock;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rayon::prelude::*;
 
@@ -110,6 +113,10 @@ pub(crate) fn on_calling_thread<R>(f: impl FnOnce() -> R) -> R {
 /// pays no task hand-off to the rayon pool; several run in parallel in the current pool,
 /// unless a [`ThreadPolicy`] of one thread is in force. Blocks after the first `Some` may be
 /// skipped.
+///
+/// Called from outside any pool (a host's own thread), the calling thread works too, with
+/// helpers from the global pool ([`claim_blocks`]): it never waits for a sleeping worker to
+/// wake up, neither to start nor to return.
 pub(crate) fn first_of_blocks<T, F>(out: &mut [f64], chunk_len: usize, f: F) -> Option<T>
 where
     T: Send,
@@ -120,6 +127,8 @@ where
         out.chunks_mut(chunk_len)
             .enumerate()
             .find_map(|(b, chunk)| f(b, chunk))
+    } else if rayon::current_thread_index().is_none() {
+        first_of_claimed_blocks(out, chunk_len, f)
     } else {
         out.par_chunks_mut(chunk_len)
             .enumerate()
@@ -127,6 +136,172 @@ where
             .find_first(Option::is_some)
             .flatten()
     }
+}
+
+/// [`first_of_blocks`] through [`claim_blocks`]: each block's chunk is cut from `out` by the
+/// thread that claims it; a `Some` stops further claims (the blocks claimed before it still
+/// run, so the first `Some` in block order is the one returned), and a panic of `f` stops
+/// them too and is resumed on the calling thread once every claimed block is done.
+fn first_of_claimed_blocks<T, F>(out: &mut [f64], chunk_len: usize, f: F) -> Option<T>
+where
+    T: Send,
+    F: Fn(usize, &mut [f64]) -> Option<T> + Sync,
+{
+    /// The start of `out`, shared with the helpers.
+    struct Base(*mut f64);
+    // SAFETY: the pointer is only turned into the chunk of a block by the one thread that
+    // claimed that block (chunks of distinct blocks are disjoint), while `out` is alive
+    // and borrowed by this call (`claim_blocks` returns only when no block is running).
+    unsafe impl Sync for Base {}
+    impl Base {
+        /// The pointer to value `i` of `out`.
+        fn at(&self, i: usize) -> *mut f64 {
+            self.0.wrapping_add(i)
+        }
+    }
+
+    let total = out.len();
+    let base = Base(out.as_mut_ptr());
+    let found: Mutex<Option<(usize, T)>> = Mutex::new(None);
+    let panicked: Mutex<Option<Box<dyn Any + Send>>> = Mutex::new(None);
+    let run = |b: usize| -> bool {
+        let start = b.saturating_mul(chunk_len);
+        if start >= total {
+            return true;
+        }
+        let len = chunk_len.min(total - start);
+        // SAFETY: `start + len <= total`, within `out`; block `b` is claimed once, so no
+        // other thread holds this chunk (see `Base`).
+        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), len) };
+        match catch_unwind(AssertUnwindSafe(|| f(b, chunk))) {
+            Ok(None) => false,
+            Ok(Some(t)) => {
+                let mut first = found.lock().unwrap_or_else(PoisonError::into_inner);
+                if first.as_ref().is_none_or(|(i, _)| b < *i) {
+                    *first = Some((b, t));
+                }
+                true
+            }
+            Err(payload) => {
+                let mut p = panicked.lock().unwrap_or_else(PoisonError::into_inner);
+                p.get_or_insert(payload);
+                true
+            }
+        }
+    };
+    claim_blocks(total.div_ceil(chunk_len), &run);
+    if let Some(payload) = panicked
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+    {
+        resume_unwind(payload);
+    }
+    let found = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    found.map(|(_, t)| t)
+}
+
+/// The block counter of [`claim_blocks`].
+struct Claims {
+    /// The next block to claim (at least `n_blocks` once the work is over or stopped).
+    next: AtomicUsize,
+    /// Threads between a claim attempt and the end of the block they claimed.
+    active: AtomicUsize,
+    /// The number of blocks.
+    n_blocks: usize,
+}
+
+/// `run` with its lifetime erased, for the helpers of [`claim_blocks`].
+#[derive(Clone, Copy)]
+struct ErasedRun(*const (dyn Fn(usize) -> bool + Sync + 'static));
+
+// SAFETY: the pointee is `Sync` (so it may be called from any thread) and is only called
+// while it is alive (see `claim_blocks`).
+unsafe impl Send for ErasedRun {}
+
+impl Claims {
+    /// Claims blocks in order and runs them until none is left (or `run` asks to stop).
+    fn work(&self, run: ErasedRun) {
+        /// Ends the claim even if `run` unwinds.
+        struct Active<'a>(&'a AtomicUsize);
+        impl Drop for Active<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, SeqCst);
+            }
+        }
+        loop {
+            self.active.fetch_add(1, SeqCst);
+            let _active = Active(&self.active);
+            let b = self.next.fetch_add(1, SeqCst);
+            if b >= self.n_blocks {
+                return;
+            }
+            // SAFETY: `run` is alive: this claim succeeded, and `claim_blocks` does not
+            // return (nor unwind) before every thread that claimed a block is done with it.
+            if unsafe { (*run.0)(b) } {
+                self.next.fetch_max(self.n_blocks, SeqCst);
+            }
+        }
+    }
+
+    /// Stops further claims and waits until no claimed block is running.
+    fn finish(&self) {
+        self.next.fetch_max(self.n_blocks, SeqCst);
+        let mut spins = 0u32;
+        while self.active.load(SeqCst) != 0 {
+            if spins < 1 << 12 {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// Runs `run(block)` for blocks `0..n_blocks` on the calling thread and on helpers spawned
+/// in the current pool (one fewer than its threads), each thread claiming the next block
+/// from a shared counter until none is left or a call returns `true` (stop). Returns once
+/// every claimed block is done: the calling thread never sleeps, it spins for the last
+/// blocks of the helpers; a helper that starts late finds nothing left and ends without
+/// calling `run`.
+///
+/// Correctness of the early return: a helper announces itself (`active + 1`) before it
+/// claims; a claim that gets a block happens before the caller's own failed claim, so the
+/// caller's later reads of `active` count that helper until its block is done (all
+/// sequentially consistent); and `next` never goes back below `n_blocks`, so every later
+/// claim fails without touching `run`.
+fn claim_blocks(n_blocks: usize, run: &(dyn Fn(usize) -> bool + Sync)) {
+    /// Waits for the helpers' blocks even if the caller's own `run` unwinds.
+    struct Finish<'a>(&'a Claims);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            self.0.finish();
+        }
+    }
+    let claims = Arc::new(Claims {
+        next: AtomicUsize::new(0),
+        active: AtomicUsize::new(0),
+        n_blocks,
+    });
+    let ptr: *const (dyn Fn(usize) -> bool + Sync + '_) = run;
+    // SAFETY: only the lifetime changes (same layout); the helpers call `run` only between
+    // a successful claim and its end, which all happen before this function returns.
+    let erased = ErasedRun(unsafe {
+        std::mem::transmute::<
+            *const (dyn Fn(usize) -> bool + Sync + '_),
+            *const (dyn Fn(usize) -> bool + Sync + 'static),
+        >(ptr)
+    });
+    let helpers = rayon::current_num_threads()
+        .saturating_sub(1)
+        .min(n_blocks.saturating_sub(1));
+    for _ in 0..helpers {
+        let claims = Arc::clone(&claims);
+        rayon::spawn(move || claims.work(erased));
+    }
+    let finish = Finish(&claims);
+    claims.work(erased);
+    drop(finish);
 }
 
 /// Calls `f(block, a_chunk, b_chunk)` for block `i` of `a` cut into chunks of `a_len` values
@@ -294,6 +469,26 @@ mod tests {
                 assert!(out.iter().enumerate().all(|(i, v)| *v == (i / 8) as f64));
             }
         }
+    }
+
+    #[test]
+    fn a_panic_in_a_block_reaches_the_caller_after_the_other_blocks() {
+        let mut out = vec![0.0; 1000];
+        let done = AtomicUsize::new(0);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            first_of_blocks(&mut out, 8, |b, chunk| {
+                chunk.iter_mut().for_each(|v| *v = 1.0);
+                done.fetch_add(1, SeqCst);
+                assert!(b != 40, "block 40");
+                None::<()>
+            })
+        }));
+        assert!(r.is_err());
+        // Blocks up to the one that panicked ran; nothing runs after the call returned.
+        let n = done.load(SeqCst);
+        assert!(n > 40);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(done.load(SeqCst), n);
     }
 
     #[test]

@@ -679,102 +679,192 @@ impl NaiveBayes for DiscreteNbModel {
     }
 
     fn joint_log_likelihood_row(&self, row: &[f64], index: usize, out: &mut [f64]) -> Result<()> {
-        let probe = linear_jll_row(row, &self.coef, &self.intercept, self.binarize, out);
-        // The row is searched for its first bad value only when the probe finds one.
-        if probe.is_nan() {
-            check_finite_row(self.kind.type_name(), row, index)?;
+        self.joint_log_likelihood_rows(row, index, out)
+    }
+
+    fn joint_log_likelihood_rows(&self, rows: &[f64], first: usize, out: &mut [f64]) -> Result<()> {
+        let p = self.counts.n_features;
+        let suspect = linear_jll_rows(rows, p, &self.coef, &self.intercept, self.binarize, out);
+        // The rows are searched for the first bad value only when the kernel suspects one.
+        if suspect {
+            for (i, row) in rows.chunks(p.max(1)).enumerate() {
+                check_finite_row(self.kind.type_name(), row, first + i)?;
+            }
         }
         Ok(())
     }
 }
 
-/// The joint log-likelihoods of one row, `out[c] = x · coef_c + intercept_c` (`x` binarized
-/// at `t` first when `binarize` is set: [`masked_sum`], else [`dot_row`], with their bits),
-/// and the finiteness probe of the row, `Σ x·0` (NaN exactly when some value is not finite),
-/// in one kernel: AVX2 when the CPU has it.
-fn linear_jll_row(
-    row: &[f64],
+/// Rows that the AVX2 kernel of [`linear_jll_rows`] computes side by side: independent sums
+/// that hide the latency of the additions, each row's bits unchanged.
+#[cfg(target_arch = "x86_64")]
+const GROUP: usize = 4;
+
+/// The joint log-likelihoods of a block of rows (`rows`: whole rows of `p` values; `out`:
+/// `intercept.len()` values per row), `out[c] = x · coef_c + intercept_c` with `x` binarized at
+/// `t` first when `binarize` is set ([`masked_sum`], else [`dot_row`], with their bits), in one
+/// kernel: AVX2 when the CPU has it. Returns whether some row may hold a value that is not
+/// finite (the caller then searches the rows): always when one does.
+fn linear_jll_rows(
+    rows: &[f64],
+    p: usize,
     coef: &[f64],
     intercept: &[f64],
     binarize: Option<f64>,
     out: &mut [f64],
-) -> f64 {
+) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { linear_jll_row_avx2(row, coef, intercept, binarize, out) };
+            return unsafe { linear_jll_rows_avx2(rows, p, coef, intercept, binarize, out) };
         }
     }
-    let p = row.len().max(1);
-    for ((o, w), b) in out.iter_mut().zip(coef.chunks_exact(p)).zip(intercept) {
-        let dot = match binarize {
-            Some(t) => masked_sum(row, t, w),
-            None => dot_row(row, w),
-        };
-        *o = dot + b;
+    let (p, k) = (p.max(1), intercept.len().max(1));
+    let mut suspect = false;
+    for (row, out) in rows.chunks_exact(p).zip(out.chunks_exact_mut(k)) {
+        for ((o, w), b) in out.iter_mut().zip(coef.chunks_exact(p)).zip(intercept) {
+            let dot = match binarize {
+                Some(t) => masked_sum(row, t, w),
+                None => dot_row(row, w),
+            };
+            *o = dot + b;
+        }
+        // `Σ x·0` is NaN exactly when some value is not finite.
+        suspect |= nan_probe(row).is_nan();
     }
-    nan_probe(row)
+    suspect
 }
 
-/// [`linear_jll_row`] in AVX2 registers: each class's four lanes are those of [`dot_row`]
-/// (and [`masked_sum`]), summed in the same order, `(l₀ + l₁) + (l₂ + l₃)`, then the tail
-/// in order; no multiply-add is fused, so the bits are those of the portable path.
+/// [`linear_jll_rows`] in AVX2 registers, [`GROUP`] rows at a time (the rest one by one).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn linear_jll_row_avx2(
-    row: &[f64],
+unsafe fn linear_jll_rows_avx2(
+    rows: &[f64],
+    p: usize,
     coef: &[f64],
     intercept: &[f64],
     binarize: Option<f64>,
     out: &mut [f64],
-) -> f64 {
+) -> bool {
+    let (pp, k) = (p.max(1), intercept.len().max(1));
+    let mut groups = rows.chunks_exact(GROUP * pp);
+    let mut outs = out.chunks_exact_mut(GROUP * k);
+    let mut suspect = false;
+    for (g, o) in (&mut groups).zip(&mut outs) {
+        // SAFETY (of each call): the CPU has AVX2 (this function's own requirement).
+        suspect |= unsafe {
+            match binarize {
+                Some(t) => jll_group_avx2::<GROUP, true>(g, p, coef, intercept, t, o),
+                None => jll_group_avx2::<GROUP, false>(g, p, coef, intercept, 0.0, o),
+            }
+        };
+    }
+    let rest = groups.remainder().chunks_exact(pp);
+    for (row, o) in rest.zip(outs.into_remainder().chunks_exact_mut(k)) {
+        // SAFETY: as above.
+        suspect |= unsafe {
+            match binarize {
+                Some(t) => jll_group_avx2::<1, true>(row, p, coef, intercept, t, o),
+                None => jll_group_avx2::<1, false>(row, p, coef, intercept, 0.0, o),
+            }
+        };
+    }
+    suspect
+}
+
+/// The joint log-likelihoods of the `R` rows of `p` values in `rows` into `out` (`R × k`, row
+/// by row), with `x` binarized at `t` first when `MASK`. Each class's four lanes of each row
+/// are those of [`dot_row`] (and [`masked_sum`]), summed in the same order,
+/// `(l₀ + l₁) + (l₂ + l₃)`, then the tail in order, then the intercept; no multiply-add is
+/// fused, so the bits are those of the portable path.
+///
+/// Returns whether a row may hold a non-finite value: without binarization, when none of
+/// its sums `x · coef_c` is finite (a non-finite `x_j` makes every one of them non-finite);
+/// with it (`x > t` drops NaN), when its probe `Σ x·0` is NaN.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn jll_group_avx2<const R: usize, const MASK: bool>(
+    rows: &[f64],
+    p: usize,
+    coef: &[f64],
+    intercept: &[f64],
+    t: f64,
+    out: &mut [f64],
+) -> bool {
     use std::arch::x86_64::*;
-    let p = row.len();
+    let k = intercept.len();
+    if rows.len() != R * p || coef.len() < k * p || out.len() < R * k {
+        return true;
+    }
     let full = p - p % 4;
     let zero = _mm256_setzero_pd();
-    let mut probe = zero;
-    for x in row.chunks_exact(4) {
-        // SAFETY: `x` holds 4 values.
-        let v = unsafe { _mm256_loadu_pd(x.as_ptr()) };
-        probe = _mm256_add_pd(probe, _mm256_mul_pd(v, zero));
-    }
-    let (cut, tail) = row.split_at(full);
-    let t = binarize.unwrap_or(0.0);
     let threshold = _mm256_set1_pd(t);
-    for ((o, w), b) in out
-        .iter_mut()
-        .zip(coef.chunks_exact(p.max(1)))
-        .zip(intercept)
-    {
-        let mut acc = zero;
-        for (x, w) in cut.chunks_exact(4).zip(w.chunks_exact(4)) {
-            // SAFETY: `x` and `w` hold 4 values each.
-            let (v, w) = unsafe { (_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
-            let term = match binarize {
-                // `w` where `v > t`, else +0 (as `masked_sum`'s pick).
-                Some(_) => _mm256_and_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(v, threshold), w),
-                None => _mm256_mul_pd(v, w),
-            };
-            acc = _mm256_add_pd(acc, term);
-        }
+    // SAFETY (of every `load(i)` below): `i + 4 <= (q + 1) · p` for row `q < R` (the
+    // loads start at `q · p + j` with `j + 4 <= full <= p`), within `rows` (`R · p`
+    // values, checked above).
+    let load = |i: usize| unsafe { _mm256_loadu_pd(rows.as_ptr().add(i)) };
+    let lanes = |v: __m256d| {
         let mut l = [0.0f64; 4];
         // SAFETY: `l` holds 4 values.
-        unsafe { _mm256_storeu_pd(l.as_mut_ptr(), acc) };
-        let mut rest = 0.0;
-        for (&v, &w) in tail.iter().zip(w.get(full..).unwrap_or(&[])) {
-            rest += match binarize {
-                Some(t) if v > t => w,
-                Some(_) => 0.0,
-                None => v * w,
-            };
+        unsafe { _mm256_storeu_pd(l.as_mut_ptr(), v) };
+        l
+    };
+    // Row after row, in memory order (which the hardware prefetcher follows best); the
+    // rows' sums are independent, so the core overlaps them all the same.
+    let mut finite = [false; R];
+    if MASK {
+        let mut probe = [zero; R];
+        for (q, pr) in probe.iter_mut().enumerate() {
+            for j in (0..full).step_by(4) {
+                *pr = _mm256_add_pd(*pr, _mm256_mul_pd(load(q * p + j), zero));
+            }
         }
-        *o = (l[0] + l[1]) + (l[2] + l[3]) + rest + b;
+        for (q, (f, pr)) in finite.iter_mut().zip(probe).enumerate() {
+            let tail = rows.get(q * p + full..(q + 1) * p).unwrap_or(&[]);
+            *f = !(lanes(pr).iter().sum::<f64>() + nan_probe(tail)).is_nan();
+        }
     }
-    let mut l = [0.0f64; 4];
-    // SAFETY: `l` holds 4 values.
-    unsafe { _mm256_storeu_pd(l.as_mut_ptr(), probe) };
-    l.iter().sum::<f64>() + nan_probe(tail)
+    for (c, (w, b)) in coef.chunks_exact(p.max(1)).zip(intercept).enumerate() {
+        let mut acc = [zero; R];
+        for (q, a) in acc.iter_mut().enumerate() {
+            for j in (0..full).step_by(4) {
+                // SAFETY: `j + 4 <= full <= p`, the length of `w`.
+                let wv = unsafe { _mm256_loadu_pd(w.as_ptr().add(j)) };
+                let v = load(q * p + j);
+                let term = if MASK {
+                    // `w` where `v > t`, else +0 (as `masked_sum`'s pick).
+                    _mm256_and_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(v, threshold), wv)
+                } else {
+                    _mm256_mul_pd(v, wv)
+                };
+                *a = _mm256_add_pd(*a, term);
+            }
+        }
+        for (q, a) in acc.into_iter().enumerate() {
+            let l = lanes(a);
+            let tail = rows.get(q * p + full..(q + 1) * p).unwrap_or(&[]);
+            let mut rest = 0.0;
+            for (&v, &w) in tail.iter().zip(w.get(full..).unwrap_or(&[])) {
+                rest += if !MASK {
+                    v * w
+                } else if v > t {
+                    w
+                } else {
+                    0.0
+                };
+            }
+            let dot = (l[0] + l[1]) + (l[2] + l[3]) + rest;
+            if !MASK {
+                finite[q] |= dot.is_finite();
+            }
+            if let Some(o) = out.get_mut(q * k + c) {
+                *o = dot + b;
+            }
+        }
+    }
+    finite.iter().any(|f| !f)
 }
 
 /// `Σ_j [x_j > t] · w_j` in four independent lanes.

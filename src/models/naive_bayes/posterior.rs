@@ -5,8 +5,10 @@
 //! `_logsumexp`) and `predict_proba` (its exponential).
 //!
 //! Batches run over fixed row blocks (in parallel, or on the calling thread under a one-thread
-//! policy); a single row goes through the same per-row code, so the row paths give the batch
-//! bits and allocate nothing (for up to [`STACK_CLASSES`] classes).
+//! policy), each handed whole to [`NaiveBayes::joint_log_likelihood_rows`] (a model may compute
+//! several rows at once, with each row's bits those of the single-row path); a single row goes
+//! through the same code as a block of one row, so the row paths give the batch bits and
+//! allocate nothing (for up to [`STACK_CLASSES`] classes).
 
 use ndarray::{Array2, ArrayView2};
 
@@ -22,6 +24,11 @@ pub(crate) const PREDICT_BLOCK: usize = 1024;
 /// Most classes whose joint log-likelihoods `predict_row_into` keeps on the stack (more are
 /// computed in a heap buffer).
 pub const STACK_CLASSES: usize = 64;
+
+/// Joint log-likelihoods that a batch `predict` keeps on the stack per block: the block's
+/// rows are taken this many values' worth of rows at a time (a heap buffer of one row for
+/// more classes than this).
+const SCRATCH: usize = 1024;
 
 /// A fitted naive Bayes classifier: its classes and the joint log-likelihood of a row.
 ///
@@ -47,6 +54,21 @@ pub trait NaiveBayes: Model {
     /// `index` names the row in errors about its values.
     fn joint_log_likelihood_row(&self, row: &[f64], index: usize, out: &mut [f64]) -> Result<()>;
 
+    /// [`NaiveBayes::joint_log_likelihood_row`] over a block of rows: `rows` holds whole rows
+    /// of `n_features` values (row-major) and `out` `n_classes` values per row; `first` names
+    /// the first row in errors, and the error is that of the first bad row in order. Every
+    /// value has the bits the single-row call gives it. By default, row by row.
+    fn joint_log_likelihood_rows(&self, rows: &[f64], first: usize, out: &mut [f64]) -> Result<()> {
+        let (p, k) = (self.n_features(), self.class_labels().len());
+        let n = out.len().checked_div(k).unwrap_or(rows.len() / p.max(1));
+        for i in 0..n {
+            let row = rows.get(i * p..(i + 1) * p).unwrap_or(&[]);
+            let o = out.get_mut(i * k..(i + 1) * k).unwrap_or(&mut []);
+            self.joint_log_likelihood_row(row, first + i, o)?;
+        }
+        Ok(())
+    }
+
     /// scikit-learn's `predict_joint_log_proba`: one row of joint log-likelihoods per sample.
     fn predict_joint_log_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         per_class(self, x, |_| {})
@@ -67,9 +89,9 @@ fn per_class<M: NaiveBayes + ?Sized>(
     let k = m.class_labels().len();
     let n = x.nrows();
     let mut out = vec![0.0; n * k];
-    rows_into(m, x, &mut out, k, |row, i, o| {
-        m.joint_log_likelihood_row(row, i, o)?;
-        finish(o);
+    blocks_into(m, x, &mut out, k, |rows, first, o| {
+        m.joint_log_likelihood_rows(rows, first, o)?;
+        o.chunks_exact_mut(k.max(1)).for_each(&finish);
         Ok(())
     })?;
     Array2::from_shape_vec((n, k), out).map_err(|e| Error::shape(m.type_name(), "n x k", e))
@@ -102,9 +124,10 @@ pub(crate) fn log_sum_exp(a: &[f64]) -> f64 {
     s.ln_1p() + f64::ln(m) + max
 }
 
-/// Runs `f(row, index, out_chunk)` over the rows of `x` (width `width` per row), in fixed
-/// row blocks, checking shapes and stopping at the first error in row order.
-pub(crate) fn rows_into<M: NaiveBayes + ?Sized>(
+/// Runs `f(rows, first, out_chunk)` over the rows of `x` (`width` outputs per row) in fixed
+/// blocks of [`PREDICT_BLOCK`] rows (`rows` their values, row-major, `first` the index of the
+/// first one), checking shapes and stopping at the first error in row order.
+pub(crate) fn blocks_into<M: NaiveBayes + ?Sized>(
     m: &M,
     x: ArrayView2<'_, f64>,
     out: &mut [f64],
@@ -117,16 +140,44 @@ pub(crate) fn rows_into<M: NaiveBayes + ?Sized>(
     let flat = x.as_slice().unwrap_or(&[]);
     let width = width.max(1);
     let err = first_of_blocks(out, PREDICT_BLOCK * width, |b, chunk| {
-        for (r, o) in chunk.chunks_exact_mut(width).enumerate() {
-            let i = b * PREDICT_BLOCK + r;
-            let row = flat.get(i * p..(i + 1) * p).unwrap_or(&[]);
-            if let Err(e) = f(row, i, o) {
-                return Some(e);
-            }
-        }
-        None
+        let first = b * PREDICT_BLOCK;
+        let n = chunk.len() / width;
+        let rows = flat.get(first * p..(first + n) * p).unwrap_or(&[]);
+        f(rows, first, chunk).err()
     });
     err.map_or(Ok(()), Err)
+}
+
+/// The class index of every row of a block into `out` (one value per row: the first
+/// largest joint log-likelihood). The log-likelihoods are computed a few rows at a time into
+/// a stack buffer of [`SCRATCH`] values (one row at a time in a heap buffer for more
+/// classes).
+pub(crate) fn labels_of_rows<M: NaiveBayes + ?Sized>(
+    m: &M,
+    rows: &[f64],
+    first: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    let (p, k) = (m.n_features(), m.class_labels().len());
+    let mut stack = [0.0; SCRATCH];
+    let mut heap = Vec::new();
+    let buf = if k <= SCRATCH {
+        &mut stack[..]
+    } else {
+        heap.resize(k, 0.0);
+        &mut heap[..]
+    };
+    let per = (buf.len() / k.max(1)).max(1);
+    for (s, o) in out.chunks_mut(per).enumerate() {
+        let start = s * per;
+        let part = rows.get(start * p..(start + o.len()) * p).unwrap_or(&[]);
+        let jll = buf.get_mut(..o.len() * k).unwrap_or(&mut []);
+        m.joint_log_likelihood_rows(part, first + start, jll)?;
+        for (label, j) in o.iter_mut().zip(jll.chunks_exact(k.max(1))) {
+            *label = argmax(j.iter().copied()) as f64;
+        }
+    }
+    Ok(())
 }
 
 /// The class index of one row (the first largest joint log-likelihood), with the
@@ -145,20 +196,22 @@ pub(crate) fn label_of_row<M: NaiveBayes + ?Sized>(
         heap.resize(k, 0.0);
         &mut heap[..]
     };
-    m.joint_log_likelihood_row(row, index, buf)?;
+    m.joint_log_likelihood_rows(row, index, buf)?;
     Ok(argmax(buf.iter().copied()) as f64)
 }
 
-/// Class probabilities of one row into `out` (`n_classes` values).
-pub(crate) fn proba_of_row<M: NaiveBayes + ?Sized>(
+/// Class probabilities of a block of rows into `out` (`n_classes` values per row).
+pub(crate) fn proba_of_rows<M: NaiveBayes + ?Sized>(
     m: &M,
-    row: &[f64],
-    index: usize,
+    rows: &[f64],
+    first: usize,
     out: &mut [f64],
 ) -> Result<()> {
-    m.joint_log_likelihood_row(row, index, out)?;
-    normalize_log(out);
-    out.iter_mut().for_each(|v| *v = v.exp());
+    m.joint_log_likelihood_rows(rows, first, out)?;
+    for o in out.chunks_exact_mut(m.class_labels().len().max(1)) {
+        normalize_log(o);
+        o.iter_mut().for_each(|v| *v = v.exp());
+    }
     Ok(())
 }
 
@@ -225,9 +278,9 @@ macro_rules! naive_bayes_outputs {
                 x: ndarray::ArrayView2<'_, f64>,
                 out: &mut [f64],
             ) -> $crate::error::Result<()> {
-                $crate::models::naive_bayes::posterior::rows_into(self, x, out, 1, |row, i, o| {
-                    o[0] = $crate::models::naive_bayes::posterior::label_of_row(self, row, i)?;
-                    Ok(())
+                use $crate::models::naive_bayes::posterior as post;
+                post::blocks_into(self, x, out, 1, |rows, first, o| {
+                    post::labels_of_rows(self, rows, first, o)
                 })
             }
 
@@ -257,8 +310,8 @@ macro_rules! naive_bayes_outputs {
             ) -> $crate::error::Result<()> {
                 use $crate::models::naive_bayes::posterior as post;
                 let k = post::NaiveBayes::class_labels(self).len();
-                post::rows_into(self, x, out, k, |row, i, o| {
-                    post::proba_of_row(self, row, i, o)
+                post::blocks_into(self, x, out, k, |rows, first, o| {
+                    post::proba_of_rows(self, rows, first, o)
                 })
             }
 
@@ -271,7 +324,7 @@ macro_rules! naive_bayes_outputs {
                 use $crate::models::naive_bayes::posterior as post;
                 let k = post::NaiveBayes::class_labels(self).len();
                 post::check_row(self, post::NaiveBayes::type_name(self), row, out.len(), k)?;
-                post::proba_of_row(self, row, 0, out)
+                post::proba_of_rows(self, row, 0, out)
             }
         }
 
