@@ -133,10 +133,9 @@ def main() -> None:
     args = parser.parse_args()
     amlis = args.cache / "amlis"
     names = sorted({p.name.split("__")[0] for p in amlis.glob(f"*__{args.hash}.json")})
-    rules = ("current", "first_prior", "pick")
     totals = defaultdict(list)
-    print(f"| data set | splits | {' | '.join(rules)} | actual | unknown |")
-    print("|---|---:|" + "---:|" * (len(rules) + 2))
+    print("| data set | splits | current | first_prior | pick vs current (splits) | actual | unknown |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     mismatches = 0
     for name in names:
         scores = defaultdict(list)
@@ -168,21 +167,33 @@ def main() -> None:
             choice = replay(sel, pick, sign)
             if choice["current"] != chosen:
                 mismatches += 1
-            if any(choice[r] not in known for r in rules):
+            # The prior-default rules are compared on the splits where both choices are
+            # known; the pick alone on those where it is known too.
+            if any(choice[r] not in known for r in ("current", "first_prior")):
                 unknown += 1
                 continue
-            for r in rules:
+            for r in ("current", "first_prior"):
                 scores[r].append(known[choice[r]])
             scores["actual"].append(res["score"])
+            if choice["pick"] in known:
+                scores["pick"].append(known[choice["pick"]])
+                scores["pick_base"].append(known[choice["current"]])
         if not scores:
             continue
-        cells = [f"{sum(scores[r]) / len(scores[r]):.4f}" for r in rules + ("actual",)]
-        for r in rules + ("actual",):
-            totals[r].append(sum(scores[r]) / len(scores[r]))
+        def mean(v):
+            return sum(v) / len(v) if v else float("nan")
+
+        cells = [f"{mean(scores[r]):.4f}" for r in ("current", "first_prior")]
+        cells.append(f"{mean(scores['pick']):.4f} vs {mean(scores['pick_base']):.4f} "
+                     f"({len(scores['pick'])})")
+        cells.append(f"{mean(scores['actual']):.4f}")
+        for r in ("current", "first_prior", "actual"):
+            totals[r].append(mean(scores[r]))
         print(f"| {name} | {len(scores['actual'])} | {' | '.join(cells)} | {unknown} |")
     if totals:
-        means = [f"{sum(totals[r]) / len(totals[r]):.4f}" for r in rules + ("actual",)]
-        print(f"| mean over {len(totals['actual'])} | | {' | '.join(means)} | |")
+        means = [f"{sum(totals[r]) / len(totals[r]):.4f}" for r in ("current", "first_prior")]
+        print(f"| mean over {len(totals['actual'])} | | {' | '.join(means)} | | "
+              f"{sum(totals['actual']) / len(totals['actual']):.4f} | |")
     print(f"\nreplayed `current` differs from the binary's choice on {mismatches} split(s)")
 
 
