@@ -61,6 +61,33 @@ pub enum Distance {
     Cosine,
 }
 
+/// `out[t] = term(q[0] − x₀[t]) ⊕ term(q[1] − x₁[t]) ⊕ …` in coordinate order, for the rows
+/// of the columns `x_j = cols[j * stride..][..out.len()]` (`q` not empty, `cols` long enough:
+/// checked by the caller). For chebyshev, `term` folds the start `0.0` into the first term.
+#[inline(always)]
+fn fold_columns(
+    q: &[f64],
+    cols: &[f64],
+    stride: usize,
+    out: &mut [f64],
+    term: impl Fn(f64) -> f64,
+    add: impl Fn(f64, f64) -> f64,
+) {
+    let m = out.len();
+    for (j, &qj) in q.iter().enumerate() {
+        let col = cols.get(j * stride..j * stride + m).unwrap_or(&[]);
+        if j == 0 {
+            for (o, &x) in out.iter_mut().zip(col) {
+                *o = term(qj - x);
+            }
+        } else {
+            for (o, &x) in out.iter_mut().zip(col) {
+                *o = add(*o, term(qj - x));
+            }
+        }
+    }
+}
+
 /// Relative slack taken off every lower bound of a tree node, so that rounding in a bound
 /// can never prune a row the exact comparison would keep (a looser bound only costs time).
 const BOUND_SLACK: f64 = 1e-12;
@@ -101,6 +128,46 @@ impl Distance {
             Distance::Cosine => {
                 let dot: f64 = pairs.map(|(x, y)| x * y).sum();
                 (1.0 - dot).clamp(0.0, 2.0)
+            }
+        }
+    }
+
+    /// The reduced distances of `q` to `out.len()` rows stored by columns (coordinate `j` of
+    /// row `t` at `cols[j * stride + t]`), each with the bits of [`rdist`](Self::rdist): the
+    /// same terms, combined in the same order (a sum starts from its first term, as
+    /// `-0.0 + t = t`), so the loops run across the rows and vectorize. Rows the columns do
+    /// not hold (a short `cols`) get an infinite distance.
+    #[inline(always)]
+    pub(crate) fn rdist_columns(self, q: &[f64], cols: &[f64], stride: usize, out: &mut [f64]) {
+        let m = out.len();
+        let need = q.len().saturating_sub(1) * stride + m;
+        if q.is_empty() || cols.len() < need {
+            out.fill(f64::INFINITY);
+            return;
+        }
+        match self {
+            Distance::Euclidean => fold_columns(q, cols, stride, out, |v| v * v, |a, t| a + t),
+            Distance::Manhattan => fold_columns(q, cols, stride, out, f64::abs, |a, t| a + t),
+            Distance::Chebyshev => fold_columns(
+                q,
+                cols,
+                stride,
+                out,
+                |v| 0.0f64.max(v.abs()),
+                |a, t| a.max(t),
+            ),
+            Distance::Minkowski(p) => {
+                fold_columns(q, cols, stride, out, |v| v.abs().powf(p), |a, t| a + t)
+            }
+            Distance::Cosine => {
+                // The products `q·x` (as `rdist`'s, from the pair's difference-free terms).
+                for (j, &qj) in q.iter().enumerate() {
+                    let col = cols.get(j * stride..j * stride + m).unwrap_or(&[]);
+                    for (o, &x) in out.iter_mut().zip(col) {
+                        *o = if j == 0 { qj * x } else { *o + qj * x };
+                    }
+                }
+                out.iter_mut().for_each(|o| *o = (1.0 - *o).clamp(0.0, 2.0));
             }
         }
     }
@@ -154,6 +221,20 @@ impl Distance {
         }
     }
 
+    /// A lower bound on the reduced distance of every row of a box whose per-coordinate gaps
+    /// to the query are `gaps` (`>= 0`), over `dims` coordinates: as
+    /// [`bound_rdist`](Self::bound_rdist) of their [`gap_norm`](Self::gap_norm), with the
+    /// euclidean bound taken from the sum of squares directly (no root and square: fewer
+    /// roundings, the same relative slack).
+    #[inline(always)]
+    pub(crate) fn gap_bound_rdist(self, gaps: impl Iterator<Item = f64>, dims: usize) -> f64 {
+        if self == Distance::Euclidean {
+            let keep = 1.0 - (BOUND_SLACK + 8.0 * dims as f64 * f64::EPSILON);
+            return gaps.map(|g| g * g).sum::<f64>() * keep * keep;
+        }
+        self.bound_rdist(self.gap_norm(gaps), 0.0, dims)
+    }
+
     /// A lower bound on the reduced distance of every row of a node, from a lower bound
     /// `bound` (bound space), the scale `scale` of the numbers it was computed from and the
     /// number of coordinates: shrunk by a small relative slack so that rounding cannot prune
@@ -202,6 +283,52 @@ mod tests {
         assert!(!Distance::Minkowski(0.5).tree_ok());
         let json = serde_json::to_string(&Metric::Chebyshev).unwrap();
         assert_eq!(json, "\"chebyshev\"");
+    }
+
+    #[test]
+    fn distances_by_columns_have_the_bits_of_the_row_distances() {
+        // Rows of 1 to 5 coordinates (signed, with zeros and -0.0), stored by columns with a
+        // stride longer than the rows taken, against `rdist` row by row, for every metric.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            match seed >> 60 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 7.0,
+            }
+        };
+        let metrics = [
+            Distance::Euclidean,
+            Distance::Manhattan,
+            Distance::Chebyshev,
+            Distance::Minkowski(3.0),
+            Distance::Minkowski(1.5),
+            Distance::Cosine,
+        ];
+        for d in 1..=5 {
+            let (m, stride) = (13, 17);
+            let q: Vec<f64> = (0..d).map(|_| next()).collect();
+            let cols: Vec<f64> = (0..d * stride).map(|_| next()).collect();
+            for dist in metrics {
+                let mut out = vec![f64::NAN; m];
+                dist.rdist_columns(&q, &cols, stride, &mut out);
+                for (t, &got) in out.iter().enumerate() {
+                    let row: Vec<f64> = (0..d).map(|j| cols[j * stride + t]).collect();
+                    assert_eq!(
+                        got.to_bits(),
+                        dist.rdist(&q, &row).to_bits(),
+                        "{dist:?} d={d}"
+                    );
+                }
+                // Columns too short for the rows asked: no row is near.
+                let mut short = vec![0.0; m];
+                dist.rdist_columns(&q, &cols[..(d - 1) * stride + m - 1], stride, &mut short);
+                assert!(short.iter().all(|v| *v == f64::INFINITY));
+            }
+        }
     }
 
     #[test]

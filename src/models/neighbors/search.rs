@@ -10,7 +10,8 @@ use crate::common::simd::with_avx2;
 /// Receives the candidate rows of a search for query rows `r` of a block.
 pub(crate) trait Collector {
     /// The largest reduced distance that can still be kept for query row `r` (a row whose
-    /// lower bound is above it is not offered).
+    /// reduced distance, or lower bound, is above it may not be offered: no collector may
+    /// keep one).
     fn limit(&self, r: usize) -> f64;
     /// Offers training row `i` at reduced distance `rd` to query row `r`.
     fn offer(&mut self, r: usize, i: usize, rd: f64);

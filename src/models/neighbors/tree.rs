@@ -15,9 +15,17 @@ use rayon::prelude::*;
 
 use super::metric::Distance;
 use super::search::Collector;
+use crate::common::simd::with_avx2;
 
-/// Rows copied per parallel task into a tree's [`Tree::points`].
-const POINT_BLOCK: usize = 4096;
+/// Leaves copied per parallel task into a tree's [`Tree::points`].
+const LEAVES_PER_TASK: usize = 64;
+
+/// Rows of a leaf whose distances are computed together (on the stack) before they are
+/// compared with the collector's limit.
+const LEAF_CHUNK: usize = 64;
+
+/// Rows of a leaf tested against the limit by one branch.
+const GROUP: usize = 8;
 
 /// A built tree over the rows of a search space.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +38,9 @@ pub(crate) struct Tree {
     nodes: Vec<(usize, usize, bool)>,
     /// Per node: kd-tree `lo[d], hi[d]`; ball tree `centre[d], radius`.
     bounds: Vec<f64>,
-    /// The rows' values in tree order (row `idx[t]` at position `t`), so that a search reads
-    /// a leaf's rows contiguously.
+    /// The rows' values in tree order, each leaf's block by columns
+    /// ([`leaf_columns`](Tree::leaf_columns)), so that a search reads a leaf contiguously and
+    /// computes its distances across the rows.
     points: Vec<f64>,
 }
 
@@ -108,17 +117,50 @@ impl Tree {
                 })
                 .collect();
         }
-        let mut points = vec![0.0; tree.idx.len() * d];
-        points
-            .par_chunks_mut(POINT_BLOCK * d.max(1))
-            .zip(tree.idx.par_chunks(POINT_BLOCK))
-            .for_each(|(dst, rows)| {
-                for (out, &i) in dst.chunks_exact_mut(d.max(1)).zip(rows) {
-                    out.copy_from_slice(Self::row(x, d, i));
+        tree.points = tree.leaf_columns(x);
+        tree
+    }
+
+    /// The rows' values in tree order, each leaf's block stored by columns: coordinate `j`
+    /// of the `t`-th row of the leaf over `start..end` at `start·d + j·(end − start) + t`.
+    /// The leaves hold disjoint ranges that cover every row, so they are written in parallel.
+    fn leaf_columns(&self, x: &[f64]) -> Vec<f64> {
+        let d = self.d;
+        let mut points = vec![0.0; self.idx.len() * d];
+        let mut leaves: Vec<(usize, usize)> = self
+            .nodes
+            .iter()
+            .filter(|&&(start, end, leaf)| leaf && end > start)
+            .map(|&(start, end, _)| (start, end))
+            .collect();
+        leaves.sort_unstable();
+        let mut jobs = Vec::with_capacity(leaves.len());
+        let (mut rest, mut at) = (points.as_mut_slice(), 0);
+        for (start, end) in leaves {
+            let skip = start.saturating_sub(at) * d;
+            let take = (end - start) * d;
+            if start < at || skip + take > rest.len() {
+                break;
+            }
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(skip);
+            let (mine, tail) = tail.split_at_mut(take);
+            rest = tail;
+            at = end;
+            jobs.push((self.idx.get(start..end).unwrap_or(&[]), mine));
+        }
+        jobs.into_par_iter()
+            .with_min_len(LEAVES_PER_TASK)
+            .for_each(|(rows, dst)| {
+                let m = rows.len();
+                for (t, &i) in rows.iter().enumerate() {
+                    for (j, &v) in Self::row(x, d, i).iter().enumerate() {
+                        if let Some(slot) = dst.get_mut(j * m + t) {
+                            *slot = v;
+                        }
+                    }
                 }
             });
-        tree.points = points;
-        tree
+        points
     }
 
     fn row(x: &[f64], d: usize, i: usize) -> &[f64] {
@@ -203,6 +245,7 @@ impl Tree {
     }
 
     /// A lower bound on the reduced distance of `q` to every row of `node`.
+    #[inline(always)]
     fn lower_bound(&self, node: usize, q: &[f64], dist: Distance) -> f64 {
         let d = self.d;
         if self.ball {
@@ -222,7 +265,7 @@ impl Tree {
                 .iter()
                 .zip(lo.iter().zip(hi))
                 .map(|(&v, (&l, &h))| (l - v).max(v - h).max(0.0));
-            dist.bound_rdist(dist.gap_norm(gaps), 0.0, d)
+            dist.gap_bound_rdist(gaps, d)
         }
     }
 
@@ -238,8 +281,15 @@ impl Tree {
         if self.nodes.is_empty() {
             return;
         }
-        let bound = self.lower_bound(0, q, dist);
-        self.search_node(0, bound, q, r, dist, out);
+        // The euclidean search (the default metric) is compiled on its own, so that its
+        // distances and bounds carry no match on the metric.
+        if dist == Distance::Euclidean {
+            let bound = self.lower_bound(0, q, Distance::Euclidean);
+            self.search_node::<C, true>(0, bound, q, r, dist, out);
+        } else {
+            let bound = self.lower_bound(0, q, dist);
+            self.search_node::<C, false>(0, bound, q, r, dist, out);
+        }
     }
 
     /// The number of nodes (an implicit heap: the children of node `i` are `2i + 1` and
@@ -341,8 +391,10 @@ impl Tree {
         }
     }
 
+    /// Searches `node` (lower bound `bound`) for query row `r`; `EUCLID` when `dist` is
+    /// [`Distance::Euclidean`], which the compiler then knows.
     #[allow(clippy::too_many_arguments)]
-    fn search_node<C: Collector + ?Sized>(
+    fn search_node<C: Collector + ?Sized, const EUCLID: bool>(
         &self,
         node: usize,
         bound: f64,
@@ -351,6 +403,7 @@ impl Tree {
         dist: Distance,
         out: &mut C,
     ) {
+        let dist = if EUCLID { Distance::Euclidean } else { dist };
         if bound > out.limit(r) {
             return;
         }
@@ -364,20 +417,42 @@ impl Tree {
                     .for_each(|&i| out.offer(r, i, dist.rdist(q, &[])));
                 return;
             }
-            let points = self.points.get(start * self.d..end * self.d).unwrap_or(&[]);
-            for (&i, row) in rows.iter().zip(points.chunks_exact(self.d)) {
-                out.offer(r, i, dist.rdist(q, row));
+            let m = rows.len();
+            let block = self.points.get(start * self.d..end * self.d).unwrap_or(&[]);
+            // Only a row within the limit can be kept; the limit moves only when one is.
+            let mut limit = out.limit(r);
+            let mut rds = [0.0; LEAF_CHUNK];
+            for (from, ids) in (0..m).step_by(LEAF_CHUNK).zip(rows.chunks(LEAF_CHUNK)) {
+                let chunk = rds.get_mut(..ids.len()).unwrap_or(&mut []);
+                let cols = block.get(from..).unwrap_or(&[]);
+                with_avx2(
+                    #[inline(always)]
+                    || dist.rdist_columns(q, cols, m, chunk),
+                );
+                // Groups without a row within the limit (most, once the limit is tight) are
+                // passed over by one branch.
+                for (ids, rds) in ids.chunks(GROUP).zip(chunk.chunks(GROUP)) {
+                    if !rds.iter().fold(false, |any, &rd| any | (rd <= limit)) {
+                        continue;
+                    }
+                    for (&i, &rd) in ids.iter().zip(rds) {
+                        if rd <= limit {
+                            out.offer(r, i, rd);
+                            limit = out.limit(r);
+                        }
+                    }
+                }
             }
             return;
         }
         let (a, b) = (2 * node + 1, 2 * node + 2);
         let (ba, bb) = (self.lower_bound(a, q, dist), self.lower_bound(b, q, dist));
         if ba <= bb {
-            self.search_node(a, ba, q, r, dist, out);
-            self.search_node(b, bb, q, r, dist, out);
+            self.search_node::<C, EUCLID>(a, ba, q, r, dist, out);
+            self.search_node::<C, EUCLID>(b, bb, q, r, dist, out);
         } else {
-            self.search_node(b, bb, q, r, dist, out);
-            self.search_node(a, ba, q, r, dist, out);
+            self.search_node::<C, EUCLID>(b, bb, q, r, dist, out);
+            self.search_node::<C, EUCLID>(a, ba, q, r, dist, out);
         }
     }
 }
