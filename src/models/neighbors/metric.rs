@@ -61,7 +61,7 @@ pub enum Distance {
     Cosine,
 }
 
-/// `out[t] = term(q[0] − x₀[t]) ⊕ term(q[1] − x₁[t]) ⊕ …` in coordinate order, for the rows
+/// `out[t] = term(q[0], x₀[t]) ⊕ term(q[1], x₁[t]) ⊕ …` in coordinate order, for the rows
 /// of the columns `x_j = cols[j * stride..][..out.len()]` (`q` not empty, `cols` long enough:
 /// checked by the caller). For chebyshev, `term` folds the start `0.0` into the first term.
 #[inline(always)]
@@ -70,7 +70,7 @@ fn fold_columns(
     cols: &[f64],
     stride: usize,
     out: &mut [f64],
-    term: impl Fn(f64) -> f64,
+    term: impl Fn(f64, f64) -> f64,
     add: impl Fn(f64, f64) -> f64,
 ) {
     let m = out.len();
@@ -78,11 +78,11 @@ fn fold_columns(
         let col = cols.get(j * stride..j * stride + m).unwrap_or(&[]);
         if j == 0 {
             for (o, &x) in out.iter_mut().zip(col) {
-                *o = term(qj - x);
+                *o = term(qj, x);
             }
         } else {
             for (o, &x) in out.iter_mut().zip(col) {
-                *o = add(*o, term(qj - x));
+                *o = add(*o, term(qj, x));
             }
         }
     }
@@ -91,6 +91,12 @@ fn fold_columns(
 /// Relative slack taken off every lower bound of a tree node, so that rounding in a bound
 /// can never prune a row the exact comparison would keep (a looser bound only costs time).
 const BOUND_SLACK: f64 = 1e-12;
+
+/// The relative slack of a bound computed over `dims` coordinates.
+#[inline(always)]
+fn bound_slack(dims: usize) -> f64 {
+    BOUND_SLACK + 8.0 * dims as f64 * f64::EPSILON
+}
 
 impl Distance {
     /// Resolves `metric` with `p`, checking `p` (`p > 0`; only read for `minkowski`).
@@ -145,28 +151,26 @@ impl Distance {
             out.fill(f64::INFINITY);
             return;
         }
+        let sum = |a: f64, t: f64| a + t;
         match self {
-            Distance::Euclidean => fold_columns(q, cols, stride, out, |v| v * v, |a, t| a + t),
-            Distance::Manhattan => fold_columns(q, cols, stride, out, f64::abs, |a, t| a + t),
+            Distance::Euclidean => {
+                fold_columns(q, cols, stride, out, |a, b| (a - b) * (a - b), sum)
+            }
+            Distance::Manhattan => fold_columns(q, cols, stride, out, |a, b| (a - b).abs(), sum),
             Distance::Chebyshev => fold_columns(
                 q,
                 cols,
                 stride,
                 out,
-                |v| 0.0f64.max(v.abs()),
-                |a, t| a.max(t),
+                |a, b| 0.0f64.max((a - b).abs()),
+                f64::max,
             ),
             Distance::Minkowski(p) => {
-                fold_columns(q, cols, stride, out, |v| v.abs().powf(p), |a, t| a + t)
+                fold_columns(q, cols, stride, out, |a, b| (a - b).abs().powf(p), sum)
             }
             Distance::Cosine => {
-                // The products `q·x` (as `rdist`'s, from the pair's difference-free terms).
-                for (j, &qj) in q.iter().enumerate() {
-                    let col = cols.get(j * stride..j * stride + m).unwrap_or(&[]);
-                    for (o, &x) in out.iter_mut().zip(col) {
-                        *o = if j == 0 { qj * x } else { *o + qj * x };
-                    }
-                }
+                // The products `q·x`, then `1 − q·x`, as `rdist`.
+                fold_columns(q, cols, stride, out, |a, b| a * b, sum);
                 out.iter_mut().for_each(|o| *o = (1.0 - *o).clamp(0.0, 2.0));
             }
         }
@@ -229,7 +233,7 @@ impl Distance {
     #[inline(always)]
     pub(crate) fn gap_bound_rdist(self, gaps: impl Iterator<Item = f64>, dims: usize) -> f64 {
         if self == Distance::Euclidean {
-            let keep = 1.0 - (BOUND_SLACK + 8.0 * dims as f64 * f64::EPSILON);
+            let keep = 1.0 - bound_slack(dims);
             return gaps.map(|g| g * g).sum::<f64>() * keep * keep;
         }
         self.bound_rdist(self.gap_norm(gaps), 0.0, dims)
@@ -241,7 +245,7 @@ impl Distance {
     /// a row that the exact comparison keeps.
     #[inline]
     pub(crate) fn bound_rdist(self, bound: f64, scale: f64, dims: usize) -> f64 {
-        let slack = BOUND_SLACK + 8.0 * dims as f64 * f64::EPSILON;
+        let slack = bound_slack(dims);
         let b = (bound - slack * (bound.abs() + scale)).max(0.0);
         match self {
             // 1 − cos = ‖x̂ − ŷ‖² / 2 for unit rows, computed with an absolute rounding
