@@ -409,8 +409,8 @@ fn a_chosen_pipeline_takes_a_missing_cell_that_training_never_had() {
     assert_eq!(pred.len(), full.len());
 }
 
-/// The mean and corrected standard error of the paired fold differences (`a` − `b`) on the
-/// repeated rungs of all the rows, recomputed from the leaderboard.
+/// The trimmed mean and corrected standard error of the paired fold differences (`a` − `b`)
+/// on the repeated rungs of all the rows, recomputed from the leaderboard.
 fn paired_gain(report: &amlis::meta::SearchReport, a: usize, b: usize) -> (f64, f64) {
     let n = *report.rungs.iter().max().unwrap();
     // The repeated rungs: after the first rung of every row.
@@ -431,11 +431,17 @@ fn paired_gain(report: &amlis::meta::SearchReport, a: usize, b: usize) -> (f64, 
             d.extend(x.iter().zip(&y).map(|(x, y)| x - y));
         }
     }
-    let m = d.len() as f64;
-    let mean = d.iter().sum::<f64>() / m;
-    let var = d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1.0);
-    // Nadeau and Bengio's correction for 3 folds: 1/3 of the rows tested, 2/3 trained on.
-    (mean, (var * (1.0 / m + 0.5)).sqrt())
+    // Yuen's 20% trimmed mean and winsorized error, with Nadeau and Bengio's correction for
+    // 3 folds (1/3 of the rows tested, 2/3 trained on).
+    d.sort_by(f64::total_cmp);
+    let m = d.len();
+    let g = m / 5;
+    let gain = d[g..m - g].iter().sum::<f64>() / (m - 2 * g) as f64;
+    let w: Vec<f64> = d.iter().map(|v| v.clamp(d[g], d[m - 1 - g])).collect();
+    let wm = w.iter().sum::<f64>() / m as f64;
+    let wv = w.iter().map(|v| (v - wm) * (v - wm)).sum::<f64>() / (m - 1) as f64;
+    let kept = (m - 2 * g) as f64 / m as f64;
+    (gain, (wv * (1.0 / m as f64 + 0.5)).sqrt() / kept)
 }
 
 /// Logistic regression, Gaussian naive Bayes and a decision tree: the portfolio ranks the

@@ -8,7 +8,8 @@ binary (each family default's holdout score). For each data set and split it rep
 rules on the fold scores and scores the candidate each rule would choose on the holdout:
 
   current      the search's own rule (the one-standard-error pick, unless the better prior
-               default by mean score is not clearly beaten: paired gain <= its corrected SE);
+               default by mean score is not clearly beaten: the paired gain, a 20% trimmed
+               mean since session 14, <= its corrected SE);
                replayed, and checked against the choice the binary made;
   first_prior  the first prior default (the portfolio's best) is the incumbent unless another
                prior clearly beats it; then the pick must clearly beat that incumbent;
@@ -52,7 +53,7 @@ def test_to_train(validation: str) -> float:
 
 
 def paired_gain(sel: dict, a: int, b: int, sign: float):
-    """Mean and corrected SE of the fold differences a - b (as the search computes them): the
+    """Trimmed mean and corrected SE of the fold differences a - b (as the search computes them): the
     repeated rungs of all the rows (after the first full-row rung), else that first rung."""
     rungs = sel["rungs"]
     n = max(rungs)
@@ -73,11 +74,18 @@ def paired_gain(sel: dict, a: int, b: int, sign: float):
     m = len(diffs)
     if m == 0:
         return 0.0, 0.0, 0
-    mean = sum(diffs) / m
+    # Yuen's 20% trimmed mean and winsorized standard error (src/meta/paired.rs).
+    d = sorted(diffs)
+    g = int(0.2 * m)
+    middle = d[g:m - g]
+    gain = sum(middle) / len(middle)
     if m == 1:
-        return mean, 0.0, 1
-    var = sum((d - mean) ** 2 for d in diffs) / (m - 1)
-    return mean, math.sqrt(var * (1.0 / m + test_to_train(sel["validation"]))), m
+        return gain, 0.0, 1
+    w = [min(max(x, middle[0]), middle[-1]) for x in d]
+    wm = sum(w) / m
+    wv = sum((x - wm) ** 2 for x in w) / (m - 1)
+    se = math.sqrt(wv * (1.0 / m + test_to_train(sel["validation"]))) / (1 - 2 * g / m)
+    return gain, se, m
 
 
 def top_trial(sel: dict, candidate: int):

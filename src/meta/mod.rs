@@ -19,7 +19,8 @@
 //! 4. chooses a candidate: the one-standard-error pick on the highest rung, unless the better
 //!    of the two *prior defaults* (the family defaults that ranked best across the
 //!    portfolio's data sets, scored on every rung) is not clearly beaten — the pick's paired
-//!    gain over it must exceed its standard error, corrected for the training rows that
+//!    gain over it (a trimmed mean, robust to a fold where one model collapses; see
+//!    [`paired`]) must exceed its standard error, corrected for the training rows that
 //!    cross-validation folds share (Nadeau and Bengio, 2003); then ensemble selection
 //!    ([`ensemble`]) may replace it by a weighted vote of the best candidates;
 //! 5. refits the chosen pipeline on every training row, inside the budget.
@@ -43,6 +44,7 @@
 pub mod ensemble;
 pub mod features;
 pub mod model;
+pub mod paired;
 pub mod portfolio;
 pub mod search;
 pub mod space;

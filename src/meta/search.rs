@@ -24,6 +24,7 @@ use crate::evaluate::selection::cross_validate::{
 };
 use crate::meta::ensemble::{self, EnsembleReport, Oof, OofStore, Scoring};
 use crate::meta::features::{self, MetaFeatures};
+use crate::meta::paired;
 use crate::meta::portfolio::Portfolio;
 use crate::meta::space::{self, InputProfile};
 use crate::meta::spec::{AutoSearch, CvChoice};
@@ -909,8 +910,9 @@ impl<'a> Search<'a> {
 
     /// The trial whose candidate is chosen, and why: the one-standard-error pick, unless
     /// the better of the prior defaults (by the mean score of its highest rung) is not
-    /// clearly beaten: the pick's paired gain over it (fold by fold, on every split of all
-    /// the rows both were scored on) is not larger than the gain's standard error. On small data, where
+    /// clearly beaten: the pick's paired gain over it (the trimmed mean of the fold-by-fold
+    /// differences, on every split of all the rows both were scored on) is not larger than
+    /// the gain's standard error. On small data, where
     /// cross-validation cannot tell close candidates apart, this keeps a default that did
     /// well across the portfolio's data sets rather than the luckiest of many trials.
     fn choose(&self) -> Option<(&Trial, Option<String>)> {
@@ -965,7 +967,7 @@ impl<'a> Search<'a> {
         }
         let detail = format!(
             "paired gain of candidate {} ({}) over the prior default, candidate {} ({}): \
-             {gain:.4}, corrected standard error {se:.4}, {n} splits",
+             {gain:.4} (trimmed mean), corrected standard error {se:.4}, {n} splits",
             pick.candidate,
             name(pick),
             prior.candidate,
@@ -981,15 +983,17 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// The mean and standard error of the paired differences (larger is better for `a`)
-    /// between the fold scores of `a`'s and `b`'s candidates on the repeated rungs of all
-    /// the rows where both were scored (on the first rung of every row when no repeated
+    /// The trimmed mean and standard error of the paired differences (larger is better for
+    /// `a`) between the fold scores of `a`'s and `b`'s candidates on the repeated rungs of
+    /// all the rows where both were scored (on the first rung of every row when no repeated
     /// one holds both), and the number of pairs (0: no pairs, and no gain).
     ///
     /// The folds of repeated cross-validation share most of their training rows, so their
-    /// differences are correlated and the plain `s/√m` is far too small. The standard error
-    /// is the corrected one of Nadeau and Bengio (2003), `s·√(1/m + n_test/n_train)`, the
-    /// corrected repeated k-fold test of Bouckaert and Frank (2004).
+    /// differences are correlated and the plain `s/√m` is far too small: the standard error
+    /// carries the correction of Nadeau and Bengio (2003), `√(1/m + n_test/n_train)`, as in
+    /// the corrected repeated k-fold test of Bouckaert and Frank (2004). Fold scores can be
+    /// heavy-tailed (r2 on a small fold), so the gain is Yuen's trimmed mean and the error
+    /// comes from the winsorized variance ([`paired::trimmed_gain`]).
     fn paired_gain(&self, a: &Trial, b: &Trial) -> (f64, f64, usize) {
         let n = self.data.n_rows();
         let folds = |c: usize, rung: usize| -> Option<&[f64]> {
@@ -1024,18 +1028,8 @@ impl<'a> Search<'a> {
                 break;
             }
         }
-        let m = diffs.len();
-        if m == 0 {
-            return (0.0, 0.0, 0);
-        }
-        let mean = diffs.iter().sum::<f64>() / m as f64;
-        let se = if m > 1 {
-            let var = diffs.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / (m - 1) as f64;
-            (var * (1.0 / m as f64 + test_to_train)).sqrt()
-        } else {
-            0.0
-        };
-        (mean, se, m)
+        let (gain, se) = paired::trimmed_gain(&diffs, test_to_train);
+        (gain, se, diffs.len())
     }
 
     /// Seconds kept free at the end of the search besides the refit estimate (1% of the
