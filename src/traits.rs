@@ -201,20 +201,46 @@ impl<'a> FitContext<'a> {
 
     /// Runs `f` inside a rayon pool bounded by [`threads`](Self::threads), or in the current
     /// pool when there is no bound.
+    ///
+    /// The bounded pool is the calling thread's own for that bound, built by its first
+    /// bounded fit and kept until the thread exits: a fit of a few milliseconds (indexing
+    /// rows for nearest neighbours, refitting a bandit arm) would otherwise spend a good
+    /// part of its time starting threads. Fits called from different threads never share a
+    /// pool, so each keeps its bound (two threads fitting with `n_threads = 2` use four).
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> Result<R> {
         match self.n_threads {
             None => Ok(f()),
-            Some(n) => {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| {
-                        Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}"))
-                    })?;
-                Ok(pool.install(f))
-            }
+            Some(n) => Ok(bounded_pool(n)?.install(f)),
         }
     }
+}
+
+thread_local! {
+    /// The bounded pools of this thread's fits, by thread count (see [`FitContext::install`]).
+    static POOLS: std::cell::RefCell<Vec<(usize, std::sync::Arc<rayon::ThreadPool>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The calling thread's pool of `n` threads, built on first use.
+fn bounded_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>> {
+    if let Some(pool) = POOLS.with(|p| {
+        p.borrow()
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, pool)| pool.clone())
+    }) {
+        return Ok(pool);
+    }
+    let pool = std::sync::Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| {
+                Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}"))
+            })?,
+    );
+    POOLS.with(|p| p.borrow_mut().push((n, pool.clone())));
+    Ok(pool)
 }
 
 /// A fitted model: immutable, shareable between threads, serializable.
@@ -554,5 +580,27 @@ pub trait Metric: Send + Sync {
             "metric `{}` compares predictions with true targets; it does not score features",
             self.name()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FitContext;
+
+    #[test]
+    fn a_threads_bounded_fits_share_its_pool_and_other_threads_do_not() {
+        let one = FitContext::new().n_threads(1);
+        let worker = |ctx: &FitContext<'_>| ctx.install(|| std::thread::current().id()).unwrap();
+        let first = worker(&one);
+        assert_ne!(first, std::thread::current().id());
+        assert_eq!(worker(&one), first);
+        let elsewhere = std::thread::scope(|s| s.spawn(|| worker(&one)).join().unwrap());
+        assert_ne!(elsewhere, first);
+        // Another bound is another pool, of that size; nested fits keep their bound.
+        let two = FitContext::new().n_threads(2);
+        let nested = two
+            .install(|| (rayon::current_num_threads(), one.install(rayon::current_num_threads)))
+            .unwrap();
+        assert_eq!((nested.0, nested.1.unwrap()), (2, 1));
     }
 }
