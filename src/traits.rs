@@ -231,14 +231,7 @@ fn bounded_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>> {
     }) {
         return Ok(pool);
     }
-    let pool = std::sync::Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| {
-                Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}"))
-            })?,
-    );
+    let pool = std::sync::Arc::new(crate::common::parallel::pool_of(n)?);
     POOLS.with(|p| p.borrow_mut().push((n, pool.clone())));
     Ok(pool)
 }
@@ -599,7 +592,12 @@ mod tests {
         // Another bound is another pool, of that size; nested fits keep their bound.
         let two = FitContext::new().n_threads(2);
         let nested = two
-            .install(|| (rayon::current_num_threads(), one.install(rayon::current_num_threads)))
+            .install(|| {
+                (
+                    rayon::current_num_threads(),
+                    one.install(rayon::current_num_threads),
+                )
+            })
             .unwrap();
         assert_eq!((nested.0, nested.1.unwrap()), (2, 1));
     }

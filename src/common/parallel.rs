@@ -74,14 +74,7 @@ impl ThreadPolicy {
             Some(1) => Ok(on_calling_thread(f)),
             Some(n) => {
                 if self.pool.get().is_none() {
-                    let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(n)
-                        .build()
-                        .map_err(|e| {
-                            Error::InvalidArgument(format!(
-                                "cannot build a pool of {n} threads: {e}"
-                            ))
-                        })?;
+                    let pool = pool_of(n)?;
                     // Another thread may have won the race; either pool serves.
                     let _ = self.pool.set(pool);
                 }
@@ -92,6 +85,14 @@ impl ThreadPolicy {
             }
         }
     }
+}
+
+/// A new rayon pool of `n` threads (`n = 0`: rayon's default, one per CPU).
+pub(crate) fn pool_of(n: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}")))
 }
 
 /// Runs `f` with the block-parallel work of this module kept on the calling thread.

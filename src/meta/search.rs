@@ -1075,14 +1075,7 @@ impl<'a> Search<'a> {
         // One pool for the whole search (not one per batch): a search on a small table runs
         // thousands of batches.
         let pool = match threads {
-            Some(n) if n > 0 => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| {
-                        Error::InvalidArgument(format!("cannot build a pool of {n} threads: {e}"))
-                    })?,
-            ),
+            Some(n) if n > 0 => Some(crate::common::parallel::pool_of(n)?),
             _ => None,
         };
         let stopped_by = loop {
