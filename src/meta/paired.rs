@@ -7,9 +7,10 @@
 //!
 //! Why trimmed: fold scores can be heavy-tailed. An r2 on a fold of a few dozen rows whose
 //! target barely varies can be −3 for a model that scores 0.8 on every other fold. One such
-//! fold moves the plain mean of the differences by a fifth of its size and inflates their
-//! standard deviation tenfold, so a candidate that wins 18 folds of 20 by a wide margin is
-//! not "clearly better". The trimmed mean ignores the most extreme fifth of the
+//! fold among 20 inflates the standard deviation of the differences about tenfold, so a
+//! candidate that wins 18 folds of 20 by a wide margin is not "clearly better" by the
+//! plain mean's test (and one such fold of the challenger's fakes a win or a loss just as
+//! easily). The trimmed mean ignores the most extreme fifth of the
 //! differences at each end, and the winsorized variance clamps them instead of squaring
 //! them. On well-behaved (normal) differences the test keeps nearly all the power of the
 //! mean's (its efficiency is about 0.94 at a 20% trim).
@@ -24,8 +25,8 @@ pub const TRIM: f64 = 0.2;
 /// With `g = ⌊TRIM·m⌋` of the `m` differences trimmed at each end, the gain is the mean of
 /// the middle `m − 2g`, and its standard error is
 /// `s_w · √(1/m + n_test/n_train) / (1 − 2g/m)`, where `s_w` is the standard deviation of
-/// the differences winsorized at the same ranks. It is 0 for fewer than two differences,
-/// and both are 0 for none.
+/// the differences winsorized at the same ranks. The error is 0 for fewer than two
+/// differences, and both are 0 for none.
 ///
 /// ```
 /// use amlis::meta::paired::trimmed_gain;
